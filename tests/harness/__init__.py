@@ -1,0 +1,1 @@
+"""Integration test harness of ns8-migration (see README.md)."""

@@ -1,0 +1,334 @@
+"""A private MariaDB server holding the NethVoice databases of NS7."""
+
+import glob
+import os
+import random
+import secrets
+import subprocess
+import time
+
+from . import util
+
+NETHVOICE_DATABASES = ("asterisk", "nethcti3", "phonebook", "asteriskcdrdb")
+
+_SERVER_OPTIONS = [
+    "--skip-networking",
+    "--skip-name-resolve",
+    "--innodb-buffer-pool-size=64M",
+    "--innodb-log-file-size=16M",
+    "--innodb-flush-log-at-trx-commit=0",
+    "--performance-schema=OFF",
+    "--skip-log-bin",
+    "--local-infile=1",
+    "--character-set-server=utf8mb4",
+    "--collation-server=utf8mb4_unicode_ci",
+]
+
+
+def cdr_schema_files():
+    """The real asteriskcdrdb schema files, in name (load) order."""
+    files = sorted(glob.glob(os.path.join(util.shared_dir(), "ns8-api", "sql", "asteriskcdrdb", "*.sql")))
+    if not files:
+        raise util.HarnessError("no asteriskcdrdb schema under "
+                                + os.path.join(util.shared_dir(), "ns8-api", "sql", "asteriskcdrdb"))
+    return files
+
+
+class MariaDB:
+    """mariadbd on a unix socket of its own, root with a password.
+
+    `socket`, `password` and `sql()` are what tests use; `defaults_file` is a
+    client option file for the mariadb command line tools."""
+
+    def __init__(self, run_dir, password=None):
+        self.dir = os.path.join(run_dir, "mariadb")
+        self.datadir = os.path.join(self.dir, "data")
+        self.socket = os.path.join(self.dir, "mysqld.sock")
+        self.pid_file = os.path.join(self.dir, "mysqld.pid")
+        self.defaults_file = os.path.join(self.dir, "client.cnf")
+        self.password = password or "Ns8mDb-" + secrets.token_hex(12)
+        self.log_path = os.path.join(util.artifacts_dir(), f"{os.path.basename(run_dir)}-mariadbd.log")
+        self.proc = None
+
+    # --- life --------------------------------------------------------------
+    def start(self):
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        with open(self.log_path, "ab") as log:
+            r = subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={self.datadir}",
+                                "--auth-root-authentication-method=normal", "--skip-test-db",
+                                "--user=root", "--innodb-buffer-pool-size=64M",
+                                "--innodb-log-file-size=16M"],
+                               stdout=log, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            raise util.HarnessError("mariadb-install-db failed:\n" + util.tail(self.log_path))
+        with open(self.log_path, "ab") as log:
+            self.proc = util.spawn(["mariadbd", "--no-defaults", f"--datadir={self.datadir}",
+                                    f"--socket={self.socket}", f"--pid-file={self.pid_file}",
+                                    "--user=root", *_SERVER_OPTIONS],
+                                   stdout=log, stderr=subprocess.STDOUT)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise util.HarnessError(f"mariadbd exited with {self.proc.returncode}:\n"
+                                        + util.tail(self.log_path))
+            return os.path.exists(self.socket) and subprocess.run(
+                ["mariadb-admin", "--no-defaults", f"--socket={self.socket}", "-uroot", "ping"],
+                capture_output=True).returncode == 0
+        util.wait_for(ready, 60, "mariadbd did not answer on its socket")
+        self._client(["-e", f"ALTER USER 'root'@'localhost' IDENTIFIED BY '{self.password}'; "
+                            "FLUSH PRIVILEGES;"], with_password=False)
+        with open(os.open(self.defaults_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(f"[client]\nuser=root\npassword={self.password}\nsocket={self.socket}\n")
+        return self
+
+    def stop(self):
+        util.stop_process(self.proc, timeout=30)
+        self.proc = None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # --- SQL -----------------------------------------------------------------
+    def _client(self, args, input=None, with_password=True, database=None):
+        argv = ["mariadb"]
+        if with_password:
+            argv += [f"--defaults-file={self.defaults_file}"]
+        else:
+            argv += ["--no-defaults", f"--socket={self.socket}", "-uroot"]
+        argv += ["--batch", "--skip-column-names", "--local-infile=1"]
+        if database:
+            argv.append(f"--database={database}")
+        r = subprocess.run(argv + list(args), input=input, capture_output=True,
+                           text=isinstance(input, str) or input is None)
+        if r.returncode != 0:
+            raise util.HarnessError(f"mariadb failed ({' '.join(args)[:200]}): {r.stderr}")
+        return r.stdout
+
+    def sql(self, statements, database=None):
+        """Run SQL; returns the rows of the last result as lists of strings (NULL -> None)."""
+        out = self._client([], input=statements, database=database)
+        rows = []
+        for line in out.splitlines():
+            rows.append([None if c == "NULL" else c for c in line.split("\t")])
+        return rows
+
+    def sql_value(self, statement, database=None):
+        rows = self.sql(statement, database)
+        return rows[0][0] if rows else None
+
+    def source(self, path, database=None):
+        with open(path, "rb") as f:
+            self._client_bytes(f.read(), database)
+
+    def _client_bytes(self, data, database=None):
+        argv = ["mariadb", f"--defaults-file={self.defaults_file}", "--batch", "--local-infile=1"]
+        if database:
+            argv.append(f"--database={database}")
+        r = subprocess.run(argv, input=data, capture_output=True)
+        if r.returncode != 0:
+            raise util.HarnessError(f"mariadb failed: {r.stderr.decode(errors='replace')}")
+
+    def analyze(self, databases):
+        """ANALYZE every table of `databases` so information_schema sizes are current."""
+        for db in databases:
+            tables = [r[0] for r in self.sql(
+                f"SELECT table_name FROM information_schema.TABLES WHERE table_schema='{db}'")]
+            if tables:
+                self.sql("ANALYZE TABLE " + ", ".join(f"`{db}`.`{t}`" for t in tables) + ";")
+
+    def database_bytes(self, databases):
+        """SUM(data_length + index_length) over the tables of `databases` (0 when none)."""
+        names = ", ".join(f"'{d}'" for d in databases)
+        value = self.sql_value("SELECT COALESCE(SUM(data_length + index_length), 0) "
+                               f"FROM information_schema.TABLES WHERE table_schema IN ({names})")
+        return int(value)
+
+    def cdr_bytes(self):
+        """The prerequisites page's CDR size query (asteriskcdrdb only)."""
+        value = self.sql_value("SELECT SUM(data_length + index_length) FROM information_schema.TABLES "
+                               "WHERE table_schema = 'asteriskcdrdb' GROUP BY table_schema")
+        return int(value or 0)
+
+    # --- NethVoice data ----------------------------------------------------------
+    def load_nethvoice(self, cdr_rows=1000, seed=7, phonebook_password=None):
+        """Create asterisk, nethcti3, phonebook (a few plausible tables with rows)
+        and asteriskcdrdb (the real schema) with `cdr_rows` generated CDRs."""
+        data = b"".join(open(p, "rb").read() + b"\n" for p in cdr_schema_files())
+        self._client_bytes(data)
+        rnd = random.Random(seed)
+        self._client_bytes(_other_databases_sql(rnd, phonebook_password).encode())
+        if cdr_rows:
+            self.insert_cdr(cdr_rows, seed=seed)
+
+    def insert_cdr(self, count, seed=7, start=None):
+        """Append `count` generated rows to asteriskcdrdb.cdr (LOAD DATA LOCAL INFILE)."""
+        rnd = random.Random(seed)
+        path = os.path.join(self.dir, f"cdr-{seed}-{count}.tsv")
+        base = start or 1_650_000_000
+        with open(path, "w") as f:
+            for i in range(count):
+                f.write("\t".join(cdr_row(rnd, base + i * 37)) + "\n")
+        try:
+            self.sql(f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE asteriskcdrdb.cdr "
+                     "CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' "
+                     "(" + ", ".join(CDR_COLUMNS) + ");")
+        finally:
+            os.unlink(path)
+
+
+CDR_COLUMNS = ("calldate", "clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp",
+               "lastdata", "duration", "billsec", "disposition", "amaflags", "accountcode",
+               "uniqueid", "userfield", "did", "recordingfile", "cnum", "cnam", "outbound_cnum",
+               "outbound_cnam", "dst_cnam", "linkedid", "peeraccount", "sequence", "ccompany",
+               "dst_ccompany")
+
+_NAMES = ["Mario Rossi", "Giulia Bianchi", "Luca Verdi", "Anna Ferrari", "Marco Esposito",
+          "Sara Romano", "Paolo Colombo", "Elena Ricci", "Davide Marino", "Chiara Greco"]
+_COMPANIES = ["Nethesis srl", "Acme spa", "Rossi Impianti", "Studio Bianchi", ""]
+
+
+def cdr_row(rnd, epoch):
+    """One plausible Asterisk CDR (the real `cdr` columns), as strings."""
+    t = time.gmtime(epoch)
+    calldate = time.strftime("%Y-%m-%d %H:%M:%S", t)
+    ext = str(rnd.randint(200, 260))
+    ext_name = rnd.choice(_NAMES)
+    outside = "0" + str(rnd.randint(200000000, 399999999))
+    direction = rnd.choice(("in", "out", "internal"))
+    uid = f"{epoch}.{rnd.randint(1, 99999)}"
+    disposition = rnd.choices(("ANSWERED", "NO ANSWER", "BUSY", "FAILED"), (70, 20, 7, 3))[0]
+    duration = rnd.randint(1, 900)
+    billsec = max(0, duration - rnd.randint(1, 25)) if disposition == "ANSWERED" else 0
+    if direction == "in":
+        src, dst, ctx, did = outside, ext, "from-trunk", "0721" + str(rnd.randint(400000, 499999))
+        channel = f"PJSIP/trunk1-{rnd.randint(0, 0xffffffff):08x}"
+        dstchannel = f"PJSIP/{ext}-{rnd.randint(0, 0xffffffff):08x}"
+        cnum, cnam = outside, ""
+    elif direction == "out":
+        src, dst, ctx, did = ext, outside, "from-internal", ""
+        channel = f"PJSIP/{ext}-{rnd.randint(0, 0xffffffff):08x}"
+        dstchannel = f"PJSIP/trunk1-{rnd.randint(0, 0xffffffff):08x}"
+        cnum, cnam = ext, ext_name
+    else:
+        other = str(rnd.randint(200, 260))
+        src, dst, ctx, did = ext, other, "from-internal", ""
+        channel = f"PJSIP/{ext}-{rnd.randint(0, 0xffffffff):08x}"
+        dstchannel = f"PJSIP/{other}-{rnd.randint(0, 0xffffffff):08x}"
+        cnum, cnam = ext, ext_name
+    recording = ""
+    if disposition == "ANSWERED" and rnd.random() < 0.3:
+        kind = "in" if direction == "in" else "out"
+        recording = f"{kind}-{dst}-{src}-{time.strftime('%Y%m%d-%H%M%S', t)}-{uid}.wav"
+    return [calldate, f'"{cnam}" <{cnum}>', src, dst, ctx, channel,
+            dstchannel if disposition == "ANSWERED" else "",
+            "Dial", f"PJSIP/{dst},,HhTtrb(func-apply-sipheaders^s^1)", str(duration), str(billsec),
+            disposition, "3", "", uid, "", did, recording, cnum, cnam,
+            "" if direction != "out" else "0721400000", "", "", uid, "", str(rnd.randint(1, 9999)),
+            rnd.choice(_COMPANIES), rnd.choice(_COMPANIES)]
+
+
+def _sql_str(s):
+    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _other_databases_sql(rnd, phonebook_password):
+    """asterisk, nethcti3 and phonebook: a few FreePBX / NethCTI-like tables."""
+    out = []
+    out.append("""
+CREATE DATABASE IF NOT EXISTS asterisk;
+USE asterisk;
+CREATE TABLE users (extension varchar(20) NOT NULL DEFAULT '', password varchar(20) DEFAULT NULL,
+  name varchar(50) DEFAULT NULL, voicemail varchar(50) DEFAULT NULL, ringtimer int(3) DEFAULT NULL,
+  noanswer varchar(100) DEFAULT NULL, recording varchar(50) DEFAULT NULL, outboundcid varchar(50) DEFAULT NULL,
+  sipname varchar(50) DEFAULT NULL, mohclass varchar(80) DEFAULT 'default',
+  PRIMARY KEY (extension)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE devices (id varchar(20) NOT NULL DEFAULT '', tech varchar(10) NOT NULL DEFAULT '',
+  dial varchar(50) NOT NULL DEFAULT '', devicetype varchar(5) NOT NULL DEFAULT '',
+  user varchar(50) DEFAULT NULL, description varchar(50) DEFAULT NULL, emergency_cid varchar(100) DEFAULT NULL,
+  PRIMARY KEY (id), KEY tech (tech)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE sip (id varchar(20) NOT NULL DEFAULT '-1', keyword varchar(30) NOT NULL DEFAULT '',
+  data varchar(255) NOT NULL, flags int(1) NOT NULL DEFAULT 0,
+  PRIMARY KEY (id, keyword)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE incoming (cidnum varchar(20) DEFAULT NULL, extension varchar(50) NOT NULL,
+  destination varchar(50) DEFAULT NULL, description varchar(80) DEFAULT NULL,
+  PRIMARY KEY (extension)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE kvstore_Sipsettings (`key` char(255) NOT NULL, val varchar(4096) DEFAULT NULL,
+  type char(16) DEFAULT NULL, id char(255) DEFAULT NULL,
+  UNIQUE KEY uniqueindex (`key`(190), id(190))) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+""")
+    users, devices, sip = [], [], []
+    for ext in range(200, 261):
+        name = rnd.choice(_NAMES)
+        users.append(f"('{ext}', '', {_sql_str(name)}, 'default', 0, '', '', '', '', 'default')")
+        devices.append(f"('{ext}', 'pjsip', 'PJSIP/{ext}', 'fixed', '{ext}', {_sql_str(name)}, '')")
+        for kw, val in (("secret", secrets.token_hex(8)), ("context", "from-internal"),
+                        ("dtmfmode", "rfc4733"), ("callerid", f"{name} <{ext}>"), ("transport", "0.0.0.0-udp")):
+            sip.append(f"('{ext}', '{kw}', {_sql_str(val)}, 0)")
+    out.append("INSERT INTO users VALUES " + ",\n".join(users) + ";")
+    out.append("INSERT INTO devices VALUES " + ",\n".join(devices) + ";")
+    out.append("INSERT INTO sip VALUES " + ",\n".join(sip) + ";")
+    out.append("INSERT INTO incoming VALUES " + ",\n".join(
+        f"('', '0721{400000 + i}', 'from-did-direct,{200 + i},1', 'DID {i}')" for i in range(20)) + ";")
+    out.append("INSERT INTO kvstore_Sipsettings VALUES ('rtpstart', '10000', '', 'noid'), "
+               "('rtpend', '20000', '', 'noid'), ('externip', '192.0.2.10', '', 'noid');")
+    out.append("""
+CREATE DATABASE IF NOT EXISTS nethcti3;
+USE nethcti3;
+CREATE TABLE user_settings (id int(11) NOT NULL AUTO_INCREMENT, username varchar(255) NOT NULL,
+  key_name varchar(255) NOT NULL, value text, PRIMARY KEY (id),
+  UNIQUE KEY username_key (username(100), key_name(100))) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE cti_phonebook (id int(11) NOT NULL AUTO_INCREMENT, owner_id varchar(255) NOT NULL DEFAULT '',
+  type varchar(255) NOT NULL DEFAULT '', name varchar(255) DEFAULT NULL, company varchar(255) DEFAULT NULL,
+  workphone varchar(255) DEFAULT NULL, cellphone varchar(255) DEFAULT NULL, workemail varchar(255) DEFAULT NULL,
+  PRIMARY KEY (id), KEY owner_idx (owner_id(100))) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE customer_card (id int(11) NOT NULL AUTO_INCREMENT, name varchar(50) NOT NULL,
+  `query` text NOT NULL, template varchar(50) NOT NULL, PRIMARY KEY (id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+""")
+    settings, contacts = [], []
+    for ext in range(200, 261):
+        user = f"user{ext}"
+        for k, v in (("desktop_notifications", "true"), ("open_ccard", "enabled"),
+                     ("default_extension", str(ext)), ("queue_auto_login", "false")):
+            settings.append(f"('{user}', '{k}', '{v}')")
+    for i in range(300):
+        name = rnd.choice(_NAMES)
+        contacts.append(f"('user{rnd.randint(200, 260)}', 'private', {_sql_str(name)}, "
+                        f"{_sql_str(rnd.choice(_COMPANIES))}, '0721{rnd.randint(100000, 999999)}', "
+                        f"'3{rnd.randint(100000000, 999999999)}', 'contact{i}@example.com')")
+    out.append("INSERT INTO user_settings (username, key_name, value) VALUES " + ",\n".join(settings) + ";")
+    out.append("INSERT INTO cti_phonebook (owner_id, type, name, company, workphone, cellphone, workemail) "
+               "VALUES " + ",\n".join(contacts) + ";")
+    out.append("INSERT INTO customer_card (name, `query`, template) VALUES "
+               "('lastcalls', 'SELECT * FROM asteriskcdrdb.cdr WHERE src = $EXTEN ORDER BY calldate DESC LIMIT 10', 'lastcalls'),"
+               "('crm', 'SELECT name FROM phonebook.phonebook WHERE workphone = $CALLER', 'crm_custom');")
+    out.append("""
+CREATE DATABASE IF NOT EXISTS phonebook;
+USE phonebook;
+CREATE TABLE phonebook (id int(11) NOT NULL AUTO_INCREMENT, owner_id varchar(255) NOT NULL DEFAULT '',
+  type varchar(255) NOT NULL DEFAULT '', homeemail varchar(255) DEFAULT NULL, workemail varchar(255) DEFAULT NULL,
+  homephone varchar(25) DEFAULT NULL, workphone varchar(25) DEFAULT NULL, cellphone varchar(25) DEFAULT NULL,
+  fax varchar(25) DEFAULT NULL, title varchar(255) DEFAULT NULL, company varchar(255) DEFAULT NULL,
+  notes text, name varchar(255) DEFAULT NULL, homestreet varchar(255) DEFAULT NULL,
+  homecity varchar(255) DEFAULT NULL, workstreet varchar(255) DEFAULT NULL, workcity varchar(255) DEFAULT NULL,
+  url varchar(255) DEFAULT NULL, sid_imported varchar(255) DEFAULT NULL,
+  PRIMARY KEY (id), KEY owner_idx (owner_id(100)), KEY wphone_idx (workphone), KEY cphone_idx (cellphone),
+  KEY name_idx (name(100))) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+""")
+    rows = []
+    for i in range(500):
+        rows.append(f"('admin', 'public', 'info{i}@example.com', '0721{rnd.randint(100000, 999999)}', "
+                    f"'3{rnd.randint(100000000, 999999999)}', {_sql_str(rnd.choice(_COMPANIES))}, "
+                    f"{_sql_str(rnd.choice(_NAMES))}, 'Pesaro', 'csv_import')")
+    out.append("INSERT INTO phonebook (owner_id, type, workemail, workphone, cellphone, company, name, "
+               "workcity, sid_imported) VALUES " + ",\n".join(rows) + ";")
+    if phonebook_password:
+        out.append(f"CREATE USER IF NOT EXISTS 'pbookuser'@'localhost' IDENTIFIED BY {_sql_str(phonebook_password)};"
+                   "GRANT SELECT ON phonebook.* TO 'pbookuser'@'localhost';")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,437 @@
+"""A synthetic NethServer 7 root for `ns8-migration-helper --root=DIR`.
+
+The layout is described in tests/harness/README.md.  Everything is
+deterministic for a given seed.  Large files are sparse: their apparent size
+is real, their disk usage is one block.
+"""
+
+import os
+import random
+import secrets
+import sqlite3
+import struct
+import time
+
+# The stock AGI scripts NS8 ships itself (the profile excludes them).
+STOCK_AGI = ["agi_enum_lookup.agi", "blkvm-check.agi", "checksound.agi", "dialparties.agi",
+             "directory", "directory.agi", "enumlookup.agi", "fixlocalprefix",
+             "list-item-remove.php", "phpagi-asmanager.php", "phpagi.php", "recordingcheck",
+             "sql.php", "user_login_out.agi", "page.agi", "recordings.agi", "queue_devstate.agi",
+             "setsipheaders.agi", "ctiusergroup.php", "nethcqr.php", "nethcqr_ami.php",
+             "nethcqr_ws.php", "dynroute.agi", "lookup.agi", "spam.agi", "cid_lookup.php"]
+CUSTOM_AGI = ["crm_lookup.php", "night_service.agi", "custom/notify_ticket.py"]
+
+STOCK_CUSTOMER_CARDS = ["identity.ejs", "lastcalls.ejs", "statistics.ejs", "table.ejs"]
+CUSTOM_CUSTOMER_CARDS = ["crm_custom.ejs", "tickets.ejs", "orders.ejs"]
+
+ASTERISK_CONFS = [
+    "extensions.conf", "extensions_additional.conf", "extensions_custom.conf",
+    "extensions_override_freepbx.conf", "globals_custom.conf", "pjsip.conf",
+    "pjsip.endpoint.conf", "pjsip.aor.conf", "pjsip.auth.conf", "pjsip.registration.conf",
+    "pjsip.transports.conf", "pjsip_custom.conf", "sip.conf", "sip_additional.conf",
+    "sip_custom.conf", "sip_general_additional.conf", "iax.conf", "iax_additional.conf",
+    "queues.conf", "queues_additional.conf", "queues_custom.conf", "voicemail.conf",
+    "features.conf", "features_general_additional.conf", "musiconhold.conf",
+    "musiconhold_additional.conf", "manager.conf", "manager_additional.conf",
+    "manager_custom.conf", "cdr.conf", "cdr_adaptive_odbc.conf", "cel.conf", "cel_odbc.conf",
+    "res_odbc.conf", "res_odbc_additional.conf", "confbridge.conf", "confbridge_additional.conf",
+    "indications.conf", "logger.conf", "rtp.conf", "http.conf", "ari.conf", "ari_additional.conf",
+    "chan_dahdi.conf", "meetme.conf", "udptl.conf", "ccss.conf", "dundi.conf", "acl.conf",
+    "freepbx_module_admin.conf", "freepbx_menu.conf", "nethcti.conf", "followme.conf",
+    "ivr_custom.conf", "parking_additional.conf", "res_parking.conf", "amd.conf", "smdi.conf",
+    "phpagi.conf", "extensions_additional_custom.conf",
+]
+# Present on NS7, excluded by the profile.
+ASTERISK_EXCLUDED = ["asterisk.conf", "modules.conf", "sip.conf.rpmnew",
+                     "extensions.conf.rpmnew", "samples/extensions.conf.sample",
+                     "samples/sip.conf.sample", "samples/voicemail.conf.sample",
+                     "samples.txt", "keys/freepbx.pub", "keys/freepbx.key"]
+
+LANGUAGES_WITH_CUSTOM = ["it", "en", "es"]
+LANGUAGES_WITHOUT_CUSTOM = ["de", "fr"]
+
+VOLATILE_FAMILIES = ["/SIP/", "/RG/", "/BLKVM/", "/FM/", "/dundi/", "//", "/IAX/",
+                     "/CALLTRACE/", "/ccss/last_number"]
+
+_WAV_HEADER_SIZE = 44
+
+
+def _wav_header(size):
+    # 8 kHz, 16 bit, mono PCM, as Asterisk writes its wav recordings.
+    data = max(0, size - _WAV_HEADER_SIZE)
+    return (b"RIFF" + struct.pack("<I", data + 36) + b"WAVEfmt "
+            + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16)
+            + b"data" + struct.pack("<I", data))
+
+
+class Manifest:
+    """What the generator wrote: counts for a quick look, secrets to hunt in logs."""
+
+    def __init__(self, root):
+        self.root = root
+        self.files = 0
+        self.bytes = 0
+        self.recordings = 0
+        self.secrets = {}
+
+    def __repr__(self):
+        return f"Manifest({self.root}, files={self.files}, bytes={self.bytes})"
+
+
+class NS7Root:
+    """Builds an NS7 tree under `path`.
+
+    files: about how many regular files to write below the NethVoice trees
+      (the fixed set is about 330 files; call recordings fill the rest).
+    total_bytes: about the apparent size of them all (recordings and
+      voicemail absorb what the fixed set does not use).
+    nethvoice: write the `nethvoice` records in the configuration DB.
+    nethvoice_files: write the NethVoice trees (default: same as nethvoice).
+    mysql_socket / mysql_password: what /root/.my.cnf says.
+    fias: write /etc/fias.conf (hotel add-on).
+    """
+
+    def __init__(self, path, *, files=2000, total_bytes=None, nethvoice=True,
+                 nethvoice_files=None, mysql_socket="/var/lib/mysql/mysql.sock",
+                 mysql_password=None, fias=False, seed=1):
+        self.path = path
+        self.files = files
+        self.total_bytes = total_bytes if total_bytes is not None else files * 120_000
+        self.nethvoice = nethvoice
+        self.nethvoice_files = nethvoice if nethvoice_files is None else nethvoice_files
+        self.mysql_socket = mysql_socket
+        self.mysql_password = mysql_password or "Ns7-" + secrets.token_hex(10)
+        self.fias = fias
+        self.rnd = random.Random(seed)
+        self.manifest = Manifest(path)
+        self._epoch = 1_700_000_000  # fixed "now" of the synthetic host
+
+    # --- helpers -----------------------------------------------------------
+    def p(self, rel):
+        return os.path.join(self.path, rel.lstrip("/"))
+
+    def _mkdir(self, rel, mode=0o755):
+        d = self.p(rel)
+        os.makedirs(d, exist_ok=True)
+        os.chmod(d, mode)
+        return d
+
+    def write(self, rel, content, mode=0o644, count=True, mtime=None):
+        """A small file with real content."""
+        path = self.p(rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        data = content.encode() if isinstance(content, str) else content
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        os.chmod(path, mode)
+        if mtime:
+            os.utime(path, (mtime, mtime))
+        if count:
+            self.manifest.files += 1
+            self.manifest.bytes += len(data)
+        return path
+
+    def sparse(self, rel, size, header=b"", mode=0o644, mtime=None):
+        """A file of apparent size `size`: a header, then a hole."""
+        path = self.p(rel)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        try:
+            if header:
+                os.write(fd, header[:size])
+            os.ftruncate(fd, size)
+        finally:
+            os.close(fd)
+        if mtime:
+            os.utime(path, (mtime, mtime))
+        self.manifest.files += 1
+        self.manifest.bytes += size
+        return path
+
+    def wav(self, rel, size, mtime=None):
+        os.makedirs(os.path.dirname(self.p(rel)), exist_ok=True)
+        return self.sparse(rel, size, _wav_header(size), mtime=mtime)
+
+    # --- the tree ------------------------------------------------------------
+    def build(self):
+        os.makedirs(self.path, exist_ok=True)
+        os.chmod(self.path, 0o755)
+        self._mkdir("var/log")
+        self._mkdir("root", 0o550)
+        self._mkdir("etc")
+        self._config_db()
+        self._my_cnf()
+        if self.nethvoice_files:
+            budget_files, budget_bytes = self.files, self.total_bytes
+            self._asterisk_etc()
+            self._agi_bin()
+            self._sounds()
+            self._moh()
+            self._phonebook()
+            self._customer_cards()
+            self._tancredi()
+            self._astdb()
+            self._secrets_files()
+            if self.fias:
+                self.write("etc/fias.conf", "[fias]\naddress=192.0.2.50\nport=5010\n", 0o640)
+            fixed_files, fixed_bytes = self.manifest.files, self.manifest.bytes
+            rest_files = max(10, budget_files - fixed_files)
+            rest_bytes = max(rest_files * 4096, budget_bytes - fixed_bytes)
+            vm_files = max(4, rest_files // 30)
+            self._voicemail(vm_files, rest_bytes // 30)
+            rest_files = max(1, budget_files - self.manifest.files)
+            self._recordings(rest_files, max(rest_files * 4096, budget_bytes - self.manifest.bytes))
+        return self.manifest
+
+    def _config_db(self):
+        rnd = self.rnd
+        system_id = "".join(rnd.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(32))
+        sub_secret = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(40))
+        bind_password = "Bind-" + "".join(rnd.choice("abcdef0123456789") for _ in range(16))
+        self.manifest.secrets["subscription.Secret"] = sub_secret
+        self.manifest.secrets["sssd.BindPassword"] = bind_password
+        self.system_id = system_id
+        records = {
+            "TimeZone": ("Europe/Rome", {}),
+            "SystemName": ("ns7", {}),
+            "DomainName": ("example.com", {}),
+            "sssd": ("service", {"Provider": "ldap", "LdapURI": "ldap://127.0.0.1",
+                                 "BaseDN": "dc=directory,dc=nh",
+                                 "BindDN": "cn=ldapservice,dc=directory,dc=nh",
+                                 "BindPassword": bind_password, "UserDN": "ou=People,dc=directory,dc=nh",
+                                 "GroupDN": "ou=Groups,dc=directory,dc=nh", "Realm": "",
+                                 "AdDns": "", "StartTls": "", "status": "enabled"}),
+            "subscription": ("configuration", {"SystemId": system_id, "Secret": sub_secret,
+                                               "ApiUrl": "https://my.nethesis.it/isa/",
+                                               "Provider": "nsent"}),
+            "mysqld": ("service", {"TCPPort": "3306", "access": "private", "status": "enabled",
+                                   "LocalNetworkingOnly": "yes"}),
+            "httpd": ("service", {"TCPPorts": "80,443", "access": "green,red", "status": "enabled"}),
+            "sshd": ("service", {"TCPPort": "22", "access": "green,red", "status": "enabled",
+                                 "PermitRootLogin": "yes"}),
+            "cockpit.socket": ("service", {"TCPPort": "9090", "access": "green,red",
+                                           "status": "enabled"}),
+        }
+        if self.nethvoice:
+            records.update({
+                "nethvoice": ("service", {"BrandName": "NethVoice", "status": "enabled",
+                                          "AllowExternalSIPS": "disabled", "Proxy": "disabled",
+                                          "RecordingDirectory": "/var/spool/asterisk/monitor"}),
+                "nethvoice-report": ("configuration", {"international_prefix": "+39",
+                                                       "DbUser": "nethvoice_report"}),
+                "asterisk": ("service", {"TCPPorts": "5060,5061,5038", "UDPPorts": "5060,10000:20000",
+                                         "access": "green,red", "status": "enabled"}),
+                "httpd-fpbx": ("service", {"status": "enabled"}),
+                "nethcti-server": ("service", {"TCPPorts": "8179,8182", "access": "green",
+                                               "status": "enabled"}),
+                "tancredi": ("service", {"status": "enabled"}),
+                "janus-gateway": ("service", {"status": "enabled"}),
+                "phonebookjss": ("service", {"TCPPort": "389", "status": "enabled"}),
+            })
+            if self.fias:
+                records["fias"] = ("service", {"status": "enabled"})
+        lines = []
+        for key in sorted(records):
+            typ, props = records[key]
+            lines.append(key + "=" + "|".join([typ] + [x for k in sorted(props)
+                                                       for x in (k, props[k])]))
+        self.write("var/lib/nethserver/db/configuration", "\n".join(lines) + "\n", count=False)
+
+    def _my_cnf(self):
+        self.manifest.secrets["mysql.password"] = self.mysql_password
+        self.write("root/.my.cnf",
+                   f"[client]\nuser=root\npassword={self.mysql_password}\nsocket={self.mysql_socket}\n",
+                   mode=0o600, count=False)
+
+    def _secrets_files(self):
+        pw = "Pb-" + secrets.token_hex(8)
+        self.manifest.secrets["PhonebookDBPasswd"] = pw
+        self._mkdir("var/lib/nethserver/secrets", 0o750)
+        self.write("var/lib/nethserver/secrets/PhonebookDBPasswd", pw + "\n", 0o600, count=False)
+        self.phonebook_password = pw
+
+    def _asterisk_etc(self):
+        rnd = self.rnd
+        self._mkdir("etc/asterisk", 0o775)
+        for name in ASTERISK_CONFS + ASTERISK_EXCLUDED:
+            size = rnd.randint(200, 24_000)
+            body = f";--- {name}: generated by the ns8-migration test harness ---\n"
+            body += "".join(f"; line {i}\n" for i in range(size // 10))
+            self.write(f"etc/asterisk/{name}", body, 0o664)
+
+    def _agi_bin(self):
+        for name in STOCK_AGI + CUSTOM_AGI:
+            self.write(f"var/lib/asterisk/agi-bin/{name}",
+                       "#!/usr/bin/env php\n<?php\n// " + name + "\n" + "//" * self.rnd.randint(10, 3000) + "\n",
+                       0o775)
+
+    def _sounds(self):
+        rnd = self.rnd
+        for lang in LANGUAGES_WITH_CUSTOM + LANGUAGES_WITHOUT_CUSTOM:
+            # Stock prompts, not migrated.
+            for name in ("hello-world.gsm", "vm-intro.gsm", "vm-goodbye.gsm", "agent-pass.gsm"):
+                os.makedirs(self.p(f"var/lib/asterisk/sounds/{lang}"), exist_ok=True)
+                self.sparse(f"var/lib/asterisk/sounds/{lang}/{name}", rnd.randint(2_000, 30_000))
+        for lang in LANGUAGES_WITH_CUSTOM:
+            for i in range(rnd.randint(5, 12)):
+                self.wav(f"var/lib/asterisk/sounds/{lang}/custom/announcement-{i:02d}.wav",
+                         rnd.randint(40_000, 900_000))
+            self.wav(f"var/lib/asterisk/sounds/{lang}/custom/closed-holidays.wav", 320_044)
+        for i in range(6):
+            self.wav(f"var/lib/asterisk/sounds/nethcti/ringtone-{i}.wav", rnd.randint(20_000, 200_000))
+
+    def _moh(self):
+        rnd = self.rnd
+        for name in ("macroform-cold_day", "macroform-robot_dity", "macroform-the_simplicity",
+                     "manolo_camp-morning_coffee", "reno_project-system"):
+            self.wav(f"var/lib/asterisk/moh/{name}.wav", rnd.randint(1_000_000, 5_000_000))
+        for cls in ("sales", "support"):
+            for i in range(3):
+                self.wav(f"var/lib/asterisk/moh/{cls}/track{i}.wav", rnd.randint(500_000, 4_000_000))
+
+    def _phonebook(self):
+        uploads = "/var/lib/nethserver/nethvoice/phonebook/uploads/"
+        for i, name in enumerate(("crm_mysql", "csv_customers", "csv_suppliers")):
+            if name.startswith("csv"):
+                body = ('{"%s": {"enabled": true, "type": "csv", "url": "file://%s%s.csv", '
+                        '"interval": 1440, "mapping": {"name": "name", "workphone": "phone"}}}\n'
+                        % (name, uploads, name))
+            else:
+                body = ('{"%s": {"enabled": true, "type": "mysql", "host": "localhost", "port": "3306", '
+                        '"dbtype": "mysql", "dbname": "crm", "user": "crm", "password": "x", '
+                        '"query": "SELECT * FROM contacts", "interval": 1440}}\n' % name)
+            self.write(f"etc/phonebook/sources.d/{name}.json", body, 0o640)
+        for name in ("csv_customers", "csv_suppliers", "old_import"):
+            rows = "".join(f"Contact {j},0721{400000 + j}\n" for j in range(self.rnd.randint(10, 400)))
+            self.write(f"var/lib/nethserver/nethvoice/phonebook/uploads/{name}.csv", "name,phone\n" + rows)
+        for name in ("normalize_numbers.sh", "dedup.py"):
+            self.write(f"usr/share/phonebooks/post_scripts/{name}", "#!/bin/sh\nexit 0\n", 0o755)
+        for name in ("pbook-import.php", "ldap-import.py", "nethcti-import.sh"):
+            self.write(f"usr/share/phonebooks/scripts/{name}", "#!/bin/sh\n# import\nexit 0\n", 0o755)
+
+    def _customer_cards(self):
+        for name in STOCK_CUSTOMER_CARDS + CUSTOM_CUSTOMER_CARDS:
+            self.write(f"var/lib/nethserver/nethcti/templates/customer_card/{name}",
+                       f"<div class=\"card\"><!-- {name} --><%= results %></div>\n" * self.rnd.randint(1, 40))
+
+    def _tancredi(self):
+        rnd = self.rnd
+        base = "var/lib/tancredi/data"
+        for sub in ("scopes", "templates-custom", "first_access_tokens", "tokens", "backgrounds",
+                    "firmware", "ringtones", "screensavers"):
+            self._mkdir(f"{base}/{sub}", 0o770)
+        written = []
+        for i in range(40):
+            mac = "".join(f"{rnd.randint(0, 255):02X}" for _ in range(3))
+            written.append(self.write(f"{base}/scopes/00-0A-0B-{mac[:2]}-{mac[2:4]}-{mac[4:]}.ini",
+                                      f"[metadata]\ninheritFrom = yealink-T4\nscopeType = phone\n"
+                                      f"[data]\naccount_display_name_1 = \"Ext {200 + i}\"\n", 0o640))
+        for name in ("global.ini", "yealink.ini", "yealink-T4.ini", "snom.ini", "gigaset.ini"):
+            written.append(self.write(f"{base}/scopes/{name}", "[metadata]\nscopeType = model\n[data]\n", 0o640))
+        for i in range(10):
+            written.append(self.write(f"{base}/tokens/{secrets.token_hex(16)}",
+                                      "00-0A-0B-00-00-%02d\n" % i, 0o640))
+        written.append(self.write(f"{base}/templates-custom/yealink-custom.tmpl", "# custom\n", 0o640))
+        written.append(self.sparse(f"{base}/firmware/T46U-108.86.0.70.rom", 41_943_040))
+        written.append(self.sparse(f"{base}/backgrounds/company.png", 120_000))
+        written.append(self.sparse(f"{base}/ringtones/classic.wav", 300_000))
+        for dirpath, dirnames, filenames in os.walk(self.p(base)):
+            os.chown(dirpath, 48, 48)
+            for f in filenames:
+                os.chown(os.path.join(dirpath, f), 48, 48)
+
+    def _astdb(self):
+        rnd = self.rnd
+        rows = []
+        for ext in range(200, 261):
+            rows += [(f"/AMPUSER/{ext}/cidname", f"Ext {ext}"), (f"/AMPUSER/{ext}/cidnum", str(ext)),
+                     (f"/AMPUSER/{ext}/device", str(ext)), (f"/AMPUSER/{ext}/voicemail", "default"),
+                     (f"/AMPUSER/{ext}/recording/in/external", "dontcare"),
+                     (f"/DEVICE/{ext}/dial", f"PJSIP/{ext}"), (f"/DEVICE/{ext}/type", "fixed"),
+                     (f"/DEVICE/{ext}/user", str(ext)), (f"/CW/{ext}", "ENABLED"),
+                     (f"/CALLTRACE/{ext}", str(rnd.randint(200, 260))),
+                     (f"/registrar/contact/{ext};@{secrets.token_hex(4)}", '{"via_addr":"192.0.2.1"}')]
+            if rnd.random() < 0.2:
+                rows.append((f"/CF/{ext}", "0" + str(rnd.randint(300000000, 399999999))))
+            if rnd.random() < 0.1:
+                rows.append((f"/DND/{ext}", "YES"))
+            if rnd.random() < 0.3:
+                rows.append((f"/FM/DDial/{ext}", "DIRECT"))
+        rows += [("/SIP/Registry/trunk1", "192.0.2.1:5060:3600:trunk1:sip.example.net"),
+                 ("/IAX/Registry/iaxtrunk", "192.0.2.2:4569:60"),
+                 ("/RG/600/ringing", "1"), ("/BLKVM/PJSIP/201-00000001", "TRUE"),
+                 ("/dundi/cache/hint/e164/0721400000", "1700000000"),
+                 ("//expiry", "stale"), ("/ccss/last_number", "17"),
+                 ("/CustomPresence/200", "available"), ("/QPENALTY/900/agents/201", "0"),
+                 ("/DAYNIGHT/C0", "DAY"), ("/TIMECONDITIONS/1", "auto"),
+                 ("/pbx/UUID", "a3f8b5d2-0000-4c3a-9a5b-5d2f1c0e7a11")]
+        path = self.p("var/lib/asterisk/astdb.sqlite3")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if os.path.exists(path):
+            os.unlink(path)
+        db = sqlite3.connect(path)
+        try:
+            db.execute("CREATE TABLE astdb(key VARCHAR(256), value VARCHAR(256), PRIMARY KEY(key))")
+            db.executemany("INSERT OR REPLACE INTO astdb VALUES (?, ?)", rows)
+            db.commit()
+        finally:
+            db.close()
+        os.chmod(path, 0o640)
+        self.astdb_rows = len(rows)
+
+    def _voicemail(self, count, total):
+        rnd = self.rnd
+        exts = list(range(200, 261))
+        per_file = max(4096, total // max(1, count))
+        made = 0
+        for ext in exts:
+            base = f"var/spool/asterisk/voicemail/default/{ext}"
+            self._mkdir(f"{base}/INBOX")
+            if made >= count:
+                break
+            self.wav(f"{base}/unavail.wav", rnd.randint(40_000, 160_000))
+            made += 1
+            n = rnd.randint(0, 6)
+            for folder in ("INBOX", "Old"):
+                for i in range(n if folder == "INBOX" else n // 2):
+                    if made + 2 > count:
+                        break
+                    when = self._epoch - rnd.randint(0, 90 * 86400)
+                    self.wav(f"{base}/{folder}/msg{i:04d}.wav",
+                             max(_WAV_HEADER_SIZE, int(per_file * rnd.uniform(0.3, 1.7))), mtime=when)
+                    self.write(f"{base}/{folder}/msg{i:04d}.txt",
+                               f";\n; Message Information file\n;\n[message]\norigmailbox={ext}\n"
+                               f"context=from-internal\nmacrocontext=\nexten={ext}\nrdnis=unknown\n"
+                               f"priority=1\ncallerchan=PJSIP/trunk1-000001\ncallerid=\"\" <0721400000>\n"
+                               f"origdate={time.strftime('%a %b %d %I:%M:%S %p UTC %Y', time.gmtime(when))}\n"
+                               f"origtime={when}\ncategory=\nmsg_id={when}-{i:08d}\nflag=\n"
+                               f"duration={rnd.randint(3, 120)}\n", mtime=when)
+                    made += 2
+
+    def _recordings(self, count, total):
+        """Call recordings, YYYY/MM/DD/<in|out>-<ext>-<num>-YYYYMMDD-HHMMSS-<uniqueid>.wav."""
+        rnd = self.rnd
+        span_days = 400
+        # Sizes: between 0.1 and 1.9 times the average, the last one takes the remainder.
+        avg = total / count
+        sizes = [max(_WAV_HEADER_SIZE, int(avg * rnd.uniform(0.1, 1.9))) for _ in range(count)]
+        diff = total - sum(sizes)
+        sizes[-1] = max(_WAV_HEADER_SIZE, sizes[-1] + diff)
+        times = sorted(self._epoch - rnd.randint(0, span_days * 86400) for _ in range(count))
+        made_dirs = set()
+        for i, (when, size) in enumerate(zip(times, sizes)):
+            t = time.gmtime(when)
+            day = time.strftime("%Y/%m/%d", t)
+            d = f"var/spool/asterisk/monitor/{day}"
+            if d not in made_dirs:
+                os.makedirs(self.p(d), exist_ok=True)
+                made_dirs.add(d)
+            kind = "in" if rnd.random() < 0.5 else "out"
+            ext = rnd.randint(200, 260)
+            num = "0" + str(rnd.randint(200000000, 399999999))
+            stamp = time.strftime("%Y%m%d-%H%M%S", t)
+            name = f"{kind}-{ext}-{num}-{stamp}-{when}.{i}.wav"
+            self.sparse(f"{d}/{name}", size, _wav_header(size), mtime=when)
+        self.manifest.recordings = count

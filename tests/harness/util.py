@@ -1,0 +1,120 @@
+"""Small pieces shared by the harness modules: paths, processes, waits."""
+
+import ctypes
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def source_dir():
+    """The repository root: NS8M_SOURCE_DIR, else two levels above this file."""
+    return os.environ.get("NS8M_SOURCE_DIR") or os.path.dirname(os.path.dirname(_HERE))
+
+
+def shared_dir():
+    """The read-only shared folder beside the repository (NS8M_SHARED_DIR)."""
+    return os.environ.get("NS8M_SHARED_DIR") or os.path.join(os.path.dirname(source_dir()), "shared")
+
+
+def artifacts_dir():
+    """Where logs of the processes under test are kept (NS8M_ARTIFACTS_DIR), created on demand."""
+    path = os.environ.get("NS8M_ARTIFACTS_DIR") or os.path.join(source_dir(), "test-artifacts")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def tests_dir():
+    return os.path.dirname(_HERE)
+
+
+class HarnessError(RuntimeError):
+    """A part of the harness could not be set up."""
+
+
+def make_run_dir(prefix="ns8m-"):
+    """A fresh temporary directory for one run.
+
+    Mode 0755: the bus socket and the polkit files below it must be reachable
+    by unprivileged users (polkitd drops to its own user; the polkit tests call
+    as nobody).  Secrets below it live in 0700/0600 entries of their own.
+    """
+    path = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(path, 0o755)
+    return path
+
+
+def remove_tree(path):
+    if path and os.path.lexists(path):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+_PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _die_with_parent():
+    # If the test process is killed outright, its children follow it instead
+    # of lingering (the harness must leave nothing behind).
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def spawn(argv, *, env=None, stdout=None, stderr=None, stdin=subprocess.DEVNULL,
+          pass_fds=(), cwd=None):
+    """Start a child that dies with us; returns the Popen."""
+    return subprocess.Popen(argv, env=env, stdout=stdout, stderr=stderr, stdin=stdin,
+                            pass_fds=pass_fds, cwd=cwd, preexec_fn=_die_with_parent)
+
+
+def stop_process(proc, timeout=10.0, sig=signal.SIGTERM):
+    """Stop one process we started, by its PID: sig, then SIGKILL after timeout.
+
+    Returns the exit code (negative signal number when killed)."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        try:
+            proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+def wait_for(predicate, timeout, what, interval=0.05):
+    """Poll predicate() until it returns a true value; raise with `what` on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{what} (waited {timeout:g} s)")
+        time.sleep(interval)
+
+
+def tail(path, lines=40):
+    """The last lines of a log file, for error messages."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(data.splitlines()[-lines:])
+
+
+def user_ids(name):
+    """(uid, gid) of a local user."""
+    pw = pwd.getpwnam(name)
+    return pw.pw_uid, pw.pw_gid
