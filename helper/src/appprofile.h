@@ -1,0 +1,110 @@
+// App profiles: one YAML file per application (apps/*.yaml) that says what
+// a migration of that app moves and how.  See docs/app-profiles.md.
+#pragma once
+
+#include <QList>
+#include <QPair>
+#include <QString>
+#include <QStringList>
+#include <QVariant>
+
+#include <optional>
+
+namespace ns8m {
+
+struct Transfer {
+    QString id;
+    QString title;
+    QString source;      // absolute NS7 path, rsync trailing-slash semantics, may hold "*"
+    QString destination; // relative to the module's /srv, may hold {1}
+    bool deleteExtraneous = false;
+    bool optional = false;
+    QStringList exclude;
+    bool preserveOwner = false; // owner: preserve
+    QStringList usermap;
+    QStringList groupmap;
+    QList<QPair<QString, QString>> rewrite;
+
+    bool copiesDirectoryItself() const { return !source.endsWith(u'/'); }
+};
+
+struct IncrementalTable {
+    QString table;
+    QString key; // auto-increment column, "" for a table without key (cdr)
+};
+
+struct DatabaseItem {
+    QString name;
+    QString structure;
+    QString data;
+    QString dataDestination; // "" → the databases' destination
+    bool optional = false;
+    QList<IncrementalTable> incremental;
+};
+
+struct SqliteDump {
+    QString id;
+    QString title;
+    QString path;
+    QString table;
+    QString destination;
+    QStringList excludeKeyPrefixes;
+};
+
+struct Field {
+    enum class Kind { Fqdn, Bool, String };
+    QString id;
+    Kind kind = Kind::String;
+    bool required = false;
+    QVariant defaultValue;
+    QStringList distinctFrom;
+    QString title, titleIt, help, helpIt;
+};
+
+struct ConfigureInput {
+    QString key;    // the configure-module input property
+    QString source; // field | cluster | esmith | file | exists | ini | const
+    QVariantMap params;
+};
+
+struct AppProfile {
+    QString file;
+    QString id;
+    QString name;
+    QString description;
+    QString detectDatabase;
+    QString detectKey;
+    QString image;
+    QStringList volumes;
+    QList<QPair<QString, QString>> companions; // image, notice
+    int ownerUid = -1;
+    int ownerGid = -1;
+    QList<Transfer> transfers;
+    QString dbCredentials;
+    QString dbDestination;
+    QList<DatabaseItem> databases;
+    QList<SqliteDump> sqlite;
+    QStringList quiesceServices;
+    QStringList retireServices;
+    QList<Field> fields;
+    QString configureAction;
+    QString configureSchema;
+    QList<ConfigureInput> configure;
+    QString redirectPage;
+    QString redirectSnippet;
+    QStringList redirectPaths;
+
+    // Loads and checks one profile; on failure returns nothing and says
+    // why in *error, with the file and line.
+    static std::optional<AppProfile> load(const QString &path, QString *error);
+    static std::optional<AppProfile> parse(const QByteArray &yaml, const QString &file,
+                                           QString *error);
+    // Loads every *.yaml of a directory, sorted by name; broken files are
+    // reported in *errors and skipped.
+    static QList<AppProfile> loadDirectory(const QString &dir, QStringList *errors);
+};
+
+// True for an app id usable as an object path element and a file name.
+bool isValidAppId(const QString &id);
+
+} // namespace ns8m

@@ -1,0 +1,70 @@
+// The helper as a whole: the bus connection, the state, the apps and the
+// jobs, and the Manager object at /org/nethserver/Ns8Migration1.
+#pragma once
+
+#include "appprofile.h"
+#include "authority.h"
+#include "bus.h"
+#include "job.h"
+#include "statedb.h"
+
+#include <QList>
+#include <QObject>
+#include <QPointer>
+
+namespace ns8m {
+
+class App;
+
+struct Settings {
+    QString busAddress;     // "" → the system bus
+    QString stateDir = QStringLiteral("/var/lib/ns8-migration");
+    QString root = QStringLiteral("/");
+    QString profilesDir;
+    int jobLingerSeconds = 600;
+};
+
+class Daemon : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Daemon(Settings settings, QObject *parent = nullptr);
+    ~Daemon() override;
+
+    // Opens the state, loads the profiles, puts every object on the bus and
+    // takes the bus name.  On failure *error says why.
+    bool start(QString *error);
+    // Ends every running job as failed ("the helper was stopped") and
+    // releases the name; called on SIGTERM.
+    void stop(const QString &why);
+
+    Bus *bus() { return &m_bus; }
+    StateDb *state() { return &m_state; }
+    Authority *authority() { return &m_authority; }
+    const Settings &settings() const { return m_settings; }
+
+    // A new job with the next free id, on the bus and in the state DB.
+    Job *createJob(Job::Params params, QString *error);
+
+    QString pathUnderRoot(const QString &path) const;
+    int appendProperty(const char *name, sd_bus_message *reply) const;
+
+signals:
+    void busLost(const QString &reason);
+
+private:
+    void detectApps();
+
+    Settings m_settings;
+    Bus m_bus;
+    StateDb m_state;
+    Authority m_authority{&m_bus};
+    sd_bus_slot *m_managerSlot = nullptr;
+    sd_bus_slot *m_objectManagerSlot = nullptr;
+    QList<App *> m_apps;
+    QList<QPointer<Job>> m_jobs;
+    quint64 m_nextJobId = 1;
+    QString m_state_ = QStringLiteral("disconnected");
+};
+
+} // namespace ns8m

@@ -1,0 +1,191 @@
+#include "statedb.h"
+
+#include <QJsonDocument>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QUuid>
+
+namespace ns8m {
+
+namespace {
+constexpr int kSchemaVersion = 1;
+}
+
+StateDb::~StateDb()
+{
+    close();
+}
+
+bool StateDb::open(const QString &path, QString *error)
+{
+    m_conn = QStringLiteral("state-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_conn);
+    db.setDatabaseName(path);
+    if (!db.open()) {
+        *error = QStringLiteral("cannot open the state database %1: %2")
+                     .arg(path, db.lastError().text());
+        return false;
+    }
+    const QStringList setup = {
+        QStringLiteral("PRAGMA journal_mode=WAL"),
+        QStringLiteral("PRAGMA synchronous=FULL"),
+        QStringLiteral("PRAGMA foreign_keys=ON"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS jobs ("
+                       " id INTEGER PRIMARY KEY, operation TEXT NOT NULL, object TEXT NOT NULL,"
+                       " status TEXT NOT NULL CHECK (status IN ('running','succeeded','failed','canceled')),"
+                       " message TEXT NOT NULL DEFAULT '', started_by_uid INTEGER NOT NULL,"
+                       " start_time INTEGER NOT NULL, end_time INTEGER NOT NULL DEFAULT 0)"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS apps ("
+                       " id TEXT PRIMARY KEY, status TEXT NOT NULL,"
+                       " source_files INTEGER NOT NULL DEFAULT 0, source_bytes INTEGER NOT NULL DEFAULT 0,"
+                       " database_bytes INTEGER NOT NULL DEFAULT 0, scan_time INTEGER NOT NULL DEFAULT 0,"
+                       " scan_details TEXT NOT NULL DEFAULT '[]')"),
+    };
+    for (const QString &sql : setup)
+        if (!exec(sql)) {
+            *error = QStringLiteral("cannot prepare the state database %1: %2").arg(path, m_lastError);
+            return false;
+        }
+    QSqlQuery q(db);
+    q.exec(QStringLiteral("SELECT value FROM meta WHERE key='schema_version'"));
+    if (q.next()) {
+        if (q.value(0).toInt() > kSchemaVersion) {
+            *error = QStringLiteral("the state database %1 was written by a newer version (schema %2)")
+                         .arg(path, q.value(0).toString());
+            return false;
+        }
+    } else if (!exec(QStringLiteral("INSERT INTO meta (key, value) VALUES ('schema_version', ?)"),
+                     {QString::number(kSchemaVersion)})) {
+        *error = m_lastError;
+        return false;
+    }
+    return true;
+}
+
+void StateDb::close()
+{
+    if (m_conn.isEmpty())
+        return;
+    {
+        QSqlDatabase db = QSqlDatabase::database(m_conn, false);
+        if (db.isOpen())
+            db.close();
+    }
+    QSqlDatabase::removeDatabase(m_conn);
+    m_conn.clear();
+}
+
+bool StateDb::exec(const QString &sql, const QVariantList &binds)
+{
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    if (!q.prepare(sql)) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    for (const QVariant &b : binds)
+        q.addBindValue(b);
+    if (!q.exec()) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    return true;
+}
+
+int StateDb::failInterruptedJobs(const QString &message, qint64 now)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_conn, false);
+    db.transaction();
+    QSqlQuery q(db);
+    q.exec(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE status='running'"));
+    const int n = q.next() ? q.value(0).toInt() : 0;
+    if (!exec(QStringLiteral("UPDATE jobs SET status='failed', message=?, end_time=? WHERE status='running'"),
+              {message, now})) {
+        db.rollback();
+        return 0;
+    }
+    db.commit();
+    return n;
+}
+
+quint64 StateDb::nextJobId()
+{
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    q.exec(QStringLiteral("SELECT COALESCE(MAX(id), 0) + 1 FROM jobs"));
+    return q.next() ? q.value(0).toULongLong() : 1;
+}
+
+bool StateDb::insertJob(const JobRecord &job)
+{
+    return exec(QStringLiteral("INSERT INTO jobs (id, operation, object, status, message,"
+                               " started_by_uid, start_time) VALUES (?, ?, ?, 'running', '', ?, ?)"),
+                {job.id, job.operation, job.object, job.startedByUid, job.startTime});
+}
+
+bool StateDb::finishJob(quint64 id, const QString &status, const QString &message, qint64 endTime)
+{
+    return exec(QStringLiteral("UPDATE jobs SET status=?, message=?, end_time=? WHERE id=?"),
+                {status, message, endTime, id});
+}
+
+std::optional<JobRecord> StateDb::job(quint64 id)
+{
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    q.prepare(QStringLiteral("SELECT operation, object, status, message, started_by_uid,"
+                             " start_time, end_time FROM jobs WHERE id=?"));
+    q.addBindValue(id);
+    if (!q.exec() || !q.next())
+        return std::nullopt;
+    JobRecord r;
+    r.id = id;
+    r.operation = q.value(0).toString();
+    r.object = q.value(1).toString();
+    r.status = q.value(2).toString();
+    r.message = q.value(3).toString();
+    r.startedByUid = q.value(4).toUInt();
+    r.startTime = q.value(5).toLongLong();
+    r.endTime = q.value(6).toLongLong();
+    return r;
+}
+
+AppRecord StateDb::app(const QString &id)
+{
+    AppRecord r;
+    r.id = id;
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    q.prepare(QStringLiteral("SELECT status, source_files, source_bytes, database_bytes, scan_time,"
+                             " scan_details FROM apps WHERE id=?"));
+    q.addBindValue(id);
+    if (q.exec() && q.next()) {
+        r.status = q.value(0).toString();
+        r.sourceFiles = q.value(1).toULongLong();
+        r.sourceBytes = q.value(2).toULongLong();
+        r.databaseBytes = q.value(3).toULongLong();
+        r.scanTime = q.value(4).toLongLong();
+        r.scanDetails = QJsonDocument::fromJson(q.value(5).toByteArray()).array();
+    }
+    return r;
+}
+
+bool StateDb::saveApp(const AppRecord &app)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_conn, false);
+    db.transaction();
+    const bool ok = exec(
+        QStringLiteral("INSERT INTO apps (id, status, source_files, source_bytes, database_bytes,"
+                       " scan_time, scan_details) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                       " ON CONFLICT(id) DO UPDATE SET status=excluded.status,"
+                       " source_files=excluded.source_files, source_bytes=excluded.source_bytes,"
+                       " database_bytes=excluded.database_bytes, scan_time=excluded.scan_time,"
+                       " scan_details=excluded.scan_details"),
+        {app.id, app.status, app.sourceFiles, app.sourceBytes, app.databaseBytes, app.scanTime,
+         QString::fromUtf8(QJsonDocument(app.scanDetails).toJson(QJsonDocument::Compact))});
+    if (!ok) {
+        db.rollback();
+        return false;
+    }
+    return db.commit();
+}
+
+} // namespace ns8m

@@ -1,0 +1,64 @@
+// The helper's memory: a SQLite database (QtSql) under the state directory,
+// written in transactions.  Jobs, apps and their scan results live here.
+#pragma once
+
+#include <QJsonArray>
+#include <QString>
+#include <QVariantMap>
+
+#include <optional>
+
+namespace ns8m {
+
+struct JobRecord {
+    quint64 id = 0;
+    QString operation;
+    QString object;
+    QString status; // running | succeeded | failed | canceled
+    QString message;
+    quint32 startedByUid = 0;
+    qint64 startTime = 0; // µs since the epoch
+    qint64 endTime = 0;
+};
+
+struct AppRecord {
+    QString id;
+    QString status = QStringLiteral("not_migrated");
+    quint64 sourceFiles = 0;
+    quint64 sourceBytes = 0;
+    quint64 databaseBytes = 0;
+    qint64 scanTime = 0;
+    QJsonArray scanDetails; // [[id, title, files, bytes], ...]
+};
+
+class StateDb
+{
+public:
+    StateDb() = default;
+    ~StateDb();
+    StateDb(const StateDb &) = delete;
+    StateDb &operator=(const StateDb &) = delete;
+
+    bool open(const QString &path, QString *error);
+    void close();
+
+    // Jobs left "running" by a helper that died are marked failed; returns
+    // how many.
+    int failInterruptedJobs(const QString &message, qint64 now);
+    quint64 nextJobId();
+    bool insertJob(const JobRecord &job);
+    bool finishJob(quint64 id, const QString &status, const QString &message, qint64 endTime);
+    std::optional<JobRecord> job(quint64 id);
+
+    AppRecord app(const QString &id);
+    bool saveApp(const AppRecord &app);
+
+    QString lastError() const { return m_lastError; }
+
+private:
+    bool exec(const QString &sql, const QVariantList &binds = {});
+    QString m_conn;
+    QString m_lastError;
+};
+
+} // namespace ns8m
