@@ -78,7 +78,7 @@ class PrivateBus:
         self.socket_path = os.path.join(self.dir, "system_bus_socket")
         self.config_path = os.path.join(self.dir, "system.conf")
         self.extra_policy_dir = os.path.join(self.dir, "system.d")
-        self.log_path = os.path.join(util.artifacts_dir(), f"{os.path.basename(run_dir)}-dbus-daemon.log")
+        self.log_path = util.artifact_path(run_dir, "dbus-daemon.log")
         self.address = None
         self.project_policy = None
         self.proc = None

@@ -47,7 +47,7 @@ class MariaDB:
         self.pid_file = os.path.join(self.dir, "mysqld.pid")
         self.defaults_file = os.path.join(self.dir, "client.cnf")
         self.password = password or "Ns8mDb-" + secrets.token_hex(12)
-        self.log_path = os.path.join(util.artifacts_dir(), f"{os.path.basename(run_dir)}-mariadbd.log")
+        self.log_path = util.artifact_path(run_dir, "mariadbd.log")
         self.proc = None
 
     # --- life --------------------------------------------------------------
@@ -112,7 +112,7 @@ class MariaDB:
         return r.stdout
 
     def sql(self, statements, database=None):
-        """Run SQL; returns the rows of the last result as lists of strings (NULL -> None)."""
+        """Run SQL; returns the rows of every result, as lists of strings (NULL -> None)."""
         out = self._client([], input=statements, database=database)
         rows = []
         for line in out.splitlines():
@@ -160,7 +160,10 @@ class MariaDB:
     def load_nethvoice(self, cdr_rows=1000, seed=7, phonebook_password=None):
         """Create asterisk, nethcti3, phonebook (a few plausible tables with rows)
         and asteriskcdrdb (the real schema) with `cdr_rows` generated CDRs."""
-        data = b"".join(open(p, "rb").read() + b"\n" for p in cdr_schema_files())
+        data = b""
+        for path in cdr_schema_files():
+            with open(path, "rb") as f:
+                data += f.read() + b"\n"
         self._client_bytes(data)
         rnd = random.Random(seed)
         self._client_bytes(_other_databases_sql(rnd, phonebook_password).encode())

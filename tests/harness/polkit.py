@@ -67,7 +67,7 @@ class Polkitd:
         self.extra_actions = dict(extra_actions or {})
         self.groups = {SYNC_GROUP: [SYNC_GROUP_MEMBER]} if groups is None else dict(groups)
         self.with_project_actions = with_project_actions
-        self.log_path = os.path.join(util.artifacts_dir(), f"{os.path.basename(run_dir)}-polkitd.log")
+        self.log_path = util.artifact_path(run_dir, "polkitd.log")
         self.proc = None
 
     def _prepare(self):

@@ -56,7 +56,7 @@ class SystemdStandin:
         self.units = dict(NETHVOICE_UNITS if units is None else units)
         self.units_path = os.path.join(self.dir, "units.json")
         self.calls_path = os.path.join(self.dir, "calls.jsonl")
-        self.log_path = os.path.join(util.artifacts_dir(), f"{os.path.basename(run_dir)}-systemd-standin.log")
+        self.log_path = util.artifact_path(run_dir, "systemd-standin.log")
         self.proc = None
 
     def start(self):

@@ -31,6 +31,13 @@ def artifacts_dir():
     return path
 
 
+def artifact_path(run_dir, name):
+    """A log file of one run: <artifacts>/<run dir name>/<name>."""
+    d = os.path.join(artifacts_dir(), os.path.basename(run_dir.rstrip("/")))
+    os.makedirs(d, exist_ok=True)
+    return os.path.join(d, name)
+
+
 def tests_dir():
     return os.path.dirname(_HERE)
 

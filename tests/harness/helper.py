@@ -1,0 +1,134 @@
+"""The helper under test, started as systemd would start it (sd_notify READY=1)."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+from . import util
+
+DEFAULT_BINARY = os.path.join("build", "helper", "ns8-migration-helper")
+
+_SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                      "SUMMARY: UndefinedBehaviorSanitizer", "SUMMARY: AddressSanitizer")
+
+
+def helper_binary():
+    """NS8M_HELPER, else the usual build location in the source tree."""
+    path = os.environ.get("NS8M_HELPER") or os.path.join(util.source_dir(), DEFAULT_BINARY)
+    return path
+
+
+class Helper:
+    """One ns8-migration-helper, restartable with the same state dir.
+
+    Its stderr goes to `log_path` (under the artifacts dir), every start
+    appended with a header line."""
+
+    def __init__(self, run_dir, bus_address, root, state_dir, profiles_dir=None, binary=None,
+                 extra_args=(), env=None):
+        self.run_dir = run_dir
+        self.bus_address = bus_address
+        self.root = root
+        self.state_dir = state_dir
+        self.profiles_dir = profiles_dir or os.path.join(util.source_dir(), "apps")
+        self.binary = binary or helper_binary()
+        self.extra_args = list(extra_args)
+        self.env = env
+        self.log_path = util.artifact_path(run_dir, "helper.log")
+        self.notify_path = os.path.join(run_dir, "helper-notify.sock")
+        self.proc = None
+        self.starts = 0
+        self.last_exit = None
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def argv(self):
+        return [self.binary, f"--bus-address={self.bus_address}", f"--state-dir={self.state_dir}",
+                f"--root={self.root}", f"--profiles-dir={self.profiles_dir}", *self.extra_args]
+
+    def start(self, timeout=30.0):
+        """Start and wait for READY=1 on NOTIFY_SOCKET (bounded)."""
+        if self.alive():
+            raise util.HarnessError("the helper is already running")
+        if not os.access(self.binary, os.X_OK):
+            raise util.HarnessError(f"no helper binary at {self.binary} (set NS8M_HELPER)")
+        if os.path.exists(self.notify_path):
+            os.unlink(self.notify_path)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        try:
+            sock.bind(self.notify_path)
+            env = dict(os.environ if self.env is None else self.env)
+            env["NOTIFY_SOCKET"] = self.notify_path
+            env.pop("LISTEN_FDS", None)
+            env.pop("LISTEN_PID", None)
+            self.starts += 1
+            with open(self.log_path, "ab") as log:
+                log.write(f"\n===== start {self.starts}: {' '.join(self.argv())}\n".encode())
+                log.flush()
+                self.proc = util.spawn(self.argv(), env=env, stdout=log, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + timeout
+            messages = []
+            while True:
+                if self.proc.poll() is not None:
+                    self.last_exit = self.proc.returncode
+                    raise util.HarnessError(f"the helper exited with {self.proc.returncode} before "
+                                            f"READY=1:\n{util.tail(self.log_path)}")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.stop(timeout=5, sig=signal.SIGKILL)
+                    raise util.HarnessError(f"the helper sent no READY=1 within {timeout:g} s "
+                                            f"(got {messages}):\n{util.tail(self.log_path)}")
+                sock.settimeout(min(0.2, left))
+                try:
+                    data = sock.recv(4096).decode(errors="replace")
+                except socket.timeout:
+                    continue
+                messages.append(data)
+                if "READY=1" in data.split("\n"):
+                    break
+        finally:
+            sock.close()
+            if os.path.exists(self.notify_path):
+                os.unlink(self.notify_path)
+        return self
+
+    def stop(self, timeout=30.0, sig=signal.SIGTERM):
+        """SIGTERM (or sig) and wait; returns the exit code (negative: killed by that signal)."""
+        if self.proc is None:
+            return self.last_exit
+        self.last_exit = util.stop_process(self.proc, timeout=timeout, sig=sig)
+        self.proc = None
+        return self.last_exit
+
+    def kill(self):
+        """SIGKILL, as a crash would; returns the exit code."""
+        return self.stop(timeout=10, sig=signal.SIGKILL)
+
+    def restart(self, timeout=30.0):
+        self.stop()
+        return self.start(timeout)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def sanitizer_errors(self):
+        """Lines of the helper's stderr where a sanitizer reported an error."""
+        try:
+            text = self.log()
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if any(m in line for m in _SANITIZER_MARKERS)]
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
