@@ -145,3 +145,34 @@ class Polkitd:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def check_authorization(bus_client, user, action):
+    """Ask polkitd whether a process of `user` is authorized for `action`
+    (no interaction).  Returns polkit's (is_authorized, is_challenge, details)."""
+    import dbus
+    uid, gid = util.user_ids(user)
+    proc = util.spawn(["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups",
+                       "--", "sleep", "60"])
+    try:
+        def started():
+            try:
+                with open(f"/proc/{proc.pid}/status") as f:
+                    status = f.read()
+                with open(f"/proc/{proc.pid}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                return None
+            if f"Uid:\t{uid}\t" not in status or "(sleep)" not in stat:
+                return None  # not yet exec'd as the user
+            return int(stat.rsplit(")", 1)[1].split()[19])
+        start_time = util.wait_for(started, 10, f"a process of {user} did not start")
+        subject = ("unix-process", {"pid": dbus.UInt32(proc.pid), "start-time": dbus.UInt64(start_time),
+                                    "uid": dbus.Int32(uid)})
+        result = bus_client.call("/org/freedesktop/PolicyKit1/Authority",
+                                 "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization",
+                                 "(sa{sv})sa{ss}us", [subject, action, {}, 0, ""],
+                                 dest="org.freedesktop.PolicyKit1")
+        return bool(result[0]), bool(result[1]), dict(result[2])
+    finally:
+        util.stop_process(proc, timeout=5)
