@@ -82,7 +82,7 @@ class NS7Root:
     """Builds an NS7 tree under `path`.
 
     files: about how many regular files to write below the NethVoice trees
-      (the fixed set is about 330 files; call recordings fill the rest).
+      (the fixed set is about 250 files; voicemail and call recordings fill the rest).
     total_bytes: about the apparent size of them all (recordings and
       voicemail absorb what the fixed set does not use).
     nethvoice: write the `nethvoice` records in the configuration DB.
