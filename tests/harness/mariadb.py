@@ -46,6 +46,8 @@ class MariaDB:
         self.socket = os.path.join(self.dir, "mysqld.sock")
         self.pid_file = os.path.join(self.dir, "mysqld.pid")
         self.defaults_file = os.path.join(self.dir, "client.cnf")
+        # A tmpdir of its own: concurrent servers must not share temp tables in /tmp.
+        self.tmpdir = os.path.join(self.dir, "tmp")
         self.password = password or "Ns8mDb-" + secrets.token_hex(12)
         self.log_path = util.artifact_path(run_dir, "mariadbd.log")
         self.proc = None
@@ -54,8 +56,10 @@ class MariaDB:
     def start(self):
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o755)
+        os.makedirs(self.tmpdir, exist_ok=True)
         with open(self.log_path, "ab") as log:
             r = subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={self.datadir}",
+                                f"--tmpdir={self.tmpdir}",
                                 "--auth-root-authentication-method=normal", "--skip-test-db",
                                 "--user=root", "--innodb-buffer-pool-size=64M",
                                 "--innodb-log-file-size=16M"],
@@ -65,7 +69,7 @@ class MariaDB:
         with open(self.log_path, "ab") as log:
             self.proc = util.spawn(["mariadbd", "--no-defaults", f"--datadir={self.datadir}",
                                     f"--socket={self.socket}", f"--pid-file={self.pid_file}",
-                                    "--user=root", *_SERVER_OPTIONS],
+                                    f"--tmpdir={self.tmpdir}", "--user=root", *_SERVER_OPTIONS],
                                    stdout=log, stderr=subprocess.STDOUT)
 
         def ready():
