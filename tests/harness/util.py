@@ -46,15 +46,48 @@ class HarnessError(RuntimeError):
     """A part of the harness could not be set up."""
 
 
-def make_run_dir(prefix="ns8m-"):
+RUN_PREFIX = "ns8m-"
+_OWNER_FILE = ".owner"
+
+
+def _process_start_time(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def sweep_stale_runs():
+    """Remove the run folders of harness processes that died without
+    cleaning up (killed by a test timeout, say).  A folder is only removed
+    when the process that made it is gone; folders of live runs stay."""
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        if not name.startswith(RUN_PREFIX):
+            continue
+        path = os.path.join(base, name)
+        try:
+            with open(os.path.join(path, _OWNER_FILE)) as f:
+                pid, start = f.read().split()
+        except (OSError, ValueError):
+            continue
+        if _process_start_time(int(pid)) != start:
+            remove_tree(path)
+
+
+def make_run_dir(prefix=RUN_PREFIX):
     """A fresh temporary directory for one run.
 
     Mode 0755: the bus socket and the polkit files below it must be reachable
     by unprivileged users (polkitd drops to its own user; the polkit tests call
     as nobody).  Secrets below it live in 0700/0600 entries of their own.
     """
+    sweep_stale_runs()
     path = tempfile.mkdtemp(prefix=prefix)
     os.chmod(path, 0o755)
+    with open(os.path.join(path, _OWNER_FILE), "w") as f:
+        f.write(f"{os.getpid()} {_process_start_time(os.getpid())}\n")
     return path
 
 
