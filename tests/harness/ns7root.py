@@ -331,7 +331,7 @@ class NS7Root:
         for name in ("global.ini", "yealink.ini", "yealink-T4.ini", "snom.ini", "gigaset.ini"):
             written.append(self.write(f"{base}/scopes/{name}", "[metadata]\nscopeType = model\n[data]\n", 0o640))
         for i in range(10):
-            written.append(self.write(f"{base}/tokens/{secrets.token_hex(16)}",
+            written.append(self.write(f"{base}/tokens/{rnd.getrandbits(128):032x}",
                                       "00-0A-0B-00-00-%02d\n" % i, 0o640))
         written.append(self.write(f"{base}/templates-custom/yealink-custom.tmpl", "# custom\n", 0o640))
         written.append(self.sparse(f"{base}/firmware/T46U-108.86.0.70.rom", 41_943_040))
@@ -352,7 +352,7 @@ class NS7Root:
                      (f"/DEVICE/{ext}/dial", f"PJSIP/{ext}"), (f"/DEVICE/{ext}/type", "fixed"),
                      (f"/DEVICE/{ext}/user", str(ext)), (f"/CW/{ext}", "ENABLED"),
                      (f"/CALLTRACE/{ext}", str(rnd.randint(200, 260))),
-                     (f"/registrar/contact/{ext};@{secrets.token_hex(4)}", '{"via_addr":"192.0.2.1"}')]
+                     (f"/registrar/contact/{ext};@{rnd.getrandbits(32):08x}", '{"via_addr":"192.0.2.1"}')]
             if rnd.random() < 0.2:
                 rows.append((f"/CF/{ext}", "0" + str(rnd.randint(300000000, 399999999))))
             if rnd.random() < 0.1:
@@ -416,9 +416,12 @@ class NS7Root:
         span_days = 400
         # Sizes: between 0.1 and 1.9 times the average, the last one takes the remainder.
         avg = total / count
-        sizes = [max(_WAV_HEADER_SIZE, int(avg * rnd.uniform(0.1, 1.9))) for _ in range(count)]
-        diff = total - sum(sizes)
-        sizes[-1] = max(_WAV_HEADER_SIZE, sizes[-1] + diff)
+        raw = [avg * rnd.uniform(0.1, 1.9) for _ in range(count)]
+        scale = total / sum(raw)
+        sizes = [max(_WAV_HEADER_SIZE, int(r * scale)) for r in raw]
+        # Rounding leaves a few bytes: the largest recording takes them.
+        biggest = max(range(count), key=sizes.__getitem__)
+        sizes[biggest] = max(_WAV_HEADER_SIZE, sizes[biggest] + total - sum(sizes))
         times = sorted(self._epoch - rnd.randint(0, span_days * 86400) for _ in range(count))
         made_dirs = set()
         for i, (when, size) in enumerate(zip(times, sizes)):

@@ -1,0 +1,149 @@
+"""The harness itself, without the helper: the bus policy, polkitd's answers,
+the systemd stand-in, MariaDB's databases and the NS7 tree."""
+
+import glob
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import unittest
+
+from harness import SYNC_GROUP, SYNC_GROUP_MEMBER, UNPRIVILEGED_USER, NS7Root, util
+from harness.bus import PrivateBus
+from harness.client import BusClient
+from harness.polkit import Polkitd, check_authorization
+from harness.systemd_standin import MANAGER_IFACE as SD_MANAGER, MANAGER_PATH as SD_PATH, unit_path
+from harness.testing import SandboxTestCase
+
+SD = "org.freedesktop.systemd1"
+READ = "org.nethserver.ns8migration.read"
+SYNC = "org.nethserver.ns8migration.sync"
+RECORDING = re.compile(r"^(in|out)-\d+-\d+-\d{8}-\d{6}-[\d.]+\.wav$")
+
+
+class HarnessTest(SandboxTestCase):
+    sandbox_options = dict(files=1500, cdr_rows=777, example_rules=True, helper=False)
+
+    def test_bus_policy(self):
+        r = self.bus.call_as(UNPRIVILEGED_USER, "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                             "RequestName", "su", ["org.example.Harness", 4], dest="org.freedesktop.DBus")
+        self.assertEqual(r.error_name, "org.freedesktop.DBus.Error.AccessDenied", r)
+        self.assertEqual(self.bus.call("/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName", "su",
+                                       ["org.example.Harness", 4], dest="org.freedesktop.DBus"), 1)
+        self.assertEqual(os.stat(os.path.dirname(self.sb.private_bus.socket_path)).st_mode & 0o755, 0o755)
+
+    def test_polkit_answers(self):
+        self.assertEqual(check_authorization(self.bus, "root", READ)[0], True)
+        self.assertEqual(check_authorization(self.bus, UNPRIVILEGED_USER, READ)[:2], (False, True))
+        self.assertEqual(check_authorization(self.bus, SYNC_GROUP_MEMBER, SYNC)[0], True)
+        self.assertEqual(check_authorization(self.bus, SYNC_GROUP_MEMBER, READ)[0], False)
+
+    def test_host_untouched(self):
+        with open("/etc/group") as f:
+            self.assertNotIn(SYNC_GROUP, f.read())
+        self.assertFalse(glob.glob("/etc/polkit-1/rules.d/*ns8migration*"))
+        self.assertFalse(os.path.exists("/usr/share/polkit-1/actions/org.nethserver.ns8migration.policy"))
+
+    def test_polkit_without_rules(self):
+        run = util.make_run_dir("ns8m-polkit-")
+        try:
+            with PrivateBus(run) as bus, Polkitd(run, bus):
+                client = BusClient(bus.address)
+                try:
+                    self.assertFalse(check_authorization(client, SYNC_GROUP_MEMBER, SYNC)[0])
+                finally:
+                    client.close()
+        finally:
+            util.remove_tree(run)
+
+    def test_systemd_standin(self):
+        self.sb.systemd.clear_calls()
+        rec = []
+        match = self.bus.conn.add_signal_receiver(lambda *a: rec.append(a), signal_name="JobRemoved",
+                                                  dbus_interface=SD_MANAGER, bus_name=SD)
+        try:
+            job = self.bus.call(SD_PATH, SD_MANAGER, "StopUnit", "ss", ["httpd-fpbx.service", "replace"], dest=SD)
+            self.assertTrue(job.startswith(SD_PATH + "/job/"))
+            changes = self.bus.call(SD_PATH, SD_MANAGER, "DisableUnitFiles", "asb",
+                                    [["httpd-fpbx.service"], False], dest=SD)
+            self.assertEqual(changes[0][0], "unlink")
+            self.bus.pump(0.3)
+        finally:
+            match.remove()
+        self.assertEqual([a[1] for a in rec], [job])
+        state = self.sb.systemd.unit_state(self.bus, "httpd-fpbx.service")
+        self.assertEqual((state["ActiveState"], state["SubState"], state["UnitFileState"]),
+                         ("inactive", "dead", "disabled"))
+        self.assertEqual(self.bus.call(SD_PATH, SD_MANAGER, "GetUnit", "s", ["asterisk.service"], dest=SD),
+                         unit_path("asterisk.service"))
+        self.assertEqual(self.bus.call_error(SD_PATH, SD_MANAGER, "GetUnit", "s", ["nope.service"], dest=SD)[0],
+                         "org.freedesktop.systemd1.NoSuchUnit")
+        calls = self.sb.systemd.calls()
+        self.assertEqual([(c["method"], c.get("unit"), c.get("units"), c.get("mode"), c["uid"]) for c in calls[:2]],
+                         [("StopUnit", "httpd-fpbx.service", None, "replace", 0),
+                          ("DisableUnitFiles", None, ["httpd-fpbx.service"], None, 0)])
+
+    def test_mariadb(self):
+        m = self.sb.mysql
+        dbs = {r[0] for r in m.sql("SHOW DATABASES")}
+        self.assertTrue({"asterisk", "nethcti3", "phonebook", "asteriskcdrdb"} <= dbs)
+        self.assertEqual(int(m.sql_value("SELECT COUNT(*) FROM asteriskcdrdb.cdr")), 777)
+        schema_files = glob.glob(os.path.join(util.shared_dir(), "ns8-api/sql/asteriskcdrdb/*-schema.sql"))
+        tables = int(m.sql_value("SELECT COUNT(*) FROM information_schema.TABLES "
+                                 "WHERE table_schema = 'asteriskcdrdb'"))
+        self.assertEqual(tables, len(schema_files))
+        for db in ("asterisk", "nethcti3", "phonebook"):
+            self.assertGreater(int(m.sql_value(f"SELECT SUM(table_rows) FROM information_schema.TABLES "
+                                               f"WHERE table_schema = '{db}'") or 0), 0, db)
+        cnf = os.path.join(self.sb.root, "root/.my.cnf")
+        self.assertEqual(os.stat(cnf).st_mode & 0o777, 0o600)
+        out = subprocess.run(["mariadb", f"--defaults-file={cnf}", "-N", "-e", "SELECT CURRENT_USER()"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        self.assertEqual(out, "root@localhost")
+        self.assertGreater(m.cdr_bytes(), 0)
+
+    def test_ns7_tree(self):
+        root = self.sb.root
+        with open(os.path.join(root, "var/lib/nethserver/db/configuration")) as f:
+            records = dict(line.rstrip("\n").split("=", 1) for line in f)
+        self.assertEqual(records["TimeZone"], "Europe/Rome")
+        nv = records["nethvoice"].split("|")
+        self.assertEqual(nv[0], "service")
+        self.assertEqual(dict(zip(nv[1::2], nv[2::2]))["BrandName"], "NethVoice")
+        self.assertIn("|international_prefix|+39", records["nethvoice-report"])
+        self.assertTrue(os.path.isdir(os.path.join(root, "var/log")))
+        recordings = [os.path.basename(p) for p in
+                      glob.glob(os.path.join(root, "var/spool/asterisk/monitor/*/*/*/*"))]
+        self.assertGreater(len(recordings), 1000)
+        for name in recordings:
+            self.assertRegex(name, RECORDING)
+        self.assertEqual(os.stat(os.path.join(root, "var/lib/tancredi/data/scopes")).st_uid, 48)
+        db = sqlite3.connect(os.path.join(root, "var/lib/asterisk/astdb.sqlite3"))
+        keys = [k for (k,) in db.execute("SELECT key FROM astdb")]
+        db.close()
+        for family in ("/SIP/", "/RG/", "/BLKVM/", "/FM/", "/dundi/", "//", "/IAX/", "/CALLTRACE/",
+                       "/ccss/last_number", "/AMPUSER/", "/DEVICE/"):
+            self.assertTrue(any(k.startswith(family) for k in keys), family)
+        with open(os.path.join(root, "etc/phonebook/sources.d/csv_customers.json")) as f:
+            self.assertIn("/var/lib/nethserver/nethvoice/phonebook/uploads/", json.dumps(json.load(f)))
+
+    def test_generator_deterministic_and_sized(self):
+        run = util.make_run_dir("ns8m-gen-")
+        try:
+            listings = []
+            for name in ("a", "b"):
+                m = NS7Root(os.path.join(run, name), files=3000, total_bytes=500_000_000, seed=5).build()
+                self.assertEqual((m.files, m.bytes), (3000, 500_000_000))
+                out = subprocess.run(["find", ".", "-type", "f", "-printf", "%P %s\\n"], cwd=os.path.join(run, name),
+                                     capture_output=True, text=True, check=True).stdout
+                listings.append(sorted(line for line in out.splitlines()
+                                       if ".my.cnf" not in line and "secrets/" not in line
+                                       and "astdb" not in line))
+            self.assertEqual(listings[0], listings[1])
+        finally:
+            util.remove_tree(run)
+
+
+if __name__ == "__main__":
+    unittest.main()
