@@ -25,6 +25,7 @@ public:
     QString path() const;
     const AppProfile &profile() const { return m_profile; }
     Daemon *daemon() const { return m_daemon; }
+    QString status() const { return m_record.status; }
 
     void startScan(sd_bus_message *call, quint32 uid);
     int appendProperty(const char *name, sd_bus_message *reply) const;

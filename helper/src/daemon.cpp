@@ -1,6 +1,7 @@
 #include "daemon.h"
 
 #include "app.h"
+#include "cluster.h"
 #include "esmithdb.h"
 #include "log.h"
 #include "version.h"
@@ -20,8 +21,44 @@ int getProperty(sd_bus *, const char *, const char *, const char *property,
     return static_cast<Daemon *>(userdata)->appendProperty(property, reply);
 }
 
+// Reads the options, asks polkit for ACTION, then calls BODY.
+template<typename Body>
+int authorizedCall(sd_bus_message *m, Daemon *daemon, const QList<OptionSpec> &specs, const char *action, Body body)
+{
+    QVariantMap options;
+    BusError error;
+    if (!readOptions(m, specs, &options, &error))
+        return replyError(m, error);
+    QPointer<Daemon> guard(daemon);
+    daemon->authority()->check(m, action, [guard, options, body](sd_bus_message *call, quint32 uid) {
+        if (guard)
+            body(guard.data(), call, uid, options);
+    });
+    return 1;
+}
+
+int methodConnect(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    return authorizedCall(m, static_cast<Daemon *>(userdata), Cluster::connectOptions(), Action::Connect,
+                          [](Daemon *d, sd_bus_message *call, quint32 uid, const QVariantMap &o) {
+                              d->cluster()->connectCall(call, uid, o);
+                          });
+}
+
+int methodDisconnect(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    return authorizedCall(m, static_cast<Daemon *>(userdata), Cluster::disconnectOptions(), Action::Connect,
+                          [](Daemon *d, sd_bus_message *call, quint32 uid, const QVariantMap &o) {
+                              d->cluster()->disconnectCall(call, uid, o);
+                          });
+}
+
 const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_VTABLE_START(0),
+    SD_BUS_METHOD_WITH_ARGS("Connect", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job), methodConnect,
+                            SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Disconnect", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job), methodDisconnect,
+                            SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_PROPERTY("Version", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("State", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Leader", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -51,6 +88,10 @@ bool makePrivateDir(const QString &path, QString *error)
 Daemon::Daemon(Settings settings, QObject *parent) : QObject(parent), m_settings(std::move(settings))
 {
     connect(&m_bus, &Bus::disconnected, this, &Daemon::busLost);
+    m_cluster = new Cluster(this);
+    connect(m_cluster, &Cluster::changed, this, [this](const QStringList &names) {
+        m_bus.emitPropertiesChanged(QLatin1String(kRootPath), kManagerIface, names);
+    });
 }
 
 Daemon::~Daemon()
@@ -89,6 +130,14 @@ bool Daemon::start(QString *error)
                                     "recorded as failed")
                          .arg(interrupted));
     m_nextJobId = m_state.nextJobId();
+    if (!m_settings.caFile.isEmpty()) {
+        m_extraCas = QSslCertificate::fromPath(m_settings.caFile);
+        if (m_extraCas.isEmpty()) {
+            *error = QStringLiteral("no certificate could be read from %1").arg(m_settings.caFile);
+            return false;
+        }
+    }
+    m_cluster->load();
 
     if (!m_bus.open(m_settings.busAddress, error))
         return false;
@@ -101,9 +150,13 @@ bool Daemon::start(QString *error)
     detectApps();
     if (!m_bus.requestName(kBusName, error))
         return false;
-    Log::info(QStringLiteral("ns8-migration-helper %1 started (root %2, state %3, %4 app(s))")
+    Log::info(QStringLiteral("ns8-migration-helper %1 started (root %2, state %3, %4 app(s), %5)")
                   .arg(QLatin1String(kVersion), m_settings.root, m_settings.stateDir)
-                  .arg(m_apps.size()));
+                  .arg(m_apps.size())
+                  .arg(m_cluster->isConnected()
+                           ? QStringLiteral("connected to %1 as node %2").arg(m_cluster->leader()).arg(m_cluster->nodeId())
+                           : QStringLiteral("not connected")));
+    m_cluster->restoreTunnel();
     return true;
 }
 
@@ -164,18 +217,33 @@ void Daemon::stop(const QString &why)
     Log::info(QStringLiteral("ns8-migration-helper stopped (%1)").arg(why));
 }
 
+QStringList Daemon::appsInMigration() const
+{
+    QStringList names;
+    for (const App *a : m_apps)
+        if (a->status() == u"migrating" || a->status() == u"syncing")
+            names.append(a->profile().name);
+    return names;
+}
+
 int Daemon::appendProperty(const char *name, sd_bus_message *reply) const
 {
     const QLatin1String n(name);
+    const auto str = [reply](const QString &s) { return sd_bus_message_append(reply, "s", s.toUtf8().constData()); };
     if (n == QLatin1String("Version"))
         return sd_bus_message_append(reply, "s", kVersion);
     if (n == QLatin1String("State"))
-        return sd_bus_message_append(reply, "s", m_state_.toUtf8().constData());
+        return str(m_cluster->state());
     if (n == QLatin1String("NodeId"))
-        return sd_bus_message_append(reply, "u", 0u);
-    if (n == QLatin1String("Leader") || n == QLatin1String("VpnAddress")
-        || n == QLatin1String("UserDomain") || n == QLatin1String("TlsFingerprint"))
-        return sd_bus_message_append(reply, "s", "");
+        return sd_bus_message_append(reply, "u", m_cluster->isConnected() ? m_cluster->nodeId() : 0u);
+    if (n == QLatin1String("Leader"))
+        return str(m_cluster->isConnected() ? m_cluster->leader() : QString());
+    if (n == QLatin1String("VpnAddress"))
+        return str(m_cluster->isConnected() ? m_cluster->vpnAddress() : QString());
+    if (n == QLatin1String("UserDomain"))
+        return str(m_cluster->isConnected() ? m_cluster->userDomain() : QString());
+    if (n == QLatin1String("TlsFingerprint"))
+        return str(m_cluster->tlsFingerprint());
     return -ENOENT;
 }
 

@@ -11,10 +11,12 @@
 #include <QList>
 #include <QObject>
 #include <QPointer>
+#include <QSslCertificate>
 
 namespace ns8m {
 
 class App;
+class Cluster;
 
 struct Settings {
     QString busAddress;     // "" → the system bus
@@ -22,6 +24,9 @@ struct Settings {
     QString root = QStringLiteral("/");
     QString profilesDir;
     int jobLingerSeconds = 600;
+    QString caFile;             // CAs trusted for the leader besides the system's
+    int vpnTimeoutSeconds = 60; // first handshake and API through the tunnel
+    int taskTimeoutSeconds = 300;
 };
 
 class Daemon : public QObject
@@ -47,6 +52,10 @@ public:
     Job *createJob(Job::Params params, QString *error);
 
     QString pathUnderRoot(const QString &path) const;
+    QList<QSslCertificate> extraCas() const { return m_extraCas; }
+    // Names of the apps whose migration is under way (migrating, syncing).
+    QStringList appsInMigration() const;
+    Cluster *cluster() { return m_cluster; }
     int appendProperty(const char *name, sd_bus_message *reply) const;
 
 signals:
@@ -63,8 +72,9 @@ private:
     sd_bus_slot *m_objectManagerSlot = nullptr;
     QList<App *> m_apps;
     QList<QPointer<Job>> m_jobs;
+    Cluster *m_cluster = nullptr;
+    QList<QSslCertificate> m_extraCas;
     quint64 m_nextJobId = 1;
-    QString m_state_ = QStringLiteral("disconnected");
 };
 
 } // namespace ns8m

@@ -44,6 +44,7 @@ const sd_bus_vtable kJobVtable[] = {
     SD_BUS_PROPERTY("Finished", "b", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Success", "b", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Message", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("ErrorName", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_VTABLE_END,
 };
 
@@ -261,6 +262,14 @@ void Job::setCancelable(bool cancelable)
     }
 }
 
+void Job::setErrorName(const QString &name)
+{
+    if (!m_finished && name != m_errorName) {
+        m_errorName = name;
+        markDirty(QStringLiteral("ErrorName"));
+    }
+}
+
 void Job::requestCancel()
 {
     if (m_finished || m_cancelRequested)
@@ -276,6 +285,11 @@ void Job::finish(Outcome outcome, const QString &message)
         return;
     m_finished = true;
     m_success = outcome == Outcome::Succeeded;
+    if (m_success)
+        m_errorName.clear();
+    else if (m_errorName.isEmpty())
+        m_errorName = QString::fromLatin1(outcome == Outcome::Canceled ? "org.nethserver.Ns8Migration1.Error.Canceled"
+                                                                       : Error::Failed);
     m_message = message;
     if (m_success) {
         for (JobStep &s : m_p.steps)
@@ -291,7 +305,7 @@ void Job::finish(Outcome outcome, const QString &message)
     m_expectedEnd = m_success ? nowUsec() : 0;
     m_dirty << QStringLiteral("CurrentStep") << QStringLiteral("Cancelable") << QStringLiteral("Rate")
             << QStringLiteral("ExpectedEndTime") << QStringLiteral("Finished")
-            << QStringLiteral("Success") << QStringLiteral("Message");
+            << QStringLiteral("Success") << QStringLiteral("Message") << QStringLiteral("ErrorName");
     flush();
 
     static const char *const statusNames[] = {"succeeded", "failed", "canceled"};
@@ -358,6 +372,8 @@ int Job::appendProperty(const char *name, sd_bus_message *reply) const
         return sd_bus_message_append(reply, "b", int(m_success));
     if (n == QLatin1String("Message"))
         return sd_bus_message_append(reply, "s", m_message.toUtf8().constData());
+    if (n == QLatin1String("ErrorName"))
+        return sd_bus_message_append(reply, "s", m_errorName.toUtf8().constData());
     return -ENOENT;
 }
 

@@ -63,6 +63,9 @@ public:
     void setBytes(quint64 bytes, quint64 total = 0);
     void setRate(quint64 bytesPerSecond);
     void setCancelable(bool cancelable);
+    // The D-Bus error name that says what kind of failure ended the job
+    // (e.g. ...Error.ClusterUnreachable), so a page can point at the field.
+    void setErrorName(const QString &name);
 
     // Ends the job (once): PropertiesChanged, Completed, state database,
     // log; it leaves the bus after its linger time.
@@ -101,6 +104,7 @@ private:
     bool m_finished = false;
     bool m_success = false;
     QString m_message;
+    QString m_errorName;
     QElapsedTimer m_clock;
     QSet<QString> m_dirty;
     QTimer m_flushTimer;

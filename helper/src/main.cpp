@@ -53,7 +53,16 @@ int main(int argc, char *argv[])
     const QCommandLineOption lingerOpt(QStringLiteral("job-linger"),
                                        QStringLiteral("Keep finished jobs on the bus for SECONDS (default 600)."),
                                        QStringLiteral("SECONDS"), QStringLiteral("600"));
-    parser.addOptions({busOpt, stateOpt, rootOpt, profilesOpt, lingerOpt});
+    const QCommandLineOption caOpt(QStringLiteral("ca-file"),
+                                   QStringLiteral("Also trust the CA certificates in FILE (PEM) for the NS8 leader."),
+                                   QStringLiteral("FILE"));
+    const QCommandLineOption vpnTimeoutOpt(QStringLiteral("vpn-timeout"),
+                                           QStringLiteral("Wait up to SECONDS for the VPN to come up (default 60)."),
+                                           QStringLiteral("SECONDS"), QStringLiteral("60"));
+    const QCommandLineOption taskTimeoutOpt(QStringLiteral("task-timeout"),
+                                            QStringLiteral("Wait up to SECONDS for an NS8 task (default 300)."),
+                                            QStringLiteral("SECONDS"), QStringLiteral("300"));
+    parser.addOptions({busOpt, stateOpt, rootOpt, profilesOpt, lingerOpt, caOpt, vpnTimeoutOpt, taskTimeoutOpt});
     parser.process(app);
     if (!parser.positionalArguments().isEmpty()) {
         std::fprintf(stderr, "ns8-migration-helper: unexpected argument: %s\n",
@@ -70,6 +79,17 @@ int main(int argc, char *argv[])
     settings.jobLingerSeconds = parser.value(lingerOpt).toInt(&ok);
     if (!ok || settings.jobLingerSeconds < 0 || settings.jobLingerSeconds > 86400) {
         std::fprintf(stderr, "ns8-migration-helper: --job-linger takes 0 to 86400 seconds\n");
+        return 2;
+    }
+    settings.caFile = parser.value(caOpt);
+    settings.vpnTimeoutSeconds = parser.value(vpnTimeoutOpt).toInt(&ok);
+    if (!ok || settings.vpnTimeoutSeconds < 1 || settings.vpnTimeoutSeconds > 3600) {
+        std::fprintf(stderr, "ns8-migration-helper: --vpn-timeout takes 1 to 3600 seconds\n");
+        return 2;
+    }
+    settings.taskTimeoutSeconds = parser.value(taskTimeoutOpt).toInt(&ok);
+    if (!ok || settings.taskTimeoutSeconds < 1 || settings.taskTimeoutSeconds > 86400) {
+        std::fprintf(stderr, "ns8-migration-helper: --task-timeout takes 1 to 86400 seconds\n");
         return 2;
     }
     if (settings.root.isEmpty() || !settings.root.startsWith(u'/')) {

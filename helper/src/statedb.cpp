@@ -42,6 +42,7 @@ bool StateDb::open(const QString &path, QString *error)
                        " source_files INTEGER NOT NULL DEFAULT 0, source_bytes INTEGER NOT NULL DEFAULT 0,"
                        " database_bytes INTEGER NOT NULL DEFAULT 0, scan_time INTEGER NOT NULL DEFAULT 0,"
                        " scan_details TEXT NOT NULL DEFAULT '[]')"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS connection (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
     };
     for (const QString &sql : setup)
         if (!exec(sql)) {
@@ -181,6 +182,31 @@ bool StateDb::saveApp(const AppRecord &app)
                        " scan_details=excluded.scan_details"),
         {app.id, app.status, app.sourceFiles, app.sourceBytes, app.databaseBytes, app.scanTime,
          QString::fromUtf8(QJsonDocument(app.scanDetails).toJson(QJsonDocument::Compact))});
+    if (!ok) {
+        db.rollback();
+        return false;
+    }
+    return db.commit();
+}
+
+QVariantMap StateDb::connection()
+{
+    QVariantMap out;
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    q.exec(QStringLiteral("SELECT key, value FROM connection"));
+    while (q.next())
+        out.insert(q.value(0).toString(), q.value(1).toString());
+    return out;
+}
+
+bool StateDb::saveConnection(const QVariantMap &values)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_conn, false);
+    db.transaction();
+    bool ok = exec(QStringLiteral("DELETE FROM connection"));
+    for (auto it = values.constBegin(); ok && it != values.constEnd(); ++it)
+        ok = exec(QStringLiteral("INSERT INTO connection (key, value) VALUES (?, ?)"),
+                  {it.key(), it.value().toString()});
     if (!ok) {
         db.rollback();
         return false;

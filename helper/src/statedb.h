@@ -53,6 +53,10 @@ public:
     AppRecord app(const QString &id);
     bool saveApp(const AppRecord &app);
 
+    // The link to the NS8 cluster: key/value pairs, replaced as a whole.
+    QVariantMap connection();
+    bool saveConnection(const QVariantMap &values);
+
     QString lastError() const { return m_lastError; }
 
 private:

@@ -1,0 +1,858 @@
+#include "cluster.h"
+
+#include "daemon.h"
+#include "esmithdb.h"
+#include "job.h"
+#include "log.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QHostAddress>
+#include <QHostInfo>
+#include <QJsonArray>
+#include <QRegularExpression>
+#include <QSaveFile>
+#include <QSslCertificate>
+#include <QTimer>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+namespace ns8m {
+
+namespace {
+
+const QString kUnreachable = QStringLiteral("org.nethserver.Ns8Migration1.Error.ClusterUnreachable");
+const QString kFailed = QString::fromLatin1(Error::Failed);
+const QString kInvalid = QString::fromLatin1(Error::InvalidArgument);
+const QString kWrongState = QString::fromLatin1(Error::WrongState);
+
+QString randomSecret(int bytes)
+{
+    QByteArray buf(bytes, Qt::Uninitialized);
+    if (RAND_bytes(reinterpret_cast<unsigned char *>(buf.data()), bytes) != 1)
+        qFatal("OpenSSL could not produce random bytes");
+    const QString out = QString::fromLatin1(buf.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+    OPENSSL_cleanse(buf.data(), size_t(buf.size()));
+    return out;
+}
+
+QString sha256Hex(const QString &s)
+{
+    return QString::fromLatin1(QCryptographicHash::hash(s.toUtf8(), QCryptographicHash::Sha256).toHex());
+}
+
+// A host name (with a dot or not) or an IP address, nothing else.
+QString checkLeader(const QString &leader)
+{
+    if (leader.isEmpty())
+        return QStringLiteral("Give the NS8 leader's host name or IP address, e.g. ns8.example.com.");
+    if (leader.contains(QStringLiteral("://")))
+        return QStringLiteral("\"%1\" is a URL: give only the host name, without \"%2://\", e.g. ns8.example.com.")
+            .arg(leader, leader.section(QStringLiteral("://"), 0, 0));
+    if (leader.contains(u' ') || leader.contains(u'\t'))
+        return QStringLiteral("The leader's address must not contain spaces.");
+    if (leader.contains(u'/'))
+        return QStringLiteral("Give only the leader's host name or IP address, without a path.");
+    QHostAddress addr;
+    if (addr.setAddress(leader))
+        return {};
+    if (!isValidDomainName(leader))
+        return QStringLiteral("\"%1\" is not a valid host name or IP address.").arg(leader);
+    return {};
+}
+
+QString hostOfEndpoint(const QString &endpoint)
+{
+    // host:port, or [v6]:port
+    if (endpoint.startsWith(u'['))
+        return endpoint.mid(1, endpoint.indexOf(u']') - 1);
+    return endpoint.section(u':', 0, -2).isEmpty() ? endpoint : endpoint.section(u':', 0, -2);
+}
+
+} // namespace
+
+struct Cluster::ConnectRun {
+    PendingCall call;
+    quint32 uid = 0;
+    QString leader;
+    QString username;
+    QString userDomainOption;
+    TlsPolicy tls;
+    std::unique_ptr<Ns8Client> admin; // logged in with the administrator's password
+    std::unique_ptr<Ns8Client> vpn;   // the migration account through the tunnel
+    QJsonObject clusterStatus;
+    QJsonObject domains;
+    AccountProvider provider;
+    ProviderPlan plan;
+    QPointer<Job> job;
+    WgKeyPair keys;
+    QString accountUser;
+    QString accountPassword;
+    // What add-node answered
+    quint32 nodeId = 0;
+    QString ipAddress, network, leaderPublicKey, leaderIp, leaderEndpoint;
+    // What exists and must be undone on failure
+    bool nodeAdded = false, userAdded = false, tunnelUp = false, routeAdded = false, domainAdded = false;
+
+    explicit ConnectRun(sd_bus_message *m) : call(m) {}
+    ~ConnectRun()
+    {
+        if (admin)
+            admin->forgetCredentials();
+        accountPassword.fill(u'\0');
+        keys.privateKey.fill(u'\0');
+    }
+};
+
+struct Cluster::DisconnectRun {
+    QPointer<Job> job;
+    std::unique_ptr<Ns8Client> client;
+    bool loggedIn = false;
+    int step = 0;
+    QStringList leftovers; // what could not be removed from NS8
+};
+
+Cluster::Cluster(Daemon *daemon) : QObject(daemon), m_daemon(daemon) {}
+
+Cluster::~Cluster() = default;
+
+const QList<OptionSpec> &Cluster::connectOptions()
+{
+    static const QList<OptionSpec> specs = {
+        {"leader", 's', 253},       {"username", 's', 64},        {"password", 's', 1024},
+        {"otp", 's', 16},           {"tls_verify", 'b'},          {"tls_fingerprint", 's', 128},
+        {"user_domain", 's', 253},
+    };
+    return specs;
+}
+
+const QList<OptionSpec> &Cluster::disconnectOptions()
+{
+    static const QList<OptionSpec> specs = {{"force", 'b'}};
+    return specs;
+}
+
+QString Cluster::secretsDir() const
+{
+    return m_daemon->settings().stateDir + QStringLiteral("/secrets");
+}
+
+bool Cluster::writeSecret(const QString &name, const QByteArray &data, QString *error) const
+{
+    if (!QDir().mkpath(secretsDir()) || !QFile::setPermissions(secretsDir(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner)) {
+        *error = QStringLiteral("cannot create %1").arg(secretsDir());
+        return false;
+    }
+    QSaveFile f(secretsDir() + u'/' + name);
+    if (!f.open(QIODevice::WriteOnly) || !f.setPermissions(QFile::ReadOwner | QFile::WriteOwner)
+        || f.write(data) != data.size() || !f.commit()) {
+        *error = QStringLiteral("cannot write %1/%2: %3").arg(secretsDir(), name, f.errorString());
+        return false;
+    }
+    return true;
+}
+
+QByteArray Cluster::readSecret(const QString &name) const
+{
+    QFile f(secretsDir() + u'/' + name);
+    return f.open(QIODevice::ReadOnly) ? f.readAll().trimmed() : QByteArray();
+}
+
+void Cluster::removeSecrets() const
+{
+    const QDir dir(secretsDir());
+    for (const QString &name : dir.entryList(QDir::Files)) {
+        QFile f(dir.filePath(name));
+        // Overwrite before unlinking: the key and passwords must not linger.
+        if (f.open(QIODevice::ReadWrite)) {
+            f.write(QByteArray(f.size(), '\0'));
+            f.flush();
+            f.close();
+        }
+        f.remove();
+    }
+}
+
+QUrl Cluster::httpsBase(const QString &leader) const
+{
+    QUrl u;
+    u.setScheme(QStringLiteral("https"));
+    u.setHost(leader);
+    u.setPath(QStringLiteral("/cluster-admin/api"));
+    return u;
+}
+
+TlsPolicy Cluster::savedTlsPolicy() const
+{
+    TlsPolicy p;
+    p.verify = m_saved.value(QStringLiteral("tls_verify")).toString() != u"false";
+    // Without validation the certificate seen at Connect is pinned.
+    if (!p.verify)
+        p.pinnedSha256 = m_saved.value(QStringLiteral("tls_fingerprint")).toString();
+    p.extraCas = m_daemon->extraCas();
+    return p;
+}
+
+TunnelConfig Cluster::tunnelConfig() const
+{
+    TunnelConfig c;
+    c.privateKeyFile = secretsDir() + QStringLiteral("/wireguard.key");
+    c.address = m_saved.value(QStringLiteral("vpn_address")).toString();
+    c.network = m_saved.value(QStringLiteral("network")).toString();
+    c.peerPublicKey = m_saved.value(QStringLiteral("leader_public_key")).toString();
+    c.peerEndpoint = m_saved.value(QStringLiteral("leader_endpoint")).toString();
+    return c;
+}
+
+void Cluster::setState(const QString &state)
+{
+    if (state == m_state)
+        return;
+    m_state = state;
+    emit changed({QStringLiteral("State")});
+}
+
+void Cluster::setFingerprint(const QString &fp)
+{
+    if (fp.isEmpty() || fp == m_fingerprint)
+        return;
+    m_fingerprint = fp;
+    emit changed({QStringLiteral("TlsFingerprint")});
+}
+
+void Cluster::load()
+{
+    m_saved = m_daemon->state()->connection();
+    m_fingerprint = m_saved.value(QStringLiteral("tls_fingerprint")).toString();
+    m_state = m_saved.value(QStringLiteral("state")).toString() == u"connected" ? QStringLiteral("connected")
+                                                                                : QStringLiteral("disconnected");
+}
+
+void Cluster::restoreTunnel()
+{
+    if (!isConnected())
+        return;
+    const TunnelConfig c = tunnelConfig();
+    m_tunnel.exists(c.interface, [this, c](bool present) {
+        if (present)
+            return;
+        Log::info(QStringLiteral("the tunnel %1 to the NS8 cluster is missing: putting it back (node %2, %3)")
+                      .arg(c.interface)
+                      .arg(nodeId())
+                      .arg(c.address));
+        m_tunnel.up(c, [this, c](const QString &error) {
+            if (!error.isEmpty()) {
+                Log::error(QStringLiteral("cannot restore the tunnel to the NS8 cluster: %1").arg(error));
+                return;
+            }
+            m_tunnel.waitHandshake(c.interface, m_daemon->settings().vpnTimeoutSeconds * 1000, [c](bool ok) {
+                if (ok)
+                    Log::info(QStringLiteral("the tunnel to the NS8 cluster is back up"));
+                else
+                    Log::warning(QStringLiteral("the tunnel is configured but the leader (%1) has not answered "
+                                                "yet; check that UDP port 55820 is open")
+                                     .arg(c.peerEndpoint));
+            });
+        });
+    });
+}
+
+Ns8Client *Cluster::vpnClient(QObject *parent) const
+{
+    if (!isConnected())
+        return nullptr;
+    auto *c = new Ns8Client(parent);
+    QUrl base;
+    base.setScheme(QStringLiteral("http"));
+    base.setHost(m_saved.value(QStringLiteral("leader_vpn_ip")).toString());
+    base.setPort(9311);
+    base.setPath(QStringLiteral("/api"));
+    c->setBaseUrl(base);
+    c->setCredentials(m_saved.value(QStringLiteral("api_user")).toString(), QString::fromUtf8(readSecret(QStringLiteral("account"))));
+    return c;
+}
+
+// ---------------------------------------------------------------- Connect
+
+void Cluster::connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &o)
+{
+    if (m_state != u"disconnected") {
+        replyError(call, {kWrongState,
+                          m_state == u"connected"
+                              ? QStringLiteral("This server is already connected to the NS8 cluster %1 as node %2. "
+                                               "Disconnect first to connect to another cluster.")
+                                    .arg(leader())
+                                    .arg(nodeId())
+                              : QStringLiteral("A %1 is in progress; wait for it to end.")
+                                    .arg(m_state == u"connecting" ? QStringLiteral("connection")
+                                                                  : QStringLiteral("disconnection"))});
+        return;
+    }
+    auto run = std::make_shared<ConnectRun>(call);
+    run->uid = uid;
+    run->leader = o.value(QStringLiteral("leader")).toString().trimmed();
+    run->username = o.value(QStringLiteral("username")).toString();
+    run->userDomainOption = o.value(QStringLiteral("user_domain")).toString().trimmed();
+    run->tls.verify = o.value(QStringLiteral("tls_verify"), true).toBool();
+    run->tls.extraCas = m_daemon->extraCas();
+    const QString otp = o.value(QStringLiteral("otp")).toString().trimmed();
+    QString pin = o.value(QStringLiteral("tls_fingerprint")).toString().trimmed().toUpper();
+
+    QString problem = checkLeader(run->leader);
+    static const QRegularExpression userRe(QStringLiteral("^[A-Za-z0-9_.@-]{1,64}$"));
+    static const QRegularExpression otpRe(QStringLiteral("^[0-9]{6,8}$"));
+    if (problem.isEmpty() && !userRe.match(run->username).hasMatch())
+        problem = QStringLiteral("Give the NS8 administrator's user name (letters, digits, '.', '-', '_').");
+    if (problem.isEmpty() && o.value(QStringLiteral("password")).toString().isEmpty())
+        problem = QStringLiteral("Give the NS8 administrator's password.");
+    if (problem.isEmpty() && !otp.isEmpty() && !otpRe.match(otp).hasMatch())
+        problem = QStringLiteral("The OTP code is the 6-digit number the authenticator app shows.");
+    if (problem.isEmpty() && !pin.isEmpty()) {
+        QString hex = pin;
+        hex.remove(u':');
+        static const QRegularExpression hexRe(QStringLiteral("^[0-9A-F]{64}$"));
+        if (!hexRe.match(hex).hasMatch())
+            problem = QStringLiteral("The TLS fingerprint must be a SHA-256 fingerprint: 64 hexadecimal digits, "
+                                     "with or without ':' between pairs.");
+        else {
+            QStringList pairs;
+            for (int i = 0; i < 64; i += 2)
+                pairs.append(hex.mid(i, 2));
+            pin = pairs.join(u':');
+        }
+    }
+    if (problem.isEmpty() && !pin.isEmpty() && run->tls.verify)
+        problem = QStringLiteral("A TLS fingerprint is only used when TLS validation is off (tls_verify false).");
+    if (!problem.isEmpty()) {
+        replyError(call, {kInvalid, problem});
+        return;
+    }
+    run->tls.pinnedSha256 = pin;
+
+    QString dbError;
+    const EsmithDb config = EsmithDb::load(
+        m_daemon->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/configuration")), &dbError);
+    run->provider = readAccountProvider(config);
+
+    setState(QStringLiteral("connecting"));
+    Log::info(QStringLiteral("Join cluster: connecting to %1 as %2 (TLS validation %3; NS7 has %4)")
+                  .arg(run->leader, run->username, run->tls.verify ? QStringLiteral("on") : QStringLiteral("off"),
+                       run->provider.describe()));
+    run->admin = std::make_unique<Ns8Client>();
+    run->admin->setBaseUrl(httpsBase(run->leader));
+    run->admin->setTlsPolicy(run->tls);
+    run->admin->setCredentials(run->username, o.value(QStringLiteral("password")).toString(), otp);
+    run->admin->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+    run->admin->login([this, run](const ApiError &e) {
+        setFingerprint(run->admin->peerFingerprint());
+        if (e.isError())
+            return preflightFailed(run, e);
+        connectReadCluster(run);
+    });
+}
+
+void Cluster::preflightFailed(const std::shared_ptr<ConnectRun> &run, const ApiError &error)
+{
+    Log::error(QStringLiteral("Join cluster refused: %1").arg(error.message));
+    setState(QStringLiteral("disconnected"));
+    replyError(run->call.msg(), {error.name, error.message});
+}
+
+void Cluster::connectReadCluster(const std::shared_ptr<ConnectRun> &run)
+{
+    run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [this, run](const TaskResult &r) {
+        if (!r.ok())
+            return preflightFailed(run, r.error.isError() ? r.error
+                                                          : ApiError{kFailed, QStringLiteral("get-cluster-status failed: %1").arg(r.stderrText)});
+        run->clusterStatus = r.output.toObject();
+        run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("list-user-domains"), {}, [this, run](const TaskResult &d) {
+            if (!d.ok())
+                return preflightFailed(run, d.error.isError() ? d.error
+                                                              : ApiError{kFailed, QStringLiteral("list-user-domains failed: %1").arg(d.stderrText)});
+            run->domains = d.output.toObject();
+            run->plan = planAccountProvider(run->provider, run->domains, run->clusterStatus, run->userDomainOption);
+            if (!run->plan.error.name.isEmpty())
+                return preflightFailed(run, {run->plan.error.name, run->plan.error.message});
+            connectStartJob(run);
+        });
+    });
+}
+
+void Cluster::connectStartJob(const std::shared_ptr<ConnectRun> &run)
+{
+    Job::Params params;
+    params.operation = QStringLiteral("connect");
+    params.objectPath = QLatin1String(kRootPath);
+    params.startedByUid = run->uid;
+    params.cancelAction = nullptr; // a join is not left half done
+    params.steps = {
+        {QStringLiteral("reach"), QStringLiteral("Reach the NS8 leader"), 1, 1},
+        {QStringLiteral("login"), QStringLiteral("Log in"), 1, 1},
+        {QStringLiteral("read-cluster"), QStringLiteral("Read the cluster"), 1, 1},
+        {QStringLiteral("account-provider"), QStringLiteral("Check the account provider"), 1, 1},
+        {QStringLiteral("add-node"), QStringLiteral("Add this server as a node"), 2, 0},
+        {QStringLiteral("endpoint"), QStringLiteral("Resolve the VPN endpoint"), 1, 0},
+        {QStringLiteral("account"), QStringLiteral("Create the migration account"), 2, 0},
+        {QStringLiteral("tunnel"), QStringLiteral("Bring up the VPN"), 6, 0},
+        {QStringLiteral("user-domain"), QStringLiteral("Create the temporary user domain"), 2, 0},
+        {QStringLiteral("save"), QStringLiteral("Save the connection"), 1, 0},
+    };
+    QString error;
+    Job *job = m_daemon->createJob(params, &error);
+    if (!job)
+        return preflightFailed(run, {kFailed, QStringLiteral("The connection could not start: %1.").arg(error)});
+    job->setCancelable(false);
+    run->job = job;
+    sd_bus_reply_method_return(run->call.msg(), "o", job->path().toUtf8().constData());
+    connectAddNode(run);
+}
+
+void Cluster::connectFail(const std::shared_ptr<ConnectRun> &run, const QString &step, const ApiError &error)
+{
+    Log::error(QStringLiteral("Join cluster: %1 failed: %2").arg(step, error.message),
+               run->job ? run->job->logContext() : LogContext{});
+    undo(run, [this, run, step, error](const QStringList &leftovers) {
+        setState(QStringLiteral("disconnected"));
+        QString message = QStringLiteral("%1 failed: %2").arg(step, error.message);
+        if (leftovers.isEmpty())
+            message += QStringLiteral(" Nothing was left behind on NS8 or on this server: fix the problem and connect again.");
+        else
+            message += QStringLiteral(" These could not be removed from NS8 and must be removed by hand: %1.")
+                           .arg(leftovers.join(QStringLiteral(", ")));
+        if (run->job) {
+            run->job->setErrorName(error.name);
+            run->job->finish(Job::Outcome::Failed, message);
+        }
+    });
+}
+
+void Cluster::connectAddNode(const std::shared_ptr<ConnectRun> &run)
+{
+    run->job->beginStep(QStringLiteral("add-node"));
+    if (!generateWgKeyPair(&run->keys))
+        return connectFail(run, QStringLiteral("Adding the node"), {kFailed, QStringLiteral("OpenSSL could not make a WireGuard key.")});
+    const QString nodePassword = randomSecret(32);
+    const QJsonObject input{{QStringLiteral("node_pwh"), sha256Hex(nodePassword)},
+                            {QStringLiteral("public_key"), run->keys.publicKey},
+                            {QStringLiteral("endpoint"), QString()},
+                            {QStringLiteral("core_version"), QStringLiteral("0.0.0-ns7")},
+                            {QStringLiteral("flags"), QJsonArray{QStringLiteral("nomodules")}}};
+    run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("add-node"), input, [this, run](const TaskResult &r) {
+        if (!r.ok())
+            return connectFail(run, QStringLiteral("Adding the node"),
+                               r.error.isError() ? r.error
+                                                 : ApiError{kFailed, QStringLiteral("NS8 refused add-node (exit code %1): %2")
+                                                                         .arg(r.exitCode)
+                                                                         .arg(r.exitCode == 10 ? r.validationSummary() : r.stderrText.trimmed())});
+        const QJsonObject out = r.output.toObject();
+        run->nodeId = quint32(out.value(QStringLiteral("node_id")).toInt());
+        run->ipAddress = out.value(QStringLiteral("ip_address")).toString();
+        run->network = out.value(QStringLiteral("network")).toString();
+        run->leaderPublicKey = out.value(QStringLiteral("leader_public_key")).toString();
+        run->leaderIp = out.value(QStringLiteral("leader_ip_address")).toString();
+        run->leaderEndpoint = out.value(QStringLiteral("leader_endpoint")).toString();
+        if (run->nodeId == 0 || QHostAddress(run->ipAddress).isNull() || run->leaderPublicKey.isEmpty()
+            || run->leaderEndpoint.isEmpty() || QHostAddress(run->leaderIp).isNull())
+            return connectFail(run, QStringLiteral("Adding the node"),
+                               {kFailed, QStringLiteral("add-node answered without the fields the VPN needs.")});
+        run->nodeAdded = true;
+        Log::info(QStringLiteral("Join cluster: this server is node %1, VPN address %2 in %3; leader %4 at %5")
+                      .arg(run->nodeId)
+                      .arg(run->ipAddress, run->network, run->leaderIp, run->leaderEndpoint),
+                  run->job->logContext());
+        connectCheckEndpoint(run);
+    });
+}
+
+void Cluster::connectCheckEndpoint(const std::shared_ptr<ConnectRun> &run)
+{
+    run->job->beginStep(QStringLiteral("endpoint"));
+    const QString host = hostOfEndpoint(run->leaderEndpoint);
+    QHostInfo::lookupHost(host, this, [this, run, host](const QHostInfo &info) {
+        if (info.error() != QHostInfo::NoError || info.addresses().isEmpty())
+            return connectFail(run, QStringLiteral("Resolving the VPN endpoint"),
+                               {kUnreachable, QStringLiteral("The cluster's VPN endpoint %1 does not resolve from this "
+                                                             "server. Create a DNS record for %2 that NS7 can resolve "
+                                                             "(or fix the VPN endpoint of the NS8 cluster), and make sure "
+                                                             "UDP port 55820 is open towards it.")
+                                                  .arg(run->leaderEndpoint, host)});
+        connectAddUser(run);
+    });
+}
+
+void Cluster::connectAddUser(const std::shared_ptr<ConnectRun> &run)
+{
+    run->job->beginStep(QStringLiteral("account"));
+    run->accountUser = QStringLiteral("ns7admin%1").arg(run->nodeId);
+    run->accountPassword = randomSecret(24);
+    const QJsonObject input{
+        {QStringLiteral("user"), run->accountUser},
+        {QStringLiteral("password_hash"), sha256Hex(run->accountPassword)},
+        {QStringLiteral("set"), QJsonObject{{QStringLiteral("display_name"),
+                                             QStringLiteral("NS7 migration (node %1)").arg(run->nodeId)}}},
+        {QStringLiteral("grant"), QJsonArray{QJsonObject{{QStringLiteral("role"), QStringLiteral("owner")},
+                                                         {QStringLiteral("on"), QStringLiteral("*")}}}}};
+    run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("add-user"), input, [this, run](const TaskResult &r) {
+        if (!r.ok())
+            return connectFail(run, QStringLiteral("Creating the migration account"),
+                               r.error.isError() ? r.error
+                                                 : ApiError{kFailed, QStringLiteral("NS8 refused add-user (exit code %1): %2")
+                                                                         .arg(r.exitCode)
+                                                                         .arg(r.exitCode == 10 ? r.validationSummary() : r.stderrText.trimmed())});
+        run->userAdded = true;
+        Log::info(QStringLiteral("Join cluster: migration account %1 created").arg(run->accountUser), run->job->logContext());
+        connectTunnel(run);
+    });
+}
+
+void Cluster::connectTunnel(const std::shared_ptr<ConnectRun> &run)
+{
+    run->job->beginStep(QStringLiteral("tunnel"));
+    QString error;
+    if (!writeSecret(QStringLiteral("wireguard.key"), run->keys.privateKey.toLatin1() + '\n', &error)
+        || !writeSecret(QStringLiteral("account"), run->accountPassword.toUtf8() + '\n', &error))
+        return connectFail(run, QStringLiteral("Bringing up the VPN"), {kFailed, error});
+    TunnelConfig c;
+    c.privateKeyFile = secretsDir() + QStringLiteral("/wireguard.key");
+    c.address = run->ipAddress;
+    c.network = run->network;
+    c.peerPublicKey = run->leaderPublicKey;
+    c.peerEndpoint = run->leaderEndpoint;
+    m_tunnel.up(c, [this, run, c](const QString &err) {
+        if (!err.isEmpty())
+            return connectFail(run, QStringLiteral("Bringing up the VPN"),
+                               {kFailed, QStringLiteral("The interface %1 could not be set up: %2").arg(c.interface, err)});
+        run->tunnelUp = true;
+        run->job->setStepProgress(QStringLiteral("tunnel"), 0.2);
+        const int timeout = m_daemon->settings().vpnTimeoutSeconds * 1000;
+        m_tunnel.waitHandshake(c.interface, timeout, [this, run, c, timeout](bool ok) {
+            if (!ok)
+                return connectFail(run, QStringLiteral("Bringing up the VPN"),
+                                   {kUnreachable, QStringLiteral("No WireGuard handshake with the leader (%1) within %2 s. "
+                                                                 "Check that UDP port 55820 is open between NS7 and NS8 "
+                                                                 "(firewalls on both sides and in between) and that %3 "
+                                                                 "resolves to the leader; test with: nc -zvu %3 55820")
+                                                      .arg(c.peerEndpoint)
+                                                      .arg(timeout / 1000)
+                                                      .arg(hostOfEndpoint(c.peerEndpoint))});
+            Log::info(QStringLiteral("Join cluster: WireGuard handshake with the leader done"), run->job->logContext());
+            run->job->setStepProgress(QStringLiteral("tunnel"), 0.6);
+            run->vpn = std::make_unique<Ns8Client>();
+            QUrl base;
+            base.setScheme(QStringLiteral("http"));
+            base.setHost(run->leaderIp);
+            base.setPort(9311);
+            base.setPath(QStringLiteral("/api"));
+            run->vpn->setBaseUrl(base);
+            run->vpn->setRequestTimeout(5000);
+            run->vpn->setRetryDelays({});
+            run->vpn->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+            run->vpn->setCredentials(run->accountUser, run->accountPassword);
+            connectWaitApi(run, QDateTime::currentMSecsSinceEpoch() + timeout);
+        });
+    });
+}
+
+void Cluster::connectWaitApi(const std::shared_ptr<ConnectRun> &run, qint64 deadline)
+{
+    run->vpn->login([this, run, deadline](const ApiError &e) {
+        if (!e.isError()) {
+            Log::info(QStringLiteral("Join cluster: the cluster API answers through the VPN"), run->job->logContext());
+            run->job->setStepProgress(QStringLiteral("tunnel"), 1.0);
+            return connectDomain(run);
+        }
+        if (e.name == kUnreachable && QDateTime::currentMSecsSinceEpoch() < deadline) {
+            QTimer::singleShot(500, this, [this, run, deadline] { connectWaitApi(run, deadline); });
+            return;
+        }
+        connectFail(run, QStringLiteral("Reaching the cluster API through the VPN"),
+                    {e.name, QStringLiteral("%1 (the API at %2:9311 through the VPN). Check that UDP port 55820 is open.")
+                                 .arg(e.message, run->leaderIp)});
+    });
+}
+
+void Cluster::connectDomain(const std::shared_ptr<ConnectRun> &run)
+{
+    run->job->beginStep(QStringLiteral("user-domain"));
+    if (!run->plan.createDomain)
+        return connectSave(run);
+    const AccountProvider &p = run->provider;
+    const bool ad = p.kind == AccountProvider::Kind::LocalAd;
+    QJsonObject input{{QStringLiteral("domain"), run->plan.userDomain},
+                      {QStringLiteral("protocol"), QStringLiteral("ldap")},
+                      {QStringLiteral("host"), ad ? p.dcAddress : run->ipAddress},
+                      {QStringLiteral("port"), 636},
+                      {QStringLiteral("schema"), ad ? QStringLiteral("ad") : QStringLiteral("rfc2307")},
+                      {QStringLiteral("base_dn"), p.baseDn},
+                      {QStringLiteral("bind_dn"), p.bindDn},
+                      {QStringLiteral("bind_password"), p.bindPassword},
+                      {QStringLiteral("tls"), true},
+                      {QStringLiteral("tls_verify"), false}};
+    auto addDomain = [this, run, input] {
+        run->vpn->runTask(QStringLiteral("cluster"), QStringLiteral("add-external-domain"), input, [this, run](const TaskResult &r) {
+            if (!r.ok())
+                return connectFail(run, QStringLiteral("Creating the temporary user domain"),
+                                   r.error.isError() ? r.error
+                                                     : ApiError{QStringLiteral("org.nethserver.Ns8Migration1.Error.DomainConflict"),
+                                                                QStringLiteral("NS8 refused the user domain %1 (exit code %2): %3")
+                                                                    .arg(run->plan.userDomain)
+                                                                    .arg(r.exitCode)
+                                                                    .arg(r.exitCode == 10 ? r.validationSummary() : r.stderrText.trimmed())});
+            run->domainAdded = true;
+            Log::info(QStringLiteral("Join cluster: temporary external user domain %1 created").arg(run->plan.userDomain),
+                      run->job->logContext());
+            connectSave(run);
+        });
+    };
+    if (!ad)
+        return addDomain();
+    // NS8 reaches NS7's domain controller through this node.
+    const QJsonObject routes{{QStringLiteral("add"), QJsonArray{QJsonObject{{QStringLiteral("ip_address"), p.dcAddress},
+                                                                           {QStringLiteral("node_id"), int(run->nodeId)}}}}};
+    run->vpn->runTask(QStringLiteral("cluster"), QStringLiteral("update-routes"), routes, [this, run, addDomain](const TaskResult &r) {
+        if (!r.ok())
+            return connectFail(run, QStringLiteral("Routing to the domain controller"),
+                               r.error.isError() ? r.error
+                                                 : ApiError{kFailed, QStringLiteral("update-routes failed (exit code %1): %2")
+                                                                         .arg(r.exitCode)
+                                                                         .arg(r.exitCode == 10 ? r.validationSummary() : r.stderrText.trimmed())});
+        run->routeAdded = true;
+        addDomain();
+    });
+}
+
+void Cluster::connectSave(const std::shared_ptr<ConnectRun> &run)
+{
+    run->job->beginStep(QStringLiteral("save"));
+    QVariantMap saved{
+        {QStringLiteral("state"), QStringLiteral("connected")},
+        {QStringLiteral("leader"), run->leader},
+        {QStringLiteral("tls_verify"), run->tls.verify ? QStringLiteral("true") : QStringLiteral("false")},
+        {QStringLiteral("tls_fingerprint"), m_fingerprint},
+        {QStringLiteral("node_id"), QString::number(run->nodeId)},
+        {QStringLiteral("vpn_address"), run->ipAddress},
+        {QStringLiteral("network"), run->network},
+        {QStringLiteral("leader_vpn_ip"), run->leaderIp},
+        {QStringLiteral("leader_public_key"), run->leaderPublicKey},
+        {QStringLiteral("leader_endpoint"), run->leaderEndpoint},
+        {QStringLiteral("user_domain"), run->plan.userDomain},
+        {QStringLiteral("domain_created"), run->domainAdded ? QStringLiteral("true") : QStringLiteral("false")},
+        {QStringLiteral("route_ip"), run->routeAdded ? run->provider.dcAddress : QString()},
+        {QStringLiteral("api_user"), run->accountUser},
+        {QStringLiteral("connected_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)},
+    };
+    if (!m_daemon->state()->saveConnection(saved))
+        return connectFail(run, QStringLiteral("Saving the connection"), {kFailed, m_daemon->state()->lastError()});
+    m_saved = saved;
+    run->admin->forgetCredentials();
+    setState(QStringLiteral("connected"));
+    emit changed({QStringLiteral("Leader"), QStringLiteral("NodeId"), QStringLiteral("VpnAddress"),
+                  QStringLiteral("UserDomain"), QStringLiteral("TlsFingerprint")});
+    const QString message = QStringLiteral("Connected to %1 as node %2 (VPN address %3)%4.")
+                                .arg(run->leader)
+                                .arg(run->nodeId)
+                                .arg(run->ipAddress,
+                                     run->plan.userDomain.isEmpty() ? QString()
+                                                                    : QStringLiteral(", user domain %1").arg(run->plan.userDomain));
+    Log::info(QStringLiteral("Join cluster: done. %1").arg(message), run->job->logContext());
+    run->job->finish(Job::Outcome::Succeeded, message);
+}
+
+void Cluster::undo(const std::shared_ptr<ConnectRun> &run, std::function<void(QStringList)> done)
+{
+    // Reverse order; the administrator's session (still in memory) does it.
+    auto leftovers = std::make_shared<QStringList>();
+    auto steps = std::make_shared<QList<std::function<void(std::function<void()>)>>>();
+    auto task = [this, run, leftovers](const QString &action, const QJsonObject &input, const QString &what) {
+        return [this, run, leftovers, action, input, what](std::function<void()> next) {
+            Log::info(QStringLiteral("Join cluster: undoing: %1").arg(what), run->job ? run->job->logContext() : LogContext{});
+            run->admin->runTask(QStringLiteral("cluster"), action, input, [leftovers, what, next](const TaskResult &r) {
+                if (!r.ok())
+                    leftovers->append(what);
+                next();
+            });
+        };
+    };
+    if (run->domainAdded)
+        steps->append(task(QStringLiteral("remove-external-domain"), {{QStringLiteral("domain"), run->plan.userDomain}},
+                           QStringLiteral("user domain %1").arg(run->plan.userDomain)));
+    if (run->routeAdded)
+        steps->append(task(QStringLiteral("update-routes"),
+                           {{QStringLiteral("remove"), QJsonArray{QJsonObject{{QStringLiteral("ip_address"), run->provider.dcAddress},
+                                                                             {QStringLiteral("node_id"), int(run->nodeId)}}}}},
+                           QStringLiteral("route to %1").arg(run->provider.dcAddress)));
+    if (run->tunnelUp)
+        steps->append([this](std::function<void()> next) { m_tunnel.down(QStringLiteral("ns8"), [next](const QString &) { next(); }); });
+    if (run->userAdded)
+        steps->append(task(QStringLiteral("remove-user"), {{QStringLiteral("user"), run->accountUser}},
+                           QStringLiteral("user %1").arg(run->accountUser)));
+    if (run->nodeAdded)
+        steps->append(task(QStringLiteral("remove-node"), {{QStringLiteral("node_id"), int(run->nodeId)}},
+                           QStringLiteral("node %1").arg(run->nodeId)));
+    steps->append([this](std::function<void()> next) {
+        removeSecrets();
+        next();
+    });
+    auto runNext = std::make_shared<std::function<void()>>();
+    *runNext = [steps, runNext, leftovers, done]() {
+        if (steps->isEmpty()) {
+            done(*leftovers);
+            *runNext = nullptr; // break the cycle
+            return;
+        }
+        auto step = steps->takeFirst();
+        step([runNext] {
+            if (*runNext)
+                (*runNext)();
+        });
+    };
+    (*runNext)();
+}
+
+// ---------------------------------------------------------------- Disconnect
+
+void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMap &o)
+{
+    if (m_state != u"connected") {
+        replyError(call, {kWrongState, m_state == u"disconnected"
+                                           ? QStringLiteral("This server is not connected to an NS8 cluster.")
+                                           : QStringLiteral("A %1 is in progress; wait for it to end.").arg(m_state)});
+        return;
+    }
+    const QStringList busy = m_daemon->appsInMigration();
+    if (!busy.isEmpty() && !o.value(QStringLiteral("force")).toBool()) {
+        replyError(call, {kWrongState, QStringLiteral("%1 is being migrated: disconnecting now would strand it on NS8. "
+                                                      "Finish or abort the migration first (or pass force to "
+                                                      "disconnect anyway).")
+                                           .arg(busy.join(QStringLiteral(", ")))});
+        return;
+    }
+    Job::Params params;
+    params.operation = QStringLiteral("disconnect");
+    params.objectPath = QLatin1String(kRootPath);
+    params.startedByUid = uid;
+    params.steps = {
+        {QStringLiteral("login"), QStringLiteral("Log in"), 1, 0},
+        {QStringLiteral("user-domain"), QStringLiteral("Remove the temporary user domain"), 1, 0},
+        {QStringLiteral("node"), QStringLiteral("Remove this node"), 1, 0},
+        {QStringLiteral("account"), QStringLiteral("Remove the migration account"), 1, 0},
+        {QStringLiteral("tunnel"), QStringLiteral("Take the VPN down"), 1, 0},
+        {QStringLiteral("forget"), QStringLiteral("Forget keys and secrets"), 1, 0},
+    };
+    QString error;
+    Job *job = m_daemon->createJob(params, &error);
+    if (!job) {
+        replyError(call, {kFailed, QStringLiteral("The disconnection could not start: %1.").arg(error)});
+        return;
+    }
+    job->setCancelable(false);
+    setState(QStringLiteral("disconnecting"));
+    Log::info(QStringLiteral("Leave cluster: leaving %1 (node %2)").arg(leader()).arg(nodeId()), job->logContext());
+    sd_bus_reply_method_return(call, "o", job->path().toUtf8().constData());
+
+    auto run = std::make_shared<DisconnectRun>();
+    run->job = job;
+    // Over HTTPS, not the tunnel: removing the node cuts the tunnel.
+    run->client = std::make_unique<Ns8Client>();
+    run->client->setBaseUrl(httpsBase(leader()));
+    run->client->setTlsPolicy(savedTlsPolicy());
+    run->client->setRetryDelays({500, 1000});
+    run->client->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+    run->client->setCredentials(m_saved.value(QStringLiteral("api_user")).toString(),
+                                QString::fromUtf8(readSecret(QStringLiteral("account"))));
+    disconnectNext(run);
+}
+
+void Cluster::disconnectNext(const std::shared_ptr<DisconnectRun> &run)
+{
+    Job *job = run->job;
+    const int step = run->step++;
+    auto next = [this, run] { disconnectNext(run); };
+    auto ns8Task = [this, run, next](const QString &action, const QJsonObject &input, const QString &what) {
+        if (!run->loggedIn) {
+            run->leftovers.append(what);
+            return next();
+        }
+        run->client->runTask(QStringLiteral("cluster"), action, input, [run, next, what, action](const TaskResult &r) {
+            if (!r.ok()) {
+                run->leftovers.append(what);
+                Log::error(QStringLiteral("Leave cluster: %1 failed: %2")
+                               .arg(action, r.error.isError() ? r.error.message : r.stderrText.trimmed()),
+                           run->job ? run->job->logContext() : LogContext{});
+            }
+            next();
+        });
+    };
+    switch (step) {
+    case 0:
+        job->beginStep(QStringLiteral("login"));
+        run->client->login([this, run, next](const ApiError &e) {
+            setFingerprint(run->client->peerFingerprint());
+            run->loggedIn = !e.isError();
+            if (e.isError())
+                Log::error(QStringLiteral("Leave cluster: cannot log in to NS8: %1").arg(e.message), run->job->logContext());
+            next();
+        });
+        return;
+    case 1:
+        job->beginStep(QStringLiteral("user-domain"));
+        if (m_saved.value(QStringLiteral("domain_created")).toString() == u"true")
+            return ns8Task(QStringLiteral("remove-external-domain"), {{QStringLiteral("domain"), userDomain()}},
+                           QStringLiteral("user domain %1").arg(userDomain()));
+        return next();
+    case 2: {
+        job->beginStep(QStringLiteral("node"));
+        const QString routeIp = m_saved.value(QStringLiteral("route_ip")).toString();
+        if (!routeIp.isEmpty() && run->loggedIn)
+            run->client->runTask(QStringLiteral("cluster"), QStringLiteral("update-routes"),
+                                 {{QStringLiteral("remove"), QJsonArray{QJsonObject{{QStringLiteral("ip_address"), routeIp},
+                                                                                   {QStringLiteral("node_id"), int(nodeId())}}}}},
+                                 [](const TaskResult &) {});
+        return ns8Task(QStringLiteral("remove-node"), {{QStringLiteral("node_id"), int(nodeId())}},
+                       QStringLiteral("node %1").arg(nodeId()));
+    }
+    case 3:
+        job->beginStep(QStringLiteral("account"));
+        return ns8Task(QStringLiteral("remove-user"), {{QStringLiteral("user"), m_saved.value(QStringLiteral("api_user")).toString()}},
+                       QStringLiteral("user %1").arg(m_saved.value(QStringLiteral("api_user")).toString()));
+    case 4:
+        job->beginStep(QStringLiteral("tunnel"));
+        m_tunnel.down(QStringLiteral("ns8"), [run, next](const QString &err) {
+            if (!err.isEmpty())
+                Log::error(QStringLiteral("Leave cluster: %1").arg(err), run->job->logContext());
+            next();
+        });
+        return;
+    case 5: {
+        job->beginStep(QStringLiteral("forget"));
+        run->client->forgetCredentials();
+        removeSecrets();
+        const QString oldLeader = leader();
+        m_saved.clear();
+        m_daemon->state()->saveConnection({{QStringLiteral("state"), QStringLiteral("disconnected")}});
+        setState(QStringLiteral("disconnected"));
+        emit changed({QStringLiteral("Leader"), QStringLiteral("NodeId"), QStringLiteral("VpnAddress"),
+                      QStringLiteral("UserDomain"), QStringLiteral("TlsFingerprint")});
+        m_fingerprint.clear();
+        if (run->leftovers.isEmpty()) {
+            Log::info(QStringLiteral("Leave cluster: done"), job->logContext());
+            job->finish(Job::Outcome::Succeeded,
+                        QStringLiteral("Disconnected from %1: node, account and temporary domain removed.").arg(oldLeader));
+        } else {
+            job->setErrorName(kUnreachable);
+            job->finish(Job::Outcome::Failed,
+                        QStringLiteral("Disconnected on this server, but NS8 (%1) could not remove: %2. Remove them "
+                                       "by hand in the NS8 interface.")
+                            .arg(oldLeader, run->leftovers.join(QStringLiteral(", "))));
+        }
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+} // namespace ns8m

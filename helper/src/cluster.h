@@ -1,0 +1,92 @@
+// The NS7 host's link to an NS8 cluster: Manager.Connect and
+// Manager.Disconnect, what they leave in the state, and the tunnel that is
+// put back after a restart or a reboot.
+#pragma once
+
+#include "accountprovider.h"
+#include "bus.h"
+#include "ns8client.h"
+#include "wireguard.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QVariantMap>
+
+#include <memory>
+
+namespace ns8m {
+
+class Daemon;
+class Job;
+
+class Cluster : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Cluster(Daemon *daemon);
+    ~Cluster() override;
+
+    // Reads the saved link; puts the tunnel back when it is missing.
+    void load();
+    void restoreTunnel();
+
+    // State: disconnected, connecting, connected, disconnecting.
+    QString state() const { return m_state; }
+    QString leader() const { return m_saved.value(QStringLiteral("leader")).toString(); }
+    quint32 nodeId() const { return m_saved.value(QStringLiteral("node_id")).toUInt(); }
+    QString vpnAddress() const { return m_saved.value(QStringLiteral("vpn_address")).toString(); }
+    QString userDomain() const { return m_saved.value(QStringLiteral("user_domain")).toString(); }
+    QString tlsFingerprint() const { return m_fingerprint; }
+    bool isConnected() const { return m_state == u"connected"; }
+
+    // A client of the cluster API through the tunnel, logged in with the
+    // migration account; the caller owns it.  Null when not connected.
+    Ns8Client *vpnClient(QObject *parent) const;
+
+    static const QList<OptionSpec> &connectOptions();
+    static const QList<OptionSpec> &disconnectOptions();
+
+    // Method bodies, once polkit has said yes; they reply to CALL.
+    void connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &options);
+    void disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMap &options);
+
+signals:
+    void changed(const QStringList &managerProperties);
+
+private:
+    struct ConnectRun;
+    struct DisconnectRun;
+
+    void setState(const QString &state);
+    void setFingerprint(const QString &fp);
+    void preflightFailed(const std::shared_ptr<ConnectRun> &run, const ApiError &error);
+    void connectReadCluster(const std::shared_ptr<ConnectRun> &run);
+    void connectStartJob(const std::shared_ptr<ConnectRun> &run);
+    void connectAddNode(const std::shared_ptr<ConnectRun> &run);
+    void connectCheckEndpoint(const std::shared_ptr<ConnectRun> &run);
+    void connectAddUser(const std::shared_ptr<ConnectRun> &run);
+    void connectTunnel(const std::shared_ptr<ConnectRun> &run);
+    void connectWaitApi(const std::shared_ptr<ConnectRun> &run, qint64 deadline);
+    void connectDomain(const std::shared_ptr<ConnectRun> &run);
+    void connectSave(const std::shared_ptr<ConnectRun> &run);
+    void connectFail(const std::shared_ptr<ConnectRun> &run, const QString &step, const ApiError &error);
+    void undo(const std::shared_ptr<ConnectRun> &run, std::function<void(QStringList leftovers)> done);
+
+    void disconnectNext(const std::shared_ptr<DisconnectRun> &run);
+
+    QString secretsDir() const;
+    bool writeSecret(const QString &name, const QByteArray &data, QString *error) const;
+    QByteArray readSecret(const QString &name) const;
+    void removeSecrets() const;
+    TunnelConfig tunnelConfig() const;
+    TlsPolicy savedTlsPolicy() const;
+    QUrl httpsBase(const QString &leader) const;
+
+    Daemon *m_daemon;
+    Tunnel m_tunnel;
+    QVariantMap m_saved;
+    QString m_state = QStringLiteral("disconnected");
+    QString m_fingerprint;
+};
+
+} // namespace ns8m

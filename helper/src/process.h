@@ -1,0 +1,29 @@
+// Runs a program with an argument vector (never a shell) and hands its exit
+// code and output to a callback, without blocking the event loop.
+#pragma once
+
+#include <QByteArray>
+#include <QObject>
+#include <QStringList>
+
+#include <functional>
+
+namespace ns8m {
+
+struct ProcessResult {
+    int exitCode = -1;  // -1: could not start or crashed
+    QByteArray out;
+    QByteArray err;
+    QString what;       // the program and its arguments, for messages
+    bool ok() const { return exitCode == 0; }
+    QString errorText() const;
+};
+
+// Starts ARGV[0] with the other elements as arguments; ENV adds variables.
+void runProcess(QObject *context, const QStringList &argv, std::function<void(const ProcessResult &)> done,
+                const QStringList &env = {}, int timeoutMs = 60000);
+
+// Runs the commands one after the other; stops at the first that fails.
+void runSequence(QObject *context, QList<QStringList> argvs, std::function<void(const ProcessResult &)> done);
+
+} // namespace ns8m

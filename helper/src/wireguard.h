@@ -1,0 +1,55 @@
+// The WireGuard side of the join: a fresh X25519 key pair for every join,
+// and the "ns8" interface towards the leader (kernel WireGuard when the
+// kernel has it, wireguard-go otherwise).  The private key only ever goes to
+// wg through a root-only file, never on a command line.
+#pragma once
+
+#include <QObject>
+#include <QString>
+
+#include <functional>
+
+namespace ns8m {
+
+struct WgKeyPair {
+    QString privateKey; // base64, as `wg genkey` prints it: secret
+    QString publicKey;  // base64, as `wg pubkey` prints it
+};
+
+// Generates a key pair with OpenSSL; false when OpenSSL fails.
+bool generateWgKeyPair(WgKeyPair *out);
+// The public key of a base64 private key ("" when it is not one).
+QString wgPublicKey(const QString &privateKeyBase64);
+
+struct TunnelConfig {
+    QString interface = QStringLiteral("ns8");
+    QString privateKeyFile;  // 0600
+    QString address;         // this host's VPN address, e.g. 10.5.4.3
+    QString network;         // the cluster network, e.g. 10.5.4.0/24
+    QString peerPublicKey;   // the leader's
+    QString peerEndpoint;    // host:port
+    int keepalive = 25;
+};
+
+class Tunnel : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Tunnel(QObject *parent = nullptr) : QObject(parent) {}
+
+    // Creates (or re-creates) the interface and configures it; DONE gets ""
+    // or what went wrong.
+    void up(const TunnelConfig &config, std::function<void(const QString &error)> done);
+    // Removes the interface (wireguard-go exits with it); fine when absent.
+    void down(const QString &interface, std::function<void(const QString &error)> done);
+    // Whether the interface exists now.
+    void exists(const QString &interface, std::function<void(bool)> done);
+    // Polls until the peer's first handshake, or TIMEOUTMS passes.
+    void waitHandshake(const QString &interface, int timeoutMs, std::function<void(bool)> done);
+
+private:
+    void configure(const TunnelConfig &config, std::function<void(const QString &)> done);
+    void pollHandshake(const QString &interface, qint64 deadline, std::function<void(bool)> done);
+};
+
+} // namespace ns8m
