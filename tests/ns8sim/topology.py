@@ -205,7 +205,8 @@ def cleanup_prefix(prefix):
         piddir = os.path.join(d, "pids")
         for name in _safe_listdir(piddir):
             try:
-                pid = int(open(os.path.join(piddir, name)).read().split()[0])
+                with open(os.path.join(piddir, name)) as f:
+                    pid = int(f.read().split()[0])
             except (OSError, ValueError, IndexError):
                 continue
             if pid in left["pids"]:

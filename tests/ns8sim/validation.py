@@ -142,13 +142,15 @@ class SchemaSet:
                     schema, resolver=resolver, format_checker=FORMAT_CHECKER)
         return self._cache[key]
 
-    def validate(self, kind, action, which, document):
+    def validate(self, kind, action, which, document, with_text=False):
         """Return None when no schema exists, else the list of NS8 errors
-        (empty when the document is valid)."""
+        (empty when the document is valid).  With with_text=True, return
+        (errors, stderr text)."""
         v = self.validator(kind, action, which)
         if v is None:
-            return None
-        return ns8_errors(v.iter_errors(document), document)
+            return (None, "") if with_text else None
+        errs = ns8_errors(v.iter_errors(document), document)
+        return (strip(errs), describe(errs)) if with_text else strip(errs)
 
 
 def _field(path):
@@ -157,11 +159,27 @@ def _field(path):
     return ".".join(str(p) for p in path)
 
 
-def _entry(path, go_type, value):
+def _entry(path, go_type, value, description=""):
     field = _field(path)
     parameter = field.split(".", 1)[0]
-    return {"field": field, "parameter": parameter, "value": value,
-            "error": "%s_%s" % (parameter, go_type)}
+    e = {"field": field, "parameter": parameter, "value": value,
+         "error": "%s_%s" % (parameter, go_type)}
+    if description:
+        e[_DESC] = description
+    return e
+
+
+_DESC = "\0description"
+
+
+def describe(errors):
+    """The text NS8 puts in the task's stderr for these errors."""
+    return "Validation errors: [%s]\n" % ", ".join(
+        "%s: %s" % (e["field"], e.get(_DESC) or e["error"]) for e in errors)
+
+
+def strip(errors):
+    return [{k: v for k, v in e.items() if k != _DESC} for e in errors]
 
 
 _DESCENDING = ("properties", "patternProperties", "items",
@@ -194,7 +212,7 @@ def _flatten(errors, out, doc):
         if allof_path is not None:
             out.append(_entry(allof_path, "number_all_of", _get(doc, allof_path)))
         if kw in ("anyOf", "oneOf"):
-            out.append(_entry(path, _GO_TYPES[kw], e.instance))
+            out.append(_entry(path, _GO_TYPES[kw], e.instance, e.message))
             # gojsonschema adds the errors of the closest sub-schema.
             groups = {}
             for sub in e.context:
@@ -206,17 +224,19 @@ def _flatten(errors, out, doc):
                     -max(len(x.absolute_path) for x in g), len(g)))
                 _flatten(best, out, doc)
             continue
-        out.append(_entry(path, _GO_TYPES.get(kw, kw), e.instance))
+        out.append(_entry(path, _GO_TYPES.get(kw, kw), e.instance, e.message))
 
 
 def ns8_errors(errors, document):
     out = []
     _flatten(list(errors), out, document)
     # de-duplicate while keeping order
+    # an allOf reached through several failing branches is reported once
     seen, result = set(), []
     for item in out:
         k = json.dumps(item, sort_keys=True)
-        if k not in seen:
-            seen.add(k)
-            result.append(item)
+        if item["error"].endswith("_number_all_of") and k in seen:
+            continue
+        seen.add(k)
+        result.append(item)
     return result
