@@ -1,7 +1,6 @@
 """add-node, a real WireGuard handshake from the NS7 namespace, the API over
 the VPN, the leader forwarding to the worker, reused keys, remove-node."""
 
-import time
 import unittest
 
 from ns8sim import testing
