@@ -72,6 +72,22 @@ QString hostOfEndpoint(const QString &endpoint)
     return endpoint.section(u':', 0, -2).isEmpty() ? endpoint : endpoint.section(u':', 0, -2);
 }
 
+// The runs below end inside a client's own callback: the client must
+// outlive that call, so it is deleted from the event loop.
+struct LaterDeleter {
+    void operator()(QObject *o) const
+    {
+        if (o)
+            o->deleteLater();
+    }
+};
+using ClientPtr = std::unique_ptr<Ns8Client, LaterDeleter>;
+
+ClientPtr newClient()
+{
+    return ClientPtr(new Ns8Client);
+}
+
 } // namespace
 
 struct Cluster::ConnectRun {
@@ -81,8 +97,8 @@ struct Cluster::ConnectRun {
     QString username;
     QString userDomainOption;
     TlsPolicy tls;
-    std::unique_ptr<Ns8Client> admin; // logged in with the administrator's password
-    std::unique_ptr<Ns8Client> vpn;   // the migration account through the tunnel
+    ClientPtr admin; // logged in with the administrator's password
+    ClientPtr vpn;   // the migration account through the tunnel
     QJsonObject clusterStatus;
     QJsonObject domains;
     AccountProvider provider;
@@ -109,7 +125,7 @@ struct Cluster::ConnectRun {
 
 struct Cluster::DisconnectRun {
     QPointer<Job> job;
-    std::unique_ptr<Ns8Client> client;
+    ClientPtr client;
     bool loggedIn = false;
     int step = 0;
     QStringList leftovers; // what could not be removed from NS8
@@ -341,7 +357,7 @@ void Cluster::connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &
     Log::info(QStringLiteral("Join cluster: connecting to %1 as %2 (TLS validation %3; NS7 has %4)")
                   .arg(run->leader, run->username, run->tls.verify ? QStringLiteral("on") : QStringLiteral("off"),
                        run->provider.describe()));
-    run->admin = std::make_unique<Ns8Client>();
+    run->admin = newClient();
     run->admin->setBaseUrl(httpsBase(run->leader));
     run->admin->setTlsPolicy(run->tls);
     run->admin->setCredentials(run->username, o.value(QStringLiteral("password")).toString(), otp);
@@ -540,7 +556,7 @@ void Cluster::connectTunnel(const std::shared_ptr<ConnectRun> &run)
                                                       .arg(hostOfEndpoint(c.peerEndpoint))});
             Log::info(QStringLiteral("Join cluster: WireGuard handshake with the leader done"), run->job->logContext());
             run->job->setStepProgress(QStringLiteral("tunnel"), 0.6);
-            run->vpn = std::make_unique<Ns8Client>();
+            run->vpn = newClient();
             QUrl base;
             base.setScheme(QStringLiteral("http"));
             base.setHost(run->leaderIp);
@@ -756,7 +772,7 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
     auto run = std::make_shared<DisconnectRun>();
     run->job = job;
     // Over HTTPS, not the tunnel: removing the node cuts the tunnel.
-    run->client = std::make_unique<Ns8Client>();
+    run->client = newClient();
     run->client->setBaseUrl(httpsBase(leader()));
     run->client->setTlsPolicy(savedTlsPolicy());
     run->client->setRetryDelays({500, 1000});
@@ -777,7 +793,11 @@ void Cluster::disconnectNext(const std::shared_ptr<DisconnectRun> &run)
             return next();
         }
         run->client->runTask(QStringLiteral("cluster"), action, input, [run, next, what, action](const TaskResult &r) {
-            if (!r.ok()) {
+            // Removing the account the helper is logged in with ends its
+            // session: a 401 right after that task was queued means it is gone.
+            const bool removedSelf = action == u"remove-user" && r.queued
+                && r.error.name == u"org.nethserver.Ns8Migration1.Error.AuthenticationFailed";
+            if (!r.ok() && !removedSelf) {
                 run->leftovers.append(what);
                 Log::error(QStringLiteral("Leave cluster: %1 failed: %2")
                                .arg(action, r.error.isError() ? r.error.message : r.stderrText.trimmed()),

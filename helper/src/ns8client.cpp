@@ -276,7 +276,10 @@ void Ns8Client::runTask(const QString &agent, const QString &action, const QJson
                                               .arg(answer.value(QStringLiteral("message")).toString())};
             return done(r);
         }
-        waitTask(QStringLiteral("%1/task/%2").arg(agent, id), done);
+        waitTask(QStringLiteral("%1/task/%2").arg(agent, id), [done](TaskResult result) {
+            result.queued = true;
+            done(result);
+        });
     };
     send(req);
 }

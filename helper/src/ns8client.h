@@ -33,6 +33,7 @@ struct TaskResult {
     int exitCode = -1;     // the action's exit code when it ran
     QJsonValue output;     // its output
     QString stderrText;    // its "error" (stderr)
+    bool queued = false;   // NS8 accepted the task (whatever happened next)
     bool ok() const { return !error.isError() && exitCode == 0; }
     // "field: error" lines of an exit-code-10 validation failure.
     QString validationSummary() const;

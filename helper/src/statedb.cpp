@@ -205,8 +205,9 @@ bool StateDb::saveConnection(const QVariantMap &values)
     db.transaction();
     bool ok = exec(QStringLiteral("DELETE FROM connection"));
     for (auto it = values.constBegin(); ok && it != values.constEnd(); ++it)
+        // An empty QString may be null, which SQLite would store as NULL.
         ok = exec(QStringLiteral("INSERT INTO connection (key, value) VALUES (?, ?)"),
-                  {it.key(), it.value().toString()});
+                  {it.key(), it.value().toString().isNull() ? QStringLiteral("") : it.value().toString()});
     if (!ok) {
         db.rollback();
         return false;
