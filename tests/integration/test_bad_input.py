@@ -83,6 +83,33 @@ class BadInputTest(SandboxTestCase):
                 allowed = {expected, WRONG_STATE} if expected == INVALID_ARGUMENT else expected
                 self.expect(allowed, self.finished_job, JOB_IFACE, "Cancel", sig, args, f"Cancel with {case}")
 
+    def test_connect_bad_options(self):
+        for case, sig, args, expected in OPTION_CASES:
+            with self.subTest(case=case):
+                self.expect(expected, ROOT_PATH, MANAGER_IFACE, "Connect", sig, args, f"Connect with {case}")
+        good = {"leader": "leader.example.org", "username": "admin", "password": "Nethesis,1234"}
+        for case, change in (("1 MB leader", {"leader": "l" * MB}),
+                             ("path as leader", {"leader": "../../etc/passwd"}),
+                             ("empty leader", {"leader": ""}),
+                             ("space in leader", {"leader": "lea der.example.org"}),
+                             ("leader of wrong type", {"leader": dbus.Int32(5)}),
+                             ("tls_verify of wrong type", {"tls_verify": "no"}),
+                             ("bad fingerprint", {"tls_verify": False, "tls_fingerprint": "zz:zz"}),
+                             ("unknown key", {"bogus": 1})):
+            with self.subTest(case=case):
+                opts = dict(good, **change)
+                self.expect(INVALID_ARGUMENT, ROOT_PATH, MANAGER_IFACE, "Connect", "a{sv}", [opts],
+                            f"Connect with {case}")
+        self.assertEqual(self.bus.get(ROOT_PATH, MANAGER_IFACE, "State"), "disconnected")
+
+    def test_disconnect_bad_options(self):
+        for case, sig, args, expected in OPTION_CASES:
+            with self.subTest(case=case):
+                # Not connected: a well-typed call may be refused for that too.
+                allowed = {expected, WRONG_STATE} if expected == INVALID_ARGUMENT else expected
+                self.expect(allowed, ROOT_PATH, MANAGER_IFACE, "Disconnect", sig, args,
+                            f"Disconnect with {case}")
+
     def test_cancel_finished_job(self):
         self.expect(WRONG_STATE, self.finished_job, JOB_IFACE, "Cancel", "a{sv}", [{}],
                     "Cancel of a finished job")

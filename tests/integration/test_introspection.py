@@ -41,15 +41,15 @@ def interfaces(xml_text):
 def differences(expected, actual):
     """Human-readable differences between two describe() results."""
     out = []
-    for kind in ("methods", "properties", "signals"):
+    for kind, what in (("methods", "method"), ("properties", "property"), ("signals", "signal")):
         e, a = expected[kind], actual[kind]
         for name in sorted(set(e) | set(a)):
             if name not in a:
-                out.append(f"{kind[:-1]} {name} missing")
+                out.append(f"{what} {name} missing")
             elif name not in e:
-                out.append(f"{kind[:-1]} {name} not in the contract")
+                out.append(f"{what} {name} not in the contract")
             elif e[name] != a[name]:
-                out.append(f"{kind[:-1]} {name}: contract {e[name]} != live {a[name]}")
+                out.append(f"{what} {name}: contract {e[name]} != live {a[name]}")
     if expected["annotations"] != actual["annotations"]:
         out.append(f"interface annotations: contract {expected['annotations']} "
                    f"!= live {actual['annotations']}")

@@ -20,6 +20,10 @@ MATRIX = [
     # (name, object path, interface, method, signature, args, action)
     ("App.Scan", APP, APP_IFACE, "Scan", "a{sv}", [{}], ACTION + "read"),
     ("Job.Cancel", JOB, JOB_IFACE, "Cancel", "a{sv}", [{}], ACTION + "read"),
+    # Empty options: root is refused for the missing leader / for not being
+    # connected, never by polkit; the others must be refused by polkit first.
+    ("Manager.Connect", ROOT_PATH, MANAGER_IFACE, "Connect", "a{sv}", [{}], ACTION + "connect"),
+    ("Manager.Disconnect", ROOT_PATH, MANAGER_IFACE, "Disconnect", "a{sv}", [{}], ACTION + "connect"),
 ]
 
 # What each caller is granted: root everything; the example rules give the

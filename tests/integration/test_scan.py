@@ -65,6 +65,7 @@ class ScanTest(SandboxTestCase):
         self.assertEqual(p["StartedByUID"], 0)
         self.assertFalse(p["Cancelable"], "a finished job is not cancelable")
         self.assertEqual(p["CurrentStep"], "", "CurrentStep is empty after the last step")
+        self.assertEqual(p["ErrorName"], "", "ErrorName is empty after a success")
         self.assertLessEqual(self.t0 * 1e6 - 2e6, p["StartTime"])
         self.assertLessEqual(p["StartTime"], self.t1 * 1e6 + 2e6)
 
@@ -180,6 +181,7 @@ class ScanCancelTest(SandboxTestCase):
         self.assertFalse(out.props["Success"], "a canceled scan is not a success")
         self.assertRegex(out.message, re.compile("cancel", re.I))
         self.assertEqual(out.completed, (False, out.message))
+        self.assertEqual(out.props["ErrorName"], "org.nethserver.Ns8Migration1.Error.Canceled")
         self.assertFalse(out.props["Cancelable"])
         assert_non_decreasing(self, out.progress, "Progress")
         self.assertHelperAnswers("Cancel")

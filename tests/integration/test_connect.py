@@ -1,0 +1,401 @@
+"""Manager.Connect and Manager.Disconnect against the simulated NS8 cluster.
+
+The helper runs inside the NS7 network namespace of the simulator's
+topology, on the harness's private system bus, and builds a real WireGuard
+tunnel (wireguard-go) to the simulated leader.  Every test leaves the helper
+disconnected, so they can run in any order.
+"""
+
+import os
+import sqlite3
+import stat
+import subprocess
+import time
+import unittest
+
+from harness.client import MANAGER_IFACE, JOB_IFACE
+from harness.sandbox import Sandbox
+from ns8sim import Cluster
+
+ROOT = "/org/nethserver/Ns8Migration1"
+ERR = "org.nethserver.Ns8Migration1.Error."
+USER_DOMAIN = "nethvoice.example.test"
+# An NS8 cluster that already has a remote LDAP domain and an AD domain.
+DOMAINS = [
+    {"name": "directory.nh", "location": "external", "schema": "rfc2307",
+     "host": "203.0.113.10", "port": 636},
+    {"name": "ad.example.org", "location": "external", "schema": "ad",
+     "host": "203.0.113.11", "port": 636},
+]
+LOCAL_LDAP = ("sssd=service|BaseDN|dc=directory,dc=nh|BindDN|cn=libuser,dc=directory,dc=nh|"
+              "BindPassword|LdapBindSecret7|LdapURI|ldap://127.0.0.1|Provider|ldap|status|enabled")
+REMOTE_LDAP = ("sssd=service|BaseDN|dc=directory,dc=nh|BindDN|cn=reader,dc=directory,dc=nh|"
+               "BindPassword|RemoteBind9|LdapURI|ldaps://203.0.113.10|Provider|ldap|status|enabled")
+REMOTE_LDAP_NO_MATCH = REMOTE_LDAP.replace("dc=directory,dc=nh", "dc=elsewhere,dc=org")
+MUTATING = {"add-node", "add-user", "add-external-domain", "update-routes", "remove-node",
+            "remove-user", "remove-external-domain", "import-module", "add-module", "remove-module"}
+
+
+def colon_hex(fp):
+    h = fp.replace(":", "").upper()
+    return ":".join(h[i:i + 2] for i in range(0, len(h), 2))
+
+
+class ConnectTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(nodes=1, domains=DOMAINS, modules=[])
+        cls.cluster.start()
+        try:
+            cls.sb = Sandbox(name="connect", files=300, cdr_rows=50, helper=False)
+            cls.sb.start()
+        except BaseException:
+            cls.cluster.close()
+            raise
+        cls.ns7 = cls.cluster.topology.ns_of("ns7")
+        wrapper = os.path.join(cls.sb.run_dir, "helper-in-ns7")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\nexec ip netns exec %s %s \"$@\"\n" % (cls.ns7, cls.sb.helper.binary))
+        os.chmod(wrapper, 0o755)
+        cls.sb.helper.binary = wrapper
+        cls.with_ca = ["--ca-file=" + cls.cluster.ca_file, "--vpn-timeout=30", "--task-timeout=60"]
+        cls.sb.helper.extra_args = list(cls.with_ca)
+        cls.sb.helper.start()
+        cls.config_path = os.path.join(cls.sb.root, "var/lib/nethserver/db/configuration")
+        with open(cls.config_path) as f:
+            cls.config_text = f.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.sb.stop()
+        finally:
+            subprocess.run(["ip", "netns", "exec", cls.ns7, "ip", "link", "del", "ns8"],
+                           capture_output=True)
+            cls.cluster.close()
+
+    def setUp(self):
+        self.bus = self.sb.bus
+        self.set_provider(LOCAL_LDAP)
+        self.cluster.control.reset_faults()
+        self.before = self.cluster.control.state()
+
+    def tearDown(self):
+        self.cluster.control.reset_faults()
+        if not self.sb.helper.alive():
+            self.sb.helper.extra_args = list(self.with_ca)
+            self.sb.helper.start()
+        if self.manager()["State"] == "connected":
+            self.wait(self.bus.call(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{"force": True}]))
+        self.assertEqual(self.sb.helper.sanitizer_errors(), [])
+
+    # -- helpers -----------------------------------------------------------
+    def set_provider(self, sssd_line):
+        lines = [l for l in self.config_text.splitlines() if not l.startswith(("sssd=", "nsdc="))]
+        with open(self.config_path, "w") as f:
+            f.write("\n".join(lines + [sssd_line]) + "\n")
+
+    def manager(self):
+        return self.bus.get_all(ROOT, MANAGER_IFACE)
+
+    def wait(self, job, timeout=90):
+        deadline = time.monotonic() + timeout
+        while True:
+            props = self.bus.get_all(job, JOB_IFACE)
+            if props["Finished"]:
+                return props
+            if time.monotonic() > deadline:
+                self.fail("job %s did not finish within %d s: %s" % (job, timeout, props))
+            time.sleep(0.3)
+
+    def connect(self, **options):
+        opts = {"leader": self.cluster.leader_host, "username": self.cluster.admin.user,
+                "password": self.cluster.admin.password, "user_domain": USER_DOMAIN}
+        opts.update(options)
+        opts = {k: v for k, v in opts.items() if v is not None}
+        return self.bus.call_error(ROOT, MANAGER_IFACE, "Connect", "a{sv}", [opts], timeout=90)
+
+    def connect_ok(self, **options):
+        err, job = self.connect(**options)
+        self.assertIsNone(err, job)
+        props = self.wait(job)
+        self.assertTrue(props["Success"], props["Message"])
+        return props
+
+    def in_ns7(self, *argv, check=False):
+        return subprocess.run(["ip", "netns", "exec", self.ns7] + list(argv),
+                              capture_output=True, text=True, timeout=60, check=check)
+
+    def link_exists(self):
+        return self.in_ns7("ip", "link", "show", "ns8").returncode == 0
+
+    def secrets(self):
+        d = os.path.join(self.sb.state_dir, "secrets")
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+    def mutations_since(self, seq):
+        return [r for r in self.cluster.control.requests(since=seq)
+                if r.get("action") in MUTATING]
+
+    def assert_cluster_as_before(self):
+        now = self.cluster.control.state()
+        self.assertEqual([n["id"] for n in now["nodes"]], [n["id"] for n in self.before["nodes"]])
+        self.assertEqual([u["user"] for u in now["users"]], [u["user"] for u in self.before["users"]])
+        self.assertEqual([d["name"] for d in now["domains"]], [d["name"] for d in self.before["domains"]])
+
+    def assert_ns7_clean(self):
+        self.assertFalse(self.link_exists(), "the ns8 interface is still there")
+        self.assertEqual(self.secrets(), [])
+        m = self.manager()
+        self.assertEqual((m["State"], m["NodeId"], m["VpnAddress"], m["Leader"]), ("disconnected", 0, "", ""))
+
+    def request_count(self):
+        return len(self.cluster.control.requests())
+
+    # -- tests ---------------------------------------------------------------
+    def test_connect_and_disconnect_with_verified_tls(self):
+        props = self.connect_ok()
+        self.assertEqual(props["Operation"], "connect")
+        self.assertEqual([s[2] for s in props["Steps"]], [1.0] * len(props["Steps"]))
+        m = self.manager()
+        self.assertEqual(m["State"], "connected")
+        self.assertEqual(m["Leader"], self.cluster.leader_host)
+        self.assertEqual(m["UserDomain"], USER_DOMAIN)
+        self.assertEqual(m["TlsFingerprint"], colon_hex(self.cluster.tls_fingerprint))
+        node_id = m["NodeId"]
+        state = self.cluster.control.state()
+        node = [n for n in state["nodes"] if n["id"] == node_id][0]
+        self.assertEqual(node["vpn"]["ip_address"], m["VpnAddress"])
+        # The key NS8 knows is the key of the interface, and it is fresh.
+        pub = self.in_ns7("wg", "show", "ns8", "public-key").stdout.strip()
+        self.assertEqual(node["vpn"]["public_key"], pub)
+        users = {u["user"]: u for u in state["users"]}
+        self.assertIn("ns7admin%d" % node_id, users)
+        self.assertIn({"role": "owner", "on": "*"}, users["ns7admin%d" % node_id]["grants"])
+        domain = [d for d in state["domains"] if d["name"] == USER_DOMAIN][0]
+        self.assertEqual((domain["location"], domain["schema"]), ("external", "rfc2307"))
+        self.assertEqual(domain["providers"][0]["host"], m["VpnAddress"])
+        self.assertEqual(domain["base_dn"], "dc=directory,dc=nh")
+        # Through the tunnel: ping and the API.
+        self.assertEqual(self.in_ns7("ping", "-c", "1", "-W", "3", self.cluster.leader_vpn_ip).returncode, 0)
+        status, body = self.cluster.curl("POST", "/login", {"username": self.cluster.admin.user,
+                                                            "password": self.cluster.admin.password},
+                                         via="vpn")[:2]
+        self.assertEqual(status, 200, body)
+        # Secrets are root-only and never in the log.
+        self.assertEqual(self.secrets(), ["account", "wireguard.key"])
+        for name in self.secrets():
+            path = os.path.join(self.sb.state_dir, "secrets", name)
+            self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+        with open(os.path.join(self.sb.state_dir, "secrets", "wireguard.key")) as f:
+            private = f.read().strip()
+        log = open(os.path.join(self.sb.root, "var/log/ns8-migration.log")).read()
+        for secret in (private, self.cluster.admin.password, "LdapBindSecret7"):
+            self.assertNotIn(secret, log)
+            self.assertNotIn(secret, self.sb.helper.log())
+        self.assertIn("Join cluster", log)
+        # The process list does not show the key or passwords either.
+        ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+        self.assertNotIn(private, ps)
+
+        seq = self.request_count()
+        err, _ = self.connect()
+        self.assertEqual(err, ERR + "WrongState")
+        self.assertEqual(self.mutations_since(seq), [])
+
+        done = self.wait(self.bus.call(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{}]))
+        self.assertTrue(done["Success"], done["Message"])
+        self.assert_cluster_as_before()
+        self.assert_ns7_clean()
+        self.assertIn("Leave cluster", open(os.path.join(self.sb.root, "var/log/ns8-migration.log")).read())
+
+    def test_wrong_password_changes_nothing(self):
+        seq = self.request_count()
+        err, msg = self.connect(password="not-the-password")
+        self.assertEqual(err, ERR + "AuthenticationFailed")
+        self.assertIn("password", msg)
+        self.assertEqual(self.mutations_since(seq), [])
+        self.assert_cluster_as_before()
+        self.assert_ns7_clean()
+        self.connect_ok()
+
+    def test_tls_fingerprint_pin(self):
+        expected = colon_hex(self.cluster.tls_fingerprint)
+        # Without the CA the certificate is not trusted; the fingerprint is shown.
+        self.sb.helper.stop()
+        self.sb.helper.extra_args = ["--vpn-timeout=30"]
+        self.sb.helper.start()
+        err, msg = self.connect()
+        self.assertEqual(err, ERR + "TlsNotTrusted")
+        self.assertIn(expected, msg)
+        self.assertEqual(self.manager()["TlsFingerprint"], expected)
+        # A pin that does not match is refused...
+        wrong = ":".join(["AB"] * 32)
+        err, msg = self.connect(tls_verify=False, tls_fingerprint=wrong)
+        self.assertEqual(err, ERR + "TlsNotTrusted")
+        self.assertIn(expected, msg)
+        self.assert_cluster_as_before()
+        # ... the fingerprint the administrator saw is accepted, in either spelling.
+        self.connect_ok(tls_verify=False, tls_fingerprint=self.cluster.tls_fingerprint)
+        self.assertEqual(self.manager()["State"], "connected")
+
+    def test_two_factor_account(self):
+        acc = self.cluster.otp_account
+        err, msg = self.connect(username=acc.user, password=acc.password)
+        self.assertEqual(err, ERR + "OtpRequired")
+        err, msg = self.connect(username=acc.user, password=acc.password, otp="12")
+        self.assertEqual(err, ERR + "InvalidArgument")
+        self.assert_cluster_as_before()
+        self.connect_ok(username=acc.user, password=acc.password, otp=self.cluster.otp())
+
+    def test_failing_add_user_is_undone(self):
+        self.cluster.control.fault("fail_action", action="add-user", count=1, exit_code=1,
+                                   error="simulated: redis is read-only\n")
+        err, job = self.connect()
+        self.assertIsNone(err, job)
+        props = self.wait(job)
+        self.assertFalse(props["Success"])
+        self.assertIn("migration account", props["Message"])
+        self.assertIn("Nothing was left behind", props["Message"])
+        self.assertEqual(props["ErrorName"], ERR + "Failed")
+        self.assert_cluster_as_before()
+        self.assert_ns7_clean()
+        self.connect_ok()
+
+    def test_unresolvable_vpn_endpoint_is_undone(self):
+        # The leader is reached by address; its VPN endpoint name no longer resolves.
+        hosts = "/etc/netns/%s/hosts" % self.ns7
+        with open(hosts) as f:
+            original = f.read()
+        leader_ip = [l.split()[0] for l in original.splitlines()
+                     if self.cluster.leader_host in l.split()[1:]][0]
+        try:
+            with open(hosts, "r+") as f:  # in place: the helper's bind mount sees it
+                f.seek(0)
+                f.write("\n".join(l for l in original.splitlines()
+                                  if self.cluster.leader_host not in l.split()[1:]) + "\n")
+                f.truncate()
+            err, job = self.connect(leader=leader_ip, tls_verify=False,
+                                    tls_fingerprint=self.cluster.tls_fingerprint)
+            self.assertIsNone(err, job)
+            props = self.wait(job)
+        finally:
+            with open(hosts, "r+") as f:
+                f.seek(0)
+                f.write(original)
+                f.truncate()
+        self.assertFalse(props["Success"])
+        self.assertEqual(props["ErrorName"], ERR + "ClusterUnreachable")
+        self.assertIn("55820", props["Message"])
+        self.assertIn("DNS", props["Message"])
+        self.assert_cluster_as_before()
+        self.assert_ns7_clean()
+
+    def test_domain_conflict_and_remote_providers(self):
+        seq = self.request_count()
+        err, msg = self.connect(user_domain="directory.nh")
+        self.assertEqual(err, ERR + "DomainConflict")
+        self.assertIn("directory.nh", msg)
+        err, msg = self.connect(user_domain=None)
+        self.assertEqual(err, ERR + "InvalidArgument")
+        self.set_provider(REMOTE_LDAP_NO_MATCH)
+        err, msg = self.connect(user_domain=None)
+        self.assertEqual(err, ERR + "DomainConflict")
+        self.assertIn("elsewhere.org", msg)
+        self.assertEqual(self.mutations_since(seq), [])
+        self.assert_cluster_as_before()
+        # A remote LDAP whose base DN matches an NS8 external domain: no new domain.
+        self.set_provider(REMOTE_LDAP)
+        self.connect_ok(user_domain=None)
+        self.assertEqual(self.manager()["UserDomain"], "directory.nh")
+        added = [r["action"] for r in self.mutations_since(seq)]
+        self.assertNotIn("add-external-domain", added)
+        done = self.wait(self.bus.call(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{}]))
+        self.assertTrue(done["Success"], done["Message"])
+        # The administrator's domain is not ours to remove.
+        self.assertIn("directory.nh", [d["name"] for d in self.cluster.control.state()["domains"]])
+
+    def test_tunnel_restored_after_restart(self):
+        self.connect_ok()
+        vpn_ip = self.manager()["VpnAddress"]
+        self.sb.helper.kill()
+        self.in_ns7("ip", "link", "del", "ns8", check=True)  # as after a reboot
+        self.sb.helper.start()
+        m = self.manager()
+        self.assertEqual((m["State"], m["VpnAddress"]), ("connected", vpn_ip))
+        deadline = time.monotonic() + 40
+        while self.in_ns7("ping", "-c", "1", "-W", "1", self.cluster.leader_vpn_ip).returncode != 0:
+            if time.monotonic() > deadline:
+                self.fail("the tunnel did not come back within 40 s:\n" + self.sb.helper.log()[-2000:])
+            time.sleep(0.5)
+        status = self.cluster.curl("POST", "/login", {"username": self.cluster.admin.user,
+                                                      "password": self.cluster.admin.password},
+                                   via="vpn")[0]
+        self.assertEqual(status, 200)
+
+    def test_disconnect_refused_while_an_app_migrates(self):
+        self.connect_ok()
+        self.sb.helper.stop()
+        db = sqlite3.connect(os.path.join(self.sb.state_dir, "state.db"))
+        db.execute("INSERT INTO apps (id, status) VALUES ('nethvoice', 'syncing') "
+                   "ON CONFLICT(id) DO UPDATE SET status='syncing'")
+        db.commit()
+        db.close()
+        self.sb.helper.start()
+        err, msg = self.bus.call_error(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{}])
+        self.assertEqual(err, ERR + "WrongState")
+        self.assertIn("NethVoice", msg)
+        self.assertEqual(self.manager()["State"], "connected")
+        done = self.wait(self.bus.call(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{"force": True}]))
+        self.assertTrue(done["Success"], done["Message"])
+        self.assert_cluster_as_before()
+
+    def test_token_expiry_and_429_are_survived(self):
+        # add-node runs for a while; the tokens expire meanwhile; then a
+        # burst of 429 answers on the task status.
+        self.cluster.control.fault("slow", action="add-node", delay=2)
+        self.cluster.control.fault("http_status", status=429, count=3, path="/status")
+        err, job = self.connect()
+        self.assertIsNone(err, job)
+        time.sleep(1)
+        self.cluster.control.expire_tokens()
+        props = self.wait(job)
+        self.assertTrue(props["Success"], props["Message"])
+        reqs = self.cluster.control.requests()
+        self.assertTrue(any(r.get("http_status") == 429 for r in reqs))
+        self.assertTrue(any(r.get("http_status") == 401 for r in reqs))
+
+    def test_bad_input(self):
+        seq = self.request_count()
+        cases = [
+            ({"leader": "https://leader.ns8.test"}, "without"),
+            ({"leader": "leader ns8 test"}, "spaces"),
+            ({"leader": ""}, "host name"),
+            ({"leader": "x" * 300}, "too long"),
+            ({"username": ""}, "user name"),
+            ({"password": ""}, "password"),
+            ({"tls_fingerprint": "12:34"}, "SHA-256"),
+            ({"tls_verify": True, "tls_fingerprint": self.cluster.tls_fingerprint}, "validation is off"),
+        ]
+        for opts, words in cases:
+            err, msg = self.connect(**opts)
+            self.assertEqual(err, ERR + "InvalidArgument", (opts, msg))
+            self.assertIn(words, msg, opts)
+        err, msg = self.bus.call_error(ROOT, MANAGER_IFACE, "Connect", "a{sv}",
+                                       [{"leader": "x", "colour": "red"}])
+        self.assertEqual(err, ERR + "InvalidArgument")
+        self.assertIn("colour", msg)
+        import dbus
+        err, msg = self.bus.call_error(ROOT, MANAGER_IFACE, "Connect", "a{sv}",
+                                       [{"tls_verify": dbus.String("yes")}])
+        self.assertEqual(err, ERR + "InvalidArgument")
+        self.assertIn("boolean", msg)
+        err, msg = self.bus.call_error(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{}])
+        self.assertEqual(err, ERR + "WrongState")
+        self.assertEqual(self.mutations_since(seq), [])
+        self.assertEqual(self.request_count(), seq, "bad input reached the cluster")
+        self.assertTrue(self.bus.ping())
+
+
+if __name__ == "__main__":
+    unittest.main()
