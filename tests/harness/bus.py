@@ -121,9 +121,13 @@ class PrivateBus:
 
     def reload(self):
         """Make dbus-daemon re-read its configuration (after a test changed the policy)."""
-        subprocess.run(["busctl", f"--address={self.address}", "call", "org.freedesktop.DBus",
-                        "/org/freedesktop/DBus", "org.freedesktop.DBus", "ReloadConfig"],
-                       check=True, capture_output=True)
+        from .client import BusClient
+        conn = BusClient(self.address)
+        try:
+            conn.call("/org/freedesktop/DBus", "org.freedesktop.DBus", "ReloadConfig",
+                      dest="org.freedesktop.DBus")
+        finally:
+            conn.close()
 
     def __enter__(self):
         return self.start()
