@@ -6,7 +6,7 @@ import secrets
 import shutil
 import unittest
 
-from .cluster import Account, Cluster  # noqa: F401
+from .cluster import Account, Cluster  # noqa: F401 (Account re-exported)
 from .ns7vpn import genkey  # noqa: F401  (re-exported for tests)
 from . import util
 

@@ -1,0 +1,5 @@
+import sys
+
+from ns8sim.cli import main
+
+sys.exit(main())
