@@ -6,6 +6,7 @@
         c.control.state()
 """
 
+import atexit
 import hashlib
 import json
 import os
@@ -221,6 +222,8 @@ class Cluster:
         return self.otp_account.otp(at)
 
     def start(self, timeout=60):
+        # a test process that ends without close() still tears the run down
+        atexit.register(self.close)
         try:
             if self.own_topology and not self.topology.created:
                 self.topology.create()
@@ -300,6 +303,7 @@ class Cluster:
     def close(self):
         """Stop the simulator and, if it owns it, remove the whole topology.
         Idempotent; safe after a failed start."""
+        atexit.unregister(self.close)
         if self.proc is not None:
             if self.proc.poll() is None:
                 self.proc.terminate()
