@@ -4,13 +4,13 @@
 #include "esmithdb.h"
 #include "job.h"
 #include "log.h"
+#include "process.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QHostAddress>
-#include <QHostInfo>
 #include <QJsonArray>
 #include <QRegularExpression>
 #include <QSaveFile>
@@ -487,8 +487,9 @@ void Cluster::connectCheckEndpoint(const std::shared_ptr<ConnectRun> &run)
 {
     run->job->beginStep(QStringLiteral("endpoint"));
     const QString host = hostOfEndpoint(run->leaderEndpoint);
-    QHostInfo::lookupHost(host, this, [this, run, host](const QHostInfo &info) {
-        if (info.error() != QHostInfo::NoError || info.addresses().isEmpty())
+    // Resolved through NSS as wg will, not through Qt's cache of earlier answers.
+    runProcess(this, {QStringLiteral("getent"), QStringLiteral("ahosts"), host}, [this, run, host](const ProcessResult &r) {
+        if (!r.ok() || r.out.trimmed().isEmpty())
             return connectFail(run, QStringLiteral("Resolving the VPN endpoint"),
                                {kUnreachable, QStringLiteral("The cluster's VPN endpoint %1 does not resolve from this "
                                                              "server. Create a DNS record for %2 that NS7 can resolve "
@@ -537,11 +538,11 @@ void Cluster::connectTunnel(const std::shared_ptr<ConnectRun> &run)
     c.network = run->network;
     c.peerPublicKey = run->leaderPublicKey;
     c.peerEndpoint = run->leaderEndpoint;
+    run->tunnelUp = true; // whatever up() manages to create must be undone
     m_tunnel.up(c, [this, run, c](const QString &err) {
         if (!err.isEmpty())
             return connectFail(run, QStringLiteral("Bringing up the VPN"),
                                {kFailed, QStringLiteral("The interface %1 could not be set up: %2").arg(c.interface, err)});
-        run->tunnelUp = true;
         run->job->setStepProgress(QStringLiteral("tunnel"), 0.2);
         const int timeout = m_daemon->settings().vpnTimeoutSeconds * 1000;
         m_tunnel.waitHandshake(c.interface, timeout, [this, run, c, timeout](bool ok) {

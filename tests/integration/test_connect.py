@@ -90,6 +90,26 @@ class ConnectTest(unittest.TestCase):
         self.assertEqual(self.sb.helper.sanitizer_errors(), [])
 
     # -- helpers -----------------------------------------------------------
+    def read_log(self):
+        with open(os.path.join(self.sb.root, "var/log/ns8-migration.log")) as f:
+            return f.read()
+
+    def set_app_status(self, status):
+        self.sb.helper.stop()
+        db = sqlite3.connect(os.path.join(self.sb.state_dir, "state.db"))
+        db.execute("INSERT INTO apps (id, status) VALUES ('nethvoice', ?) "
+                   "ON CONFLICT(id) DO UPDATE SET status=excluded.status", (status,))
+        db.commit()
+        db.close()
+        self.sb.helper.start()
+
+    def restart_with_ca(self):
+        if self.manager()["State"] == "connected":
+            self.wait(self.bus.call(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{"force": True}]))
+        self.sb.helper.stop()
+        self.sb.helper.extra_args = list(self.with_ca)
+        self.sb.helper.start()
+
     def set_provider(self, sssd_line):
         lines = [l for l in self.config_text.splitlines() if not l.startswith(("sssd=", "nsdc="))]
         with open(self.config_path, "w") as f:
@@ -189,7 +209,7 @@ class ConnectTest(unittest.TestCase):
             self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
         with open(os.path.join(self.sb.state_dir, "secrets", "wireguard.key")) as f:
             private = f.read().strip()
-        log = open(os.path.join(self.sb.root, "var/log/ns8-migration.log")).read()
+        log = self.read_log()
         for secret in (private, self.cluster.admin.password, "LdapBindSecret7"):
             self.assertNotIn(secret, log)
             self.assertNotIn(secret, self.sb.helper.log())
@@ -207,7 +227,7 @@ class ConnectTest(unittest.TestCase):
         self.assertTrue(done["Success"], done["Message"])
         self.assert_cluster_as_before()
         self.assert_ns7_clean()
-        self.assertIn("Leave cluster", open(os.path.join(self.sb.root, "var/log/ns8-migration.log")).read())
+        self.assertIn("Leave cluster", self.read_log())
 
     def test_wrong_password_changes_nothing(self):
         seq = self.request_count()
@@ -225,6 +245,7 @@ class ConnectTest(unittest.TestCase):
         self.sb.helper.stop()
         self.sb.helper.extra_args = ["--vpn-timeout=30"]
         self.sb.helper.start()
+        self.addCleanup(self.restart_with_ca)
         err, msg = self.connect()
         self.assertEqual(err, ERR + "TlsNotTrusted")
         self.assertIn(expected, msg)
@@ -285,7 +306,7 @@ class ConnectTest(unittest.TestCase):
                 f.write(original)
                 f.truncate()
         self.assertFalse(props["Success"])
-        self.assertEqual(props["ErrorName"], ERR + "ClusterUnreachable")
+        self.assertEqual(props["ErrorName"], ERR + "ClusterUnreachable", props["Message"])
         self.assertIn("55820", props["Message"])
         self.assertIn("DNS", props["Message"])
         self.assert_cluster_as_before()
@@ -335,13 +356,8 @@ class ConnectTest(unittest.TestCase):
 
     def test_disconnect_refused_while_an_app_migrates(self):
         self.connect_ok()
-        self.sb.helper.stop()
-        db = sqlite3.connect(os.path.join(self.sb.state_dir, "state.db"))
-        db.execute("INSERT INTO apps (id, status) VALUES ('nethvoice', 'syncing') "
-                   "ON CONFLICT(id) DO UPDATE SET status='syncing'")
-        db.commit()
-        db.close()
-        self.sb.helper.start()
+        self.set_app_status("syncing")
+        self.addCleanup(self.set_app_status, "not_migrated")
         err, msg = self.bus.call_error(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{}])
         self.assertEqual(err, ERR + "WrongState")
         self.assertIn("NethVoice", msg)
