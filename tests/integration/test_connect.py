@@ -32,6 +32,10 @@ LOCAL_LDAP = ("sssd=service|BaseDN|dc=directory,dc=nh|BindDN|cn=libuser,dc=direc
 REMOTE_LDAP = ("sssd=service|BaseDN|dc=directory,dc=nh|BindDN|cn=reader,dc=directory,dc=nh|"
                "BindPassword|RemoteBind9|LdapURI|ldaps://203.0.113.10|Provider|ldap|status|enabled")
 REMOTE_LDAP_NO_MATCH = REMOTE_LDAP.replace("dc=directory,dc=nh", "dc=elsewhere,dc=org")
+LOCAL_AD = ("sssd=service|BaseDN|dc=ns7ad,dc=example,dc=com|BindDN|ldapservice@NS7AD.EXAMPLE.COM|"
+            "BindPassword|AdBindSecret3|LdapURI|ldaps://nsdc-ns7.ns7ad.example.com|Provider|ad|"
+            "Realm|NS7AD.EXAMPLE.COM|status|enabled\n"
+            "nsdc=service|IpAddress|203.0.113.50|bridge|br0|status|enabled")
 MUTATING = {"add-node", "add-user", "add-external-domain", "update-routes", "remove-node",
             "remove-user", "remove-external-domain", "import-module", "add-module", "remove-module"}
 
@@ -335,6 +339,39 @@ class ConnectTest(unittest.TestCase):
         self.assertTrue(done["Success"], done["Message"])
         # The administrator's domain is not ours to remove.
         self.assertIn("directory.nh", [d["name"] for d in self.cluster.control.state()["domains"]])
+
+    def test_local_samba_ad(self):
+        self.set_provider(LOCAL_AD)
+        seq = self.request_count()
+        self.connect_ok(user_domain=None)
+        m = self.manager()
+        self.assertEqual(m["UserDomain"], "ns7ad.example.com")
+        actions = [r["action"] for r in self.mutations_since(seq)]
+        # The route to NS7's domain controller comes before the domain.
+        self.assertLess(actions.index("update-routes"), actions.index("add-external-domain"))
+        state = self.cluster.control.state()
+        domain = [d for d in state["domains"] if d["name"] == "ns7ad.example.com"][0]
+        self.assertEqual(domain["schema"], "ad")
+        self.assertEqual(domain["providers"][0]["host"], "203.0.113.50")
+        routes = [r for r in self.cluster.control.requests(since=seq) if r.get("action") == "update-routes"]
+        self.assertEqual(routes[0]["input"]["data"]["add"], [{"ip_address": "203.0.113.50", "node_id": m["NodeId"]}])
+        self.assertNotIn("AdBindSecret3", self.read_log())
+        done = self.wait(self.bus.call(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{}]))
+        self.assertTrue(done["Success"], done["Message"])
+        self.assert_cluster_as_before()
+
+    def test_task_that_never_ends_times_out(self):
+        self.sb.helper.stop()
+        self.sb.helper.extra_args = self.with_ca[:-1] + ["--task-timeout=3"]
+        self.sb.helper.start()
+        self.addCleanup(self.restart_with_ca)
+        self.cluster.control.fault("slow", action="list-user-domains", delay=20)
+        seq = self.request_count()
+        err, msg = self.connect()
+        self.assertEqual(err, ERR + "Failed")
+        self.assertIn("did not end in time", msg)
+        self.assertEqual(self.mutations_since(seq), [])
+        self.assert_ns7_clean()
 
     def test_tunnel_restored_after_restart(self):
         self.connect_ok()
