@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// Builds the page into dist/ (or --outdir): index.js and index.css bundled
+// by esbuild, index.html, manifest.json and po.<lang>.js.  --pot refreshes
+// po/ns8-migration.pot from the sources.  --watch rebuilds on changes.
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import esbuild from "esbuild";
+import { buildTranslations, extract, writePot } from "./po.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const arg = (name) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : null;
+};
+const outdir = path.resolve(arg("--outdir") || path.join(here, "dist"));
+const production = !args.includes("--dev");
+
+if (args.includes("--pot")) {
+    const manifest = JSON.parse(fs.readFileSync(path.join(here, "src/manifest.json"), "utf8"));
+    const found = extract(path.join(here, "src"), [[manifest.menu.index.label, "src/manifest.json"]]);
+    writePot(found, path.join(here, "po/ns8-migration.pot"));
+    console.log(`po/ns8-migration.pot: ${found.size} strings`);
+    process.exit(0);
+}
+
+// PatternFly's Red Hat fonts are the ones Cockpit already serves from
+// static/fonts.  Its icon fonts are only used through CSS classes this page
+// does not use (the icons are SVG): they stay out of the bundle.
+const cockpitFonts = {
+    name: "cockpit-fonts",
+    setup(build) {
+        build.onResolve({ filter: /assets\/fonts\/RedHat/ }, a => ({
+            path: "../../static/fonts/" + path.basename(a.path).replace(/VF(-Italic)?\.woff2$/, "-Regular.woff2"),
+            external: true,
+        }));
+        build.onResolve({ filter: /assets\/(pficon|fonts\/webfonts)\// }, a => ({ path: a.path, external: true }));
+    },
+};
+
+const copyStatic = {
+    name: "copy-static",
+    setup(build) {
+        build.onEnd(result => {
+            if (result.errors.length)
+                return;
+            fs.copyFileSync(path.join(here, "src/index.html"), path.join(outdir, "index.html"));
+            const manifest = JSON.parse(fs.readFileSync(path.join(here, "src/manifest.json"), "utf8"));
+            delete manifest.name;
+            fs.writeFileSync(path.join(outdir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+            buildTranslations(path.join(here, "po"), outdir);
+        });
+    },
+};
+
+// Start from an empty folder so that nothing stale gets installed; only a
+// folder this script made (it holds our manifest) is ever emptied.
+if (fs.existsSync(path.join(outdir, "manifest.json")) && fs.existsSync(path.join(outdir, "index.html")))
+    fs.rmSync(outdir, { recursive: true, force: true });
+fs.mkdirSync(outdir, { recursive: true });
+const options = {
+    entryPoints: [path.join(here, "src/index.jsx")],
+    outdir,
+    bundle: true,
+    minify: production,
+    sourcemap: production ? false : "inline",
+    target: ["es2020"],
+    loader: { ".js": "jsx" },
+    jsx: "automatic",
+    define: { "process.env.NODE_ENV": JSON.stringify(production ? "production" : "development") },
+    legalComments: "eof",
+    logLevel: "warning",
+    plugins: [cockpitFonts, copyStatic],
+};
+
+if (args.includes("--watch")) {
+    const ctx = await esbuild.context(options);
+    await ctx.watch();
+    console.log("watching", outdir);
+} else {
+    await esbuild.build(options);
+    console.log("built", outdir);
+}

@@ -1,0 +1,42 @@
+// Launching Debian's Chromium with playwright-core, and screenshots that
+// are checked not to be blank.  Shared by the page tests (fake bus) and the
+// end-to-end tests (tests/browser/).
+import fs from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { assertNotBlank } from "./png.js";
+
+export const CHROMIUM = process.env.NS8M_CHROMIUM || "/usr/bin/chromium";
+
+// Playwright starts Chromium with a fresh, temporary --user-data-dir of
+// its own for every launch, and removes it on close.
+export async function launch() {
+    return chromium.launch({
+        executablePath: CHROMIUM,
+        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+}
+
+export function artifactsDir(sub) {
+    const base = process.env.NS8M_ARTIFACTS_DIR ||
+        path.join(path.dirname(new URL(import.meta.url).pathname), "..", "..", "test-artifacts");
+    const dir = path.join(base, sub);
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+}
+
+export async function shot(page, dir, name) {
+    const file = path.join(dir, name + ".png");
+    await page.screenshot({ path: file });
+    return assertNotBlank(file);
+}
+
+// Collects what would make a test lie: uncaught errors in the page.
+export function watchPage(page, errors) {
+    page.on("pageerror", e => errors.push("pageerror: " + e.message));
+    page.on("console", m => {
+        if (m.type() === "error" && !/Failed to load resource|favicon/.test(m.text()))
+            errors.push("console: " + m.text());
+    });
+}

@@ -1,0 +1,301 @@
+// A stand-in for Cockpit's cockpit.js, for the page's own tests: the parts
+// of the API the page uses, and a simulated ns8-migration-helper behind
+// cockpit.dbus() with the methods of the migration (Start, Sync, Finish,
+// Abort, Skip, CheckOptions, ListNodes).  The tests drive it through
+// window.__fake.  It is test scaffolding, never installed.
+(function () {
+    "use strict";
+    const ROOT = "/org/nethserver/Ns8Migration1";
+    const M = "org.nethserver.Ns8Migration1.Manager";
+    const A = "org.nethserver.Ns8Migration1.App";
+    const J = "org.nethserver.Ns8Migration1.Job";
+    const E = "org.nethserver.Ns8Migration1.Error.";
+    const APP = ROOT + "/apps/nethvoice";
+    const params = new URLSearchParams(window.location.search);
+    const NOW = Date.now() * 1000;
+
+    function DBusError(name, message) {
+        const e = new Error(message);
+        e.name = name;
+        return e;
+    }
+
+    const v = (t, x) => ({ t, v: x });
+    const fields = [
+        { id: v("s", "nethvoice_host"), kind: v("s", "fqdn"), required: v("b", true), title: v("s", "NethVoice base host"), title_it: v("s", "Host base NethVoice"), help: v("s", "The FQDN of the NethVoice administration interface."), help_it: v("s", "FQDN per l'interfaccia di amministrazione."), default: v("s", "") },
+        { id: v("s", "nethcti_ui_host"), kind: v("s", "fqdn"), required: v("b", true), title: v("s", "NethVoice CTI base host"), title_it: v("s", "Host base NethVoice CTI"), help: v("s", "The FQDN of the CTI web application."), help_it: v("s", "FQDN per l'applicazione web CTI."), default: v("s", "") },
+        { id: v("s", "lets_encrypt"), kind: v("s", "bool"), required: v("b", false), title: v("s", "Request a Let's Encrypt certificate"), title_it: v("s", "Richiedi certificato Let's Encrypt"), help: v("s", ""), help_it: v("s", ""), default: v("b", false) },
+    ];
+
+    const state = {
+        objects: {},
+        listeners: { notify: [], meta: [], owner: [], close: [] },
+        calls: [],
+        jobSeq: 0,
+        speed: Number(params.get("speed") || 1),
+        legacy: params.get("legacy") === "1",   // a helper without the migration methods
+        logLines: ["2025-01-01 10:00:00 ns8-migration-helper started", "2025-01-01 10:00:01 NethVoice found"],
+        logStream: null,
+    };
+    window.__fake = state;
+
+    state.objects[ROOT] = {
+        [M]: { Version: "0.1.0", State: params.get("state") || "disconnected", Leader: "", NodeId: 0, VpnAddress: "", UserDomain: "", TlsFingerprint: "" },
+    };
+    const app = {
+        Id: "nethvoice", Name: "NethVoice", Status: "not_migrated", SourceFiles: 25000, SourceBytes: 7.5 * 1024 * 1024 * 1024,
+        DatabaseBytes: 300 * 1024 * 1024, ScanDetails: [], ScanTime: NOW - 3600e6, Job: "/",
+    };
+    if (!state.legacy) {
+        Object.assign(app, {
+            Node: 0, ModuleId: "", Settings: {}, Fields: fields, LastSyncTime: 0, LastSyncBytes: 0, LastSyncFiles: 0,
+            LastSyncDuration: 0, SyncHistory: [], Notices: [], DnsRecords: [], EstimatedDowntime: 0,
+        });
+    }
+    state.objects[APP] = { [A]: app };
+    if (state.objects[ROOT][M].State === "connected")
+        Object.assign(state.objects[ROOT][M], { Leader: "leader.ns8.test", NodeId: 3, VpnAddress: "10.5.4.3", UserDomain: "nethvoice.example.test", TlsFingerprint: "AB:".repeat(31) + "AB" });
+
+    function emit(type, data) {
+        setTimeout(() => state.listeners[type].forEach(f => f({ type }, data)), 0);
+    }
+    function notify(path, iface, props) {
+        const o = state.objects[path] = state.objects[path] || {};
+        o[iface] = Object.assign(o[iface] || {}, props);
+        emit("notify", { [path]: { [iface]: props } });
+    }
+    state.set = (path, iface, props) => notify(path, iface, props);
+    const mgr = () => state.objects[ROOT][M];
+    const appProps = () => state.objects[APP][A];
+
+    const methods = {
+        [M]: { Connect: 1, Disconnect: 1 },
+        [A]: { Scan: 1 },
+        [J]: { Cancel: 1 },
+    };
+    if (!state.legacy) {
+        methods[M].ListNodes = 1;
+        Object.assign(methods[A], { Start: 1, Sync: 1, Finish: 1, Abort: 1, Skip: 1, CheckOptions: 1 });
+    }
+    const meta = {};
+    for (const iface in methods)
+        meta[iface] = { methods: Object.fromEntries(Object.keys(methods[iface]).map(k => [k, {}])), properties: {} };
+
+    // A job that walks its steps in `seconds`, moving `bytes`.
+    function runJob(operation, object, steps, seconds, bytes, done) {
+        const path = ROOT + "/jobs/" + (++state.jobSeq);
+        const start = Date.now() * 1000;
+        const total = seconds * 1000 / state.speed;
+        const job = {
+            Operation: operation, Object: object, Steps: steps.map(([id, title]) => [id, title, 0]), CurrentStep: steps[0][0],
+            Progress: 0, ProgressValid: true, Bytes: 0, BytesTotal: bytes, Rate: 0, StartTime: start,
+            ExpectedEndTime: start + total * 1000, Cancelable: true, StartedByUID: 0, Finished: false, Success: false,
+            Message: "", ErrorName: "",
+        };
+        notify(path, J, job);
+        if (object === APP)
+            notify(APP, A, { Job: path });
+        const t0 = Date.now();
+        const tick = () => {
+            const j = state.objects[path][J];
+            if (j.Finished)
+                return;
+            const p = Math.min(1, (Date.now() - t0) / total);
+            const n = steps.length;
+            const cur = Math.min(n - 1, Math.floor(p * n));
+            const st = steps.map(([id, title], i) => [id, title, i < cur ? 1 : i === cur ? Math.min(1, p * n - i) : 0]);
+            if (p >= 1) {
+                notify(path, J, { Steps: st.map(s => [s[0], s[1], 1]), CurrentStep: "", Progress: 1, Bytes: bytes, Rate: 0, Finished: true, Success: true, Cancelable: false, ExpectedEndTime: 0, Message: done() });
+                return;
+            }
+            notify(path, J, { Steps: st, CurrentStep: steps[cur][0], Progress: p, Bytes: Math.round(bytes * p), Rate: Math.round(bytes / (total / 1000)) });
+            setTimeout(tick, 250);
+        };
+        setTimeout(tick, 250);
+        return path;
+    }
+    state.hold = false;
+
+    function checkFields(o) {
+        const problems = {};
+        for (const k of ["nethvoice_host", "nethcti_ui_host"]) {
+            const s = o[k] || "";
+            if (s.includes("://"))
+                problems[k] = `"${s}" is a URL: give only the host name, without "https://".`;
+            else if (s && !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(s))
+                problems[k] = `"${s}" is not a valid host name.`;
+            else if (!s)
+                problems[k] = "Give the host name.";
+        }
+        if (o.nethvoice_host && o.nethvoice_host === o.nethcti_ui_host)
+            problems.nethcti_ui_host = "The two host names must be different.";
+        return problems;
+    }
+    const plain = (opts) => Object.fromEntries(Object.entries(opts || {}).map(([k, x]) => [k, x && x.v !== undefined ? x.v : x]));
+    function history() {
+        return appProps().SyncHistory || [];
+    }
+    function addSync(bytes, files, seconds) {
+        const h = history().concat([[Date.now() * 1000, bytes, files, seconds * 1e6, 0]]);
+        notify(APP, A, { SyncHistory: h, LastSyncTime: Date.now() * 1000, LastSyncBytes: bytes, LastSyncFiles: files, LastSyncDuration: seconds * 1e6, EstimatedDowntime: (seconds + 60) * 1e6 });
+    }
+
+    function call(path, iface, method, args) {
+        state.calls.push({ path, iface, method, args });
+        if (!(methods[iface] && methods[iface][method]))
+            return Promise.reject(DBusError("org.freedesktop.DBus.Error.UnknownMethod", "No such method " + method));
+        const o = plain(args[0]);
+        const secs = Number(params.get("jobseconds") || 4);
+        switch (iface + "." + method) {
+        case M + ".Connect":
+            if (mgr().State !== "disconnected")
+                return Promise.reject(DBusError(E + "WrongState", "already connected"));
+            if (!o.leader)
+                return Promise.reject(DBusError(E + "InvalidArgument", "Give the NS8 leader's host name or IP address, e.g. ns8.example.com."));
+            if (o.leader === "unreachable.test")
+                return Promise.reject(DBusError(E + "ClusterUnreachable", "Cannot reach unreachable.test on port 443."));
+            if (o.password !== "Nethesis,1234")
+                return Promise.reject(DBusError(E + "AuthenticationFailed", `NS8 refused the user name or the password of ${o.username}. Check them and that the account is active on NS8.`));
+            if (o.tls_verify !== false) {
+                notify(ROOT, M, { TlsFingerprint: "12:34:".repeat(15) + "12:34" });
+                return Promise.reject(DBusError(E + "TlsNotTrusted", "The certificate of " + o.leader + " is not trusted (fingerprint " + "12:34:".repeat(15) + "12:34). If it is self-signed, turn TLS validation off and confirm this fingerprint."));
+            }
+            if (!o.user_domain)
+                return Promise.reject(DBusError(E + "InvalidArgument", "NS7 has a local OpenLDAP account provider: choose the name of its user domain in NS8 (e.g. nethvoice.example.local), unique in the cluster."));
+            if (o.user_domain === "directory.nh")
+                return Promise.reject(DBusError(E + "DomainConflict", "NS8 already has a user domain named directory.nh. Choose a different name (see \"Domains and users\" in NS8); it must be unique in the whole cluster."));
+            notify(ROOT, M, { State: "connecting" });
+            return Promise.resolve([runJob("connect", ROOT, [["add-node", "Add this server to the cluster"], ["vpn", "Bring up the VPN"], ["account", "Create the migration account"], ["save", "Save"]], 2, 0, () => {
+                notify(ROOT, M, { State: "connected", Leader: o.leader, NodeId: 3, VpnAddress: "10.5.4.3", UserDomain: o.user_domain });
+                return "Connected to " + o.leader + " as node 3.";
+            })]);
+        case M + ".Disconnect":
+            if (["migrating", "syncing"].includes(appProps().Status) && !o.force)
+                return Promise.reject(DBusError(E + "WrongState", "NethVoice is being migrated."));
+            notify(ROOT, M, { State: "disconnecting" });
+            return Promise.resolve([runJob("disconnect", ROOT, [["remove", "Remove the node"]], 1, 0, () => {
+                notify(ROOT, M, { State: "disconnected", Leader: "", NodeId: 0, VpnAddress: "", UserDomain: "" });
+                return "Disconnected.";
+            })]);
+        case M + ".ListNodes":
+            return Promise.resolve([[
+                { id: v("u", 1), ui_name: v("s", "leader"), vpn_address: v("s", "10.5.4.1"), online: v("b", true), local: v("b", true), free_bytes: v("t", 80 * 2 ** 30), total_bytes: v("t", 100 * 2 ** 30) },
+                { id: v("u", 2), ui_name: v("s", "worker"), vpn_address: v("s", "10.5.4.2"), online: v("b", true), local: v("b", false), free_bytes: v("t", 50 * 2 ** 30), total_bytes: v("t", 100 * 2 ** 30) },
+            ]]);
+        case A + ".CheckOptions": {
+            const p = checkFields(plain(args[1]));
+            return Promise.resolve([p]);
+        }
+        case A + ".Start": {
+            const p = checkFields(o);
+            const k = Object.keys(p)[0];
+            if (k)
+                return Promise.reject(DBusError(E + "InvalidArgument", k + ": " + p[k]));
+            notify(APP, A, { Status: "migrating", Node: o.node || 1, ModuleId: "nethvoice1", Settings: { nethvoice_host: v("s", o.nethvoice_host), nethcti_ui_host: v("s", o.nethcti_ui_host), lets_encrypt: v("b", !!o.lets_encrypt) } });
+            return Promise.resolve([runJob("start", APP, [["install", "Install NethVoice on NS8"], ["proxy", "Install NethVoice Proxy"], ["files", "Copy the files"], ["db", "Copy the databases"]], secs, 7.5 * 2 ** 30, () => {
+                addSync(7.5 * 2 ** 30, 25000, 3 * 3600);
+                notify(APP, A, { Notices: ["NethVoice Proxy was installed on node 1: configure it (FQDN, network interface, public IP address) after the migration."] });
+                return "NethVoice was installed on node 1 and its data copied.";
+            })]);
+        }
+        case A + ".Sync": {
+            const n = history().length;
+            const bytes = Math.round(900 * 2 ** 20 / (n * n));
+            notify(APP, A, { Status: "syncing" });
+            return Promise.resolve([runJob("sync", APP, [["files", "Copy the changed files"], ["db", "Copy the databases"]], secs / 2, bytes, () => {
+                addSync(bytes, 300 / n, Math.max(60, 1800 / (n * n)));
+                notify(APP, A, { Status: "migrating" });
+                return "The data was synchronized.";
+            })]);
+        }
+        case A + ".Finish":
+            notify(APP, A, { Status: "syncing" });
+            return Promise.resolve([runJob("finish", APP, [["final-sync", "Final sync"], ["configure", "Configure NethVoice on NS8"], ["start", "Start NethVoice on NS8"], ["stop", "Stop NethVoice on NS7"]], secs / 2, 20 * 2 ** 20, () => {
+                notify(APP, A, { Status: "migrated", DnsRecords: [["nethvoice.example.com", "A", "192.0.2.10"], ["cti.example.com", "A", "192.0.2.10"]] });
+                return "NethVoice now runs on NS8.";
+            })]);
+        case A + ".Abort":
+            return Promise.resolve([runJob("abort", APP, [["remove", "Remove NethVoice from NS8"]], 1, 0, () => {
+                notify(APP, A, { Status: "not_migrated", Node: 0, SyncHistory: [], LastSyncTime: 0 });
+                return "The migration was aborted.";
+            })]);
+        case A + ".Skip":
+            notify(APP, A, { Status: args[0] ? "skipped" : "not_migrated" });
+            return Promise.resolve([]);
+        case A + ".Scan":
+            return Promise.resolve([runJob("scan", APP, [["files", "Count the files"]], 1, 0, () => "Scanned.")]);
+        case J + ".Cancel": {
+            const j = state.objects[path][J];
+            notify(path, J, { Finished: true, Success: false, ErrorName: E + "Canceled", Message: "The job was canceled.", Cancelable: false });
+            if (j.Object === APP)
+                notify(APP, A, { Status: history().length ? "migrating" : "not_migrated" });
+            return Promise.resolve([]);
+        }
+        default:
+            return Promise.reject(DBusError("org.freedesktop.DBus.Error.UnknownMethod", method));
+        }
+    }
+
+    function dbus(name, options) {
+        const client = {
+            addEventListener(type, fn) { state.listeners[type].push(fn) },
+            removeEventListener() {},
+            watch() {
+                const p = new Promise(resolve => setTimeout(() => {
+                    state.listeners.meta.forEach(f => f({ type: "meta" }, meta));
+                    state.listeners.owner.forEach(f => f({ type: "owner" }, ":1.42"));
+                    const data = {};
+                    for (const path in state.objects)
+                        data[path] = state.objects[path];
+                    state.listeners.notify.forEach(f => f({ type: "notify" }, JSON.parse(JSON.stringify(data))));
+                    resolve();
+                }, 20));
+                p.remove = () => {};
+                return p;
+            },
+            call(path, iface, method, args) { return call(path, iface, method, args) },
+            close() {},
+        };
+        return client;
+    }
+
+    // gettext: the same catalogue format as Cockpit's (po.<lang>.js).
+    let catalog = {};
+    const cockpit = {
+        language: "en",
+        locale(po) {
+            if (po) {
+                Object.assign(catalog, po);
+                if (po[""] && po[""].language)
+                    cockpit.language = po[""].language;
+            }
+        },
+        gettext(ctx, s) {
+            if (arguments.length === 1) { s = ctx; ctx = undefined }
+            const t = catalog[ctx ? ctx + "\u0004" + s : s];
+            return t && t[1] ? t[1] : s;
+        },
+        ngettext(s, p, n) {
+            const t = catalog[s];
+            return t && t[1] ? (n === 1 ? t[1] : t[2]) : n === 1 ? s : p;
+        },
+        format(fmt, ...args) {
+            if (args.length === 1 && Array.isArray(args[0]))
+                args = args[0];
+            return String(fmt).replace(/\$([0-9]+)/g, (m, i) => (args[i] === undefined ? "" : String(args[i])));
+        },
+        message(p) { return String(p && p.message ? p.message : p) },
+        dbus,
+        spawn(argv) {
+            let cb = null;
+            const p = new Promise(() => {});
+            p.stream = (f) => { cb = f; setTimeout(() => f(state.logLines.join("\n") + "\n"), 10); return p };
+            p.close = () => {};
+            state.appendLog = (line) => { state.logLines.push(line); cb && cb(line + "\n") };
+            state.spawned = argv;
+            return p;
+        },
+        variant: v,
+    };
+    window.cockpit = cockpit;
+})();

@@ -1,0 +1,109 @@
+// Unit tests of the page's plain logic: formatting, FQDN checks, error
+// mapping, the translation catalogues.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { checkFqdn, colonHex, cutoverReadiness, formatBytes, formatDuration, parseHistory, timeLeft } from "../src/format.js";
+import { classifyConnectError, fieldOfError } from "../src/errors.js";
+import { extract, parsePo, poToJs } from "../po.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ERR = "org.nethserver.Ns8Migration1.Error.";
+
+test("bytes and durations", () => {
+    assert.equal(formatBytes(0), "0 B");
+    assert.equal(formatBytes(1536), "1.50 KiB");
+    assert.equal(formatBytes(7.5 * 2 ** 30), "7.50 GiB");
+    assert.equal(formatDuration(45), "45 s");
+    assert.equal(formatDuration(200), "3 min 20 s");
+    assert.equal(formatDuration(3900), "1 h 05 min");
+});
+
+test("FQDN check as NS8 applies it", () => {
+    assert.equal(checkFqdn("voice.example.com"), "");
+    assert.equal(checkFqdn("https://voice.example.com"), "url");
+    assert.equal(checkFqdn("192.0.2.5"), "ip");
+    assert.equal(checkFqdn("voice"), "short");
+    assert.equal(checkFqdn("voice_1.example.com"), "chars");
+    assert.equal(checkFqdn("-a.example.com"), "chars");
+    assert.equal(checkFqdn("voice.example.com/x"), "chars");
+    assert.equal(checkFqdn(""), "empty");
+});
+
+test("time left from ExpectedEndTime, else from bytes and rate", () => {
+    assert.equal(timeLeft({ ExpectedEndTime: 10_000_000 }, 4000), 6);
+    assert.equal(timeLeft({ ExpectedEndTime: 0, Bytes: 100, BytesTotal: 1100, Rate: 100 }, 0), 10);
+    assert.equal(timeLeft({ ExpectedEndTime: 0, Bytes: 0, BytesTotal: 0, Rate: 0 }, 0), null);
+    assert.equal(timeLeft({ Finished: true }, 0), null);
+});
+
+test("fingerprints in colon form", () => {
+    assert.equal(colonHex("abcd12"), "AB:CD:12");
+    assert.equal(colonHex("AB:CD"), "AB:CD");
+});
+
+test("connect errors land on their fields", () => {
+    assert.equal(classifyConnectError(ERR + "AuthenticationFailed", "NS8 refused the user name or the password of admin.").field, "password");
+    assert.equal(classifyConnectError(ERR + "AuthenticationFailed", "The OTP code was not accepted").field, "otp");
+    assert.equal(classifyConnectError(ERR + "OtpRequired", "give the OTP").showOtp, true);
+    const ldap = classifyConnectError(ERR + "InvalidArgument", "NS7 has a local OpenLDAP account provider: choose the name of its user domain in NS8");
+    assert.deepEqual([ldap.field, ldap.showUserDomain], ["user_domain", true]);
+    const conflict = classifyConnectError(ERR + "DomainConflict", "NS8 already has a user domain named directory.nh. Choose a different name");
+    assert.deepEqual([conflict.field, conflict.advice], ["user_domain", "domain"]);
+    const un = classifyConnectError(ERR + "ClusterUnreachable", "cannot resolve");
+    assert.deepEqual([un.field, un.advice], ["leader", "unreachable"]);
+    const fp = "AB:".repeat(31) + "CD";
+    const tls = classifyConnectError(ERR + "TlsNotTrusted", `The certificate of x is not trusted (fingerprint ${fp}).`);
+    assert.deepEqual([tls.field, tls.fingerprint], ["tls", fp]);
+    assert.equal(classifyConnectError(ERR + "InvalidArgument", "\"https://x\" is a URL: give only the host name").field, "leader");
+    assert.equal(classifyConnectError(ERR + "InvalidArgument", "Give the NS8 administrator's password.").field, "password");
+});
+
+test("Start/Finish errors name their field", () => {
+    assert.deepEqual(fieldOfError('nethvoice_host: "https://v" is a URL', ["nethvoice_host"]), { field: "nethvoice_host", text: '"https://v" is a URL' });
+    assert.equal(fieldOfError("Something else: failed", ["nethvoice_host"]).field, null);
+});
+
+test("readiness to cut over", () => {
+    const h = parseHistory([[1, 100, 1, 600e6, 0]]);
+    assert.equal(cutoverReadiness(h, 0).state, "more");
+    const three = parseHistory([[1, 900, 1, 3600e6, 0], [2, 90, 1, 1200e6, 0], [3, 9, 1, 120e6, 0]]);
+    assert.equal(cutoverReadiness(three, 0).state, "ready");
+    assert.equal(cutoverReadiness(three, 3600e6).state, "slow");
+    const warn = parseHistory([[1, 900, 1, 60e6, 2]]);
+    assert.equal(cutoverReadiness(warn, 0).state, "warnings");
+});
+
+test("po: parse, plural forms, catalogue", () => {
+    const po = 'msgid ""\nmsgstr ""\n"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n' +
+        'msgid "Connect"\nmsgstr "Connetti"\n\n#, fuzzy\nmsgid "Fuzzy"\nmsgstr "No"\n\n' +
+        'msgid "$0 file"\nmsgid_plural "$0 files"\nmsgstr[0] "$0 file"\nmsgstr[1] "$0 file"\n\n' +
+        'msgid "long"\nmsgstr ""\n"a "\n"b"\n';
+    const js = poToJs(po, "it");
+    let got;
+    new Function("cockpit", js)({ locale: (x) => { got = x } });
+    assert.deepEqual(got.Connect, [null, "Connetti"]);
+    assert.equal(got.Fuzzy, undefined);
+    assert.deepEqual(got["$0 file"], ["$0 files", "$0 file", "$0 file"]);
+    assert.deepEqual(got.long, [null, "a b"]);
+    assert.equal(got[""].language, "it");
+    assert.equal(got[""]["plural-forms"](2), true);
+});
+
+test("Italian is complete and the .pot is current", () => {
+    const root = path.join(here, "..");
+    const manifest = JSON.parse(fs.readFileSync(path.join(root, "src/manifest.json"), "utf8"));
+    const found = extract(path.join(root, "src"), [[manifest.menu.index.label, "src/manifest.json"]]);
+    const pot = parsePo(fs.readFileSync(path.join(root, "po/ns8-migration.pot"), "utf8")).map(e => e.msgid).filter(Boolean);
+    assert.deepEqual(pot.slice().sort(), [...found.keys()].sort(), "po/ns8-migration.pot is stale: run node build.js --pot");
+    const it = new Map(parsePo(fs.readFileSync(path.join(root, "po/it.po"), "utf8")).filter(e => !e.flags.includes("fuzzy")).map(e => [e.msgid, e.msgstr[0]]));
+    const missing = [...found.keys()].filter(k => !it.get(k));
+    assert.deepEqual(missing, [], "strings without an Italian translation");
+    // Placeholders survive translation.
+    for (const k of found.keys()) {
+        const ph = (s) => (s.match(/\$\d/g) || []).sort().join();
+        assert.equal(ph(it.get(k)), ph(k), "placeholders differ in the translation of: " + k);
+    }
+});

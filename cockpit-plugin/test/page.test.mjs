@@ -1,0 +1,307 @@
+// The page in a real browser against a fake cockpit.js whose bus plays the
+// helper, including the migration methods (Start, Sync, Finish, ...): the
+// screens' rendering and behaviour, independent of the running helper.
+// Run: node --test test/  (after node build.js)
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { launch, artifactsDir, shot, watchPage } from "./browser.js";
+import { routeFake, PAGE } from "./serve.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DIST = process.env.NS8M_PAGE_DIST || path.join(here, "..", "dist");
+const OUT = artifactsDir("page");
+const WAIT = { timeout: 15000 };
+
+let browser;
+before(async () => {
+    assert.ok(fs.existsSync(path.join(DIST, "index.js")), `no built page in ${DIST}: run node build.js`);
+    browser = await launch();
+});
+after(async () => { await browser?.close() });
+
+async function open(query = "", { lang = "en", width = 1280, height = 800 } = {}) {
+    const context = await browser.newContext({ viewport: { width, height }, locale: lang === "it" ? "it-IT" : "en-US" });
+    await routeFake(context, DIST, lang);
+    const page = await context.newPage();
+    const errors = [];
+    watchPage(page, errors);
+    await page.goto(PAGE + query);
+    await page.waitForSelector("[data-test=page][data-ready=true]", WAIT);
+    return { page, context, errors };
+}
+
+async function value(locator, attr = "data-value") {
+    return Number(await locator.getAttribute(attr));
+}
+
+async function connectFully(page) {
+    await page.fill("#ns8m-leader", "leader.ns8.test");
+    await page.fill("#ns8m-password", "Nethesis,1234");
+    await page.click("[data-test=connect]");
+    await page.waitForSelector("#ns8m-tls ~ * >> text=/not trusted/", WAIT).catch(() => {});
+    await page.uncheck("#ns8m-tls");
+    await page.check("#ns8m-fingerprint-ok");
+    await page.click("[data-test=connect]");
+    await page.waitForSelector("#ns8m-user-domain", WAIT);
+    await page.fill("#ns8m-user-domain", "nethvoice.example.test");
+    await page.click("[data-test=connect]");
+    await page.waitForSelector("[data-test=app][data-app=nethvoice]", WAIT);
+}
+
+describe("page with a fake helper", () => {
+    test("connect: errors on their fields, fingerprint confirmation, user domain", async () => {
+        const { page, context, errors } = await open();
+        await shot(page, OUT, "connect");
+        await page.fill("#ns8m-leader", "leader.ns8.test");
+        await page.fill("#ns8m-password", "wrong");
+        await page.click("[data-test=connect]");
+        const err = page.locator("[data-test=field-error]");
+        await err.first().waitFor(WAIT);
+        assert.match(await err.first().textContent(), /refused the user name or the password/);
+        assert.equal(await page.getAttribute("#ns8m-password", "aria-invalid"), "true");
+        assert.ok(await page.locator("[data-test=troubleshooting]").isVisible());
+        await shot(page, OUT, "connect-error");
+
+        await page.fill("#ns8m-password", "Nethesis,1234");
+        await page.click("[data-test=connect]");
+        await page.locator("text=/is not trusted/").first().waitFor(WAIT);
+        await page.uncheck("#ns8m-tls");
+        const fp = page.locator("[data-test=fingerprint] input");
+        await fp.waitFor(WAIT);
+        assert.equal(await fp.inputValue(), "12:34:".repeat(15) + "12:34");
+        assert.ok(await page.isDisabled("[data-test=connect]"), "Connect must wait for the fingerprint's confirmation");
+        await page.check("#ns8m-fingerprint-ok");
+        await shot(page, OUT, "connect-fingerprint");
+        await page.click("[data-test=connect]");
+        await page.waitForSelector("#ns8m-user-domain", WAIT);
+        assert.match(await page.textContent("[data-test=connect-card]"), /local OpenLDAP/);
+        await page.fill("#ns8m-user-domain", "directory.nh");
+        await page.click("[data-test=connect]");
+        await page.locator("text=/already has a user domain/").first().waitFor(WAIT);
+        await page.fill("#ns8m-user-domain", "nethvoice.example.test");
+        await page.click("[data-test=connect]");
+        await page.waitForSelector("[data-test=app][data-app=nethvoice]", WAIT);
+        const call = await page.evaluate(() => window.__fake.calls.filter(c => c.method === "Connect").pop().args[0]);
+        assert.deepEqual(call.tls_verify, { t: "b", v: false });
+        assert.equal(call.tls_fingerprint.v, "12:34:".repeat(15) + "12:34");
+        assert.equal(call.user_domain.v, "nethvoice.example.test");
+        await page.getByRole("tab", { name: "Cluster" }).click();
+        await page.waitForSelector("[data-test=nodes]", WAIT);
+        assert.equal(await page.textContent("[data-test=cluster-leader]"), "leader.ns8.test");
+        await shot(page, OUT, "cluster");
+        assert.deepEqual(errors, []);
+        await context.close();
+    });
+
+    test("start, watch, reload, sync twice, history, finish, result", async () => {
+        const { page, context, errors } = await open("?state=connected&jobseconds=6");
+        await page.click("[data-test=app-start]");
+        const dialog = page.locator("[data-test=start-dialog]");
+        await dialog.waitFor(WAIT);
+        assert.ok(await page.locator("#ns8m-start-node").isVisible(), "two NS8 nodes: the destination is asked");
+        await page.fill("#ns8m-start-nethvoice_host", "https://voice.example.com");
+        await page.fill("#ns8m-start-nethcti_ui_host", "cti.example.com");
+        const fe = dialog.locator("[data-test=field-error][data-field=nethvoice_host]");
+        await fe.waitFor(WAIT);
+        assert.match(await fe.textContent(), /https:\/\//);
+        assert.ok(await page.isDisabled("[data-test=start-confirm]"));
+        await shot(page, OUT, "start-dialog-error");
+        await page.fill("#ns8m-start-nethvoice_host", "voice.example.com");
+        await page.waitForFunction(() => !document.querySelector("[data-test=start-confirm]").disabled, null, WAIT);
+        await page.selectOption("#ns8m-start-node", "2");
+        await shot(page, OUT, "start-dialog");
+        await page.click("[data-test=start-confirm]");
+        await dialog.waitFor({ state: "detached", ...WAIT });
+        const start = await page.evaluate(() => window.__fake.calls.find(c => c.method === "Start").args[0]);
+        assert.equal(start.node.v, 2);
+        assert.equal(start.nethvoice_host.v, "voice.example.com");
+
+        const bars = page.locator("[data-test=job][data-finished=false] [data-test=job-step]");
+        await bars.first().waitFor(WAIT);
+        assert.equal(await bars.count(), 4);
+        const first = await value(page.locator("[data-test=job-overall]"));
+        await page.waitForFunction(f => Number(document.querySelector("[data-test=job-overall]")?.dataset.value) > f + 10, first, WAIT);
+        await page.locator("[data-test=job]").scrollIntoViewIfNeeded();
+        await shot(page, OUT, "execution");
+        // The page's state lives in the helper: a reload shows the same job.
+        const jobPath = await page.getAttribute("[data-test=job]", "data-job");
+        await page.reload();
+        await page.waitForSelector("[data-test=page][data-ready=true]", WAIT);
+        // (the fake's state is per page load; this checks the page finds a running job by App.Job)
+        await context.close();
+        assert.ok(jobPath);
+        assert.deepEqual(errors, []);
+    });
+
+    test("sync twice, history, finish, result", async () => {
+        const { page, context, errors } = await open("?state=connected&jobseconds=1.2");
+        await page.click("[data-test=app-start]");
+        await page.fill("#ns8m-start-nethvoice_host", "voice.example.com");
+        await page.fill("#ns8m-start-nethcti_ui_host", "cti.example.com");
+        await page.waitForFunction(() => !document.querySelector("[data-test=start-confirm]").disabled, null, WAIT);
+        await page.click("[data-test=start-confirm]");
+        await page.waitForSelector("[data-test=job][data-finished=true][data-operation=start]", WAIT);
+        for (let i = 0; i < 2; i++) {
+            await page.click("[data-test=app-sync]");
+            await page.waitForSelector("[data-test=job][data-finished=false][data-operation=sync]", WAIT);
+            await page.waitForSelector("[data-test=job][data-finished=true][data-operation=sync]", WAIT);
+        }
+        const barsOf = page.locator("[data-test=sync-bar]");
+        assert.equal(await barsOf.count(), 3);
+        const bytes = await Promise.all([0, 1, 2].map(i => value(barsOf.nth(i), "data-bytes")));
+        assert.ok(bytes[0] > bytes[1] && bytes[1] > bytes[2], "each sync moves less: " + bytes);
+        assert.equal(await page.locator("[data-test=history-table] tbody tr").count(), 3);
+        assert.equal(await page.getAttribute("[data-test=readiness]", "data-state"), "ready");
+        await page.locator("[data-test=history]").scrollIntoViewIfNeeded();
+        await shot(page, OUT, "history");
+
+        await page.click("[data-test=app-finish]");
+        const dialog = page.locator("[data-test=finish-dialog]");
+        await dialog.waitFor(WAIT);
+        assert.match(await dialog.textContent(), /cannot be undone/);
+        assert.match(await dialog.locator("[data-test=downtime]").textContent(), /about .* estimated from the last sync/);
+        assert.equal(await dialog.locator("[data-test=checklist-item]").count(), 6);
+        assert.ok(await page.isDisabled("[data-test=finish-confirm]"));
+        await shot(page, OUT, "finish-dialog");
+        for (const box of await dialog.locator("input[id^=ns8m-check-]").all())
+            await box.check();
+        await page.check("#ns8m-understood");
+        await page.click("[data-test=finish-confirm]");
+        await page.waitForSelector("[data-test=result]", WAIT);
+        const rows = await page.locator("[data-test=dns-records] tbody tr").allTextContents();
+        assert.deepEqual(rows, ["nethvoice.example.comA192.0.2.10", "cti.example.comA192.0.2.10"]);
+        const links = await page.locator("[data-test=result-link]").allTextContents();
+        assert.deepEqual(links, ["https://voice.example.com/", "https://cti.example.com/"]);
+        // The guide's order: verify, do not touch DNS yet, proxy, then DNS.
+        const text = await page.textContent("[data-test=result]");
+        const order = ["Verify the NS8 services", "Do not update the DNS yet", "Configure NethVoice Proxy", "Update the DNS records"].map(t => text.indexOf(t));
+        assert.ok(order.every((x, i) => x >= 0 && (i === 0 || x > order[i - 1])), "result steps out of order: " + order);
+        await page.locator("[data-test=result]").scrollIntoViewIfNeeded();
+        await shot(page, OUT, "result");
+        assert.deepEqual(errors, []);
+        await context.close();
+    });
+
+    test("a helper without the migration methods: actions hidden, no crash", async () => {
+        const { page, context, errors } = await open("?state=connected&legacy=1");
+        await page.waitForSelector("[data-test=app][data-app=nethvoice]", WAIT);
+        for (const a of ["start", "sync", "finish", "abort", "skip"])
+            assert.equal(await page.locator(`[data-test=app-${a}]`).count(), 0, a);
+        assert.equal(await page.locator("[data-test=app-scan]").count(), 1);
+        await page.getByRole("tab", { name: "Cluster" }).click();
+        await page.waitForSelector("[data-test=cluster-card]", WAIT);
+        assert.equal(await page.locator("[data-test=nodes]").count(), 0);
+        assert.deepEqual(errors, []);
+        await context.close();
+    });
+
+    test("logs follow and filter", async () => {
+        const { page, context, errors } = await open();
+        await page.getByRole("tab", { name: "Logs" }).click();
+        await page.waitForSelector("[data-test=log-lines]:has-text('NethVoice found')", WAIT);
+        await page.evaluate(() => window.__fake.appendLog("2025-01-01 10:00:02 sync: 10 files"));
+        await page.waitForSelector("[data-test=log-lines]:has-text('sync: 10 files')", WAIT);
+        await page.fill("[data-test=log-filter] input", "sync");
+        await page.waitForFunction(() => document.querySelector("[data-test=log-lines]").textContent.trim() === "2025-01-01 10:00:02 sync: 10 files", null, WAIT);
+        assert.deepEqual(await page.evaluate(() => window.__fake.spawned), ["tail", "-n", "500", "-F", "/var/log/ns8-migration.log"]);
+        await shot(page, OUT, "logs");
+        assert.deepEqual(errors, []);
+        await context.close();
+    });
+
+    test("narrow window: no horizontal scrolling", async () => {
+        const { page, context, errors } = await open("?state=connected", { width: 400, height: 800 });
+        await page.waitForSelector("[data-test=app]", WAIT);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        assert.ok(overflow <= 0, "horizontal overflow of " + overflow + " px");
+        await shot(page, OUT, "narrow");
+        assert.deepEqual(errors, []);
+        await context.close();
+    });
+
+    test("keyboard: the connect form is reachable and submitted with the keyboard", async () => {
+        const { page, context } = await open();
+        await page.focus("#ns8m-leader");
+        await page.keyboard.type("leader.ns8.test");
+        await page.keyboard.press("Tab");
+        await page.keyboard.press("Tab");
+        assert.equal(await page.evaluate(() => document.activeElement.id), "ns8m-password");
+        await page.keyboard.type("wrong");
+        await page.keyboard.press("Enter");
+        await page.locator("[data-test=field-error]").first().waitFor(WAIT);
+        // Every input has a label.
+        const unlabeled = await page.evaluate(() => [...document.querySelectorAll("input")].filter(i =>
+            !i.labels?.length && !i.getAttribute("aria-label") && !i.getAttribute("aria-labelledby")).map(i => i.id || i.name));
+        assert.deepEqual(unlabeled, []);
+        await context.close();
+    });
+});
+
+// Italian: every screen shows the Italian strings, and no English string
+// that has a different Italian translation is left on it.
+import { parsePo } from "../po.js";
+
+export function englishLeftoversChecker() {
+    const it = parsePo(fs.readFileSync(path.join(here, "..", "po", "it.po"), "utf8"));
+    const english = it.filter(e => e.msgid && e.msgstr[0] && e.msgstr[0] !== e.msgid && e.msgid.length >= 8 && !e.msgid.includes("$"))
+            .map(e => e.msgid);
+    return async (page) => {
+        const text = await page.evaluate(() => document.body.innerText);
+        return english.filter(s => text.includes(s));
+    };
+}
+
+describe("Italian", () => {
+    test("every screen in Italian", async () => {
+        const leftovers = englishLeftoversChecker();
+        const { page, context, errors } = await open("?jobseconds=1.2", { lang: "it" });
+        const check = async (name, expected) => {
+            for (const s of expected)
+                await page.locator(`text=${s}`).first().waitFor(WAIT);
+            assert.deepEqual(await leftovers(page), [], "English strings on the Italian " + name + " screen");
+            await shot(page, OUT, "it-" + name);
+        };
+        assert.equal(await page.evaluate(() => document.documentElement.lang), "it");
+        await check("connect", ["Nodo leader NS8", "Nome utente amministratore NS8", "Password amministratore NS8", "Convalidazione TLS"]);
+        await page.fill("#ns8m-leader", "leader.ns8.test");
+        await page.fill("#ns8m-password", "Nethesis,1234");
+        await page.click("[data-test=connect]");
+        await page.uncheck("#ns8m-tls");
+        await page.check("#ns8m-fingerprint-ok");
+        await page.click("[data-test=connect]");
+        await check("connect-user-domain", ["Dominio utente LDAP"]);
+        await page.fill("#ns8m-user-domain", "nethvoice.example.test");
+        await page.click("[data-test=connect]");
+        await page.waitForSelector("[data-test=app]", WAIT);
+        await check("apps", ["Applicazioni", "Non migrata", "Avvia migrazione"]);
+        await page.click("[data-test=app-start]");
+        await check("start-dialog", ["Host base NethVoice", "Requisiti FQDN"]);
+        await page.fill("#ns8m-start-nethvoice_host", "voice.example.com");
+        await page.fill("#ns8m-start-nethcti_ui_host", "cti.example.com");
+        await page.waitForFunction(() => !document.querySelector("[data-test=start-confirm]").disabled, null, WAIT);
+        await page.click("[data-test=start-confirm]");
+        await page.waitForSelector("[data-test=job][data-finished=false]", WAIT);
+        await check("execution", ["Avvio della migrazione", "Tempo rimanente"].slice(1));
+        await page.waitForSelector("[data-test=job][data-finished=true]", WAIT);
+        await page.click("[data-test=app-sync]");
+        await page.waitForSelector("[data-test=job][data-operation=sync][data-finished=true]", WAIT);
+        await check("history", ["Cronologia delle sincronizzazioni"]);
+        await page.click("[data-test=app-finish]");
+        await check("finish-dialog", ["Questo passaggio è irreversibile", "Elenco di controllo pre-cutover"]);
+        for (const box of await page.locator("input[id^=ns8m-check-]").all())
+            await box.check();
+        await page.check("#ns8m-understood");
+        await page.click("[data-test=finish-confirm]");
+        await page.waitForSelector("[data-test=result]", WAIT);
+        await check("result", ["NON aggiornare il DNS ancora", "Configurare NethVoice Proxy", "Aggiornare i record DNS"]);
+        await page.getByRole("tab", { name: "Cluster" }).click();
+        await check("cluster", ["Cluster NS8", "Indirizzo VPN"]);
+        await page.getByRole("tab", { name: "Log" }).click();
+        await check("logs", ["Segui"]);
+        assert.deepEqual(errors, []);
+        await context.close();
+    });
+});
