@@ -3,15 +3,20 @@
 #   scripts/dist.sh [-o DIR]      (default DIR: the current directory)
 # writes DIR/ns8-migration-<VERSION>.tar.gz and DIR/ns8-migration.spec.
 #
-# The tarball holds what a build with -DNS8M_BUILD_TESTS=OFF needs and
-# nothing else: the files git tracks under the paths below (their content in
-# the working tree), the Cockpit page's prebuilt bundle cockpit-plugin/dist/
-# when it has been built, and ns8-migration.spec generated from
-# rpm/ns8-migration.spec.in with the version of VERSION, so that
-# `rpmbuild -ta` takes the tarball alone.  No tests, no build folders, no
-# node_modules.  Outside a git checkout (e.g. in an extracted tarball) the
-# same paths are taken as they are on disk.
-#   NS8M_DIST_REQUIRE_COCKPIT=1   fail when the Cockpit bundle is missing
+# The tarball holds what a build with -DNS8M_BUILD_TESTS=OFF
+# -DNS8M_BUILD_PAGE=OFF needs and nothing else: the files git tracks under
+# the paths below (their content in the working tree); the Cockpit page
+# built from cockpit-plugin/ by its build.js into cockpit-plugin/dist/ (the
+# bundle only: the package build has no node or npm); and ns8-migration.spec
+# generated from rpm/ns8-migration.spec.in with the version of VERSION, so
+# that `rpmbuild -ta` takes the tarball alone.  No tests, no build folders,
+# no node_modules.  Outside a git checkout the same paths are taken as they
+# are on disk.
+#
+# Building the page needs node, and cockpit-plugin/node_modules (made with
+# `npm ci` when missing: that step needs the npm registry).  Without node
+# the tarball has no page, and says so.
+#   NS8M_DIST_REQUIRE_COCKPIT=1   fail instead when the page cannot be built
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=.
@@ -35,7 +40,7 @@ fi
 # the top-level CMakeLists.txt must be added here too (the RPM check fails
 # otherwise: the tarball would not build).
 paths=(CMakeLists.txt VERSION README.md docs cmake helper/CMakeLists.txt helper/src
-       dbus polkit apps logrotate rpm cockpit-plugin/CMakeLists.txt)
+       dbus polkit apps logrotate rpm)
 
 list_files() {
     if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -65,15 +70,24 @@ if [ "$n" -eq 0 ]; then
 fi
 
 cockpit=0
-if [ -d "$src/cockpit-plugin/dist" ] && [ -n "$(ls -A "$src/cockpit-plugin/dist")" ]; then
-    mkdir -p "$top/cockpit-plugin"
-    cp -a "$src/cockpit-plugin/dist" "$top/cockpit-plugin/dist"
+page="$src/cockpit-plugin"
+if [ -f "$page/build.js" ] && command -v node >/dev/null; then
+    if [ ! -f "$page/node_modules/.package-lock.json" ]; then
+        (cd "$page" && npm ci --no-audit --no-fund --loglevel=error) >&2
+    fi
+    (cd "$page" && node build.js --outdir "$top/cockpit-plugin/dist") >&2
+    for f in manifest.json index.html; do
+        if [ ! -f "$top/cockpit-plugin/dist/$f" ]; then
+            echo "dist.sh: the page's build made no $f" >&2
+            exit 1
+        fi
+    done
     cockpit=1
 elif [ "${NS8M_DIST_REQUIRE_COCKPIT:-}" = 1 ]; then
-    echo "dist.sh: cockpit-plugin/dist/ is missing: build the Cockpit page first" >&2
+    echo "dist.sh: cannot build the Cockpit page (needs cockpit-plugin/build.js and node)" >&2
     exit 1
 else
-    echo "dist.sh: note: no cockpit-plugin/dist/, the package will have no Cockpit page" >&2
+    echo "dist.sh: note: no node or no cockpit-plugin/build.js, the package will have no Cockpit page" >&2
 fi
 
 sed -e "s/@VERSION@/$version/g" -e "s/@NS8M_COCKPIT@/$cockpit/g" \

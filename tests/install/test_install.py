@@ -9,9 +9,10 @@ at a folder of symlinks into DESTDIR holding only those, NS8M_HELPER at the
 installed helper, and gives the helper --profiles-dir=<DESTDIR>/.../apps;
 it then checks that the harness really took the installed copies.
 
-Environment (set by tests/install/CMakeLists.txt): NS8M_BUILD_DIR, and the
+Environment (set by tests/install/CMakeLists.txt): NS8M_BUILD_DIR, the
 build's install folders NS8M_INSTALL_{PREFIX,LIBEXECDIR,DATADIR,DOCDIR,
-SYSCONFDIR,LOCALSTATEDIR,UNITDIR}.
+SYSCONFDIR,LOCALSTATEDIR,UNITDIR}, and NS8M_BUILD_PAGE / NS8M_PAGE_DIST
+(whether the build makes the Cockpit page, and where).
 """
 
 import os
@@ -54,10 +55,12 @@ def profiles_dir():
 
 
 def bundle_files():
-    """The Cockpit page's bundle in the source tree, if it has been built."""
-    dist = os.path.join(SOURCE, "cockpit-plugin", "dist")
-    if not os.path.isdir(dist) or not os.listdir(dist):
+    """The Cockpit page this build made (NS8M_PAGE_DIST), if it makes one."""
+    if os.environ.get("NS8M_BUILD_PAGE", "").upper() not in ("ON", "1", "TRUE", "YES"):
         return None
+    dist = os.environ.get("NS8M_PAGE_DIST", "")
+    if not os.path.isdir(dist) or not os.listdir(dist):
+        raise AssertionError(f"the build makes the page, but NS8M_PAGE_DIST={dist!r} holds none")
     return {p.lstrip("/"): kind for p, (kind, *_) in manifest.tree(dist).items()}
 
 
