@@ -1,6 +1,6 @@
 // The page's only link to the system: the helper's objects on the system
-// bus, through cockpit.dbus.  One watch on the helper's namespace keeps a
-// cache of every object (GetManagedObjects once, then InterfacesAdded,
+// bus, through cockpit.dbus.  Watches on the helper's objects keep a cache
+// of every one of them (GetManagedObjects once, then InterfacesAdded,
 // InterfacesRemoved and PropertiesChanged); nothing is polled.
 
 export const BUS_NAME = "org.nethserver.Ns8Migration1";
@@ -56,12 +56,12 @@ export class HelperClient {
             this._changed();
         });
         client.addEventListener("owner", (ev, owner) => {
+            const restarted = this.owner === null && owner;
             this.owner = owner;
-            if (owner) {
-                this._watch();
-            } else {
+            if (!owner)
                 this.objects = {};
-            }
+            else if (restarted)
+                this._watch(); // the helper came back: read everything again
             this._changed();
         });
         client.addEventListener("close", (ev, options) => {
@@ -72,14 +72,24 @@ export class HelperClient {
         return this;
     }
 
+    // Two watches: the namespace brings the apps and jobs (the ObjectManager
+    // at the root lists the objects below it, not itself), the root path
+    // brings the Manager.
     _watch() {
-        if (this._watching)
-            this._watching.remove();
-        this._watching = this.client.watch({ path_namespace: ROOT });
-        this._watching.then(() => {
+        const previous = this._watching;
+        const watches = [this.client.watch({ path: ROOT }), this.client.watch({ path_namespace: ROOT })];
+        this._watching = watches;
+        if (previous)
+            previous.forEach(w => w.remove());
+        Promise.all(watches).then(() => {
+            if (this._watching !== watches)
+                return;
             this.ready = true;
+            this.problem = null;
             this._changed();
         }, (ex) => {
+            if (this._watching !== watches)
+                return; // superseded by a newer watch
             this.ready = true;
             this.problem = ex.problem || ex.name || "not-found";
             this._changed();

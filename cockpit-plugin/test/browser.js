@@ -5,6 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { assertNotBlank } from "./png.js";
+import { parsePo } from "../po.js";
 
 export const CHROMIUM = process.env.NS8M_CHROMIUM || "/usr/bin/chromium";
 
@@ -39,4 +40,20 @@ export function watchPage(page, errors) {
         if (m.type() === "error" && !/Failed to load resource|favicon/.test(m.text()))
             errors.push("console: " + m.text());
     });
+}
+
+// English strings (of at least 8 characters, without placeholders) whose
+// Italian translation differs: none may be visible on an Italian screen.
+export function englishLeftoversChecker(poFile) {
+    const it = parsePo(fs.readFileSync(poFile, "utf8"));
+    const english = it.filter(e => e.msgid && e.msgstr[0] && e.msgstr[0] !== e.msgid && e.msgid.length >= 8 && !e.msgid.includes("$"))
+            .map(e => e.msgid);
+    return async (page) => {
+        // The log's lines are the helper's own words, in English.
+        const text = await page.evaluate(() => {
+            const log = document.querySelector("[data-test=log-lines]");
+            return document.body.innerText.replace(log ? log.innerText : "", "");
+        });
+        return english.filter(s => text.includes(s));
+    };
 }

@@ -251,6 +251,7 @@
                     resolve();
                 }, 20));
                 p.remove = () => {};
+                p.catch(() => {});
                 return p;
             },
             call(path, iface, method, args) { return call(path, iface, method, args) },

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { launch, artifactsDir, shot, watchPage } from "./browser.js";
+import { launch, artifactsDir, englishLeftoversChecker, shot, watchPage } from "./browser.js";
 import { routeFake, PAGE } from "./serve.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -242,21 +242,9 @@ describe("page with a fake helper", () => {
 
 // Italian: every screen shows the Italian strings, and no English string
 // that has a different Italian translation is left on it.
-import { parsePo } from "../po.js";
-
-export function englishLeftoversChecker() {
-    const it = parsePo(fs.readFileSync(path.join(here, "..", "po", "it.po"), "utf8"));
-    const english = it.filter(e => e.msgid && e.msgstr[0] && e.msgstr[0] !== e.msgid && e.msgid.length >= 8 && !e.msgid.includes("$"))
-            .map(e => e.msgid);
-    return async (page) => {
-        const text = await page.evaluate(() => document.body.innerText);
-        return english.filter(s => text.includes(s));
-    };
-}
-
 describe("Italian", () => {
     test("every screen in Italian", async () => {
-        const leftovers = englishLeftoversChecker();
+        const leftovers = englishLeftoversChecker(path.join(here, "..", "po", "it.po"));
         const { page, context, errors } = await open("?jobseconds=1.2", { lang: "it" });
         const check = async (name, expected) => {
             for (const s of expected)

@@ -1,0 +1,251 @@
+// Drives the NS8 Migration page served by a real cockpit-ws, in Debian's
+// Chromium, for test_e2e.py: one scenario per run.
+//   node drive.mjs SCENARIO JSON-OPTIONS
+// Prints one JSON line with what it saw; exits 1 with the reason on failure.
+// Screenshots go to options.out (PNG, checked not to be blank).
+import assert from "node:assert/strict";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const plugin = path.join(here, "..", "..", "cockpit-plugin");
+const { launch, shot, watchPage, englishLeftoversChecker } = await import(path.join(plugin, "test", "browser.js"));
+
+const [scenario, raw] = process.argv.slice(2);
+const o = JSON.parse(raw || "{}");
+const WAIT = { timeout: o.wait_ms || 30000 };
+const result = { scenario, shots: [] };
+
+async function snap(page, name) {
+    await shot(page, o.out, name);
+    result.shots.push(name + ".png");
+}
+
+async function openPage(browser, lang) {
+    const context = await browser.newContext({ viewport: { width: o.width || 1280, height: o.height || 800 },
+        locale: lang === "it" ? "it-IT" : "en-US" });
+    const page = await context.newPage();
+    const errors = [];
+    watchPage(page, errors);
+    await page.goto(o.page_url);
+    await page.waitForSelector("[data-test=page][data-ready=true]", WAIT);
+    return { context, page, errors };
+}
+
+async function fieldError(page, id) {
+    const group = page.locator(`.pf-v5-c-form__group:has(#${id})`);
+    const err = group.locator("[data-test=field-error]");
+    await err.first().waitFor(WAIT);
+    return (await err.first().textContent()).trim();
+}
+
+async function fillConnect(page, password) {
+    await page.fill("#ns8m-leader", o.leader);
+    await page.fill("#ns8m-username", o.username || "admin");
+    await page.fill("#ns8m-password", password);
+}
+
+// Connect, answering the user-domain question when the helper asks it.
+async function finishConnect(page) {
+    await page.click("[data-test=connect]");
+    const which = await Promise.race([
+        page.waitForSelector("#ns8m-user-domain", WAIT).then(() => "domain"),
+        page.waitForSelector("[data-test=app]", WAIT).then(() => "apps"),
+    ]);
+    if (which === "domain") {
+        result.user_domain_asked = true;
+        result.user_domain_text = (await page.textContent("[data-test=connect-card]")).includes("OpenLDAP");
+        await page.fill("#ns8m-user-domain", o.user_domain);
+        await page.click("[data-test=connect]");
+        await page.waitForSelector("[data-test=app]", { timeout: 90000 });
+    }
+}
+
+const scenarios = {
+    // Wrong password (error on the field), then the right one.
+    async connect(browser) {
+        const { context, page, errors } = await openPage(browser, "en");
+        await snap(page, "connect");
+        await fillConnect(page, o.wrong_password);
+        await page.click("[data-test=connect]");
+        result.password_error = await fieldError(page, "ns8m-password");
+        result.password_invalid = await page.getAttribute("#ns8m-password", "aria-invalid");
+        result.troubleshooting = await page.locator("[data-test=troubleshooting]").isVisible();
+        await snap(page, "connect-error");
+        await page.fill("#ns8m-password", o.password);
+        await finishConnect(page);
+        await snap(page, "apps");
+        result.errors = errors;
+        await context.close();
+    },
+
+    // A leader whose certificate is not trusted: the fingerprint is shown
+    // and must be confirmed before connecting without validation.
+    async tls(browser) {
+        const { context, page, errors } = await openPage(browser, "en");
+        await fillConnect(page, o.password);
+        await page.click("[data-test=connect]");
+        result.tls_error = await fieldError(page, "ns8m-tls");
+        await page.uncheck("#ns8m-tls");
+        const fp = page.locator("[data-test=fingerprint] input");
+        await fp.waitFor(WAIT);
+        result.fingerprint = await fp.inputValue();
+        result.disabled_before_confirm = await page.isDisabled("[data-test=connect]");
+        await page.check("#ns8m-fingerprint-ok");
+        await snap(page, "connect-fingerprint");
+        await finishConnect(page);
+        result.errors = errors;
+        await context.close();
+    },
+
+    // Every screen that exists with today's helper, in English or Italian.
+    async screens(browser) {
+        const lang = o.lang || "en";
+        const sfx = lang === "en" ? "" : "-" + lang;
+        const { context, page, errors } = await openPage(browser, lang);
+        const leftovers = lang === "it" ? englishLeftoversChecker(path.join(plugin, "po", "it.po")) : null;
+        const check = async (name) => {
+            if (leftovers)
+                assert.deepEqual(await leftovers(page), [], `English strings on the Italian ${name} screen`);
+            await snap(page, name + sfx);
+        };
+        result.lang = await page.evaluate(() => document.documentElement.lang);
+        result.tabs = await page.getByRole("tab").allTextContents();
+        await page.waitForSelector("[data-test=app]", WAIT);
+        result.status = await page.textContent("[data-test=app-status]");
+        await check("apps");
+        await page.getByRole("tab").nth(0).click();
+        await page.waitForSelector("[data-test=cluster-card]", WAIT);
+        result.leader = await page.textContent("[data-test=cluster-leader]");
+        result.vpn = await page.textContent("[data-test=cluster-vpn]");
+        result.cluster_text = await page.textContent("[data-test=cluster-card]");
+        await check("cluster");
+        await page.getByRole("tab").nth(2).click();
+        await page.waitForFunction(() => (document.querySelector("[data-test=log-lines]")?.textContent || "").length > 0, null, WAIT);
+        result.log_lines = (await page.textContent("[data-test=log-lines]")).split("\n").length;
+        if (o.filter) {
+            await page.fill("[data-test=log-filter] input", o.filter);
+            await page.waitForTimeout(200);
+            result.filtered = (await page.textContent("[data-test=log-lines]")).split("\n").filter(Boolean);
+        }
+        await check("logs");
+        if (o.grow) {
+            // The log grows while the page follows it: a Scan started from a
+            // second tab makes the helper write to it.
+            await page.fill("[data-test=log-filter] input", "");
+            const count = async () => (await page.textContent("[data-test=log-lines]")).split("\n").length;
+            const before = await count();
+            const other = await context.newPage();
+            await other.goto(o.page_url);
+            await other.waitForSelector("[data-test=app-scan]", WAIT);
+            await other.click("[data-test=app-scan]");
+            await page.waitForFunction(n => document.querySelector("[data-test=log-lines]").textContent.split("\n").length > n, before, WAIT);
+            result.log_grew = (await count()) - before;
+            await other.close();
+        }
+        if (lang === "en") {
+            // Cockpit's shell lists the page in its menu.
+            await page.goto(o.base_url + "/ns8-migration");
+            await page.waitForSelector("nav >> text=NS8 Migration", WAIT);
+            result.in_menu = true;
+            await page.frameLocator('iframe[name="cockpit1:localhost/ns8-migration"]')
+                    .locator("[data-test=page][data-ready=true] [data-test=tabs]").waitFor(WAIT);
+            await snap(page, "shell-menu");
+        }
+        result.errors = errors;
+        await context.close();
+    },
+
+    // Start (a bad FQDN, then good ones), watch, reload, sync twice,
+    // history, finish, result.  Needs App.Start & co. in the helper.
+    async migrate(browser) {
+        let { context, page, errors } = await openPage(browser, "en");
+        await page.click("[data-test=app-start]");
+        const dialog = page.locator("[data-test=start-dialog]");
+        await dialog.waitFor(WAIT);
+        await page.fill("#ns8m-start-nethvoice_host", "https://" + o.nethvoice_host);
+        await page.fill("#ns8m-start-nethcti_ui_host", o.nethcti_ui_host);
+        const bad = dialog.locator("[data-test=field-error][data-field=nethvoice_host]");
+        await bad.waitFor(WAIT);
+        result.bad_fqdn_message = (await bad.textContent()).trim();
+        result.start_disabled_with_bad_fqdn = await page.isDisabled("[data-test=start-confirm]");
+        await snap(page, "start-dialog-error");
+        await page.fill("#ns8m-start-nethvoice_host", o.nethvoice_host);
+        await page.waitForFunction(() => !document.querySelector("[data-test=start-confirm]").disabled, null, WAIT);
+        await snap(page, "start-dialog");
+        await page.click("[data-test=start-confirm]");
+        await dialog.waitFor({ state: "detached", ...WAIT });
+
+        // The first sync: bars move; a reload shows the same job.
+        const job = page.locator("[data-test=job]");
+        await job.first().waitFor(WAIT);
+        result.start_job = await job.first().getAttribute("data-job");
+        result.steps = await page.locator("[data-test=job-step]").count();
+        const seen = new Set();
+        const t0 = Date.now();
+        while (Date.now() - t0 < 60000) {
+            const fin = await job.first().getAttribute("data-finished");
+            const values = await page.locator("[data-test=job-step]").evaluateAll(els => els.map(e => e.dataset.value).join(","));
+            seen.add(values);
+            if (fin === "true" || seen.size >= 3)
+                break;
+            await page.waitForTimeout(250);
+        }
+        result.progress_states = seen.size;
+        await job.first().scrollIntoViewIfNeeded();
+        await snap(page, "execution");
+        result.running_before_reload = (await job.first().getAttribute("data-finished")) === "false";
+        await page.reload();
+        await page.waitForSelector("[data-test=page][data-ready=true]", WAIT);
+        await page.waitForSelector(`[data-test=job][data-job="${result.start_job}"]`, WAIT);
+        result.same_job_after_reload = true;
+        await page.waitForSelector(`[data-test=job][data-job="${result.start_job}"][data-finished=true]`, { timeout: 300000 });
+        result.start_outcome = await page.textContent("[data-test=job-outcome]");
+
+        for (let i = 0; i < 2; i++) {
+            await page.click("[data-test=app-sync]");
+            await page.waitForFunction(prev => {
+                const j = document.querySelector("[data-test=job]");
+                return j && j.dataset.job !== prev && j.dataset.operation === "sync";
+            }, i === 0 ? result.start_job : result.last_sync_job, WAIT);
+            result.last_sync_job = await job.first().getAttribute("data-job");
+            await page.waitForSelector(`[data-test=job][data-job="${result.last_sync_job}"][data-finished=true]`, { timeout: 300000 });
+        }
+        await page.waitForSelector("[data-test=history]", WAIT);
+        result.history_bars = await page.locator("[data-test=sync-bar]").count();
+        result.history_rows = await page.locator("[data-test=history-table] tbody tr").count();
+        await page.locator("[data-test=history]").scrollIntoViewIfNeeded();
+        await snap(page, "history");
+
+        await page.click("[data-test=app-finish]");
+        const fd = page.locator("[data-test=finish-dialog]");
+        await fd.waitFor(WAIT);
+        result.finish_text = await fd.textContent();
+        await snap(page, "finish-dialog");
+        for (const box of await fd.locator("input[id^=ns8m-check-]").all())
+            await box.check();
+        await page.check("#ns8m-understood");
+        await page.click("[data-test=finish-confirm]");
+        await page.waitForSelector("[data-test=result]", { timeout: 300000 });
+        result.dns_records = await page.locator("[data-test=dns-records] tbody tr").allTextContents();
+        result.links = await page.locator("[data-test=result-link]").allTextContents();
+        result.result_text = await page.textContent("[data-test=result]");
+        await page.locator("[data-test=result]").scrollIntoViewIfNeeded();
+        await snap(page, "result");
+        result.errors = errors;
+        await context.close();
+    },
+};
+
+const browser = await launch();
+try {
+    if (!scenarios[scenario])
+        throw new Error("unknown scenario " + scenario);
+    await scenarios[scenario](browser);
+    console.log(JSON.stringify(result));
+} catch (e) {
+    console.log(JSON.stringify({ ...result, failed: String(e && e.stack || e) }));
+    process.exitCode = 1;
+} finally {
+    await browser.close();
+}

@@ -1,0 +1,216 @@
+"""The NS8 Migration page in a real browser against a real Cockpit.
+
+cockpit-ws (--local-session) serves the built page on a loopback port; its
+bridge talks to the harness's private system bus, where the helper runs
+inside the simulator's NS7 network namespace (as in
+tests/integration/test_connect.py).  Debian's Chromium, driven by
+playwright-core (drive.mjs), clicks through the screens; screenshots land in
+$NS8M_ARTIFACTS_DIR/browser/ and are checked not to be blank.
+
+The migration screens (Start, Sync, Finish) need App.Start & co. in the
+helper: when the running helper does not have them, that test is skipped,
+with the reason, after introspecting it.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import unittest
+
+from harness.client import APP_IFACE, MANAGER_IFACE, app_path
+from harness.sandbox import Sandbox
+from ns8sim import Cluster
+
+from cockpitws import CockpitWs
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.environ.get("NS8M_SOURCE_DIR", os.path.join(HERE, "..", ".."))
+BUILD = os.environ.get("NS8M_BUILD_DIR", os.path.join(SOURCE, "build"))
+PAGE_DIST = os.environ.get("NS8M_PAGE_DIST", os.path.join(BUILD, "cockpit-plugin", "dist"))
+ARTIFACTS = os.path.join(os.environ.get("NS8M_ARTIFACTS_DIR", os.path.join(SOURCE, "test-artifacts")), "browser")
+ROOT = "/org/nethserver/Ns8Migration1"
+ERR = "org.nethserver.Ns8Migration1.Error."
+USER_DOMAIN = "nethvoice.example.test"
+NODE = shutil.which("node") or "/usr/bin/node"
+
+
+def colon_hex(fp):
+    h = fp.replace(":", "").upper()
+    return ":".join(h[i:i + 2] for i in range(0, len(h), 2))
+
+
+class PageTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        for need in ("/usr/bin/chromium", "/usr/lib/cockpit/cockpit-ws", "/usr/bin/cockpit-bridge"):
+            if not os.path.exists(need):
+                raise unittest.SkipTest("%s is not installed (scripts/packages.d/cockpit.txt)" % need)
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        cls.cluster = Cluster(nodes=2)
+        cls.cluster.start()
+        try:
+            cls.sb = Sandbox(name="browser", files=400, cdr_rows=50, helper=False)
+            cls.sb.start()
+            cls.ns7 = cls.cluster.topology.ns_of("ns7")
+            wrapper = os.path.join(cls.sb.run_dir, "helper-in-ns7")
+            with open(wrapper, "w") as f:
+                f.write("#!/bin/sh\nexec ip netns exec %s %s \"$@\"\n" % (cls.ns7, cls.sb.helper.binary))
+            os.chmod(wrapper, 0o755)
+            cls.sb.helper.binary = wrapper
+            cls.with_ca = ["--ca-file=" + cls.cluster.ca_file, "--vpn-timeout=30", "--task-timeout=60"]
+            cls.sb.helper.extra_args = list(cls.with_ca)
+            cls.sb.helper.start()
+            cls.ws = CockpitWs(PAGE_DIST, cls.sb.bus_address,
+                               log_file=os.path.join(cls.sb.root, "var/log/ns8-migration.log"),
+                               artifacts=ARTIFACTS)
+            cls.ws.start()
+        except BaseException:
+            cls._teardown()
+            raise
+
+    @classmethod
+    def _teardown(cls):
+        try:
+            if getattr(cls, "ws", None):
+                cls.ws.stop()
+            if getattr(cls, "sb", None):
+                cls.sb.stop()
+        finally:
+            if getattr(cls, "ns7", None):
+                subprocess.run(["ip", "netns", "exec", cls.ns7, "ip", "link", "del", "ns8"], capture_output=True)
+            cls.cluster.close()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._teardown()
+
+    # -- helpers ---------------------------------------------------------------
+    def drive(self, scenario, timeout=240, **options):
+        options.setdefault("page_url", self.ws.page_url)
+        options.setdefault("base_url", self.ws.url)
+        options.setdefault("out", ARTIFACTS)
+        proc = subprocess.run([NODE, os.path.join(HERE, "drive.mjs"), scenario, json.dumps(options)],
+                              capture_output=True, text=True, timeout=timeout, cwd=HERE)
+        lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
+        if not lines:
+            self.fail("drive.mjs %s printed nothing (exit %s):\n%s" % (scenario, proc.returncode, proc.stderr[-3000:]))
+        result = json.loads(lines[-1])
+        if proc.returncode != 0 or "failed" in result:
+            self.fail("browser scenario %s failed: %s\nhelper log tail:\n%s" % (
+                scenario, result.get("failed"), self.sb.helper.log()[-2000:]))
+        self.assertEqual(result.get("errors"), [], "errors in the page")
+        for shot in result["shots"]:
+            self.assertTrue(os.path.getsize(os.path.join(ARTIFACTS, shot)) > 5000, shot)
+        return result
+
+    def manager(self):
+        return self.sb.bus.get_all(ROOT, MANAGER_IFACE)
+
+    def disconnect(self):
+        if self.manager()["State"] == "connected":
+            job = self.sb.bus.call(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{"force": True}])
+            self.wait_job(job)
+
+    def wait_job(self, job):
+        rec = self.sb.bus.record_signals()
+        try:
+            return self.sb.bus.wait_job(job, rec, 90)
+        finally:
+            rec.remove()
+
+    def connect(self):
+        if self.manager()["State"] != "connected":
+            a = self.cluster.admin
+            job = self.sb.bus.call(ROOT, MANAGER_IFACE, "Connect", "a{sv}", [{
+                "leader": self.cluster.leader_host, "username": a.user, "password": a.password,
+                "user_domain": USER_DOMAIN}])
+            done = self.wait_job(job)
+            self.assertTrue(done.success, done.message)
+
+    def restart_helper(self, args):
+        self.sb.helper.stop()
+        self.sb.helper.extra_args = args
+        self.sb.helper.start()
+
+    # -- tests -----------------------------------------------------------------
+    def test_1_connect_wrong_then_right_password(self):
+        self.disconnect()
+        a = self.cluster.admin
+        r = self.drive("connect", leader=self.cluster.leader_host, username=a.user,
+                       wrong_password="not-" + a.password, password=a.password, user_domain=USER_DOMAIN)
+        self.assertIn("refused the user name or the password", r["password_error"])
+        self.assertEqual(r["password_invalid"], "true", "the error is not on the password field")
+        self.assertTrue(r["troubleshooting"], "no troubleshooting advice for wrong credentials")
+        # NS7 of the harness has a local OpenLDAP: the page asked for the domain.
+        self.assertTrue(r.get("user_domain_asked"))
+        self.assertTrue(r.get("user_domain_text"), "the guide's explanation of the LDAP user domain is missing")
+        m = self.manager()
+        self.assertEqual((m["State"], m["Leader"], m["UserDomain"]), ("connected", self.cluster.leader_host, USER_DOMAIN))
+
+    def test_2_tls_fingerprint_confirmation(self):
+        self.disconnect()
+        # Without the simulator's CA the leader's certificate is not trusted.
+        self.restart_helper(self.with_ca[1:])
+        try:
+            a = self.cluster.admin
+            r = self.drive("tls", leader=self.cluster.leader_host, username=a.user, password=a.password,
+                           user_domain=USER_DOMAIN)
+            expected = colon_hex(self.cluster.tls_fingerprint)
+            self.assertIn("not trusted", r["tls_error"])
+            self.assertEqual(r["fingerprint"], expected)
+            self.assertTrue(r["disabled_before_confirm"], "Connect was possible without confirming the fingerprint")
+            self.assertEqual(self.manager()["State"], "connected")
+        finally:
+            self.disconnect()
+            self.restart_helper(list(self.with_ca))
+
+    def test_3_screens_english_and_italian(self):
+        self.connect()
+        m = self.manager()
+        r = self.drive("screens", lang="en", filter="nethvoice", grow=True)
+        self.assertEqual(r["lang"], "en")
+        self.assertEqual(r["tabs"], ["Cluster", "Applications", "Logs"])
+        self.assertEqual(r["status"], "Not migrated")
+        self.assertEqual(r["leader"], self.cluster.leader_host)
+        self.assertEqual(r["vpn"], m["VpnAddress"])
+        self.assertIn("Disconnect", r["cluster_text"])
+        self.assertGreater(r["log_lines"], 3)
+        self.assertTrue(r["filtered"] and all("nethvoice" in l.lower() for l in r["filtered"]), r["filtered"])
+        self.assertGreater(r["log_grew"], 0)
+        self.assertTrue(r["in_menu"])
+        r = self.drive("screens", lang="it")
+        self.assertEqual(r["lang"], "it")
+        self.assertEqual(r["tabs"], ["Cluster", "Applicazioni", "Log"])
+        self.assertEqual(r["status"], "Non migrata")
+        self.assertIn("Disconnetti", r["cluster_text"])
+        self.assertIn("Indirizzo VPN", r["cluster_text"])
+
+    def test_4_migration_flow(self):
+        xml = self.sb.bus.introspect(app_path("nethvoice"))
+        missing = [m for m in ("Start", "Sync", "Finish") if not re.search(r'<method name="%s"' % m, xml)]
+        if missing:
+            self.skipTest("the running helper has no App.%s yet (issue 5): the Start/Sync/Finish screens are "
+                          "covered by the page tests against a fake bus until then" % "/".join(missing))
+        self.connect()
+        r = self.drive("migrate", timeout=900, nethvoice_host="voice.example.org", nethcti_ui_host="cti.example.org")
+        self.assertIn("https://", r["bad_fqdn_message"])
+        self.assertTrue(r["start_disabled_with_bad_fqdn"])
+        self.assertGreater(r["steps"], 1)
+        self.assertTrue(r["progress_states"] >= 2 or not r["running_before_reload"], "the progress bars did not move")
+        self.assertTrue(r["same_job_after_reload"])
+        self.assertEqual(r["history_bars"], r["history_rows"])
+        self.assertGreaterEqual(r["history_rows"], 3)
+        self.assertIn("cannot be undone", r["finish_text"])
+        self.assertTrue(any("voice.example.org" in row for row in r["dns_records"]), r["dns_records"])
+        self.assertIn("https://voice.example.org/", r["links"])
+        text = r["result_text"]
+        order = [text.find(t) for t in ("Verify the NS8 services", "Do not update the DNS yet",
+                                        "Configure NethVoice Proxy", "Update the DNS records")]
+        self.assertTrue(all(x >= 0 for x in order) and order == sorted(order), order)
+        self.assertEqual(self.sb.bus.get(app_path("nethvoice"), APP_IFACE, "Status"), "migrated")
+
+
+if __name__ == "__main__":
+    unittest.main()
