@@ -34,7 +34,7 @@ QLatin1String stagePrefix()
 
 QString errnoText(int e)
 {
-    return QString::fromLocal8Bit(std::strerror(e));
+    return qt_error_string(e);
 }
 
 // "3,000,000 bytes" → 3000000.  rsync groups digits with ',' (or '.' where
@@ -121,7 +121,7 @@ bool copyStaged(const QByteArray &from, const QByteArray &to,
             return false;
         }
         bool ok = true;
-        while (const dirent *e = ::readdir(dir)) {
+        while (const dirent *e = ::readdir(dir)) { // NOLINT(concurrency-mt-unsafe): one thread
             const char *n = e->d_name;
             if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0)))
                 continue;
@@ -585,8 +585,7 @@ void RsyncRun::readOut()
 void RsyncRun::readErr()
 {
     m_errBuf += m_proc->readAllStandardError();
-    qsizetype nl;
-    while ((nl = m_errBuf.indexOf('\n')) >= 0) {
+    for (qsizetype nl = m_errBuf.indexOf('\n'); nl >= 0; nl = m_errBuf.indexOf('\n')) {
         parseErrLine(m_errBuf.left(nl));
         m_errBuf.remove(0, nl + 1);
     }

@@ -866,6 +866,43 @@ private Q_SLOTS:
         QVERIFY(!exists(dir + QStringLiteral("/big.wav")));
     }
 
+    void cancelEscalatesToSigkill()
+    {
+        // An rsync that ignores SIGTERM (stuck in a system call, say).
+        const QString bin = m_tmp.path() + QStringLiteral("/stubborn-bin");
+        writeFile(
+            bin + QStringLiteral("/rsync"),
+            "#!/bin/sh\ntrap '' TERM\nprintf '      32,768   1%%    0.00kB/s    0:00:00\\r'\nexec sleep 30\n",
+            0755);
+        writeFile(src(QStringLiteral("stubborn/f")), "x");
+        const RsyncTransfer t = one(transfer(QStringLiteral("stubborn"), QStringLiteral("/src/stubborn/"),
+                                             QStringLiteral("volumes/stubborn/")));
+        const QByteArray path = qgetenv("PATH");
+        qputenv("PATH", bin.toUtf8() + ':' + path);
+        RsyncRun r(t);
+        r.setKillGraceMs(300);
+        std::optional<RsyncResult> result;
+        qint64 pid = 0;
+        QElapsedTimer clock;
+        connect(&r, &RsyncRun::progress, this, [&](quint64 done, quint64, double f, quint64) {
+            QCOMPARE(done, quint64(32768));
+            QCOMPARE(f, 0.01);
+            pid = r.processId();
+            clock.start();
+            r.cancel();
+        });
+        connect(&r, &RsyncRun::finished, this, [&result](const RsyncResult &res) { result = res; });
+        r.start();
+        qputenv("PATH", path);
+        QVERIFY2(QTest::qWaitFor([&result] { return result.has_value(); }, 10000),
+                 "the run did not end after SIGTERM and SIGKILL");
+        QVERIFY(pid > 0);
+        QVERIFY(clock.elapsed() >= 250); // SIGTERM alone did nothing
+        QVERIFY(result->canceled);
+        QCOMPARE(result->exitCode, -1);
+        QCOMPARE(::kill(pid_t(pid), 0), -1);
+    }
+
     void localFailuresAreReported()
     {
         // No rsync on the PATH.
@@ -1110,9 +1147,19 @@ private Q_SLOTS:
             QVERIFY(!end->first);
             QCOMPARE(calls, 1);
             QCOMPARE(retrying.size(), 2);
-            QVERIFY(!end->second.isEmpty());
-            QCOMPARE(end->second.first().exitCode, 10);
-            QCOMPARE(end->second.first().attempts, 2);
+            // The first to fail again ends the batch; the other, if still
+            // running, is canceled.
+            QCOMPARE(end->second.size(), 2);
+            int refused = 0;
+            for (const RsyncResult &r : end->second) {
+                QCOMPARE(r.attempts, 2);
+                QVERIFY(!r.ok());
+                if (r.exitCode == 10)
+                    ++refused;
+                else
+                    QVERIFY2(r.canceled, qPrintable(r.errorText()));
+            }
+            QVERIFY(refused >= 1);
         }
     }
 
