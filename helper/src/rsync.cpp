@@ -579,6 +579,8 @@ void RsyncRun::readOut()
         }
     }
     m_outBuf.remove(0, from);
+    if (m_outBuf.size() > 65536) // not rsync's output: a line never ends
+        m_outBuf.clear();
     update();
 }
 
