@@ -7,19 +7,13 @@ disconnected, so they can run in any order.
 """
 
 import os
-import sqlite3
 import stat
 import subprocess
 import time
 import unittest
 
-from harness.client import MANAGER_IFACE, JOB_IFACE
-from harness.sandbox import Sandbox
-from ns8sim import Cluster
-
-ROOT = "/org/nethserver/Ns8Migration1"
-ERR = "org.nethserver.Ns8Migration1.Error."
-USER_DOMAIN = "nethvoice.example.test"
+from clusterfixture import ERR, ROOT, USER_DOMAIN, ClusterTestCase
+from harness.client import MANAGER_IFACE
 # An NS8 cluster that already has a remote LDAP domain and an AD domain.
 DOMAINS = [
     {"name": "directory.nh", "location": "external", "schema": "rfc2307",
@@ -45,41 +39,10 @@ def colon_hex(fp):
     return ":".join(h[i:i + 2] for i in range(0, len(h), 2))
 
 
-class ConnectTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.cluster = Cluster(nodes=1, domains=DOMAINS, modules=[])
-        cls.cluster.start()
-        try:
-            cls.sb = Sandbox(name="connect", files=300, cdr_rows=50, helper=False)
-            cls.sb.start()
-        except BaseException:
-            cls.cluster.close()
-            raise
-        cls.ns7 = cls.cluster.topology.ns_of("ns7")
-        wrapper = os.path.join(cls.sb.run_dir, "helper-in-ns7")
-        with open(wrapper, "w") as f:
-            f.write("#!/bin/sh\nexec ip netns exec %s %s \"$@\"\n" % (cls.ns7, cls.sb.helper.binary))
-        os.chmod(wrapper, 0o755)
-        cls.sb.helper.binary = wrapper
-        cls.with_ca = ["--ca-file=" + cls.cluster.ca_file, "--vpn-timeout=30", "--task-timeout=60"]
-        cls.sb.helper.extra_args = list(cls.with_ca)
-        cls.sb.helper.start()
-        cls.config_path = os.path.join(cls.sb.root, "var/lib/nethserver/db/configuration")
-        with open(cls.config_path) as f:
-            cls.config_text = f.read()
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.sb.stop()
-        finally:
-            subprocess.run(["ip", "netns", "exec", cls.ns7, "ip", "link", "del", "ns8"],
-                           capture_output=True)
-            cls.cluster.close()
+class ConnectTest(ClusterTestCase):
+    CLUSTER = {"nodes": 1, "domains": DOMAINS, "modules": []}
 
     def setUp(self):
-        self.bus = self.sb.bus
         self.set_provider(LOCAL_LDAP)
         self.cluster.control.reset_faults()
         self.before = self.cluster.control.state()
@@ -90,65 +53,14 @@ class ConnectTest(unittest.TestCase):
             self.sb.helper.extra_args = list(self.with_ca)
             self.sb.helper.start()
         if self.manager()["State"] == "connected":
-            self.wait(self.bus.call(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{"force": True}]))
+            self.disconnect(force=True)
         self.assertEqual(self.sb.helper.sanitizer_errors(), [])
 
     # -- helpers -----------------------------------------------------------
-    def read_log(self):
-        with open(os.path.join(self.sb.root, "var/log/ns8-migration.log")) as f:
-            return f.read()
-
-    def set_app_status(self, status):
-        self.sb.helper.stop()
-        db = sqlite3.connect(os.path.join(self.sb.state_dir, "state.db"))
-        db.execute("INSERT INTO apps (id, status) VALUES ('nethvoice', ?) "
-                   "ON CONFLICT(id) DO UPDATE SET status=excluded.status", (status,))
-        db.commit()
-        db.close()
-        self.sb.helper.start()
-
-    def restart_with_ca(self):
-        if self.manager()["State"] == "connected":
-            self.wait(self.bus.call(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{"force": True}]))
-        self.sb.helper.stop()
-        self.sb.helper.extra_args = list(self.with_ca)
-        self.sb.helper.start()
-
     def set_provider(self, sssd_line):
         lines = [l for l in self.config_text.splitlines() if not l.startswith(("sssd=", "nsdc="))]
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines + [sssd_line]) + "\n")
-
-    def manager(self):
-        return self.bus.get_all(ROOT, MANAGER_IFACE)
-
-    def wait(self, job, timeout=90):
-        deadline = time.monotonic() + timeout
-        while True:
-            props = self.bus.get_all(job, JOB_IFACE)
-            if props["Finished"]:
-                return props
-            if time.monotonic() > deadline:
-                self.fail("job %s did not finish within %d s: %s" % (job, timeout, props))
-            time.sleep(0.3)
-
-    def connect(self, **options):
-        opts = {"leader": self.cluster.leader_host, "username": self.cluster.admin.user,
-                "password": self.cluster.admin.password, "user_domain": USER_DOMAIN}
-        opts.update(options)
-        opts = {k: v for k, v in opts.items() if v is not None}
-        return self.bus.call_error(ROOT, MANAGER_IFACE, "Connect", "a{sv}", [opts], timeout=90)
-
-    def connect_ok(self, **options):
-        err, job = self.connect(**options)
-        self.assertIsNone(err, job)
-        props = self.wait(job)
-        self.assertTrue(props["Success"], props["Message"])
-        return props
-
-    def in_ns7(self, *argv, check=False):
-        return subprocess.run(["ip", "netns", "exec", self.ns7] + list(argv),
-                              capture_output=True, text=True, timeout=60, check=check)
 
     def link_exists(self):
         return self.in_ns7("ip", "link", "show", "ns8").returncode == 0
@@ -173,8 +85,12 @@ class ConnectTest(unittest.TestCase):
         m = self.manager()
         self.assertEqual((m["State"], m["NodeId"], m["VpnAddress"], m["Leader"]), ("disconnected", 0, "", ""))
 
-    def request_count(self):
-        return len(self.cluster.control.requests())
+    def restart_with_ca(self):
+        if self.manager()["State"] == "connected":
+            self.wait(self.bus.call(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{"force": True}]))
+        self.sb.helper.stop()
+        self.sb.helper.extra_args = list(self.with_ca)
+        self.sb.helper.start()
 
     # -- tests ---------------------------------------------------------------
     def test_connect_and_disconnect_with_verified_tls(self):
@@ -390,18 +306,6 @@ class ConnectTest(unittest.TestCase):
                                                       "password": self.cluster.admin.password},
                                    via="vpn")[0]
         self.assertEqual(status, 200)
-
-    def test_disconnect_refused_while_an_app_migrates(self):
-        self.connect_ok()
-        self.set_app_status("syncing")
-        self.addCleanup(self.set_app_status, "not_migrated")
-        err, msg = self.bus.call_error(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{}])
-        self.assertEqual(err, ERR + "WrongState")
-        self.assertIn("NethVoice", msg)
-        self.assertEqual(self.manager()["State"], "connected")
-        done = self.wait(self.bus.call(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{"force": True}]))
-        self.assertTrue(done["Success"], done["Message"])
-        self.assert_cluster_as_before()
 
     def test_token_expiry_and_429_are_survived(self):
         # add-node runs for a while; the tokens expire meanwhile; then a

@@ -323,6 +323,9 @@ class Sim:
                 "pid file = %s" % pidfile,
                 "log file = %s" % os.path.join(mdir, "rsyncd.log"),
                 "use chroot = no",
+                # As NS8's receiver: without chroot rsyncd would otherwise
+                # store every symlink as /rsyncd-munged/...
+                "munge symlinks = no",
                 "numeric ids = yes",
                 "uid = 0",
                 "gid = 0",

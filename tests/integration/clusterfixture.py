@@ -1,0 +1,125 @@
+"""A simulated NS8 cluster, the harness's sandbox, and the helper running in
+the simulator's NS7 network namespace: what every test of Connect and of the
+migration itself starts from.  One per test class (setUpClass)."""
+
+import os
+import subprocess
+import time
+import unittest
+
+from harness.client import APP_IFACE, JOB_IFACE, MANAGER_IFACE
+from harness.sandbox import Sandbox
+from ns8sim import Cluster
+
+ROOT = "/org/nethserver/Ns8Migration1"
+ERR = "org.nethserver.Ns8Migration1.Error."
+USER_DOMAIN = "nethvoice.example.test"
+
+
+class ClusterTestCase(unittest.TestCase):
+    """Subclasses set CLUSTER (ns8sim.Cluster keyword arguments) and SANDBOX
+    (harness.Sandbox keyword arguments)."""
+
+    CLUSTER = {"nodes": 1, "modules": []}
+    SANDBOX = {"files": 300, "cdr_rows": 50}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(**cls.CLUSTER)
+        cls.cluster.start()
+        try:
+            cls.sb = Sandbox(name=cls.__name__.lower()[:20], helper=False, **cls.SANDBOX)
+            cls.sb.start()
+        except BaseException:
+            cls.cluster.close()
+            raise
+        cls.ns7 = cls.cluster.topology.ns_of("ns7")
+        wrapper = os.path.join(cls.sb.run_dir, "helper-in-ns7")
+        # In the NS7 namespace, with a private /run/wireguard: wireguard-go
+        # keeps its control socket there under the interface's name ("ns8"),
+        # which would collide with another test run on the same machine.
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\n"
+                    "exec ip netns exec %s unshare --mount --propagation private "
+                    "sh -c 'mkdir -p /run/wireguard && mount -t tmpfs -o mode=0700 ns8m-wg /run/wireguard "
+                    "&& exec \"$0\" \"$@\"' %s \"$@\"\n" % (cls.ns7, cls.sb.helper.binary))
+        os.chmod(wrapper, 0o755)
+        cls.sb.helper.binary = wrapper
+        cls.with_ca = ["--ca-file=" + cls.cluster.ca_file, "--vpn-timeout=30", "--task-timeout=60"]
+        cls.sb.helper.extra_args = list(cls.with_ca)
+        try:
+            cls.sb.helper.start()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+        cls.config_path = os.path.join(cls.sb.root, "var/lib/nethserver/db/configuration")
+        with open(cls.config_path) as f:
+            cls.config_text = f.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.sb.stop()
+        finally:
+            subprocess.run(["ip", "netns", "exec", cls.ns7, "ip", "link", "del", "ns8"], capture_output=True)
+            cls.cluster.close()
+
+    # -- the bus ---------------------------------------------------------------
+    @property
+    def bus(self):
+        return self.sb.bus
+
+    def manager(self):
+        return self.bus.get_all(ROOT, MANAGER_IFACE)
+
+    def app(self, app_id="nethvoice"):
+        return self.bus.get_all(ROOT + "/apps/" + app_id, APP_IFACE)
+
+    def app_call(self, method, signature, args, app_id="nethvoice", timeout=90):
+        return self.bus.call_error(ROOT + "/apps/" + app_id, APP_IFACE, method, signature, args, timeout=timeout)
+
+    def wait(self, job, timeout=180):
+        deadline = time.monotonic() + timeout
+        while True:
+            props = self.bus.get_all(job, JOB_IFACE)
+            if props["Finished"]:
+                return props
+            if time.monotonic() > deadline:
+                self.fail("job %s did not finish within %d s: %s" % (job, timeout, props))
+            time.sleep(0.3)
+
+    def run_ok(self, method, signature, args, app_id="nethvoice", timeout=300):
+        err, job = self.app_call(method, signature, args, app_id)
+        self.assertIsNone(err, job)
+        props = self.wait(job, timeout)
+        self.assertTrue(props["Success"], props["Message"])
+        return props
+
+    def connect(self, **options):
+        opts = {"leader": self.cluster.leader_host, "username": self.cluster.admin.user,
+                "password": self.cluster.admin.password, "user_domain": USER_DOMAIN}
+        opts.update(options)
+        opts = {k: v for k, v in opts.items() if v is not None}
+        return self.bus.call_error(ROOT, MANAGER_IFACE, "Connect", "a{sv}", [opts], timeout=90)
+
+    def connect_ok(self, **options):
+        err, job = self.connect(**options)
+        self.assertIsNone(err, job)
+        props = self.wait(job)
+        self.assertTrue(props["Success"], props["Message"])
+        return props
+
+    def disconnect(self, force=False):
+        return self.wait(self.bus.call(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{"force": force}]))
+
+    # -- NS7, NS8 ----------------------------------------------------------------
+    def in_ns7(self, *argv, check=False):
+        return subprocess.run(["ip", "netns", "exec", self.ns7] + list(argv),
+                              capture_output=True, text=True, timeout=60, check=check)
+
+    def read_log(self):
+        with open(os.path.join(self.sb.root, "var/log/ns8-migration.log")) as f:
+            return f.read()
+
+    def request_count(self):
+        return len(self.cluster.control.requests())

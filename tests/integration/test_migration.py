@@ -1,0 +1,341 @@
+"""App.Start, App.Sync, App.Abort, App.Skip and App.CheckOptions of NethVoice,
+against the simulated NS8 cluster: real rsync receivers over a real
+WireGuard tunnel.  What lands in the module is compared with NETHVOICE.md's
+table, written out here independently of the helper's profile."""
+
+import fnmatch
+import hashlib
+import os
+import sqlite3
+import subprocess
+import time
+
+import dbus
+import yaml
+
+from clusterfixture import ERR, ROOT, ClusterTestCase
+from harness.client import JOB_IFACE, MANAGER_IFACE
+
+GOOD = {"nethvoice_host": "voice.example.test", "nethcti_ui_host": "cti.example.test"}
+# The stock AGI scripts NS8 ships itself: NETHVOICE.md names examples, the
+# profile holds the whole list.
+with open(os.path.join(os.environ.get("NS8M_SOURCE_DIR", ".."), "apps", "nethvoice.yaml")) as _f:
+    AGI_STOCK = set([t for t in yaml.safe_load(_f)["transfers"] if t["id"] == "agi-bin"][0]["exclude"])
+assert {"dialparties.agi", "page.agi", "recordings.agi"} <= AGI_STOCK
+# NS7 path → NS8 destination under the module's /srv, from NETHVOICE.md.
+TABLE = [
+    # (source, destination, copies the directory itself, excluded name patterns, delete)
+    ("/var/lib/asterisk/sounds/nethcti", "volumes/sounds", True, [], True),
+    ("/etc/asterisk", "volumes/asterisk", False,
+     ["samples*", "keys", "asterisk.conf", "modules.conf", "*.rpmnew"], False),
+    ("/var/lib/asterisk/agi-bin", "volumes/agi-bin", False, sorted(AGI_STOCK), False),
+    ("/var/lib/asterisk/moh", "volumes/moh", False, [], True),
+    ("/var/lib/nethserver/nethcti/templates/customer_card", "volumes/customer_card", False,
+     ["identity.ejs", "lastcalls.ejs", "statistics.ejs", "table.ejs"], False),
+    ("/var/lib/nethserver/nethvoice/phonebook/uploads", "volumes/phonebookcsv", False, [], True),
+    ("/usr/share/phonebooks/post_scripts", "volumes/post_scripts", False, [], True),
+    ("/usr/share/phonebooks/scripts", "volumes/scripts", False, [], True),
+    ("/var/spool/asterisk/voicemail", "volumes/spool", True, [], True),
+    ("/var/spool/asterisk/monitor", "volumes/spool", True, [], True),
+    ("/var/lib/tancredi/data", "volumes/tancredi", True, [], True),
+]
+OLD_UPLOADS = "/var/lib/nethserver/nethvoice/phonebook/uploads/"
+NEW_UPLOADS = "/var/lib/nethvoice/phonebook/uploads/"
+
+
+def digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def tree(root):
+    """{relative path: (sha256, uid, gid)} of the regular files below root."""
+    out = {}
+    for d, dirs, files in os.walk(root):
+        for name in files:
+            p = os.path.join(d, name)
+            if os.path.islink(p) or not os.path.isfile(p):
+                continue
+            st = os.lstat(p)
+            out[os.path.relpath(p, root)] = (digest(p), st.st_uid, st.st_gid)
+    return out
+
+
+def excluded(rel, patterns):
+    return any(fnmatch.fnmatch(part, pat) for part in rel.split("/") for pat in patterns)
+
+
+class MigrationTest(ClusterTestCase):
+    CLUSTER = {"nodes": 1, "modules": [], "task_delay": 0.1}
+    SANDBOX = {"files": 3000, "cdr_rows": 200}
+
+    def setUp(self):
+        self.cluster.control.reset_faults()
+        if not self.sb.helper.alive():
+            self.sb.helper.extra_args = list(self.with_ca)
+            self.sb.helper.start()
+        if self.manager()["State"] != "connected":
+            self.connect_ok()
+        if not self.app()["ScanTime"]:
+            self.run_ok("Scan", "a{sv}", [{}])
+
+    def tearDown(self):
+        self.cluster.control.reset_faults()
+        if not self.sb.helper.alive():
+            self.sb.helper.extra_args = list(self.with_ca)
+            self.sb.helper.start()
+        job = self.app()["Job"]
+        if job != "/" and not self.bus.get(job, JOB_IFACE, "Finished"):
+            self.bus.call(job, JOB_IFACE, "Cancel", "a{sv}", [{}])
+            self.wait(job)
+        if self.app()["Status"] in ("migrating", "failed"):
+            self.run_ok("Abort", "a{sv}", [{}])
+        self.assertEqual(self.sb.helper.sanitizer_errors(), [])
+
+    # -- helpers -------------------------------------------------------------
+    def module(self):
+        mods = [m for m in self.cluster.control.state()["modules"] if m["image"] == "nethvoice"]
+        self.assertEqual(len(mods), 1, mods)
+        return mods[0]
+
+    def start(self, **fields):
+        values = dict(GOOD)
+        values.update(fields)
+        return self.run_ok("Start", "a{sv}", [values])
+
+    def expected(self):
+        """What NETHVOICE.md says the module's /srv holds: {path: (sha, uid, gid)}."""
+        root = self.sb.root
+        out = {}
+        sounds = os.path.join(root, "var/lib/asterisk/sounds")
+        for lang in sorted(os.listdir(sounds)):
+            custom = os.path.join(sounds, lang, "custom")
+            if os.path.isdir(custom):
+                for rel, (sha, _, _) in tree(custom).items():
+                    out["volumes/sounds/%s/custom/%s" % (lang, rel)] = (sha, 990, 991)
+        for src, dest, itself, patterns, _ in TABLE:
+            full = root + src
+            if not os.path.isdir(full):
+                continue
+            for rel, (sha, uid, gid) in tree(full).items():
+                if excluded(rel, patterns):
+                    continue
+                target = dest + "/" + (os.path.basename(src) + "/" if itself else "") + rel
+                if src == "/var/lib/tancredi/data":
+                    out[target] = (sha, 33 if uid == 48 else uid, 33 if gid == 48 else gid)
+                else:
+                    out[target] = (sha, 990, 991)
+        sources = os.path.join(root, "etc/phonebook/sources.d")
+        for name in sorted(os.listdir(sources)):
+            with open(os.path.join(sources, name), "rb") as f:
+                data = f.read().replace(OLD_UPLOADS.encode(), NEW_UPLOADS.encode())
+            out["volumes/pbooksources/" + name] = (hashlib.sha256(data).hexdigest(), 990, 991)
+        return out
+
+    def received(self):
+        srv = self.module()["srv"]
+        return {rel: v for rel, v in tree(srv).items() if rel.startswith("volumes/")}
+
+    def assert_module_matches_ns7(self):
+        expected, got = self.expected(), self.received()
+        missing = sorted(set(expected) - set(got))
+        extra = sorted(set(got) - set(expected))
+        wrong = sorted(p for p in set(expected) & set(got) if expected[p] != got[p])
+        self.assertEqual((missing[:5], extra[:5], wrong[:5]), ([], [], []),
+                         "%d missing, %d extra, %d different" % (len(missing), len(extra), len(wrong)))
+
+    def ns7_snapshot(self):
+        # Everything but the migration's own log, which the helper appends to.
+        return {p: v for p, v in tree(self.sb.root).items() if p != "var/log/ns8-migration.log"}
+
+    # -- tests ---------------------------------------------------------------
+    def test_bad_fqdns_are_refused_before_any_change(self):
+        seq = self.request_count()
+        cases = [
+            ({"nethvoice_host": "https://voice.example.test"}, "nethvoice_host: ", "https://"),
+            ({"nethvoice_host": "voice"}, "nethvoice_host: ", "no domain"),
+            ({"nethvoice_host": "192.0.2.80"}, "nethvoice_host: ", "IP address"),
+            ({"nethcti_ui_host": GOOD["nethvoice_host"]}, "nethcti_ui_host", "must differ"),
+            ({"nethvoice_host": "v" * 300 + ".example.test"}, "", "too long"),
+            ({"nethcti_ui_host": ""}, "nethcti_ui_host: ", "required"),
+        ]
+        for fields, prefix, words in cases:
+            values = dict(GOOD)
+            values.update(fields)
+            err, msg = self.app_call("Start", "a{sv}", [values])
+            self.assertEqual(err, ERR + "InvalidArgument", (fields, msg))
+            self.assertTrue(msg.startswith(prefix) or prefix in msg, msg)
+            self.assertIn(words, msg)
+        err, msg = self.app_call("Start", "a{sv}", [dict(GOOD, colour="red")])
+        self.assertEqual(err, ERR + "InvalidArgument")
+        # As you type: field → problem, nothing else.
+        err, problems = self.app_call("CheckOptions", "sa{sv}", ["Start", {"nethvoice_host": "https://x.example"}])
+        self.assertIsNone(err, problems)
+        self.assertEqual(list(problems), ["nethvoice_host"])
+        err, problems = self.app_call("CheckOptions", "sa{sv}", ["Start", dict(GOOD)])
+        self.assertEqual(problems, {})
+        self.assertEqual(self.app()["Status"], "not_migrated")
+        actions = [r.get("action") for r in self.cluster.control.requests(since=seq)]
+        self.assertNotIn("import-module", actions)
+        self.assertNotIn("add-module", actions)
+
+    def test_skip(self):
+        self.assertIsNone(self.app_call("Skip", "b", [True])[0])
+        self.assertEqual(self.app()["Status"], "skipped")
+        err, msg = self.app_call("Start", "a{sv}", [dict(GOOD)])
+        self.assertEqual(err, ERR + "WrongState")
+        self.assertIsNone(self.app_call("Skip", "b", [False])[0])
+        self.assertEqual(self.app()["Status"], "not_migrated")
+
+    def remove_proxies(self):
+        token = self.cluster.login()
+        for m in self.cluster.control.state()["modules"]:
+            if m["image"] == "nethvoice-proxy":
+                self.cluster.run_task("cluster", "remove-module",
+                                      {"module_id": m["id"], "preserve_data": False}, token=token)
+
+    def test_start_sync_abort(self):
+        self.remove_proxies()  # a Start of an earlier test installed it
+        ns7_before = self.ns7_snapshot()
+        props = self.start()
+        self.assertEqual(props["Operation"], "start")
+        app = self.app()
+        self.assertEqual(app["Status"], "migrating")
+        module = self.module()
+        self.assertEqual(app["ModuleId"], module["id"])
+        self.assertEqual(app["Node"], 1)
+        self.assertEqual(app["Settings"]["nethvoice_host"], GOOD["nethvoice_host"])
+        # The proxy was missing on the node: installed, and the administrator told.
+        proxies = [m for m in self.cluster.control.state()["modules"] if m["image"] == "nethvoice-proxy"]
+        self.assertEqual(len(proxies), 1)
+        self.assertTrue(any("Proxy" in n for n in app["Notices"]), app["Notices"])
+        self.assert_module_matches_ns7()
+        self.assertEqual(len(app["SyncHistory"]), 1)
+        first_bytes = app["LastSyncBytes"]
+        self.assertGreater(first_bytes, 100_000)
+        self.assertGreater(app["LastSyncDuration"], 0)
+
+        # While a migration is under way, leaving the cluster is refused.
+        err, msg = self.bus.call_error(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{}])
+        self.assertEqual(err, ERR + "WrongState")
+
+        # NS7 keeps working: a new recording, a deleted voicemail, a changed config.
+        root = self.sb.root
+        rec = os.path.join(root, "var/spool/asterisk/monitor/2099/01/01")
+        os.makedirs(rec, exist_ok=True)
+        with open(os.path.join(rec, "in-201-3331234567-20990101-101010-1.1.wav"), "wb") as f:
+            f.write(os.urandom(200_000))
+        vm = [os.path.join(d, n) for d, _, fs in os.walk(os.path.join(root, "var/spool/asterisk/voicemail"))
+              for n in fs][0]
+        os.unlink(vm)
+        with open(os.path.join(root, "etc/asterisk/extensions_custom.conf"), "a") as f:
+            f.write("\n; changed on NS7\n")
+        props = self.run_ok("Sync", "a{sv}", [{}])
+        self.assertEqual(props["Operation"], "sync")
+        self.assert_module_matches_ns7()
+        app = self.app()
+        self.assertEqual(app["Status"], "migrating")
+        self.assertEqual(len(app["SyncHistory"]), 2)
+        self.assertLess(app["LastSyncBytes"], first_bytes / 2, "the second sync copied far more than what changed")
+        self.assertGreater(app["EstimatedDowntime"], 0)
+        log = self.read_log()
+        self.assertIn("sync of NethVoice done", log)
+
+        # Abort: NS8 loses the module, NS7 keeps every byte.
+        ns7_before_abort = self.ns7_snapshot()
+        props = self.run_ok("Abort", "a{sv}", [{}])
+        self.assertEqual([m for m in self.cluster.control.state()["modules"] if m["image"] == "nethvoice"], [])
+        self.assertEqual(self.ns7_snapshot(), ns7_before_abort)
+        app = self.app()
+        self.assertEqual((app["Status"], app["ModuleId"], app["SyncHistory"]), ("not_migrated", "", []))
+        self.assertNotEqual(ns7_before, ns7_before_abort)  # the test did change NS7 itself
+        err, msg = self.app_call("Abort", "a{sv}", [{}])
+        self.assertEqual(err, ERR + "WrongState")
+
+    def test_cancel_and_kill_during_sync(self):
+        self.start()
+        # A slow sync (bandwidth limit) canceled half way.
+        big = os.path.join(self.sb.root, "var/spool/asterisk/monitor/2099/02/02")
+        os.makedirs(big, exist_ok=True)
+        for i in range(4):
+            with open(os.path.join(big, "out-202-%d.wav" % i), "wb") as f:
+                f.write(os.urandom(3_000_000))
+        err, job = self.app_call("Sync", "a{sv}", [{"bwlimit": dbus.UInt32(500)}])
+        self.assertIsNone(err, job)
+        deadline = time.monotonic() + 30
+        while self.bus.get(job, JOB_IFACE, "Bytes") == 0:
+            self.assertLess(time.monotonic(), deadline, "the sync did not start moving data")
+            time.sleep(0.2)
+        self.assertEqual(self.app()["Status"], "syncing")
+        self.bus.call(job, JOB_IFACE, "Cancel", "a{sv}", [{}])
+        props = self.wait(job, 30)
+        self.assertFalse(props["Success"])
+        self.assertEqual(props["ErrorName"], ERR + "Canceled")
+        self.assertEqual(self.app()["Status"], "migrating")
+        sender = "rsync://%s@" % self.app()["ModuleId"]  # the sending side only, not the receiver
+        self.assertEqual(subprocess.run(["pgrep", "-f", sender], capture_output=True).returncode, 1,
+                         "an rsync is still running")
+        # Killed in the middle of a sync: restarted, the app can sync again.
+        err, job = self.app_call("Sync", "a{sv}", [{"bwlimit": dbus.UInt32(500)}])
+        self.assertIsNone(err, job)
+        time.sleep(2)
+        self.sb.helper.kill()
+        # The helper's rsync children die with it on a real system (systemd
+        # stops the whole unit); here they are the test's to stop.
+        subprocess.run(["pkill", "-f", sender], capture_output=True)
+        self.sb.helper.start()
+        self.assertEqual(self.app()["Status"], "migrating")
+        db = sqlite3.connect(os.path.join(self.sb.state_dir, "state.db"))
+        status = db.execute("SELECT status FROM jobs WHERE id=?", (int(job.rsplit("/", 1)[1]),)).fetchone()[0]
+        db.close()
+        self.assertEqual(status, "failed")
+        self.run_ok("Sync", "a{sv}", [{}])
+        self.assert_module_matches_ns7()
+
+    def test_failures_then_successful_retry(self):
+        self.start()
+        # The VPN cut during a sync.
+        self.cluster.control.fault("vpn_cut")
+        err, job = self.app_call("Sync", "a{sv}", [{}])
+        self.assertIsNone(err, job)
+        props = self.wait(job, 240)
+        self.assertFalse(props["Success"])
+        self.assertIn("VPN", props["Message"])
+        self.cluster.control.clear_fault(kind="vpn_cut")
+        deadline = time.monotonic() + 60
+        while self.in_ns7("ping", "-c", "1", "-W", "1", self.cluster.leader_vpn_ip).returncode != 0:
+            self.assertLess(time.monotonic(), deadline, "the VPN did not come back")
+        self.run_ok("Sync", "a{sv}", [{}])
+        # The receiver's disk fills up.
+        mid = self.app()["ModuleId"]
+        self.cluster.control.fault("disk_full", module=mid)
+        newdir = os.path.join(self.sb.root, "var/spool/asterisk/monitor/2099/03/03")
+        os.makedirs(newdir, exist_ok=True)
+        with open(os.path.join(newdir, "big.wav"), "wb") as f:
+            f.write(os.urandom(8_000_000))
+        err, job = self.app_call("Sync", "a{sv}", [{}])
+        props = self.wait(job, 120)
+        self.assertFalse(props["Success"])
+        self.assertIn("disk", props["Message"])
+        self.cluster.control.clear_fault(kind="disk_full")
+        self.run_ok("Sync", "a{sv}", [{}])
+        # The receiver was stopped (reading /terminate does that): Sync starts it again.
+        db = sqlite3.connect(os.path.join(self.sb.state_dir, "state.db"))
+        address, port, user = db.execute(
+            "SELECT address, port, rsync_user FROM migrations WHERE app='nethvoice'").fetchone()
+        db.close()
+        with open(os.path.join(self.sb.state_dir, "secrets", "nethvoice.rsync")) as f:
+            password = f.read().strip()
+        p = subprocess.run(["ip", "netns", "exec", self.ns7, "rsync", "rsync://%s@%s:%d/terminate" % (user, address, port)],
+                           env={"RSYNC_PASSWORD": password, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        deadline = time.monotonic() + 20
+        while self.in_ns7("rsync", "--contimeout=2", "rsync://%s:%d/" % (address, port)).returncode == 0:
+            self.assertLess(time.monotonic(), deadline, "the receiver did not stop")
+            time.sleep(0.5)
+        self.run_ok("Sync", "a{sv}", [{}])
+        self.assert_module_matches_ns7()
+        self.assertIn("restarting it", self.read_log())
