@@ -1,6 +1,7 @@
 #include "app.h"
 
 #include "daemon.h"
+#include "fields.h"
 #include "job.h"
 #include "log.h"
 #include "scanner.h"
@@ -32,10 +33,81 @@ int methodScan(sd_bus_message *m, void *userdata, sd_bus_error *)
     return 1;
 }
 
+// Reads the options against SPECS, asks polkit for one of ACTIONS, then BODY.
+template<typename Body>
+int appCall(sd_bus_message *m, App *app, const QList<OptionSpec> &specs, QList<const char *> actions, Body body)
+{
+    QVariantMap options;
+    BusError error;
+    if (!readOptions(m, specs, &options, &error))
+        return replyError(m, error);
+    QPointer<App> guard(app);
+    app->daemon()->authority()->checkAny(m, actions, [guard, options, body](sd_bus_message *call, quint32 uid) {
+        if (guard)
+            body(guard.data(), call, uid, options);
+    });
+    return 1;
+}
+
+int methodStart(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    return appCall(m, app, app->startOptions(), {Action::Migrate},
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startMigration(call, uid, o); });
+}
+
+int methodSync(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    static const QList<OptionSpec> specs = {{"bwlimit", 'u'}};
+    return appCall(m, static_cast<App *>(userdata), specs, {Action::Sync, Action::Migrate},
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startSync(call, uid, o); });
+}
+
+int methodAbort(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    return appCall(m, static_cast<App *>(userdata), {}, {Action::Migrate},
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startAbort(call, uid, o); });
+}
+
+int methodSkip(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    int skip = 0;
+    if (sd_bus_message_read(m, "b", &skip) < 0)
+        return replyError(m, {QString::fromLatin1(Error::InvalidArgument), QStringLiteral("Skip takes a boolean.")});
+    QPointer<App> guard(app);
+    app->daemon()->authority()->check(m, Action::Migrate, [guard, skip](sd_bus_message *call, quint32) {
+        if (guard)
+            guard->skip(call, skip != 0);
+    });
+    return 1;
+}
+
+int methodCheckOptions(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    const char *method = nullptr;
+    if (sd_bus_message_read(m, "s", &method) < 0)
+        return replyError(m, {QString::fromLatin1(Error::InvalidArgument), QStringLiteral("CheckOptions takes (s, a{sv}).")});
+    const QString name = QString::fromUtf8(method);
+    return appCall(m, app, app->startOptions(), {Action::Read},
+                   [name](App *a, sd_bus_message *call, quint32, const QVariantMap &o) { a->checkOptions(call, name, o); });
+}
+
 const sd_bus_vtable kAppVtable[] = {
     SD_BUS_VTABLE_START(0),
     SD_BUS_METHOD_WITH_ARGS("Scan", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
                             methodScan, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
+                            methodStart, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Sync", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
+                            methodSync, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Abort", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
+                            methodAbort, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Skip", SD_BUS_ARGS("b", skip), SD_BUS_NO_RESULT, methodSkip,
+                            SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("CheckOptions", SD_BUS_ARGS("s", method, "a{sv}", options),
+                            SD_BUS_RESULT("a{ss}", problems), methodCheckOptions, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_PROPERTY("Id", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("Name", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("Status", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -45,6 +117,17 @@ const sd_bus_vtable kAppVtable[] = {
     SD_BUS_PROPERTY("ScanDetails", "a(sstt)", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("ScanTime", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Job", "o", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Fields", "aa{sv}", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Node", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("ModuleId", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Settings", "a{sv}", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Notices", "as", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("LastSyncTime", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("LastSyncBytes", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("LastSyncFiles", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("LastSyncDuration", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("SyncHistory", "a(ttttu)", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("EstimatedDowntime", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_VTABLE_END,
 };
 
@@ -54,6 +137,17 @@ App::App(Daemon *daemon, AppProfile profile, QObject *parent)
     : QObject(parent), m_daemon(daemon), m_profile(std::move(profile))
 {
     m_record = m_daemon->state()->app(m_profile.id);
+    m_migration = m_daemon->state()->migration(m_profile.id);
+    m_syncs = m_daemon->state()->syncs(m_profile.id);
+    // A job cut short by a stop of the helper leaves the app where it can
+    // be retried: a sync in flight becomes "migrating" again (its job is
+    // recorded as failed), a Start that had not created anything yet
+    // goes back to "not_migrated".
+    if (m_record.status == u"syncing")
+        m_record.status = QStringLiteral("migrating");
+    if (m_record.status == u"migrating" && m_migration.isEmpty())
+        m_record.status = QStringLiteral("not_migrated");
+    m_daemon->state()->saveApp(m_record);
 }
 
 App::~App()
@@ -178,6 +272,74 @@ int App::appendProperty(const char *name, sd_bus_message *reply) const
         return sd_bus_message_append(reply, "t", quint64(m_record.scanTime));
     if (n == QLatin1String("Job"))
         return sd_bus_message_append(reply, "o", m_jobPath.toUtf8().constData());
+    if (n == QLatin1String("Node"))
+        return sd_bus_message_append(reply, "u", m_migration.node);
+    if (n == QLatin1String("ModuleId"))
+        return sd_bus_message_append(reply, "s", m_migration.moduleId.toUtf8().constData());
+    if (n == QLatin1String("Settings")) {
+        int r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        for (auto it = m_migration.settings.constBegin(); r >= 0 && it != m_migration.settings.constEnd(); ++it) {
+            const QByteArray key = it.key().toUtf8();
+            if (it.value().typeId() == QMetaType::Bool)
+                r = sd_bus_message_append(reply, "{sv}", key.constData(), "b", int(it.value().toBool()));
+            else
+                r = sd_bus_message_append(reply, "{sv}", key.constData(), "s", it.value().toString().toUtf8().constData());
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+    if (n == QLatin1String("Notices")) {
+        int r = sd_bus_message_open_container(reply, 'a', "s");
+        for (const QString &s : m_migration.notices)
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "s", s.toUtf8().constData());
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+    if (n == QLatin1String("Fields")) {
+        int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (const Field &f : m_profile.fields) {
+            if (r < 0)
+                return r;
+            static const char *const kinds[] = {"fqdn", "bool", "string"};
+            r = sd_bus_message_open_container(reply, 'a', "{sv}");
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}", "id", "s", f.id.toUtf8().constData(),
+                                          "kind", "s", kinds[int(f.kind)], "required", "b", int(f.required),
+                                          "title", "s", f.title.toUtf8().constData(), "title_it", "s",
+                                          f.titleIt.toUtf8().constData(), "help", "s", f.help.toUtf8().constData(),
+                                          "help_it", "s", f.helpIt.toUtf8().constData());
+            if (r >= 0 && f.defaultValue.isValid()) {
+                if (f.kind == Field::Kind::Bool)
+                    r = sd_bus_message_append(reply, "{sv}", "default", "b", int(f.defaultValue.toBool()));
+                else
+                    r = sd_bus_message_append(reply, "{sv}", "default", "s", f.defaultValue.toString().toUtf8().constData());
+            }
+            if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+    const SyncRecord last = m_syncs.isEmpty() ? SyncRecord{} : m_syncs.last();
+    if (n == QLatin1String("LastSyncTime"))
+        return sd_bus_message_append(reply, "t", quint64(last.time));
+    if (n == QLatin1String("LastSyncBytes"))
+        return sd_bus_message_append(reply, "t", quint64(last.bytes));
+    if (n == QLatin1String("LastSyncFiles"))
+        return sd_bus_message_append(reply, "t", quint64(last.files));
+    if (n == QLatin1String("LastSyncDuration"))
+        return sd_bus_message_append(reply, "t", quint64(last.duration));
+    if (n == QLatin1String("EstimatedDowntime")) {
+        // The cutover repeats the last sync with the services stopped, plus
+        // the dumps and the configuration: a minute on top of the last sync.
+        return sd_bus_message_append(reply, "t", m_syncs.isEmpty() ? quint64(0) : quint64(last.duration) + 60000000ull);
+    }
+    if (n == QLatin1String("SyncHistory")) {
+        int r = sd_bus_message_open_container(reply, 'a', "(ttttu)");
+        for (const SyncRecord &s : m_syncs)
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "(ttttu)", quint64(s.time), quint64(s.bytes), quint64(s.files),
+                                          quint64(s.duration), s.warnings);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
     if (n == QLatin1String("ScanDetails")) {
         int r = sd_bus_message_open_container(reply, 'a', "(sstt)");
         for (const QJsonValue &v : m_record.scanDetails) {

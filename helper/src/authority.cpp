@@ -13,6 +13,8 @@ struct Pending {
     QString action;
     quint32 uid;
     std::function<void(sd_bus_message *, quint32)> done;
+    QList<const char *> alternatives; // asked next when this one is refused
+    Authority *authority = nullptr;
 };
 
 void deny(const Pending &p, const QString &why)
@@ -40,6 +42,10 @@ int onReply(sd_bus_message *reply, void *userdata, sd_bus_error *)
         return 0;
     }
     if (!authorized) {
+        if (!p->alternatives.isEmpty()) {
+            p->authority->checkAny(p->call.msg(), p->alternatives, p->done);
+            return 0;
+        }
         deny(*p, challenge ? QStringLiteral("authentication would be needed")
                            : QStringLiteral("not authorized"));
         return 0;
@@ -53,13 +59,20 @@ int onReply(sd_bus_message *reply, void *userdata, sd_bus_error *)
 void Authority::check(sd_bus_message *call, const char *action,
                       std::function<void(sd_bus_message *, quint32)> done)
 {
+    checkAny(call, {action}, std::move(done));
+}
+
+void Authority::checkAny(sd_bus_message *call, QList<const char *> actions,
+                         std::function<void(sd_bus_message *, quint32)> done)
+{
+    const char *action = actions.takeFirst();
     const qint64 uid = senderUid(call);
     if (uid == 0) {
         done(call, 0);
         return;
     }
     auto p = std::make_unique<Pending>(Pending{PendingCall(call), QString::fromLatin1(action),
-                                               uid < 0 ? quint32(-1) : quint32(uid), std::move(done)});
+                                               uid < 0 ? quint32(-1) : quint32(uid), std::move(done), actions, this});
     if (uid < 0) {
         deny(*p, QStringLiteral("the bus did not say who the caller is"));
         return;

@@ -26,6 +26,9 @@ public:
     // replies Error.NotAuthorized itself.  Takes a reference on CALL.
     void check(sd_bus_message *call, const char *action,
                std::function<void(sd_bus_message *call, quint32 uid)> done);
+    // The same, passing when polkit allows any of ACTIONS (tried in order).
+    void checkAny(sd_bus_message *call, QList<const char *> actions,
+                  std::function<void(sd_bus_message *call, quint32 uid)> done);
 
 private:
     Bus *m_bus;

@@ -729,6 +729,91 @@ void Cluster::undo(const std::shared_ptr<ConnectRun> &run, std::function<void(QS
     (*runNext)();
 }
 
+// ---------------------------------------------------------------- ListNodes
+
+void Cluster::listNodesCall(sd_bus_message *call)
+{
+    if (!isConnected()) {
+        replyError(call, {kWrongState, QStringLiteral("This server is not connected to an NS8 cluster.")});
+        return;
+    }
+    struct Run {
+        PendingCall call;
+        ClientPtr client;
+        QList<QVariantMap> nodes;
+        int pending = 0;
+        explicit Run(sd_bus_message *m) : call(m) {}
+    };
+    auto run = std::make_shared<Run>(call);
+    run->client.reset(vpnClient(nullptr));
+    auto reply = [run] {
+        sd_bus_message *m = nullptr;
+        int r = sd_bus_message_new_method_return(run->call.msg(), &m);
+        if (r >= 0)
+            r = sd_bus_message_open_container(m, 'a', "a{sv}");
+        for (const QVariantMap &n : std::as_const(run->nodes)) {
+            if (r < 0)
+                break;
+            r = sd_bus_message_append(m, "a{sv}", 7, "id", "u", n.value(QStringLiteral("id")).toUInt(), "ui_name", "s",
+                                      n.value(QStringLiteral("ui_name")).toString().toUtf8().constData(), "vpn_address", "s",
+                                      n.value(QStringLiteral("vpn_address")).toString().toUtf8().constData(), "online", "b",
+                                      int(n.value(QStringLiteral("online")).toBool()), "local", "b",
+                                      int(n.value(QStringLiteral("local")).toBool()), "free_bytes", "t",
+                                      n.value(QStringLiteral("free_bytes")).toULongLong(), "total_bytes", "t",
+                                      n.value(QStringLiteral("total_bytes")).toULongLong());
+        }
+        if (r >= 0)
+            r = sd_bus_message_close_container(m);
+        if (r >= 0)
+            sd_bus_send(nullptr, m, nullptr);
+        sd_bus_message_unref(m);
+    };
+    const quint32 self = nodeId();
+    run->client->login([run, reply, self](const ApiError &e) {
+        if (e.isError())
+            return (void)replyError(run->call.msg(), {e.name, e.message});
+        run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [run, reply, self](const TaskResult &st) {
+            if (!st.ok())
+                return (void)replyError(run->call.msg(), {st.error.isError() ? st.error.name : kFailed,
+                                                          st.error.isError() ? st.error.message
+                                                                             : QStringLiteral("get-cluster-status failed: %1").arg(st.stderrText)});
+            for (const QJsonValue &v : st.output.toObject().value(QStringLiteral("nodes")).toArray()) {
+                const QJsonObject n = v.toObject();
+                if (quint32(n.value(QStringLiteral("id")).toInt()) == self)
+                    continue; // this NS7 host: nothing is installed there
+                run->nodes.append({{QStringLiteral("id"), n.value(QStringLiteral("id")).toInt()},
+                                   {QStringLiteral("ui_name"), n.value(QStringLiteral("ui_name")).toString()},
+                                   {QStringLiteral("vpn_address"), n.value(QStringLiteral("vpn")).toObject().value(QStringLiteral("ip_address")).toString()},
+                                   {QStringLiteral("online"), n.value(QStringLiteral("online")).toBool(true)},
+                                   {QStringLiteral("local"), n.value(QStringLiteral("local")).toBool()}});
+            }
+            run->pending = int(run->nodes.size());
+            if (run->pending == 0)
+                return reply();
+            for (qsizetype i = 0; i < run->nodes.size(); ++i) {
+                const quint32 id = run->nodes.at(i).value(QStringLiteral("id")).toUInt();
+                run->client->runTask(QStringLiteral("node/%1").arg(id), QStringLiteral("get-node-status"), {},
+                                     [run, reply, i](const TaskResult &ns) {
+                    quint64 free = 0, total = 0;
+                    for (const QJsonValue &d : ns.output.toObject().value(QStringLiteral("disks")).toArray()) {
+                        const QJsonObject disk = d.toObject();
+                        if (quint64(disk.value(QStringLiteral("free")).toDouble()) >= free) {
+                            free = quint64(disk.value(QStringLiteral("free")).toDouble());
+                            total = quint64(disk.value(QStringLiteral("total")).toDouble());
+                        }
+                    }
+                    run->nodes[i].insert(QStringLiteral("free_bytes"), free);
+                    run->nodes[i].insert(QStringLiteral("total_bytes"), total);
+                    if (!ns.ok())
+                        run->nodes[i].insert(QStringLiteral("online"), false);
+                    if (--run->pending == 0)
+                        reply();
+                });
+            }
+        });
+    });
+}
+
 // ---------------------------------------------------------------- Disconnect
 
 void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMap &o)

@@ -49,6 +49,8 @@ public:
     // Method bodies, once polkit has said yes; they reply to CALL.
     void connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &options);
     void disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMap &options);
+    // Manager.ListNodes: the NS8 nodes an app can go to, with their disks.
+    void listNodesCall(sd_bus_message *call);
 
 signals:
     void changed(const QStringList &managerProperties);

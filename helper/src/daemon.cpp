@@ -4,6 +4,7 @@
 #include "cluster.h"
 #include "esmithdb.h"
 #include "log.h"
+#include "rsync.h"
 #include "version.h"
 
 #include <QDir>
@@ -53,8 +54,21 @@ int methodDisconnect(sd_bus_message *m, void *userdata, sd_bus_error *)
                           });
 }
 
+int methodListNodes(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *d = static_cast<Daemon *>(userdata);
+    QPointer<Daemon> guard(d);
+    d->authority()->check(m, Action::Read, [guard](sd_bus_message *call, quint32) {
+        if (guard)
+            guard->cluster()->listNodesCall(call);
+    });
+    return 1;
+}
+
 const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_VTABLE_START(0),
+    SD_BUS_METHOD_WITH_ARGS("ListNodes", SD_BUS_NO_ARGS, SD_BUS_RESULT("aa{sv}", nodes), methodListNodes,
+                            SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_ARGS("Connect", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job), methodConnect,
                             SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_ARGS("Disconnect", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job), methodDisconnect,
@@ -138,6 +152,8 @@ bool Daemon::start(QString *error)
         }
     }
     m_cluster->load();
+    // Rewritten copies staged by a sync that a crash cut short.
+    removeStaleStages(m_settings.stateDir + QStringLiteral("/stage"));
 
     if (!m_bus.open(m_settings.busAddress, error))
         return false;

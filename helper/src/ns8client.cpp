@@ -238,8 +238,43 @@ void Ns8Client::retryLater(std::shared_ptr<Request> req, const ApiError &why)
     QTimer::singleShot(delay, this, [this, req] { send(req); });
 }
 
+void Ns8Client::submitTask(const QString &agent, const QString &action, const QJsonObject &data,
+                           std::function<void(const QString &, const ApiError &)> done)
+{
+    auto req = std::make_shared<Request>();
+    req->verb = "POST";
+    req->path = QStringLiteral("/%1/tasks").arg(agent);
+    req->body = {{QStringLiteral("action"), action}, {QStringLiteral("data"), data},
+                 {QStringLiteral("extra"), QJsonObject{{QStringLiteral("title"), QStringLiteral("ns8-migration: %1").arg(action)},
+                                                       {QStringLiteral("isNotificationHidden"), true}}}};
+    req->done = [agent, action, done](int status, const QJsonObject &answer, const ApiError &error) {
+        if (error.isError())
+            return done({}, error);
+        const QString id = answer.value(QStringLiteral("data")).toObject().value(QStringLiteral("id")).toString();
+        if (status != 201 || id.isEmpty())
+            return done({}, {ErrorName::Failed, QStringLiteral("NS8 did not queue %1 on %2: HTTP %3 %4")
+                                                    .arg(action, agent)
+                                                    .arg(status)
+                                                    .arg(answer.value(QStringLiteral("message")).toString())});
+        done(QStringLiteral("%1/task/%2").arg(agent, id), {});
+    };
+    send(req);
+}
+
 void Ns8Client::runTask(const QString &agent, const QString &action, const QJsonObject &data,
                         std::function<void(const TaskResult &)> done)
+{
+    queueTask(agent, action, data, std::move(done));
+}
+
+void Ns8Client::runTaskWithoutInput(const QString &agent, const QString &action,
+                                    std::function<void(const TaskResult &)> done)
+{
+    queueTask(agent, action, QJsonValue(QJsonValue::Null), std::move(done));
+}
+
+void Ns8Client::queueTask(const QString &agent, const QString &action, const QJsonValue &data,
+                          std::function<void(const TaskResult &)> done)
 {
     auto req = std::make_shared<Request>();
     req->verb = "POST";

@@ -69,6 +69,12 @@ public:
     // AGENT: "cluster", "node/<id>" or "module/<id>".
     void runTask(const QString &agent, const QString &action, const QJsonObject &data,
                  std::function<void(const TaskResult &)> done);
+    // For actions whose input schema is null (list-modules).
+    void runTaskWithoutInput(const QString &agent, const QString &action, std::function<void(const TaskResult &)> done);
+    // Queues a task and answers with its path ("module/<id>/task/<uuid>")
+    // without waiting for its end: for tasks that run as long as a service.
+    void submitTask(const QString &agent, const QString &action, const QJsonObject &data,
+                    std::function<void(const QString &taskPath, const ApiError &error)> done);
     // Polls a task already submitted (e.g. the module-side import task
     // "module/<id>/task/<uuid>") until it ends.
     void waitTask(const QString &taskPath, std::function<void(const TaskResult &)> done,
@@ -78,6 +84,8 @@ public:
 
 private:
     struct Request;
+    void queueTask(const QString &agent, const QString &action, const QJsonValue &data,
+                   std::function<void(const TaskResult &)> done);
     void send(std::shared_ptr<Request> req);
     void finished(std::shared_ptr<Request> req, QNetworkReply *reply);
     void retryLater(std::shared_ptr<Request> req, const ApiError &why);

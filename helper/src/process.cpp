@@ -10,11 +10,14 @@ namespace ns8m {
 
 QString ProcessResult::errorText() const
 {
+    // Some programs (wireguard-go) log their errors on stdout: keep both.
     QString e = QString::fromUtf8(err).trimmed();
-    if (e.isEmpty())
-        e = QString::fromUtf8(out).trimmed();
+    const QString o = QString::fromUtf8(out).trimmed();
+    if (!o.isEmpty())
+        e = e.isEmpty() ? o : e + u'\n' + o;
+    // The last lines say what went wrong; banners and warnings come first.
     if (e.size() > 400)
-        e = e.left(400) + QStringLiteral("…");
+        e = QStringLiteral("…") + e.right(400);
     if (exitCode == -1)
         return QStringLiteral("%1 could not run%2").arg(what, e.isEmpty() ? QString() : QStringLiteral(": ") + e);
     return QStringLiteral("%1 failed (exit code %2)%3")

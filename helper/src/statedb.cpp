@@ -1,6 +1,7 @@
 #include "statedb.h"
 
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -43,6 +44,15 @@ bool StateDb::open(const QString &path, QString *error)
                        " database_bytes INTEGER NOT NULL DEFAULT 0, scan_time INTEGER NOT NULL DEFAULT 0,"
                        " scan_details TEXT NOT NULL DEFAULT '[]')"),
         QStringLiteral("CREATE TABLE IF NOT EXISTS connection (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS migrations ("
+                       " app TEXT PRIMARY KEY, node INTEGER NOT NULL, module_id TEXT NOT NULL,"
+                       " address TEXT NOT NULL, port INTEGER NOT NULL, rsync_user TEXT NOT NULL,"
+                       " import_task TEXT NOT NULL, settings TEXT NOT NULL DEFAULT '{}',"
+                       " notices TEXT NOT NULL DEFAULT '[]', started_at INTEGER NOT NULL DEFAULT 0)"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS syncs ("
+                       " id INTEGER PRIMARY KEY, app TEXT NOT NULL, time INTEGER NOT NULL,"
+                       " bytes INTEGER NOT NULL, files INTEGER NOT NULL, duration INTEGER NOT NULL,"
+                       " warnings INTEGER NOT NULL DEFAULT 0)"),
     };
     for (const QString &sql : setup)
         if (!exec(sql)) {
@@ -187,6 +197,73 @@ bool StateDb::saveApp(const AppRecord &app)
         return false;
     }
     return db.commit();
+}
+
+MigrationRecord StateDb::migration(const QString &app)
+{
+    MigrationRecord m;
+    m.app = app;
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    q.prepare(QStringLiteral("SELECT node, module_id, address, port, rsync_user, import_task, settings,"
+                             " notices, started_at FROM migrations WHERE app=?"));
+    q.addBindValue(app);
+    if (q.exec() && q.next()) {
+        m.node = q.value(0).toUInt();
+        m.moduleId = q.value(1).toString();
+        m.address = q.value(2).toString();
+        m.port = q.value(3).toInt();
+        m.rsyncUser = q.value(4).toString();
+        m.importTask = q.value(5).toString();
+        m.settings = QJsonDocument::fromJson(q.value(6).toByteArray()).object().toVariantMap();
+        for (const QJsonValue &v : QJsonDocument::fromJson(q.value(7).toByteArray()).array())
+            m.notices.append(v.toString());
+        m.startedAt = q.value(8).toLongLong();
+    }
+    return m;
+}
+
+bool StateDb::saveMigration(const MigrationRecord &m)
+{
+    QJsonArray notices;
+    for (const QString &n : m.notices)
+        notices.append(n);
+    return exec(QStringLiteral("INSERT OR REPLACE INTO migrations (app, node, module_id, address, port,"
+                               " rsync_user, import_task, settings, notices, started_at)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                {m.app, m.node, m.moduleId, m.address, m.port, m.rsyncUser, m.importTask,
+                 QString::fromUtf8(QJsonDocument(QJsonObject::fromVariantMap(m.settings)).toJson(QJsonDocument::Compact)),
+                 QString::fromUtf8(QJsonDocument(notices).toJson(QJsonDocument::Compact)), m.startedAt});
+}
+
+bool StateDb::clearMigration(const QString &app)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_conn, false);
+    db.transaction();
+    if (!exec(QStringLiteral("DELETE FROM migrations WHERE app=?"), {app})
+        || !exec(QStringLiteral("DELETE FROM syncs WHERE app=?"), {app})) {
+        db.rollback();
+        return false;
+    }
+    return db.commit();
+}
+
+QList<SyncRecord> StateDb::syncs(const QString &app)
+{
+    QList<SyncRecord> out;
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    q.prepare(QStringLiteral("SELECT time, bytes, files, duration, warnings FROM syncs WHERE app=? ORDER BY id"));
+    q.addBindValue(app);
+    if (q.exec())
+        while (q.next())
+            out.append({q.value(0).toLongLong(), q.value(1).toULongLong(), q.value(2).toULongLong(),
+                        q.value(3).toLongLong(), q.value(4).toUInt()});
+    return out;
+}
+
+bool StateDb::addSync(const QString &app, const SyncRecord &s)
+{
+    return exec(QStringLiteral("INSERT INTO syncs (app, time, bytes, files, duration, warnings) VALUES (?, ?, ?, ?, ?, ?)"),
+                {app, s.time, s.bytes, s.files, s.duration, s.warnings});
 }
 
 QVariantMap StateDb::connection()

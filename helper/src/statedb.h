@@ -31,6 +31,30 @@ struct AppRecord {
     QJsonArray scanDetails; // [[id, title, files, bytes], ...]
 };
 
+// Where an app's migration stands: the NS8 module created for it and the
+// administrator's values.  The receiver's password is a secret file.
+struct MigrationRecord {
+    QString app;
+    quint32 node = 0;
+    QString moduleId;
+    QString address;     // the receiver's VPN address
+    int port = 0;
+    QString rsyncUser;
+    QString importTask;  // module/<id>/task/<uuid>
+    QVariantMap settings;
+    QStringList notices;
+    qint64 startedAt = 0;
+    bool isEmpty() const { return moduleId.isEmpty(); }
+};
+
+struct SyncRecord {
+    qint64 time = 0;      // end, µs since the epoch
+    quint64 bytes = 0;    // bytes sent
+    quint64 files = 0;    // files transferred
+    qint64 duration = 0;  // µs
+    quint32 warnings = 0;
+};
+
 class StateDb
 {
 public:
@@ -52,6 +76,12 @@ public:
 
     AppRecord app(const QString &id);
     bool saveApp(const AppRecord &app);
+
+    MigrationRecord migration(const QString &app);
+    bool saveMigration(const MigrationRecord &m);
+    bool clearMigration(const QString &app); // also its sync history
+    QList<SyncRecord> syncs(const QString &app);
+    bool addSync(const QString &app, const SyncRecord &s);
 
     // The link to the NS8 cluster: key/value pairs, replaced as a whole.
     QVariantMap connection();

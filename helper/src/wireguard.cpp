@@ -71,13 +71,16 @@ void Tunnel::up(const TunnelConfig &config, std::function<void(const QString &)>
                    [this, config, done](const ProcessResult &kernel) {
                        if (kernel.ok())
                            return configure(config, done);
+                       // wireguard-go guesses kernel support from the version
+                       // and refuses to run; the kernel just said it has none.
                        runProcess(this, {QStringLiteral("wireguard-go"), config.interface},
                                   [this, config, done](const ProcessResult &userspace) {
                                       if (!userspace.ok())
                                           return done(QStringLiteral("the kernel has no WireGuard and %1")
                                                           .arg(userspace.errorText()));
                                       configure(config, done);
-                                  });
+                                  },
+                                  {QStringLiteral("WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1")});
                    });
     });
 }
