@@ -20,6 +20,22 @@ def helper_binary():
     return path
 
 
+def netns_wrapper(run_dir, netns, binary):
+    """A script that runs BINARY inside network namespace NETNS (as the NS7
+    host of the simulated topology) with a private /run/wireguard:
+    wireguard-go keeps its control socket there under the interface's name
+    ("ns8"), which would collide with another run on the same machine.
+    Returns its path, to use as Helper.binary."""
+    path = os.path.join(run_dir, "helper-in-" + netns)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n"
+                "exec ip netns exec %s unshare --mount --propagation private "
+                "sh -c 'mkdir -p /run/wireguard && mount -t tmpfs -o mode=0700 ns8m-wg /run/wireguard "
+                "&& exec \"$0\" \"$@\"' %s \"$@\"\n" % (netns, binary))
+    os.chmod(path, 0o755)
+    return path
+
+
 class Helper:
     """One ns8-migration-helper, restartable with the same state dir.
 

@@ -8,6 +8,7 @@ import time
 import unittest
 
 from harness.client import APP_IFACE, JOB_IFACE, MANAGER_IFACE
+from harness.helper import netns_wrapper
 from harness.sandbox import Sandbox
 from ns8sim import Cluster
 
@@ -34,16 +35,7 @@ class ClusterTestCase(unittest.TestCase):
             cls.cluster.close()
             raise
         cls.ns7 = cls.cluster.topology.ns_of("ns7")
-        wrapper = os.path.join(cls.sb.run_dir, "helper-in-ns7")
-        # In the NS7 namespace, with a private /run/wireguard: wireguard-go
-        # keeps its control socket there under the interface's name ("ns8"),
-        # which would collide with another test run on the same machine.
-        with open(wrapper, "w") as f:
-            f.write("#!/bin/sh\n"
-                    "exec ip netns exec %s unshare --mount --propagation private "
-                    "sh -c 'mkdir -p /run/wireguard && mount -t tmpfs -o mode=0700 ns8m-wg /run/wireguard "
-                    "&& exec \"$0\" \"$@\"' %s \"$@\"\n" % (cls.ns7, cls.sb.helper.binary))
-        os.chmod(wrapper, 0o755)
+        wrapper = netns_wrapper(cls.sb.run_dir, cls.ns7, cls.sb.helper.binary)
         cls.sb.helper.binary = wrapper
         cls.with_ca = ["--ca-file=" + cls.cluster.ca_file, "--vpn-timeout=30", "--task-timeout=60"]
         cls.sb.helper.extra_args = list(cls.with_ca)
@@ -116,6 +108,12 @@ class ClusterTestCase(unittest.TestCase):
     def in_ns7(self, *argv, check=False):
         return subprocess.run(["ip", "netns", "exec", self.ns7] + list(argv),
                               capture_output=True, text=True, timeout=60, check=check)
+
+    def in_helper_ns(self, *argv):
+        """Run in the helper's own network and mount namespaces (its private
+        /run/wireguard: where `wg` finds the ns8 interface's control socket)."""
+        return subprocess.run(["nsenter", "-t", str(self.sb.helper.pid), "-m", "-n"] + list(argv),
+                              capture_output=True, text=True, timeout=60)
 
     def read_log(self):
         with open(os.path.join(self.sb.root, "var/log/ns8-migration.log")) as f:

@@ -107,7 +107,7 @@ class ConnectTest(ClusterTestCase):
         node = [n for n in state["nodes"] if n["id"] == node_id][0]
         self.assertEqual(node["vpn"]["ip_address"], m["VpnAddress"])
         # The key NS8 knows is the key of the interface, and it is fresh.
-        pub = self.in_ns7("wg", "show", "ns8", "public-key").stdout.strip()
+        pub = self.in_helper_ns("wg", "show", "ns8", "public-key").stdout.strip()
         self.assertEqual(node["vpn"]["public_key"], pub)
         users = {u["user"]: u for u in state["users"]}
         self.assertIn("ns7admin%d" % node_id, users)
