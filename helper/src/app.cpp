@@ -33,20 +33,11 @@ int methodScan(sd_bus_message *m, void *userdata, sd_bus_error *)
     return 1;
 }
 
-// Reads the options against SPECS, asks polkit for one of ACTIONS, then BODY.
+// Every App method: options checked, polkit asked, then the App's own code.
 template<typename Body>
 int appCall(sd_bus_message *m, App *app, const QList<OptionSpec> &specs, QList<const char *> actions, Body body)
 {
-    QVariantMap options;
-    BusError error;
-    if (!readOptions(m, specs, &options, &error))
-        return replyError(m, error);
-    QPointer<App> guard(app);
-    app->daemon()->authority()->checkAny(m, actions, [guard, options, body](sd_bus_message *call, quint32 uid) {
-        if (guard)
-            body(guard.data(), call, uid, options);
-    });
-    return 1;
+    return authorizedCall(m, app, app->daemon()->authority(), specs, std::move(actions), body);
 }
 
 int methodStart(sd_bus_message *m, void *userdata, sd_bus_error *)

@@ -6,6 +6,8 @@
 
 #include "bus.h"
 
+#include <QPointer>
+
 #include <functional>
 
 namespace ns8m {
@@ -33,5 +35,25 @@ public:
 private:
     Bus *m_bus;
 };
+
+// The common shape of a method handler: read the a{sv} OPTIONS against
+// SPECS (InvalidArgument before anything else), ask polkit for one of
+// ACTIONS, then call BODY(object, call, uid, options) if OBJECT still
+// exists.  BODY replies.
+template<typename Object, typename Body>
+int authorizedCall(sd_bus_message *m, Object *object, Authority *authority, const QList<OptionSpec> &specs,
+                   QList<const char *> actions, Body body)
+{
+    QVariantMap options;
+    BusError error;
+    if (!readOptions(m, specs, &options, &error))
+        return replyError(m, error);
+    QPointer<Object> guard(object);
+    authority->checkAny(m, std::move(actions), [guard, options, body](sd_bus_message *call, quint32 uid) {
+        if (guard)
+            body(guard.data(), call, uid, options);
+    });
+    return 1;
+}
 
 } // namespace ns8m

@@ -22,25 +22,10 @@ int getProperty(sd_bus *, const char *, const char *, const char *property,
     return static_cast<Daemon *>(userdata)->appendProperty(property, reply);
 }
 
-// Reads the options, asks polkit for ACTION, then calls BODY.
-template<typename Body>
-int authorizedCall(sd_bus_message *m, Daemon *daemon, const QList<OptionSpec> &specs, const char *action, Body body)
-{
-    QVariantMap options;
-    BusError error;
-    if (!readOptions(m, specs, &options, &error))
-        return replyError(m, error);
-    QPointer<Daemon> guard(daemon);
-    daemon->authority()->check(m, action, [guard, options, body](sd_bus_message *call, quint32 uid) {
-        if (guard)
-            body(guard.data(), call, uid, options);
-    });
-    return 1;
-}
-
 int methodConnect(sd_bus_message *m, void *userdata, sd_bus_error *)
 {
-    return authorizedCall(m, static_cast<Daemon *>(userdata), Cluster::connectOptions(), Action::Connect,
+    auto *daemon = static_cast<Daemon *>(userdata);
+    return authorizedCall(m, daemon, daemon->authority(), Cluster::connectOptions(), {Action::Connect},
                           [](Daemon *d, sd_bus_message *call, quint32 uid, const QVariantMap &o) {
                               d->cluster()->connectCall(call, uid, o);
                           });
@@ -48,7 +33,8 @@ int methodConnect(sd_bus_message *m, void *userdata, sd_bus_error *)
 
 int methodDisconnect(sd_bus_message *m, void *userdata, sd_bus_error *)
 {
-    return authorizedCall(m, static_cast<Daemon *>(userdata), Cluster::disconnectOptions(), Action::Connect,
+    auto *daemon = static_cast<Daemon *>(userdata);
+    return authorizedCall(m, daemon, daemon->authority(), Cluster::disconnectOptions(), {Action::Connect},
                           [](Daemon *d, sd_bus_message *call, quint32 uid, const QVariantMap &o) {
                               d->cluster()->disconnectCall(call, uid, o);
                           });

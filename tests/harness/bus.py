@@ -66,7 +66,7 @@ _CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configura
 """
 
 
-class PrivateBus:
+class PrivateBus(util.ManagedProcess):
     """A dbus-daemon used as the system bus of one test run.
 
     `address` is the bus address for clients.  `extra_policy_dir` is an
@@ -112,12 +112,6 @@ class PrivateBus:
         self.address = f"unix:path={self.socket_path}"
         return self
 
-    def stop(self):
-        util.stop_process(self.proc)
-        self.proc = None
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
 
     def reload(self):
         """Make dbus-daemon re-read its configuration (after a test changed the policy)."""
@@ -129,8 +123,3 @@ class PrivateBus:
         finally:
             conn.close()
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()

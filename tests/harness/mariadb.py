@@ -34,11 +34,13 @@ def cdr_schema_files():
     return files
 
 
-class MariaDB:
+class MariaDB(util.ManagedProcess):
     """mariadbd on a unix socket of its own, root with a password.
 
     `socket`, `password` and `sql()` are what tests use; `defaults_file` is a
     client option file for the mariadb command line tools."""
+
+    stop_timeout = 30
 
     def __init__(self, run_dir, password=None):
         self.dir = os.path.join(run_dir, "mariadb")
@@ -86,18 +88,7 @@ class MariaDB:
             f.write(f"[client]\nuser=root\npassword={self.password}\nsocket={self.socket}\n")
         return self
 
-    def stop(self):
-        util.stop_process(self.proc, timeout=30)
-        self.proc = None
 
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     # --- SQL -----------------------------------------------------------------
     def _client(self, args, input=None, with_password=True, database=None):

@@ -49,7 +49,7 @@ def project_actions_path():
     return os.path.join(util.source_dir(), PROJECT_ACTIONS)
 
 
-class Polkitd:
+class Polkitd(util.ManagedProcess):
     """polkitd serving org.freedesktop.PolicyKit1 on `bus`.
 
     rules: mapping file name -> JavaScript text, installed in
@@ -133,18 +133,7 @@ class Polkitd:
             conn.close()
         return self
 
-    def stop(self):
-        util.stop_process(self.proc)
-        self.proc = None
 
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def check_authorization(bus_client, user, action):

@@ -47,7 +47,7 @@ def unit_path(name):
     return MANAGER_PATH + "/unit/" + "".join(out)
 
 
-class SystemdStandin:
+class SystemdStandin(util.ManagedProcess):
     """Controls the stand-in process: start(), stop(), calls(), unit_state()."""
 
     def __init__(self, run_dir, bus, units=None):
@@ -82,12 +82,6 @@ class SystemdStandin:
             conn.close()
         return self
 
-    def stop(self):
-        util.stop_process(self.proc)
-        self.proc = None
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
 
     def calls(self):
         """Every call so far: dicts with method, unit (or units), mode, sender, uid, time."""
@@ -101,11 +95,6 @@ class SystemdStandin:
         """The unit's properties as the stand-in reports them now (through `client`)."""
         return client.get_all(unit_path(name), UNIT_IFACE, dest=BUS_NAME)
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 # --- the service itself (runs in its own process) ------------------------------

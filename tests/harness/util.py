@@ -158,3 +158,24 @@ def user_ids(name):
     """(uid, gid) of a local user."""
     pw = pwd.getpwnam(name)
     return pw.pw_uid, pw.pw_gid
+
+
+class ManagedProcess:
+    """One daemon the harness started (self.proc, a Popen): stopped by its
+    PID, usable as a context manager.  Subclasses define start()."""
+
+    proc = None
+    stop_timeout = 10
+
+    def stop(self):
+        stop_process(self.proc, timeout=self.stop_timeout)
+        self.proc = None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
