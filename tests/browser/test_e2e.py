@@ -20,6 +20,7 @@ import subprocess
 import unittest
 
 from harness.client import APP_IFACE, MANAGER_IFACE, app_path
+from harness.helper import netns_wrapper
 from harness.sandbox import Sandbox
 from ns8sim import Cluster
 
@@ -54,11 +55,7 @@ class PageTest(unittest.TestCase):
             cls.sb = Sandbox(name="browser", files=400, cdr_rows=50, helper=False)
             cls.sb.start()
             cls.ns7 = cls.cluster.topology.ns_of("ns7")
-            wrapper = os.path.join(cls.sb.run_dir, "helper-in-ns7")
-            with open(wrapper, "w") as f:
-                f.write("#!/bin/sh\nexec ip netns exec %s %s \"$@\"\n" % (cls.ns7, cls.sb.helper.binary))
-            os.chmod(wrapper, 0o755)
-            cls.sb.helper.binary = wrapper
+            cls.sb.helper.binary = netns_wrapper(cls.sb.run_dir, cls.ns7, cls.sb.helper.binary)
             cls.with_ca = ["--ca-file=" + cls.cluster.ca_file, "--vpn-timeout=30", "--task-timeout=60"]
             cls.sb.helper.extra_args = list(cls.with_ca)
             cls.sb.helper.start()
