@@ -210,7 +210,7 @@ void App::startScan(sd_bus_message *call, quint32 uid)
                           QStringLiteral("The scan could not start: %1.").arg(error)});
         return;
     }
-    auto *scanner = new Scanner(m_profile, m_daemon->settings().root, job, m_record.scanDetails, job);
+    auto *scanner = new Scanner(m_profile, m_daemon->settings().root, job, job);
     connect(scanner, &Scanner::done, this,
             [this, job](bool success, const QString &message, const ScanResult &result) {
                 scanDone(job, success, message, result);

@@ -9,11 +9,10 @@
 #include "job.h"
 #include "log.h"
 #include "ns8client.h"
+#include "secrets.h"
 
-#include <QDir>
 #include <QFile>
 #include <QJsonArray>
-#include <QSaveFile>
 
 namespace ns8m {
 
@@ -29,15 +28,6 @@ quint64 neededBytes(quint64 measured)
     return measured + measured / 5 + 512ull * 1024 * 1024;
 }
 
-QString taskFailure(const TaskResult &r, const QString &action)
-{
-    if (r.error.isError())
-        return r.error.message;
-    return QStringLiteral("NS8 %1 failed (exit code %2): %3")
-        .arg(action)
-        .arg(r.exitCode)
-        .arg(r.exitCode == 10 ? r.validationSummary() : r.stderrText.trimmed());
-}
 
 } // namespace
 
@@ -175,7 +165,6 @@ void App::startMigration(sd_bus_message *call, quint32 uid, const QVariantMap &o
     auto run = std::make_shared<MigrationRun>();
     run->settings = values;
     run->node = quint32(options.value(QStringLiteral("node"), 0).toULongLong());
-    run->firstSync = true;
     QList<JobStep> steps = {
         {QStringLiteral("check"), QStringLiteral("Check the destination"), 1, 0},
         {QStringLiteral("proxy"), QStringLiteral("NethVoice Proxy"), 1, 0},
@@ -224,7 +213,7 @@ void App::runChecks(const std::shared_ptr<MigrationRun> &run)
             return fail(e.message);
         run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [this, run, fail](const TaskResult &st) {
             if (!st.ok())
-                return fail(taskFailure(st, QStringLiteral("get-cluster-status")));
+                return fail(st.failureText(QStringLiteral("get-cluster-status")));
             const quint32 self = m_daemon->cluster()->nodeId();
             quint32 leader = 0;
             QList<quint32> nodes;
@@ -247,7 +236,7 @@ void App::runChecks(const std::shared_ptr<MigrationRun> &run)
             run->client->runTask(QStringLiteral("node/%1").arg(run->node), QStringLiteral("get-node-status"), {},
                                  [this, run, fail](const TaskResult &ns) {
                 if (!ns.ok())
-                    return fail(taskFailure(ns, QStringLiteral("get-node-status")));
+                    return fail(ns.failureText(QStringLiteral("get-node-status")));
                 quint64 free = 0;
                 for (const QJsonValue &d : ns.output.toObject().value(QStringLiteral("disks")).toArray())
                     free = qMax(free, quint64(d.toObject().value(QStringLiteral("free")).toDouble()));
@@ -263,7 +252,7 @@ void App::runChecks(const std::shared_ptr<MigrationRun> &run)
                 run->client->runTaskWithoutInput(QStringLiteral("cluster"), QStringLiteral("list-modules"),
                                      [this, run, fail](const TaskResult &lm) {
                     if (!lm.ok())
-                        return fail(taskFailure(lm, QStringLiteral("list-modules")));
+                        return fail(lm.failureText(QStringLiteral("list-modules")));
                     run->modules = lm.output.toArray();
                     runProxy(run);
                 });
@@ -309,7 +298,7 @@ void App::runProxy(const std::shared_ptr<MigrationRun> &run)
         if (!r.ok()) {
             setStatus(QStringLiteral("not_migrated"));
             return endRun(run, false, QStringLiteral("Installing %1 failed: %2 Nothing else was created on NS8.")
-                                          .arg(image, taskFailure(r, QStringLiteral("add-module"))));
+                                          .arg(image, r.failureText(QStringLiteral("add-module"))));
         }
         const QString id = r.output.toObject().value(QStringLiteral("module_id")).toString();
         run->notices.append(notice.isEmpty() ? QStringLiteral("%1 was installed on node %2.").arg(image).arg(run->node)
@@ -336,7 +325,7 @@ void App::runImport(const std::shared_ptr<MigrationRun> &run)
             return endRun(run, false, QStringLiteral("Creating %1 on NS8 failed: %2")
                                           .arg(m_profile.name, r.ok() ? QStringLiteral("import-module answered without "
                                                                                        "credentials.")
-                                                                      : taskFailure(r, QStringLiteral("import-module"))));
+                                                                      : r.failureText(QStringLiteral("import-module"))));
         }
         MigrationRecord m;
         m.app = m_profile.id;
@@ -350,11 +339,9 @@ void App::runImport(const std::shared_ptr<MigrationRun> &run)
         m.notices = run->notices;
         m.startedAt = nowUsec();
         // The receiver's password: root only, like every other secret.
-        QDir().mkpath(QFileInfo(secretPath()).path());
-        QSaveFile f(secretPath());
-        const QByteArray pw = cred.at(1).toString().toUtf8();
-        if (!f.open(QIODevice::WriteOnly) || !f.setPermissions(QFile::ReadOwner | QFile::WriteOwner)
-            || f.write(pw) != pw.size() || !f.commit() || !m_daemon->state()->saveMigration(m)) {
+        QString error;
+        if (!writeSecretFile(secretPath(), cred.at(1).toString().toUtf8(), &error)
+            || !m_daemon->state()->saveMigration(m)) {
             return endRun(run, false, QStringLiteral("%1 was created on NS8 as %2, but its credentials could not be "
                                                      "saved here: Abort to remove it and start again.")
                                           .arg(m_profile.name, m.moduleId));
@@ -461,7 +448,7 @@ void App::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap &)
                          [this, run, forget](const TaskResult &r) {
         if (!r.ok())
             return endRun(run, false, QStringLiteral("NS8 could not remove %1: %2 Nothing was changed; try again.")
-                                          .arg(m_migration.moduleId, taskFailure(r, QStringLiteral("remove-module"))));
+                                          .arg(m_migration.moduleId, r.failureText(QStringLiteral("remove-module"))));
         forget();
     });
 }

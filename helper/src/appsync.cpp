@@ -11,9 +11,9 @@
 #include "log.h"
 #include "ns8client.h"
 #include "rsync.h"
+#include "secrets.h"
 
 #include <QElapsedTimer>
-#include <QFile>
 #include <QJsonArray>
 #include <QTimer>
 
@@ -43,14 +43,13 @@ struct SyncState {
 void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(bool, const QString &)> done)
 {
     Job *job = run->job;
-    QFile secret(secretPath());
-    if (!secret.open(QIODevice::ReadOnly))
-        return done(false, QStringLiteral("The receiver's credentials are missing (%1): Abort and start again.").arg(secretPath()));
     RsyncTarget target;
     target.host = m_migration.address;
     target.port = m_migration.port;
     target.user = m_migration.rsyncUser;
-    target.password = QString::fromUtf8(secret.readAll());
+    target.password = QString::fromUtf8(readSecretFile(secretPath()));
+    if (target.password.isEmpty())
+        return done(false, QStringLiteral("The receiver's credentials are missing (%1): Abort and start again.").arg(secretPath()));
     const int bwlimit = run->settings.value(QStringLiteral("bwlimit"), 0).toInt();
     const QList<RsyncTransfer> transfers = planTransfers(m_profile, m_daemon->settings().root, target, bwlimit,
                                                          m_daemon->settings().stateDir + QStringLiteral("/stage"));
@@ -77,8 +76,7 @@ void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(b
     batch->beforeRetry = [this, run, moduleId](std::function<void()> go) {
         Log::warning(QStringLiteral("the receiver of %1 is not answering: restarting it").arg(moduleId),
                      run->job ? run->job->logContext() : LogContext{});
-        QFile pw(secretPath());
-        const QString password = pw.open(QIODevice::ReadOnly) ? QString::fromUtf8(pw.readAll()) : QString();
+        const QString password = QString::fromUtf8(readSecretFile(secretPath()));
         QJsonArray volumes;
         for (const QString &v : m_profile.volumes)
             volumes.append(v);

@@ -5,6 +5,7 @@
 #include "job.h"
 #include "log.h"
 #include "process.h"
+#include "secrets.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -13,7 +14,6 @@
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QRegularExpression>
-#include <QSaveFile>
 #include <QSslCertificate>
 #include <QTimer>
 
@@ -72,20 +72,15 @@ QString hostOfEndpoint(const QString &endpoint)
     return endpoint.section(u':', 0, -2).isEmpty() ? endpoint : endpoint.section(u':', 0, -2);
 }
 
-// The runs below end inside a client's own callback: the client must
-// outlive that call, so it is deleted from the event loop.
-struct LaterDeleter {
-    void operator()(QObject *o) const
-    {
-        if (o)
-            o->deleteLater();
-    }
-};
-using ClientPtr = std::unique_ptr<Ns8Client, LaterDeleter>;
-
-ClientPtr newClient()
+// The cluster API inside the tunnel: http://<leader VPN address>:9311/api.
+QUrl vpnApiBase(const QString &leaderIp)
 {
-    return ClientPtr(new Ns8Client);
+    QUrl base;
+    base.setScheme(QStringLiteral("http"));
+    base.setHost(leaderIp);
+    base.setPort(9311);
+    base.setPath(QStringLiteral("/api"));
+    return base;
 }
 
 } // namespace
@@ -158,23 +153,12 @@ QString Cluster::secretsDir() const
 
 bool Cluster::writeSecret(const QString &name, const QByteArray &data, QString *error) const
 {
-    if (!QDir().mkpath(secretsDir()) || !QFile::setPermissions(secretsDir(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner)) {
-        *error = QStringLiteral("cannot create %1").arg(secretsDir());
-        return false;
-    }
-    QSaveFile f(secretsDir() + u'/' + name);
-    if (!f.open(QIODevice::WriteOnly) || !f.setPermissions(QFile::ReadOwner | QFile::WriteOwner)
-        || f.write(data) != data.size() || !f.commit()) {
-        *error = QStringLiteral("cannot write %1/%2: %3").arg(secretsDir(), name, f.errorString());
-        return false;
-    }
-    return true;
+    return writeSecretFile(secretsDir() + u'/' + name, data, error);
 }
 
 QByteArray Cluster::readSecret(const QString &name) const
 {
-    QFile f(secretsDir() + u'/' + name);
-    return f.open(QIODevice::ReadOnly) ? f.readAll().trimmed() : QByteArray();
+    return readSecretFile(secretsDir() + u'/' + name);
 }
 
 void Cluster::removeSecrets() const
@@ -281,12 +265,7 @@ Ns8Client *Cluster::vpnClient(QObject *parent) const
     if (!isConnected())
         return nullptr;
     auto *c = new Ns8Client(parent);
-    QUrl base;
-    base.setScheme(QStringLiteral("http"));
-    base.setHost(m_saved.value(QStringLiteral("leader_vpn_ip")).toString());
-    base.setPort(9311);
-    base.setPath(QStringLiteral("/api"));
-    c->setBaseUrl(base);
+    c->setBaseUrl(vpnApiBase(m_saved.value(QStringLiteral("leader_vpn_ip")).toString()));
     c->setCredentials(m_saved.value(QStringLiteral("api_user")).toString(), QString::fromUtf8(readSecret(QStringLiteral("account"))));
     return c;
 }
@@ -357,7 +336,7 @@ void Cluster::connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &
     Log::info(QStringLiteral("Join cluster: connecting to %1 as %2 (TLS validation %3; NS7 has %4)")
                   .arg(run->leader, run->username, run->tls.verify ? QStringLiteral("on") : QStringLiteral("off"),
                        run->provider.describe()));
-    run->admin = newClient();
+    run->admin = ClientPtr(new Ns8Client);
     run->admin->setBaseUrl(httpsBase(run->leader));
     run->admin->setTlsPolicy(run->tls);
     run->admin->setCredentials(run->username, o.value(QStringLiteral("password")).toString(), otp);
@@ -459,10 +438,7 @@ void Cluster::connectAddNode(const std::shared_ptr<ConnectRun> &run)
     run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("add-node"), input, [this, run](const TaskResult &r) {
         if (!r.ok())
             return connectFail(run, QStringLiteral("Adding the node"),
-                               r.error.isError() ? r.error
-                                                 : ApiError{kFailed, QStringLiteral("NS8 refused add-node (exit code %1): %2")
-                                                                         .arg(r.exitCode)
-                                                                         .arg(r.exitCode == 10 ? r.validationSummary() : r.stderrText.trimmed())});
+                               r.failure(QStringLiteral("add-node"), kFailed));
         const QJsonObject out = r.output.toObject();
         run->nodeId = quint32(out.value(QStringLiteral("node_id")).toInt());
         run->ipAddress = out.value(QStringLiteral("ip_address")).toString();
@@ -515,10 +491,7 @@ void Cluster::connectAddUser(const std::shared_ptr<ConnectRun> &run)
     run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("add-user"), input, [this, run](const TaskResult &r) {
         if (!r.ok())
             return connectFail(run, QStringLiteral("Creating the migration account"),
-                               r.error.isError() ? r.error
-                                                 : ApiError{kFailed, QStringLiteral("NS8 refused add-user (exit code %1): %2")
-                                                                         .arg(r.exitCode)
-                                                                         .arg(r.exitCode == 10 ? r.validationSummary() : r.stderrText.trimmed())});
+                               r.failure(QStringLiteral("add-user"), kFailed));
         run->userAdded = true;
         Log::info(QStringLiteral("Join cluster: migration account %1 created").arg(run->accountUser), run->job->logContext());
         connectTunnel(run);
@@ -557,13 +530,8 @@ void Cluster::connectTunnel(const std::shared_ptr<ConnectRun> &run)
                                                       .arg(hostOfEndpoint(c.peerEndpoint))});
             Log::info(QStringLiteral("Join cluster: WireGuard handshake with the leader done"), run->job->logContext());
             run->job->setStepProgress(QStringLiteral("tunnel"), 0.6);
-            run->vpn = newClient();
-            QUrl base;
-            base.setScheme(QStringLiteral("http"));
-            base.setHost(run->leaderIp);
-            base.setPort(9311);
-            base.setPath(QStringLiteral("/api"));
-            run->vpn->setBaseUrl(base);
+            run->vpn = ClientPtr(new Ns8Client);
+            run->vpn->setBaseUrl(vpnApiBase(run->leaderIp));
             run->vpn->setRequestTimeout(5000);
             run->vpn->setRetryDelays({});
             run->vpn->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
@@ -632,10 +600,7 @@ void Cluster::connectDomain(const std::shared_ptr<ConnectRun> &run)
     run->vpn->runTask(QStringLiteral("cluster"), QStringLiteral("update-routes"), routes, [this, run, addDomain](const TaskResult &r) {
         if (!r.ok())
             return connectFail(run, QStringLiteral("Routing to the domain controller"),
-                               r.error.isError() ? r.error
-                                                 : ApiError{kFailed, QStringLiteral("update-routes failed (exit code %1): %2")
-                                                                         .arg(r.exitCode)
-                                                                         .arg(r.exitCode == 10 ? r.validationSummary() : r.stderrText.trimmed())});
+                               r.failure(QStringLiteral("update-routes"), kFailed));
         run->routeAdded = true;
         addDomain();
     });
@@ -858,7 +823,7 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
     auto run = std::make_shared<DisconnectRun>();
     run->job = job;
     // Over HTTPS, not the tunnel: removing the node cuts the tunnel.
-    run->client = newClient();
+    run->client = ClientPtr(new Ns8Client);
     run->client->setBaseUrl(httpsBase(leader()));
     run->client->setTlsPolicy(savedTlsPolicy());
     run->client->setRetryDelays({500, 1000});

@@ -41,6 +41,21 @@ QString TaskResult::validationSummary() const
     return lines.join(QStringLiteral("; "));
 }
 
+QString TaskResult::failureText(const QString &action) const
+{
+    if (error.isError())
+        return error.message;
+    return QStringLiteral("NS8 %1 failed (exit code %2): %3")
+        .arg(action)
+        .arg(exitCode)
+        .arg(exitCode == 10 ? validationSummary() : stderrText.trimmed());
+}
+
+ApiError TaskResult::failure(const QString &action, const QString &name) const
+{
+    return error.isError() ? error : ApiError{name, failureText(action)};
+}
+
 Ns8Client::Ns8Client(QObject *parent) : QObject(parent)
 {
     m_nam.setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);

@@ -15,6 +15,7 @@
 #include <QUrl>
 
 #include <functional>
+#include <memory>
 
 class QNetworkReply;
 
@@ -37,6 +38,11 @@ struct TaskResult {
     bool ok() const { return !error.isError() && exitCode == 0; }
     // "field: error" lines of an exit-code-10 validation failure.
     QString validationSummary() const;
+    // A sentence for a failed ACTION: the transport error, or what the
+    // action answered (its validation errors or its stderr).
+    QString failureText(const QString &action) const;
+    // The failure as an error: the transport error, else NAME with failureText().
+    ApiError failure(const QString &action, const QString &name) const;
 };
 
 struct TlsPolicy {
@@ -106,5 +112,16 @@ private:
     int m_taskTimeoutMs = 300000;
     QList<int> m_retryDelaysMs = {500, 1000, 2000, 4000, 8000};
 };
+
+// Runs end inside a client's own callback: a client owned by one is deleted
+// from the event loop, after that call has returned.
+struct LaterDeleter {
+    void operator()(QObject *o) const
+    {
+        if (o)
+            o->deleteLater();
+    }
+};
+using ClientPtr = std::unique_ptr<Ns8Client, LaterDeleter>;
 
 } // namespace ns8m

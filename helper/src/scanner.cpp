@@ -95,8 +95,7 @@ QList<JobStep> Scanner::plan(const AppProfile &profile, const QJsonArray &previo
     return steps;
 }
 
-Scanner::Scanner(const AppProfile &profile, const QString &root, Job *job,
-                 const QJsonArray &, QObject *parent)
+Scanner::Scanner(const AppProfile &profile, const QString &root, Job *job, QObject *parent)
     : QObject(parent), m_profile(profile), m_root(root), m_job(job)
 {
     connect(job, &Job::canceled, this, [this] {

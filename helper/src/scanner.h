@@ -38,8 +38,7 @@ class Scanner : public QObject
 {
     Q_OBJECT
 public:
-    Scanner(const AppProfile &profile, const QString &root, Job *job,
-            const QJsonArray &previousDetails, QObject *parent = nullptr);
+    Scanner(const AppProfile &profile, const QString &root, Job *job, QObject *parent = nullptr);
     ~Scanner() override;
 
     static QList<JobStep> plan(const AppProfile &profile, const QJsonArray &previousDetails);
