@@ -5,6 +5,7 @@
 #include "esmithdb.h"
 #include "log.h"
 #include "rsync.h"
+#include "systemd.h"
 #include "version.h"
 
 #include <QDir>
@@ -144,6 +145,7 @@ bool Daemon::start(QString *error)
     if (!m_bus.open(m_settings.busAddress, error))
         return false;
     sd_bus *bus = m_bus.handle();
+    m_systemd = new Systemd(bus, this);
     if (sd_bus_add_object_vtable(bus, &m_managerSlot, kRootPath, kManagerIface, kManagerVtable, this) < 0
         || sd_bus_add_object_manager(bus, &m_objectManagerSlot, kRootPath) < 0) {
         *error = QStringLiteral("cannot put the manager on the bus");

@@ -17,6 +17,7 @@ namespace ns8m {
 
 class App;
 class Cluster;
+class Systemd;
 
 struct Settings {
     QString busAddress;     // "" → the system bus
@@ -56,6 +57,8 @@ public:
     // Names of the apps whose migration is under way (migrating, syncing).
     QStringList appsInMigration() const;
     Cluster *cluster() { return m_cluster; }
+    // systemd's manager on the same bus (set once the bus is open).
+    Systemd *systemd() { return m_systemd; }
     int appendProperty(const char *name, sd_bus_message *reply) const;
 
 signals:
@@ -73,6 +76,7 @@ private:
     QList<App *> m_apps;
     QList<QPointer<Job>> m_jobs;
     Cluster *m_cluster = nullptr;
+    Systemd *m_systemd = nullptr;
     QList<QSslCertificate> m_extraCas;
     quint64 m_nextJobId = 1;
 };

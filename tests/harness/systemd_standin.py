@@ -201,6 +201,14 @@ def _serve(address, units_path, calls_path):
             return self._job(self._unit(name, True), "RestartUnit", sender, mode,
                              ActiveState="active", SubState="running")
 
+        @dbus.service.method(MANAGER_IFACE, in_signature="ss", out_signature="o", sender_keyword="sender")
+        def ReloadUnit(self, name, mode, sender=None):
+            unit = self._unit(name, True)
+            if unit.props.get("ActiveState") != "active":
+                raise dbus.exceptions.DBusException(f"Unit {name} is not active.",
+                                                    name="org.freedesktop.systemd1.UnitInactive")
+            return self._job(unit, "ReloadUnit", sender, mode)
+
         @dbus.service.method(MANAGER_IFACE, in_signature="s", out_signature="o", sender_keyword="sender")
         def GetUnit(self, name, sender=None):
             record("GetUnit", sender, unit=name)

@@ -1,0 +1,57 @@
+// A client of systemd's manager (org.freedesktop.systemd1) on the helper's
+// bus: unit states, start/stop/reload jobs waited for until systemd says
+// they are done, and unit files disabled.  Everything is asynchronous.
+#pragma once
+
+#include <QHash>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+#include <systemd/sd-bus.h>
+
+#include <functional>
+
+namespace ns8m {
+
+struct UnitState {
+    QString loadState;   // loaded, not-found, ...
+    QString activeState; // active, inactive, failed, activating, ...
+    bool isActive() const { return activeState == u"active" || activeState == u"activating" || activeState == u"reloading"; }
+};
+
+class Systemd : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Systemd(sd_bus *bus, QObject *parent = nullptr);
+    ~Systemd() override;
+
+    using StatesDone = std::function<void(const QHash<QString, UnitState> &states, const QString &error)>;
+    using Done = std::function<void(const QString &error)>; // "" on success
+
+    // The state of each unit (a name without a suffix gets ".service").
+    void unitStates(const QStringList &units, StatesDone done);
+    // StartUnit, StopUnit, RestartUnit or ReloadUnit in "replace" mode; DONE
+    // runs when systemd reports the job's end (JobRemoved) or on failure.
+    void runJob(const char *method, const QString &unit, Done done);
+    // Runs runJob for each unit in turn; stops at the first failure.
+    void runJobs(const char *method, const QStringList &units, Done done);
+    // DisableUnitFiles, then Reload (systemctl disable).
+    void disable(const QStringList &units, Done done);
+
+    static QString unitName(const QString &name);
+
+private:
+    struct PendingJob;
+    static int onJobRemoved(sd_bus_message *m, void *userdata, sd_bus_error *);
+    void jobRemoved(const QString &path, const QString &result);
+
+    sd_bus *m_bus;
+    sd_bus_slot *m_match = nullptr;
+    QHash<QString, PendingJob *> m_jobs; // job path → waiter
+    QHash<QString, QString> m_early;     // job path → result seen before the reply
+    int m_jobTimeoutMs = 120000;
+};
+
+} // namespace ns8m
