@@ -36,6 +36,27 @@ def netns_wrapper(run_dir, netns, binary):
     return path
 
 
+def descendants(pid):
+    """PIDs of every living descendant of `pid` (children first), from /proc."""
+    parent = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parent[int(entry)] = ppid
+    out, frontier = [], [pid]
+    while frontier:
+        p = frontier.pop(0)
+        kids = sorted(c for c, pp in parent.items() if pp == p)
+        out += kids
+        frontier += kids
+    return out
+
+
 class Helper:
     """One ns8-migration-helper, restartable with the same state dir.
 
@@ -123,6 +144,23 @@ class Helper:
     def kill(self):
         """SIGKILL, as a crash would; returns the exit code."""
         return self.stop(timeout=10, sig=signal.SIGKILL)
+
+    def kill_unit(self):
+        """SIGKILL the helper and, by PID, every process it had started, as
+        systemd does to the whole unit when the daemon crashes and is killed
+        (KillMode=control-group).  The helper is frozen first so that it
+        starts nothing new meanwhile.  Returns the helper's exit code."""
+        if not self.alive():
+            return self.stop()
+        os.kill(self.proc.pid, signal.SIGSTOP)
+        children = descendants(self.proc.pid)
+        code = self.kill()
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return code
 
     def restart(self, timeout=30.0):
         self.stop()

@@ -1,10 +1,12 @@
 """A private MariaDB server holding the NethVoice databases of NS7."""
 
+import collections
 import glob
 import os
 import random
 import secrets
 import subprocess
+import threading
 import time
 
 from . import util
@@ -42,8 +44,10 @@ class MariaDB(util.ManagedProcess):
 
     stop_timeout = 30
 
-    def __init__(self, run_dir, password=None):
-        self.dir = os.path.join(run_dir, "mariadb")
+    def __init__(self, run_dir, password=None, name="mariadb"):
+        # name: the folder below run_dir (and the log's name), so that a run
+        # can have a second server, e.g. an empty one to load dumps into.
+        self.dir = os.path.join(run_dir, name)
         self.datadir = os.path.join(self.dir, "data")
         self.socket = os.path.join(self.dir, "mysqld.sock")
         self.pid_file = os.path.join(self.dir, "mysqld.pid")
@@ -51,7 +55,7 @@ class MariaDB(util.ManagedProcess):
         # A tmpdir of its own: concurrent servers must not share temp tables in /tmp.
         self.tmpdir = os.path.join(self.dir, "tmp")
         self.password = password or "Ns8mDb-" + secrets.token_hex(12)
-        self.log_path = util.artifact_path(run_dir, "mariadbd.log")
+        self.log_path = util.artifact_path(run_dir, "mariadbd.log" if name == "mariadb" else f"{name}.log")
         self.proc = None
 
     # --- life --------------------------------------------------------------
@@ -179,6 +183,170 @@ class MariaDB(util.ManagedProcess):
                      "(" + ", ".join(CDR_COLUMNS) + ");")
         finally:
             os.unlink(path)
+
+    # --- comparing and loading -----------------------------------------------------
+    def tables(self, databases):
+        """The base tables of `databases` that exist, as sorted "db.table" names."""
+        names = ", ".join(_sql_str(d) for d in databases)
+        rows = self.sql("SELECT table_schema, table_name FROM information_schema.TABLES "
+                        f"WHERE table_schema IN ({names}) AND table_type = 'BASE TABLE'")
+        return sorted(f"{r[0]}.{r[1]}" for r in rows)
+
+    def _raw_rows(self, statement):
+        argv = ["mariadb", f"--defaults-file={self.defaults_file}", "--batch", "--skip-column-names"]
+        r = subprocess.run(argv, input=statement.encode(), capture_output=True)
+        if r.returncode != 0:
+            raise util.HarnessError(f"mariadb failed ({statement[:200]}): "
+                                    f"{r.stderr.decode(errors='replace')}")
+        return [tuple(line.split(b"\t")) for line in r.stdout.split(b"\n") if line]
+
+    def table_rows(self, databases):
+        """Every row of every base table of `databases`: {"db.table": Counter of
+        row tuples} (a multiset: order-free, duplicates counted).  NULL and the
+        string 'NULL' stay distinct; values are the server's text form."""
+        out = {}
+        for name in self.tables(databases):
+            db, table = name.split(".", 1)
+            cols = [r[0] for r in self.sql(
+                "SELECT column_name FROM information_schema.COLUMNS "
+                f"WHERE table_schema = {_sql_str(db)} AND table_name = {_sql_str(table)} "
+                "ORDER BY ordinal_position")]
+            exprs = ", ".join(f"IF(`{c}` IS NULL, 'N', CONCAT('v', `{c}`))" for c in cols)
+            out[name] = collections.Counter(self._raw_rows(f"SELECT {exprs} FROM `{db}`.`{table}`;"))
+        return out
+
+    def load_files(self, paths):
+        """Feed SQL files to the server in the given order, with no database
+        selected (each file must say which one it writes to)."""
+        for path in paths:
+            with open(path, "rb") as f:
+                data = f.read()
+            argv = ["mariadb", f"--defaults-file={self.defaults_file}", "--batch"]
+            r = subprocess.run(argv, input=data, capture_output=True)
+            if r.returncode != 0:
+                raise util.HarnessError(f"loading {os.path.basename(path)} failed: "
+                                        f"{r.stderr.decode(errors='replace')}")
+
+    # --- a live PBX ------------------------------------------------------------------
+    def insert_call_history(self, cdr=0, cel=0, queue_log=0, late_cdr=0, late_seconds=3 * 3600,
+                            rnd=None, now=None):
+        """What a running NethVoice appends to asteriskcdrdb: `cdr` call records
+        of calls that just ended (calldate = now - duration), `cel` channel
+        events and `queue_log` entries stamped now, and `late_cdr` records of
+        long calls that ended now but started `late_seconds` ago.  Times are
+        the server's local time, as Asterisk writes them.  Returns the counts."""
+        rnd = rnd or random.Random()
+        now = time.time() if now is None else now
+        statements = []
+        if cdr or late_cdr:
+            rows = []
+            for i in range(cdr + late_cdr):
+                late = i >= cdr
+                duration = late_seconds + rnd.randint(0, 60) if late else rnd.randint(1, 600)
+                start = int(now) - duration
+                row = cdr_row(rnd, start)
+                row[0] = _local_time(start)
+                row[9], row[10] = str(duration), str(max(0, duration - 5))
+                rows.append("(" + ", ".join(_sql_str(v) for v in row) + ")")
+            statements.append("INSERT INTO asteriskcdrdb.cdr (" + ", ".join(CDR_COLUMNS) + ") VALUES "
+                              + ",\n".join(rows) + ";")
+        if cel:
+            rows = []
+            for _ in range(cel):
+                rows.append("(" + ", ".join(_sql_str(v) for v in cel_row(rnd, now)) + ")")
+            statements.append("INSERT INTO asteriskcdrdb.cel (" + ", ".join(CEL_COLUMNS) + ") VALUES "
+                              + ",\n".join(rows) + ";")
+        if queue_log:
+            rows = []
+            for _ in range(queue_log):
+                rows.append("(" + ", ".join(_sql_str(v) for v in queue_log_row(rnd, now)) + ")")
+            statements.append("INSERT INTO asteriskcdrdb.queue_log (" + ", ".join(QUEUE_LOG_COLUMNS)
+                              + ") VALUES " + ",\n".join(rows) + ";")
+        if statements:
+            self.sql("START TRANSACTION;\n" + "\n".join(statements) + "\nCOMMIT;")
+        return {"cdr": cdr + late_cdr, "cel": cel, "queue_log": queue_log}
+
+
+class LivePbx:
+    """A thread that keeps appending call history to a MariaDB as a busy PBX
+    does (`insert_call_history` every `interval` seconds) until stop().
+    `batches`: (time.monotonic() at the end of the batch, counts) per batch."""
+
+    def __init__(self, mysql, interval=0.2, cdr=3, cel=8, queue_log=4, late_cdr=0, seed=None):
+        self.mysql = mysql
+        self.interval = interval
+        self.sizes = dict(cdr=cdr, cel=cel, queue_log=queue_log, late_cdr=late_cdr)
+        self.rnd = random.Random(seed)
+        self.batches = []
+        self.error = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="live-pbx", daemon=True)
+
+    def _run(self):
+        try:
+            while not self._stop.is_set():
+                counts = self.mysql.insert_call_history(rnd=self.rnd, **self.sizes)
+                self.batches.append((time.monotonic(), counts))
+                self._stop.wait(self.interval)
+        except BaseException as e:  # reported by stop()
+            self.error = e
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Stop and return the batches; raises what the thread ran into."""
+        self._stop.set()
+        self._thread.join(30)
+        if self.error is not None:
+            raise self.error
+        return self.batches
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(30)
+
+
+def _local_time(epoch):
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+
+
+CEL_COLUMNS = ("eventtype", "eventtime", "cid_name", "cid_num", "cid_ani", "cid_rdnis", "cid_dnid",
+               "exten", "context", "channame", "appname", "appdata", "amaflags", "accountcode",
+               "uniqueid", "linkedid", "peer", "userdeftype", "extra")
+
+QUEUE_LOG_COLUMNS = ("time", "callid", "queuename", "agent", "event", "data", "data1", "data2",
+                     "data3", "data4", "data5")
+
+
+def cel_row(rnd, epoch):
+    """One Asterisk channel event (the real `cel` columns but the id), as strings."""
+    ext = str(rnd.randint(200, 260))
+    uid = f"{int(epoch)}.{rnd.randint(1, 99999)}"
+    event = rnd.choice(("CHAN_START", "ANSWER", "BRIDGE_ENTER", "BRIDGE_EXIT", "HANGUP", "CHAN_END",
+                        "LINKEDID_END"))
+    extra = ""
+    if event == "HANGUP":
+        extra = '{"hangupcause":16,"hangupsource":"PJSIP/%s","dialstatus":"ANSWER"}' % ext
+    return [event, _local_time(epoch), rnd.choice(_NAMES), ext, ext, "", "",
+            str(rnd.randint(200, 260)), "from-internal", f"PJSIP/{ext}-{rnd.randint(0, 0xffffffff):08x}",
+            rnd.choice(("Dial", "Queue", "AppDial", "")), "", "3", "", uid, uid, "", "", extra]
+
+
+def queue_log_row(rnd, epoch):
+    """One queue_log line (the real columns but the id), as strings."""
+    micro = int((epoch % 1) * 1_000_000)
+    stamp = _local_time(epoch) + f".{micro:06d}"
+    event = rnd.choice(("ENTERQUEUE", "CONNECT", "COMPLETECALLER", "COMPLETEAGENT", "ABANDON",
+                        "RINGNOANSWER", "ADDMEMBER"))
+    agent = f"Local/{rnd.randint(200, 260)}@from-queue/n"
+    return [stamp, f"{int(epoch)}.{rnd.randint(1, 99999)}", str(rnd.choice((900, 901, 902))),
+            agent if event != "ENTERQUEUE" else "NONE", event, str(rnd.randint(1, 60)),
+            str(rnd.randint(1, 300)), "1", "", "", ""]
 
 
 CDR_COLUMNS = ("calldate", "clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp",

@@ -1,71 +1,20 @@
 """App.Start, App.Sync, App.Abort, App.Skip and App.CheckOptions of NethVoice,
 against the simulated NS8 cluster: real rsync receivers over a real
 WireGuard tunnel.  What lands in the module is compared with NETHVOICE.md's
-table, written out here independently of the helper's profile."""
+table, written out in ns7expect.py independently of the helper's profile."""
 
-import fnmatch
-import hashlib
 import os
 import sqlite3
 import subprocess
 import time
 
 import dbus
-import yaml
 
 from clusterfixture import ERR, ROOT, ClusterTestCase
+from ns7expect import expected as ns7_expected, tree
 from harness.client import JOB_IFACE, MANAGER_IFACE
 
 GOOD = {"nethvoice_host": "voice.example.test", "nethcti_ui_host": "cti.example.test"}
-# The stock AGI scripts NS8 ships itself: NETHVOICE.md names examples, the
-# profile holds the whole list.
-with open(os.path.join(os.environ.get("NS8M_SOURCE_DIR", ".."), "apps", "nethvoice.yaml")) as _f:
-    AGI_STOCK = set([t for t in yaml.safe_load(_f)["transfers"] if t["id"] == "agi-bin"][0]["exclude"])
-assert {"dialparties.agi", "page.agi", "recordings.agi"} <= AGI_STOCK
-# NS7 path → NS8 destination under the module's /srv, from NETHVOICE.md.
-TABLE = [
-    # (source, destination, copies the directory itself, excluded name patterns, delete)
-    ("/var/lib/asterisk/sounds/nethcti", "volumes/sounds", True, [], True),
-    ("/etc/asterisk", "volumes/asterisk", False,
-     ["samples*", "keys", "asterisk.conf", "modules.conf", "*.rpmnew"], False),
-    ("/var/lib/asterisk/agi-bin", "volumes/agi-bin", False, sorted(AGI_STOCK), False),
-    ("/var/lib/asterisk/moh", "volumes/moh", False, [], True),
-    ("/var/lib/nethserver/nethcti/templates/customer_card", "volumes/customer_card", False,
-     ["identity.ejs", "lastcalls.ejs", "statistics.ejs", "table.ejs"], False),
-    ("/var/lib/nethserver/nethvoice/phonebook/uploads", "volumes/phonebookcsv", False, [], True),
-    ("/usr/share/phonebooks/post_scripts", "volumes/post_scripts", False, [], True),
-    ("/usr/share/phonebooks/scripts", "volumes/scripts", False, [], True),
-    ("/var/spool/asterisk/voicemail", "volumes/spool", True, [], True),
-    ("/var/spool/asterisk/monitor", "volumes/spool", True, [], True),
-    ("/var/lib/tancredi/data", "volumes/tancredi", True, [], True),
-]
-OLD_UPLOADS = "/var/lib/nethserver/nethvoice/phonebook/uploads/"
-NEW_UPLOADS = "/var/lib/nethvoice/phonebook/uploads/"
-
-
-def digest(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def tree(root):
-    """{relative path: (sha256, uid, gid)} of the regular files below root."""
-    out = {}
-    for d, dirs, files in os.walk(root):
-        for name in files:
-            p = os.path.join(d, name)
-            if os.path.islink(p) or not os.path.isfile(p):
-                continue
-            st = os.lstat(p)
-            out[os.path.relpath(p, root)] = (digest(p), st.st_uid, st.st_gid)
-    return out
-
-
-def excluded(rel, patterns):
-    return any(fnmatch.fnmatch(part, pat) for part in rel.split("/") for pat in patterns)
 
 
 class MigrationTest(ClusterTestCase):
@@ -108,32 +57,7 @@ class MigrationTest(ClusterTestCase):
 
     def expected(self):
         """What NETHVOICE.md says the module's /srv holds: {path: (sha, uid, gid)}."""
-        root = self.sb.root
-        out = {}
-        sounds = os.path.join(root, "var/lib/asterisk/sounds")
-        for lang in sorted(os.listdir(sounds)):
-            custom = os.path.join(sounds, lang, "custom")
-            if os.path.isdir(custom):
-                for rel, (sha, _, _) in tree(custom).items():
-                    out["volumes/sounds/%s/custom/%s" % (lang, rel)] = (sha, 990, 991)
-        for src, dest, itself, patterns, _ in TABLE:
-            full = root + src
-            if not os.path.isdir(full):
-                continue
-            for rel, (sha, uid, gid) in tree(full).items():
-                if excluded(rel, patterns):
-                    continue
-                target = dest + "/" + (os.path.basename(src) + "/" if itself else "") + rel
-                if src == "/var/lib/tancredi/data":
-                    out[target] = (sha, 33 if uid == 48 else uid, 33 if gid == 48 else gid)
-                else:
-                    out[target] = (sha, 990, 991)
-        sources = os.path.join(root, "etc/phonebook/sources.d")
-        for name in sorted(os.listdir(sources)):
-            with open(os.path.join(sources, name), "rb") as f:
-                data = f.read().replace(OLD_UPLOADS.encode(), NEW_UPLOADS.encode())
-            out["volumes/pbooksources/" + name] = (hashlib.sha256(data).hexdigest(), 990, 991)
-        return out
+        return ns7_expected(self.sb.root)
 
     def received(self):
         srv = self.module()["srv"]
