@@ -6,6 +6,7 @@
 #include "log.h"
 #include "scanner.h"
 
+#include <QHostAddress>
 #include <QJsonArray>
 
 namespace ns8m {
@@ -54,6 +55,13 @@ int methodSync(sd_bus_message *m, void *userdata, sd_bus_error *)
                    [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startSync(call, uid, o); });
 }
 
+int methodFinish(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    return appCall(m, app, app->finishOptions(), {Action::Migrate},
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startFinish(call, uid, o); });
+}
+
 int methodAbort(sd_bus_message *m, void *userdata, sd_bus_error *)
 {
     return appCall(m, static_cast<App *>(userdata), {}, {Action::Migrate},
@@ -93,6 +101,8 @@ const sd_bus_vtable kAppVtable[] = {
                             methodStart, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_ARGS("Sync", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
                             methodSync, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Finish", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
+                            methodFinish, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_ARGS("Abort", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
                             methodAbort, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_ARGS("Skip", SD_BUS_ARGS("b", skip), SD_BUS_NO_RESULT, methodSkip,
@@ -119,6 +129,7 @@ const sd_bus_vtable kAppVtable[] = {
     SD_BUS_PROPERTY("LastSyncDuration", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("SyncHistory", "a(ttttu)", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("EstimatedDowntime", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("DnsRecords", "a(sss)", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_VTABLE_END,
 };
 
@@ -139,6 +150,8 @@ App::App(Daemon *daemon, AppProfile profile, QObject *parent)
     if (m_record.status == u"migrating" && m_migration.isEmpty())
         m_record.status = QStringLiteral("not_migrated");
     m_daemon->state()->saveApp(m_record);
+    // A Finish cut short: what it stopped runs again (finish.cpp).
+    recoverInterruptedFinish();
 }
 
 App::~App()
@@ -322,6 +335,23 @@ int App::appendProperty(const char *name, sd_bus_message *reply) const
         // The cutover repeats the last sync with the services stopped, plus
         // the dumps and the configuration: a minute on top of the last sync.
         return sd_bus_message_append(reply, "t", m_syncs.isEmpty() ? quint64(0) : quint64(last.duration) + 60000000ull);
+    }
+    if (n == QLatin1String("DnsRecords")) {
+        // What the administrator points at NS8 once it works there: an A
+        // record for an address, a CNAME for a name.
+        int r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        const QString target = m_migration.nodeAddress;
+        QHostAddress addr;
+        const bool isAddress = addr.setAddress(target);
+        for (const Field &f : m_profile.fields) {
+            const QString host = m_migration.settings.value(f.id).toString();
+            if (r < 0 || f.kind != Field::Kind::Fqdn || host.isEmpty() || target.isEmpty())
+                continue;
+            const char *type = !isAddress ? "CNAME" : addr.protocol() == QAbstractSocket::IPv6Protocol ? "AAAA" : "A";
+            r = sd_bus_message_append(reply, "(sss)", host.toUtf8().constData(), type,
+                                      (isAddress ? target : target + u'.').toUtf8().constData());
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
     }
     if (n == QLatin1String("SyncHistory")) {
         int r = sd_bus_message_open_container(reply, 'a', "(ttttu)");

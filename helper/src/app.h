@@ -6,7 +6,9 @@
 #include "statedb.h"
 
 #include <QObject>
+#include <QJsonObject>
 #include <QPointer>
+#include <QSet>
 
 #include <functional>
 #include <memory>
@@ -36,9 +38,11 @@ public:
     void startMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options);
     void startSync(sd_bus_message *call, quint32 uid, const QVariantMap &options);
     void startAbort(sd_bus_message *call, quint32 uid, const QVariantMap &options);
+    void startFinish(sd_bus_message *call, quint32 uid, const QVariantMap &options); // finish.cpp
     void skip(sd_bus_message *call, bool skip);
     void checkOptions(sd_bus_message *call, const QString &method, const QVariantMap &options);
     QList<OptionSpec> startOptions() const;
+    QList<OptionSpec> finishOptions() const;
     bool isBusy() const;
     int appendProperty(const char *name, sd_bus_message *reply) const;
 
@@ -55,6 +59,25 @@ private:
     void runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(bool ok, const QString &message)> done);
     void endRun(const std::shared_ptr<MigrationRun> &run, bool ok, const QString &message, const QString &errorName = {});
     QString secretPath() const;
+    bool hasHistory() const;
+    QString workDir() const; // <state>/apps/<id>: the database dumps
+    bool rsyncTarget(struct RsyncTarget *target) const;
+    void restartReceiver(const std::shared_ptr<MigrationRun> &run, std::function<void()> go);
+    void uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStringList &dirs,
+                     std::function<void(bool ok, quint64 bytes, const QString &message)> done);
+    // Finish (finish.cpp)
+    QJsonObject configureInput(const QVariantMap &values, const QSet<QString> &databases, QString *field,
+                               QString *problem) const;
+    void recoverInterruptedFinish();
+    void finishCheck(const std::shared_ptr<MigrationRun> &run);
+    void finishStop(const std::shared_ptr<MigrationRun> &run);
+    void finishCutover(const std::shared_ptr<MigrationRun> &run);
+    void finishTerminate(const std::shared_ptr<MigrationRun> &run);
+    void finishConfigure(const std::shared_ptr<MigrationRun> &run);
+    void finishRetire(const std::shared_ptr<MigrationRun> &run);
+    void finishFailed(const std::shared_ptr<MigrationRun> &run, const QString &what);
+    void setFinishPhase(int phase, const QStringList &stopped);
+    bool writeRedirect(const QVariantMap &settings, QString *warning) const;
     void setJob(Job *job);
     void scanDone(Job *job, bool success, const QString &message, const ScanResult &result);
     void changed(const QStringList &names);

@@ -5,6 +5,7 @@
 
 #include "cluster.h"
 #include "daemon.h"
+#include "dbdump.h"
 #include "fields.h"
 #include "job.h"
 #include "log.h"
@@ -64,7 +65,7 @@ void App::setStatus(const QString &status)
 
 QList<OptionSpec> App::startOptions() const
 {
-    return fieldOptionSpecs(m_profile, {{"node", 'u'}});
+    return fieldOptionSpecs(m_profile, {{"node", 'u'}, {"accept_warnings", 'b'}});
 }
 
 Job *App::newJob(sd_bus_message *call, quint32 uid, const QString &operation, const char *cancelAction,
@@ -381,6 +382,11 @@ void App::startSync(sd_bus_message *call, quint32 uid, const QVariantMap &option
         replyError(call, {kWrongState, QStringLiteral("This server is not connected to the NS8 cluster.")});
         return;
     }
+    if (m_migration.finishPhase == 2) {
+        replyError(call, {kWrongState, QStringLiteral("%1 already runs on NS8: run Finish again to complete the NS7 side.")
+                                           .arg(m_profile.name)});
+        return;
+    }
     auto run = std::make_shared<MigrationRun>();
     run->settings = options;
     run->job = newJob(call, uid, QStringLiteral("sync"), Action::Sync, syncSteps());
@@ -410,6 +416,12 @@ void App::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap &)
         replyError(call, {kWrongState, QStringLiteral("There is no migration of %1 to abort.").arg(m_profile.name)});
         return;
     }
+    if (m_migration.finishPhase == 2) {
+        replyError(call, {kWrongState, QStringLiteral("%1 was configured on NS8 by Finish and runs there: the migration "
+                                                      "cannot be aborted. Run Finish again to complete it.")
+                                           .arg(m_profile.name)});
+        return;
+    }
     auto run = std::make_shared<MigrationRun>();
     run->job = newJob(call, uid, QStringLiteral("abort"), nullptr,
                       {{QStringLiteral("remove-module"), QStringLiteral("Remove the app from NS8"), 3, 0},
@@ -423,6 +435,7 @@ void App::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap &)
     auto forget = [this, run] {
         run->job->beginStep(QStringLiteral("forget"));
         QFile::remove(secretPath());
+        DbDumper::forget(workDir());
         m_daemon->state()->clearMigration(m_profile.id);
         m_migration = MigrationRecord{};
         m_syncs.clear();

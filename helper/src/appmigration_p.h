@@ -6,6 +6,7 @@
 #include "ns8client.h"
 
 #include <QJsonArray>
+#include <QSet>
 #include <QPointer>
 #include <QStringList>
 #include <QVariantMap>
@@ -21,6 +22,18 @@ struct App::MigrationRun {
     quint32 node = 0;
     QJsonArray modules; // list-modules output
     QStringList notices;
+    // Sync: ship the call history too (every Sync; Finish's final pass
+    // leaves it to the dumps).
+    bool withHistory = true;
+    // Report the sync's progress into this one step instead of a step per
+    // transfer (Finish).
+    QString step;
+    // Finish
+    QString nodeAddress;
+    QStringList stopped; // quiesced NS7 units, started again on failure
+    QSet<QString> databases;
+    class DbDumper *dumper = nullptr;
+    qint64 firstStopMs = 0;
 };
 
 } // namespace ns8m

@@ -237,11 +237,19 @@ DatabaseItem parseDatabase(const YAML::Node &n, const AppProfile &p)
             fail(n["incremental"], what + QStringLiteral(" incremental must be a list"));
         for (const auto &t : n["incremental"]) {
             onlyKeys(t, what + QStringLiteral(" incremental table"),
-                     {QStringLiteral("table"), QStringLiteral("key")});
+                     {QStringLiteral("table"), QStringLiteral("key"), QStringLiteral("start"),
+                      QStringLiteral("duration")});
             IncrementalTable it;
             it.table = sqlName(need(t, "table", what), what + QStringLiteral(" incremental table"));
             if (t["key"])
                 it.key = sqlName(t["key"], what + QStringLiteral(" incremental key"));
+            if (t["start"])
+                it.start = sqlName(t["start"], what + QStringLiteral(" incremental start"));
+            if (t["duration"])
+                it.duration = sqlName(t["duration"], what + QStringLiteral(" incremental duration"));
+            if (it.key.isEmpty() == it.start.isEmpty() || it.start.isEmpty() != it.duration.isEmpty())
+                fail(t, what + QStringLiteral(" incremental table \"%1\" needs either key, or start and duration")
+                            .arg(it.table));
             d.incremental.append(it);
         }
     }

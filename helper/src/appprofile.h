@@ -31,6 +31,10 @@ struct Transfer {
 struct IncrementalTable {
     QString table;
     QString key; // auto-increment column, "" for a table without key (cdr)
+    // Without a key: a row is written when its call ends, at start + duration
+    // (seconds); that end time is the watermark.
+    QString start;
+    QString duration;
 };
 
 struct DatabaseItem {

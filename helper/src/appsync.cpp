@@ -6,6 +6,7 @@
 #include "appmigration_p.h"
 
 #include "cluster.h"
+#include "dbdump.h"
 #include "daemon.h"
 #include "job.h"
 #include "log.h"
@@ -13,6 +14,7 @@
 #include "rsync.h"
 #include "secrets.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QTimer>
@@ -40,15 +42,98 @@ struct SyncState {
     QPointer<RsyncBatch> batch;
 };
 
+QString App::workDir() const
+{
+    return m_daemon->settings().stateDir + QStringLiteral("/apps/") + m_profile.id;
+}
+
+bool App::rsyncTarget(RsyncTarget *target) const
+{
+    target->host = m_migration.address;
+    target->port = m_migration.port;
+    target->user = m_migration.rsyncUser;
+    target->password = QString::fromUtf8(readSecretFile(secretPath()));
+    return !target->password.isEmpty();
+}
+
+// A receiver that stopped (a reboot of the node, a terminate) is started
+// again with module/<id> import-module; GO retries what failed.
+void App::restartReceiver(const std::shared_ptr<MigrationRun> &run, std::function<void()> go)
+{
+    const QString moduleId = m_migration.moduleId;
+    Log::warning(QStringLiteral("the receiver of %1 is not answering: restarting it").arg(moduleId),
+                 run->job ? run->job->logContext() : LogContext{});
+    const QString password = QString::fromUtf8(readSecretFile(secretPath()));
+    QJsonArray volumes;
+    for (const QString &v : m_profile.volumes)
+        volumes.append(v);
+    const QJsonObject input{{QStringLiteral("credentials"), QJsonArray{m_migration.rsyncUser, password}},
+                            {QStringLiteral("port"), m_migration.port},
+                            {QStringLiteral("volumes"), volumes}};
+    run->client->login([this, run, input, moduleId, go](const ApiError &e) {
+        if (e.isError())
+            return go();
+        // That task runs as long as the receiver does: it is the import
+        // task Finish waits for from now on.
+        run->client->submitTask(QStringLiteral("module/") + moduleId, QStringLiteral("import-module"), input,
+                                [this, run, go](const QString &task, const ApiError &) {
+            if (!task.isEmpty() && !m_migration.isEmpty()) {
+                m_migration.importTask = task;
+                m_daemon->state()->saveMigration(m_migration);
+            }
+            // Give the receiver a moment to listen before the retry.
+            QTimer::singleShot(1500, run->job, go);
+        });
+    });
+}
+
+void App::uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStringList &dirs,
+                      std::function<void(bool, quint64, const QString &)> done)
+{
+    RsyncTarget target;
+    if (!rsyncTarget(&target))
+        return done(false, 0, QStringLiteral("The receiver's credentials are missing (%1): Abort and start again.").arg(secretPath()));
+    QList<RsyncTransfer> transfers;
+    for (const QString &d : dirs) {
+        const QString local = workDir() + u'/' + d;
+        QDir().mkpath(local);
+        transfers.append(directoryTransfer(QStringLiteral("upload-") + d, d, local, target,
+                                           QStringLiteral("state/") + d, m_profile.ownerUid, m_profile.ownerGid));
+    }
+    target.password.fill(u'\0');
+    auto *batch = new RsyncBatch(transfers, run->job);
+    batch->setMaxParallel(2);
+    batch->retryFailedOnce(true);
+    batch->beforeRetry = [this, run](std::function<void()> go) { restartReceiver(run, go); };
+    if (!run->step.isEmpty()) {
+        Job *job = run->job;
+        const QString step = run->step;
+        connect(batch, &RsyncBatch::progress, job, [job, step](quint64 bytes, quint64 total, double fraction, quint64 rate) {
+            job->setStepProgress(step, fraction);
+            job->setBytes(bytes, total);
+            job->setRate(rate);
+        });
+    }
+    connect(batch, &RsyncBatch::finished, this, [run, done](bool ok, const QList<RsyncResult> &results) {
+        quint64 bytes = 0;
+        QStringList errors;
+        for (const RsyncResult &r : results) {
+            bytes += r.stats.bytesSent;
+            if (!r.ok())
+                errors.append(r.errorText());
+        }
+        if (run->job)
+            Log::info(QStringLiteral("database files uploaded: %1 sent").arg(humanBytes(bytes)), run->job->logContext());
+        done(ok, bytes, ok ? QString() : QStringLiteral("Uploading the database files failed: %1").arg(errors.join(u' ')));
+    });
+    batch->start();
+}
+
 void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(bool, const QString &)> done)
 {
     Job *job = run->job;
     RsyncTarget target;
-    target.host = m_migration.address;
-    target.port = m_migration.port;
-    target.user = m_migration.rsyncUser;
-    target.password = QString::fromUtf8(readSecretFile(secretPath()));
-    if (target.password.isEmpty())
+    if (!rsyncTarget(&target))
         return done(false, QStringLiteral("The receiver's credentials are missing (%1): Abort and start again.").arg(secretPath()));
     const int bwlimit = run->settings.value(QStringLiteral("bwlimit"), 0).toInt();
     const QList<RsyncTransfer> transfers = planTransfers(m_profile, m_daemon->settings().root, target, bwlimit,
@@ -58,7 +143,7 @@ void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(b
     state->clock.start();
     QHash<QString, QString> stepOf; // run id → job step (the profile transfer)
     for (const RsyncTransfer &t : transfers)
-        stepOf.insert(t.id, t.profileId);
+        stepOf.insert(t.id, run->step.isEmpty() ? t.profileId : run->step);
     auto *batch = new RsyncBatch(transfers, job);
     batch->setMaxParallel(2);
     state->batch = batch;
@@ -69,61 +154,36 @@ void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(b
                   .arg(bwlimit > 0 ? QStringLiteral(", limited to %1 KiB/s").arg(bwlimit) : QString()),
               job->logContext());
 
-    // A receiver that stopped (a reboot of the node, a terminate) is started
-    // again with module/<id> import-module, and the transfer retried once.
+    // A receiver that stopped is started again and the transfer retried once.
     batch->retryFailedOnce(true);
-    const QString moduleId = m_migration.moduleId;
-    batch->beforeRetry = [this, run, moduleId](std::function<void()> go) {
-        Log::warning(QStringLiteral("the receiver of %1 is not answering: restarting it").arg(moduleId),
-                     run->job ? run->job->logContext() : LogContext{});
-        const QString password = QString::fromUtf8(readSecretFile(secretPath()));
-        QJsonArray volumes;
-        for (const QString &v : m_profile.volumes)
-            volumes.append(v);
-        const QJsonObject input{{QStringLiteral("credentials"), QJsonArray{m_migration.rsyncUser, password}},
-                                {QStringLiteral("port"), m_migration.port},
-                                {QStringLiteral("volumes"), volumes}};
-        run->client->login([this, run, input, moduleId, go](const ApiError &e) {
-            if (e.isError())
-                return go();
-            // That task runs as long as the receiver does: it is the import
-            // task Finish will wait for from now on.
-            run->client->submitTask(QStringLiteral("module/") + moduleId, QStringLiteral("import-module"), input,
-                                    [this, run, go](const QString &task, const ApiError &) {
-                if (!task.isEmpty() && !m_migration.isEmpty()) {
-                    m_migration.importTask = task;
-                    m_daemon->state()->saveMigration(m_migration);
-                }
-                // Give the receiver a moment to listen before the retry.
-                QTimer::singleShot(1500, run->job, go);
-            });
-        });
-    };
+    batch->beforeRetry = [this, run](std::function<void()> go) { restartReceiver(run, go); };
 
+    const QString single = run->step;
     connect(batch, &RsyncBatch::transferStarted, job, [job, stepOf](const QString &id) { job->beginStep(stepOf.value(id, id)); });
-    connect(batch, &RsyncBatch::transferProgress, job, [job, stepOf](const QString &id, double fraction) {
-        job->setStepProgress(stepOf.value(id, id), fraction);
+    connect(batch, &RsyncBatch::transferProgress, job, [job, stepOf, single](const QString &id, double fraction) {
+        if (single.isEmpty())
+            job->setStepProgress(stepOf.value(id, id), fraction);
     });
-    connect(batch, &RsyncBatch::progress, job, [job](quint64 bytesDone, quint64 total, double, quint64 rate) {
+    connect(batch, &RsyncBatch::progress, job, [job, single](quint64 bytesDone, quint64 total, double fraction, quint64 rate) {
+        if (!single.isEmpty())
+            job->setStepProgress(single, fraction * 0.9);
         job->setBytes(bytesDone, total);
         job->setRate(rate);
     });
     connect(job, &Job::canceled, batch, &RsyncBatch::cancel);
     connect(batch, &RsyncBatch::finished, this,
             [this, run, state, done](bool ok, const QList<RsyncResult> &results) {
-        SyncRecord rec;
+        auto rec = std::make_shared<SyncRecord>();
         QStringList warnings, errors;
         for (const RsyncResult &r : results) {
-            rec.files += r.stats.regularFilesTransferred;
-            rec.bytes += r.stats.bytesSent;
+            rec->files += r.stats.regularFilesTransferred;
+            rec->bytes += r.stats.bytesSent;
             if (!r.warningText().isEmpty())
                 warnings.append(r.warningText());
             if (!r.ok() && !r.canceled)
                 errors.append(r.errorText());
         }
-        rec.duration = state->clock.elapsed() * 1000;
-        rec.time = nowUsec();
-        rec.warnings = quint32(warnings.size());
+        rec->warnings = quint32(warnings.size());
         for (const QString &w : std::as_const(warnings))
             Log::warning(w, run->job ? run->job->logContext() : LogContext{});
         if (run->job && run->job->cancelRequested())
@@ -131,19 +191,48 @@ void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(b
                                               "continues from there."));
         if (!ok)
             return done(false, errors.isEmpty() ? QStringLiteral("The sync failed.") : errors.join(QStringLiteral(" ")));
-        m_daemon->state()->addSync(m_profile.id, rec);
-        m_syncs.append(rec);
-        changed({QStringLiteral("SyncHistory"), QStringLiteral("LastSyncTime"), QStringLiteral("LastSyncBytes"),
-                 QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime")});
-        QString message = QStringLiteral("%1 files, %2 sent in %3.")
-                              .arg(rec.files)
-                              .arg(humanBytes(rec.bytes), humanDuration(rec.duration / 1000));
-        if (!warnings.isEmpty())
-            message += QStringLiteral(" Warnings: %1").arg(warnings.join(QStringLiteral(" ")));
-        Log::info(QStringLiteral("sync of %1 done: %2").arg(m_profile.name, message), run->job ? run->job->logContext() : LogContext{});
-        done(true, message);
+        auto record = [this, run, state, done, rec, warnings](const QString &history) {
+            rec->duration = state->clock.elapsed() * 1000;
+            rec->time = nowUsec();
+            m_daemon->state()->addSync(m_profile.id, *rec);
+            m_syncs.append(*rec);
+            changed({QStringLiteral("SyncHistory"), QStringLiteral("LastSyncTime"), QStringLiteral("LastSyncBytes"),
+                     QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime")});
+            QString message = QStringLiteral("%1 files, %2 sent in %3")
+                                  .arg(rec->files)
+                                  .arg(humanBytes(rec->bytes), humanDuration(rec->duration / 1000));
+            message += history.isEmpty() ? QStringLiteral(".") : QStringLiteral("; %1.").arg(history);
+            if (!warnings.isEmpty())
+                message += QStringLiteral(" Warnings: %1").arg(warnings.join(QStringLiteral(" ")));
+            Log::info(QStringLiteral("sync of %1 done: %2").arg(m_profile.name, message), run->job ? run->job->logContext() : LogContext{});
+            done(true, message);
+        };
+        if (!run->withHistory || !hasHistory())
+            return record(QString());
+        // The call history's new rows, then the chunk folder mirrored on NS8.
+        auto *dumper = new DbDumper(m_profile, m_daemon->settings().root, workDir(), m_daemon->state(),
+                                    run->job ? run->job->logContext() : LogContext{}, run->job);
+        dumper->shipHistory([this, run, done, rec, record, dumper](bool shipped, const QString &message) {
+            dumper->deleteLater();
+            if (!shipped)
+                return done(false, message + QStringLiteral(" The files were synced; run Sync again."));
+            uploadDumps(run, {QStringLiteral("restore_background")}, [done, rec, record, message](bool uploaded, quint64 bytes, const QString &error) {
+                if (!uploaded)
+                    return done(false, error + QStringLiteral(" The files were synced; run Sync again."));
+                rec->bytes += bytes;
+                record(message);
+            });
+        });
     });
     batch->start();
+}
+
+bool App::hasHistory() const
+{
+    for (const DatabaseItem &d : m_profile.databases)
+        if (!d.incremental.isEmpty())
+            return true;
+    return false;
 }
 
 } // namespace ns8m

@@ -1,1 +1,621 @@
-// Placeholder, filled in by the change that adds this part.
+// App.Finish: the cutover ("Passaggio 3", phase 3 of the NethVoice guide).
+//
+//   check      login, the final configure-module input valid, databases there
+//   presync    a sync with everything still running (and the new call history)
+//   stop       the profile's quiesce units (only those running)
+//   sync       the last file sync
+//   dump       structure and data files, the call history's tail, astdb
+//   upload     the dumps into the module's state/
+//   terminate  read the receiver's /terminate
+//   import     wait for the module's import task (it restores the dumps)
+//   configure  configure-module
+//   retire     stop and disable the app on NS7
+//   redirect   the page that sends the old addresses to the new ones
+//
+// Nothing is stopped before the input is known good.  A failure after the
+// stop starts the quiesced units again and leaves the app "migrating", so
+// Finish can be run again; once configure-module succeeded, NS8 is in
+// charge and a new Finish only completes the NS7 side.
+#include "app.h"
+#include "appmigration_p.h"
+
+#include "cluster.h"
+#include "daemon.h"
+#include "dbdump.h"
+#include "esmithdb.h"
+#include "fields.h"
+#include "job.h"
+#include "jsonschema.h"
+#include "log.h"
+#include "ns8client.h"
+#include "process.h"
+#include "rsync.h"
+#include "secrets.h"
+#include "systemd.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QHostAddress>
+#include <QJsonDocument>
+#include <QSaveFile>
+#include <QRegularExpression>
+#include <QStorageInfo>
+
+namespace ns8m {
+
+namespace {
+
+const QString kWrongState = QString::fromLatin1(Error::WrongState);
+const QString kInvalid = QString::fromLatin1(Error::InvalidArgument);
+
+QString underRootPath(const QString &root, const QString &path)
+{
+    QString r = root;
+    while (r.endsWith(u'/'))
+        r.chop(1);
+    return r + path;
+}
+
+QString iniValue(const QString &path, const QString &key)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    for (const QByteArray &raw : f.readAll().split('\n')) {
+        const QString line = QString::fromUtf8(raw).trimmed();
+        if (line.startsWith(u'#') || line.startsWith(u';') || !line.contains(u'='))
+            continue;
+        if (line.section(u'=', 0, 0).trimmed() == key) {
+            QString v = line.section(u'=', 1).trimmed();
+            if (v.size() >= 2 && (v.startsWith(u'"') || v.startsWith(u'\'')) && v.endsWith(v.at(0)))
+                v = v.mid(1, v.size() - 2);
+            return v;
+        }
+    }
+    return {};
+}
+
+QString htmlEscape(const QString &s)
+{
+    return s.toHtmlEscaped();
+}
+
+QString describe(const ConfigureInput &in)
+{
+    const QVariantMap &p = in.params;
+    if (in.source == u"esmith")
+        return p.value(QStringLiteral("type")).toBool()
+                   ? QStringLiteral("the type of the e-smith record %1 (%2)").arg(p.value(QStringLiteral("key")).toString(), p.value(QStringLiteral("esmith")).toString())
+                   : QStringLiteral("property %1 of the e-smith record %2 (%3)")
+                         .arg(p.value(QStringLiteral("prop")).toString(), p.value(QStringLiteral("key")).toString(),
+                              p.value(QStringLiteral("esmith")).toString());
+    if (in.source == u"file")
+        return p.value(QStringLiteral("file")).toString();
+    if (in.source == u"ini")
+        return QStringLiteral("%1 in %2").arg(p.value(QStringLiteral("key")).toString(), p.value(QStringLiteral("ini")).toString());
+    if (in.source == u"cluster")
+        return QStringLiteral("the cluster's %1").arg(p.value(QStringLiteral("cluster")).toString());
+    return in.source;
+}
+
+} // namespace
+
+QList<OptionSpec> App::finishOptions() const
+{
+    return fieldOptionSpecs(m_profile, {{"accept_warnings", 'b'}});
+}
+
+QJsonObject App::configureInput(const QVariantMap &values, const QSet<QString> &databases, QString *field,
+                                QString *problem) const
+{
+    const QString root = m_daemon->settings().root;
+    QJsonObject input;
+    QHash<QString, EsmithDb> dbs;
+    for (const ConfigureInput &in : m_profile.configure) {
+        const QVariantMap &p = in.params;
+        QJsonValue v;
+        if (in.source == u"field") {
+            const QVariant f = values.value(p.value(QStringLiteral("field")).toString());
+            if (f.isValid())
+                v = f.typeId() == QMetaType::Bool ? QJsonValue(f.toBool()) : QJsonValue(f.toString());
+        } else if (in.source == u"cluster") {
+            if (p.value(QStringLiteral("cluster")).toString() == u"user_domain" && !m_daemon->cluster()->userDomain().isEmpty())
+                v = m_daemon->cluster()->userDomain();
+        } else if (in.source == u"esmith") {
+            const QString name = p.value(QStringLiteral("esmith")).toString();
+            if (!dbs.contains(name))
+                dbs.insert(name, EsmithDb::load(underRootPath(root, QStringLiteral("/var/lib/nethserver/db/") + name)));
+            const EsmithDb &db = dbs[name];
+            const QString key = p.value(QStringLiteral("key")).toString();
+            const QString s = p.value(QStringLiteral("type")).toBool() ? db.type(key) : db.prop(key, p.value(QStringLiteral("prop")).toString());
+            if (!s.isEmpty())
+                v = s;
+        } else if (in.source == u"file") {
+            QFile f(underRootPath(root, p.value(QStringLiteral("file")).toString()));
+            if (f.open(QIODevice::ReadOnly)) {
+                const QString s = QString::fromUtf8(f.readAll()).trimmed();
+                if (!s.isEmpty())
+                    v = s;
+            }
+        } else if (in.source == u"ini") {
+            const QString s = iniValue(underRootPath(root, p.value(QStringLiteral("ini")).toString()), p.value(QStringLiteral("key")).toString());
+            if (!s.isEmpty())
+                v = s;
+        } else if (in.source == u"exists") {
+            const QString name = p.value(QStringLiteral("name")).toString();
+            v = p.value(QStringLiteral("exists")).toString() == u"database" ? databases.contains(name)
+                                                                            : QFileInfo::exists(underRootPath(root, name));
+        } else if (in.source == u"const") {
+            v = QJsonValue::fromVariant(p.value(QStringLiteral("const")));
+        }
+        if (v.isUndefined() || v.isNull()) {
+            if (p.value(QStringLiteral("optional")).toBool())
+                continue;
+            *field = in.key;
+            *problem = QStringLiteral("no value on NS7 (%1). Set it on NS7, then finish again.").arg(describe(in));
+            return {};
+        }
+        input.insert(in.key, v);
+    }
+    // The module's own rules, as NS8 will check them.
+    if (!m_profile.configureSchema.isEmpty()) {
+        const QString path = m_daemon->settings().profilesDir + QStringLiteral("/schemas/") + m_profile.configureSchema;
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly)) {
+            *field = QStringLiteral("configure");
+            *problem = QStringLiteral("the schema %1 cannot be read: the installation is incomplete.").arg(path);
+            return {};
+        }
+        const QList<SchemaProblem> problems = validateJson(input, QJsonDocument::fromJson(f.readAll()).object());
+        if (!problems.isEmpty()) {
+            *field = problems.first().path.isEmpty() ? QStringLiteral("configure") : problems.first().path;
+            QString source;
+            for (const ConfigureInput &in : m_profile.configure)
+                if (in.key == *field && in.source != u"field")
+                    source = QStringLiteral(" (read from %1 on NS7)").arg(describe(in));
+            *problem = problems.first().message + source;
+            return {};
+        }
+    }
+    return input;
+}
+
+void App::setFinishPhase(int phase, const QStringList &stopped)
+{
+    m_migration.finishPhase = phase;
+    m_migration.stoppedServices = stopped;
+    m_daemon->state()->saveMigration(m_migration);
+}
+
+void App::recoverInterruptedFinish()
+{
+    // The helper stopped in the middle of a Finish: NS7 services it had
+    // quiesced run again and the app can be finished again.
+    if (m_record.status != u"finishing")
+        return;
+    m_record.status = QStringLiteral("migrating");
+    m_daemon->state()->saveApp(m_record);
+    if (m_migration.finishPhase == 1 && !m_migration.stoppedServices.isEmpty()) {
+        const QStringList units = m_migration.stoppedServices;
+        Log::warning(QStringLiteral("%1: the last Finish was interrupted after stopping %2: starting them again")
+                         .arg(m_profile.name, units.join(QStringLiteral(", "))));
+        m_daemon->systemd()->runJobs("StartUnit", units, [this, units](const QString &error) {
+            if (!error.isEmpty()) {
+                Log::error(QStringLiteral("%1: could not start %2 again: %3. Start them by hand (systemctl start).")
+                               .arg(m_profile.name, units.join(u' '), error));
+                return;
+            }
+            Log::info(QStringLiteral("%1: %2 running again; Finish can be retried").arg(m_profile.name, units.join(QStringLiteral(", "))));
+            setFinishPhase(0, {});
+        });
+    }
+}
+
+void App::startFinish(sd_bus_message *call, quint32 uid, const QVariantMap &options)
+{
+    if (refuseUnlessIdle(call))
+        return;
+    if (m_record.status == u"migrated") {
+        replyError(call, {kWrongState, QStringLiteral("%1 has already been migrated.").arg(m_profile.name)});
+        return;
+    }
+    if (m_record.status != u"migrating" || m_migration.isEmpty()) {
+        replyError(call, {kWrongState, QStringLiteral("Start the migration of %1 and sync it first.").arg(m_profile.name)});
+        return;
+    }
+    if (!m_daemon->cluster()->isConnected()) {
+        replyError(call, {kWrongState, QStringLiteral("This server is not connected to the NS8 cluster.")});
+        return;
+    }
+    if (m_migration.finishPhase == 1) {
+        replyError(call, {kWrongState, QStringLiteral("NS7 services stopped by the last Finish are being started again; "
+                                                      "try again in a moment.")});
+        return;
+    }
+    QVariantMap values;
+    const QMap<QString, QString> problems = checkFields(m_profile, options, m_migration.settings, false, &values);
+    if (!problems.isEmpty()) {
+        replyError(call, fieldError(problems));
+        return;
+    }
+    // Every value configure-module will get, checked now (the database
+    // probe is repeated before the stop; assume the optional ones are absent).
+    QString field, problem;
+    configureInput(values, {}, &field, &problem);
+    if (!field.isEmpty()) {
+        replyError(call, {kInvalid, QStringLiteral("%1: %2").arg(field, problem)});
+        return;
+    }
+    auto run = std::make_shared<MigrationRun>();
+    run->settings = values;
+    run->node = m_migration.node;
+    const bool resume = m_migration.finishPhase == 2;
+    // Step weights are rough seconds, so the estimate follows the clock.
+    const double lastSync = m_syncs.isEmpty() ? 30.0 : qMax(1.0, double(m_syncs.last().duration) / 1e6);
+    const double dumpSeconds = 2.0 + double(m_record.databaseBytes) / 20e6;
+    QList<JobStep> steps = {
+        {QStringLiteral("check"), QStringLiteral("Check the final configuration"), 2, 0},
+        {QStringLiteral("presync"), QStringLiteral("Sync with the services running"), lastSync, 0},
+        {QStringLiteral("stop"), QStringLiteral("Stop the NS7 services that write"), 2, 0},
+        {QStringLiteral("sync"), QStringLiteral("Last sync"), lastSync, 0},
+        {QStringLiteral("dump"), QStringLiteral("Dump the databases"), dumpSeconds, 0},
+        {QStringLiteral("upload"), QStringLiteral("Send the dumps to NS8"), 1 + dumpSeconds / 4, 0},
+        {QStringLiteral("terminate"), QStringLiteral("End the transfer"), 1, 0},
+        {QStringLiteral("import"), QStringLiteral("NS8 restores the data"), 5, 0},
+        {QStringLiteral("configure"), QStringLiteral("Configure the app on NS8"), 10, 0},
+        {QStringLiteral("retire"), QStringLiteral("Stop and disable the app on NS7"), 3, 0},
+        {QStringLiteral("redirect"), QStringLiteral("Redirect the old addresses"), 1, 0},
+    };
+    run->job = newJob(call, uid, QStringLiteral("finish"), Action::Migrate, steps);
+    if (!run->job)
+        return;
+    run->job->setCancelable(false);
+    run->client.reset(m_daemon->cluster()->vpnClient(nullptr));
+    run->client->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+    run->dumper = new DbDumper(m_profile, m_daemon->settings().root, workDir(), m_daemon->state(),
+                               run->job->logContext(), run->job);
+    Log::info(QStringLiteral("Finish migration of %1 into %2%3: %4")
+                  .arg(m_profile.name, m_migration.moduleId,
+                       resume ? QStringLiteral(" (NS8 is configured already: completing the NS7 side)") : QString(),
+                       [&] {
+                           QStringList kv;
+                           for (auto it = values.constBegin(); it != values.constEnd(); ++it)
+                               kv.append(it.key() + u'=' + it.value().toString());
+                           return kv.join(QStringLiteral(", "));
+                       }()),
+              run->job->logContext());
+    m_migration.settings = values;
+    m_daemon->state()->saveMigration(m_migration);
+    changed({QStringLiteral("Settings")});
+    setStatus(QStringLiteral("finishing"));
+    if (resume) {
+        run->job->beginStep(QStringLiteral("configure"));
+        return finishRetire(run);
+    }
+    finishCheck(run);
+}
+
+void App::finishFailed(const std::shared_ptr<MigrationRun> &run, const QString &what)
+{
+    // Before configure-module succeeded NS7 is still the PBX: whatever was
+    // quiesced runs again and Finish can be retried.
+    const QStringList stopped = run->stopped;
+    auto end = [this, run, what, stopped](const QString &restartError) {
+        QString ns7;
+        if (stopped.isEmpty())
+            ns7 = QStringLiteral("Nothing was stopped on NS7: %1 runs as before.").arg(m_profile.name);
+        else if (restartError.isEmpty())
+            ns7 = QStringLiteral("NS7: %1 were started again; %2 runs as before.").arg(stopped.join(QStringLiteral(", ")), m_profile.name);
+        else
+            ns7 = QStringLiteral("NS7: %1 could NOT be started again (%2): start them with systemctl start.")
+                      .arg(stopped.join(QStringLiteral(", ")), restartError);
+        const QString ns8 = QStringLiteral("NS8: %1 keeps the data of the last sync and is not configured yet.").arg(m_migration.moduleId);
+        if (restartError.isEmpty())
+            setFinishPhase(0, {});
+        setStatus(QStringLiteral("migrating"));
+        endRun(run, false, QStringLiteral("%1 %2 %3 Fix the cause and run Finish again.").arg(what, ns7, ns8));
+    };
+    if (stopped.isEmpty())
+        return end(QString());
+    Log::warning(QStringLiteral("Finish failed after the stop: starting %1 again").arg(stopped.join(QStringLiteral(", "))),
+                 run->job ? run->job->logContext() : LogContext{});
+    m_daemon->systemd()->runJobs("StartUnit", stopped, end);
+}
+
+void App::finishCheck(const std::shared_ptr<MigrationRun> &run)
+{
+    run->job->beginStep(QStringLiteral("check"));
+    run->dumper->check([this, run](bool ok, const QString &message) {
+        if (!run->job)
+            return;
+        if (!ok)
+            return finishFailed(run, QStringLiteral("Cannot finish: %1").arg(message));
+        // Room for the dumps next to the state: the databases' size plus a margin.
+        const QStorageInfo disk(workDir());
+        const quint64 need = m_record.databaseBytes + m_record.databaseBytes / 5 + 64ull * 1024 * 1024;
+        if (disk.isValid() && quint64(disk.bytesAvailable()) < need)
+            return finishFailed(run, QStringLiteral("Cannot finish: %1 has %2 free, the database dumps need about %3. "
+                                                    "Free some space on NS7.")
+                                         .arg(disk.rootPath(), humanBytes(quint64(disk.bytesAvailable())), humanBytes(need)));
+        run->job->setStepProgress(QStringLiteral("check"), 0.3);
+        // The input again, now that the databases are known.
+        QString field, problem;
+        run->databases = run->dumper->databases();
+        configureInput(run->settings, run->databases, &field, &problem);
+        if (!field.isEmpty()) {
+            run->job->setErrorName(kInvalid);
+            return finishFailed(run, QStringLiteral("Cannot finish: %1: %2").arg(field, problem));
+        }
+        run->client->login([this, run](const ApiError &e) {
+            if (e.isError())
+                return finishFailed(run, QStringLiteral("Cannot finish: %1").arg(e.message));
+            run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {},
+                                 [this, run](const TaskResult &st) {
+                if (!st.ok())
+                    return finishFailed(run, QStringLiteral("Cannot finish: %1").arg(st.failureText(QStringLiteral("get-cluster-status"))));
+                for (const QJsonValue &v : st.output.toObject().value(QStringLiteral("nodes")).toArray()) {
+                    const QJsonObject n = v.toObject();
+                    if (quint32(n.value(QStringLiteral("id")).toInt()) != m_migration.node)
+                        continue;
+                    const QString endpoint = n.value(QStringLiteral("vpn")).toObject().value(QStringLiteral("endpoint")).toString();
+                    QString host = endpoint;
+                    if (host.startsWith(u'['))
+                        host = host.mid(1).section(u']', 0, 0);
+                    else if (host.count(u':') == 1)
+                        host = host.section(u':', 0, 0);
+                    run->nodeAddress = host.isEmpty() ? n.value(QStringLiteral("hostname")).toString() : host;
+                }
+                if (!run->nodeAddress.isEmpty()) {
+                    m_migration.nodeAddress = run->nodeAddress;
+                    m_daemon->state()->saveMigration(m_migration);
+                }
+                run->job->setStepProgress(QStringLiteral("check"), 1.0);
+                // A sync with everything running: the final one after the stop
+                // then only has the last minutes' changes to carry.
+                run->step = QStringLiteral("presync");
+                run->withHistory = true;
+                run->job->beginStep(QStringLiteral("presync"));
+                runSync(run, [this, run](bool synced, const QString &syncMessage) {
+                    if (!synced)
+                        return finishFailed(run, QStringLiteral("The sync before the stop failed: %1").arg(syncMessage));
+                    finishStop(run);
+                });
+            });
+        });
+    });
+}
+
+void App::finishStop(const std::shared_ptr<MigrationRun> &run)
+{
+    run->job->beginStep(QStringLiteral("stop"));
+    m_daemon->systemd()->unitStates(m_profile.quiesceServices, [this, run](const QHash<QString, UnitState> &states,
+                                                                           const QString &error) {
+        if (!run->job)
+            return;
+        if (!error.isEmpty())
+            return finishFailed(run, QStringLiteral("Cannot read the state of the NS7 services: %1").arg(error));
+        QStringList running;
+        for (const QString &u : m_profile.quiesceServices)
+            if (states.value(Systemd::unitName(u)).isActive())
+                running.append(Systemd::unitName(u));
+        // Recorded before the stop: a crash in between still starts them again.
+        run->stopped = running;
+        setFinishPhase(1, running);
+        run->firstStopMs = QDateTime::currentMSecsSinceEpoch();
+        Log::info(running.isEmpty() ? QStringLiteral("no service to stop: none of %1 runs").arg(m_profile.quiesceServices.join(QStringLiteral(", ")))
+                                    : QStringLiteral("downtime starts: stopping %1").arg(running.join(QStringLiteral(", "))),
+                  run->job->logContext());
+        m_daemon->systemd()->runJobs("StopUnit", running, [this, run](const QString &err) {
+            if (!run->job)
+                return;
+            if (!err.isEmpty())
+                return finishFailed(run, QStringLiteral("Stopping the NS7 services failed: %1.").arg(err));
+            run->step = QStringLiteral("sync");
+            run->withHistory = false;
+            run->job->beginStep(QStringLiteral("sync"));
+            runSync(run, [this, run](bool ok, const QString &message) {
+                if (!ok)
+                    return finishFailed(run, QStringLiteral("The last sync failed: %1").arg(message));
+                finishCutover(run);
+            });
+        });
+    });
+}
+
+void App::finishCutover(const std::shared_ptr<MigrationRun> &run)
+{
+    run->job->beginStep(QStringLiteral("dump"));
+    connect(run->dumper, &DbDumper::progress, run->job, [job = run->job](double f) { job->setStepProgress(QStringLiteral("dump"), f); });
+    run->dumper->dumpAll([this, run](bool ok, const QString &message) {
+        if (!run->job)
+            return;
+        if (!ok)
+            return finishFailed(run, message);
+        Log::info(message, run->job->logContext());
+        run->job->beginStep(QStringLiteral("upload"));
+        run->step = QStringLiteral("upload");
+        uploadDumps(run, {QStringLiteral("restore"), QStringLiteral("restore_background")},
+                    [this, run](bool uploaded, quint64, const QString &error) {
+            if (!uploaded)
+                return finishFailed(run, error);
+            finishTerminate(run);
+        });
+    });
+}
+
+void App::finishTerminate(const std::shared_ptr<MigrationRun> &run)
+{
+    run->job->beginStep(QStringLiteral("terminate"));
+    RsyncTarget target;
+    if (!rsyncTarget(&target))
+        return finishFailed(run, QStringLiteral("The receiver's credentials are missing (%1).").arg(secretPath()));
+    const QString host = target.host.contains(u':') ? u'[' + target.host + u']' : target.host;
+    // Reading /terminate ends the transfer phase: the module's import task
+    // then restores the dumps (PROTOCOL.md §3).
+    const QStringList argv = {QStringLiteral("rsync"), QStringLiteral("--contimeout=%1").arg(kRsyncConnectTimeoutSeconds),
+                              QStringLiteral("--timeout=%1").arg(kRsyncTimeoutSeconds),
+                              QStringLiteral("rsync://%1@%2:%3/terminate").arg(target.user, host).arg(target.port)};
+    const QStringList env = {QStringLiteral("RSYNC_PASSWORD=") + target.password};
+    target.password.fill(u'\0');
+    runProcess(run->job, argv, [this, run](const ProcessResult &r) {
+        if (!run->job)
+            return;
+        if (!r.ok())
+            return finishFailed(run, QStringLiteral("Ending the transfer (/terminate) failed: %1").arg(QString::fromUtf8(r.err).trimmed().right(300)));
+        Log::info(QStringLiteral("transfer phase ended; waiting for NS8 to restore %1").arg(m_migration.moduleId), run->job->logContext());
+        run->job->beginStep(QStringLiteral("import"));
+        run->client->login([this, run](const ApiError &e) {
+            if (e.isError())
+                return finishFailed(run, QStringLiteral("NS8 cannot be reached to follow the import: %1").arg(e.message));
+            run->client->waitTask(m_migration.importTask, [this, run](const TaskResult &t) {
+                if (!run->job)
+                    return;
+                if (!t.ok())
+                    return finishFailed(run, QStringLiteral("NS8 could not restore the data: %1").arg(t.failureText(QStringLiteral("import-module"))));
+                finishConfigure(run);
+            });
+        });
+    }, env, (kRsyncConnectTimeoutSeconds + kRsyncTimeoutSeconds) * 1000);
+}
+
+void App::finishConfigure(const std::shared_ptr<MigrationRun> &run)
+{
+    run->job->beginStep(QStringLiteral("configure"));
+    QString field, problem;
+    const QJsonObject input = configureInput(run->settings, run->databases, &field, &problem);
+    if (!field.isEmpty())
+        return finishFailed(run, QStringLiteral("%1: %2").arg(field, problem));
+    Log::info(QStringLiteral("configure-module of %1 submitted (downtime so far %2)")
+                  .arg(m_migration.moduleId, humanDuration(QDateTime::currentMSecsSinceEpoch() - run->firstStopMs)),
+              run->job->logContext());
+    run->client->runTask(QStringLiteral("module/") + m_migration.moduleId, m_profile.configureAction, input,
+                         [this, run](const TaskResult &r) {
+        if (!run->job)
+            return;
+        if (!r.ok())
+            return finishFailed(run, QStringLiteral("NS8 refused the configuration: %1").arg(r.failureText(m_profile.configureAction)));
+        // From here on NS8 is the PBX.
+        run->stopped.clear();
+        setFinishPhase(2, {});
+        Log::info(QStringLiteral("%1 configured on NS8: it is in charge now").arg(m_migration.moduleId), run->job->logContext());
+        finishRetire(run);
+    });
+}
+
+void App::finishRetire(const std::shared_ptr<MigrationRun> &run)
+{
+    run->job->beginStep(QStringLiteral("retire"));
+    const QStringList units = m_profile.retireServices;
+    auto failed = [this, run](const QString &what) {
+        // NS8 is configured: do not start anything again on NS7.
+        setStatus(QStringLiteral("migrating"));
+        endRun(run, false, QStringLiteral("%1 runs on NS8 now, but %2 Run Finish again to complete the NS7 side.")
+                               .arg(m_profile.name, what));
+    };
+    m_daemon->systemd()->unitStates(units, [this, run, units, failed](const QHash<QString, UnitState> &states, const QString &error) {
+        if (!run->job)
+            return;
+        if (!error.isEmpty())
+            return failed(QStringLiteral("the state of its NS7 services cannot be read (%1).").arg(error));
+        QStringList running, present;
+        for (const QString &u : units) {
+            const UnitState s = states.value(Systemd::unitName(u));
+            if (s.loadState == u"not-found")
+                continue;
+            present.append(Systemd::unitName(u));
+            if (s.isActive())
+                running.append(Systemd::unitName(u));
+        }
+        Log::info(QStringLiteral("stopping %1 and disabling %2 on NS7").arg(running.join(QStringLiteral(", ")), present.join(QStringLiteral(", "))),
+                  run->job->logContext());
+        m_daemon->systemd()->runJobs("StopUnit", running, [this, run, present, failed](const QString &err) {
+            if (!err.isEmpty())
+                return failed(QStringLiteral("stopping it on NS7 failed (%1).").arg(err));
+            m_daemon->systemd()->disable(present, [this, run, failed](const QString &e) {
+                if (!e.isEmpty())
+                    return failed(QStringLiteral("disabling it on NS7 failed (%1).").arg(e));
+                run->job->beginStep(QStringLiteral("redirect"));
+                QString warning;
+                if (!writeRedirect(run->settings, &warning))
+                    Log::warning(warning, run->job->logContext());
+                auto done = [this, run, warning](const QString &reloadError) {
+                    setFinishPhase(0, {});
+                    setStatus(QStringLiteral("migrated"));
+                    changed({QStringLiteral("DnsRecords")});
+                    QString message = QStringLiteral("%1 now runs on NS8 (%2). NS7's NethVoice services are stopped and "
+                                                     "disabled; the old addresses show a page with the new ones. Check "
+                                                     "NethVoice on NS8, configure NethVoice Proxy, then update the DNS.")
+                                          .arg(m_profile.name, m_migration.moduleId);
+                    if (!warning.isEmpty() || !reloadError.isEmpty())
+                        message += QStringLiteral(" Warning: %1").arg(warning.isEmpty() ? reloadError : warning);
+                    Log::info(QStringLiteral("migration of %1 finished").arg(m_profile.name), run->job->logContext());
+                    endRun(run, true, message);
+                };
+                if (!warning.isEmpty() || m_profile.redirectSnippet.isEmpty())
+                    return done(QString());
+                // The web server reads the new snippet.
+                m_daemon->systemd()->unitStates({QStringLiteral("httpd")}, [this, done](const QHash<QString, UnitState> &s, const QString &) {
+                    if (!s.value(QStringLiteral("httpd.service")).isActive())
+                        return done(QString());
+                    m_daemon->systemd()->runJob("ReloadUnit", QStringLiteral("httpd"), [done](const QString &reloadError) {
+                        done(reloadError.isEmpty() ? QString() : QStringLiteral("the web server could not reload the redirect (%1).").arg(reloadError));
+                    });
+                });
+            });
+        });
+    });
+}
+
+bool App::writeRedirect(const QVariantMap &settings, QString *warning) const
+{
+    if (m_profile.redirectPage.isEmpty())
+        return true;
+    const QString root = m_daemon->settings().root;
+    QStringList links;
+    for (const Field &f : m_profile.fields) {
+        if (f.kind != Field::Kind::Fqdn || settings.value(f.id).toString().isEmpty())
+            continue;
+        const QString host = htmlEscape(settings.value(f.id).toString());
+        links.append(QStringLiteral("      <li>%1: <a href=\"https://%2/\">https://%2/</a></li>").arg(htmlEscape(f.title), host));
+    }
+    const QString page = QStringLiteral(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n  <meta charset=\"utf-8\">\n"
+        "  <title>%1 has moved</title>\n</head>\n<body>\n  <h1>%1 has moved to NethServer 8</h1>\n"
+        "  <p>%1 now runs on a new server. Use these addresses and update your bookmarks:</p>\n  <ul>\n%2\n  </ul>\n"
+        "  <p lang=\"it\">%1 è stato spostato su NethServer 8: usa gli indirizzi qui sopra.</p>\n</body>\n</html>\n")
+                             .arg(htmlEscape(m_profile.name), links.join(u'\n'));
+    const QString pagePath = underRootPath(root, m_profile.redirectPage);
+    QDir().mkpath(QFileInfo(pagePath).path());
+    QSaveFile pf(pagePath);
+    if (!pf.open(QIODevice::WriteOnly) || pf.write(page.toUtf8()) < 0 || !pf.commit()) {
+        *warning = QStringLiteral("the redirect page %1 could not be written (%2).").arg(m_profile.redirectPage, pf.errorString());
+        return false;
+    }
+    QFile::setPermissions(pagePath, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther);
+    if (m_profile.redirectSnippet.isEmpty())
+        return true;
+    // Every old path shows the page; the page itself stays reachable.
+    const QString url = QStringLiteral("/") + QFileInfo(m_profile.redirectPage).path().section(u'/', -1) + u'/'
+                        + QFileInfo(m_profile.redirectPage).fileName();
+    QString conf = QStringLiteral("# Written by ns8-migration when %1 moved to NethServer 8.\n"
+                                  "# Remove this file to serve the old paths again.\n"
+                                  "Alias %2 %3\n")
+                       .arg(m_profile.name, url, m_profile.redirectPage);
+    for (const QString &p : m_profile.redirectPaths)
+        conf += QStringLiteral("RedirectMatch 302 ^%1(/.*)?$ %2\n").arg(QRegularExpression::escape(p), url);
+    const QString snippetPath = underRootPath(root, m_profile.redirectSnippet);
+    QDir().mkpath(QFileInfo(snippetPath).path());
+    QSaveFile sf(snippetPath);
+    if (!sf.open(QIODevice::WriteOnly) || sf.write(conf.toUtf8()) < 0 || !sf.commit()) {
+        *warning = QStringLiteral("the web server snippet %1 could not be written (%2).").arg(m_profile.redirectSnippet, sf.errorString());
+        return false;
+    }
+    QFile::setPermissions(snippetPath, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther);
+    Log::info(QStringLiteral("redirect page %1 and web server snippet %2 written").arg(m_profile.redirectPage, m_profile.redirectSnippet));
+    return true;
+}
+
+} // namespace ns8m

@@ -26,8 +26,10 @@ QString ProcessResult::errorText() const
         .arg(e.isEmpty() ? QString() : QStringLiteral(": ") + e);
 }
 
-void runProcess(QObject *context, const QStringList &argv, std::function<void(const ProcessResult &)> done,
-                const QStringList &env, int timeoutMs)
+namespace {
+
+void start(QObject *context, const QStringList &argv, const QString &outPath,
+           std::function<void(const ProcessResult &)> done, const QStringList &env, int timeoutMs)
 {
     auto *p = new QProcess(context);
     auto fired = std::make_shared<bool>(false);
@@ -64,8 +66,24 @@ void runProcess(QObject *context, const QStringList &argv, std::function<void(co
     p->setProgram(argv.first());
     p->setArguments(argv.mid(1));
     p->setStandardInputFile(QProcess::nullDevice());
+    if (!outPath.isEmpty())
+        p->setStandardOutputFile(outPath, QIODevice::Append);
     timer->start(timeoutMs);
     p->start();
+}
+
+} // namespace
+
+void runProcess(QObject *context, const QStringList &argv, std::function<void(const ProcessResult &)> done,
+                const QStringList &env, int timeoutMs)
+{
+    start(context, argv, QString(), std::move(done), env, timeoutMs);
+}
+
+void runProcessToFile(QObject *context, const QStringList &argv, const QString &outPath,
+                      std::function<void(const ProcessResult &)> done, int timeoutMs)
+{
+    start(context, argv, outPath, std::move(done), {}, timeoutMs);
 }
 
 void runSequence(QObject *context, QList<QStringList> argvs, std::function<void(const ProcessResult &)> done)

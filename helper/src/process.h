@@ -23,6 +23,11 @@ struct ProcessResult {
 void runProcess(QObject *context, const QStringList &argv, std::function<void(const ProcessResult &)> done,
                 const QStringList &env = {}, int timeoutMs = 60000);
 
+// Same, with the standard output appended to the file OUTPATH instead of
+// read into memory (for dumps of any size); ProcessResult::out stays empty.
+void runProcessToFile(QObject *context, const QStringList &argv, const QString &outPath,
+                      std::function<void(const ProcessResult &)> done, int timeoutMs);
+
 // Runs the commands one after the other; stops at the first that fails.
 void runSequence(QObject *context, QList<QStringList> argvs, std::function<void(const ProcessResult &)> done);
 

@@ -241,6 +241,35 @@ QString rsyncUrl(const RsyncTarget &target, const QString &path)
     return QStringLiteral("rsync://%1@%2:%3/data/%4").arg(target.user, host).arg(target.port).arg(path);
 }
 
+namespace {
+
+QStringList baseArgs()
+{
+    return {QStringLiteral("-a"), QStringLiteral("--numeric-ids"), QStringLiteral("--no-inc-recursive"),
+            QStringLiteral("--info=progress2,stats2"), QStringLiteral("--timeout=%1").arg(kRsyncTimeoutSeconds),
+            QStringLiteral("--contimeout=%1").arg(kRsyncConnectTimeoutSeconds)};
+}
+
+} // namespace
+
+RsyncTransfer directoryTransfer(const QString &id, const QString &title, const QString &localDir,
+                                const RsyncTarget &target, const QString &destinationPath, int uid, int gid)
+{
+    RsyncTransfer r;
+    r.id = id;
+    r.profileId = id;
+    r.title = title;
+    r.sources = {localDir.endsWith(u'/') ? localDir : localDir + u'/'};
+    r.destinationPath = destinationPath.endsWith(u'/') ? destinationPath : destinationPath + u'/';
+    r.destination = rsyncUrl(target, r.destinationPath);
+    r.password = target.password;
+    r.args = baseArgs();
+    if (uid >= 0 && gid >= 0)
+        r.args << QStringLiteral("--chown=%1:%2").arg(uid).arg(gid);
+    r.args << QStringLiteral("--delete");
+    return r;
+}
+
 QList<RsyncTransfer> planTransfers(const AppProfile &profile, const QString &root, const RsyncTarget &target,
                                    int bwlimitKiB, const QString &stageDir)
 {
@@ -273,10 +302,7 @@ QList<RsyncTransfer> planTransfers(const AppProfile &profile, const QString &roo
                 r.rewrite = t.rewrite;
             }
             QStringList &a = r.args;
-            a << QStringLiteral("-a") << QStringLiteral("--numeric-ids")
-              << QStringLiteral("--no-inc-recursive") << QStringLiteral("--info=progress2,stats2")
-              << QStringLiteral("--timeout=%1").arg(kRsyncTimeoutSeconds)
-              << QStringLiteral("--contimeout=%1").arg(kRsyncConnectTimeoutSeconds);
+            a = baseArgs();
             if (t.preserveOwner) {
                 if (!t.usermap.isEmpty())
                     a << QStringLiteral("--usermap=") + t.usermap.join(u',');

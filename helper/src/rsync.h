@@ -132,6 +132,13 @@ struct RsyncTransfer {
 QList<RsyncTransfer> planTransfers(const AppProfile &profile, const QString &root, const RsyncTarget &target,
                                    int bwlimitKiB, const QString &stageDir);
 
+// The content of the local directory LOCALDIR into DESTINATIONPATH under the
+// module's /srv (the database dumps), with the same flags as the profile's
+// transfers, owned by UID:GID (when >= 0), and --delete: the receiving
+// directory ends up as the local one.
+RsyncTransfer directoryTransfer(const QString &id, const QString &title, const QString &localDir,
+                                const RsyncTarget &target, const QString &destinationPath, int uid, int gid);
+
 // rsync://user@host:port/data/PATH
 QString rsyncUrl(const RsyncTarget &target, const QString &path);
 

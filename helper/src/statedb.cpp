@@ -53,6 +53,10 @@ bool StateDb::open(const QString &path, QString *error)
                        " id INTEGER PRIMARY KEY, app TEXT NOT NULL, time INTEGER NOT NULL,"
                        " bytes INTEGER NOT NULL, files INTEGER NOT NULL, duration INTEGER NOT NULL,"
                        " warnings INTEGER NOT NULL DEFAULT 0)"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS chunks ("
+                       " app TEXT NOT NULL, db TEXT NOT NULL, tbl TEXT NOT NULL, seq INTEGER NOT NULL,"
+                       " low TEXT NOT NULL, high TEXT NOT NULL, rows INTEGER NOT NULL, file TEXT NOT NULL,"
+                       " PRIMARY KEY (app, seq))"),
     };
     for (const QString &sql : setup)
         if (!exec(sql)) {
@@ -60,6 +64,12 @@ bool StateDb::open(const QString &path, QString *error)
             return false;
         }
     QSqlQuery q(db);
+    // Columns added after the first schema: present in new files, added to old ones.
+    q.exec(QStringLiteral("SELECT finish FROM migrations LIMIT 0"));
+    if (q.lastError().isValid() && !exec(QStringLiteral("ALTER TABLE migrations ADD COLUMN finish TEXT NOT NULL DEFAULT '{}'"))) {
+        *error = QStringLiteral("cannot update the state database %1: %2").arg(path, m_lastError);
+        return false;
+    }
     q.exec(QStringLiteral("SELECT value FROM meta WHERE key='schema_version'"));
     if (q.next()) {
         if (q.value(0).toInt() > kSchemaVersion) {
@@ -205,7 +215,7 @@ MigrationRecord StateDb::migration(const QString &app)
     m.app = app;
     QSqlQuery q(QSqlDatabase::database(m_conn, false));
     q.prepare(QStringLiteral("SELECT node, module_id, address, port, rsync_user, import_task, settings,"
-                             " notices, started_at FROM migrations WHERE app=?"));
+                             " notices, started_at, finish FROM migrations WHERE app=?"));
     q.addBindValue(app);
     if (q.exec() && q.next()) {
         m.node = q.value(0).toUInt();
@@ -218,6 +228,11 @@ MigrationRecord StateDb::migration(const QString &app)
         for (const QJsonValue &v : QJsonDocument::fromJson(q.value(7).toByteArray()).array())
             m.notices.append(v.toString());
         m.startedAt = q.value(8).toLongLong();
+        const QJsonObject finish = QJsonDocument::fromJson(q.value(9).toByteArray()).object();
+        m.finishPhase = finish.value(QStringLiteral("phase")).toInt();
+        for (const QJsonValue &v : finish.value(QStringLiteral("stopped")).toArray())
+            m.stoppedServices.append(v.toString());
+        m.nodeAddress = finish.value(QStringLiteral("node_address")).toString();
     }
     return m;
 }
@@ -227,12 +242,16 @@ bool StateDb::saveMigration(const MigrationRecord &m)
     QJsonArray notices;
     for (const QString &n : m.notices)
         notices.append(n);
+    const QJsonObject finish{{QStringLiteral("phase"), m.finishPhase},
+                             {QStringLiteral("stopped"), QJsonArray::fromStringList(m.stoppedServices)},
+                             {QStringLiteral("node_address"), m.nodeAddress}};
     return exec(QStringLiteral("INSERT OR REPLACE INTO migrations (app, node, module_id, address, port,"
-                               " rsync_user, import_task, settings, notices, started_at)"
-                               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                               " rsync_user, import_task, settings, notices, started_at, finish)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
                 {m.app, m.node, m.moduleId, m.address, m.port, m.rsyncUser, m.importTask,
                  QString::fromUtf8(QJsonDocument(QJsonObject::fromVariantMap(m.settings)).toJson(QJsonDocument::Compact)),
-                 QString::fromUtf8(QJsonDocument(notices).toJson(QJsonDocument::Compact)), m.startedAt});
+                 QString::fromUtf8(QJsonDocument(notices).toJson(QJsonDocument::Compact)), m.startedAt,
+                 QString::fromUtf8(QJsonDocument(finish).toJson(QJsonDocument::Compact))});
 }
 
 bool StateDb::clearMigration(const QString &app)
@@ -240,7 +259,8 @@ bool StateDb::clearMigration(const QString &app)
     QSqlDatabase db = QSqlDatabase::database(m_conn, false);
     db.transaction();
     if (!exec(QStringLiteral("DELETE FROM migrations WHERE app=?"), {app})
-        || !exec(QStringLiteral("DELETE FROM syncs WHERE app=?"), {app})) {
+        || !exec(QStringLiteral("DELETE FROM syncs WHERE app=?"), {app})
+        || !exec(QStringLiteral("DELETE FROM chunks WHERE app=?"), {app})) {
         db.rollback();
         return false;
     }
@@ -290,6 +310,30 @@ bool StateDb::saveConnection(const QVariantMap &values)
         return false;
     }
     return db.commit();
+}
+
+QList<ChunkRecord> StateDb::chunks(const QString &app)
+{
+    QList<ChunkRecord> out;
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    q.prepare(QStringLiteral("SELECT db, tbl, seq, low, high, rows, file FROM chunks WHERE app=? ORDER BY seq"));
+    q.addBindValue(app);
+    if (q.exec())
+        while (q.next())
+            out.append({q.value(0).toString(), q.value(1).toString(), q.value(2).toInt(), q.value(3).toString(),
+                        q.value(4).toString(), q.value(5).toULongLong(), q.value(6).toString()});
+    return out;
+}
+
+bool StateDb::addChunk(const QString &app, const ChunkRecord &c)
+{
+    return exec(QStringLiteral("INSERT INTO chunks (app, db, tbl, seq, low, high, rows, file) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                {app, c.database, c.table, c.seq, c.low, c.high, QVariant::fromValue(qint64(c.rows)), c.file});
+}
+
+bool StateDb::removeChunks(const QString &app, const QString &database, const QString &table)
+{
+    return exec(QStringLiteral("DELETE FROM chunks WHERE app=? AND db=? AND tbl=?"), {app, database, table});
 }
 
 } // namespace ns8m

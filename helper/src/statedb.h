@@ -44,7 +44,25 @@ struct MigrationRecord {
     QVariantMap settings;
     QStringList notices;
     qint64 startedAt = 0;
+    // The cutover (Finish): 0 nothing stopped yet, 1 NS7 services stopped
+    // (stoppedServices: the ones to start again on failure), 2 NS8 is
+    // configured and in charge (only the NS7 wind-down is left).
+    int finishPhase = 0;
+    QStringList stoppedServices;
+    QString nodeAddress; // the destination node's public address (DNS records)
     bool isEmpty() const { return moduleId.isEmpty(); }
+};
+
+// One file of call history shipped ahead of the cutover: the rows of TABLE
+// whose watermark column is in (low, high] ("" low: from the beginning).
+struct ChunkRecord {
+    QString database;
+    QString table;
+    int seq = 0;
+    QString low;
+    QString high;
+    quint64 rows = 0; // counted before the dump: a late row makes the final check fail safe
+    QString file;     // name in restore_background/
 };
 
 struct SyncRecord {
@@ -82,6 +100,9 @@ public:
     bool clearMigration(const QString &app); // also its sync history
     QList<SyncRecord> syncs(const QString &app);
     bool addSync(const QString &app, const SyncRecord &s);
+    QList<ChunkRecord> chunks(const QString &app); // by seq
+    bool addChunk(const QString &app, const ChunkRecord &c);
+    bool removeChunks(const QString &app, const QString &database, const QString &table);
 
     // The link to the NS8 cluster: key/value pairs, replaced as a whole.
     QVariantMap connection();
