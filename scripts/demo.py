@@ -2,8 +2,8 @@
 """The main job: a sample NethServer 7 (NethVoice trees, MariaDB with the
 NethVoice databases) is connected to a simulated NS8 cluster (network
 namespaces, real WireGuard, real rsync receivers) and NethVoice is moved:
-Connect → Scan → Start → (NS7 keeps working) → Sync, with every job's
-progress printed.  The NS8 Migration page is served by cockpit-ws on
+Connect → Scan → Start → (NS7 keeps working) → Sync → Sync → Finish, with
+every job's progress printed.  The NS8 Migration page is served by cockpit-ws on
 localhost; everything stays up until Ctrl-C (or ends with --exit).
 """
 
@@ -131,14 +131,30 @@ def main():
                 os.makedirs(rec, exist_ok=True)
                 with open(os.path.join(rec, "in-201-0612345678-20991231-120000-1.1.wav"), "wb") as f:
                     f.write(os.urandom(2_000_000))
+                sb.mysql.insert_call_history(cdr=40, cel=160, queue_log=60)
                 run(bus, nv, APP_IFACE, "Sync", "a{sv}", [{"bwlimit": dbus.UInt32(50_000)}],
-                    "Sync data (phase 2: only what changed)")
+                    "Sync data (phase 2: only what changed, new calls included)")
+                print("== NS7 keeps working: more calls")
+                sb.mysql.insert_call_history(cdr=25, cel=90, queue_log=30)
+                run(bus, nv, APP_IFACE, "Sync", "a{sv}", [{}], "Sync again (phase 2)")
                 a = bus.get_all(nv, APP_IFACE)
                 print("== sync history")
                 for t, b, files, dur, warn in a["SyncHistory"]:
                     print(f"   {time.strftime('%H:%M:%S', time.localtime(t / 1e6))}  {human(b):>9}  "
                           f"{files:6d} files  {dur / 1e6:6.1f} s" + (f"  {warn} warning(s)" if warn else ""))
                 print(f"   the cutover is expected to take about {a['EstimatedDowntime'] / 1e6:.0f} s")
+                sb.mysql.insert_call_history(cdr=5, cel=20, queue_log=8)
+                run(bus, nv, APP_IFACE, "Finish", "a{sv}", [{}],
+                    "Finish the migration (phase 3: stop, last sync, dumps, configure NS8, retire NS7)")
+                a = bus.get_all(nv, APP_IFACE)
+                print(f"   status: {a['Status']}, module {a['ModuleId']} on node {a['Node']}")
+                for call in sb.systemd.calls():
+                    if call["method"] in ("StopUnit", "StartUnit", "DisableUnitFiles", "ReloadUnit"):
+                        print(f"   systemd: {call['method']} {call.get('unit') or ' '.join(call.get('units', []))}")
+                print("   DNS records to create once NethVoice works on NS8:")
+                for name, rtype, value in a["DnsRecords"]:
+                    print(f"     {name}. IN {rtype} {value}")
+                print(f"   redirect page: {sb.root}/var/www/html/ns8-migration/nethvoice.html")
                 if args.exit:
                     return 0
                 print(f"== all up. Try: busctl --address={sb.bus_address} tree org.nethserver.Ns8Migration1")

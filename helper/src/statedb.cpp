@@ -328,7 +328,7 @@ QList<ChunkRecord> StateDb::chunks(const QString &app)
 bool StateDb::addChunk(const QString &app, const ChunkRecord &c)
 {
     return exec(QStringLiteral("INSERT INTO chunks (app, db, tbl, seq, low, high, rows, file) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-                {app, c.database, c.table, c.seq, c.low, c.high, QVariant::fromValue(qint64(c.rows)), c.file});
+                {app, c.database, c.table, c.seq, c.low.isEmpty() ? QStringLiteral("") : c.low, c.high, QVariant::fromValue(qint64(c.rows)), c.file});
 }
 
 bool StateDb::removeChunks(const QString &app, const QString &database, const QString &table)
