@@ -37,6 +37,30 @@ QList<JobStep> App::syncSteps() const
     return steps;
 }
 
+namespace {
+
+// One line per rsync run in the log: what, how much, how long, how it ended.
+void logTransfers(RsyncBatch *batch, Job *job)
+{
+    const LogContext ctx = job ? job->logContext() : LogContext{};
+    QObject::connect(batch, &RsyncBatch::transferFinished, batch, [ctx](const QString &id, const RsyncResult &r) {
+        const QString what = QStringLiteral("transfer %1: %2 files sent, %3 on the wire, %4 files in the tree (%5), %6")
+                                 .arg(id)
+                                 .arg(r.stats.regularFilesTransferred)
+                                 .arg(humanBytes(r.stats.bytesSent))
+                                 .arg(r.stats.files)
+                                 .arg(humanBytes(r.stats.totalFileSize), humanDuration(r.durationMs));
+        if (r.ok())
+            Log::info(what + (r.vanished ? QStringLiteral(", some files vanished (normal on a live PBX)") : QString()), ctx);
+        else if (r.canceled)
+            Log::info(what + QStringLiteral(", canceled"), ctx);
+        else
+            Log::warning(what + QStringLiteral(", failed: ") + r.errorText(), ctx);
+    });
+}
+
+} // namespace
+
 struct SyncState {
     QElapsedTimer clock;
     QPointer<RsyncBatch> batch;
@@ -114,6 +138,7 @@ void App::uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStringLis
             job->setRate(rate);
         });
     }
+    logTransfers(batch, run->job);
     connect(batch, &RsyncBatch::finished, this, [run, done](bool ok, const QList<RsyncResult> &results) {
         quint64 bytes = 0;
         QStringList errors;
@@ -171,6 +196,7 @@ void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(b
         job->setRate(rate);
     });
     connect(job, &Job::canceled, batch, &RsyncBatch::cancel);
+    logTransfers(batch, job);
     connect(batch, &RsyncBatch::finished, this,
             [this, run, state, done](bool ok, const QList<RsyncResult> &results) {
         auto rec = std::make_shared<SyncRecord>();
