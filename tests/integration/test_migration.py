@@ -219,6 +219,36 @@ class MigrationTest(ClusterTestCase):
         self.run_ok("Sync", "a{sv}", [{}])
         self.assert_module_matches_ns7()
 
+    def test_vanished_file_is_a_warning(self):
+        # A live PBX removes files while they are being copied (a voicemail
+        # listened to and deleted): rsync's exit 24 is a warning, the sync
+        # succeeds and says which file.
+        self.start()
+        spool = os.path.join(self.sb.root, "var/spool/asterisk/voicemail/default/201/INBOX")
+        os.makedirs(spool, exist_ok=True)
+        for i in range(12):
+            with open(os.path.join(spool, "msg%04d.wav" % i), "wb") as f:
+                f.write(os.urandom(100_000))
+        victim = os.path.join(spool, "msg0011.wav")
+        err, job = self.app_call("Sync", "a{sv}", [{"bwlimit": dbus.UInt32(200)}])
+        self.assertIsNone(err, job)
+        deadline = time.monotonic() + 60
+        while self.bus.get(job, JOB_IFACE, "Bytes") == 0:
+            self.assertLess(time.monotonic(), deadline, "the sync did not start moving data")
+            time.sleep(0.1)
+        os.unlink(victim)
+        props = self.wait(job, 240)
+        self.assertTrue(props["Success"], props["Message"])
+        self.assertIn("vanished", props["Message"])
+        self.assertIn("msg0011.wav", props["Message"])
+        history = self.app()["SyncHistory"]
+        self.assertEqual(history[-1][4], 1, "the sync is recorded with one warning")
+        self.assertIn("vanished", self.read_log())
+        # The next sync is clean and NS8 matches NS7 (the file is gone on both).
+        props = self.run_ok("Sync", "a{sv}", [{}])
+        self.assertNotIn("vanished", props["Message"])
+        self.assert_module_matches_ns7()
+
     def test_failures_then_successful_retry(self):
         self.start()
         # The VPN cut during a sync.
