@@ -230,11 +230,6 @@ void App::startFinish(sd_bus_message *call, quint32 uid, const QVariantMap &opti
         replyError(call, {kWrongState, QStringLiteral("This server is not connected to the NS8 cluster.")});
         return;
     }
-    if (m_migration.finishPhase == 1) {
-        replyError(call, {kWrongState, QStringLiteral("NS7 services stopped by the last Finish are being started again; "
-                                                      "try again in a moment.")});
-        return;
-    }
     QVariantMap values;
     const QMap<QString, QString> problems = checkFields(m_profile, options, m_migration.settings, false, &values);
     if (!problems.isEmpty()) {
@@ -401,6 +396,12 @@ void App::finishStop(const std::shared_ptr<MigrationRun> &run)
         for (const QString &u : m_profile.quiesceServices)
             if (states.value(Systemd::unitName(u)).isActive())
                 running.append(Systemd::unitName(u));
+        // Units an interrupted Finish stopped and could not start again are
+        // still ours to start after this one.
+        if (m_migration.finishPhase == 1)
+            for (const QString &u : std::as_const(m_migration.stoppedServices))
+                if (!running.contains(u))
+                    running.append(u);
         // Recorded before the stop: a crash in between still starts them again.
         run->stopped = running;
         setFinishPhase(1, running);
