@@ -2,7 +2,7 @@ import React, { useState } from "react";
 import {
     Alert, Button, Card, CardBody, CardHeader, CardTitle, Checkbox, DescriptionList, DescriptionListDescription,
     DescriptionListGroup, DescriptionListTerm, ExpandableSection, Flex, Form, FormGroup, FormSelect, FormSelectOption,
-    Label, List, ListItem, Modal, ModalVariant, Stack, StackItem, Tooltip,
+    Label, List, ListItem, Modal, ModalVariant, Stack, StackItem, TextInput, Tooltip,
 } from "@patternfly/react-core";
 import {
     BanIcon, CheckCircleIcon, ExclamationCircleIcon, InProgressIcon, OutlinedClockIcon, SyncAltIcon,
@@ -22,6 +22,7 @@ export function statusLabel(status) {
         not_migrated: ["grey", <OutlinedClockIcon key="i" />, _("Not migrated")],
         migrating: ["blue", <InProgressIcon key="i" />, _("Migrating")],
         syncing: ["cyan", <SyncAltIcon key="i" />, _("Syncing")],
+        finishing: ["orange", <InProgressIcon key="i" />, _("Finishing")],
         migrated: ["green", <CheckCircleIcon key="i" />, _("Migrated")],
         skipped: ["grey", <BanIcon key="i" />, _("Skipped")],
         not_available: ["grey", <BanIcon key="i" />, _("Not available")],
@@ -301,6 +302,10 @@ export function AppCard({ helper, app, connected }) {
     const [dialog, setDialog] = useState(null);
     const [error, setError] = useState(null);
     const [busy, setBusy] = useState(null);
+    // Sync's bandwidth limit in KiB/s: empty for none (the guide suggests
+    // syncing at quiet times; a limit keeps the PBX's line usable).
+    const [bwlimit, setBwlimit] = useState("");
+    const bwValid = /^\d{0,9}$/.test(bwlimit.trim());
     const running = hasOwnJob(helper, app);
     const job = helper.job(app.Job);
     const has = (m) => helper.hasMethod(APP, m);
@@ -327,7 +332,9 @@ export function AppCard({ helper, app, connected }) {
     if (has("Start") && (st === "not_migrated" || st === "failed"))
         add("start", _("Start migration"), "primary", () => setDialog("start"), notConnected || jobRunning);
     if (has("Sync") && (st === "migrating" || st === "syncing" || (st === "failed" && app.LastSyncTime > 0)))
-        add("sync", _("Sync data"), "secondary", () => simple("sync", () => helper.appCall(app, "Sync", {})), notConnected || jobRunning);
+        add("sync", _("Sync data"), "secondary",
+            () => simple("sync", () => helper.appCall(app, "Sync", parseInt(bwlimit, 10) > 0 ? { bwlimit: parseInt(bwlimit, 10) } : {})),
+            notConnected || jobRunning || (bwValid ? null : _("The bandwidth limit is a number of KiB/s, or empty for none.")));
     if (has("Finish") && (st === "migrating" || st === "syncing"))
         add("finish", _("Finish migration"), "secondary", () => setDialog("finish"),
             notConnected || jobRunning || (app.LastSyncTime ? null : _("Sync the data at least once first.")));
@@ -356,7 +363,19 @@ export function AppCard({ helper, app, connected }) {
                     )}
                     {actions.length > 0 && (
                         <StackItem>
-                            <Flex spaceItems={{ default: "spaceItemsSm" }} flexWrap={{ default: "wrap" }} data-test="app-actions">{actions}</Flex>
+                            <Flex spaceItems={{ default: "spaceItemsSm" }} flexWrap={{ default: "wrap" }}
+                                  alignItems={{ default: "alignItemsCenter" }} data-test="app-actions">
+                                {actions}
+                                {has("Sync") && (st === "migrating" || st === "syncing") && (
+                                    <Flex spaceItems={{ default: "spaceItemsXs" }} alignItems={{ default: "alignItemsCenter" }}>
+                                        <label htmlFor={"bwlimit-" + app.Id}>{_("Sync bandwidth limit (KiB/s)")}</label>
+                                        <TextInput id={"bwlimit-" + app.Id} type="text" inputMode="numeric" value={bwlimit}
+                                                   onChange={(_ev, v) => setBwlimit(v)} placeholder={_("no limit")}
+                                                   validated={bwValid ? "default" : "error"} style={{ width: "8em" }}
+                                                   data-test="sync-bwlimit" />
+                                    </Flex>
+                                )}
+                            </Flex>
                         </StackItem>
                     )}
                     {error && <StackItem><Alert isInline variant="danger" title={error} data-test="app-error" /></StackItem>}

@@ -145,10 +145,20 @@ describe("page with a fake helper", () => {
         await page.click("[data-test=start-confirm]");
         await page.waitForSelector("[data-test=job][data-finished=true][data-operation=start]", WAIT);
         for (let i = 0; i < 2; i++) {
+            // The second sync with a bandwidth limit; a wrong one blocks the button.
+            if (i === 1) {
+                await page.fill("[data-test=sync-bwlimit]", "fast");
+                assert.equal(await page.getAttribute("[data-test=app-sync]", "aria-disabled"), "true");
+                await page.fill("[data-test=sync-bwlimit]", "2048");
+            }
             await page.click("[data-test=app-sync]");
             await page.waitForSelector("[data-test=job][data-finished=false][data-operation=sync]", WAIT);
             await page.waitForSelector("[data-test=job][data-finished=true][data-operation=sync]", WAIT);
         }
+        const syncs = await page.evaluate(() => window.__fake.calls.filter(c => c.method === "Sync").map(c => c.args[0]));
+        assert.deepEqual(syncs[0], {});
+        assert.equal(syncs[1].bwlimit.t, "u");
+        assert.equal(syncs[1].bwlimit.v, 2048);
         const barsOf = page.locator("[data-test=sync-bar]");
         assert.equal(await barsOf.count(), 3);
         const bytes = await Promise.all([0, 1, 2].map(i => value(barsOf.nth(i), "data-bytes")));
