@@ -4,6 +4,7 @@
 #include "esmithdb.h"
 #include "job.h"
 #include "log.h"
+#include "preflight.h"
 #include "process.h"
 #include "secrets.h"
 
@@ -91,6 +92,8 @@ struct Cluster::ConnectRun {
     QString leader;
     QString username;
     QString userDomainOption;
+    QVariantMap options; // for the preflight checks (no password)
+    bool acceptWarnings = false;
     TlsPolicy tls;
     ClientPtr admin; // logged in with the administrator's password
     ClientPtr vpn;   // the migration account through the tunnel
@@ -135,7 +138,7 @@ const QList<OptionSpec> &Cluster::connectOptions()
     static const QList<OptionSpec> specs = {
         {"leader", 's', 253},       {"username", 's', 64},        {"password", 's', 1024},
         {"otp", 's', 16},           {"tls_verify", 'b'},          {"tls_fingerprint", 's', 128},
-        {"user_domain", 's', 253},
+        {"user_domain", 's', 253}, {"accept_warnings", 'b'},
     };
     return specs;
 }
@@ -326,6 +329,11 @@ void Cluster::connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &
         return;
     }
     run->tls.pinnedSha256 = pin;
+    run->acceptWarnings = o.value(QStringLiteral("accept_warnings")).toBool();
+    run->options = {{QStringLiteral("leader"), run->leader},
+                    {QStringLiteral("tls_verify"), run->tls.verify},
+                    {QStringLiteral("tls_fingerprint"), pin},
+                    {QStringLiteral("user_domain"), run->userDomainOption}};
 
     QString dbError;
     const EsmithDb config = EsmithDb::load(
@@ -371,8 +379,25 @@ void Cluster::connectReadCluster(const std::shared_ptr<ConnectRun> &run)
             run->plan = planAccountProvider(run->provider, run->domains, run->clusterStatus, run->userDomainOption);
             if (!run->plan.error.name.isEmpty())
                 return preflightFailed(run, {run->plan.error.name, run->plan.error.message});
-            connectStartJob(run);
+            connectPreflight(run);
         });
+    });
+}
+
+// The prerequisites that concern joining (docs/preflight.md), with what
+// Connect has read already; nothing has changed anywhere yet.
+void Cluster::connectPreflight(const std::shared_ptr<ConnectRun> &run)
+{
+    Preflight::Input in;
+    in.phase = Preflight::Phase::Connect;
+    in.options = run->options;
+    in.admin = run->admin.get();
+    in.clusterStatus = run->clusterStatus;
+    in.domains = run->domains;
+    Preflight::run(m_daemon, in, [this, run](const QList<Check> &checks) {
+        if (const auto refused = Preflight::verdict(checks, Preflight::Phase::Connect, run->acceptWarnings))
+            return preflightFailed(run, {refused->name, refused->message});
+        connectStartJob(run);
     });
 }
 

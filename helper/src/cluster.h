@@ -38,6 +38,10 @@ public:
     QString userDomain() const { return m_saved.value(QStringLiteral("user_domain")).toString(); }
     QString tlsFingerprint() const { return m_fingerprint; }
     bool isConnected() const { return m_state == u"connected"; }
+    QString leaderEndpoint() const { return m_saved.value(QStringLiteral("leader_endpoint")).toString(); }
+    // The saved TLS policy towards the leader and its HTTPS API base.
+    TlsPolicy savedTlsPolicy() const;
+    QUrl httpsBase(const QString &leader) const;
 
     // A client of the cluster API through the tunnel, logged in with the
     // migration account; the caller owns it.  Null when not connected.
@@ -63,6 +67,7 @@ private:
     void setFingerprint(const QString &fp);
     void preflightFailed(const std::shared_ptr<ConnectRun> &run, const ApiError &error);
     void connectReadCluster(const std::shared_ptr<ConnectRun> &run);
+    void connectPreflight(const std::shared_ptr<ConnectRun> &run);
     void connectStartJob(const std::shared_ptr<ConnectRun> &run);
     void connectAddNode(const std::shared_ptr<ConnectRun> &run);
     void connectCheckEndpoint(const std::shared_ptr<ConnectRun> &run);
@@ -81,8 +86,6 @@ private:
     QByteArray readSecret(const QString &name) const;
     void removeSecrets() const;
     TunnelConfig tunnelConfig() const;
-    TlsPolicy savedTlsPolicy() const;
-    QUrl httpsBase(const QString &leader) const;
 
     Daemon *m_daemon;
     Tunnel m_tunnel;

@@ -4,6 +4,7 @@
 #include "cluster.h"
 #include "esmithdb.h"
 #include "log.h"
+#include "preflight.h"
 #include "rsync.h"
 #include "systemd.h"
 #include "version.h"
@@ -52,8 +53,19 @@ int methodListNodes(sd_bus_message *m, void *userdata, sd_bus_error *)
     return 1;
 }
 
+int methodPreflight(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *daemon = static_cast<Daemon *>(userdata);
+    return authorizedCall(m, daemon, daemon->authority(), Preflight::options(), {Action::Read},
+                          [](Daemon *d, sd_bus_message *call, quint32, const QVariantMap &o) {
+                              Preflight::call(d, call, o);
+                          });
+}
+
 const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_VTABLE_START(0),
+    SD_BUS_METHOD_WITH_ARGS("Preflight", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("aa{sv}", checks),
+                            methodPreflight, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_ARGS("ListNodes", SD_BUS_NO_ARGS, SD_BUS_RESULT("aa{sv}", nodes), methodListNodes,
                             SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_ARGS("Connect", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job), methodConnect,
@@ -219,6 +231,14 @@ void Daemon::stop(const QString &why)
     if (m_bus.handle())
         sd_bus_release_name(m_bus.handle(), kBusName);
     Log::info(QStringLiteral("ns8-migration-helper stopped (%1)").arg(why));
+}
+
+App *Daemon::app(const QString &id) const
+{
+    for (App *a : m_apps)
+        if (a->profile().id == id)
+            return a;
+    return nullptr;
 }
 
 QStringList Daemon::appsInMigration() const

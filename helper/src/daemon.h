@@ -57,6 +57,9 @@ public:
     // Names of the apps whose migration is under way (migrating, syncing).
     QStringList appsInMigration() const;
     Cluster *cluster() { return m_cluster; }
+    // The apps installed on NS7; app() is null for an unknown id.
+    QList<App *> apps() const { return m_apps; }
+    App *app(const QString &id) const;
     // systemd's manager on the same bus (set once the bus is open).
     Systemd *systemd() { return m_systemd; }
     int appendProperty(const char *name, sd_bus_message *reply) const;
