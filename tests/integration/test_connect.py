@@ -203,32 +203,33 @@ class ConnectTest(ClusterTestCase):
         self.assert_ns7_clean()
         self.connect_ok()
 
-    def test_unresolvable_vpn_endpoint_is_undone(self):
-        # The leader is reached by address; its VPN endpoint name no longer resolves.
+    def test_unresolvable_vpn_endpoint_is_refused(self):
+        # The leader is reached by address; its VPN endpoint name does not
+        # resolve: the preflight checks refuse before anything is created.
         hosts = "/etc/netns/%s/hosts" % self.ns7
         with open(hosts) as f:
             original = f.read()
         leader_ip = [l.split()[0] for l in original.splitlines()
                      if self.cluster.leader_host in l.split()[1:]][0]
+        seq = self.request_count()
         try:
             with open(hosts, "r+") as f:  # in place: the helper's bind mount sees it
                 f.seek(0)
                 f.write("\n".join(l for l in original.splitlines()
                                   if self.cluster.leader_host not in l.split()[1:]) + "\n")
                 f.truncate()
-            err, job = self.connect(leader=leader_ip, tls_verify=False,
+            err, msg = self.connect(leader=leader_ip, tls_verify=False,
                                     tls_fingerprint=self.cluster.tls_fingerprint)
-            self.assertIsNone(err, job)
-            props = self.wait(job)
         finally:
             with open(hosts, "r+") as f:
                 f.seek(0)
                 f.write(original)
                 f.truncate()
-        self.assertFalse(props["Success"])
-        self.assertEqual(props["ErrorName"], ERR + "ClusterUnreachable", props["Message"])
-        self.assertIn("55820", props["Message"])
-        self.assertIn("DNS", props["Message"])
+        self.assertEqual(err, ERR + "PreflightFailed", msg)
+        self.assertIn("vpn-endpoint", msg)
+        self.assertIn("55820", msg)
+        self.assertIn("DNS", msg)
+        self.assertEqual(self.mutations_since(seq), [])
         self.assert_cluster_as_before()
         self.assert_ns7_clean()
 
