@@ -102,6 +102,21 @@ class BadInputTest(SandboxTestCase):
                             f"Connect with {case}")
         self.assertEqual(self.bus.get(ROOT_PATH, MANAGER_IFACE, "State"), "disconnected")
 
+    def test_preflight_bad_options(self):
+        for case, sig, args, expected in OPTION_CASES:
+            with self.subTest(case=case):
+                self.expect(expected, ROOT_PATH, MANAGER_IFACE, "Preflight", sig, args, f"Preflight with {case}")
+        for case, opts in (("1 MB leader", {"leader": "l" * MB}),
+                           ("URL as leader", {"leader": "https://leader.example.org"}),
+                           ("path as leader", {"leader": "../../etc/passwd"}),
+                           ("space in leader", {"leader": "lea der.example.org"}),
+                           ("node of wrong type", {"node": dbus.Int32(2)}),
+                           ("app not installed", {"app": "nosuchapp"}),
+                           ("unknown key", {"bogus": 1})):
+            with self.subTest(case=case):
+                self.expect(INVALID_ARGUMENT, ROOT_PATH, MANAGER_IFACE, "Preflight", "a{sv}", [opts],
+                            f"Preflight with {case}")
+
     def test_disconnect_bad_options(self):
         for case, sig, args, expected in OPTION_CASES:
             with self.subTest(case=case):

@@ -22,6 +22,7 @@ MATRIX = [
     ("Job.Cancel", JOB, JOB_IFACE, "Cancel", "a{sv}", [{}], ACTION + "read"),
     # Empty options: root is refused for the missing leader / for not being
     # connected, never by polkit; the others must be refused by polkit first.
+    ("Manager.Preflight", ROOT_PATH, MANAGER_IFACE, "Preflight", "a{sv}", [{}], ACTION + "read"),
     ("Manager.Connect", ROOT_PATH, MANAGER_IFACE, "Connect", "a{sv}", [{}], ACTION + "connect"),
     ("Manager.Disconnect", ROOT_PATH, MANAGER_IFACE, "Disconnect", "a{sv}", [{}], ACTION + "connect"),
 ]
