@@ -1,0 +1,126 @@
+"""Call history in bulk: asteriskcdrdb.cdr (the harness's generator), cel and
+queue_log rows, loaded with LOAD DATA LOCAL INFILE in chunks so millions of
+rows take minutes, not hours."""
+
+import os
+import random
+import time
+
+from harness.mariadb import CDR_COLUMNS, cdr_row
+
+CHUNK = 500_000
+CALL_SPACING = 37  # seconds between two generated calls (as the harness does)
+
+CEL_COLUMNS = ("eventtype", "eventtime", "cid_name", "cid_num", "cid_ani", "cid_rdnis", "cid_dnid",
+               "exten", "context", "channame", "appname", "appdata", "amaflags", "accountcode",
+               "uniqueid", "linkedid", "peer", "userdeftype", "extra")
+QUEUE_LOG_COLUMNS = ("time", "callid", "queuename", "agent", "event", "data", "data1", "data2",
+                     "data3", "data4", "data5")
+_CEL_EVENTS = ("CHAN_START", "ANSWER", "APP_START", "BRIDGE_ENTER", "BRIDGE_EXIT", "HANGUP",
+               "CHAN_END", "LINKEDID_END")
+_QUEUE_EVENTS = ("ENTERQUEUE", "CONNECT", "COMPLETECALLER", "COMPLETEAGENT", "ABANDON", "RINGNOANSWER")
+
+
+def _cel_row(rnd, epoch, seq):
+    ext = str(rnd.randint(200, 260))
+    uid = f"{epoch}.{seq % 100000}"
+    return (rnd.choice(_CEL_EVENTS), time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch)),
+            "Mario Rossi", ext, ext, "", "", str(rnd.randint(200, 260)), "from-internal",
+            f"PJSIP/{ext}-{rnd.randint(0, 0xffffffff):08x}", "Dial", f"PJSIP/{ext},,HhTtr", "3", "",
+            uid, uid, "", "", "")
+
+
+def _queue_row(rnd, epoch, seq):
+    return (f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(epoch))}.{seq % 1000000:06d}",
+            f"{epoch}.{seq % 100000}", str(rnd.choice((401, 402, 403))),
+            f"PJSIP/{rnd.randint(200, 260)}", rnd.choice(_QUEUE_EVENTS),
+            str(rnd.randint(1, 60)), str(rnd.randint(1, 600)), "1", "", "", "")
+
+
+def _load(mysql, table, columns, rows, path):
+    with open(path, "w") as f:
+        for row in rows:
+            f.write("\t".join(row) + "\n")
+    try:
+        mysql.sql(f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE asteriskcdrdb.{table} "
+                  "CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' "
+                  "(" + ", ".join(columns) + ");")
+    finally:
+        os.unlink(path)
+
+
+class History:
+    """Appends generated history to a harness MariaDB.  add() writes the past:
+    `planned` calls 37 s apart, the last one more than two days ago (so every
+    call has ended long before any Sync's watermark).  add_recent() writes
+    calls that have just ended, as a PBX does between the last Sync and the
+    cutover."""
+
+    def __init__(self, mysql, planned, cel_per_cdr=1.0, queue_log_per_cdr=0.25, seed=11):
+        self.mysql = mysql
+        self.base = int(time.time()) - 2 * 86400 - planned * CALL_SPACING
+        self.cel_per_cdr = cel_per_cdr
+        self.queue_log_per_cdr = queue_log_per_cdr
+        self.calls = 0      # cdr rows added so far
+        self.cel = 0
+        self.queue_log = 0
+        self.seed = seed
+
+    def add(self, cdr_rows, progress=None):
+        """Append cdr_rows calls and the matching cel / queue_log rows."""
+        done = 0
+        while done < cdr_rows:
+            n = min(CHUNK, cdr_rows - done)
+            first = self.calls
+            self.mysql.insert_cdr(n, seed=self.seed + first, start=self.base + first * CALL_SPACING)
+            rnd = random.Random(self.seed * 7 + first)
+            cel_target = int(round((first + n) * self.cel_per_cdr))
+            cel_n = cel_target - self.cel
+            if cel_n > 0:
+                rows = (_cel_row(rnd, self.base + (first + i * n // cel_n) * CALL_SPACING, self.cel + i)
+                        for i in range(cel_n))
+                _load(self.mysql, "cel", CEL_COLUMNS, rows, os.path.join(self.mysql.dir, "cel.tsv"))
+                self.cel = cel_target
+            q_target = int(round((first + n) * self.queue_log_per_cdr))
+            q_n = q_target - self.queue_log
+            if q_n > 0:
+                rows = (_queue_row(rnd, self.base + (first + i * n // q_n) * CALL_SPACING, self.queue_log + i)
+                        for i in range(q_n))
+                _load(self.mysql, "queue_log", QUEUE_LOG_COLUMNS, rows,
+                      os.path.join(self.mysql.dir, "queue_log.tsv"))
+                self.queue_log = q_target
+            self.calls += n
+            done += n
+            if progress:
+                progress(done, cdr_rows)
+
+    def add_recent(self, cdr_rows):
+        """cdr_rows calls that end now (calldate = now - duration: Asterisk
+        writes the row at hang-up), with their cel and queue_log rows."""
+        rnd = random.Random(self.seed * 13 + self.calls)
+        now = int(time.time())
+        rows = []
+        for _ in range(cdr_rows):
+            end = now - rnd.randint(0, 2)
+            row = cdr_row(rnd, end)
+            duration = int(row[9])
+            row[0] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(end - duration))
+            rows.append(row)
+        _load(self.mysql, "cdr", CDR_COLUMNS, rows, os.path.join(self.mysql.dir, "cdr-recent.tsv"))
+        cel_n = int(round(cdr_rows * self.cel_per_cdr))
+        _load(self.mysql, "cel", CEL_COLUMNS, (_cel_row(rnd, now - 60, self.cel + i) for i in range(cel_n)),
+              os.path.join(self.mysql.dir, "cel.tsv"))
+        q_n = int(round(cdr_rows * self.queue_log_per_cdr))
+        _load(self.mysql, "queue_log", QUEUE_LOG_COLUMNS,
+              (_queue_row(rnd, now - 60, self.queue_log + i) for i in range(q_n)),
+              os.path.join(self.mysql.dir, "queue_log.tsv"))
+        self.calls += cdr_rows
+        self.cel += cel_n
+        self.queue_log += q_n
+
+    def counts(self):
+        """Rows now in the three history tables (COUNT(*))."""
+        out = {}
+        for table in ("cdr", "cel", "queue_log"):
+            out[table] = int(self.mysql.sql_value(f"SELECT COUNT(*) FROM asteriskcdrdb.{table}"))
+        return out
