@@ -16,6 +16,18 @@ import { JobPanel } from "./job.jsx";
 import { SyncHistory } from "./history.jsx";
 import { ResultView } from "./result.jsx";
 import { useNodes } from "./cluster.jsx";
+import { PreflightReport, usePreflight, verdict } from "./preflight.jsx";
+
+// Manager.Preflight's options for an app: its id, the node, its host names.
+function preflightOptions(app, fields, values, node) {
+    const o = { app: app.Id };
+    if (node !== null && node !== undefined)
+        o.node = Number(node);
+    for (const f of fields)
+        if (f.kind === "fqdn" && values[f.id])
+            o[f.id] = values[f.id];
+    return o;
+}
 
 export function statusLabel(status) {
     const s = {
@@ -63,11 +75,16 @@ function StartDialog({ helper, app, onClose, onStarted }) {
     const [error, setError] = useState(null);
     const [busy, setBusy] = useState(false);
     const chosen = node !== null ? node : (leader ? leader.id : null);
+    const preflight = usePreflight(helper, preflightOptions(app, fields, form.values, chosen), true);
+    const [acceptPreflight, setAcceptPreflight] = useState(false);
+    const pfWarnings = verdict(preflight.checks, "start").warnings.length > 0;
 
     const start = () => {
         const options = { ...form.values };
         if (choices.length > 1 && chosen !== null)
             options.node = Number(chosen);
+        if (pfWarnings && acceptPreflight)
+            options.accept_warnings = true;
         setBusy(true);
         setError(null);
         helper.appCall(app, "Start", options)
@@ -87,7 +104,7 @@ function StartDialog({ helper, app, onClose, onStarted }) {
                title={cockpit.format(_("Start the migration of $0"), app.Name)}
                actions={[
                    <Button key="start" variant="primary" onClick={start} isLoading={busy}
-                           isDisabled={busy || form.hasProblems} data-test="start-confirm">{_("Start migration")}</Button>,
+                           isDisabled={busy || form.hasProblems || (pfWarnings && !acceptPreflight)} data-test="start-confirm">{_("Start migration")}</Button>,
                    <Button key="cancel" variant="link" onClick={onClose}>{_("Cancel")}</Button>,
                ]}>
             <Stack hasGutter>
@@ -119,6 +136,8 @@ function StartDialog({ helper, app, onClose, onStarted }) {
                             </List>
                         </Alert>
                         <Alert isInline isPlain variant="info" title={_("If NethVoice Proxy is not installed on the destination node, it is installed automatically: you will have to configure it after the migration.")} />
+                        <PreflightReport preflight={preflight} operation="start" accepted={acceptPreflight}
+                                         onAccept={setAcceptPreflight} />
                         {error && <Alert isInline variant="danger" title={error} data-test="dialog-error" />}
                     </Form>
                 </StackItem>
@@ -155,12 +174,18 @@ function FinishDialog({ helper, app, onClose, onStarted }) {
     const [busy, setBusy] = useState(false);
     const history = parseHistory(app.SyncHistory);
     const lastWarnings = history.length ? history[history.length - 1].warnings : 0;
-    const ready = checked.every(Boolean) && understood && !form.hasProblems && (!lastWarnings || acceptWarnings);
+    const preflight = usePreflight(helper, preflightOptions(app, fields, form.values, null), true);
+    const [acceptPreflight, setAcceptPreflight] = useState(false);
+    const pfWarnings = verdict(preflight.checks, "finish").warnings.length > 0;
+    const ready = checked.every(Boolean) && understood && !form.hasProblems && (!lastWarnings || acceptWarnings) &&
+        (!pfWarnings || acceptPreflight);
 
     const finish = () => {
         const options = { ...form.values };
         if (lastWarnings)
             options.accept_warnings = acceptWarnings;
+        if (pfWarnings && acceptPreflight && (!lastWarnings || acceptWarnings))
+            options.accept_warnings = true;
         setBusy(true);
         setError(null);
         helper.appCall(app, "Finish", options)
@@ -209,6 +234,8 @@ function FinishDialog({ helper, app, onClose, onStarted }) {
                             <FieldInputs fields={fields} values={form.values} setValue={form.setValue} problems={form.problems}
                                          touched={form.touched} setTouched={form.setTouched} idPrefix="ns8m-finish" />
                         </ExpandableSection>
+                        <PreflightReport preflight={preflight} operation="finish" accepted={acceptPreflight}
+                                         onAccept={setAcceptPreflight} />
                         <Checkbox id="ns8m-understood" isChecked={understood} data-test="finish-understood"
                                   label={_("I understand that the migration cannot be undone")}
                                   onChange={(_e, v) => setUnderstood(v)} />

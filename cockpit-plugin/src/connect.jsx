@@ -7,6 +7,7 @@ import cockpit, { _ } from "./cockpit.js";
 import { classifyConnectError } from "./errors.js";
 import { colonHex } from "./format.js";
 import { JobPanel } from "./job.jsx";
+import { PreflightReport, usePreflight } from "./preflight.jsx";
 
 function FieldError({ text, hint }) {
     if (!text && !hint)
@@ -83,6 +84,7 @@ export function ConnectForm({ helper, manager }) {
     const [fingerprint, setFingerprint] = useState("");
     const [busy, setBusy] = useState(false);
     const [jobPath, setJobPath] = useState(null);
+    const [acceptWarnings, setAcceptWarnings] = useState(false);
 
     const state = manager ? manager.State : "disconnected";
     const job = helper.job(jobPath) ||
@@ -109,6 +111,12 @@ export function ConnectForm({ helper, manager }) {
     });
 
     const needsConfirm = !tlsVerify && knownFingerprint !== "";
+    const preflightOptions = { leader: leader.trim() || undefined, tls_verify: tlsVerify };
+    if (!tlsVerify && knownFingerprint && fpConfirmed)
+        preflightOptions.tls_fingerprint = knownFingerprint;
+    if (showUserDomain && userDomain.trim())
+        preflightOptions.user_domain = userDomain.trim();
+    const preflight = usePreflight(helper, preflightOptions, false);
     const canConnect = leader.trim() && username.trim() && password && !busy &&
         !(job && !job.Finished) && (!needsConfirm || fpConfirmed) &&
         (!showUserDomain || userDomain.trim()) && (!showOtp || otp.trim());
@@ -133,6 +141,8 @@ export function ConnectForm({ helper, manager }) {
             options.tls_verify = false;
             options.tls_fingerprint = knownFingerprint;
         }
+        if (acceptWarnings)
+            options.accept_warnings = true;
         setBusy(true);
         setErrors({});
         setGeneral(null);
@@ -140,6 +150,9 @@ export function ConnectForm({ helper, manager }) {
         helper.connect(options)
                 .then(path => setJobPath(path))
                 .catch(ex => {
+                    // The prerequisites said no: show the report that says why.
+                    if ((ex.name || "").endsWith(".PreflightFailed"))
+                        preflight.run();
                     const c = classifyConnectError(ex.name, ex.message);
                     if (c.showOtp)
                         setShowOtp(true);
@@ -238,6 +251,8 @@ export function ConnectForm({ helper, manager }) {
                                 </Alert>
                             )}
                             <Troubleshooting advice={advice} leader={leader.trim()} />
+                            <PreflightReport preflight={preflight} operation="connect" accepted={acceptWarnings}
+                                             onAccept={setAcceptWarnings} />
                             <ActionGroup>
                                 <Button type="submit" variant="primary" isDisabled={!canConnect} isLoading={busy || (job && !job.Finished)}
                                         data-test="connect">

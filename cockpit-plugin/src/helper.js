@@ -192,6 +192,12 @@ export class HelperClient {
         return this.callJob(ROOT, MANAGER, "Disconnect", options);
     }
 
+    // Manager.Preflight: the prerequisites, one plain object per check.
+    preflight(options) {
+        return this.call(ROOT, MANAGER, "Preflight", "a{sv}", [variants(options || {}, OPTION_TYPES)])
+                .then(reply => (reply[0] || []).map(unvariant));
+    }
+
     listNodes() {
         return this.call(ROOT, MANAGER, "ListNodes", "", [])
                 .then(reply => (reply[0] || []).map(unvariant));

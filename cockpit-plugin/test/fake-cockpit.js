@@ -75,6 +75,7 @@
     };
     if (!state.legacy) {
         methods[M].ListNodes = 1;
+        methods[M].Preflight = 1;
         Object.assign(methods[A], { Start: 1, Sync: 1, Finish: 1, Abort: 1, Skip: 1, CheckOptions: 1 });
     }
     const meta = {};
@@ -152,6 +153,8 @@
                 return Promise.reject(DBusError(E + "WrongState", "already connected"));
             if (!o.leader)
                 return Promise.reject(DBusError(E + "InvalidArgument", "Give the NS8 leader's host name or IP address, e.g. ns8.example.com."));
+            if (o.leader === "blocked.ns8.test")
+                return Promise.reject(DBusError(E + "PreflightFailed", "Connect refused: 1 prerequisite must be fixed first. The cluster's VPN endpoint resolves from NS7 [vpn-endpoint]: The VPN endpoint blocked.ns8.test:55820 does not resolve from NS7."));
             if (o.leader === "unreachable.test")
                 return Promise.reject(DBusError(E + "ClusterUnreachable", "Cannot reach unreachable.test on port 443."));
             if (o.password !== "Nethesis,1234")
@@ -177,6 +180,37 @@
                 notify(ROOT, M, { State: "disconnected", Leader: "", NodeId: 0, VpnAddress: "", UserDomain: "" });
                 return "Disconnected.";
             })]);
+        case M + ".Preflight": {
+            // ?preflight=warn: no backup (a warning for Start and Finish).
+            // Leader "blocked.ns8.test": its VPN endpoint does not resolve.
+            const warn = params.get("preflight") === "warn";
+            const leader = o.leader || mgr().Leader || "";
+            const check = (id, group, severity, title, detail, remedy, doc, gates, checked = true) => ({
+                id: v("s", id), group: v("s", group), severity: v("s", severity), title: v("s", title), detail: v("s", detail),
+                remedy: v("s", remedy), doc: v("s", doc), checked: v("b", checked), gates: v("as", gates),
+            });
+            return Promise.resolve([[
+                check("app-services", "source", "ok", "NethVoice installed and running on NS7",
+                      "NethVoice is installed and its services are running: asterisk, httpd-fpbx.", "",
+                      "source-system-nethserver-7", ["start", "finish"]),
+                check("leader-reach", "destination", "ok", "NS8 leader reachable over HTTPS",
+                      leader ? leader + " answers over HTTPS." : "Not checked yet: give the NS8 leader's host name.", "",
+                      "destination-system-nethserver-8", ["connect"], !!leader),
+                leader === "blocked.ns8.test"
+                    ? check("vpn-endpoint", "network", "blocker", "The cluster's VPN endpoint resolves from NS7",
+                            "The VPN endpoint blocked.ns8.test:55820 does not resolve from NS7.",
+                            "Create a DNS record for blocked.ns8.test that NS7 can resolve.", "vpn-connectivity", ["connect"])
+                    : check("vpn-endpoint", "network", "ok", "The cluster's VPN endpoint resolves from NS7",
+                            leader ? leader + ":55820 resolves to 192.0.2.1." : "Not checked yet: give the NS8 leader's host name.",
+                            "", "vpn-connectivity", ["connect"], !!leader),
+                warn
+                    ? check("backup", "backup", "warning", "A recent backup of NS7", "No backup is configured on NS7.",
+                            "Make a complete backup of NS7 and check that it can be restored before migrating.",
+                            "backup-strategy", ["start", "finish"])
+                    : check("backup", "backup", "ok", "A recent backup of NS7", "nightly (restic to sftp) succeeded 2 h ago.", "",
+                            "backup-strategy", ["start", "finish"]),
+            ]]);
+        }
         case M + ".ListNodes":
             return Promise.resolve([[
                 { id: v("u", 1), ui_name: v("s", "leader"), vpn_address: v("s", "10.5.4.1"), online: v("b", true), local: v("b", true), free_bytes: v("t", 80 * 2 ** 30), total_bytes: v("t", 100 * 2 ** 30) },

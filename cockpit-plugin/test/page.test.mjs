@@ -195,6 +195,52 @@ describe("page with a fake helper", () => {
         await context.close();
     });
 
+    test("preflight: the report on the connect screen and before Start, warnings accepted", async () => {
+        const { page, context, errors } = await open("?preflight=warn&jobseconds=1.2");
+        // Connect refused by a blocker: the report says which and why.
+        await page.fill("#ns8m-leader", "blocked.ns8.test");
+        await page.fill("#ns8m-password", "Nethesis,1234");
+        await page.click("[data-test=connect]");
+        const endpoint = page.locator("[data-test=preflight-check][data-id=vpn-endpoint]");
+        await endpoint.waitFor(WAIT);
+        assert.equal(await endpoint.getAttribute("data-severity"), "blocker");
+        assert.match(await endpoint.textContent(), /does not resolve/);
+        assert.match(await endpoint.textContent(), /Create a DNS record/);
+        assert.match(await endpoint.locator("a").getAttribute("href"), /#vpn-connectivity$/);
+        assert.ok(await page.locator("[data-test=preflight-blockers]").isVisible());
+        assert.ok(await page.locator("text=Network").first().isVisible(), "checks are grouped as the guide groups them");
+        await shot(page, OUT, "preflight-connect");
+        // Another leader: checked again on request.
+        await page.fill("#ns8m-leader", "leader.ns8.test");
+        await page.click("[data-test=preflight-run]");
+        await page.waitForSelector("[data-test=preflight-check][data-id=vpn-endpoint][data-severity=ok]", WAIT);
+        const calls = await page.evaluate(() => window.__fake.calls.filter(c => c.method === "Preflight").map(c => c.args[0]));
+        assert.equal(calls[calls.length - 1].leader.v, "leader.ns8.test");
+        await connectFully(page);
+        // Before Start: the report, and Start waits until the warning is accepted.
+        await page.click("[data-test=app-start]");
+        const dialog = page.locator("[data-test=start-dialog]");
+        await dialog.waitFor(WAIT);
+        const backup = dialog.locator("[data-test=preflight-check][data-id=backup]");
+        await backup.waitFor(WAIT);
+        assert.equal(await backup.getAttribute("data-severity"), "warning");
+        await page.fill("#ns8m-start-nethvoice_host", "voice.example.com");
+        await page.fill("#ns8m-start-nethcti_ui_host", "cti.example.com");
+        await new Promise(r => setTimeout(r, 600));
+        assert.ok(await page.isDisabled("[data-test=start-confirm]"), "Start waits for the warnings to be accepted");
+        await shot(page, OUT, "preflight-start");
+        await dialog.locator("#ns8m-accept-preflight-start").check();
+        await page.waitForFunction(() => !document.querySelector("[data-test=start-confirm]").disabled, null, WAIT);
+        await page.click("[data-test=start-confirm]");
+        await dialog.waitFor({ state: "detached", ...WAIT });
+        const start = await page.evaluate(() => window.__fake.calls.find(c => c.method === "Start").args[0]);
+        assert.equal(start.accept_warnings.v, true);
+        const pf = await page.evaluate(() => window.__fake.calls.filter(c => c.method === "Preflight").map(c => c.args[0]));
+        assert.ok(pf.some(o => o.app && o.app.v === "nethvoice"), "the Start dialog checks the app");
+        await context.close();
+        assert.deepEqual(errors, []);
+    });
+
     test("a helper without the migration methods: actions hidden, no crash", async () => {
         const { page, context, errors } = await open("?state=connected&legacy=1");
         await page.waitForSelector("[data-test=app][data-app=nethvoice]", WAIT);
