@@ -121,8 +121,16 @@ def main():
                 run(bus, nv, APP_IFACE, "Scan", "a{sv}", [{}], "Scan NethVoice")
                 a = bus.get_all(nv, APP_IFACE)
                 print(f"   {a['SourceFiles']} files, {human(a['SourceBytes'])}; databases {human(a['DatabaseBytes'])}")
+                print("== Preflight: the guide's prerequisites, checked by the helper")
+                for c in bus.call(ROOT, MANAGER_IFACE, "Preflight", "a{sv}",
+                                  [{"app": "nethvoice", "nethvoice_host": "voice.demo.test",
+                                    "nethcti_ui_host": "cti.demo.test"}]):
+                    mark = {"ok": "ok  ", "warning": "WARN", "blocker": "STOP"}.get(c["severity"], c["severity"])
+                    print(f"   {mark} {c['title']}: {c['detail']}")
+                print("   (the warnings are read and accepted: accept_warnings)")
                 run(bus, nv, APP_IFACE, "Start", "a{sv}",
-                    [{"nethvoice_host": "voice.demo.test", "nethcti_ui_host": "cti.demo.test"}],
+                    [{"nethvoice_host": "voice.demo.test", "nethcti_ui_host": "cti.demo.test",
+                      "accept_warnings": True}],
                     "Start the migration of NethVoice (phase 1: create it on NS8, first sync)")
                 for notice in bus.get(nv, APP_IFACE, "Notices"):
                     print(f"   NOTE: {notice}")
@@ -144,7 +152,7 @@ def main():
                           f"{files:6d} files  {dur / 1e6:6.1f} s" + (f"  {warn} warning(s)" if warn else ""))
                 print(f"   the cutover is expected to take about {a['EstimatedDowntime'] / 1e6:.0f} s")
                 sb.mysql.insert_call_history(cdr=5, cel=20, queue_log=8)
-                run(bus, nv, APP_IFACE, "Finish", "a{sv}", [{}],
+                run(bus, nv, APP_IFACE, "Finish", "a{sv}", [{"accept_warnings": True}],
                     "Finish the migration (phase 3: stop, last sync, dumps, configure NS8, retire NS7)")
                 a = bus.get_all(nv, APP_IFACE)
                 print(f"   status: {a['Status']}, module {a['ModuleId']} on node {a['Node']}")

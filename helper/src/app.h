@@ -53,6 +53,8 @@ private:
                 QList<struct JobStep> steps);
     QList<struct JobStep> syncSteps() const;
     void setStatus(const QString &status);
+    void beginMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options, const QVariantMap &values);
+    void beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &values);
     void runChecks(const std::shared_ptr<MigrationRun> &run);
     void runProxy(const std::shared_ptr<MigrationRun> &run);
     void runImport(const std::shared_ptr<MigrationRun> &run);

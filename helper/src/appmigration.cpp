@@ -10,6 +10,7 @@
 #include "job.h"
 #include "log.h"
 #include "ns8client.h"
+#include "preflight.h"
 #include "secrets.h"
 
 #include <QFile>
@@ -163,6 +164,24 @@ void App::startMigration(sd_bus_message *call, quint32 uid, const QVariantMap &o
                                            .arg(m_profile.name)});
         return;
     }
+    // The guide's prerequisites (Preflight): a blocker, or a warning not
+    // accepted, refuses Start before anything is created.
+    const PendingCall pending(call);
+    QPointer<App> self(this);
+    Preflight::gate(m_daemon, Preflight::Phase::Start, m_profile.id, options,
+                    [self, pending, uid, options, values](std::optional<BusError> refused) {
+        if (!self)
+            return;
+        if (refused)
+            return void(replyError(pending.msg(), *refused));
+        if (self->refuseUnlessIdle(pending.msg()))
+            return;
+        self->beginMigration(pending.msg(), uid, options, values);
+    });
+}
+
+void App::beginMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options, const QVariantMap &values)
+{
     auto run = std::make_shared<MigrationRun>();
     run->settings = values;
     run->node = quint32(options.value(QStringLiteral("node"), 0).toULongLong());
@@ -176,7 +195,7 @@ void App::startMigration(sd_bus_message *call, quint32 uid, const QVariantMap &o
     if (!run->job)
         return;
     run->job->setCancelable(false);
-    run->client.reset(cluster->vpnClient(nullptr));
+    run->client.reset(m_daemon->cluster()->vpnClient(nullptr));
     run->client->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
     Log::info(QStringLiteral("Start migration of %1: %2").arg(m_profile.name, [&] {
                   QStringList kv;

@@ -28,6 +28,7 @@
 #include "jsonschema.h"
 #include "log.h"
 #include "ns8client.h"
+#include "preflight.h"
 #include "process.h"
 #include "rsync.h"
 #include "secrets.h"
@@ -244,6 +245,25 @@ void App::startFinish(sd_bus_message *call, quint32 uid, const QVariantMap &opti
         replyError(call, {kInvalid, QStringLiteral("%1: %2").arg(field, problem)});
         return;
     }
+    const PendingCall pending(call);
+    QPointer<App> self(this);
+    Preflight::gate(m_daemon, Preflight::Phase::Finish, m_profile.id, options,
+                    [self, pending, uid, values](std::optional<BusError> refused) {
+        if (!self)
+            return;
+        if (refused)
+            return void(replyError(pending.msg(), *refused));
+        if (self->refuseUnlessIdle(pending.msg()))
+            return;
+        if (self->m_record.status != u"migrating")
+            return void(replyError(pending.msg(), {kWrongState, QStringLiteral("%1 is %2 now: Finish cannot start.")
+                                                                    .arg(self->m_profile.name, self->m_record.status)}));
+        self->beginFinish(pending.msg(), uid, values);
+    });
+}
+
+void App::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &values)
+{
     auto run = std::make_shared<MigrationRun>();
     run->settings = values;
     run->node = m_migration.node;

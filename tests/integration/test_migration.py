@@ -51,7 +51,9 @@ class MigrationTest(ClusterTestCase):
         return mods[0]
 
     def start(self, **fields):
-        values = dict(GOOD)
+        # The sample NS7 has no backup and no proxy on NS8 yet: Preflight's
+        # warnings, read and accepted (test_preflight_gates_start).
+        values = dict(GOOD, accept_warnings=True)
         values.update(fields)
         return self.run_ok("Start", "a{sv}", [values])
 
@@ -105,6 +107,19 @@ class MigrationTest(ClusterTestCase):
         actions = [r.get("action") for r in self.cluster.control.requests(since=seq)]
         self.assertNotIn("import-module", actions)
         self.assertNotIn("add-module", actions)
+
+    def test_preflight_gates_start(self):
+        # Warnings not accepted: Start is refused with the list, nothing is
+        # created on NS8 and the app is as before.
+        seq = self.request_count()
+        err, msg = self.app_call("Start", "a{sv}", [dict(GOOD)])
+        self.assertEqual(err, ERR + "PreflightFailed", msg)
+        self.assertIn("accept_warnings", msg)
+        self.assertIn("[backup]", msg)
+        self.assertEqual(self.app()["Status"], "not_migrated")
+        actions = [r.get("action") for r in self.cluster.control.requests(since=seq)]
+        for mutating in ("import-module", "add-module", "configure-module", "remove-module"):
+            self.assertNotIn(mutating, actions)
 
     def test_skip(self):
         self.assertIsNone(self.app_call("Skip", "b", [True])[0])
