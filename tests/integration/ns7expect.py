@@ -67,21 +67,31 @@ def excluded(rel, patterns):
     return any(fnmatch.fnmatch(part, pat) for part in rel.split("/") for pat in patterns)
 
 
-def expected(root):
+def _subtree(root, rel_dir, ns7):
+    """tree() of root/rel_dir, or its part of `ns7` (a tree() of the whole root)."""
+    rel_dir = rel_dir.strip("/")
+    if ns7 is None:
+        return tree(os.path.join(root, rel_dir))
+    prefix = rel_dir + "/"
+    return {p[len(prefix):]: v for p, v in ns7.items() if p.startswith(prefix)}
+
+
+def expected(root, ns7=None):
     """What NETHVOICE.md says the module's /srv holds for the NS7 tree `root`:
-    {path below /srv: (sha256, uid, gid)}, `volumes/` only."""
+    {path below /srv: (sha256, uid, gid)}, `volumes/` only.  `ns7`: tree(root)
+    when the caller has it already (it saves reading every file again)."""
     out = {}
     sounds = os.path.join(root, "var/lib/asterisk/sounds")
     for lang in sorted(os.listdir(sounds)):
         custom = os.path.join(sounds, lang, "custom")
         if os.path.isdir(custom):
-            for rel, (sha, _, _) in tree(custom).items():
+            for rel, (sha, _, _) in _subtree(root, "var/lib/asterisk/sounds/%s/custom" % lang, ns7).items():
                 out["volumes/sounds/%s/custom/%s" % (lang, rel)] = (sha, 990, 991)
     for src, dest, itself, patterns, _ in TABLE:
         full = root + src
         if not os.path.isdir(full):
             continue
-        for rel, (sha, uid, gid) in tree(full).items():
+        for rel, (sha, uid, gid) in _subtree(root, src, ns7).items():
             if excluded(rel, patterns):
                 continue
             target = dest + "/" + (os.path.basename(src) + "/" if itself else "") + rel

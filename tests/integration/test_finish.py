@@ -1,0 +1,588 @@
+"""App.Finish of NethVoice, end to end, against the simulated NS8 cluster:
+the cutover of a generated NS7 (20 000+ files, a few hundred MB, MariaDB
+with the NethVoice databases and a live call history, an astdb) into the
+module, checked the way an administrator would check it — the module's
+volumes hold what NETHVOICE.md prescribes, the dumps load into an empty
+MariaDB and give back every row, configure-module got the right values, NS7's
+services were stopped and disabled, the old address links to the new ones —
+and its failures: bad FQDNs refused before any change, a failing
+configure-module, the helper killed in the middle; each retried to success."""
+
+import collections
+import os
+import random
+import re
+import sqlite3
+import time
+
+import dbus
+
+import ns7expect
+from clusterfixture import ERR, ROOT, USER_DOMAIN, ClusterTestCase
+from harness.client import APP_IFACE, JOB_IFACE
+from harness.mariadb import NETHVOICE_DATABASES, LivePbx, MariaDB
+from harness.systemd_standin import NETHVOICE_UNITS
+
+APP = ROOT + "/apps/nethvoice"
+GOOD = {"nethvoice_host": "voice.example.test", "nethcti_ui_host": "cti.example.test"}
+STEPS = ["check", "presync", "stop", "sync", "dump", "upload", "terminate", "import", "configure",
+         "retire", "redirect"]
+# state/restore/ when NS7 has no hotel databases (roomsdb, fias).
+RESTORE_FILES = {"10_asterisk_structure.sql", "20_nethcti3_structure.sql", "20_phonebook_structure.sql",
+                 "30_asteriskcdrdb_structure.sql", "60_asterisk_data.sql", "70_nethcti3_data.sql",
+                 "70_phonebook_data.sql", "astdb.sql"}
+CHUNK = re.compile(r"^80_asteriskcdrdb_data_(\d{6})_(cdr|cel|queue_log)\.sql$")
+INCREMENTAL = ("cdr", "cel", "queue_log")
+# NS7's units: quiesced before the final pass, and the ones NethVoice's
+# retirement must leave alone (the web server serves the redirect page; the
+# database server may serve other apps).
+QUIESCE = ["httpd-fpbx.service", "fias.service", "fias-dispatcher.service"]
+NOT_NETHVOICE = {"httpd.service", "mariadb.service"}
+NETHVOICE_SERVICES = sorted(set(NETHVOICE_UNITS) - NOT_NETHVOICE)
+PAGE = "var/www/html/ns8-migration/nethvoice.html"
+SNIPPET = "etc/httpd/conf.d/zz_ns8-migration-nethvoice.conf"
+
+
+def esmith_set(path, key, value=None, **props):
+    """Change one record of an e-smith DB file (type when `value`, else props)."""
+    with open(path) as f:
+        lines = f.read().splitlines()
+    for i, line in enumerate(lines):
+        k, _, rest = line.partition("=")
+        if k != key:
+            continue
+        parts = rest.split("|")
+        typ, pairs = parts[0], dict(zip(parts[1::2], parts[2::2]))
+        pairs.update(props)
+        lines[i] = k + "=" + "|".join([value or typ] + [x for p in sorted(pairs) for x in (p, pairs[p])])
+        break
+    else:
+        raise AssertionError("no record %s in %s" % (key, path))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def esmith_get(path, key, prop=None):
+    with open(path) as f:
+        for line in f:
+            k, _, rest = line.rstrip("\n").partition("=")
+            if k == key:
+                parts = rest.split("|")
+                return parts[0] if prop is None else dict(zip(parts[1::2], parts[2::2])).get(prop)
+    return None
+
+
+class FinishTestCase(ClusterTestCase):
+    """What every Finish test needs: a connected, scanned helper, a Start,
+    and the checks of a completed cutover."""
+
+    CLUSTER = {"nodes": 1, "modules": [], "task_delay": 0.1}
+    SANDBOX = {"files": 400, "cdr_rows": 300}
+
+    def setUp(self):
+        self.cluster.control.reset_faults()
+        if not self.sb.helper.alive():
+            self.sb.helper.extra_args = list(self.with_ca)
+            self.sb.helper.start()
+        if self.manager()["State"] != "connected":
+            self.connect_ok()
+        if not self.app()["ScanTime"]:
+            self.run_ok("Scan", "a{sv}", [{}])
+
+    def tearDown(self):
+        self.cluster.control.reset_faults()
+        if not self.sb.helper.alive():
+            self.sb.helper.extra_args = list(self.with_ca)
+            self.sb.helper.start()
+        job = self.app()["Job"]
+        if job != "/" and not self.bus.get(job, JOB_IFACE, "Finished"):
+            self.bus.call(job, JOB_IFACE, "Cancel", "a{sv}", [{}])
+            self.wait(job)
+        if self.app()["Status"] in ("migrating", "failed"):
+            self.run_ok("Abort", "a{sv}", [{}])
+        self.assertEqual(self.sb.helper.sanitizer_errors(), [])
+
+    # -- calls -------------------------------------------------------------------
+    def start(self, **fields):
+        values = dict(GOOD)
+        values.update(fields)
+        props = self.run_ok("Start", "a{sv}", [values], timeout=900)
+        self.assertEqual(self.app()["Status"], "migrating")
+        return props
+
+    def finish_call(self, options):
+        return self.app_call("Finish", "a{sv}", [options])
+
+    def finish_ok(self, options, timeout=600):
+        """Finish to its end, watching it: (final job properties, every App
+        Status value seen while it ran).  The steps it went through, polled
+        and signalled, must follow the planned order."""
+        rec = self.bus.record_signals()
+        try:
+            err, job = self.finish_call(options)
+            self.assertIsNone(err, job)
+            statuses, polled = self.watch(job, timeout)
+            outcome = self.bus.wait_job(job, rec, 30, "Finish")
+            statuses += [c["Status"] for c in rec.changes(APP, APP_IFACE) if "Status" in c]
+            signalled = [c["CurrentStep"] for c in rec.changes(job) if "CurrentStep" in c]
+        finally:
+            rec.remove()
+        props = outcome.props
+        self.assertTrue(props["Success"], props["Message"])
+        for steps in (polled, signalled):
+            seen = [s for i, s in enumerate(steps) if s and (i == 0 or steps[i - 1] != s)]
+            self.assertEqual(seen, sorted(set(seen), key=lambda s: STEPS.index(s) if s in STEPS else -1),
+                             "steps out of the planned order %s: %s" % (STEPS, seen))
+        return props, statuses
+
+    def watch(self, job, timeout):
+        """Poll a job and the app until the job ends: (statuses, steps) seen."""
+        statuses, steps = [], []
+        deadline = time.monotonic() + timeout
+        while True:
+            props = self.bus.get_all(job, JOB_IFACE)
+            steps.append(props["CurrentStep"])
+            statuses.append(self.app()["Status"])
+            if props["Finished"]:
+                return statuses, steps
+            self.assertLess(time.monotonic(), deadline, "Finish did not end within %d s: %s" % (timeout, props))
+            time.sleep(0.1)
+
+    # -- NS8 -----------------------------------------------------------------------
+    def module(self):
+        mods = [m for m in self.cluster.control.state()["modules"] if m["image"] == "nethvoice"]
+        self.assertEqual(len(mods), 1, [m["id"] for m in mods])
+        return mods[0]
+
+    def srv(self):
+        return self.module()["srv"]
+
+    def state_files(self, srv, folder):
+        d = os.path.join(srv, "state", folder)
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+    def configure_requests(self, since=0):
+        return [r for r in self.cluster.control.requests(since=since) if r.get("action") == "configure-module"]
+
+    # -- NS7 -----------------------------------------------------------------------
+    def calls(self, since=0):
+        return self.sb.systemd.calls()[since:]
+
+    def unit(self, name):
+        return self.sb.systemd.unit_state(self.bus, name)
+
+    def ns7_snapshot(self):
+        # Everything but the migration's own log, which the helper appends to.
+        return {p: v for p, v in ns7expect.tree(self.sb.root).items() if p != "var/log/ns8-migration.log"}
+
+    def nethvoice_running(self):
+        """The NethVoice units of NS7 that run now."""
+        return sorted(n for n in NETHVOICE_SERVICES if self.unit(n)["ActiveState"] == "active")
+
+    # -- checks ----------------------------------------------------------------------
+    def assert_module_matches_ns7(self, srv, ns7=None):
+        """The module's volumes/ hold what NETHVOICE.md says for NS7 as it is
+        (`ns7`: its tree() when the caller has it); returns what they hold."""
+        got = ns7expect.received(srv)
+        missing, extra, wrong = ns7expect.differences(ns7expect.expected(self.sb.root, ns7), got)
+        self.assertEqual((missing[:5], extra[:5], wrong[:5]), ([], [], []),
+                         "%d missing, %d extra, %d different" % (len(missing), len(extra), len(wrong)))
+        return got
+
+    def assert_restore_files(self, srv):
+        """state/restore/ and state/restore_background/ hold what the contract
+        names, and nothing else."""
+        self.assertEqual(set(self.state_files(srv, "restore")), RESTORE_FILES)
+        background = self.state_files(srv, "restore_background")
+        self.assertIn("80_asteriskcdrdb_data.sql", background)
+        chunks = [CHUNK.match(n) for n in background if n != "80_asteriskcdrdb_data.sql"]
+        self.assertNotIn(None, chunks, background)
+        for table in INCREMENTAL:
+            self.assertTrue([m for m in chunks if m.group(2) == table], "no chunk of %s: %s" % (table, background))
+        seqs = [m.group(1) for m in chunks]
+        self.assertEqual(len(seqs), len(set(seqs)), "chunk sequence numbers repeat: %s" % background)
+
+    def assert_dumps_reproduce_source(self, srv):
+        """Loading state/restore/*.sql (but astdb.sql) in name order, then
+        state/restore_background/*.sql in name order, into an empty MariaDB
+        gives every table of NS7's NethVoice databases with the same rows."""
+        files = [os.path.join(srv, "state", "restore", n) for n in self.state_files(srv, "restore")
+                 if n.endswith(".sql") and n != "astdb.sql"]
+        files += [os.path.join(srv, "state", "restore_background", n)
+                  for n in self.state_files(srv, "restore_background") if n.endswith(".sql")]
+        fresh = MariaDB(self.sb.run_dir, name="mariadb-restore-%d" % time.monotonic_ns())
+        with fresh:
+            fresh.load_files(files)
+            got_tables = fresh.tables(NETHVOICE_DATABASES)
+            got = fresh.table_rows(NETHVOICE_DATABASES)
+        want = self.sb.mysql.table_rows(NETHVOICE_DATABASES)
+        self.assertEqual(got_tables, sorted(want))
+        problems = []
+        for name in sorted(want):
+            missing, extra = want[name] - got[name], got[name] - want[name]
+            if missing or extra:
+                problems.append("%s: %d rows missing (e.g. %s), %d extra (e.g. %s)" % (
+                    name, sum(missing.values()), list(missing)[:1], sum(extra.values()), list(extra)[:1]))
+        self.assertEqual(problems, [])
+        return want
+
+    def assert_astdb(self, srv):
+        db = sqlite3.connect(":memory:")
+        try:
+            with open(os.path.join(srv, "state", "restore", "astdb.sql")) as f:
+                db.executescript(f.read())
+            got = dict(db.execute("SELECT key, value FROM astdb").fetchall())
+        finally:
+            db.close()
+        want = ns7expect.astdb_expected(os.path.join(self.sb.root, "var/lib/asterisk/astdb.sqlite3"))
+        self.assertEqual(got, want)
+
+    def assert_configuration(self, module, hosts, lets_encrypt):
+        conf = module["configuration"]
+        self.assertIsNotNone(conf, "configure-module was not run")
+        cfg = os.path.join(self.sb.root, "var/lib/nethserver/db/configuration")
+        self.assertEqual(conf["nethvoice_host"], hosts["nethvoice_host"])
+        self.assertEqual(conf["nethcti_ui_host"], hosts["nethcti_ui_host"])
+        self.assertIs(conf.get("lets_encrypt"), lets_encrypt)
+        self.assertEqual(conf["user_domain"], USER_DOMAIN)
+        self.assertEqual(conf["reports_international_prefix"],
+                         esmith_get(cfg, "nethvoice-report", "international_prefix"))
+        self.assertEqual(conf["timezone"], esmith_get(cfg, "TimeZone"))
+
+    def assert_retired(self, calls, running_before, enabled_before):
+        """The calls of a successful Finish: httpd-fpbx stopped first, then the
+        running NethVoice units stopped and the enabled ones disabled, then
+        httpd reloaded; nothing else touched."""
+        methods = [(c["method"], c.get("unit")) for c in calls]
+        stop_fpbx = methods.index(("StopUnit", "httpd-fpbx.service"))
+        for name in running_before:
+            if name != "httpd-fpbx.service":
+                self.assertIn(("StopUnit", name), methods[stop_fpbx + 1:], calls)
+        disabled = [u for c in calls if c["method"] == "DisableUnitFiles" for u in c["units"]]
+        for name in enabled_before:
+            self.assertIn(name, disabled)
+        first_disable = min(i for i, c in enumerate(calls) if c["method"] == "DisableUnitFiles")
+        self.assertGreater(first_disable, stop_fpbx)
+        reloads = [i for i, c in enumerate(calls) if c["method"] == "ReloadUnit" and c.get("unit") == "httpd.service"]
+        self.assertTrue(reloads, "httpd.service was not reloaded: %s" % methods)
+        self.assertGreater(reloads[-1], first_disable)
+        for c in calls:
+            touched = [c.get("unit")] + list(c.get("units") or [])
+            if c["method"] in ("StopUnit", "DisableUnitFiles", "RestartUnit"):
+                self.assertFalse(NOT_NETHVOICE & set(touched), c)
+        for name in NETHVOICE_SERVICES:
+            props = self.unit(name)
+            self.assertEqual((name, props["ActiveState"], props["UnitFileState"]), (name, "inactive", "disabled"))
+        for name in NOT_NETHVOICE:
+            self.assertEqual(self.unit(name)["ActiveState"], "active", name)
+
+    def assert_redirect_page(self, hosts):
+        with open(os.path.join(self.sb.root, PAGE)) as f:
+            page = f.read()
+        for key in ("nethvoice_host", "nethcti_ui_host"):
+            self.assertIn("https://%s/" % hosts[key], page)
+        self.assertGreater(os.path.getsize(os.path.join(self.sb.root, SNIPPET)), 0)
+
+    def assert_not_finished(self, since_calls):
+        """Nothing of the cutover's end happened on NS7: NethVoice runs and
+        stays enabled, no page, no unit disabled."""
+        self.assertEqual(self.nethvoice_running(), sorted(n for n in NETHVOICE_SERVICES
+                                                          if NETHVOICE_UNITS[n]["ActiveState"] == "active"))
+        for name in NETHVOICE_SERVICES:
+            self.assertEqual(self.unit(name)["UnitFileState"], NETHVOICE_UNITS[name]["UnitFileState"], name)
+        self.assertEqual([c for c in self.calls(since_calls) if c["method"] == "DisableUnitFiles"], [])
+        self.assertFalse(os.path.exists(os.path.join(self.sb.root, PAGE)))
+
+    def assert_quiesced_units_back(self, calls):
+        """Every quiesced unit that Finish stopped was started again afterwards."""
+        stopped = [(i, c["unit"]) for i, c in enumerate(calls) if c["method"] == "StopUnit"]
+        self.assertIn("httpd-fpbx.service", [u for _, u in stopped], calls)
+        for i, name in stopped:
+            self.assertIn(name, QUIESCE, "Finish stopped %s before failing" % name)
+            started = [j for j, c in enumerate(calls) if j > i and c["method"] in ("StartUnit", "RestartUnit")
+                       and c.get("unit") == name]
+            self.assertTrue(started, "%s was stopped and not started again: %s" % (name, calls))
+            self.assertEqual(self.unit(name)["ActiveState"], "active", name)
+
+
+class FullMigrationTest(FinishTestCase):
+    """Connect, Scan, Start, Syncs with a live PBX, Finish: everything lands."""
+
+    SANDBOX = {"files": 20_500, "total_bytes": 300_000_000, "cdr_rows": 20_000}
+
+    def test_full_migration(self):
+        mysql = self.sb.mysql
+        root = self.sb.root
+        rnd = random.Random(5)
+        history = collections.Counter(cdr=self.SANDBOX["cdr_rows"])
+
+        def calls_end(**counts):
+            history.update(mysql.insert_call_history(rnd=rnd, **counts))
+
+        # The call history is not only cdr: channel events and queue log lines too.
+        calls_end(cel=400, queue_log=200, now=time.time() - 86400)
+        self.start()
+        srv = self.srv()
+
+        # Calls keep ending on NS7 between the syncs; some started hours ago.
+        calls_end(cdr=40, cel=120, queue_log=60, late_cdr=3)
+        before = set(self.state_files(srv, "restore_background"))
+        self.run_ok("Sync", "a{sv}", [{}], timeout=600)
+        # The Sync shipped the new events and queue lines.  (A cdr row is
+        # shipped once its call ended a while ago: the helper leaves the last
+        # minute to a later pass, as Asterisk may still be writing it.)
+        new = [CHUNK.match(n) for n in set(self.state_files(srv, "restore_background")) - before]
+        self.assertLessEqual({"cel", "queue_log"}, {m.group(2) for m in new if m},
+                             "a Sync after new calls did not ship the new call history")
+
+        # ... and while a sync runs.
+        with LivePbx(mysql, interval=0.15, late_cdr=1, seed=6) as pbx:
+            t0 = time.monotonic()
+            err, job = self.app_call("Sync", "a{sv}", [{}])
+            self.assertIsNone(err, job)
+            props = self.wait(job, 600)
+            t1 = time.monotonic()
+            batches = pbx.stop()
+        self.assertTrue(props["Success"], props["Message"])
+        self.assertTrue([b for b in batches if t0 < b[0] < t1], "no call history written during the sync")
+        for _, counts in batches:
+            history.update(counts)
+
+        # NS7 keeps working: recordings, voicemail, music, phone tokens and
+        # phonebook uploads come and go; the configuration changes.
+        removed = []
+        for d, suffix in (("var/spool/asterisk/monitor", ".wav"), ("var/spool/asterisk/voicemail", ".wav"),
+                          ("var/lib/asterisk/moh", ".wav"), ("var/lib/tancredi/data/tokens", ""),
+                          ("var/lib/nethserver/nethvoice/phonebook/uploads", ".csv")):
+            found = sorted(os.path.join(dp, n) for dp, _, fs in os.walk(os.path.join(root, d)) for n in fs
+                           if n.endswith(suffix))
+            for p in found[:3]:
+                removed.append(os.path.relpath(p, root))
+                os.unlink(p)
+        self.assertEqual(len(removed), 15)
+        fresh = os.path.join(root, "var/spool/asterisk/monitor/2099/12/31")
+        os.makedirs(fresh, exist_ok=True)
+        with open(os.path.join(fresh, "in-201-0721400000-20991231-235959-1.2.wav"), "wb") as f:
+            f.write(os.urandom(300_000))
+        with open(os.path.join(root, "etc/asterisk/extensions_custom.conf"), "a") as f:
+            f.write("\n; changed on NS7 before the cutover\n")
+        # Records that reach the database late (Asterisk's CDR batch mode
+        # writes them minutes after the call), and a call that lasted two days.
+        calls_end(cdr=25, cel=50, queue_log=20, late_cdr=2, now=time.time() - 600)
+        calls_end(late_cdr=1, late_seconds=2 * 86400)
+        self.run_ok("Sync", "a{sv}", [{}], timeout=600)
+        # The last calls before the cutover, and settings changed since Start:
+        # Finish reads NS7's configuration when it runs.
+        calls_end(cdr=10, cel=30, queue_log=10, late_cdr=1)
+        cfg = os.path.join(root, "var/lib/nethserver/db/configuration")
+        esmith_set(cfg, "nethvoice-report", international_prefix="0041")
+        esmith_set(cfg, "TimeZone", "Europe/Zurich")
+
+        ns7_before = self.ns7_snapshot()
+        n_calls = len(self.calls())
+        running_before = [n for n in NETHVOICE_SERVICES if self.unit(n)["ActiveState"] == "active"]
+        enabled_before = [n for n in NETHVOICE_SERVICES if self.unit(n)["UnitFileState"] == "enabled"]
+        # Host names omitted: the ones given at Start stay.
+        props, statuses = self.finish_ok({"lets_encrypt": True, "accept_warnings": True})
+
+        # The job and the app.
+        self.assertEqual(props["Operation"], "finish")
+        self.assertEqual([s[0] for s in props["Steps"]], STEPS)
+        self.assertEqual(props["Progress"], 1.0)
+        self.assertIn("finishing", statuses)
+        self.assertEqual(self.app()["Status"], "migrated")
+
+        # The files, deletions included; NS7 lost nothing, gained the page.
+        ns7_after = self.ns7_snapshot()
+        self.assertEqual([p for p in ns7_before if ns7_after.get(p) != ns7_before[p]], [],
+                         "Finish changed or removed files on NS7")
+        self.assertLessEqual({PAGE, SNIPPET}, set(ns7_after) - set(ns7_before))
+        got = self.assert_module_matches_ns7(srv, ns7_after)
+        for rel in removed:
+            self.assertNotIn(ns7expect.destination(rel), got, rel + " was deleted on NS7, not on NS8")
+
+        # The databases: the source holds what the test wrote, the dumps give it back.
+        self.assert_restore_files(srv)
+        rows = self.assert_dumps_reproduce_source(srv)
+        self.assertEqual({t: sum(rows["asteriskcdrdb." + t].values()) for t in INCREMENTAL},
+                         {t: history[t] for t in INCREMENTAL})
+        self.assert_astdb(srv)
+        stop_time = [c["time"] for c in self.calls(n_calls)
+                     if (c["method"], c.get("unit")) == ("StopUnit", "httpd-fpbx.service")][0]
+        for name in self.state_files(srv, "restore"):
+            self.assertGreaterEqual(os.stat(os.path.join(srv, "state", "restore", name)).st_mtime, stop_time,
+                                    "%s was dumped before httpd-fpbx was stopped" % name)
+
+        # NS8's configuration, NS7's services, the old address.
+        module = self.module()
+        self.assert_configuration(module, GOOD, True)
+        self.assertEqual(module["configuration"]["reports_international_prefix"], "0041")
+        self.assert_retired(self.calls(n_calls), running_before, enabled_before)
+        self.assert_redirect_page(GOOD)
+
+        # What the administrator must create in DNS: each new name pointing
+        # at the node, by its address (A) or by its name (CNAME).
+        records = [tuple(r) for r in self.app()["DnsRecords"]]
+        self.assertEqual(sorted(r[0] for r in records), sorted(GOOD.values()), records)
+        for name, kind, value in records:
+            self.assertIn((kind, value), [("A", self.cluster.topology.leader_ip),
+                                          ("CNAME", self.cluster.leader_host + ".")], records)
+
+        # Done is done.
+        err, msg = self.finish_call({"accept_warnings": True})
+        self.assertEqual(err, ERR + "WrongState", msg)
+
+
+class FinishFailuresTest(FinishTestCase):
+    """Bad values refused before any change; then a cutover that fails in
+    configure-module, is retried, dies with the helper, and is retried to
+    success.  (The tests run in name order: the first ends with an Abort,
+    the second with NethVoice migrated for good.)"""
+
+    BAD = [
+        ({"nethvoice_host": "https://voice.example.com"}, "nethvoice_host", "https://"),
+        ({"nethvoice_host": "voice"}, "nethvoice_host", "no domain"),
+        ({"nethvoice_host": "192.0.2.80"}, "nethvoice_host", "IP address"),
+        ({"nethcti_ui_host": "v" * 290 + ".example.test"}, "nethcti_ui_host", "253"),
+    ]
+
+    def assert_refused(self, method, values, field, words):
+        err, msg = self.app_call(method, "a{sv}", [values])
+        self.assertEqual(err, ERR + "InvalidArgument", (method, values, msg))
+        if len(values.get(field, "")) > 253:
+            # Refused with the other over-long options: the message names it.
+            self.assertIn('"%s"' % field, msg)
+        else:
+            self.assertTrue(msg.startswith(field + ": "), msg)
+        self.assertIn(words, msg)
+
+    def test_bad_values_refused_before_any_change(self):
+        # Finish needs a migration under way.
+        err, msg = self.finish_call(dict(GOOD, accept_warnings=True))
+        self.assertEqual(err, ERR + "WrongState", msg)
+        for fields, field, words in self.BAD:
+            self.assert_refused("Start", dict(GOOD, **fields), field, words)
+        self.assert_refused("Start", dict(GOOD, nethcti_ui_host=GOOD["nethvoice_host"]), "nethcti_ui_host",
+                            "must differ")
+        self.assertEqual(self.app()["Status"], "not_migrated")
+        self.start()
+
+        app = self.app()
+        seq = self.request_count()
+        n_calls = len(self.calls())
+        ns7 = self.ns7_snapshot()
+        for fields, field, words in self.BAD:
+            self.assert_refused("Finish", dict(fields, accept_warnings=True), field, words)
+        # Omitted host names keep their Start values: one equal to the other is refused.
+        err, msg = self.finish_call({"nethcti_ui_host": GOOD["nethvoice_host"], "accept_warnings": True})
+        self.assertEqual(err, ERR + "InvalidArgument", msg)
+        self.assertTrue(msg.startswith(("nethcti_ui_host: ", "nethvoice_host: ")), msg)
+        self.assertIn("must differ", msg)
+        for options in ({"colour": "red"}, {"lets_encrypt": "yes"}, {"nethvoice_host": dbus.UInt32(1)}):
+            err, msg = self.finish_call(options)
+            self.assertEqual(err, ERR + "InvalidArgument", (options, msg))
+        # The final configure-module input is checked against NethVoice's
+        # schema before the cutover begins: a bad prefix on NS7 is found now.
+        cfg = os.path.join(self.sb.root, "var/lib/nethserver/db/configuration")
+        with open(cfg) as f:
+            saved = f.read()
+        try:
+            esmith_set(cfg, "nethvoice-report", international_prefix="39")
+            err, msg = self.finish_call({"accept_warnings": True})
+            self.assertEqual(err, ERR + "InvalidArgument", msg)
+            self.assertTrue(msg.startswith("reports_international_prefix: "), msg)
+        finally:
+            with open(cfg, "w") as f:
+                f.write(saved)
+        # As you type: field -> problem.
+        err, problems = self.app_call("CheckOptions", "sa{sv}", ["Finish", {"nethvoice_host": "https://x.example"}])
+        self.assertIsNone(err, problems)
+        self.assertEqual(list(problems), ["nethvoice_host"])
+        err, problems = self.app_call("CheckOptions", "sa{sv}", ["Finish", {"nethvoice_host": "voice2.example.test"}])
+        self.assertEqual((err, problems), (None, {}))
+        # Only who may migrate may finish.
+        r = self.bus.call_as("nobody", APP, APP_IFACE, "Finish", "a{sv}", [{"accept_warnings": True}])
+        self.assertEqual(r.error_name, ERR + "NotAuthorized", r)
+
+        # Nothing happened: no request to NS8, no service touched, no job, no file.
+        self.assertEqual(self.cluster.control.requests(since=seq), [])
+        self.assertEqual(self.calls(n_calls), [])
+        after = self.app()
+        for prop in ("Status", "Settings", "Job", "SyncHistory"):
+            self.assertEqual(after[prop], app[prop], prop)
+        self.assertEqual(self.ns7_snapshot(), ns7)
+
+    def test_configure_failure_then_crash_then_retry(self):
+        self.start()
+        mid = self.app()["ModuleId"]
+        error = "nethvoice_host: the certificate could not be requested\n"
+        self.cluster.control.fault("fail_action", action="configure-module", agent="module/" + mid,
+                                   count=1, exit_code=1, error=error)
+        seq = self.request_count()
+        n_calls = len(self.calls())
+        err, job = self.finish_call({"accept_warnings": True})
+        self.assertIsNone(err, job)
+        props = self.wait(job, 600)
+        self.assertFalse(props["Success"])
+        self.assertEqual(props["Operation"], "finish")
+        self.assertIn("configure", props["Message"].lower())
+        self.assertIn("certificate could not be requested", props["Message"])
+        self.assertTrue(props["ErrorName"].startswith(ERR), props["ErrorName"])
+        configured = self.configure_requests(seq)
+        self.assertEqual([r.get("exit_code") for r in configured], [1])
+        self.assertEqual(self.app()["Status"], "migrating")
+        self.assert_quiesced_units_back(self.calls(n_calls))
+        self.assert_not_finished(n_calls)
+
+        # NS7 worked again meanwhile.  The retry is cut short by a crash
+        # of the helper once the services are stopped.
+        self.sb.mysql.insert_call_history(cdr=20, cel=40, queue_log=10, late_cdr=2)
+        with open(os.path.join(self.sb.root, "etc/asterisk/extensions_custom.conf"), "a") as f:
+            f.write("\n; changed on NS7 after the failed cutover\n")
+        # A slow configure-module: the cutover cannot end before the kill.
+        self.cluster.control.fault("slow", action="configure-module", agent="module/" + mid, delay=60, count=1)
+        n_calls = len(self.calls())
+        err, job = self.finish_call({"accept_warnings": True})
+        self.assertIsNone(err, job)
+        deadline = time.monotonic() + 300
+        while ("StopUnit", "httpd-fpbx.service") not in [(c["method"], c.get("unit")) for c in self.calls(n_calls)]:
+            self.assertLess(time.monotonic(), deadline, "Finish did not stop httpd-fpbx")
+            self.assertFalse(self.bus.get(job, JOB_IFACE, "Finished"), self.bus.get_all(job, JOB_IFACE))
+            time.sleep(0.02)
+        step = self.bus.get(job, JOB_IFACE, "CurrentStep")
+        self.sb.helper.kill_unit()
+        self.cluster.control.reset_faults()
+        self.assertIn(step, STEPS[STEPS.index("stop"):STEPS.index("retire")])
+
+        self.sb.helper.extra_args = list(self.with_ca)
+        self.sb.helper.start()
+        self.assertEqual(self.app()["Status"], "migrating", "killed during %s" % step)
+        deadline = time.monotonic() + 60
+        while self.unit("httpd-fpbx.service")["ActiveState"] != "active":
+            self.assertLess(time.monotonic(), deadline, "httpd-fpbx was not started again (killed during %s)" % step)
+            time.sleep(0.2)
+        rows = self.state_rows_db("SELECT status FROM jobs WHERE id=?", (int(job.rsplit("/", 1)[1]),))
+        self.assertEqual(rows, [("failed",)])
+        self.assert_quiesced_units_back(self.calls(n_calls))
+        self.assert_not_finished(n_calls)
+
+        n_calls = len(self.calls())
+        running = [n for n in NETHVOICE_SERVICES if self.unit(n)["ActiveState"] == "active"]
+        enabled = [n for n in NETHVOICE_SERVICES if self.unit(n)["UnitFileState"] == "enabled"]
+        self.finish_ok({"accept_warnings": True})
+        self.assertEqual(self.app()["Status"], "migrated")
+        srv = self.srv()
+        self.assert_module_matches_ns7(srv)
+        self.assert_restore_files(srv)
+        self.assert_dumps_reproduce_source(srv)
+        self.assert_astdb(srv)
+        self.assert_configuration(self.module(), GOOD, False)
+        self.assert_retired(self.calls(n_calls), running, enabled)
+        self.assert_redirect_page(GOOD)
+
+    def state_rows_db(self, sql, params=()):
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.sb.state_dir, "state.db"), uri=True, timeout=10)
+        try:
+            return db.execute(sql, params).fetchall()
+        finally:
+            db.close()
