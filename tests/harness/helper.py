@@ -57,6 +57,27 @@ def descendants(pid):
     return out
 
 
+def mount_namespace_members(pid):
+    """PIDs of the other processes in `pid`'s mount namespace, when it is not
+    ours (netns_wrapper gives the helper a private one: whatever it starts,
+    even a daemon that detached, stays in it); [] otherwise."""
+    try:
+        mnt = os.readlink(f"/proc/{pid}/ns/mnt")
+        if mnt == os.readlink("/proc/self/ns/mnt"):
+            return []
+    except OSError:
+        return []
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != pid:
+            try:
+                if os.readlink(f"/proc/{entry}/ns/mnt") == mnt:
+                    out.append(int(entry))
+            except OSError:
+                continue
+    return sorted(out)
+
+
 class Helper:
     """One ns8-migration-helper, restartable with the same state dir.
 
@@ -146,14 +167,16 @@ class Helper:
         return self.stop(timeout=10, sig=signal.SIGKILL)
 
     def kill_unit(self):
-        """SIGKILL the helper and, by PID, every process it had started, as
-        systemd does to the whole unit when the daemon crashes and is killed
-        (KillMode=control-group).  The helper is frozen first so that it
-        starts nothing new meanwhile.  Returns the helper's exit code."""
+        """SIGKILL the helper and, by PID, every process it had started (its
+        descendants, and the detached ones left in its private mount
+        namespace, such as wireguard-go), as systemd does to the whole unit
+        when the daemon crashes (KillMode=control-group).  The helper is
+        frozen first so that it starts nothing new meanwhile.  Returns the
+        helper's exit code."""
         if not self.alive():
             return self.stop()
         os.kill(self.proc.pid, signal.SIGSTOP)
-        children = descendants(self.proc.pid)
+        children = sorted(set(descendants(self.proc.pid)) | set(mount_namespace_members(self.proc.pid)))
         code = self.kill()
         for pid in children:
             try:
