@@ -3,6 +3,7 @@
 
 #include "appprofile.h"
 #include "bus.h"
+#include "preflight.h"
 #include "statedb.h"
 
 #include <QObject>
@@ -53,6 +54,10 @@ private:
                 QList<struct JobStep> steps);
     QList<struct JobStep> syncSteps() const;
     void setStatus(const QString &status);
+    // Runs Preflight for PHASE; GO gets the call when it lets the method on
+    // (QPointer-guarded), otherwise the call gets PreflightFailed.
+    void afterPreflight(sd_bus_message *call, Preflight::Phase phase, const QVariantMap &options,
+                        std::function<void(sd_bus_message *)> go);
     void beginMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options, const QVariantMap &values);
     void beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &values);
     void runChecks(const std::shared_ptr<MigrationRun> &run);

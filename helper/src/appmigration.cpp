@@ -166,17 +166,25 @@ void App::startMigration(sd_bus_message *call, quint32 uid, const QVariantMap &o
     }
     // The guide's prerequisites (Preflight): a blocker, or a warning not
     // accepted, refuses Start before anything is created.
+    afterPreflight(call, Preflight::Phase::Start, options, [this, uid, options, values](sd_bus_message *c) {
+        beginMigration(c, uid, options, values);
+    });
+}
+
+void App::afterPreflight(sd_bus_message *call, Preflight::Phase phase, const QVariantMap &options,
+                         std::function<void(sd_bus_message *)> go)
+{
     const PendingCall pending(call);
     QPointer<App> self(this);
-    Preflight::gate(m_daemon, Preflight::Phase::Start, m_profile.id, options,
-                    [self, pending, uid, options, values](std::optional<BusError> refused) {
+    Preflight::gate(m_daemon, phase, m_profile.id, options, [self, pending, go](std::optional<BusError> refused) {
         if (!self)
             return;
         if (refused)
             return void(replyError(pending.msg(), *refused));
+        // Another call may have started a job while the checks ran.
         if (self->refuseUnlessIdle(pending.msg()))
             return;
-        self->beginMigration(pending.msg(), uid, options, values);
+        go(pending.msg());
     });
 }
 
@@ -289,21 +297,8 @@ void App::runProxy(const std::shared_ptr<MigrationRun> &run)
     // One companion per profile today (nethvoice-proxy).
     const QString image = m_profile.companions.first().first;
     const QString notice = m_profile.companions.first().second;
-    bool installed = false, installable = false;
-    for (const QJsonValue &v : run->modules) {
-        const QJsonObject m = v.toObject();
-        if (m.value(QStringLiteral("name")).toString() != image)
-            continue;
-        for (const QJsonValue &inst : m.value(QStringLiteral("installed")).toArray())
-            for (const QJsonValue &i : inst.isArray() ? inst.toArray() : QJsonArray{inst})
-                if (i.toObject().value(QStringLiteral("node")).toVariant().toString() == QString::number(run->node))
-                    installed = true;
-        for (const QJsonValue &d : m.value(QStringLiteral("install_destinations")).toArray()) {
-            const QJsonObject dest = d.toObject();
-            if (quint32(dest.value(QStringLiteral("node_id")).toInt()) == run->node)
-                installable = dest.value(QStringLiteral("eligible")).toBool();
-        }
-    }
+    const ModulePlacement placed = modulePlacement(run->modules, image, run->node);
+    const bool installed = !placed.installedAs.isEmpty(), installable = placed.installable;
     if (installed || !installable) {
         Log::info(QStringLiteral("%1 %2 on node %3").arg(image, installed ? QStringLiteral("is already installed")
                                                                            : QStringLiteral("cannot be installed"))

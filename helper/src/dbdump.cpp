@@ -233,6 +233,17 @@ void DbDumper::check(Done done)
     });
 }
 
+std::shared_ptr<DbDumper::Run> DbDumper::newRun()
+{
+    auto run = std::make_shared<Run>();
+    run->clock.start();
+    run->chunks = m_state->chunks(m_profile.id);
+    for (const ChunkRecord &c : std::as_const(run->chunks))
+        run->nextSeq = qMax(run->nextSeq, c.seq + 1);
+    removeUnrecorded();
+    return run;
+}
+
 void DbDumper::removeUnrecorded()
 {
     // Keep exactly the recorded chunks: a tail or a whole-table dump of a
@@ -323,12 +334,7 @@ DbDumper::Step DbDumper::shipTableStep(const DatabaseItem &db, const Incremental
 
 void DbDumper::shipHistory(Done done)
 {
-    auto run = std::make_shared<Run>();
-    run->clock.start();
-    run->chunks = m_state->chunks(m_profile.id);
-    for (const ChunkRecord &c : std::as_const(run->chunks))
-        run->nextSeq = qMax(run->nextSeq, c.seq + 1);
-    removeUnrecorded();
+    const std::shared_ptr<Run> run = newRun();
     auto steps = std::make_shared<QList<Step>>();
     QPointer<DbDumper> self(this);
     steps->append([self](Next next) { self->readSchema(next); });
@@ -427,12 +433,7 @@ DbDumper::Step DbDumper::tailStep(const DatabaseItem &db, const IncrementalTable
 
 void DbDumper::dumpAll(Done done)
 {
-    auto run = std::make_shared<Run>();
-    run->clock.start();
-    run->chunks = m_state->chunks(m_profile.id);
-    for (const ChunkRecord &c : std::as_const(run->chunks))
-        run->nextSeq = qMax(run->nextSeq, c.seq + 1);
-    removeUnrecorded();
+    const std::shared_ptr<Run> run = newRun();
     QDir(restoreDir()).removeRecursively();
     QDir().mkpath(restoreDir());
     QDir().mkpath(backgroundDir());

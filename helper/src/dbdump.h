@@ -69,6 +69,7 @@ private:
     Step shipTableStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
     Step tailStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
     QString sqliteDump(const SqliteDump &s, QString *error) const;
+    std::shared_ptr<Run> newRun(); // the recorded chunks, strays removed
     void removeUnrecorded();
     QString chunkName(const DatabaseItem &db, int seq, const QString &table) const;
 

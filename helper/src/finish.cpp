@@ -245,20 +245,11 @@ void App::startFinish(sd_bus_message *call, quint32 uid, const QVariantMap &opti
         replyError(call, {kInvalid, QStringLiteral("%1: %2").arg(field, problem)});
         return;
     }
-    const PendingCall pending(call);
-    QPointer<App> self(this);
-    Preflight::gate(m_daemon, Preflight::Phase::Finish, m_profile.id, options,
-                    [self, pending, uid, values](std::optional<BusError> refused) {
-        if (!self)
-            return;
-        if (refused)
-            return void(replyError(pending.msg(), *refused));
-        if (self->refuseUnlessIdle(pending.msg()))
-            return;
-        if (self->m_record.status != u"migrating")
-            return void(replyError(pending.msg(), {kWrongState, QStringLiteral("%1 is %2 now: Finish cannot start.")
-                                                                    .arg(self->m_profile.name, self->m_record.status)}));
-        self->beginFinish(pending.msg(), uid, values);
+    afterPreflight(call, Preflight::Phase::Finish, options, [this, uid, values](sd_bus_message *c) {
+        if (m_record.status != u"migrating")
+            return void(replyError(c, {kWrongState, QStringLiteral("%1 is %2 now: Finish cannot start.")
+                                                        .arg(m_profile.name, m_record.status)}));
+        beginFinish(c, uid, values);
     });
 }
 

@@ -389,4 +389,28 @@ void Ns8Client::pollStatus(const QString &statusPath, qint64 deadline, int attem
     send(req);
 }
 
+ModulePlacement modulePlacement(const QJsonArray &listModules, const QString &image, quint32 node)
+{
+    ModulePlacement p;
+    const QString nodeText = QString::number(node);
+    for (const QJsonValue &v : listModules) {
+        const QJsonObject m = v.toObject();
+        if (m.value(QStringLiteral("name")).toString() != image)
+            continue;
+        // "installed" lists instances, grouped by version in some releases.
+        for (const QJsonValue &inst : m.value(QStringLiteral("installed")).toArray())
+            for (const QJsonValue &i : inst.isArray() ? inst.toArray() : QJsonArray{inst})
+                if (i.toObject().value(QStringLiteral("node")).toVariant().toString() == nodeText)
+                    p.installedAs = i.toObject().value(QStringLiteral("id")).toString();
+        for (const QJsonValue &d : m.value(QStringLiteral("install_destinations")).toArray()) {
+            const QJsonObject dest = d.toObject();
+            if (quint32(dest.value(QStringLiteral("node_id")).toInt()) == node) {
+                p.installable = dest.value(QStringLiteral("eligible")).toBool();
+                p.rejectReason = dest.value(QStringLiteral("reject_reason")).toVariant().toString();
+            }
+        }
+    }
+    return p;
+}
+
 } // namespace ns8m

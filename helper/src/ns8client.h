@@ -6,6 +6,7 @@
 // the owner of the client keeps them there; they are never logged.
 #pragma once
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QList>
@@ -44,6 +45,14 @@ struct TaskResult {
     // The failure as an error: the transport error, else NAME with failureText().
     ApiError failure(const QString &action, const QString &name) const;
 };
+
+// Where an image stands on a node, from cluster list-modules' output.
+struct ModulePlacement {
+    QString installedAs;  // the module id on that node, "" when not installed there
+    bool installable = false; // list-modules says the node can take one
+    QString rejectReason; // why not, when it says
+};
+ModulePlacement modulePlacement(const QJsonArray &listModules, const QString &image, quint32 node);
 
 struct TlsPolicy {
     bool verify = true;

@@ -702,25 +702,9 @@ void checkDestination(const RunPtr &run, Report &rep)
         notYet(proxy, needApi);
     } else {
         const QString image = run->app ? run->app->profile().companions.first().first : QStringLiteral("nethvoice-proxy");
-        QString installedOn;
-        bool installable = false;
-        QString reason;
-        for (const QJsonValue &v : std::as_const(run->modules)) {
-            const QJsonObject m = v.toObject();
-            if (m.value(QStringLiteral("name")).toString() != image)
-                continue;
-            for (const QJsonValue &inst : m.value(QStringLiteral("installed")).toArray())
-                for (const QJsonValue &i : inst.isArray() ? inst.toArray() : QJsonArray{inst})
-                    if (i.toObject().value(QStringLiteral("node")).toVariant().toString() == QString::number(run->node))
-                        installedOn = i.toObject().value(QStringLiteral("id")).toString();
-            for (const QJsonValue &d : m.value(QStringLiteral("install_destinations")).toArray()) {
-                const QJsonObject dest = d.toObject();
-                if (quint32(dest.value(QStringLiteral("node_id")).toInt()) == run->node) {
-                    installable = dest.value(QStringLiteral("eligible")).toBool();
-                    reason = dest.value(QStringLiteral("reject_reason")).toVariant().toString();
-                }
-            }
-        }
+        const ModulePlacement placed = modulePlacement(run->modules, image, run->node);
+        const QString installedOn = placed.installedAs, reason = placed.rejectReason;
+        const bool installable = placed.installable;
         if (!installedOn.isEmpty())
             set(proxy, kOk, QStringLiteral("%1 is installed on node %2 (%3).").arg(image).arg(run->node).arg(installedOn));
         else if (installable)
