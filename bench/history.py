@@ -9,6 +9,8 @@ import time
 from harness.mariadb import CDR_COLUMNS, cdr_row
 
 CHUNK = 500_000
+# While the history is loaded (then the harness's own sizes are put back).
+LOAD_SETTINGS = {"innodb_buffer_pool_size": 1 << 30, "innodb_log_file_size": 512 << 20}
 CALL_SPACING = 37  # seconds between two generated calls (as the harness does)
 
 CEL_COLUMNS = ("eventtype", "eventtime", "cid_name", "cid_num", "cid_ani", "cid_rdnis", "cid_dnid",
@@ -67,13 +69,37 @@ class History:
         self.seed = seed
 
     def add(self, cdr_rows, progress=None):
-        """Append cdr_rows calls and the matching cel / queue_log rows."""
+        """Append cdr_rows calls and the matching cel / queue_log rows.  The
+        server gets a larger buffer pool and redo log while it loads, and the
+        harness's sizes back before anything is measured."""
+        self._server(LOAD_SETTINGS)
+        try:
+            self._add(cdr_rows, progress)
+        finally:
+            self._server(self.saved)
+
+    def _server(self, settings):
+        if not hasattr(self, "saved"):
+            rows = self.mysql.sql("SELECT @@GLOBAL.innodb_buffer_pool_size, @@GLOBAL.innodb_log_file_size")
+            self.saved = {"innodb_buffer_pool_size": int(rows[0][0]), "innodb_log_file_size": int(rows[0][1])}
+        self.mysql.sql("".join(f"SET GLOBAL {k} = {v};" for k, v in settings.items()))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            rows = self.mysql.sql("SHOW STATUS LIKE 'Innodb_buffer_pool_resize_status'")
+            status = rows[0][1] if rows and len(rows[0]) > 1 else ""
+            size = int(self.mysql.sql_value("SELECT @@GLOBAL.innodb_buffer_pool_size"))
+            if size == settings["innodb_buffer_pool_size"] and ("Completed" in status or not status):
+                return
+            time.sleep(0.5)
+
+    def _add(self, cdr_rows, progress):
         done = 0
         while done < cdr_rows:
             n = min(CHUNK, cdr_rows - done)
             first = self.calls
-            self.mysql.insert_cdr(n, seed=self.seed + first, start=self.base + first * CALL_SPACING)
             rnd = random.Random(self.seed * 7 + first)
+            rows = (cdr_row(rnd, self.base + (first + i) * CALL_SPACING) for i in range(n))
+            _load(self.mysql, "cdr", CDR_COLUMNS, rows, os.path.join(self.mysql.dir, "cdr.tsv"))
             cel_target = int(round((first + n) * self.cel_per_cdr))
             cel_n = cel_target - self.cel
             if cel_n > 0:

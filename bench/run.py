@@ -39,7 +39,7 @@ SRC = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(SRC, "tests"))
 sys.path.insert(0, HERE)
 
-from rig import APP, FIELDS, JobFailed, Rig, log  # noqa: E402
+from rig import APP, START, JobFailed, Rig, log  # noqa: E402
 
 MB = 1024 * 1024
 TARGET_SYNC_RATIO = 1.10
@@ -88,7 +88,7 @@ def bench_sync(args, results):
         if "a" in args.only:
             rig.sampler.phase("a: helper first sync (Start)")
             os.sync()
-            job = rig.app_job("Start", dict(FIELDS), timeout=7200)
+            job = rig.app_job("Start", dict(START), timeout=7200)
             a = rig.app()
             helper = {"seconds": a["LastSyncDuration"] / 1e6, "files": a["LastSyncFiles"],
                       "bytes_sent": a["LastSyncBytes"], "start_job_seconds": job["t_end"] - job["t_call"]}
@@ -101,7 +101,7 @@ def bench_sync(args, results):
             out["a"] = {"helper": helper, "plain": plain, "ratio": helper["seconds"] / plain["seconds"]}
         else:
             rig.sampler.phase("start")
-            rig.app_job("Start", dict(FIELDS), timeout=7200)
+            rig.app_job("Start", dict(START), timeout=7200)
             rig.sampler.phase("plain rsync first copy (not measured)")
             rig.plain_rsync("first")
 
@@ -206,7 +206,7 @@ def bench_finish_one(args, rows, out):
         rig.connect()
         rig.app_job("Scan", timeout=1800)
         rig.sampler.phase("c: Start (first sync, history shipped)")
-        job = rig.app_job("Start", dict(FIELDS), timeout=7200)
+        job = rig.app_job("Start", dict(START), timeout=7200)
         out["start_seconds"] = job["t_end"] - job["t_call"]
         rig.sampler.phase("c: Sync")
         job = rig.app_job("Sync", timeout=7200)
@@ -386,7 +386,7 @@ def report(results):
                              f"{mb(p['helper_rsync_kb'])} | {mb(p['plain_rsync_kb'])} | {mb(p['receiver_rsync_kb'])} |")
         lines.append("")
     fin = results.get("finish")
-    if fin:
+    if fin and any("baseline" in r for r in fin["runs"]):
         lines.append("| CDR rows (cel, queue_log) | asteriskcdrdb | Finish downtime | final file sync | "
                      "full dumps | baseline (dumps + final sync) | baseline / Finish | helper peak RSS |")
         lines.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
