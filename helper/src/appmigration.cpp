@@ -176,6 +176,17 @@ void App::afterPreflight(sd_bus_message *call, Preflight::Phase phase, const QVa
 {
     const PendingCall pending(call);
     QPointer<App> self(this);
+    Cluster *cluster = m_daemon->cluster();
+    if (cluster->isRestoringTunnel()) {
+        // Just restarted: the checks wait for the tunnel to be back.
+        auto *wait = new QObject(this);
+        connect(cluster, &Cluster::tunnelSettled, wait, [self, wait, pending, phase, options, go] {
+            wait->deleteLater();
+            if (self)
+                self->afterPreflight(pending.msg(), phase, options, go);
+        });
+        return;
+    }
     Preflight::gate(m_daemon, phase, m_profile.id, options, [self, pending, go](std::optional<BusError> refused) {
         if (!self)
             return;

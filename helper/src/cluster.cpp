@@ -239,25 +239,32 @@ void Cluster::restoreTunnel()
     if (!isConnected())
         return;
     const TunnelConfig c = tunnelConfig();
-    m_tunnel.exists(c.interface, [this, c](bool present) {
+    // Until this settles, checks of the tunnel would only see it coming up.
+    m_restoring = true;
+    auto settled = [this] {
+        m_restoring = false;
+        emit tunnelSettled();
+    };
+    m_tunnel.exists(c.interface, [this, c, settled](bool present) {
         if (present)
-            return;
+            return settled();
         Log::info(QStringLiteral("the tunnel %1 to the NS8 cluster is missing: putting it back (node %2, %3)")
                       .arg(c.interface)
                       .arg(nodeId())
                       .arg(c.address));
-        m_tunnel.up(c, [this, c](const QString &error) {
+        m_tunnel.up(c, [this, c, settled](const QString &error) {
             if (!error.isEmpty()) {
                 Log::error(QStringLiteral("cannot restore the tunnel to the NS8 cluster: %1").arg(error));
-                return;
+                return settled();
             }
-            m_tunnel.waitHandshake(c.interface, m_daemon->settings().vpnTimeoutSeconds * 1000, [c](bool ok) {
+            m_tunnel.waitHandshake(c.interface, m_daemon->settings().vpnTimeoutSeconds * 1000, [c, settled](bool ok) {
                 if (ok)
                     Log::info(QStringLiteral("the tunnel to the NS8 cluster is back up"));
                 else
                     Log::warning(QStringLiteral("the tunnel is configured but the leader (%1) has not answered "
                                                 "yet; check that UDP port 55820 is open")
                                      .arg(c.peerEndpoint));
+                settled();
             });
         });
     });

@@ -56,8 +56,13 @@ public:
     // Manager.ListNodes: the NS8 nodes an app can go to, with their disks.
     void listNodesCall(sd_bus_message *call);
 
+    // True while restoreTunnel() is bringing the tunnel back (after a
+    // restart of the helper); tunnelSettled() when it is done, either way.
+    bool isRestoringTunnel() const { return m_restoring; }
+
 signals:
     void changed(const QStringList &managerProperties);
+    void tunnelSettled();
 
 private:
     struct ConnectRun;
@@ -92,6 +97,7 @@ private:
     QVariantMap m_saved;
     QString m_state = QStringLiteral("disconnected");
     QString m_fingerprint;
+    bool m_restoring = false;
 };
 
 } // namespace ns8m
