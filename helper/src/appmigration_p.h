@@ -25,6 +25,9 @@ struct App::MigrationRun {
     // Sync: ship the call history too (every Sync; Finish's final pass
     // leaves it to the dumps).
     bool withHistory = true;
+    // ...and check the shipped history against the whole tables (Finish's
+    // sync before the stop, so that the cutover need not).
+    bool verifyHistory = false;
     // Report the sync's progress into this one step instead of a step per
     // transfer (Finish).
     QString step;

@@ -248,7 +248,7 @@ void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(b
                 rec->bytes += bytes;
                 record(message);
             });
-        });
+        }, run->verifyHistory);
     });
     batch->start();
 }

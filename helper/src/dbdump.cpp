@@ -14,6 +14,8 @@
 #include <QStorageInfo>
 #include <QUuid>
 
+#include <optional>
+
 namespace ns8m {
 
 namespace {
@@ -24,9 +26,12 @@ constexpr int kQueryTimeoutMs = 600 * 1000;
 // A cdr row is written when its call ends; the rows of the last minute may
 // still be on their way.
 constexpr int kEndMarginSeconds = 60;
-// Calls longer than this are not looked for by index (they are found by the
-// final check, which then dumps the table whole).
+// Calls longer than this are not looked for by index when a chunk is cut
+// (the check of the whole table before the cutover finds them, and the table
+// is shipped again whole).
 constexpr int kLongestCallDays = 1;
+// The tail, cut while the services are stopped, looks this far back.
+constexpr int kTailWindowDays = 7;
 
 QString quoteName(const QString &name)
 {
@@ -54,13 +59,13 @@ QString literal(const IncrementalTable &t, const QString &value)
 }
 
 // Rows with the watermark in (low, high]; "" bounds are open.
-QString rangeWhere(const IncrementalTable &t, const QString &low, const QString &high)
+QString rangeWhere(const IncrementalTable &t, const QString &low, const QString &high, int days = kLongestCallDays)
 {
     QStringList parts;
     const QString expr = watermarkExpr(t);
     if (!low.isEmpty()) {
         if (t.key.isEmpty()) // let the start column's index narrow the search
-            parts.append(QStringLiteral("%1 > %2 - INTERVAL %3 DAY").arg(quoteName(t.start), sqlString(low)).arg(kLongestCallDays));
+            parts.append(QStringLiteral("%1 > %2 - INTERVAL %3 DAY").arg(quoteName(t.start), sqlString(low)).arg(days));
         parts.append(QStringLiteral("%1 > %2").arg(expr, literal(t, low)));
     }
     if (!high.isEmpty())
@@ -332,23 +337,89 @@ DbDumper::Step DbDumper::shipTableStep(const DatabaseItem &db, const Incremental
     };
 }
 
-void DbDumper::shipHistory(Done done)
+DbDumper::Step DbDumper::verifyStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run)
+{
+    QPointer<DbDumper> self(this);
+    return [self, db, t, run](Next next) {
+        if (!self || !self->m_tables.contains(db.name + u'.' + t.table))
+            return next(QString());
+        QString last;
+        quint64 shipped = 0;
+        for (const ChunkRecord &c : std::as_const(run->chunks)) {
+            if (c.database == db.name && c.table == t.table) {
+                last = c.high;
+                shipped += c.rows;
+            }
+        }
+        if (last.isEmpty())
+            return next(QString());
+        // In one snapshot: every row up to the last watermark must be in
+        // the chunks.  A whole-table count, done while NS7 still works so
+        // that the cutover need not.
+        const QString table = quoteName(db.name) + u'.' + quoteName(t.table);
+        self->query(QStringLiteral("START TRANSACTION WITH CONSISTENT SNAPSHOT; SELECT COUNT(*) FROM %1; "
+                                   "SELECT COUNT(*) FROM %1 WHERE %2; COMMIT")
+                        .arg(table, rangeWhere(t, last, QString(), kTailWindowDays)),
+                    [self, db, t, run, shipped, next](const QList<QStringList> &rows, const QString &err) {
+            if (!self)
+                return;
+            if (!err.isEmpty())
+                return next(err);
+            const quint64 total = rows.value(0).value(0).toULongLong();
+            const quint64 after = rows.value(1).value(0).toULongLong();
+            if (rows.size() == 2 && total >= after && total - after == shipped) {
+                Log::info(QStringLiteral("call history: %1.%2 checked: the %3 rows shipped are all there are")
+                              .arg(db.name, t.table).arg(shipped), self->m_log);
+                return next(QString());
+            }
+            const QString why = QStringLiteral("the table has %1 rows up to the last watermark, the shipped chunks %2")
+                                    .arg(total - qMin(total, after)).arg(shipped);
+            Log::warning(QStringLiteral("call history: %1.%2 is shipped again whole: %3").arg(db.name, t.table, why), self->m_log);
+            run->notes.append(QStringLiteral("%1.%2 shipped again whole (%3)").arg(db.name, t.table, why));
+            const QString error = self->dropChunks(db, t, run);
+            if (!error.isEmpty())
+                return next(error);
+            self->shipTableStep(db, t, run)(next);
+        });
+    };
+}
+
+QString DbDumper::dropChunks(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run)
+{
+    QDir bg(backgroundDir());
+    for (const ChunkRecord &c : std::as_const(run->chunks))
+        if (c.database == db.name && c.table == t.table)
+            bg.remove(c.file);
+    if (!m_state->removeChunks(m_profile.id, db.name, t.table))
+        return QStringLiteral("cannot update the state database: %1").arg(m_state->lastError());
+    run->chunks.removeIf([&](const ChunkRecord &c) { return c.database == db.name && c.table == t.table; });
+    return {};
+}
+
+void DbDumper::shipHistory(Done done, bool verify)
 {
     const std::shared_ptr<Run> run = newRun();
     auto steps = std::make_shared<QList<Step>>();
     QPointer<DbDumper> self(this);
     steps->append([self](Next next) { self->readSchema(next); });
-    for (const DatabaseItem &d : m_profile.databases)
-        for (const IncrementalTable &t : d.incremental)
+    for (const DatabaseItem &d : m_profile.databases) {
+        for (const IncrementalTable &t : d.incremental) {
             steps->append(shipTableStep(d, t, run));
+            if (verify)
+                steps->append(verifyStep(d, t, run));
+        }
+    }
     runSteps(steps, 0, [self, run, done](const QString &error) {
         if (!self)
             return;
         emit self->progress(1.0);
         if (!error.isEmpty())
             return done(false, QStringLiteral("Shipping the call history failed: %1").arg(error));
-        done(true, run->shipped == 0 ? QStringLiteral("no new call history")
-                                     : QStringLiteral("%1 new call-history rows in %2 file(s)").arg(run->rows).arg(run->shipped));
+        QString message = run->shipped == 0 ? QStringLiteral("no new call history")
+                                            : QStringLiteral("%1 new call-history rows in %2 file(s)").arg(run->rows).arg(run->shipped);
+        if (!run->notes.isEmpty())
+            message += QStringLiteral(" (%1)").arg(run->notes.join(QStringLiteral("; ")));
+        done(true, message);
     });
 }
 
@@ -360,70 +431,57 @@ DbDumper::Step DbDumper::tailStep(const DatabaseItem &db, const IncrementalTable
             return;
         if (!self->m_tables.contains(db.name + u'.' + t.table))
             return next(QString());
-        QString low;
-        quint64 shipped = 0;
-        for (const ChunkRecord &c : std::as_const(run->chunks)) {
-            if (c.database == db.name && c.table == t.table) {
-                low = c.high;
-                shipped += c.rows;
-            }
-        }
+        std::optional<ChunkRecord> last;
+        for (const ChunkRecord &c : std::as_const(run->chunks))
+            if (c.database == db.name && c.table == t.table)
+                last = c;
         const QString table = quoteName(db.name) + u'.' + quoteName(t.table);
-        const QString tailWhere = rangeWhere(t, low, QString());
-        const QString tailFile = self->chunkName(db, run->nextSeq++, t.table);
         // The whole table, when nothing was shipped or the chunks miss rows.
-        auto whole = [self, db, t, run, table, next](const QString &why) {
+        auto whole = [self, db, t, run, next](const QString &why) {
             if (!why.isEmpty()) {
                 Log::warning(QStringLiteral("call history: %1.%2 is dumped whole: %3").arg(db.name, t.table, why), self->m_log);
                 run->notes.append(QStringLiteral("%1.%2 dumped whole (%3)").arg(db.name, t.table, why));
             }
-            QDir bg(self->backgroundDir());
-            for (const ChunkRecord &c : std::as_const(run->chunks))
-                if (c.database == db.name && c.table == t.table)
-                    bg.remove(c.file);
-            if (!self->m_state->removeChunks(self->m_profile.id, db.name, t.table))
-                return next(QStringLiteral("cannot update the state database: %1").arg(self->m_state->lastError()));
-            run->chunks.removeIf([&](const ChunkRecord &c) { return c.database == db.name && c.table == t.table; });
+            const QString error = self->dropChunks(db, t, run);
+            if (!error.isEmpty())
+                return next(error);
             QStringList args = self->baseDumpArgs();
             args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers") << db.name << t.table;
             self->dump(args, self->backgroundDir() + self->chunkName(db, run->nextSeq++, t.table),
                        QStringLiteral("-- %1.%2, every row\nUSE %3;\n").arg(db.name, t.table, quoteName(db.name)), next);
         };
-        if (low.isEmpty())
+        if (!last)
             return whole(QString());
+        const QString tailWhere = rangeWhere(t, last->high, QString(), kTailWindowDays);
+        const QString tailFile = self->chunkName(db, run->nextSeq++, t.table);
         QStringList args = self->baseDumpArgs();
         args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers")
              << QStringLiteral("--where=") + tailWhere << db.name << t.table;
         self->dump(args, self->backgroundDir() + tailFile,
                    QStringLiteral("-- %1.%2, rows with %3 after %4 (the tail)\nUSE %5;\n")
-                       .arg(db.name, t.table, watermarkExpr(t), low, quoteName(db.name)),
-                   [self, db, t, run, table, tailWhere, tailFile, shipped, whole, next](const QString &e) {
+                       .arg(db.name, t.table, watermarkExpr(t), last->high, quoteName(db.name)),
+                   [self, db, t, last, table, tailFile, whole, next](const QString &e) {
             if (!self)
                 return;
             if (!e.isEmpty())
                 return next(e);
-            // Counted after the tail's dump, in one snapshot: every row not
-            // in the tail must be in the chunks.
-            self->query(QStringLiteral("START TRANSACTION WITH CONSISTENT SNAPSHOT; SELECT COUNT(*) FROM %1; "
-                                       "SELECT COUNT(*) FROM %1 WHERE %2; COMMIT")
-                            .arg(table, tailWhere),
-                        [self, db, t, tailFile, shipped, whole, next](const QList<QStringList> &rows, const QString &err) {
+            // The rows before the last chunk were checked against the whole
+            // table before the stop (verifyStep); what may have changed since
+            // is the last chunk's range: counted again after the tail's dump.
+            self->query(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE %2").arg(table, rangeWhere(t, last->low, last->high)),
+                        [self, db, t, last, tailFile, whole, next](const QList<QStringList> &rows, const QString &err) {
                 if (!self)
                     return;
                 if (!err.isEmpty())
                     return next(err);
-                const quint64 total = rows.value(0).value(0).toULongLong();
-                const quint64 tail = rows.value(1).value(0).toULongLong();
-                if (rows.size() != 2 || total < tail || total - tail != shipped) {
+                const quint64 now = rows.value(0).value(0).toULongLong();
+                if (now != last->rows) {
                     QFile::remove(self->backgroundDir() + tailFile);
-                    return whole(QStringLiteral("the table has %1 rows before the tail, the shipped chunks %2")
-                                     .arg(total - qMin(total, tail))
-                                     .arg(shipped));
+                    return whole(QStringLiteral("the last chunk's range holds %1 rows now, %2 were shipped").arg(now).arg(last->rows));
                 }
-                Log::info(QStringLiteral("call history: %1.%2 checked: %3 rows shipped before the cutover, %4 in the tail")
+                Log::info(QStringLiteral("call history: %1.%2: the tail is dumped, the last chunk's %3 rows are unchanged")
                               .arg(db.name, t.table)
-                              .arg(shipped)
-                              .arg(tail),
+                              .arg(last->rows),
                           self->m_log);
                 next(QString());
             });

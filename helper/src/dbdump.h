@@ -42,8 +42,10 @@ public:
     // Before anything is stopped: MariaDB answers, the databases the profile
     // needs exist, the work directory has room for the dumps.
     void check(Done done);
-    // Every Sync: new call-history rows as new chunk files.
-    void shipHistory(Done done);
+    // Every Sync: new call-history rows as new chunk files.  VERIFY (Finish's
+    // sync before the stop): then check each table whole against its chunks
+    // and ship it again whole when they miss rows.
+    void shipHistory(Done done, bool verify = false);
     // The cutover: structure and data files, the history's tail (checked),
     // the SQLite dumps.
     void dumpAll(Done done);
@@ -67,6 +69,8 @@ private:
     QStringList baseDumpArgs() const;
     void readSchema(Next done);
     Step shipTableStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
+    Step verifyStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
+    QString dropChunks(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
     Step tailStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
     QString sqliteDump(const SqliteDump &s, QString *error) const;
     std::shared_ptr<Run> newRun(); // the recorded chunks, strays removed

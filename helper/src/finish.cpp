@@ -383,6 +383,7 @@ void App::finishCheck(const std::shared_ptr<MigrationRun> &run)
                 // then only has the last minutes' changes to carry.
                 run->step = QStringLiteral("presync");
                 run->withHistory = true;
+                run->verifyHistory = true;
                 run->job->beginStep(QStringLiteral("presync"));
                 runSync(run, [this, run](bool synced, const QString &syncMessage) {
                     if (!synced)
