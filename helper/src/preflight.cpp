@@ -754,18 +754,27 @@ void checkNetwork(const RunPtr &run, Report &rep)
     const QString udp = QStringLiteral("Check that UDP port 55820 is open between NS7 and NS8 (firewalls on both "
                                        "sides and in between): nc -zvu %1 55820")
                             .arg(hostOf(run->endpoint.isEmpty() ? run->leader : run->endpoint));
+    // The API answering through the tunnel proves that handshakes happen;
+    // the interface's own state tells what is wrong when it does not.
+    const bool apiThrough = run->connected && run->apiTried && !run->apiError.isError();
+    const bool fresh = run->handshakeError.isEmpty() && run->handshake > 0 && now - run->handshake <= 180;
     if (!run->connected)
         notYet(hs, QStringLiteral("this server has not joined the cluster."));
+    else if (fresh)
+        set(hs, kOk, QStringLiteral("The last WireGuard handshake was %1 ago.").arg(ageText(now - run->handshake)));
+    else if (apiThrough)
+        set(hs, kOk, run->handshakeError.isEmpty()
+                         ? QStringLiteral("The cluster API answers through the tunnel (the last WireGuard handshake was %1 ago).")
+                               .arg(ageText(now - run->handshake))
+                         : QStringLiteral("The cluster API answers through the tunnel (%1).").arg(run->handshakeError));
     else if (!run->handshakeError.isEmpty())
         set(hs, kBlocker, QStringLiteral("No tunnel: %1.").arg(run->handshakeError),
             QStringLiteral("Restart the helper (systemctl restart ns8-migration-helper) to put the tunnel back; "
                            "if it stays down, disconnect and connect again."));
     else if (run->handshake <= 0)
         set(hs, kBlocker, QStringLiteral("The leader has never answered the WireGuard handshake."), udp);
-    else if (now - run->handshake > 180)
-        set(hs, kBlocker, QStringLiteral("The last WireGuard handshake was %1 ago.").arg(ageText(now - run->handshake)), udp);
     else
-        set(hs, kOk, QStringLiteral("The last WireGuard handshake was %1 ago.").arg(ageText(now - run->handshake)));
+        set(hs, kBlocker, QStringLiteral("The last WireGuard handshake was %1 ago.").arg(ageText(now - run->handshake)), udp);
 
     Check &api = rep.add(QStringLiteral("vpn-api"), QStringLiteral("network"),
                          QStringLiteral("The cluster API answers through the VPN"), doc);

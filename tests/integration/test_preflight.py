@@ -376,6 +376,17 @@ class PreflightTest(ClusterTestCase):
         self.seq = self.request_count()
         self.assertSeverity(self.preflight(), "vpn-api", "ok")
 
+    def test_i_helper_killed(self):
+        # A crash of the helper leaves the tunnel up: once it is back, the
+        # API through the tunnel proves the handshakes, nothing blocks.
+        self.ensure_connected()
+        self.sb.helper.kill()
+        self.sb.helper.start()
+        self.seq = self.request_count()
+        checks = self.preflight()
+        self.assertSeverity(checks, "vpn-api", "ok")
+        self.assertSeverity(checks, "vpn-handshake", "ok")
+
 
 if __name__ == "__main__":
     import unittest
