@@ -3,11 +3,12 @@
 
 #include "appprofile.h"
 #include "bus.h"
+#include "ns8client.h"
 #include "preflight.h"
 #include "statedb.h"
 
-#include <QObject>
 #include <QJsonObject>
+#include <QObject>
 #include <QPointer>
 #include <QSet>
 
@@ -66,9 +67,12 @@ private:
     void runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(bool ok, const QString &message)> done);
     void endRun(const std::shared_ptr<MigrationRun> &run, bool ok, const QString &message, const QString &errorName = {});
     QString secretPath() const;
+    ClientPtr apiClient() const; // needs a connected cluster
     bool hasHistory() const;
     QString workDir() const; // <state>/apps/<id>: the database dumps
     bool rsyncTarget(struct RsyncTarget *target) const;
+    QString missingCredentials() const;
+    class RsyncBatch *newBatch(const std::shared_ptr<MigrationRun> &run, const QList<struct RsyncTransfer> &transfers);
     void restartReceiver(const std::shared_ptr<MigrationRun> &run, std::function<void()> go);
     void uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStringList &dirs,
                      std::function<void(bool ok, quint64 bytes, const QString &message)> done);

@@ -33,6 +33,14 @@ quint64 neededBytes(quint64 measured)
 
 } // namespace
 
+ClientPtr App::apiClient() const
+{
+    // The cluster's API through the tunnel, as the migration account.
+    ClientPtr client(m_daemon->cluster()->vpnClient(nullptr));
+    client->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+    return client;
+}
+
 QString App::secretPath() const
 {
     return m_daemon->settings().stateDir + QStringLiteral("/secrets/") + m_profile.id + QStringLiteral(".rsync");
@@ -214,8 +222,7 @@ void App::beginMigration(sd_bus_message *call, quint32 uid, const QVariantMap &o
     if (!run->job)
         return;
     run->job->setCancelable(false);
-    run->client.reset(m_daemon->cluster()->vpnClient(nullptr));
-    run->client->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+    run->client = apiClient();
     Log::info(QStringLiteral("Start migration of %1: %2").arg(m_profile.name, [&] {
                   QStringList kv;
                   for (auto it = values.constBegin(); it != values.constEnd(); ++it)
@@ -417,8 +424,7 @@ void App::startSync(sd_bus_message *call, quint32 uid, const QVariantMap &option
     run->job = newJob(call, uid, QStringLiteral("sync"), Action::Sync, syncSteps());
     if (!run->job)
         return;
-    run->client.reset(m_daemon->cluster()->vpnClient(nullptr));
-    run->client->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+    run->client = apiClient();
     setStatus(QStringLiteral("syncing"));
     runSync(run, [this, run](bool ok, const QString &message) {
         setStatus(QStringLiteral("migrating"));
@@ -479,8 +485,7 @@ void App::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap &)
         return endRun(run, false, QStringLiteral("This server is not connected to the NS8 cluster: %1 cannot be removed "
                                                  "from it now.")
                                       .arg(m_migration.moduleId));
-    run->client.reset(m_daemon->cluster()->vpnClient(nullptr));
-    run->client->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+    run->client = apiClient();
     run->client->runTask(QStringLiteral("cluster"), QStringLiteral("remove-module"),
                          {{QStringLiteral("module_id"), m_migration.moduleId}, {QStringLiteral("preserve_data"), false}},
                          [this, run, forget](const TaskResult &r) {

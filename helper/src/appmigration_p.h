@@ -6,7 +6,7 @@
 #include "ns8client.h"
 
 #include <QJsonArray>
-#include <QSet>
+#include <QJsonObject>
 #include <QPointer>
 #include <QStringList>
 #include <QVariantMap>
@@ -32,9 +32,8 @@ struct App::MigrationRun {
     // transfer (Finish).
     QString step;
     // Finish
-    QString nodeAddress;
     QStringList stopped; // quiesced NS7 units, started again on failure
-    QSet<QString> databases;
+    QJsonObject configure; // the configure-module input, checked before the stop
     class DbDumper *dumper = nullptr;
     qint64 firstStopMs = 0;
 };

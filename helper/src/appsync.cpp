@@ -63,7 +63,6 @@ void logTransfers(RsyncBatch *batch, Job *job)
 
 struct SyncState {
     QElapsedTimer clock;
-    QPointer<RsyncBatch> batch;
 };
 
 QString App::workDir() const
@@ -111,12 +110,29 @@ void App::restartReceiver(const std::shared_ptr<MigrationRun> &run, std::functio
     });
 }
 
+QString App::missingCredentials() const
+{
+    return QStringLiteral("The receiver's credentials are missing (%1): Abort and start again.").arg(secretPath());
+}
+
+// Two runs at a time; a receiver that stopped is started again and the
+// failed runs retried once; one log line per run.
+RsyncBatch *App::newBatch(const std::shared_ptr<MigrationRun> &run, const QList<RsyncTransfer> &transfers)
+{
+    auto *batch = new RsyncBatch(transfers, run->job);
+    batch->setMaxParallel(2);
+    batch->retryFailedOnce(true);
+    batch->beforeRetry = [this, run](std::function<void()> go) { restartReceiver(run, go); };
+    logTransfers(batch, run->job);
+    return batch;
+}
+
 void App::uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStringList &dirs,
                       std::function<void(bool, quint64, const QString &)> done)
 {
     RsyncTarget target;
     if (!rsyncTarget(&target))
-        return done(false, 0, QStringLiteral("The receiver's credentials are missing (%1): Abort and start again.").arg(secretPath()));
+        return done(false, 0, missingCredentials());
     QList<RsyncTransfer> transfers;
     for (const QString &d : dirs) {
         const QString local = workDir() + u'/' + d;
@@ -125,10 +141,7 @@ void App::uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStringLis
                                            QStringLiteral("state/") + d, m_profile.ownerUid, m_profile.ownerGid));
     }
     target.password.fill(u'\0');
-    auto *batch = new RsyncBatch(transfers, run->job);
-    batch->setMaxParallel(2);
-    batch->retryFailedOnce(true);
-    batch->beforeRetry = [this, run](std::function<void()> go) { restartReceiver(run, go); };
+    RsyncBatch *batch = newBatch(run, transfers);
     if (!run->step.isEmpty()) {
         Job *job = run->job;
         const QString step = run->step;
@@ -138,7 +151,6 @@ void App::uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStringLis
             job->setRate(rate);
         });
     }
-    logTransfers(batch, run->job);
     connect(batch, &RsyncBatch::finished, this, [run, done](bool ok, const QList<RsyncResult> &results) {
         quint64 bytes = 0;
         QStringList errors;
@@ -159,7 +171,7 @@ void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(b
     Job *job = run->job;
     RsyncTarget target;
     if (!rsyncTarget(&target))
-        return done(false, QStringLiteral("The receiver's credentials are missing (%1): Abort and start again.").arg(secretPath()));
+        return done(false, missingCredentials());
     const int bwlimit = run->settings.value(QStringLiteral("bwlimit"), 0).toInt();
     const QList<RsyncTransfer> transfers = planTransfers(m_profile, m_daemon->settings().root, target, bwlimit,
                                                          m_daemon->settings().stateDir + QStringLiteral("/stage"));
@@ -169,19 +181,13 @@ void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(b
     QHash<QString, QString> stepOf; // run id → job step (the profile transfer)
     for (const RsyncTransfer &t : transfers)
         stepOf.insert(t.id, run->step.isEmpty() ? t.profileId : run->step);
-    auto *batch = new RsyncBatch(transfers, job);
-    batch->setMaxParallel(2);
-    state->batch = batch;
+    RsyncBatch *batch = newBatch(run, transfers);
     Log::info(QStringLiteral("sync of %1 into %2 (%3:%4): %5 rsync runs%6")
                   .arg(m_profile.name, m_migration.moduleId, m_migration.address)
                   .arg(m_migration.port)
                   .arg(transfers.size())
                   .arg(bwlimit > 0 ? QStringLiteral(", limited to %1 KiB/s").arg(bwlimit) : QString()),
               job->logContext());
-
-    // A receiver that stopped is started again and the transfer retried once.
-    batch->retryFailedOnce(true);
-    batch->beforeRetry = [this, run](std::function<void()> go) { restartReceiver(run, go); };
 
     const QString single = run->step;
     connect(batch, &RsyncBatch::transferStarted, job, [job, stepOf](const QString &id) { job->beginStep(stepOf.value(id, id)); });
@@ -196,7 +202,6 @@ void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(b
         job->setRate(rate);
     });
     connect(job, &Job::canceled, batch, &RsyncBatch::cancel);
-    logTransfers(batch, job);
     connect(batch, &RsyncBatch::finished, this,
             [this, run, state, done](bool ok, const QList<RsyncResult> &results) {
         auto rec = std::make_shared<SyncRecord>();

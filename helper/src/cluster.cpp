@@ -65,14 +65,6 @@ QString checkLeader(const QString &leader)
     return {};
 }
 
-QString hostOfEndpoint(const QString &endpoint)
-{
-    // host:port, or [v6]:port
-    if (endpoint.startsWith(u'['))
-        return endpoint.mid(1, endpoint.indexOf(u']') - 1);
-    return endpoint.section(u':', 0, -2).isEmpty() ? endpoint : endpoint.section(u':', 0, -2);
-}
-
 // The cluster API inside the tunnel: http://<leader VPN address>:9311/api.
 QUrl vpnApiBase(const QString &leaderIp)
 {
@@ -85,6 +77,15 @@ QUrl vpnApiBase(const QString &leaderIp)
 }
 
 } // namespace
+
+QString hostOfEndpoint(const QString &endpoint)
+{
+    if (endpoint.startsWith(u'['))
+        return endpoint.mid(1, endpoint.indexOf(u']') - 1);
+    // One colon: host:port.  None, or several (a bare IPv6 address): no port.
+    const qsizetype colon = endpoint.lastIndexOf(u':');
+    return colon > 0 && endpoint.indexOf(u':') == colon ? endpoint.left(colon) : endpoint;
+}
 
 struct Cluster::ConnectRun {
     PendingCall call;

@@ -19,6 +19,9 @@ namespace ns8m {
 class Daemon;
 class Job;
 
+// The host of a WireGuard endpoint: "host:port", "[v6]:port" or a bare host.
+QString hostOfEndpoint(const QString &endpoint);
+
 class Cluster : public QObject
 {
     Q_OBJECT

@@ -5,6 +5,7 @@
 #include "esmithdb.h"
 #include "log.h"
 #include "preflight.h"
+#include "paths.h"
 #include "rsync.h"
 #include "systemd.h"
 #include "version.h"
@@ -122,10 +123,7 @@ Daemon::~Daemon()
 
 QString Daemon::pathUnderRoot(const QString &path) const
 {
-    QString root = m_settings.root;
-    while (root.endsWith(u'/'))
-        root.chop(1);
-    return root + path;
+    return underRoot(m_settings.root, path);
 }
 
 bool Daemon::start(QString *error)

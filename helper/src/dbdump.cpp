@@ -1,5 +1,6 @@
 #include "dbdump.h"
 
+#include "paths.h"
 #include "process.h"
 
 #include <QDir>
@@ -95,6 +96,11 @@ QHash<QString, quint64> &verifiedWindows()
     return windows;
 }
 
+QString windowKey(const QString &app, const QString &db, const QString &table, const QString &high)
+{
+    return QStringLiteral("%1/%2.%3@%4").arg(app, db, table, high);
+}
+
 } // namespace
 
 struct DbDumper::Run {
@@ -104,16 +110,35 @@ struct DbDumper::Run {
     int shipped = 0;
     quint64 rows = 0;
     QElapsedTimer clock;
+
+    bool ofTable(const ChunkRecord &c, const QString &db, const QString &table) const
+    {
+        return c.database == db && c.table == table;
+    }
+    // The table's last chunk, and the rows of all its chunks.
+    std::optional<ChunkRecord> last(const QString &db, const QString &table) const
+    {
+        std::optional<ChunkRecord> l;
+        for (const ChunkRecord &c : chunks)
+            if (ofTable(c, db, table))
+                l = c;
+        return l;
+    }
+    quint64 shippedRows(const QString &db, const QString &table) const
+    {
+        quint64 n = 0;
+        for (const ChunkRecord &c : chunks)
+            if (ofTable(c, db, table))
+                n += c.rows;
+        return n;
+    }
 };
 
 DbDumper::DbDumper(const AppProfile &profile, const QString &root, const QString &workDir, StateDb *state,
                    const LogContext &log, QObject *parent)
     : QObject(parent), m_profile(profile), m_root(root), m_workDir(workDir), m_state(state), m_log(log)
 {
-    QString r = root;
-    while (r.endsWith(u'/'))
-        r.chop(1);
-    m_defaults = r + profile.dbCredentials;
+    m_defaults = underRoot(root, profile.dbCredentials);
 }
 
 DbDumper::~DbDumper() = default;
@@ -292,10 +317,8 @@ DbDumper::Step DbDumper::shipTableStep(const DatabaseItem &db, const Incremental
             return;
         if (!self->m_tables.contains(db.name + u'.' + t.table))
             return next(QString());
-        QString low;
-        for (const ChunkRecord &c : std::as_const(run->chunks))
-            if (c.database == db.name && c.table == t.table)
-                low = c.high;
+        const std::optional<ChunkRecord> last = run->last(db.name, t.table);
+        const QString low = last ? last->high : QString();
         const QString table = quoteName(db.name) + u'.' + quoteName(t.table);
         const QString highSql = t.key.isEmpty()
                                     ? QStringLiteral("SELECT DATE_FORMAT(NOW() - INTERVAL %1 SECOND, '%Y-%m-%d %H:%i:%s')").arg(kEndMarginSeconds)
@@ -365,16 +388,11 @@ DbDumper::Step DbDumper::verifyStep(const DatabaseItem &db, const IncrementalTab
     return [self, db, t, run](Next next) {
         if (!self || !self->m_tables.contains(db.name + u'.' + t.table))
             return next(QString());
-        QString last;
-        quint64 shipped = 0;
-        for (const ChunkRecord &c : std::as_const(run->chunks)) {
-            if (c.database == db.name && c.table == t.table) {
-                last = c.high;
-                shipped += c.rows;
-            }
-        }
-        if (last.isEmpty())
+        const std::optional<ChunkRecord> lastChunk = run->last(db.name, t.table);
+        if (!lastChunk)
             return next(QString());
+        const QString last = lastChunk->high;
+        const quint64 shipped = run->shippedRows(db.name, t.table);
         // In one snapshot: every row up to the last watermark must be in
         // the chunks.  A whole-table count, done while NS7 still works so
         // that the cutover need not.
@@ -390,17 +408,15 @@ DbDumper::Step DbDumper::verifyStep(const DatabaseItem &db, const IncrementalTab
             const quint64 total = rows.value(0).value(0).toULongLong();
             const quint64 after = rows.value(1).value(0).toULongLong();
             if (rows.size() == 3 && total >= after && total - after == shipped) {
-                verifiedWindows().insert(QStringLiteral("%1/%2.%3@%4").arg(self->m_profile.id, db.name, t.table, last),
-                                         rows.value(2).value(0).toULongLong());
+                verifiedWindows().insert(windowKey(self->m_profile.id, db.name, t.table, last), rows.value(2).value(0).toULongLong());
                 Log::info(QStringLiteral("call history: %1.%2 checked: the %3 rows shipped are all there are")
                               .arg(db.name, t.table).arg(shipped), self->m_log);
                 return next(QString());
             }
-            const QString why = QStringLiteral("the table has %1 rows up to the last watermark, the shipped chunks %2")
-                                    .arg(total - qMin(total, after)).arg(shipped);
-            Log::warning(QStringLiteral("call history: %1.%2 is shipped again whole: %3").arg(db.name, t.table, why), self->m_log);
-            run->notes.append(QStringLiteral("%1.%2 shipped again whole (%3)").arg(db.name, t.table, why));
-            const QString error = self->dropChunks(db, t, run);
+            const QString error = self->dropChunks(db, t, run, QStringLiteral("shipped again whole"),
+                                                   QStringLiteral("the table has %1 rows up to the last watermark, the shipped chunks %2")
+                                                       .arg(total - qMin(total, after))
+                                                       .arg(shipped));
             if (!error.isEmpty())
                 return next(error);
             self->shipTableStep(db, t, run)(next);
@@ -408,15 +424,20 @@ DbDumper::Step DbDumper::verifyStep(const DatabaseItem &db, const IncrementalTab
     };
 }
 
-QString DbDumper::dropChunks(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run)
+QString DbDumper::dropChunks(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run,
+                             const QString &what, const QString &why)
 {
+    if (!why.isEmpty()) {
+        Log::warning(QStringLiteral("call history: %1.%2 is %3: %4").arg(db.name, t.table, what, why), m_log);
+        run->notes.append(QStringLiteral("%1.%2 %3 (%4)").arg(db.name, t.table, what, why));
+    }
     QDir bg(backgroundDir());
     for (const ChunkRecord &c : std::as_const(run->chunks))
-        if (c.database == db.name && c.table == t.table)
+        if (run->ofTable(c, db.name, t.table))
             bg.remove(c.file);
     if (!m_state->removeChunks(m_profile.id, db.name, t.table))
         return QStringLiteral("cannot update the state database: %1").arg(m_state->lastError());
-    run->chunks.removeIf([&](const ChunkRecord &c) { return c.database == db.name && c.table == t.table; });
+    run->chunks.removeIf([&](const ChunkRecord &c) { return run->ofTable(c, db.name, t.table); });
     return {};
 }
 
@@ -455,18 +476,11 @@ DbDumper::Step DbDumper::tailStep(const DatabaseItem &db, const IncrementalTable
             return;
         if (!self->m_tables.contains(db.name + u'.' + t.table))
             return next(QString());
-        std::optional<ChunkRecord> last;
-        for (const ChunkRecord &c : std::as_const(run->chunks))
-            if (c.database == db.name && c.table == t.table)
-                last = c;
+        const std::optional<ChunkRecord> last = run->last(db.name, t.table);
         const QString table = quoteName(db.name) + u'.' + quoteName(t.table);
         // The whole table, when nothing was shipped or the chunks miss rows.
         auto whole = [self, db, t, run, next](const QString &why) {
-            if (!why.isEmpty()) {
-                Log::warning(QStringLiteral("call history: %1.%2 is dumped whole: %3").arg(db.name, t.table, why), self->m_log);
-                run->notes.append(QStringLiteral("%1.%2 dumped whole (%3)").arg(db.name, t.table, why));
-            }
-            const QString error = self->dropChunks(db, t, run);
+            const QString error = self->dropChunks(db, t, run, QStringLiteral("dumped whole"), why);
             if (!error.isEmpty())
                 return next(error);
             QStringList args = self->baseDumpArgs();
@@ -494,7 +508,7 @@ DbDumper::Step DbDumper::tailStep(const DatabaseItem &db, const IncrementalTable
             // is the last chunk's range: counted again after the tail's dump.
             // Checked whole before the stop: only the end of the last range,
             // where a late row could still land, is counted again.
-            const QString key = QStringLiteral("%1/%2.%3@%4").arg(self->m_profile.id, db.name, t.table, last->high);
+            const QString key = windowKey(self->m_profile.id, db.name, t.table, last->high);
             const bool windowOnly = verifiedWindows().contains(key);
             const quint64 expected = windowOnly ? verifiedWindows().value(key) : last->rows;
             const QString where = windowOnly ? windowWhere(t, last->high) : rangeWhere(t, last->low, last->high);
@@ -585,10 +599,7 @@ void DbDumper::dumpAll(Done done)
 
 QString DbDumper::sqliteDump(const SqliteDump &s, QString *error) const
 {
-    QString r = m_root;
-    while (r.endsWith(u'/'))
-        r.chop(1);
-    const QString path = r + s.path;
+    const QString path = underRoot(m_root, s.path);
     if (!QFileInfo::exists(path)) {
         *error = QStringLiteral("%1 does not exist").arg(s.path);
         return {};

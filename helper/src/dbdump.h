@@ -70,7 +70,10 @@ private:
     void readSchema(Next done);
     Step shipTableStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
     Step verifyStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
-    QString dropChunks(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
+    // Removes the table's chunks (files and records); WHY, when given, is
+    // logged and noted as "<table> is WHAT: WHY".
+    QString dropChunks(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run,
+                       const QString &what, const QString &why);
     Step tailStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
     QString sqliteDump(const SqliteDump &s, QString *error) const;
     std::shared_ptr<Run> newRun(); // the recorded chunks, strays removed

@@ -52,14 +52,6 @@ namespace {
 const QString kWrongState = QString::fromLatin1(Error::WrongState);
 const QString kInvalid = QString::fromLatin1(Error::InvalidArgument);
 
-QString underRootPath(const QString &root, const QString &path)
-{
-    QString r = root;
-    while (r.endsWith(u'/'))
-        r.chop(1);
-    return r + path;
-}
-
 QString iniValue(const QString &path, const QString &key)
 {
     QFile f(path);
@@ -77,11 +69,6 @@ QString iniValue(const QString &path, const QString &key)
         }
     }
     return {};
-}
-
-QString htmlEscape(const QString &s)
-{
-    return s.toHtmlEscaped();
 }
 
 QString describe(const ConfigureInput &in)
@@ -112,7 +99,6 @@ QList<OptionSpec> App::finishOptions() const
 QJsonObject App::configureInput(const QVariantMap &values, const QSet<QString> &databases, QString *field,
                                 QString *problem) const
 {
-    const QString root = m_daemon->settings().root;
     QJsonObject input;
     QHash<QString, EsmithDb> dbs;
     for (const ConfigureInput &in : m_profile.configure) {
@@ -128,27 +114,27 @@ QJsonObject App::configureInput(const QVariantMap &values, const QSet<QString> &
         } else if (in.source == u"esmith") {
             const QString name = p.value(QStringLiteral("esmith")).toString();
             if (!dbs.contains(name))
-                dbs.insert(name, EsmithDb::load(underRootPath(root, QStringLiteral("/var/lib/nethserver/db/") + name)));
+                dbs.insert(name, EsmithDb::load(m_daemon->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/") + name)));
             const EsmithDb &db = dbs[name];
             const QString key = p.value(QStringLiteral("key")).toString();
             const QString s = p.value(QStringLiteral("type")).toBool() ? db.type(key) : db.prop(key, p.value(QStringLiteral("prop")).toString());
             if (!s.isEmpty())
                 v = s;
         } else if (in.source == u"file") {
-            QFile f(underRootPath(root, p.value(QStringLiteral("file")).toString()));
+            QFile f(m_daemon->pathUnderRoot(p.value(QStringLiteral("file")).toString()));
             if (f.open(QIODevice::ReadOnly)) {
                 const QString s = QString::fromUtf8(f.readAll()).trimmed();
                 if (!s.isEmpty())
                     v = s;
             }
         } else if (in.source == u"ini") {
-            const QString s = iniValue(underRootPath(root, p.value(QStringLiteral("ini")).toString()), p.value(QStringLiteral("key")).toString());
+            const QString s = iniValue(m_daemon->pathUnderRoot(p.value(QStringLiteral("ini")).toString()), p.value(QStringLiteral("key")).toString());
             if (!s.isEmpty())
                 v = s;
         } else if (in.source == u"exists") {
             const QString name = p.value(QStringLiteral("name")).toString();
             v = p.value(QStringLiteral("exists")).toString() == u"database" ? databases.contains(name)
-                                                                            : QFileInfo::exists(underRootPath(root, name));
+                                                                            : QFileInfo::exists(m_daemon->pathUnderRoot(name));
         } else if (in.source == u"const") {
             v = QJsonValue::fromVariant(p.value(QStringLiteral("const")));
         }
@@ -279,8 +265,7 @@ void App::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &valu
     if (!run->job)
         return;
     run->job->setCancelable(false);
-    run->client.reset(m_daemon->cluster()->vpnClient(nullptr));
-    run->client->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+    run->client = apiClient();
     run->dumper = new DbDumper(m_profile, m_daemon->settings().root, workDir(), m_daemon->state(),
                                run->job->logContext(), run->job);
     Log::info(QStringLiteral("Finish migration of %1 into %2%3: %4")
@@ -349,8 +334,7 @@ void App::finishCheck(const std::shared_ptr<MigrationRun> &run)
         run->job->setStepProgress(QStringLiteral("check"), 0.3);
         // The input again, now that the databases are known.
         QString field, problem;
-        run->databases = run->dumper->databases();
-        configureInput(run->settings, run->databases, &field, &problem);
+        run->configure = configureInput(run->settings, run->dumper->databases(), &field, &problem);
         if (!field.isEmpty()) {
             run->job->setErrorName(kInvalid);
             return finishFailed(run, QStringLiteral("Cannot finish: %1: %2").arg(field, problem));
@@ -366,17 +350,12 @@ void App::finishCheck(const std::shared_ptr<MigrationRun> &run)
                     const QJsonObject n = v.toObject();
                     if (quint32(n.value(QStringLiteral("id")).toInt()) != m_migration.node)
                         continue;
-                    const QString endpoint = n.value(QStringLiteral("vpn")).toObject().value(QStringLiteral("endpoint")).toString();
-                    QString host = endpoint;
-                    if (host.startsWith(u'['))
-                        host = host.mid(1).section(u']', 0, 0);
-                    else if (host.count(u':') == 1)
-                        host = host.section(u':', 0, 0);
-                    run->nodeAddress = host.isEmpty() ? n.value(QStringLiteral("hostname")).toString() : host;
-                }
-                if (!run->nodeAddress.isEmpty()) {
-                    m_migration.nodeAddress = run->nodeAddress;
-                    m_daemon->state()->saveMigration(m_migration);
+                    const QString host = hostOfEndpoint(n.value(QStringLiteral("vpn")).toObject().value(QStringLiteral("endpoint")).toString());
+                    const QString address = host.isEmpty() ? n.value(QStringLiteral("hostname")).toString() : host;
+                    if (!address.isEmpty()) {
+                        m_migration.nodeAddress = address;
+                        m_daemon->state()->saveMigration(m_migration);
+                    }
                 }
                 run->job->setStepProgress(QStringLiteral("check"), 1.0);
                 // A sync with everything running: the final one after the stop
@@ -464,7 +443,7 @@ void App::finishTerminate(const std::shared_ptr<MigrationRun> &run)
     run->job->beginStep(QStringLiteral("terminate"));
     RsyncTarget target;
     if (!rsyncTarget(&target))
-        return finishFailed(run, QStringLiteral("The receiver's credentials are missing (%1).").arg(secretPath()));
+        return finishFailed(run, missingCredentials());
     const QString host = target.host.contains(u':') ? u'[' + target.host + u']' : target.host;
     // Reading /terminate ends the transfer phase: the module's import task
     // then restores the dumps (PROTOCOL.md §3).
@@ -497,10 +476,7 @@ void App::finishTerminate(const std::shared_ptr<MigrationRun> &run)
 void App::finishConfigure(const std::shared_ptr<MigrationRun> &run)
 {
     run->job->beginStep(QStringLiteral("configure"));
-    QString field, problem;
-    const QJsonObject input = configureInput(run->settings, run->databases, &field, &problem);
-    if (!field.isEmpty())
-        return finishFailed(run, QStringLiteral("%1: %2").arg(field, problem));
+    const QJsonObject input = run->configure; // built and checked before the stop
     Log::info(QStringLiteral("configure-module of %1 submitted (downtime so far %2)")
                   .arg(m_migration.moduleId, humanDuration(QDateTime::currentMSecsSinceEpoch() - run->firstStopMs)),
               run->job->logContext());
@@ -586,21 +562,20 @@ bool App::writeRedirect(const QVariantMap &settings, QString *warning) const
 {
     if (m_profile.redirectPage.isEmpty())
         return true;
-    const QString root = m_daemon->settings().root;
     QStringList links;
     for (const Field &f : m_profile.fields) {
         if (f.kind != Field::Kind::Fqdn || settings.value(f.id).toString().isEmpty())
             continue;
-        const QString host = htmlEscape(settings.value(f.id).toString());
-        links.append(QStringLiteral("      <li>%1: <a href=\"https://%2/\">https://%2/</a></li>").arg(htmlEscape(f.title), host));
+        const QString host = settings.value(f.id).toString().toHtmlEscaped();
+        links.append(QStringLiteral("      <li>%1: <a href=\"https://%2/\">https://%2/</a></li>").arg(f.title.toHtmlEscaped(), host));
     }
     const QString page = QStringLiteral(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n  <meta charset=\"utf-8\">\n"
         "  <title>%1 has moved</title>\n</head>\n<body>\n  <h1>%1 has moved to NethServer 8</h1>\n"
         "  <p>%1 now runs on a new server. Use these addresses and update your bookmarks:</p>\n  <ul>\n%2\n  </ul>\n"
         "  <p lang=\"it\">%1 è stato spostato su NethServer 8: usa gli indirizzi qui sopra.</p>\n</body>\n</html>\n")
-                             .arg(htmlEscape(m_profile.name), links.join(u'\n'));
-    const QString pagePath = underRootPath(root, m_profile.redirectPage);
+                             .arg(m_profile.name.toHtmlEscaped(), links.join(u'\n'));
+    const QString pagePath = m_daemon->pathUnderRoot(m_profile.redirectPage);
     QDir().mkpath(QFileInfo(pagePath).path());
     QSaveFile pf(pagePath);
     if (!pf.open(QIODevice::WriteOnly) || pf.write(page.toUtf8()) < 0 || !pf.commit()) {
@@ -619,7 +594,7 @@ bool App::writeRedirect(const QVariantMap &settings, QString *warning) const
                        .arg(m_profile.name, url, m_profile.redirectPage);
     for (const QString &p : m_profile.redirectPaths)
         conf += QStringLiteral("RedirectMatch 302 ^%1(/.*)?$ %2\n").arg(QRegularExpression::escape(p), url);
-    const QString snippetPath = underRootPath(root, m_profile.redirectSnippet);
+    const QString snippetPath = m_daemon->pathUnderRoot(m_profile.redirectSnippet);
     QDir().mkpath(QFileInfo(snippetPath).path());
     QSaveFile sf(snippetPath);
     if (!sf.open(QIODevice::WriteOnly) || sf.write(conf.toUtf8()) < 0 || !sf.commit()) {

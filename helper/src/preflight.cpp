@@ -175,14 +175,6 @@ void lookup(const RunPtr &run, const QString &host, std::function<void(const QSt
         {}, 10000);
 }
 
-QString hostOf(const QString &endpoint)
-{
-    if (endpoint.startsWith(u'['))
-        return endpoint.mid(1, endpoint.indexOf(u']') - 1);
-    const qsizetype colon = endpoint.lastIndexOf(u':');
-    return colon > 0 && endpoint.indexOf(u':') == colon ? endpoint.left(colon) : endpoint;
-}
-
 bool isIpAddress(const QString &s)
 {
     return !QHostAddress(s).isNull();
@@ -197,7 +189,7 @@ void resolveEndpoint(const RunPtr &run)
 {
     if (run->endpoint.isEmpty())
         return;
-    const QString host = hostOf(run->endpoint);
+    const QString host = hostOfEndpoint(run->endpoint);
     if (isIpAddress(host)) {
         run->endpointLooked = true;
         run->endpointAddresses = {host};
@@ -739,7 +731,7 @@ void checkNetwork(const RunPtr &run, Report &rep)
                                                                        : QString()),
             QStringLiteral("Create a DNS record for %1 that NS7 can resolve (or fix the VPN endpoint of the NS8 "
                            "cluster), and make sure UDP port 55820 is open towards it.")
-                .arg(hostOf(run->endpoint)));
+                .arg(hostOfEndpoint(run->endpoint)));
     } else {
         set(ep, kOk, QStringLiteral("%1 resolves to %2%3.")
                          .arg(run->endpoint, run->endpointAddresses.join(QStringLiteral(", ")),
@@ -753,7 +745,7 @@ void checkNetwork(const RunPtr &run, Report &rep)
     const qint64 now = QDateTime::currentSecsSinceEpoch();
     const QString udp = QStringLiteral("Check that UDP port 55820 is open between NS7 and NS8 (firewalls on both "
                                        "sides and in between): nc -zvu %1 55820")
-                            .arg(hostOf(run->endpoint.isEmpty() ? run->leader : run->endpoint));
+                            .arg(hostOfEndpoint(run->endpoint.isEmpty() ? run->leader : run->endpoint));
     // The API answering through the tunnel proves that handshakes happen;
     // the interface's own state tells what is wrong when it does not.
     const bool apiThrough = run->connected && run->apiTried && !run->apiError.isError();

@@ -2,6 +2,7 @@
 
 #include "log.h"
 #include "mycnf.h"
+#include "paths.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -23,16 +24,6 @@ namespace ns8m {
 namespace {
 
 constexpr int kSliceMs = 15;
-
-QString underRoot(const QString &root, const QString &path)
-{
-    if (root.isEmpty() || root == u"/")
-        return path;
-    QString r = root;
-    while (r.endsWith(u'/'))
-        r.chop(1);
-    return r + path;
-}
 
 } // namespace
 

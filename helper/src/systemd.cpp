@@ -105,19 +105,35 @@ int Systemd::onJobRemoved(sd_bus_message *m, void *userdata, sd_bus_error *)
 
 void Systemd::jobRemoved(const QString &path, const QString &result)
 {
-    PendingJob *j = m_jobs.take(path);
-    if (!j) {
-        // The signal can overtake our handling of the method's reply.
-        if (m_early.size() > 64)
-            m_early.clear();
-        m_early.insert(path, result);
+    if (endJob(path, result))
         return;
-    }
-    delete j->timer;
+    // The signal can overtake our handling of the method's reply.
+    if (m_early.size() > 64)
+        m_early.clear();
+    m_early.insert(path, result);
+}
+
+QString Systemd::jobError(const QString &what, const QString &result) const
+{
+    if (result == u"done")
+        return {};
+    if (result.isEmpty())
+        return QStringLiteral("%1 did not finish within %2 s").arg(what).arg(m_jobTimeoutMs / 1000);
+    return QStringLiteral("%1 ended with \"%2\"").arg(what, result);
+}
+
+bool Systemd::endJob(const QString &path, const QString &result)
+{
+    PendingJob *j = m_jobs.take(path);
+    if (!j)
+        return false;
+    j->timer->stop();
+    j->timer->deleteLater();
     const Done done = std::move(j->done);
-    const QString what = QStringLiteral("%1 %2").arg(j->method, j->unit);
+    const QString error = jobError(QStringLiteral("%1 %2").arg(j->method, j->unit), result);
     delete j;
-    done(result == u"done" ? QString() : QStringLiteral("%1 ended with \"%2\"").arg(what, result));
+    done(error);
+    return true;
 }
 
 void Systemd::unitStates(const QStringList &units, StatesDone done)
@@ -192,22 +208,11 @@ void Systemd::runJob(const char *method, const QString &u, Done done)
         if (!error.isEmpty() || sd_bus_message_read(reply, "o", &path) < 0)
             return done(QStringLiteral("%1 %2: %3").arg(methodName, unit, error.isEmpty() ? QStringLiteral("no job") : error));
         const QString job = fromUtf8(path);
-        if (m_early.contains(job)) {
-            const QString result = m_early.take(job);
-            return done(result == u"done" ? QString() : QStringLiteral("%1 %2 ended with \"%3\"").arg(methodName, unit, result));
-        }
+        if (m_early.contains(job))
+            return done(jobError(QStringLiteral("%1 %2").arg(methodName, unit), m_early.take(job)));
         auto *p = new PendingJob{unit, methodName, done, new QTimer(this)};
         p->timer->setSingleShot(true);
-        connect(p->timer, &QTimer::timeout, this, [this, job] {
-            PendingJob *j = m_jobs.take(job);
-            if (!j)
-                return;
-            j->timer->deleteLater();
-            const Done d = std::move(j->done);
-            const QString what = QStringLiteral("%1 %2").arg(j->method, j->unit);
-            delete j;
-            d(QStringLiteral("%1 did not finish within %2 s").arg(what).arg(m_jobTimeoutMs / 1000));
-        });
+        connect(p->timer, &QTimer::timeout, this, [this, job] { endJob(job, QString()); });
         p->timer->start(m_jobTimeoutMs);
         m_jobs.insert(job, p);
     });

@@ -46,6 +46,10 @@ private:
     struct PendingJob;
     static int onJobRemoved(sd_bus_message *m, void *userdata, sd_bus_error *);
     void jobRemoved(const QString &path, const QString &result);
+    // Ends the wait for the job at PATH with systemd's RESULT ("" for a
+    // timeout); false when nobody waits for it.
+    bool endJob(const QString &path, const QString &result);
+    QString jobError(const QString &what, const QString &result) const; // "" when done
 
     sd_bus *m_bus;
     sd_bus_slot *m_match = nullptr;
