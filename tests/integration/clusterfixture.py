@@ -121,3 +121,49 @@ class ClusterTestCase(unittest.TestCase):
 
     def request_count(self):
         return len(self.cluster.control.requests())
+
+
+# The administrator's host names of the tests' migrations.
+GOOD = {"nethvoice_host": "voice.example.test", "nethcti_ui_host": "cti.example.test"}
+
+
+class MigrationTestCase(ClusterTestCase):
+    """A connected, scanned helper for each test; whatever a test left
+    running is canceled and a migration it left is aborted afterwards."""
+
+    def setUp(self):
+        self.cluster.control.reset_faults()
+        if not self.sb.helper.alive():
+            self.sb.helper.extra_args = list(self.with_ca)
+            self.sb.helper.start()
+        if self.manager()["State"] != "connected":
+            self.connect_ok()
+        if not self.app()["ScanTime"]:
+            self.run_ok("Scan", "a{sv}", [{}])
+
+    def tearDown(self):
+        self.cluster.control.reset_faults()
+        if not self.sb.helper.alive():
+            self.sb.helper.extra_args = list(self.with_ca)
+            self.sb.helper.start()
+        job = self.app()["Job"]
+        if job != "/" and not self.bus.get(job, JOB_IFACE, "Finished"):
+            self.bus.call(job, JOB_IFACE, "Cancel", "a{sv}", [{}])
+            self.wait(job)
+        if self.app()["Status"] in ("migrating", "failed"):
+            self.run_ok("Abort", "a{sv}", [{}])
+        self.assertEqual(self.sb.helper.sanitizer_errors(), [])
+
+    def module(self):
+        """The simulator's nethvoice module (there must be exactly one)."""
+        mods = [m for m in self.cluster.control.state()["modules"] if m["image"] == "nethvoice"]
+        self.assertEqual(len(mods), 1, [m["id"] for m in mods])
+        return mods[0]
+
+    def start(self, timeout=300, **fields):
+        """Start with GOOD and FIELDS.  The sample NS7 has no backup and NS8
+        no proxy yet: Preflight's warnings, read and accepted."""
+        values = dict(GOOD, accept_warnings=True)
+        values.update(fields)
+        return self.run_ok("Start", "a{sv}", [values], timeout=timeout)
+

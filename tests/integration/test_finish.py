@@ -18,13 +18,12 @@ import time
 import dbus
 
 import ns7expect
-from clusterfixture import ERR, ROOT, USER_DOMAIN, ClusterTestCase
+from clusterfixture import ERR, GOOD, ROOT, USER_DOMAIN, MigrationTestCase
 from harness.client import APP_IFACE, JOB_IFACE, MANAGER_IFACE
 from harness.mariadb import NETHVOICE_DATABASES, LivePbx, MariaDB
 from harness.systemd_standin import NETHVOICE_UNITS
 
 APP = ROOT + "/apps/nethvoice"
-GOOD = {"nethvoice_host": "voice.example.test", "nethcti_ui_host": "cti.example.test"}
 STEPS = ["check", "presync", "stop", "sync", "dump", "upload", "terminate", "import", "configure",
          "retire", "redirect"]
 # state/restore/ when NS7 has no hotel databases (roomsdb, fias).
@@ -74,43 +73,16 @@ def esmith_get(path, key, prop=None):
     return None
 
 
-class FinishTestCase(ClusterTestCase):
+class FinishTestCase(MigrationTestCase):
     """What every Finish test needs: a connected, scanned helper, a Start,
     and the checks of a completed cutover."""
 
     CLUSTER = {"nodes": 1, "modules": [], "task_delay": 0.1}
     SANDBOX = {"files": 400, "cdr_rows": 300}
 
-    def setUp(self):
-        self.cluster.control.reset_faults()
-        if not self.sb.helper.alive():
-            self.sb.helper.extra_args = list(self.with_ca)
-            self.sb.helper.start()
-        if self.manager()["State"] != "connected":
-            self.connect_ok()
-        if not self.app()["ScanTime"]:
-            self.run_ok("Scan", "a{sv}", [{}])
-
-    def tearDown(self):
-        self.cluster.control.reset_faults()
-        if not self.sb.helper.alive():
-            self.sb.helper.extra_args = list(self.with_ca)
-            self.sb.helper.start()
-        job = self.app()["Job"]
-        if job != "/" and not self.bus.get(job, JOB_IFACE, "Finished"):
-            self.bus.call(job, JOB_IFACE, "Cancel", "a{sv}", [{}])
-            self.wait(job)
-        if self.app()["Status"] in ("migrating", "failed"):
-            self.run_ok("Abort", "a{sv}", [{}])
-        self.assertEqual(self.sb.helper.sanitizer_errors(), [])
-
     # -- calls -------------------------------------------------------------------
     def start(self, **fields):
-        # The sample NS7 has no backup, NS8 no proxy yet: Preflight's
-        # warnings, read and accepted.
-        values = dict(GOOD, accept_warnings=True)
-        values.update(fields)
-        props = self.run_ok("Start", "a{sv}", [values], timeout=900)
+        props = super().start(timeout=900, **fields)
         self.assertEqual(self.app()["Status"], "migrating")
         return props
 
@@ -153,11 +125,6 @@ class FinishTestCase(ClusterTestCase):
             time.sleep(0.1)
 
     # -- NS8 -----------------------------------------------------------------------
-    def module(self):
-        mods = [m for m in self.cluster.control.state()["modules"] if m["image"] == "nethvoice"]
-        self.assertEqual(len(mods), 1, [m["id"] for m in mods])
-        return mods[0]
-
     def srv(self):
         return self.module()["srv"]
 

@@ -10,52 +10,25 @@ import time
 
 import dbus
 
-from clusterfixture import ERR, ROOT, ClusterTestCase
+from clusterfixture import ERR, GOOD, ROOT, MigrationTestCase
 from ns7expect import expected as ns7_expected, tree
 from harness.client import JOB_IFACE, MANAGER_IFACE
 
-GOOD = {"nethvoice_host": "voice.example.test", "nethcti_ui_host": "cti.example.test"}
 
-
-class MigrationTest(ClusterTestCase):
+class MigrationTest(MigrationTestCase):
     CLUSTER = {"nodes": 1, "modules": [], "task_delay": 0.1}
     SANDBOX = {"files": 3000, "cdr_rows": 200}
 
-    def setUp(self):
-        self.cluster.control.reset_faults()
-        if not self.sb.helper.alive():
-            self.sb.helper.extra_args = list(self.with_ca)
-            self.sb.helper.start()
-        if self.manager()["State"] != "connected":
-            self.connect_ok()
-        if not self.app()["ScanTime"]:
-            self.run_ok("Scan", "a{sv}", [{}])
-
-    def tearDown(self):
-        self.cluster.control.reset_faults()
-        if not self.sb.helper.alive():
-            self.sb.helper.extra_args = list(self.with_ca)
-            self.sb.helper.start()
-        job = self.app()["Job"]
-        if job != "/" and not self.bus.get(job, JOB_IFACE, "Finished"):
-            self.bus.call(job, JOB_IFACE, "Cancel", "a{sv}", [{}])
-            self.wait(job)
-        if self.app()["Status"] in ("migrating", "failed"):
-            self.run_ok("Abort", "a{sv}", [{}])
-        self.assertEqual(self.sb.helper.sanitizer_errors(), [])
-
     # -- helpers -------------------------------------------------------------
-    def module(self):
-        mods = [m for m in self.cluster.control.state()["modules"] if m["image"] == "nethvoice"]
-        self.assertEqual(len(mods), 1, mods)
-        return mods[0]
-
-    def start(self, **fields):
-        # The sample NS7 has no backup and no proxy on NS8 yet: Preflight's
-        # warnings, read and accepted (test_preflight_gates_start).
-        values = dict(GOOD, accept_warnings=True)
-        values.update(fields)
-        return self.run_ok("Start", "a{sv}", [values])
+    def sync_moving(self, bwlimit, timeout):
+        """A Sync limited to BWLIMIT KiB/s, returned once it moves data."""
+        err, job = self.app_call("Sync", "a{sv}", [{"bwlimit": dbus.UInt32(bwlimit)}])
+        self.assertIsNone(err, job)
+        deadline = time.monotonic() + timeout
+        while self.bus.get(job, JOB_IFACE, "Bytes") == 0:
+            self.assertLess(time.monotonic(), deadline, "the sync did not start moving data")
+            time.sleep(0.1)
+        return job
 
     def expected(self):
         """What NETHVOICE.md says the module's /srv holds: {path: (sha, uid, gid)}."""
@@ -202,12 +175,7 @@ class MigrationTest(ClusterTestCase):
         for i in range(4):
             with open(os.path.join(big, "out-202-%d.wav" % i), "wb") as f:
                 f.write(os.urandom(3_000_000))
-        err, job = self.app_call("Sync", "a{sv}", [{"bwlimit": dbus.UInt32(500)}])
-        self.assertIsNone(err, job)
-        deadline = time.monotonic() + 30
-        while self.bus.get(job, JOB_IFACE, "Bytes") == 0:
-            self.assertLess(time.monotonic(), deadline, "the sync did not start moving data")
-            time.sleep(0.2)
+        job = self.sync_moving(500, 30)
         self.assertEqual(self.app()["Status"], "syncing")
         self.bus.call(job, JOB_IFACE, "Cancel", "a{sv}", [{}])
         props = self.wait(job, 30)
@@ -245,12 +213,7 @@ class MigrationTest(ClusterTestCase):
             with open(os.path.join(spool, "msg%04d.wav" % i), "wb") as f:
                 f.write(os.urandom(100_000))
         victim = os.path.join(spool, "msg0011.wav")
-        err, job = self.app_call("Sync", "a{sv}", [{"bwlimit": dbus.UInt32(200)}])
-        self.assertIsNone(err, job)
-        deadline = time.monotonic() + 60
-        while self.bus.get(job, JOB_IFACE, "Bytes") == 0:
-            self.assertLess(time.monotonic(), deadline, "the sync did not start moving data")
-            time.sleep(0.1)
+        job = self.sync_moving(200, 60)
         os.unlink(victim)
         props = self.wait(job, 240)
         self.assertTrue(props["Success"], props["Message"])
