@@ -44,9 +44,14 @@ class MariaDB(util.ManagedProcess):
 
     stop_timeout = 30
 
-    def __init__(self, run_dir, password=None, name="mariadb"):
+    def __init__(self, run_dir, password=None, name="mariadb", log_path=None, die_with_parent=True):
         # name: the folder below run_dir (and the log's name), so that a run
         # can have a second server, e.g. an empty one to load dumps into.
+        # log_path: the server's log (default: in the run's artifacts).
+        # die_with_parent=False: the server gets a session of its own and no
+        # parent-death signal (that signal follows the starting *thread*, so
+        # a server started from a short-lived thread, as the cluster
+        # simulator does, would die with it); whoever starts it stops it.
         self.dir = os.path.join(run_dir, name)
         self.datadir = os.path.join(self.dir, "data")
         self.socket = os.path.join(self.dir, "mysqld.sock")
@@ -55,7 +60,8 @@ class MariaDB(util.ManagedProcess):
         # A tmpdir of its own: concurrent servers must not share temp tables in /tmp.
         self.tmpdir = os.path.join(self.dir, "tmp")
         self.password = password or "Ns8mDb-" + secrets.token_hex(12)
-        self.log_path = util.artifact_path(run_dir, "mariadbd.log" if name == "mariadb" else f"{name}.log")
+        self.log_path = log_path or util.artifact_path(run_dir, "mariadbd.log" if name == "mariadb" else f"{name}.log")
+        self.die_with_parent = die_with_parent
         self.proc = None
 
     # --- life --------------------------------------------------------------
@@ -72,11 +78,14 @@ class MariaDB(util.ManagedProcess):
                                stdout=log, stderr=subprocess.STDOUT)
         if r.returncode != 0:
             raise util.HarnessError("mariadb-install-db failed:\n" + util.tail(self.log_path))
+        argv = ["mariadbd", "--no-defaults", f"--datadir={self.datadir}", f"--socket={self.socket}",
+                f"--pid-file={self.pid_file}", f"--tmpdir={self.tmpdir}", "--user=root", *_SERVER_OPTIONS]
         with open(self.log_path, "ab") as log:
-            self.proc = util.spawn(["mariadbd", "--no-defaults", f"--datadir={self.datadir}",
-                                    f"--socket={self.socket}", f"--pid-file={self.pid_file}",
-                                    f"--tmpdir={self.tmpdir}", "--user=root", *_SERVER_OPTIONS],
-                                   stdout=log, stderr=subprocess.STDOUT)
+            if self.die_with_parent:
+                self.proc = util.spawn(argv, stdout=log, stderr=subprocess.STDOUT)
+            else:
+                self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                             stderr=subprocess.STDOUT, start_new_session=True)
 
         def ready():
             if self.proc.poll() is not None:

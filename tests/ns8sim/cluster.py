@@ -7,6 +7,7 @@
 """
 
 import atexit
+import collections
 import hashlib
 import json
 import os
@@ -58,15 +59,15 @@ class ControlClient:
         try:
             s.connect(self.path)
             s.sendall((json.dumps(req) + "\n").encode())
-            buf = b""
-            while not buf.endswith(b"\n"):
-                chunk = s.recv(65536)
+            chunks = []
+            while not chunks or not chunks[-1].endswith(b"\n"):
+                chunk = s.recv(1 << 20)
                 if not chunk:
                     break
-                buf += chunk
+                chunks.append(chunk)
         finally:
             s.close()
-        resp = json.loads(buf)
+        resp = json.loads(b"".join(chunks))
         if not resp.get("ok"):
             raise ControlError(resp.get("error"))
         return resp["result"]
@@ -110,6 +111,31 @@ class ControlClient:
             if m["id"] == module_id:
                 return m
         return None
+
+    # -- a nethvoice module's databases (what its import-module and
+    #    configure-module loaded) -----------------------------------------------
+    def module_astdb(self, module_id):
+        """{key: value} of the module's astdb.sqlite3, None before an import made one."""
+        return self.call("module-astdb", module=module_id)
+
+    def module_tables(self, module_id, databases):
+        """The base tables of `databases` in the module's MariaDB, sorted "db.table"."""
+        return self.call("module-tables", module=module_id, databases=list(databases))
+
+    def module_table_rows(self, module_id, databases, timeout=300):
+        """Every row of every base table of `databases` in the module's MariaDB:
+        {"db.table": Counter of row tuples}, in the form of
+        harness.mariadb.MariaDB.table_rows() (values as bytes, b"N" for NULL,
+        b"v" + text otherwise), so the two compare directly."""
+        out = self.call("module-rows", timeout=timeout, module=module_id,
+                        databases=list(databases))
+        return {name: collections.Counter({tuple(v.encode("utf-8", "surrogateescape")
+                                                 for v in row): n for row, n in rows})
+                for name, rows in out.items()}
+
+    def module_sql(self, module_id, sql, database=None):
+        """Run SQL on the module's MariaDB: the rows of every result (NULL -> None)."""
+        return self.call("module-sql", module=module_id, sql=sql, database=database)
 
 
 def _openssl(args, cwd):

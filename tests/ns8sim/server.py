@@ -32,7 +32,7 @@ import time
 import traceback
 import uuid
 
-from . import catalog, otp, util
+from . import catalog, nethvoice, otp, util
 from .validation import SchemaSet
 
 WG_PORT = 55820
@@ -99,6 +99,7 @@ class Task:
         self.result = None
         self.log_entry = None
         self.input_errors = None
+        self.unknown_keys = None
         self.started = time.time()
 
     def envelope(self):
@@ -150,6 +151,7 @@ class Sim:
         self.modules = {}
         self.domains = {}
         self.routes = []
+        self.nethvoice = {}  # module id -> nethvoice.NethVoiceData (its astdb and MariaDB)
         os.makedirs(os.path.join(self.run_dir, "pids"), exist_ok=True)
         os.makedirs(os.path.join(self.run_dir, "logs"), exist_ok=True)
 
@@ -297,7 +299,10 @@ class Sim:
             "ports": list(range(first, first + nports)), "agent": True,
             "receiver": None, "configuration": None, "configure_history": [],
             "import_tasks": [], "user_domain": None, "created": now_iso(),
-            "disk_limit": None}
+            "disk_limit": None, "restore_log": []}
+        if image == "nethvoice":
+            self.nethvoice[mid] = nethvoice.NethVoiceData(mid, mdir,
+                                                          os.path.join(self.run_dir, "logs"))
         return mid
 
     def _receiver_conf(self, m, port, user, password):
@@ -395,7 +400,29 @@ class Sim:
             # the module's import-module action now restores the state: a
             # short moment later the task completes
             time.sleep(min(self.task_delay, 0.5))
-            self.complete(task, "", 0, "")
+            code, out, err = self._restore(mid, task)
+            self.complete(task, out, code, err)
+
+    def _restore(self, mid, task):
+        """What the module's import-module does once the transfer phase has
+        ended: (exit code, output, error).  A nethvoice module restores
+        state/ as NS8 does (nethvoice.py); other images have nothing to do."""
+        data = self.nethvoice.get(mid)
+        m = self.modules.get(mid)
+        if data is None or m is None or self.stopping:
+            return 0, "", ""
+        try:
+            code, out, err = data.import_state(os.path.join(m["srv"], "state"), task.id,
+                                               m["restore_log"])
+        except Exception:
+            return 1, "", traceback.format_exc()
+        self.log("import-module of %s: exit code %d%s" % (mid, code, (": " + err.strip()[-500:])
+                                                          if code else ""))
+        return code, out, err
+
+    def log(self, text):
+        sys.stderr.write("%s %s\n" % (now_iso(), text))
+        sys.stderr.flush()
 
     def _stop_receiver(self, mid, reason):
         m = self.modules[mid]
@@ -545,15 +572,30 @@ class Sim:
         t = Task(agent, action, data, extra, user)
         t.log_entry = entry
         t.input_errors, t.input_error_text = self.validate(agent, action, "input", data)
+        t.unknown_keys = self.unknown_keys(agent, action, data)
         if entry is not None:
             entry["task_id"] = t.id
             entry["validation"] = ("no-schema" if t.input_errors is None else
                                    "invalid" if t.input_errors else "valid")
             if t.input_errors:
                 entry["validation_errors"] = t.input_errors
+            if t.unknown_keys is not None:
+                entry["unknown_keys"] = t.unknown_keys
+        if t.unknown_keys:
+            self.log("%s %s: input keys that neither the schema nor the module knows: %s"
+                     % (agent, action, ", ".join(t.unknown_keys)))
         self.tasks[t.id] = t
         threading.Thread(target=self._run_task, args=(t,), daemon=True).start()
         return t
+
+    def unknown_keys(self, agent, action, data):
+        """configure-module of a nethvoice module: the input keys that neither
+        its schema's properties nor the module's actions read (a list), else None."""
+        if action != "configure-module" or self.schema_kind(agent) != "nethvoice":
+            return None
+        v = self.schemas.validator("nethvoice", action, "input")
+        props = (v.schema.get("properties") or {}) if v is not None else {}
+        return nethvoice.unknown_keys(data, props)
 
     def _take_fault(self, kind, t):
         with self.lock:
@@ -802,6 +844,8 @@ class Sim:
             for mid, m in sorted(self.modules.items()):
                 d = copy.deepcopy({k: v for k, v in m.items()})
                 d["files"] = self.files_of(m)
+                if mid in self.nethvoice:
+                    d.update(self.nethvoice[mid].describe())
                 d["agent_alive"] = self.agent_alive("module/" + mid)
                 d["address"] = self.nodes[m["node"]]["vpn"]["ip_address"] if m["node"] in \
                     self.nodes else None
@@ -850,6 +894,11 @@ class Sim:
                 if m.get("disk_limit"):
                     util.run(["umount", "-l", m["srv"]], check=False)
                     m["disk_limit"] = None
+            for data in self.nethvoice.values():
+                try:
+                    data.stop()
+                except Exception:
+                    pass
             for name in list(self.children):
                 self._stop_child(name)
 
@@ -1132,6 +1181,9 @@ def a_remove_module(sim, t):
             if f["kind"] == "disk_full" and f.get("module") == mid:
                 sim.clear_fault(fid)
     del sim.modules[mid]
+    data = sim.nethvoice.pop(mid, None)
+    if data is not None:
+        data.stop()
     if not t.data["preserve_data"]:
         shutil.rmtree(m["dir"], ignore_errors=True)
     for dom in sim.domains.values():
@@ -1150,11 +1202,43 @@ def a_module_import(sim, t):
 def a_configure_module(sim, t):
     mid = t.agent.split("/", 1)[1]
     m = sim.modules[mid]
+    data = sim.nethvoice.get(mid)
+    if data is not None:
+        # A validation step of the simulator's own: a migrated script named as
+        # one of the image's would replace the image's copy.
+        clashes = nethvoice.agi_bin_clashes(m["srv"])
+        if clashes:
+            raise ActionFailed(
+                2, "volumes/agi-bin holds scripts the NethVoice image ships itself: %s\n"
+                % ", ".join(clashes),
+                [{"field": "agi-bin", "parameter": "agi-bin", "value": name,
+                  "error": "agi-bin_image_script"} for name in clashes])
     m["configuration"] = copy.deepcopy(t.data)
-    m["configure_history"].append({"time": now_iso(), "input": mask(t.data)})
+    record = {"time": now_iso(), "input": mask(t.data), "task": t.id}
+    if t.unknown_keys is not None:
+        record["unknown_keys"] = t.unknown_keys
+    m["configure_history"].append(record)
     if t.data and isinstance(t.data, dict) and t.data.get("user_domain"):
         m["user_domain"] = t.data["user_domain"]
-    return ""
+    if data is None or not data.background_files(os.path.join(m["srv"], "state")):
+        return ""
+    # 85mysql_background_import: outside the simulator's lock (it takes a while)
+    threading.Thread(target=_background_import, args=(sim, mid, data, t), daemon=True).start()
+    return PENDING
+
+
+def _background_import(sim, mid, data, t):
+    m = sim.modules.get(mid)
+    if m is None:
+        return sim.complete(t, "", 143, "module removed\n")
+    try:
+        code, out, err = data.background_import(os.path.join(m["srv"], "state"), t.id,
+                                                m["restore_log"])
+    except Exception:
+        code, out, err = 1, "", traceback.format_exc()
+    if code:
+        sim.log("configure-module of %s: background import failed: %s" % (mid, err.strip()[-500:]))
+    sim.complete(t, out, code, err)
 
 
 def a_get_configuration(sim, t):
@@ -1396,6 +1480,17 @@ class ControlServer(socketserver.ThreadingUnixStreamServer):
                         "nodes": {str(k): {"vpn_ip": v["vpn"]["ip_address"],
                                            "public_key": v["vpn"]["public_key"]}
                                   for k, v in sim.nodes.items()}}
+        if cmd in ("module-tables", "module-rows", "module-sql", "module-astdb"):
+            with sim.lock:
+                data = sim.nethvoice.get(req.get("module"))
+            if data is None:
+                raise ValueError("no nethvoice module %r" % req.get("module"))
+            if cmd == "module-astdb":
+                return data.astdb()
+            if cmd == "module-sql":
+                return data.sql(req["sql"], database=req.get("database"))
+            dbs = req.get("databases") or []
+            return data.tables(dbs) if cmd == "module-tables" else data.table_rows(dbs)
         if cmd == "shutdown":
             threading.Thread(target=self.stop, daemon=True).start()
             return "stopping"
