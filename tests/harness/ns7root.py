@@ -12,14 +12,25 @@ import sqlite3
 import struct
 import time
 
-# The stock AGI scripts NS8 ships itself (the profile excludes them).
-STOCK_AGI = ["agi_enum_lookup.agi", "blkvm-check.agi", "checksound.agi", "dialparties.agi",
-             "directory", "directory.agi", "enumlookup.agi", "fixlocalprefix",
-             "list-item-remove.php", "phpagi-asmanager.php", "phpagi.php", "recordingcheck",
-             "sql.php", "user_login_out.agi", "page.agi", "recordings.agi", "queue_devstate.agi",
-             "setsipheaders.agi", "ctiusergroup.php", "nethcqr.php", "nethcqr_ami.php",
-             "nethcqr_ws.php", "dynroute.agi", "lookup.agi", "spam.agi", "cid_lookup.php"]
-CUSTOM_AGI = ["crm_lookup.php", "night_service.agi", "custom/notify_ticket.py"]
+# The stock AGI scripts of NS7's agi-bin that must not reach NS8, by the two
+# lists of NETHVOICE.md ("Exclude lists"): the original migration tool's
+# (25) and the NS8 image's own agi-bin (19).  The sample NS7 has every name
+# of both, so that a profile missing one of them is caught.
+TOOL_AGI = ["app_wakeup.php", "calendar.agi", "checksound.agi", "dialparties.agi", "directory",
+            "enumlookup.agi", "fixlocalprefix", "inboundlookup.php", "list-item-remove.php",
+            "nethcqr.php", "offhour.php", "outbound-routes-pin.php", "outboundRouteEmail.php",
+            "outboundlookup.php", "page.agi", "paging_call_spooler.agi", "parkfetch.agi",
+            "parkuser.php", "queue_devstate.agi", "rapidcode.php", "recallonbusy_set.php",
+            "recordings.agi", "returnontransfer_setContext.php", "setContext.php",
+            "user_login_out.agi"]
+IMAGE_AGI = ["alarmsuccess.php", "camere.php", "cdrscript.sample.php", "cdrscript_in.sample.php",
+             "checkin.php", "cleanRoom.php", "configAlarm.php", "extra.php", "lookup.php",
+             "nethcqr.php", "offhour.php", "outbound-routes-pin.php", "phpagi-asmanager.php",
+             "phpagi.php", "recallonbusy_set.php", "set-reception-lang.php", "set-room-lang.php",
+             "sql.php", "svegliafallita.php"]
+STOCK_AGI = sorted(set(TOOL_AGI) | set(IMAGE_AGI))
+# The administrator's own scripts: the only ones that move (one in a folder).
+CUSTOM_AGI = ["crm_lookup.php", "custom/notify_ticket.py"]
 
 STOCK_CUSTOMER_CARDS = ["identity.ejs", "lastcalls.ejs", "statistics.ejs", "table.ejs"]
 CUSTOM_CUSTOMER_CARDS = ["crm_custom.ejs", "tickets.ejs", "orders.ejs"]
