@@ -831,6 +831,46 @@ RsyncBatch::~RsyncBatch()
             QObject::disconnect(e.run, nullptr, this, nullptr);
             delete e.run;
         }
+    if (!m_skeleton.isEmpty())
+        QDir(m_skeleton).removeRecursively();
+}
+
+void RsyncBatch::addFoldersRun()
+{
+    if (m_max < 2 || m_e.size() < 2)
+        return;
+    const RsyncTransfer &first = m_e.front().t;
+    if (!first.destination.endsWith(first.destinationPath))
+        return;
+    // The skeleton is made where rewritten sources are staged, with their
+    // prefix, so that removeStaleStages() also takes one left by a crash.
+    const QString parent = first.stageDir.isEmpty() ? QDir::tempPath() : first.stageDir;
+    QByteArray tmpl = QFile::encodeName(parent + u'/' + stagePrefix() + QStringLiteral("XXXXXX"));
+    if (!QDir().mkpath(parent) || !::mkdtemp(tmpl.data()))
+        return; // not fatal: the runs then create their folders themselves
+    m_skeleton = QFile::decodeName(tmpl);
+    QStringList folders;
+    for (const Entry &e : m_e)
+        if (!e.t.destinationPath.isEmpty() && !folders.contains(e.t.destinationPath))
+            folders.append(e.t.destinationPath);
+    for (const QString &f : std::as_const(folders))
+        QDir(m_skeleton).mkpath(f);
+
+    Entry e;
+    e.folders = true;
+    e.weight = kRunWeightBytes / 16;
+    e.t.id = QStringLiteral("folders");
+    e.t.profileId = e.t.id;
+    e.t.title = QStringLiteral("Destination folders");
+    e.t.sources = {m_skeleton + u'/'};
+    e.t.destination = first.destination.left(first.destination.size() - first.destinationPath.size());
+    e.t.password = first.password;
+    // -r only: no --delete, and no -p/-o/-g/-t that would touch the
+    // attributes of folders NS8 already has.
+    e.t.args = {QStringLiteral("-r"), QStringLiteral("--info=progress2,stats2"),
+                QStringLiteral("--timeout=%1").arg(kRsyncTimeoutSeconds),
+                QStringLiteral("--contimeout=%1").arg(kRsyncConnectTimeoutSeconds)};
+    m_e.insert(m_e.begin(), std::move(e));
 }
 
 void RsyncBatch::setMaxParallel(int n)
@@ -869,6 +909,7 @@ void RsyncBatch::start()
         QTimer::singleShot(0, this, [this] { finish(true); });
         return;
     }
+    addFoldersRun();
     schedule();
 }
 
@@ -895,6 +936,12 @@ void RsyncBatch::schedule()
 {
     if (m_done || m_stopping || m_retryPending)
         return;
+    // Nothing starts before the destination folders exist.
+    if (!m_e.empty() && m_e.front().folders && m_e.front().state != State::Done) {
+        if (m_e.front().state == State::Pending)
+            launch(0);
+        return;
+    }
     for (size_t i = 0; i < m_e.size() && running() < m_max; ++i) {
         if (m_e[i].state != State::Pending)
             continue;
@@ -930,11 +977,13 @@ void RsyncBatch::launch(size_t i)
                 x.bytes = std::max(x.bytes, base + done);
                 x.total = base + total;
                 x.rate = rate;
-                emit transferProgress(x.t.id, x.fraction);
+                if (!x.folders)
+                    emit transferProgress(x.t.id, x.fraction);
                 updateProgress(false);
             });
     connect(run, &RsyncRun::finished, this, [this, i](const RsyncResult &r) { onRunFinished(i, r); });
-    emit transferStarted(e.t.id);
+    if (!e.folders)
+        emit transferStarted(e.t.id);
     run->start();
 }
 
@@ -952,7 +1001,8 @@ void RsyncBatch::onRunFinished(size_t i, const RsyncResult &r)
         e.state = State::Done;
         e.fraction = 1;
         e.bytes = std::max(e.bytes, r.stats.totalTransferredFileSize);
-        emit transferFinished(e.t.id, e.result);
+        if (!e.folders)
+            emit transferFinished(e.t.id, e.result);
     } else if (!m_stopping && m_retry && !e.retried && r.retryable()) {
         e.retried = true;
         e.state = State::RetryWait;
@@ -960,7 +1010,8 @@ void RsyncBatch::onRunFinished(size_t i, const RsyncResult &r)
         emit retrying(e.t.id, r.errorText());
     } else {
         e.state = State::Done;
-        emit transferFinished(e.t.id, e.result);
+        if (!e.folders)
+            emit transferFinished(e.t.id, e.result);
         if (!m_stopping)
             stopAll();
     }
@@ -1062,7 +1113,7 @@ void RsyncBatch::finish(bool ok)
     }
     QList<RsyncResult> results;
     for (const Entry &e : m_e)
-        if (e.hasResult)
+        if (e.hasResult && (!e.folders || !e.result.ok()))
             results.append(e.result);
     emit finished(ok, results);
 }

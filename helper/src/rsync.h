@@ -259,6 +259,15 @@ private:
 // the failed ones again (the caller restarts the NS8 receiver first: doing
 // it while other runs write into it would break them).  A transfer is retried
 // once.
+//
+// rsync 3.1 creates only the last element of a destination path, and two
+// receivers that find it missing at once race to mkdir it ("File exists",
+// exit 11).  So when runs may overlap, one small run first creates every
+// destination folder (a local skeleton of empty directories, copied with -r
+// only: folders that exist keep their owner, mode and time), and the others
+// start once it has ended.  It is part of the batch (retried, canceled, its
+// failure ends the batch) but announces nothing: no transferStarted or
+// transferFinished, and its result is among finished()'s only if it failed.
 class RsyncBatch : public QObject
 {
     Q_OBJECT
@@ -300,8 +309,10 @@ private:
         double weight = 1;
         double fraction = 0;
         quint64 bytes = 0, total = 0, rate = 0;
+        bool folders = false; // the run that creates the destination folders
     };
 
+    void addFoldersRun();
     void schedule();
     void launch(size_t i);
     void onRunFinished(size_t i, const RsyncResult &r);
@@ -313,6 +324,7 @@ private:
     int running() const;
 
     std::vector<Entry> m_e;
+    QString m_skeleton; // the local tree of empty destination folders
     int m_max = 2;
     bool m_retry = false;
     bool m_started = false, m_done = false;

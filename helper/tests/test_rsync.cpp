@@ -1033,6 +1033,82 @@ private Q_SLOTS:
         QVERIFY(exists(rx(QStringLiteral("volumes/conf/extensions.conf"))));
     }
 
+    // rsync creates only the last element of a destination path, and two
+    // receivers that find it missing at once both mkdir it: one fails with
+    // "File exists" (exit 11), about one pair in two with plain rsync.  The
+    // batch creates the destination folders first, so a receiver that has
+    // none of them yet takes 200 batches of parallel runs without a failure.
+    void parallelRunsIntoMissingFolders()
+    {
+        writeFile(src(QStringLiteral("race/voicemail/default/201/INBOX/msg0000.txt")), "vm");
+        writeFile(src(QStringLiteral("race/monitor/2024/01/01/call.wav")), "rec");
+        writeFile(src(QStringLiteral("race/en/custom/welcome.wav")), "snd");
+        writeFile(src(QStringLiteral("race/nethcti/ring.wav")), "cti");
+        const QList<RsyncTransfer> runs = plan(
+            {transfer(QStringLiteral("voicemail"), QStringLiteral("/src/race/voicemail"), QStringLiteral("volumes/spool/")),
+             transfer(QStringLiteral("recordings"), QStringLiteral("/src/race/monitor"), QStringLiteral("volumes/spool/")),
+             // a destination two levels below a folder that does not exist yet
+             transfer(QStringLiteral("custom"), QStringLiteral("/src/race/en/custom/"),
+                      QStringLiteral("volumes/sounds/en/")),
+             transfer(QStringLiteral("cti"), QStringLiteral("/src/race/nethcti"), QStringLiteral("volumes/sounds/"))});
+        const QString volumes = rx(QStringLiteral("volumes"));
+        for (int round = 0; round < 200; ++round) {
+            QVERIFY(QDir(volumes).removeRecursively());
+            QVERIFY(QDir().mkpath(volumes));
+            RsyncBatch batch(runs);
+            batch.setMaxParallel(4);
+            QStringList started;
+            connect(&batch, &RsyncBatch::transferStarted, this, [&started](const QString &id) { started << id; });
+            std::optional<QPair<bool, QList<RsyncResult>>> end;
+            connect(&batch, &RsyncBatch::finished, this,
+                    [&end](bool ok, const QList<RsyncResult> &results) { end = qMakePair(ok, results); });
+            batch.start();
+            QVERIFY2(QTest::qWaitFor([&end] { return end.has_value(); }, 30000), "the batch did not end in 30 s");
+            QString why;
+            for (const RsyncResult &r : end->second)
+                if (!r.ok())
+                    why += r.errorText();
+            QVERIFY2(end->first, qPrintable(QStringLiteral("round %1: %2").arg(round).arg(why)));
+            // The folders run is the batch's own business: callers see theirs only.
+            QCOMPARE(end->second.size(), 4);
+            started.sort();
+            QCOMPARE(started, (QStringList{QStringLiteral("cti"), QStringLiteral("custom"),
+                                           QStringLiteral("recordings"), QStringLiteral("voicemail")}));
+            QCOMPARE(readAll(rx(QStringLiteral("volumes/spool/voicemail/default/201/INBOX/msg0000.txt"))),
+                     QByteArray("vm"));
+            QCOMPARE(readAll(rx(QStringLiteral("volumes/spool/monitor/2024/01/01/call.wav"))), QByteArray("rec"));
+            QCOMPARE(readAll(rx(QStringLiteral("volumes/sounds/en/welcome.wav"))), QByteArray("snd"));
+            QCOMPARE(readAll(rx(QStringLiteral("volumes/sounds/nethcti/ring.wav"))), QByteArray("cti"));
+        }
+        // No skeleton is left in the stage folder.
+        QCOMPARE(QDir(m_state).entryList({QStringLiteral("rsync-stage-*")}, QDir::Dirs | QDir::Hidden), QStringList());
+    }
+
+    // The folders run creates what is missing and leaves what NS8 has alone.
+    void foldersRunKeepsExistingFolders()
+    {
+        writeFile(src(QStringLiteral("keep/voicemail/v.txt")), "v");
+        writeFile(src(QStringLiteral("keep/monitor/m.txt")), "m");
+        const QString spool = rx(QStringLiteral("volumes/spool"));
+        QDir(spool).removeRecursively();
+        QVERIFY(QDir().mkpath(spool));
+        QVERIFY(::chmod(QFile::encodeName(spool).constData(), 0710) == 0);
+        QVERIFY(::chown(QFile::encodeName(spool).constData(), 1234, 1234) == 0);
+        RsyncBatch batch(
+            plan({transfer(QStringLiteral("voicemail"), QStringLiteral("/src/keep/voicemail"), QStringLiteral("volumes/spool/")),
+                  transfer(QStringLiteral("recordings"), QStringLiteral("/src/keep/monitor"), QStringLiteral("volumes/spool/"))}));
+        std::optional<bool> end;
+        connect(&batch, &RsyncBatch::finished, this, [&end](bool ok, const QList<RsyncResult> &) { end = ok; });
+        batch.start();
+        QVERIFY2(QTest::qWaitFor([&end] { return end.has_value(); }, 30000), "the batch did not end in 30 s");
+        QVERIFY(*end);
+        const struct stat st = lst(spool);
+        QCOMPARE(int(st.st_mode & 07777), 0710);
+        QCOMPARE(int(st.st_uid), 1234);
+        QCOMPARE(int(st.st_gid), 1234);
+        QCOMPARE(readAll(rx(QStringLiteral("volumes/spool/voicemail/v.txt"))), QByteArray("v"));
+    }
+
     void batchStopsAtTheFirstFailure()
     {
         writeFile(src(QStringLiteral("slow/slow.wav")), randomBytes(2 * 1024 * 1024, 400));
