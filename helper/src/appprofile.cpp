@@ -2,6 +2,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QRegularExpression>
 #include <QSet>
 
@@ -445,6 +446,16 @@ AppProfile parseRoot(const YAML::Node &root, const QString &file)
             d.table = sqlName(need(s, "table", QStringLiteral("an sqlite dump")), QStringLiteral("sqlite table"));
             d.destination = relativePath(need(s, "destination", QStringLiteral("an sqlite dump")),
                                          QStringLiteral("sqlite destination"), p.volumes);
+            // The dump is written with the database dumps, and NS8 hands that
+            // folder to MariaDB's entrypoint, which runs every *.sh and *.sql*
+            // in it: an SQLite dump named so would stop the import.
+            if (QFileInfo(d.destination).path() + u'/' != p.dbDestination)
+                fail(s["destination"], QStringLiteral("sqlite destination must be a file in the databases destination (%1)")
+                                           .arg(p.dbDestination));
+            static const QRegularExpression runByEntrypoint(QStringLiteral("\\.(sh|sql(\\.(gz|xz|zst))?)$"));
+            if (runByEntrypoint.match(d.destination).hasMatch())
+                fail(s["destination"], QStringLiteral("sqlite destination must not end in .sh or .sql: NS8 runs those "
+                                                      "files of the databases destination as MariaDB SQL"));
             if (s["exclude_key_prefixes"])
                 d.excludeKeyPrefixes = strList(s["exclude_key_prefixes"], QStringLiteral("exclude_key_prefixes"));
             p.sqlite.append(d);

@@ -1,5 +1,12 @@
 #include "appprofile.h"
 
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSet>
 #include <QTest>
 
 using namespace ns8m;
@@ -11,6 +18,35 @@ const QByteArray kMinimal = "format: 1\nid: demo\nname: Demo\n"
                             "owner: {uid: 990, gid: 991}\n"
                             "transfers:\n"
                             "  - {id: files, title: Files, source: /srv/demo/, destination: volumes/data/}\n";
+
+// The configure input keys of P that neither its schema's properties nor
+// the module's read list beside the schema (module-reads.json) know.  The
+// schemas allow extra keys, so NS8's validation would not catch an
+// invented one: the module would silently ignore it.
+QStringList unknownConfigureKeys(const AppProfile &p, QString *error)
+{
+    const QString schemaPath = QStringLiteral(NS8M_SOURCE_DIR "/apps/schemas/") + p.configureSchema;
+    QFile schema(schemaPath);
+    if (!schema.open(QIODevice::ReadOnly)) {
+        *error = schemaPath + QStringLiteral(": cannot read");
+        return {};
+    }
+    QSet<QString> known;
+    const QJsonObject props = QJsonDocument::fromJson(schema.readAll()).object().value(QStringLiteral("properties")).toObject();
+    for (auto it = props.begin(); it != props.end(); ++it)
+        known.insert(it.key());
+    QFile reads(QFileInfo(schemaPath).dir().filePath(QStringLiteral("module-reads.json")));
+    if (reads.open(QIODevice::ReadOnly)) {
+        const QJsonArray list = QJsonDocument::fromJson(reads.readAll()).object().value(QStringLiteral("reads")).toArray();
+        for (const QJsonValue &v : list)
+            known.insert(v.toString());
+    }
+    QStringList unknown;
+    for (const ConfigureInput &in : p.configure)
+        if (!known.contains(in.key))
+            unknown.append(in.key);
+    return unknown;
+}
 }
 
 class TestAppProfile : public QObject
@@ -61,6 +97,79 @@ private Q_SLOTS:
         QCOMPARE(p->sqlite.size(), 1);
     }
 
+    // Every profile sends only configure keys that NS8 reads.
+    void configureKeysAreKnown()
+    {
+        const QStringList names = QDir(QStringLiteral(NS8M_SOURCE_DIR "/apps")).entryList({QStringLiteral("*.yaml")});
+        QVERIFY(!names.isEmpty());
+        for (const QString &name : names) {
+            QString error;
+            const auto p = AppProfile::load(QStringLiteral(NS8M_SOURCE_DIR "/apps/") + name, &error);
+            QVERIFY2(p, qPrintable(error));
+            if (p->configure.isEmpty())
+                continue;
+            const QStringList unknown = unknownConfigureKeys(*p, &error);
+            QVERIFY2(error.isEmpty(), qPrintable(error));
+            QVERIFY2(unknown.isEmpty(), qPrintable(name + QStringLiteral(" sends configure keys that neither the schema "
+                                                                         "nor the module reads: ")
+                                                   + unknown.join(QStringLiteral(", "))));
+        }
+    }
+
+    // The check above does fail: an invented key (the one an earlier
+    // profile sent) is found.
+    void configureKeyCheckFindsAnInventedKey()
+    {
+        QFile f(QStringLiteral(NS8M_SOURCE_DIR "/apps/nethvoice.yaml"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QByteArray yaml = f.readAll();
+        const QByteArray anchor = "    timezone: {esmith: configuration, key: TimeZone, type: true}\n";
+        QVERIFY(yaml.contains(anchor));
+        yaml.replace(anchor, anchor + "    nethvoice_brand: {esmith: configuration, key: nethvoice, prop: BrandName, "
+                                      "optional: true}\n");
+        QString error;
+        const auto p = AppProfile::parse(yaml, QStringLiteral("nethvoice.yaml"), &error);
+        QVERIFY2(p, qPrintable(error));
+        QCOMPARE(unknownConfigureKeys(*p, &error), QStringList{QStringLiteral("nethvoice_brand")});
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+    }
+
+    // The exclude lists are NETHVOICE.md's, exactly: the agi-bin one is the
+    // union of the original tool's 25 names and the NS8 image's 19.
+    void nethvoiceExcludeLists()
+    {
+        QString error;
+        const auto p = AppProfile::load(QStringLiteral(NS8M_SOURCE_DIR "/apps/nethvoice.yaml"), &error);
+        QVERIFY2(p, qPrintable(error));
+        const QStringList tool = QStringLiteral(
+            "app_wakeup.php calendar.agi checksound.agi dialparties.agi directory enumlookup.agi fixlocalprefix "
+            "inboundlookup.php list-item-remove.php nethcqr.php offhour.php outbound-routes-pin.php "
+            "outboundRouteEmail.php outboundlookup.php page.agi paging_call_spooler.agi parkfetch.agi parkuser.php "
+            "queue_devstate.agi rapidcode.php recallonbusy_set.php recordings.agi returnontransfer_setContext.php "
+            "setContext.php user_login_out.agi").split(u' ');
+        const QStringList image = QStringLiteral(
+            "alarmsuccess.php camere.php cdrscript.sample.php cdrscript_in.sample.php checkin.php cleanRoom.php "
+            "configAlarm.php extra.php lookup.php nethcqr.php offhour.php outbound-routes-pin.php "
+            "phpagi-asmanager.php phpagi.php recallonbusy_set.php set-reception-lang.php set-room-lang.php sql.php "
+            "svegliafallita.php").split(u' ');
+        QCOMPARE(tool.size(), 25);
+        QCOMPARE(image.size(), 19);
+        QSet<QString> want(tool.begin(), tool.end());
+        want.unite(QSet<QString>(image.begin(), image.end()));
+        QHash<QString, QSet<QString>> excludes;
+        for (const Transfer &t : p->transfers)
+            excludes.insert(t.id, QSet<QString>(t.exclude.begin(), t.exclude.end()));
+        QCOMPARE(excludes.value(QStringLiteral("agi-bin")), want);
+        QCOMPARE(excludes.value(QStringLiteral("asterisk-config")),
+                 (QSet<QString>{QStringLiteral("samples*"), QStringLiteral("keys"), QStringLiteral("asterisk.conf"),
+                                QStringLiteral("modules.conf"), QStringLiteral("*.rpmnew")}));
+        QCOMPARE(excludes.value(QStringLiteral("customer-cards")),
+                 (QSet<QString>{QStringLiteral("identity.ejs"), QStringLiteral("lastcalls.ejs"),
+                                QStringLiteral("statistics.ejs"), QStringLiteral("table.ejs")}));
+        // The astdb dump under the name NS8's import reads, not *.sql.
+        QCOMPARE(p->sqlite.first().destination, QStringLiteral("state/restore/astdb.sqlite3.dump"));
+    }
+
     void minimalProfile()
     {
         QString error;
@@ -97,6 +206,15 @@ private Q_SLOTS:
         QTest::newRow("placeholder without star")
             << QByteArray(kMinimal).replace("destination: volumes/data/", "destination: \"volumes/data/{1}/\"")
             << QStringLiteral("has no '*'");
+        const QByteArray withDatabases = kMinimal + "databases:\n  credentials: /root/.my.cnf\n  destination: state/restore/\n"
+                                     "  items: [{name: db, structure: 10_db_structure.sql, data: 60_db_data.sql}]\n"
+                                     "sqlite:\n  - {id: kv, title: KV, path: /var/lib/kv.sqlite3, table: kv, destination: ";
+        QTest::newRow("sqlite dump run as SQL by NS8")
+            << withDatabases + "state/restore/kv.sql}\n" << QStringLiteral("must not end in .sh or .sql");
+        QTest::newRow("sqlite dump run as a script by NS8")
+            << withDatabases + "state/restore/kv.sql.gz}\n" << QStringLiteral("must not end in .sh or .sql");
+        QTest::newRow("sqlite dump outside the dumps")
+            << withDatabases + "state/kv.sqlite3.dump}\n" << QStringLiteral("a file in the databases destination");
         QTest::newRow("exclude with slash")
             << QByteArray(kMinimal).replace("destination: volumes/data/}", "destination: volumes/data/, exclude: [a/b]}")
             << QStringLiteral("without '/'");
