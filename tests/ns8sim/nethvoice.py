@@ -150,10 +150,11 @@ class NethVoiceData:
     `lock` serializes what runs on them (an import, a background load, a
     query from the control socket)."""
 
-    def __init__(self, module_id, module_dir, log_dir):
+    def __init__(self, module_id, module_dir, log_dir, pid_dir):
         self.id = module_id
         self.dir = module_dir
         self.log_dir = log_dir
+        self.pid_file = os.path.join(pid_dir, "mariadb-" + module_id)
         self.astdb_path = os.path.join(module_dir, "astdb", "astdb.sqlite3")
         self.lock = threading.RLock()
         self.mariadb = None
@@ -176,6 +177,8 @@ class NethVoiceData:
             db.stop()
             raise
         self.mariadb = db
+        with open(self.pid_file, "w") as f:
+            f.write("%d\n" % db.proc.pid)
         return db
 
     def running_mariadb(self):
@@ -188,6 +191,10 @@ class NethVoiceData:
         db, self.mariadb = self.mariadb, None
         if db is not None:
             db.stop()
+            try:
+                os.unlink(self.pid_file)
+            except OSError:
+                pass
 
     def stop(self):
         self.stopped = True

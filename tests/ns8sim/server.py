@@ -302,7 +302,8 @@ class Sim:
             "disk_limit": None, "restore_log": []}
         if image == "nethvoice":
             self.nethvoice[mid] = nethvoice.NethVoiceData(mid, mdir,
-                                                          os.path.join(self.run_dir, "logs"))
+                                                          os.path.join(self.run_dir, "logs"),
+                                                          os.path.join(self.run_dir, "pids"))
         return mid
 
     def _receiver_conf(self, m, port, user, password):
@@ -395,7 +396,12 @@ class Sim:
                 rec["running"] = False
                 rec["stopped"] = now_iso()
                 rec["terminated_by_client"] = terminated
-                self.children.pop("rsyncd-" + mid, None)
+                if self.children.get("rsyncd-" + mid) is p:
+                    self.children.pop("rsyncd-" + mid)
+                    try:
+                        os.unlink(os.path.join(self.run_dir, "pids", "rsyncd-" + mid))
+                    except OSError:
+                        pass
         if terminated and not task.done.is_set():
             # the module's import-module action now restores the state: a
             # short moment later the task completes

@@ -48,7 +48,8 @@ class TeardownTest(unittest.TestCase):
         self.assertEqual([p for p in pids if alive(p)], [])
 
     def busy_cluster(self, **kw):
-        """A cluster with a joined NS7 tunnel, a running receiver and a tmpfs."""
+        """A cluster with a joined NS7 tunnel, a running receiver, a tmpfs and
+        a module that imported its state (its MariaDB runs)."""
         c = Cluster(peer_delay=0.2, task_delay=0.1, **kw).start()
         token = c.login()
         priv, pub = testing.genkey()
@@ -64,12 +65,28 @@ class TeardownTest(unittest.TestCase):
         self.assertTrue(m["receiver"]["running"])
         with open("/proc/self/mounts") as f:
             self.assertTrue(any(line.split()[1] == m["srv"] for line in f))
+        # a second one receives an (empty) astdb dump and ends the transfer:
+        # its import starts the module's MariaDB
+        out = c.run_task("cluster", "import-module", {"image": "nethvoice", "node": 1,
+                                                      "volumes": ["sounds"]},
+                         token=token)["output"]
+        restore = os.path.join(c.run_dir, "restore")
+        os.makedirs(restore)
+        open(os.path.join(restore, "astdb.sqlite3.dump"), "w").close()
+        user, pw = out["credentials"]
+        url = "rsync://%s@%s:%d/" % (user, out["address"], out["port"])
+        for args in (["-a", restore, url + "data/state/"], [url + "terminate"]):
+            p = c.topology.run("leader", ["rsync", "--address=" + c.leader_vpn_ip] + args,
+                               env=dict(os.environ, RSYNC_PASSWORD=pw))
+        agent, tid = out["task"].rsplit("/task/", 1)
+        self.assertEqual(c.wait_task(agent, tid, token, timeout=120)["exit_code"], 0)
+        self.assertTrue(c.control.module(out["module_id"])["mariadb"]["running"])
         return c, tun
 
     def test_close_removes_everything(self):
         c, tun = self.busy_cluster()
         pids = pids_of_run(c) + [tun.proc.pid]
-        self.assertGreaterEqual(len(pids), 5)  # server, 2 wireguard-go, rsyncd, ns7 wg
+        self.assertGreaterEqual(len(pids), 6)  # server, 2 wireguard-go, rsyncd, mariadbd, ns7 wg
         self.assertTrue(all(alive(p) for p in pids))
         prefix = c.prefix
         c.close()
