@@ -9,10 +9,10 @@ namespace ns8m {
 
 namespace {
 
-const QString kDomainConflict = QStringLiteral("org.nethserver.Ns8Migration1.Error.DomainConflict");
+const QString kDomainConflict = QString::fromLatin1(Error::DomainConflict);
 const QString kInvalid = QString::fromLatin1(Error::InvalidArgument);
 
-BusError conflict(const QString &message)
+Failure conflict(const QString &message)
 {
     return {kDomainConflict, message};
 }

@@ -7,7 +7,7 @@
 //   none            → nothing.
 #pragma once
 
-#include "bus.h"
+#include "errors.h"
 #include "esmithdb.h"
 
 #include <QJsonObject>
@@ -38,7 +38,7 @@ QString domainFromBaseDn(const QString &baseDn);
 bool isValidDomainName(const QString &name);
 
 struct ProviderPlan {
-    BusError error;           // name empty when the provider fits
+    Failure error;            // name empty when the provider fits
     QString userDomain;       // the NS8 user domain NS7's accounts appear under
     bool createDomain = false; // a temporary external domain must be created
 };

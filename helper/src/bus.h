@@ -2,6 +2,8 @@
 // object of the helper shares: error names, option dictionaries, replies.
 #pragma once
 
+#include "errors.h"
+
 #include <QObject>
 #include <QString>
 #include <QStringList>
@@ -22,19 +24,8 @@ inline constexpr const char *kManagerIface = "org.nethserver.Ns8Migration1.Manag
 inline constexpr const char *kAppIface = "org.nethserver.Ns8Migration1.App";
 inline constexpr const char *kJobIface = "org.nethserver.Ns8Migration1.Job";
 
-namespace Error {
-inline constexpr const char *NotAuthorized = "org.nethserver.Ns8Migration1.Error.NotAuthorized";
-inline constexpr const char *InvalidArgument = "org.nethserver.Ns8Migration1.Error.InvalidArgument";
-inline constexpr const char *WrongState = "org.nethserver.Ns8Migration1.Error.WrongState";
-inline constexpr const char *Busy = "org.nethserver.Ns8Migration1.Error.Busy";
-inline constexpr const char *Failed = "org.nethserver.Ns8Migration1.Error.Failed";
-} // namespace Error
-
 // A D-Bus error to send back: a name and a sentence a person can act on.
-struct BusError {
-    QString name;
-    QString message;
-};
+using BusError = Failure;
 
 // Owns the connection and keeps sd-bus fed from the Qt event loop: its fd
 // in a QSocketNotifier, its timeout in a QTimer, and a look at both before

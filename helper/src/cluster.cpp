@@ -25,7 +25,7 @@ namespace ns8m {
 
 namespace {
 
-const QString kUnreachable = QStringLiteral("org.nethserver.Ns8Migration1.Error.ClusterUnreachable");
+const QString kUnreachable = QString::fromLatin1(Error::ClusterUnreachable);
 const QString kFailed = QString::fromLatin1(Error::Failed);
 const QString kInvalid = QString::fromLatin1(Error::InvalidArgument);
 const QString kWrongState = QString::fromLatin1(Error::WrongState);
@@ -614,7 +614,7 @@ void Cluster::connectDomain(const std::shared_ptr<ConnectRun> &run)
             if (!r.ok())
                 return connectFail(run, QStringLiteral("Creating the temporary user domain"),
                                    r.error.isError() ? r.error
-                                                     : ApiError{QStringLiteral("org.nethserver.Ns8Migration1.Error.DomainConflict"),
+                                                     : ApiError{QString::fromLatin1(Error::DomainConflict),
                                                                 QStringLiteral("NS8 refused the user domain %1 (exit code %2): %3")
                                                                     .arg(run->plan.userDomain)
                                                                     .arg(r.exitCode)
@@ -880,7 +880,7 @@ void Cluster::disconnectNext(const std::shared_ptr<DisconnectRun> &run)
             // Removing the account the helper is logged in with ends its
             // session: a 401 right after that task was queued means it is gone.
             const bool removedSelf = action == u"remove-user" && r.queued
-                && r.error.name == u"org.nethserver.Ns8Migration1.Error.AuthenticationFailed";
+                && r.error.name == QLatin1String(Error::AuthenticationFailed);
             if (!r.ok() && !removedSelf) {
                 run->leftovers.append(what);
                 Log::error(QStringLiteral("Leave cluster: %1 failed: %2")

@@ -288,7 +288,7 @@ void Job::finish(Outcome outcome, const QString &message)
     if (m_success)
         m_errorName.clear();
     else if (m_errorName.isEmpty())
-        m_errorName = QString::fromLatin1(outcome == Outcome::Canceled ? "org.nethserver.Ns8Migration1.Error.Canceled"
+        m_errorName = QString::fromLatin1(outcome == Outcome::Canceled ? Error::Canceled
                                                                        : Error::Failed);
     m_message = message;
     if (m_success) {

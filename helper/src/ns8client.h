@@ -6,6 +6,8 @@
 // the owner of the client keeps them there; they are never logged.
 #pragma once
 
+#include "errors.h"
+
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QJsonValue>
@@ -24,11 +26,7 @@ namespace ns8m {
 
 // A failure, already phrased for a person, with the D-Bus error name it
 // maps to (ClusterUnreachable, TlsNotTrusted, AuthenticationFailed...).
-struct ApiError {
-    QString name;
-    QString message;
-    bool isError() const { return !name.isEmpty(); }
-};
+using ApiError = Failure;
 
 struct TaskResult {
     ApiError error;        // transport, authentication or timeout problems

@@ -23,10 +23,6 @@ namespace ns8m {
 
 class Daemon;
 
-namespace Error {
-inline constexpr const char *PreflightFailed = "org.nethserver.Ns8Migration1.Error.PreflightFailed";
-} // namespace Error
-
 // One line of the report.
 struct Check {
     QString id;       // stable: "leader-tls", "node-disk", ...

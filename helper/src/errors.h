@@ -1,0 +1,54 @@
+// Every D-Bus error name the helper sends, in one table, and the one shape a
+// failure takes in every layer.  The names are part of the API: the
+// introspection XML (dbus/) lists the same ones, and a unit test holds the
+// two together.
+#pragma once
+
+#include <QString>
+
+namespace ns8m {
+
+namespace Error {
+#define NS8M_ERROR_NAME(n) "org.nethserver.Ns8Migration1.Error." n
+// polkit said no for the action the method needs
+inline constexpr const char *NotAuthorized = NS8M_ERROR_NAME("NotAuthorized");
+// an option is unknown, of the wrong type, or its value is not acceptable
+inline constexpr const char *InvalidArgument = NS8M_ERROR_NAME("InvalidArgument");
+// the object is not in a state where the method makes sense
+inline constexpr const char *WrongState = NS8M_ERROR_NAME("WrongState");
+// another job already runs on this object
+inline constexpr const char *Busy = NS8M_ERROR_NAME("Busy");
+// the operation could not be done; the message says why
+inline constexpr const char *Failed = NS8M_ERROR_NAME("Failed");
+// the NS8 leader, its VPN endpoint or its API cannot be reached
+inline constexpr const char *ClusterUnreachable = NS8M_ERROR_NAME("ClusterUnreachable");
+// the leader's certificate is not trusted or not the pinned one
+inline constexpr const char *TlsNotTrusted = NS8M_ERROR_NAME("TlsNotTrusted");
+// NS8 refused the user name, the password or the OTP code
+inline constexpr const char *AuthenticationFailed = NS8M_ERROR_NAME("AuthenticationFailed");
+// the NS8 account has two-factor authentication: give "otp"
+inline constexpr const char *OtpRequired = NS8M_ERROR_NAME("OtpRequired");
+// NS7's account provider does not fit the NS8 user domains
+inline constexpr const char *DomainConflict = NS8M_ERROR_NAME("DomainConflict");
+// a blocking prerequisite, or warnings without accept_warnings
+inline constexpr const char *PreflightFailed = NS8M_ERROR_NAME("PreflightFailed");
+// (Job.ErrorName only) the job was canceled
+inline constexpr const char *Canceled = NS8M_ERROR_NAME("Canceled");
+#undef NS8M_ERROR_NAME
+
+inline constexpr const char *const All[] = {NotAuthorized,        InvalidArgument, WrongState,   Busy,
+                                            Failed,               ClusterUnreachable, TlsNotTrusted,
+                                            AuthenticationFailed, OtpRequired,     DomainConflict,
+                                            PreflightFailed,      Canceled};
+} // namespace Error
+
+// A failure, in whatever layer it happens: the D-Bus error name that says
+// what kind it is (Error::*) and a sentence a person can act on.  Empty name:
+// no failure.  The bus edge sends it as it is.
+struct Failure {
+    QString name;
+    QString message;
+    bool isError() const { return !name.isEmpty(); }
+};
+
+} // namespace ns8m
