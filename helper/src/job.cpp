@@ -6,6 +6,7 @@
 #include <QDateTime>
 #include <QPointer>
 
+#include <algorithm>
 #include <cmath>
 
 namespace ns8m {
@@ -176,6 +177,12 @@ void Job::beginStep(const QString &id)
 {
     if (m_finished || m_currentStep == id)
         return;
+    const bool known = std::any_of(m_p.steps.cbegin(), m_p.steps.cend(), [&id](const JobStep &s) { return s.id == id; });
+    Q_ASSERT_X(known, "Job::beginStep", "a step id that is not in the job's table");
+    if (!known) {
+        Log::error(QStringLiteral("internal error: step %1 is not one of this job's").arg(id), logContext());
+        return;
+    }
     // Steps before this one are done.
     for (JobStep &s : m_p.steps) {
         if (s.id == id)

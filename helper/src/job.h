@@ -66,6 +66,7 @@ public:
     // The D-Bus error name that says what kind of failure ended the job
     // (e.g. ...Error.ClusterUnreachable), so a page can point at the field.
     void setErrorName(const QString &name);
+    QString errorName() const { return m_errorName; }
 
     // Ends the job (once): PropertiesChanged, Completed, state database,
     // log; it leaves the bus after its linger time.
