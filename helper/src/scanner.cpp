@@ -6,6 +6,7 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QJsonObject>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -14,10 +15,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace ns8m {
 
@@ -25,7 +28,88 @@ namespace {
 
 constexpr int kSliceMs = 15;
 
+// The content of the symbolic link NAME in directory FD (AT_FDCWD: NAME is a
+// path); empty when it cannot be read (Linux has no empty links).
+QByteArray readLinkAt(int fd, const char *name)
+{
+    QByteArray buf(PATH_MAX, Qt::Uninitialized);
+    for (;;) {
+        const ssize_t n = ::readlinkat(fd, name, buf.data(), size_t(buf.size()));
+        if (n < 0)
+            return {};
+        if (n < buf.size()) {
+            buf.truncate(n);
+            return buf;
+        }
+        if (buf.size() >= (1 << 20))
+            return {};
+        buf.resize(buf.size() * 2);
+    }
+}
+
+QString linkCount(quint64 n, const char *one, const char *many)
+{
+    return QStringLiteral("%1 %2").arg(n).arg(QLatin1String(n == 1 ? one : many));
+}
+
+QString examples(const QStringList &paths, quint64 count)
+{
+    return paths.join(QStringLiteral(", ")) + (count > quint64(paths.size()) ? QStringLiteral(", ...") : QString());
+}
+
 } // namespace
+
+LinkKind classifyLink(const QByteArray &target, int depth)
+{
+    if (target.startsWith('/'))
+        return LinkKind::Absolute;
+    if (depth < 0)
+        return LinkKind::Escaping;
+    for (const QByteArray &part : target.split('/')) {
+        if (part.isEmpty() || part == ".")
+            continue;
+        if (part == "..") {
+            if (--depth < 0)
+                return LinkKind::Escaping;
+        } else {
+            ++depth;
+        }
+    }
+    return LinkKind::Inside;
+}
+
+void LinkReport::add(LinkKind kind, const QString &path)
+{
+    if (kind == LinkKind::Absolute) {
+        ++absolute;
+        if (absolutePaths.size() < kExamples)
+            absolutePaths.append(path);
+    } else if (kind == LinkKind::Escaping) {
+        ++escaping;
+        if (escapingPaths.size() < kExamples)
+            escapingPaths.append(path);
+    }
+}
+
+QJsonObject LinkReport::toJson() const
+{
+    return QJsonObject{{QStringLiteral("absolute"), double(absolute)},
+                       {QStringLiteral("absolute_paths"), QJsonArray::fromStringList(absolutePaths)},
+                       {QStringLiteral("escaping"), double(escaping)},
+                       {QStringLiteral("escaping_paths"), QJsonArray::fromStringList(escapingPaths)}};
+}
+
+LinkReport LinkReport::fromJson(const QJsonObject &o)
+{
+    LinkReport r;
+    r.absolute = quint64(o.value(QStringLiteral("absolute")).toDouble());
+    r.escaping = quint64(o.value(QStringLiteral("escaping")).toDouble());
+    for (const QJsonValue &v : o.value(QStringLiteral("absolute_paths")).toArray())
+        r.absolutePaths.append(v.toString());
+    for (const QJsonValue &v : o.value(QStringLiteral("escaping_paths")).toArray())
+        r.escapingPaths.append(v.toString());
+    return r;
+}
 
 QList<QPair<QString, QString>> expandSource(const QString &root, const Transfer &t)
 {
@@ -89,6 +173,10 @@ QList<JobStep> Scanner::plan(const AppProfile &profile, const QJsonArray &previo
 Scanner::Scanner(const AppProfile &profile, const QString &root, Job *job, QObject *parent)
     : QObject(parent), m_profile(profile), m_root(root), m_job(job)
 {
+    QString prefix = root;
+    while (prefix.endsWith(u'/'))
+        prefix.chop(1);
+    m_rootPrefix = QFile::encodeName(prefix);
     connect(job, &Job::canceled, this, [this] {
         QTimer::singleShot(0, this, [this] {
             end(false, QStringLiteral("The scan was canceled; the previous results, if any, are kept."));
@@ -112,6 +200,7 @@ bool Scanner::beginTransfer()
         return false;
     const Transfer &t = m_profile.transfers.at(m_transfer);
     m_tFiles = m_tBytes = 0;
+    m_tLinks = {};
     m_excludes.clear();
     for (const QString &e : t.exclude)
         m_excludes.append(e.toUtf8());
@@ -131,14 +220,19 @@ bool Scanner::beginTransfer()
             }
             continue;
         }
+        const qsizetype slash = path.lastIndexOf('/');
         if (S_ISDIR(st.st_mode)) {
             top.subdirs.push_back(path);
         } else if (S_ISREG(st.st_mode)) {
-            const qsizetype slash = path.lastIndexOf('/');
             if (!isExcluded(path.mid(slash + 1), m_excludes)) {
                 ++m_tFiles;
                 m_tBytes += quint64(st.st_size);
             }
+        } else if (S_ISLNK(st.st_mode) && !t.source.endsWith(u'/')
+                   && !isExcluded(path.mid(slash + 1), m_excludes)) {
+            // Without a trailing '/' rsync copies the link itself (with one,
+            // what it points to).
+            noteLink(path, readLinkAt(AT_FDCWD, path.constData()), -1);
         }
     }
     if (sources.isEmpty() && !t.optional && t.source.contains(u'*')) {
@@ -151,7 +245,17 @@ bool Scanner::beginTransfer()
     return true;
 }
 
-void Scanner::readDirectory(const QByteArray &path, Frame *frame)
+void Scanner::noteLink(const QByteArray &path, const QByteArray &target, int depth)
+{
+    if (target.isEmpty())
+        return;
+    const LinkKind kind = classifyLink(target, depth);
+    if (kind == LinkKind::Inside)
+        return;
+    m_tLinks.add(kind, QFile::decodeName(path.startsWith(m_rootPrefix) ? path.mid(m_rootPrefix.size()) : path));
+}
+
+void Scanner::readDirectory(const QByteArray &path, int depth, Frame *frame)
 {
     DIR *dir = ::opendir(path.constData());
     if (!dir) {
@@ -174,13 +278,18 @@ void Scanner::readDirectory(const QByteArray &path, Frame *frame)
         if (type == DT_UNKNOWN || type == DT_REG) {
             if (::fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
                 continue;
-            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+            type = S_ISDIR(st.st_mode)   ? DT_DIR
+                   : S_ISREG(st.st_mode) ? DT_REG
+                   : S_ISLNK(st.st_mode) ? DT_LNK
+                                         : DT_UNKNOWN;
         }
         if (type == DT_DIR) {
             frame->subdirs.push_back(path + '/' + n);
         } else if (type == DT_REG) {
             ++m_tFiles;
             m_tBytes += quint64(st.st_size);
+        } else if (type == DT_LNK) {
+            noteLink(path + '/' + n, readLinkAt(fd, name), depth);
         }
     }
     ::closedir(dir);
@@ -205,10 +314,25 @@ void Scanner::finishTransfer()
     const Transfer &t = m_profile.transfers.at(m_transfer);
     m_files += m_tFiles;
     m_bytes += m_tBytes;
-    m_result.details.append(QJsonArray{t.id, t.title, double(m_tFiles), double(m_tBytes)});
+    m_result.details.append(QJsonArray{t.id, t.title, double(m_tFiles), double(m_tBytes), m_tLinks.toJson()});
     m_job->setStepProgress(t.id, 1.0);
     Log::info(QStringLiteral("%1: %2 files, %3").arg(t.title).arg(m_tFiles).arg(humanBytes(m_tBytes)),
               m_job->logContext());
+    if (!m_tLinks.isEmpty()) {
+        QStringList kinds;
+        if (m_tLinks.absolute)
+            kinds.append(QStringLiteral("%1 (%2)").arg(linkCount(m_tLinks.absolute, "absolute symbolic link",
+                                                                 "absolute symbolic links"),
+                                                       examples(m_tLinks.absolutePaths, m_tLinks.absolute)));
+        if (m_tLinks.escaping)
+            kinds.append(QStringLiteral("%1 (%2)").arg(linkCount(m_tLinks.escaping, "symbolic link leading out of the tree",
+                                                                 "symbolic links leading out of the tree"),
+                                                       examples(m_tLinks.escapingPaths, m_tLinks.escaping)));
+        const QString w = QStringLiteral("%1: %2 will point nowhere on NS8")
+                              .arg(t.title, kinds.join(QStringLiteral(" and ")));
+        m_warnings.append(w);
+        Log::warning(w, m_job->logContext());
+    }
 }
 
 void Scanner::slice()
@@ -237,7 +361,8 @@ void Scanner::slice()
         if (top.next < top.subdirs.size()) {
             Frame child;
             child.path = top.subdirs[top.next];
-            readDirectory(child.path, &child);
+            // The stack holds the sources' frame and the directories above.
+            readDirectory(child.path, int(m_stack.size()) - 1, &child);
             m_stack.push_back(std::move(child));
         } else {
             m_stack.pop_back();
