@@ -116,6 +116,7 @@ const sd_bus_vtable kAppVtable[] = {
     SD_BUS_PROPERTY("SourceBytes", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("DatabaseBytes", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("ScanDetails", "a(sstt)", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("ScanSymlinks", "aa{sv}", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("ScanTime", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Job", "o", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Fields", "aa{sv}", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -248,7 +249,7 @@ void App::scanDone(Job *job, bool success, const QString &message, const ScanRes
             return;
         }
         changed({QStringLiteral("SourceFiles"), QStringLiteral("SourceBytes"),
-                 QStringLiteral("DatabaseBytes"), QStringLiteral("ScanDetails"),
+                 QStringLiteral("DatabaseBytes"), QStringLiteral("ScanDetails"), QStringLiteral("ScanSymlinks"),
                  QStringLiteral("ScanTime")});
     }
     const Job::Outcome outcome = success ? Job::Outcome::Succeeded
@@ -370,6 +371,45 @@ int App::appendProperty(const char *name, sd_bus_message *reply) const
             r = sd_bus_message_append(reply, "(sstt)", a.at(0).toString().toUtf8().constData(),
                                       a.at(1).toString().toUtf8().constData(),
                                       quint64(a.at(2).toDouble()), quint64(a.at(3).toDouble()));
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+    if (n == QLatin1String("ScanSymlinks")) {
+        // Per transfer of the last Scan (older scans did not look: none).
+        const auto paths = [reply](const char *key, const QJsonValue &list) {
+            int r = sd_bus_message_open_container(reply, 'e', "sv");
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "s", key);
+            if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'v', "as");
+            if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "s");
+            for (const QJsonValue &p : list.toArray())
+                if (r >= 0)
+                    r = sd_bus_message_append(reply, "s", p.toString().toUtf8().constData());
+            for (int i = 0; i < 3 && r >= 0; ++i)
+                r = sd_bus_message_close_container(reply);
+            return r;
+        };
+        int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (const QJsonValue &v : m_record.scanDetails) {
+            const QJsonArray a = v.toArray();
+            if (r < 0)
+                return r;
+            if (!a.at(4).isObject())
+                continue;
+            const QJsonObject o = a.at(4).toObject();
+            r = sd_bus_message_open_container(reply, 'a', "{sv}");
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "id", "s", a.at(0).toString().toUtf8().constData(),
+                                          "absolute", "t", quint64(o.value(QStringLiteral("absolute")).toDouble()),
+                                          "escaping", "t", quint64(o.value(QStringLiteral("escaping")).toDouble()));
+            if (r >= 0)
+                r = paths("absolute_paths", o.value(QStringLiteral("absolute_paths")));
+            if (r >= 0)
+                r = paths("escaping_paths", o.value(QStringLiteral("escaping_paths")));
+            if (r >= 0)
+                r = sd_bus_message_close_container(reply);
         }
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }

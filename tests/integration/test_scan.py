@@ -36,11 +36,28 @@ class ScanTest(SandboxTestCase):
         cls.expected = expect.scan_expectation(cls.sb.root, cls.profile)
         cls.db_sizes = expect.database_sizes(cls.sb.mysql, cls.databases)
         cls.before = cls.sb.bus.get_all(APP, APP_IFACE)
+        cls.links = cls.make_links()
         cls.t0 = time.time()
         cls.job, rec = cls.sb.bus.scan("nethvoice")
         cls.outcome = cls.sb.bus.wait_job(cls.job, rec, 120, "the scan of 25 000 files")
         cls.t1 = time.time()
         cls.after = cls.sb.bus.get_all(APP, APP_IFACE)
+
+    @classmethod
+    def make_links(cls):
+        """Symbolic links that would point nowhere on NS8, in the first transfer
+        that copies a directory: (transfer id, absolute link, escaping link),
+        as NS7 paths.  The escaping one sits in a directory whose name is not
+        UTF-8."""
+        t = next(t for t in cls.profile["transfers"]
+                 if not t.get("optional") and "*" not in t["source"]
+                 and os.path.isdir(cls.sb.root + t["source"].rstrip("/")))
+        src = t["source"].rstrip("/")
+        top = os.fsencode(cls.sb.root + src)
+        os.symlink(b"/etc/hosts", top + b"/ns8m-absolute")
+        os.mkdir(top + b"/caf\xe9-\xff")
+        os.symlink(b"../../elsewhere", top + b"/caf\xe9-\xff/escaping")
+        return t["id"], src + "/ns8m-absolute", src
 
     def test_tree_is_big_enough(self):
         total = sum(f for f, _ in self.expected.values())
@@ -100,6 +117,24 @@ class ScanTest(SandboxTestCase):
             _, title, got_files, got_bytes = details[tid]
             self.assertEqual(title, titles[tid])
             self.assertEqual((got_files, got_bytes), (files, size), f"transfer {tid}")
+
+    def test_scan_symlinks(self):
+        self.assertEqual(self.before["ScanSymlinks"], [])
+        links = {d["id"]: d for d in self.after["ScanSymlinks"]}
+        transfers = {d[0] for d in self.after["ScanDetails"] if not d[0].startswith("db:")}
+        self.assertEqual(set(links), transfers, "one entry per transfer scanned")
+        tid, absolute, top = self.links
+        for other, d in links.items():
+            if other != tid:
+                self.assertEqual((d["absolute"], d["escaping"]), (0, 0), d)
+        d = links[tid]
+        self.assertEqual((d["absolute"], d["escaping"]), (1, 1), d)
+        self.assertEqual(list(d["absolute_paths"]), [absolute])
+        # The name that is not UTF-8 arrives as valid text with replacement characters.
+        [escaping] = d["escaping_paths"]
+        self.assertTrue(escaping.startswith(top + "/caf") and escaping.endswith("/escaping"), escaping)
+        self.assertIn("\ufffd", escaping)
+        self.assertIn("point nowhere on NS8", self.outcome.message)
 
     def test_database_bytes(self):
         self.assertEqual(self.after["DatabaseBytes"], self.sb.mysql.database_bytes(self.databases))
