@@ -8,6 +8,7 @@
 #include "job.h"
 #include "log.h"
 #include "process.h"
+#include "scanner.h"
 #include "statedb.h"
 #include "systemd.h"
 #include "version.h"
@@ -57,6 +58,7 @@ QStringList gatesOf(const QString &id)
         {QStringLiteral("account-provider"), {QStringLiteral("connect"), QStringLiteral("start"), QStringLiteral("finish")}},
         {QStringLiteral("scan"), {QStringLiteral("start")}},
         {QStringLiteral("data-sizes"), {}},
+        {QStringLiteral("symlinks"), {QStringLiteral("start"), QStringLiteral("finish")}},
         {QStringLiteral("sync-estimate"), {}},
         {QStringLiteral("downtime"), {QStringLiteral("finish")}},
         {QStringLiteral("backup"), {QStringLiteral("start"), QStringLiteral("finish")}},
@@ -881,6 +883,67 @@ void checkAccount(const RunPtr &run, Report &rep)
                                                                            : QString()));
 }
 
+// Symbolic links that arrive pointing nowhere on NS8, as the last Scan found
+// them (the Scan keeps per transfer the counts and the first few paths).
+void checkLinks(const RunPtr &run, Report &rep)
+{
+    Check &c = rep.add(QStringLiteral("symlinks"), QStringLiteral("data"),
+                       QStringLiteral("Symbolic links that work on NS8"), QStringLiteral("resource-planning"));
+    if (!run->app || run->record.scanTime == 0) {
+        notYet(c, QStringLiteral("the symbolic links are found by a Scan."), QStringLiteral("Scan the app."));
+        return;
+    }
+    LinkReport all;
+    int transfers = 0, known = 0;
+    for (const QJsonValue &v : std::as_const(run->record.scanDetails)) {
+        const QJsonArray d = v.toArray();
+        if (d.at(0).toString().startsWith(QStringLiteral("db:")))
+            continue;
+        ++transfers;
+        if (!d.at(4).isObject())
+            continue;
+        ++known;
+        const LinkReport r = LinkReport::fromJson(d.at(4).toObject());
+        all.absolute += r.absolute;
+        all.escaping += r.escaping;
+        for (const QString &p : r.absolutePaths)
+            if (all.absolutePaths.size() < LinkReport::kExamples)
+                all.absolutePaths.append(p);
+        for (const QString &p : r.escapingPaths)
+            if (all.escapingPaths.size() < LinkReport::kExamples)
+                all.escapingPaths.append(p);
+    }
+    if (transfers > 0 && known == 0) {
+        notYet(c, QStringLiteral("the last Scan was made by a version of the helper that did not look at symbolic links."),
+               QStringLiteral("Scan the app again."));
+        return;
+    }
+    if (all.isEmpty()) {
+        set(c, kOk, QStringLiteral("The data to copy has no absolute symbolic link and none that leads out of its tree."));
+        return;
+    }
+    const auto list = [](const QStringList &paths, quint64 count) {
+        return paths.join(QStringLiteral(", ")) + (count > quint64(paths.size()) ? QStringLiteral(", ...") : QString());
+    };
+    QStringList found;
+    if (all.absolute)
+        found.append(QStringLiteral("%1 (%2)")
+                         .arg(plural(qsizetype(all.absolute), QStringLiteral("absolute symbolic link"),
+                                     QStringLiteral("absolute symbolic links")),
+                              list(all.absolutePaths, all.absolute)));
+    if (all.escaping)
+        found.append(QStringLiteral("%1 (%2)")
+                         .arg(plural(qsizetype(all.escaping), QStringLiteral("symbolic link whose target is outside the copied tree"),
+                                     QStringLiteral("symbolic links whose targets are outside the copied tree")),
+                              list(all.escapingPaths, all.escaping)));
+    set(c, kWarning,
+        QStringLiteral("The last Scan found %1. They are copied as links and arrive pointing nowhere on NS8: an "
+                       "absolute target loses its leading /, and what is outside the tree is not copied.")
+            .arg(found.join(QStringLiteral(" and "))),
+        QStringLiteral("Make each of them a relative link to a file within the same tree, or replace it with a copy "
+                       "of its target; then Scan again."));
+}
+
 void checkData(const RunPtr &run, Report &rep)
 {
     const qint64 now = nowUsec();
@@ -927,6 +990,8 @@ void checkData(const RunPtr &run, Report &rep)
                                                          parts.isEmpty() ? QStringLiteral(".")
                                                                          : QStringLiteral(": ") + parts.join(QStringLiteral(", ")) + u'.'));
     }
+
+    checkLinks(run, rep);
 
     Check &est = rep.add(QStringLiteral("sync-estimate"), QStringLiteral("data"), QStringLiteral("Time of a full copy"),
                          QStringLiteral("network-and-time-planning"));

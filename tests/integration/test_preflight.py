@@ -11,6 +11,7 @@ import time
 
 import dbus
 
+import expect
 from clusterfixture import ERR, ROOT, USER_DOMAIN, ClusterTestCase
 from harness.client import MANAGER_IFACE
 
@@ -358,6 +359,56 @@ class PreflightTest(ClusterTestCase):
         self.assertSeverity(self.preflight(), "backup", "warning", "older than a day")
         self.write_root("var/spool/backup/status-nightly", "0\n", age=3600)
         self.assertSeverity(self.preflight(), "backup", "ok", "nightly", "sftp 192.0.2.200", "succeeded")
+
+    def test_g_symlinks(self):
+        # Links NS8's receiver (no chroot, "munge symlinks = no") stores as
+        # they are: an absolute one loses its leading /, one leading out of
+        # its transfer's tree names what is not copied.  Both point nowhere.
+        profile = expect.load_profile()
+        transfer = next(t for t in profile["transfers"]
+                        if not t.get("optional") and t["source"].endswith("/") and "*" not in t["source"]
+                        and os.path.isdir(os.path.join(self.sb.root, t["source"].strip("/"))))
+        top = os.path.join(self.sb.root, transfer["source"].strip("/"))
+        src = "/" + transfer["source"].strip("/")
+        absolute = os.path.join(top, "ns8m-absolute-link")
+        subdir = os.path.join(top, "ns8m-links")
+        escaping = os.path.join(subdir, "escaping-link")
+        inside = os.path.join(subdir, "inside-link")
+
+        def remove():
+            for p in (absolute, escaping, inside):
+                if os.path.lexists(p):
+                    os.remove(p)
+            if os.path.isdir(subdir):
+                os.rmdir(subdir)
+        self.addCleanup(remove)
+        os.makedirs(subdir)
+        os.symlink("/etc/hosts", absolute)
+        os.symlink("../../x", escaping)
+        os.symlink("../ns8m-absolute-link", inside)  # within the tree: fine
+        self.run_ok("Scan", "a{sv}", [{}])
+        links = {d["id"]: d for d in self.app()["ScanSymlinks"]}
+        self.assertLessEqual(set(links), {t["id"] for t in profile["transfers"]})
+        mine = links[transfer["id"]]
+        self.assertEqual((mine["absolute"], mine["escaping"]), (1, 1), mine)
+        self.assertEqual(list(mine["absolute_paths"]), [src + "/ns8m-absolute-link"])
+        self.assertEqual(list(mine["escaping_paths"]), [src + "/ns8m-links/escaping-link"])
+        for tid, d in links.items():
+            if tid != transfer["id"]:
+                self.assertEqual((d["absolute"], d["escaping"]), (0, 0), d)
+        c = self.assertSeverity(self.preflight(), "symlinks", "warning",
+                                "1 absolute symbolic link", "1 symbolic link whose target is outside",
+                                src + "/ns8m-absolute-link", src + "/ns8m-links/escaping-link",
+                                "pointing nowhere on NS8", "relative", "copy of its target")
+        self.assertEqual(c["group"], "data")
+        self.assertEqual(sorted(c["gates"]), ["finish", "start"])
+        self.assertNotIn("inside-link", c["detail"])
+        # The same tree without them: nothing to say.
+        remove()
+        self.run_ok("Scan", "a{sv}", [{}])
+        mine = {d["id"]: d for d in self.app()["ScanSymlinks"]}[transfer["id"]]
+        self.assertEqual((mine["absolute"], mine["escaping"], list(mine["absolute_paths"])), (0, 0, []))
+        self.assertSeverity(self.preflight(), "symlinks", "ok", "no absolute symbolic link")
 
     def test_h_tunnel_down(self):
         self.ensure_connected()
