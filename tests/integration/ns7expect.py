@@ -1,21 +1,17 @@
 """What NETHVOICE.md says a NethVoice module's /srv holds after a migration,
-computed from the NS7 tree independently of the helper's profile (only the
-list of stock AGI scripts, which NETHVOICE.md gives by example, comes from
-the profile), and what the NS8 side actually holds."""
+computed from the NS7 tree independently of the helper's profile, and what
+the NS8 side actually holds."""
 
 import fnmatch
 import hashlib
 import os
 
-import yaml
+from harness.ns7root import IMAGE_AGI, TOOL_AGI
 
-from harness import util
-
-# The stock AGI scripts NS8 ships itself: NETHVOICE.md names examples, the
-# profile holds the whole list.
-with open(os.path.join(util.source_dir(), "apps", "nethvoice.yaml")) as _f:
-    AGI_STOCK = set([t for t in yaml.safe_load(_f)["transfers"] if t["id"] == "agi-bin"][0]["exclude"])
-assert {"dialparties.agi", "page.agi", "recordings.agi"} <= AGI_STOCK
+# The stock AGI scripts that stay on NS7: the union of NETHVOICE.md's two
+# lists (the original tool's and the NS8 image's own agi-bin).
+AGI_STOCK = set(TOOL_AGI) | set(IMAGE_AGI)
+assert len(TOOL_AGI) == 25 and len(IMAGE_AGI) == 19 and len(AGI_STOCK) == 40
 
 # NS7 path → NS8 destination under the module's /srv, from NETHVOICE.md.
 TABLE = [

@@ -2,17 +2,25 @@
 the cutover of a generated NS7 (20 000+ files, a few hundred MB, MariaDB
 with the NethVoice databases and a live call history, an astdb) into the
 module, checked the way an administrator would check it — the module's
-volumes hold what NETHVOICE.md prescribes, the dumps load into an empty
-MariaDB and give back every row, configure-module got the right values, NS7's
-services were stopped and disabled, the old address links to the new ones —
-and its failures: bad FQDNs refused before any change, a failing
-configure-module, the helper killed in the middle; each retried to success."""
+volumes hold what NETHVOICE.md prescribes, NS8's import (the simulator does
+what the module's import-module and configure-module do with state/: the
+astdb dump through sqlite3, restore/ through MariaDB's entrypoint into the
+module's own MariaDB, restore_background/ at configure-module) succeeded and
+the module's databases hold every row of NS7's, configure-module got the
+right values and nothing else, NS7's services were stopped and disabled, the
+old address links to the new ones — and its failures: bad FQDNs refused
+before any change, a failing configure-module, the helper killed in the
+middle, an import that NS8 fails (no astdb dump; an SQLite dump named
+*.sql); each retried to success."""
 
 import collections
 import os
 import random
 import re
+import shutil
 import sqlite3
+import subprocess
+import tempfile
 import time
 
 import dbus
@@ -20,16 +28,22 @@ import dbus
 import ns7expect
 from clusterfixture import ERR, GOOD, ROOT, USER_DOMAIN, MigrationTestCase
 from harness.client import APP_IFACE, JOB_IFACE, MANAGER_IFACE
-from harness.mariadb import NETHVOICE_DATABASES, LivePbx, MariaDB
+from harness.mariadb import NETHVOICE_DATABASES, LivePbx
+from harness.ns7root import CUSTOM_AGI, STOCK_AGI
 from harness.systemd_standin import NETHVOICE_UNITS
 
 APP = ROOT + "/apps/nethvoice"
 STEPS = ["check", "presync", "stop", "sync", "dump", "upload", "terminate", "import", "configure",
          "retire", "redirect"]
-# state/restore/ when NS7 has no hotel databases (roomsdb, fias).
+# The astdb dump, named as NS8's import-module reads it (NETHVOICE.md).
+ASTDB_DUMP = "astdb.sqlite3.dump"
+# state/restore/ as the helper sends it when NS7 has no hotel databases (roomsdb, fias).
 RESTORE_FILES = {"10_asterisk_structure.sql", "20_nethcti3_structure.sql", "20_phonebook_structure.sql",
                  "30_asteriskcdrdb_structure.sql", "60_asterisk_data.sql", "70_nethcti3_data.sql",
-                 "70_phonebook_data.sql", "astdb.sql"}
+                 "70_phonebook_data.sql", ASTDB_DUMP}
+# What NS8's import-module writes into restore/ itself before MariaDB's
+# entrypoint runs the folder.
+NS8_RESTORE_SCRIPTS = ["99permissions.sh", "zz_restore.sh"]
 CHUNK = re.compile(r"^80_asteriskcdrdb_data_(\d{6})_(cdr|cel|queue_log)\.sql$")
 INCREMENTAL = ("cdr", "cel", "queue_log")
 # NS7's units: quiesced before the final pass, and the ones NethVoice's
@@ -160,32 +174,60 @@ class FinishTestCase(MigrationTestCase):
                          "%d missing, %d extra, %d different" % (len(missing), len(extra), len(wrong)))
         return got
 
-    def assert_restore_files(self, srv):
-        """state/restore/ and state/restore_background/ hold what the contract
-        names, and nothing else."""
-        self.assertEqual(set(self.state_files(srv, "restore")), RESTORE_FILES)
-        background = self.state_files(srv, "restore_background")
-        self.assertIn("80_asteriskcdrdb_data.sql", background)
-        chunks = [CHUNK.match(n) for n in background if n != "80_asteriskcdrdb_data.sql"]
-        self.assertNotIn(None, chunks, background)
-        for table in INCREMENTAL:
-            self.assertTrue([m for m in chunks if m.group(2) == table], "no chunk of %s: %s" % (table, background))
-        seqs = [m.group(1) for m in chunks]
-        self.assertEqual(len(seqs), len(set(seqs)), "chunk sequence numbers repeat: %s" % background)
+    def restore_log(self, module, phase, task=None):
+        """The module's restore log (the simulator's record of what its
+        import-module and configure-module loaded) for one phase: the
+        entries of `task`, else of the last task of that phase."""
+        entries = [e for e in module["restore_log"] if e["phase"] == phase]
+        if task is None and entries:
+            task = entries[-1]["task"]
+        return [e for e in entries if e["task"] == task]
 
-    def assert_dumps_reproduce_source(self, srv):
-        """Loading state/restore/*.sql (but astdb.sql) in name order, then
-        state/restore_background/*.sql in name order, into an empty MariaDB
-        gives every table of NS7's NethVoice databases with the same rows."""
-        files = [os.path.join(srv, "state", "restore", n) for n in self.state_files(srv, "restore")
-                 if n.endswith(".sql") and n != "astdb.sql"]
-        files += [os.path.join(srv, "state", "restore_background", n)
-                  for n in self.state_files(srv, "restore_background") if n.endswith(".sql")]
-        fresh = MariaDB(self.sb.run_dir, name="mariadb-restore-%d" % time.monotonic_ns())
-        with fresh:
-            fresh.load_files(files)
-            got_tables = fresh.tables(NETHVOICE_DATABASES)
-            got = fresh.table_rows(NETHVOICE_DATABASES)
+    def task_exit_code(self, module_id, task_id):
+        for t in self.cluster.control.state()["tasks"]:
+            if t["id"] == task_id and t["agent"] == "module/" + module_id:
+                return t["exit_code"]
+        self.fail("no task %s of module %s" % (task_id, module_id))
+
+    def assert_restored(self, module):
+        """NS8's import-module took the helper's state/restore/ as the module
+        does and succeeded: the astdb dump (exactly the name it reads) loaded
+        and deleted, then every dump file through MariaDB's entrypoint in name
+        order, none failing and nothing else; configure-module then loaded
+        every state/restore_background/ file (the base data and the call
+        history's chunks) and deleted it.  Returns the import's log."""
+        srv = module["srv"]
+        imported = self.restore_log(module, "import")
+        self.assertTrue(imported, "NS8's import-module did not run")
+        self.assertEqual(self.task_exit_code(module["id"], imported[0]["task"]), 0,
+                         [(e["file"], e["status"], e.get("error")) for e in imported])
+        sql = sorted(RESTORE_FILES - {ASTDB_DUMP})
+        self.assertEqual([(e["file"], e["status"]) for e in imported],
+                         [("restore/" + ASTDB_DUMP, "loaded")]
+                         + [("restore/" + n, "loaded") for n in sql]
+                         + [("restore/99permissions.sh", "ran"), ("restore/zz_restore.sh", "ended the run")])
+        self.assertEqual(self.state_files(srv, "restore"), sorted(sql + NS8_RESTORE_SCRIPTS))
+        background = self.restore_log(module, "configure")
+        self.assertEqual([e["status"] for e in background], ["loaded"] * len(background),
+                         [(e["file"], e.get("error")) for e in background])
+        names = [e["file"].split("/", 1)[1] for e in background]
+        self.assertEqual(names, sorted(names))
+        self.assertIn("80_asteriskcdrdb_data.sql", names)
+        chunks = [CHUNK.match(n) for n in names if n != "80_asteriskcdrdb_data.sql"]
+        self.assertNotIn(None, chunks, names)
+        for table in INCREMENTAL:
+            self.assertTrue([m for m in chunks if m.group(2) == table], "no chunk of %s: %s" % (table, names))
+        seqs = [m.group(1) for m in chunks]
+        self.assertEqual(len(seqs), len(set(seqs)), "chunk sequence numbers repeat: %s" % names)
+        self.assertEqual([n for n in self.state_files(srv, "restore_background") if n.endswith(".sql")], [])
+        return imported
+
+    def assert_module_databases(self, module):
+        """The module's MariaDB, as NS8's import and configure-module left it,
+        holds every table of NS7's NethVoice databases with the same rows."""
+        control = self.cluster.control
+        got_tables = control.module_tables(module["id"], NETHVOICE_DATABASES)
+        got = control.module_table_rows(module["id"], NETHVOICE_DATABASES)
         want = self.sb.mysql.table_rows(NETHVOICE_DATABASES)
         self.assertEqual(got_tables, sorted(want))
         problems = []
@@ -197,20 +239,27 @@ class FinishTestCase(MigrationTestCase):
         self.assertEqual(problems, [])
         return want
 
-    def assert_astdb(self, srv):
-        db = sqlite3.connect(":memory:")
-        try:
-            with open(os.path.join(srv, "state", "restore", "astdb.sql")) as f:
-                db.executescript(f.read())
-            got = dict(db.execute("SELECT key, value FROM astdb").fetchall())
-        finally:
-            db.close()
+    def assert_astdb(self, module):
+        """The module's astdb holds NS7's keys but the volatile families."""
+        got = self.cluster.control.module_astdb(module["id"])
         want = ns7expect.astdb_expected(os.path.join(self.sb.root, "var/lib/asterisk/astdb.sqlite3"))
         self.assertEqual(got, want)
+
+    def assert_agi_bin(self, srv):
+        """Only the administrator's own scripts moved: none of the stock ones
+        (of either list of NETHVOICE.md), so none of the image's is replaced."""
+        folder = os.path.join(srv, "volumes", "agi-bin")
+        got = sorted(os.path.relpath(os.path.join(d, n), folder) for d, _, files in os.walk(folder) for n in files)
+        self.assertEqual(got, sorted(CUSTOM_AGI))
+        self.assertLessEqual(set(STOCK_AGI), set(os.listdir(os.path.join(self.sb.root, "var/lib/asterisk/agi-bin"))),
+                             "the sample NS7 lacks stock scripts")
 
     def assert_configuration(self, module, hosts, lets_encrypt):
         conf = module["configuration"]
         self.assertIsNotNone(conf, "configure-module was not run")
+        # Only keys NethVoice's schema or its configure-module reads (the
+        # simulator logs the others).
+        self.assertEqual(module["configure_history"][-1]["unknown_keys"], [], conf)
         cfg = os.path.join(self.sb.root, "var/lib/nethserver/db/configuration")
         self.assertEqual(conf["nethvoice_host"], hosts["nethvoice_host"])
         self.assertEqual(conf["nethcti_ui_host"], hosts["nethcti_ui_host"])
@@ -372,20 +421,23 @@ class FullMigrationTest(FinishTestCase):
         for rel in removed:
             self.assertNotIn(ns7expect.destination(rel), got, rel + " was deleted on NS7, not on NS8")
 
-        # The databases: the source holds what the test wrote, the dumps give it back.
-        self.assert_restore_files(srv)
-        rows = self.assert_dumps_reproduce_source(srv)
+        self.assert_agi_bin(srv)
+
+        # The databases: the source holds what the test wrote; NS8's import
+        # of the dumps succeeded and the module's databases give it back.
+        module = self.module()
+        imported = self.assert_restored(module)
+        rows = self.assert_module_databases(module)
         self.assertEqual({t: sum(rows["asteriskcdrdb." + t].values()) for t in INCREMENTAL},
                          {t: history[t] for t in INCREMENTAL})
-        self.assert_astdb(srv)
+        self.assert_astdb(module)
         stop_time = [c["time"] for c in self.calls(n_calls)
                      if (c["method"], c.get("unit")) == ("StopUnit", "httpd-fpbx.service")][0]
-        for name in self.state_files(srv, "restore"):
-            self.assertGreaterEqual(os.stat(os.path.join(srv, "state", "restore", name)).st_mtime, stop_time,
-                                    "%s was dumped before httpd-fpbx was stopped" % name)
+        for e in imported:
+            if os.path.basename(e["file"]) not in NS8_RESTORE_SCRIPTS:
+                self.assertGreaterEqual(e["mtime"], stop_time, "%s was dumped before httpd-fpbx was stopped" % e["file"])
 
         # NS8's configuration, NS7's services, the old address.
-        module = self.module()
         self.assert_configuration(module, GOOD, True)
         self.assertEqual(module["configuration"]["reports_international_prefix"], "0041")
         self.assert_retired(self.calls(n_calls), running_before, enabled_before)
@@ -567,10 +619,12 @@ class FinishFailuresTest(FinishTestCase):
         self.assertEqual(self.app()["Status"], "migrated")
         srv = self.srv()
         self.assert_module_matches_ns7(srv)
-        self.assert_restore_files(srv)
-        self.assert_dumps_reproduce_source(srv)
-        self.assert_astdb(srv)
-        self.assert_configuration(self.module(), GOOD, False)
+        self.assert_agi_bin(srv)
+        module = self.module()
+        self.assert_restored(module)
+        self.assert_module_databases(module)
+        self.assert_astdb(module)
+        self.assert_configuration(module, GOOD, False)
         self.assert_retired(self.calls(n_calls), running, enabled)
         self.assert_redirect_page(GOOD)
 
@@ -578,5 +632,134 @@ class FinishFailuresTest(FinishTestCase):
         db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.sb.state_dir, "state.db"), uri=True, timeout=10)
         try:
             return db.execute(sql, params).fetchall()
+        finally:
+            db.close()
+
+
+class ImportFailuresTest(FinishTestCase):
+    """NS8's import-module fails on what reached state/restore/ (as NS8's
+    module does): Finish reports NS8's error and gives NS7 back; with the
+    right dumps the retry succeeds."""
+
+    def restart_helper(self, profiles_dir):
+        if self.sb.helper.alive():
+            self.sb.helper.stop()
+        self.sb.helper.profiles_dir = profiles_dir
+        self.sb.helper.extra_args = list(self.with_ca)
+        self.sb.helper.start()
+
+    def profiles_without_astdb(self):
+        """A copy of the app profiles where NethVoice's dumps no astdb (its
+        profile without the `sqlite` section)."""
+        dest = os.path.join(tempfile.mkdtemp(dir=self.sb.run_dir), "apps")
+        shutil.copytree(self.sb.helper.profiles_dir, dest)
+        path = os.path.join(dest, "nethvoice.yaml")
+        with open(path) as f:
+            lines = f.read().splitlines(keepends=True)
+        kept, skip = [], False
+        for line in lines:
+            if line[:1].isalpha():  # a top-level key
+                skip = line.startswith("sqlite:")
+            if not skip:
+                kept.append(line)
+        self.assertNotEqual(len(kept), len(lines), "no sqlite section in %s" % path)
+        with open(path, "w") as f:
+            f.write("".join(kept))
+        return dest
+
+    def test_missing_astdb_dump_fails_the_import_then_retry(self):
+        # Driven through the helper: with a profile that dumps no astdb,
+        # restore/ reaches NS8 without astdb.sqlite3.dump.
+        original = self.sb.helper.profiles_dir
+        self.addCleanup(lambda: self.sb.helper.profiles_dir == original or self.restart_helper(original))
+        self.restart_helper(self.profiles_without_astdb())
+        self.run_ok("Scan", "a{sv}", [{}])
+        self.start()
+        mid = self.app()["ModuleId"]
+        seq = self.request_count()
+        n_calls = len(self.calls())
+        err, job = self.finish_call({"accept_warnings": True})
+        self.assertIsNone(err, job)
+        props = self.wait(job, 600)
+        self.assertFalse(props["Success"])
+        self.assertEqual(props["Operation"], "finish")
+        self.assertIn("NS8 could not restore the data", props["Message"])
+        # NS8's own words: its `set -e` step cannot open the dump.
+        self.assertIn("restore/astdb.sqlite3.dump: No such file or directory", props["Message"])
+        module = self.module()
+        imported = self.restore_log(module, "import")
+        self.assertEqual([(e["file"], e["status"]) for e in imported], [("restore/" + ASTDB_DUMP, "failed")])
+        self.assertEqual(self.task_exit_code(mid, imported[0]["task"]), 1)
+        self.assertIsNone(module["mariadb"], "MariaDB ran after the astdb step failed")
+        self.assertEqual(self.configure_requests(seq), [])
+        self.assertEqual(self.app()["Status"], "migrating")
+        self.assert_quiesced_units_back(self.calls(n_calls))
+        self.assert_not_finished(n_calls)
+
+        # The helper with the real profile: the retry sends the dump and succeeds.
+        self.restart_helper(original)
+        n_calls = len(self.calls())
+        running = [n for n in NETHVOICE_SERVICES if self.unit(n)["ActiveState"] == "active"]
+        enabled = [n for n in NETHVOICE_SERVICES if self.unit(n)["UnitFileState"] == "enabled"]
+        self.finish_ok({"accept_warnings": True})
+        self.assertEqual(self.app()["Status"], "migrated")
+        srv = self.srv()
+        self.assert_module_matches_ns7(srv)
+        self.assert_agi_bin(srv)
+        module = self.module()
+        self.assert_restored(module)
+        self.assert_module_databases(module)
+        self.assert_astdb(module)
+        self.assert_configuration(module, GOOD, False)
+        self.assert_retired(self.calls(n_calls), running, enabled)
+
+    def test_sqlite_dump_named_sql_fails_the_import(self):
+        # Driven at the simulator's level: the helper refuses a profile whose
+        # SQLite dump would be named *.sh or *.sql (its profile check), so it
+        # cannot be made to send one.  The files are made as the helper makes
+        # them (NS7's astdb through `sqlite3 .dump`, a mariadb-dump of NS7's
+        # asterisk structure) and sent to a module of their own, from the
+        # leader's VPN address (in the network the receiver accepts).
+        c = self.cluster
+        token = c.login()
+        res = c.run_task("cluster", "import-module", {"image": "nethvoice", "node": 1, "volumes": ["agi-bin"]},
+                         token=token)
+        self.assertEqual(res["exit_code"], 0, res)
+        out = res["output"]
+        mid = out["module_id"]
+        self.addCleanup(c.run_task, "cluster", "remove-module", {"module_id": mid, "preserve_data": False},
+                        token=token)
+        restore = os.path.join(tempfile.mkdtemp(dir=self.sb.run_dir), "restore")
+        os.makedirs(restore)
+        astdb = subprocess.run(["sqlite3", os.path.join(self.sb.root, "var/lib/asterisk/astdb.sqlite3"), ".dump"],
+                               check=True, capture_output=True).stdout
+        self.assertTrue(astdb.startswith(b"PRAGMA foreign_keys=OFF;"), astdb[:100])
+        structure = subprocess.run(["mariadb-dump", "--defaults-file=" + self.sb.mysql.defaults_file, "--no-data",
+                                    "--add-drop-database", "--databases", "asterisk"],
+                                   check=True, capture_output=True).stdout
+        for name, data in ((ASTDB_DUMP, astdb), ("astdb.sql", astdb), ("10_asterisk_structure.sql", structure)):
+            with open(os.path.join(restore, name), "wb") as f:
+                f.write(data)
+        user, password = out["credentials"]
+        url = "rsync://%s@%s:%d/" % (user, out["address"], out["port"])
+        for args in (["-a", restore, url + "data/state/"], [url + "terminate"]):
+            p = c.topology.run("leader", ["rsync", "--address=" + c.leader_vpn_ip] + args, check=False,
+                               env=dict(os.environ, RSYNC_PASSWORD=password), timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+        agent, tid = out["task"].rsplit("/task/", 1)
+        result = c.wait_task(agent, tid, token, timeout=120)
+        # MariaDB's entrypoint runs it as SQL and stops at its first statement.
+        self.assertEqual(result["exit_code"], 1, result)
+        self.assertIn("ERROR 1064 (42000) at line 1", result["error"])
+        self.assertIn("near 'PRAGMA foreign_keys=OFF'", result["error"])
+        module = c.control.module(mid)
+        self.assertEqual([(e["file"], e["status"]) for e in self.restore_log(module, "import")], [
+            ("restore/" + ASTDB_DUMP, "loaded"), ("restore/10_asterisk_structure.sql", "loaded"),
+            ("restore/99permissions.sh", "ran"), ("restore/astdb.sql", "failed"),
+            ("restore/zz_restore.sh", "not reached")])
+        # The astdb step before it had loaded the real dump.
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.sb.root, "var/lib/asterisk/astdb.sqlite3"), uri=True)
+        try:
+            self.assertEqual(c.control.module_astdb(mid), dict(db.execute("SELECT key, value FROM astdb").fetchall()))
         finally:
             db.close()
