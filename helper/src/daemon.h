@@ -19,11 +19,15 @@ class App;
 class Cluster;
 class Systemd;
 
+// What the command line sets (options.cpp); the defaults here are the only
+// ones, --help shows them.
 struct Settings {
+    static QString defaultProfilesDir(); // the installed profiles, set at build time
+
     QString busAddress;     // "" → the system bus
     QString stateDir = QStringLiteral("/var/lib/ns8-migration");
     QString root = QStringLiteral("/");
-    QString profilesDir;
+    QString profilesDir = defaultProfilesDir();
     int jobLingerSeconds = 600;
     QString caFile;             // CAs trusted for the leader besides the system's
     int vpnTimeoutSeconds = 60; // first handshake and API through the tunnel
