@@ -839,6 +839,20 @@ void RsyncBatch::addFoldersRun()
 {
     if (m_max < 2 || m_e.size() < 2)
         return;
+    // Only destinations that two runs share (or one below the other's) are
+    // raced for; a run alone in its folder creates it as rsync always does.
+    QStringList folders;
+    for (size_t i = 0; i < m_e.size(); ++i)
+        for (size_t j = i + 1; j < m_e.size(); ++j) {
+            const QString &a = m_e[i].t.destinationPath, &b = m_e[j].t.destinationPath;
+            if (a.isEmpty() || b.isEmpty() || !(a.startsWith(b) || b.startsWith(a)))
+                continue;
+            for (const QString &f : {a, b})
+                if (!folders.contains(f))
+                    folders.append(f);
+        }
+    if (folders.isEmpty())
+        return;
     const RsyncTransfer &first = m_e.front().t;
     if (!first.destination.endsWith(first.destinationPath))
         return;
@@ -849,11 +863,7 @@ void RsyncBatch::addFoldersRun()
     if (!QDir().mkpath(parent) || !::mkdtemp(tmpl.data()))
         return; // not fatal: the runs then create their folders themselves
     m_skeleton = QFile::decodeName(tmpl);
-    QStringList folders;
-    for (const Entry &e : m_e)
-        if (!e.t.destinationPath.isEmpty() && !folders.contains(e.t.destinationPath))
-            folders.append(e.t.destinationPath);
-    for (const QString &f : std::as_const(folders))
+    for (const QString &f : folders)
         QDir(m_skeleton).mkpath(f);
 
     Entry e;
@@ -1113,7 +1123,7 @@ void RsyncBatch::finish(bool ok)
     }
     QList<RsyncResult> results;
     for (const Entry &e : m_e)
-        if (e.hasResult && (!e.folders || !e.result.ok()))
+        if (e.hasResult && (!e.folders || !(e.result.ok() || e.result.canceled)))
             results.append(e.result);
     emit finished(ok, results);
 }

@@ -263,11 +263,12 @@ private:
 // rsync 3.1 creates only the last element of a destination path, and two
 // receivers that find it missing at once race to mkdir it ("File exists",
 // exit 11).  So when runs may overlap, one small run first creates every
-// destination folder (a local skeleton of empty directories, copied with -r
-// only: folders that exist keep their owner, mode and time), and the others
-// start once it has ended.  It is part of the batch (retried, canceled, its
-// failure ends the batch) but announces nothing: no transferStarted or
-// transferFinished, and its result is among finished()'s only if it failed.
+// destination folder that two runs share (or one below the other's): a local
+// skeleton of empty directories, copied with -r only, so that folders that
+// exist keep their owner, mode and time.  The others start once it has
+// ended.  It is part of the batch (retried, canceled, its failure ends the
+// batch) but announces nothing: no transferStarted or transferFinished, and
+// its result is among finished()'s only if it failed.
 class RsyncBatch : public QObject
 {
     Q_OBJECT
