@@ -30,6 +30,16 @@ const QString kFailed = QString::fromLatin1(Error::Failed);
 const QString kInvalid = QString::fromLatin1(Error::InvalidArgument);
 const QString kWrongState = QString::fromLatin1(Error::WrongState);
 
+// The first step of the Connect job that does something: the ones before it
+// are done before the job exists.
+constexpr const char *kFirstJobStep = "add-node";
+
+// A step's failure as the job's message says it: "<what> failed: <why>".
+Failure stepFailed(const QString &what, const Failure &error)
+{
+    return {error.name, QStringLiteral("%1 failed: %2").arg(what, error.message)};
+}
+
 QString randomSecret(int bytes)
 {
     QByteArray buf(bytes, Qt::Uninitialized);
@@ -103,20 +113,26 @@ struct Cluster::ConnectRun {
     AccountProvider provider;
     ProviderPlan plan;
     QPointer<Job> job;
+    QPointer<Operation> op;
     WgKeyPair keys;
     QString accountUser;
     QString accountPassword;
     // What add-node answered
     quint32 nodeId = 0;
     QString ipAddress, network, leaderPublicKey, leaderIp, leaderEndpoint;
+    TunnelConfig tunnel;
     // What exists and must be undone on failure
     bool nodeAdded = false, userAdded = false, tunnelUp = false, routeAdded = false, domainAdded = false;
 
     explicit ConnectRun(sd_bus_message *m) : call(m) {}
-    ~ConnectRun()
+    ~ConnectRun() { forgetSecrets(); }
+    // Once the job ends (the table lives as long as the job).
+    void forgetSecrets()
     {
         if (admin)
             admin->forgetCredentials();
+        if (vpn)
+            vpn->forgetCredentials();
         accountPassword.fill(u'\0');
         keys.privateKey.fill(u'\0');
     }
@@ -124,9 +140,9 @@ struct Cluster::ConnectRun {
 
 struct Cluster::DisconnectRun {
     QPointer<Job> job;
+    QString leader;
     ClientPtr client;
     bool loggedIn = false;
-    int step = 0;
     QStringList leftovers; // what could not be removed from NS8
 };
 
@@ -409,25 +425,79 @@ void Cluster::connectPreflight(const std::shared_ptr<ConnectRun> &run)
     });
 }
 
+// The job's table.  Reaching the leader, logging in, reading the cluster and
+// checking the account provider happened before the job existed (a failure
+// there answers the D-Bus call and changes nothing): those rows are done when
+// the operation starts at "add-node".  From there on, every row that creates
+// something on NS8 or on this server has the undo that removes it.
+QList<Operation::Step> Cluster::connectSteps(const std::shared_ptr<ConnectRun> &run)
+{
+    using Next = Operation::Next;
+    const auto doneBeforeTheJob = [](Next next) { next({}); };
+    return {
+        {QStringLiteral("reach"), QStringLiteral("Reach the NS8 leader"), 1, doneBeforeTheJob, {}, false},
+        {QStringLiteral("login"), QStringLiteral("Log in"), 1, doneBeforeTheJob, {}, false},
+        {QStringLiteral("read-cluster"), QStringLiteral("Read the cluster"), 1, doneBeforeTheJob, {}, false},
+        {QStringLiteral("account-provider"), QStringLiteral("Check the account provider"), 1, doneBeforeTheJob, {}, false},
+        {QStringLiteral("add-node"), QStringLiteral("Add this server as a node"), 2,
+         [this, run](Next next) { connectAddNode(run, next); },
+         [this, run](Next next) {
+             connectRemove(run, run->nodeAdded, QStringLiteral("remove-node"), {{QStringLiteral("node_id"), int(run->nodeId)}},
+                           QStringLiteral("node %1").arg(run->nodeId), next);
+         },
+         false},
+        {QStringLiteral("endpoint"), QStringLiteral("Resolve the VPN endpoint"), 1,
+         [this, run](Next next) { connectCheckEndpoint(run, next); }, {}, false},
+        {QStringLiteral("account"), QStringLiteral("Create the migration account"), 2,
+         [this, run](Next next) { connectAddUser(run, next); },
+         [this, run](Next next) {
+             connectRemove(run, run->userAdded, QStringLiteral("remove-user"), {{QStringLiteral("user"), run->accountUser}},
+                           QStringLiteral("user %1").arg(run->accountUser), next);
+         },
+         false},
+        {QStringLiteral("tunnel"), QStringLiteral("Bring up the VPN"), 1, [this, run](Next next) { connectTunnel(run, next); },
+         [this, run](Next next) { connectTunnelDown(run, next); }, false},
+        {QString(), QStringLiteral("Wait for the WireGuard handshake"), 3,
+         [this, run](Next next) { connectHandshake(run, next); }, {}, false},
+        {QString(), QStringLiteral("Reach the cluster API through the VPN"), 2,
+         [this, run](Next next) { connectWaitApi(run, QDateTime::currentMSecsSinceEpoch() + vpnTimeoutMs(), next); }, {},
+         false},
+        // NS8 reaches a local Samba AD through this node: the route comes first.
+        {QStringLiteral("user-domain"), QStringLiteral("Create the temporary user domain"), 1,
+         [this, run](Next next) { connectRoute(run, next); },
+         [this, run](Next next) {
+             const QJsonObject route{{QStringLiteral("ip_address"), run->provider.dcAddress},
+                                     {QStringLiteral("node_id"), int(run->nodeId)}};
+             connectRemove(run, run->routeAdded, QStringLiteral("update-routes"), {{QStringLiteral("remove"), QJsonArray{route}}},
+                           QStringLiteral("route to %1").arg(run->provider.dcAddress), next);
+         },
+         false},
+        {QString(), QStringLiteral("Add the external user domain"), 1, [this, run](Next next) { connectDomain(run, next); },
+         [this, run](Next next) {
+             connectRemove(run, run->domainAdded, QStringLiteral("remove-external-domain"),
+                           {{QStringLiteral("domain"), run->plan.userDomain}},
+                           QStringLiteral("user domain %1").arg(run->plan.userDomain), next);
+         },
+         false},
+        {QStringLiteral("save"), QStringLiteral("Save the connection"), 1, [this, run](Next next) { connectSave(run, next); },
+         {}, false},
+    };
+}
+
 void Cluster::connectStartJob(const std::shared_ptr<ConnectRun> &run)
 {
+    const QList<Operation::Step> steps = connectSteps(run);
     Job::Params params;
     params.operation = QStringLiteral("connect");
     params.objectPath = QLatin1String(kRootPath);
     params.startedByUid = run->uid;
     params.cancelAction = nullptr; // a join is not left half done
-    params.steps = {
-        {QStringLiteral("reach"), QStringLiteral("Reach the NS8 leader"), 1, 1},
-        {QStringLiteral("login"), QStringLiteral("Log in"), 1, 1},
-        {QStringLiteral("read-cluster"), QStringLiteral("Read the cluster"), 1, 1},
-        {QStringLiteral("account-provider"), QStringLiteral("Check the account provider"), 1, 1},
-        {QStringLiteral("add-node"), QStringLiteral("Add this server as a node"), 2, 0},
-        {QStringLiteral("endpoint"), QStringLiteral("Resolve the VPN endpoint"), 1, 0},
-        {QStringLiteral("account"), QStringLiteral("Create the migration account"), 2, 0},
-        {QStringLiteral("tunnel"), QStringLiteral("Bring up the VPN"), 6, 0},
-        {QStringLiteral("user-domain"), QStringLiteral("Create the temporary user domain"), 2, 0},
-        {QStringLiteral("save"), QStringLiteral("Save the connection"), 1, 0},
-    };
+    params.steps = Operation::jobSteps(steps);
+    for (JobStep &s : params.steps) {
+        if (s.id == QLatin1String(kFirstJobStep))
+            break;
+        s.progress = 1.0; // done before the job existed
+    }
     QString error;
     Job *job = m_daemon->createJob(params, &error);
     if (!job)
@@ -435,43 +505,55 @@ void Cluster::connectStartJob(const std::shared_ptr<ConnectRun> &run)
     job->setCancelable(false);
     run->job = job;
     sd_bus_reply_method_return(run->call.msg(), "o", job->path().toUtf8().constData());
-    connectAddNode(run);
-}
-
-void Cluster::connectFail(const std::shared_ptr<ConnectRun> &run, const QString &step, const ApiError &error)
-{
-    Log::error(QStringLiteral("Join cluster: %1 failed: %2").arg(step, error.message),
-               run->job ? run->job->logContext() : LogContext{});
-    undo(run, [this, run, step, error](const QStringList &leftovers) {
-        setState(QStringLiteral("disconnected"));
-        QString message = QStringLiteral("%1 failed: %2").arg(step, error.message);
+    run->op = new Operation(job, steps);
+    run->op->aftermath = [](const Failure &, const QStringList &leftovers) {
         if (leftovers.isEmpty())
-            message += QStringLiteral(" Nothing was left behind on NS8 or on this server: fix the problem and connect again.");
-        else
-            message += QStringLiteral(" These could not be removed from NS8 and must be removed by hand: %1.")
-                           .arg(leftovers.join(QStringLiteral(", ")));
-        if (run->job) {
-            run->job->setErrorName(error.name);
-            run->job->finish(Job::Outcome::Failed, message);
-        }
-    });
+            return QStringLiteral("Nothing was left behind on NS8 or on this server: fix the problem and connect again.");
+        return QStringLiteral("These could not be removed from NS8 and must be removed by hand: %1.")
+            .arg(leftovers.join(QStringLiteral(", ")));
+    };
+    run->op->summary = [run] { return connectSummary(*run); };
+    run->op->concluding = [this, run](const Failure &failure) {
+        // The undo functions are done with the administrator's session.
+        run->forgetSecrets();
+        if (failure.isError())
+            return setState(QStringLiteral("disconnected"));
+        setState(QStringLiteral("connected"));
+        emit changed({QStringLiteral("Leader"), QStringLiteral("NodeId"), QStringLiteral("VpnAddress"),
+                      QStringLiteral("UserDomain"), QStringLiteral("TlsFingerprint")});
+        Log::info(QStringLiteral("Join cluster: done. %1").arg(connectSummary(*run)), run->job->logContext());
+    };
+    run->op->start(QLatin1String(kFirstJobStep));
 }
 
-void Cluster::connectAddNode(const std::shared_ptr<ConnectRun> &run)
+QString Cluster::connectSummary(const ConnectRun &run)
 {
-    run->job->beginStep(QStringLiteral("add-node"));
+    return QStringLiteral("Connected to %1 as node %2 (VPN address %3)%4.")
+        .arg(run.leader)
+        .arg(run.nodeId)
+        .arg(run.ipAddress,
+             run.plan.userDomain.isEmpty() ? QString() : QStringLiteral(", user domain %1").arg(run.plan.userDomain));
+}
+
+int Cluster::vpnTimeoutMs() const
+{
+    return m_daemon->settings().vpnTimeoutSeconds * 1000;
+}
+
+void Cluster::connectAddNode(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
+{
+    const QString what = QStringLiteral("Adding the node");
     if (!generateWgKeyPair(&run->keys))
-        return connectFail(run, QStringLiteral("Adding the node"), {kFailed, QStringLiteral("OpenSSL could not make a WireGuard key.")});
+        return next(stepFailed(what, {kFailed, QStringLiteral("OpenSSL could not make a WireGuard key.")}));
     const QString nodePassword = randomSecret(32);
     const QJsonObject input{{QStringLiteral("node_pwh"), sha256Hex(nodePassword)},
                             {QStringLiteral("public_key"), run->keys.publicKey},
                             {QStringLiteral("endpoint"), QString()},
                             {QStringLiteral("core_version"), QStringLiteral("0.0.0-ns7")},
                             {QStringLiteral("flags"), QJsonArray{QStringLiteral("nomodules")}}};
-    run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("add-node"), input, [this, run](const TaskResult &r) {
+    run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("add-node"), input, [run, next, what](const TaskResult &r) {
         if (!r.ok())
-            return connectFail(run, QStringLiteral("Adding the node"),
-                               r.failure(QStringLiteral("add-node"), kFailed));
+            return next(stepFailed(what, r.failure(QStringLiteral("add-node"), kFailed)));
         const QJsonObject out = r.output.toObject();
         run->nodeId = quint32(out.value(QStringLiteral("node_id")).toInt());
         run->ipAddress = out.value(QStringLiteral("ip_address")).toString();
@@ -481,37 +563,34 @@ void Cluster::connectAddNode(const std::shared_ptr<ConnectRun> &run)
         run->leaderEndpoint = out.value(QStringLiteral("leader_endpoint")).toString();
         if (run->nodeId == 0 || QHostAddress(run->ipAddress).isNull() || run->leaderPublicKey.isEmpty()
             || run->leaderEndpoint.isEmpty() || QHostAddress(run->leaderIp).isNull())
-            return connectFail(run, QStringLiteral("Adding the node"),
-                               {kFailed, QStringLiteral("add-node answered without the fields the VPN needs.")});
+            return next(stepFailed(what, {kFailed, QStringLiteral("add-node answered without the fields the VPN needs.")}));
         run->nodeAdded = true;
         Log::info(QStringLiteral("Join cluster: this server is node %1, VPN address %2 in %3; leader %4 at %5")
                       .arg(run->nodeId)
                       .arg(run->ipAddress, run->network, run->leaderIp, run->leaderEndpoint),
                   run->job->logContext());
-        connectCheckEndpoint(run);
+        next({});
     });
 }
 
-void Cluster::connectCheckEndpoint(const std::shared_ptr<ConnectRun> &run)
+void Cluster::connectCheckEndpoint(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
 {
-    run->job->beginStep(QStringLiteral("endpoint"));
     const QString host = hostOfEndpoint(run->leaderEndpoint);
     // Resolved through NSS as wg will, not through Qt's cache of earlier answers.
-    runProcess(this, {QStringLiteral("getent"), QStringLiteral("ahosts"), host}, [this, run, host](const ProcessResult &r) {
+    runProcess(this, {QStringLiteral("getent"), QStringLiteral("ahosts"), host}, [run, next, host](const ProcessResult &r) {
         if (!r.ok() || r.out.trimmed().isEmpty())
-            return connectFail(run, QStringLiteral("Resolving the VPN endpoint"),
-                               {kUnreachable, QStringLiteral("The cluster's VPN endpoint %1 does not resolve from this "
-                                                             "server. Create a DNS record for %2 that NS7 can resolve "
-                                                             "(or fix the VPN endpoint of the NS8 cluster), and make sure "
-                                                             "UDP port 55820 is open towards it.")
-                                                  .arg(run->leaderEndpoint, host)});
-        connectAddUser(run);
+            return next(stepFailed(QStringLiteral("Resolving the VPN endpoint"),
+                                   {kUnreachable, QStringLiteral("The cluster's VPN endpoint %1 does not resolve from this "
+                                                                 "server. Create a DNS record for %2 that NS7 can resolve "
+                                                                 "(or fix the VPN endpoint of the NS8 cluster), and make sure "
+                                                                 "UDP port 55820 is open towards it.")
+                                                      .arg(run->leaderEndpoint, host)}));
+        next({});
     });
 }
 
-void Cluster::connectAddUser(const std::shared_ptr<ConnectRun> &run)
+void Cluster::connectAddUser(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
 {
-    run->job->beginStep(QStringLiteral("account"));
     run->accountUser = QStringLiteral("ns7admin%1").arg(run->nodeId);
     run->accountPassword = randomSecret(24);
     const QJsonObject input{
@@ -521,127 +600,140 @@ void Cluster::connectAddUser(const std::shared_ptr<ConnectRun> &run)
                                              QStringLiteral("NS7 migration (node %1)").arg(run->nodeId)}}},
         {QStringLiteral("grant"), QJsonArray{QJsonObject{{QStringLiteral("role"), QStringLiteral("owner")},
                                                          {QStringLiteral("on"), QStringLiteral("*")}}}}};
-    run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("add-user"), input, [this, run](const TaskResult &r) {
+    run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("add-user"), input, [run, next](const TaskResult &r) {
         if (!r.ok())
-            return connectFail(run, QStringLiteral("Creating the migration account"),
-                               r.failure(QStringLiteral("add-user"), kFailed));
+            return next(stepFailed(QStringLiteral("Creating the migration account"), r.failure(QStringLiteral("add-user"), kFailed)));
         run->userAdded = true;
         Log::info(QStringLiteral("Join cluster: migration account %1 created").arg(run->accountUser), run->job->logContext());
-        connectTunnel(run);
+        next({});
     });
 }
 
-void Cluster::connectTunnel(const std::shared_ptr<ConnectRun> &run)
+void Cluster::connectTunnel(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
 {
-    run->job->beginStep(QStringLiteral("tunnel"));
+    const QString what = QStringLiteral("Bringing up the VPN");
     QString error;
     if (!writeSecret(QStringLiteral("wireguard.key"), run->keys.privateKey.toLatin1() + '\n', &error)
         || !writeSecret(QStringLiteral("account"), run->accountPassword.toUtf8() + '\n', &error))
-        return connectFail(run, QStringLiteral("Bringing up the VPN"), {kFailed, error});
-    TunnelConfig c;
+        return next(stepFailed(what, {kFailed, error}));
+    TunnelConfig &c = run->tunnel;
     c.privateKeyFile = secretsDir() + QStringLiteral("/wireguard.key");
     c.address = run->ipAddress;
     c.network = run->network;
     c.peerPublicKey = run->leaderPublicKey;
     c.peerEndpoint = run->leaderEndpoint;
     run->tunnelUp = true; // whatever up() manages to create must be undone
-    m_tunnel.up(c, [this, run, c](const QString &err) {
+    m_tunnel.up(c, [run, next, what](const QString &err) {
         if (!err.isEmpty())
-            return connectFail(run, QStringLiteral("Bringing up the VPN"),
-                               {kFailed, QStringLiteral("The interface %1 could not be set up: %2").arg(c.interface, err)});
-        run->job->setStepProgress(QStringLiteral("tunnel"), 0.2);
-        const int timeout = m_daemon->settings().vpnTimeoutSeconds * 1000;
-        m_tunnel.waitHandshake(c.interface, timeout, [this, run, c, timeout](bool ok) {
-            if (!ok)
-                return connectFail(run, QStringLiteral("Bringing up the VPN"),
+            return next(stepFailed(what, {kFailed, QStringLiteral("The interface %1 could not be set up: %2")
+                                                       .arg(run->tunnel.interface, err)}));
+        if (run->op)
+            run->op->setProgress(0.2);
+        next({});
+    });
+}
+
+void Cluster::connectHandshake(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
+{
+    const int timeout = vpnTimeoutMs();
+    m_tunnel.waitHandshake(run->tunnel.interface, timeout, [this, run, next, timeout](bool ok) {
+        const QString endpoint = run->tunnel.peerEndpoint;
+        if (!ok)
+            return next(stepFailed(QStringLiteral("Bringing up the VPN"),
                                    {kUnreachable, QStringLiteral("No WireGuard handshake with the leader (%1) within %2 s. "
                                                                  "Check that UDP port 55820 is open between NS7 and NS8 "
                                                                  "(firewalls on both sides and in between) and that %3 "
                                                                  "resolves to the leader; test with: nc -zvu %3 55820")
-                                                      .arg(c.peerEndpoint)
+                                                      .arg(endpoint)
                                                       .arg(timeout / 1000)
-                                                      .arg(hostOfEndpoint(c.peerEndpoint))});
-            Log::info(QStringLiteral("Join cluster: WireGuard handshake with the leader done"), run->job->logContext());
-            run->job->setStepProgress(QStringLiteral("tunnel"), 0.6);
-            run->vpn = ClientPtr(new Ns8Client);
-            run->vpn->setBaseUrl(vpnApiBase(run->leaderIp));
-            run->vpn->setRequestTimeout(5000);
-            run->vpn->setRetryDelays({});
-            run->vpn->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
-            run->vpn->setCredentials(run->accountUser, run->accountPassword);
-            connectWaitApi(run, QDateTime::currentMSecsSinceEpoch() + timeout);
-        });
+                                                      .arg(hostOfEndpoint(endpoint))}));
+        Log::info(QStringLiteral("Join cluster: WireGuard handshake with the leader done"), run->job->logContext());
+        if (run->op)
+            run->op->setProgress(0.6);
+        run->vpn = ClientPtr(new Ns8Client);
+        run->vpn->setBaseUrl(vpnApiBase(run->leaderIp));
+        run->vpn->setRequestTimeout(5000);
+        run->vpn->setRetryDelays({});
+        run->vpn->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+        run->vpn->setCredentials(run->accountUser, run->accountPassword);
+        next({});
     });
 }
 
-void Cluster::connectWaitApi(const std::shared_ptr<ConnectRun> &run, qint64 deadline)
+// The API answers through the tunnel some time after the handshake: log in
+// again every half second until DEADLINE.
+void Cluster::connectWaitApi(const std::shared_ptr<ConnectRun> &run, qint64 deadline, const Operation::Next &next)
 {
-    run->vpn->login([this, run, deadline](const ApiError &e) {
+    run->vpn->login([this, run, deadline, next](const ApiError &e) {
         if (!e.isError()) {
             Log::info(QStringLiteral("Join cluster: the cluster API answers through the VPN"), run->job->logContext());
-            run->job->setStepProgress(QStringLiteral("tunnel"), 1.0);
-            return connectDomain(run);
+            if (run->op)
+                run->op->setProgress(1.0);
+            return next({});
         }
         if (e.name == kUnreachable && QDateTime::currentMSecsSinceEpoch() < deadline) {
-            QTimer::singleShot(500, this, [this, run, deadline] { connectWaitApi(run, deadline); });
+            QTimer::singleShot(500, this, [this, run, deadline, next] { connectWaitApi(run, deadline, next); });
             return;
         }
-        connectFail(run, QStringLiteral("Reaching the cluster API through the VPN"),
-                    {e.name, QStringLiteral("%1 (the API at %2:9311 through the VPN). Check that UDP port 55820 is open.")
-                                 .arg(e.message, run->leaderIp)});
+        next(stepFailed(QStringLiteral("Reaching the cluster API through the VPN"),
+                        {e.name, QStringLiteral("%1 (the API at %2:9311 through the VPN). Check that UDP port 55820 is open.")
+                                     .arg(e.message, run->leaderIp)}));
     });
 }
 
-void Cluster::connectDomain(const std::shared_ptr<ConnectRun> &run)
+void Cluster::connectRoute(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
 {
-    run->job->beginStep(QStringLiteral("user-domain"));
+    const AccountProvider &p = run->provider;
+    if (!run->plan.createDomain || p.kind != AccountProvider::Kind::LocalAd)
+        return next({});
+    const QJsonObject routes{{QStringLiteral("add"), QJsonArray{QJsonObject{{QStringLiteral("ip_address"), p.dcAddress},
+                                                                           {QStringLiteral("node_id"), int(run->nodeId)}}}}};
+    run->vpn->runTask(QStringLiteral("cluster"), QStringLiteral("update-routes"), routes, [run, next](const TaskResult &r) {
+        if (!r.ok())
+            return next(stepFailed(QStringLiteral("Routing to the domain controller"),
+                                   r.failure(QStringLiteral("update-routes"), kFailed)));
+        run->routeAdded = true;
+        Log::info(QStringLiteral("Join cluster: NS8 reaches the domain controller %1 through this node")
+                      .arg(run->provider.dcAddress),
+                  run->job->logContext());
+        next({});
+    });
+}
+
+void Cluster::connectDomain(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
+{
     if (!run->plan.createDomain)
-        return connectSave(run);
+        return next({});
     const AccountProvider &p = run->provider;
     const bool ad = p.kind == AccountProvider::Kind::LocalAd;
-    QJsonObject input{{QStringLiteral("domain"), run->plan.userDomain},
-                      {QStringLiteral("protocol"), QStringLiteral("ldap")},
-                      {QStringLiteral("host"), ad ? p.dcAddress : run->ipAddress},
-                      {QStringLiteral("port"), 636},
-                      {QStringLiteral("schema"), ad ? QStringLiteral("ad") : QStringLiteral("rfc2307")},
-                      {QStringLiteral("base_dn"), p.baseDn},
-                      {QStringLiteral("bind_dn"), p.bindDn},
-                      {QStringLiteral("bind_password"), p.bindPassword},
-                      {QStringLiteral("tls"), true},
-                      {QStringLiteral("tls_verify"), false}};
-    auto addDomain = [this, run, input] {
-        run->vpn->runTask(QStringLiteral("cluster"), QStringLiteral("add-external-domain"), input, [this, run](const TaskResult &r) {
-            if (!r.ok())
-                return connectFail(run, QStringLiteral("Creating the temporary user domain"),
+    const QJsonObject input{{QStringLiteral("domain"), run->plan.userDomain},
+                            {QStringLiteral("protocol"), QStringLiteral("ldap")},
+                            {QStringLiteral("host"), ad ? p.dcAddress : run->ipAddress},
+                            {QStringLiteral("port"), 636},
+                            {QStringLiteral("schema"), ad ? QStringLiteral("ad") : QStringLiteral("rfc2307")},
+                            {QStringLiteral("base_dn"), p.baseDn},
+                            {QStringLiteral("bind_dn"), p.bindDn},
+                            {QStringLiteral("bind_password"), p.bindPassword},
+                            {QStringLiteral("tls"), true},
+                            {QStringLiteral("tls_verify"), false}};
+    run->vpn->runTask(QStringLiteral("cluster"), QStringLiteral("add-external-domain"), input, [run, next](const TaskResult &r) {
+        if (!r.ok())
+            return next(stepFailed(QStringLiteral("Creating the temporary user domain"),
                                    r.error.isError() ? r.error
                                                      : ApiError{QString::fromLatin1(Error::DomainConflict),
                                                                 QStringLiteral("NS8 refused the user domain %1 (exit code %2): %3")
                                                                     .arg(run->plan.userDomain)
                                                                     .arg(r.exitCode)
-                                                                    .arg(r.exitCode == 10 ? r.validationSummary() : r.stderrText.trimmed())});
-            run->domainAdded = true;
-            Log::info(QStringLiteral("Join cluster: temporary external user domain %1 created").arg(run->plan.userDomain),
-                      run->job->logContext());
-            connectSave(run);
-        });
-    };
-    if (!ad)
-        return addDomain();
-    // NS8 reaches NS7's domain controller through this node.
-    const QJsonObject routes{{QStringLiteral("add"), QJsonArray{QJsonObject{{QStringLiteral("ip_address"), p.dcAddress},
-                                                                           {QStringLiteral("node_id"), int(run->nodeId)}}}}};
-    run->vpn->runTask(QStringLiteral("cluster"), QStringLiteral("update-routes"), routes, [this, run, addDomain](const TaskResult &r) {
-        if (!r.ok())
-            return connectFail(run, QStringLiteral("Routing to the domain controller"),
-                               r.failure(QStringLiteral("update-routes"), kFailed));
-        run->routeAdded = true;
-        addDomain();
+                                                                    .arg(r.exitCode == 10 ? r.validationSummary() : r.stderrText.trimmed())}));
+        run->domainAdded = true;
+        Log::info(QStringLiteral("Join cluster: temporary external user domain %1 created").arg(run->plan.userDomain),
+                  run->job->logContext());
+        next({});
     });
 }
 
-void Cluster::connectSave(const std::shared_ptr<ConnectRun> &run)
+void Cluster::connectSave(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
 {
-    run->job->beginStep(QStringLiteral("save"));
     QVariantMap saved{
         {QStringLiteral("state"), QStringLiteral("connected")},
         {QStringLiteral("leader"), run->leader},
@@ -660,71 +752,46 @@ void Cluster::connectSave(const std::shared_ptr<ConnectRun> &run)
         {QStringLiteral("connected_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)},
     };
     if (!m_daemon->state()->saveConnection(saved))
-        return connectFail(run, QStringLiteral("Saving the connection"), {kFailed, m_daemon->state()->lastError()});
+        return next(stepFailed(QStringLiteral("Saving the connection"), {kFailed, m_daemon->state()->lastError()}));
     m_saved = saved;
-    run->admin->forgetCredentials();
-    setState(QStringLiteral("connected"));
-    emit changed({QStringLiteral("Leader"), QStringLiteral("NodeId"), QStringLiteral("VpnAddress"),
-                  QStringLiteral("UserDomain"), QStringLiteral("TlsFingerprint")});
-    const QString message = QStringLiteral("Connected to %1 as node %2 (VPN address %3)%4.")
-                                .arg(run->leader)
-                                .arg(run->nodeId)
-                                .arg(run->ipAddress,
-                                     run->plan.userDomain.isEmpty() ? QString()
-                                                                    : QStringLiteral(", user domain %1").arg(run->plan.userDomain));
-    Log::info(QStringLiteral("Join cluster: done. %1").arg(message), run->job->logContext());
-    run->job->finish(Job::Outcome::Succeeded, message);
+    next({});
 }
 
-void Cluster::undo(const std::shared_ptr<ConnectRun> &run, std::function<void(QStringList)> done)
+// The undo of a row that creates something on NS8 (when its run created it),
+// with the administrator's session (still in memory).  A failure names what
+// is left behind.
+void Cluster::connectRemove(const std::shared_ptr<ConnectRun> &run, bool created, const QString &action,
+                            const QJsonObject &input, const QString &what, const Operation::Next &next)
 {
-    // Reverse order; the administrator's session (still in memory) does it.
-    auto leftovers = std::make_shared<QStringList>();
-    auto steps = std::make_shared<QList<std::function<void(std::function<void()>)>>>();
-    auto task = [this, run, leftovers](const QString &action, const QJsonObject &input, const QString &what) {
-        return [this, run, leftovers, action, input, what](std::function<void()> next) {
-            Log::info(QStringLiteral("Join cluster: undoing: %1").arg(what), run->job ? run->job->logContext() : LogContext{});
-            run->admin->runTask(QStringLiteral("cluster"), action, input, [leftovers, what, next](const TaskResult &r) {
-                if (!r.ok())
-                    leftovers->append(what);
-                next();
-            });
-        };
-    };
-    if (run->domainAdded)
-        steps->append(task(QStringLiteral("remove-external-domain"), {{QStringLiteral("domain"), run->plan.userDomain}},
-                           QStringLiteral("user domain %1").arg(run->plan.userDomain)));
-    if (run->routeAdded)
-        steps->append(task(QStringLiteral("update-routes"),
-                           {{QStringLiteral("remove"), QJsonArray{QJsonObject{{QStringLiteral("ip_address"), run->provider.dcAddress},
-                                                                             {QStringLiteral("node_id"), int(run->nodeId)}}}}},
-                           QStringLiteral("route to %1").arg(run->provider.dcAddress)));
-    if (run->tunnelUp)
-        steps->append([this](std::function<void()> next) { m_tunnel.down(QStringLiteral("ns8"), [next](const QString &) { next(); }); });
-    if (run->userAdded)
-        steps->append(task(QStringLiteral("remove-user"), {{QStringLiteral("user"), run->accountUser}},
-                           QStringLiteral("user %1").arg(run->accountUser)));
-    if (run->nodeAdded)
-        steps->append(task(QStringLiteral("remove-node"), {{QStringLiteral("node_id"), int(run->nodeId)}},
-                           QStringLiteral("node %1").arg(run->nodeId)));
-    steps->append([this](std::function<void()> next) {
-        removeSecrets();
-        next();
+    if (!created)
+        return next({});
+    const LogContext ctx = run->job ? run->job->logContext() : LogContext{};
+    Log::info(QStringLiteral("Join cluster: undoing: %1").arg(what), ctx);
+    run->admin->runTask(QStringLiteral("cluster"), action, input, [next, action, what, ctx](const TaskResult &r) {
+        if (r.ok())
+            return next({});
+        Log::error(QStringLiteral("Join cluster: %1 could not be removed: %2").arg(what, r.failureText(action)), ctx);
+        next({r.error.isError() ? r.error.name : kFailed, what});
     });
-    auto runNext = std::make_shared<std::function<void()>>();
-    *runNext = [steps, runNext, leftovers, done]() {
-        if (steps->isEmpty()) {
-            done(*leftovers);
-            *runNext = nullptr; // break the cycle
-            return;
-        }
-        auto step = steps->takeFirst();
-        step([runNext] {
-            if (*runNext)
-                (*runNext)();
-        });
-    };
-    (*runNext)();
+}
+
+// The undo of the tunnel row: the interface (if up() was tried) and the
+// secrets written for it.  The interface is on this server, not on NS8: a
+// failure to remove it is logged, not listed among NS8's leftovers.
+void Cluster::connectTunnelDown(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
+{
+    if (!run->tunnelUp) {
+        removeSecrets();
+        return next({});
+    }
+    const LogContext ctx = run->job ? run->job->logContext() : LogContext{};
+    Log::info(QStringLiteral("Join cluster: undoing: the VPN interface %1").arg(run->tunnel.interface), ctx);
+    m_tunnel.down(run->tunnel.interface, [this, next, ctx](const QString &error) {
+        if (!error.isEmpty())
+            Log::warning(QStringLiteral("Join cluster: taking the VPN down: %1").arg(error), ctx);
+        removeSecrets();
+        next({});
+    });
 }
 
 // ---------------------------------------------------------------- ListNodes
@@ -830,18 +897,13 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
                                            .arg(busy.join(QStringLiteral(", ")))});
         return;
     }
+    auto run = std::make_shared<DisconnectRun>();
+    const QList<Operation::Step> steps = disconnectSteps(run);
     Job::Params params;
     params.operation = QStringLiteral("disconnect");
     params.objectPath = QLatin1String(kRootPath);
     params.startedByUid = uid;
-    params.steps = {
-        {QStringLiteral("login"), QStringLiteral("Log in"), 1, 0},
-        {QStringLiteral("user-domain"), QStringLiteral("Remove the temporary user domain"), 1, 0},
-        {QStringLiteral("node"), QStringLiteral("Remove this node"), 1, 0},
-        {QStringLiteral("account"), QStringLiteral("Remove the migration account"), 1, 0},
-        {QStringLiteral("tunnel"), QStringLiteral("Take the VPN down"), 1, 0},
-        {QStringLiteral("forget"), QStringLiteral("Forget keys and secrets"), 1, 0},
-    };
+    params.steps = Operation::jobSteps(steps);
     QString error;
     Job *job = m_daemon->createJob(params, &error);
     if (!job) {
@@ -853,8 +915,8 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
     Log::info(QStringLiteral("Leave cluster: leaving %1 (node %2)").arg(leader()).arg(nodeId()), job->logContext());
     sd_bus_reply_method_return(call, "o", job->path().toUtf8().constData());
 
-    auto run = std::make_shared<DisconnectRun>();
     run->job = job;
+    run->leader = leader();
     // Over HTTPS, not the tunnel: removing the node cuts the tunnel.
     run->client = ClientPtr(new Ns8Client);
     run->client->setBaseUrl(httpsBase(leader()));
@@ -863,100 +925,120 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
     run->client->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
     run->client->setCredentials(m_saved.value(QStringLiteral("api_user")).toString(),
                                 QString::fromUtf8(readSecret(QStringLiteral("account"))));
-    disconnectNext(run);
+    auto *op = new Operation(job, steps);
+    op->summary = [run] {
+        return QStringLiteral("Disconnected from %1: node, account and temporary domain removed.").arg(run->leader);
+    };
+    op->concluding = [run](const Failure &failure) {
+        run->client->forgetCredentials();
+        if (!failure.isError() && run->job)
+            Log::info(QStringLiteral("Leave cluster: done"), run->job->logContext());
+    };
+    op->start();
 }
 
-void Cluster::disconnectNext(const std::shared_ptr<DisconnectRun> &run)
+// Best effort: a step that cannot remove something notes it and the next one
+// runs; this server forgets the cluster in any case.  Only the last step
+// fails, naming what NS8 still holds.
+QList<Operation::Step> Cluster::disconnectSteps(const std::shared_ptr<DisconnectRun> &run)
 {
-    Job *job = run->job;
-    const int step = run->step++;
-    auto next = [this, run] { disconnectNext(run); };
-    auto ns8Task = [this, run, next](const QString &action, const QJsonObject &input, const QString &what) {
-        if (!run->loggedIn) {
-            run->leftovers.append(what);
-            return next();
-        }
-        run->client->runTask(QStringLiteral("cluster"), action, input, [run, next, what, action](const TaskResult &r) {
-            // Removing the account the helper is logged in with ends its
-            // session: a 401 right after that task was queued means it is gone.
-            const bool removedSelf = action == u"remove-user" && r.queued
-                && r.error.name == QLatin1String(Error::AuthenticationFailed);
-            if (!r.ok() && !removedSelf) {
-                run->leftovers.append(what);
-                Log::error(QStringLiteral("Leave cluster: %1 failed: %2")
-                               .arg(action, r.error.isError() ? r.error.message : r.stderrText.trimmed()),
-                           run->job ? run->job->logContext() : LogContext{});
-            }
-            next();
-        });
+    using Next = Operation::Next;
+    return {
+        {QStringLiteral("login"), QStringLiteral("Log in"), 1, [this, run](Next next) { disconnectLogin(run, next); }, {}, false},
+        {QStringLiteral("user-domain"), QStringLiteral("Remove the temporary user domain"), 1,
+         [this, run](Next next) {
+             if (m_saved.value(QStringLiteral("domain_created")).toString() != u"true")
+                 return next({});
+             disconnectTask(run, QStringLiteral("remove-external-domain"), {{QStringLiteral("domain"), userDomain()}},
+                            QStringLiteral("user domain %1").arg(userDomain()), next);
+         },
+         {}, false},
+        {QStringLiteral("node"), QStringLiteral("Remove this node"), 1, [this, run](Next next) { disconnectNode(run, next); }, {},
+         false},
+        {QStringLiteral("account"), QStringLiteral("Remove the migration account"), 1,
+         [this, run](Next next) {
+             const QString user = m_saved.value(QStringLiteral("api_user")).toString();
+             disconnectTask(run, QStringLiteral("remove-user"), {{QStringLiteral("user"), user}},
+                            QStringLiteral("user %1").arg(user), next);
+         },
+         {}, false},
+        {QStringLiteral("tunnel"), QStringLiteral("Take the VPN down"), 1,
+         [this, run](Next next) {
+             m_tunnel.down(QStringLiteral("ns8"), [run, next](const QString &error) {
+                 if (!error.isEmpty() && run->job)
+                     Log::error(QStringLiteral("Leave cluster: %1").arg(error), run->job->logContext());
+                 next({});
+             });
+         },
+         {}, false},
+        {QStringLiteral("forget"), QStringLiteral("Forget keys and secrets"), 1,
+         [this, run](Next next) { disconnectForget(run, next); }, {}, false},
     };
-    switch (step) {
-    case 0:
-        job->beginStep(QStringLiteral("login"));
-        run->client->login([this, run, next](const ApiError &e) {
-            setFingerprint(run->client->peerFingerprint());
-            run->loggedIn = !e.isError();
-            if (e.isError())
-                Log::error(QStringLiteral("Leave cluster: cannot log in to NS8: %1").arg(e.message), run->job->logContext());
-            next();
-        });
-        return;
-    case 1:
-        job->beginStep(QStringLiteral("user-domain"));
-        if (m_saved.value(QStringLiteral("domain_created")).toString() == u"true")
-            return ns8Task(QStringLiteral("remove-external-domain"), {{QStringLiteral("domain"), userDomain()}},
-                           QStringLiteral("user domain %1").arg(userDomain()));
-        return next();
-    case 2: {
-        job->beginStep(QStringLiteral("node"));
-        const QString routeIp = m_saved.value(QStringLiteral("route_ip")).toString();
-        if (!routeIp.isEmpty() && run->loggedIn)
-            run->client->runTask(QStringLiteral("cluster"), QStringLiteral("update-routes"),
-                                 {{QStringLiteral("remove"), QJsonArray{QJsonObject{{QStringLiteral("ip_address"), routeIp},
-                                                                                   {QStringLiteral("node_id"), int(nodeId())}}}}},
-                                 [](const TaskResult &) {});
-        return ns8Task(QStringLiteral("remove-node"), {{QStringLiteral("node_id"), int(nodeId())}},
-                       QStringLiteral("node %1").arg(nodeId()));
+}
+
+void Cluster::disconnectLogin(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next)
+{
+    run->client->login([this, run, next](const ApiError &e) {
+        setFingerprint(run->client->peerFingerprint());
+        run->loggedIn = !e.isError();
+        if (e.isError() && run->job)
+            Log::error(QStringLiteral("Leave cluster: cannot log in to NS8: %1").arg(e.message), run->job->logContext());
+        next({});
+    });
+}
+
+// One removal on NS8; what it could not remove is noted as left behind.
+void Cluster::disconnectTask(const std::shared_ptr<DisconnectRun> &run, const QString &action, const QJsonObject &input,
+                             const QString &what, const Operation::Next &next)
+{
+    if (!run->loggedIn) {
+        run->leftovers.append(what);
+        return next({});
     }
-    case 3:
-        job->beginStep(QStringLiteral("account"));
-        return ns8Task(QStringLiteral("remove-user"), {{QStringLiteral("user"), m_saved.value(QStringLiteral("api_user")).toString()}},
-                       QStringLiteral("user %1").arg(m_saved.value(QStringLiteral("api_user")).toString()));
-    case 4:
-        job->beginStep(QStringLiteral("tunnel"));
-        m_tunnel.down(QStringLiteral("ns8"), [run, next](const QString &err) {
-            if (!err.isEmpty())
-                Log::error(QStringLiteral("Leave cluster: %1").arg(err), run->job->logContext());
-            next();
-        });
-        return;
-    case 5: {
-        job->beginStep(QStringLiteral("forget"));
-        run->client->forgetCredentials();
-        removeSecrets();
-        const QString oldLeader = leader();
-        m_saved.clear();
-        m_daemon->state()->saveConnection({{QStringLiteral("state"), QStringLiteral("disconnected")}});
-        setState(QStringLiteral("disconnected"));
-        emit changed({QStringLiteral("Leader"), QStringLiteral("NodeId"), QStringLiteral("VpnAddress"),
-                      QStringLiteral("UserDomain"), QStringLiteral("TlsFingerprint")});
-        m_fingerprint.clear();
-        if (run->leftovers.isEmpty()) {
-            Log::info(QStringLiteral("Leave cluster: done"), job->logContext());
-            job->finish(Job::Outcome::Succeeded,
-                        QStringLiteral("Disconnected from %1: node, account and temporary domain removed.").arg(oldLeader));
-        } else {
-            job->setErrorName(kUnreachable);
-            job->finish(Job::Outcome::Failed,
-                        QStringLiteral("Disconnected on this server, but NS8 (%1) could not remove: %2. Remove them "
-                                       "by hand in the NS8 interface.")
-                            .arg(oldLeader, run->leftovers.join(QStringLiteral(", "))));
+    run->client->runTask(QStringLiteral("cluster"), action, input, [run, next, what, action](const TaskResult &r) {
+        // Removing the account the helper is logged in with ends its
+        // session: a 401 right after that task was queued means it is gone.
+        const bool removedSelf = action == u"remove-user" && r.queued
+            && r.error.name == QLatin1String(Error::AuthenticationFailed);
+        if (!r.ok() && !removedSelf) {
+            run->leftovers.append(what);
+            Log::error(QStringLiteral("Leave cluster: %1 failed: %2")
+                           .arg(action, r.error.isError() ? r.error.message : r.stderrText.trimmed()),
+                       run->job ? run->job->logContext() : LogContext{});
         }
-        return;
-    }
-    default:
-        return;
-    }
+        next({});
+    });
+}
+
+void Cluster::disconnectNode(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next)
+{
+    // The route to NS7's domain controller goes with the node; its answer is
+    // not waited for.
+    const QString routeIp = m_saved.value(QStringLiteral("route_ip")).toString();
+    if (!routeIp.isEmpty() && run->loggedIn)
+        run->client->runTask(QStringLiteral("cluster"), QStringLiteral("update-routes"),
+                             {{QStringLiteral("remove"), QJsonArray{QJsonObject{{QStringLiteral("ip_address"), routeIp},
+                                                                               {QStringLiteral("node_id"), int(nodeId())}}}}},
+                             [](const TaskResult &) {});
+    disconnectTask(run, QStringLiteral("remove-node"), {{QStringLiteral("node_id"), int(nodeId())}},
+                   QStringLiteral("node %1").arg(nodeId()), next);
+}
+
+void Cluster::disconnectForget(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next)
+{
+    run->client->forgetCredentials();
+    removeSecrets();
+    m_saved.clear();
+    m_daemon->state()->saveConnection({{QStringLiteral("state"), QStringLiteral("disconnected")}});
+    setState(QStringLiteral("disconnected"));
+    emit changed({QStringLiteral("Leader"), QStringLiteral("NodeId"), QStringLiteral("VpnAddress"),
+                  QStringLiteral("UserDomain"), QStringLiteral("TlsFingerprint")});
+    m_fingerprint.clear();
+    if (run->leftovers.isEmpty())
+        return next({});
+    next({kUnreachable, QStringLiteral("Disconnected on this server, but NS8 (%1) could not remove: %2. Remove them "
+                                       "by hand in the NS8 interface.")
+                            .arg(run->leader, run->leftovers.join(QStringLiteral(", ")))});
 }
 
 } // namespace ns8m

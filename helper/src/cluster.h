@@ -6,6 +6,7 @@
 #include "accountprovider.h"
 #include "bus.h"
 #include "ns8client.h"
+#include "operation.h"
 #include "wireguard.h"
 
 #include <QObject>
@@ -77,17 +78,31 @@ private:
     void connectReadCluster(const std::shared_ptr<ConnectRun> &run);
     void connectPreflight(const std::shared_ptr<ConnectRun> &run);
     void connectStartJob(const std::shared_ptr<ConnectRun> &run);
-    void connectAddNode(const std::shared_ptr<ConnectRun> &run);
-    void connectCheckEndpoint(const std::shared_ptr<ConnectRun> &run);
-    void connectAddUser(const std::shared_ptr<ConnectRun> &run);
-    void connectTunnel(const std::shared_ptr<ConnectRun> &run);
-    void connectWaitApi(const std::shared_ptr<ConnectRun> &run, qint64 deadline);
-    void connectDomain(const std::shared_ptr<ConnectRun> &run);
-    void connectSave(const std::shared_ptr<ConnectRun> &run);
-    void connectFail(const std::shared_ptr<ConnectRun> &run, const QString &step, const ApiError &error);
-    void undo(const std::shared_ptr<ConnectRun> &run, std::function<void(QStringList leftovers)> done);
+    // The Connect job: one table of steps (see operation.h).
+    QList<Operation::Step> connectSteps(const std::shared_ptr<ConnectRun> &run);
+    static QString connectSummary(const ConnectRun &run);
+    int vpnTimeoutMs() const;
+    void connectAddNode(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    void connectCheckEndpoint(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    void connectAddUser(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    void connectTunnel(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    void connectHandshake(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    void connectWaitApi(const std::shared_ptr<ConnectRun> &run, qint64 deadline, const Operation::Next &next);
+    void connectRoute(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    void connectDomain(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    void connectSave(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    // Undo functions of the Connect table.
+    void connectRemove(const std::shared_ptr<ConnectRun> &run, bool created, const QString &action,
+                       const QJsonObject &input, const QString &what, const Operation::Next &next);
+    void connectTunnelDown(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
 
-    void disconnectNext(const std::shared_ptr<DisconnectRun> &run);
+    // The Disconnect job: a best-effort table (see disconnectSteps()).
+    QList<Operation::Step> disconnectSteps(const std::shared_ptr<DisconnectRun> &run);
+    void disconnectLogin(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next);
+    void disconnectTask(const std::shared_ptr<DisconnectRun> &run, const QString &action, const QJsonObject &input,
+                        const QString &what, const Operation::Next &next);
+    void disconnectNode(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next);
+    void disconnectForget(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next);
 
     QString secretsDir() const;
     bool writeSecret(const QString &name, const QByteArray &data, QString *error) const;
