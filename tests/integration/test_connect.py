@@ -203,6 +203,107 @@ class ConnectTest(ClusterTestCase):
         self.assert_ns7_clean()
         self.connect_ok()
 
+    def remove_by_hand(self, action, data):
+        result = self.cluster.run_task("cluster", action, data, token=self.cluster.login())
+        self.assertEqual(result["exit_code"], 0, result)
+
+    def test_failing_domain_is_undone_newest_first(self):
+        seq = self.request_count()
+        self.cluster.control.fault("fail_action", action="add-external-domain", count=1, exit_code=1,
+                                   error="simulated: the domain cannot be added\n")
+        err, job = self.connect()
+        self.assertIsNone(err, job)
+        props = self.wait(job)
+        self.assertFalse(props["Success"])
+        self.assertTrue(props["Message"].startswith("Creating the temporary user domain failed: "), props["Message"])
+        self.assertIn("Nothing was left behind", props["Message"])
+        self.assertEqual(props["ErrorName"], ERR + "DomainConflict")
+        self.assertEqual([(s[0], s[1]) for s in props["Steps"]], [
+            ("reach", "Reach the NS8 leader"), ("login", "Log in"), ("read-cluster", "Read the cluster"),
+            ("account-provider", "Check the account provider"), ("add-node", "Add this server as a node"),
+            ("endpoint", "Resolve the VPN endpoint"), ("account", "Create the migration account"),
+            ("tunnel", "Bring up the VPN"), ("user-domain", "Create the temporary user domain"),
+            ("save", "Save the connection")])
+        self.assertEqual([r["action"] for r in self.mutations_since(seq)],
+                         ["add-node", "add-user", "add-external-domain", "remove-user", "remove-node"])
+        self.assert_cluster_as_before()
+        self.assert_ns7_clean()
+
+    def test_local_ad_route_is_undone(self):
+        self.set_provider(LOCAL_AD)
+        seq = self.request_count()
+        self.cluster.control.fault("fail_action", action="add-external-domain", count=1, exit_code=1)
+        err, job = self.connect(user_domain=None)
+        self.assertIsNone(err, job)
+        props = self.wait(job)
+        self.assertFalse(props["Success"])
+        self.assertIn("Nothing was left behind", props["Message"])
+        mutations = self.mutations_since(seq)
+        self.assertEqual([r["action"] for r in mutations],
+                         ["add-node", "add-user", "update-routes", "add-external-domain", "update-routes",
+                          "remove-user", "remove-node"])
+        self.assertEqual(mutations[4]["input"]["data"]["remove"][0]["ip_address"], "203.0.113.50")
+        self.assertEqual(self.cluster.control.state()["routes"], [])
+        self.assert_cluster_as_before()
+        self.assert_ns7_clean()
+        # A route NS8 refuses: nothing after it runs, the rest is undone.
+        seq = self.request_count()
+        self.cluster.control.fault("fail_action", action="update-routes", count=1, exit_code=1)
+        err, job = self.connect(user_domain=None)
+        self.assertIsNone(err, job)
+        props = self.wait(job)
+        self.assertFalse(props["Success"])
+        self.assertTrue(props["Message"].startswith("Routing to the domain controller failed: "), props["Message"])
+        self.assertIn("Nothing was left behind", props["Message"])
+        self.assertEqual([r["action"] for r in self.mutations_since(seq)],
+                         ["add-node", "add-user", "update-routes", "remove-user", "remove-node"])
+        self.assert_cluster_as_before()
+        self.assert_ns7_clean()
+
+    def test_undo_that_fails_is_named(self):
+        seq = self.request_count()
+        self.cluster.control.fault("fail_action", action="add-external-domain", count=1, exit_code=1)
+        self.cluster.control.fault("fail_action", action="remove-node", count=1, exit_code=1,
+                                   error="simulated: the node cannot be removed\n")
+        err, job = self.connect()
+        self.assertIsNone(err, job)
+        props = self.wait(job)
+        added = [r for r in self.mutations_since(seq) if r["action"] == "add-node"]
+        node_id = [n["id"] for n in self.cluster.control.state()["nodes"]
+                   if n["id"] not in [b["id"] for b in self.before["nodes"]]]
+        self.assertEqual(len(added), 1)
+        self.assertEqual(len(node_id), 1, "the node whose removal failed is still there")
+        self.remove_by_hand("remove-node", {"node_id": node_id[0]})
+        self.assertFalse(props["Success"])
+        self.assertEqual(props["ErrorName"], ERR + "DomainConflict")
+        self.assertTrue(props["Message"].endswith(
+            " These could not be removed from NS8 and must be removed by hand: node %d." % node_id[0]),
+            props["Message"])
+        self.assertNotIn("Nothing was left behind", props["Message"])
+        # The other undo functions still ran.
+        self.assert_cluster_as_before()
+        self.assert_ns7_clean()
+        self.assertIn("node %d could not be removed" % node_id[0], self.read_log())
+
+    def test_disconnect_goes_on_past_a_failure(self):
+        self.connect_ok()
+        node_id = self.manager()["NodeId"]
+        seq = self.request_count()
+        self.cluster.control.fault("fail_action", action="remove-user", count=1, exit_code=1)
+        props = self.disconnect()
+        self.assertFalse(props["Success"])
+        self.assertEqual(props["ErrorName"], ERR + "ClusterUnreachable")
+        self.assertIn("could not remove: user ns7admin%d. Remove them by hand" % node_id, props["Message"])
+        self.assertEqual([s[0] for s in props["Steps"]],
+                         ["login", "user-domain", "node", "account", "tunnel", "forget"])
+        self.assertEqual([r["action"] for r in self.mutations_since(seq)],
+                         ["remove-external-domain", "remove-node", "remove-user"])
+        users = [u["user"] for u in self.cluster.control.state()["users"]]
+        self.assertIn("ns7admin%d" % node_id, users)
+        self.remove_by_hand("remove-user", {"user": "ns7admin%d" % node_id})
+        self.assert_cluster_as_before()
+        self.assert_ns7_clean()
+
     def test_unresolvable_vpn_endpoint_is_refused(self):
         # The leader is reached by address; its VPN endpoint name does not
         # resolve: the preflight checks refuse before anything is created.
