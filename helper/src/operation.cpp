@@ -20,11 +20,16 @@ QString Operation::validate(const QList<Step> &steps)
     for (const Step &s : steps) {
         if (!s.run)
             return QStringLiteral("step %1 has nothing to run").arg(s.id.isEmpty() ? s.title : s.id);
-        if (s.id.isEmpty())
-            continue;
-        if (ids.contains(s.id))
-            return QStringLiteral("step id %1 is used twice").arg(s.id);
-        ids.insert(s.id);
+        QStringList own;
+        if (!s.id.isEmpty())
+            own.append(s.id);
+        for (const JobStep &part : s.parts)
+            own.append(part.id);
+        for (const QString &id : std::as_const(own)) {
+            if (id.isEmpty() || ids.contains(id))
+                return QStringLiteral("step id \"%1\" is empty or used twice").arg(id);
+            ids.insert(id);
+        }
     }
     return {};
 }
@@ -33,7 +38,9 @@ QList<JobStep> Operation::jobSteps(const QList<Step> &steps)
 {
     QList<JobStep> out;
     for (const Step &s : steps) {
-        if (s.id.isEmpty() && !out.isEmpty())
+        if (!s.parts.isEmpty())
+            out += s.parts;
+        else if (s.id.isEmpty() && !out.isEmpty())
             out.last().weight += s.weight;
         else
             out.append({s.id, s.title, s.weight, 0.0});
@@ -83,7 +90,9 @@ void Operation::runRow(int row)
     }
     m_row = row;
     const Step &step = m_steps.at(row);
-    if (!step.id.isEmpty()) {
+    if (!step.parts.isEmpty()) {
+        m_stepId = step.parts.first().id; // the row's run begins the others
+    } else if (!step.id.isEmpty()) {
         m_stepId = step.id;
         m_job->beginStep(step.id);
     }

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "errors.h"
+#include "job.h"
 
 #include <QElapsedTimer>
 #include <QList>
@@ -27,9 +28,6 @@
 
 namespace ns8m {
 
-class Job;
-struct JobStep;
-
 class Operation : public QObject
 {
     Q_OBJECT
@@ -39,6 +37,12 @@ public:
     using Next = std::function<void(const Failure &failure)>;
 
     struct Step {
+        Step(QString id_, QString title_, double weight_, std::function<void(Next)> run_,
+             std::function<void(Next)> undo_ = {}, bool commits_ = false, QList<JobStep> parts_ = {})
+            : id(std::move(id_)), title(std::move(title_)), weight(weight_), run(std::move(run_)),
+              undo(std::move(undo_)), commits(commits_), parts(std::move(parts_))
+        {
+        }
         QString id; // "" continues the step above
         QString title;
         double weight = 1.0; // rough seconds: the estimate follows the clock
@@ -50,6 +54,10 @@ public:
         // Once this step succeeded nothing before it is undone any more (for
         // example: NS8 is in charge once it is configured).
         bool commits = false;
+        // Work that runs in parallel inside one row (the transfers of a
+        // sync) shows as these job steps instead of the row's own: run()
+        // begins them itself as they start.  Their ids are the table's too.
+        QList<JobStep> parts;
     };
 
     // The job's step list, derived from the table (continuation rows add

@@ -86,6 +86,16 @@ private Q_SLOTS:
         QVERIFY(Operation::validate({{QStringLiteral("a"), QStringLiteral("A"), 1, noop, {}, false},
                                      {QStringLiteral("a"), QStringLiteral("B"), 1, noop, {}, false}})
                     .contains(QStringLiteral("used twice")));
+        // Parts share the table's ids.
+        Operation::Step withParts{QStringLiteral("sync"), QStringLiteral("Sync"), 1, noop, {}, false,
+                                  {{QStringLiteral("a"), QStringLiteral("A"), 2, 0}, {QStringLiteral("b"), QStringLiteral("B"), 3, 0}}};
+        QCOMPARE(Operation::validate({withParts}), QString());
+        QVERIFY(Operation::validate({{QStringLiteral("a"), QStringLiteral("A"), 1, noop, {}, false}, withParts})
+                    .contains(QStringLiteral("used twice")));
+        const QList<JobStep> partSteps = Operation::jobSteps({{QStringLiteral("check"), QStringLiteral("Check"), 1, noop, {}, false}, withParts});
+        QCOMPARE(partSteps.size(), 3);
+        QCOMPARE(partSteps.at(2).id, QStringLiteral("b"));
+        QCOMPARE(partSteps.at(2).weight, 3.0);
         QVERIFY(Operation::validate({{QStringLiteral("a"), QStringLiteral("A"), 1, {}, {}, false}})
                     .contains(QStringLiteral("nothing to run")));
         // Continuation rows belong to the step above: one job step, both weights.
