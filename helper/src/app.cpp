@@ -11,131 +11,6 @@
 
 namespace ns8m {
 
-namespace {
-
-int getProperty(sd_bus *, const char *, const char *, const char *property,
-                sd_bus_message *reply, void *userdata, sd_bus_error *)
-{
-    return static_cast<App *>(userdata)->appendProperty(property, reply);
-}
-
-int methodScan(sd_bus_message *m, void *userdata, sd_bus_error *)
-{
-    auto *app = static_cast<App *>(userdata);
-    QVariantMap options;
-    BusError error;
-    if (!readOptions(m, {}, &options, &error))
-        return replyError(m, error);
-    QPointer<App> guard(app);
-    app->daemon()->authority()->check(m, Action::Read, [guard](sd_bus_message *call, quint32 uid) {
-        if (guard)
-            guard->startScan(call, uid);
-    });
-    return 1;
-}
-
-// Every App method: options checked, polkit asked, then the App's own code.
-template<typename Body>
-int appCall(sd_bus_message *m, App *app, const QList<OptionSpec> &specs, QList<const char *> actions, Body body)
-{
-    return authorizedCall(m, app, app->daemon()->authority(), specs, std::move(actions), body);
-}
-
-int methodStart(sd_bus_message *m, void *userdata, sd_bus_error *)
-{
-    auto *app = static_cast<App *>(userdata);
-    return appCall(m, app, app->startOptions(), {Action::Migrate},
-                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startMigration(call, uid, o); });
-}
-
-int methodSync(sd_bus_message *m, void *userdata, sd_bus_error *)
-{
-    static const QList<OptionSpec> specs = {{"bwlimit", 'u'}};
-    return appCall(m, static_cast<App *>(userdata), specs, {Action::Sync, Action::Migrate},
-                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startSync(call, uid, o); });
-}
-
-int methodFinish(sd_bus_message *m, void *userdata, sd_bus_error *)
-{
-    auto *app = static_cast<App *>(userdata);
-    return appCall(m, app, app->finishOptions(), {Action::Migrate},
-                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startFinish(call, uid, o); });
-}
-
-int methodAbort(sd_bus_message *m, void *userdata, sd_bus_error *)
-{
-    return appCall(m, static_cast<App *>(userdata), {}, {Action::Migrate},
-                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startAbort(call, uid, o); });
-}
-
-int methodSkip(sd_bus_message *m, void *userdata, sd_bus_error *)
-{
-    auto *app = static_cast<App *>(userdata);
-    int skip = 0;
-    if (sd_bus_message_read(m, "b", &skip) < 0)
-        return replyError(m, {QString::fromLatin1(Error::InvalidArgument), QStringLiteral("Skip takes a boolean.")});
-    QPointer<App> guard(app);
-    app->daemon()->authority()->check(m, Action::Migrate, [guard, skip](sd_bus_message *call, quint32) {
-        if (guard)
-            guard->skip(call, skip != 0);
-    });
-    return 1;
-}
-
-int methodCheckOptions(sd_bus_message *m, void *userdata, sd_bus_error *)
-{
-    auto *app = static_cast<App *>(userdata);
-    const char *method = nullptr;
-    if (sd_bus_message_read(m, "s", &method) < 0)
-        return replyError(m, {QString::fromLatin1(Error::InvalidArgument), QStringLiteral("CheckOptions takes (s, a{sv}).")});
-    const QString name = QString::fromUtf8(method);
-    return appCall(m, app, app->startOptions(), {Action::Read},
-                   [name](App *a, sd_bus_message *call, quint32, const QVariantMap &o) { a->checkOptions(call, name, o); });
-}
-
-const sd_bus_vtable kAppVtable[] = {
-    SD_BUS_VTABLE_START(0),
-    SD_BUS_METHOD_WITH_ARGS("Scan", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
-                            methodScan, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
-                            methodStart, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS("Sync", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
-                            methodSync, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS("Finish", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
-                            methodFinish, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS("Abort", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
-                            methodAbort, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS("Skip", SD_BUS_ARGS("b", skip), SD_BUS_NO_RESULT, methodSkip,
-                            SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS("CheckOptions", SD_BUS_ARGS("s", method, "a{sv}", options),
-                            SD_BUS_RESULT("a{ss}", problems), methodCheckOptions, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_PROPERTY("Id", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Name", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Status", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("SourceFiles", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("SourceBytes", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("DatabaseBytes", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("ScanDetails", "a(sstt)", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("ScanSymlinks", "aa{sv}", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("ScanTime", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Job", "o", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Fields", "aa{sv}", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Node", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("ModuleId", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Settings", "a{sv}", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Notices", "as", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("LastSyncTime", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("LastSyncBytes", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("LastSyncFiles", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("LastSyncDuration", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("SyncHistory", "a(ttttu)", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("EstimatedDowntime", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("DnsRecords", "a(sss)", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_VTABLE_END,
-};
-
-} // namespace
-
 App::App(Daemon *daemon, AppProfile profile, QObject *parent)
     : QObject(parent), m_daemon(daemon), m_profile(std::move(profile))
 {
@@ -146,10 +21,10 @@ App::App(Daemon *daemon, AppProfile profile, QObject *parent)
     // be retried: a sync in flight becomes "migrating" again (its job is
     // recorded as failed), a Start that had not created anything yet
     // goes back to "not_migrated".
-    if (m_record.status == u"syncing")
-        m_record.status = QStringLiteral("migrating");
-    if (m_record.status == u"migrating" && m_migration.isEmpty())
-        m_record.status = QStringLiteral("not_migrated");
+    if (m_record.status == AppStatus::Syncing)
+        m_record.status = AppStatus::Migrating;
+    if (m_record.status == AppStatus::Migrating && m_migration.isEmpty())
+        m_record.status = AppStatus::NotMigrated;
     m_daemon->state()->saveApp(m_record);
     // A Finish cut short: what it stopped runs again (finish.cpp).
     recoverInterruptedFinish();
@@ -166,18 +41,6 @@ App::~App()
 QString App::path() const
 {
     return QStringLiteral("%1/apps/%2").arg(QLatin1String(kRootPath), m_profile.id);
-}
-
-bool App::publish(QString *error)
-{
-    const QByteArray p = path().toUtf8();
-    if (sd_bus_add_object_vtable(m_daemon->bus()->handle(), &m_slot, p.constData(), kAppIface,
-                                 kAppVtable, this)
-        < 0) {
-        *error = QStringLiteral("cannot put %1 on the bus").arg(path());
-        return false;
-    }
-    return true;
 }
 
 void App::changed(const QStringList &names)
@@ -258,145 +121,114 @@ void App::scanDone(Job *job, bool success, const QString &message, const ScanRes
     job->finish(outcome, message);
 }
 
-int App::appendProperty(const char *name, sd_bus_message *reply) const
+// ------------------------------------------------------------ properties
+//
+// One getter per property, each beside the others in the order of the
+// vtable below; the values are the App's, turned into D-Bus types here only.
+
+namespace {
+
+int appendStrings(sd_bus_message *reply, const QStringList &list)
 {
-    const QLatin1String n(name);
-    if (n == QLatin1String("Id"))
-        return sd_bus_message_append(reply, "s", m_profile.id.toUtf8().constData());
-    if (n == QLatin1String("Name"))
-        return sd_bus_message_append(reply, "s", m_profile.name.toUtf8().constData());
-    if (n == QLatin1String("Status"))
-        return sd_bus_message_append(reply, "s", m_record.status.toUtf8().constData());
-    if (n == QLatin1String("SourceFiles"))
-        return sd_bus_message_append(reply, "t", quint64(m_record.sourceFiles));
-    if (n == QLatin1String("SourceBytes"))
-        return sd_bus_message_append(reply, "t", quint64(m_record.sourceBytes));
-    if (n == QLatin1String("DatabaseBytes"))
-        return sd_bus_message_append(reply, "t", quint64(m_record.databaseBytes));
-    if (n == QLatin1String("ScanTime"))
-        return sd_bus_message_append(reply, "t", quint64(m_record.scanTime));
-    if (n == QLatin1String("Job"))
-        return sd_bus_message_append(reply, "o", m_jobPath.toUtf8().constData());
-    if (n == QLatin1String("Node"))
-        return sd_bus_message_append(reply, "u", m_migration.node);
-    if (n == QLatin1String("ModuleId"))
-        return sd_bus_message_append(reply, "s", m_migration.moduleId.toUtf8().constData());
-    if (n == QLatin1String("Settings")) {
-        int r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        for (auto it = m_migration.settings.constBegin(); r >= 0 && it != m_migration.settings.constEnd(); ++it) {
-            const QByteArray key = it.key().toUtf8();
-            if (it.value().typeId() == QMetaType::Bool)
-                r = sd_bus_message_append(reply, "{sv}", key.constData(), "b", int(it.value().toBool()));
-            else
-                r = sd_bus_message_append(reply, "{sv}", key.constData(), "s", it.value().toString().toUtf8().constData());
-        }
-        return r < 0 ? r : sd_bus_message_close_container(reply);
+    int r = sd_bus_message_open_container(reply, 'a', "s");
+    for (const QString &s : list)
+        if (r >= 0)
+            r = sd_bus_message_append(reply, "s", s.toUtf8().constData());
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+// An a{sv} of strings and booleans (the administrator's field values).
+int appendValues(sd_bus_message *reply, const QVariantMap &values)
+{
+    int r = sd_bus_message_open_container(reply, 'a', "{sv}");
+    for (auto it = values.constBegin(); r >= 0 && it != values.constEnd(); ++it) {
+        const QByteArray key = it.key().toUtf8();
+        if (it.value().typeId() == QMetaType::Bool)
+            r = sd_bus_message_append(reply, "{sv}", key.constData(), "b", int(it.value().toBool()));
+        else
+            r = sd_bus_message_append(reply, "{sv}", key.constData(), "s", it.value().toString().toUtf8().constData());
     }
-    if (n == QLatin1String("Notices")) {
-        int r = sd_bus_message_open_container(reply, 'a', "s");
-        for (const QString &s : m_migration.notices)
-            if (r >= 0)
-                r = sd_bus_message_append(reply, "s", s.toUtf8().constData());
-        return r < 0 ? r : sd_bus_message_close_container(reply);
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+int appendField(sd_bus_message *reply, const Field &f)
+{
+    static const char *const kinds[] = {"fqdn", "bool", "string"};
+    int r = sd_bus_message_open_container(reply, 'a', "{sv}");
+    if (r >= 0)
+        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}", "id", "s", f.id.toUtf8().constData(),
+                                  "kind", "s", kinds[int(f.kind)], "required", "b", int(f.required),
+                                  "title", "s", f.title.toUtf8().constData(), "title_it", "s",
+                                  f.titleIt.toUtf8().constData(), "help", "s", f.help.toUtf8().constData(),
+                                  "help_it", "s", f.helpIt.toUtf8().constData());
+    if (r >= 0 && f.defaultValue.isValid()) {
+        if (f.kind == Field::Kind::Bool)
+            r = sd_bus_message_append(reply, "{sv}", "default", "b", int(f.defaultValue.toBool()));
+        else
+            r = sd_bus_message_append(reply, "{sv}", "default", "s", f.defaultValue.toString().toUtf8().constData());
     }
-    if (n == QLatin1String("Fields")) {
-        int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
-        for (const Field &f : m_profile.fields) {
-            if (r < 0)
-                return r;
-            static const char *const kinds[] = {"fqdn", "bool", "string"};
-            r = sd_bus_message_open_container(reply, 'a', "{sv}");
-            if (r >= 0)
-                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}", "id", "s", f.id.toUtf8().constData(),
-                                          "kind", "s", kinds[int(f.kind)], "required", "b", int(f.required),
-                                          "title", "s", f.title.toUtf8().constData(), "title_it", "s",
-                                          f.titleIt.toUtf8().constData(), "help", "s", f.help.toUtf8().constData(),
-                                          "help_it", "s", f.helpIt.toUtf8().constData());
-            if (r >= 0 && f.defaultValue.isValid()) {
-                if (f.kind == Field::Kind::Bool)
-                    r = sd_bus_message_append(reply, "{sv}", "default", "b", int(f.defaultValue.toBool()));
-                else
-                    r = sd_bus_message_append(reply, "{sv}", "default", "s", f.defaultValue.toString().toUtf8().constData());
-            }
-            if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        }
-        return r < 0 ? r : sd_bus_message_close_container(reply);
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+// {key: as} inside an a{sv}.
+int appendPathList(sd_bus_message *reply, const char *key, const QJsonValue &list)
+{
+    int r = sd_bus_message_open_container(reply, 'e', "sv");
+    if (r >= 0)
+        r = sd_bus_message_append(reply, "s", key);
+    if (r >= 0)
+        r = sd_bus_message_open_container(reply, 'v', "as");
+    if (r >= 0)
+        r = sd_bus_message_open_container(reply, 'a', "s");
+    for (const QJsonValue &p : list.toArray())
+        if (r >= 0)
+            r = sd_bus_message_append(reply, "s", p.toString().toUtf8().constData());
+    for (int i = 0; i < 3 && r >= 0; ++i)
+        r = sd_bus_message_close_container(reply);
+    return r;
+}
+
+} // namespace
+
+#define NS8M_APP_GETTER(name)                                                                                     \
+    static int name(sd_bus *, const char *, const char *, const char *, sd_bus_message *reply, void *userdata, \
+                    sd_bus_error *)
+
+struct AppObject {
+    static const App &of(void *userdata) { return *static_cast<const App *>(userdata); }
+    static SyncRecord lastSync(const App &a) { return a.m_syncs.isEmpty() ? SyncRecord{} : a.m_syncs.last(); }
+
+    NS8M_APP_GETTER(id) { return sd_bus_message_append(reply, "s", of(userdata).m_profile.id.toUtf8().constData()); }
+    NS8M_APP_GETTER(name) { return sd_bus_message_append(reply, "s", of(userdata).m_profile.name.toUtf8().constData()); }
+    NS8M_APP_GETTER(status)
+    {
+        return sd_bus_message_append(reply, "s", toString(of(userdata).m_record.status).toUtf8().constData());
     }
-    const SyncRecord last = m_syncs.isEmpty() ? SyncRecord{} : m_syncs.last();
-    if (n == QLatin1String("LastSyncTime"))
-        return sd_bus_message_append(reply, "t", quint64(last.time));
-    if (n == QLatin1String("LastSyncBytes"))
-        return sd_bus_message_append(reply, "t", quint64(last.bytes));
-    if (n == QLatin1String("LastSyncFiles"))
-        return sd_bus_message_append(reply, "t", quint64(last.files));
-    if (n == QLatin1String("LastSyncDuration"))
-        return sd_bus_message_append(reply, "t", quint64(last.duration));
-    if (n == QLatin1String("EstimatedDowntime")) {
-        // The cutover repeats the last sync with the services stopped, plus
-        // the dumps and the configuration: a minute on top of the last sync.
-        return sd_bus_message_append(reply, "t", m_syncs.isEmpty() ? quint64(0) : quint64(last.duration) + 60000000ull);
+    NS8M_APP_GETTER(sourceFiles) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_record.sourceFiles)); }
+    NS8M_APP_GETTER(sourceBytes) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_record.sourceBytes)); }
+    NS8M_APP_GETTER(databaseBytes)
+    {
+        return sd_bus_message_append(reply, "t", quint64(of(userdata).m_record.databaseBytes));
     }
-    if (n == QLatin1String("DnsRecords")) {
-        // What the administrator points at NS8 once it works there: an A
-        // record for an address, a CNAME for a name.
-        int r = sd_bus_message_open_container(reply, 'a', "(sss)");
-        const QString target = m_migration.nodeAddress;
-        QHostAddress addr;
-        const bool isAddress = addr.setAddress(target);
-        for (const Field &f : m_profile.fields) {
-            const QString host = m_migration.settings.value(f.id).toString();
-            if (r < 0 || f.kind != Field::Kind::Fqdn || host.isEmpty() || target.isEmpty())
-                continue;
-            const char *type = !isAddress ? "CNAME" : addr.protocol() == QAbstractSocket::IPv6Protocol ? "AAAA" : "A";
-            r = sd_bus_message_append(reply, "(sss)", host.toUtf8().constData(), type,
-                                      (isAddress ? target : target + u'.').toUtf8().constData());
-        }
-        return r < 0 ? r : sd_bus_message_close_container(reply);
-    }
-    if (n == QLatin1String("SyncHistory")) {
-        int r = sd_bus_message_open_container(reply, 'a', "(ttttu)");
-        for (const SyncRecord &s : m_syncs)
-            if (r >= 0)
-                r = sd_bus_message_append(reply, "(ttttu)", quint64(s.time), quint64(s.bytes), quint64(s.files),
-                                          quint64(s.duration), s.warnings);
-        return r < 0 ? r : sd_bus_message_close_container(reply);
-    }
-    if (n == QLatin1String("ScanDetails")) {
+    NS8M_APP_GETTER(scanDetails)
+    {
         int r = sd_bus_message_open_container(reply, 'a', "(sstt)");
-        for (const QJsonValue &v : m_record.scanDetails) {
-            if (r < 0)
-                return r;
+        for (const QJsonValue &v : of(userdata).m_record.scanDetails) {
             const QJsonArray a = v.toArray();
-            r = sd_bus_message_append(reply, "(sstt)", a.at(0).toString().toUtf8().constData(),
-                                      a.at(1).toString().toUtf8().constData(),
-                                      quint64(a.at(2).toDouble()), quint64(a.at(3).toDouble()));
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "(sstt)", a.at(0).toString().toUtf8().constData(),
+                                          a.at(1).toString().toUtf8().constData(), quint64(a.at(2).toDouble()),
+                                          quint64(a.at(3).toDouble()));
         }
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
-    if (n == QLatin1String("ScanSymlinks")) {
-        // Per transfer of the last Scan (older scans did not look: none).
-        const auto paths = [reply](const char *key, const QJsonValue &list) {
-            int r = sd_bus_message_open_container(reply, 'e', "sv");
-            if (r >= 0)
-                r = sd_bus_message_append(reply, "s", key);
-            if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'v', "as");
-            if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "s");
-            for (const QJsonValue &p : list.toArray())
-                if (r >= 0)
-                    r = sd_bus_message_append(reply, "s", p.toString().toUtf8().constData());
-            for (int i = 0; i < 3 && r >= 0; ++i)
-                r = sd_bus_message_close_container(reply);
-            return r;
-        };
+    // Per transfer of the last Scan (older scans did not look: none).
+    NS8M_APP_GETTER(scanSymlinks)
+    {
         int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
-        for (const QJsonValue &v : m_record.scanDetails) {
+        for (const QJsonValue &v : of(userdata).m_record.scanDetails) {
             const QJsonArray a = v.toArray();
-            if (r < 0)
-                return r;
-            if (!a.at(4).isObject())
+            if (r < 0 || !a.at(4).isObject())
                 continue;
             const QJsonObject o = a.at(4).toObject();
             r = sd_bus_message_open_container(reply, 'a', "{sv}");
@@ -405,15 +237,217 @@ int App::appendProperty(const char *name, sd_bus_message *reply) const
                                           "absolute", "t", quint64(o.value(QStringLiteral("absolute")).toDouble()),
                                           "escaping", "t", quint64(o.value(QStringLiteral("escaping")).toDouble()));
             if (r >= 0)
-                r = paths("absolute_paths", o.value(QStringLiteral("absolute_paths")));
+                r = appendPathList(reply, "absolute_paths", o.value(QStringLiteral("absolute_paths")));
             if (r >= 0)
-                r = paths("escaping_paths", o.value(QStringLiteral("escaping_paths")));
+                r = appendPathList(reply, "escaping_paths", o.value(QStringLiteral("escaping_paths")));
             if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         }
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
-    return -ENOENT;
+    NS8M_APP_GETTER(scanTime) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_record.scanTime)); }
+    NS8M_APP_GETTER(job) { return sd_bus_message_append(reply, "o", of(userdata).m_jobPath.toUtf8().constData()); }
+    NS8M_APP_GETTER(fields)
+    {
+        int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (const Field &f : of(userdata).m_profile.fields)
+            if (r >= 0)
+                r = appendField(reply, f);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+    NS8M_APP_GETTER(node) { return sd_bus_message_append(reply, "u", of(userdata).m_migration.node); }
+    NS8M_APP_GETTER(moduleId)
+    {
+        return sd_bus_message_append(reply, "s", of(userdata).m_migration.moduleId.toUtf8().constData());
+    }
+    NS8M_APP_GETTER(settings) { return appendValues(reply, of(userdata).m_migration.settings); }
+    NS8M_APP_GETTER(notices) { return appendStrings(reply, of(userdata).m_migration.notices); }
+    NS8M_APP_GETTER(lastSyncTime) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).time)); }
+    NS8M_APP_GETTER(lastSyncBytes) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).bytes)); }
+    NS8M_APP_GETTER(lastSyncFiles) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).files)); }
+    NS8M_APP_GETTER(lastSyncDuration)
+    {
+        return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).duration));
+    }
+    NS8M_APP_GETTER(syncHistory)
+    {
+        int r = sd_bus_message_open_container(reply, 'a', "(ttttu)");
+        for (const SyncRecord &s : of(userdata).m_syncs)
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "(ttttu)", quint64(s.time), quint64(s.bytes), quint64(s.files),
+                                          quint64(s.duration), s.warnings);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+    // The cutover repeats the last sync with the services stopped, plus the
+    // dumps and the configuration: a minute on top of the last sync.
+    NS8M_APP_GETTER(estimatedDowntime)
+    {
+        const App &a = of(userdata);
+        return sd_bus_message_append(reply, "t", a.m_syncs.isEmpty() ? quint64(0) : quint64(lastSync(a).duration) + 60000000ull);
+    }
+    // What the administrator points at NS8 once it works there: an A (AAAA)
+    // record for an address, a CNAME for a name.
+    NS8M_APP_GETTER(dnsRecords)
+    {
+        const App &a = of(userdata);
+        int r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        const QString target = a.m_migration.nodeAddress;
+        QHostAddress addr;
+        const bool isAddress = addr.setAddress(target);
+        const char *type = !isAddress ? "CNAME" : addr.protocol() == QAbstractSocket::IPv6Protocol ? "AAAA" : "A";
+        for (const Field &f : a.m_profile.fields) {
+            const QString host = a.m_migration.settings.value(f.id).toString();
+            if (r >= 0 && f.kind == Field::Kind::Fqdn && !host.isEmpty() && !target.isEmpty())
+                r = sd_bus_message_append(reply, "(sss)", host.toUtf8().constData(), type,
+                                          (isAddress ? target : target + u'.').toUtf8().constData());
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+};
+
+#undef NS8M_APP_GETTER
+
+// --------------------------------------------------------------- methods
+
+namespace {
+
+int methodScan(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    QVariantMap options;
+    BusError error;
+    if (!readOptions(m, {}, &options, &error))
+        return replyError(m, error);
+    QPointer<App> guard(app);
+    app->daemon()->authority()->check(m, Action::Read, [guard](sd_bus_message *call, quint32 uid) {
+        if (guard)
+            guard->startScan(call, uid);
+    });
+    return 1;
+}
+
+// Every App method: options checked, polkit asked, then the App's own code.
+template<typename Body>
+int appCall(sd_bus_message *m, App *app, const QList<OptionSpec> &specs, QList<const char *> actions, Body body)
+{
+    return authorizedCall(m, app, app->daemon()->authority(), specs, std::move(actions), body);
+}
+
+int methodStart(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    return appCall(m, app, app->startOptions(), {Action::Migrate},
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startMigration(call, uid, o); });
+}
+
+int methodSync(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    static const QList<OptionSpec> specs = {{"bwlimit", 'u'}};
+    return appCall(m, static_cast<App *>(userdata), specs, {Action::Sync, Action::Migrate},
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startSync(call, uid, o); });
+}
+
+int methodFinish(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    return appCall(m, app, app->finishOptions(), {Action::Migrate},
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startFinish(call, uid, o); });
+}
+
+int methodAbort(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    return appCall(m, static_cast<App *>(userdata), {}, {Action::Migrate},
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startAbort(call, uid, o); });
+}
+
+int methodSkip(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    int skip = 0;
+    if (sd_bus_message_read(m, "b", &skip) < 0)
+        return replyError(m, {QString::fromLatin1(Error::InvalidArgument), QStringLiteral("Skip takes a boolean.")});
+    QPointer<App> guard(app);
+    app->daemon()->authority()->check(m, Action::Migrate, [guard, skip](sd_bus_message *call, quint32) {
+        if (guard)
+            guard->skip(call, skip != 0);
+    });
+    return 1;
+}
+
+int methodCheckOptions(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    const char *method = nullptr;
+    if (sd_bus_message_read(m, "s", &method) < 0)
+        return replyError(m, {QString::fromLatin1(Error::InvalidArgument), QStringLiteral("CheckOptions takes (s, a{sv}).")});
+    const QString name = QString::fromUtf8(method);
+    return appCall(m, app, app->startOptions(), {Action::Read},
+                   [name](App *a, sd_bus_message *call, quint32, const QVariantMap &o) { a->checkOptions(call, name, o); });
+}
+
+
+// ------------------------------------------------------------ the API
+//
+// The App interface on one screen (dbus/org.nethserver.Ns8Migration1.xml is
+// its reference, and a test holds the two together).
+#define NS8M_APP_PROPERTY(name, signature, getter, flags) \
+    SD_BUS_PROPERTY(name, signature, AppObject::getter, 0, SD_BUS_VTABLE_PROPERTY_##flags)
+
+const sd_bus_vtable kAppVtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_METHOD_WITH_ARGS("Scan", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
+                            methodScan, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
+                            methodStart, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Sync", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
+                            methodSync, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Finish", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
+                            methodFinish, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Abort", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
+                            methodAbort, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Skip", SD_BUS_ARGS("b", skip), SD_BUS_NO_RESULT, methodSkip,
+                            SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("CheckOptions", SD_BUS_ARGS("s", method, "a{sv}", options),
+                            SD_BUS_RESULT("a{ss}", problems), methodCheckOptions, SD_BUS_VTABLE_UNPRIVILEGED),
+    NS8M_APP_PROPERTY("Id", "s", id, CONST),
+    NS8M_APP_PROPERTY("Name", "s", name, CONST),
+    NS8M_APP_PROPERTY("Status", "s", status, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("SourceFiles", "t", sourceFiles, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("SourceBytes", "t", sourceBytes, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("DatabaseBytes", "t", databaseBytes, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("ScanDetails", "a(sstt)", scanDetails, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("ScanSymlinks", "aa{sv}", scanSymlinks, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("ScanTime", "t", scanTime, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("Job", "o", job, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("Fields", "aa{sv}", fields, CONST),
+    NS8M_APP_PROPERTY("Node", "u", node, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("ModuleId", "s", moduleId, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("Settings", "a{sv}", settings, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("Notices", "as", notices, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("LastSyncTime", "t", lastSyncTime, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("LastSyncBytes", "t", lastSyncBytes, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("LastSyncFiles", "t", lastSyncFiles, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("LastSyncDuration", "t", lastSyncDuration, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("SyncHistory", "a(ttttu)", syncHistory, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("EstimatedDowntime", "t", estimatedDowntime, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("DnsRecords", "a(sss)", dnsRecords, EMITS_CHANGE),
+    SD_BUS_VTABLE_END,
+};
+
+#undef NS8M_APP_PROPERTY
+
+} // namespace
+
+bool App::publish(QString *error)
+{
+    const QByteArray p = path().toUtf8();
+    if (sd_bus_add_object_vtable(m_daemon->bus()->handle(), &m_slot, p.constData(), kAppIface,
+                                 kAppVtable, this)
+        < 0) {
+        *error = QStringLiteral("cannot put %1 on the bus").arg(path());
+        return false;
+    }
+    return true;
 }
 
 } // namespace ns8m

@@ -4,6 +4,7 @@
 #include "appprofile.h"
 #include "bus.h"
 #include "ns8client.h"
+#include "operation.h"
 #include "preflight.h"
 #include "statedb.h"
 
@@ -33,7 +34,7 @@ public:
     QString path() const;
     const AppProfile &profile() const { return m_profile; }
     Daemon *daemon() const { return m_daemon; }
-    QString status() const { return m_record.status; }
+    AppStatus status() const { return m_record.status; }
 
     void startScan(sd_bus_message *call, quint32 uid);
     // The migration (appmigration.cpp); each replies to CALL.
@@ -46,26 +47,32 @@ public:
     QList<OptionSpec> startOptions() const;
     QList<OptionSpec> finishOptions() const;
     bool isBusy() const;
-    int appendProperty(const char *name, sd_bus_message *reply) const;
 
 private:
+    friend struct AppObject; // the bus edge: property getters (app.cpp)
     struct MigrationRun;
     bool refuseUnlessIdle(sd_bus_message *call);
     Job *newJob(sd_bus_message *call, quint32 uid, const QString &operation, const char *cancelAction,
                 QList<struct JobStep> steps);
     QList<struct JobStep> syncSteps() const;
-    void setStatus(const QString &status);
+    void setStatus(AppStatus status);
     // Runs Preflight for PHASE; GO gets the call when it lets the method on
     // (QPointer-guarded), otherwise the call gets PreflightFailed.
     void afterPreflight(sd_bus_message *call, Preflight::Phase phase, const QVariantMap &options,
                         std::function<void(sd_bus_message *)> go);
     void beginMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options, const QVariantMap &values);
     void beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &values);
-    void runChecks(const std::shared_ptr<MigrationRun> &run);
-    void runProxy(const std::shared_ptr<MigrationRun> &run);
-    void runImport(const std::shared_ptr<MigrationRun> &run);
+    QList<Operation::Step> startSteps(const std::shared_ptr<MigrationRun> &run);
+    Operation::Step syncStep(const std::shared_ptr<MigrationRun> &run);
+    void startCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void startCheckDisk(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void startReadModules(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void startCompanion(const std::shared_ptr<MigrationRun> &run, int index, const Operation::Next &next);
+    void startImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    Failure rememberModule(const std::shared_ptr<MigrationRun> &run, const QJsonObject &out, const QJsonArray &cred);
+    void abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void abortForget(const Operation::Next &next);
     void runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(bool ok, const QString &message)> done);
-    void endRun(const std::shared_ptr<MigrationRun> &run, bool ok, const QString &message, const QString &errorName = {});
     QString secretPath() const;
     ClientPtr apiClient() const; // needs a connected cluster
     bool hasHistory() const;
@@ -80,14 +87,25 @@ private:
     QJsonObject configureInput(const QVariantMap &values, const QSet<QString> &databases, QString *field,
                                QString *problem) const;
     void recoverInterruptedFinish();
-    void finishCheck(const std::shared_ptr<MigrationRun> &run);
-    void finishStop(const std::shared_ptr<MigrationRun> &run);
-    void finishCutover(const std::shared_ptr<MigrationRun> &run);
-    void finishTerminate(const std::shared_ptr<MigrationRun> &run);
-    void finishConfigure(const std::shared_ptr<MigrationRun> &run);
-    void finishRetire(const std::shared_ptr<MigrationRun> &run);
-    void finishFailed(const std::shared_ptr<MigrationRun> &run, const QString &what);
-    void setFinishPhase(int phase, const QStringList &stopped);
+    QList<Operation::Step> finishSteps(const std::shared_ptr<MigrationRun> &run);
+    QString finishAftermath(const std::shared_ptr<MigrationRun> &run, const QStringList &undoProblems);
+    QString finishSummary(const std::shared_ptr<MigrationRun> &run) const;
+    void rememberNodeAddress(const QJsonArray &nodes);
+    void finishCheckLocal(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishSync(const std::shared_ptr<MigrationRun> &run, const QString &step, bool beforeStop,
+                    const Operation::Next &next);
+    void finishStop(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishRestart(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishDump(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishUpload(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishTerminate(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishConfigure(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishRetire(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishDisable(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishRedirect(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void setFinishPhase(FinishPhase phase, const QStringList &stopped);
     bool writeRedirect(const QVariantMap &settings, QString *warning) const;
     void setJob(Job *job);
     void scanDone(Job *job, bool success, const QString &message, const ScanResult &result);

@@ -9,6 +9,7 @@
 #include "fields.h"
 #include "job.h"
 #include "log.h"
+#include "operation.h"
 #include "ns8client.h"
 #include "preflight.h"
 #include "secrets.h"
@@ -62,11 +63,11 @@ bool App::refuseUnlessIdle(sd_bus_message *call)
     return true;
 }
 
-void App::setStatus(const QString &status)
+void App::setStatus(AppStatus status)
 {
     if (m_record.status == status)
         return;
-    Log::info(QStringLiteral("%1: status %2 → %3").arg(m_profile.name, m_record.status, status));
+    Log::info(QStringLiteral("%1: status %2 → %3").arg(m_profile.name, toString(m_record.status), toString(status)));
     m_record.status = status;
     m_daemon->state()->saveApp(m_record);
     changed({QStringLiteral("Status")});
@@ -121,18 +122,18 @@ void App::checkOptions(sd_bus_message *call, const QString &method, const QVaria
 
 void App::skip(sd_bus_message *call, bool skipIt)
 {
-    const QString s = m_record.status;
-    if (skipIt && s != u"not_migrated" && s != u"failed" && s != u"skipped") {
+    const AppStatus s = m_record.status;
+    if (skipIt && s != AppStatus::NotMigrated && s != AppStatus::Failed && s != AppStatus::Skipped) {
         replyError(call, {kWrongState, QStringLiteral("%1 is %2: only an app whose migration has not started can "
                                                       "be skipped. Abort the migration first.")
-                                           .arg(m_profile.name, s)});
+                                           .arg(m_profile.name, toString(s))});
         return;
     }
-    if (!skipIt && s != u"skipped" && s != u"not_migrated") {
-        replyError(call, {kWrongState, QStringLiteral("%1 is %2, not skipped.").arg(m_profile.name, s)});
+    if (!skipIt && s != AppStatus::Skipped && s != AppStatus::NotMigrated) {
+        replyError(call, {kWrongState, QStringLiteral("%1 is %2, not skipped.").arg(m_profile.name, toString(s))});
         return;
     }
-    setStatus(skipIt ? QStringLiteral("skipped") : QStringLiteral("not_migrated"));
+    setStatus(skipIt ? AppStatus::Skipped : AppStatus::NotMigrated);
     sd_bus_reply_method_return(call, "");
 }
 
@@ -145,13 +146,13 @@ void App::startMigration(sd_bus_message *call, quint32 uid, const QVariantMap &o
         replyError(call, {kWrongState, QStringLiteral("Connect this server to the NS8 cluster first (Passaggio 2).")});
         return;
     }
-    const QString s = m_record.status;
-    if (s != u"not_migrated" && s != u"failed") {
+    const AppStatus s = m_record.status;
+    if (s != AppStatus::NotMigrated && s != AppStatus::Failed) {
         replyError(call, {kWrongState,
-                          s == u"skipped" ? QStringLiteral("%1 is marked as not to be migrated: unmark it first.").arg(m_profile.name)
-                                          : QStringLiteral("The migration of %1 has already started (%2): use Sync "
-                                                           "or Finish, or Abort to start over.")
-                                                .arg(m_profile.name, s)});
+                          s == AppStatus::Skipped ? QStringLiteral("%1 is marked as not to be migrated: unmark it first.").arg(m_profile.name)
+                                                  : QStringLiteral("The migration of %1 has already started (%2): use Sync "
+                                                                   "or Finish, or Abort to start over.")
+                                                        .arg(m_profile.name, toString(s))});
         return;
     }
     if (!m_migration.isEmpty()) {
@@ -212,54 +213,91 @@ void App::beginMigration(sd_bus_message *call, quint32 uid, const QVariantMap &o
     auto run = std::make_shared<MigrationRun>();
     run->settings = values;
     run->node = quint32(options.value(QStringLiteral("node"), 0).toULongLong());
-    QList<JobStep> steps = {
-        {QStringLiteral("check"), QStringLiteral("Check the destination"), 1, 0},
-        {QStringLiteral("proxy"), QStringLiteral("NethVoice Proxy"), 1, 0},
-        {QStringLiteral("import"), QStringLiteral("Create the app on NS8"), 1, 0},
-    };
-    steps += syncSteps();
-    run->job = newJob(call, uid, QStringLiteral("start"), Action::Migrate, steps);
+    const QList<Operation::Step> steps = startSteps(run);
+    run->job = newJob(call, uid, QStringLiteral("start"), Action::Migrate, Operation::jobSteps(steps));
     if (!run->job)
         return;
     run->job->setCancelable(false);
     run->client = apiClient();
-    Log::info(QStringLiteral("Start migration of %1: %2").arg(m_profile.name, [&] {
-                  QStringList kv;
-                  for (auto it = values.constBegin(); it != values.constEnd(); ++it)
-                      kv.append(it.key() + u'=' + it.value().toString());
-                  return kv.join(QStringLiteral(", "));
-              }()),
+    QStringList kv;
+    for (auto it = values.constBegin(); it != values.constEnd(); ++it)
+        kv.append(it.key() + u'=' + it.value().toString());
+    Log::info(QStringLiteral("Start migration of %1: %2").arg(m_profile.name, kv.join(QStringLiteral(", "))),
               run->job->logContext());
-    setStatus(QStringLiteral("migrating"));
-    runChecks(run);
-}
-
-void App::endRun(const std::shared_ptr<MigrationRun> &run, bool ok, const QString &message, const QString &errorName)
-{
-    if (!run->job)
-        return;
-    if (!ok && !errorName.isEmpty())
-        run->job->setErrorName(errorName);
-    run->job->finish(ok ? Job::Outcome::Succeeded
-                     : run->job->cancelRequested() ? Job::Outcome::Canceled
-                                                   : Job::Outcome::Failed,
-                     message);
-}
-
-void App::runChecks(const std::shared_ptr<MigrationRun> &run)
-{
-    run->job->beginStep(QStringLiteral("check"));
-    auto fail = [this, run](const QString &message) {
-        // Nothing exists on NS8 yet: the app is as before.
-        setStatus(QStringLiteral("not_migrated"));
-        endRun(run, false, message + QStringLiteral(" Nothing was created on NS8."));
+    setStatus(AppStatus::Migrating);
+    run->op = new Operation(run->job, steps);
+    run->op->aftermath = [this](const Failure &, const QStringList &) {
+        return m_migration.isEmpty() ? QStringLiteral("Nothing was created on NS8.")
+                                     : QStringLiteral("Run Sync again, or Abort to remove it.");
     };
-    run->client->login([this, run, fail](const ApiError &e) {
+    run->op->concluding = [this](const Failure &failure) {
+        // Nothing exists on NS8 yet: the app is as before.
+        if (failure.isError() && m_migration.isEmpty())
+            setStatus(AppStatus::NotMigrated);
+    };
+    run->op->summary = [this, run] {
+        return QStringLiteral("%1 was created on NS8 (%2, node %3) and the first sync is done: %4")
+            .arg(m_profile.name, m_migration.moduleId)
+            .arg(m_migration.node)
+            .arg(run->message);
+    };
+    run->op->start();
+}
+
+QList<Operation::Step> App::startSteps(const std::shared_ptr<MigrationRun> &run)
+{
+    using Next = Operation::Next;
+    QList<Operation::Step> steps = {
+        {QStringLiteral("check"), QStringLiteral("Check the destination"), 1,
+         [this, run](Next next) { startCheckCluster(run, next); }, {}, false},
+        {QString(), QStringLiteral("Check the destination's disk"), 1,
+         [this, run](Next next) { startCheckDisk(run, next); }, {}, false},
+        {QString(), QStringLiteral("Read the modules"), 1, [this, run](Next next) { startReadModules(run, next); }, {}, false},
+    };
+    // Every companion module of the profile, one row each, under one step.
+    QStringList images;
+    for (const auto &c : m_profile.companions)
+        images.append(c.first);
+    for (int i = 0; i < m_profile.companions.size(); ++i)
+        steps.append({i == 0 ? QStringLiteral("proxy") : QString(),
+                      QStringLiteral("Install %1 when missing").arg(images.join(QStringLiteral(", "))), 1,
+                      [this, run, i](Next next) { startCompanion(run, i, next); }, {}, false});
+    steps.append({QStringLiteral("import"), QStringLiteral("Create the app on NS8"), 1,
+                  [this, run](Next next) { startImport(run, next); }, {}, false});
+    steps.append(syncStep(run));
+    return steps;
+}
+
+// The sync as one row whose transfers show as their own job steps.
+Operation::Step App::syncStep(const std::shared_ptr<MigrationRun> &run)
+{
+    return {QStringLiteral("sync"), QStringLiteral("Sync"), 1,
+            [this, run](Operation::Next next) {
+                runSync(run, [run, next](bool ok, const QString &message) {
+                    run->message = message;
+                    next(ok ? Failure{} : Failure{QString::fromLatin1(Error::Failed), message});
+                });
+            },
+            {}, false, syncSteps()};
+}
+
+namespace {
+
+Failure startFailed(const QString &message)
+{
+    return {QString::fromLatin1(Error::Failed), message};
+}
+
+} // namespace
+
+void App::startCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    run->client->login([this, run, next](const ApiError &e) {
         if (e.isError())
-            return fail(e.message);
-        run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [this, run, fail](const TaskResult &st) {
+            return next(startFailed(e.message));
+        run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [this, run, next](const TaskResult &st) {
             if (!st.ok())
-                return fail(st.failureText(QStringLiteral("get-cluster-status")));
+                return next(startFailed(st.failureText(QStringLiteral("get-cluster-status"))));
             const quint32 self = m_daemon->cluster()->nodeId();
             quint32 leader = 0;
             QList<quint32> nodes;
@@ -275,46 +313,50 @@ void App::runChecks(const std::shared_ptr<MigrationRun> &run)
             if (run->node == 0)
                 run->node = leader ? leader : (nodes.isEmpty() ? 0 : nodes.first());
             if (!nodes.contains(run->node))
-                return fail(QStringLiteral("node: the NS8 cluster has no node %1 to install %2 on.")
-                                .arg(run->node)
-                                .arg(m_profile.name));
-            run->job->setStepProgress(QStringLiteral("check"), 0.3);
-            run->client->runTask(QStringLiteral("node/%1").arg(run->node), QStringLiteral("get-node-status"), {},
-                                 [this, run, fail](const TaskResult &ns) {
-                if (!ns.ok())
-                    return fail(ns.failureText(QStringLiteral("get-node-status")));
-                quint64 free = 0;
-                for (const QJsonValue &d : ns.output.toObject().value(QStringLiteral("disks")).toArray())
-                    free = qMax(free, quint64(d.toObject().value(QStringLiteral("free")).toDouble()));
-                const quint64 need = neededBytes(m_record.sourceBytes + m_record.databaseBytes);
-                if (free < need)
-                    return fail(QStringLiteral("node: node %1 has %2 free, %3 needs about %4 (data %5 plus "
-                                               "margin). Free space on that node or choose another one.")
-                                    .arg(run->node)
-                                    .arg(humanBytes(free), m_profile.name, humanBytes(need),
-                                         humanBytes(m_record.sourceBytes + m_record.databaseBytes)));
-                run->job->setStepProgress(QStringLiteral("check"), 0.6);
-                // list-modules takes no input: its schema wants null.
-                run->client->runTaskWithoutInput(QStringLiteral("cluster"), QStringLiteral("list-modules"),
-                                     [this, run, fail](const TaskResult &lm) {
-                    if (!lm.ok())
-                        return fail(lm.failureText(QStringLiteral("list-modules")));
-                    run->modules = lm.output.toArray();
-                    runProxy(run);
-                });
-            });
+                return next(startFailed(QStringLiteral("node: the NS8 cluster has no node %1 to install %2 on.")
+                                            .arg(run->node)
+                                            .arg(m_profile.name)));
+            next({});
         });
     });
 }
 
-void App::runProxy(const std::shared_ptr<MigrationRun> &run)
+void App::startCheckDisk(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
-    run->job->beginStep(QStringLiteral("proxy"));
-    if (m_profile.companions.isEmpty())
-        return runImport(run);
-    // One companion per profile today (nethvoice-proxy).
-    const QString image = m_profile.companions.first().first;
-    const QString notice = m_profile.companions.first().second;
+    run->client->runTask(QStringLiteral("node/%1").arg(run->node), QStringLiteral("get-node-status"), {},
+                         [this, run, next](const TaskResult &ns) {
+        if (!ns.ok())
+            return next(startFailed(ns.failureText(QStringLiteral("get-node-status"))));
+        quint64 free = 0;
+        for (const QJsonValue &d : ns.output.toObject().value(QStringLiteral("disks")).toArray())
+            free = qMax(free, quint64(d.toObject().value(QStringLiteral("free")).toDouble()));
+        const quint64 need = neededBytes(m_record.sourceBytes + m_record.databaseBytes);
+        if (free < need)
+            return next(startFailed(QStringLiteral("node: node %1 has %2 free, %3 needs about %4 (data %5 plus "
+                                                   "margin). Free space on that node or choose another one.")
+                                        .arg(run->node)
+                                        .arg(humanBytes(free), m_profile.name, humanBytes(need),
+                                             humanBytes(m_record.sourceBytes + m_record.databaseBytes))));
+        next({});
+    });
+}
+
+void App::startReadModules(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    // list-modules takes no input: its schema wants null.
+    run->client->runTaskWithoutInput(QStringLiteral("cluster"), QStringLiteral("list-modules"),
+                                     [run, next](const TaskResult &lm) {
+        if (!lm.ok())
+            return next(startFailed(lm.failureText(QStringLiteral("list-modules"))));
+        run->modules = lm.output.toArray();
+        next({});
+    });
+}
+
+void App::startCompanion(const std::shared_ptr<MigrationRun> &run, int index, const Operation::Next &next)
+{
+    const QString image = m_profile.companions.at(index).first;
+    const QString notice = m_profile.companions.at(index).second;
     const ModulePlacement placed = modulePlacement(run->modules, image, run->node);
     const bool installed = !placed.installedAs.isEmpty(), installable = placed.installable;
     if (installed || !installable) {
@@ -322,90 +364,82 @@ void App::runProxy(const std::shared_ptr<MigrationRun> &run)
                                                                            : QStringLiteral("cannot be installed"))
                       .arg(run->node),
                   run->job->logContext());
-        return runImport(run);
+        return next({});
     }
     Log::info(QStringLiteral("installing %1 on node %2").arg(image).arg(run->node), run->job->logContext());
     run->client->runTask(QStringLiteral("cluster"), QStringLiteral("add-module"),
                          {{QStringLiteral("image"), image}, {QStringLiteral("node"), int(run->node)}},
-                         [this, run, image, notice](const TaskResult &r) {
-        if (!r.ok()) {
-            setStatus(QStringLiteral("not_migrated"));
-            return endRun(run, false, QStringLiteral("Installing %1 failed: %2 Nothing else was created on NS8.")
-                                          .arg(image, r.failureText(QStringLiteral("add-module"))));
-        }
+                         [run, image, notice, next](const TaskResult &r) {
+        if (!r.ok())
+            return next(startFailed(QStringLiteral("Installing %1 failed: %2").arg(image, r.failureText(QStringLiteral("add-module")))));
         const QString id = r.output.toObject().value(QStringLiteral("module_id")).toString();
         run->notices.append(notice.isEmpty() ? QStringLiteral("%1 was installed on node %2.").arg(image).arg(run->node)
                                              : QStringLiteral("%1 (%2 on node %3)").arg(notice, id).arg(run->node));
-        Log::info(QStringLiteral("%1 installed as %2: it must be configured by hand").arg(image, id), run->job->logContext());
-        runImport(run);
+        if (run->job)
+            Log::info(QStringLiteral("%1 installed as %2: it must be configured by hand").arg(image, id), run->job->logContext());
+        next({});
     });
 }
 
-void App::runImport(const std::shared_ptr<MigrationRun> &run)
+void App::startImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
-    run->job->beginStep(QStringLiteral("import"));
     QJsonArray volumes;
     for (const QString &v : m_profile.volumes)
         volumes.append(v);
     run->client->runTask(QStringLiteral("cluster"), QStringLiteral("import-module"),
                          {{QStringLiteral("image"), m_profile.image}, {QStringLiteral("node"), int(run->node)},
                           {QStringLiteral("volumes"), volumes}},
-                         [this, run](const TaskResult &r) {
+                         [this, run, next](const TaskResult &r) {
         const QJsonObject out = r.output.toObject();
         const QJsonArray cred = out.value(QStringLiteral("credentials")).toArray();
-        if (!r.ok() || cred.size() != 2 || out.value(QStringLiteral("module_id")).toString().isEmpty()) {
-            setStatus(QStringLiteral("not_migrated"));
-            return endRun(run, false, QStringLiteral("Creating %1 on NS8 failed: %2")
-                                          .arg(m_profile.name, r.ok() ? QStringLiteral("import-module answered without "
-                                                                                       "credentials.")
-                                                                      : r.failureText(QStringLiteral("import-module"))));
-        }
-        MigrationRecord m;
-        m.app = m_profile.id;
-        m.node = run->node;
-        m.moduleId = out.value(QStringLiteral("module_id")).toString();
-        m.address = out.value(QStringLiteral("address")).toString();
-        m.port = out.value(QStringLiteral("port")).toInt();
-        m.rsyncUser = cred.at(0).toString();
-        m.importTask = out.value(QStringLiteral("task")).toString();
-        m.settings = run->settings;
-        m.notices = run->notices;
-        m.startedAt = nowUsec();
-        // The receiver's password: root only, like every other secret.
-        QString error;
-        if (!writeSecretFile(secretPath(), cred.at(1).toString().toUtf8(), &error)
-            || !m_daemon->state()->saveMigration(m)) {
-            return endRun(run, false, QStringLiteral("%1 was created on NS8 as %2, but its credentials could not be "
-                                                     "saved here: Abort to remove it and start again.")
-                                          .arg(m_profile.name, m.moduleId));
-        }
-        m_migration = m;
-        changed({QStringLiteral("Node"), QStringLiteral("ModuleId"), QStringLiteral("Settings"), QStringLiteral("Notices")});
-        Log::info(QStringLiteral("%1 created on node %2 as %3; receiver %4:%5")
-                      .arg(m_profile.name)
-                      .arg(m.node)
-                      .arg(m.moduleId, m.address)
-                      .arg(m.port),
-                  run->job->logContext());
-        runSync(run, [this, run](bool ok, const QString &message) {
-            if (ok)
-                return endRun(run, true, QStringLiteral("%1 was created on NS8 (%2, node %3) and the first sync is done: %4")
-                                             .arg(m_profile.name, m_migration.moduleId)
-                                             .arg(m_migration.node)
-                                             .arg(message));
-            endRun(run, false, QStringLiteral("%1 was created on NS8 (%2), but the first sync did not complete: %3 "
-                                              "Run Sync again, or Abort to remove it.")
-                                   .arg(m_profile.name, m_migration.moduleId, message));
-        });
+        if (!r.ok() || cred.size() != 2 || out.value(QStringLiteral("module_id")).toString().isEmpty())
+            return next(startFailed(QStringLiteral("Creating %1 on NS8 failed: %2")
+                                        .arg(m_profile.name, r.ok() ? QStringLiteral("import-module answered without credentials.")
+                                                                    : r.failureText(QStringLiteral("import-module")))));
+        next(rememberModule(run, out, cred));
     });
+}
+
+// The module import-module created: recorded here, its receiver's password
+// in a root-only secret file like every other secret.
+Failure App::rememberModule(const std::shared_ptr<MigrationRun> &run, const QJsonObject &out, const QJsonArray &cred)
+{
+    MigrationRecord m;
+    m.app = m_profile.id;
+    m.node = run->node;
+    m.moduleId = out.value(QStringLiteral("module_id")).toString();
+    m.address = out.value(QStringLiteral("address")).toString();
+    m.port = out.value(QStringLiteral("port")).toInt();
+    m.rsyncUser = cred.at(0).toString();
+    m.importTask = out.value(QStringLiteral("task")).toString();
+    m.settings = run->settings;
+    m.notices = run->notices;
+    m.startedAt = nowUsec();
+    QString error;
+    if (!writeSecretFile(secretPath(), cred.at(1).toString().toUtf8(), &error) || !m_daemon->state()->saveMigration(m)) {
+        // Told as it is: the module exists on NS8 but this side cannot use it.
+        m_migration = m;
+        return startFailed(QStringLiteral("%1 was created on NS8 as %2, but its credentials could not be saved here: "
+                                          "Abort to remove it and start again.")
+                               .arg(m_profile.name, m.moduleId));
+    }
+    m_migration = m;
+    changed({QStringLiteral("Node"), QStringLiteral("ModuleId"), QStringLiteral("Settings"), QStringLiteral("Notices")});
+    Log::info(QStringLiteral("%1 created on node %2 as %3; receiver %4:%5")
+                  .arg(m_profile.name)
+                  .arg(m.node)
+                  .arg(m.moduleId, m.address)
+                  .arg(m.port),
+              run->job ? run->job->logContext() : LogContext{});
+    return {};
 }
 
 void App::startSync(sd_bus_message *call, quint32 uid, const QVariantMap &options)
 {
     if (refuseUnlessIdle(call))
         return;
-    if (m_record.status != u"migrating" || m_migration.isEmpty()) {
-        replyError(call, {kWrongState, m_record.status == u"migrated"
+    if (m_record.status != AppStatus::Migrating || m_migration.isEmpty()) {
+        replyError(call, {kWrongState, m_record.status == AppStatus::Migrated
                                            ? QStringLiteral("%1 has been migrated: there is nothing left to sync.").arg(m_profile.name)
                                            : QStringLiteral("Start the migration of %1 first.").arg(m_profile.name)});
         return;
@@ -414,86 +448,100 @@ void App::startSync(sd_bus_message *call, quint32 uid, const QVariantMap &option
         replyError(call, {kWrongState, QStringLiteral("This server is not connected to the NS8 cluster.")});
         return;
     }
-    if (m_migration.finishPhase == 2) {
+    if (m_migration.finishPhase == FinishPhase::Configured) {
         replyError(call, {kWrongState, QStringLiteral("%1 already runs on NS8: run Finish again to complete the NS7 side.")
                                            .arg(m_profile.name)});
         return;
     }
     auto run = std::make_shared<MigrationRun>();
     run->settings = options;
-    run->job = newJob(call, uid, QStringLiteral("sync"), Action::Sync, syncSteps());
+    const QList<Operation::Step> steps = {syncStep(run)};
+    run->job = newJob(call, uid, QStringLiteral("sync"), Action::Sync, Operation::jobSteps(steps));
     if (!run->job)
         return;
     run->client = apiClient();
-    setStatus(QStringLiteral("syncing"));
-    runSync(run, [this, run](bool ok, const QString &message) {
-        setStatus(QStringLiteral("migrating"));
-        endRun(run, ok, message);
-    });
+    setStatus(AppStatus::Syncing);
+    run->op = new Operation(run->job, steps);
+    run->op->concluding = [this](const Failure &) { setStatus(AppStatus::Migrating); };
+    run->op->summary = [run] { return run->message; };
+    run->op->start();
 }
 
 void App::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap &)
 {
     if (refuseUnlessIdle(call))
         return;
-    const QString s = m_record.status;
-    if (s == u"migrated") {
+    const AppStatus s = m_record.status;
+    if (s == AppStatus::Migrated) {
         replyError(call, {kWrongState, QStringLiteral("%1 has been migrated: NS8 is in charge now and the migration "
                                                       "cannot be aborted.")
                                            .arg(m_profile.name)});
         return;
     }
-    if (s != u"migrating" && s != u"failed") {
+    if (s != AppStatus::Migrating && s != AppStatus::Failed) {
         replyError(call, {kWrongState, QStringLiteral("There is no migration of %1 to abort.").arg(m_profile.name)});
         return;
     }
-    if (m_migration.finishPhase == 2) {
+    if (m_migration.finishPhase == FinishPhase::Configured) {
         replyError(call, {kWrongState, QStringLiteral("%1 was configured on NS8 by Finish and runs there: the migration "
                                                       "cannot be aborted. Run Finish again to complete it.")
                                            .arg(m_profile.name)});
         return;
     }
+    using Next = Operation::Next;
     auto run = std::make_shared<MigrationRun>();
-    run->job = newJob(call, uid, QStringLiteral("abort"), nullptr,
-                      {{QStringLiteral("remove-module"), QStringLiteral("Remove the app from NS8"), 3, 0},
-                       {QStringLiteral("forget"), QStringLiteral("Forget the migration"), 1, 0}});
+    const QList<Operation::Step> steps = {
+        {QStringLiteral("remove-module"), QStringLiteral("Remove the app from NS8"), 3,
+         [this, run](Next next) { abortRemoveModule(run, next); }, {}, false},
+        {QStringLiteral("forget"), QStringLiteral("Forget the migration"), 1,
+         [this](Next next) { abortForget(next); }, {}, false},
+    };
+    run->job = newJob(call, uid, QStringLiteral("abort"), nullptr, Operation::jobSteps(steps));
     if (!run->job)
         return;
     run->job->setCancelable(false);
     Log::info(QStringLiteral("Abort migration of %1: removing %2 from NS8; nothing on NS7 changes")
                   .arg(m_profile.name, m_migration.moduleId.isEmpty() ? QStringLiteral("nothing") : m_migration.moduleId),
               run->job->logContext());
-    auto forget = [this, run] {
-        run->job->beginStep(QStringLiteral("forget"));
-        QFile::remove(secretPath());
-        DbDumper::forget(workDir());
-        m_daemon->state()->clearMigration(m_profile.id);
-        m_migration = MigrationRecord{};
-        m_syncs.clear();
-        setStatus(QStringLiteral("not_migrated"));
-        changed({QStringLiteral("Node"), QStringLiteral("ModuleId"), QStringLiteral("Settings"), QStringLiteral("Notices"),
-                 QStringLiteral("SyncHistory"), QStringLiteral("LastSyncTime"), QStringLiteral("LastSyncBytes"),
-                 QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime")});
-        endRun(run, true, QStringLiteral("The migration of %1 was aborted: its NS8 data was removed; nothing on NS7 "
-                                         "was changed.")
-                              .arg(m_profile.name));
+    run->op = new Operation(run->job, steps);
+    run->op->summary = [this] {
+        return QStringLiteral("The migration of %1 was aborted: its NS8 data was removed; nothing on NS7 was changed.")
+            .arg(m_profile.name);
     };
-    run->job->beginStep(QStringLiteral("remove-module"));
+    run->op->start();
+}
+
+void App::abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
     if (m_migration.isEmpty())
-        return forget();
+        return next({});
     if (!m_daemon->cluster()->isConnected())
-        return endRun(run, false, QStringLiteral("This server is not connected to the NS8 cluster: %1 cannot be removed "
-                                                 "from it now.")
-                                      .arg(m_migration.moduleId));
+        return next(startFailed(QStringLiteral("This server is not connected to the NS8 cluster: %1 cannot be removed "
+                                               "from it now.")
+                                    .arg(m_migration.moduleId)));
     run->client = apiClient();
     run->client->runTask(QStringLiteral("cluster"), QStringLiteral("remove-module"),
                          {{QStringLiteral("module_id"), m_migration.moduleId}, {QStringLiteral("preserve_data"), false}},
-                         [this, run, forget](const TaskResult &r) {
+                         [this, next](const TaskResult &r) {
         if (!r.ok())
-            return endRun(run, false, QStringLiteral("NS8 could not remove %1: %2 Nothing was changed; try again.")
-                                          .arg(m_migration.moduleId, r.failureText(QStringLiteral("remove-module"))));
-        forget();
+            return next(startFailed(QStringLiteral("NS8 could not remove %1: %2 Nothing was changed; try again.")
+                                        .arg(m_migration.moduleId, r.failureText(QStringLiteral("remove-module")))));
+        next({});
     });
+}
+
+void App::abortForget(const Operation::Next &next)
+{
+    QFile::remove(secretPath());
+    DbDumper::forget(workDir());
+    m_daemon->state()->clearMigration(m_profile.id);
+    m_migration = MigrationRecord{};
+    m_syncs.clear();
+    setStatus(AppStatus::NotMigrated);
+    changed({QStringLiteral("Node"), QStringLiteral("ModuleId"), QStringLiteral("Settings"), QStringLiteral("Notices"),
+             QStringLiteral("SyncHistory"), QStringLiteral("LastSyncTime"), QStringLiteral("LastSyncBytes"),
+             QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime")});
+    next({});
 }
 
 } // namespace ns8m

@@ -36,6 +36,10 @@ struct App::MigrationRun {
     QJsonObject configure; // the configure-module input, checked before the stop
     class DbDumper *dumper = nullptr;
     qint64 firstStopMs = 0;
+    QPointer<class Operation> op;
+    QStringList present; // the retired units that exist on NS7 (to disable)
+    QString warning; // for the closing sentence of a run that succeeded
+    QString message; // what the sync said (Start's and Sync's closing sentence)
 };
 
 } // namespace ns8m

@@ -243,7 +243,7 @@ QStringList Daemon::appsInMigration() const
 {
     QStringList names;
     for (const App *a : m_apps)
-        if (a->status() == u"migrating" || a->status() == u"syncing")
+        if (a->status() == AppStatus::Migrating || a->status() == AppStatus::Syncing)
             names.append(a->profile().name);
     return names;
 }

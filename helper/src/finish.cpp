@@ -27,6 +27,7 @@
 #include "job.h"
 #include "jsonschema.h"
 #include "log.h"
+#include "operation.h"
 #include "ns8client.h"
 #include "preflight.h"
 #include "process.h"
@@ -170,7 +171,7 @@ QJsonObject App::configureInput(const QVariantMap &values, const QSet<QString> &
     return input;
 }
 
-void App::setFinishPhase(int phase, const QStringList &stopped)
+void App::setFinishPhase(FinishPhase phase, const QStringList &stopped)
 {
     m_migration.finishPhase = phase;
     m_migration.stoppedServices = stopped;
@@ -181,11 +182,11 @@ void App::recoverInterruptedFinish()
 {
     // The helper stopped in the middle of a Finish: NS7 services it had
     // quiesced run again and the app can be finished again.
-    if (m_record.status != u"finishing")
+    if (m_record.status != AppStatus::Finishing)
         return;
-    m_record.status = QStringLiteral("migrating");
+    m_record.status = AppStatus::Migrating;
     m_daemon->state()->saveApp(m_record);
-    if (m_migration.finishPhase == 1 && !m_migration.stoppedServices.isEmpty()) {
+    if (m_migration.finishPhase == FinishPhase::Stopped && !m_migration.stoppedServices.isEmpty()) {
         const QStringList units = m_migration.stoppedServices;
         Log::warning(QStringLiteral("%1: the last Finish was interrupted after stopping %2: starting them again")
                          .arg(m_profile.name, units.join(QStringLiteral(", "))));
@@ -196,7 +197,7 @@ void App::recoverInterruptedFinish()
                 return;
             }
             Log::info(QStringLiteral("%1: %2 running again; Finish can be retried").arg(m_profile.name, units.join(QStringLiteral(", "))));
-            setFinishPhase(0, {});
+            setFinishPhase(FinishPhase::NothingStopped, {});
         });
     }
 }
@@ -205,11 +206,11 @@ void App::startFinish(sd_bus_message *call, quint32 uid, const QVariantMap &opti
 {
     if (refuseUnlessIdle(call))
         return;
-    if (m_record.status == u"migrated") {
+    if (m_record.status == AppStatus::Migrated) {
         replyError(call, {kWrongState, QStringLiteral("%1 has already been migrated.").arg(m_profile.name)});
         return;
     }
-    if (m_record.status != u"migrating" || m_migration.isEmpty()) {
+    if (m_record.status != AppStatus::Migrating || m_migration.isEmpty()) {
         replyError(call, {kWrongState, QStringLiteral("Start the migration of %1 and sync it first.").arg(m_profile.name)});
         return;
     }
@@ -232,9 +233,9 @@ void App::startFinish(sd_bus_message *call, quint32 uid, const QVariantMap &opti
         return;
     }
     afterPreflight(call, Preflight::Phase::Finish, options, [this, uid, values](sd_bus_message *c) {
-        if (m_record.status != u"migrating")
+        if (m_record.status != AppStatus::Migrating)
             return void(replyError(c, {kWrongState, QStringLiteral("%1 is %2 now: Finish cannot start.")
-                                                        .arg(m_profile.name, m_record.status)}));
+                                                        .arg(m_profile.name, toString(m_record.status))}));
         beginFinish(c, uid, values);
     });
 }
@@ -244,206 +245,262 @@ void App::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &valu
     auto run = std::make_shared<MigrationRun>();
     run->settings = values;
     run->node = m_migration.node;
-    const bool resume = m_migration.finishPhase == 2;
-    // Step weights are rough seconds, so the estimate follows the clock.
-    const double lastSync = m_syncs.isEmpty() ? 30.0 : qMax(1.0, double(m_syncs.last().duration) / 1e6);
-    const double dumpSeconds = 2.0 + double(m_record.databaseBytes) / 20e6;
-    QList<JobStep> steps = {
-        {QStringLiteral("check"), QStringLiteral("Check the final configuration"), 2, 0},
-        {QStringLiteral("presync"), QStringLiteral("Sync with the services running"), lastSync, 0},
-        {QStringLiteral("stop"), QStringLiteral("Stop the NS7 services that write"), 2, 0},
-        {QStringLiteral("sync"), QStringLiteral("Last sync"), lastSync, 0},
-        {QStringLiteral("dump"), QStringLiteral("Dump the databases"), dumpSeconds, 0},
-        {QStringLiteral("upload"), QStringLiteral("Send the dumps to NS8"), 1 + dumpSeconds / 4, 0},
-        {QStringLiteral("terminate"), QStringLiteral("End the transfer"), 1, 0},
-        {QStringLiteral("import"), QStringLiteral("NS8 restores the data"), 5, 0},
-        {QStringLiteral("configure"), QStringLiteral("Configure the app on NS8"), 10, 0},
-        {QStringLiteral("retire"), QStringLiteral("Stop and disable the app on NS7"), 3, 0},
-        {QStringLiteral("redirect"), QStringLiteral("Redirect the old addresses"), 1, 0},
-    };
-    run->job = newJob(call, uid, QStringLiteral("finish"), Action::Migrate, steps);
+    const bool resume = m_migration.finishPhase == FinishPhase::Configured;
+    const QList<Operation::Step> steps = finishSteps(run);
+    run->job = newJob(call, uid, QStringLiteral("finish"), Action::Migrate, Operation::jobSteps(steps));
     if (!run->job)
         return;
     run->job->setCancelable(false);
     run->client = apiClient();
     run->dumper = new DbDumper(m_profile, m_daemon->settings().root, workDir(), m_daemon->state(),
                                run->job->logContext(), run->job);
+    QStringList kv;
+    for (auto it = values.constBegin(); it != values.constEnd(); ++it)
+        kv.append(it.key() + u'=' + it.value().toString());
     Log::info(QStringLiteral("Finish migration of %1 into %2%3: %4")
                   .arg(m_profile.name, m_migration.moduleId,
                        resume ? QStringLiteral(" (NS8 is configured already: completing the NS7 side)") : QString(),
-                       [&] {
-                           QStringList kv;
-                           for (auto it = values.constBegin(); it != values.constEnd(); ++it)
-                               kv.append(it.key() + u'=' + it.value().toString());
-                           return kv.join(QStringLiteral(", "));
-                       }()),
+                       kv.join(QStringLiteral(", "))),
               run->job->logContext());
     m_migration.settings = values;
     m_daemon->state()->saveMigration(m_migration);
     changed({QStringLiteral("Settings")});
-    setStatus(QStringLiteral("finishing"));
-    if (resume) {
-        run->job->beginStep(QStringLiteral("configure"));
-        return finishRetire(run);
-    }
-    finishCheck(run);
-}
-
-void App::finishFailed(const std::shared_ptr<MigrationRun> &run, const QString &what)
-{
-    // Before configure-module succeeded NS7 is still the PBX: whatever was
-    // quiesced runs again and Finish can be retried.
-    const QStringList stopped = run->stopped;
-    auto end = [this, run, what, stopped](const QString &restartError) {
-        QString ns7;
-        if (stopped.isEmpty())
-            ns7 = QStringLiteral("Nothing was stopped on NS7: %1 runs as before.").arg(m_profile.name);
-        else if (restartError.isEmpty())
-            ns7 = QStringLiteral("NS7: %1 were started again; %2 runs as before.").arg(stopped.join(QStringLiteral(", ")), m_profile.name);
-        else
-            ns7 = QStringLiteral("NS7: %1 could NOT be started again (%2): start them with systemctl start.")
-                      .arg(stopped.join(QStringLiteral(", ")), restartError);
-        const QString ns8 = QStringLiteral("NS8: %1 keeps the data of the last sync and is not configured yet.").arg(m_migration.moduleId);
-        if (restartError.isEmpty())
-            setFinishPhase(0, {});
-        setStatus(QStringLiteral("migrating"));
-        endRun(run, false, QStringLiteral("%1 %2 %3 Fix the cause and run Finish again.").arg(what, ns7, ns8));
+    setStatus(AppStatus::Finishing);
+    run->op = new Operation(run->job, steps);
+    run->op->aftermath = [this, run](const Failure &, const QStringList &undoProblems) {
+        return finishAftermath(run, undoProblems);
     };
-    if (stopped.isEmpty())
-        return end(QString());
-    Log::warning(QStringLiteral("Finish failed after the stop: starting %1 again").arg(stopped.join(QStringLiteral(", "))),
-                 run->job ? run->job->logContext() : LogContext{});
-    m_daemon->systemd()->runJobs("StartUnit", stopped, end);
+    run->op->concluding = [this](const Failure &failure) {
+        if (failure.isError())
+            return setStatus(AppStatus::Migrating);
+        setFinishPhase(FinishPhase::NothingStopped, {});
+        setStatus(AppStatus::Migrated);
+        changed({QStringLiteral("DnsRecords")});
+        Log::info(QStringLiteral("migration of %1 finished").arg(m_profile.name));
+    };
+    run->op->summary = [this, run] { return finishSummary(run); };
+    // After a Finish that configured NS8, only the NS7 side is left.
+    run->op->start(resume ? QStringLiteral("retire") : QString());
 }
 
-void App::finishCheck(const std::shared_ptr<MigrationRun> &run)
+QList<Operation::Step> App::finishSteps(const std::shared_ptr<MigrationRun> &run)
 {
-    run->job->beginStep(QStringLiteral("check"));
-    run->dumper->check([this, run](bool ok, const QString &message) {
-        if (!run->job)
-            return;
+    // Weights are rough seconds, so the estimate follows the clock.
+    const double lastSync = m_syncs.isEmpty() ? 30.0 : qMax(1.0, double(m_syncs.last().duration) / 1e6);
+    const double dumpSeconds = 2.0 + double(m_record.databaseBytes) / 20e6;
+    using Next = Operation::Next;
+    auto sync = [this, run](const QString &step, bool beforeStop) {
+        return [this, run, step, beforeStop](Next next) { finishSync(run, step, beforeStop, next); };
+    };
+    return {
+        {QStringLiteral("check"), QStringLiteral("Check the final configuration"), 1,
+         [this, run](Next next) { finishCheckLocal(run, next); }, {}, false},
+        {QString(), QStringLiteral("Check the cluster"), 1, [this, run](Next next) { finishCheckCluster(run, next); }, {}, false},
+        {QStringLiteral("presync"), QStringLiteral("Sync with the services running"), lastSync,
+         sync(QStringLiteral("presync"), true), {}, false},
+        // Its undo starts again what it stopped, for every failure up to configure.
+        {QStringLiteral("stop"), QStringLiteral("Stop the NS7 services that write"), 2,
+         [this, run](Next next) { finishStop(run, next); }, [this, run](Next next) { finishRestart(run, next); }, false},
+        {QStringLiteral("sync"), QStringLiteral("Last sync"), lastSync, sync(QStringLiteral("sync"), false), {}, false},
+        {QStringLiteral("dump"), QStringLiteral("Dump the databases"), dumpSeconds,
+         [this, run](Next next) { finishDump(run, next); }, {}, false},
+        {QStringLiteral("upload"), QStringLiteral("Send the dumps to NS8"), 1 + dumpSeconds / 4,
+         [this, run](Next next) { finishUpload(run, next); }, {}, false},
+        {QStringLiteral("terminate"), QStringLiteral("End the transfer"), 1,
+         [this, run](Next next) { finishTerminate(run, next); }, {}, false},
+        {QStringLiteral("import"), QStringLiteral("NS8 restores the data"), 5,
+         [this, run](Next next) { finishImport(run, next); }, {}, false},
+        // From here on NS8 is the PBX: nothing is started again on NS7.
+        {QStringLiteral("configure"), QStringLiteral("Configure the app on NS8"), 10,
+         [this, run](Next next) { finishConfigure(run, next); }, {}, true},
+        {QStringLiteral("retire"), QStringLiteral("Stop and disable the app on NS7"), 3,
+         [this, run](Next next) { finishRetire(run, next); }, {}, false},
+        {QString(), QStringLiteral("Disable the app on NS7"), 0.5, [this, run](Next next) { finishDisable(run, next); }, {}, false},
+        {QStringLiteral("redirect"), QStringLiteral("Redirect the old addresses"), 1,
+         [this, run](Next next) { finishRedirect(run, next); }, {}, false},
+    };
+}
+
+namespace {
+
+Failure failed(const QString &message)
+{
+    return {QString::fromLatin1(Error::Failed), message};
+}
+
+} // namespace
+
+QString App::finishAftermath(const std::shared_ptr<MigrationRun> &run, const QStringList &undoProblems)
+{
+    if (m_migration.finishPhase == FinishPhase::Configured)
+        return QStringLiteral("Run Finish again to complete the NS7 side.");
+    const QStringList &stopped = run->stopped;
+    QString ns7;
+    if (stopped.isEmpty())
+        ns7 = QStringLiteral("Nothing was stopped on NS7: %1 runs as before.").arg(m_profile.name);
+    else if (undoProblems.isEmpty())
+        ns7 = QStringLiteral("NS7: %1 were started again; %2 runs as before.").arg(stopped.join(QStringLiteral(", ")), m_profile.name);
+    else
+        ns7 = QStringLiteral("NS7: %1 could NOT be started again (%2): start them with systemctl start.")
+                  .arg(stopped.join(QStringLiteral(", ")), undoProblems.join(u' '));
+    const QString ns8 = QStringLiteral("NS8: %1 keeps the data of the last sync and is not configured yet.").arg(m_migration.moduleId);
+    return QStringLiteral("%1 %2 Fix the cause and run Finish again.").arg(ns7, ns8);
+}
+
+QString App::finishSummary(const std::shared_ptr<MigrationRun> &run) const
+{
+    QString message = QStringLiteral("%1 now runs on NS8 (%2). Its services on NS7 are stopped and disabled; the old "
+                                     "addresses show a page with the new ones. Check %1 on NS8 and the notices below, "
+                                     "then update the DNS.")
+                          .arg(m_profile.name, m_migration.moduleId);
+    if (!run->warning.isEmpty())
+        message += QStringLiteral(" Warning: %1").arg(run->warning);
+    return message;
+}
+
+void App::finishCheckLocal(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    run->dumper->check([this, run, next](bool ok, const QString &message) {
         if (!ok)
-            return finishFailed(run, QStringLiteral("Cannot finish: %1").arg(message));
+            return next(failed(QStringLiteral("Cannot finish: %1").arg(message)));
         // Room for the dumps next to the state: the databases' size plus a margin.
         const QStorageInfo disk(workDir());
         const quint64 need = m_record.databaseBytes + m_record.databaseBytes / 5 + 64ull * 1024 * 1024;
         if (disk.isValid() && quint64(disk.bytesAvailable()) < need)
-            return finishFailed(run, QStringLiteral("Cannot finish: %1 has %2 free, the database dumps need about %3. "
-                                                    "Free some space on NS7.")
-                                         .arg(disk.rootPath(), humanBytes(quint64(disk.bytesAvailable())), humanBytes(need)));
-        run->job->setStepProgress(QStringLiteral("check"), 0.3);
+            return next(failed(QStringLiteral("Cannot finish: %1 has %2 free, the database dumps need about %3. "
+                                              "Free some space on NS7.")
+                                   .arg(disk.rootPath(), humanBytes(quint64(disk.bytesAvailable())), humanBytes(need))));
         // The input again, now that the databases are known.
         QString field, problem;
         run->configure = configureInput(run->settings, run->dumper->databases(), &field, &problem);
-        if (!field.isEmpty()) {
-            run->job->setErrorName(kInvalid);
-            return finishFailed(run, QStringLiteral("Cannot finish: %1: %2").arg(field, problem));
-        }
-        run->client->login([this, run](const ApiError &e) {
-            if (e.isError())
-                return finishFailed(run, QStringLiteral("Cannot finish: %1").arg(e.message));
-            run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {},
-                                 [this, run](const TaskResult &st) {
-                if (!st.ok())
-                    return finishFailed(run, QStringLiteral("Cannot finish: %1").arg(st.failureText(QStringLiteral("get-cluster-status"))));
-                for (const QJsonValue &v : st.output.toObject().value(QStringLiteral("nodes")).toArray()) {
-                    const QJsonObject n = v.toObject();
-                    if (quint32(n.value(QStringLiteral("id")).toInt()) != m_migration.node)
-                        continue;
-                    const QString host = hostOfEndpoint(n.value(QStringLiteral("vpn")).toObject().value(QStringLiteral("endpoint")).toString());
-                    const QString address = host.isEmpty() ? n.value(QStringLiteral("hostname")).toString() : host;
-                    if (!address.isEmpty()) {
-                        m_migration.nodeAddress = address;
-                        m_daemon->state()->saveMigration(m_migration);
-                    }
-                }
-                run->job->setStepProgress(QStringLiteral("check"), 1.0);
-                // A sync with everything running: the final one after the stop
-                // then only has the last minutes' changes to carry.
-                run->step = QStringLiteral("presync");
-                run->withHistory = true;
-                run->verifyHistory = true;
-                run->job->beginStep(QStringLiteral("presync"));
-                runSync(run, [this, run](bool synced, const QString &syncMessage) {
-                    if (!synced)
-                        return finishFailed(run, QStringLiteral("The sync before the stop failed: %1").arg(syncMessage));
-                    finishStop(run);
-                });
-            });
+        if (!field.isEmpty())
+            return next({kInvalid, QStringLiteral("Cannot finish: %1: %2").arg(field, problem)});
+        next({});
+    });
+}
+
+void App::finishCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    run->client->login([this, run, next](const ApiError &e) {
+        if (e.isError())
+            return next(failed(QStringLiteral("Cannot finish: %1").arg(e.message)));
+        run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [this, next](const TaskResult &st) {
+            if (!st.ok())
+                return next(failed(QStringLiteral("Cannot finish: %1").arg(st.failureText(QStringLiteral("get-cluster-status")))));
+            rememberNodeAddress(st.output.toObject().value(QStringLiteral("nodes")).toArray());
+            next({});
         });
     });
 }
 
-void App::finishStop(const std::shared_ptr<MigrationRun> &run)
+// The destination node's public address, for the DNS records shown at the end.
+void App::rememberNodeAddress(const QJsonArray &nodes)
 {
-    run->job->beginStep(QStringLiteral("stop"));
-    m_daemon->systemd()->unitStates(m_profile.quiesceServices, [this, run](const QHash<QString, UnitState> &states,
-                                                                           const QString &error) {
-        if (!run->job)
-            return;
+    for (const QJsonValue &v : nodes) {
+        const QJsonObject n = v.toObject();
+        if (quint32(n.value(QStringLiteral("id")).toInt()) != m_migration.node)
+            continue;
+        const QString host = hostOfEndpoint(n.value(QStringLiteral("vpn")).toObject().value(QStringLiteral("endpoint")).toString());
+        const QString address = host.isEmpty() ? n.value(QStringLiteral("hostname")).toString() : host;
+        if (!address.isEmpty()) {
+            m_migration.nodeAddress = address;
+            m_daemon->state()->saveMigration(m_migration);
+        }
+    }
+}
+
+void App::finishSync(const std::shared_ptr<MigrationRun> &run, const QString &step, bool beforeStop,
+                     const Operation::Next &next)
+{
+    // Before the stop: a sync with everything running (and the call history
+    // checked whole), so that the one after the stop has only the last
+    // minutes to carry.  After it: the files only; the dumps take the rest.
+    run->step = step;
+    run->withHistory = beforeStop;
+    run->verifyHistory = beforeStop;
+    runSync(run, [next, beforeStop](bool ok, const QString &message) {
+        if (!ok)
+            return next(failed((beforeStop ? QStringLiteral("The sync before the stop failed: %1")
+                                           : QStringLiteral("The last sync failed: %1"))
+                                   .arg(message)));
+        next({});
+    });
+}
+
+void App::finishStop(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    m_daemon->systemd()->unitStates(m_profile.quiesceServices, [this, run, next](const QHash<QString, UnitState> &states,
+                                                                                  const QString &error) {
         if (!error.isEmpty())
-            return finishFailed(run, QStringLiteral("Cannot read the state of the NS7 services: %1").arg(error));
+            return next(failed(QStringLiteral("Cannot read the state of the NS7 services: %1").arg(error)));
         QStringList running;
         for (const QString &u : m_profile.quiesceServices)
             if (states.value(Systemd::unitName(u)).isActive())
                 running.append(Systemd::unitName(u));
         // Units an interrupted Finish stopped and could not start again are
         // still ours to start after this one.
-        if (m_migration.finishPhase == 1)
+        if (m_migration.finishPhase == FinishPhase::Stopped)
             for (const QString &u : std::as_const(m_migration.stoppedServices))
                 if (!running.contains(u))
                     running.append(u);
         // Recorded before the stop: a crash in between still starts them again.
         run->stopped = running;
-        setFinishPhase(1, running);
+        setFinishPhase(FinishPhase::Stopped, running);
         run->firstStopMs = QDateTime::currentMSecsSinceEpoch();
         Log::info(running.isEmpty() ? QStringLiteral("no service to stop: none of %1 runs").arg(m_profile.quiesceServices.join(QStringLiteral(", ")))
                                     : QStringLiteral("downtime starts: stopping %1").arg(running.join(QStringLiteral(", "))),
                   run->job->logContext());
-        m_daemon->systemd()->runJobs("StopUnit", running, [this, run](const QString &err) {
-            if (!run->job)
-                return;
-            if (!err.isEmpty())
-                return finishFailed(run, QStringLiteral("Stopping the NS7 services failed: %1.").arg(err));
-            run->step = QStringLiteral("sync");
-            run->withHistory = false;
-            run->job->beginStep(QStringLiteral("sync"));
-            runSync(run, [this, run](bool ok, const QString &message) {
-                if (!ok)
-                    return finishFailed(run, QStringLiteral("The last sync failed: %1").arg(message));
-                finishCutover(run);
-            });
+        m_daemon->systemd()->runJobs("StopUnit", running, [next](const QString &err) {
+            next(err.isEmpty() ? Failure{} : failed(QStringLiteral("Stopping the NS7 services failed: %1.").arg(err)));
         });
     });
 }
 
-void App::finishCutover(const std::shared_ptr<MigrationRun> &run)
+// The undo of the stop: before configure-module succeeded NS7 is still the
+// PBX, so whatever was quiesced runs again and Finish can be retried.
+void App::finishRestart(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
-    run->job->beginStep(QStringLiteral("dump"));
-    connect(run->dumper, &DbDumper::progress, run->job, [job = run->job](double f) { job->setStepProgress(QStringLiteral("dump"), f); });
-    run->dumper->dumpAll([this, run](bool ok, const QString &message) {
-        if (!run->job)
-            return;
-        if (!ok)
-            return finishFailed(run, message);
-        Log::info(message, run->job->logContext());
-        run->job->beginStep(QStringLiteral("upload"));
-        run->step = QStringLiteral("upload");
-        uploadDumps(run, {QStringLiteral("restore"), QStringLiteral("restore_background")},
-                    [this, run](bool uploaded, quint64, const QString &error) {
-            if (!uploaded)
-                return finishFailed(run, error);
-            finishTerminate(run);
-        });
+    const QStringList stopped = run->stopped;
+    if (stopped.isEmpty()) {
+        setFinishPhase(FinishPhase::NothingStopped, {});
+        return next({});
+    }
+    Log::warning(QStringLiteral("Finish failed after the stop: starting %1 again").arg(stopped.join(QStringLiteral(", "))),
+                 run->job ? run->job->logContext() : LogContext{});
+    m_daemon->systemd()->runJobs("StartUnit", stopped, [this, next](const QString &error) {
+        if (!error.isEmpty())
+            return next(failed(error));
+        setFinishPhase(FinishPhase::NothingStopped, {});
+        next({});
     });
 }
 
-void App::finishTerminate(const std::shared_ptr<MigrationRun> &run)
+void App::finishDump(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
-    run->job->beginStep(QStringLiteral("terminate"));
+    QPointer<Operation> op = run->op;
+    connect(run->dumper, &DbDumper::progress, run->job, [op](double f) {
+        if (op)
+            op->setProgress(f);
+    });
+    run->dumper->dumpAll([run, next](bool ok, const QString &message) {
+        if (ok && run->job)
+            Log::info(message, run->job->logContext());
+        next(ok ? Failure{} : failed(message));
+    });
+}
+
+void App::finishUpload(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    run->step = QStringLiteral("upload");
+    uploadDumps(run, {QStringLiteral("restore"), QStringLiteral("restore_background")},
+                [next](bool uploaded, quint64, const QString &error) { next(uploaded ? Failure{} : failed(error)); });
+}
+
+void App::finishTerminate(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
     RsyncTarget target;
     if (!rsyncTarget(&target))
-        return finishFailed(run, missingCredentials());
+        return next(failed(missingCredentials()));
     const QString host = target.host.contains(u':') ? u'[' + target.host + u']' : target.host;
     // Reading /terminate ends the transfer phase: the module's import task
     // then restores the dumps (PROTOCOL.md §3).
@@ -452,108 +509,105 @@ void App::finishTerminate(const std::shared_ptr<MigrationRun> &run)
                               QStringLiteral("rsync://%1@%2:%3/terminate").arg(target.user, host).arg(target.port)};
     const QStringList env = {QStringLiteral("RSYNC_PASSWORD=") + target.password};
     target.password.fill(u'\0');
-    runProcess(run->job, argv, [this, run](const ProcessResult &r) {
-        if (!run->job)
-            return;
+    runProcess(run->job, argv, [this, run, next](const ProcessResult &r) {
         if (!r.ok())
-            return finishFailed(run, QStringLiteral("Ending the transfer (/terminate) failed: %1").arg(QString::fromUtf8(r.err).trimmed().right(300)));
-        Log::info(QStringLiteral("transfer phase ended; waiting for NS8 to restore %1").arg(m_migration.moduleId), run->job->logContext());
-        run->job->beginStep(QStringLiteral("import"));
-        run->client->login([this, run](const ApiError &e) {
-            if (e.isError())
-                return finishFailed(run, QStringLiteral("NS8 cannot be reached to follow the import: %1").arg(e.message));
-            run->client->waitTask(m_migration.importTask, [this, run](const TaskResult &t) {
-                if (!run->job)
-                    return;
-                if (!t.ok())
-                    return finishFailed(run, QStringLiteral("NS8 could not restore the data: %1").arg(t.failureText(QStringLiteral("import-module"))));
-                finishConfigure(run);
-            });
-        });
+            return next(failed(QStringLiteral("Ending the transfer (/terminate) failed: %1").arg(QString::fromUtf8(r.err).trimmed().right(300))));
+        if (run->job)
+            Log::info(QStringLiteral("transfer phase ended; waiting for NS8 to restore %1").arg(m_migration.moduleId), run->job->logContext());
+        next({});
     }, env, (kRsyncConnectTimeoutSeconds + kRsyncTimeoutSeconds) * 1000);
 }
 
-void App::finishConfigure(const std::shared_ptr<MigrationRun> &run)
+void App::finishImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
-    run->job->beginStep(QStringLiteral("configure"));
+    run->client->login([this, run, next](const ApiError &e) {
+        if (e.isError())
+            return next(failed(QStringLiteral("NS8 cannot be reached to follow the import: %1").arg(e.message)));
+        run->client->waitTask(m_migration.importTask, [next](const TaskResult &t) {
+            next(t.ok() ? Failure{}
+                        : failed(QStringLiteral("NS8 could not restore the data: %1").arg(t.failureText(QStringLiteral("import-module")))));
+        });
+    });
+}
+
+void App::finishConfigure(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
     const QJsonObject input = run->configure; // built and checked before the stop
     Log::info(QStringLiteral("configure-module of %1 submitted (downtime so far %2)")
                   .arg(m_migration.moduleId, humanDuration(QDateTime::currentMSecsSinceEpoch() - run->firstStopMs)),
               run->job->logContext());
     run->client->runTask(QStringLiteral("module/") + m_migration.moduleId, m_profile.configureAction, input,
-                         [this, run](const TaskResult &r) {
-        if (!run->job)
-            return;
+                         [this, run, next](const TaskResult &r) {
         if (!r.ok())
-            return finishFailed(run, QStringLiteral("NS8 refused the configuration: %1").arg(r.failureText(m_profile.configureAction)));
+            return next(failed(QStringLiteral("NS8 refused the configuration: %1").arg(r.failureText(m_profile.configureAction))));
         // From here on NS8 is the PBX.
         run->stopped.clear();
-        setFinishPhase(2, {});
-        Log::info(QStringLiteral("%1 configured on NS8: it is in charge now").arg(m_migration.moduleId), run->job->logContext());
-        finishRetire(run);
+        setFinishPhase(FinishPhase::Configured, {});
+        if (run->job)
+            Log::info(QStringLiteral("%1 configured on NS8: it is in charge now").arg(m_migration.moduleId), run->job->logContext());
+        next({});
     });
 }
 
-void App::finishRetire(const std::shared_ptr<MigrationRun> &run)
+namespace {
+
+// NS8 is configured: a failure on the NS7 side starts nothing again there.
+Failure retireFailed(const QString &app, const QString &what)
 {
-    run->job->beginStep(QStringLiteral("retire"));
+    return failed(QStringLiteral("%1 runs on NS8 now, but %2").arg(app, what));
+}
+
+} // namespace
+
+void App::finishRetire(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
     const QStringList units = m_profile.retireServices;
-    auto failed = [this, run](const QString &what) {
-        // NS8 is configured: do not start anything again on NS7.
-        setStatus(QStringLiteral("migrating"));
-        endRun(run, false, QStringLiteral("%1 runs on NS8 now, but %2 Run Finish again to complete the NS7 side.")
-                               .arg(m_profile.name, what));
-    };
-    m_daemon->systemd()->unitStates(units, [this, run, units, failed](const QHash<QString, UnitState> &states, const QString &error) {
-        if (!run->job)
-            return;
+    m_daemon->systemd()->unitStates(units, [this, run, units, next](const QHash<QString, UnitState> &states, const QString &error) {
         if (!error.isEmpty())
-            return failed(QStringLiteral("the state of its NS7 services cannot be read (%1).").arg(error));
-        QStringList running, present;
+            return next(retireFailed(m_profile.name, QStringLiteral("the state of its NS7 services cannot be read (%1).").arg(error)));
+        QStringList running;
+        run->present.clear();
         for (const QString &u : units) {
             const UnitState s = states.value(Systemd::unitName(u));
             if (s.loadState == u"not-found")
                 continue;
-            present.append(Systemd::unitName(u));
+            run->present.append(Systemd::unitName(u));
             if (s.isActive())
                 running.append(Systemd::unitName(u));
         }
-        Log::info(QStringLiteral("stopping %1 and disabling %2 on NS7").arg(running.join(QStringLiteral(", ")), present.join(QStringLiteral(", "))),
-                  run->job->logContext());
-        m_daemon->systemd()->runJobs("StopUnit", running, [this, run, present, failed](const QString &err) {
-            if (!err.isEmpty())
-                return failed(QStringLiteral("stopping it on NS7 failed (%1).").arg(err));
-            m_daemon->systemd()->disable(present, [this, run, failed](const QString &e) {
-                if (!e.isEmpty())
-                    return failed(QStringLiteral("disabling it on NS7 failed (%1).").arg(e));
-                run->job->beginStep(QStringLiteral("redirect"));
-                QString warning;
-                if (!writeRedirect(run->settings, &warning))
-                    Log::warning(warning, run->job->logContext());
-                auto done = [this, run, warning](const QString &reloadError) {
-                    setFinishPhase(0, {});
-                    setStatus(QStringLiteral("migrated"));
-                    changed({QStringLiteral("DnsRecords")});
-                    QString message = QStringLiteral("%1 now runs on NS8 (%2). NS7's NethVoice services are stopped and "
-                                                     "disabled; the old addresses show a page with the new ones. Check "
-                                                     "NethVoice on NS8, configure NethVoice Proxy, then update the DNS.")
-                                          .arg(m_profile.name, m_migration.moduleId);
-                    if (!warning.isEmpty() || !reloadError.isEmpty())
-                        message += QStringLiteral(" Warning: %1").arg(warning.isEmpty() ? reloadError : warning);
-                    Log::info(QStringLiteral("migration of %1 finished").arg(m_profile.name), run->job->logContext());
-                    endRun(run, true, message);
-                };
-                if (!warning.isEmpty() || m_profile.redirectSnippet.isEmpty())
-                    return done(QString());
-                // The web server reads the new snippet.
-                m_daemon->systemd()->unitStates({QStringLiteral("httpd")}, [this, done](const QHash<QString, UnitState> &s, const QString &) {
-                    if (!s.value(QStringLiteral("httpd.service")).isActive())
-                        return done(QString());
-                    m_daemon->systemd()->runJob("ReloadUnit", QStringLiteral("httpd"), [done](const QString &reloadError) {
-                        done(reloadError.isEmpty() ? QString() : QStringLiteral("the web server could not reload the redirect (%1).").arg(reloadError));
-                    });
-                });
-            });
+        if (run->job)
+            Log::info(QStringLiteral("stopping %1 and disabling %2 on NS7").arg(running.join(QStringLiteral(", ")), run->present.join(QStringLiteral(", "))),
+                      run->job->logContext());
+        m_daemon->systemd()->runJobs("StopUnit", running, [this, next](const QString &err) {
+            next(err.isEmpty() ? Failure{} : retireFailed(m_profile.name, QStringLiteral("stopping it on NS7 failed (%1).").arg(err)));
+        });
+    });
+}
+
+void App::finishDisable(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    m_daemon->systemd()->disable(run->present, [this, next](const QString &e) {
+        next(e.isEmpty() ? Failure{} : retireFailed(m_profile.name, QStringLiteral("disabling it on NS7 failed (%1).").arg(e)));
+    });
+}
+
+void App::finishRedirect(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    // A page that cannot be written is a warning: NS8 runs, NS7 is retired.
+    if (!writeRedirect(run->settings, &run->warning)) {
+        Log::warning(run->warning, run->job->logContext());
+        return next({});
+    }
+    if (m_profile.redirectSnippet.isEmpty())
+        return next({});
+    // The web server reads the new snippet.
+    m_daemon->systemd()->unitStates({QStringLiteral("httpd")}, [this, run, next](const QHash<QString, UnitState> &s, const QString &) {
+        if (!s.value(QStringLiteral("httpd.service")).isActive())
+            return next({});
+        m_daemon->systemd()->runJob("ReloadUnit", QStringLiteral("httpd"), [run, next](const QString &reloadError) {
+            if (!reloadError.isEmpty())
+                run->warning = QStringLiteral("the web server could not reload the redirect (%1).").arg(reloadError);
+            next({});
         });
     });
 }

@@ -9,6 +9,36 @@
 
 namespace ns8m {
 
+QString toString(AppStatus status)
+{
+    switch (status) {
+    case AppStatus::NotMigrated:
+        return QStringLiteral("not_migrated");
+    case AppStatus::Migrating:
+        return QStringLiteral("migrating");
+    case AppStatus::Syncing:
+        return QStringLiteral("syncing");
+    case AppStatus::Finishing:
+        return QStringLiteral("finishing");
+    case AppStatus::Migrated:
+        return QStringLiteral("migrated");
+    case AppStatus::Skipped:
+        return QStringLiteral("skipped");
+    case AppStatus::Failed:
+        return QStringLiteral("failed");
+    }
+    return QStringLiteral("not_migrated");
+}
+
+AppStatus appStatusFromString(const QString &text)
+{
+    for (const AppStatus s : {AppStatus::NotMigrated, AppStatus::Migrating, AppStatus::Syncing, AppStatus::Finishing,
+                              AppStatus::Migrated, AppStatus::Skipped, AppStatus::Failed})
+        if (toString(s) == text)
+            return s;
+    return AppStatus::NotMigrated;
+}
+
 namespace {
 constexpr int kSchemaVersion = 1;
 }
@@ -179,7 +209,7 @@ AppRecord StateDb::app(const QString &id)
                              " scan_details FROM apps WHERE id=?"));
     q.addBindValue(id);
     if (q.exec() && q.next()) {
-        r.status = q.value(0).toString();
+        r.status = appStatusFromString(q.value(0).toString());
         r.sourceFiles = q.value(1).toULongLong();
         r.sourceBytes = q.value(2).toULongLong();
         r.databaseBytes = q.value(3).toULongLong();
@@ -200,7 +230,7 @@ bool StateDb::saveApp(const AppRecord &app)
                        " source_files=excluded.source_files, source_bytes=excluded.source_bytes,"
                        " database_bytes=excluded.database_bytes, scan_time=excluded.scan_time,"
                        " scan_details=excluded.scan_details"),
-        {app.id, app.status, app.sourceFiles, app.sourceBytes, app.databaseBytes, app.scanTime,
+        {app.id, toString(app.status), app.sourceFiles, app.sourceBytes, app.databaseBytes, app.scanTime,
          QString::fromUtf8(QJsonDocument(app.scanDetails).toJson(QJsonDocument::Compact))});
     if (!ok) {
         db.rollback();
@@ -229,7 +259,8 @@ MigrationRecord StateDb::migration(const QString &app)
             m.notices.append(v.toString());
         m.startedAt = q.value(8).toLongLong();
         const QJsonObject finish = QJsonDocument::fromJson(q.value(9).toByteArray()).object();
-        m.finishPhase = finish.value(QStringLiteral("phase")).toInt();
+        const int phase = finish.value(QStringLiteral("phase")).toInt();
+        m.finishPhase = phase == 1 ? FinishPhase::Stopped : phase == 2 ? FinishPhase::Configured : FinishPhase::NothingStopped;
         for (const QJsonValue &v : finish.value(QStringLiteral("stopped")).toArray())
             m.stoppedServices.append(v.toString());
         m.nodeAddress = finish.value(QStringLiteral("node_address")).toString();
@@ -242,7 +273,7 @@ bool StateDb::saveMigration(const MigrationRecord &m)
     QJsonArray notices;
     for (const QString &n : m.notices)
         notices.append(n);
-    const QJsonObject finish{{QStringLiteral("phase"), m.finishPhase},
+    const QJsonObject finish{{QStringLiteral("phase"), int(m.finishPhase)},
                              {QStringLiteral("stopped"), QJsonArray::fromStringList(m.stoppedServices)},
                              {QStringLiteral("node_address"), m.nodeAddress}};
     return exec(QStringLiteral("INSERT OR REPLACE INTO migrations (app, node, module_id, address, port,"

@@ -21,14 +21,29 @@ struct JobRecord {
     qint64 endTime = 0;
 };
 
+// Where an app stands.  Stored and sent on the bus as its string
+// (toString()); everywhere else it is this type, so that a switch over it
+// lets the compiler say where a new status is not handled.
+enum class AppStatus { NotMigrated, Migrating, Syncing, Finishing, Migrated, Skipped, Failed };
+QString toString(AppStatus status);
+// An unknown string (a state written by a newer version) reads as NotMigrated.
+AppStatus appStatusFromString(const QString &text);
+
+// How far a Finish got, kept across restarts.
+enum class FinishPhase {
+    NothingStopped = 0, // NS7 runs as before
+    Stopped = 1,        // NS7's writers are stopped (stoppedServices: the ones to start again on failure)
+    Configured = 2,     // NS8 is configured and in charge: only the NS7 wind-down is left
+};
+
 struct AppRecord {
     QString id;
-    QString status = QStringLiteral("not_migrated");
+    AppStatus status = AppStatus::NotMigrated;
     quint64 sourceFiles = 0;
     quint64 sourceBytes = 0;
     quint64 databaseBytes = 0;
     qint64 scanTime = 0;
-    QJsonArray scanDetails; // [[id, title, files, bytes], ...]
+    QJsonArray scanDetails; // [[id, title, files, bytes, {symlinks}], ...] (the links: App.ScanSymlinks)
 };
 
 // Where an app's migration stands: the NS8 module created for it and the
@@ -44,10 +59,7 @@ struct MigrationRecord {
     QVariantMap settings;
     QStringList notices;
     qint64 startedAt = 0;
-    // The cutover (Finish): 0 nothing stopped yet, 1 NS7 services stopped
-    // (stoppedServices: the ones to start again on failure), 2 NS8 is
-    // configured and in charge (only the NS7 wind-down is left).
-    int finishPhase = 0;
+    FinishPhase finishPhase = FinishPhase::NothingStopped;
     QStringList stoppedServices;
     QString nodeAddress; // the destination node's public address (DNS records)
     bool isEmpty() const { return moduleId.isEmpty(); }
