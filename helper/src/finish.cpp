@@ -431,6 +431,8 @@ void App::finishStop(const std::shared_ptr<MigrationRun> &run, const Operation::
 {
     m_daemon->systemd()->unitStates(m_profile.quiesceServices, [this, run, next](const QHash<QString, UnitState> &states,
                                                                                   const QString &error) {
+        if (!run->job)
+            return; // the helper is stopping: nothing was stopped
         if (!error.isEmpty())
             return next(failed(QStringLiteral("Cannot read the state of the NS7 services: %1").arg(error)));
         QStringList running;
