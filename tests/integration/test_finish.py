@@ -125,6 +125,24 @@ class FinishTestCase(MigrationTestCase):
                              "steps out of the planned order %s: %s" % (STEPS, seen))
         return props, statuses
 
+    def retry_finish_ok(self):
+        """A Finish run again after a failed one succeeds completely: NS8 holds
+        what NS7 holds and NS7's app is retired."""
+        n_calls = len(self.calls())
+        running = [n for n in NETHVOICE_SERVICES if self.unit(n)["ActiveState"] == "active"]
+        enabled = [n for n in NETHVOICE_SERVICES if self.unit(n)["UnitFileState"] == "enabled"]
+        self.finish_ok({"accept_warnings": True})
+        self.assertEqual(self.app()["Status"], "migrated")
+        srv = self.srv()
+        self.assert_module_matches_ns7(srv)
+        self.assert_agi_bin(srv)
+        module = self.module()
+        self.assert_restored(module)
+        self.assert_module_databases(module)
+        self.assert_astdb(module)
+        self.assert_configuration(module, GOOD, False)
+        self.assert_retired(self.calls(n_calls), running, enabled)
+
     def watch(self, job, timeout):
         """Poll a job and the app until the job ends: (statuses, steps) seen."""
         statuses, steps = [], []
@@ -612,20 +630,7 @@ class FinishFailuresTest(FinishTestCase):
                 break
             self.assertLess(time.monotonic(), deadline, "still blocked after the restart: %s" % blockers)
             time.sleep(0.5)
-        n_calls = len(self.calls())
-        running = [n for n in NETHVOICE_SERVICES if self.unit(n)["ActiveState"] == "active"]
-        enabled = [n for n in NETHVOICE_SERVICES if self.unit(n)["UnitFileState"] == "enabled"]
-        self.finish_ok({"accept_warnings": True})
-        self.assertEqual(self.app()["Status"], "migrated")
-        srv = self.srv()
-        self.assert_module_matches_ns7(srv)
-        self.assert_agi_bin(srv)
-        module = self.module()
-        self.assert_restored(module)
-        self.assert_module_databases(module)
-        self.assert_astdb(module)
-        self.assert_configuration(module, GOOD, False)
-        self.assert_retired(self.calls(n_calls), running, enabled)
+        self.retry_finish_ok()
         self.assert_redirect_page(GOOD)
 
     def state_rows_db(self, sql, params=()):
@@ -698,20 +703,7 @@ class ImportFailuresTest(FinishTestCase):
 
         # The helper with the real profile: the retry sends the dump and succeeds.
         self.restart_helper(original)
-        n_calls = len(self.calls())
-        running = [n for n in NETHVOICE_SERVICES if self.unit(n)["ActiveState"] == "active"]
-        enabled = [n for n in NETHVOICE_SERVICES if self.unit(n)["UnitFileState"] == "enabled"]
-        self.finish_ok({"accept_warnings": True})
-        self.assertEqual(self.app()["Status"], "migrated")
-        srv = self.srv()
-        self.assert_module_matches_ns7(srv)
-        self.assert_agi_bin(srv)
-        module = self.module()
-        self.assert_restored(module)
-        self.assert_module_databases(module)
-        self.assert_astdb(module)
-        self.assert_configuration(module, GOOD, False)
-        self.assert_retired(self.calls(n_calls), running, enabled)
+        self.retry_finish_ok()
 
     def test_sqlite_dump_named_sql_fails_the_import(self):
         # Driven at the simulator's level: the helper refuses a profile whose
