@@ -48,7 +48,7 @@ class MariaDB(util.ManagedProcess):
         # name: the folder below run_dir (and the log's name), so that a run
         # can have a second server, e.g. an empty one to load dumps into.
         # log_path: the server's log (default: in the run's artifacts).
-        # die_with_parent=False: the server gets a session of its own and no
+        # die_with_parent=False: the server gets a new process session (setsid) and no
         # parent-death signal (that signal follows the starting *thread*, so
         # a server started from a short-lived thread, as the cluster
         # simulator does, would die with it); whoever starts it stops it.
