@@ -37,6 +37,25 @@ QString errnoText(int e)
     return qt_error_string(e);
 }
 
+// A new private (0700: staged files can hold secrets, the phonebook sources
+// hold database passwords) directory in STAGEDIR, or the temporary folder,
+// named with stagePrefix() so that removeStaleStages() takes one left by a
+// crash.  "" and *ERROR when it cannot be made.
+QString makeStageDir(const QString &stageDir, QString *error)
+{
+    const QString parent = stageDir.isEmpty() ? QDir::tempPath() : stageDir;
+    if (!QDir().mkpath(parent)) {
+        *error = QStringLiteral("cannot create %1").arg(parent);
+        return {};
+    }
+    QByteArray tmpl = QFile::encodeName(parent + u'/' + stagePrefix() + QStringLiteral("XXXXXX"));
+    if (!::mkdtemp(tmpl.data())) {
+        *error = QStringLiteral("cannot create a directory in %1: %2").arg(parent, errnoText(errno));
+        return {};
+    }
+    return QFile::decodeName(tmpl);
+}
+
 // "3,000,000 bytes" → 3000000.  rsync groups digits with ',' (or '.' where
 // the locale's decimal point is ','), so both are skipped.
 quint64 leadingNumber(const QByteArray &text)
@@ -777,19 +796,9 @@ bool RsyncRun::stage(QString *error)
     const bool byContent = from.endsWith(u'/') && from.size() > 1;
     if (byContent)
         from.chop(1);
-    const QString parent = m_t.stageDir.isEmpty() ? QDir::tempPath() : m_t.stageDir;
-    if (!QDir().mkpath(parent)) {
-        *error = QStringLiteral("cannot create %1").arg(parent);
+    m_stage = makeStageDir(m_t.stageDir, error);
+    if (m_stage.isEmpty())
         return false;
-    }
-    // mkdtemp makes it 0700: staged files can hold secrets (the phonebook
-    // sources hold database passwords).
-    QByteArray tmpl = QFile::encodeName(parent + u'/' + stagePrefix() + QStringLiteral("XXXXXX"));
-    if (!::mkdtemp(tmpl.data())) {
-        *error = QStringLiteral("cannot create a directory in %1: %2").arg(parent, errnoText(errno));
-        return false;
-    }
-    m_stage = QFile::decodeName(tmpl);
     QList<QPair<QByteArray, QByteArray>> rewrite;
     for (const auto &r : m_t.rewrite)
         rewrite.append({r.first.toUtf8(), r.second.toUtf8()});
@@ -856,13 +865,12 @@ void RsyncBatch::addFoldersRun()
     const RsyncTransfer &first = m_e.front().t;
     if (!first.destination.endsWith(first.destinationPath))
         return;
-    // The skeleton is made where rewritten sources are staged, with their
-    // prefix, so that removeStaleStages() also takes one left by a crash.
-    const QString parent = first.stageDir.isEmpty() ? QDir::tempPath() : first.stageDir;
-    QByteArray tmpl = QFile::encodeName(parent + u'/' + stagePrefix() + QStringLiteral("XXXXXX"));
-    if (!QDir().mkpath(parent) || !::mkdtemp(tmpl.data()))
+    // Made where rewritten sources are staged, so that removeStaleStages()
+    // also takes one left by a crash.
+    QString error;
+    m_skeleton = makeStageDir(first.stageDir, &error);
+    if (m_skeleton.isEmpty())
         return; // not fatal: the runs then create their folders themselves
-    m_skeleton = QFile::decodeName(tmpl);
     for (const QString &f : folders)
         QDir(m_skeleton).mkpath(f);
 
