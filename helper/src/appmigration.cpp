@@ -275,29 +275,20 @@ Operation::Step App::syncStep(const std::shared_ptr<MigrationRun> &run)
             [this, run](Operation::Next next) {
                 runSync(run, [run, next](bool ok, const QString &message) {
                     run->message = message;
-                    next(ok ? Failure{} : Failure{QString::fromLatin1(Error::Failed), message});
+                    next(ok ? Failure{} : Failure::failed(message));
                 });
             },
             {}, false, syncSteps()};
 }
 
-namespace {
-
-Failure startFailed(const QString &message)
-{
-    return {QString::fromLatin1(Error::Failed), message};
-}
-
-} // namespace
-
 void App::startCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     run->client->login([this, run, next](const ApiError &e) {
         if (e.isError())
-            return next(startFailed(e.message));
+            return next(Failure::failed(e.message));
         run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [this, run, next](const TaskResult &st) {
             if (!st.ok())
-                return next(startFailed(st.failureText(QStringLiteral("get-cluster-status"))));
+                return next(Failure::failed(st.failureText(QStringLiteral("get-cluster-status"))));
             const quint32 self = m_daemon->cluster()->nodeId();
             quint32 leader = 0;
             QList<quint32> nodes;
@@ -313,7 +304,7 @@ void App::startCheckCluster(const std::shared_ptr<MigrationRun> &run, const Oper
             if (run->node == 0)
                 run->node = leader ? leader : (nodes.isEmpty() ? 0 : nodes.first());
             if (!nodes.contains(run->node))
-                return next(startFailed(QStringLiteral("node: the NS8 cluster has no node %1 to install %2 on.")
+                return next(Failure::failed(QStringLiteral("node: the NS8 cluster has no node %1 to install %2 on.")
                                             .arg(run->node)
                                             .arg(m_profile.name)));
             next({});
@@ -326,13 +317,13 @@ void App::startCheckDisk(const std::shared_ptr<MigrationRun> &run, const Operati
     run->client->runTask(QStringLiteral("node/%1").arg(run->node), QStringLiteral("get-node-status"), {},
                          [this, run, next](const TaskResult &ns) {
         if (!ns.ok())
-            return next(startFailed(ns.failureText(QStringLiteral("get-node-status"))));
+            return next(Failure::failed(ns.failureText(QStringLiteral("get-node-status"))));
         quint64 free = 0;
         for (const QJsonValue &d : ns.output.toObject().value(QStringLiteral("disks")).toArray())
             free = qMax(free, quint64(d.toObject().value(QStringLiteral("free")).toDouble()));
         const quint64 need = neededBytes(m_record.sourceBytes + m_record.databaseBytes);
         if (free < need)
-            return next(startFailed(QStringLiteral("node: node %1 has %2 free, %3 needs about %4 (data %5 plus "
+            return next(Failure::failed(QStringLiteral("node: node %1 has %2 free, %3 needs about %4 (data %5 plus "
                                                    "margin). Free space on that node or choose another one.")
                                         .arg(run->node)
                                         .arg(humanBytes(free), m_profile.name, humanBytes(need),
@@ -347,7 +338,7 @@ void App::startReadModules(const std::shared_ptr<MigrationRun> &run, const Opera
     run->client->runTaskWithoutInput(QStringLiteral("cluster"), QStringLiteral("list-modules"),
                                      [run, next](const TaskResult &lm) {
         if (!lm.ok())
-            return next(startFailed(lm.failureText(QStringLiteral("list-modules"))));
+            return next(Failure::failed(lm.failureText(QStringLiteral("list-modules"))));
         run->modules = lm.output.toArray();
         next({});
     });
@@ -371,7 +362,7 @@ void App::startCompanion(const std::shared_ptr<MigrationRun> &run, int index, co
                          {{QStringLiteral("image"), image}, {QStringLiteral("node"), int(run->node)}},
                          [run, image, notice, next](const TaskResult &r) {
         if (!r.ok())
-            return next(startFailed(QStringLiteral("Installing %1 failed: %2").arg(image, r.failureText(QStringLiteral("add-module")))));
+            return next(Failure::failed(QStringLiteral("Installing %1 failed: %2").arg(image, r.failureText(QStringLiteral("add-module")))));
         const QString id = r.output.toObject().value(QStringLiteral("module_id")).toString();
         run->notices.append(notice.isEmpty() ? QStringLiteral("%1 was installed on node %2.").arg(image).arg(run->node)
                                              : QStringLiteral("%1 (%2 on node %3)").arg(notice, id).arg(run->node));
@@ -393,7 +384,7 @@ void App::startImport(const std::shared_ptr<MigrationRun> &run, const Operation:
         const QJsonObject out = r.output.toObject();
         const QJsonArray cred = out.value(QStringLiteral("credentials")).toArray();
         if (!r.ok() || cred.size() != 2 || out.value(QStringLiteral("module_id")).toString().isEmpty())
-            return next(startFailed(QStringLiteral("Creating %1 on NS8 failed: %2")
+            return next(Failure::failed(QStringLiteral("Creating %1 on NS8 failed: %2")
                                         .arg(m_profile.name, r.ok() ? QStringLiteral("import-module answered without credentials.")
                                                                     : r.failureText(QStringLiteral("import-module")))));
         next(rememberModule(run, out, cred));
@@ -419,7 +410,7 @@ Failure App::rememberModule(const std::shared_ptr<MigrationRun> &run, const QJso
     if (!writeSecretFile(secretPath(), cred.at(1).toString().toUtf8(), &error) || !m_daemon->state()->saveMigration(m)) {
         // Told as it is: the module exists on NS8 but this side cannot use it.
         m_migration = m;
-        return startFailed(QStringLiteral("%1 was created on NS8 as %2, but its credentials could not be saved here: "
+        return Failure::failed(QStringLiteral("%1 was created on NS8 as %2, but its credentials could not be saved here: "
                                           "Abort to remove it and start again.")
                                .arg(m_profile.name, m.moduleId));
     }
@@ -516,7 +507,7 @@ void App::abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Oper
     if (m_migration.isEmpty())
         return next({});
     if (!m_daemon->cluster()->isConnected())
-        return next(startFailed(QStringLiteral("This server is not connected to the NS8 cluster: %1 cannot be removed "
+        return next(Failure::failed(QStringLiteral("This server is not connected to the NS8 cluster: %1 cannot be removed "
                                                "from it now.")
                                     .arg(m_migration.moduleId)));
     run->client = apiClient();
@@ -524,7 +515,7 @@ void App::abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Oper
                          {{QStringLiteral("module_id"), m_migration.moduleId}, {QStringLiteral("preserve_data"), false}},
                          [this, next](const TaskResult &r) {
         if (!r.ok())
-            return next(startFailed(QStringLiteral("NS8 could not remove %1: %2 Nothing was changed; try again.")
+            return next(Failure::failed(QStringLiteral("NS8 could not remove %1: %2 Nothing was changed; try again.")
                                         .arg(m_migration.moduleId, r.failureText(QStringLiteral("remove-module")))));
         next({});
     });

@@ -49,6 +49,8 @@ struct Failure {
     QString name;
     QString message;
     bool isError() const { return !name.isEmpty(); }
+    // The common kind: Error::Failed, with what went wrong.
+    static Failure failed(const QString &message) { return {QString::fromLatin1(Error::Failed), message}; }
 };
 
 } // namespace ns8m

@@ -321,15 +321,6 @@ QList<Operation::Step> App::finishSteps(const std::shared_ptr<MigrationRun> &run
     };
 }
 
-namespace {
-
-Failure failed(const QString &message)
-{
-    return {QString::fromLatin1(Error::Failed), message};
-}
-
-} // namespace
-
 QString App::finishAftermath(const std::shared_ptr<MigrationRun> &run, const QStringList &undoProblems)
 {
     if (m_migration.finishPhase == FinishPhase::Configured)
@@ -362,12 +353,12 @@ void App::finishCheckLocal(const std::shared_ptr<MigrationRun> &run, const Opera
 {
     run->dumper->check([this, run, next](bool ok, const QString &message) {
         if (!ok)
-            return next(failed(QStringLiteral("Cannot finish: %1").arg(message)));
+            return next(Failure::failed(QStringLiteral("Cannot finish: %1").arg(message)));
         // Room for the dumps next to the state: the databases' size plus a margin.
         const QStorageInfo disk(workDir());
         const quint64 need = m_record.databaseBytes + m_record.databaseBytes / 5 + 64ull * 1024 * 1024;
         if (disk.isValid() && quint64(disk.bytesAvailable()) < need)
-            return next(failed(QStringLiteral("Cannot finish: %1 has %2 free, the database dumps need about %3. "
+            return next(Failure::failed(QStringLiteral("Cannot finish: %1 has %2 free, the database dumps need about %3. "
                                               "Free some space on NS7.")
                                    .arg(disk.rootPath(), humanBytes(quint64(disk.bytesAvailable())), humanBytes(need))));
         // The input again, now that the databases are known.
@@ -383,10 +374,10 @@ void App::finishCheckCluster(const std::shared_ptr<MigrationRun> &run, const Ope
 {
     run->client->login([this, run, next](const ApiError &e) {
         if (e.isError())
-            return next(failed(QStringLiteral("Cannot finish: %1").arg(e.message)));
+            return next(Failure::failed(QStringLiteral("Cannot finish: %1").arg(e.message)));
         run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [this, next](const TaskResult &st) {
             if (!st.ok())
-                return next(failed(QStringLiteral("Cannot finish: %1").arg(st.failureText(QStringLiteral("get-cluster-status")))));
+                return next(Failure::failed(QStringLiteral("Cannot finish: %1").arg(st.failureText(QStringLiteral("get-cluster-status")))));
             rememberNodeAddress(st.output.toObject().value(QStringLiteral("nodes")).toArray());
             next({});
         });
@@ -420,7 +411,7 @@ void App::finishSync(const std::shared_ptr<MigrationRun> &run, const QString &st
     run->verifyHistory = beforeStop;
     runSync(run, [next, beforeStop](bool ok, const QString &message) {
         if (!ok)
-            return next(failed((beforeStop ? QStringLiteral("The sync before the stop failed: %1")
+            return next(Failure::failed((beforeStop ? QStringLiteral("The sync before the stop failed: %1")
                                            : QStringLiteral("The last sync failed: %1"))
                                    .arg(message)));
         next({});
@@ -434,7 +425,7 @@ void App::finishStop(const std::shared_ptr<MigrationRun> &run, const Operation::
         if (!run->job)
             return; // the helper is stopping: nothing was stopped
         if (!error.isEmpty())
-            return next(failed(QStringLiteral("Cannot read the state of the NS7 services: %1").arg(error)));
+            return next(Failure::failed(QStringLiteral("Cannot read the state of the NS7 services: %1").arg(error)));
         QStringList running;
         for (const QString &u : m_profile.quiesceServices)
             if (states.value(Systemd::unitName(u)).isActive())
@@ -453,7 +444,7 @@ void App::finishStop(const std::shared_ptr<MigrationRun> &run, const Operation::
                                     : QStringLiteral("downtime starts: stopping %1").arg(running.join(QStringLiteral(", "))),
                   run->job->logContext());
         m_daemon->systemd()->runJobs("StopUnit", running, [next](const QString &err) {
-            next(err.isEmpty() ? Failure{} : failed(QStringLiteral("Stopping the NS7 services failed: %1.").arg(err)));
+            next(err.isEmpty() ? Failure{} : Failure::failed(QStringLiteral("Stopping the NS7 services failed: %1.").arg(err)));
         });
     });
 }
@@ -471,7 +462,7 @@ void App::finishRestart(const std::shared_ptr<MigrationRun> &run, const Operatio
                  run->job ? run->job->logContext() : LogContext{});
     m_daemon->systemd()->runJobs("StartUnit", stopped, [this, next](const QString &error) {
         if (!error.isEmpty())
-            return next(failed(error));
+            return next(Failure::failed(error));
         setFinishPhase(FinishPhase::NothingStopped, {});
         next({});
     });
@@ -487,7 +478,7 @@ void App::finishDump(const std::shared_ptr<MigrationRun> &run, const Operation::
     run->dumper->dumpAll([run, next](bool ok, const QString &message) {
         if (ok && run->job)
             Log::info(message, run->job->logContext());
-        next(ok ? Failure{} : failed(message));
+        next(ok ? Failure{} : Failure::failed(message));
     });
 }
 
@@ -495,14 +486,14 @@ void App::finishUpload(const std::shared_ptr<MigrationRun> &run, const Operation
 {
     run->step = QStringLiteral("upload");
     uploadDumps(run, {QStringLiteral("restore"), QStringLiteral("restore_background")},
-                [next](bool uploaded, quint64, const QString &error) { next(uploaded ? Failure{} : failed(error)); });
+                [next](bool uploaded, quint64, const QString &error) { next(uploaded ? Failure{} : Failure::failed(error)); });
 }
 
 void App::finishTerminate(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     RsyncTarget target;
     if (!rsyncTarget(&target))
-        return next(failed(missingCredentials()));
+        return next(Failure::failed(missingCredentials()));
     const QString host = target.host.contains(u':') ? u'[' + target.host + u']' : target.host;
     // Reading /terminate ends the transfer phase: the module's import task
     // then restores the dumps (PROTOCOL.md §3).
@@ -513,7 +504,7 @@ void App::finishTerminate(const std::shared_ptr<MigrationRun> &run, const Operat
     target.password.fill(u'\0');
     runProcess(run->job, argv, [this, run, next](const ProcessResult &r) {
         if (!r.ok())
-            return next(failed(QStringLiteral("Ending the transfer (/terminate) failed: %1").arg(QString::fromUtf8(r.err).trimmed().right(300))));
+            return next(Failure::failed(QStringLiteral("Ending the transfer (/terminate) failed: %1").arg(QString::fromUtf8(r.err).trimmed().right(300))));
         if (run->job)
             Log::info(QStringLiteral("transfer phase ended; waiting for NS8 to restore %1").arg(m_migration.moduleId), run->job->logContext());
         next({});
@@ -524,10 +515,10 @@ void App::finishImport(const std::shared_ptr<MigrationRun> &run, const Operation
 {
     run->client->login([this, run, next](const ApiError &e) {
         if (e.isError())
-            return next(failed(QStringLiteral("NS8 cannot be reached to follow the import: %1").arg(e.message)));
+            return next(Failure::failed(QStringLiteral("NS8 cannot be reached to follow the import: %1").arg(e.message)));
         run->client->waitTask(m_migration.importTask, [next](const TaskResult &t) {
             next(t.ok() ? Failure{}
-                        : failed(QStringLiteral("NS8 could not restore the data: %1").arg(t.failureText(QStringLiteral("import-module")))));
+                        : Failure::failed(QStringLiteral("NS8 could not restore the data: %1").arg(t.failureText(QStringLiteral("import-module")))));
         });
     });
 }
@@ -541,7 +532,7 @@ void App::finishConfigure(const std::shared_ptr<MigrationRun> &run, const Operat
     run->client->runTask(QStringLiteral("module/") + m_migration.moduleId, m_profile.configureAction, input,
                          [this, run, next](const TaskResult &r) {
         if (!r.ok())
-            return next(failed(QStringLiteral("NS8 refused the configuration: %1").arg(r.failureText(m_profile.configureAction))));
+            return next(Failure::failed(QStringLiteral("NS8 refused the configuration: %1").arg(r.failureText(m_profile.configureAction))));
         // From here on NS8 is the PBX.
         run->stopped.clear();
         setFinishPhase(FinishPhase::Configured, {});
@@ -556,7 +547,7 @@ namespace {
 // NS8 is configured: a failure on the NS7 side starts nothing again there.
 Failure retireFailed(const QString &app, const QString &what)
 {
-    return failed(QStringLiteral("%1 runs on NS8 now, but %2").arg(app, what));
+    return Failure::failed(QStringLiteral("%1 runs on NS8 now, but %2").arg(app, what));
 }
 
 } // namespace
