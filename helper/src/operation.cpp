@@ -84,11 +84,8 @@ void Operation::runRow(int row)
         return; // the job is gone (the helper is stopping): nothing to report to
     if (row >= m_steps.size())
         return conclude();
-    if (m_job->cancelRequested() && m_job->isCancelable()) {
-        m_row = row - 1;
+    if (m_job->cancelRequested() && m_job->isCancelable())
         return rowDone(row - 1, {QString::fromLatin1(Error::Canceled), QStringLiteral("Canceled.")});
-    }
-    m_row = row;
     const Step &step = m_steps.at(row);
     if (!step.parts.isEmpty()) {
         m_stepId = step.parts.first().id; // the row's run begins the others

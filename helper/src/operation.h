@@ -94,7 +94,6 @@ private:
     QPointer<Job> m_job;
     QList<Step> m_steps;
     QString m_stepId;
-    int m_row = -1;
     int m_committed = -1; // the last row with commits that succeeded
     Failure m_failure;
     QStringList m_undoProblems;
