@@ -1,6 +1,6 @@
 // ns8-migration-helper: the root daemon behind the NS8 Migration page.
-#include "daemon.h"
-#include "log.h"
+#include "objects/daemon.h"
+#include "core/log.h"
 #include "options.h"
 #include "version.h"
 

@@ -1,4 +1,4 @@
-#include "accountprovider.h"
+#include "ns7/accountprovider.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -1,4 +1,4 @@
-#include "appprofile.h"
+#include "profile/appprofile.h"
 
 #include <QDir>
 #include <QFile>

@@ -1,6 +1,6 @@
 // The error names are part of the D-Bus API: errors.h and the contract in
 // dbus/ list the same ones.
-#include "errors.h"
+#include "core/errors.h"
 
 #include <QFile>
 #include <QRegularExpression>

@@ -1,4 +1,4 @@
-#include "esmithdb.h"
+#include "ns7/esmithdb.h"
 
 #include <QTest>
 

@@ -1,4 +1,4 @@
-#include "jsonschema.h"
+#include "ns8/jsonschema.h"
 
 #include <QFile>
 #include <QJsonArray>

@@ -1,4 +1,4 @@
-#include "mycnf.h"
+#include "ns7/mycnf.h"
 
 #include <QTest>
 

@@ -1,8 +1,8 @@
 // The operation runner: a table of steps walked in order, undone newest
 // first on a failure, ended with one sentence; the job sees every step.
-#include "job.h"
-#include "operation.h"
-#include "statedb.h"
+#include "bus/job.h"
+#include "operations/operation.h"
+#include "store/statedb.h"
 
 #include <QTemporaryDir>
 #include <QTest>

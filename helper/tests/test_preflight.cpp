@@ -1,4 +1,4 @@
-#include "preflight.h"
+#include "operations/preflight.h"
 
 #include <QTest>
 

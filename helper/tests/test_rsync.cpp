@@ -1,8 +1,8 @@
 // The rsync engine against a real rsync daemon on 127.0.0.1, configured like
 // the receiver of an NS8 module (PROTOCOL.md §3).  Needs root: the receiver
 // gives files to 990:991 and the tests make files owned by 48 and 1234.
-#include "appprofile.h"
-#include "rsync.h"
+#include "profile/appprofile.h"
+#include "transfer/rsync.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>

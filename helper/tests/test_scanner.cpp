@@ -1,4 +1,4 @@
-#include "scanner.h"
+#include "transfer/scanner.h"
 
 #include <QDir>
 #include <QFile>

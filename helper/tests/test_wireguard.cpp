@@ -1,4 +1,4 @@
-#include "wireguard.h"
+#include "vpn/wireguard.h"
 
 #include <QProcess>
 #include <QStandardPaths>

@@ -1,0 +1,100 @@
+#include "bus/authority.h"
+
+#include "core/log.h"
+
+#include <memory>
+
+namespace ns8m {
+
+namespace {
+
+struct Pending {
+    PendingCall call;
+    QString action;
+    quint32 uid;
+    std::function<void(sd_bus_message *, quint32)> done;
+    QList<const char *> alternatives; // asked next when this one is refused
+    Authority *authority = nullptr;
+};
+
+void deny(const Pending &p, const QString &why)
+{
+    Log::warning(QStringLiteral("uid %1 was refused %2: %3").arg(p.uid).arg(p.action, why));
+    replyError(p.call.msg(),
+               {QString::fromLatin1(Error::NotAuthorized),
+                QStringLiteral("You are not allowed to do this: it needs the polkit action %1. "
+                               "Ask an administrator, or run it as root.")
+                    .arg(p.action)});
+}
+
+int onReply(sd_bus_message *reply, void *userdata, sd_bus_error *)
+{
+    std::unique_ptr<Pending> p(static_cast<Pending *>(userdata));
+    if (sd_bus_message_is_method_error(reply, nullptr)) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        deny(*p, QStringLiteral("polkit could not be asked (%1)").arg(fromUtf8(e ? e->name : "")));
+        return 0;
+    }
+    int authorized = 0, challenge = 0;
+    if (sd_bus_message_enter_container(reply, 'r', "bba{ss}") < 0
+        || sd_bus_message_read(reply, "bb", &authorized, &challenge) < 0) {
+        deny(*p, QStringLiteral("polkit gave an answer that cannot be read"));
+        return 0;
+    }
+    if (!authorized) {
+        if (!p->alternatives.isEmpty()) {
+            p->authority->checkAny(p->call.msg(), p->alternatives, p->done);
+            return 0;
+        }
+        deny(*p, challenge ? QStringLiteral("authentication would be needed")
+                           : QStringLiteral("not authorized"));
+        return 0;
+    }
+    p->done(p->call.msg(), p->uid);
+    return 0;
+}
+
+} // namespace
+
+void Authority::check(sd_bus_message *call, const char *action,
+                      std::function<void(sd_bus_message *, quint32)> done)
+{
+    checkAny(call, {action}, std::move(done));
+}
+
+void Authority::checkAny(sd_bus_message *call, QList<const char *> actions,
+                         std::function<void(sd_bus_message *, quint32)> done)
+{
+    const char *action = actions.takeFirst();
+    const qint64 uid = senderUid(call);
+    if (uid == 0) {
+        done(call, 0);
+        return;
+    }
+    auto p = std::make_unique<Pending>(Pending{PendingCall(call), QString::fromLatin1(action),
+                                               uid < 0 ? quint32(-1) : quint32(uid), std::move(done), actions, this});
+    if (uid < 0) {
+        deny(*p, QStringLiteral("the bus did not say who the caller is"));
+        return;
+    }
+    sd_bus_message *req = nullptr;
+    int r = sd_bus_message_new_method_call(m_bus->handle(), &req, "org.freedesktop.PolicyKit1",
+                                           "/org/freedesktop/PolicyKit1/Authority",
+                                           "org.freedesktop.PolicyKit1.Authority",
+                                           "CheckAuthorization");
+    // Interactive authentication only when the caller said it can wait for it.
+    const uint32_t flags = sd_bus_message_get_allow_interactive_authorization(call) > 0 ? 1u : 0u;
+    if (r >= 0)
+        r = sd_bus_message_append(req, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s",
+                                  sd_bus_message_get_sender(call), action, 0, flags, "");
+    if (r >= 0)
+        r = sd_bus_call_async(m_bus->handle(), nullptr, req, onReply, p.get(), 120 * 1000000ULL);
+    sd_bus_message_unref(req);
+    if (r < 0) {
+        deny(*p, QStringLiteral("polkit could not be asked"));
+        return;
+    }
+    p.release(); // owned by the pending call now
+}
+
+} // namespace ns8m

@@ -1,0 +1,324 @@
+#include "bus/bus.h"
+
+#include <QAbstractEventDispatcher>
+#include <QCoreApplication>
+#include <QSet>
+#include <QSocketNotifier>
+#include <QTimer>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <poll.h>
+#include <vector>
+
+namespace ns8m {
+
+QString fromUtf8(const char *s)
+{
+    return s ? QString::fromUtf8(s) : QString();
+}
+
+Bus::Bus(QObject *parent) : QObject(parent) {}
+
+Bus::~Bus()
+{
+    if (m_bus) {
+        sd_bus_flush(m_bus);
+        sd_bus_close(m_bus);
+        sd_bus_unref(m_bus);
+    }
+}
+
+bool Bus::open(const QString &address, QString *error)
+{
+    int r = 0;
+    if (address.isEmpty()) {
+        r = sd_bus_open_system(&m_bus);
+    } else {
+        r = sd_bus_new(&m_bus);
+        if (r >= 0)
+            r = sd_bus_set_address(m_bus, address.toUtf8().constData());
+        if (r >= 0)
+            r = sd_bus_set_bus_client(m_bus, 1);
+        if (r >= 0)
+            r = sd_bus_negotiate_creds(m_bus, 1, SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID);
+        if (r >= 0)
+            r = sd_bus_start(m_bus);
+    }
+    if (r < 0) {
+        *error = QStringLiteral("cannot connect to the %1 bus: %2")
+                     .arg(address.isEmpty() ? QStringLiteral("system") : address,
+                          QString::fromUtf8(std::strerror(-r)));
+        return false;
+    }
+    const int fd = sd_bus_get_fd(m_bus);
+    m_read = new QSocketNotifier(fd, QSocketNotifier::Read, this);
+    m_write = new QSocketNotifier(fd, QSocketNotifier::Write, this);
+    m_write->setEnabled(false);
+    m_timer = new QTimer(this);
+    m_timer->setSingleShot(true);
+    connect(m_read, &QSocketNotifier::activated, this, &Bus::process);
+    connect(m_write, &QSocketNotifier::activated, this, &Bus::process);
+    connect(m_timer, &QTimer::timeout, this, &Bus::process);
+    // Messages queued by code outside process() (signals, late replies) are
+    // written when the loop is about to sleep.
+    connect(QAbstractEventDispatcher::instance(), &QAbstractEventDispatcher::aboutToBlock, this,
+            &Bus::rearm);
+    QTimer::singleShot(0, this, &Bus::process);
+    return true;
+}
+
+bool Bus::requestName(const char *name, QString *error)
+{
+    const int r = sd_bus_request_name(m_bus, name, 0);
+    if (r < 0) {
+        *error = QStringLiteral("cannot own %1 on the bus: %2")
+                     .arg(QString::fromLatin1(name), QString::fromUtf8(std::strerror(-r)));
+        return false;
+    }
+    return true;
+}
+
+void Bus::process()
+{
+    if (!m_bus || m_processing)
+        return;
+    m_processing = true;
+    for (;;) {
+        const int r = sd_bus_process(m_bus, nullptr);
+        if (r < 0) {
+            m_processing = false;
+            m_read->setEnabled(false);
+            m_write->setEnabled(false);
+            m_timer->stop();
+            emit disconnected(QString::fromUtf8(std::strerror(-r)));
+            return;
+        }
+        if (r == 0)
+            break;
+    }
+    m_processing = false;
+    rearm();
+}
+
+void Bus::rearm()
+{
+    if (!m_bus || !m_read || !m_read->isEnabled())
+        return;
+    const int events = sd_bus_get_events(m_bus);
+    if (events < 0)
+        return;
+    m_write->setEnabled((events & POLLOUT) != 0);
+    uint64_t until = 0;
+    if (sd_bus_get_timeout(m_bus, &until) < 0 || until == UINT64_MAX) {
+        m_timer->stop();
+        return;
+    }
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    const uint64_t now = uint64_t(ts.tv_sec) * 1000000u + uint64_t(ts.tv_nsec) / 1000u;
+    const uint64_t ms = until > now ? (until - now + 999) / 1000 : 0;
+    m_timer->start(int(qMin<uint64_t>(ms, 60000)));
+}
+
+void Bus::emitPropertiesChanged(const QString &path, const char *iface, const QStringList &names)
+{
+    if (!m_bus || names.isEmpty())
+        return;
+    std::vector<QByteArray> keep;
+    std::vector<char *> strv;
+    keep.reserve(size_t(names.size()));
+    for (const QString &n : names) {
+        keep.push_back(n.toUtf8());
+        strv.push_back(keep.back().data());
+    }
+    strv.push_back(nullptr);
+    sd_bus_emit_properties_changed_strv(m_bus, path.toUtf8().constData(), iface, strv.data());
+}
+
+void Bus::emitObjectAdded(const QString &path)
+{
+    if (m_bus)
+        sd_bus_emit_object_added(m_bus, path.toUtf8().constData());
+}
+
+void Bus::emitObjectRemoved(const QString &path)
+{
+    if (m_bus)
+        sd_bus_emit_object_removed(m_bus, path.toUtf8().constData());
+}
+
+namespace {
+
+const char *typeName(char t)
+{
+    switch (t) {
+    case 's': return "a string (s)";
+    case 'b': return "a boolean (b)";
+    case 'u': return "an unsigned 32-bit integer (u)";
+    case 't': return "an unsigned 64-bit integer (t)";
+    case 'i': return "a 32-bit integer (i)";
+    case 'x': return "a 64-bit integer (x)";
+    case 'd': return "a number (d)";
+    default: return "a basic value";
+    }
+}
+
+BusError invalid(const QString &message)
+{
+    return {QString::fromLatin1(Error::InvalidArgument), message};
+}
+
+} // namespace
+
+bool readOptions(sd_bus_message *m, const QList<OptionSpec> &specs, QVariantMap *out,
+                 BusError *error)
+{
+    int r = sd_bus_message_enter_container(m, 'a', "{sv}");
+    if (r < 0) {
+        *error = invalid(QStringLiteral("The options must be a dictionary of type a{sv}."));
+        return false;
+    }
+    QSet<QString> seen;
+    for (;;) {
+        r = sd_bus_message_enter_container(m, 'e', "sv");
+        if (r < 0) {
+            *error = invalid(QStringLiteral("The options dictionary is malformed."));
+            return false;
+        }
+        if (r == 0)
+            break;
+        const char *key = nullptr;
+        if (sd_bus_message_read(m, "s", &key) < 0) {
+            *error = invalid(QStringLiteral("The options dictionary is malformed."));
+            return false;
+        }
+        const QString name = fromUtf8(key);
+        const OptionSpec *spec = nullptr;
+        for (const OptionSpec &s : specs)
+            if (name == QLatin1String(s.name))
+                spec = &s;
+        if (!spec) {
+            QStringList names;
+            for (const OptionSpec &s : specs)
+                names.append(QString::fromLatin1(s.name));
+            const QString shown = name.size() > 64 ? name.left(64) + QStringLiteral("…") : name;
+            *error = invalid(names.isEmpty()
+                                 ? QStringLiteral("Unknown option \"%1\": this method takes no options.").arg(shown)
+                                 : QStringLiteral("Unknown option \"%1\". Accepted options: %2.")
+                                       .arg(shown, names.join(QStringLiteral(", "))));
+            return false;
+        }
+        if (seen.contains(name)) {
+            *error = invalid(QStringLiteral("Option \"%1\" is given twice.").arg(name));
+            return false;
+        }
+        seen.insert(name);
+        char vtype = 0;
+        const char *contents = nullptr;
+        if (sd_bus_message_peek_type(m, &vtype, &contents) < 0 || vtype != 'v' || !contents) {
+            *error = invalid(QStringLiteral("The options dictionary is malformed."));
+            return false;
+        }
+        if (std::strlen(contents) != 1 || contents[0] != spec->type) {
+            *error = invalid(QStringLiteral("Option \"%1\" must be %2, not of type \"%3\".")
+                                 .arg(name, QString::fromLatin1(typeName(spec->type)),
+                                      QString::fromUtf8(contents)));
+            return false;
+        }
+        char sig[2] = {spec->type, 0};
+        if (sd_bus_message_enter_container(m, 'v', sig) < 0) {
+            *error = invalid(QStringLiteral("The options dictionary is malformed."));
+            return false;
+        }
+        QVariant value;
+        switch (spec->type) {
+        case 's': {
+            const char *s = nullptr;
+            r = sd_bus_message_read_basic(m, 's', &s);
+            if (r >= 0) {
+                if (std::strlen(s) > size_t(spec->maxLength)) {
+                    *error = invalid(QStringLiteral("Option \"%1\" is too long: at most %2 bytes.")
+                                         .arg(name)
+                                         .arg(spec->maxLength));
+                    return false;
+                }
+                value = QString::fromUtf8(s);
+            }
+            break;
+        }
+        case 'b': {
+            int b = 0;
+            r = sd_bus_message_read_basic(m, 'b', &b);
+            value = b != 0;
+            break;
+        }
+        case 'u': {
+            uint32_t u = 0;
+            r = sd_bus_message_read_basic(m, 'u', &u);
+            value = quint64(u);
+            break;
+        }
+        case 't': {
+            uint64_t t = 0;
+            r = sd_bus_message_read_basic(m, 't', &t);
+            value = quint64(t);
+            break;
+        }
+        case 'i': {
+            int32_t i = 0;
+            r = sd_bus_message_read_basic(m, 'i', &i);
+            value = qint64(i);
+            break;
+        }
+        case 'x': {
+            int64_t x = 0;
+            r = sd_bus_message_read_basic(m, 'x', &x);
+            value = qint64(x);
+            break;
+        }
+        case 'd': {
+            double d = 0;
+            r = sd_bus_message_read_basic(m, 'd', &d);
+            value = d;
+            break;
+        }
+        default:
+            r = -EINVAL;
+        }
+        if (r < 0 || sd_bus_message_exit_container(m) < 0 || sd_bus_message_exit_container(m) < 0) {
+            *error = invalid(QStringLiteral("The options dictionary is malformed."));
+            return false;
+        }
+        out->insert(name, value);
+    }
+    if (sd_bus_message_exit_container(m) < 0) {
+        *error = invalid(QStringLiteral("The options dictionary is malformed."));
+        return false;
+    }
+    return true;
+}
+
+int replyError(sd_bus_message *call, const BusError &error)
+{
+    return sd_bus_reply_method_errorf(call, error.name.toUtf8().constData(), "%s",
+                                      error.message.toUtf8().constData());
+}
+
+qint64 senderUid(sd_bus_message *m)
+{
+    sd_bus_creds *creds = nullptr;
+    if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_UID, &creds) < 0)
+        return -1;
+    uid_t uid = 0;
+    qint64 out = -1;
+    if (sd_bus_creds_get_euid(creds, &uid) >= 0)
+        out = uid;
+    else if (sd_bus_creds_get_uid(creds, &uid) >= 0)
+        out = uid;
+    sd_bus_creds_unref(creds);
+    return out;
+}
+
+} // namespace ns8m

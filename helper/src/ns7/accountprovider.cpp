@@ -1,0 +1,193 @@
+#include "ns7/accountprovider.h"
+
+#include <QJsonArray>
+#include <QRegularExpression>
+#include <QSet>
+#include <QUrl>
+
+namespace ns8m {
+
+namespace {
+
+const QString kDomainConflict = QString::fromLatin1(Error::DomainConflict);
+const QString kInvalid = QString::fromLatin1(Error::InvalidArgument);
+
+Failure conflict(const QString &message)
+{
+    return {kDomainConflict, message};
+}
+
+} // namespace
+
+QString AccountProvider::describe() const
+{
+    switch (kind) {
+    case Kind::None: return QStringLiteral("no account provider");
+    case Kind::LocalLdap: return QStringLiteral("local OpenLDAP (%1)").arg(baseDn);
+    case Kind::LocalAd: return QStringLiteral("local Samba Active Directory (%1, DC %2)").arg(realm, dcAddress);
+    case Kind::RemoteLdap: return QStringLiteral("remote LDAP %1 (%2)").arg(ldapUri, baseDn);
+    case Kind::RemoteAd: return QStringLiteral("remote Active Directory %1 (%2)").arg(realm, ldapUri);
+    }
+    return {};
+}
+
+AccountProvider readAccountProvider(const EsmithDb &db)
+{
+    AccountProvider p;
+    const auto sssd = db.record(QStringLiteral("sssd"));
+    if (!sssd)
+        return p;
+    const QString provider = sssd->prop(QStringLiteral("Provider")).toLower();
+    p.ldapUri = sssd->prop(QStringLiteral("LdapURI"));
+    p.baseDn = sssd->prop(QStringLiteral("BaseDN"));
+    p.bindDn = sssd->prop(QStringLiteral("BindDN"));
+    p.bindPassword = sssd->prop(QStringLiteral("BindPassword"));
+    p.realm = sssd->prop(QStringLiteral("Realm"));
+    if (provider == u"ldap") {
+        const QString host = QUrl(p.ldapUri).host();
+        const bool local = host == u"127.0.0.1" || host == u"localhost" || host == u"::1" || p.ldapUri.isEmpty();
+        p.kind = local ? AccountProvider::Kind::LocalLdap : AccountProvider::Kind::RemoteLdap;
+    } else if (provider == u"ad") {
+        const auto nsdc = db.record(QStringLiteral("nsdc"));
+        if (nsdc && !nsdc->prop(QStringLiteral("IpAddress")).isEmpty()) {
+            p.kind = AccountProvider::Kind::LocalAd;
+            p.dcAddress = nsdc->prop(QStringLiteral("IpAddress"));
+        } else {
+            p.kind = AccountProvider::Kind::RemoteAd;
+        }
+    }
+    return p;
+}
+
+QString domainFromBaseDn(const QString &baseDn)
+{
+    QStringList labels;
+    for (const QString &rdn : baseDn.split(u',', Qt::SkipEmptyParts)) {
+        const QString part = rdn.trimmed();
+        if (part.startsWith(QStringLiteral("dc="), Qt::CaseInsensitive))
+            labels.append(part.mid(3).trimmed().toLower());
+    }
+    return labels.join(u'.');
+}
+
+bool isValidDomainName(const QString &name)
+{
+    static const QRegularExpression re(
+        QStringLiteral("^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"));
+    return re.match(name).hasMatch();
+}
+
+ProviderPlan planAccountProvider(const AccountProvider &p, const QJsonObject &listDomains,
+                                 const QJsonObject &clusterStatus, const QString &userDomain)
+{
+    ProviderPlan plan;
+    QHash<QString, QJsonObject> domains;
+    for (const QJsonValue &v : listDomains.value(QStringLiteral("domains")).toArray()) {
+        const QJsonObject d = v.toObject();
+        domains.insert(d.value(QStringLiteral("name")).toString().toLower(), d);
+    }
+
+    if (!userDomain.isEmpty() && p.kind != AccountProvider::Kind::LocalLdap) {
+        plan.error = {kInvalid, QStringLiteral("The LDAP user domain is asked only when NS7 has a local "
+                                               "OpenLDAP account provider; this one has %1. Leave it empty.")
+                                    .arg(p.describe())};
+        return plan;
+    }
+
+    switch (p.kind) {
+    case AccountProvider::Kind::None:
+        return plan;
+
+    case AccountProvider::Kind::LocalLdap: {
+        if (userDomain.isEmpty()) {
+            plan.error = {kInvalid, QStringLiteral("NS7 has a local OpenLDAP account provider: choose the name "
+                                                   "of its user domain in NS8 (e.g. nethvoice.example.local), "
+                                                   "unique in the cluster.")};
+            return plan;
+        }
+        if (!isValidDomainName(userDomain)) {
+            plan.error = {kInvalid, QStringLiteral("\"%1\" is not a valid domain name: use letters, digits, "
+                                                   "'-' and dots, e.g. nethvoice.example.local.")
+                                        .arg(userDomain)};
+            return plan;
+        }
+        if (domains.contains(userDomain.toLower())) {
+            plan.error = conflict(QStringLiteral("NS8 already has a user domain named %1. Choose a different "
+                                                 "name (see \"Domains and users\" in NS8); it must be unique "
+                                                 "in the whole cluster.")
+                                      .arg(userDomain));
+            return plan;
+        }
+        plan.userDomain = userDomain.toLower();
+        plan.createDomain = true;
+        return plan;
+    }
+
+    case AccountProvider::Kind::LocalAd: {
+        const QString realm = p.realm.toLower();
+        if (domains.contains(realm)) {
+            plan.error = conflict(QStringLiteral("NS8 already has a user domain named %1, the realm of NS7's "
+                                                 "Active Directory. An AD domain cannot be renamed: remove or "
+                                                 "rename the NS8 domain first.")
+                                      .arg(realm));
+            return plan;
+        }
+        // A node can host one AD domain controller: one must be free.
+        QSet<int> adNodes;
+        for (const QJsonObject &d : std::as_const(domains)) {
+            if (d.value(QStringLiteral("schema")).toString() != u"ad"
+                || d.value(QStringLiteral("location")).toString() != u"internal")
+                continue;
+            for (const QJsonValue &prov : d.value(QStringLiteral("providers")).toArray())
+                adNodes.insert(prov.toObject().value(QStringLiteral("node")).toInt());
+        }
+        bool freeNode = false;
+        for (const QJsonValue &n : clusterStatus.value(QStringLiteral("nodes")).toArray())
+            freeNode = freeNode || !adNodes.contains(n.toObject().value(QStringLiteral("id")).toInt());
+        if (!freeNode) {
+            plan.error = conflict(QStringLiteral("Every NS8 node already runs an Active Directory domain "
+                                                 "controller; NS7's domain %1 will need a node without one. "
+                                                 "Add a node to the cluster first.")
+                                      .arg(realm));
+            return plan;
+        }
+        plan.userDomain = realm;
+        plan.createDomain = true;
+        return plan;
+    }
+
+    case AccountProvider::Kind::RemoteLdap: {
+        const QString name = domainFromBaseDn(p.baseDn);
+        const auto it = domains.constFind(name);
+        if (name.isEmpty() || it == domains.constEnd()
+            || it->value(QStringLiteral("location")).toString() != u"external"
+            || it->value(QStringLiteral("schema")).toString() == u"ad") {
+            plan.error = conflict(QStringLiteral("NS7 uses the remote LDAP server %1 with base DN %2: NS8 needs "
+                                                 "an external LDAP user domain named %3 pointing at the same "
+                                                 "LDAP database. Create it in NS8 (\"Domains and users\") "
+                                                 "before connecting.")
+                                      .arg(p.ldapUri, p.baseDn, name.isEmpty() ? QStringLiteral("?") : name));
+            return plan;
+        }
+        plan.userDomain = name;
+        return plan;
+    }
+
+    case AccountProvider::Kind::RemoteAd: {
+        const QString realm = p.realm.toLower();
+        const auto it = domains.constFind(realm);
+        if (realm.isEmpty() || it == domains.constEnd() || it->value(QStringLiteral("schema")).toString() != u"ad") {
+            plan.error = conflict(QStringLiteral("NS7 uses the remote Active Directory %1: NS8 needs an AD user "
+                                                 "domain named %2 for the same directory. Create it in NS8 "
+                                                 "(\"Domains and users\") before connecting.")
+                                      .arg(p.ldapUri, realm));
+            return plan;
+        }
+        plan.userDomain = realm;
+        return plan;
+    }
+    }
+    return plan;
+}
+
+} // namespace ns8m

@@ -1,0 +1,453 @@
+#include "objects/app.h"
+
+#include "objects/daemon.h"
+#include "profile/fields.h"
+#include "bus/job.h"
+#include "core/log.h"
+#include "transfer/scanner.h"
+
+#include <QHostAddress>
+#include <QJsonArray>
+
+namespace ns8m {
+
+App::App(Daemon *daemon, AppProfile profile, QObject *parent)
+    : QObject(parent), m_daemon(daemon), m_profile(std::move(profile))
+{
+    m_record = m_daemon->state()->app(m_profile.id);
+    m_migration = m_daemon->state()->migration(m_profile.id);
+    m_syncs = m_daemon->state()->syncs(m_profile.id);
+    // A job cut short by a stop of the helper leaves the app where it can
+    // be retried: a sync in flight becomes "migrating" again (its job is
+    // recorded as failed), a Start that had not created anything yet
+    // goes back to "not_migrated".
+    if (m_record.status == AppStatus::Syncing)
+        m_record.status = AppStatus::Migrating;
+    if (m_record.status == AppStatus::Migrating && m_migration.isEmpty())
+        m_record.status = AppStatus::NotMigrated;
+    m_daemon->state()->saveApp(m_record);
+    // A Finish cut short: what it stopped runs again (finish.cpp).
+    recoverInterruptedFinish();
+}
+
+App::~App()
+{
+    if (m_slot) {
+        m_daemon->bus()->emitObjectRemoved(path());
+        sd_bus_slot_unref(m_slot);
+    }
+}
+
+QString App::path() const
+{
+    return QStringLiteral("%1/apps/%2").arg(QLatin1String(kRootPath), m_profile.id);
+}
+
+void App::changed(const QStringList &names)
+{
+    m_daemon->bus()->emitPropertiesChanged(path(), kAppIface, names);
+}
+
+void App::setJob(Job *job)
+{
+    m_job = job;
+    m_jobPath = job ? job->path() : QStringLiteral("/");
+    if (job) {
+        // When the job leaves the bus the property stops pointing at it.
+        connect(job, &QObject::destroyed, this, [this, p = m_jobPath] {
+            if (m_jobPath == p) {
+                m_jobPath = QStringLiteral("/");
+                changed({QStringLiteral("Job")});
+            }
+        });
+    }
+    changed({QStringLiteral("Job")});
+}
+
+void App::startScan(sd_bus_message *call, quint32 uid)
+{
+    if (m_job && !m_job->isFinished()) {
+        replyError(call, {QString::fromLatin1(Error::Busy),
+                          QStringLiteral("%1 is busy with another job (%2, %3). Wait for it to end "
+                                         "or cancel it, then try again.")
+                              .arg(m_profile.name, m_job->operation(), m_job->path())});
+        return;
+    }
+    Job::Params params;
+    params.operation = QStringLiteral("scan");
+    params.objectPath = path();
+    params.objectId = m_profile.id;
+    params.startedByUid = uid;
+    params.cancelAction = Action::Read;
+    params.steps = Scanner::plan(m_profile, m_record.scanDetails);
+    QString error;
+    Job *job = m_daemon->createJob(params, &error);
+    if (!job) {
+        replyError(call, {QString::fromLatin1(Error::Failed),
+                          QStringLiteral("The scan could not start: %1.").arg(error)});
+        return;
+    }
+    auto *scanner = new Scanner(m_profile, m_daemon->settings().root, job, job);
+    connect(scanner, &Scanner::done, this,
+            [this, job](bool success, const QString &message, const ScanResult &result) {
+                scanDone(job, success, message, result);
+            });
+    setJob(job);
+    sd_bus_reply_method_return(call, "o", job->path().toUtf8().constData());
+    scanner->start();
+}
+
+void App::scanDone(Job *job, bool success, const QString &message, const ScanResult &result)
+{
+    if (success) {
+        m_record.sourceFiles = result.files;
+        m_record.sourceBytes = result.bytes;
+        m_record.databaseBytes = result.databaseBytes;
+        m_record.scanDetails = result.details;
+        m_record.scanTime = nowUsec();
+        if (!m_daemon->state()->saveApp(m_record)) {
+            job->finish(Job::Outcome::Failed,
+                        QStringLiteral("The scan ended but its results could not be saved: %1")
+                            .arg(m_daemon->state()->lastError()));
+            return;
+        }
+        changed({QStringLiteral("SourceFiles"), QStringLiteral("SourceBytes"),
+                 QStringLiteral("DatabaseBytes"), QStringLiteral("ScanDetails"), QStringLiteral("ScanSymlinks"),
+                 QStringLiteral("ScanTime")});
+    }
+    const Job::Outcome outcome = success ? Job::Outcome::Succeeded
+                                 : job->cancelRequested() ? Job::Outcome::Canceled
+                                                          : Job::Outcome::Failed;
+    job->finish(outcome, message);
+}
+
+// ------------------------------------------------------------ properties
+//
+// One getter per property, each beside the others in the order of the
+// vtable below; the values are the App's, turned into D-Bus types here only.
+
+namespace {
+
+int appendStrings(sd_bus_message *reply, const QStringList &list)
+{
+    int r = sd_bus_message_open_container(reply, 'a', "s");
+    for (const QString &s : list)
+        if (r >= 0)
+            r = sd_bus_message_append(reply, "s", s.toUtf8().constData());
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+// An a{sv} of strings and booleans (the administrator's field values).
+int appendValues(sd_bus_message *reply, const QVariantMap &values)
+{
+    int r = sd_bus_message_open_container(reply, 'a', "{sv}");
+    for (auto it = values.constBegin(); r >= 0 && it != values.constEnd(); ++it) {
+        const QByteArray key = it.key().toUtf8();
+        if (it.value().typeId() == QMetaType::Bool)
+            r = sd_bus_message_append(reply, "{sv}", key.constData(), "b", int(it.value().toBool()));
+        else
+            r = sd_bus_message_append(reply, "{sv}", key.constData(), "s", it.value().toString().toUtf8().constData());
+    }
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+int appendField(sd_bus_message *reply, const Field &f)
+{
+    static const char *const kinds[] = {"fqdn", "bool", "string"};
+    int r = sd_bus_message_open_container(reply, 'a', "{sv}");
+    if (r >= 0)
+        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}", "id", "s", f.id.toUtf8().constData(),
+                                  "kind", "s", kinds[int(f.kind)], "required", "b", int(f.required),
+                                  "title", "s", f.title.toUtf8().constData(), "title_it", "s",
+                                  f.titleIt.toUtf8().constData(), "help", "s", f.help.toUtf8().constData(),
+                                  "help_it", "s", f.helpIt.toUtf8().constData());
+    if (r >= 0 && f.defaultValue.isValid()) {
+        if (f.kind == Field::Kind::Bool)
+            r = sd_bus_message_append(reply, "{sv}", "default", "b", int(f.defaultValue.toBool()));
+        else
+            r = sd_bus_message_append(reply, "{sv}", "default", "s", f.defaultValue.toString().toUtf8().constData());
+    }
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+// {key: as} inside an a{sv}.
+int appendPathList(sd_bus_message *reply, const char *key, const QJsonValue &list)
+{
+    int r = sd_bus_message_open_container(reply, 'e', "sv");
+    if (r >= 0)
+        r = sd_bus_message_append(reply, "s", key);
+    if (r >= 0)
+        r = sd_bus_message_open_container(reply, 'v', "as");
+    if (r >= 0)
+        r = sd_bus_message_open_container(reply, 'a', "s");
+    for (const QJsonValue &p : list.toArray())
+        if (r >= 0)
+            r = sd_bus_message_append(reply, "s", p.toString().toUtf8().constData());
+    for (int i = 0; i < 3 && r >= 0; ++i)
+        r = sd_bus_message_close_container(reply);
+    return r;
+}
+
+} // namespace
+
+#define NS8M_APP_GETTER(name)                                                                                     \
+    static int name(sd_bus *, const char *, const char *, const char *, sd_bus_message *reply, void *userdata, \
+                    sd_bus_error *)
+
+struct AppObject {
+    static const App &of(void *userdata) { return *static_cast<const App *>(userdata); }
+    static SyncRecord lastSync(const App &a) { return a.m_syncs.isEmpty() ? SyncRecord{} : a.m_syncs.last(); }
+
+    NS8M_APP_GETTER(id) { return sd_bus_message_append(reply, "s", of(userdata).m_profile.id.toUtf8().constData()); }
+    NS8M_APP_GETTER(name) { return sd_bus_message_append(reply, "s", of(userdata).m_profile.name.toUtf8().constData()); }
+    NS8M_APP_GETTER(status)
+    {
+        return sd_bus_message_append(reply, "s", toString(of(userdata).m_record.status).toUtf8().constData());
+    }
+    NS8M_APP_GETTER(sourceFiles) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_record.sourceFiles)); }
+    NS8M_APP_GETTER(sourceBytes) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_record.sourceBytes)); }
+    NS8M_APP_GETTER(databaseBytes)
+    {
+        return sd_bus_message_append(reply, "t", quint64(of(userdata).m_record.databaseBytes));
+    }
+    NS8M_APP_GETTER(scanDetails)
+    {
+        int r = sd_bus_message_open_container(reply, 'a', "(sstt)");
+        for (const QJsonValue &v : of(userdata).m_record.scanDetails) {
+            const QJsonArray a = v.toArray();
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "(sstt)", a.at(0).toString().toUtf8().constData(),
+                                          a.at(1).toString().toUtf8().constData(), quint64(a.at(2).toDouble()),
+                                          quint64(a.at(3).toDouble()));
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+    // Per transfer of the last Scan (older scans did not look: none).
+    NS8M_APP_GETTER(scanSymlinks)
+    {
+        int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (const QJsonValue &v : of(userdata).m_record.scanDetails) {
+            const QJsonArray a = v.toArray();
+            if (r < 0 || !a.at(4).isObject())
+                continue;
+            const QJsonObject o = a.at(4).toObject();
+            r = sd_bus_message_open_container(reply, 'a', "{sv}");
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "id", "s", a.at(0).toString().toUtf8().constData(),
+                                          "absolute", "t", quint64(o.value(QStringLiteral("absolute")).toDouble()),
+                                          "escaping", "t", quint64(o.value(QStringLiteral("escaping")).toDouble()));
+            if (r >= 0)
+                r = appendPathList(reply, "absolute_paths", o.value(QStringLiteral("absolute_paths")));
+            if (r >= 0)
+                r = appendPathList(reply, "escaping_paths", o.value(QStringLiteral("escaping_paths")));
+            if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+    NS8M_APP_GETTER(scanTime) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_record.scanTime)); }
+    NS8M_APP_GETTER(job) { return sd_bus_message_append(reply, "o", of(userdata).m_jobPath.toUtf8().constData()); }
+    NS8M_APP_GETTER(fields)
+    {
+        int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (const Field &f : of(userdata).m_profile.fields)
+            if (r >= 0)
+                r = appendField(reply, f);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+    NS8M_APP_GETTER(node) { return sd_bus_message_append(reply, "u", of(userdata).m_migration.node); }
+    NS8M_APP_GETTER(moduleId)
+    {
+        return sd_bus_message_append(reply, "s", of(userdata).m_migration.moduleId.toUtf8().constData());
+    }
+    NS8M_APP_GETTER(settings) { return appendValues(reply, of(userdata).m_migration.settings); }
+    NS8M_APP_GETTER(notices) { return appendStrings(reply, of(userdata).m_migration.notices); }
+    NS8M_APP_GETTER(lastSyncTime) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).time)); }
+    NS8M_APP_GETTER(lastSyncBytes) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).bytes)); }
+    NS8M_APP_GETTER(lastSyncFiles) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).files)); }
+    NS8M_APP_GETTER(lastSyncDuration)
+    {
+        return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).duration));
+    }
+    NS8M_APP_GETTER(syncHistory)
+    {
+        int r = sd_bus_message_open_container(reply, 'a', "(ttttu)");
+        for (const SyncRecord &s : of(userdata).m_syncs)
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "(ttttu)", quint64(s.time), quint64(s.bytes), quint64(s.files),
+                                          quint64(s.duration), s.warnings);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+    // The cutover repeats the last sync with the services stopped, plus the
+    // dumps and the configuration: a minute on top of the last sync.
+    NS8M_APP_GETTER(estimatedDowntime)
+    {
+        const App &a = of(userdata);
+        return sd_bus_message_append(reply, "t", a.m_syncs.isEmpty() ? quint64(0) : quint64(lastSync(a).duration) + 60000000ull);
+    }
+    // What the administrator points at NS8 once it works there: an A (AAAA)
+    // record for an address, a CNAME for a name.
+    NS8M_APP_GETTER(dnsRecords)
+    {
+        const App &a = of(userdata);
+        int r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        const QString target = a.m_migration.nodeAddress;
+        QHostAddress addr;
+        const bool isAddress = addr.setAddress(target);
+        const char *type = !isAddress ? "CNAME" : addr.protocol() == QAbstractSocket::IPv6Protocol ? "AAAA" : "A";
+        for (const Field &f : a.m_profile.fields) {
+            const QString host = a.m_migration.settings.value(f.id).toString();
+            if (r >= 0 && f.kind == Field::Kind::Fqdn && !host.isEmpty() && !target.isEmpty())
+                r = sd_bus_message_append(reply, "(sss)", host.toUtf8().constData(), type,
+                                          (isAddress ? target : target + u'.').toUtf8().constData());
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+};
+
+#undef NS8M_APP_GETTER
+
+// --------------------------------------------------------------- methods
+
+namespace {
+
+int methodScan(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    QVariantMap options;
+    BusError error;
+    if (!readOptions(m, {}, &options, &error))
+        return replyError(m, error);
+    QPointer<App> guard(app);
+    app->daemon()->authority()->check(m, Action::Read, [guard](sd_bus_message *call, quint32 uid) {
+        if (guard)
+            guard->startScan(call, uid);
+    });
+    return 1;
+}
+
+// Every App method: options checked, polkit asked, then the App's own code.
+template<typename Body>
+int appCall(sd_bus_message *m, App *app, const QList<OptionSpec> &specs, QList<const char *> actions, Body body)
+{
+    return authorizedCall(m, app, app->daemon()->authority(), specs, std::move(actions), body);
+}
+
+int methodStart(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    return appCall(m, app, app->startOptions(), {Action::Migrate},
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startMigration(call, uid, o); });
+}
+
+int methodSync(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    static const QList<OptionSpec> specs = {{"bwlimit", 'u'}};
+    return appCall(m, static_cast<App *>(userdata), specs, {Action::Sync, Action::Migrate},
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startSync(call, uid, o); });
+}
+
+int methodFinish(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    return appCall(m, app, app->finishOptions(), {Action::Migrate},
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startFinish(call, uid, o); });
+}
+
+int methodAbort(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    return appCall(m, static_cast<App *>(userdata), {}, {Action::Migrate},
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startAbort(call, uid, o); });
+}
+
+int methodSkip(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    int skip = 0;
+    if (sd_bus_message_read(m, "b", &skip) < 0)
+        return replyError(m, {QString::fromLatin1(Error::InvalidArgument), QStringLiteral("Skip takes a boolean.")});
+    QPointer<App> guard(app);
+    app->daemon()->authority()->check(m, Action::Migrate, [guard, skip](sd_bus_message *call, quint32) {
+        if (guard)
+            guard->skip(call, skip != 0);
+    });
+    return 1;
+}
+
+int methodCheckOptions(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    const char *method = nullptr;
+    if (sd_bus_message_read(m, "s", &method) < 0)
+        return replyError(m, {QString::fromLatin1(Error::InvalidArgument), QStringLiteral("CheckOptions takes (s, a{sv}).")});
+    const QString name = QString::fromUtf8(method);
+    return appCall(m, app, app->startOptions(), {Action::Read},
+                   [name](App *a, sd_bus_message *call, quint32, const QVariantMap &o) { a->checkOptions(call, name, o); });
+}
+
+
+// ------------------------------------------------------------ the API
+//
+// The App interface on one screen (dbus/org.nethserver.Ns8Migration1.xml is
+// its reference, and a test holds the two together).
+#define NS8M_APP_PROPERTY(name, signature, getter, flags) \
+    SD_BUS_PROPERTY(name, signature, AppObject::getter, 0, SD_BUS_VTABLE_PROPERTY_##flags)
+
+const sd_bus_vtable kAppVtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_METHOD_WITH_ARGS("Scan", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
+                            methodScan, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
+                            methodStart, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Sync", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
+                            methodSync, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Finish", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
+                            methodFinish, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Abort", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job),
+                            methodAbort, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Skip", SD_BUS_ARGS("b", skip), SD_BUS_NO_RESULT, methodSkip,
+                            SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("CheckOptions", SD_BUS_ARGS("s", method, "a{sv}", options),
+                            SD_BUS_RESULT("a{ss}", problems), methodCheckOptions, SD_BUS_VTABLE_UNPRIVILEGED),
+    NS8M_APP_PROPERTY("Id", "s", id, CONST),
+    NS8M_APP_PROPERTY("Name", "s", name, CONST),
+    NS8M_APP_PROPERTY("Status", "s", status, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("SourceFiles", "t", sourceFiles, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("SourceBytes", "t", sourceBytes, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("DatabaseBytes", "t", databaseBytes, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("ScanDetails", "a(sstt)", scanDetails, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("ScanSymlinks", "aa{sv}", scanSymlinks, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("ScanTime", "t", scanTime, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("Job", "o", job, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("Fields", "aa{sv}", fields, CONST),
+    NS8M_APP_PROPERTY("Node", "u", node, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("ModuleId", "s", moduleId, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("Settings", "a{sv}", settings, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("Notices", "as", notices, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("LastSyncTime", "t", lastSyncTime, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("LastSyncBytes", "t", lastSyncBytes, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("LastSyncFiles", "t", lastSyncFiles, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("LastSyncDuration", "t", lastSyncDuration, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("SyncHistory", "a(ttttu)", syncHistory, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("EstimatedDowntime", "t", estimatedDowntime, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("DnsRecords", "a(sss)", dnsRecords, EMITS_CHANGE),
+    SD_BUS_VTABLE_END,
+};
+
+#undef NS8M_APP_PROPERTY
+
+} // namespace
+
+bool App::publish(QString *error)
+{
+    const QByteArray p = path().toUtf8();
+    if (sd_bus_add_object_vtable(m_daemon->bus()->handle(), &m_slot, p.constData(), kAppIface,
+                                 kAppVtable, this)
+        < 0) {
+        *error = QStringLiteral("cannot put %1 on the bus").arg(path());
+        return false;
+    }
+    return true;
+}
+
+} // namespace ns8m

@@ -1,0 +1,538 @@
+// App.Start, App.Sync, App.Abort, App.Skip and App.CheckOptions: moving
+// one app to NS8 ("Passaggio 3" of the NethVoice guide, phases 1 and 2).
+#include "objects/app.h"
+#include "operations/appmigration_p.h"
+
+#include "operations/cluster.h"
+#include "objects/daemon.h"
+#include "transfer/dbdump.h"
+#include "profile/fields.h"
+#include "bus/job.h"
+#include "core/log.h"
+#include "operations/operation.h"
+#include "ns8/ns8client.h"
+#include "operations/preflight.h"
+#include "core/secrets.h"
+
+#include <QFile>
+#include <QJsonArray>
+
+namespace ns8m {
+
+namespace {
+
+const QString kWrongState = QString::fromLatin1(Error::WrongState);
+const QString kFailed = QString::fromLatin1(Error::Failed);
+
+// NS8 disk space asked beyond what Scan measured: the databases are dumped
+// there too, and a full disk in the middle of a sync helps nobody.
+quint64 neededBytes(quint64 measured)
+{
+    return measured + measured / 5 + 512ull * 1024 * 1024;
+}
+
+
+} // namespace
+
+ClientPtr App::apiClient() const
+{
+    // The cluster's API through the tunnel, as the migration account.
+    ClientPtr client(m_daemon->cluster()->vpnClient(nullptr));
+    client->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+    return client;
+}
+
+QString App::secretPath() const
+{
+    return m_daemon->settings().stateDir + QStringLiteral("/secrets/") + m_profile.id + QStringLiteral(".rsync");
+}
+
+bool App::isBusy() const
+{
+    return m_job && !m_job->isFinished();
+}
+
+bool App::refuseUnlessIdle(sd_bus_message *call)
+{
+    if (!isBusy())
+        return false;
+    replyError(call, {QString::fromLatin1(Error::Busy),
+                      QStringLiteral("%1 is busy with another job (%2, %3). Wait for it to end or cancel it, "
+                                     "then try again.")
+                          .arg(m_profile.name, m_job->operation(), m_job->path())});
+    return true;
+}
+
+void App::setStatus(AppStatus status)
+{
+    if (m_record.status == status)
+        return;
+    Log::info(QStringLiteral("%1: status %2 → %3").arg(m_profile.name, toString(m_record.status), toString(status)));
+    m_record.status = status;
+    m_daemon->state()->saveApp(m_record);
+    changed({QStringLiteral("Status")});
+}
+
+QList<OptionSpec> App::startOptions() const
+{
+    return fieldOptionSpecs(m_profile, {{"node", 'u'}, {"accept_warnings", 'b'}});
+}
+
+Job *App::newJob(sd_bus_message *call, quint32 uid, const QString &operation, const char *cancelAction,
+                 QList<JobStep> steps)
+{
+    Job::Params params;
+    params.operation = operation;
+    params.objectPath = path();
+    params.objectId = m_profile.id;
+    params.startedByUid = uid;
+    params.cancelAction = cancelAction;
+    params.steps = std::move(steps);
+    QString error;
+    Job *job = m_daemon->createJob(params, &error);
+    if (!job) {
+        replyError(call, {kFailed, QStringLiteral("The %1 could not start: %2.").arg(operation, error)});
+        return nullptr;
+    }
+    setJob(job);
+    sd_bus_reply_method_return(call, "o", job->path().toUtf8().constData());
+    return job;
+}
+
+void App::checkOptions(sd_bus_message *call, const QString &method, const QVariantMap &options)
+{
+    if (method != u"Start" && method != u"Finish") {
+        replyError(call, {QString::fromLatin1(Error::InvalidArgument),
+                          QStringLiteral("method: CheckOptions checks the options of \"Start\" or \"Finish\".")});
+        return;
+    }
+    const QMap<QString, QString> problems = checkFields(m_profile, options, m_migration.settings, true, nullptr);
+    sd_bus_message *reply = nullptr;
+    int r = sd_bus_message_new_method_return(call, &reply);
+    if (r >= 0)
+        r = sd_bus_message_open_container(reply, 'a', "{ss}");
+    for (auto it = problems.constBegin(); r >= 0 && it != problems.constEnd(); ++it)
+        r = sd_bus_message_append(reply, "{ss}", it.key().toUtf8().constData(), it.value().toUtf8().constData());
+    if (r >= 0)
+        r = sd_bus_message_close_container(reply);
+    if (r >= 0)
+        sd_bus_send(nullptr, reply, nullptr);
+    sd_bus_message_unref(reply);
+}
+
+void App::skip(sd_bus_message *call, bool skipIt)
+{
+    const AppStatus s = m_record.status;
+    if (skipIt && s != AppStatus::NotMigrated && s != AppStatus::Failed && s != AppStatus::Skipped) {
+        replyError(call, {kWrongState, QStringLiteral("%1 is %2: only an app whose migration has not started can "
+                                                      "be skipped. Abort the migration first.")
+                                           .arg(m_profile.name, toString(s))});
+        return;
+    }
+    if (!skipIt && s != AppStatus::Skipped && s != AppStatus::NotMigrated) {
+        replyError(call, {kWrongState, QStringLiteral("%1 is %2, not skipped.").arg(m_profile.name, toString(s))});
+        return;
+    }
+    setStatus(skipIt ? AppStatus::Skipped : AppStatus::NotMigrated);
+    sd_bus_reply_method_return(call, "");
+}
+
+void App::startMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options)
+{
+    if (refuseUnlessIdle(call))
+        return;
+    Cluster *cluster = m_daemon->cluster();
+    if (!cluster->isConnected()) {
+        replyError(call, {kWrongState, QStringLiteral("Connect this server to the NS8 cluster first (Passaggio 2).")});
+        return;
+    }
+    const AppStatus s = m_record.status;
+    if (s != AppStatus::NotMigrated && s != AppStatus::Failed) {
+        replyError(call, {kWrongState,
+                          s == AppStatus::Skipped ? QStringLiteral("%1 is marked as not to be migrated: unmark it first.").arg(m_profile.name)
+                                                  : QStringLiteral("The migration of %1 has already started (%2): use Sync "
+                                                                   "or Finish, or Abort to start over.")
+                                                        .arg(m_profile.name, toString(s))});
+        return;
+    }
+    if (!m_migration.isEmpty()) {
+        replyError(call, {kWrongState, QStringLiteral("%1 still has a module on NS8 (%2) from an earlier attempt: "
+                                                      "Abort first to remove it, then start again.")
+                                           .arg(m_profile.name, m_migration.moduleId)});
+        return;
+    }
+    QVariantMap values;
+    const QMap<QString, QString> problems = checkFields(m_profile, options, {}, false, &values);
+    if (!problems.isEmpty()) {
+        replyError(call, fieldError(problems));
+        return;
+    }
+    if (m_record.scanTime == 0) {
+        replyError(call, {kWrongState, QStringLiteral("Scan %1 first: the migration needs its size to check the "
+                                                      "destination node's disk.")
+                                           .arg(m_profile.name)});
+        return;
+    }
+    // The guide's prerequisites (Preflight): a blocker, or a warning not
+    // accepted, refuses Start before anything is created.
+    afterPreflight(call, Preflight::Phase::Start, options, [this, uid, options, values](sd_bus_message *c) {
+        beginMigration(c, uid, options, values);
+    });
+}
+
+void App::afterPreflight(sd_bus_message *call, Preflight::Phase phase, const QVariantMap &options,
+                         std::function<void(sd_bus_message *)> go)
+{
+    const PendingCall pending(call);
+    QPointer<App> self(this);
+    Cluster *cluster = m_daemon->cluster();
+    if (cluster->isRestoringTunnel()) {
+        // Just restarted: the checks wait for the tunnel to be back.
+        auto *wait = new QObject(this);
+        connect(cluster, &Cluster::tunnelSettled, wait, [self, wait, pending, phase, options, go] {
+            wait->deleteLater();
+            if (self)
+                self->afterPreflight(pending.msg(), phase, options, go);
+        });
+        return;
+    }
+    Preflight::gate(m_daemon, phase, m_profile.id, options, [self, pending, go](std::optional<BusError> refused) {
+        if (!self)
+            return;
+        if (refused)
+            return void(replyError(pending.msg(), *refused));
+        // Another call may have started a job while the checks ran.
+        if (self->refuseUnlessIdle(pending.msg()))
+            return;
+        go(pending.msg());
+    });
+}
+
+void App::beginMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options, const QVariantMap &values)
+{
+    auto run = std::make_shared<MigrationRun>();
+    run->settings = values;
+    run->node = quint32(options.value(QStringLiteral("node"), 0).toULongLong());
+    const QList<Operation::Step> steps = startSteps(run);
+    run->job = newJob(call, uid, QStringLiteral("start"), Action::Migrate, Operation::jobSteps(steps));
+    if (!run->job)
+        return;
+    run->job->setCancelable(false);
+    run->client = apiClient();
+    QStringList kv;
+    for (auto it = values.constBegin(); it != values.constEnd(); ++it)
+        kv.append(it.key() + u'=' + it.value().toString());
+    Log::info(QStringLiteral("Start migration of %1: %2").arg(m_profile.name, kv.join(QStringLiteral(", "))),
+              run->job->logContext());
+    setStatus(AppStatus::Migrating);
+    run->op = new Operation(run->job, steps);
+    run->op->aftermath = [this](const Failure &, const QStringList &) {
+        return m_migration.isEmpty() ? QStringLiteral("Nothing was created on NS8.")
+                                     : QStringLiteral("Run Sync again, or Abort to remove it.");
+    };
+    run->op->concluding = [this](const Failure &failure) {
+        // Nothing exists on NS8 yet: the app is as before.
+        if (failure.isError() && m_migration.isEmpty())
+            setStatus(AppStatus::NotMigrated);
+    };
+    run->op->summary = [this, run] {
+        return QStringLiteral("%1 was created on NS8 (%2, node %3) and the first sync is done: %4")
+            .arg(m_profile.name, m_migration.moduleId)
+            .arg(m_migration.node)
+            .arg(run->message);
+    };
+    run->op->start();
+}
+
+QList<Operation::Step> App::startSteps(const std::shared_ptr<MigrationRun> &run)
+{
+    using Next = Operation::Next;
+    QList<Operation::Step> steps = {
+        {QStringLiteral("check"), QStringLiteral("Check the destination"), 1,
+         [this, run](Next next) { startCheckCluster(run, next); }, {}, false},
+        {QString(), QStringLiteral("Check the destination's disk"), 1,
+         [this, run](Next next) { startCheckDisk(run, next); }, {}, false},
+        {QString(), QStringLiteral("Read the modules"), 1, [this, run](Next next) { startReadModules(run, next); }, {}, false},
+    };
+    // Every companion module of the profile, one row each, under one step.
+    QStringList images;
+    for (const auto &c : m_profile.companions)
+        images.append(c.first);
+    for (int i = 0; i < m_profile.companions.size(); ++i)
+        steps.append({i == 0 ? QStringLiteral("proxy") : QString(),
+                      QStringLiteral("Install %1 when missing").arg(images.join(QStringLiteral(", "))), 1,
+                      [this, run, i](Next next) { startCompanion(run, i, next); }, {}, false});
+    steps.append({QStringLiteral("import"), QStringLiteral("Create the app on NS8"), 1,
+                  [this, run](Next next) { startImport(run, next); }, {}, false});
+    steps.append(syncStep(run));
+    return steps;
+}
+
+// The sync as one row whose transfers show as their own job steps.
+Operation::Step App::syncStep(const std::shared_ptr<MigrationRun> &run)
+{
+    return {QStringLiteral("sync"), QStringLiteral("Sync"), 1,
+            [this, run](Operation::Next next) {
+                runSync(run, [run, next](bool ok, const QString &message) {
+                    run->message = message;
+                    next(ok ? Failure{} : Failure::failed(message));
+                });
+            },
+            {}, false, syncSteps()};
+}
+
+void App::startCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    run->client->login([this, run, next](const ApiError &e) {
+        if (e.isError())
+            return next(Failure::failed(e.message));
+        run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [this, run, next](const TaskResult &st) {
+            if (!st.ok())
+                return next(Failure::failed(st.failureText(QStringLiteral("get-cluster-status"))));
+            const quint32 self = m_daemon->cluster()->nodeId();
+            quint32 leader = 0;
+            QList<quint32> nodes;
+            for (const QJsonValue &v : st.output.toObject().value(QStringLiteral("nodes")).toArray()) {
+                const QJsonObject n = v.toObject();
+                const quint32 id = quint32(n.value(QStringLiteral("id")).toInt());
+                if (id == self)
+                    continue;
+                nodes.append(id);
+                if (n.value(QStringLiteral("local")).toBool())
+                    leader = id;
+            }
+            if (run->node == 0)
+                run->node = leader ? leader : (nodes.isEmpty() ? 0 : nodes.first());
+            if (!nodes.contains(run->node))
+                return next(Failure::failed(QStringLiteral("node: the NS8 cluster has no node %1 to install %2 on.")
+                                            .arg(run->node)
+                                            .arg(m_profile.name)));
+            next({});
+        });
+    });
+}
+
+void App::startCheckDisk(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    run->client->runTask(QStringLiteral("node/%1").arg(run->node), QStringLiteral("get-node-status"), {},
+                         [this, run, next](const TaskResult &ns) {
+        if (!ns.ok())
+            return next(Failure::failed(ns.failureText(QStringLiteral("get-node-status"))));
+        quint64 free = 0;
+        for (const QJsonValue &d : ns.output.toObject().value(QStringLiteral("disks")).toArray())
+            free = qMax(free, quint64(d.toObject().value(QStringLiteral("free")).toDouble()));
+        const quint64 need = neededBytes(m_record.sourceBytes + m_record.databaseBytes);
+        if (free < need)
+            return next(Failure::failed(QStringLiteral("node: node %1 has %2 free, %3 needs about %4 (data %5 plus "
+                                                   "margin). Free space on that node or choose another one.")
+                                        .arg(run->node)
+                                        .arg(humanBytes(free), m_profile.name, humanBytes(need),
+                                             humanBytes(m_record.sourceBytes + m_record.databaseBytes))));
+        next({});
+    });
+}
+
+void App::startReadModules(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    // list-modules takes no input: its schema wants null.
+    run->client->runTaskWithoutInput(QStringLiteral("cluster"), QStringLiteral("list-modules"),
+                                     [run, next](const TaskResult &lm) {
+        if (!lm.ok())
+            return next(Failure::failed(lm.failureText(QStringLiteral("list-modules"))));
+        run->modules = lm.output.toArray();
+        next({});
+    });
+}
+
+void App::startCompanion(const std::shared_ptr<MigrationRun> &run, int index, const Operation::Next &next)
+{
+    const QString image = m_profile.companions.at(index).first;
+    const QString notice = m_profile.companions.at(index).second;
+    const ModulePlacement placed = modulePlacement(run->modules, image, run->node);
+    const bool installed = !placed.installedAs.isEmpty(), installable = placed.installable;
+    if (installed || !installable) {
+        Log::info(QStringLiteral("%1 %2 on node %3").arg(image, installed ? QStringLiteral("is already installed")
+                                                                           : QStringLiteral("cannot be installed"))
+                      .arg(run->node),
+                  run->job->logContext());
+        return next({});
+    }
+    Log::info(QStringLiteral("installing %1 on node %2").arg(image).arg(run->node), run->job->logContext());
+    run->client->runTask(QStringLiteral("cluster"), QStringLiteral("add-module"),
+                         {{QStringLiteral("image"), image}, {QStringLiteral("node"), int(run->node)}},
+                         [run, image, notice, next](const TaskResult &r) {
+        if (!r.ok())
+            return next(Failure::failed(QStringLiteral("Installing %1 failed: %2").arg(image, r.failureText(QStringLiteral("add-module")))));
+        const QString id = r.output.toObject().value(QStringLiteral("module_id")).toString();
+        run->notices.append(notice.isEmpty() ? QStringLiteral("%1 was installed on node %2.").arg(image).arg(run->node)
+                                             : QStringLiteral("%1 (%2 on node %3)").arg(notice, id).arg(run->node));
+        if (run->job)
+            Log::info(QStringLiteral("%1 installed as %2: it must be configured by hand").arg(image, id), run->job->logContext());
+        next({});
+    });
+}
+
+void App::startImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    QJsonArray volumes;
+    for (const QString &v : m_profile.volumes)
+        volumes.append(v);
+    run->client->runTask(QStringLiteral("cluster"), QStringLiteral("import-module"),
+                         {{QStringLiteral("image"), m_profile.image}, {QStringLiteral("node"), int(run->node)},
+                          {QStringLiteral("volumes"), volumes}},
+                         [this, run, next](const TaskResult &r) {
+        const QJsonObject out = r.output.toObject();
+        const QJsonArray cred = out.value(QStringLiteral("credentials")).toArray();
+        if (!r.ok() || cred.size() != 2 || out.value(QStringLiteral("module_id")).toString().isEmpty())
+            return next(Failure::failed(QStringLiteral("Creating %1 on NS8 failed: %2")
+                                        .arg(m_profile.name, r.ok() ? QStringLiteral("import-module answered without credentials.")
+                                                                    : r.failureText(QStringLiteral("import-module")))));
+        next(rememberModule(run, out, cred));
+    });
+}
+
+// The module import-module created: recorded here, its receiver's password
+// in a root-only secret file like every other secret.
+Failure App::rememberModule(const std::shared_ptr<MigrationRun> &run, const QJsonObject &out, const QJsonArray &cred)
+{
+    MigrationRecord m;
+    m.app = m_profile.id;
+    m.node = run->node;
+    m.moduleId = out.value(QStringLiteral("module_id")).toString();
+    m.address = out.value(QStringLiteral("address")).toString();
+    m.port = out.value(QStringLiteral("port")).toInt();
+    m.rsyncUser = cred.at(0).toString();
+    m.importTask = out.value(QStringLiteral("task")).toString();
+    m.settings = run->settings;
+    m.notices = run->notices;
+    m.startedAt = nowUsec();
+    QString error;
+    if (!writeSecretFile(secretPath(), cred.at(1).toString().toUtf8(), &error) || !m_daemon->state()->saveMigration(m)) {
+        // Told as it is: the module exists on NS8 but this side cannot use it.
+        m_migration = m;
+        return Failure::failed(QStringLiteral("%1 was created on NS8 as %2, but its credentials could not be saved here: "
+                                          "Abort to remove it and start again.")
+                               .arg(m_profile.name, m.moduleId));
+    }
+    m_migration = m;
+    changed({QStringLiteral("Node"), QStringLiteral("ModuleId"), QStringLiteral("Settings"), QStringLiteral("Notices")});
+    Log::info(QStringLiteral("%1 created on node %2 as %3; receiver %4:%5")
+                  .arg(m_profile.name)
+                  .arg(m.node)
+                  .arg(m.moduleId, m.address)
+                  .arg(m.port),
+              run->job ? run->job->logContext() : LogContext{});
+    return {};
+}
+
+void App::startSync(sd_bus_message *call, quint32 uid, const QVariantMap &options)
+{
+    if (refuseUnlessIdle(call))
+        return;
+    if (m_record.status != AppStatus::Migrating || m_migration.isEmpty()) {
+        replyError(call, {kWrongState, m_record.status == AppStatus::Migrated
+                                           ? QStringLiteral("%1 has been migrated: there is nothing left to sync.").arg(m_profile.name)
+                                           : QStringLiteral("Start the migration of %1 first.").arg(m_profile.name)});
+        return;
+    }
+    if (!m_daemon->cluster()->isConnected()) {
+        replyError(call, {kWrongState, QStringLiteral("This server is not connected to the NS8 cluster.")});
+        return;
+    }
+    if (m_migration.finishPhase == FinishPhase::Configured) {
+        replyError(call, {kWrongState, QStringLiteral("%1 already runs on NS8: run Finish again to complete the NS7 side.")
+                                           .arg(m_profile.name)});
+        return;
+    }
+    auto run = std::make_shared<MigrationRun>();
+    run->settings = options;
+    const QList<Operation::Step> steps = {syncStep(run)};
+    run->job = newJob(call, uid, QStringLiteral("sync"), Action::Sync, Operation::jobSteps(steps));
+    if (!run->job)
+        return;
+    run->client = apiClient();
+    setStatus(AppStatus::Syncing);
+    run->op = new Operation(run->job, steps);
+    run->op->concluding = [this](const Failure &) { setStatus(AppStatus::Migrating); };
+    run->op->summary = [run] { return run->message; };
+    run->op->start();
+}
+
+void App::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap &)
+{
+    if (refuseUnlessIdle(call))
+        return;
+    const AppStatus s = m_record.status;
+    if (s == AppStatus::Migrated) {
+        replyError(call, {kWrongState, QStringLiteral("%1 has been migrated: NS8 is in charge now and the migration "
+                                                      "cannot be aborted.")
+                                           .arg(m_profile.name)});
+        return;
+    }
+    if (s != AppStatus::Migrating && s != AppStatus::Failed) {
+        replyError(call, {kWrongState, QStringLiteral("There is no migration of %1 to abort.").arg(m_profile.name)});
+        return;
+    }
+    if (m_migration.finishPhase == FinishPhase::Configured) {
+        replyError(call, {kWrongState, QStringLiteral("%1 was configured on NS8 by Finish and runs there: the migration "
+                                                      "cannot be aborted. Run Finish again to complete it.")
+                                           .arg(m_profile.name)});
+        return;
+    }
+    using Next = Operation::Next;
+    auto run = std::make_shared<MigrationRun>();
+    const QList<Operation::Step> steps = {
+        {QStringLiteral("remove-module"), QStringLiteral("Remove the app from NS8"), 3,
+         [this, run](Next next) { abortRemoveModule(run, next); }, {}, false},
+        {QStringLiteral("forget"), QStringLiteral("Forget the migration"), 1,
+         [this](Next next) { abortForget(next); }, {}, false},
+    };
+    run->job = newJob(call, uid, QStringLiteral("abort"), nullptr, Operation::jobSteps(steps));
+    if (!run->job)
+        return;
+    run->job->setCancelable(false);
+    Log::info(QStringLiteral("Abort migration of %1: removing %2 from NS8; nothing on NS7 changes")
+                  .arg(m_profile.name, m_migration.moduleId.isEmpty() ? QStringLiteral("nothing") : m_migration.moduleId),
+              run->job->logContext());
+    run->op = new Operation(run->job, steps);
+    run->op->summary = [this] {
+        return QStringLiteral("The migration of %1 was aborted: its NS8 data was removed; nothing on NS7 was changed.")
+            .arg(m_profile.name);
+    };
+    run->op->start();
+}
+
+void App::abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    if (m_migration.isEmpty())
+        return next({});
+    if (!m_daemon->cluster()->isConnected())
+        return next(Failure::failed(QStringLiteral("This server is not connected to the NS8 cluster: %1 cannot be removed "
+                                               "from it now.")
+                                    .arg(m_migration.moduleId)));
+    run->client = apiClient();
+    run->client->runTask(QStringLiteral("cluster"), QStringLiteral("remove-module"),
+                         {{QStringLiteral("module_id"), m_migration.moduleId}, {QStringLiteral("preserve_data"), false}},
+                         [this, next](const TaskResult &r) {
+        if (!r.ok())
+            return next(Failure::failed(QStringLiteral("NS8 could not remove %1: %2 Nothing was changed; try again.")
+                                        .arg(m_migration.moduleId, r.failureText(QStringLiteral("remove-module")))));
+        next({});
+    });
+}
+
+void App::abortForget(const Operation::Next &next)
+{
+    QFile::remove(secretPath());
+    DbDumper::forget(workDir());
+    m_daemon->state()->clearMigration(m_profile.id);
+    m_migration = MigrationRecord{};
+    m_syncs.clear();
+    setStatus(AppStatus::NotMigrated);
+    changed({QStringLiteral("Node"), QStringLiteral("ModuleId"), QStringLiteral("Settings"), QStringLiteral("Notices"),
+             QStringLiteral("SyncHistory"), QStringLiteral("LastSyncTime"), QStringLiteral("LastSyncBytes"),
+             QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime")});
+    next({});
+}
+
+} // namespace ns8m

@@ -1,0 +1,269 @@
+// One sync of an app's files into its NS8 module receiver (used by Start
+// for the first copy and by every Sync): the profile's transfers as rsync
+// runs, several at a time, progress into the job, and the receiver
+// restarted once when it stopped answering.
+#include "objects/app.h"
+#include "operations/appmigration_p.h"
+
+#include "operations/cluster.h"
+#include "transfer/dbdump.h"
+#include "objects/daemon.h"
+#include "bus/job.h"
+#include "core/log.h"
+#include "ns8/ns8client.h"
+#include "transfer/rsync.h"
+#include "core/secrets.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QTimer>
+
+namespace ns8m {
+
+QList<JobStep> App::syncSteps() const
+{
+    // Weighted by what the last Scan found, so the bar follows the bytes.
+    QHash<QString, double> bytes;
+    double total = 0;
+    for (const QJsonValue &v : m_record.scanDetails) {
+        const QJsonArray a = v.toArray();
+        bytes.insert(a.at(0).toString(), a.at(3).toDouble());
+        total += a.at(3).toDouble();
+    }
+    QList<JobStep> steps;
+    for (const Transfer &t : m_profile.transfers)
+        steps.append({t.id, t.title, total > 0 ? 0.2 + 100.0 * bytes.value(t.id) / total : 1.0, 0.0});
+    return steps;
+}
+
+namespace {
+
+// One line per rsync run in the log: what, how much, how long, how it ended.
+void logTransfers(RsyncBatch *batch, Job *job)
+{
+    const LogContext ctx = job ? job->logContext() : LogContext{};
+    QObject::connect(batch, &RsyncBatch::transferFinished, batch, [ctx](const QString &id, const RsyncResult &r) {
+        const QString what = QStringLiteral("transfer %1: %2 files sent, %3 on the wire, %4 files in the tree (%5), %6")
+                                 .arg(id)
+                                 .arg(r.stats.regularFilesTransferred)
+                                 .arg(humanBytes(r.stats.bytesSent))
+                                 .arg(r.stats.files)
+                                 .arg(humanBytes(r.stats.totalFileSize), humanDuration(r.durationMs));
+        if (r.ok())
+            Log::info(what + (r.vanished ? QStringLiteral(", some files vanished (normal on a live PBX)") : QString()), ctx);
+        else if (r.canceled)
+            Log::info(what + QStringLiteral(", canceled"), ctx);
+        else
+            Log::warning(what + QStringLiteral(", failed: ") + r.errorText(), ctx);
+    });
+}
+
+} // namespace
+
+struct SyncState {
+    QElapsedTimer clock;
+};
+
+QString App::workDir() const
+{
+    return m_daemon->settings().stateDir + QStringLiteral("/apps/") + m_profile.id;
+}
+
+bool App::rsyncTarget(RsyncTarget *target) const
+{
+    target->host = m_migration.address;
+    target->port = m_migration.port;
+    target->user = m_migration.rsyncUser;
+    target->password = QString::fromUtf8(readSecretFile(secretPath()));
+    return !target->password.isEmpty();
+}
+
+// A receiver that stopped (a reboot of the node, a terminate) is started
+// again with module/<id> import-module; GO retries what failed.
+void App::restartReceiver(const std::shared_ptr<MigrationRun> &run, std::function<void()> go)
+{
+    const QString moduleId = m_migration.moduleId;
+    Log::warning(QStringLiteral("the receiver of %1 is not answering: restarting it").arg(moduleId),
+                 run->job ? run->job->logContext() : LogContext{});
+    const QString password = QString::fromUtf8(readSecretFile(secretPath()));
+    QJsonArray volumes;
+    for (const QString &v : m_profile.volumes)
+        volumes.append(v);
+    const QJsonObject input{{QStringLiteral("credentials"), QJsonArray{m_migration.rsyncUser, password}},
+                            {QStringLiteral("port"), m_migration.port},
+                            {QStringLiteral("volumes"), volumes}};
+    run->client->login([this, run, input, moduleId, go](const ApiError &e) {
+        if (e.isError())
+            return go();
+        // That task runs as long as the receiver does: it is the import
+        // task Finish waits for from now on.
+        run->client->submitTask(QStringLiteral("module/") + moduleId, QStringLiteral("import-module"), input,
+                                [this, run, go](const QString &task, const ApiError &) {
+            if (!task.isEmpty() && !m_migration.isEmpty()) {
+                m_migration.importTask = task;
+                m_daemon->state()->saveMigration(m_migration);
+            }
+            // Give the receiver a moment to listen before the retry.
+            QTimer::singleShot(1500, run->job, go);
+        });
+    });
+}
+
+QString App::missingCredentials() const
+{
+    return QStringLiteral("The receiver's credentials are missing (%1): Abort and start again.").arg(secretPath());
+}
+
+// Two runs at a time; a receiver that stopped is started again and the
+// failed runs retried once; one log line per run.
+RsyncBatch *App::newBatch(const std::shared_ptr<MigrationRun> &run, const QList<RsyncTransfer> &transfers)
+{
+    auto *batch = new RsyncBatch(transfers, run->job);
+    batch->setMaxParallel(2);
+    batch->retryFailedOnce(true);
+    batch->beforeRetry = [this, run](std::function<void()> go) { restartReceiver(run, go); };
+    logTransfers(batch, run->job);
+    return batch;
+}
+
+void App::uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStringList &dirs,
+                      std::function<void(bool, quint64, const QString &)> done)
+{
+    RsyncTarget target;
+    if (!rsyncTarget(&target))
+        return done(false, 0, missingCredentials());
+    QList<RsyncTransfer> transfers;
+    for (const QString &d : dirs) {
+        const QString local = workDir() + u'/' + d;
+        QDir().mkpath(local);
+        transfers.append(directoryTransfer(QStringLiteral("upload-") + d, d, local, target,
+                                           QStringLiteral("state/") + d, m_profile.ownerUid, m_profile.ownerGid));
+    }
+    target.password.fill(u'\0');
+    RsyncBatch *batch = newBatch(run, transfers);
+    if (!run->step.isEmpty()) {
+        Job *job = run->job;
+        const QString step = run->step;
+        connect(batch, &RsyncBatch::progress, job, [job, step](quint64 bytes, quint64 total, double fraction, quint64 rate) {
+            job->setStepProgress(step, fraction);
+            job->setBytes(bytes, total);
+            job->setRate(rate);
+        });
+    }
+    connect(batch, &RsyncBatch::finished, this, [run, done](bool ok, const QList<RsyncResult> &results) {
+        quint64 bytes = 0;
+        QStringList errors;
+        for (const RsyncResult &r : results) {
+            bytes += r.stats.bytesSent;
+            if (!r.ok())
+                errors.append(r.errorText());
+        }
+        if (run->job)
+            Log::info(QStringLiteral("database files uploaded: %1 sent").arg(humanBytes(bytes)), run->job->logContext());
+        done(ok, bytes, ok ? QString() : QStringLiteral("Uploading the database files failed: %1").arg(errors.join(u' ')));
+    });
+    batch->start();
+}
+
+void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(bool, const QString &)> done)
+{
+    Job *job = run->job;
+    RsyncTarget target;
+    if (!rsyncTarget(&target))
+        return done(false, missingCredentials());
+    const int bwlimit = run->settings.value(QStringLiteral("bwlimit"), 0).toInt();
+    const QList<RsyncTransfer> transfers = planTransfers(m_profile, m_daemon->settings().root, target, bwlimit,
+                                                         m_daemon->settings().stateDir + QStringLiteral("/stage"));
+    target.password.fill(u'\0');
+    auto state = std::make_shared<SyncState>();
+    state->clock.start();
+    QHash<QString, QString> stepOf; // run id → job step (the profile transfer)
+    for (const RsyncTransfer &t : transfers)
+        stepOf.insert(t.id, run->step.isEmpty() ? t.profileId : run->step);
+    RsyncBatch *batch = newBatch(run, transfers);
+    Log::info(QStringLiteral("sync of %1 into %2 (%3:%4): %5 rsync runs%6")
+                  .arg(m_profile.name, m_migration.moduleId, m_migration.address)
+                  .arg(m_migration.port)
+                  .arg(transfers.size())
+                  .arg(bwlimit > 0 ? QStringLiteral(", limited to %1 KiB/s").arg(bwlimit) : QString()),
+              job->logContext());
+
+    const QString single = run->step;
+    connect(batch, &RsyncBatch::transferStarted, job, [job, stepOf](const QString &id) { job->beginStep(stepOf.value(id, id)); });
+    connect(batch, &RsyncBatch::transferProgress, job, [job, stepOf, single](const QString &id, double fraction) {
+        if (single.isEmpty())
+            job->setStepProgress(stepOf.value(id, id), fraction);
+    });
+    connect(batch, &RsyncBatch::progress, job, [job, single](quint64 bytesDone, quint64 total, double fraction, quint64 rate) {
+        if (!single.isEmpty())
+            job->setStepProgress(single, fraction * 0.9);
+        job->setBytes(bytesDone, total);
+        job->setRate(rate);
+    });
+    connect(job, &Job::canceled, batch, &RsyncBatch::cancel);
+    connect(batch, &RsyncBatch::finished, this,
+            [this, run, state, done](bool ok, const QList<RsyncResult> &results) {
+        auto rec = std::make_shared<SyncRecord>();
+        QStringList warnings, errors;
+        for (const RsyncResult &r : results) {
+            rec->files += r.stats.regularFilesTransferred;
+            rec->bytes += r.stats.bytesSent;
+            if (!r.warningText().isEmpty())
+                warnings.append(r.warningText());
+            if (!r.ok() && !r.canceled)
+                errors.append(r.errorText());
+        }
+        rec->warnings = quint32(warnings.size());
+        for (const QString &w : std::as_const(warnings))
+            Log::warning(w, run->job ? run->job->logContext() : LogContext{});
+        if (run->job && run->job->cancelRequested())
+            return done(false, QStringLiteral("The sync was canceled; what was copied stays on NS8 and the next Sync "
+                                              "continues from there."));
+        if (!ok)
+            return done(false, errors.isEmpty() ? QStringLiteral("The sync failed.") : errors.join(QStringLiteral(" ")));
+        auto record = [this, run, state, done, rec, warnings](const QString &history) {
+            rec->duration = state->clock.elapsed() * 1000;
+            rec->time = nowUsec();
+            m_daemon->state()->addSync(m_profile.id, *rec);
+            m_syncs.append(*rec);
+            changed({QStringLiteral("SyncHistory"), QStringLiteral("LastSyncTime"), QStringLiteral("LastSyncBytes"),
+                     QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime")});
+            QString message = QStringLiteral("%1 files, %2 sent in %3")
+                                  .arg(rec->files)
+                                  .arg(humanBytes(rec->bytes), humanDuration(rec->duration / 1000));
+            message += history.isEmpty() ? QStringLiteral(".") : QStringLiteral("; %1.").arg(history);
+            if (!warnings.isEmpty())
+                message += QStringLiteral(" Warnings: %1").arg(warnings.join(QStringLiteral(" ")));
+            Log::info(QStringLiteral("sync of %1 done: %2").arg(m_profile.name, message), run->job ? run->job->logContext() : LogContext{});
+            done(true, message);
+        };
+        if (!run->withHistory || !hasHistory())
+            return record(QString());
+        // The call history's new rows, then the chunk folder mirrored on NS8.
+        auto *dumper = new DbDumper(m_profile, m_daemon->settings().root, workDir(), m_daemon->state(),
+                                    run->job ? run->job->logContext() : LogContext{}, run->job);
+        dumper->shipHistory([this, run, done, rec, record, dumper](bool shipped, const QString &message) {
+            dumper->deleteLater();
+            if (!shipped)
+                return done(false, message + QStringLiteral(" The files were synced; run Sync again."));
+            uploadDumps(run, {QStringLiteral("restore_background")}, [done, rec, record, message](bool uploaded, quint64 bytes, const QString &error) {
+                if (!uploaded)
+                    return done(false, error + QStringLiteral(" The files were synced; run Sync again."));
+                rec->bytes += bytes;
+                record(message);
+            });
+        }, run->verifyHistory);
+    });
+    batch->start();
+}
+
+bool App::hasHistory() const
+{
+    for (const DatabaseItem &d : m_profile.databases)
+        if (!d.incremental.isEmpty())
+            return true;
+    return false;
+}
+
+} // namespace ns8m

@@ -1,0 +1,1044 @@
+#include "operations/cluster.h"
+
+#include "objects/daemon.h"
+#include "ns7/esmithdb.h"
+#include "bus/job.h"
+#include "core/log.h"
+#include "operations/preflight.h"
+#include "core/process.h"
+#include "core/secrets.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QHostAddress>
+#include <QJsonArray>
+#include <QRegularExpression>
+#include <QSslCertificate>
+#include <QTimer>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+namespace ns8m {
+
+namespace {
+
+const QString kUnreachable = QString::fromLatin1(Error::ClusterUnreachable);
+const QString kFailed = QString::fromLatin1(Error::Failed);
+const QString kInvalid = QString::fromLatin1(Error::InvalidArgument);
+const QString kWrongState = QString::fromLatin1(Error::WrongState);
+
+// The first step of the Connect job that does something: the ones before it
+// are done before the job exists.
+constexpr const char *kFirstJobStep = "add-node";
+
+// A step's failure as the job's message says it: "<what> failed: <why>".
+Failure stepFailed(const QString &what, const Failure &error)
+{
+    return {error.name, QStringLiteral("%1 failed: %2").arg(what, error.message)};
+}
+
+QString randomSecret(int bytes)
+{
+    QByteArray buf(bytes, Qt::Uninitialized);
+    if (RAND_bytes(reinterpret_cast<unsigned char *>(buf.data()), bytes) != 1)
+        qFatal("OpenSSL could not produce random bytes");
+    const QString out = QString::fromLatin1(buf.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+    OPENSSL_cleanse(buf.data(), size_t(buf.size()));
+    return out;
+}
+
+QString sha256Hex(const QString &s)
+{
+    return QString::fromLatin1(QCryptographicHash::hash(s.toUtf8(), QCryptographicHash::Sha256).toHex());
+}
+
+// A host name (with a dot or not) or an IP address, nothing else.
+QString checkLeader(const QString &leader)
+{
+    if (leader.isEmpty())
+        return QStringLiteral("Give the NS8 leader's host name or IP address, e.g. ns8.example.com.");
+    if (leader.contains(QStringLiteral("://")))
+        return QStringLiteral("\"%1\" is a URL: give only the host name, without \"%2://\", e.g. ns8.example.com.")
+            .arg(leader, leader.section(QStringLiteral("://"), 0, 0));
+    if (leader.contains(u' ') || leader.contains(u'\t'))
+        return QStringLiteral("The leader's address must not contain spaces.");
+    if (leader.contains(u'/'))
+        return QStringLiteral("Give only the leader's host name or IP address, without a path.");
+    QHostAddress addr;
+    if (addr.setAddress(leader))
+        return {};
+    if (!isValidDomainName(leader))
+        return QStringLiteral("\"%1\" is not a valid host name or IP address.").arg(leader);
+    return {};
+}
+
+// The cluster API inside the tunnel: http://<leader VPN address>:9311/api.
+QUrl vpnApiBase(const QString &leaderIp)
+{
+    QUrl base;
+    base.setScheme(QStringLiteral("http"));
+    base.setHost(leaderIp);
+    base.setPort(9311);
+    base.setPath(QStringLiteral("/api"));
+    return base;
+}
+
+} // namespace
+
+QString hostOfEndpoint(const QString &endpoint)
+{
+    if (endpoint.startsWith(u'['))
+        return endpoint.mid(1, endpoint.indexOf(u']') - 1);
+    // One colon: host:port.  None, or several (a bare IPv6 address): no port.
+    const qsizetype colon = endpoint.lastIndexOf(u':');
+    return colon > 0 && endpoint.indexOf(u':') == colon ? endpoint.left(colon) : endpoint;
+}
+
+struct Cluster::ConnectRun {
+    PendingCall call;
+    quint32 uid = 0;
+    QString leader;
+    QString username;
+    QString userDomainOption;
+    QVariantMap options; // for the preflight checks (no password)
+    bool acceptWarnings = false;
+    TlsPolicy tls;
+    ClientPtr admin; // logged in with the administrator's password
+    ClientPtr vpn;   // the migration account through the tunnel
+    QJsonObject clusterStatus;
+    QJsonObject domains;
+    AccountProvider provider;
+    ProviderPlan plan;
+    QPointer<Job> job;
+    QPointer<Operation> op;
+    WgKeyPair keys;
+    QString accountUser;
+    QString accountPassword;
+    // What add-node answered
+    quint32 nodeId = 0;
+    QString ipAddress, network, leaderPublicKey, leaderIp, leaderEndpoint;
+    TunnelConfig tunnel;
+    // What exists and must be undone on failure
+    bool nodeAdded = false, userAdded = false, tunnelUp = false, routeAdded = false, domainAdded = false;
+
+    explicit ConnectRun(sd_bus_message *m) : call(m) {}
+    ~ConnectRun() { forgetSecrets(); }
+    // Once the job ends (the table lives as long as the job).
+    void forgetSecrets()
+    {
+        if (admin)
+            admin->forgetCredentials();
+        if (vpn)
+            vpn->forgetCredentials();
+        accountPassword.fill(u'\0');
+        keys.privateKey.fill(u'\0');
+    }
+};
+
+struct Cluster::DisconnectRun {
+    QPointer<Job> job;
+    QString leader;
+    ClientPtr client;
+    bool loggedIn = false;
+    QStringList leftovers; // what could not be removed from NS8
+};
+
+Cluster::Cluster(Daemon *daemon) : QObject(daemon), m_daemon(daemon) {}
+
+Cluster::~Cluster() = default;
+
+const QList<OptionSpec> &Cluster::connectOptions()
+{
+    static const QList<OptionSpec> specs = {
+        {"leader", 's', 253},       {"username", 's', 64},        {"password", 's', 1024},
+        {"otp", 's', 16},           {"tls_verify", 'b'},          {"tls_fingerprint", 's', 128},
+        {"user_domain", 's', 253}, {"accept_warnings", 'b'},
+    };
+    return specs;
+}
+
+const QList<OptionSpec> &Cluster::disconnectOptions()
+{
+    static const QList<OptionSpec> specs = {{"force", 'b'}};
+    return specs;
+}
+
+QString Cluster::secretsDir() const
+{
+    return m_daemon->settings().stateDir + QStringLiteral("/secrets");
+}
+
+bool Cluster::writeSecret(const QString &name, const QByteArray &data, QString *error) const
+{
+    return writeSecretFile(secretsDir() + u'/' + name, data, error);
+}
+
+QByteArray Cluster::readSecret(const QString &name) const
+{
+    return readSecretFile(secretsDir() + u'/' + name);
+}
+
+void Cluster::removeSecrets() const
+{
+    const QDir dir(secretsDir());
+    for (const QString &name : dir.entryList(QDir::Files)) {
+        QFile f(dir.filePath(name));
+        // Overwrite before unlinking: the key and passwords must not linger.
+        if (f.open(QIODevice::ReadWrite)) {
+            f.write(QByteArray(f.size(), '\0'));
+            f.flush();
+            f.close();
+        }
+        f.remove();
+    }
+}
+
+QUrl Cluster::httpsBase(const QString &leader) const
+{
+    QUrl u;
+    u.setScheme(QStringLiteral("https"));
+    u.setHost(leader);
+    u.setPath(QStringLiteral("/cluster-admin/api"));
+    return u;
+}
+
+TlsPolicy Cluster::savedTlsPolicy() const
+{
+    TlsPolicy p;
+    p.verify = m_saved.value(QStringLiteral("tls_verify")).toString() != u"false";
+    // Without validation the certificate seen at Connect is pinned.
+    if (!p.verify)
+        p.pinnedSha256 = m_saved.value(QStringLiteral("tls_fingerprint")).toString();
+    p.extraCas = m_daemon->extraCas();
+    return p;
+}
+
+TunnelConfig Cluster::tunnelConfig() const
+{
+    TunnelConfig c;
+    c.privateKeyFile = secretsDir() + QStringLiteral("/wireguard.key");
+    c.address = m_saved.value(QStringLiteral("vpn_address")).toString();
+    c.network = m_saved.value(QStringLiteral("network")).toString();
+    c.peerPublicKey = m_saved.value(QStringLiteral("leader_public_key")).toString();
+    c.peerEndpoint = m_saved.value(QStringLiteral("leader_endpoint")).toString();
+    return c;
+}
+
+void Cluster::setState(const QString &state)
+{
+    if (state == m_state)
+        return;
+    m_state = state;
+    emit changed({QStringLiteral("State")});
+}
+
+void Cluster::setFingerprint(const QString &fp)
+{
+    if (fp.isEmpty() || fp == m_fingerprint)
+        return;
+    m_fingerprint = fp;
+    emit changed({QStringLiteral("TlsFingerprint")});
+}
+
+void Cluster::load()
+{
+    m_saved = m_daemon->state()->connection();
+    m_fingerprint = m_saved.value(QStringLiteral("tls_fingerprint")).toString();
+    m_state = m_saved.value(QStringLiteral("state")).toString() == u"connected" ? QStringLiteral("connected")
+                                                                                : QStringLiteral("disconnected");
+}
+
+void Cluster::restoreTunnel()
+{
+    if (!isConnected())
+        return;
+    const TunnelConfig c = tunnelConfig();
+    // Until this settles, checks of the tunnel would only see it coming up.
+    m_restoring = true;
+    auto settled = [this] {
+        m_restoring = false;
+        emit tunnelSettled();
+    };
+    m_tunnel.exists(c.interface, [this, c, settled](bool present) {
+        if (present)
+            return settled();
+        Log::info(QStringLiteral("the tunnel %1 to the NS8 cluster is missing: putting it back (node %2, %3)")
+                      .arg(c.interface)
+                      .arg(nodeId())
+                      .arg(c.address));
+        m_tunnel.up(c, [this, c, settled](const QString &error) {
+            if (!error.isEmpty()) {
+                Log::error(QStringLiteral("cannot restore the tunnel to the NS8 cluster: %1").arg(error));
+                return settled();
+            }
+            m_tunnel.waitHandshake(c.interface, m_daemon->settings().vpnTimeoutSeconds * 1000, [c, settled](bool ok) {
+                if (ok)
+                    Log::info(QStringLiteral("the tunnel to the NS8 cluster is back up"));
+                else
+                    Log::warning(QStringLiteral("the tunnel is configured but the leader (%1) has not answered "
+                                                "yet; check that UDP port 55820 is open")
+                                     .arg(c.peerEndpoint));
+                settled();
+            });
+        });
+    });
+}
+
+Ns8Client *Cluster::vpnClient(QObject *parent) const
+{
+    if (!isConnected())
+        return nullptr;
+    auto *c = new Ns8Client(parent);
+    c->setBaseUrl(vpnApiBase(m_saved.value(QStringLiteral("leader_vpn_ip")).toString()));
+    c->setCredentials(m_saved.value(QStringLiteral("api_user")).toString(), QString::fromUtf8(readSecret(QStringLiteral("account"))));
+    return c;
+}
+
+// ---------------------------------------------------------------- Connect
+
+void Cluster::connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &o)
+{
+    if (m_state != u"disconnected") {
+        replyError(call, {kWrongState,
+                          m_state == u"connected"
+                              ? QStringLiteral("This server is already connected to the NS8 cluster %1 as node %2. "
+                                               "Disconnect first to connect to another cluster.")
+                                    .arg(leader())
+                                    .arg(nodeId())
+                              : QStringLiteral("A %1 is in progress; wait for it to end.")
+                                    .arg(m_state == u"connecting" ? QStringLiteral("connection")
+                                                                  : QStringLiteral("disconnection"))});
+        return;
+    }
+    auto run = std::make_shared<ConnectRun>(call);
+    run->uid = uid;
+    run->leader = o.value(QStringLiteral("leader")).toString().trimmed();
+    run->username = o.value(QStringLiteral("username")).toString();
+    run->userDomainOption = o.value(QStringLiteral("user_domain")).toString().trimmed();
+    run->tls.verify = o.value(QStringLiteral("tls_verify"), true).toBool();
+    run->tls.extraCas = m_daemon->extraCas();
+    const QString otp = o.value(QStringLiteral("otp")).toString().trimmed();
+    QString pin = o.value(QStringLiteral("tls_fingerprint")).toString().trimmed().toUpper();
+
+    QString problem = checkLeader(run->leader);
+    static const QRegularExpression userRe(QStringLiteral("^[A-Za-z0-9_.@-]{1,64}$"));
+    static const QRegularExpression otpRe(QStringLiteral("^[0-9]{6,8}$"));
+    if (problem.isEmpty() && !userRe.match(run->username).hasMatch())
+        problem = QStringLiteral("Give the NS8 administrator's user name (letters, digits, '.', '-', '_').");
+    if (problem.isEmpty() && o.value(QStringLiteral("password")).toString().isEmpty())
+        problem = QStringLiteral("Give the NS8 administrator's password.");
+    if (problem.isEmpty() && !otp.isEmpty() && !otpRe.match(otp).hasMatch())
+        problem = QStringLiteral("The OTP code is the 6-digit number the authenticator app shows.");
+    if (problem.isEmpty() && !pin.isEmpty()) {
+        QString hex = pin;
+        hex.remove(u':');
+        static const QRegularExpression hexRe(QStringLiteral("^[0-9A-F]{64}$"));
+        if (!hexRe.match(hex).hasMatch())
+            problem = QStringLiteral("The TLS fingerprint must be a SHA-256 fingerprint: 64 hexadecimal digits, "
+                                     "with or without ':' between pairs.");
+        else {
+            QStringList pairs;
+            for (int i = 0; i < 64; i += 2)
+                pairs.append(hex.mid(i, 2));
+            pin = pairs.join(u':');
+        }
+    }
+    if (problem.isEmpty() && !pin.isEmpty() && run->tls.verify)
+        problem = QStringLiteral("A TLS fingerprint is only used when TLS validation is off (tls_verify false).");
+    if (!problem.isEmpty()) {
+        replyError(call, {kInvalid, problem});
+        return;
+    }
+    run->tls.pinnedSha256 = pin;
+    run->acceptWarnings = o.value(QStringLiteral("accept_warnings")).toBool();
+    run->options = {{QStringLiteral("leader"), run->leader},
+                    {QStringLiteral("tls_verify"), run->tls.verify},
+                    {QStringLiteral("tls_fingerprint"), pin},
+                    {QStringLiteral("user_domain"), run->userDomainOption}};
+
+    QString dbError;
+    const EsmithDb config = EsmithDb::load(
+        m_daemon->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/configuration")), &dbError);
+    run->provider = readAccountProvider(config);
+
+    setState(QStringLiteral("connecting"));
+    Log::info(QStringLiteral("Join cluster: connecting to %1 as %2 (TLS validation %3; NS7 has %4)")
+                  .arg(run->leader, run->username, run->tls.verify ? QStringLiteral("on") : QStringLiteral("off"),
+                       run->provider.describe()));
+    run->admin = ClientPtr(new Ns8Client);
+    run->admin->setBaseUrl(httpsBase(run->leader));
+    run->admin->setTlsPolicy(run->tls);
+    run->admin->setCredentials(run->username, o.value(QStringLiteral("password")).toString(), otp);
+    run->admin->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+    run->admin->login([this, run](const ApiError &e) {
+        setFingerprint(run->admin->peerFingerprint());
+        if (e.isError())
+            return preflightFailed(run, e);
+        connectReadCluster(run);
+    });
+}
+
+void Cluster::preflightFailed(const std::shared_ptr<ConnectRun> &run, const ApiError &error)
+{
+    Log::error(QStringLiteral("Join cluster refused: %1").arg(error.message));
+    setState(QStringLiteral("disconnected"));
+    replyError(run->call.msg(), {error.name, error.message});
+}
+
+void Cluster::connectReadCluster(const std::shared_ptr<ConnectRun> &run)
+{
+    run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [this, run](const TaskResult &r) {
+        if (!r.ok())
+            return preflightFailed(run, r.error.isError() ? r.error
+                                                          : ApiError{kFailed, QStringLiteral("get-cluster-status failed: %1").arg(r.stderrText)});
+        run->clusterStatus = r.output.toObject();
+        run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("list-user-domains"), {}, [this, run](const TaskResult &d) {
+            if (!d.ok())
+                return preflightFailed(run, d.error.isError() ? d.error
+                                                              : ApiError{kFailed, QStringLiteral("list-user-domains failed: %1").arg(d.stderrText)});
+            run->domains = d.output.toObject();
+            run->plan = planAccountProvider(run->provider, run->domains, run->clusterStatus, run->userDomainOption);
+            if (!run->plan.error.name.isEmpty())
+                return preflightFailed(run, {run->plan.error.name, run->plan.error.message});
+            connectPreflight(run);
+        });
+    });
+}
+
+// The prerequisites that concern joining (docs/preflight.md), with what
+// Connect has read already; nothing has changed anywhere yet.
+void Cluster::connectPreflight(const std::shared_ptr<ConnectRun> &run)
+{
+    Preflight::Input in;
+    in.phase = Preflight::Phase::Connect;
+    in.options = run->options;
+    in.admin = run->admin.get();
+    in.clusterStatus = run->clusterStatus;
+    in.domains = run->domains;
+    Preflight::run(m_daemon, in, [this, run](const QList<Check> &checks) {
+        if (const auto refused = Preflight::verdict(checks, Preflight::Phase::Connect, run->acceptWarnings))
+            return preflightFailed(run, {refused->name, refused->message});
+        connectStartJob(run);
+    });
+}
+
+// The job's table.  Reaching the leader, logging in, reading the cluster and
+// checking the account provider happened before the job existed (a failure
+// there answers the D-Bus call and changes nothing): those rows are done when
+// the operation starts at "add-node".  From there on, every row that creates
+// something on NS8 or on this server has the undo that removes it.
+QList<Operation::Step> Cluster::connectSteps(const std::shared_ptr<ConnectRun> &run)
+{
+    using Next = Operation::Next;
+    const auto doneBeforeTheJob = [](Next next) { next({}); };
+    return {
+        {QStringLiteral("reach"), QStringLiteral("Reach the NS8 leader"), 1, doneBeforeTheJob, {}, false},
+        {QStringLiteral("login"), QStringLiteral("Log in"), 1, doneBeforeTheJob, {}, false},
+        {QStringLiteral("read-cluster"), QStringLiteral("Read the cluster"), 1, doneBeforeTheJob, {}, false},
+        {QStringLiteral("account-provider"), QStringLiteral("Check the account provider"), 1, doneBeforeTheJob, {}, false},
+        {QStringLiteral("add-node"), QStringLiteral("Add this server as a node"), 2,
+         [this, run](Next next) { connectAddNode(run, next); },
+         [this, run](Next next) {
+             connectRemove(run, run->nodeAdded, QStringLiteral("remove-node"), {{QStringLiteral("node_id"), int(run->nodeId)}},
+                           QStringLiteral("node %1").arg(run->nodeId), next);
+         },
+         false},
+        {QStringLiteral("endpoint"), QStringLiteral("Resolve the VPN endpoint"), 1,
+         [this, run](Next next) { connectCheckEndpoint(run, next); }, {}, false},
+        {QStringLiteral("account"), QStringLiteral("Create the migration account"), 2,
+         [this, run](Next next) { connectAddUser(run, next); },
+         [this, run](Next next) {
+             connectRemove(run, run->userAdded, QStringLiteral("remove-user"), {{QStringLiteral("user"), run->accountUser}},
+                           QStringLiteral("user %1").arg(run->accountUser), next);
+         },
+         false},
+        {QStringLiteral("tunnel"), QStringLiteral("Bring up the VPN"), 1, [this, run](Next next) { connectTunnel(run, next); },
+         [this, run](Next next) { connectTunnelDown(run, next); }, false},
+        {QString(), QStringLiteral("Wait for the WireGuard handshake"), 3,
+         [this, run](Next next) { connectHandshake(run, next); }, {}, false},
+        {QString(), QStringLiteral("Reach the cluster API through the VPN"), 2,
+         [this, run](Next next) { connectWaitApi(run, QDateTime::currentMSecsSinceEpoch() + vpnTimeoutMs(), next); }, {},
+         false},
+        // NS8 reaches a local Samba AD through this node: the route comes first.
+        {QStringLiteral("user-domain"), QStringLiteral("Create the temporary user domain"), 1,
+         [this, run](Next next) { connectRoute(run, next); },
+         [this, run](Next next) {
+             const QJsonObject route{{QStringLiteral("ip_address"), run->provider.dcAddress},
+                                     {QStringLiteral("node_id"), int(run->nodeId)}};
+             connectRemove(run, run->routeAdded, QStringLiteral("update-routes"), {{QStringLiteral("remove"), QJsonArray{route}}},
+                           QStringLiteral("route to %1").arg(run->provider.dcAddress), next);
+         },
+         false},
+        {QString(), QStringLiteral("Add the external user domain"), 1, [this, run](Next next) { connectDomain(run, next); },
+         [this, run](Next next) {
+             connectRemove(run, run->domainAdded, QStringLiteral("remove-external-domain"),
+                           {{QStringLiteral("domain"), run->plan.userDomain}},
+                           QStringLiteral("user domain %1").arg(run->plan.userDomain), next);
+         },
+         false},
+        {QStringLiteral("save"), QStringLiteral("Save the connection"), 1, [this, run](Next next) { connectSave(run, next); },
+         {}, false},
+    };
+}
+
+void Cluster::connectStartJob(const std::shared_ptr<ConnectRun> &run)
+{
+    const QList<Operation::Step> steps = connectSteps(run);
+    Job::Params params;
+    params.operation = QStringLiteral("connect");
+    params.objectPath = QLatin1String(kRootPath);
+    params.startedByUid = run->uid;
+    params.cancelAction = nullptr; // a join is not left half done
+    params.steps = Operation::jobSteps(steps);
+    for (JobStep &s : params.steps) {
+        if (s.id == QLatin1String(kFirstJobStep))
+            break;
+        s.progress = 1.0; // done before the job existed
+    }
+    QString error;
+    Job *job = m_daemon->createJob(params, &error);
+    if (!job)
+        return preflightFailed(run, {kFailed, QStringLiteral("The connection could not start: %1.").arg(error)});
+    job->setCancelable(false);
+    run->job = job;
+    sd_bus_reply_method_return(run->call.msg(), "o", job->path().toUtf8().constData());
+    run->op = new Operation(job, steps);
+    run->op->aftermath = [](const Failure &, const QStringList &leftovers) {
+        if (leftovers.isEmpty())
+            return QStringLiteral("Nothing was left behind on NS8 or on this server: fix the problem and connect again.");
+        return QStringLiteral("These could not be removed from NS8 and must be removed by hand: %1.")
+            .arg(leftovers.join(QStringLiteral(", ")));
+    };
+    run->op->summary = [run] { return connectSummary(*run); };
+    run->op->concluding = [this, run](const Failure &failure) {
+        // The undo functions are done with the administrator's session.
+        run->forgetSecrets();
+        if (failure.isError())
+            return setState(QStringLiteral("disconnected"));
+        setState(QStringLiteral("connected"));
+        emit changed({QStringLiteral("Leader"), QStringLiteral("NodeId"), QStringLiteral("VpnAddress"),
+                      QStringLiteral("UserDomain"), QStringLiteral("TlsFingerprint")});
+        Log::info(QStringLiteral("Join cluster: done. %1").arg(connectSummary(*run)), run->job->logContext());
+    };
+    run->op->start(QLatin1String(kFirstJobStep));
+}
+
+QString Cluster::connectSummary(const ConnectRun &run)
+{
+    return QStringLiteral("Connected to %1 as node %2 (VPN address %3)%4.")
+        .arg(run.leader)
+        .arg(run.nodeId)
+        .arg(run.ipAddress,
+             run.plan.userDomain.isEmpty() ? QString() : QStringLiteral(", user domain %1").arg(run.plan.userDomain));
+}
+
+int Cluster::vpnTimeoutMs() const
+{
+    return m_daemon->settings().vpnTimeoutSeconds * 1000;
+}
+
+void Cluster::connectAddNode(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
+{
+    const QString what = QStringLiteral("Adding the node");
+    if (!generateWgKeyPair(&run->keys))
+        return next(stepFailed(what, {kFailed, QStringLiteral("OpenSSL could not make a WireGuard key.")}));
+    const QString nodePassword = randomSecret(32);
+    const QJsonObject input{{QStringLiteral("node_pwh"), sha256Hex(nodePassword)},
+                            {QStringLiteral("public_key"), run->keys.publicKey},
+                            {QStringLiteral("endpoint"), QString()},
+                            {QStringLiteral("core_version"), QStringLiteral("0.0.0-ns7")},
+                            {QStringLiteral("flags"), QJsonArray{QStringLiteral("nomodules")}}};
+    run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("add-node"), input, [run, next, what](const TaskResult &r) {
+        if (!r.ok())
+            return next(stepFailed(what, r.failure(QStringLiteral("add-node"), kFailed)));
+        const QJsonObject out = r.output.toObject();
+        run->nodeId = quint32(out.value(QStringLiteral("node_id")).toInt());
+        run->ipAddress = out.value(QStringLiteral("ip_address")).toString();
+        run->network = out.value(QStringLiteral("network")).toString();
+        run->leaderPublicKey = out.value(QStringLiteral("leader_public_key")).toString();
+        run->leaderIp = out.value(QStringLiteral("leader_ip_address")).toString();
+        run->leaderEndpoint = out.value(QStringLiteral("leader_endpoint")).toString();
+        if (run->nodeId == 0 || QHostAddress(run->ipAddress).isNull() || run->leaderPublicKey.isEmpty()
+            || run->leaderEndpoint.isEmpty() || QHostAddress(run->leaderIp).isNull())
+            return next(stepFailed(what, {kFailed, QStringLiteral("add-node answered without the fields the VPN needs.")}));
+        run->nodeAdded = true;
+        Log::info(QStringLiteral("Join cluster: this server is node %1, VPN address %2 in %3; leader %4 at %5")
+                      .arg(run->nodeId)
+                      .arg(run->ipAddress, run->network, run->leaderIp, run->leaderEndpoint),
+                  run->job->logContext());
+        next({});
+    });
+}
+
+void Cluster::connectCheckEndpoint(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
+{
+    const QString host = hostOfEndpoint(run->leaderEndpoint);
+    // Resolved through NSS as wg will, not through Qt's cache of earlier answers.
+    runProcess(this, {QStringLiteral("getent"), QStringLiteral("ahosts"), host}, [run, next, host](const ProcessResult &r) {
+        if (!r.ok() || r.out.trimmed().isEmpty())
+            return next(stepFailed(QStringLiteral("Resolving the VPN endpoint"),
+                                   {kUnreachable, QStringLiteral("The cluster's VPN endpoint %1 does not resolve from this "
+                                                                 "server. Create a DNS record for %2 that NS7 can resolve "
+                                                                 "(or fix the VPN endpoint of the NS8 cluster), and make sure "
+                                                                 "UDP port 55820 is open towards it.")
+                                                      .arg(run->leaderEndpoint, host)}));
+        next({});
+    });
+}
+
+void Cluster::connectAddUser(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
+{
+    run->accountUser = QStringLiteral("ns7admin%1").arg(run->nodeId);
+    run->accountPassword = randomSecret(24);
+    const QJsonObject input{
+        {QStringLiteral("user"), run->accountUser},
+        {QStringLiteral("password_hash"), sha256Hex(run->accountPassword)},
+        {QStringLiteral("set"), QJsonObject{{QStringLiteral("display_name"),
+                                             QStringLiteral("NS7 migration (node %1)").arg(run->nodeId)}}},
+        {QStringLiteral("grant"), QJsonArray{QJsonObject{{QStringLiteral("role"), QStringLiteral("owner")},
+                                                         {QStringLiteral("on"), QStringLiteral("*")}}}}};
+    run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("add-user"), input, [run, next](const TaskResult &r) {
+        if (!r.ok())
+            return next(stepFailed(QStringLiteral("Creating the migration account"), r.failure(QStringLiteral("add-user"), kFailed)));
+        run->userAdded = true;
+        Log::info(QStringLiteral("Join cluster: migration account %1 created").arg(run->accountUser), run->job->logContext());
+        next({});
+    });
+}
+
+void Cluster::connectTunnel(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
+{
+    const QString what = QStringLiteral("Bringing up the VPN");
+    QString error;
+    if (!writeSecret(QStringLiteral("wireguard.key"), run->keys.privateKey.toLatin1() + '\n', &error)
+        || !writeSecret(QStringLiteral("account"), run->accountPassword.toUtf8() + '\n', &error))
+        return next(stepFailed(what, {kFailed, error}));
+    TunnelConfig &c = run->tunnel;
+    c.privateKeyFile = secretsDir() + QStringLiteral("/wireguard.key");
+    c.address = run->ipAddress;
+    c.network = run->network;
+    c.peerPublicKey = run->leaderPublicKey;
+    c.peerEndpoint = run->leaderEndpoint;
+    run->tunnelUp = true; // whatever up() manages to create must be undone
+    m_tunnel.up(c, [run, next, what](const QString &err) {
+        if (!err.isEmpty())
+            return next(stepFailed(what, {kFailed, QStringLiteral("The interface %1 could not be set up: %2")
+                                                       .arg(run->tunnel.interface, err)}));
+        if (run->op)
+            run->op->setProgress(0.2);
+        next({});
+    });
+}
+
+void Cluster::connectHandshake(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
+{
+    const int timeout = vpnTimeoutMs();
+    m_tunnel.waitHandshake(run->tunnel.interface, timeout, [this, run, next, timeout](bool ok) {
+        const QString endpoint = run->tunnel.peerEndpoint;
+        if (!ok)
+            return next(stepFailed(QStringLiteral("Bringing up the VPN"),
+                                   {kUnreachable, QStringLiteral("No WireGuard handshake with the leader (%1) within %2 s. "
+                                                                 "Check that UDP port 55820 is open between NS7 and NS8 "
+                                                                 "(firewalls on both sides and in between) and that %3 "
+                                                                 "resolves to the leader; test with: nc -zvu %3 55820")
+                                                      .arg(endpoint)
+                                                      .arg(timeout / 1000)
+                                                      .arg(hostOfEndpoint(endpoint))}));
+        Log::info(QStringLiteral("Join cluster: WireGuard handshake with the leader done"), run->job->logContext());
+        if (run->op)
+            run->op->setProgress(0.6);
+        run->vpn = ClientPtr(new Ns8Client);
+        run->vpn->setBaseUrl(vpnApiBase(run->leaderIp));
+        run->vpn->setRequestTimeout(5000);
+        run->vpn->setRetryDelays({});
+        run->vpn->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+        run->vpn->setCredentials(run->accountUser, run->accountPassword);
+        next({});
+    });
+}
+
+// The API answers through the tunnel some time after the handshake: log in
+// again every half second until DEADLINE.
+void Cluster::connectWaitApi(const std::shared_ptr<ConnectRun> &run, qint64 deadline, const Operation::Next &next)
+{
+    run->vpn->login([this, run, deadline, next](const ApiError &e) {
+        if (!e.isError()) {
+            Log::info(QStringLiteral("Join cluster: the cluster API answers through the VPN"), run->job->logContext());
+            if (run->op)
+                run->op->setProgress(1.0);
+            return next({});
+        }
+        if (e.name == kUnreachable && QDateTime::currentMSecsSinceEpoch() < deadline) {
+            QTimer::singleShot(500, this, [this, run, deadline, next] { connectWaitApi(run, deadline, next); });
+            return;
+        }
+        next(stepFailed(QStringLiteral("Reaching the cluster API through the VPN"),
+                        {e.name, QStringLiteral("%1 (the API at %2:9311 through the VPN). Check that UDP port 55820 is open.")
+                                     .arg(e.message, run->leaderIp)}));
+    });
+}
+
+void Cluster::connectRoute(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
+{
+    const AccountProvider &p = run->provider;
+    if (!run->plan.createDomain || p.kind != AccountProvider::Kind::LocalAd)
+        return next({});
+    const QJsonObject routes{{QStringLiteral("add"), QJsonArray{QJsonObject{{QStringLiteral("ip_address"), p.dcAddress},
+                                                                           {QStringLiteral("node_id"), int(run->nodeId)}}}}};
+    run->vpn->runTask(QStringLiteral("cluster"), QStringLiteral("update-routes"), routes, [run, next](const TaskResult &r) {
+        if (!r.ok())
+            return next(stepFailed(QStringLiteral("Routing to the domain controller"),
+                                   r.failure(QStringLiteral("update-routes"), kFailed)));
+        run->routeAdded = true;
+        Log::info(QStringLiteral("Join cluster: NS8 reaches the domain controller %1 through this node")
+                      .arg(run->provider.dcAddress),
+                  run->job->logContext());
+        next({});
+    });
+}
+
+void Cluster::connectDomain(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
+{
+    if (!run->plan.createDomain)
+        return next({});
+    const AccountProvider &p = run->provider;
+    const bool ad = p.kind == AccountProvider::Kind::LocalAd;
+    const QJsonObject input{{QStringLiteral("domain"), run->plan.userDomain},
+                            {QStringLiteral("protocol"), QStringLiteral("ldap")},
+                            {QStringLiteral("host"), ad ? p.dcAddress : run->ipAddress},
+                            {QStringLiteral("port"), 636},
+                            {QStringLiteral("schema"), ad ? QStringLiteral("ad") : QStringLiteral("rfc2307")},
+                            {QStringLiteral("base_dn"), p.baseDn},
+                            {QStringLiteral("bind_dn"), p.bindDn},
+                            {QStringLiteral("bind_password"), p.bindPassword},
+                            {QStringLiteral("tls"), true},
+                            {QStringLiteral("tls_verify"), false}};
+    run->vpn->runTask(QStringLiteral("cluster"), QStringLiteral("add-external-domain"), input, [run, next](const TaskResult &r) {
+        if (!r.ok())
+            return next(stepFailed(QStringLiteral("Creating the temporary user domain"),
+                                   r.error.isError() ? r.error
+                                                     : ApiError{QString::fromLatin1(Error::DomainConflict),
+                                                                QStringLiteral("NS8 refused the user domain %1 (exit code %2): %3")
+                                                                    .arg(run->plan.userDomain)
+                                                                    .arg(r.exitCode)
+                                                                    .arg(r.exitCode == 10 ? r.validationSummary() : r.stderrText.trimmed())}));
+        run->domainAdded = true;
+        Log::info(QStringLiteral("Join cluster: temporary external user domain %1 created").arg(run->plan.userDomain),
+                  run->job->logContext());
+        next({});
+    });
+}
+
+void Cluster::connectSave(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
+{
+    QVariantMap saved{
+        {QStringLiteral("state"), QStringLiteral("connected")},
+        {QStringLiteral("leader"), run->leader},
+        {QStringLiteral("tls_verify"), run->tls.verify ? QStringLiteral("true") : QStringLiteral("false")},
+        {QStringLiteral("tls_fingerprint"), m_fingerprint},
+        {QStringLiteral("node_id"), QString::number(run->nodeId)},
+        {QStringLiteral("vpn_address"), run->ipAddress},
+        {QStringLiteral("network"), run->network},
+        {QStringLiteral("leader_vpn_ip"), run->leaderIp},
+        {QStringLiteral("leader_public_key"), run->leaderPublicKey},
+        {QStringLiteral("leader_endpoint"), run->leaderEndpoint},
+        {QStringLiteral("user_domain"), run->plan.userDomain},
+        {QStringLiteral("domain_created"), run->domainAdded ? QStringLiteral("true") : QStringLiteral("false")},
+        {QStringLiteral("route_ip"), run->routeAdded ? run->provider.dcAddress : QString()},
+        {QStringLiteral("api_user"), run->accountUser},
+        {QStringLiteral("connected_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)},
+    };
+    if (!m_daemon->state()->saveConnection(saved))
+        return next(stepFailed(QStringLiteral("Saving the connection"), {kFailed, m_daemon->state()->lastError()}));
+    m_saved = saved;
+    next({});
+}
+
+// The undo of a row that creates something on NS8 (when its run created it),
+// with the administrator's session (still in memory).  A failure names what
+// is left behind.
+void Cluster::connectRemove(const std::shared_ptr<ConnectRun> &run, bool created, const QString &action,
+                            const QJsonObject &input, const QString &what, const Operation::Next &next)
+{
+    if (!created)
+        return next({});
+    const LogContext ctx = run->job ? run->job->logContext() : LogContext{};
+    Log::info(QStringLiteral("Join cluster: undoing: %1").arg(what), ctx);
+    run->admin->runTask(QStringLiteral("cluster"), action, input, [next, action, what, ctx](const TaskResult &r) {
+        if (r.ok())
+            return next({});
+        Log::error(QStringLiteral("Join cluster: %1 could not be removed: %2").arg(what, r.failureText(action)), ctx);
+        next({r.error.isError() ? r.error.name : kFailed, what});
+    });
+}
+
+// The undo of the tunnel row: the interface (if up() was tried) and the
+// secrets written for it.  The interface is on this server, not on NS8: a
+// failure to remove it is logged, not listed among NS8's leftovers.
+void Cluster::connectTunnelDown(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
+{
+    if (!run->tunnelUp) {
+        removeSecrets();
+        return next({});
+    }
+    const LogContext ctx = run->job ? run->job->logContext() : LogContext{};
+    Log::info(QStringLiteral("Join cluster: undoing: the VPN interface %1").arg(run->tunnel.interface), ctx);
+    m_tunnel.down(run->tunnel.interface, [this, next, ctx](const QString &error) {
+        if (!error.isEmpty())
+            Log::warning(QStringLiteral("Join cluster: taking the VPN down: %1").arg(error), ctx);
+        removeSecrets();
+        next({});
+    });
+}
+
+// ---------------------------------------------------------------- ListNodes
+
+void Cluster::listNodesCall(sd_bus_message *call)
+{
+    if (!isConnected()) {
+        replyError(call, {kWrongState, QStringLiteral("This server is not connected to an NS8 cluster.")});
+        return;
+    }
+    struct Run {
+        PendingCall call;
+        ClientPtr client;
+        QList<QVariantMap> nodes;
+        int pending = 0;
+        explicit Run(sd_bus_message *m) : call(m) {}
+    };
+    auto run = std::make_shared<Run>(call);
+    run->client.reset(vpnClient(nullptr));
+    auto reply = [run] {
+        sd_bus_message *m = nullptr;
+        int r = sd_bus_message_new_method_return(run->call.msg(), &m);
+        if (r >= 0)
+            r = sd_bus_message_open_container(m, 'a', "a{sv}");
+        for (const QVariantMap &n : std::as_const(run->nodes)) {
+            if (r < 0)
+                break;
+            r = sd_bus_message_append(m, "a{sv}", 7, "id", "u", n.value(QStringLiteral("id")).toUInt(), "ui_name", "s",
+                                      n.value(QStringLiteral("ui_name")).toString().toUtf8().constData(), "vpn_address", "s",
+                                      n.value(QStringLiteral("vpn_address")).toString().toUtf8().constData(), "online", "b",
+                                      int(n.value(QStringLiteral("online")).toBool()), "local", "b",
+                                      int(n.value(QStringLiteral("local")).toBool()), "free_bytes", "t",
+                                      n.value(QStringLiteral("free_bytes")).toULongLong(), "total_bytes", "t",
+                                      n.value(QStringLiteral("total_bytes")).toULongLong());
+        }
+        if (r >= 0)
+            r = sd_bus_message_close_container(m);
+        if (r >= 0)
+            sd_bus_send(nullptr, m, nullptr);
+        sd_bus_message_unref(m);
+    };
+    const quint32 self = nodeId();
+    run->client->login([run, reply, self](const ApiError &e) {
+        if (e.isError())
+            return (void)replyError(run->call.msg(), {e.name, e.message});
+        run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [run, reply, self](const TaskResult &st) {
+            if (!st.ok())
+                return (void)replyError(run->call.msg(), {st.error.isError() ? st.error.name : kFailed,
+                                                          st.error.isError() ? st.error.message
+                                                                             : QStringLiteral("get-cluster-status failed: %1").arg(st.stderrText)});
+            for (const QJsonValue &v : st.output.toObject().value(QStringLiteral("nodes")).toArray()) {
+                const QJsonObject n = v.toObject();
+                if (quint32(n.value(QStringLiteral("id")).toInt()) == self)
+                    continue; // this NS7 host: nothing is installed there
+                run->nodes.append({{QStringLiteral("id"), n.value(QStringLiteral("id")).toInt()},
+                                   {QStringLiteral("ui_name"), n.value(QStringLiteral("ui_name")).toString()},
+                                   {QStringLiteral("vpn_address"), n.value(QStringLiteral("vpn")).toObject().value(QStringLiteral("ip_address")).toString()},
+                                   {QStringLiteral("online"), n.value(QStringLiteral("online")).toBool(true)},
+                                   {QStringLiteral("local"), n.value(QStringLiteral("local")).toBool()}});
+            }
+            run->pending = int(run->nodes.size());
+            if (run->pending == 0)
+                return reply();
+            for (qsizetype i = 0; i < run->nodes.size(); ++i) {
+                const quint32 id = run->nodes.at(i).value(QStringLiteral("id")).toUInt();
+                run->client->runTask(QStringLiteral("node/%1").arg(id), QStringLiteral("get-node-status"), {},
+                                     [run, reply, i](const TaskResult &ns) {
+                    quint64 free = 0, total = 0;
+                    for (const QJsonValue &d : ns.output.toObject().value(QStringLiteral("disks")).toArray()) {
+                        const QJsonObject disk = d.toObject();
+                        if (quint64(disk.value(QStringLiteral("free")).toDouble()) >= free) {
+                            free = quint64(disk.value(QStringLiteral("free")).toDouble());
+                            total = quint64(disk.value(QStringLiteral("total")).toDouble());
+                        }
+                    }
+                    run->nodes[i].insert(QStringLiteral("free_bytes"), free);
+                    run->nodes[i].insert(QStringLiteral("total_bytes"), total);
+                    if (!ns.ok())
+                        run->nodes[i].insert(QStringLiteral("online"), false);
+                    if (--run->pending == 0)
+                        reply();
+                });
+            }
+        });
+    });
+}
+
+// ---------------------------------------------------------------- Disconnect
+
+void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMap &o)
+{
+    if (m_state != u"connected") {
+        replyError(call, {kWrongState, m_state == u"disconnected"
+                                           ? QStringLiteral("This server is not connected to an NS8 cluster.")
+                                           : QStringLiteral("A %1 is in progress; wait for it to end.").arg(m_state)});
+        return;
+    }
+    const QStringList busy = m_daemon->appsInMigration();
+    if (!busy.isEmpty() && !o.value(QStringLiteral("force")).toBool()) {
+        replyError(call, {kWrongState, QStringLiteral("%1 is being migrated: disconnecting now would strand it on NS8. "
+                                                      "Finish or abort the migration first (or pass force to "
+                                                      "disconnect anyway).")
+                                           .arg(busy.join(QStringLiteral(", ")))});
+        return;
+    }
+    auto run = std::make_shared<DisconnectRun>();
+    const QList<Operation::Step> steps = disconnectSteps(run);
+    Job::Params params;
+    params.operation = QStringLiteral("disconnect");
+    params.objectPath = QLatin1String(kRootPath);
+    params.startedByUid = uid;
+    params.steps = Operation::jobSteps(steps);
+    QString error;
+    Job *job = m_daemon->createJob(params, &error);
+    if (!job) {
+        replyError(call, {kFailed, QStringLiteral("The disconnection could not start: %1.").arg(error)});
+        return;
+    }
+    job->setCancelable(false);
+    setState(QStringLiteral("disconnecting"));
+    Log::info(QStringLiteral("Leave cluster: leaving %1 (node %2)").arg(leader()).arg(nodeId()), job->logContext());
+    sd_bus_reply_method_return(call, "o", job->path().toUtf8().constData());
+
+    run->job = job;
+    run->leader = leader();
+    // Over HTTPS, not the tunnel: removing the node cuts the tunnel.
+    run->client = ClientPtr(new Ns8Client);
+    run->client->setBaseUrl(httpsBase(leader()));
+    run->client->setTlsPolicy(savedTlsPolicy());
+    run->client->setRetryDelays({500, 1000});
+    run->client->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+    run->client->setCredentials(m_saved.value(QStringLiteral("api_user")).toString(),
+                                QString::fromUtf8(readSecret(QStringLiteral("account"))));
+    auto *op = new Operation(job, steps);
+    op->summary = [run] {
+        return QStringLiteral("Disconnected from %1: node, account and temporary domain removed.").arg(run->leader);
+    };
+    op->concluding = [run](const Failure &failure) {
+        run->client->forgetCredentials();
+        if (!failure.isError() && run->job)
+            Log::info(QStringLiteral("Leave cluster: done"), run->job->logContext());
+    };
+    op->start();
+}
+
+// Best effort: a step that cannot remove something notes it and the next one
+// runs; this server forgets the cluster in any case.  Only the last step
+// fails, naming what NS8 still holds.
+QList<Operation::Step> Cluster::disconnectSteps(const std::shared_ptr<DisconnectRun> &run)
+{
+    using Next = Operation::Next;
+    return {
+        {QStringLiteral("login"), QStringLiteral("Log in"), 1, [this, run](Next next) { disconnectLogin(run, next); }, {}, false},
+        {QStringLiteral("user-domain"), QStringLiteral("Remove the temporary user domain"), 1,
+         [this, run](Next next) {
+             if (m_saved.value(QStringLiteral("domain_created")).toString() != u"true")
+                 return next({});
+             disconnectTask(run, QStringLiteral("remove-external-domain"), {{QStringLiteral("domain"), userDomain()}},
+                            QStringLiteral("user domain %1").arg(userDomain()), next);
+         },
+         {}, false},
+        {QStringLiteral("node"), QStringLiteral("Remove this node"), 1, [this, run](Next next) { disconnectNode(run, next); }, {},
+         false},
+        {QStringLiteral("account"), QStringLiteral("Remove the migration account"), 1,
+         [this, run](Next next) {
+             const QString user = m_saved.value(QStringLiteral("api_user")).toString();
+             disconnectTask(run, QStringLiteral("remove-user"), {{QStringLiteral("user"), user}},
+                            QStringLiteral("user %1").arg(user), next);
+         },
+         {}, false},
+        {QStringLiteral("tunnel"), QStringLiteral("Take the VPN down"), 1,
+         [this, run](Next next) {
+             m_tunnel.down(QStringLiteral("ns8"), [run, next](const QString &error) {
+                 if (!error.isEmpty() && run->job)
+                     Log::error(QStringLiteral("Leave cluster: %1").arg(error), run->job->logContext());
+                 next({});
+             });
+         },
+         {}, false},
+        {QStringLiteral("forget"), QStringLiteral("Forget keys and secrets"), 1,
+         [this, run](Next next) { disconnectForget(run, next); }, {}, false},
+    };
+}
+
+void Cluster::disconnectLogin(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next)
+{
+    run->client->login([this, run, next](const ApiError &e) {
+        setFingerprint(run->client->peerFingerprint());
+        run->loggedIn = !e.isError();
+        if (e.isError() && run->job)
+            Log::error(QStringLiteral("Leave cluster: cannot log in to NS8: %1").arg(e.message), run->job->logContext());
+        next({});
+    });
+}
+
+// One removal on NS8; what it could not remove is noted as left behind.
+void Cluster::disconnectTask(const std::shared_ptr<DisconnectRun> &run, const QString &action, const QJsonObject &input,
+                             const QString &what, const Operation::Next &next)
+{
+    if (!run->loggedIn) {
+        run->leftovers.append(what);
+        return next({});
+    }
+    run->client->runTask(QStringLiteral("cluster"), action, input, [run, next, what, action](const TaskResult &r) {
+        // Removing the account the helper is logged in with ends its
+        // session: a 401 right after that task was queued means it is gone.
+        const bool removedSelf = action == u"remove-user" && r.queued
+            && r.error.name == QLatin1String(Error::AuthenticationFailed);
+        if (!r.ok() && !removedSelf) {
+            run->leftovers.append(what);
+            Log::error(QStringLiteral("Leave cluster: %1 failed: %2")
+                           .arg(action, r.error.isError() ? r.error.message : r.stderrText.trimmed()),
+                       run->job ? run->job->logContext() : LogContext{});
+        }
+        next({});
+    });
+}
+
+void Cluster::disconnectNode(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next)
+{
+    // The route to NS7's domain controller goes with the node; its answer is
+    // not waited for.
+    const QString routeIp = m_saved.value(QStringLiteral("route_ip")).toString();
+    if (!routeIp.isEmpty() && run->loggedIn)
+        run->client->runTask(QStringLiteral("cluster"), QStringLiteral("update-routes"),
+                             {{QStringLiteral("remove"), QJsonArray{QJsonObject{{QStringLiteral("ip_address"), routeIp},
+                                                                               {QStringLiteral("node_id"), int(nodeId())}}}}},
+                             [](const TaskResult &) {});
+    disconnectTask(run, QStringLiteral("remove-node"), {{QStringLiteral("node_id"), int(nodeId())}},
+                   QStringLiteral("node %1").arg(nodeId()), next);
+}
+
+void Cluster::disconnectForget(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next)
+{
+    run->client->forgetCredentials();
+    removeSecrets();
+    m_saved.clear();
+    m_daemon->state()->saveConnection({{QStringLiteral("state"), QStringLiteral("disconnected")}});
+    setState(QStringLiteral("disconnected"));
+    emit changed({QStringLiteral("Leader"), QStringLiteral("NodeId"), QStringLiteral("VpnAddress"),
+                  QStringLiteral("UserDomain"), QStringLiteral("TlsFingerprint")});
+    m_fingerprint.clear();
+    if (run->leftovers.isEmpty())
+        return next({});
+    next({kUnreachable, QStringLiteral("Disconnected on this server, but NS8 (%1) could not remove: %2. Remove them "
+                                       "by hand in the NS8 interface.")
+                            .arg(run->leader, run->leftovers.join(QStringLiteral(", ")))});
+}
+
+} // namespace ns8m

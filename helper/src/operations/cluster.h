@@ -1,0 +1,121 @@
+// The NS7 host's link to an NS8 cluster: Manager.Connect and
+// Manager.Disconnect, what they leave in the state, and the tunnel that is
+// put back after a restart or a reboot.
+#pragma once
+
+#include "ns7/accountprovider.h"
+#include "bus/bus.h"
+#include "ns8/ns8client.h"
+#include "operations/operation.h"
+#include "vpn/wireguard.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QVariantMap>
+
+#include <memory>
+
+namespace ns8m {
+
+class Daemon;
+class Job;
+
+// The host of a WireGuard endpoint: "host:port", "[v6]:port" or a bare host.
+QString hostOfEndpoint(const QString &endpoint);
+
+class Cluster : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Cluster(Daemon *daemon);
+    ~Cluster() override;
+
+    // Reads the saved link; puts the tunnel back when it is missing.
+    void load();
+    void restoreTunnel();
+
+    // State: disconnected, connecting, connected, disconnecting.
+    QString state() const { return m_state; }
+    QString leader() const { return m_saved.value(QStringLiteral("leader")).toString(); }
+    quint32 nodeId() const { return m_saved.value(QStringLiteral("node_id")).toUInt(); }
+    QString vpnAddress() const { return m_saved.value(QStringLiteral("vpn_address")).toString(); }
+    QString userDomain() const { return m_saved.value(QStringLiteral("user_domain")).toString(); }
+    QString tlsFingerprint() const { return m_fingerprint; }
+    bool isConnected() const { return m_state == u"connected"; }
+    QString leaderEndpoint() const { return m_saved.value(QStringLiteral("leader_endpoint")).toString(); }
+    // The saved TLS policy towards the leader and its HTTPS API base.
+    TlsPolicy savedTlsPolicy() const;
+    QUrl httpsBase(const QString &leader) const;
+
+    // A client of the cluster API through the tunnel, logged in with the
+    // migration account; the caller owns it.  Null when not connected.
+    Ns8Client *vpnClient(QObject *parent) const;
+
+    static const QList<OptionSpec> &connectOptions();
+    static const QList<OptionSpec> &disconnectOptions();
+
+    // Method bodies, once polkit has said yes; they reply to CALL.
+    void connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &options);
+    void disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMap &options);
+    // Manager.ListNodes: the NS8 nodes an app can go to, with their disks.
+    void listNodesCall(sd_bus_message *call);
+
+    // True while restoreTunnel() is bringing the tunnel back (after a
+    // restart of the helper); tunnelSettled() when it is done, either way.
+    bool isRestoringTunnel() const { return m_restoring; }
+
+signals:
+    void changed(const QStringList &managerProperties);
+    void tunnelSettled();
+
+private:
+    struct ConnectRun;
+    struct DisconnectRun;
+
+    void setState(const QString &state);
+    void setFingerprint(const QString &fp);
+    void preflightFailed(const std::shared_ptr<ConnectRun> &run, const ApiError &error);
+    void connectReadCluster(const std::shared_ptr<ConnectRun> &run);
+    void connectPreflight(const std::shared_ptr<ConnectRun> &run);
+    void connectStartJob(const std::shared_ptr<ConnectRun> &run);
+    // The Connect job: one table of steps (see operation.h).
+    QList<Operation::Step> connectSteps(const std::shared_ptr<ConnectRun> &run);
+    static QString connectSummary(const ConnectRun &run);
+    int vpnTimeoutMs() const;
+    void connectAddNode(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    void connectCheckEndpoint(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    void connectAddUser(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    void connectTunnel(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    void connectHandshake(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    void connectWaitApi(const std::shared_ptr<ConnectRun> &run, qint64 deadline, const Operation::Next &next);
+    void connectRoute(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    void connectDomain(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    void connectSave(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+    // Undo functions of the Connect table.
+    void connectRemove(const std::shared_ptr<ConnectRun> &run, bool created, const QString &action,
+                       const QJsonObject &input, const QString &what, const Operation::Next &next);
+    void connectTunnelDown(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
+
+    // The Disconnect job: a best-effort table (see disconnectSteps()).
+    QList<Operation::Step> disconnectSteps(const std::shared_ptr<DisconnectRun> &run);
+    void disconnectLogin(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next);
+    void disconnectTask(const std::shared_ptr<DisconnectRun> &run, const QString &action, const QJsonObject &input,
+                        const QString &what, const Operation::Next &next);
+    void disconnectNode(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next);
+    void disconnectForget(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next);
+
+    QString secretsDir() const;
+    bool writeSecret(const QString &name, const QByteArray &data, QString *error) const;
+    QByteArray readSecret(const QString &name) const;
+    void removeSecrets() const;
+    TunnelConfig tunnelConfig() const;
+
+    Daemon *m_daemon;
+    Tunnel m_tunnel;
+    QVariantMap m_saved;
+    QString m_state = QStringLiteral("disconnected");
+    QString m_fingerprint;
+    bool m_restoring = false;
+};
+
+} // namespace ns8m

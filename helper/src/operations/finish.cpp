@@ -1,0 +1,656 @@
+// App.Finish: the cutover ("Passaggio 3", phase 3 of the NethVoice guide).
+//
+//   check      login, the final configure-module input valid, databases there
+//   presync    a sync with everything still running (and the new call history)
+//   stop       the profile's quiesce units (only those running)
+//   sync       the last file sync
+//   dump       structure and data files, the call history's tail, astdb
+//   upload     the dumps into the module's state/
+//   terminate  read the receiver's /terminate
+//   import     wait for the module's import task (it restores the dumps)
+//   configure  configure-module
+//   retire     stop and disable the app on NS7
+//   redirect   the page that sends the old addresses to the new ones
+//
+// Nothing is stopped before the input is known good.  A failure after the
+// stop starts the quiesced units again and leaves the app "migrating", so
+// Finish can be run again; once configure-module succeeded, NS8 is in
+// charge and a new Finish only completes the NS7 side.
+#include "objects/app.h"
+#include "operations/appmigration_p.h"
+
+#include "operations/cluster.h"
+#include "objects/daemon.h"
+#include "transfer/dbdump.h"
+#include "ns7/esmithdb.h"
+#include "profile/fields.h"
+#include "bus/job.h"
+#include "ns8/jsonschema.h"
+#include "core/log.h"
+#include "operations/operation.h"
+#include "ns8/ns8client.h"
+#include "operations/preflight.h"
+#include "core/process.h"
+#include "transfer/rsync.h"
+#include "core/secrets.h"
+#include "ns7/systemd.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QHostAddress>
+#include <QJsonDocument>
+#include <QSaveFile>
+#include <QRegularExpression>
+#include <QStorageInfo>
+
+namespace ns8m {
+
+namespace {
+
+const QString kWrongState = QString::fromLatin1(Error::WrongState);
+const QString kInvalid = QString::fromLatin1(Error::InvalidArgument);
+
+QString iniValue(const QString &path, const QString &key)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    for (const QByteArray &raw : f.readAll().split('\n')) {
+        const QString line = QString::fromUtf8(raw).trimmed();
+        if (line.startsWith(u'#') || line.startsWith(u';') || !line.contains(u'='))
+            continue;
+        if (line.section(u'=', 0, 0).trimmed() == key) {
+            QString v = line.section(u'=', 1).trimmed();
+            if (v.size() >= 2 && (v.startsWith(u'"') || v.startsWith(u'\'')) && v.endsWith(v.at(0)))
+                v = v.mid(1, v.size() - 2);
+            return v;
+        }
+    }
+    return {};
+}
+
+QString describe(const ConfigureInput &in)
+{
+    const QVariantMap &p = in.params;
+    if (in.source == u"esmith")
+        return p.value(QStringLiteral("type")).toBool()
+                   ? QStringLiteral("the type of the e-smith record %1 (%2)").arg(p.value(QStringLiteral("key")).toString(), p.value(QStringLiteral("esmith")).toString())
+                   : QStringLiteral("property %1 of the e-smith record %2 (%3)")
+                         .arg(p.value(QStringLiteral("prop")).toString(), p.value(QStringLiteral("key")).toString(),
+                              p.value(QStringLiteral("esmith")).toString());
+    if (in.source == u"file")
+        return p.value(QStringLiteral("file")).toString();
+    if (in.source == u"ini")
+        return QStringLiteral("%1 in %2").arg(p.value(QStringLiteral("key")).toString(), p.value(QStringLiteral("ini")).toString());
+    if (in.source == u"cluster")
+        return QStringLiteral("the cluster's %1").arg(p.value(QStringLiteral("cluster")).toString());
+    return in.source;
+}
+
+} // namespace
+
+QList<OptionSpec> App::finishOptions() const
+{
+    return fieldOptionSpecs(m_profile, {{"accept_warnings", 'b'}});
+}
+
+QJsonObject App::configureInput(const QVariantMap &values, const QSet<QString> &databases, QString *field,
+                                QString *problem) const
+{
+    QJsonObject input;
+    QHash<QString, EsmithDb> dbs;
+    for (const ConfigureInput &in : m_profile.configure) {
+        const QVariantMap &p = in.params;
+        QJsonValue v;
+        if (in.source == u"field") {
+            const QVariant f = values.value(p.value(QStringLiteral("field")).toString());
+            if (f.isValid())
+                v = f.typeId() == QMetaType::Bool ? QJsonValue(f.toBool()) : QJsonValue(f.toString());
+        } else if (in.source == u"cluster") {
+            if (p.value(QStringLiteral("cluster")).toString() == u"user_domain" && !m_daemon->cluster()->userDomain().isEmpty())
+                v = m_daemon->cluster()->userDomain();
+        } else if (in.source == u"esmith") {
+            const QString name = p.value(QStringLiteral("esmith")).toString();
+            if (!dbs.contains(name))
+                dbs.insert(name, EsmithDb::load(m_daemon->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/") + name)));
+            const EsmithDb &db = dbs[name];
+            const QString key = p.value(QStringLiteral("key")).toString();
+            const QString s = p.value(QStringLiteral("type")).toBool() ? db.type(key) : db.prop(key, p.value(QStringLiteral("prop")).toString());
+            if (!s.isEmpty())
+                v = s;
+        } else if (in.source == u"file") {
+            QFile f(m_daemon->pathUnderRoot(p.value(QStringLiteral("file")).toString()));
+            if (f.open(QIODevice::ReadOnly)) {
+                const QString s = QString::fromUtf8(f.readAll()).trimmed();
+                if (!s.isEmpty())
+                    v = s;
+            }
+        } else if (in.source == u"ini") {
+            const QString s = iniValue(m_daemon->pathUnderRoot(p.value(QStringLiteral("ini")).toString()), p.value(QStringLiteral("key")).toString());
+            if (!s.isEmpty())
+                v = s;
+        } else if (in.source == u"exists") {
+            const QString name = p.value(QStringLiteral("name")).toString();
+            v = p.value(QStringLiteral("exists")).toString() == u"database" ? databases.contains(name)
+                                                                            : QFileInfo::exists(m_daemon->pathUnderRoot(name));
+        } else if (in.source == u"const") {
+            v = QJsonValue::fromVariant(p.value(QStringLiteral("const")));
+        }
+        if (v.isUndefined() || v.isNull()) {
+            if (p.value(QStringLiteral("optional")).toBool())
+                continue;
+            *field = in.key;
+            *problem = QStringLiteral("no value on NS7 (%1). Set it on NS7, then finish again.").arg(describe(in));
+            return {};
+        }
+        input.insert(in.key, v);
+    }
+    // The module's own rules, as NS8 will check them.
+    if (!m_profile.configureSchema.isEmpty()) {
+        const QString path = m_daemon->settings().profilesDir + QStringLiteral("/schemas/") + m_profile.configureSchema;
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly)) {
+            *field = QStringLiteral("configure");
+            *problem = QStringLiteral("the schema %1 cannot be read: the installation is incomplete.").arg(path);
+            return {};
+        }
+        const QList<SchemaProblem> problems = validateJson(input, QJsonDocument::fromJson(f.readAll()).object());
+        if (!problems.isEmpty()) {
+            *field = problems.first().path.isEmpty() ? QStringLiteral("configure") : problems.first().path;
+            QString source;
+            for (const ConfigureInput &in : m_profile.configure)
+                if (in.key == *field && in.source != u"field")
+                    source = QStringLiteral(" (read from %1 on NS7)").arg(describe(in));
+            *problem = problems.first().message + source;
+            return {};
+        }
+    }
+    return input;
+}
+
+void App::setFinishPhase(FinishPhase phase, const QStringList &stopped)
+{
+    m_migration.finishPhase = phase;
+    m_migration.stoppedServices = stopped;
+    m_daemon->state()->saveMigration(m_migration);
+}
+
+void App::recoverInterruptedFinish()
+{
+    // The helper stopped in the middle of a Finish: NS7 services it had
+    // quiesced run again and the app can be finished again.
+    if (m_record.status != AppStatus::Finishing)
+        return;
+    m_record.status = AppStatus::Migrating;
+    m_daemon->state()->saveApp(m_record);
+    if (m_migration.finishPhase == FinishPhase::Stopped && !m_migration.stoppedServices.isEmpty()) {
+        const QStringList units = m_migration.stoppedServices;
+        Log::warning(QStringLiteral("%1: the last Finish was interrupted after stopping %2: starting them again")
+                         .arg(m_profile.name, units.join(QStringLiteral(", "))));
+        m_daemon->systemd()->runJobs("StartUnit", units, [this, units](const QString &error) {
+            if (!error.isEmpty()) {
+                Log::error(QStringLiteral("%1: could not start %2 again: %3. Start them by hand (systemctl start).")
+                               .arg(m_profile.name, units.join(u' '), error));
+                return;
+            }
+            Log::info(QStringLiteral("%1: %2 running again; Finish can be retried").arg(m_profile.name, units.join(QStringLiteral(", "))));
+            setFinishPhase(FinishPhase::NothingStopped, {});
+        });
+    }
+}
+
+void App::startFinish(sd_bus_message *call, quint32 uid, const QVariantMap &options)
+{
+    if (refuseUnlessIdle(call))
+        return;
+    if (m_record.status == AppStatus::Migrated) {
+        replyError(call, {kWrongState, QStringLiteral("%1 has already been migrated.").arg(m_profile.name)});
+        return;
+    }
+    if (m_record.status != AppStatus::Migrating || m_migration.isEmpty()) {
+        replyError(call, {kWrongState, QStringLiteral("Start the migration of %1 and sync it first.").arg(m_profile.name)});
+        return;
+    }
+    if (!m_daemon->cluster()->isConnected()) {
+        replyError(call, {kWrongState, QStringLiteral("This server is not connected to the NS8 cluster.")});
+        return;
+    }
+    QVariantMap values;
+    const QMap<QString, QString> problems = checkFields(m_profile, options, m_migration.settings, false, &values);
+    if (!problems.isEmpty()) {
+        replyError(call, fieldError(problems));
+        return;
+    }
+    // Every value configure-module will get, checked now (the database
+    // probe is repeated before the stop; assume the optional ones are absent).
+    QString field, problem;
+    configureInput(values, {}, &field, &problem);
+    if (!field.isEmpty()) {
+        replyError(call, {kInvalid, QStringLiteral("%1: %2").arg(field, problem)});
+        return;
+    }
+    afterPreflight(call, Preflight::Phase::Finish, options, [this, uid, values](sd_bus_message *c) {
+        if (m_record.status != AppStatus::Migrating)
+            return void(replyError(c, {kWrongState, QStringLiteral("%1 is %2 now: Finish cannot start.")
+                                                        .arg(m_profile.name, toString(m_record.status))}));
+        beginFinish(c, uid, values);
+    });
+}
+
+void App::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &values)
+{
+    auto run = std::make_shared<MigrationRun>();
+    run->settings = values;
+    run->node = m_migration.node;
+    const bool resume = m_migration.finishPhase == FinishPhase::Configured;
+    const QList<Operation::Step> steps = finishSteps(run);
+    run->job = newJob(call, uid, QStringLiteral("finish"), Action::Migrate, Operation::jobSteps(steps));
+    if (!run->job)
+        return;
+    run->job->setCancelable(false);
+    run->client = apiClient();
+    run->dumper = new DbDumper(m_profile, m_daemon->settings().root, workDir(), m_daemon->state(),
+                               run->job->logContext(), run->job);
+    QStringList kv;
+    for (auto it = values.constBegin(); it != values.constEnd(); ++it)
+        kv.append(it.key() + u'=' + it.value().toString());
+    Log::info(QStringLiteral("Finish migration of %1 into %2%3: %4")
+                  .arg(m_profile.name, m_migration.moduleId,
+                       resume ? QStringLiteral(" (NS8 is configured already: completing the NS7 side)") : QString(),
+                       kv.join(QStringLiteral(", "))),
+              run->job->logContext());
+    m_migration.settings = values;
+    m_daemon->state()->saveMigration(m_migration);
+    changed({QStringLiteral("Settings")});
+    setStatus(AppStatus::Finishing);
+    run->op = new Operation(run->job, steps);
+    run->op->aftermath = [this, run](const Failure &, const QStringList &undoProblems) {
+        return finishAftermath(run, undoProblems);
+    };
+    run->op->concluding = [this](const Failure &failure) {
+        if (failure.isError())
+            return setStatus(AppStatus::Migrating);
+        setFinishPhase(FinishPhase::NothingStopped, {});
+        setStatus(AppStatus::Migrated);
+        changed({QStringLiteral("DnsRecords")});
+        Log::info(QStringLiteral("migration of %1 finished").arg(m_profile.name));
+    };
+    run->op->summary = [this, run] { return finishSummary(run); };
+    // After a Finish that configured NS8, only the NS7 side is left.
+    run->op->start(resume ? QStringLiteral("retire") : QString());
+}
+
+QList<Operation::Step> App::finishSteps(const std::shared_ptr<MigrationRun> &run)
+{
+    // Weights are rough seconds, so the estimate follows the clock.
+    const double lastSync = m_syncs.isEmpty() ? 30.0 : qMax(1.0, double(m_syncs.last().duration) / 1e6);
+    const double dumpSeconds = 2.0 + double(m_record.databaseBytes) / 20e6;
+    using Next = Operation::Next;
+    auto sync = [this, run](const QString &step, bool beforeStop) {
+        return [this, run, step, beforeStop](Next next) { finishSync(run, step, beforeStop, next); };
+    };
+    return {
+        {QStringLiteral("check"), QStringLiteral("Check the final configuration"), 1,
+         [this, run](Next next) { finishCheckLocal(run, next); }, {}, false},
+        {QString(), QStringLiteral("Check the cluster"), 1, [this, run](Next next) { finishCheckCluster(run, next); }, {}, false},
+        {QStringLiteral("presync"), QStringLiteral("Sync with the services running"), lastSync,
+         sync(QStringLiteral("presync"), true), {}, false},
+        // Its undo starts again what it stopped, for every failure up to configure.
+        {QStringLiteral("stop"), QStringLiteral("Stop the NS7 services that write"), 2,
+         [this, run](Next next) { finishStop(run, next); }, [this, run](Next next) { finishRestart(run, next); }, false},
+        {QStringLiteral("sync"), QStringLiteral("Last sync"), lastSync, sync(QStringLiteral("sync"), false), {}, false},
+        {QStringLiteral("dump"), QStringLiteral("Dump the databases"), dumpSeconds,
+         [this, run](Next next) { finishDump(run, next); }, {}, false},
+        {QStringLiteral("upload"), QStringLiteral("Send the dumps to NS8"), 1 + dumpSeconds / 4,
+         [this, run](Next next) { finishUpload(run, next); }, {}, false},
+        {QStringLiteral("terminate"), QStringLiteral("End the transfer"), 1,
+         [this, run](Next next) { finishTerminate(run, next); }, {}, false},
+        {QStringLiteral("import"), QStringLiteral("NS8 restores the data"), 5,
+         [this, run](Next next) { finishImport(run, next); }, {}, false},
+        // From here on NS8 is the PBX: nothing is started again on NS7.
+        {QStringLiteral("configure"), QStringLiteral("Configure the app on NS8"), 10,
+         [this, run](Next next) { finishConfigure(run, next); }, {}, true},
+        {QStringLiteral("retire"), QStringLiteral("Stop and disable the app on NS7"), 3,
+         [this, run](Next next) { finishRetire(run, next); }, {}, false},
+        {QString(), QStringLiteral("Disable the app on NS7"), 0.5, [this, run](Next next) { finishDisable(run, next); }, {}, false},
+        {QStringLiteral("redirect"), QStringLiteral("Redirect the old addresses"), 1,
+         [this, run](Next next) { finishRedirect(run, next); }, {}, false},
+    };
+}
+
+QString App::finishAftermath(const std::shared_ptr<MigrationRun> &run, const QStringList &undoProblems)
+{
+    if (m_migration.finishPhase == FinishPhase::Configured)
+        return QStringLiteral("Run Finish again to complete the NS7 side.");
+    const QStringList &stopped = run->stopped;
+    QString ns7;
+    if (stopped.isEmpty())
+        ns7 = QStringLiteral("Nothing was stopped on NS7: %1 runs as before.").arg(m_profile.name);
+    else if (undoProblems.isEmpty())
+        ns7 = QStringLiteral("NS7: %1 were started again; %2 runs as before.").arg(stopped.join(QStringLiteral(", ")), m_profile.name);
+    else
+        ns7 = QStringLiteral("NS7: %1 could NOT be started again (%2): start them with systemctl start.")
+                  .arg(stopped.join(QStringLiteral(", ")), undoProblems.join(u' '));
+    const QString ns8 = QStringLiteral("NS8: %1 keeps the data of the last sync and is not configured yet.").arg(m_migration.moduleId);
+    return QStringLiteral("%1 %2 Fix the cause and run Finish again.").arg(ns7, ns8);
+}
+
+QString App::finishSummary(const std::shared_ptr<MigrationRun> &run) const
+{
+    QString message = QStringLiteral("%1 now runs on NS8 (%2). Its services on NS7 are stopped and disabled; the old "
+                                     "addresses show a page with the new ones. Check %1 on NS8 and the notices below, "
+                                     "then update the DNS.")
+                          .arg(m_profile.name, m_migration.moduleId);
+    if (!run->warning.isEmpty())
+        message += QStringLiteral(" Warning: %1").arg(run->warning);
+    return message;
+}
+
+void App::finishCheckLocal(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    run->dumper->check([this, run, next](bool ok, const QString &message) {
+        if (!ok)
+            return next(Failure::failed(QStringLiteral("Cannot finish: %1").arg(message)));
+        // Room for the dumps next to the state: the databases' size plus a margin.
+        const QStorageInfo disk(workDir());
+        const quint64 need = m_record.databaseBytes + m_record.databaseBytes / 5 + 64ull * 1024 * 1024;
+        if (disk.isValid() && quint64(disk.bytesAvailable()) < need)
+            return next(Failure::failed(QStringLiteral("Cannot finish: %1 has %2 free, the database dumps need about %3. "
+                                              "Free some space on NS7.")
+                                   .arg(disk.rootPath(), humanBytes(quint64(disk.bytesAvailable())), humanBytes(need))));
+        // The input again, now that the databases are known.
+        QString field, problem;
+        run->configure = configureInput(run->settings, run->dumper->databases(), &field, &problem);
+        if (!field.isEmpty())
+            return next({kInvalid, QStringLiteral("Cannot finish: %1: %2").arg(field, problem)});
+        next({});
+    });
+}
+
+void App::finishCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    run->client->login([this, run, next](const ApiError &e) {
+        if (e.isError())
+            return next(Failure::failed(QStringLiteral("Cannot finish: %1").arg(e.message)));
+        run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [this, next](const TaskResult &st) {
+            if (!st.ok())
+                return next(Failure::failed(QStringLiteral("Cannot finish: %1").arg(st.failureText(QStringLiteral("get-cluster-status")))));
+            rememberNodeAddress(st.output.toObject().value(QStringLiteral("nodes")).toArray());
+            next({});
+        });
+    });
+}
+
+// The destination node's public address, for the DNS records shown at the end.
+void App::rememberNodeAddress(const QJsonArray &nodes)
+{
+    for (const QJsonValue &v : nodes) {
+        const QJsonObject n = v.toObject();
+        if (quint32(n.value(QStringLiteral("id")).toInt()) != m_migration.node)
+            continue;
+        const QString host = hostOfEndpoint(n.value(QStringLiteral("vpn")).toObject().value(QStringLiteral("endpoint")).toString());
+        const QString address = host.isEmpty() ? n.value(QStringLiteral("hostname")).toString() : host;
+        if (!address.isEmpty()) {
+            m_migration.nodeAddress = address;
+            m_daemon->state()->saveMigration(m_migration);
+        }
+    }
+}
+
+void App::finishSync(const std::shared_ptr<MigrationRun> &run, const QString &step, bool beforeStop,
+                     const Operation::Next &next)
+{
+    // Before the stop: a sync with everything running (and the call history
+    // checked whole), so that the one after the stop has only the last
+    // minutes to carry.  After it: the files only; the dumps take the rest.
+    run->step = step;
+    run->withHistory = beforeStop;
+    run->verifyHistory = beforeStop;
+    runSync(run, [next, beforeStop](bool ok, const QString &message) {
+        if (!ok)
+            return next(Failure::failed((beforeStop ? QStringLiteral("The sync before the stop failed: %1")
+                                           : QStringLiteral("The last sync failed: %1"))
+                                   .arg(message)));
+        next({});
+    });
+}
+
+void App::finishStop(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    m_daemon->systemd()->unitStates(m_profile.quiesceServices, [this, run, next](const QHash<QString, UnitState> &states,
+                                                                                  const QString &error) {
+        if (!run->job)
+            return; // the helper is stopping: nothing was stopped
+        if (!error.isEmpty())
+            return next(Failure::failed(QStringLiteral("Cannot read the state of the NS7 services: %1").arg(error)));
+        QStringList running;
+        for (const QString &u : m_profile.quiesceServices)
+            if (states.value(Systemd::unitName(u)).isActive())
+                running.append(Systemd::unitName(u));
+        // Units an interrupted Finish stopped and could not start again are
+        // still ours to start after this one.
+        if (m_migration.finishPhase == FinishPhase::Stopped)
+            for (const QString &u : std::as_const(m_migration.stoppedServices))
+                if (!running.contains(u))
+                    running.append(u);
+        // Recorded before the stop: a crash in between still starts them again.
+        run->stopped = running;
+        setFinishPhase(FinishPhase::Stopped, running);
+        run->firstStopMs = QDateTime::currentMSecsSinceEpoch();
+        Log::info(running.isEmpty() ? QStringLiteral("no service to stop: none of %1 runs").arg(m_profile.quiesceServices.join(QStringLiteral(", ")))
+                                    : QStringLiteral("downtime starts: stopping %1").arg(running.join(QStringLiteral(", "))),
+                  run->job->logContext());
+        m_daemon->systemd()->runJobs("StopUnit", running, [next](const QString &err) {
+            next(err.isEmpty() ? Failure{} : Failure::failed(QStringLiteral("Stopping the NS7 services failed: %1.").arg(err)));
+        });
+    });
+}
+
+// The undo of the stop: before configure-module succeeded NS7 is still the
+// PBX, so whatever was quiesced runs again and Finish can be retried.
+void App::finishRestart(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    const QStringList stopped = run->stopped;
+    if (stopped.isEmpty()) {
+        setFinishPhase(FinishPhase::NothingStopped, {});
+        return next({});
+    }
+    Log::warning(QStringLiteral("Finish failed after the stop: starting %1 again").arg(stopped.join(QStringLiteral(", "))),
+                 run->job ? run->job->logContext() : LogContext{});
+    m_daemon->systemd()->runJobs("StartUnit", stopped, [this, next](const QString &error) {
+        if (!error.isEmpty())
+            return next(Failure::failed(error));
+        setFinishPhase(FinishPhase::NothingStopped, {});
+        next({});
+    });
+}
+
+void App::finishDump(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    QPointer<Operation> op = run->op;
+    connect(run->dumper, &DbDumper::progress, run->job, [op](double f) {
+        if (op)
+            op->setProgress(f);
+    });
+    run->dumper->dumpAll([run, next](bool ok, const QString &message) {
+        if (ok && run->job)
+            Log::info(message, run->job->logContext());
+        next(ok ? Failure{} : Failure::failed(message));
+    });
+}
+
+void App::finishUpload(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    run->step = QStringLiteral("upload");
+    uploadDumps(run, {QStringLiteral("restore"), QStringLiteral("restore_background")},
+                [next](bool uploaded, quint64, const QString &error) { next(uploaded ? Failure{} : Failure::failed(error)); });
+}
+
+void App::finishTerminate(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    RsyncTarget target;
+    if (!rsyncTarget(&target))
+        return next(Failure::failed(missingCredentials()));
+    const QString host = target.host.contains(u':') ? u'[' + target.host + u']' : target.host;
+    // Reading /terminate ends the transfer phase: the module's import task
+    // then restores the dumps (PROTOCOL.md §3).
+    const QStringList argv = {QStringLiteral("rsync"), QStringLiteral("--contimeout=%1").arg(kRsyncConnectTimeoutSeconds),
+                              QStringLiteral("--timeout=%1").arg(kRsyncTimeoutSeconds),
+                              QStringLiteral("rsync://%1@%2:%3/terminate").arg(target.user, host).arg(target.port)};
+    const QStringList env = {QStringLiteral("RSYNC_PASSWORD=") + target.password};
+    target.password.fill(u'\0');
+    runProcess(run->job, argv, [this, run, next](const ProcessResult &r) {
+        if (!r.ok())
+            return next(Failure::failed(QStringLiteral("Ending the transfer (/terminate) failed: %1").arg(QString::fromUtf8(r.err).trimmed().right(300))));
+        if (run->job)
+            Log::info(QStringLiteral("transfer phase ended; waiting for NS8 to restore %1").arg(m_migration.moduleId), run->job->logContext());
+        next({});
+    }, env, (kRsyncConnectTimeoutSeconds + kRsyncTimeoutSeconds) * 1000);
+}
+
+void App::finishImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    run->client->login([this, run, next](const ApiError &e) {
+        if (e.isError())
+            return next(Failure::failed(QStringLiteral("NS8 cannot be reached to follow the import: %1").arg(e.message)));
+        run->client->waitTask(m_migration.importTask, [next](const TaskResult &t) {
+            next(t.ok() ? Failure{}
+                        : Failure::failed(QStringLiteral("NS8 could not restore the data: %1").arg(t.failureText(QStringLiteral("import-module")))));
+        });
+    });
+}
+
+void App::finishConfigure(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    const QJsonObject input = run->configure; // built and checked before the stop
+    Log::info(QStringLiteral("configure-module of %1 submitted (downtime so far %2)")
+                  .arg(m_migration.moduleId, humanDuration(QDateTime::currentMSecsSinceEpoch() - run->firstStopMs)),
+              run->job->logContext());
+    run->client->runTask(QStringLiteral("module/") + m_migration.moduleId, m_profile.configureAction, input,
+                         [this, run, next](const TaskResult &r) {
+        if (!r.ok())
+            return next(Failure::failed(QStringLiteral("NS8 refused the configuration: %1").arg(r.failureText(m_profile.configureAction))));
+        // From here on NS8 is the PBX.
+        run->stopped.clear();
+        setFinishPhase(FinishPhase::Configured, {});
+        if (run->job)
+            Log::info(QStringLiteral("%1 configured on NS8: it is in charge now").arg(m_migration.moduleId), run->job->logContext());
+        next({});
+    });
+}
+
+namespace {
+
+// NS8 is configured: a failure on the NS7 side starts nothing again there.
+Failure retireFailed(const QString &app, const QString &what)
+{
+    return Failure::failed(QStringLiteral("%1 runs on NS8 now, but %2").arg(app, what));
+}
+
+} // namespace
+
+void App::finishRetire(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    const QStringList units = m_profile.retireServices;
+    m_daemon->systemd()->unitStates(units, [this, run, units, next](const QHash<QString, UnitState> &states, const QString &error) {
+        if (!error.isEmpty())
+            return next(retireFailed(m_profile.name, QStringLiteral("the state of its NS7 services cannot be read (%1).").arg(error)));
+        QStringList running;
+        run->present.clear();
+        for (const QString &u : units) {
+            const UnitState s = states.value(Systemd::unitName(u));
+            if (s.loadState == u"not-found")
+                continue;
+            run->present.append(Systemd::unitName(u));
+            if (s.isActive())
+                running.append(Systemd::unitName(u));
+        }
+        if (run->job)
+            Log::info(QStringLiteral("stopping %1 and disabling %2 on NS7").arg(running.join(QStringLiteral(", ")), run->present.join(QStringLiteral(", "))),
+                      run->job->logContext());
+        m_daemon->systemd()->runJobs("StopUnit", running, [this, next](const QString &err) {
+            next(err.isEmpty() ? Failure{} : retireFailed(m_profile.name, QStringLiteral("stopping it on NS7 failed (%1).").arg(err)));
+        });
+    });
+}
+
+void App::finishDisable(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    m_daemon->systemd()->disable(run->present, [this, next](const QString &e) {
+        next(e.isEmpty() ? Failure{} : retireFailed(m_profile.name, QStringLiteral("disabling it on NS7 failed (%1).").arg(e)));
+    });
+}
+
+void App::finishRedirect(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    // A page that cannot be written is a warning: NS8 runs, NS7 is retired.
+    if (!writeRedirect(run->settings, &run->warning)) {
+        Log::warning(run->warning, run->job->logContext());
+        return next({});
+    }
+    if (m_profile.redirectSnippet.isEmpty())
+        return next({});
+    // The web server reads the new snippet.
+    m_daemon->systemd()->unitStates({QStringLiteral("httpd")}, [this, run, next](const QHash<QString, UnitState> &s, const QString &) {
+        if (!s.value(QStringLiteral("httpd.service")).isActive())
+            return next({});
+        m_daemon->systemd()->runJob("ReloadUnit", QStringLiteral("httpd"), [run, next](const QString &reloadError) {
+            if (!reloadError.isEmpty())
+                run->warning = QStringLiteral("the web server could not reload the redirect (%1).").arg(reloadError);
+            next({});
+        });
+    });
+}
+
+bool App::writeRedirect(const QVariantMap &settings, QString *warning) const
+{
+    if (m_profile.redirectPage.isEmpty())
+        return true;
+    QStringList links;
+    for (const Field &f : m_profile.fields) {
+        if (f.kind != Field::Kind::Fqdn || settings.value(f.id).toString().isEmpty())
+            continue;
+        const QString host = settings.value(f.id).toString().toHtmlEscaped();
+        links.append(QStringLiteral("      <li>%1: <a href=\"https://%2/\">https://%2/</a></li>").arg(f.title.toHtmlEscaped(), host));
+    }
+    const QString page = QStringLiteral(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n  <meta charset=\"utf-8\">\n"
+        "  <title>%1 has moved</title>\n</head>\n<body>\n  <h1>%1 has moved to NethServer 8</h1>\n"
+        "  <p>%1 now runs on a new server. Use these addresses and update your bookmarks:</p>\n  <ul>\n%2\n  </ul>\n"
+        "  <p lang=\"it\">%1 è stato spostato su NethServer 8: usa gli indirizzi qui sopra.</p>\n</body>\n</html>\n")
+                             .arg(m_profile.name.toHtmlEscaped(), links.join(u'\n'));
+    const QString pagePath = m_daemon->pathUnderRoot(m_profile.redirectPage);
+    QDir().mkpath(QFileInfo(pagePath).path());
+    QSaveFile pf(pagePath);
+    if (!pf.open(QIODevice::WriteOnly) || pf.write(page.toUtf8()) < 0 || !pf.commit()) {
+        *warning = QStringLiteral("the redirect page %1 could not be written (%2).").arg(m_profile.redirectPage, pf.errorString());
+        return false;
+    }
+    QFile::setPermissions(pagePath, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther);
+    if (m_profile.redirectSnippet.isEmpty())
+        return true;
+    // Every old path shows the page; the page itself stays reachable.
+    const QString url = QStringLiteral("/") + QFileInfo(m_profile.redirectPage).path().section(u'/', -1) + u'/'
+                        + QFileInfo(m_profile.redirectPage).fileName();
+    QString conf = QStringLiteral("# Written by ns8-migration when %1 moved to NethServer 8.\n"
+                                  "# Remove this file to serve the old paths again.\n"
+                                  "Alias %2 %3\n")
+                       .arg(m_profile.name, url, m_profile.redirectPage);
+    for (const QString &p : m_profile.redirectPaths)
+        conf += QStringLiteral("RedirectMatch 302 ^%1(/.*)?$ %2\n").arg(QRegularExpression::escape(p), url);
+    const QString snippetPath = m_daemon->pathUnderRoot(m_profile.redirectSnippet);
+    QDir().mkpath(QFileInfo(snippetPath).path());
+    QSaveFile sf(snippetPath);
+    if (!sf.open(QIODevice::WriteOnly) || sf.write(conf.toUtf8()) < 0 || !sf.commit()) {
+        *warning = QStringLiteral("the web server snippet %1 could not be written (%2).").arg(m_profile.redirectSnippet, sf.errorString());
+        return false;
+    }
+    QFile::setPermissions(snippetPath, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther);
+    Log::info(QStringLiteral("redirect page %1 and web server snippet %2 written").arg(m_profile.redirectPage, m_profile.redirectSnippet));
+    return true;
+}
+
+} // namespace ns8m

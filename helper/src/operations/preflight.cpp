@@ -1,0 +1,1316 @@
+#include "operations/preflight.h"
+
+#include "objects/app.h"
+#include "operations/cluster.h"
+#include "objects/daemon.h"
+#include "ns7/esmithdb.h"
+#include "profile/fields.h"
+#include "bus/job.h"
+#include "core/log.h"
+#include "core/process.h"
+#include "transfer/scanner.h"
+#include "store/statedb.h"
+#include "ns7/systemd.h"
+#include "version.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QFileInfo>
+#include <QHostAddress>
+#include <QJsonArray>
+#include <QPointer>
+#include <QRegularExpression>
+#include <QStorageInfo>
+
+#include <memory>
+
+namespace ns8m {
+
+namespace {
+
+const QString kUnreachable = QStringLiteral("org.nethserver.Ns8Migration1.Error.ClusterUnreachable");
+const QString kTlsNotTrusted = QStringLiteral("org.nethserver.Ns8Migration1.Error.TlsNotTrusted");
+constexpr qint64 kDay = 24 * 3600;
+constexpr quint64 kMiB = 1024ull * 1024;
+
+const QString kOk = QStringLiteral("ok");
+const QString kWarning = QStringLiteral("warning");
+const QString kBlocker = QStringLiteral("blocker");
+
+// Which operations each check can stop (docs/preflight.md has the same table).
+QStringList gatesOf(const QString &id)
+{
+    static const QHash<QString, QStringList> gates = {
+        {QStringLiteral("app-services"), {QStringLiteral("start"), QStringLiteral("finish")}},
+        {QStringLiteral("ns7-version"), {QStringLiteral("start")}},
+        {QStringLiteral("ns7-disk"), {QStringLiteral("start"), QStringLiteral("finish")}},
+        {QStringLiteral("leader-reach"), {QStringLiteral("connect")}},
+        {QStringLiteral("leader-tls"), {QStringLiteral("connect")}},
+        {QStringLiteral("cluster-nodes"), {QStringLiteral("connect"), QStringLiteral("start")}},
+        {QStringLiteral("node-disk"), {QStringLiteral("start")}},
+        {QStringLiteral("cluster-fresh"), {QStringLiteral("connect"), QStringLiteral("start")}},
+        {QStringLiteral("nethvoice-proxy"), {QStringLiteral("start")}},
+        {QStringLiteral("vpn-endpoint"), {QStringLiteral("connect")}},
+        {QStringLiteral("vpn-handshake"), {QStringLiteral("start"), QStringLiteral("finish")}},
+        {QStringLiteral("vpn-api"), {QStringLiteral("start"), QStringLiteral("finish")}},
+        {QStringLiteral("fqdns"), {QStringLiteral("start"), QStringLiteral("finish")}},
+        {QStringLiteral("dns-records"), {}},
+        {QStringLiteral("account-provider"), {QStringLiteral("connect"), QStringLiteral("start"), QStringLiteral("finish")}},
+        {QStringLiteral("scan"), {QStringLiteral("start")}},
+        {QStringLiteral("data-sizes"), {}},
+        {QStringLiteral("symlinks"), {QStringLiteral("start"), QStringLiteral("finish")}},
+        {QStringLiteral("sync-estimate"), {}},
+        {QStringLiteral("downtime"), {QStringLiteral("finish")}},
+        {QStringLiteral("backup"), {QStringLiteral("start"), QStringLiteral("finish")}},
+    };
+    return gates.value(id);
+}
+
+QString ageText(qint64 seconds)
+{
+    if (seconds < 0)
+        seconds = 0;
+    if (seconds < 120)
+        return QStringLiteral("%1 s").arg(seconds);
+    if (seconds < 2 * 3600)
+        return QStringLiteral("%1 min").arg((seconds + 30) / 60);
+    if (seconds < 2 * kDay)
+        return QStringLiteral("%1 h %2 min").arg(seconds / 3600).arg((seconds % 3600) / 60);
+    return QStringLiteral("%1 days").arg(seconds / kDay);
+}
+
+QString plural(qsizetype n, const QString &one, const QString &many)
+{
+    return QStringLiteral("%1 %2").arg(n).arg(n == 1 ? one : many);
+}
+
+// The largest free space among a get-node-status answer's disks.
+quint64 freeOf(const QJsonObject &nodeStatus)
+{
+    quint64 free = 0;
+    for (const QJsonValue &d : nodeStatus.value(QStringLiteral("disks")).toArray())
+        free = qMax(free, quint64(d.toObject().value(QStringLiteral("free")).toDouble()));
+    return free;
+}
+
+struct Run {
+    Daemon *daemon = nullptr;
+    Preflight::Input in;
+    std::function<void(const QList<Check> &)> done;
+    int pending = 1; // the starter holds one until everything is under way
+
+    // NS7
+    App *app = nullptr;
+    AppRecord record;
+    MigrationRecord migration;
+    QList<SyncRecord> syncs;
+    EsmithDb config;
+    AccountProvider provider;
+    QStringList services; // the app's services enabled in the configuration DB
+    QHash<QString, UnitState> units;
+    QString unitsError;
+    bool unitsRead = false;
+
+    // The leader
+    bool connected = false;
+    QString leader;
+    TlsPolicy tls;
+    bool leaderLooked = false;
+    QStringList leaderAddresses;
+    bool probed = false;
+    ApiError probeError;
+    QString fingerprint;
+
+    // The cluster API
+    ClientPtr own;
+    Ns8Client *api = nullptr;
+    bool apiTried = false;
+    ApiError apiError;
+    bool haveStatus = false, haveDomains = false, haveModules = false, haveNodes = false;
+    QJsonObject status, domains;
+    QJsonArray modules, nodeList;
+    quint32 node = 0; // the destination
+    bool nodeRead = false;
+    QJsonObject nodeStatus;
+    QString nodeError;
+
+    // Network
+    QString endpoint;
+    bool endpointGuessed = false;
+    bool endpointLooked = false;
+    QStringList endpointAddresses;
+    bool handshakeLooked = false;
+    qint64 handshake = -1; // epoch seconds, 0 never
+    QString handshakeError;
+
+    // DNS
+    QMap<QString, QStringList> fqdnAddresses;
+};
+
+using RunPtr = std::shared_ptr<Run>;
+
+void evaluate(const RunPtr &run);
+
+void finishOne(const RunPtr &run)
+{
+    if (--run->pending == 0)
+        evaluate(run);
+}
+
+// NSS resolution, as wg and rsync will do it (getent, not Qt's cache).
+void lookup(const RunPtr &run, const QString &host, std::function<void(const QStringList &)> done)
+{
+    ++run->pending;
+    runProcess(
+        run->daemon, {QStringLiteral("getent"), QStringLiteral("ahosts"), host},
+        [run, done](const ProcessResult &r) {
+            QStringList addresses;
+            if (r.ok())
+                for (const QByteArray &line : r.out.split('\n')) {
+                    const QString a = QString::fromLatin1(line.simplified().split(' ').value(0));
+                    if (!a.isEmpty() && !addresses.contains(a))
+                        addresses.append(a);
+                }
+            done(addresses);
+            finishOne(run);
+        },
+        {}, 10000);
+}
+
+bool isIpAddress(const QString &s)
+{
+    return !QHostAddress(s).isNull();
+}
+
+quint32 selfNode(const RunPtr &run)
+{
+    return run->connected ? run->daemon->cluster()->nodeId() : 0;
+}
+
+void resolveEndpoint(const RunPtr &run)
+{
+    if (run->endpoint.isEmpty())
+        return;
+    const QString host = hostOfEndpoint(run->endpoint);
+    if (isIpAddress(host)) {
+        run->endpointLooked = true;
+        run->endpointAddresses = {host};
+        return;
+    }
+    lookup(run, host, [run](const QStringList &a) {
+        run->endpointLooked = true;
+        run->endpointAddresses = a;
+    });
+}
+
+// Second stage of the API: the destination node's disks and the endpoint.
+void apiDetails(const RunPtr &run)
+{
+    if (run->haveNodes && run->endpoint.isEmpty())
+        for (const QJsonValue &v : std::as_const(run->nodeList)) {
+            const QJsonObject n = v.toObject();
+            if (n.value(QStringLiteral("role")).toString() == u"leader")
+                run->endpoint = n.value(QStringLiteral("vpn_endpoint")).toString();
+        }
+    if (run->endpoint.isEmpty() && !run->leader.isEmpty()) {
+        run->endpoint = run->leader + QStringLiteral(":55820");
+        run->endpointGuessed = true;
+    }
+    resolveEndpoint(run);
+
+    const quint32 self = selfNode(run);
+    quint32 leaderNode = 0, first = 0;
+    for (const QJsonValue &v : run->status.value(QStringLiteral("nodes")).toArray()) {
+        const QJsonObject n = v.toObject();
+        const quint32 id = quint32(n.value(QStringLiteral("id")).toInt());
+        if (id == self)
+            continue;
+        if (!first)
+            first = id;
+        if (n.value(QStringLiteral("local")).toBool())
+            leaderNode = id;
+    }
+    run->node = quint32(run->in.options.value(QStringLiteral("node"), 0u).toUInt());
+    if (run->node == 0 && run->migration.node)
+        run->node = run->migration.node;
+    if (run->node == 0)
+        run->node = leaderNode ? leaderNode : first;
+    if (run->node == 0 || !run->haveStatus)
+        return;
+    ++run->pending;
+    run->api->runTask(QStringLiteral("node/%1").arg(run->node), QStringLiteral("get-node-status"), {},
+                      [run](const TaskResult &r) {
+        run->nodeRead = r.ok();
+        if (r.ok())
+            run->nodeStatus = r.output.toObject();
+        else
+            run->nodeError = r.failureText(QStringLiteral("get-node-status"));
+        finishOne(run);
+    });
+}
+
+// First stage: what the cluster is (each action at once, in parallel).
+void apiRead(const RunPtr &run)
+{
+    auto stage = std::make_shared<int>(1);
+    auto arrive = [run, stage] {
+        if (--*stage == 0) {
+            apiDetails(run);
+            finishOne(run);
+        }
+    };
+    ++run->pending; // released by the last arrival, after apiDetails has queued its work
+    if (!run->haveStatus) {
+        ++*stage;
+        run->api->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [run, arrive](const TaskResult &r) {
+            run->haveStatus = r.ok();
+            run->status = r.output.toObject();
+            if (!r.ok() && !run->apiError.isError())
+                run->apiError = r.failure(QStringLiteral("get-cluster-status"), QString::fromLatin1(Error::Failed));
+            arrive();
+        });
+    }
+    if (!run->haveDomains) {
+        ++*stage;
+        run->api->runTask(QStringLiteral("cluster"), QStringLiteral("list-user-domains"), {}, [run, arrive](const TaskResult &r) {
+            run->haveDomains = r.ok();
+            run->domains = r.output.toObject();
+            arrive();
+        });
+    }
+    ++*stage;
+    run->api->runTaskWithoutInput(QStringLiteral("cluster"), QStringLiteral("list-modules"), [run, arrive](const TaskResult &r) {
+        run->haveModules = r.ok();
+        run->modules = r.output.toArray();
+        arrive();
+    });
+    ++*stage;
+    run->api->runTask(QStringLiteral("cluster"), QStringLiteral("list-nodes"), {}, [run, arrive](const TaskResult &r) {
+        run->haveNodes = r.ok();
+        run->nodeList = r.output.toObject().value(QStringLiteral("nodes")).toArray();
+        arrive();
+    });
+    arrive();
+}
+
+void startApi(const RunPtr &run)
+{
+    Cluster *cluster = run->daemon->cluster();
+    if (run->in.phase == Preflight::Phase::Connect && run->in.admin) {
+        run->api = run->in.admin;
+        run->apiTried = true;
+        run->status = run->in.clusterStatus;
+        run->haveStatus = !run->status.isEmpty();
+        run->domains = run->in.domains;
+        run->haveDomains = !run->domains.isEmpty();
+        return apiRead(run);
+    }
+    if (run->connected) {
+        // The saved endpoint is what the tunnel uses.
+        run->endpoint = cluster->leaderEndpoint();
+        run->own.reset(cluster->vpnClient(nullptr));
+        run->own->setRequestTimeout(5000);
+        run->own->setRetryDelays({});
+        run->own->setTaskTimeout(20000);
+        run->api = run->own.get();
+        run->apiTried = true;
+        ++run->pending;
+        run->api->login([run](const ApiError &e) {
+            if (e.isError()) {
+                run->apiError = e;
+                resolveEndpoint(run);
+            } else {
+                apiRead(run);
+            }
+            finishOne(run);
+        });
+        return;
+    }
+    // Not joined, no credentials: NS8's default endpoint is the leader's name.
+    if (!run->leader.isEmpty()) {
+        run->endpoint = run->leader + QStringLiteral(":55820");
+        run->endpointGuessed = true;
+        resolveEndpoint(run);
+    }
+}
+
+void startLeader(const RunPtr &run)
+{
+    if (run->leader.isEmpty())
+        return;
+    if (run->in.phase == Preflight::Phase::Connect && run->in.admin) {
+        // Connect has logged in already: the leader answered over TLS.
+        run->probed = true;
+        run->fingerprint = run->in.admin->peerFingerprint();
+        return;
+    }
+    if (isIpAddress(run->leader)) {
+        run->leaderLooked = true;
+        run->leaderAddresses = {run->leader};
+    } else {
+        lookup(run, run->leader, [run](const QStringList &a) {
+            run->leaderLooked = true;
+            run->leaderAddresses = a;
+        });
+    }
+    // A login without credentials: any answer over a trusted TLS session
+    // (401 included) says that HTTPS works.
+    auto *probe = new Ns8Client(run->daemon);
+    probe->setBaseUrl(run->daemon->cluster()->httpsBase(run->leader));
+    probe->setTlsPolicy(run->tls);
+    probe->setRequestTimeout(8000);
+    probe->setRetryDelays({});
+    ++run->pending;
+    probe->login([run, probe](const ApiError &e) {
+        run->probed = true;
+        run->probeError = e;
+        run->fingerprint = probe->peerFingerprint();
+        probe->deleteLater();
+        finishOne(run);
+    });
+}
+
+void startSystemd(const RunPtr &run)
+{
+    if (!run->app || run->services.isEmpty())
+        return;
+    Systemd *systemd = run->daemon->systemd();
+    if (!systemd) {
+        run->unitsError = QStringLiteral("the helper has no connection to systemd");
+        return;
+    }
+    ++run->pending;
+    systemd->unitStates(run->services, [run](const QHash<QString, UnitState> &states, const QString &error) {
+        run->unitsRead = error.isEmpty();
+        run->units = states;
+        run->unitsError = error;
+        finishOne(run);
+    });
+}
+
+void startHandshake(const RunPtr &run)
+{
+    if (!run->connected)
+        return;
+    ++run->pending;
+    runProcess(
+        run->daemon, {QStringLiteral("wg"), QStringLiteral("show"), QStringLiteral("ns8"), QStringLiteral("latest-handshakes")},
+        [run](const ProcessResult &r) {
+            run->handshakeLooked = true;
+            if (!r.ok()) {
+                run->handshakeError = QStringLiteral("the WireGuard interface ns8 is missing or cannot be read");
+            } else {
+                run->handshake = 0;
+                for (const QByteArray &line : r.out.split('\n')) {
+                    const QList<QByteArray> cols = line.simplified().split(' ');
+                    if (cols.size() >= 2)
+                        run->handshake = qMax(run->handshake, cols.at(1).toLongLong());
+                }
+            }
+            finishOne(run);
+        },
+        {}, 10000);
+}
+
+QStringList fieldHosts(const RunPtr &run)
+{
+    QStringList hosts;
+    if (!run->app)
+        return hosts;
+    for (const Field &f : run->app->profile().fields) {
+        if (f.kind != Field::Kind::Fqdn)
+            continue;
+        const QString v = run->in.options.value(f.id, run->migration.settings.value(f.id)).toString().trimmed();
+        if (!v.isEmpty() && checkFqdn(v).isEmpty() && !hosts.contains(v))
+            hosts.append(v);
+    }
+    return hosts;
+}
+
+void startDns(const RunPtr &run)
+{
+    for (const QString &h : fieldHosts(run))
+        lookup(run, h, [run, h](const QStringList &a) { run->fqdnAddresses.insert(h, a); });
+}
+
+// ---------------------------------------------------------------- the checks
+
+struct Report {
+    QList<Check> checks;
+    Check &add(const QString &id, const QString &group, const QString &title, const QString &doc)
+    {
+        Check c;
+        c.id = id;
+        c.group = group;
+        c.title = title;
+        c.doc = doc;
+        c.severity = kOk;
+        c.gates = gatesOf(id);
+        checks.append(c);
+        return checks.last();
+    }
+};
+
+void set(Check &c, const QString &severity, const QString &detail, const QString &remedy = {})
+{
+    c.severity = severity;
+    c.detail = detail;
+    c.remedy = remedy;
+}
+
+void notYet(Check &c, const QString &why, const QString &remedy = {})
+{
+    c.checked = false;
+    set(c, kOk, QStringLiteral("Not checked yet: %1").arg(why), remedy);
+}
+
+QString appName(const RunPtr &run)
+{
+    return run->app ? run->app->profile().name : QStringLiteral("the app");
+}
+
+void checkSource(const RunPtr &run, Report &rep)
+{
+    const QString doc = QStringLiteral("source-system-nethserver-7");
+    Check &svc = rep.add(QStringLiteral("app-services"), QStringLiteral("source"),
+                         QStringLiteral("%1 installed and running on NS7").arg(appName(run)), doc);
+    if (!run->app) {
+        notYet(svc, QStringLiteral("no app to migrate is installed on this server."));
+    } else if (run->services.isEmpty()) {
+        set(svc, kOk, QStringLiteral("%1 is installed; none of its services is enabled in NS7's configuration.")
+                          .arg(appName(run)));
+    } else if (!run->unitsRead) {
+        set(svc, kWarning, QStringLiteral("The state of %1's services could not be read from systemd: %2.")
+                               .arg(appName(run), run->unitsError),
+            QStringLiteral("Check with: systemctl status %1").arg(run->services.join(u' ')));
+    } else {
+        QStringList down;
+        for (const QString &s : std::as_const(run->services)) {
+            const UnitState st = run->units.value(Systemd::unitName(s));
+            if (!st.isActive())
+                down.append(QStringLiteral("%1 (%2)").arg(s, st.activeState.isEmpty() ? st.loadState : st.activeState));
+        }
+        if (down.isEmpty())
+            set(svc, kOk, QStringLiteral("%1 is installed and its services are running: %2.")
+                              .arg(appName(run), run->services.join(QStringLiteral(", "))));
+        else
+            set(svc, kWarning,
+                QStringLiteral("%1 is installed but not all its enabled services run: %2.")
+                    .arg(appName(run), down.join(QStringLiteral(", "))),
+                QStringLiteral("The guide asks for a working %1 before the migration: start the services "
+                               "(systemctl start %2) and fix what stops them.")
+                    .arg(appName(run), down.isEmpty() ? QString() : down.first().section(u' ', 0, 0)));
+    }
+
+    Check &ver = rep.add(QStringLiteral("ns7-version"), QStringLiteral("source"),
+                         QStringLiteral("NS7 up to date"), doc);
+    QFile rel(run->daemon->pathUnderRoot(QStringLiteral("/etc/nethserver-release")));
+    const QString release = rel.open(QIODevice::ReadOnly) ? QString::fromUtf8(rel.readAll()).trimmed() : QString();
+    static const QRegularExpression re(QStringLiteral("release\\s+(\\d+)\\.(\\d+)"));
+    const QRegularExpressionMatch m = re.match(release);
+    const QString helper = QStringLiteral("migration helper %1").arg(QLatin1String(kVersion));
+    const QString update = QStringLiteral("Update NS7 to the latest 7.9 release (Software Center, or "
+                                          "yum update) before migrating.");
+    if (!m.hasMatch())
+        set(ver, kWarning, QStringLiteral("The NS7 release could not be read from /etc/nethserver-release (%1).").arg(helper),
+            update);
+    else if (m.captured(1).toInt() != 7 || m.captured(2).toInt() < 9)
+        set(ver, kWarning, QStringLiteral("\"%1\" is older than NethServer 7.9 (%2).").arg(release, helper), update);
+    else
+        set(ver, kOk, QStringLiteral("%1; %2.").arg(release, helper));
+
+    Check &disk = rep.add(QStringLiteral("ns7-disk"), QStringLiteral("source"),
+                          QStringLiteral("Space on NS7 for the database dumps"), QStringLiteral("disk-space-calculation"));
+    const QStorageInfo storage(run->daemon->settings().stateDir);
+    if (!run->app || run->record.scanTime == 0) {
+        notYet(disk, QStringLiteral("the databases' size comes from a Scan."), QStringLiteral("Scan the app."));
+    } else if (!storage.isValid()) {
+        set(disk, kWarning, QStringLiteral("The free space of %1 could not be read.").arg(run->daemon->settings().stateDir));
+    } else {
+        const quint64 db = run->record.databaseBytes;
+        const quint64 need = db + db / 2 + 256 * kMiB;
+        const quint64 free = quint64(storage.bytesAvailable());
+        const QString found = QStringLiteral("%1 free on %2; the dumps of %3 of databases need about %4.")
+                                  .arg(humanBytes(free), storage.rootPath(), humanBytes(db), humanBytes(need));
+        const QString remedy = QStringLiteral("Free space on %1 (old logs, old backups) before the migration.")
+                                   .arg(storage.rootPath());
+        if (free < need)
+            set(disk, kBlocker, found, remedy);
+        else if (free < need + need / 5)
+            set(disk, kWarning, found + QStringLiteral(" Less than 20 % is left over."), remedy);
+        else
+            set(disk, kOk, found);
+    }
+}
+
+void checkDestination(const RunPtr &run, Report &rep)
+{
+    const QString doc = QStringLiteral("destination-system-nethserver-8");
+    Check &reach = rep.add(QStringLiteral("leader-reach"), QStringLiteral("destination"),
+                           QStringLiteral("NS8 leader reachable over HTTPS"), doc);
+    Check &tls = rep.add(QStringLiteral("leader-tls"), QStringLiteral("destination"),
+                         QStringLiteral("NS8 leader's TLS certificate"), doc);
+    const bool answered = run->probed && run->probeError.name != kUnreachable && run->probeError.name != kTlsNotTrusted;
+    if (run->leader.isEmpty()) {
+        notYet(reach, QStringLiteral("give the NS8 leader's host name."));
+        notYet(tls, QStringLiteral("give the NS8 leader's host name."));
+    } else {
+        if (run->leaderLooked && run->leaderAddresses.isEmpty())
+            set(reach, kBlocker, QStringLiteral("%1 does not resolve from NS7.").arg(run->leader),
+                QStringLiteral("Create a DNS record for %1 that NS7 can resolve, or give the leader's IP address.")
+                    .arg(run->leader));
+        else if (run->probed && run->probeError.name == kUnreachable)
+            set(reach, kBlocker,
+                QStringLiteral("%1 (%2) does not answer over HTTPS: %3")
+                    .arg(run->leader, run->leaderAddresses.join(QStringLiteral(", ")), run->probeError.message),
+                QStringLiteral("Check that NS8 is running and that TCP port 443 of the leader is open from NS7."));
+        else
+            set(reach, kOk, QStringLiteral("%1%2 answers over HTTPS.")
+                                .arg(run->leader, run->leaderAddresses.isEmpty() || run->leaderAddresses == QStringList{run->leader}
+                                                      ? QString()
+                                                      : QStringLiteral(" (%1)").arg(run->leaderAddresses.join(QStringLiteral(", ")))));
+        const QString fp = run->fingerprint;
+        if (run->probed && run->probeError.name == kTlsNotTrusted)
+            set(tls, kBlocker, run->probeError.message,
+                run->tls.verify ? QStringLiteral("Give NS8 a certificate NS7 trusts (e.g. Let's Encrypt), or turn TLS "
+                                                 "validation off and confirm the fingerprint %1 with the one NS8 shows.")
+                                      .arg(fp)
+                                : QStringLiteral("The certificate is not the one confirmed: check that %1 is really the "
+                                                 "NS8 leader.")
+                                      .arg(run->leader));
+        else if (!answered)
+            notYet(tls, QStringLiteral("the leader did not answer."));
+        else if (run->tls.verify)
+            set(tls, kOk, QStringLiteral("The certificate is valid (SHA-256 fingerprint %1).").arg(fp));
+        else if (!run->tls.pinnedSha256.isEmpty())
+            set(tls, kOk, QStringLiteral("The certificate is not validated; it has the confirmed fingerprint %1.").arg(fp));
+        else
+            set(tls, kWarning, QStringLiteral("The certificate is not validated. Its SHA-256 fingerprint is %1.").arg(fp),
+                QStringLiteral("Compare the fingerprint with the one of the NS8 leader's certificate and confirm it "
+                               "(tls_fingerprint), or give NS8 a trusted certificate."));
+    }
+
+    const QString needApi = run->apiError.isError() ? QStringLiteral("the cluster API did not answer (%1).").arg(run->apiError.message)
+                                                     : QStringLiteral("it needs the cluster's API: connect first.");
+    const quint32 self = selfNode(run);
+
+    Check &nodes = rep.add(QStringLiteral("cluster-nodes"), QStringLiteral("destination"),
+                           QStringLiteral("NS8 nodes and the destination"), doc);
+    if (!run->haveStatus) {
+        notYet(nodes, needApi);
+    } else {
+        QStringList names;
+        bool known = false, online = true;
+        for (const QJsonValue &v : run->status.value(QStringLiteral("nodes")).toArray()) {
+            const QJsonObject n = v.toObject();
+            const quint32 id = quint32(n.value(QStringLiteral("id")).toInt());
+            if (id == self)
+                continue;
+            names.append(QStringLiteral("%1 (%2%3%4)")
+                             .arg(id)
+                             .arg(n.value(QStringLiteral("ui_name")).toString(),
+                                  n.value(QStringLiteral("local")).toBool() ? QStringLiteral(", leader") : QString(),
+                                  n.value(QStringLiteral("online")).toBool(true) ? QString() : QStringLiteral(", offline")));
+            if (id == run->node) {
+                known = true;
+                online = n.value(QStringLiteral("online")).toBool(true);
+            }
+        }
+        const QString list = QStringLiteral("NS8 has %1: %2.").arg(plural(names.size(), QStringLiteral("node"), QStringLiteral("nodes")),
+                                                                    names.join(QStringLiteral(", ")));
+        if (names.isEmpty())
+            set(nodes, kBlocker, QStringLiteral("The NS8 cluster has no node to install on."),
+                QStringLiteral("Install NS8 on the destination first."));
+        else if (!known)
+            set(nodes, kBlocker, QStringLiteral("%1 There is no node %2.").arg(list).arg(run->node),
+                QStringLiteral("Choose one of the listed nodes."));
+        else if (!online)
+            set(nodes, kWarning, QStringLiteral("%1 The destination, node %2, is offline.").arg(list).arg(run->node),
+                QStringLiteral("Bring node %1 back online or choose another node.").arg(run->node));
+        else
+            set(nodes, kOk, names.size() > 1 ? QStringLiteral("%1 %2 goes to node %3; choose another one with the node option.")
+                                                   .arg(list, appName(run))
+                                                   .arg(run->node)
+                                             : QStringLiteral("%1 %2 goes to node %3.").arg(list, appName(run)).arg(run->node));
+    }
+
+    Check &disk = rep.add(QStringLiteral("node-disk"), QStringLiteral("destination"),
+                          QStringLiteral("Disk space on the destination node"), QStringLiteral("disk-space-calculation"));
+    if (!run->app || run->record.scanTime == 0) {
+        notYet(disk, QStringLiteral("the app's size comes from a Scan."), QStringLiteral("Scan the app."));
+    } else if (!run->nodeRead) {
+        notYet(disk, run->haveStatus && !run->nodeError.isEmpty() ? run->nodeError : needApi);
+    } else {
+        const quint64 data = run->record.sourceBytes + run->record.databaseBytes;
+        const quint64 need = data + data / 5 + 512 * kMiB;
+        const quint64 free = freeOf(run->nodeStatus);
+        const QString found = QStringLiteral("Node %1 has %2 free; %3 needs about %4 (%5 of data plus margin).")
+                                  .arg(run->node)
+                                  .arg(humanBytes(free), appName(run), humanBytes(need), humanBytes(data));
+        const QString remedy = QStringLiteral("Free space on node %1, add a disk, or choose another node.").arg(run->node);
+        if (free < need)
+            set(disk, kBlocker, found, remedy);
+        else if (free < need + need / 5)
+            set(disk, kWarning, found + QStringLiteral(" Less than 20 % is left over."), remedy);
+        else
+            set(disk, kOk, found);
+    }
+
+    Check &fresh = rep.add(QStringLiteral("cluster-fresh"), QStringLiteral("destination"),
+                           QStringLiteral("A fresh NS8 cluster"), doc);
+    if (!run->haveModules || !run->haveDomains) {
+        notYet(fresh, needApi);
+    } else {
+        QStringList clashes;
+        const QString image = run->app ? run->app->profile().image : QString();
+        for (const QJsonValue &v : std::as_const(run->modules)) {
+            const QJsonObject m = v.toObject();
+            if (image.isEmpty() || m.value(QStringLiteral("name")).toString() != image)
+                continue;
+            for (const QJsonValue &inst : m.value(QStringLiteral("installed")).toArray())
+                for (const QJsonValue &i : inst.isArray() ? inst.toArray() : QJsonArray{inst}) {
+                    const QString id = i.toObject().value(QStringLiteral("id")).toString();
+                    if (!id.isEmpty() && id != run->migration.moduleId)
+                        clashes.append(QStringLiteral("module %1").arg(id));
+                }
+        }
+        if (run->provider.isLocal())
+            for (const QJsonValue &v : run->domains.value(QStringLiteral("domains")).toArray()) {
+                const QJsonObject d = v.toObject();
+                if (d.value(QStringLiteral("location")).toString() == u"internal")
+                    clashes.append(QStringLiteral("user domain %1 (a local account provider)").arg(d.value(QStringLiteral("name")).toString()));
+            }
+        if (clashes.isEmpty())
+            set(fresh, kOk, QStringLiteral("No module or user domain of NS8 collides with what the migration brings."));
+        else
+            set(fresh, kWarning, QStringLiteral("NS8 already has %1.").arg(clashes.join(QStringLiteral(", "))),
+                QStringLiteral("The guide asks for a freshly installed NS8: make sure these do not clash with what "
+                               "comes from NS7 (host names, the local account provider), or use a fresh cluster."));
+    }
+
+    Check &proxy = rep.add(QStringLiteral("nethvoice-proxy"), QStringLiteral("destination"),
+                           QStringLiteral("NethVoice Proxy on the destination node"), doc);
+    if (run->app && run->app->profile().companions.isEmpty()) {
+        set(proxy, kOk, QStringLiteral("%1 needs no companion module.").arg(appName(run)));
+    } else if (!run->haveModules || !run->haveStatus) {
+        notYet(proxy, needApi);
+    } else {
+        const QString image = run->app ? run->app->profile().companions.first().first : QStringLiteral("nethvoice-proxy");
+        const ModulePlacement placed = modulePlacement(run->modules, image, run->node);
+        const QString installedOn = placed.installedAs, reason = placed.rejectReason;
+        const bool installable = placed.installable;
+        if (!installedOn.isEmpty())
+            set(proxy, kOk, QStringLiteral("%1 is installed on node %2 (%3).").arg(image).arg(run->node).arg(installedOn));
+        else if (installable)
+            set(proxy, kWarning, QStringLiteral("%1 is not installed on node %2: Start will install it, and it must be "
+                                                "configured by hand afterwards.")
+                                     .arg(image)
+                                     .arg(run->node),
+                QStringLiteral("Install and configure NethVoice Proxy on node %1 before the migration, as the guide "
+                               "recommends.")
+                    .arg(run->node));
+        else
+            set(proxy, kWarning, QStringLiteral("%1 is not installed on node %2 and cannot be installed there%3.")
+                                     .arg(image)
+                                     .arg(run->node)
+                                     .arg(reason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(reason)),
+                QStringLiteral("Make sure the node can reach a NethVoice Proxy, or choose another node."));
+    }
+}
+
+void checkNetwork(const RunPtr &run, Report &rep)
+{
+    const QString doc = QStringLiteral("vpn-connectivity");
+    Check &ep = rep.add(QStringLiteral("vpn-endpoint"), QStringLiteral("network"),
+                        QStringLiteral("The cluster's VPN endpoint resolves from NS7"), doc);
+    if (run->endpoint.isEmpty()) {
+        notYet(ep, QStringLiteral("give the NS8 leader's host name."));
+    } else if (!run->endpointLooked) {
+        notYet(ep, QStringLiteral("%1 could not be looked up.").arg(run->endpoint));
+    } else if (run->endpointAddresses.isEmpty()) {
+        set(ep, kBlocker, QStringLiteral("The VPN endpoint %1 does not resolve from NS7%2.")
+                              .arg(run->endpoint, run->endpointGuessed ? QStringLiteral(" (NS8's default: the leader's name)")
+                                                                       : QString()),
+            QStringLiteral("Create a DNS record for %1 that NS7 can resolve (or fix the VPN endpoint of the NS8 "
+                           "cluster), and make sure UDP port 55820 is open towards it.")
+                .arg(hostOfEndpoint(run->endpoint)));
+    } else {
+        set(ep, kOk, QStringLiteral("%1 resolves to %2%3.")
+                         .arg(run->endpoint, run->endpointAddresses.join(QStringLiteral(", ")),
+                              run->endpointGuessed ? QStringLiteral(" (NS8's default endpoint, the leader's name; "
+                                                                    "confirmed when connecting)")
+                                                   : QString()));
+    }
+
+    Check &hs = rep.add(QStringLiteral("vpn-handshake"), QStringLiteral("network"),
+                        QStringLiteral("WireGuard handshake with the leader (UDP 55820)"), doc);
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    const QString udp = QStringLiteral("Check that UDP port 55820 is open between NS7 and NS8 (firewalls on both "
+                                       "sides and in between): nc -zvu %1 55820")
+                            .arg(hostOfEndpoint(run->endpoint.isEmpty() ? run->leader : run->endpoint));
+    // The API answering through the tunnel proves that handshakes happen;
+    // the interface's own state tells what is wrong when it does not.
+    const bool apiThrough = run->connected && run->apiTried && !run->apiError.isError();
+    const bool fresh = run->handshakeError.isEmpty() && run->handshake > 0 && now - run->handshake <= 180;
+    if (!run->connected)
+        notYet(hs, QStringLiteral("this server has not joined the cluster."));
+    else if (fresh)
+        set(hs, kOk, QStringLiteral("The last WireGuard handshake was %1 ago.").arg(ageText(now - run->handshake)));
+    else if (apiThrough)
+        set(hs, kOk, run->handshakeError.isEmpty()
+                         ? QStringLiteral("The cluster API answers through the tunnel (the last WireGuard handshake was %1 ago).")
+                               .arg(ageText(now - run->handshake))
+                         : QStringLiteral("The cluster API answers through the tunnel (%1).").arg(run->handshakeError));
+    else if (!run->handshakeError.isEmpty())
+        set(hs, kBlocker, QStringLiteral("No tunnel: %1.").arg(run->handshakeError),
+            QStringLiteral("Restart the helper (systemctl restart ns8-migration-helper) to put the tunnel back; "
+                           "if it stays down, disconnect and connect again."));
+    else if (run->handshake <= 0)
+        set(hs, kBlocker, QStringLiteral("The leader has never answered the WireGuard handshake."), udp);
+    else
+        set(hs, kBlocker, QStringLiteral("The last WireGuard handshake was %1 ago.").arg(ageText(now - run->handshake)), udp);
+
+    Check &api = rep.add(QStringLiteral("vpn-api"), QStringLiteral("network"),
+                         QStringLiteral("The cluster API answers through the VPN"), doc);
+    if (!run->connected)
+        notYet(api, QStringLiteral("this server has not joined the cluster."));
+    else if (run->apiError.isError())
+        set(api, kBlocker, QStringLiteral("The cluster API through the VPN does not answer: %1").arg(run->apiError.message),
+            udp);
+    else
+        set(api, kOk, QStringLiteral("The cluster API answers through the VPN (%1).").arg(run->api ? run->api->baseUrl().toString() : QString()));
+}
+
+void checkDns(const RunPtr &run, Report &rep)
+{
+    Check &f = rep.add(QStringLiteral("fqdns"), QStringLiteral("dns"), QStringLiteral("The app's host names"),
+                       QStringLiteral("fqdns-required-for-nethvoice"));
+    QStringList fqdnIds;
+    bool given = false;
+    if (run->app)
+        for (const Field &fd : run->app->profile().fields)
+            if (fd.kind == Field::Kind::Fqdn) {
+                fqdnIds.append(fd.id);
+                given = given || run->in.options.contains(fd.id) || run->migration.settings.contains(fd.id);
+            }
+    if (fqdnIds.isEmpty()) {
+        set(f, kOk, QStringLiteral("%1 needs no host name.").arg(appName(run)));
+    } else if (!given) {
+        notYet(f, QStringLiteral("give %1.").arg(fqdnIds.join(QStringLiteral(" and "))));
+    } else {
+        QVariantMap merged;
+        const QMap<QString, QString> problems = checkFields(run->app->profile(), run->in.options, run->migration.settings,
+                                                            false, &merged);
+        QStringList bad, good;
+        for (const QString &id : std::as_const(fqdnIds)) {
+            if (problems.contains(id))
+                bad.append(QStringLiteral("%1: %2").arg(id, problems.value(id)));
+            else
+                good.append(QStringLiteral("%1 %2").arg(id, merged.value(id).toString()));
+        }
+        if (!bad.isEmpty())
+            set(f, kBlocker, bad.join(u' '),
+                QStringLiteral("Give two different fully qualified host names, e.g. nethvoice.example.com and "
+                               "cti.example.com, without https:// or a path."));
+        else
+            set(f, kOk, QStringLiteral("Valid and distinct: %1.").arg(good.join(QStringLiteral(", "))));
+    }
+
+    Check &r = rep.add(QStringLiteral("dns-records"), QStringLiteral("dns"), QStringLiteral("DNS records of the host names"),
+                       QStringLiteral("dns-propagation"));
+    if (run->fqdnAddresses.isEmpty()) {
+        notYet(r, QStringLiteral("no valid host name given."));
+    } else {
+        QStringList lines;
+        for (auto it = run->fqdnAddresses.constBegin(); it != run->fqdnAddresses.constEnd(); ++it)
+            lines.append(it.value().isEmpty() ? QStringLiteral("%1 does not resolve yet").arg(it.key())
+                                              : QStringLiteral("%1 resolves to %2").arg(it.key(), it.value().join(QStringLiteral(", "))));
+        set(r, kOk, lines.join(QStringLiteral("; ")) + u'.',
+            QStringLiteral("Point the A records at the NS8 node after Finish, as the guide says; lower their TTL "
+                           "(e.g. 300 s) a day before so the change spreads quickly."));
+    }
+}
+
+void checkAccount(const RunPtr &run, Report &rep)
+{
+    QString doc = QStringLiteral("account-provider-prerequisites");
+    switch (run->provider.kind) {
+    case AccountProvider::Kind::LocalLdap: doc = QStringLiteral("openldap"); break;
+    case AccountProvider::Kind::LocalAd: doc = QStringLiteral("active-directory-samba"); break;
+    case AccountProvider::Kind::RemoteLdap:
+    case AccountProvider::Kind::RemoteAd: doc = QStringLiteral("remote-account-provider"); break;
+    case AccountProvider::Kind::None: break;
+    }
+    Check &c = rep.add(QStringLiteral("account-provider"), QStringLiteral("account"),
+                       QStringLiteral("Account provider"), doc);
+    const QString kind = QStringLiteral("NS7 has %1.").arg(run->provider.describe());
+    if (run->connected) {
+        const QString domain = run->daemon->cluster()->userDomain();
+        if (domain.isEmpty()) {
+            set(c, kOk, kind + QStringLiteral(" NS8 needs no user domain for it."));
+        } else if (!run->haveDomains) {
+            notYet(c, QStringLiteral("%1 The user domain %2 could not be read from NS8.").arg(kind, domain));
+        } else {
+            bool found = false;
+            for (const QJsonValue &v : run->domains.value(QStringLiteral("domains")).toArray())
+                found = found || v.toObject().value(QStringLiteral("name")).toString().compare(domain, Qt::CaseInsensitive) == 0;
+            if (found)
+                set(c, kOk, QStringLiteral("%1 Its accounts appear in NS8 as the user domain %2.").arg(kind, domain));
+            else
+                set(c, kBlocker, QStringLiteral("%1 The user domain %2 is missing from NS8.").arg(kind, domain),
+                    run->provider.isLocal()
+                        ? QStringLiteral("Disconnect and connect again: the temporary user domain is created then.")
+                        : QStringLiteral("Create the user domain %1 in NS8 (\"Domains and users\") for the same "
+                                         "directory as NS7.")
+                              .arg(domain));
+        }
+        return;
+    }
+    if (!run->haveDomains || !run->haveStatus) {
+        notYet(c, kind + u' ' + QStringLiteral("It is checked against NS8's user domains when connecting."));
+        return;
+    }
+    const ProviderPlan plan = planAccountProvider(run->provider, run->domains, run->status,
+                                                  run->in.options.value(QStringLiteral("user_domain")).toString().trimmed());
+    if (!plan.error.name.isEmpty())
+        set(c, kBlocker, kind + u' ' + plan.error.message,
+            QStringLiteral("See the account provider prerequisites of the guide."));
+    else
+        set(c, kOk, plan.userDomain.isEmpty() ? kind + QStringLiteral(" NS8 needs no user domain for it.")
+                                              : QStringLiteral("%1 Its accounts will appear in NS8 as the user domain %2%3.")
+                                                    .arg(kind, plan.userDomain,
+                                                         plan.createDomain ? QStringLiteral(" (a temporary external domain)")
+                                                                           : QString()));
+}
+
+// Symbolic links that arrive pointing nowhere on NS8, as the last Scan found
+// them (the Scan keeps per transfer the counts and the first few paths).
+void checkLinks(const RunPtr &run, Report &rep)
+{
+    Check &c = rep.add(QStringLiteral("symlinks"), QStringLiteral("data"),
+                       QStringLiteral("Symbolic links that work on NS8"), QStringLiteral("resource-planning"));
+    if (!run->app || run->record.scanTime == 0) {
+        notYet(c, QStringLiteral("the symbolic links are found by a Scan."), QStringLiteral("Scan the app."));
+        return;
+    }
+    LinkReport all;
+    int transfers = 0, known = 0;
+    for (const QJsonValue &v : std::as_const(run->record.scanDetails)) {
+        const QJsonArray d = v.toArray();
+        if (d.at(0).toString().startsWith(QStringLiteral("db:")))
+            continue;
+        ++transfers;
+        if (!d.at(4).isObject())
+            continue;
+        ++known;
+        const LinkReport r = LinkReport::fromJson(d.at(4).toObject());
+        all.absolute += r.absolute;
+        all.escaping += r.escaping;
+        for (const QString &p : r.absolutePaths)
+            if (all.absolutePaths.size() < LinkReport::kExamples)
+                all.absolutePaths.append(p);
+        for (const QString &p : r.escapingPaths)
+            if (all.escapingPaths.size() < LinkReport::kExamples)
+                all.escapingPaths.append(p);
+    }
+    if (transfers > 0 && known == 0) {
+        notYet(c, QStringLiteral("the last Scan was made by a version of the helper that did not look at symbolic links."),
+               QStringLiteral("Scan the app again."));
+        return;
+    }
+    if (all.isEmpty()) {
+        set(c, kOk, QStringLiteral("The data to copy has no absolute symbolic link and none that leads out of its tree."));
+        return;
+    }
+    const auto list = [](const QStringList &paths, quint64 count) {
+        return paths.join(QStringLiteral(", ")) + (count > quint64(paths.size()) ? QStringLiteral(", ...") : QString());
+    };
+    QStringList found;
+    if (all.absolute)
+        found.append(QStringLiteral("%1 (%2)")
+                         .arg(plural(qsizetype(all.absolute), QStringLiteral("absolute symbolic link"),
+                                     QStringLiteral("absolute symbolic links")),
+                              list(all.absolutePaths, all.absolute)));
+    if (all.escaping)
+        found.append(QStringLiteral("%1 (%2)")
+                         .arg(plural(qsizetype(all.escaping), QStringLiteral("symbolic link whose target is outside the copied tree"),
+                                     QStringLiteral("symbolic links whose targets are outside the copied tree")),
+                              list(all.escapingPaths, all.escaping)));
+    set(c, kWarning,
+        QStringLiteral("The last Scan found %1. They are copied as links and arrive pointing nowhere on NS8: an "
+                       "absolute target loses its leading /, and what is outside the tree is not copied.")
+            .arg(found.join(QStringLiteral(" and "))),
+        QStringLiteral("Make each of them a relative link to a file within the same tree, or replace it with a copy "
+                       "of its target; then Scan again."));
+}
+
+void checkData(const RunPtr &run, Report &rep)
+{
+    const qint64 now = nowUsec();
+    Check &scan = rep.add(QStringLiteral("scan"), QStringLiteral("data"), QStringLiteral("Scan results"),
+                          QStringLiteral("resource-planning"));
+    const qint64 age = (now - run->record.scanTime) / 1000000;
+    if (!run->app)
+        notYet(scan, QStringLiteral("no app to migrate is installed on this server."));
+    else if (run->record.scanTime == 0)
+        set(scan, kWarning, QStringLiteral("%1 has never been scanned: its size is unknown.").arg(appName(run)),
+            QStringLiteral("Run Scan: the disk checks and the estimates need it."));
+    else if (age > kDay)
+        set(scan, kWarning, QStringLiteral("The last Scan is %1 old (%2 files, %3): its figures may be stale.")
+                                .arg(ageText(age))
+                                .arg(run->record.sourceFiles)
+                                .arg(humanBytes(run->record.sourceBytes + run->record.databaseBytes)),
+            QStringLiteral("Scan again for current figures."));
+    else
+        set(scan, kOk, QStringLiteral("Scanned %1 ago: %2 files, %3 of files and %4 of databases.")
+                           .arg(ageText(age))
+                           .arg(run->record.sourceFiles)
+                           .arg(humanBytes(run->record.sourceBytes), humanBytes(run->record.databaseBytes)));
+
+    Check &sizes = rep.add(QStringLiteral("data-sizes"), QStringLiteral("data"), QStringLiteral("Data to move"),
+                           QStringLiteral("disk-space-calculation"));
+    if (!run->app || run->record.scanTime == 0) {
+        notYet(sizes, QStringLiteral("the sizes come from a Scan."));
+    } else {
+        // The guide's "typical size" column.
+        static const QList<std::pair<QString, QString>> typical = {
+            {QStringLiteral("recordings"), QStringLiteral("10 GB - 500 GB+")},
+            {QStringLiteral("voicemail"), QStringLiteral("1 GB - 20 GB+")},
+            {QStringLiteral("sounds-custom"), QStringLiteral("100 MB - 1 GB")},
+            {QStringLiteral("db:asteriskcdrdb"), QStringLiteral("500 MB - 10 GB+")},
+        };
+        QStringList parts;
+        for (const auto &[id, range] : typical)
+            for (const QJsonValue &v : std::as_const(run->record.scanDetails)) {
+                const QJsonArray d = v.toArray();
+                if (d.at(0).toString() == id)
+                    parts.append(QStringLiteral("%1 %2 (typically %3)").arg(d.at(1).toString(), humanBytes(quint64(d.at(3).toDouble())), range));
+            }
+        set(sizes, kOk, QStringLiteral("%1 in all%2").arg(humanBytes(run->record.sourceBytes + run->record.databaseBytes),
+                                                         parts.isEmpty() ? QStringLiteral(".")
+                                                                         : QStringLiteral(": ") + parts.join(QStringLiteral(", ")) + u'.'));
+    }
+
+    checkLinks(run, rep);
+
+    Check &est = rep.add(QStringLiteral("sync-estimate"), QStringLiteral("data"), QStringLiteral("Time of a full copy"),
+                         QStringLiteral("network-and-time-planning"));
+    const quint64 total = run->record.sourceBytes + run->record.databaseBytes;
+    if (run->syncs.isEmpty()) {
+        notYet(est, QStringLiteral("the transfer rate is measured by the first sync (Start)."));
+    } else {
+        const SyncRecord &first = run->syncs.first();
+        const double secs = qMax(1.0, double(first.duration) / 1e6);
+        const double rate = double(first.bytes) / secs;
+        const QString measured = QStringLiteral("The first sync moved %1 in %2 (%3/s).")
+                                     .arg(humanBytes(first.bytes), ageText(qint64(secs)), humanBytes(quint64(rate)));
+        if (rate < 1)
+            set(est, kOk, measured);
+        else
+            set(est, kOk, measured + QStringLiteral(" A full copy of %1 takes about %2 at that rate.")
+                                         .arg(humanBytes(total), ageText(qint64(double(total) / rate))));
+    }
+
+    Check &down = rep.add(QStringLiteral("downtime"), QStringLiteral("data"), QStringLiteral("Downtime of Finish"),
+                          QStringLiteral("network-and-time-planning"));
+    if (run->syncs.isEmpty()) {
+        notYet(down, QStringLiteral("it is estimated from the last sync."));
+    } else {
+        const SyncRecord &last = run->syncs.last();
+        // As App.EstimatedDowntime: the last sync again, plus the dumps and the configuration.
+        const qint64 estimate = last.duration / 1000000 + 60;
+        const qint64 lastAge = (now - last.time) / 1000000;
+        const QString found = QStringLiteral("The last sync, %1 ago, moved %2 (%3 files) in %4: Finish will need about "
+                                             "%5 of downtime.")
+                                  .arg(ageText(lastAge), humanBytes(last.bytes))
+                                  .arg(last.files)
+                                  .arg(ageText(last.duration / 1000000), ageText(estimate));
+        if (estimate > 2 * 3600)
+            set(down, kWarning, found + QStringLiteral(" That is more than the guide's 2 hours."),
+                QStringLiteral("Sync again (more often, or with more bandwidth) so that less changes between the last "
+                               "sync and Finish."));
+        else if (lastAge > kDay)
+            set(down, kWarning, found + QStringLiteral(" The estimate is old: more has changed since."),
+                QStringLiteral("Sync again shortly before Finish."));
+        else
+            set(down, kOk, found);
+    }
+}
+
+void checkBackup(const RunPtr &run, Report &rep)
+{
+    Check &c = rep.add(QStringLiteral("backup"), QStringLiteral("backup"), QStringLiteral("A recent backup of NS7"),
+                       QStringLiteral("backup-strategy"));
+    struct Backup {
+        QString name, where;
+    };
+    QList<Backup> backups;
+    auto where = [](const EsmithRecord &r) {
+        const QString vfs = r.prop(QStringLiteral("VFSType"));
+        QString host;
+        for (const char *p : {"SftpHost", "SMBHost", "NFSHost", "S3Host", "RestHost", "USBLabel", "WebDAVUrl", "B2Bucket"})
+            if (host.isEmpty())
+                host = r.prop(QLatin1String(p));
+        return QStringLiteral("%1%2%3").arg(r.type, vfs.isEmpty() ? QString() : QStringLiteral(" to ") + vfs,
+                                            host.isEmpty() ? QString() : QStringLiteral(" ") + host);
+    };
+    const EsmithDb db = EsmithDb::load(run->daemon->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/backups")));
+    for (const QString &key : db.keys()) {
+        const auto r = db.record(key);
+        if (r && r->prop(QStringLiteral("status"), QStringLiteral("enabled")) == u"enabled")
+            backups.append({key, where(*r)});
+    }
+    if (const auto single = run->config.record(QStringLiteral("backup-data"));
+        single && !single->prop(QStringLiteral("VFSType")).isEmpty()
+        && single->prop(QStringLiteral("status"), QStringLiteral("enabled")) == u"enabled")
+        backups.append({QStringLiteral("backup-data"), where(*single)});
+    const QString remedy = QStringLiteral("Make a complete backup of NS7 (Backup in the NS7 interface) and check "
+                                          "that it can be restored before migrating.");
+    if (backups.isEmpty()) {
+        set(c, kWarning, QStringLiteral("No backup is configured on NS7."), remedy);
+        return;
+    }
+    // backup-data-wrapper writes the exit code of each run to /var/spool/backup/status-<name>.
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    qint64 newestOk = -1;
+    QString newestName;
+    QStringList seen;
+    for (const Backup &b : std::as_const(backups)) {
+        const QString path = run->daemon->pathUnderRoot(QStringLiteral("/var/spool/backup/status-") + b.name);
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly)) {
+            seen.append(QStringLiteral("%1 (%2) has never run").arg(b.name, b.where));
+            continue;
+        }
+        const QString code = QString::fromLatin1(f.readAll()).trimmed();
+        const qint64 when = QFileInfo(path).lastModified().toSecsSinceEpoch();
+        if (code != u"0") {
+            seen.append(QStringLiteral("%1 (%2) failed %3 ago (exit code %4)").arg(b.name, b.where, ageText(now - when), code));
+            continue;
+        }
+        seen.append(QStringLiteral("%1 (%2) succeeded %3 ago").arg(b.name, b.where, ageText(now - when)));
+        if (when > newestOk) {
+            newestOk = when;
+            newestName = b.name;
+        }
+    }
+    const QString found = seen.join(QStringLiteral("; ")) + u'.';
+    if (newestOk < 0)
+        set(c, kWarning, QStringLiteral("No successful backup: %1").arg(found), remedy);
+    else if (now - newestOk > kDay)
+        set(c, kWarning, QStringLiteral("The last successful backup is older than a day: %1").arg(found), remedy);
+    else
+        set(c, kOk, found);
+}
+
+void evaluate(const RunPtr &run)
+{
+    Report rep;
+    checkSource(run, rep);
+    checkDestination(run, rep);
+    checkNetwork(run, rep);
+    checkDns(run, rep);
+    checkAccount(run, rep);
+    checkData(run, rep);
+    checkBackup(run, rep);
+    auto done = std::move(run->done);
+    run->done = nullptr;
+    if (done)
+        done(rep.checks);
+}
+
+App *chooseApp(Daemon *daemon, const QString &id)
+{
+    if (!id.isEmpty())
+        return daemon->app(id);
+    const QList<App *> apps = daemon->apps();
+    return apps.isEmpty() ? nullptr : apps.first();
+}
+
+} // namespace
+
+const QList<OptionSpec> &Preflight::options()
+{
+    static const QList<OptionSpec> specs = {
+        {"leader", 's', 253}, {"tls_verify", 'b'}, {"tls_fingerprint", 's', 128}, {"app", 's', 64},
+        {"node", 'u'}, {"user_domain", 's', 253}, {"nethvoice_host", 's', 253}, {"nethcti_ui_host", 's', 253},
+    };
+    return specs;
+}
+
+QString Preflight::phaseName(Phase phase)
+{
+    switch (phase) {
+    case Phase::Connect: return QStringLiteral("connect");
+    case Phase::Start: return QStringLiteral("start");
+    case Phase::Finish: return QStringLiteral("finish");
+    case Phase::Report: break;
+    }
+    return QStringLiteral("report");
+}
+
+void Preflight::run(Daemon *daemon, Input input, std::function<void(const QList<Check> &)> done)
+{
+    auto run = std::make_shared<Run>();
+    run->daemon = daemon;
+    run->in = std::move(input);
+    run->done = std::move(done);
+    const QVariantMap &o = run->in.options;
+    Cluster *cluster = daemon->cluster();
+
+    run->app = chooseApp(daemon, o.value(QStringLiteral("app")).toString());
+    QString err;
+    run->config = EsmithDb::load(daemon->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/configuration")), &err);
+    run->provider = readAccountProvider(run->config);
+    if (run->app) {
+        const AppProfile &p = run->app->profile();
+        run->record = daemon->state()->app(p.id);
+        run->migration = daemon->state()->migration(p.id);
+        run->syncs = daemon->state()->syncs(p.id);
+        // The services NS7 has enabled (optional ones such as fias may be off).
+        for (const QString &s : p.quiesceServices + p.retireServices)
+            if (!run->services.contains(s) && run->config.type(s) == u"service"
+                && run->config.prop(s, QStringLiteral("status")) == u"enabled")
+                run->services.append(s);
+    }
+
+    run->connected = cluster->isConnected() && run->in.phase != Phase::Connect;
+    if (run->connected) {
+        run->leader = cluster->leader();
+        run->tls = cluster->savedTlsPolicy();
+    } else {
+        run->leader = o.value(QStringLiteral("leader")).toString().trimmed();
+        run->tls.verify = o.value(QStringLiteral("tls_verify"), true).toBool();
+        QString pin = o.value(QStringLiteral("tls_fingerprint")).toString().trimmed().toUpper().remove(u':');
+        if (!run->tls.verify && pin.size() == 64) {
+            QStringList pairs;
+            for (int i = 0; i < 64; i += 2)
+                pairs.append(pin.mid(i, 2));
+            run->tls.pinnedSha256 = pairs.join(u':');
+        }
+        run->tls.extraCas = daemon->extraCas();
+    }
+
+    startSystemd(run);
+    startLeader(run);
+    startApi(run);
+    startHandshake(run);
+    startDns(run);
+    finishOne(run);
+}
+
+std::optional<BusError> Preflight::verdict(const QList<Check> &checks, Phase phase, bool acceptWarnings)
+{
+    const QString name = phaseName(phase);
+    QStringList blockers, warnings;
+    for (const Check &c : checks) {
+        if (!c.gates.contains(name))
+            continue;
+        QString line = QStringLiteral("%1 [%2]: %3").arg(c.title, c.id, c.detail);
+        if (!c.remedy.isEmpty())
+            line += u' ' + c.remedy;
+        if (c.severity == kBlocker)
+            blockers.append(line);
+        else if (c.severity == kWarning)
+            warnings.append(line);
+    }
+    const QString op = name.at(0).toUpper() + name.mid(1);
+    if (!blockers.isEmpty())
+        return BusError{QString::fromLatin1(Error::PreflightFailed),
+                        QStringLiteral("%1 refused: %2 must be fixed first. %3")
+                            .arg(op, plural(blockers.size(), QStringLiteral("prerequisite"), QStringLiteral("prerequisites")),
+                                 blockers.join(QStringLiteral(" ")))};
+    if (!warnings.isEmpty() && !acceptWarnings)
+        return BusError{QString::fromLatin1(Error::PreflightFailed),
+                        QStringLiteral("%1 refused: %2 to read; pass accept_warnings to go on anyway. %3")
+                            .arg(op, plural(warnings.size(), QStringLiteral("warning"), QStringLiteral("warnings")),
+                                 warnings.join(QStringLiteral(" ")))};
+    return std::nullopt;
+}
+
+void Preflight::gate(Daemon *daemon, Phase phase, const QString &app, const QVariantMap &options,
+                     std::function<void(std::optional<BusError>)> done)
+{
+    Input in;
+    in.phase = phase;
+    in.options = options;
+    in.options.insert(QStringLiteral("app"), app);
+    const bool accept = options.value(QStringLiteral("accept_warnings")).toBool();
+    run(daemon, in, [phase, accept, done](const QList<Check> &checks) {
+        const std::optional<BusError> e = verdict(checks, phase, accept);
+        if (e)
+            Log::warning(e->message);
+        done(e);
+    });
+}
+
+void Preflight::call(Daemon *daemon, sd_bus_message *call, const QVariantMap &options)
+{
+    const QString appId = options.value(QStringLiteral("app")).toString();
+    if (!appId.isEmpty() && !daemon->app(appId)) {
+        QStringList ids;
+        for (const App *a : daemon->apps())
+            ids.append(a->profile().id);
+        replyError(call, {QString::fromLatin1(Error::InvalidArgument),
+                          QStringLiteral("app: no app \"%1\" is installed on this server (installed: %2).")
+                              .arg(appId, ids.isEmpty() ? QStringLiteral("none") : ids.join(QStringLiteral(", ")))});
+        return;
+    }
+    const QString leader = options.value(QStringLiteral("leader")).toString().trimmed();
+    if (!leader.isEmpty() && !isIpAddress(leader) && !isValidDomainName(leader)) {
+        replyError(call, {QString::fromLatin1(Error::InvalidArgument),
+                          QStringLiteral("leader: \"%1\" is not a host name or IP address (no https://, no path).").arg(leader)});
+        return;
+    }
+    PendingCall pending(call);
+    Input in;
+    in.options = options;
+    run(daemon, in, [pending](const QList<Check> &checks) {
+        sd_bus_message *m = nullptr;
+        int r = sd_bus_message_new_method_return(pending.msg(), &m);
+        if (r >= 0)
+            r = sd_bus_message_open_container(m, 'a', "a{sv}");
+        for (const Check &c : checks) {
+            if (r < 0)
+                break;
+            r = sd_bus_message_open_container(m, 'a', "{sv}");
+            const auto str = [m, &r](const char *key, const QString &value) {
+                if (r >= 0)
+                    r = sd_bus_message_append(m, "{sv}", key, "s", value.toUtf8().constData());
+            };
+            str("id", c.id);
+            str("group", c.group);
+            str("severity", c.severity);
+            str("title", c.title);
+            str("detail", c.detail);
+            str("remedy", c.remedy);
+            str("doc", c.doc);
+            if (r >= 0)
+                r = sd_bus_message_append(m, "{sv}", "checked", "b", int(c.checked));
+            if (r >= 0)
+                r = sd_bus_message_open_container(m, 'e', "sv");
+            if (r >= 0)
+                r = sd_bus_message_append(m, "s", "gates");
+            if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "as");
+            if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "s");
+            for (const QString &g : c.gates)
+                if (r >= 0)
+                    r = sd_bus_message_append(m, "s", g.toUtf8().constData());
+            for (int i = 0; i < 3 && r >= 0; ++i)
+                r = sd_bus_message_close_container(m);
+            if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0)
+            r = sd_bus_message_close_container(m);
+        if (r >= 0)
+            sd_bus_send(nullptr, m, nullptr);
+        else
+            replyError(pending.msg(), {QString::fromLatin1(Error::Failed), QStringLiteral("The report could not be sent.")});
+        sd_bus_message_unref(m);
+    });
+}
+
+} // namespace ns8m

@@ -1,0 +1,577 @@
+#include "profile/appprofile.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QSet>
+
+#include <yaml-cpp/yaml.h>
+
+#include <stdexcept>
+
+namespace ns8m {
+
+namespace {
+
+struct ProfileError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void fail(const YAML::Node &node, const QString &what)
+{
+    const YAML::Mark m = node.Mark();
+    QString where;
+    if (m.line >= 0)
+        where = QStringLiteral("line %1: ").arg(m.line + 1);
+    throw ProfileError((where + what).toStdString());
+}
+
+QString str(const YAML::Node &node, const QString &what)
+{
+    if (!node.IsScalar())
+        fail(node, QStringLiteral("%1 must be a string").arg(what));
+    return QString::fromStdString(node.Scalar());
+}
+
+bool boolean(const YAML::Node &node, const QString &what)
+{
+    bool value = false;
+    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value))
+        fail(node, QStringLiteral("%1 must be true or false").arg(what));
+    return value;
+}
+
+int integer(const YAML::Node &node, const QString &what, int min, int max)
+{
+    int value = 0;
+    if (!node.IsScalar() || !YAML::convert<int>::decode(node, value) || value < min
+        || value > max)
+        fail(node, QStringLiteral("%1 must be a whole number from %2 to %3")
+                       .arg(what)
+                       .arg(min)
+                       .arg(max));
+    return value;
+}
+
+QStringList strList(const YAML::Node &node, const QString &what)
+{
+    if (!node.IsSequence())
+        fail(node, QStringLiteral("%1 must be a list").arg(what));
+    QStringList out;
+    for (const auto &item : node)
+        out.append(str(item, what + QStringLiteral(" item")));
+    return out;
+}
+
+// Every mapping is checked for keys nobody reads: a typo in a profile must
+// not silently drop a setting.
+void onlyKeys(const YAML::Node &node, const QString &what, const QStringList &allowed)
+{
+    if (!node.IsMap())
+        fail(node, QStringLiteral("%1 must be a mapping").arg(what));
+    for (const auto &kv : node) {
+        const QString key = QString::fromStdString(kv.first.as<std::string>());
+        if (!allowed.contains(key))
+            fail(kv.first, QStringLiteral("unknown key \"%1\" in %2 (allowed: %3)")
+                               .arg(key, what, allowed.join(QStringLiteral(", "))));
+    }
+}
+
+YAML::Node need(const YAML::Node &node, const char *key, const QString &what)
+{
+    const YAML::Node child = node[key];
+    if (!child)
+        fail(node, QStringLiteral("%1 needs \"%2\"").arg(what, QString::fromLatin1(key)));
+    return child;
+}
+
+bool hasDotDot(const QString &path)
+{
+    const QStringList parts = path.split(u'/');
+    return parts.contains(QStringLiteral("..")) || parts.contains(QStringLiteral("."));
+}
+
+QString absolutePath(const YAML::Node &node, const QString &what)
+{
+    const QString p = str(node, what);
+    if (!p.startsWith(u'/') || hasDotDot(p) || p.contains(u'\0') || p.contains(QStringLiteral("//")))
+        fail(node, QStringLiteral("%1 must be an absolute path without \"..\": %2").arg(what, p));
+    return p;
+}
+
+QString relativePath(const YAML::Node &node, const QString &what, const QStringList &volumes)
+{
+    const QString p = str(node, what);
+    if (p.startsWith(u'/') || hasDotDot(p) || p.isEmpty())
+        fail(node, QStringLiteral("%1 must be a path relative to the module's /srv: %2")
+                       .arg(what, p));
+    const QStringList parts = p.split(u'/');
+    if (parts.first() == u"volumes") {
+        if (parts.size() < 2 || !volumes.contains(parts.at(1)))
+            fail(node, QStringLiteral("%1 names a volume the module does not have: %2")
+                           .arg(what, p));
+    } else if (parts.first() != u"state") {
+        fail(node, QStringLiteral("%1 must start with volumes/<volume>/ or state/: %2")
+                       .arg(what, p));
+    }
+    return p;
+}
+
+QString sqlName(const YAML::Node &node, const QString &what)
+{
+    static const QRegularExpression re(QStringLiteral("^[A-Za-z0-9_]{1,64}$"));
+    const QString s = str(node, what);
+    if (!re.match(s).hasMatch())
+        fail(node, QStringLiteral("%1 must be a plain SQL name: %2").arg(what, s));
+    return s;
+}
+
+QString fileName(const YAML::Node &node, const QString &what)
+{
+    static const QRegularExpression re(QStringLiteral("^[A-Za-z0-9_.-]{1,128}$"));
+    const QString s = str(node, what);
+    if (!re.match(s).hasMatch() || s.startsWith(u'.'))
+        fail(node, QStringLiteral("%1 must be a plain file name: %2").arg(what, s));
+    return s;
+}
+
+QString ident(const YAML::Node &node, const QString &what)
+{
+    static const QRegularExpression re(QStringLiteral("^[a-z][a-z0-9_-]{0,63}$"));
+    const QString s = str(node, what);
+    if (!re.match(s).hasMatch())
+        fail(node, QStringLiteral("%1 must be lower-case letters, digits, '-' or '_': %2")
+                       .arg(what, s));
+    return s;
+}
+
+QStringList idMaps(const YAML::Node &node, const QString &what)
+{
+    static const QRegularExpression re(QStringLiteral("^[0-9]{1,10}:[0-9]{1,10}$"));
+    const QStringList maps = strList(node, what);
+    for (const QString &m : maps)
+        if (!re.match(m).hasMatch())
+            fail(node, QStringLiteral("%1 entries must be \"FROM:TO\" numeric ids: %2").arg(what, m));
+    return maps;
+}
+
+Transfer parseTransfer(const YAML::Node &n, const AppProfile &p)
+{
+    onlyKeys(n, QStringLiteral("a transfer"),
+             {QStringLiteral("id"), QStringLiteral("title"), QStringLiteral("source"),
+              QStringLiteral("destination"), QStringLiteral("delete"),
+              QStringLiteral("optional"), QStringLiteral("exclude"), QStringLiteral("owner"),
+              QStringLiteral("usermap"), QStringLiteral("groupmap"), QStringLiteral("rewrite")});
+    Transfer t;
+    t.id = ident(need(n, "id", QStringLiteral("a transfer")), QStringLiteral("transfer id"));
+    const QString what = QStringLiteral("transfer \"%1\"").arg(t.id);
+    t.title = str(need(n, "title", what), what + QStringLiteral(" title"));
+    t.source = absolutePath(need(n, "source", what), what + QStringLiteral(" source"));
+    t.destination = relativePath(need(n, "destination", what), what + QStringLiteral(" destination"),
+                                 p.volumes);
+    if (!t.destination.endsWith(u'/'))
+        fail(n["destination"], what + QStringLiteral(" destination must end with '/'"));
+    const qsizetype stars = t.source.count(u'*');
+    if (stars > 1)
+        fail(n["source"], what + QStringLiteral(" source may hold one '*' at most"));
+    if (t.destination.contains(QStringLiteral("{1}")) && stars == 0)
+        fail(n["destination"], what + QStringLiteral(" destination uses {1} but the source has no '*'"));
+    if (stars == 1 && !t.source.split(u'/').contains(QStringLiteral("*")))
+        fail(n["source"], what + QStringLiteral(" source: '*' must stand for a whole path element"));
+    if (n["delete"])
+        t.deleteExtraneous = boolean(n["delete"], what + QStringLiteral(" delete"));
+    if (n["optional"])
+        t.optional = boolean(n["optional"], what + QStringLiteral(" optional"));
+    if (n["exclude"]) {
+        t.exclude = strList(n["exclude"], what + QStringLiteral(" exclude"));
+        for (const QString &e : std::as_const(t.exclude))
+            if (e.isEmpty() || e.contains(u'/'))
+                fail(n["exclude"], what + QStringLiteral(" exclude patterns match names, without '/': ") + e);
+    }
+    if (n["owner"]) {
+        if (str(n["owner"], what + QStringLiteral(" owner")) != u"preserve")
+            fail(n["owner"], what + QStringLiteral(" owner can only be \"preserve\""));
+        t.preserveOwner = true;
+    }
+    if (n["usermap"])
+        t.usermap = idMaps(n["usermap"], what + QStringLiteral(" usermap"));
+    if (n["groupmap"])
+        t.groupmap = idMaps(n["groupmap"], what + QStringLiteral(" groupmap"));
+    if ((!t.usermap.isEmpty() || !t.groupmap.isEmpty()) && !t.preserveOwner)
+        fail(n, what + QStringLiteral(": usermap and groupmap need owner: preserve"));
+    if (n["rewrite"]) {
+        if (!n["rewrite"].IsSequence())
+            fail(n["rewrite"], what + QStringLiteral(" rewrite must be a list"));
+        for (const auto &r : n["rewrite"]) {
+            onlyKeys(r, what + QStringLiteral(" rewrite"), {QStringLiteral("from"), QStringLiteral("to")});
+            t.rewrite.append({str(need(r, "from", what), what + QStringLiteral(" rewrite from")),
+                              str(need(r, "to", what), what + QStringLiteral(" rewrite to"))});
+            if (t.rewrite.last().first.isEmpty())
+                fail(r, what + QStringLiteral(" rewrite from must not be empty"));
+        }
+    }
+    return t;
+}
+
+DatabaseItem parseDatabase(const YAML::Node &n, const AppProfile &p)
+{
+    onlyKeys(n, QStringLiteral("a database"),
+             {QStringLiteral("name"), QStringLiteral("structure"), QStringLiteral("data"),
+              QStringLiteral("data_destination"), QStringLiteral("optional"),
+              QStringLiteral("incremental")});
+    DatabaseItem d;
+    d.name = sqlName(need(n, "name", QStringLiteral("a database")), QStringLiteral("database name"));
+    const QString what = QStringLiteral("database \"%1\"").arg(d.name);
+    d.structure = fileName(need(n, "structure", what), what + QStringLiteral(" structure"));
+    d.data = fileName(need(n, "data", what), what + QStringLiteral(" data"));
+    if (n["data_destination"]) {
+        d.dataDestination = relativePath(n["data_destination"], what + QStringLiteral(" data_destination"),
+                                         p.volumes);
+        if (!d.dataDestination.endsWith(u'/'))
+            fail(n["data_destination"], what + QStringLiteral(" data_destination must end with '/'"));
+    }
+    if (n["optional"])
+        d.optional = boolean(n["optional"], what + QStringLiteral(" optional"));
+    if (n["incremental"]) {
+        if (!n["incremental"].IsSequence())
+            fail(n["incremental"], what + QStringLiteral(" incremental must be a list"));
+        for (const auto &t : n["incremental"]) {
+            onlyKeys(t, what + QStringLiteral(" incremental table"),
+                     {QStringLiteral("table"), QStringLiteral("key"), QStringLiteral("start"),
+                      QStringLiteral("duration")});
+            IncrementalTable it;
+            it.table = sqlName(need(t, "table", what), what + QStringLiteral(" incremental table"));
+            if (t["key"])
+                it.key = sqlName(t["key"], what + QStringLiteral(" incremental key"));
+            if (t["start"])
+                it.start = sqlName(t["start"], what + QStringLiteral(" incremental start"));
+            if (t["duration"])
+                it.duration = sqlName(t["duration"], what + QStringLiteral(" incremental duration"));
+            if (it.key.isEmpty() == it.start.isEmpty() || it.start.isEmpty() != it.duration.isEmpty())
+                fail(t, what + QStringLiteral(" incremental table \"%1\" needs either key, or start and duration")
+                            .arg(it.table));
+            d.incremental.append(it);
+        }
+    }
+    return d;
+}
+
+Field parseField(const YAML::Node &n)
+{
+    onlyKeys(n, QStringLiteral("a field"),
+             {QStringLiteral("id"), QStringLiteral("kind"), QStringLiteral("required"),
+              QStringLiteral("default"), QStringLiteral("distinct_from"), QStringLiteral("title"),
+              QStringLiteral("title_it"), QStringLiteral("help"), QStringLiteral("help_it")});
+    Field f;
+    f.id = ident(need(n, "id", QStringLiteral("a field")), QStringLiteral("field id"));
+    const QString what = QStringLiteral("field \"%1\"").arg(f.id);
+    const QString kind = str(need(n, "kind", what), what + QStringLiteral(" kind"));
+    if (kind == u"fqdn")
+        f.kind = Field::Kind::Fqdn;
+    else if (kind == u"bool")
+        f.kind = Field::Kind::Bool;
+    else if (kind == u"string")
+        f.kind = Field::Kind::String;
+    else
+        fail(n["kind"], what + QStringLiteral(" kind must be fqdn, bool or string"));
+    if (n["required"])
+        f.required = boolean(n["required"], what + QStringLiteral(" required"));
+    if (n["default"]) {
+        if (f.kind == Field::Kind::Bool)
+            f.defaultValue = boolean(n["default"], what + QStringLiteral(" default"));
+        else
+            f.defaultValue = str(n["default"], what + QStringLiteral(" default"));
+    }
+    if (n["distinct_from"])
+        f.distinctFrom = strList(n["distinct_from"], what + QStringLiteral(" distinct_from"));
+    f.title = str(need(n, "title", what), what + QStringLiteral(" title"));
+    if (n["title_it"])
+        f.titleIt = str(n["title_it"], what + QStringLiteral(" title_it"));
+    if (n["help"])
+        f.help = str(n["help"], what + QStringLiteral(" help"));
+    if (n["help_it"])
+        f.helpIt = str(n["help_it"], what + QStringLiteral(" help_it"));
+    return f;
+}
+
+ConfigureInput parseConfigureInput(const QString &key, const YAML::Node &n, const AppProfile &p)
+{
+    const QString what = QStringLiteral("configure input \"%1\"").arg(key);
+    if (!n.IsMap())
+        fail(n, what + QStringLiteral(" must be a mapping"));
+    static const QStringList sources = {QStringLiteral("field"), QStringLiteral("cluster"),
+                                        QStringLiteral("esmith"), QStringLiteral("file"),
+                                        QStringLiteral("exists"), QStringLiteral("ini"),
+                                        QStringLiteral("const")};
+    ConfigureInput in;
+    in.key = key;
+    for (const QString &s : sources)
+        if (n[s.toStdString()]) {
+            if (!in.source.isEmpty())
+                fail(n, what + QStringLiteral(" has two sources: ") + in.source + u' ' + s);
+            in.source = s;
+        }
+    if (in.source.isEmpty())
+        fail(n, what + QStringLiteral(" needs one of: ") + sources.join(QStringLiteral(", ")));
+    QStringList allowed = {in.source, QStringLiteral("optional"), QStringLiteral("secret")};
+    if (in.source == u"esmith")
+        allowed << QStringLiteral("key") << QStringLiteral("prop") << QStringLiteral("type");
+    else if (in.source == u"exists")
+        allowed << QStringLiteral("name");
+    else if (in.source == u"ini")
+        allowed << QStringLiteral("key");
+    onlyKeys(n, what, allowed);
+    for (const auto &kv : n) {
+        const QString k = QString::fromStdString(kv.first.as<std::string>());
+        if (k == u"optional" || k == u"secret" || k == u"type")
+            in.params.insert(k, boolean(kv.second, what + u' ' + k));
+        else
+            in.params.insert(k, str(kv.second, what + u' ' + k));
+    }
+    if (in.source == u"field") {
+        const QString f = in.params.value(QStringLiteral("field")).toString();
+        bool found = false;
+        for (const Field &fd : p.fields)
+            found = found || fd.id == f;
+        if (!found)
+            fail(n, what + QStringLiteral(" names an unknown field: ") + f);
+    } else if (in.source == u"esmith") {
+        if (!in.params.contains(QStringLiteral("key")))
+            fail(n, what + QStringLiteral(" needs \"key\""));
+        if (in.params.contains(QStringLiteral("prop")) == in.params.value(QStringLiteral("type")).toBool())
+            fail(n, what + QStringLiteral(" needs either \"prop\" or \"type: true\""));
+    } else if (in.source == u"file" || in.source == u"ini") {
+        if (!in.params.value(in.source).toString().startsWith(u'/'))
+            fail(n, what + QStringLiteral(" needs an absolute path"));
+    } else if (in.source == u"exists") {
+        const QString kind = in.params.value(QStringLiteral("exists")).toString();
+        if (kind != u"database" && kind != u"file")
+            fail(n, what + QStringLiteral(" exists must be database or file"));
+        if (!in.params.contains(QStringLiteral("name")))
+            fail(n, what + QStringLiteral(" needs \"name\""));
+    }
+    return in;
+}
+
+AppProfile parseRoot(const YAML::Node &root, const QString &file)
+{
+    onlyKeys(root, QStringLiteral("the profile"),
+             {QStringLiteral("format"), QStringLiteral("id"), QStringLiteral("name"),
+              QStringLiteral("description"), QStringLiteral("detect"), QStringLiteral("ns8"),
+              QStringLiteral("owner"), QStringLiteral("transfers"), QStringLiteral("databases"),
+              QStringLiteral("sqlite"), QStringLiteral("services"), QStringLiteral("fields"),
+              QStringLiteral("configure"), QStringLiteral("redirect")});
+    if (integer(need(root, "format", QStringLiteral("the profile")), QStringLiteral("format"), 1, 1) != 1)
+        fail(root, QStringLiteral("unsupported format"));
+    AppProfile p;
+    p.file = file;
+    p.id = str(need(root, "id", QStringLiteral("the profile")), QStringLiteral("id"));
+    if (!isValidAppId(p.id))
+        fail(root["id"], QStringLiteral("id must be lower-case letters, digits and '_', starting with a letter: ") + p.id);
+    p.name = str(need(root, "name", QStringLiteral("the profile")), QStringLiteral("name"));
+    if (root["description"])
+        p.description = str(root["description"], QStringLiteral("description"));
+
+    const YAML::Node detect = need(root, "detect", QStringLiteral("the profile"));
+    onlyKeys(detect, QStringLiteral("detect"), {QStringLiteral("database"), QStringLiteral("key")});
+    p.detectDatabase = fileName(need(detect, "database", QStringLiteral("detect")), QStringLiteral("detect database"));
+    p.detectKey = str(need(detect, "key", QStringLiteral("detect")), QStringLiteral("detect key"));
+
+    const YAML::Node ns8 = need(root, "ns8", QStringLiteral("the profile"));
+    onlyKeys(ns8, QStringLiteral("ns8"), {QStringLiteral("image"), QStringLiteral("volumes"),
+                                          QStringLiteral("companions")});
+    p.image = ident(need(ns8, "image", QStringLiteral("ns8")), QStringLiteral("ns8 image"));
+    p.volumes = strList(need(ns8, "volumes", QStringLiteral("ns8")), QStringLiteral("ns8 volumes"));
+    for (const QString &v : std::as_const(p.volumes))
+        if (v.isEmpty() || v.contains(u'/') || v.startsWith(u'.'))
+            fail(ns8["volumes"], QStringLiteral("volume names must be plain names: ") + v);
+    if (ns8["companions"]) {
+        if (!ns8["companions"].IsSequence())
+            fail(ns8["companions"], QStringLiteral("ns8 companions must be a list"));
+        for (const auto &c : ns8["companions"]) {
+            onlyKeys(c, QStringLiteral("a companion"), {QStringLiteral("image"), QStringLiteral("notice")});
+            p.companions.append({ident(need(c, "image", QStringLiteral("a companion")), QStringLiteral("companion image")),
+                                 c["notice"] ? str(c["notice"], QStringLiteral("companion notice")) : QString()});
+        }
+    }
+
+    const YAML::Node owner = need(root, "owner", QStringLiteral("the profile"));
+    onlyKeys(owner, QStringLiteral("owner"), {QStringLiteral("uid"), QStringLiteral("gid")});
+    p.ownerUid = integer(need(owner, "uid", QStringLiteral("owner")), QStringLiteral("owner uid"), 0, 65534);
+    p.ownerGid = integer(need(owner, "gid", QStringLiteral("owner")), QStringLiteral("owner gid"), 0, 65534);
+
+    const YAML::Node transfers = need(root, "transfers", QStringLiteral("the profile"));
+    if (!transfers.IsSequence() || transfers.size() == 0)
+        fail(transfers, QStringLiteral("transfers must be a non-empty list"));
+    QSet<QString> ids;
+    for (const auto &t : transfers) {
+        p.transfers.append(parseTransfer(t, p));
+        if (ids.contains(p.transfers.last().id))
+            fail(t, QStringLiteral("transfer id used twice: ") + p.transfers.last().id);
+        ids.insert(p.transfers.last().id);
+    }
+
+    if (const YAML::Node dbs = root["databases"]) {
+        onlyKeys(dbs, QStringLiteral("databases"), {QStringLiteral("credentials"),
+                                                    QStringLiteral("destination"), QStringLiteral("items")});
+        p.dbCredentials = absolutePath(need(dbs, "credentials", QStringLiteral("databases")),
+                                       QStringLiteral("databases credentials"));
+        p.dbDestination = relativePath(need(dbs, "destination", QStringLiteral("databases")),
+                                       QStringLiteral("databases destination"), p.volumes);
+        const YAML::Node items = need(dbs, "items", QStringLiteral("databases"));
+        if (!items.IsSequence())
+            fail(items, QStringLiteral("databases items must be a list"));
+        QSet<QString> names;
+        for (const auto &d : items) {
+            p.databases.append(parseDatabase(d, p));
+            if (names.contains(p.databases.last().name))
+                fail(d, QStringLiteral("database listed twice: ") + p.databases.last().name);
+            names.insert(p.databases.last().name);
+        }
+    }
+
+    if (const YAML::Node sq = root["sqlite"]) {
+        if (!sq.IsSequence())
+            fail(sq, QStringLiteral("sqlite must be a list"));
+        for (const auto &s : sq) {
+            onlyKeys(s, QStringLiteral("an sqlite dump"),
+                     {QStringLiteral("id"), QStringLiteral("title"), QStringLiteral("path"),
+                      QStringLiteral("table"), QStringLiteral("destination"),
+                      QStringLiteral("exclude_key_prefixes")});
+            SqliteDump d;
+            d.id = ident(need(s, "id", QStringLiteral("an sqlite dump")), QStringLiteral("sqlite id"));
+            d.title = str(need(s, "title", QStringLiteral("an sqlite dump")), QStringLiteral("sqlite title"));
+            d.path = absolutePath(need(s, "path", QStringLiteral("an sqlite dump")), QStringLiteral("sqlite path"));
+            d.table = sqlName(need(s, "table", QStringLiteral("an sqlite dump")), QStringLiteral("sqlite table"));
+            d.destination = relativePath(need(s, "destination", QStringLiteral("an sqlite dump")),
+                                         QStringLiteral("sqlite destination"), p.volumes);
+            // The dump is written with the database dumps, and NS8 hands that
+            // folder to MariaDB's entrypoint, which runs every *.sh and *.sql*
+            // in it: an SQLite dump named so would stop the import.
+            if (QFileInfo(d.destination).path() + u'/' != p.dbDestination)
+                fail(s["destination"], QStringLiteral("sqlite destination must be a file in the databases destination (%1)")
+                                           .arg(p.dbDestination));
+            static const QRegularExpression runByEntrypoint(QStringLiteral("\\.(sh|sql(\\.(gz|xz|zst))?)$"));
+            if (runByEntrypoint.match(d.destination).hasMatch())
+                fail(s["destination"], QStringLiteral("sqlite destination must not end in .sh or .sql: NS8 runs those "
+                                                      "files of the databases destination as MariaDB SQL"));
+            if (s["exclude_key_prefixes"])
+                d.excludeKeyPrefixes = strList(s["exclude_key_prefixes"], QStringLiteral("exclude_key_prefixes"));
+            p.sqlite.append(d);
+        }
+    }
+
+    if (const YAML::Node svc = root["services"]) {
+        onlyKeys(svc, QStringLiteral("services"), {QStringLiteral("quiesce"), QStringLiteral("retire")});
+        static const QRegularExpression unit(QStringLiteral("^[A-Za-z0-9@_.-]{1,200}$"));
+        if (svc["quiesce"])
+            p.quiesceServices = strList(svc["quiesce"], QStringLiteral("services quiesce"));
+        if (svc["retire"])
+            p.retireServices = strList(svc["retire"], QStringLiteral("services retire"));
+        for (const QString &u : p.quiesceServices + p.retireServices)
+            if (!unit.match(u).hasMatch())
+                fail(svc, QStringLiteral("not a unit name: ") + u);
+    }
+
+    if (const YAML::Node fields = root["fields"]) {
+        if (!fields.IsSequence())
+            fail(fields, QStringLiteral("fields must be a list"));
+        for (const auto &f : fields)
+            p.fields.append(parseField(f));
+        for (const Field &f : std::as_const(p.fields))
+            for (const QString &other : f.distinctFrom) {
+                bool found = false;
+                for (const Field &g : std::as_const(p.fields))
+                    found = found || (g.id == other && g.id != f.id);
+                if (!found)
+                    fail(fields, QStringLiteral("field \"%1\" is distinct from an unknown field \"%2\"").arg(f.id, other));
+            }
+    }
+
+    if (const YAML::Node conf = root["configure"]) {
+        onlyKeys(conf, QStringLiteral("configure"), {QStringLiteral("action"), QStringLiteral("schema"),
+                                                     QStringLiteral("input")});
+        p.configureAction = ident(need(conf, "action", QStringLiteral("configure")), QStringLiteral("configure action"));
+        p.configureSchema = str(need(conf, "schema", QStringLiteral("configure")), QStringLiteral("configure schema"));
+        if (p.configureSchema.startsWith(u'/') || hasDotDot(p.configureSchema))
+            fail(conf["schema"], QStringLiteral("configure schema must be a relative path"));
+        const YAML::Node input = need(conf, "input", QStringLiteral("configure"));
+        if (!input.IsMap())
+            fail(input, QStringLiteral("configure input must be a mapping"));
+        for (const auto &kv : input)
+            p.configure.append(parseConfigureInput(QString::fromStdString(kv.first.as<std::string>()),
+                                                   kv.second, p));
+    }
+
+    if (const YAML::Node red = root["redirect"]) {
+        onlyKeys(red, QStringLiteral("redirect"), {QStringLiteral("page"), QStringLiteral("httpd_snippet"),
+                                                   QStringLiteral("paths")});
+        p.redirectPage = absolutePath(need(red, "page", QStringLiteral("redirect")), QStringLiteral("redirect page"));
+        p.redirectSnippet = absolutePath(need(red, "httpd_snippet", QStringLiteral("redirect")),
+                                         QStringLiteral("redirect httpd_snippet"));
+        p.redirectPaths = strList(need(red, "paths", QStringLiteral("redirect")), QStringLiteral("redirect paths"));
+    }
+    return p;
+}
+
+} // namespace
+
+bool isValidAppId(const QString &id)
+{
+    static const QRegularExpression re(QStringLiteral("^[a-z][a-z0-9_]{0,31}$"));
+    return re.match(id).hasMatch();
+}
+
+std::optional<AppProfile> AppProfile::parse(const QByteArray &yaml, const QString &file,
+                                            QString *error)
+{
+    try {
+        const YAML::Node root = YAML::Load(yaml.toStdString());
+        return parseRoot(root, file);
+    } catch (const ProfileError &e) {
+        *error = QStringLiteral("%1: %2").arg(file, QString::fromStdString(e.what()));
+    } catch (const YAML::Exception &e) {
+        *error = QStringLiteral("%1: line %2: %3")
+                     .arg(file)
+                     .arg(e.mark.line + 1)
+                     .arg(QString::fromStdString(e.msg));
+    }
+    return std::nullopt;
+}
+
+std::optional<AppProfile> AppProfile::load(const QString &path, QString *error)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("%1: %2").arg(path, f.errorString());
+        return std::nullopt;
+    }
+    return parse(f.readAll(), path, error);
+}
+
+QList<AppProfile> AppProfile::loadDirectory(const QString &dir, QStringList *errors)
+{
+    QList<AppProfile> out;
+    const QDir d(dir);
+    const QStringList files = d.entryList({QStringLiteral("*.yaml")}, QDir::Files, QDir::Name);
+    QSet<QString> ids;
+    for (const QString &name : files) {
+        QString error;
+        auto p = load(d.filePath(name), &error);
+        if (!p) {
+            errors->append(error);
+            continue;
+        }
+        if (ids.contains(p->id)) {
+            errors->append(QStringLiteral("%1: app id \"%2\" is already used by another profile")
+                               .arg(d.filePath(name), p->id));
+            continue;
+        }
+        ids.insert(p->id);
+        out.append(*p);
+    }
+    return out;
+}
+
+} // namespace ns8m

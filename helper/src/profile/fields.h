@@ -1,0 +1,31 @@
+// The administrator's fields of an app (the profile's `fields`): checks
+// with a sentence per field, shared by Start, Finish and CheckOptions.
+#pragma once
+
+#include "profile/appprofile.h"
+#include "bus/bus.h"
+
+#include <QMap>
+#include <QVariantMap>
+
+namespace ns8m {
+
+// "" when VALUE is a host name NS8 can serve an app at (letters, digits and
+// '-', with a dot, not an IP address, not a URL); otherwise why not.
+QString checkFqdn(const QString &value);
+
+// The options a method of the app accepts: the profile's fields (by kind)
+// plus EXTRA.
+QList<OptionSpec> fieldOptionSpecs(const AppProfile &profile, const QList<OptionSpec> &extra);
+
+// Checks the field values in OPTIONS over the stored SETTINGS (a missing
+// option keeps its stored value, then the default).  PARTIAL: check only the
+// fields given (as you type).  Returns field id → problem; *MERGED gets the
+// values to use.
+QMap<QString, QString> checkFields(const AppProfile &profile, const QVariantMap &options,
+                                   const QVariantMap &settings, bool partial, QVariantMap *merged);
+
+// The first problem as an InvalidArgument error: "<field>: <sentence>".
+BusError fieldError(const QMap<QString, QString> &problems);
+
+} // namespace ns8m

@@ -1,0 +1,370 @@
+#include "store/statedb.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QUuid>
+
+namespace ns8m {
+
+QString toString(AppStatus status)
+{
+    switch (status) {
+    case AppStatus::NotMigrated:
+        return QStringLiteral("not_migrated");
+    case AppStatus::Migrating:
+        return QStringLiteral("migrating");
+    case AppStatus::Syncing:
+        return QStringLiteral("syncing");
+    case AppStatus::Finishing:
+        return QStringLiteral("finishing");
+    case AppStatus::Migrated:
+        return QStringLiteral("migrated");
+    case AppStatus::Skipped:
+        return QStringLiteral("skipped");
+    case AppStatus::Failed:
+        return QStringLiteral("failed");
+    }
+    return QStringLiteral("not_migrated");
+}
+
+AppStatus appStatusFromString(const QString &text)
+{
+    for (const AppStatus s : {AppStatus::NotMigrated, AppStatus::Migrating, AppStatus::Syncing, AppStatus::Finishing,
+                              AppStatus::Migrated, AppStatus::Skipped, AppStatus::Failed})
+        if (toString(s) == text)
+            return s;
+    return AppStatus::NotMigrated;
+}
+
+namespace {
+constexpr int kSchemaVersion = 1;
+}
+
+StateDb::~StateDb()
+{
+    close();
+}
+
+bool StateDb::open(const QString &path, QString *error)
+{
+    m_conn = QStringLiteral("state-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_conn);
+    db.setDatabaseName(path);
+    if (!db.open()) {
+        *error = QStringLiteral("cannot open the state database %1: %2")
+                     .arg(path, db.lastError().text());
+        return false;
+    }
+    const QStringList setup = {
+        QStringLiteral("PRAGMA journal_mode=WAL"),
+        QStringLiteral("PRAGMA synchronous=FULL"),
+        QStringLiteral("PRAGMA foreign_keys=ON"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS jobs ("
+                       " id INTEGER PRIMARY KEY, operation TEXT NOT NULL, object TEXT NOT NULL,"
+                       " status TEXT NOT NULL CHECK (status IN ('running','succeeded','failed','canceled')),"
+                       " message TEXT NOT NULL DEFAULT '', started_by_uid INTEGER NOT NULL,"
+                       " start_time INTEGER NOT NULL, end_time INTEGER NOT NULL DEFAULT 0)"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS apps ("
+                       " id TEXT PRIMARY KEY, status TEXT NOT NULL,"
+                       " source_files INTEGER NOT NULL DEFAULT 0, source_bytes INTEGER NOT NULL DEFAULT 0,"
+                       " database_bytes INTEGER NOT NULL DEFAULT 0, scan_time INTEGER NOT NULL DEFAULT 0,"
+                       " scan_details TEXT NOT NULL DEFAULT '[]')"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS connection (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS migrations ("
+                       " app TEXT PRIMARY KEY, node INTEGER NOT NULL, module_id TEXT NOT NULL,"
+                       " address TEXT NOT NULL, port INTEGER NOT NULL, rsync_user TEXT NOT NULL,"
+                       " import_task TEXT NOT NULL, settings TEXT NOT NULL DEFAULT '{}',"
+                       " notices TEXT NOT NULL DEFAULT '[]', started_at INTEGER NOT NULL DEFAULT 0)"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS syncs ("
+                       " id INTEGER PRIMARY KEY, app TEXT NOT NULL, time INTEGER NOT NULL,"
+                       " bytes INTEGER NOT NULL, files INTEGER NOT NULL, duration INTEGER NOT NULL,"
+                       " warnings INTEGER NOT NULL DEFAULT 0)"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS chunks ("
+                       " app TEXT NOT NULL, db TEXT NOT NULL, tbl TEXT NOT NULL, seq INTEGER NOT NULL,"
+                       " low TEXT NOT NULL, high TEXT NOT NULL, rows INTEGER NOT NULL, file TEXT NOT NULL,"
+                       " PRIMARY KEY (app, seq))"),
+    };
+    for (const QString &sql : setup)
+        if (!exec(sql)) {
+            *error = QStringLiteral("cannot prepare the state database %1: %2").arg(path, m_lastError);
+            return false;
+        }
+    QSqlQuery q(db);
+    // Columns added after the first schema: present in new files, added to old ones.
+    q.exec(QStringLiteral("SELECT finish FROM migrations LIMIT 0"));
+    if (q.lastError().isValid() && !exec(QStringLiteral("ALTER TABLE migrations ADD COLUMN finish TEXT NOT NULL DEFAULT '{}'"))) {
+        *error = QStringLiteral("cannot update the state database %1: %2").arg(path, m_lastError);
+        return false;
+    }
+    q.exec(QStringLiteral("SELECT value FROM meta WHERE key='schema_version'"));
+    if (q.next()) {
+        if (q.value(0).toInt() > kSchemaVersion) {
+            *error = QStringLiteral("the state database %1 was written by a newer version (schema %2)")
+                         .arg(path, q.value(0).toString());
+            return false;
+        }
+    } else if (!exec(QStringLiteral("INSERT INTO meta (key, value) VALUES ('schema_version', ?)"),
+                     {QString::number(kSchemaVersion)})) {
+        *error = m_lastError;
+        return false;
+    }
+    return true;
+}
+
+void StateDb::close()
+{
+    if (m_conn.isEmpty())
+        return;
+    {
+        QSqlDatabase db = QSqlDatabase::database(m_conn, false);
+        if (db.isOpen())
+            db.close();
+    }
+    QSqlDatabase::removeDatabase(m_conn);
+    m_conn.clear();
+}
+
+bool StateDb::exec(const QString &sql, const QVariantList &binds)
+{
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    if (!q.prepare(sql)) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    for (const QVariant &b : binds)
+        q.addBindValue(b);
+    if (!q.exec()) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    return true;
+}
+
+int StateDb::failInterruptedJobs(const QString &message, qint64 now)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_conn, false);
+    db.transaction();
+    QSqlQuery q(db);
+    q.exec(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE status='running'"));
+    const int n = q.next() ? q.value(0).toInt() : 0;
+    if (!exec(QStringLiteral("UPDATE jobs SET status='failed', message=?, end_time=? WHERE status='running'"),
+              {message, now})) {
+        db.rollback();
+        return 0;
+    }
+    db.commit();
+    return n;
+}
+
+quint64 StateDb::nextJobId()
+{
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    q.exec(QStringLiteral("SELECT COALESCE(MAX(id), 0) + 1 FROM jobs"));
+    return q.next() ? q.value(0).toULongLong() : 1;
+}
+
+bool StateDb::insertJob(const JobRecord &job)
+{
+    return exec(QStringLiteral("INSERT INTO jobs (id, operation, object, status, message,"
+                               " started_by_uid, start_time) VALUES (?, ?, ?, 'running', '', ?, ?)"),
+                {job.id, job.operation, job.object, job.startedByUid, job.startTime});
+}
+
+bool StateDb::finishJob(quint64 id, const QString &status, const QString &message, qint64 endTime)
+{
+    return exec(QStringLiteral("UPDATE jobs SET status=?, message=?, end_time=? WHERE id=?"),
+                {status, message, endTime, id});
+}
+
+std::optional<JobRecord> StateDb::job(quint64 id)
+{
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    q.prepare(QStringLiteral("SELECT operation, object, status, message, started_by_uid,"
+                             " start_time, end_time FROM jobs WHERE id=?"));
+    q.addBindValue(id);
+    if (!q.exec() || !q.next())
+        return std::nullopt;
+    JobRecord r;
+    r.id = id;
+    r.operation = q.value(0).toString();
+    r.object = q.value(1).toString();
+    r.status = q.value(2).toString();
+    r.message = q.value(3).toString();
+    r.startedByUid = q.value(4).toUInt();
+    r.startTime = q.value(5).toLongLong();
+    r.endTime = q.value(6).toLongLong();
+    return r;
+}
+
+AppRecord StateDb::app(const QString &id)
+{
+    AppRecord r;
+    r.id = id;
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    q.prepare(QStringLiteral("SELECT status, source_files, source_bytes, database_bytes, scan_time,"
+                             " scan_details FROM apps WHERE id=?"));
+    q.addBindValue(id);
+    if (q.exec() && q.next()) {
+        r.status = appStatusFromString(q.value(0).toString());
+        r.sourceFiles = q.value(1).toULongLong();
+        r.sourceBytes = q.value(2).toULongLong();
+        r.databaseBytes = q.value(3).toULongLong();
+        r.scanTime = q.value(4).toLongLong();
+        r.scanDetails = QJsonDocument::fromJson(q.value(5).toByteArray()).array();
+    }
+    return r;
+}
+
+bool StateDb::saveApp(const AppRecord &app)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_conn, false);
+    db.transaction();
+    const bool ok = exec(
+        QStringLiteral("INSERT INTO apps (id, status, source_files, source_bytes, database_bytes,"
+                       " scan_time, scan_details) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                       " ON CONFLICT(id) DO UPDATE SET status=excluded.status,"
+                       " source_files=excluded.source_files, source_bytes=excluded.source_bytes,"
+                       " database_bytes=excluded.database_bytes, scan_time=excluded.scan_time,"
+                       " scan_details=excluded.scan_details"),
+        {app.id, toString(app.status), app.sourceFiles, app.sourceBytes, app.databaseBytes, app.scanTime,
+         QString::fromUtf8(QJsonDocument(app.scanDetails).toJson(QJsonDocument::Compact))});
+    if (!ok) {
+        db.rollback();
+        return false;
+    }
+    return db.commit();
+}
+
+MigrationRecord StateDb::migration(const QString &app)
+{
+    MigrationRecord m;
+    m.app = app;
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    q.prepare(QStringLiteral("SELECT node, module_id, address, port, rsync_user, import_task, settings,"
+                             " notices, started_at, finish FROM migrations WHERE app=?"));
+    q.addBindValue(app);
+    if (q.exec() && q.next()) {
+        m.node = q.value(0).toUInt();
+        m.moduleId = q.value(1).toString();
+        m.address = q.value(2).toString();
+        m.port = q.value(3).toInt();
+        m.rsyncUser = q.value(4).toString();
+        m.importTask = q.value(5).toString();
+        m.settings = QJsonDocument::fromJson(q.value(6).toByteArray()).object().toVariantMap();
+        for (const QJsonValue &v : QJsonDocument::fromJson(q.value(7).toByteArray()).array())
+            m.notices.append(v.toString());
+        m.startedAt = q.value(8).toLongLong();
+        const QJsonObject finish = QJsonDocument::fromJson(q.value(9).toByteArray()).object();
+        const int phase = finish.value(QStringLiteral("phase")).toInt();
+        m.finishPhase = phase == 1 ? FinishPhase::Stopped : phase == 2 ? FinishPhase::Configured : FinishPhase::NothingStopped;
+        for (const QJsonValue &v : finish.value(QStringLiteral("stopped")).toArray())
+            m.stoppedServices.append(v.toString());
+        m.nodeAddress = finish.value(QStringLiteral("node_address")).toString();
+    }
+    return m;
+}
+
+bool StateDb::saveMigration(const MigrationRecord &m)
+{
+    QJsonArray notices;
+    for (const QString &n : m.notices)
+        notices.append(n);
+    const QJsonObject finish{{QStringLiteral("phase"), int(m.finishPhase)},
+                             {QStringLiteral("stopped"), QJsonArray::fromStringList(m.stoppedServices)},
+                             {QStringLiteral("node_address"), m.nodeAddress}};
+    return exec(QStringLiteral("INSERT OR REPLACE INTO migrations (app, node, module_id, address, port,"
+                               " rsync_user, import_task, settings, notices, started_at, finish)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                {m.app, m.node, m.moduleId, m.address, m.port, m.rsyncUser, m.importTask,
+                 QString::fromUtf8(QJsonDocument(QJsonObject::fromVariantMap(m.settings)).toJson(QJsonDocument::Compact)),
+                 QString::fromUtf8(QJsonDocument(notices).toJson(QJsonDocument::Compact)), m.startedAt,
+                 QString::fromUtf8(QJsonDocument(finish).toJson(QJsonDocument::Compact))});
+}
+
+bool StateDb::clearMigration(const QString &app)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_conn, false);
+    db.transaction();
+    if (!exec(QStringLiteral("DELETE FROM migrations WHERE app=?"), {app})
+        || !exec(QStringLiteral("DELETE FROM syncs WHERE app=?"), {app})
+        || !exec(QStringLiteral("DELETE FROM chunks WHERE app=?"), {app})) {
+        db.rollback();
+        return false;
+    }
+    return db.commit();
+}
+
+QList<SyncRecord> StateDb::syncs(const QString &app)
+{
+    QList<SyncRecord> out;
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    q.prepare(QStringLiteral("SELECT time, bytes, files, duration, warnings FROM syncs WHERE app=? ORDER BY id"));
+    q.addBindValue(app);
+    if (q.exec())
+        while (q.next())
+            out.append({q.value(0).toLongLong(), q.value(1).toULongLong(), q.value(2).toULongLong(),
+                        q.value(3).toLongLong(), q.value(4).toUInt()});
+    return out;
+}
+
+bool StateDb::addSync(const QString &app, const SyncRecord &s)
+{
+    return exec(QStringLiteral("INSERT INTO syncs (app, time, bytes, files, duration, warnings) VALUES (?, ?, ?, ?, ?, ?)"),
+                {app, s.time, s.bytes, s.files, s.duration, s.warnings});
+}
+
+QVariantMap StateDb::connection()
+{
+    QVariantMap out;
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    q.exec(QStringLiteral("SELECT key, value FROM connection"));
+    while (q.next())
+        out.insert(q.value(0).toString(), q.value(1).toString());
+    return out;
+}
+
+bool StateDb::saveConnection(const QVariantMap &values)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_conn, false);
+    db.transaction();
+    bool ok = exec(QStringLiteral("DELETE FROM connection"));
+    for (auto it = values.constBegin(); ok && it != values.constEnd(); ++it)
+        // An empty QString may be null, which SQLite would store as NULL.
+        ok = exec(QStringLiteral("INSERT INTO connection (key, value) VALUES (?, ?)"),
+                  {it.key(), it.value().toString().isNull() ? QStringLiteral("") : it.value().toString()});
+    if (!ok) {
+        db.rollback();
+        return false;
+    }
+    return db.commit();
+}
+
+QList<ChunkRecord> StateDb::chunks(const QString &app)
+{
+    QList<ChunkRecord> out;
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    q.prepare(QStringLiteral("SELECT db, tbl, seq, low, high, rows, file FROM chunks WHERE app=? ORDER BY seq"));
+    q.addBindValue(app);
+    if (q.exec())
+        while (q.next())
+            out.append({q.value(0).toString(), q.value(1).toString(), q.value(2).toInt(), q.value(3).toString(),
+                        q.value(4).toString(), q.value(5).toULongLong(), q.value(6).toString()});
+    return out;
+}
+
+bool StateDb::addChunk(const QString &app, const ChunkRecord &c)
+{
+    return exec(QStringLiteral("INSERT INTO chunks (app, db, tbl, seq, low, high, rows, file) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                {app, c.database, c.table, c.seq, c.low.isEmpty() ? QStringLiteral("") : c.low, c.high, QVariant::fromValue(qint64(c.rows)), c.file});
+}
+
+bool StateDb::removeChunks(const QString &app, const QString &database, const QString &table)
+{
+    return exec(QStringLiteral("DELETE FROM chunks WHERE app=? AND db=? AND tbl=?"), {app, database, table});
+}
+
+} // namespace ns8m

@@ -1,0 +1,665 @@
+#include "transfer/dbdump.h"
+
+#include "core/paths.h"
+#include "core/process.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QHash>
+#include <QPointer>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QSqlRecord>
+#include <QStorageInfo>
+#include <QUuid>
+
+#include <optional>
+
+namespace ns8m {
+
+namespace {
+
+// A dump may take long on a big history; a hung server must still end it.
+constexpr int kDumpTimeoutMs = 6 * 3600 * 1000;
+constexpr int kQueryTimeoutMs = 600 * 1000;
+// A cdr row is written when its call ends; the rows of the last minute may
+// still be on their way.
+constexpr int kEndMarginSeconds = 60;
+// Calls longer than this are not looked for by index when a chunk is cut
+// (the check of the whole table before the cutover finds them, and the table
+// is shipped again whole).
+constexpr int kLongestCallDays = 1;
+// The tail, cut while the services are stopped, looks this far back.
+constexpr int kTailWindowDays = 7;
+
+QString quoteName(const QString &name)
+{
+    return u'`' + name + u'`';
+}
+
+QString sqlString(const QString &s)
+{
+    QString out = s;
+    out.replace(u'\\', QLatin1String("\\\\")).replace(u'\'', QLatin1String("\\'"));
+    return u'\'' + out + u'\'';
+}
+
+// The column whose growth says a row is new: the key, or the end time.
+QString watermarkExpr(const IncrementalTable &t)
+{
+    if (!t.key.isEmpty())
+        return quoteName(t.key);
+    return QStringLiteral("(%1 + INTERVAL %2 SECOND)").arg(quoteName(t.start), quoteName(t.duration));
+}
+
+QString literal(const IncrementalTable &t, const QString &value)
+{
+    return t.key.isEmpty() ? sqlString(value) : value;
+}
+
+// Rows with the watermark in (low, high]; "" bounds are open.
+QString rangeWhere(const IncrementalTable &t, const QString &low, const QString &high, int days = kLongestCallDays)
+{
+    QStringList parts;
+    const QString expr = watermarkExpr(t);
+    if (!low.isEmpty()) {
+        if (t.key.isEmpty()) // let the start column's index narrow the search
+            parts.append(QStringLiteral("%1 > %2 - INTERVAL %3 DAY").arg(quoteName(t.start), sqlString(low)).arg(days));
+        parts.append(QStringLiteral("%1 > %2").arg(expr, literal(t, low)));
+    }
+    if (!high.isEmpty())
+        parts.append(QStringLiteral("%1 <= %2").arg(expr, literal(t, high)));
+    return parts.isEmpty() ? QStringLiteral("1") : parts.join(QStringLiteral(" AND "));
+}
+
+// The end of a shipped range that a late row could still fall in: the last
+// hour of ends for a table without key, the last 10 000 ids otherwise.
+QString windowWhere(const IncrementalTable &t, const QString &high)
+{
+    if (!t.key.isEmpty()) {
+        const qint64 h = high.toLongLong();
+        return QStringLiteral("%1 > %2 AND %1 <= %3").arg(quoteName(t.key)).arg(qMax<qint64>(0, h - 10000)).arg(h);
+    }
+    return QStringLiteral("%1 > %2 - INTERVAL %3 DAY - INTERVAL 1 HOUR AND %4 > %2 - INTERVAL 1 HOUR AND %4 <= %2")
+        .arg(quoteName(t.start), sqlString(high)).arg(kLongestCallDays).arg(watermarkExpr(t));
+}
+
+// What the whole-table check before the stop counted in that window, by
+// "app/db.table@high": the cutover recounts only the window.  In memory: a
+// helper restarted in between checks the whole last range instead.
+QHash<QString, quint64> &verifiedWindows()
+{
+    static QHash<QString, quint64> windows;
+    return windows;
+}
+
+QString windowKey(const QString &app, const QString &db, const QString &table, const QString &high)
+{
+    return QStringLiteral("%1/%2.%3@%4").arg(app, db, table, high);
+}
+
+} // namespace
+
+struct DbDumper::Run {
+    int nextSeq = 1;
+    QList<ChunkRecord> chunks;
+    QStringList notes;
+    int shipped = 0;
+    quint64 rows = 0;
+    QElapsedTimer clock;
+
+    bool ofTable(const ChunkRecord &c, const QString &db, const QString &table) const
+    {
+        return c.database == db && c.table == table;
+    }
+    // The table's last chunk, and the rows of all its chunks.
+    std::optional<ChunkRecord> last(const QString &db, const QString &table) const
+    {
+        std::optional<ChunkRecord> l;
+        for (const ChunkRecord &c : chunks)
+            if (ofTable(c, db, table))
+                l = c;
+        return l;
+    }
+    quint64 shippedRows(const QString &db, const QString &table) const
+    {
+        quint64 n = 0;
+        for (const ChunkRecord &c : chunks)
+            if (ofTable(c, db, table))
+                n += c.rows;
+        return n;
+    }
+};
+
+DbDumper::DbDumper(const AppProfile &profile, const QString &root, const QString &workDir, StateDb *state,
+                   const LogContext &log, QObject *parent)
+    : QObject(parent), m_profile(profile), m_root(root), m_workDir(workDir), m_state(state), m_log(log)
+{
+    m_defaults = underRoot(root, profile.dbCredentials);
+}
+
+DbDumper::~DbDumper() = default;
+
+QString DbDumper::restoreDir() const
+{
+    return m_workDir + QStringLiteral("/restore/");
+}
+
+QString DbDumper::backgroundDir() const
+{
+    return m_workDir + QStringLiteral("/restore_background/");
+}
+
+void DbDumper::forget(const QString &workDir)
+{
+    QDir(workDir).removeRecursively();
+}
+
+QString DbDumper::chunkName(const DatabaseItem &db, int seq, const QString &table) const
+{
+    QString stem = db.data;
+    if (stem.endsWith(QLatin1String(".sql")))
+        stem.chop(4);
+    return QStringLiteral("%1_%2_%3.sql").arg(stem).arg(seq, 6, 10, QLatin1Char('0')).arg(table);
+}
+
+void DbDumper::runSteps(const std::shared_ptr<QList<Step>> &steps, int index, Next done)
+{
+    if (index >= steps->size())
+        return done(QString());
+    emit progress(double(index) / double(steps->size()));
+    QPointer<DbDumper> self(this);
+    (*steps)[index]([self, steps, index, done](const QString &error) {
+        if (!self)
+            return;
+        if (!error.isEmpty())
+            return done(error);
+        self->runSteps(steps, index + 1, done);
+    });
+}
+
+void DbDumper::query(const QString &sql, std::function<void(const QList<QStringList> &, const QString &)> done)
+{
+    // --defaults-file: the credentials come from the option file, never argv.
+    runProcess(this, {QStringLiteral("mysql"), QStringLiteral("--defaults-file=") + m_defaults, QStringLiteral("-N"),
+                      QStringLiteral("-B"), QStringLiteral("-e"), sql},
+               [done, sql](const ProcessResult &r) {
+        if (!r.ok())
+            return done({}, QStringLiteral("MariaDB refused \"%1\": %2").arg(sql.left(200), QString::fromUtf8(r.err).trimmed()));
+        QList<QStringList> rows;
+        for (const QByteArray &line : r.out.split('\n'))
+            if (!line.isEmpty())
+                rows.append(QString::fromUtf8(line).split(u'\t'));
+        done(rows, QString());
+    }, {}, kQueryTimeoutMs);
+}
+
+QStringList DbDumper::baseDumpArgs() const
+{
+    // --single-transaction: one consistent snapshot of InnoDB tables, without
+    // locking out the PBX; --hex-blob keeps binary columns intact.
+    return {QStringLiteral("mysqldump"), QStringLiteral("--defaults-file=") + m_defaults,
+            QStringLiteral("--single-transaction"), QStringLiteral("--hex-blob"),
+            QStringLiteral("--default-character-set=utf8mb4")};
+}
+
+void DbDumper::dump(const QStringList &args, const QString &path, const QString &header, Next done)
+{
+    // Written under a temporary name and renamed when whole: a file under
+    // its final name is always complete.
+    const QString tmp = path + QStringLiteral(".part");
+    QFile::remove(tmp);
+    {
+        QFile f(tmp);
+        if (!f.open(QIODevice::WriteOnly) || f.write(header.toUtf8()) < 0) {
+            return done(QStringLiteral("cannot write %1: %2").arg(tmp, f.errorString()));
+        }
+    }
+    QElapsedTimer clock;
+    clock.start();
+    const LogContext log = m_log;
+    runProcessToFile(this, args, tmp, [tmp, path, done, clock, log](const ProcessResult &r) {
+        if (!r.ok()) {
+            QFile::remove(tmp);
+            return done(QStringLiteral("mysqldump failed (exit code %1): %2").arg(r.exitCode).arg(QString::fromUtf8(r.err).trimmed().right(400)));
+        }
+        QFile::remove(path);
+        if (!QFile::rename(tmp, path))
+            return done(QStringLiteral("cannot rename %1").arg(tmp));
+        Log::info(QStringLiteral("dumped %1 (%2) in %3")
+                      .arg(QFileInfo(path).fileName(), humanBytes(quint64(QFileInfo(path).size())), humanDuration(clock.elapsed())),
+                  log);
+        done(QString());
+    }, kDumpTimeoutMs);
+}
+
+void DbDumper::readSchema(Next done)
+{
+    QStringList names;
+    for (const DatabaseItem &d : m_profile.databases)
+        names.append(sqlString(d.name));
+    if (names.isEmpty())
+        return done(QString());
+    QPointer<DbDumper> self(this);
+    query(QStringLiteral("SELECT table_schema, table_name FROM information_schema.TABLES WHERE table_schema IN (%1) "
+                         "UNION SELECT schema_name, '' FROM information_schema.SCHEMATA WHERE schema_name IN (%1)")
+              .arg(names.join(u',')),
+          [self, done](const QList<QStringList> &rows, const QString &error) {
+        if (!self)
+            return;
+        if (!error.isEmpty())
+            return done(error);
+        self->m_databases.clear();
+        self->m_tables.clear();
+        for (const QStringList &r : rows) {
+            self->m_databases.insert(r.value(0));
+            if (!r.value(1).isEmpty())
+                self->m_tables.insert(r.value(0) + u'.' + r.value(1));
+        }
+        done(QString());
+    });
+}
+
+void DbDumper::check(Done done)
+{
+    QPointer<DbDumper> self(this);
+    readSchema([self, done](const QString &error) {
+        if (!self)
+            return;
+        if (!error.isEmpty())
+            return done(false, QStringLiteral("MariaDB on NS7 cannot be read: %1. Check that it runs and that %2 "
+                                              "holds valid credentials.")
+                                   .arg(error, self->m_profile.dbCredentials));
+        QStringList missing;
+        for (const DatabaseItem &d : self->m_profile.databases)
+            if (!d.optional && !self->m_databases.contains(d.name))
+                missing.append(d.name);
+        if (!missing.isEmpty())
+            return done(false, QStringLiteral("the database(s) %1 do not exist on NS7: %2 cannot be migrated without them.")
+                                   .arg(missing.join(QStringLiteral(", ")), self->m_profile.name));
+        QDir().mkpath(self->m_workDir);
+        done(true, QString());
+    });
+}
+
+std::shared_ptr<DbDumper::Run> DbDumper::newRun()
+{
+    auto run = std::make_shared<Run>();
+    run->clock.start();
+    run->chunks = m_state->chunks(m_profile.id);
+    for (const ChunkRecord &c : std::as_const(run->chunks))
+        run->nextSeq = qMax(run->nextSeq, c.seq + 1);
+    removeUnrecorded();
+    return run;
+}
+
+void DbDumper::removeUnrecorded()
+{
+    // Keep exactly the recorded chunks: a tail or a whole-table dump of a
+    // cutover that did not complete is made again.
+    QSet<QString> keep;
+    for (const ChunkRecord &c : m_state->chunks(m_profile.id))
+        keep.insert(c.file);
+    QDir bg(backgroundDir());
+    for (const QString &name : bg.entryList(QDir::Files | QDir::Hidden))
+        if (!keep.contains(name))
+            bg.remove(name);
+}
+
+DbDumper::Step DbDumper::shipTableStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run)
+{
+    QPointer<DbDumper> self(this);
+    return [self, db, t, run](Next next) {
+        if (!self)
+            return;
+        if (!self->m_tables.contains(db.name + u'.' + t.table))
+            return next(QString());
+        const std::optional<ChunkRecord> last = run->last(db.name, t.table);
+        const QString low = last ? last->high : QString();
+        const QString table = quoteName(db.name) + u'.' + quoteName(t.table);
+        const QString highSql = t.key.isEmpty()
+                                    ? QStringLiteral("SELECT DATE_FORMAT(NOW() - INTERVAL %1 SECOND, '%Y-%m-%d %H:%i:%s')").arg(kEndMarginSeconds)
+                                    : QStringLiteral("SELECT COALESCE(MAX(%1), 0) FROM %2").arg(quoteName(t.key), table);
+        self->query(highSql, [self, db, t, run, low, table, next](const QList<QStringList> &rows, const QString &error) {
+            if (!self)
+                return;
+            if (!error.isEmpty())
+                return next(error);
+            const QString high = rows.value(0).value(0);
+            const bool newer = t.key.isEmpty() ? (low.isEmpty() || high > low)
+                                               : high.toULongLong() > low.toULongLong();
+            if (high.isEmpty() || !newer)
+                return next(QString());
+            const QString where = rangeWhere(t, low, high);
+            // Counted before the dump: a row that arrives in between is in the
+            // file but not in the count, and the final check then dumps the
+            // table whole rather than trust the chunks.
+            self->query(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE %2").arg(table, where),
+                        [self, db, t, run, low, high, where, next](const QList<QStringList> &count, const QString &err) {
+                if (!self)
+                    return;
+                if (!err.isEmpty())
+                    return next(err);
+                const quint64 n = count.value(0).value(0).toULongLong();
+                if (n == 0)
+                    return next(QString());
+                ChunkRecord c;
+                c.database = db.name;
+                c.table = t.table;
+                c.seq = run->nextSeq++;
+                c.low = low;
+                c.high = high;
+                c.rows = n;
+                c.file = self->chunkName(db, c.seq, t.table);
+                QStringList args = self->baseDumpArgs();
+                args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers")
+                     << QStringLiteral("--where=") + where << db.name << t.table;
+                QDir().mkpath(self->backgroundDir());
+                self->dump(args, self->backgroundDir() + c.file,
+                           QStringLiteral("-- %1.%2, rows with %3 in (%4, %5]\nUSE %6;\n")
+                               .arg(db.name, t.table, watermarkExpr(t), low.isEmpty() ? QStringLiteral("-∞") : low, high,
+                                    quoteName(db.name)),
+                           [self, c, run, next](const QString &e) {
+                    if (!self)
+                        return;
+                    if (!e.isEmpty())
+                        return next(e);
+                    if (!self->m_state->addChunk(self->m_profile.id, c))
+                        return next(QStringLiteral("cannot record %1: %2").arg(c.file, self->m_state->lastError()));
+                    run->chunks.append(c);
+                    run->shipped++;
+                    run->rows += c.rows;
+                    Log::info(QStringLiteral("call history: %1 new rows of %2.%3 shipped as %4")
+                                  .arg(c.rows).arg(c.database, c.table, c.file),
+                              self->m_log);
+                    next(QString());
+                });
+            });
+        });
+    };
+}
+
+DbDumper::Step DbDumper::verifyStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run)
+{
+    QPointer<DbDumper> self(this);
+    return [self, db, t, run](Next next) {
+        if (!self || !self->m_tables.contains(db.name + u'.' + t.table))
+            return next(QString());
+        const std::optional<ChunkRecord> lastChunk = run->last(db.name, t.table);
+        if (!lastChunk)
+            return next(QString());
+        const QString last = lastChunk->high;
+        const quint64 shipped = run->shippedRows(db.name, t.table);
+        // In one snapshot: every row up to the last watermark must be in
+        // the chunks.  A whole-table count, done while NS7 still works so
+        // that the cutover need not.
+        const QString table = quoteName(db.name) + u'.' + quoteName(t.table);
+        self->query(QStringLiteral("START TRANSACTION WITH CONSISTENT SNAPSHOT; SELECT COUNT(*) FROM %1; "
+                                   "SELECT COUNT(*) FROM %1 WHERE %2; SELECT COUNT(*) FROM %1 WHERE %3; COMMIT")
+                        .arg(table, rangeWhere(t, last, QString(), kTailWindowDays), windowWhere(t, last)),
+                    [self, db, t, run, shipped, last, next](const QList<QStringList> &rows, const QString &err) {
+            if (!self)
+                return;
+            if (!err.isEmpty())
+                return next(err);
+            const quint64 total = rows.value(0).value(0).toULongLong();
+            const quint64 after = rows.value(1).value(0).toULongLong();
+            if (rows.size() == 3 && total >= after && total - after == shipped) {
+                verifiedWindows().insert(windowKey(self->m_profile.id, db.name, t.table, last), rows.value(2).value(0).toULongLong());
+                Log::info(QStringLiteral("call history: %1.%2 checked: the %3 rows shipped are all there are")
+                              .arg(db.name, t.table).arg(shipped), self->m_log);
+                return next(QString());
+            }
+            const QString error = self->dropChunks(db, t, run, QStringLiteral("shipped again whole"),
+                                                   QStringLiteral("the table has %1 rows up to the last watermark, the shipped chunks %2")
+                                                       .arg(total - qMin(total, after))
+                                                       .arg(shipped));
+            if (!error.isEmpty())
+                return next(error);
+            self->shipTableStep(db, t, run)(next);
+        });
+    };
+}
+
+QString DbDumper::dropChunks(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run,
+                             const QString &what, const QString &why)
+{
+    if (!why.isEmpty()) {
+        Log::warning(QStringLiteral("call history: %1.%2 is %3: %4").arg(db.name, t.table, what, why), m_log);
+        run->notes.append(QStringLiteral("%1.%2 %3 (%4)").arg(db.name, t.table, what, why));
+    }
+    QDir bg(backgroundDir());
+    for (const ChunkRecord &c : std::as_const(run->chunks))
+        if (run->ofTable(c, db.name, t.table))
+            bg.remove(c.file);
+    if (!m_state->removeChunks(m_profile.id, db.name, t.table))
+        return QStringLiteral("cannot update the state database: %1").arg(m_state->lastError());
+    run->chunks.removeIf([&](const ChunkRecord &c) { return run->ofTable(c, db.name, t.table); });
+    return {};
+}
+
+void DbDumper::shipHistory(Done done, bool verify)
+{
+    const std::shared_ptr<Run> run = newRun();
+    auto steps = std::make_shared<QList<Step>>();
+    QPointer<DbDumper> self(this);
+    steps->append([self](Next next) { self->readSchema(next); });
+    for (const DatabaseItem &d : m_profile.databases) {
+        for (const IncrementalTable &t : d.incremental) {
+            steps->append(shipTableStep(d, t, run));
+            if (verify)
+                steps->append(verifyStep(d, t, run));
+        }
+    }
+    runSteps(steps, 0, [self, run, done](const QString &error) {
+        if (!self)
+            return;
+        emit self->progress(1.0);
+        if (!error.isEmpty())
+            return done(false, QStringLiteral("Shipping the call history failed: %1").arg(error));
+        QString message = run->shipped == 0 ? QStringLiteral("no new call history")
+                                            : QStringLiteral("%1 new call-history rows in %2 file(s)").arg(run->rows).arg(run->shipped);
+        if (!run->notes.isEmpty())
+            message += QStringLiteral(" (%1)").arg(run->notes.join(QStringLiteral("; ")));
+        done(true, message);
+    });
+}
+
+DbDumper::Step DbDumper::tailStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run)
+{
+    QPointer<DbDumper> self(this);
+    return [self, db, t, run](Next next) {
+        if (!self)
+            return;
+        if (!self->m_tables.contains(db.name + u'.' + t.table))
+            return next(QString());
+        const std::optional<ChunkRecord> last = run->last(db.name, t.table);
+        const QString table = quoteName(db.name) + u'.' + quoteName(t.table);
+        // The whole table, when nothing was shipped or the chunks miss rows.
+        auto whole = [self, db, t, run, next](const QString &why) {
+            const QString error = self->dropChunks(db, t, run, QStringLiteral("dumped whole"), why);
+            if (!error.isEmpty())
+                return next(error);
+            QStringList args = self->baseDumpArgs();
+            args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers") << db.name << t.table;
+            self->dump(args, self->backgroundDir() + self->chunkName(db, run->nextSeq++, t.table),
+                       QStringLiteral("-- %1.%2, every row\nUSE %3;\n").arg(db.name, t.table, quoteName(db.name)), next);
+        };
+        if (!last)
+            return whole(QString());
+        const QString tailWhere = rangeWhere(t, last->high, QString(), kTailWindowDays);
+        const QString tailFile = self->chunkName(db, run->nextSeq++, t.table);
+        QStringList args = self->baseDumpArgs();
+        args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers")
+             << QStringLiteral("--where=") + tailWhere << db.name << t.table;
+        self->dump(args, self->backgroundDir() + tailFile,
+                   QStringLiteral("-- %1.%2, rows with %3 after %4 (the tail)\nUSE %5;\n")
+                       .arg(db.name, t.table, watermarkExpr(t), last->high, quoteName(db.name)),
+                   [self, db, t, last, table, tailFile, whole, next](const QString &e) {
+            if (!self)
+                return;
+            if (!e.isEmpty())
+                return next(e);
+            // The rows before the last chunk were checked against the whole
+            // table before the stop (verifyStep); what may have changed since
+            // is the last chunk's range: counted again after the tail's dump.
+            // Checked whole before the stop: only the end of the last range,
+            // where a late row could still land, is counted again.
+            const QString key = windowKey(self->m_profile.id, db.name, t.table, last->high);
+            const bool windowOnly = verifiedWindows().contains(key);
+            const quint64 expected = windowOnly ? verifiedWindows().value(key) : last->rows;
+            const QString where = windowOnly ? windowWhere(t, last->high) : rangeWhere(t, last->low, last->high);
+            self->query(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE %2").arg(table, where),
+                        [self, db, t, last, tailFile, whole, next, expected, windowOnly](const QList<QStringList> &rows, const QString &err) {
+                if (!self)
+                    return;
+                if (!err.isEmpty())
+                    return next(err);
+                const quint64 now = rows.value(0).value(0).toULongLong();
+                if (now != expected) {
+                    QFile::remove(self->backgroundDir() + tailFile);
+                    return whole(QStringLiteral("the end of the last shipped range holds %1 rows now, %2 before").arg(now).arg(expected));
+                }
+                Log::info(QStringLiteral("call history: %1.%2: the tail is dumped, the end of the last shipped range is unchanged (%3 rows%4)")
+                              .arg(db.name, t.table)
+                              .arg(now)
+                              .arg(windowOnly ? QString() : QStringLiteral(", whole range")),
+                          self->m_log);
+                next(QString());
+            });
+        });
+    };
+}
+
+void DbDumper::dumpAll(Done done)
+{
+    const std::shared_ptr<Run> run = newRun();
+    QDir(restoreDir()).removeRecursively();
+    QDir().mkpath(restoreDir());
+    QDir().mkpath(backgroundDir());
+    auto steps = std::make_shared<QList<Step>>();
+    QPointer<DbDumper> self(this);
+    steps->append([self](Next next) { self->readSchema(next); });
+    for (const DatabaseItem &d : m_profile.databases) {
+        steps->append([self, d](Next next) {
+            if (!self)
+                return;
+            if (!self->m_databases.contains(d.name))
+                return next(d.optional ? QString() : QStringLiteral("the database %1 does not exist").arg(d.name));
+            QStringList args = self->baseDumpArgs();
+            args << QStringLiteral("--no-data") << QStringLiteral("--add-drop-database") << QStringLiteral("--databases") << d.name;
+            self->dump(args, self->restoreDir() + d.structure, QString(), next);
+        });
+    }
+    for (const DatabaseItem &d : m_profile.databases) {
+        steps->append([self, d](Next next) {
+            if (!self || !self->m_databases.contains(d.name))
+                return next(QString());
+            QStringList args = self->baseDumpArgs();
+            args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers") << QStringLiteral("--no-create-db");
+            for (const IncrementalTable &t : d.incremental)
+                args << QStringLiteral("--ignore-table=%1.%2").arg(d.name, t.table);
+            args << QStringLiteral("--databases") << d.name;
+            const QString dir = d.dataDestination.isEmpty() ? self->restoreDir() : self->backgroundDir();
+            self->dump(args, dir + d.data, QString(), next);
+        });
+        for (const IncrementalTable &t : d.incremental)
+            steps->append(tailStep(d, t, run));
+    }
+    for (const SqliteDump &s : m_profile.sqlite) {
+        steps->append([self, s](Next next) {
+            if (!self)
+                return;
+            QString error;
+            const QString sql = self->sqliteDump(s, &error);
+            if (!error.isEmpty())
+                return next(error);
+            QFile f(self->restoreDir() + QFileInfo(s.destination).fileName());
+            if (!f.open(QIODevice::WriteOnly) || f.write(sql.toUtf8()) < 0)
+                return next(QStringLiteral("cannot write %1: %2").arg(f.fileName(), f.errorString()));
+            Log::info(QStringLiteral("dumped %1 (%2) from %3").arg(QFileInfo(f.fileName()).fileName(), humanBytes(quint64(f.size())), s.path), self->m_log);
+            next(QString());
+        });
+    }
+    runSteps(steps, 0, [self, run, done](const QString &error) {
+        if (!self)
+            return;
+        emit self->progress(1.0);
+        if (!error.isEmpty())
+            return done(false, QStringLiteral("The database dump failed: %1").arg(error));
+        QString message = QStringLiteral("databases dumped in %1").arg(humanDuration(run->clock.elapsed()));
+        if (!run->notes.isEmpty())
+            message += QStringLiteral(" (%1)").arg(run->notes.join(QStringLiteral("; ")));
+        done(true, message);
+    });
+}
+
+QString DbDumper::sqliteDump(const SqliteDump &s, QString *error) const
+{
+    const QString path = underRoot(m_root, s.path);
+    if (!QFileInfo::exists(path)) {
+        *error = QStringLiteral("%1 does not exist").arg(s.path);
+        return {};
+    }
+    const QString conn = QStringLiteral("sqlite-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    QString out;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), conn);
+        db.setDatabaseName(path);
+        db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=5000"));
+        if (!db.open()) {
+            *error = QStringLiteral("cannot open %1: %2").arg(s.path, db.lastError().text());
+        } else {
+            QSqlQuery q(db);
+            q.prepare(QStringLiteral("SELECT sql FROM sqlite_master WHERE type='table' AND name=?"));
+            q.addBindValue(s.table);
+            if (!q.exec() || !q.next()) {
+                *error = QStringLiteral("%1 has no table %2").arg(s.path, s.table);
+            } else {
+                out = QStringLiteral("PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nDROP TABLE IF EXISTS \"%1\";\n%2;\n")
+                          .arg(s.table, q.value(0).toString());
+                QSqlQuery rows(db);
+                rows.setForwardOnly(true);
+                quint64 kept = 0, dropped = 0;
+                if (!rows.exec(QStringLiteral("SELECT * FROM \"%1\"").arg(s.table))) {
+                    *error = QStringLiteral("cannot read %1: %2").arg(s.path, rows.lastError().text());
+                } else {
+                    const QSqlRecord rec = rows.record();
+                    const int keyColumn = rec.indexOf(QStringLiteral("key")) >= 0 ? rec.indexOf(QStringLiteral("key")) : 0;
+                    while (rows.next()) {
+                        const QString key = rows.value(keyColumn).toString();
+                        bool skip = false;
+                        for (const QString &prefix : s.excludeKeyPrefixes)
+                            skip = skip || key.startsWith(prefix);
+                        if (skip) {
+                            ++dropped;
+                            continue;
+                        }
+                        QStringList values;
+                        for (int i = 0; i < rec.count(); ++i) {
+                            const QVariant v = rows.value(i);
+                            if (v.isNull())
+                                values.append(QStringLiteral("NULL"));
+                            else if (v.typeId() == QMetaType::LongLong || v.typeId() == QMetaType::Int || v.typeId() == QMetaType::Double)
+                                values.append(v.toString());
+                            else
+                                values.append(u'\'' + v.toString().replace(u'\'', QLatin1String("''")) + u'\'');
+                        }
+                        out += QStringLiteral("INSERT INTO \"%1\" VALUES(%2);\n").arg(s.table, values.join(u','));
+                        ++kept;
+                    }
+                    out += QStringLiteral("COMMIT;\n");
+                    Log::info(QStringLiteral("%1: %2 entries kept, %3 volatile ones left out").arg(s.title).arg(kept).arg(dropped), m_log);
+                }
+            }
+            db.close();
+        }
+    }
+    QSqlDatabase::removeDatabase(conn);
+    return error->isEmpty() ? out : QString();
+}
+
+} // namespace ns8m

@@ -1,0 +1,93 @@
+// Database dumps of an app (the profile's `databases` and `sqlite`), with
+// MariaDB's own mysqldump and mysql (credentials from the NS7 option file,
+// never on a command line), written under the app's work directory:
+//
+//   restore/             → the module's state/restore/ (loaded first)
+//   restore_background/  → the module's state/restore_background/ (loaded
+//                          once the service is up, in name order)
+//
+// Call history (the profile's `incremental` tables) is shipped ahead of
+// the cutover: every Sync adds a chunk file with the rows that appeared
+// since the last one (by key, or by end time for a table without key), so
+// that Finish only dumps the tail.  Finish then checks that the chunks hold
+// every row they should; if a row arrived late (or one was deleted), that
+// table is dumped whole instead.  docs/history.md tells the whole story.
+#pragma once
+
+#include "profile/appprofile.h"
+#include "core/log.h"
+#include "store/statedb.h"
+
+#include <QObject>
+#include <QSet>
+
+#include <functional>
+#include <memory>
+
+namespace ns8m {
+
+class DbDumper : public QObject
+{
+    Q_OBJECT
+public:
+    using Done = std::function<void(bool ok, const QString &message)>;
+
+    DbDumper(const AppProfile &profile, const QString &root, const QString &workDir, StateDb *state,
+             const LogContext &log, QObject *parent = nullptr);
+    ~DbDumper() override;
+
+    QString restoreDir() const;
+    QString backgroundDir() const;
+
+    // Before anything is stopped: MariaDB answers, the databases the profile
+    // needs exist, the work directory has room for the dumps.
+    void check(Done done);
+    // Every Sync: new call-history rows as new chunk files.  VERIFY (Finish's
+    // sync before the stop): then check each table whole against its chunks
+    // and ship it again whole when they miss rows.
+    void shipHistory(Done done, bool verify = false);
+    // The cutover: structure and data files, the history's tail (checked),
+    // the SQLite dumps.
+    void dumpAll(Done done);
+
+    // The databases that exist, as the last check() or dump found them.
+    QSet<QString> databases() const { return m_databases; }
+
+    // Removes the work directory (Abort).
+    static void forget(const QString &workDir);
+
+signals:
+    void progress(double fraction);
+
+private:
+    struct Run;
+    using Next = std::function<void(const QString &error)>;
+    using Step = std::function<void(Next)>;
+    void runSteps(const std::shared_ptr<QList<Step>> &steps, int index, Next done);
+    void query(const QString &sql, std::function<void(const QList<QStringList> &rows, const QString &error)> done);
+    void dump(const QStringList &args, const QString &path, const QString &header, Next done);
+    QStringList baseDumpArgs() const;
+    void readSchema(Next done);
+    Step shipTableStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
+    Step verifyStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
+    // Removes the table's chunks (files and records); WHY, when given, is
+    // logged and noted as "<table> is WHAT: WHY".
+    QString dropChunks(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run,
+                       const QString &what, const QString &why);
+    Step tailStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
+    QString sqliteDump(const SqliteDump &s, QString *error) const;
+    std::shared_ptr<Run> newRun(); // the recorded chunks, strays removed
+    void removeUnrecorded();
+    QString chunkName(const DatabaseItem &db, int seq, const QString &table) const;
+
+    const AppProfile &m_profile;
+    QString m_root;
+    QString m_workDir;
+    QString m_defaults; // the option file with the credentials
+    StateDb *m_state;
+    LogContext m_log;
+    QSet<QString> m_databases;            // that exist
+    QSet<QString> m_tables;               // "db.table" that exist
+};
+
+} // namespace ns8m

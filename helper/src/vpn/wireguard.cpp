@@ -1,0 +1,137 @@
+#include "vpn/wireguard.h"
+
+#include "core/process.h"
+
+#include <QDateTime>
+#include <QTimer>
+
+#include <openssl/evp.h>
+
+namespace ns8m {
+
+namespace {
+
+struct PkeyDeleter {
+    void operator()(EVP_PKEY *k) const { EVP_PKEY_free(k); }
+};
+struct CtxDeleter {
+    void operator()(EVP_PKEY_CTX *c) const { EVP_PKEY_CTX_free(c); }
+};
+
+
+} // namespace
+
+bool generateWgKeyPair(WgKeyPair *out)
+{
+    std::unique_ptr<EVP_PKEY_CTX, CtxDeleter> ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, nullptr));
+    if (!ctx || EVP_PKEY_keygen_init(ctx.get()) <= 0)
+        return false;
+    EVP_PKEY *raw = nullptr;
+    if (EVP_PKEY_keygen(ctx.get(), &raw) <= 0)
+        return false;
+    std::unique_ptr<EVP_PKEY, PkeyDeleter> key(raw);
+    unsigned char priv[32], pub[32];
+    size_t privLen = sizeof priv, pubLen = sizeof pub;
+    if (EVP_PKEY_get_raw_private_key(key.get(), priv, &privLen) <= 0
+        || EVP_PKEY_get_raw_public_key(key.get(), pub, &pubLen) <= 0 || privLen != 32 || pubLen != 32)
+        return false;
+    out->privateKey = QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(priv), 32).toBase64());
+    out->publicKey = QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(pub), 32).toBase64());
+    OPENSSL_cleanse(priv, sizeof priv);
+    return true;
+}
+
+QString wgPublicKey(const QString &privateKeyBase64)
+{
+    const QByteArray priv = QByteArray::fromBase64(privateKeyBase64.toLatin1());
+    if (priv.size() != 32)
+        return {};
+    std::unique_ptr<EVP_PKEY, PkeyDeleter> key(EVP_PKEY_new_raw_private_key(
+        EVP_PKEY_X25519, nullptr, reinterpret_cast<const unsigned char *>(priv.constData()), 32));
+    unsigned char pub[32];
+    size_t len = sizeof pub;
+    if (!key || EVP_PKEY_get_raw_public_key(key.get(), pub, &len) <= 0 || len != 32)
+        return {};
+    return QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(pub), 32).toBase64());
+}
+
+void Tunnel::exists(const QString &interface, std::function<void(bool)> done)
+{
+    runProcess(this, {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("show"), QStringLiteral("dev"), interface},
+               [done](const ProcessResult &r) { done(r.ok()); });
+}
+
+void Tunnel::up(const TunnelConfig &config, std::function<void(const QString &)> done)
+{
+    // Start from a clean interface, then kernel WireGuard or wireguard-go.
+    down(config.interface, [this, config, done](const QString &) {
+        runProcess(this,
+                   {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("add"), QStringLiteral("dev"),
+                    config.interface, QStringLiteral("type"), QStringLiteral("wireguard")},
+                   [this, config, done](const ProcessResult &kernel) {
+                       if (kernel.ok())
+                           return configure(config, done);
+                       // wireguard-go guesses kernel support from the version
+                       // and refuses to run; the kernel just said it has none.
+                       runProcess(this, {QStringLiteral("wireguard-go"), config.interface},
+                                  [this, config, done](const ProcessResult &userspace) {
+                                      if (!userspace.ok())
+                                          return done(QStringLiteral("the kernel has no WireGuard and %1")
+                                                          .arg(userspace.errorText()));
+                                      configure(config, done);
+                                  },
+                                  {QStringLiteral("WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1")});
+                   });
+    });
+}
+
+void Tunnel::configure(const TunnelConfig &c, std::function<void(const QString &)> done)
+{
+    const QList<QStringList> steps = {
+        {QStringLiteral("wg"), QStringLiteral("set"), c.interface, QStringLiteral("private-key"), c.privateKeyFile,
+         QStringLiteral("peer"), c.peerPublicKey, QStringLiteral("endpoint"), c.peerEndpoint,
+         QStringLiteral("allowed-ips"), c.network, QStringLiteral("persistent-keepalive"),
+         QString::number(c.keepalive)},
+        {QStringLiteral("ip"), QStringLiteral("address"), QStringLiteral("replace"),
+         c.address + QStringLiteral("/32"), QStringLiteral("dev"), c.interface},
+        {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("set"), QStringLiteral("dev"), c.interface,
+         QStringLiteral("mtu"), QStringLiteral("1420"), QStringLiteral("up")},
+        {QStringLiteral("ip"), QStringLiteral("route"), QStringLiteral("replace"), c.network,
+         QStringLiteral("dev"), c.interface, QStringLiteral("src"), c.address},
+    };
+    runSequence(this, steps, [done](const ProcessResult &r) { done(r.ok() ? QString() : r.errorText()); });
+}
+
+void Tunnel::down(const QString &interface, std::function<void(const QString &)> done)
+{
+    exists(interface, [this, interface, done](bool present) {
+        if (!present)
+            return done({});
+        runProcess(this, {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("del"), QStringLiteral("dev"), interface},
+                   [done](const ProcessResult &r) { done(r.ok() ? QString() : r.errorText()); });
+    });
+}
+
+void Tunnel::waitHandshake(const QString &interface, int timeoutMs, std::function<void(bool)> done)
+{
+    pollHandshake(interface, QDateTime::currentMSecsSinceEpoch() + timeoutMs, std::move(done));
+}
+
+void Tunnel::pollHandshake(const QString &interface, qint64 deadline, std::function<void(bool)> done)
+{
+    runProcess(this, {QStringLiteral("wg"), QStringLiteral("show"), interface, QStringLiteral("latest-handshakes")},
+               [this, interface, deadline, done](const ProcessResult &r) {
+                   for (const QByteArray &line : r.out.split('\n')) {
+                       const QList<QByteArray> f = line.simplified().split(' ');
+                       if (f.size() == 2 && f.at(1).toLongLong() > 0)
+                           return done(true);
+                   }
+                   if (QDateTime::currentMSecsSinceEpoch() >= deadline)
+                       return done(false);
+                   QTimer::singleShot(250, this, [this, interface, deadline, done] {
+                       pollHandshake(interface, deadline, done);
+                   });
+               });
+}
+
+} // namespace ns8m
