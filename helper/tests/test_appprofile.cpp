@@ -179,6 +179,16 @@ private Q_SLOTS:
         QVERIFY(!p->transfers.first().copiesDirectoryItself());
     }
 
+    void texts()
+    {
+        QString error;
+        const auto p = AppProfile::parse(kMinimal + "texts:\n  start.intro: {en: Demo starts., it: Demo parte.}\n",
+                                         QStringLiteral("demo.yaml"), &error);
+        QVERIFY2(p, qPrintable(error));
+        QCOMPARE(p->texts.value(QStringLiteral("start.intro")).value(QStringLiteral("en")), QStringLiteral("Demo starts."));
+        QCOMPARE(p->texts.value(QStringLiteral("start.intro")).value(QStringLiteral("it")), QStringLiteral("Demo parte."));
+    }
+
     void rejects_data()
     {
         QTest::addColumn<QByteArray>("yaml");
@@ -218,6 +228,12 @@ private Q_SLOTS:
         QTest::newRow("exclude with slash")
             << QByteArray(kMinimal).replace("destination: volumes/data/}", "destination: volumes/data/, exclude: [a/b]}")
             << QStringLiteral("without '/'");
+        QTest::newRow("text without Italian")
+            << kMinimal + "texts:\n  start.intro: {en: Demo starts.}\n" << QStringLiteral("needs \"it\"");
+        QTest::newRow("text in an unknown language")
+            << kMinimal + "texts:\n  start.intro: {en: a, it: b, de: c}\n" << QStringLiteral("unknown key \"de\"");
+        QTest::newRow("text id with a space")
+            << kMinimal + "texts:\n  \"start intro\": {en: a, it: b}\n" << QStringLiteral("text ids are");
     }
     void rejects()
     {

@@ -161,6 +161,8 @@ int appendField(sd_bus_message *reply, const Field &f)
                                   "title", "s", f.title.toUtf8().constData(), "title_it", "s",
                                   f.titleIt.toUtf8().constData(), "help", "s", f.help.toUtf8().constData(),
                                   "help_it", "s", f.helpIt.toUtf8().constData());
+    if (r >= 0 && !f.placeholder.isEmpty())
+        r = sd_bus_message_append(reply, "{sv}", "placeholder", "s", f.placeholder.toUtf8().constData());
     if (r >= 0 && f.defaultValue.isValid()) {
         if (f.kind == Field::Kind::Bool)
             r = sd_bus_message_append(reply, "{sv}", "default", "b", int(f.defaultValue.toBool()));
@@ -253,6 +255,25 @@ struct AppObject {
         for (const Field &f : of(userdata).m_profile.fields)
             if (r >= 0)
                 r = appendField(reply, f);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+    NS8M_APP_GETTER(texts)
+    {
+        const auto &texts = of(userdata).m_profile.texts;
+        int r = sd_bus_message_open_container(reply, 'a', "{sa{ss}}");
+        for (auto it = texts.constBegin(); r >= 0 && it != texts.constEnd(); ++it) {
+            r = sd_bus_message_open_container(reply, 'e', "sa{ss}");
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "s", it.key().toUtf8().constData());
+            if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{ss}");
+            for (auto l = it->constBegin(); r >= 0 && l != it->constEnd(); ++l)
+                r = sd_bus_message_append(reply, "{ss}", l.key().toUtf8().constData(), l->toUtf8().constData());
+            if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+            if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        }
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
     NS8M_APP_GETTER(node) { return sd_bus_message_append(reply, "u", of(userdata).m_migration.node); }
@@ -420,6 +441,7 @@ const sd_bus_vtable kAppVtable[] = {
     NS8M_APP_PROPERTY("ScanTime", "t", scanTime, EMITS_CHANGE),
     NS8M_APP_PROPERTY("Job", "o", job, EMITS_CHANGE),
     NS8M_APP_PROPERTY("Fields", "aa{sv}", fields, CONST),
+    NS8M_APP_PROPERTY("Texts", "a{sa{ss}}", texts, CONST),
     NS8M_APP_PROPERTY("Node", "u", node, EMITS_CHANGE),
     NS8M_APP_PROPERTY("ModuleId", "s", moduleId, EMITS_CHANGE),
     NS8M_APP_PROPERTY("Settings", "a{sv}", settings, EMITS_CHANGE),

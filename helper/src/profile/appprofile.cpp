@@ -262,7 +262,8 @@ Field parseField(const YAML::Node &n)
     onlyKeys(n, QStringLiteral("a field"),
              {QStringLiteral("id"), QStringLiteral("kind"), QStringLiteral("required"),
               QStringLiteral("default"), QStringLiteral("distinct_from"), QStringLiteral("title"),
-              QStringLiteral("title_it"), QStringLiteral("help"), QStringLiteral("help_it")});
+              QStringLiteral("title_it"), QStringLiteral("help"), QStringLiteral("help_it"),
+              QStringLiteral("placeholder")});
     Field f;
     f.id = ident(need(n, "id", QStringLiteral("a field")), QStringLiteral("field id"));
     const QString what = QStringLiteral("field \"%1\"").arg(f.id);
@@ -292,7 +293,29 @@ Field parseField(const YAML::Node &n)
         f.help = str(n["help"], what + QStringLiteral(" help"));
     if (n["help_it"])
         f.helpIt = str(n["help_it"], what + QStringLiteral(" help_it"));
+    if (n["placeholder"])
+        f.placeholder = str(n["placeholder"], what + QStringLiteral(" placeholder"));
     return f;
+}
+
+// texts: {<id>: {en: ..., it: ...}}: every language of the page, none missing.
+QMap<QString, QMap<QString, QString>> parseTexts(const YAML::Node &node)
+{
+    static const QStringList languages = {QStringLiteral("en"), QStringLiteral("it")};
+    if (!node.IsMap())
+        fail(node, QStringLiteral("texts must be a map of ids to {en, it}"));
+    QMap<QString, QMap<QString, QString>> texts;
+    for (const auto &kv : node) {
+        const QString id = str(kv.first, QStringLiteral("a text id"));
+        static const QRegularExpression idRe(QStringLiteral("^[a-z][a-z0-9_.-]*$"));
+        if (!idRe.match(id).hasMatch())
+            fail(kv.first, QStringLiteral("text ids are lower-case letters, digits, '_', '-' and '.': ") + id);
+        const QString what = QStringLiteral("text \"%1\"").arg(id);
+        onlyKeys(kv.second, what, languages);
+        for (const QString &lang : languages)
+            texts[id][lang] = str(need(kv.second, lang.toLatin1().constData(), what), what + u' ' + lang);
+    }
+    return texts;
 }
 
 ConfigureInput parseConfigureInput(const QString &key, const YAML::Node &n, const AppProfile &p)
@@ -361,7 +384,7 @@ AppProfile parseRoot(const YAML::Node &root, const QString &file)
               QStringLiteral("description"), QStringLiteral("detect"), QStringLiteral("ns8"),
               QStringLiteral("owner"), QStringLiteral("transfers"), QStringLiteral("databases"),
               QStringLiteral("sqlite"), QStringLiteral("services"), QStringLiteral("fields"),
-              QStringLiteral("configure"), QStringLiteral("redirect")});
+              QStringLiteral("configure"), QStringLiteral("redirect"), QStringLiteral("texts")});
     if (integer(need(root, "format", QStringLiteral("the profile")), QStringLiteral("format"), 1, 1) != 1)
         fail(root, QStringLiteral("unsupported format"));
     AppProfile p;
@@ -474,6 +497,8 @@ AppProfile parseRoot(const YAML::Node &root, const QString &file)
                 fail(svc, QStringLiteral("not a unit name: ") + u);
     }
 
+    if (root["texts"])
+        p.texts = parseTexts(root["texts"]);
     if (const YAML::Node fields = root["fields"]) {
         if (!fields.IsSequence())
             fail(fields, QStringLiteral("fields must be a list"));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <QList>
+#include <QMap>
 #include <QPair>
 #include <QString>
 #include <QStringList>
@@ -63,6 +64,7 @@ struct Field {
     QVariant defaultValue;
     QStringList distinctFrom;
     QString title, titleIt, help, helpIt;
+    QString placeholder; // an example value shown in the empty input
 };
 
 struct ConfigureInput {
@@ -97,6 +99,9 @@ struct AppProfile {
     QString redirectPage;
     QString redirectSnippet;
     QStringList redirectPaths;
+    // Sentences the page shows about this app, by id, in every language of
+    // the page ("en", "it"): texts: {<id>: {en: ..., it: ...}}.
+    QMap<QString, QMap<QString, QString>> texts;
 
     // Loads and checks one profile; on failure returns nothing and says
     // why in *error, with the file and line.
