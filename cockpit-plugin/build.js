@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds the page into dist/ (or --outdir): index.js and index.css bundled
-// by esbuild, index.html, manifest.json and po.<lang>.js.  --pot refreshes
+// by esbuild, index.html, manifest.json (its search keywords completed
+// with the apps of ../apps/*.yaml) and po.<lang>.js.  --pot refreshes
 // po/ns8-migration.pot from the sources.  --watch rebuilds on changes.
 import fs from "node:fs";
 import path from "node:path";
@@ -39,6 +40,22 @@ const cockpitFonts = {
     },
 };
 
+// The ids and names of the app profiles (../apps/*.yaml, their top-level
+// `id:` and `name:`), lower-case: Cockpit's menu search finds the page by
+// them.  The page's code names no app; only the built manifest does.
+function appKeywords(appsDir) {
+    if (!fs.existsSync(appsDir))
+        return [];
+    const words = [];
+    for (const f of fs.readdirSync(appsDir).filter(f => f.endsWith(".yaml")).sort()) {
+        const text = fs.readFileSync(path.join(appsDir, f), "utf8");
+        for (const m of text.matchAll(/^(?:id|name):[ \t]*["']?([^"'#\n]*?)["']?[ \t]*(?:#.*)?$/gm))
+            if (m[1])
+                words.push(m[1].toLowerCase());
+    }
+    return [...new Set(words)];
+}
+
 const copyStatic = {
     name: "copy-static",
     setup(build) {
@@ -48,6 +65,8 @@ const copyStatic = {
             fs.copyFileSync(path.join(here, "src/index.html"), path.join(outdir, "index.html"));
             const manifest = JSON.parse(fs.readFileSync(path.join(here, "src/manifest.json"), "utf8"));
             delete manifest.name;
+            const keywords = manifest.menu.index.keywords[0];
+            keywords.matches = [...new Set([...keywords.matches, ...appKeywords(path.join(here, "..", "apps"))])];
             fs.writeFileSync(path.join(outdir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
             buildTranslations(path.join(here, "po"), outdir);
         });

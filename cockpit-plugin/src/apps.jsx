@@ -8,13 +8,14 @@ import {
     BanIcon, CheckCircleIcon, ExclamationCircleIcon, InProgressIcon, OutlinedClockIcon, SyncAltIcon,
 } from "@patternfly/react-icons";
 import cockpit, { _ } from "./cockpit.js";
-import { APP } from "./helper.js";
+import { APP, unvariant } from "./helper.js";
 import { fieldOfError } from "./errors.js";
 import { formatBytes, formatDuration, formatTime, parseHistory, usToSeconds } from "./format.js";
 import { appFields, FieldInputs, initialValues, localProblems, useRemoteCheck } from "./fields.jsx";
 import { JobPanel } from "./job.jsx";
 import { SyncHistory } from "./history.jsx";
 import { ResultView } from "./result.jsx";
+import { appText } from "./texts.js";
 import { useNodes } from "./cluster.jsx";
 import { PreflightReport, usePreflight, verdict } from "./preflight.jsx";
 
@@ -108,8 +109,9 @@ function StartDialog({ helper, app, onClose, onStarted }) {
                    <Button key="cancel" variant="link" onClick={onClose}>{_("Cancel")}</Button>,
                ]}>
             <Stack hasGutter>
-                <StackItem>
-                    {_("NethVoice is installed on the NS8 node and the first data synchronization starts: call recordings, audio files, the CDR database, configuration files and voicemail. The first sync can take several hours, depending on the amount of data.")}
+                <StackItem data-test="start-intro">
+                    {appText(app, "start.intro",
+                             cockpit.format(_("$0 is installed on the NS8 node and the first data synchronization starts. The first sync can take several hours, depending on the amount of data."), app.Name))}
                 </StackItem>
                 <StackItem>
                     <Form onSubmit={e => { e.preventDefault(); if (!form.hasProblems) start() }}>
@@ -126,17 +128,20 @@ function StartDialog({ helper, app, onClose, onStarted }) {
                                 </FormSelect>
                             </FormGroup>
                         )}
-                        <FieldInputs fields={fields} values={form.values} setValue={form.setValue} problems={form.problems}
+                        <FieldInputs app={app} fields={fields} values={form.values} setValue={form.setValue} problems={form.problems}
                                      touched={form.touched} setTouched={form.setTouched} idPrefix="ns8m-start" />
-                        <Alert isInline variant="warning" title={_("FQDN requirements")}>
-                            <List>
-                                <ListItem>{_("Both FQDNs must be unique and not currently in use.")}</ListItem>
-                                <ListItem>{_("You will have to update the DNS records after the migration.")}</ListItem>
-                                <ListItem>{_("They cannot easily be changed once the migration is complete.")}</ListItem>
-                            </List>
-                        </Alert>
-                        <Alert isInline isPlain variant="info" title={_("If NethVoice Proxy is not installed on the destination node, it is installed automatically: you will have to configure it after the migration.")} />
-                        <PreflightReport preflight={preflight} operation="start" accepted={acceptPreflight}
+                        {fields.some(f => f.kind === "fqdn") && (
+                            <Alert isInline variant="warning" title={_("FQDN requirements")}>
+                                <List>
+                                    <ListItem>{_("Each FQDN must be unique and not currently in use.")}</ListItem>
+                                    <ListItem>{_("You will have to update the DNS records after the migration.")}</ListItem>
+                                    <ListItem>{_("They cannot easily be changed once the migration is complete.")}</ListItem>
+                                </List>
+                            </Alert>
+                        )}
+                        {appText(app, "start.companion") &&
+                            <Alert isInline isPlain variant="info" title={appText(app, "start.companion")} data-test="start-companion" />}
+                        <PreflightReport preflight={preflight} operation="start" guide={appText(app, "guide.url")} accepted={acceptPreflight}
                                          onAccept={setAcceptPreflight} />
                         {error && <Alert isInline variant="danger" title={error} data-test="dialog-error" />}
                     </Form>
@@ -159,8 +164,8 @@ export function downtimeText(app) {
     if (app.EstimatedDowntime)
         return cockpit.format(_("about $0, estimated from the last sync"), formatDuration(usToSeconds(app.EstimatedDowntime)));
     if (app.LastSyncDuration)
-        return cockpit.format(_("at least $0 (the duration of the last sync) plus the time to start NethVoice on NS8"),
-                              formatDuration(usToSeconds(app.LastSyncDuration)));
+        return cockpit.format(_("at least $0 (the duration of the last sync) plus the time to start $1 on NS8"),
+                              formatDuration(usToSeconds(app.LastSyncDuration)), app.Name);
     return _("unknown: sync the data first; plan 30 minutes to 2 hours");
 }
 
@@ -211,7 +216,8 @@ function FinishDialog({ helper, app, onClose, onStarted }) {
             <Stack hasGutter>
                 <StackItem>
                     <Alert isInline variant="danger" title={_("This step cannot be undone")} data-test="irreversible">
-                        {_("A final sync copies the last changes, NethVoice is configured and started on NS8, then stopped and disabled on NS7, which shows a redirect page to the new FQDNs. NethVoice is not available until the end.")}
+                        {appText(app, "finish.intro",
+                                 cockpit.format(_("A final sync copies the last changes, $0 is configured and started on NS8, then stopped and disabled on NS7. $0 is not available until the end."), app.Name))}
                     </Alert>
                 </StackItem>
                 <StackItem data-test="downtime">
@@ -230,11 +236,13 @@ function FinishDialog({ helper, app, onClose, onStarted }) {
                                       label={cockpit.format(_("The last sync reported $0 warnings: finish anyway"), lastWarnings)}
                                       onChange={(_e, v) => setAcceptWarnings(v)} />
                         )}
-                        <ExpandableSection toggleText={_("Change the host names")}>
-                            <FieldInputs fields={fields} values={form.values} setValue={form.setValue} problems={form.problems}
-                                         touched={form.touched} setTouched={form.setTouched} idPrefix="ns8m-finish" />
-                        </ExpandableSection>
-                        <PreflightReport preflight={preflight} operation="finish" accepted={acceptPreflight}
+                        {fields.length > 0 && (
+                            <ExpandableSection toggleText={_("Change the host names")}>
+                                <FieldInputs app={app} fields={fields} values={form.values} setValue={form.setValue} problems={form.problems}
+                                             touched={form.touched} setTouched={form.setTouched} idPrefix="ns8m-finish" />
+                            </ExpandableSection>
+                        )}
+                        <PreflightReport preflight={preflight} operation="finish" guide={appText(app, "guide.url")} accepted={acceptPreflight}
                                          onAccept={setAcceptPreflight} />
                         <Checkbox id="ns8m-understood" isChecked={understood} data-test="finish-understood"
                                   label={_("I understand that the migration cannot be undone")}
@@ -267,7 +275,8 @@ function AbortDialog({ helper, app, onClose, onStarted }) {
                ]}>
             <Stack hasGutter>
                 <StackItem>
-                    {_("This removes the NethVoice instance from NS8, with all the data synchronized so far. Nothing on NS7 is touched: NethVoice keeps working there, and you can start the migration again.")}
+                    {appText(app, "abort.intro",
+                             cockpit.format(_("This removes $0 from NS8, with all the data synchronized so far. Nothing on NS7 is touched: $0 keeps working there, and you can start the migration again."), app.Name))}
                 </StackItem>
                 <StackItem>
                     <Alert isInline isPlain variant="warning" title={_("Abort only for persistent errors that cannot be solved otherwise.")} />
@@ -281,7 +290,9 @@ function AbortDialog({ helper, app, onClose, onStarted }) {
 // -- one app ----------------------------------------------------------------
 
 function AppDetails({ app }) {
-    const settings = app.Settings ? Object.fromEntries(Object.entries(app.Settings).map(([k, v]) => [k, v && v.v !== undefined ? v.v : v])) : {};
+    const settings = unvariant(app.Settings || {});
+    // The host names given at Start: the values of the app's FQDN fields.
+    const hosts = appFields(app).filter(f => f.kind === "fqdn").map(f => settings[f.id]).filter(Boolean);
     return (
         <DescriptionList isHorizontal isCompact columnModifier={{ default: "1Col", lg: "2Col" }} data-test="app-details">
             <DescriptionListGroup>
@@ -315,10 +326,10 @@ function AppDetails({ app }) {
                     </DescriptionListDescription>
                 </DescriptionListGroup>
             )}
-            {settings.nethvoice_host && (
+            {hosts.length > 0 && (
                 <DescriptionListGroup>
                     <DescriptionListTerm>{_("Host names")}</DescriptionListTerm>
-                    <DescriptionListDescription>{[settings.nethvoice_host, settings.nethcti_ui_host].filter(Boolean).join(", ")}</DescriptionListDescription>
+                    <DescriptionListDescription data-test="app-hosts">{hosts.join(", ")}</DescriptionListDescription>
                 </DescriptionListGroup>
             )}
         </DescriptionList>
@@ -330,7 +341,7 @@ export function AppCard({ helper, app, connected }) {
     const [error, setError] = useState(null);
     const [busy, setBusy] = useState(null);
     // Sync's bandwidth limit in KiB/s: empty for none (the guide suggests
-    // syncing at quiet times; a limit keeps the PBX's line usable).
+    // syncing at quiet times; a limit keeps the line usable for the users).
     const [bwlimit, setBwlimit] = useState("");
     const bwValid = /^\d{0,9}$/.test(bwlimit.trim());
     const running = hasOwnJob(helper, app);
@@ -427,7 +438,7 @@ export function AppsView({ helper, apps, connected }) {
     if (apps.length === 0) {
         return (
             <Alert isInline variant="info" title={_("No application to migrate was found on this server.")}>
-                {_("Check that NethVoice is installed and running on NS7, then reload this page; the log of the migration tool may tell more.")}
+                {_("Check that the applications to migrate are installed and running on NS7, then reload this page; the log of the migration tool may tell more.")}
             </Alert>
         );
     }

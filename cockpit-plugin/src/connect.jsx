@@ -8,6 +8,7 @@ import { classifyConnectError } from "./errors.js";
 import { colonHex } from "./format.js";
 import { JobPanel } from "./job.jsx";
 import { PreflightReport, usePreflight } from "./preflight.jsx";
+import { guideUrl } from "./texts.js";
 
 function FieldError({ text, hint }) {
     if (!text && !hint)
@@ -210,13 +211,13 @@ export function ConnectForm({ helper, manager }) {
                             )}
                             {showUserDomain && (
                                 <FormGroup label={_("LDAP user domain")} isRequired fieldId="ns8m-user-domain">
-                                    <TextInput id="ns8m-user-domain" value={userDomain} isRequired placeholder="nethvoice.example.local"
+                                    <TextInput id="ns8m-user-domain" value={userDomain} isRequired placeholder="ns7.example.local"
                                                validated={errors.user_domain ? "error" : "default"}
                                                onChange={(_e, v) => { setUserDomain(v); clear("user_domain") }} />
                                     <FieldError text={errors.user_domain} />
                                     <HelperText className="ns8m-explain">
                                         <HelperTextItem>
-                                            {_("NS7 uses a local OpenLDAP account provider. Choose a unique name that does not conflict with the existing NS8 domains: NS7's LDAP database will be seen under this domain during the migration. Example: if your NS7 domain is example.local, you could use nethvoice-example.local.")}
+                                            {_("NS7 uses a local OpenLDAP account provider. Choose a unique name that does not conflict with the existing NS8 domains: NS7's LDAP database will be seen under this domain during the migration. Example: if your NS7 domain is example.local, you could use ns7-example.local.")}
                                         </HelperTextItem>
                                     </HelperText>
                                 </FormGroup>
@@ -251,7 +252,7 @@ export function ConnectForm({ helper, manager }) {
                                 </Alert>
                             )}
                             <Troubleshooting advice={advice} leader={leader.trim()} />
-                            <PreflightReport preflight={preflight} operation="connect" accepted={acceptWarnings}
+                            <PreflightReport preflight={preflight} operation="connect" guide={guideUrl(helper.apps)} accepted={acceptWarnings}
                                              onAccept={setAcceptWarnings} />
                             <ActionGroup>
                                 <Button type="submit" variant="primary" isDisabled={!canConnect} isLoading={busy || (job && !job.Finished)}

@@ -77,7 +77,7 @@ export function classifyConnectError(name, message) {
     return out;
 }
 
-// Start/Finish: "nethvoice_host: ..." -> { field: "nethvoice_host", text: "..." }
+// Start/Finish: "<field id>: ..." -> { field: "<field id>", text: "..." }
 export function fieldOfError(message, knownIds) {
     const m = (message || "").match(/^([a-z][a-z0-9_]*):\s*(.*)$/s);
     if (m && (!knownIds || knownIds.includes(m[1])))

@@ -5,22 +5,12 @@ import {
 import cockpit, { _, isItalian } from "./cockpit.js";
 import { checkFqdn } from "./format.js";
 import { unvariant } from "./helper.js";
+import { appText } from "./texts.js";
 
-// What the Start dialog asks when the helper does not describe its fields
-// (App.Fields): NethVoice's two FQDNs and Let's Encrypt.
-export const NETHVOICE_FIELDS = [
-    { id: "nethvoice_host", kind: "fqdn", required: true, title: "NethVoice base host", help: "" },
-    { id: "nethcti_ui_host", kind: "fqdn", required: true, title: "NethVoice CTI base host", help: "" },
-    { id: "lets_encrypt", kind: "bool", required: false, title: "Request a Let's Encrypt certificate", help: "", default: false },
-];
-
+// What the Start dialog asks: the app's fields as its profile describes
+// them (App.Fields); an app without fields asks nothing.
 export function appFields(app) {
-    if (app.Fields && app.Fields.length)
-        return app.Fields.map(f => {
-            const o = unvariant(f);
-            return { ...o, default: o.default };
-        });
-    return app.Id === "nethvoice" ? NETHVOICE_FIELDS : [];
+    return (app.Fields || []).map(f => unvariant(f));
 }
 
 export function fieldTitle(f) {
@@ -31,15 +21,20 @@ export function fieldHelp(f) {
     return (isItalian() && f.help_it) || f.help || "";
 }
 
-export function fqdnProblem(code) {
+// An example value for a field: its profile's placeholder, or a generic name.
+export function fieldExample(f) {
+    return (f && f.placeholder) || (f && f.kind === "fqdn" ? "server.example.com" : "");
+}
+
+export function fqdnProblem(code, example = "server.example.com") {
     switch (code) {
     case "": return "";
-    case "empty": return _("Give a fully qualified domain name, e.g. nethvoice.example.com.");
-    case "url": return _("Give only the host name, without \"https://\", e.g. nethvoice.example.com.");
+    case "empty": return cockpit.format(_("Give a fully qualified domain name, e.g. $0."), example);
+    case "url": return cockpit.format(_("Give only the host name, without \"https://\", e.g. $0."), example);
     case "ip": return _("Give a host name, not an IP address.");
-    case "short": return _("Give a fully qualified domain name, with the domain, e.g. nethvoice.example.com.");
+    case "short": return cockpit.format(_("Give a fully qualified domain name, with the domain, e.g. $0."), example);
     case "long": return _("The name is too long.");
-    default: return _("Only letters, digits, '-' and dots are allowed, e.g. nethvoice.example.com.");
+    default: return cockpit.format(_("Only letters, digits, '-' and dots are allowed, e.g. $0."), example);
     }
 }
 
@@ -66,7 +61,7 @@ export function localProblems(fields, values) {
             if (v || f.required) {
                 const code = checkFqdn(v);
                 if (code && !(code === "empty" && !f.required))
-                    p[f.id] = fqdnProblem(code);
+                    p[f.id] = fqdnProblem(code, fieldExample(f));
             }
         } else if (f.kind === "string" && f.required && !(v || "").trim()) {
             p[f.id] = _("This field is required.");
@@ -75,7 +70,7 @@ export function localProblems(fields, values) {
     const hosts = fields.filter(f => f.kind === "fqdn").map(f => (values[f.id] || "").trim().toLowerCase()).filter(Boolean);
     if (new Set(hosts).size !== hosts.length) {
         const last = fields.filter(f => f.kind === "fqdn").pop();
-        p[last.id] = p[last.id] || _("The two host names must be different.");
+        p[last.id] = p[last.id] || _("The host names must be different.");
     }
     return p;
 }
@@ -102,7 +97,9 @@ export function useRemoteCheck(helper, app, method, values, enabled) {
     return problems;
 }
 
-export function FieldInputs({ fields, values, setValue, problems, touched, setTouched, idPrefix }) {
+// The inputs of FIELDS; APP's texts may add a note to a field
+// (`field.<id>.note`).
+export function FieldInputs({ app, fields, values, setValue, problems, touched, setTouched, idPrefix }) {
     return fields.map(f => {
         const id = `${idPrefix}-${f.id}`;
         const problem = touched[f.id] || values[f.id] ? problems[f.id] : null;
@@ -110,7 +107,7 @@ export function FieldInputs({ fields, values, setValue, problems, touched, setTo
             return (
                 <FormGroup key={f.id} fieldId={id}>
                     <Checkbox id={id} isChecked={!!values[f.id]} label={fieldTitle(f)}
-                              description={f.id === "lets_encrypt" ? <LetsEncryptConditions /> : fieldHelp(f)}
+                              description={<FieldDescription app={app} field={f} />}
                               onChange={(_e, v) => setValue(f.id, v)} />
                     {problem && <FormHelperText><HelperText><HelperTextItem variant="error" data-test="field-error">{problem}</HelperTextItem></HelperText></FormHelperText>}
                 </FormGroup>
@@ -119,7 +116,7 @@ export function FieldInputs({ fields, values, setValue, problems, touched, setTo
         return (
             <FormGroup key={f.id} label={fieldTitle(f)} isRequired={f.required} fieldId={id}>
                 <TextInput id={id} value={values[f.id] || ""} isRequired={f.required}
-                           placeholder={f.id === "nethcti_ui_host" ? "cti.example.com" : f.kind === "fqdn" ? "nethvoice.example.com" : ""}
+                           placeholder={f.placeholder || ""}
                            validated={problem ? "error" : "default"}
                            onBlur={() => setTouched(f.id)}
                            onChange={(_e, v) => setValue(f.id, v)} />
@@ -127,7 +124,10 @@ export function FieldInputs({ fields, values, setValue, problems, touched, setTo
                     <HelperText>
                         {problem
                             ? <HelperTextItem variant="error" data-test="field-error" data-field={f.id}>{problem}</HelperTextItem>
-                            : <HelperTextItem>{fieldHelp(f) || (f.kind === "fqdn" ? _("A fully qualified domain name, unique and not in use yet.") : "")}</HelperTextItem>}
+                            : <HelperTextItem data-test="field-help" data-field={f.id}>
+                                {fieldHelp(f) || (f.kind === "fqdn" ? _("A fully qualified domain name, unique and not in use yet.") : "")}
+                                {fieldNote(app, f) && <span className="ns8m-field-note" data-test="field-note">{fieldNote(app, f)}</span>}
+                            </HelperTextItem>}
                     </HelperText>
                 </FormHelperText>
             </FormGroup>
@@ -135,16 +135,18 @@ export function FieldInputs({ fields, values, setValue, problems, touched, setTo
     });
 }
 
-export function LetsEncryptConditions() {
+function fieldNote(app, f) {
+    return appText(app, "field." + f.id + ".note");
+}
+
+// A checkbox's description: the field's help and the profile's note.
+function FieldDescription({ app, field }) {
+    const note = fieldNote(app, field);
     return (
-        <>
-            {_("Request the certificate only if:")}
-            <ul className="ns8m-list">
-                <li>{_("the NethVoice FQDNs resolve publicly to the NS8 node;")}</li>
-                <li>{_("TCP port 443 of the node is reachable from the Internet.")}</li>
-            </ul>
-            {_("Until the DNS records point to NS8 the request fails: you can also enable it later in the NethVoice settings on NS8.")}
-        </>
+        <span data-test="field-help" data-field={field.id}>
+            {fieldHelp(field)}
+            {note && <span className="ns8m-field-note" data-test="field-note">{note}</span>}
+        </span>
     );
 }
 

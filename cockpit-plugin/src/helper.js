@@ -32,7 +32,9 @@ export function variants(options, types) {
     return out;
 }
 
-const OPTION_TYPES = { node: "u", bwlimit: "u", lets_encrypt: "b", accept_warnings: "b", tls_verify: "b", force: "b" };
+// The D-Bus types of the options whose JavaScript type does not say it; an
+// app's fields go by their value (a bool field's value is a boolean: "b").
+const OPTION_TYPES = { node: "u", bwlimit: "u", accept_warnings: "b", tls_verify: "b", force: "b" };
 
 export class HelperClient {
     constructor(cockpit) {

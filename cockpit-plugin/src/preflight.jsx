@@ -8,9 +8,7 @@ import {
 } from "@patternfly/react-icons";
 import cockpit, { _, N_ } from "./cockpit.js";
 import { MANAGER } from "./helper.js";
-
-// The guide's prerequisites page; each check's `doc` is a section anchor of it.
-export const GUIDE = "https://docs.nethvoice.com/docs/administrator-manual/migration/prerequisites";
+import { docLink } from "./texts.js";
 
 const GROUPS = [
     ["source", N_("Source system (NethServer 7)")],
@@ -69,8 +67,10 @@ export function usePreflight(helper, options, auto) {
 // The report: the checks grouped as the guide groups them, each with its
 // severity, what was found, what to do and a link to the guide.  OPERATION
 // ("connect", "start", "finish") marks the checks that can stop it; with
-// onAccept, a checkbox accepts its warnings.
-export function PreflightReport({ preflight, operation, accepted, onAccept }) {
+// onAccept, a checkbox accepts its warnings.  GUIDE is the app's guide page
+// (its profile's `guide.url`): each check's `doc` is a section anchor of it;
+// without one, no link.
+export function PreflightReport({ preflight, operation, guide, accepted, onAccept }) {
     const { available, checks, error, busy, run } = preflight;
     if (!available)
         return null;
@@ -116,8 +116,8 @@ export function PreflightReport({ preflight, operation, accepted, onAccept }) {
                                                     <span className="ns8m-pf-gate"> ({_("stops this step")})</span>}
                                                 <div>{c.detail}</div>
                                                 {c.remedy && c.severity !== "ok" && <div className="ns8m-pf-remedy">{c.remedy}</div>}
-                                                {c.doc && (
-                                                    <a href={GUIDE + "#" + c.doc} target="_blank" rel="noopener noreferrer">
+                                                {docLink(guide, c.doc) && (
+                                                    <a href={docLink(guide, c.doc)} target="_blank" rel="noopener noreferrer" data-test="preflight-doc">
                                                         {_("Read the guide")}
                                                     </a>
                                                 )}

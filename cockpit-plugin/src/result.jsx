@@ -5,30 +5,48 @@ import {
 import cockpit, { _ } from "./cockpit.js";
 import { SimpleTable } from "./table.jsx";
 import { unvariant } from "./helper.js";
+import { appFields, fieldTitle } from "./fields.jsx";
+import { appText, appTextLines } from "./texts.js";
 
-// The Result screen, in the guide's order: check NethVoice on NS8 first,
-// configure the proxy, and only then point the DNS at NS8.
-export function ResultView({ app }) {
+// The links to the app on NS8: one per field whose profile text
+// `result.link.<field id>` names it; when the profile names none, one per
+// FQDN field, under the field's title.
+function resultLinks(app) {
     const settings = unvariant(app.Settings || {});
+    const fields = appFields(app).filter(f => typeof settings[f.id] === "string" && settings[f.id]);
+    const named = fields.filter(f => appText(app, "result.link." + f.id));
+    const shown = named.length ? named : fields.filter(f => f.kind === "fqdn");
+    return shown.map(f => [settings[f.id], appText(app, "result.link." + f.id, fieldTitle(f))]);
+}
+
+// The Result screen, in the guide's order: check the app on NS8 first,
+// then what its profile asks to do on NS8 (e.g. configure a companion
+// module), and only then point the DNS at NS8.  Every sentence about the
+// app comes from its profile (App.Texts), with generic ones when it has none.
+export function ResultView({ app }) {
     const records = app.DnsRecords || [];
     const notices = app.Notices || [];
-    const hosts = [
-        [settings.nethvoice_host, _("NethVoice administration")],
-        [settings.nethcti_ui_host, _("NethVoice CTI")],
-    ].filter(h => h[0]);
+    const hosts = resultLinks(app);
     const zone = records.map(([name, type, value]) => `${name}.\tIN\t${type}\t${value}`).join("\n");
+    const companion = appText(app, "result.companion.title");
+    const companionSteps = appTextLines(app, "result.companion.steps");
+    const companionWarning = appText(app, "result.companion.warning");
+    const letsEncrypt = appText(app, "result.letsencrypt");
+    let n = 0;
+    const heading = (title) => <Title headingLevel="h3">{cockpit.format(_("$0. $1"), ++n, title)}</Title>;
 
     return (
         <Stack hasGutter data-test="result">
             <StackItem>
                 <Alert isInline variant="success" title={cockpit.format(_("$0 now runs on NS8"), app.Name)}>
-                    {_("NethVoice was stopped and disabled on NS7, which now shows a redirect page with links to the new FQDNs.")}
+                    {appText(app, "result.retired",
+                             cockpit.format(_("$0 was stopped and disabled on NS7, which now shows a redirect page with links to the new addresses."), app.Name))}
                 </Alert>
             </StackItem>
             <StackItem>
-                <Title headingLevel="h3">{_("1. Verify the NS8 services")}</Title>
+                {heading(_("Verify the NS8 services"))}
                 <List>
-                    <ListItem>{_("Check that NethVoice is running on NS8 and look at its logs for errors.")}</ListItem>
+                    <ListItem>{cockpit.format(_("Check that $0 is running on NS8 and look at its logs for errors."), app.Name)}</ListItem>
                     {hosts.map(([host, what]) => (
                         <ListItem key={host}>
                             {what}: <a href={"https://" + host + "/"} target="_blank" rel="noopener noreferrer" data-test="result-link">{"https://" + host + "/"}</a>
@@ -37,36 +55,35 @@ export function ResultView({ app }) {
                 </List>
                 <Alert isInline isPlain variant="warning" title={_("Do not update the DNS yet: first make sure that everything works.")} data-test="dns-not-yet" />
             </StackItem>
+            {(companion || notices.length > 0) && (
+                <StackItem data-test="result-companion">
+                    {heading(companion || _("Read the notices"))}
+                    {notices.map((x, i) => <Alert key={i} isInline variant="info" title={x} data-test="notice" />)}
+                    {companionSteps.length > 0 && <List>{companionSteps.map((s, i) => <ListItem key={i}>{s}</ListItem>)}</List>}
+                    {companionWarning && <Alert isInline isPlain variant="warning" title={companionWarning} data-test="companion-reminder" />}
+                </StackItem>
+            )}
             <StackItem>
-                <Title headingLevel="h3">{_("2. Configure NethVoice Proxy")}</Title>
-                {notices.map((n, i) => <Alert key={i} isInline variant="info" title={n} data-test="notice" />)}
-                <List>
-                    <ListItem>{_("Proxy FQDN: a valid fully qualified domain name, e.g. proxy.example.com.")}</ListItem>
-                    <ListItem>{_("Network interface: the one for the VoIP traffic, usually the main one.")}</ListItem>
-                    <ListItem>{_("Public IP address: required if the node is behind NAT.")}</ListItem>
-                    <ListItem>{_("SIP/RTP ports: check the defaults and open them in the firewall.")}</ListItem>
-                </List>
-                <Alert isInline isPlain variant="warning" title={_("External calls and phone registrations do not work until the proxy is configured.")} data-test="proxy-reminder" />
-            </StackItem>
-            <StackItem>
-                <Title headingLevel="h3">{_("3. Update the DNS records")}</Title>
-                <p>{_("Once NethVoice works on NS8, create or update these records so that the names point to the NS8 node:")}</p>
+                {heading(_("Update the DNS records"))}
+                <p>{cockpit.format(_("Once $0 works on NS8, create or update these records so that the names point to the NS8 node:"), app.Name)}</p>
                 {records.length > 0
                     ? <>
                         <SimpleTable label={_("DNS records")} testId="dns-records"
                                      columns={[_("Name"), _("Type"), _("Points to")]} rows={records} />
                         <CodeBlock className="ns8m-zone"><CodeBlockCode>{zone}</CodeBlockCode></CodeBlock>
                     </>
-                    : <p>{_("The A records of the NethVoice FQDNs must point to the NS8 node's IP address.")}</p>}
+                    : <p>{cockpit.format(_("The A records of the $0 FQDNs must point to the NS8 node's IP address."), app.Name)}</p>}
                 <List>
                     <ListItem>{_("Internal DNS: usually immediate. Public DNS: it can take 24-48 hours; a low TTL speeds it up.")}</ListItem>
                     <ListItem>{_("Test the names from different places (internal network, external network) before switching NS7 off.")}</ListItem>
                 </List>
             </StackItem>
-            <StackItem>
-                <Title headingLevel="h3">{_("4. Let's Encrypt certificate (optional)")}</Title>
-                <p>{_("When the FQDNs resolve publicly to the NS8 node and TCP port 443 is reachable from the Internet, enable \"Request Let's Encrypt certificate\" in the NethVoice settings on NS8.")}</p>
-            </StackItem>
+            {letsEncrypt && (
+                <StackItem data-test="result-letsencrypt">
+                    {heading(_("Let's Encrypt certificate (optional)"))}
+                    <p>{letsEncrypt}</p>
+                </StackItem>
+            )}
         </Stack>
     );
 }

@@ -22,10 +22,37 @@
 
     const v = (t, x) => ({ t, v: x });
     const fields = [
-        { id: v("s", "nethvoice_host"), kind: v("s", "fqdn"), required: v("b", true), title: v("s", "NethVoice base host"), title_it: v("s", "Host base NethVoice"), help: v("s", "The FQDN of the NethVoice administration interface."), help_it: v("s", "FQDN per l'interfaccia di amministrazione."), default: v("s", "") },
-        { id: v("s", "nethcti_ui_host"), kind: v("s", "fqdn"), required: v("b", true), title: v("s", "NethVoice CTI base host"), title_it: v("s", "Host base NethVoice CTI"), help: v("s", "The FQDN of the CTI web application."), help_it: v("s", "FQDN per l'applicazione web CTI."), default: v("s", "") },
+        { id: v("s", "nethvoice_host"), kind: v("s", "fqdn"), required: v("b", true), title: v("s", "NethVoice base host"), title_it: v("s", "Host base NethVoice"), help: v("s", "The FQDN of the NethVoice administration interface."), help_it: v("s", "FQDN per l'interfaccia di amministrazione."), placeholder: v("s", "nethvoice.example.com") },
+        { id: v("s", "nethcti_ui_host"), kind: v("s", "fqdn"), required: v("b", true), title: v("s", "NethVoice CTI base host"), title_it: v("s", "Host base NethVoice CTI"), help: v("s", "The FQDN of the CTI web application."), help_it: v("s", "FQDN per l'applicazione web CTI."), placeholder: v("s", "cti.example.com") },
         { id: v("s", "lets_encrypt"), kind: v("s", "bool"), required: v("b", false), title: v("s", "Request a Let's Encrypt certificate"), title_it: v("s", "Richiedi certificato Let's Encrypt"), help: v("s", ""), help_it: v("s", ""), default: v("b", false) },
     ];
+
+    // App.Texts as the helper serves a profile's `texts:` (a{sa{ss}}); a
+    // shorter version of apps/nethvoice.yaml's, with ?notexts=1 none at all
+    // (and no placeholders): an app whose profile says nothing.
+    const texts = {
+        "guide.url": { en: "https://docs.example.com/migration/prerequisites", it: "https://docs.example.com/migration/prerequisites" },
+        "start.intro": { en: "NethVoice is installed on the NS8 node and the first data synchronization starts: call recordings, voicemail.",
+            it: "NethVoice viene installato sul nodo NS8 e inizia la sincronizzazione iniziale dei dati: registrazioni delle chiamate, segreteria." },
+        "start.companion": { en: "If NethVoice Proxy is not installed on the destination node, it is installed automatically.",
+            it: "Se NethVoice Proxy non è già installato sul nodo di destinazione, viene installato automaticamente." },
+        "field.lets_encrypt.note": { en: "You can also enable it later in the NethVoice settings on NS8.",
+            it: "Potete abilitarla anche in seguito nelle impostazioni di NethVoice su NS8." },
+        "finish.intro": { en: "A final sync copies the last changes; NethVoice is not available until the end.",
+            it: "Una sincronizzazione finale acquisisce gli ultimi cambiamenti; NethVoice non è disponibile fino al termine." },
+        "result.link.nethvoice_host": { en: "NethVoice administration", it: "Amministrazione NethVoice" },
+        "result.link.nethcti_ui_host": { en: "NethVoice CTI", it: "NethVoice CTI" },
+        "result.companion.title": { en: "Configure NethVoice Proxy", it: "Configurare NethVoice Proxy" },
+        "result.companion.steps": { en: "Proxy FQDN: a valid fully qualified domain name.\nPublic IP address: required if the node is behind NAT.",
+            it: "FQDN proxy: un nome di dominio completamente qualificato valido.\nIndirizzo IP pubblico: obbligatorio se il nodo è dietro NAT." },
+        "result.companion.warning": { en: "External calls do not work until the proxy is configured.",
+            it: "Le chiamate esterne non funzionano finché il proxy non è configurato." },
+        "result.letsencrypt": { en: "Enable \"Request Let's Encrypt certificate\" in the NethVoice settings on NS8.",
+            it: "Abilitate \"Richiedi certificato Let's Encrypt\" nelle impostazioni di NethVoice su NS8." },
+    };
+    const noTexts = params.get("notexts") === "1";
+    if (noTexts)
+        fields.forEach(f => delete f.placeholder);
 
     const state = {
         objects: {},
@@ -48,7 +75,7 @@
     };
     if (!state.legacy) {
         Object.assign(app, {
-            Node: 0, ModuleId: "", Settings: {}, Fields: fields, LastSyncTime: 0, LastSyncBytes: 0, LastSyncFiles: 0,
+            Node: 0, ModuleId: "", Settings: {}, Fields: fields, Texts: noTexts ? {} : texts, LastSyncTime: 0, LastSyncBytes: 0, LastSyncFiles: 0,
             LastSyncDuration: 0, SyncHistory: [], Notices: [], DnsRecords: [], EstimatedDowntime: 0,
         });
     }

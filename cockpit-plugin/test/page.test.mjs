@@ -102,11 +102,21 @@ describe("page with a fake helper", () => {
         const dialog = page.locator("[data-test=start-dialog]");
         await dialog.waitFor(WAIT);
         assert.ok(await page.locator("#ns8m-start-node").isVisible(), "two NS8 nodes: the destination is asked");
+        // What the dialog says about the app comes from App.Texts and App.Fields.
+        assert.match(await dialog.locator("[data-test=start-intro]").textContent(), /call recordings, voicemail/);
+        assert.match(await dialog.locator("[data-test=start-companion]").textContent(), /NethVoice Proxy is not installed/);
+        assert.equal(await page.getAttribute("#ns8m-start-nethvoice_host", "placeholder"), "nethvoice.example.com");
+        assert.equal(await page.getAttribute("#ns8m-start-nethcti_ui_host", "placeholder"), "cti.example.com");
+        assert.match(await dialog.locator("[data-test=field-note]").textContent(), /later in the NethVoice settings/);
         await page.fill("#ns8m-start-nethvoice_host", "https://voice.example.com");
         await page.fill("#ns8m-start-nethcti_ui_host", "cti.example.com");
         const fe = dialog.locator("[data-test=field-error][data-field=nethvoice_host]");
         await fe.waitFor(WAIT);
         assert.match(await fe.textContent(), /https:\/\//);
+        // The page's own check gives the field's placeholder as the example.
+        await page.fill("#ns8m-start-nethcti_ui_host", "cti");
+        await dialog.locator("[data-test=field-error][data-field=nethcti_ui_host]:has-text('e.g. cti.example.com')").waitFor(WAIT);
+        await page.fill("#ns8m-start-nethcti_ui_host", "cti.example.com");
         assert.ok(await page.isDisabled("[data-test=start-confirm]"));
         await shot(page, OUT, "start-dialog-error");
         await page.fill("#ns8m-start-nethvoice_host", "voice.example.com");
@@ -172,6 +182,7 @@ describe("page with a fake helper", () => {
         const dialog = page.locator("[data-test=finish-dialog]");
         await dialog.waitFor(WAIT);
         assert.match(await dialog.textContent(), /cannot be undone/);
+        assert.match(await dialog.locator("[data-test=irreversible]").textContent(), /NethVoice is not available until the end/);
         assert.match(await dialog.locator("[data-test=downtime]").textContent(), /about .* estimated from the last sync/);
         assert.equal(await dialog.locator("[data-test=checklist-item]").count(), 6);
         assert.ok(await page.isDisabled("[data-test=finish-confirm]"));
@@ -185,9 +196,13 @@ describe("page with a fake helper", () => {
         assert.deepEqual(rows, ["nethvoice.example.comA192.0.2.10", "cti.example.comA192.0.2.10"]);
         const links = await page.locator("[data-test=result-link]").allTextContents();
         assert.deepEqual(links, ["https://voice.example.com/", "https://cti.example.com/"]);
-        // The guide's order: verify, do not touch DNS yet, proxy, then DNS.
+        const labels = await page.locator("[data-test=result-link]").evaluateAll(as => as.map(a => a.parentElement.textContent));
+        assert.deepEqual(labels, ["NethVoice administration: https://voice.example.com/", "NethVoice CTI: https://cti.example.com/"]);
+        // The guide's order: verify, do not touch DNS yet, the profile's
+        // companion (its steps and warning), DNS, then the profile's Let's Encrypt.
         const text = await page.textContent("[data-test=result]");
-        const order = ["Verify the NS8 services", "Do not update the DNS yet", "Configure NethVoice Proxy", "Update the DNS records"].map(t => text.indexOf(t));
+        const order = ["1. Verify the NS8 services", "Do not update the DNS yet", "2. Configure NethVoice Proxy", "Public IP address: required",
+            "External calls do not work", "3. Update the DNS records", "4. Let's Encrypt certificate", "in the NethVoice settings on NS8"].map(t => text.indexOf(t));
         assert.ok(order.every((x, i) => x >= 0 && (i === 0 || x > order[i - 1])), "result steps out of order: " + order);
         await page.locator("[data-test=result]").scrollIntoViewIfNeeded();
         await shot(page, OUT, "result");
@@ -206,7 +221,8 @@ describe("page with a fake helper", () => {
         assert.equal(await endpoint.getAttribute("data-severity"), "blocker");
         assert.match(await endpoint.textContent(), /does not resolve/);
         assert.match(await endpoint.textContent(), /Create a DNS record/);
-        assert.match(await endpoint.locator("a").getAttribute("href"), /#vpn-connectivity$/);
+        // The guide's link: the profile's guide.url with the check's anchor.
+        assert.equal(await endpoint.locator("a").getAttribute("href"), "https://docs.example.com/migration/prerequisites#vpn-connectivity");
         assert.ok(await page.locator("[data-test=preflight-blockers]").isVisible());
         assert.ok(await page.locator("text=Network").first().isVisible(), "checks are grouped as the guide groups them");
         await shot(page, OUT, "preflight-connect");
@@ -239,6 +255,62 @@ describe("page with a fake helper", () => {
         assert.ok(pf.some(o => o.app && o.app.v === "nethvoice"), "the Start dialog checks the app");
         await context.close();
         assert.deepEqual(errors, []);
+    });
+
+    test("an app whose profile has no texts: generic sentences, nothing made up", async () => {
+        const { page, context, errors } = await open("?state=connected&jobseconds=1&notexts=1&preflight=warn");
+        await page.click("[data-test=app-start]");
+        const dialog = page.locator("[data-test=start-dialog]");
+        await dialog.waitFor(WAIT);
+        assert.equal(await dialog.locator("[data-test=start-intro]").textContent(),
+                     "NethVoice is installed on the NS8 node and the first data synchronization starts. The first sync can take several hours, depending on the amount of data.");
+        assert.equal(await dialog.locator("[data-test=start-companion]").count(), 0);
+        assert.equal(await dialog.locator("[data-test=field-note]").count(), 0);
+        assert.equal(await page.getAttribute("#ns8m-start-nethvoice_host", "placeholder"), "");
+        // Without a guide, the checks have no link.
+        await dialog.locator("[data-test=preflight-check][data-id=backup]").waitFor(WAIT);
+        assert.equal(await dialog.locator("[data-test=preflight-doc]").count(), 0);
+        await dialog.locator("#ns8m-accept-preflight-start").check();
+        await page.fill("#ns8m-start-nethvoice_host", "voice");
+        await dialog.locator("[data-test=field-error][data-field=nethvoice_host]:has-text('e.g. server.example.com')").waitFor(WAIT);
+        await page.fill("#ns8m-start-nethvoice_host", "voice.example.com");
+        await page.fill("#ns8m-start-nethcti_ui_host", "cti.example.com");
+        await page.waitForFunction(() => !document.querySelector("[data-test=start-confirm]").disabled, null, WAIT);
+        await page.click("[data-test=start-confirm]");
+        await page.waitForSelector("[data-test=job][data-finished=true][data-operation=start]", WAIT);
+        assert.equal(await page.textContent("[data-test=app-hosts]"), "voice.example.com, cti.example.com");
+        await page.click("[data-test=app-sync]");
+        await page.waitForSelector("[data-test=job][data-finished=true][data-operation=sync]", WAIT);
+        await page.click("[data-test=app-finish]");
+        const fd = page.locator("[data-test=finish-dialog]");
+        await fd.waitFor(WAIT);
+        assert.match(await fd.locator("[data-test=irreversible]").textContent(), /NethVoice is configured and started on NS8/);
+        for (const box of await fd.locator("input[id^=ns8m-check-]").all())
+            await box.check();
+        await page.check("#ns8m-understood");
+        await fd.locator("#ns8m-accept-preflight-finish").check();
+        await page.click("[data-test=finish-confirm]");
+        await page.waitForSelector("[data-test=result]", WAIT);
+        // Links under the fields' titles; the helper's notice under a generic
+        // heading; no Let's Encrypt section.
+        const labels = await page.locator("[data-test=result-link]").evaluateAll(as => as.map(a => a.parentElement.textContent));
+        assert.deepEqual(labels, ["NethVoice base host: https://voice.example.com/", "NethVoice CTI base host: https://cti.example.com/"]);
+        const text = await page.textContent("[data-test=result]");
+        assert.match(text, /2\. Read the notices/);
+        assert.match(text, /3\. Update the DNS records/);
+        assert.equal(await page.locator("[data-test=result-letsencrypt]").count(), 0);
+        assert.doesNotMatch(text, /Configure NethVoice Proxy/);
+        await shot(page, OUT, "result-without-texts");
+        assert.deepEqual(errors, []);
+        await context.close();
+    });
+
+    test("the built manifest's search keywords name the profiles' apps", () => {
+        const built = JSON.parse(fs.readFileSync(path.join(DIST, "manifest.json"), "utf8"));
+        const source = JSON.parse(fs.readFileSync(path.join(here, "..", "src", "manifest.json"), "utf8"));
+        assert.ok(built.menu.index.keywords[0].matches.includes("nethvoice"), JSON.stringify(built.menu.index.keywords));
+        assert.ok(built.menu.index.keywords[0].matches.includes("migrazione"));
+        assert.ok(!source.menu.index.keywords[0].matches.includes("nethvoice"));
     });
 
     test("a helper without the migration methods: actions hidden, no crash", async () => {
@@ -322,7 +394,8 @@ describe("Italian", () => {
         await page.waitForSelector("[data-test=app]", WAIT);
         await check("apps", ["Applicazioni", "Non migrata", "Avvia migrazione"]);
         await page.click("[data-test=app-start]");
-        await check("start-dialog", ["Host base NethVoice", "Requisiti FQDN"]);
+        await check("start-dialog", ["Host base NethVoice", "Requisiti FQDN", "registrazioni delle chiamate, segreteria",
+            "Se NethVoice Proxy non è già installato", "Potete abilitarla anche in seguito"]);
         await page.fill("#ns8m-start-nethvoice_host", "voice.example.com");
         await page.fill("#ns8m-start-nethcti_ui_host", "cti.example.com");
         await page.waitForFunction(() => !document.querySelector("[data-test=start-confirm]").disabled, null, WAIT);
@@ -334,13 +407,18 @@ describe("Italian", () => {
         await page.waitForSelector("[data-test=job][data-operation=sync][data-finished=true]", WAIT);
         await check("history", ["Cronologia delle sincronizzazioni"]);
         await page.click("[data-test=app-finish]");
-        await check("finish-dialog", ["Questo passaggio è irreversibile", "Elenco di controllo pre-cutover"]);
+        await check("finish-dialog", ["Questo passaggio è irreversibile", "Elenco di controllo pre-cutover",
+            "NethVoice non è disponibile fino al termine"]);
         for (const box of await page.locator("input[id^=ns8m-check-]").all())
             await box.check();
         await page.check("#ns8m-understood");
         await page.click("[data-test=finish-confirm]");
         await page.waitForSelector("[data-test=result]", WAIT);
-        await check("result", ["NON aggiornare il DNS ancora", "Configurare NethVoice Proxy", "Aggiornare i record DNS"]);
+        await check("result", ["NON aggiornare il DNS ancora", "2. Configurare NethVoice Proxy", "Indirizzo IP pubblico: obbligatorio",
+            "Le chiamate esterne non funzionano", "3. Aggiornare i record DNS", "Amministrazione NethVoice",
+            "4. Certificato Let's Encrypt", "impostazioni di NethVoice su NS8"]);
+        // The profile's English texts are not on the Italian screen.
+        assert.doesNotMatch(await page.textContent("[data-test=result]"), /Configure NethVoice Proxy|External calls/);
         await page.getByRole("tab", { name: "Cluster" }).click();
         await check("cluster", ["Cluster NS8", "Indirizzo VPN"]);
         await page.getByRole("tab", { name: "Log" }).click();
