@@ -1,4 +1,17 @@
-"""The module images the simulated cluster knows (its "repository")."""
+"""The module images the simulated cluster knows (its "repository").
+
+Each image: its display "name", "version", "max_per_node", "categories",
+"rootfull", how many TCP "ports" a module gets, and optionally
+  "restore"  what its import-module restores from state/ once the transfer
+             phase ends: "mariadb" (restore/ through MariaDB's entrypoint,
+             restore_background/ at configure-module: moduledb.py) or
+             "nethvoice" (that and NethVoice's own steps: nethvoice.py);
+  "schemas"  a folder of <action>/validate-input.json (and -output) for
+             the image's own actions, when the shared schemas have none;
+  "reads"    configure-module input keys its actions read beyond the
+             schema's properties.
+A test adds images of its own with Cluster(images={...}) (add_images).
+"""
 
 NETHVOICE_VOLUMES = ["agi-bin", "astdb", "asterisk", "customer_card", "moh", "nethcti",
                      "nethcti-server", "pbooksources", "post_scripts", "scripts",
@@ -6,7 +19,8 @@ NETHVOICE_VOLUMES = ["agi-bin", "astdb", "asterisk", "customer_card", "moh", "ne
 
 IMAGES = {
     "nethvoice": {"name": "NethVoice", "version": "1.4.2", "max_per_node": None,
-                  "categories": ["collaboration"], "rootfull": False, "ports": 8},
+                  "categories": ["collaboration"], "rootfull": False, "ports": 8,
+                  "restore": "nethvoice"},
     "nethvoice-proxy": {"name": "NethVoice Proxy", "version": "1.1.0", "max_per_node": 1,
                         "categories": ["collaboration"], "rootfull": False, "ports": 2},
     "openldap": {"name": "OpenLDAP", "version": "2.5.1", "max_per_node": None,
@@ -22,6 +36,25 @@ IMAGES = {
     "dokuwiki": {"name": "DokuWiki", "version": "1.1.1", "max_per_node": None,
                  "categories": ["collaboration"], "rootfull": False, "ports": 1},
 }
+
+
+IMAGE_KEYS = {"name", "version", "max_per_node", "categories", "rootfull", "ports", "restore",
+              "schemas", "reads"}
+
+
+def add_images(images):
+    """Adds (or replaces) images: {name: {key: value}}, keys as above; name
+    and version default to the image name and 1.0.0."""
+    for name, info in images.items():
+        unknown = set(info) - IMAGE_KEYS
+        if unknown:
+            raise ValueError("image %s: unknown keys %s" % (name, ", ".join(sorted(unknown))))
+        if info.get("restore") not in (None, "mariadb", "nethvoice"):
+            raise ValueError("image %s: restore must be mariadb or nethvoice" % name)
+        entry = {"name": name, "version": "1.0.0", "max_per_node": None,
+                 "categories": ["collaboration"], "rootfull": False, "ports": 1}
+        entry.update(info)
+        IMAGES[name] = entry
 
 
 def image_name(image):

@@ -112,8 +112,8 @@ class ControlClient:
                 return m
         return None
 
-    # -- a nethvoice module's databases (what its import-module and
-    #    configure-module loaded) -----------------------------------------------
+    # -- a module's databases (nethvoice, or an image with restore: mariadb;
+    #    what its import-module and configure-module loaded) ---------------------
     def module_astdb(self, module_id):
         """{key: value} of the module's astdb.sqlite3, None before an import made one."""
         return self.call("module-astdb", module=module_id)
@@ -194,12 +194,15 @@ class Cluster:
       peer_delay      seconds before the leader adds a joined node's peer
                       (default 1.0; NS8 does it asynchronously)
       schema_dir      the shared schemas (default from NS8M_SHARED_DIR)
+      images          images beyond the built-in catalog, {name: {...}} (see
+                      catalog.py: e.g. {"toy": {"restore": "mariadb",
+                      "schemas": "<folder of its actions' schemas>"}})
     """
 
     def __init__(self, topology=None, prefix=None, vpn_network=DEFAULT_VPN_NETWORK, nodes=2,
                  token_lifetime=3600, login_rate_limit=(30, 10.0), domains=(), modules=None,
                  disk=None, leader_endpoint=None, task_delay=0.3, peer_delay=1.0,
-                 schema_dir=None, https_port=443, api_port=9311):
+                 schema_dir=None, https_port=443, api_port=9311, images=None):
         import ipaddress
         self.vpn_network = str(ipaddress.ip_network(vpn_network))
         net = ipaddress.ip_network(self.vpn_network)
@@ -235,6 +238,7 @@ class Cluster:
         self.task_delay = task_delay
         self.peer_delay = peer_delay
         self.schema_dir = schema_dir or default_schema_dir()
+        self.images = dict(images or {})
         self.control_socket = os.path.join(self.run_dir, "control.sock")
         self.control = ControlClient(self.control_socket)
         self.ca_file = None
@@ -284,6 +288,7 @@ class Cluster:
                               "otp_secret": self.otp_account.otp_secret,
                               "display_name": "Administrator with 2FA"}],
                 "nodes": node_cfg, "domains": self.domains, "modules": self.modules,
+                "images": self.images,
                 "cert_file": tls["cert_file"], "key_file": tls["key_file"],
                 "control_socket": self.control_socket,
                 "links": {"lan_ns": t.lan_ns,

@@ -32,7 +32,7 @@ import time
 import traceback
 import uuid
 
-from . import catalog, nethvoice, otp, util
+from . import catalog, moduledb, nethvoice, otp, util
 from .validation import SchemaSet
 
 WG_PORT = 55820
@@ -122,7 +122,9 @@ class Sim:
         self.cfg = cfg
         self.lock = threading.RLock()
         self.run_dir = cfg["run_dir"]
-        self.schemas = SchemaSet(cfg.get("schema_dir"))
+        catalog.add_images(cfg.get("images") or {})
+        self.schemas = SchemaSet(cfg.get("schema_dir"), image_dirs={
+            name: info["schemas"] for name, info in catalog.IMAGES.items() if info.get("schemas")})
         self.network = ipaddress.ip_network(cfg["vpn_network"])
         self.token_secret = secrets.token_bytes(32)
         self.token_epoch = 0.0
@@ -151,7 +153,9 @@ class Sim:
         self.modules = {}
         self.domains = {}
         self.routes = []
-        self.nethvoice = {}  # module id -> nethvoice.NethVoiceData (its astdb and MariaDB)
+        # module id -> its databases, for the images that restore some
+        # (catalog "restore"): moduledb.ModuleDatabases, nethvoice.NethVoiceData
+        self.module_data = {}
         os.makedirs(os.path.join(self.run_dir, "pids"), exist_ok=True)
         os.makedirs(os.path.join(self.run_dir, "logs"), exist_ok=True)
 
@@ -300,10 +304,10 @@ class Sim:
             "receiver": None, "configuration": None, "configure_history": [],
             "import_tasks": [], "user_domain": None, "created": now_iso(),
             "disk_limit": None, "restore_log": []}
-        if image == "nethvoice":
-            self.nethvoice[mid] = nethvoice.NethVoiceData(mid, mdir,
-                                                          os.path.join(self.run_dir, "logs"),
-                                                          os.path.join(self.run_dir, "pids"))
+        data_class = RESTORES.get(catalog.IMAGES[image].get("restore"))
+        if data_class is not None:
+            self.module_data[mid] = data_class(mid, mdir, os.path.join(self.run_dir, "logs"),
+                                               os.path.join(self.run_dir, "pids"))
         return mid
 
     def _receiver_conf(self, m, port, user, password):
@@ -411,9 +415,10 @@ class Sim:
 
     def _restore(self, mid, task):
         """What the module's import-module does once the transfer phase has
-        ended: (exit code, output, error).  A nethvoice module restores
-        state/ as NS8 does (nethvoice.py); other images have nothing to do."""
-        data = self.nethvoice.get(mid)
+        ended: (exit code, output, error).  A module whose image restores
+        databases restores state/ as NS8 does (moduledb.py, nethvoice.py);
+        other images have nothing to do."""
+        data = self.module_data.get(mid)
         m = self.modules.get(mid)
         if data is None or m is None or self.stopping:
             return 0, "", ""
@@ -595,13 +600,22 @@ class Sim:
         return t
 
     def unknown_keys(self, agent, action, data):
-        """configure-module of a nethvoice module: the input keys that neither
-        its schema's properties nor the module's actions read (a list), else None."""
-        if action != "configure-module" or self.schema_kind(agent) != "nethvoice":
+        """configure-module of a module whose image has a configure-module
+        schema: the input keys that neither its schema's properties nor the
+        module's actions read (a list), else None."""
+        kind = self.schema_kind(agent)
+        if action != "configure-module" or kind not in catalog.IMAGES:
             return None
-        v = self.schemas.validator("nethvoice", action, "input")
-        props = (v.schema.get("properties") or {}) if v is not None else {}
-        return nethvoice.unknown_keys(data, props)
+        v = self.schemas.validator(kind, action, "input")
+        if v is None:
+            return None
+        props = v.schema.get("properties") or {}
+        if kind == "nethvoice":
+            return nethvoice.unknown_keys(data, props)
+        if not isinstance(data, dict):
+            return []
+        known = set(props) | set(catalog.IMAGES[kind].get("reads", ()))
+        return sorted(k for k in data if k not in known)
 
     def _take_fault(self, kind, t):
         with self.lock:
@@ -850,8 +864,8 @@ class Sim:
             for mid, m in sorted(self.modules.items()):
                 d = copy.deepcopy({k: v for k, v in m.items()})
                 d["files"] = self.files_of(m)
-                if mid in self.nethvoice:
-                    d.update(self.nethvoice[mid].describe())
+                if mid in self.module_data:
+                    d.update(self.module_data[mid].describe())
                 d["agent_alive"] = self.agent_alive("module/" + mid)
                 d["address"] = self.nodes[m["node"]]["vpn"]["ip_address"] if m["node"] in \
                     self.nodes else None
@@ -900,7 +914,7 @@ class Sim:
                 if m.get("disk_limit"):
                     util.run(["umount", "-l", m["srv"]], check=False)
                     m["disk_limit"] = None
-            for data in self.nethvoice.values():
+            for data in self.module_data.values():
                 try:
                     data.stop()
                 except Exception:
@@ -1187,7 +1201,7 @@ def a_remove_module(sim, t):
             if f["kind"] == "disk_full" and f.get("module") == mid:
                 sim.clear_fault(fid)
     del sim.modules[mid]
-    data = sim.nethvoice.pop(mid, None)
+    data = sim.module_data.pop(mid, None)
     if data is not None:
         data.stop()
     if not t.data["preserve_data"]:
@@ -1208,8 +1222,8 @@ def a_module_import(sim, t):
 def a_configure_module(sim, t):
     mid = t.agent.split("/", 1)[1]
     m = sim.modules[mid]
-    data = sim.nethvoice.get(mid)
-    if data is not None:
+    data = sim.module_data.get(mid)
+    if m["image"] == "nethvoice":
         # A validation step of the simulator's own: a migrated script named as
         # one of the image's would replace the image's copy.
         clashes = nethvoice.agi_bin_clashes(m["srv"])
@@ -1251,6 +1265,9 @@ def a_get_configuration(sim, t):
     mid = t.agent.split("/", 1)[1]
     return copy.deepcopy(sim.modules[mid]["configuration"] or {})
 
+
+# What a module's import-module restores, by the catalog's "restore".
+RESTORES = {"mariadb": moduledb.ModuleDatabases, "nethvoice": nethvoice.NethVoiceData}
 
 ACTIONS = {
     ("cluster", "get-cluster-status"): a_get_cluster_status,
@@ -1488,9 +1505,11 @@ class ControlServer(socketserver.ThreadingUnixStreamServer):
                                   for k, v in sim.nodes.items()}}
         if cmd in ("module-tables", "module-rows", "module-sql", "module-astdb"):
             with sim.lock:
-                data = sim.nethvoice.get(req.get("module"))
+                data = sim.module_data.get(req.get("module"))
             if data is None:
-                raise ValueError("no nethvoice module %r" % req.get("module"))
+                raise ValueError("no module with databases %r" % req.get("module"))
+            if cmd == "module-astdb" and not hasattr(data, "astdb"):
+                raise ValueError("module %r has no astdb" % req.get("module"))
             if cmd == "module-astdb":
                 return data.astdb()
             if cmd == "module-sql":

@@ -111,12 +111,15 @@ class SchemaSet:
 
     ``schema_for("cluster", "add-node", "input")`` reads
     ``<dir>/cluster/add-node/validate-input.json``; module actions are looked
-    up under the module's image name (``nethvoice``) and then under the
-    generic ``module`` folder.
+    up under the module's image name (``nethvoice``; for an image given in
+    ``image_dirs``, in its own folder when the shared ones have none) and
+    then under the generic ``module`` folder.
     """
 
-    def __init__(self, schema_dir=None):
+    def __init__(self, schema_dir=None, image_dirs=None):
         self.dir = schema_dir or default_schema_dir()
+        # an image's own schemas ({image: folder of <action>/validate-*.json})
+        self.image_dirs = dict(image_dirs or {})
         defs_path = os.path.join(self.dir, "cluster", "validator-definitions.json")
         with open(defs_path) as f:
             self.definitions = json.load(f)
@@ -124,6 +127,8 @@ class SchemaSet:
 
     def path_for(self, kind, action, which):
         p = os.path.join(self.dir, kind, action, "validate-%s.json" % which)
+        if not os.path.exists(p) and kind in self.image_dirs:
+            p = os.path.join(self.image_dirs[kind], action, "validate-%s.json" % which)
         return p if os.path.exists(p) else None
 
     def validator(self, kind, action, which):
