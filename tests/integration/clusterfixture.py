@@ -19,10 +19,19 @@ USER_DOMAIN = "nethvoice.example.test"
 
 class ClusterTestCase(unittest.TestCase):
     """Subclasses set CLUSTER (ns8sim.Cluster keyword arguments) and SANDBOX
-    (harness.Sandbox keyword arguments)."""
+    (harness.Sandbox keyword arguments); for another app than NethVoice,
+    APP (its id), PROFILES_DIR (the helper's --profiles-dir) and
+    prepare_ns7() (adds what NS7 holds for the app, before the helper
+    starts)."""
 
     CLUSTER = {"nodes": 1, "modules": []}
     SANDBOX = {"files": 300, "cdr_rows": 50}
+    APP = "nethvoice"
+    PROFILES_DIR = None  # the project's apps/
+
+    @classmethod
+    def prepare_ns7(cls):
+        pass
 
     @classmethod
     def setUpClass(cls):
@@ -35,11 +44,14 @@ class ClusterTestCase(unittest.TestCase):
             cls.cluster.close()
             raise
         cls.ns7 = cls.cluster.topology.ns_of("ns7")
+        if cls.PROFILES_DIR:
+            cls.sb.helper.profiles_dir = cls.PROFILES_DIR
         wrapper = netns_wrapper(cls.sb.run_dir, cls.ns7, cls.sb.helper.binary)
         cls.sb.helper.binary = wrapper
         cls.with_ca = ["--ca-file=" + cls.cluster.ca_file, "--vpn-timeout=30", "--task-timeout=60"]
         cls.sb.helper.extra_args = list(cls.with_ca)
         try:
+            cls.prepare_ns7()
             cls.sb.helper.start()
         except BaseException:
             cls.tearDownClass()
@@ -64,11 +76,12 @@ class ClusterTestCase(unittest.TestCase):
     def manager(self):
         return self.bus.get_all(ROOT, MANAGER_IFACE)
 
-    def app(self, app_id="nethvoice"):
-        return self.bus.get_all(ROOT + "/apps/" + app_id, APP_IFACE)
+    def app(self, app_id=None):
+        return self.bus.get_all(ROOT + "/apps/" + (app_id or self.APP), APP_IFACE)
 
-    def app_call(self, method, signature, args, app_id="nethvoice", timeout=90):
-        return self.bus.call_error(ROOT + "/apps/" + app_id, APP_IFACE, method, signature, args, timeout=timeout)
+    def app_call(self, method, signature, args, app_id=None, timeout=90):
+        return self.bus.call_error(ROOT + "/apps/" + (app_id or self.APP), APP_IFACE, method, signature, args,
+                                   timeout=timeout)
 
     def wait(self, job, timeout=180):
         deadline = time.monotonic() + timeout
@@ -80,7 +93,7 @@ class ClusterTestCase(unittest.TestCase):
                 self.fail("job %s did not finish within %d s: %s" % (job, timeout, props))
             time.sleep(0.3)
 
-    def run_ok(self, method, signature, args, app_id="nethvoice", timeout=300):
+    def run_ok(self, method, signature, args, app_id=None, timeout=300):
         err, job = self.app_call(method, signature, args, app_id)
         self.assertIsNone(err, job)
         props = self.wait(job, timeout)

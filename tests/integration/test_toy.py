@@ -1,0 +1,167 @@
+"""A second app, known only to the tests (tests/profiles/toy.yaml), migrated
+end to end against the simulated NS8 cluster: Start, Sync, Abort, and
+Start, Sync, Finish.  The helper knows nothing of it but its profile: the
+proof that what the helper knows about an app lives in the app's profile.
+
+Checked as an administrator would: the toy's files arrived on NS8 with the
+profile's owner, its database's rows are in the module's MariaDB, the two
+fields of its own reached configure-module, its service was stopped and
+disabled on NS7 by Finish (and nothing else was), Abort removed the module
+and left NS7 as it was, a Sync carried what changed on NS7."""
+
+import os
+
+import toyfixture
+from clusterfixture import ERR, USER_DOMAIN, MigrationTestCase
+from ns7expect import tree
+
+FIELDS = {"toy_host": "toy.example.test", "toy_motto": "Play fair"}
+# The systemd calls that change something (reads such as LoadUnit do not).
+CHANGES_UNITS = {"StartUnit", "StopUnit", "RestartUnit", "ReloadUnit", "EnableUnitFiles", "DisableUnitFiles"}
+
+
+class ToyMigrationTest(MigrationTestCase):
+    CLUSTER = {"nodes": 1, "modules": [], "task_delay": 0.1, "images": toyfixture.IMAGES}
+    # An NS7 without NethVoice: only the toy is installed.
+    SANDBOX = {"files": 20, "cdr_rows": 10, "nethvoice": False, "units": toyfixture.UNITS}
+    APP = "toy"
+    PROFILES_DIR = toyfixture.PROFILES_DIR
+
+    @classmethod
+    def prepare_ns7(cls):
+        toyfixture.install(cls.sb)
+
+    # -- helpers -------------------------------------------------------------
+    def start(self, timeout=300, **fields):
+        values = dict(FIELDS, accept_warnings=True)
+        values.update(fields)
+        return self.run_ok("Start", "a{sv}", [values], timeout=timeout)
+
+    def modules(self):
+        return [m for m in self.cluster.control.state()["modules"] if m["image"] == "toy"]
+
+    def module(self):
+        mods = self.modules()
+        self.assertEqual(len(mods), 1, [m["id"] for m in mods])
+        return mods[0]
+
+    def assert_files_on_ns8(self):
+        """volumes/toydata holds NS7's /var/lib/toy, every file owned by the
+        profile's owner."""
+        want = {rel: (sha, ) + toyfixture.OWNER
+                for rel, (sha, _, _) in tree(os.path.join(self.sb.root, "var/lib/toy")).items()}
+        got = tree(os.path.join(self.module()["srv"], "volumes", "toydata"))
+        self.assertEqual(got, want)
+        return got
+
+    def ns7_snapshot(self):
+        # Everything but the migration's own log, which the helper appends to.
+        return {p: v for p, v in tree(self.sb.root).items() if p != "var/log/ns8-migration.log"}
+
+    def unit(self, name):
+        return self.sb.systemd.unit_state(self.bus, name)
+
+    def unit_changes(self, since=0):
+        return [c for c in self.sb.systemd.calls()[since:] if c["method"] in CHANGES_UNITS]
+
+    # -- tests ---------------------------------------------------------------
+    def test_detected_from_its_profile(self):
+        apps = self.bus.apps()
+        self.assertEqual(sorted(apps), ["toy"])
+        app = apps["toy"]
+        self.assertEqual((app["Name"], app["Status"]), ("Toy", "not_migrated"))
+        self.assertEqual([f["id"] for f in app["Fields"]], ["toy_host", "toy_motto"])
+        # The fields are checked by the profile's rules.
+        err, problems = self.app_call("CheckOptions", "sa{sv}",
+                                      ["Start", {"toy_host": "https://toy.example.test", "toy_motto": ""}])
+        self.assertIsNone(err, problems)
+        self.assertEqual(sorted(problems), ["toy_host", "toy_motto"])
+        err, msg = self.app_call("Start", "a{sv}", [dict(FIELDS, toy_host="toy")])
+        self.assertEqual(err, ERR + "InvalidArgument", msg)
+        self.assertIn("toy_host", msg)
+        self.assertEqual(self.modules(), [])
+
+    def test_start_sync_abort(self):
+        ns7_before = self.ns7_snapshot()
+        calls_before = len(self.sb.systemd.calls())
+        props = self.start()
+        self.assertEqual(props["Operation"], "start")
+        app = self.app()
+        self.assertEqual(app["Status"], "migrating")
+        self.assertEqual(app["ModuleId"], self.module()["id"])
+        self.assertEqual(dict(app["Settings"])["toy_motto"], FIELDS["toy_motto"])
+        self.assert_files_on_ns8()
+        # Start leaves NS7's toy running.
+        self.assertEqual(self.unit_changes(calls_before), [])
+
+        # NS7 keeps working: a file added, one changed, one deleted.
+        toyfixture.write(self.sb, "boxes/green.txt", "a green box\n", 1000, 1000)
+        toyfixture.write(self.sb, "settings.ini", "[toy]\nsize = large\n")
+        os.unlink(os.path.join(self.sb.root, "var/lib/toy/boxes/red.txt"))
+        props = self.run_ok("Sync", "a{sv}", [{}])
+        self.assertEqual(props["Operation"], "sync")
+        got = self.assert_files_on_ns8()
+        self.assertIn("boxes/green.txt", got)
+        self.assertNotIn("boxes/red.txt", got)
+        self.assertEqual(len(self.app()["SyncHistory"]), 2)
+
+        # Abort: NS8 loses the module, NS7 keeps every byte and its service.
+        ns7_before_abort = self.ns7_snapshot()
+        self.assertNotEqual(ns7_before, ns7_before_abort)  # the test did change NS7 itself
+        self.run_ok("Abort", "a{sv}", [{}])
+        self.assertEqual(self.modules(), [])
+        self.assertEqual(self.ns7_snapshot(), ns7_before_abort)
+        app = self.app()
+        self.assertEqual((app["Status"], app["ModuleId"], app["SyncHistory"]), ("not_migrated", "", []))
+        self.assertEqual(self.unit_changes(calls_before), [])
+        state = self.unit(toyfixture.SERVICE)
+        self.assertEqual((state["ActiveState"], state["UnitFileState"]), ("active", "enabled"))
+        err, msg = self.app_call("Abort", "a{sv}", [{}])
+        self.assertEqual(err, ERR + "WrongState", msg)
+
+    def test_start_sync_finish(self):
+        self.start()
+        # NS7 keeps working until the cutover: a new row, a new file.
+        self.sb.mysql.sql("INSERT INTO toydb.toys (name, colour) VALUES ('rocking horse', 'white');")
+        toyfixture.write(self.sb, "boxes/late.txt", "came late\n", 0, 0, 0o600)
+        self.run_ok("Sync", "a{sv}", [{}])
+        calls_before = len(self.sb.systemd.calls())
+        props = self.run_ok("Finish", "a{sv}", [{"accept_warnings": True}], timeout=600)
+        self.assertEqual(props["Operation"], "finish")
+        self.assertEqual(self.app()["Status"], "migrated")
+        module = self.module()
+
+        # The files, with the profile's owner.
+        self.assertIn("boxes/late.txt", self.assert_files_on_ns8())
+
+        # The database: NS8's import loaded the dumps into the module's MariaDB.
+        control = self.cluster.control
+        want = self.sb.mysql.table_rows([toyfixture.DATABASE])
+        self.assertEqual(control.module_tables(module["id"], [toyfixture.DATABASE]), ["toydb.toys"])
+        self.assertEqual(control.module_table_rows(module["id"], [toyfixture.DATABASE]), want)
+        self.assertEqual(sum(want["toydb.toys"].values()), 5)
+
+        # configure-module got the two fields, the cluster's user domain and
+        # the NS7 setting, and nothing else.
+        conf = module["configuration"]
+        self.assertEqual(conf, {"host": FIELDS["toy_host"], "motto": FIELDS["toy_motto"],
+                                "user_domain": USER_DOMAIN, "colour": toyfixture.COLOUR})
+        self.assertEqual(module["configure_history"][-1]["unknown_keys"], [])
+
+        # NS7: the toy's service quiesced, then stopped and disabled; only the
+        # web server reloaded (the redirect), nothing else touched.
+        state = self.unit(toyfixture.SERVICE)
+        self.assertEqual((state["ActiveState"], state["UnitFileState"]), ("inactive", "disabled"))
+        changes = self.unit_changes(calls_before)
+        touched = {u for c in changes for u in [c.get("unit")] + list(c.get("units") or []) if u}
+        self.assertEqual(touched, {toyfixture.SERVICE, "httpd.service"}, changes)
+        self.assertEqual([c["method"] for c in changes if c.get("unit") == "httpd.service"], ["ReloadUnit"])
+        for name in toyfixture.NOT_TOY:
+            self.assertEqual(self.unit(name)["ActiveState"], "active", name)
+        with open(os.path.join(self.sb.root, "var/www/html/ns8-migration/toy.html")) as f:
+            self.assertIn("https://%s/" % FIELDS["toy_host"], f.read())
+
+        # Migrated: no more Sync, Abort or Finish, and the cluster can be left.
+        for method in ("Sync", "Abort", "Finish"):
+            err, msg = self.app_call(method, "a{sv}", [{}])
+            self.assertEqual(err, ERR + "WrongState", (method, msg))
