@@ -2,10 +2,12 @@
 what a nethvoice module then does with state/ (NETHVOICE.md, "What NS8 does
 with state/"): the astdb dump into sqlite3, restore/ through MariaDB's
 entrypoint, restore_background/ at configure-module; and configure-module's
-own checks (the image's agi-bin scripts, keys nobody reads)."""
+own checks (the image's agi-bin scripts, keys nobody reads); and an image a test
+adds to the catalog, which restores its MariaDB the same way."""
 
 import collections
 import gzip
+import json
 import os
 import shutil
 import sqlite3
@@ -45,11 +47,24 @@ def rows_of(*rows):
                                for r in rows)
 
 
+# configure-module of "gadget", an image a test adds to the catalog.
+GADGET_SCHEMA = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+                 "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}}}
+
+
 class ImportTest(testing.ClusterTestCase):
     cluster_kwargs = {"peer_delay": 0.2, "task_delay": 0.2}
 
     @classmethod
     def setUpClass(cls):
+        # An image of the test's own: restores a MariaDB, brings its schema.
+        cls.gadget_schemas = tempfile.mkdtemp(prefix="ns8sim-gadget-")
+        cls.addClassCleanup(shutil.rmtree, cls.gadget_schemas, True)
+        os.makedirs(os.path.join(cls.gadget_schemas, "configure-module"))
+        with open(os.path.join(cls.gadget_schemas, "configure-module", "validate-input.json"), "w") as f:
+            json.dump(GADGET_SCHEMA, f)
+        cls.cluster_kwargs = dict(cls.cluster_kwargs, images={"gadget": {
+            "restore": "mariadb", "schemas": cls.gadget_schemas, "reads": ["colour"]}})
         super().setUpClass()
         c = cls.cluster
         priv, pub = testing.genkey()
@@ -495,6 +510,50 @@ class ImportTest(testing.ClusterTestCase):
         res = self.run_task(agent, "configure-module", {"anything": 1})
         log = [e for e in c.control.requests() if e.get("task_id") == res["file"].rsplit("/", 1)[1]]
         self.assertNotIn("unknown_keys", log[0])
+
+
+    def test_an_image_added_by_a_test_restores_its_mariadb(self):
+        c = self.cluster
+        res = self.run_task("cluster", "import-module", {"image": "gadget", "node": 1,
+                                                         "volumes": ["gadgetdata"]})
+        self.assertEqual(res["exit_code"], 0, res)
+        out = res["output"]
+        mid = out["module_id"]
+        self.assertRegex(mid, r"^gadget\d+$")
+        self.addCleanup(self.run_task, "cluster", "remove-module",
+                        {"module_id": mid, "preserve_data": False})
+        src = os.path.join(c.run_dir, "gadget-source")
+        os.makedirs(os.path.join(src, "restore"))
+        os.makedirs(os.path.join(src, "restore_background"))
+        with open(os.path.join(src, "restore", "10_gadget.sql"), "w") as f:
+            f.write("CREATE DATABASE gadget;\nCREATE TABLE gadget.parts (name VARCHAR(20));\n"
+                    "INSERT INTO gadget.parts VALUES ('cog'), ('spring');\n")
+        with open(os.path.join(src, "restore_background", "80_gadget_more.sql"), "w") as f:
+            f.write("INSERT INTO gadget.parts VALUES ('lever');\n")
+        user, pw = out["credentials"]
+        url = "rsync://%s@%s:%d/" % (user, out["address"], out["port"])
+        p = self.rsync(["-a", src + "/restore", src + "/restore_background", url + "data/state/"], pw)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.rsync([url + "terminate"], pw)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        agent, tid = out["task"].rsplit("/task/", 1)
+        self.assertEqual(c.wait_task(agent, tid, self.admin_token, timeout=60)["exit_code"], 0)
+        # Only what was sent: no astdb, no NethVoice service accounts.
+        m = c.control.module(mid)
+        self.assertEqual([(e["step"], e["file"], e["status"]) for e in m["restore_log"]],
+                         [("initdb", "restore/10_gadget.sql", "loaded")])
+        self.assertEqual(c.control.module_table_rows(mid, ["gadget"]),
+                         {"gadget.parts": rows_of(("cog",), ("spring",))})
+        # configure-module: the image's own schema, its keys, the background load.
+        res = self.run_task(agent, "configure-module", {"colour": "red"})
+        self.assertEqual(res["exit_code"], 10, res)
+        seq = len(c.control.requests())
+        res = self.run_task(agent, "configure-module", {"name": "g", "colour": "red", "junk": 1})
+        self.assertEqual(res["exit_code"], 0, res)
+        log = [e for e in c.control.requests(since=seq) if e["action"] == "configure-module"]
+        self.assertEqual(log[0]["unknown_keys"], ["junk"])
+        self.assertEqual(c.control.module_table_rows(mid, ["gadget"]),
+                         {"gadget.parts": rows_of(("cog",), ("spring",), ("lever",))})
 
 
 if __name__ == "__main__":
