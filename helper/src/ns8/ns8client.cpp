@@ -12,6 +12,25 @@
 
 namespace ns8m {
 
+QUrl adminApiBase(const QString &leader)
+{
+    QUrl u;
+    u.setScheme(QStringLiteral("https"));
+    u.setHost(leader);
+    u.setPath(QStringLiteral("/cluster-admin/api"));
+    return u;
+}
+
+QUrl vpnApiBase(const QString &leaderIp)
+{
+    QUrl base;
+    base.setScheme(QStringLiteral("http"));
+    base.setHost(leaderIp);
+    base.setPort(9311);
+    base.setPath(QStringLiteral("/api"));
+    return base;
+}
+
 struct Ns8Client::Request {
     QByteArray verb; // GET or POST
     QString path;

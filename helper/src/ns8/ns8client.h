@@ -52,6 +52,11 @@ struct ModulePlacement {
 };
 ModulePlacement modulePlacement(const QJsonArray &listModules, const QString &image, quint32 node);
 
+// The cluster API over HTTPS: https://<leader>/cluster-admin/api.
+QUrl adminApiBase(const QString &leader);
+// The cluster API inside the tunnel: http://<leader VPN address>:9311/api.
+QUrl vpnApiBase(const QString &leaderIp);
+
 struct TlsPolicy {
     bool verify = true;
     QString pinnedSha256;                // "AA:BB:...", "" = none

@@ -1,6 +1,7 @@
 #include "objects/app.h"
 
-#include "objects/daemon.h"
+#include "bus/authority.h"
+#include "operations/context.h"
 #include "profile/fields.h"
 #include "bus/job.h"
 #include "core/log.h"
@@ -11,12 +12,12 @@
 
 namespace ns8m {
 
-App::App(Daemon *daemon, AppProfile profile, QObject *parent)
-    : QObject(parent), m_daemon(daemon), m_profile(std::move(profile))
+App::App(Context *ctx, AppProfile profile, QObject *parent)
+    : QObject(parent), m_ctx(ctx), m_profile(std::move(profile))
 {
-    m_record = m_daemon->state()->app(m_profile.id);
-    m_migration = m_daemon->state()->migration(m_profile.id);
-    m_syncs = m_daemon->state()->syncs(m_profile.id);
+    m_record = m_ctx->state->app(m_profile.id);
+    m_migration = m_ctx->state->migration(m_profile.id);
+    m_syncs = m_ctx->state->syncs(m_profile.id);
     // A job cut short by a stop of the helper leaves the app where it can
     // be retried: a sync in flight becomes "migrating" again (its job is
     // recorded as failed), a Start that had not created anything yet
@@ -25,7 +26,7 @@ App::App(Daemon *daemon, AppProfile profile, QObject *parent)
         m_record.status = AppStatus::Migrating;
     if (m_record.status == AppStatus::Migrating && m_migration.isEmpty())
         m_record.status = AppStatus::NotMigrated;
-    m_daemon->state()->saveApp(m_record);
+    m_ctx->state->saveApp(m_record);
     // A Finish cut short: what it stopped runs again (finish.cpp).
     recoverInterruptedFinish();
 }
@@ -33,7 +34,7 @@ App::App(Daemon *daemon, AppProfile profile, QObject *parent)
 App::~App()
 {
     if (m_slot) {
-        m_daemon->bus()->emitObjectRemoved(path());
+        m_ctx->bus->emitObjectRemoved(path());
         sd_bus_slot_unref(m_slot);
     }
 }
@@ -45,7 +46,7 @@ QString App::path() const
 
 void App::changed(const QStringList &names)
 {
-    m_daemon->bus()->emitPropertiesChanged(path(), kAppIface, names);
+    m_ctx->bus->emitPropertiesChanged(path(), kAppIface, names);
 }
 
 void App::setJob(Job *job)
@@ -81,13 +82,13 @@ void App::startScan(sd_bus_message *call, quint32 uid)
     params.cancelAction = Action::Read;
     params.steps = Scanner::plan(m_profile, m_record.scanDetails);
     QString error;
-    Job *job = m_daemon->createJob(params, &error);
+    Job *job = m_ctx->createJob(params, &error);
     if (!job) {
         replyError(call, {QString::fromLatin1(Error::Failed),
                           QStringLiteral("The scan could not start: %1.").arg(error)});
         return;
     }
-    auto *scanner = new Scanner(m_profile, m_daemon->settings().root, job, job);
+    auto *scanner = new Scanner(m_profile, m_ctx->settings.root, job, job);
     connect(scanner, &Scanner::done, this,
             [this, job](bool success, const QString &message, const ScanResult &result) {
                 scanDone(job, success, message, result);
@@ -105,10 +106,10 @@ void App::scanDone(Job *job, bool success, const QString &message, const ScanRes
         m_record.databaseBytes = result.databaseBytes;
         m_record.scanDetails = result.details;
         m_record.scanTime = nowUsec();
-        if (!m_daemon->state()->saveApp(m_record)) {
+        if (!m_ctx->state->saveApp(m_record)) {
             job->finish(Job::Outcome::Failed,
                         QStringLiteral("The scan ended but its results could not be saved: %1")
-                            .arg(m_daemon->state()->lastError()));
+                            .arg(m_ctx->state->lastError()));
             return;
         }
         changed({QStringLiteral("SourceFiles"), QStringLiteral("SourceBytes"),
@@ -340,7 +341,7 @@ int methodScan(sd_bus_message *m, void *userdata, sd_bus_error *)
     if (!readOptions(m, {}, &options, &error))
         return replyError(m, error);
     QPointer<App> guard(app);
-    app->daemon()->authority()->check(m, Action::Read, [guard](sd_bus_message *call, quint32 uid) {
+    app->ctx()->authority->check(m, Action::Read, [guard](sd_bus_message *call, quint32 uid) {
         if (guard)
             guard->startScan(call, uid);
     });
@@ -351,7 +352,7 @@ int methodScan(sd_bus_message *m, void *userdata, sd_bus_error *)
 template<typename Body>
 int appCall(sd_bus_message *m, App *app, const QList<OptionSpec> &specs, QList<const char *> actions, Body body)
 {
-    return authorizedCall(m, app, app->daemon()->authority(), specs, std::move(actions), body);
+    return authorizedCall(m, app, app->ctx()->authority, specs, std::move(actions), body);
 }
 
 int methodStart(sd_bus_message *m, void *userdata, sd_bus_error *)
@@ -388,7 +389,7 @@ int methodSkip(sd_bus_message *m, void *userdata, sd_bus_error *)
     if (sd_bus_message_read(m, "b", &skip) < 0)
         return replyError(m, {QString::fromLatin1(Error::InvalidArgument), QStringLiteral("Skip takes a boolean.")});
     QPointer<App> guard(app);
-    app->daemon()->authority()->check(m, Action::Migrate, [guard, skip](sd_bus_message *call, quint32) {
+    app->ctx()->authority->check(m, Action::Migrate, [guard, skip](sd_bus_message *call, quint32) {
         if (guard)
             guard->skip(call, skip != 0);
     });
@@ -463,7 +464,7 @@ const sd_bus_vtable kAppVtable[] = {
 bool App::publish(QString *error)
 {
     const QByteArray p = path().toUtf8();
-    if (sd_bus_add_object_vtable(m_daemon->bus()->handle(), &m_slot, p.constData(), kAppIface,
+    if (sd_bus_add_object_vtable(m_ctx->bus->handle(), &m_slot, p.constData(), kAppIface,
                                  kAppVtable, this)
         < 0) {
         *error = QStringLiteral("cannot put %1 on the bus").arg(path());

@@ -18,7 +18,7 @@
 
 namespace ns8m {
 
-class Daemon;
+struct Context;
 class Job;
 class Ns8Client;
 struct ScanResult;
@@ -27,13 +27,13 @@ class App : public QObject
 {
     Q_OBJECT
 public:
-    App(Daemon *daemon, AppProfile profile, QObject *parent = nullptr);
+    App(Context *ctx, AppProfile profile, QObject *parent = nullptr);
     ~App() override;
 
     bool publish(QString *error);
     QString path() const;
     const AppProfile &profile() const { return m_profile; }
-    Daemon *daemon() const { return m_daemon; }
+    Context *ctx() const { return m_ctx; }
     AppStatus status() const { return m_record.status; }
 
     void startScan(sd_bus_message *call, quint32 uid);
@@ -111,7 +111,7 @@ private:
     void scanDone(Job *job, bool success, const QString &message, const ScanResult &result);
     void changed(const QStringList &names);
 
-    Daemon *m_daemon;
+    Context *m_ctx;
     AppProfile m_profile;
     AppRecord m_record;
     MigrationRecord m_migration;

@@ -19,11 +19,171 @@ namespace ns8m {
 
 namespace {
 
-int getProperty(sd_bus *, const char *, const char *, const char *property,
-                sd_bus_message *reply, void *userdata, sd_bus_error *)
+bool makePrivateDir(const QString &path, QString *error)
 {
-    return static_cast<Daemon *>(userdata)->appendProperty(property, reply);
+    if (!QDir().mkpath(path)) {
+        *error = QStringLiteral("cannot create the state directory %1").arg(path);
+        return false;
+    }
+    // Keys, passwords and the state database live here: root only.
+    if (::chmod(QFile::encodeName(path).constData(), 0700) != 0) {
+        *error = QStringLiteral("cannot make the state directory %1 private").arg(path);
+        return false;
+    }
+    return true;
 }
+
+} // namespace
+
+Daemon::Daemon(Settings settings, QObject *parent) : QObject(parent)
+{
+    m_ctx.settings = std::move(settings);
+    m_ctx.bus = &m_bus;
+    m_ctx.state = &m_state;
+    m_ctx.authority = &m_authority;
+    m_ctx.owner = this;
+    m_ctx.createJob = [this](Job::Params params, QString *error) { return createJob(std::move(params), error); };
+    m_ctx.appsInMigration = [this] { return appsInMigration(); };
+    connect(&m_bus, &Bus::disconnected, this, &Daemon::busLost);
+    m_cluster = new Cluster(&m_ctx, this);
+    m_ctx.cluster = m_cluster;
+    m_ctx.link = &m_cluster->link();
+    connect(m_cluster, &Cluster::changed, this, [this](const QStringList &names) {
+        m_bus.emitPropertiesChanged(QLatin1String(kRootPath), kManagerIface, names);
+    });
+}
+
+Daemon::~Daemon()
+{
+    qDeleteAll(m_apps);
+    m_apps.clear();
+    for (const QPointer<Job> &j : std::as_const(m_jobs))
+        delete j.data();
+    if (m_objectManagerSlot)
+        sd_bus_slot_unref(m_objectManagerSlot);
+    if (m_managerSlot)
+        sd_bus_slot_unref(m_managerSlot);
+    m_state.close();
+}
+
+bool Daemon::start(QString *error)
+{
+    umask(077);
+    Log::open(m_ctx.pathUnderRoot(QStringLiteral("/var/log/ns8-migration.log")));
+    if (!makePrivateDir(m_ctx.settings.stateDir, error))
+        return false;
+    if (!m_state.open(m_ctx.settings.stateDir + QStringLiteral("/state.db"), error))
+        return false;
+    const int interrupted = m_state.failInterruptedJobs(
+        QStringLiteral("The helper stopped before this job finished; it can be run again."), nowUsec());
+    if (interrupted > 0)
+        Log::warning(QStringLiteral("%1 job(s) were cut short by the last stop of the helper and are "
+                                    "recorded as failed")
+                         .arg(interrupted));
+    m_nextJobId = m_state.nextJobId();
+    if (!m_ctx.settings.caFile.isEmpty()) {
+        m_ctx.extraCas = QSslCertificate::fromPath(m_ctx.settings.caFile);
+        if (m_ctx.extraCas.isEmpty()) {
+            *error = QStringLiteral("no certificate could be read from %1").arg(m_ctx.settings.caFile);
+            return false;
+        }
+    }
+    m_cluster->load();
+    // Rewritten copies staged by a sync that a crash cut short.
+    removeStaleStages(m_ctx.settings.stateDir + QStringLiteral("/stage"));
+
+    if (!m_bus.open(m_ctx.settings.busAddress, error))
+        return false;
+    sd_bus *bus = m_bus.handle();
+    m_ctx.systemd = new Systemd(bus, this);
+    if (!publish(error))
+        return false;
+    detectApps();
+    if (!m_bus.requestName(kBusName, error))
+        return false;
+    Log::info(QStringLiteral("ns8-migration-helper %1 started (root %2, state %3, %4 app(s), %5)")
+                  .arg(QLatin1String(kVersion), m_ctx.settings.root, m_ctx.settings.stateDir)
+                  .arg(m_apps.size())
+                  .arg(m_cluster->isConnected()
+                           ? QStringLiteral("connected to %1 as node %2").arg(m_cluster->leader()).arg(m_cluster->nodeId())
+                           : QStringLiteral("not connected")));
+    m_cluster->restoreTunnel();
+    return true;
+}
+
+void Daemon::detectApps()
+{
+    QStringList errors;
+    const QList<AppProfile> profiles = AppProfile::loadDirectory(m_ctx.settings.profilesDir, &errors);
+    for (const QString &e : std::as_const(errors))
+        Log::error(QStringLiteral("app profile skipped: %1").arg(e));
+    QHash<QString, EsmithDb> dbs;
+    for (const AppProfile &p : profiles) {
+        if (!dbs.contains(p.detectDatabase)) {
+            QString err;
+            dbs.insert(p.detectDatabase,
+                       EsmithDb::load(m_ctx.pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/") + p.detectDatabase),
+                                      &err));
+            if (!err.isEmpty())
+                Log::error(err);
+        }
+        if (!dbs.value(p.detectDatabase).contains(p.detectKey))
+            continue;
+        auto *app = new App(&m_ctx, p, this);
+        QString err;
+        if (!app->publish(&err)) {
+            Log::error(err);
+            delete app;
+            continue;
+        }
+        m_apps.append(app);
+        m_ctx.profiles.append(p);
+    }
+}
+
+Job *Daemon::createJob(Job::Params params, QString *error)
+{
+    params.id = m_nextJobId++;
+    params.lingerSeconds = m_ctx.settings.jobLingerSeconds;
+    auto *job = new Job(&m_bus, &m_state, &m_authority, std::move(params), this);
+    if (!job->publish(error)) {
+        delete job;
+        return nullptr;
+    }
+    m_jobs.append(job);
+    // Forget jobs that left the bus.
+    m_jobs.removeIf([](const QPointer<Job> &j) { return j.isNull(); });
+    return job;
+}
+
+void Daemon::stop(const QString &why)
+{
+    for (const QPointer<Job> &j : std::as_const(m_jobs))
+        if (j && !j->isFinished())
+            j->finish(Job::Outcome::Failed,
+                      QStringLiteral("The helper was stopped (%1) before this job finished; "
+                                     "it can be run again.")
+                          .arg(why));
+    if (m_bus.handle())
+        sd_bus_release_name(m_bus.handle(), kBusName);
+    Log::info(QStringLiteral("ns8-migration-helper stopped (%1)").arg(why));
+}
+
+QStringList Daemon::appsInMigration() const
+{
+    QStringList names;
+    for (const App *a : m_apps)
+        if (a->status() == AppStatus::Migrating || a->status() == AppStatus::Syncing)
+            names.append(a->profile().name);
+    return names;
+}
+
+// ------------------------------------------------------------ the bus edge
+//
+// The Manager's methods (each checks polkit, then hands over to the
+// cluster or to Preflight) and one getter per property, beside the vtable.
+
+namespace {
 
 int methodConnect(sd_bus_message *m, void *userdata, sd_bus_error *)
 {
@@ -59,9 +219,59 @@ int methodPreflight(sd_bus_message *m, void *userdata, sd_bus_error *)
     auto *daemon = static_cast<Daemon *>(userdata);
     return authorizedCall(m, daemon, daemon->authority(), Preflight::options(), {Action::Read},
                           [](Daemon *d, sd_bus_message *call, quint32, const QVariantMap &o) {
-                              Preflight::call(d, call, o);
+                              Preflight::call(&d->context(), call, o);
                           });
 }
+
+} // namespace
+
+#define NS8M_MANAGER_GETTER(name) \
+    static int name(sd_bus *, const char *, const char *, const char *, sd_bus_message *reply, void *userdata, \
+                    sd_bus_error *)
+
+struct ManagerObject {
+    static const Daemon &of(void *userdata) { return *static_cast<const Daemon *>(userdata); }
+    static int str(sd_bus_message *reply, const QString &s) { return sd_bus_message_append(reply, "s", s.toUtf8().constData()); }
+    // The link's facts show only while joined (not during Connect).
+    static const ClusterLink *joined(void *userdata)
+    {
+        const Cluster *c = of(userdata).m_cluster;
+        return c->isConnected() ? &c->link() : nullptr;
+    }
+
+    NS8M_MANAGER_GETTER(version)
+    {
+        Q_UNUSED(userdata)
+        return sd_bus_message_append(reply, "s", kVersion);
+    }
+    NS8M_MANAGER_GETTER(state) { return str(reply, of(userdata).m_cluster->state()); }
+    NS8M_MANAGER_GETTER(leader)
+    {
+        const ClusterLink *l = joined(userdata);
+        return str(reply, l ? l->leader : QString());
+    }
+    NS8M_MANAGER_GETTER(nodeId)
+    {
+        const ClusterLink *l = joined(userdata);
+        return sd_bus_message_append(reply, "u", l ? l->nodeId : 0u);
+    }
+    NS8M_MANAGER_GETTER(vpnAddress)
+    {
+        const ClusterLink *l = joined(userdata);
+        return str(reply, l ? l->vpnAddress : QString());
+    }
+    NS8M_MANAGER_GETTER(userDomain)
+    {
+        const ClusterLink *l = joined(userdata);
+        return str(reply, l ? l->userDomain : QString());
+    }
+    NS8M_MANAGER_GETTER(tlsFingerprint) { return str(reply, of(userdata).m_cluster->tlsFingerprint()); }
+};
+
+#undef NS8M_MANAGER_GETTER
+
+#define NS8M_MANAGER_PROPERTY(name, signature, getter, flags) \
+    SD_BUS_PROPERTY(name, signature, ManagerObject::getter, 0, SD_BUS_VTABLE_PROPERTY_##flags)
 
 const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_VTABLE_START(0),
@@ -73,200 +283,27 @@ const sd_bus_vtable kManagerVtable[] = {
                             SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_ARGS("Disconnect", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job), methodDisconnect,
                             SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_PROPERTY("Version", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("State", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Leader", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("NodeId", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("VpnAddress", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("UserDomain", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("TlsFingerprint", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    NS8M_MANAGER_PROPERTY("Version", "s", version, CONST),
+    NS8M_MANAGER_PROPERTY("State", "s", state, EMITS_CHANGE),
+    NS8M_MANAGER_PROPERTY("Leader", "s", leader, EMITS_CHANGE),
+    NS8M_MANAGER_PROPERTY("NodeId", "u", nodeId, EMITS_CHANGE),
+    NS8M_MANAGER_PROPERTY("VpnAddress", "s", vpnAddress, EMITS_CHANGE),
+    NS8M_MANAGER_PROPERTY("UserDomain", "s", userDomain, EMITS_CHANGE),
+    NS8M_MANAGER_PROPERTY("TlsFingerprint", "s", tlsFingerprint, EMITS_CHANGE),
     SD_BUS_VTABLE_END,
 };
 
-bool makePrivateDir(const QString &path, QString *error)
+#undef NS8M_MANAGER_PROPERTY
+
+bool Daemon::publish(QString *error)
 {
-    if (!QDir().mkpath(path)) {
-        *error = QStringLiteral("cannot create the state directory %1").arg(path);
-        return false;
-    }
-    // Keys, passwords and the state database live here: root only.
-    if (::chmod(QFile::encodeName(path).constData(), 0700) != 0) {
-        *error = QStringLiteral("cannot make the state directory %1 private").arg(path);
-        return false;
-    }
-    return true;
-}
-
-} // namespace
-
-Daemon::Daemon(Settings settings, QObject *parent) : QObject(parent), m_settings(std::move(settings))
-{
-    connect(&m_bus, &Bus::disconnected, this, &Daemon::busLost);
-    m_cluster = new Cluster(this);
-    connect(m_cluster, &Cluster::changed, this, [this](const QStringList &names) {
-        m_bus.emitPropertiesChanged(QLatin1String(kRootPath), kManagerIface, names);
-    });
-}
-
-Daemon::~Daemon()
-{
-    qDeleteAll(m_apps);
-    m_apps.clear();
-    for (const QPointer<Job> &j : std::as_const(m_jobs))
-        delete j.data();
-    if (m_objectManagerSlot)
-        sd_bus_slot_unref(m_objectManagerSlot);
-    if (m_managerSlot)
-        sd_bus_slot_unref(m_managerSlot);
-    m_state.close();
-}
-
-QString Daemon::pathUnderRoot(const QString &path) const
-{
-    return underRoot(m_settings.root, path);
-}
-
-bool Daemon::start(QString *error)
-{
-    umask(077);
-    Log::open(pathUnderRoot(QStringLiteral("/var/log/ns8-migration.log")));
-    if (!makePrivateDir(m_settings.stateDir, error))
-        return false;
-    if (!m_state.open(m_settings.stateDir + QStringLiteral("/state.db"), error))
-        return false;
-    const int interrupted = m_state.failInterruptedJobs(
-        QStringLiteral("The helper stopped before this job finished; it can be run again."), nowUsec());
-    if (interrupted > 0)
-        Log::warning(QStringLiteral("%1 job(s) were cut short by the last stop of the helper and are "
-                                    "recorded as failed")
-                         .arg(interrupted));
-    m_nextJobId = m_state.nextJobId();
-    if (!m_settings.caFile.isEmpty()) {
-        m_extraCas = QSslCertificate::fromPath(m_settings.caFile);
-        if (m_extraCas.isEmpty()) {
-            *error = QStringLiteral("no certificate could be read from %1").arg(m_settings.caFile);
-            return false;
-        }
-    }
-    m_cluster->load();
-    // Rewritten copies staged by a sync that a crash cut short.
-    removeStaleStages(m_settings.stateDir + QStringLiteral("/stage"));
-
-    if (!m_bus.open(m_settings.busAddress, error))
-        return false;
     sd_bus *bus = m_bus.handle();
-    m_systemd = new Systemd(bus, this);
     if (sd_bus_add_object_vtable(bus, &m_managerSlot, kRootPath, kManagerIface, kManagerVtable, this) < 0
         || sd_bus_add_object_manager(bus, &m_objectManagerSlot, kRootPath) < 0) {
         *error = QStringLiteral("cannot put the manager on the bus");
         return false;
     }
-    detectApps();
-    if (!m_bus.requestName(kBusName, error))
-        return false;
-    Log::info(QStringLiteral("ns8-migration-helper %1 started (root %2, state %3, %4 app(s), %5)")
-                  .arg(QLatin1String(kVersion), m_settings.root, m_settings.stateDir)
-                  .arg(m_apps.size())
-                  .arg(m_cluster->isConnected()
-                           ? QStringLiteral("connected to %1 as node %2").arg(m_cluster->leader()).arg(m_cluster->nodeId())
-                           : QStringLiteral("not connected")));
-    m_cluster->restoreTunnel();
     return true;
-}
-
-void Daemon::detectApps()
-{
-    QStringList errors;
-    const QList<AppProfile> profiles = AppProfile::loadDirectory(m_settings.profilesDir, &errors);
-    for (const QString &e : std::as_const(errors))
-        Log::error(QStringLiteral("app profile skipped: %1").arg(e));
-    QHash<QString, EsmithDb> dbs;
-    for (const AppProfile &p : profiles) {
-        if (!dbs.contains(p.detectDatabase)) {
-            QString err;
-            dbs.insert(p.detectDatabase,
-                       EsmithDb::load(pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/") + p.detectDatabase),
-                                      &err));
-            if (!err.isEmpty())
-                Log::error(err);
-        }
-        if (!dbs.value(p.detectDatabase).contains(p.detectKey))
-            continue;
-        auto *app = new App(this, p, this);
-        QString err;
-        if (!app->publish(&err)) {
-            Log::error(err);
-            delete app;
-            continue;
-        }
-        m_apps.append(app);
-    }
-}
-
-Job *Daemon::createJob(Job::Params params, QString *error)
-{
-    params.id = m_nextJobId++;
-    params.lingerSeconds = m_settings.jobLingerSeconds;
-    auto *job = new Job(&m_bus, &m_state, &m_authority, std::move(params), this);
-    if (!job->publish(error)) {
-        delete job;
-        return nullptr;
-    }
-    m_jobs.append(job);
-    // Forget jobs that left the bus.
-    m_jobs.removeIf([](const QPointer<Job> &j) { return j.isNull(); });
-    return job;
-}
-
-void Daemon::stop(const QString &why)
-{
-    for (const QPointer<Job> &j : std::as_const(m_jobs))
-        if (j && !j->isFinished())
-            j->finish(Job::Outcome::Failed,
-                      QStringLiteral("The helper was stopped (%1) before this job finished; "
-                                     "it can be run again.")
-                          .arg(why));
-    if (m_bus.handle())
-        sd_bus_release_name(m_bus.handle(), kBusName);
-    Log::info(QStringLiteral("ns8-migration-helper stopped (%1)").arg(why));
-}
-
-App *Daemon::app(const QString &id) const
-{
-    for (App *a : m_apps)
-        if (a->profile().id == id)
-            return a;
-    return nullptr;
-}
-
-QStringList Daemon::appsInMigration() const
-{
-    QStringList names;
-    for (const App *a : m_apps)
-        if (a->status() == AppStatus::Migrating || a->status() == AppStatus::Syncing)
-            names.append(a->profile().name);
-    return names;
-}
-
-int Daemon::appendProperty(const char *name, sd_bus_message *reply) const
-{
-    const QLatin1String n(name);
-    const auto str = [reply](const QString &s) { return sd_bus_message_append(reply, "s", s.toUtf8().constData()); };
-    if (n == QLatin1String("Version"))
-        return sd_bus_message_append(reply, "s", kVersion);
-    if (n == QLatin1String("State"))
-        return str(m_cluster->state());
-    if (n == QLatin1String("NodeId"))
-        return sd_bus_message_append(reply, "u", m_cluster->isConnected() ? m_cluster->nodeId() : 0u);
-    if (n == QLatin1String("Leader"))
-        return str(m_cluster->isConnected() ? m_cluster->leader() : QString());
-    if (n == QLatin1String("VpnAddress"))
-        return str(m_cluster->isConnected() ? m_cluster->vpnAddress() : QString());
-    if (n == QLatin1String("UserDomain"))
-        return str(m_cluster->isConnected() ? m_cluster->userDomain() : QString());
-    if (n == QLatin1String("TlsFingerprint"))
-        return str(m_cluster->tlsFingerprint());
-    return -ENOENT;
 }
 
 } // namespace ns8m

@@ -4,7 +4,8 @@
 #include "operations/appmigration_p.h"
 
 #include "operations/cluster.h"
-#include "objects/daemon.h"
+#include "bus/authority.h"
+#include "operations/context.h"
 #include "transfer/dbdump.h"
 #include "profile/fields.h"
 #include "bus/job.h"
@@ -37,14 +38,14 @@ quint64 neededBytes(quint64 measured)
 ClientPtr App::apiClient() const
 {
     // The cluster's API through the tunnel, as the migration account.
-    ClientPtr client(m_daemon->cluster()->vpnClient(nullptr));
-    client->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+    ClientPtr client(m_ctx->cluster->vpnClient(nullptr));
+    client->setTaskTimeout(m_ctx->settings.taskTimeoutSeconds * 1000);
     return client;
 }
 
 QString App::secretPath() const
 {
-    return m_daemon->settings().stateDir + QStringLiteral("/secrets/") + m_profile.id + QStringLiteral(".rsync");
+    return m_ctx->settings.stateDir + QStringLiteral("/secrets/") + m_profile.id + QStringLiteral(".rsync");
 }
 
 bool App::isBusy() const
@@ -69,7 +70,7 @@ void App::setStatus(AppStatus status)
         return;
     Log::info(QStringLiteral("%1: status %2 → %3").arg(m_profile.name, toString(m_record.status), toString(status)));
     m_record.status = status;
-    m_daemon->state()->saveApp(m_record);
+    m_ctx->state->saveApp(m_record);
     changed({QStringLiteral("Status")});
 }
 
@@ -89,7 +90,7 @@ Job *App::newJob(sd_bus_message *call, quint32 uid, const QString &operation, co
     params.cancelAction = cancelAction;
     params.steps = std::move(steps);
     QString error;
-    Job *job = m_daemon->createJob(params, &error);
+    Job *job = m_ctx->createJob(params, &error);
     if (!job) {
         replyError(call, {kFailed, QStringLiteral("The %1 could not start: %2.").arg(operation, error)});
         return nullptr;
@@ -141,7 +142,7 @@ void App::startMigration(sd_bus_message *call, quint32 uid, const QVariantMap &o
 {
     if (refuseUnlessIdle(call))
         return;
-    Cluster *cluster = m_daemon->cluster();
+    Cluster *cluster = m_ctx->cluster;
     if (!cluster->isConnected()) {
         replyError(call, {kWrongState, QStringLiteral("Connect this server to the NS8 cluster first (Passaggio 2).")});
         return;
@@ -185,7 +186,7 @@ void App::afterPreflight(sd_bus_message *call, Preflight::Phase phase, const QVa
 {
     const PendingCall pending(call);
     QPointer<App> self(this);
-    Cluster *cluster = m_daemon->cluster();
+    Cluster *cluster = m_ctx->cluster;
     if (cluster->isRestoringTunnel()) {
         // Just restarted: the checks wait for the tunnel to be back.
         auto *wait = new QObject(this);
@@ -196,7 +197,7 @@ void App::afterPreflight(sd_bus_message *call, Preflight::Phase phase, const QVa
         });
         return;
     }
-    Preflight::gate(m_daemon, phase, m_profile.id, options, [self, pending, go](std::optional<BusError> refused) {
+    Preflight::gate(m_ctx, phase, m_profile.id, options, [self, pending, go](std::optional<BusError> refused) {
         if (!self)
             return;
         if (refused)
@@ -289,7 +290,7 @@ void App::startCheckCluster(const std::shared_ptr<MigrationRun> &run, const Oper
         run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [this, run, next](const TaskResult &st) {
             if (!st.ok())
                 return next(Failure::failed(st.failureText(QStringLiteral("get-cluster-status"))));
-            const quint32 self = m_daemon->cluster()->nodeId();
+            const quint32 self = m_ctx->cluster->nodeId();
             quint32 leader = 0;
             QList<quint32> nodes;
             for (const QJsonValue &v : st.output.toObject().value(QStringLiteral("nodes")).toArray()) {
@@ -407,7 +408,7 @@ Failure App::rememberModule(const std::shared_ptr<MigrationRun> &run, const QJso
     m.notices = run->notices;
     m.startedAt = nowUsec();
     QString error;
-    if (!writeSecretFile(secretPath(), cred.at(1).toString().toUtf8(), &error) || !m_daemon->state()->saveMigration(m)) {
+    if (!writeSecretFile(secretPath(), cred.at(1).toString().toUtf8(), &error) || !m_ctx->state->saveMigration(m)) {
         // Told as it is: the module exists on NS8 but this side cannot use it.
         m_migration = m;
         return Failure::failed(QStringLiteral("%1 was created on NS8 as %2, but its credentials could not be saved here: "
@@ -435,7 +436,7 @@ void App::startSync(sd_bus_message *call, quint32 uid, const QVariantMap &option
                                            : QStringLiteral("Start the migration of %1 first.").arg(m_profile.name)});
         return;
     }
-    if (!m_daemon->cluster()->isConnected()) {
+    if (!m_ctx->cluster->isConnected()) {
         replyError(call, {kWrongState, QStringLiteral("This server is not connected to the NS8 cluster.")});
         return;
     }
@@ -506,7 +507,7 @@ void App::abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Oper
 {
     if (m_migration.isEmpty())
         return next({});
-    if (!m_daemon->cluster()->isConnected())
+    if (!m_ctx->cluster->isConnected())
         return next(Failure::failed(QStringLiteral("This server is not connected to the NS8 cluster: %1 cannot be removed "
                                                "from it now.")
                                     .arg(m_migration.moduleId)));
@@ -525,7 +526,7 @@ void App::abortForget(const Operation::Next &next)
 {
     QFile::remove(secretPath());
     DbDumper::forget(workDir());
-    m_daemon->state()->clearMigration(m_profile.id);
+    m_ctx->state->clearMigration(m_profile.id);
     m_migration = MigrationRecord{};
     m_syncs.clear();
     setStatus(AppStatus::NotMigrated);

@@ -7,7 +7,7 @@
 
 #include "operations/cluster.h"
 #include "transfer/dbdump.h"
-#include "objects/daemon.h"
+#include "operations/context.h"
 #include "bus/job.h"
 #include "core/log.h"
 #include "ns8/ns8client.h"
@@ -67,7 +67,7 @@ struct SyncState {
 
 QString App::workDir() const
 {
-    return m_daemon->settings().stateDir + QStringLiteral("/apps/") + m_profile.id;
+    return m_ctx->settings.stateDir + QStringLiteral("/apps/") + m_profile.id;
 }
 
 bool App::rsyncTarget(RsyncTarget *target) const
@@ -102,7 +102,7 @@ void App::restartReceiver(const std::shared_ptr<MigrationRun> &run, std::functio
                                 [this, run, go](const QString &task, const ApiError &) {
             if (!task.isEmpty() && !m_migration.isEmpty()) {
                 m_migration.importTask = task;
-                m_daemon->state()->saveMigration(m_migration);
+                m_ctx->state->saveMigration(m_migration);
             }
             // Give the receiver a moment to listen before the retry.
             QTimer::singleShot(1500, run->job, go);
@@ -173,8 +173,8 @@ void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(b
     if (!rsyncTarget(&target))
         return done(false, missingCredentials());
     const int bwlimit = run->settings.value(QStringLiteral("bwlimit"), 0).toInt();
-    const QList<RsyncTransfer> transfers = planTransfers(m_profile, m_daemon->settings().root, target, bwlimit,
-                                                         m_daemon->settings().stateDir + QStringLiteral("/stage"));
+    const QList<RsyncTransfer> transfers = planTransfers(m_profile, m_ctx->settings.root, target, bwlimit,
+                                                         m_ctx->settings.stateDir + QStringLiteral("/stage"));
     target.password.fill(u'\0');
     auto state = std::make_shared<SyncState>();
     state->clock.start();
@@ -225,7 +225,7 @@ void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(b
         auto record = [this, run, state, done, rec, warnings](const QString &history) {
             rec->duration = state->clock.elapsed() * 1000;
             rec->time = nowUsec();
-            m_daemon->state()->addSync(m_profile.id, *rec);
+            m_ctx->state->addSync(m_profile.id, *rec);
             m_syncs.append(*rec);
             changed({QStringLiteral("SyncHistory"), QStringLiteral("LastSyncTime"), QStringLiteral("LastSyncBytes"),
                      QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime")});
@@ -241,7 +241,7 @@ void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(b
         if (!run->withHistory || !hasHistory())
             return record(QString());
         // The call history's new rows, then the chunk folder mirrored on NS8.
-        auto *dumper = new DbDumper(m_profile, m_daemon->settings().root, workDir(), m_daemon->state(),
+        auto *dumper = new DbDumper(m_profile, m_ctx->settings.root, workDir(), m_ctx->state,
                                     run->job ? run->job->logContext() : LogContext{}, run->job);
         dumper->shipHistory([this, run, done, rec, record, dumper](bool shipped, const QString &message) {
             dumper->deleteLater();

@@ -1,6 +1,6 @@
 #include "operations/cluster.h"
 
-#include "objects/daemon.h"
+#include "operations/context.h"
 #include "ns7/esmithdb.h"
 #include "bus/job.h"
 #include "core/log.h"
@@ -75,27 +75,8 @@ QString checkLeader(const QString &leader)
     return {};
 }
 
-// The cluster API inside the tunnel: http://<leader VPN address>:9311/api.
-QUrl vpnApiBase(const QString &leaderIp)
-{
-    QUrl base;
-    base.setScheme(QStringLiteral("http"));
-    base.setHost(leaderIp);
-    base.setPort(9311);
-    base.setPath(QStringLiteral("/api"));
-    return base;
-}
 
 } // namespace
-
-QString hostOfEndpoint(const QString &endpoint)
-{
-    if (endpoint.startsWith(u'['))
-        return endpoint.mid(1, endpoint.indexOf(u']') - 1);
-    // One colon: host:port.  None, or several (a bare IPv6 address): no port.
-    const qsizetype colon = endpoint.lastIndexOf(u':');
-    return colon > 0 && endpoint.indexOf(u':') == colon ? endpoint.left(colon) : endpoint;
-}
 
 struct Cluster::ConnectRun {
     PendingCall call;
@@ -146,7 +127,7 @@ struct Cluster::DisconnectRun {
     QStringList leftovers; // what could not be removed from NS8
 };
 
-Cluster::Cluster(Daemon *daemon) : QObject(daemon), m_daemon(daemon) {}
+Cluster::Cluster(Context *ctx, QObject *parent) : QObject(parent), m_ctx(ctx) {}
 
 Cluster::~Cluster() = default;
 
@@ -168,7 +149,7 @@ const QList<OptionSpec> &Cluster::disconnectOptions()
 
 QString Cluster::secretsDir() const
 {
-    return m_daemon->settings().stateDir + QStringLiteral("/secrets");
+    return m_ctx->secretsDir();
 }
 
 bool Cluster::writeSecret(const QString &name, const QByteArray &data, QString *error) const
@@ -196,42 +177,22 @@ void Cluster::removeSecrets() const
     }
 }
 
-QUrl Cluster::httpsBase(const QString &leader) const
-{
-    QUrl u;
-    u.setScheme(QStringLiteral("https"));
-    u.setHost(leader);
-    u.setPath(QStringLiteral("/cluster-admin/api"));
-    return u;
-}
-
-TlsPolicy Cluster::savedTlsPolicy() const
-{
-    TlsPolicy p;
-    p.verify = m_saved.value(QStringLiteral("tls_verify")).toString() != u"false";
-    // Without validation the certificate seen at Connect is pinned.
-    if (!p.verify)
-        p.pinnedSha256 = m_saved.value(QStringLiteral("tls_fingerprint")).toString();
-    p.extraCas = m_daemon->extraCas();
-    return p;
-}
-
 TunnelConfig Cluster::tunnelConfig() const
 {
     TunnelConfig c;
     c.privateKeyFile = secretsDir() + QStringLiteral("/wireguard.key");
-    c.address = m_saved.value(QStringLiteral("vpn_address")).toString();
-    c.network = m_saved.value(QStringLiteral("network")).toString();
-    c.peerPublicKey = m_saved.value(QStringLiteral("leader_public_key")).toString();
-    c.peerEndpoint = m_saved.value(QStringLiteral("leader_endpoint")).toString();
+    c.address = m_link.vpnAddress;
+    c.network = m_link.network;
+    c.peerPublicKey = m_link.leaderPublicKey;
+    c.peerEndpoint = m_link.leaderEndpoint;
     return c;
 }
 
 void Cluster::setState(const QString &state)
 {
-    if (state == m_state)
+    if (state == m_link.state)
         return;
-    m_state = state;
+    m_link.state = state;
     emit changed({QStringLiteral("State")});
 }
 
@@ -245,10 +206,10 @@ void Cluster::setFingerprint(const QString &fp)
 
 void Cluster::load()
 {
-    m_saved = m_daemon->state()->connection();
-    m_fingerprint = m_saved.value(QStringLiteral("tls_fingerprint")).toString();
-    m_state = m_saved.value(QStringLiteral("state")).toString() == u"connected" ? QStringLiteral("connected")
-                                                                                : QStringLiteral("disconnected");
+    m_link = m_ctx->state->connection();
+    m_fingerprint = m_link.tlsFingerprint;
+    if (!m_link.isConnected())
+        m_link.state = QStringLiteral("disconnected");
 }
 
 void Cluster::restoreTunnel()
@@ -274,7 +235,7 @@ void Cluster::restoreTunnel()
                 Log::error(QStringLiteral("cannot restore the tunnel to the NS8 cluster: %1").arg(error));
                 return settled();
             }
-            m_tunnel.waitHandshake(c.interface, m_daemon->settings().vpnTimeoutSeconds * 1000, [c, settled](bool ok) {
+            m_tunnel.waitHandshake(c.interface, m_ctx->settings.vpnTimeoutSeconds * 1000, [c, settled](bool ok) {
                 if (ok)
                     Log::info(QStringLiteral("the tunnel to the NS8 cluster is back up"));
                 else
@@ -289,27 +250,22 @@ void Cluster::restoreTunnel()
 
 Ns8Client *Cluster::vpnClient(QObject *parent) const
 {
-    if (!isConnected())
-        return nullptr;
-    auto *c = new Ns8Client(parent);
-    c->setBaseUrl(vpnApiBase(m_saved.value(QStringLiteral("leader_vpn_ip")).toString()));
-    c->setCredentials(m_saved.value(QStringLiteral("api_user")).toString(), QString::fromUtf8(readSecret(QStringLiteral("account"))));
-    return c;
+    return m_ctx->vpnClient(parent);
 }
 
 // ---------------------------------------------------------------- Connect
 
 void Cluster::connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &o)
 {
-    if (m_state != u"disconnected") {
+    if (m_link.state != u"disconnected") {
         replyError(call, {kWrongState,
-                          m_state == u"connected"
+                          m_link.state == u"connected"
                               ? QStringLiteral("This server is already connected to the NS8 cluster %1 as node %2. "
                                                "Disconnect first to connect to another cluster.")
                                     .arg(leader())
                                     .arg(nodeId())
                               : QStringLiteral("A %1 is in progress; wait for it to end.")
-                                    .arg(m_state == u"connecting" ? QStringLiteral("connection")
+                                    .arg(m_link.state == u"connecting" ? QStringLiteral("connection")
                                                                   : QStringLiteral("disconnection"))});
         return;
     }
@@ -319,7 +275,7 @@ void Cluster::connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &
     run->username = o.value(QStringLiteral("username")).toString();
     run->userDomainOption = o.value(QStringLiteral("user_domain")).toString().trimmed();
     run->tls.verify = o.value(QStringLiteral("tls_verify"), true).toBool();
-    run->tls.extraCas = m_daemon->extraCas();
+    run->tls.extraCas = m_ctx->extraCas;
     const QString otp = o.value(QStringLiteral("otp")).toString().trimmed();
     QString pin = o.value(QStringLiteral("tls_fingerprint")).toString().trimmed().toUpper();
 
@@ -361,7 +317,7 @@ void Cluster::connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &
 
     QString dbError;
     const EsmithDb config = EsmithDb::load(
-        m_daemon->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/configuration")), &dbError);
+        m_ctx->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/configuration")), &dbError);
     run->provider = readAccountProvider(config);
 
     setState(QStringLiteral("connecting"));
@@ -369,10 +325,10 @@ void Cluster::connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &
                   .arg(run->leader, run->username, run->tls.verify ? QStringLiteral("on") : QStringLiteral("off"),
                        run->provider.describe()));
     run->admin = ClientPtr(new Ns8Client);
-    run->admin->setBaseUrl(httpsBase(run->leader));
+    run->admin->setBaseUrl(adminApiBase(run->leader));
     run->admin->setTlsPolicy(run->tls);
     run->admin->setCredentials(run->username, o.value(QStringLiteral("password")).toString(), otp);
-    run->admin->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+    run->admin->setTaskTimeout(m_ctx->settings.taskTimeoutSeconds * 1000);
     run->admin->login([this, run](const ApiError &e) {
         setFingerprint(run->admin->peerFingerprint());
         if (e.isError())
@@ -418,7 +374,7 @@ void Cluster::connectPreflight(const std::shared_ptr<ConnectRun> &run)
     in.admin = run->admin.get();
     in.clusterStatus = run->clusterStatus;
     in.domains = run->domains;
-    Preflight::run(m_daemon, in, [this, run](const QList<Check> &checks) {
+    Preflight::run(m_ctx, in, [this, run](const QList<Check> &checks) {
         if (const auto refused = Preflight::verdict(checks, Preflight::Phase::Connect, run->acceptWarnings))
             return preflightFailed(run, {refused->name, refused->message});
         connectStartJob(run);
@@ -499,7 +455,7 @@ void Cluster::connectStartJob(const std::shared_ptr<ConnectRun> &run)
         s.progress = 1.0; // done before the job existed
     }
     QString error;
-    Job *job = m_daemon->createJob(params, &error);
+    Job *job = m_ctx->createJob(params, &error);
     if (!job)
         return preflightFailed(run, {kFailed, QStringLiteral("The connection could not start: %1.").arg(error)});
     job->setCancelable(false);
@@ -537,7 +493,7 @@ QString Cluster::connectSummary(const ConnectRun &run)
 
 int Cluster::vpnTimeoutMs() const
 {
-    return m_daemon->settings().vpnTimeoutSeconds * 1000;
+    return m_ctx->settings.vpnTimeoutSeconds * 1000;
 }
 
 void Cluster::connectAddNode(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
@@ -654,7 +610,7 @@ void Cluster::connectHandshake(const std::shared_ptr<ConnectRun> &run, const Ope
         run->vpn->setBaseUrl(vpnApiBase(run->leaderIp));
         run->vpn->setRequestTimeout(5000);
         run->vpn->setRetryDelays({});
-        run->vpn->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
+        run->vpn->setTaskTimeout(m_ctx->settings.taskTimeoutSeconds * 1000);
         run->vpn->setCredentials(run->accountUser, run->accountPassword);
         next({});
     });
@@ -734,26 +690,27 @@ void Cluster::connectDomain(const std::shared_ptr<ConnectRun> &run, const Operat
 
 void Cluster::connectSave(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
 {
-    QVariantMap saved{
-        {QStringLiteral("state"), QStringLiteral("connected")},
-        {QStringLiteral("leader"), run->leader},
-        {QStringLiteral("tls_verify"), run->tls.verify ? QStringLiteral("true") : QStringLiteral("false")},
-        {QStringLiteral("tls_fingerprint"), m_fingerprint},
-        {QStringLiteral("node_id"), QString::number(run->nodeId)},
-        {QStringLiteral("vpn_address"), run->ipAddress},
-        {QStringLiteral("network"), run->network},
-        {QStringLiteral("leader_vpn_ip"), run->leaderIp},
-        {QStringLiteral("leader_public_key"), run->leaderPublicKey},
-        {QStringLiteral("leader_endpoint"), run->leaderEndpoint},
-        {QStringLiteral("user_domain"), run->plan.userDomain},
-        {QStringLiteral("domain_created"), run->domainAdded ? QStringLiteral("true") : QStringLiteral("false")},
-        {QStringLiteral("route_ip"), run->routeAdded ? run->provider.dcAddress : QString()},
-        {QStringLiteral("api_user"), run->accountUser},
-        {QStringLiteral("connected_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)},
-    };
-    if (!m_daemon->state()->saveConnection(saved))
-        return next(stepFailed(QStringLiteral("Saving the connection"), {kFailed, m_daemon->state()->lastError()}));
-    m_saved = saved;
+    ClusterLink saved;
+    saved.state = QStringLiteral("connected");
+    saved.leader = run->leader;
+    saved.tlsVerify = run->tls.verify;
+    saved.tlsFingerprint = m_fingerprint;
+    saved.nodeId = run->nodeId;
+    saved.vpnAddress = run->ipAddress;
+    saved.network = run->network;
+    saved.leaderVpnIp = run->leaderIp;
+    saved.leaderPublicKey = run->leaderPublicKey;
+    saved.leaderEndpoint = run->leaderEndpoint;
+    saved.userDomain = run->plan.userDomain;
+    saved.domainCreated = run->domainAdded;
+    saved.routeIp = run->routeAdded ? run->provider.dcAddress : QString();
+    saved.apiUser = run->accountUser;
+    saved.connectedAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
+    if (!m_ctx->state->saveConnection(saved))
+        return next(stepFailed(QStringLiteral("Saving the connection"), {kFailed, m_ctx->state->lastError()}));
+    // The state stays "connecting" until the job ends (setState).
+    saved.state = m_link.state;
+    m_link = saved;
     next({});
 }
 
@@ -883,13 +840,13 @@ void Cluster::listNodesCall(sd_bus_message *call)
 
 void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMap &o)
 {
-    if (m_state != u"connected") {
-        replyError(call, {kWrongState, m_state == u"disconnected"
+    if (m_link.state != u"connected") {
+        replyError(call, {kWrongState, m_link.state == u"disconnected"
                                            ? QStringLiteral("This server is not connected to an NS8 cluster.")
-                                           : QStringLiteral("A %1 is in progress; wait for it to end.").arg(m_state)});
+                                           : QStringLiteral("A %1 is in progress; wait for it to end.").arg(m_link.state)});
         return;
     }
-    const QStringList busy = m_daemon->appsInMigration();
+    const QStringList busy = m_ctx->appsInMigration();
     if (!busy.isEmpty() && !o.value(QStringLiteral("force")).toBool()) {
         replyError(call, {kWrongState, QStringLiteral("%1 is being migrated: disconnecting now would strand it on NS8. "
                                                       "Finish or abort the migration first (or pass force to "
@@ -905,7 +862,7 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
     params.startedByUid = uid;
     params.steps = Operation::jobSteps(steps);
     QString error;
-    Job *job = m_daemon->createJob(params, &error);
+    Job *job = m_ctx->createJob(params, &error);
     if (!job) {
         replyError(call, {kFailed, QStringLiteral("The disconnection could not start: %1.").arg(error)});
         return;
@@ -919,11 +876,11 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
     run->leader = leader();
     // Over HTTPS, not the tunnel: removing the node cuts the tunnel.
     run->client = ClientPtr(new Ns8Client);
-    run->client->setBaseUrl(httpsBase(leader()));
-    run->client->setTlsPolicy(savedTlsPolicy());
+    run->client->setBaseUrl(adminApiBase(leader()));
+    run->client->setTlsPolicy(m_ctx->savedTlsPolicy());
     run->client->setRetryDelays({500, 1000});
-    run->client->setTaskTimeout(m_daemon->settings().taskTimeoutSeconds * 1000);
-    run->client->setCredentials(m_saved.value(QStringLiteral("api_user")).toString(),
+    run->client->setTaskTimeout(m_ctx->settings.taskTimeoutSeconds * 1000);
+    run->client->setCredentials(m_link.apiUser,
                                 QString::fromUtf8(readSecret(QStringLiteral("account"))));
     auto *op = new Operation(job, steps);
     op->summary = [run] {
@@ -947,7 +904,7 @@ QList<Operation::Step> Cluster::disconnectSteps(const std::shared_ptr<Disconnect
         {QStringLiteral("login"), QStringLiteral("Log in"), 1, [this, run](Next next) { disconnectLogin(run, next); }, {}, false},
         {QStringLiteral("user-domain"), QStringLiteral("Remove the temporary user domain"), 1,
          [this, run](Next next) {
-             if (m_saved.value(QStringLiteral("domain_created")).toString() != u"true")
+             if (!m_link.domainCreated)
                  return next({});
              disconnectTask(run, QStringLiteral("remove-external-domain"), {{QStringLiteral("domain"), userDomain()}},
                             QStringLiteral("user domain %1").arg(userDomain()), next);
@@ -957,7 +914,7 @@ QList<Operation::Step> Cluster::disconnectSteps(const std::shared_ptr<Disconnect
          false},
         {QStringLiteral("account"), QStringLiteral("Remove the migration account"), 1,
          [this, run](Next next) {
-             const QString user = m_saved.value(QStringLiteral("api_user")).toString();
+             const QString user = m_link.apiUser;
              disconnectTask(run, QStringLiteral("remove-user"), {{QStringLiteral("user"), user}},
                             QStringLiteral("user %1").arg(user), next);
          },
@@ -1014,7 +971,7 @@ void Cluster::disconnectNode(const std::shared_ptr<DisconnectRun> &run, const Op
 {
     // The route to NS7's domain controller goes with the node; its answer is
     // not waited for.
-    const QString routeIp = m_saved.value(QStringLiteral("route_ip")).toString();
+    const QString routeIp = m_link.routeIp;
     if (!routeIp.isEmpty() && run->loggedIn)
         run->client->runTask(QStringLiteral("cluster"), QStringLiteral("update-routes"),
                              {{QStringLiteral("remove"), QJsonArray{QJsonObject{{QStringLiteral("ip_address"), routeIp},
@@ -1028,8 +985,10 @@ void Cluster::disconnectForget(const std::shared_ptr<DisconnectRun> &run, const 
 {
     run->client->forgetCredentials();
     removeSecrets();
-    m_saved.clear();
-    m_daemon->state()->saveConnection({{QStringLiteral("state"), QStringLiteral("disconnected")}});
+    m_ctx->state->saveConnection(ClusterLink{});
+    const QString state = m_link.state;
+    m_link = ClusterLink{};
+    m_link.state = state;
     setState(QStringLiteral("disconnected"));
     emit changed({QStringLiteral("Leader"), QStringLiteral("NodeId"), QStringLiteral("VpnAddress"),
                   QStringLiteral("UserDomain"), QStringLiteral("TlsFingerprint")});

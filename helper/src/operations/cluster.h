@@ -7,6 +7,7 @@
 #include "bus/bus.h"
 #include "ns8/ns8client.h"
 #include "operations/operation.h"
+#include "store/statedb.h"
 #include "vpn/wireguard.h"
 
 #include <QObject>
@@ -17,17 +18,14 @@
 
 namespace ns8m {
 
-class Daemon;
 class Job;
-
-// The host of a WireGuard endpoint: "host:port", "[v6]:port" or a bare host.
-QString hostOfEndpoint(const QString &endpoint);
+struct Context;
 
 class Cluster : public QObject
 {
     Q_OBJECT
 public:
-    explicit Cluster(Daemon *daemon);
+    Cluster(Context *ctx, QObject *parent);
     ~Cluster() override;
 
     // Reads the saved link; puts the tunnel back when it is missing.
@@ -35,17 +33,16 @@ public:
     void restoreTunnel();
 
     // State: disconnected, connecting, connected, disconnecting.
-    QString state() const { return m_state; }
-    QString leader() const { return m_saved.value(QStringLiteral("leader")).toString(); }
-    quint32 nodeId() const { return m_saved.value(QStringLiteral("node_id")).toUInt(); }
-    QString vpnAddress() const { return m_saved.value(QStringLiteral("vpn_address")).toString(); }
-    QString userDomain() const { return m_saved.value(QStringLiteral("user_domain")).toString(); }
+    QString state() const { return m_link.state; }
+    // The link as saved, with the state of now (Context::link points here).
+    const ClusterLink &link() const { return m_link; }
+    QString leader() const { return m_link.leader; }
+    quint32 nodeId() const { return m_link.nodeId; }
+    QString vpnAddress() const { return m_link.vpnAddress; }
+    QString userDomain() const { return m_link.userDomain; }
     QString tlsFingerprint() const { return m_fingerprint; }
-    bool isConnected() const { return m_state == u"connected"; }
-    QString leaderEndpoint() const { return m_saved.value(QStringLiteral("leader_endpoint")).toString(); }
-    // The saved TLS policy towards the leader and its HTTPS API base.
-    TlsPolicy savedTlsPolicy() const;
-    QUrl httpsBase(const QString &leader) const;
+    bool isConnected() const { return m_link.isConnected(); }
+    QString leaderEndpoint() const { return m_link.leaderEndpoint; }
 
     // A client of the cluster API through the tunnel, logged in with the
     // migration account; the caller owns it.  Null when not connected.
@@ -110,10 +107,9 @@ private:
     void removeSecrets() const;
     TunnelConfig tunnelConfig() const;
 
-    Daemon *m_daemon;
+    Context *m_ctx;
     Tunnel m_tunnel;
-    QVariantMap m_saved;
-    QString m_state = QStringLiteral("disconnected");
+    ClusterLink m_link; // state: disconnected, connecting, connected, disconnecting
     QString m_fingerprint;
     bool m_restoring = false;
 };

@@ -20,7 +20,8 @@
 #include "operations/appmigration_p.h"
 
 #include "operations/cluster.h"
-#include "objects/daemon.h"
+#include "bus/authority.h"
+#include "operations/context.h"
 #include "transfer/dbdump.h"
 #include "ns7/esmithdb.h"
 #include "profile/fields.h"
@@ -110,32 +111,32 @@ QJsonObject App::configureInput(const QVariantMap &values, const QSet<QString> &
             if (f.isValid())
                 v = f.typeId() == QMetaType::Bool ? QJsonValue(f.toBool()) : QJsonValue(f.toString());
         } else if (in.source == u"cluster") {
-            if (p.value(QStringLiteral("cluster")).toString() == u"user_domain" && !m_daemon->cluster()->userDomain().isEmpty())
-                v = m_daemon->cluster()->userDomain();
+            if (p.value(QStringLiteral("cluster")).toString() == u"user_domain" && !m_ctx->cluster->userDomain().isEmpty())
+                v = m_ctx->cluster->userDomain();
         } else if (in.source == u"esmith") {
             const QString name = p.value(QStringLiteral("esmith")).toString();
             if (!dbs.contains(name))
-                dbs.insert(name, EsmithDb::load(m_daemon->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/") + name)));
+                dbs.insert(name, EsmithDb::load(m_ctx->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/") + name)));
             const EsmithDb &db = dbs[name];
             const QString key = p.value(QStringLiteral("key")).toString();
             const QString s = p.value(QStringLiteral("type")).toBool() ? db.type(key) : db.prop(key, p.value(QStringLiteral("prop")).toString());
             if (!s.isEmpty())
                 v = s;
         } else if (in.source == u"file") {
-            QFile f(m_daemon->pathUnderRoot(p.value(QStringLiteral("file")).toString()));
+            QFile f(m_ctx->pathUnderRoot(p.value(QStringLiteral("file")).toString()));
             if (f.open(QIODevice::ReadOnly)) {
                 const QString s = QString::fromUtf8(f.readAll()).trimmed();
                 if (!s.isEmpty())
                     v = s;
             }
         } else if (in.source == u"ini") {
-            const QString s = iniValue(m_daemon->pathUnderRoot(p.value(QStringLiteral("ini")).toString()), p.value(QStringLiteral("key")).toString());
+            const QString s = iniValue(m_ctx->pathUnderRoot(p.value(QStringLiteral("ini")).toString()), p.value(QStringLiteral("key")).toString());
             if (!s.isEmpty())
                 v = s;
         } else if (in.source == u"exists") {
             const QString name = p.value(QStringLiteral("name")).toString();
             v = p.value(QStringLiteral("exists")).toString() == u"database" ? databases.contains(name)
-                                                                            : QFileInfo::exists(m_daemon->pathUnderRoot(name));
+                                                                            : QFileInfo::exists(m_ctx->pathUnderRoot(name));
         } else if (in.source == u"const") {
             v = QJsonValue::fromVariant(p.value(QStringLiteral("const")));
         }
@@ -150,7 +151,7 @@ QJsonObject App::configureInput(const QVariantMap &values, const QSet<QString> &
     }
     // The module's own rules, as NS8 will check them.
     if (!m_profile.configureSchema.isEmpty()) {
-        const QString path = m_daemon->settings().profilesDir + QStringLiteral("/schemas/") + m_profile.configureSchema;
+        const QString path = m_ctx->settings.profilesDir + QStringLiteral("/schemas/") + m_profile.configureSchema;
         QFile f(path);
         if (!f.open(QIODevice::ReadOnly)) {
             *field = QStringLiteral("configure");
@@ -175,7 +176,7 @@ void App::setFinishPhase(FinishPhase phase, const QStringList &stopped)
 {
     m_migration.finishPhase = phase;
     m_migration.stoppedServices = stopped;
-    m_daemon->state()->saveMigration(m_migration);
+    m_ctx->state->saveMigration(m_migration);
 }
 
 void App::recoverInterruptedFinish()
@@ -185,12 +186,12 @@ void App::recoverInterruptedFinish()
     if (m_record.status != AppStatus::Finishing)
         return;
     m_record.status = AppStatus::Migrating;
-    m_daemon->state()->saveApp(m_record);
+    m_ctx->state->saveApp(m_record);
     if (m_migration.finishPhase == FinishPhase::Stopped && !m_migration.stoppedServices.isEmpty()) {
         const QStringList units = m_migration.stoppedServices;
         Log::warning(QStringLiteral("%1: the last Finish was interrupted after stopping %2: starting them again")
                          .arg(m_profile.name, units.join(QStringLiteral(", "))));
-        m_daemon->systemd()->runJobs("StartUnit", units, [this, units](const QString &error) {
+        m_ctx->systemd->runJobs("StartUnit", units, [this, units](const QString &error) {
             if (!error.isEmpty()) {
                 Log::error(QStringLiteral("%1: could not start %2 again: %3. Start them by hand (systemctl start).")
                                .arg(m_profile.name, units.join(u' '), error));
@@ -214,7 +215,7 @@ void App::startFinish(sd_bus_message *call, quint32 uid, const QVariantMap &opti
         replyError(call, {kWrongState, QStringLiteral("Start the migration of %1 and sync it first.").arg(m_profile.name)});
         return;
     }
-    if (!m_daemon->cluster()->isConnected()) {
+    if (!m_ctx->cluster->isConnected()) {
         replyError(call, {kWrongState, QStringLiteral("This server is not connected to the NS8 cluster.")});
         return;
     }
@@ -252,7 +253,7 @@ void App::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &valu
         return;
     run->job->setCancelable(false);
     run->client = apiClient();
-    run->dumper = new DbDumper(m_profile, m_daemon->settings().root, workDir(), m_daemon->state(),
+    run->dumper = new DbDumper(m_profile, m_ctx->settings.root, workDir(), m_ctx->state,
                                run->job->logContext(), run->job);
     QStringList kv;
     for (auto it = values.constBegin(); it != values.constEnd(); ++it)
@@ -263,7 +264,7 @@ void App::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &valu
                        kv.join(QStringLiteral(", "))),
               run->job->logContext());
     m_migration.settings = values;
-    m_daemon->state()->saveMigration(m_migration);
+    m_ctx->state->saveMigration(m_migration);
     changed({QStringLiteral("Settings")});
     setStatus(AppStatus::Finishing);
     run->op = new Operation(run->job, steps);
@@ -395,7 +396,7 @@ void App::rememberNodeAddress(const QJsonArray &nodes)
         const QString address = host.isEmpty() ? n.value(QStringLiteral("hostname")).toString() : host;
         if (!address.isEmpty()) {
             m_migration.nodeAddress = address;
-            m_daemon->state()->saveMigration(m_migration);
+            m_ctx->state->saveMigration(m_migration);
         }
     }
 }
@@ -420,7 +421,7 @@ void App::finishSync(const std::shared_ptr<MigrationRun> &run, const QString &st
 
 void App::finishStop(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
-    m_daemon->systemd()->unitStates(m_profile.quiesceServices, [this, run, next](const QHash<QString, UnitState> &states,
+    m_ctx->systemd->unitStates(m_profile.quiesceServices, [this, run, next](const QHash<QString, UnitState> &states,
                                                                                   const QString &error) {
         if (!run->job)
             return; // the helper is stopping: nothing was stopped
@@ -443,7 +444,7 @@ void App::finishStop(const std::shared_ptr<MigrationRun> &run, const Operation::
         Log::info(running.isEmpty() ? QStringLiteral("no service to stop: none of %1 runs").arg(m_profile.quiesceServices.join(QStringLiteral(", ")))
                                     : QStringLiteral("downtime starts: stopping %1").arg(running.join(QStringLiteral(", "))),
                   run->job->logContext());
-        m_daemon->systemd()->runJobs("StopUnit", running, [next](const QString &err) {
+        m_ctx->systemd->runJobs("StopUnit", running, [next](const QString &err) {
             next(err.isEmpty() ? Failure{} : Failure::failed(QStringLiteral("Stopping the NS7 services failed: %1.").arg(err)));
         });
     });
@@ -460,7 +461,7 @@ void App::finishRestart(const std::shared_ptr<MigrationRun> &run, const Operatio
     }
     Log::warning(QStringLiteral("Finish failed after the stop: starting %1 again").arg(stopped.join(QStringLiteral(", "))),
                  run->job ? run->job->logContext() : LogContext{});
-    m_daemon->systemd()->runJobs("StartUnit", stopped, [this, next](const QString &error) {
+    m_ctx->systemd->runJobs("StartUnit", stopped, [this, next](const QString &error) {
         if (!error.isEmpty())
             return next(Failure::failed(error));
         setFinishPhase(FinishPhase::NothingStopped, {});
@@ -555,7 +556,7 @@ Failure retireFailed(const QString &app, const QString &what)
 void App::finishRetire(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     const QStringList units = m_profile.retireServices;
-    m_daemon->systemd()->unitStates(units, [this, run, units, next](const QHash<QString, UnitState> &states, const QString &error) {
+    m_ctx->systemd->unitStates(units, [this, run, units, next](const QHash<QString, UnitState> &states, const QString &error) {
         if (!error.isEmpty())
             return next(retireFailed(m_profile.name, QStringLiteral("the state of its NS7 services cannot be read (%1).").arg(error)));
         QStringList running;
@@ -571,7 +572,7 @@ void App::finishRetire(const std::shared_ptr<MigrationRun> &run, const Operation
         if (run->job)
             Log::info(QStringLiteral("stopping %1 and disabling %2 on NS7").arg(running.join(QStringLiteral(", ")), run->present.join(QStringLiteral(", "))),
                       run->job->logContext());
-        m_daemon->systemd()->runJobs("StopUnit", running, [this, next](const QString &err) {
+        m_ctx->systemd->runJobs("StopUnit", running, [this, next](const QString &err) {
             next(err.isEmpty() ? Failure{} : retireFailed(m_profile.name, QStringLiteral("stopping it on NS7 failed (%1).").arg(err)));
         });
     });
@@ -579,7 +580,7 @@ void App::finishRetire(const std::shared_ptr<MigrationRun> &run, const Operation
 
 void App::finishDisable(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
-    m_daemon->systemd()->disable(run->present, [this, next](const QString &e) {
+    m_ctx->systemd->disable(run->present, [this, next](const QString &e) {
         next(e.isEmpty() ? Failure{} : retireFailed(m_profile.name, QStringLiteral("disabling it on NS7 failed (%1).").arg(e)));
     });
 }
@@ -594,10 +595,10 @@ void App::finishRedirect(const std::shared_ptr<MigrationRun> &run, const Operati
     if (m_profile.redirectSnippet.isEmpty())
         return next({});
     // The web server reads the new snippet.
-    m_daemon->systemd()->unitStates({QStringLiteral("httpd")}, [this, run, next](const QHash<QString, UnitState> &s, const QString &) {
+    m_ctx->systemd->unitStates({QStringLiteral("httpd")}, [this, run, next](const QHash<QString, UnitState> &s, const QString &) {
         if (!s.value(QStringLiteral("httpd.service")).isActive())
             return next({});
-        m_daemon->systemd()->runJob("ReloadUnit", QStringLiteral("httpd"), [run, next](const QString &reloadError) {
+        m_ctx->systemd->runJob("ReloadUnit", QStringLiteral("httpd"), [run, next](const QString &reloadError) {
             if (!reloadError.isEmpty())
                 run->warning = QStringLiteral("the web server could not reload the redirect (%1).").arg(reloadError);
             next({});
@@ -622,7 +623,7 @@ bool App::writeRedirect(const QVariantMap &settings, QString *warning) const
         "  <p>%1 now runs on a new server. Use these addresses and update your bookmarks:</p>\n  <ul>\n%2\n  </ul>\n"
         "  <p lang=\"it\">%1 è stato spostato su NethServer 8: usa gli indirizzi qui sopra.</p>\n</body>\n</html>\n")
                              .arg(m_profile.name.toHtmlEscaped(), links.join(u'\n'));
-    const QString pagePath = m_daemon->pathUnderRoot(m_profile.redirectPage);
+    const QString pagePath = m_ctx->pathUnderRoot(m_profile.redirectPage);
     QDir().mkpath(QFileInfo(pagePath).path());
     QSaveFile pf(pagePath);
     if (!pf.open(QIODevice::WriteOnly) || pf.write(page.toUtf8()) < 0 || !pf.commit()) {
@@ -641,7 +642,7 @@ bool App::writeRedirect(const QVariantMap &settings, QString *warning) const
                        .arg(m_profile.name, url, m_profile.redirectPage);
     for (const QString &p : m_profile.redirectPaths)
         conf += QStringLiteral("RedirectMatch 302 ^%1(/.*)?$ %2\n").arg(QRegularExpression::escape(p), url);
-    const QString snippetPath = m_daemon->pathUnderRoot(m_profile.redirectSnippet);
+    const QString snippetPath = m_ctx->pathUnderRoot(m_profile.redirectSnippet);
     QDir().mkpath(QFileInfo(snippetPath).path());
     QSaveFile sf(snippetPath);
     if (!sf.open(QIODevice::WriteOnly) || sf.write(conf.toUtf8()) < 0 || !sf.commit()) {

@@ -1,8 +1,6 @@
 #include "operations/preflight.h"
 
-#include "objects/app.h"
-#include "operations/cluster.h"
-#include "objects/daemon.h"
+#include "operations/context.h"
 #include "ns7/esmithdb.h"
 #include "profile/fields.h"
 #include "bus/job.h"
@@ -12,6 +10,7 @@
 #include "store/statedb.h"
 #include "ns7/systemd.h"
 #include "version.h"
+#include "vpn/wireguard.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -94,13 +93,13 @@ quint64 freeOf(const QJsonObject &nodeStatus)
 }
 
 struct Run {
-    Daemon *daemon = nullptr;
+    const Context *ctx = nullptr;
     Preflight::Input in;
     std::function<void(const QList<Check> &)> done;
     int pending = 1; // the starter holds one until everything is under way
 
     // NS7
-    App *app = nullptr;
+    const AppProfile *app = nullptr; // the app looked at, null: none installed
     AppRecord record;
     MigrationRecord migration;
     QList<SyncRecord> syncs;
@@ -162,7 +161,7 @@ void lookup(const RunPtr &run, const QString &host, std::function<void(const QSt
 {
     ++run->pending;
     runProcess(
-        run->daemon, {QStringLiteral("getent"), QStringLiteral("ahosts"), host},
+        run->ctx->owner, {QStringLiteral("getent"), QStringLiteral("ahosts"), host},
         [run, done](const ProcessResult &r) {
             QStringList addresses;
             if (r.ok())
@@ -184,7 +183,7 @@ bool isIpAddress(const QString &s)
 
 quint32 selfNode(const RunPtr &run)
 {
-    return run->connected ? run->daemon->cluster()->nodeId() : 0;
+    return run->connected ? run->ctx->link->nodeId : 0;
 }
 
 void resolveEndpoint(const RunPtr &run)
@@ -295,7 +294,6 @@ void apiRead(const RunPtr &run)
 
 void startApi(const RunPtr &run)
 {
-    Cluster *cluster = run->daemon->cluster();
     if (run->in.phase == Preflight::Phase::Connect && run->in.admin) {
         run->api = run->in.admin;
         run->apiTried = true;
@@ -307,8 +305,8 @@ void startApi(const RunPtr &run)
     }
     if (run->connected) {
         // The saved endpoint is what the tunnel uses.
-        run->endpoint = cluster->leaderEndpoint();
-        run->own.reset(cluster->vpnClient(nullptr));
+        run->endpoint = run->ctx->link->leaderEndpoint;
+        run->own.reset(run->ctx->vpnClient(nullptr));
         run->own->setRequestTimeout(5000);
         run->own->setRetryDelays({});
         run->own->setTaskTimeout(20000);
@@ -355,8 +353,8 @@ void startLeader(const RunPtr &run)
     }
     // A login without credentials: any answer over a trusted TLS session
     // (401 included) says that HTTPS works.
-    auto *probe = new Ns8Client(run->daemon);
-    probe->setBaseUrl(run->daemon->cluster()->httpsBase(run->leader));
+    auto *probe = new Ns8Client(run->ctx->owner);
+    probe->setBaseUrl(adminApiBase(run->leader));
     probe->setTlsPolicy(run->tls);
     probe->setRequestTimeout(8000);
     probe->setRetryDelays({});
@@ -374,7 +372,7 @@ void startSystemd(const RunPtr &run)
 {
     if (!run->app || run->services.isEmpty())
         return;
-    Systemd *systemd = run->daemon->systemd();
+    Systemd *systemd = run->ctx->systemd;
     if (!systemd) {
         run->unitsError = QStringLiteral("the helper has no connection to systemd");
         return;
@@ -394,7 +392,7 @@ void startHandshake(const RunPtr &run)
         return;
     ++run->pending;
     runProcess(
-        run->daemon, {QStringLiteral("wg"), QStringLiteral("show"), QStringLiteral("ns8"), QStringLiteral("latest-handshakes")},
+        run->ctx->owner, {QStringLiteral("wg"), QStringLiteral("show"), QStringLiteral("ns8"), QStringLiteral("latest-handshakes")},
         [run](const ProcessResult &r) {
             run->handshakeLooked = true;
             if (!r.ok()) {
@@ -417,7 +415,7 @@ QStringList fieldHosts(const RunPtr &run)
     QStringList hosts;
     if (!run->app)
         return hosts;
-    for (const Field &f : run->app->profile().fields) {
+    for (const Field &f : run->app->fields) {
         if (f.kind != Field::Kind::Fqdn)
             continue;
         const QString v = run->in.options.value(f.id, run->migration.settings.value(f.id)).toString().trimmed();
@@ -466,7 +464,7 @@ void notYet(Check &c, const QString &why, const QString &remedy = {})
 
 QString appName(const RunPtr &run)
 {
-    return run->app ? run->app->profile().name : QStringLiteral("the app");
+    return run->app ? run->app->name : QStringLiteral("the app");
 }
 
 void checkSource(const RunPtr &run, Report &rep)
@@ -504,7 +502,7 @@ void checkSource(const RunPtr &run, Report &rep)
 
     Check &ver = rep.add(QStringLiteral("ns7-version"), QStringLiteral("source"),
                          QStringLiteral("NS7 up to date"), doc);
-    QFile rel(run->daemon->pathUnderRoot(QStringLiteral("/etc/nethserver-release")));
+    QFile rel(run->ctx->pathUnderRoot(QStringLiteral("/etc/nethserver-release")));
     const QString release = rel.open(QIODevice::ReadOnly) ? QString::fromUtf8(rel.readAll()).trimmed() : QString();
     static const QRegularExpression re(QStringLiteral("release\\s+(\\d+)\\.(\\d+)"));
     const QRegularExpressionMatch m = re.match(release);
@@ -521,11 +519,11 @@ void checkSource(const RunPtr &run, Report &rep)
 
     Check &disk = rep.add(QStringLiteral("ns7-disk"), QStringLiteral("source"),
                           QStringLiteral("Space on NS7 for the database dumps"), QStringLiteral("disk-space-calculation"));
-    const QStorageInfo storage(run->daemon->settings().stateDir);
+    const QStorageInfo storage(run->ctx->settings.stateDir);
     if (!run->app || run->record.scanTime == 0) {
         notYet(disk, QStringLiteral("the databases' size comes from a Scan."), QStringLiteral("Scan the app."));
     } else if (!storage.isValid()) {
-        set(disk, kWarning, QStringLiteral("The free space of %1 could not be read.").arg(run->daemon->settings().stateDir));
+        set(disk, kWarning, QStringLiteral("The free space of %1 could not be read.").arg(run->ctx->settings.stateDir));
     } else {
         const quint64 db = run->record.databaseBytes;
         const quint64 need = db + db / 2 + 256 * kMiB;
@@ -662,7 +660,7 @@ void checkDestination(const RunPtr &run, Report &rep)
         notYet(fresh, needApi);
     } else {
         QStringList clashes;
-        const QString image = run->app ? run->app->profile().image : QString();
+        const QString image = run->app ? run->app->image : QString();
         for (const QJsonValue &v : std::as_const(run->modules)) {
             const QJsonObject m = v.toObject();
             if (image.isEmpty() || m.value(QStringLiteral("name")).toString() != image)
@@ -690,12 +688,12 @@ void checkDestination(const RunPtr &run, Report &rep)
 
     Check &proxy = rep.add(QStringLiteral("nethvoice-proxy"), QStringLiteral("destination"),
                            QStringLiteral("NethVoice Proxy on the destination node"), doc);
-    if (run->app && run->app->profile().companions.isEmpty()) {
+    if (run->app && run->app->companions.isEmpty()) {
         set(proxy, kOk, QStringLiteral("%1 needs no companion module.").arg(appName(run)));
     } else if (!run->haveModules || !run->haveStatus) {
         notYet(proxy, needApi);
     } else {
-        const QString image = run->app ? run->app->profile().companions.first().first : QStringLiteral("nethvoice-proxy");
+        const QString image = run->app ? run->app->companions.first().first : QStringLiteral("nethvoice-proxy");
         const ModulePlacement placed = modulePlacement(run->modules, image, run->node);
         const QString installedOn = placed.installedAs, reason = placed.rejectReason;
         const bool installable = placed.installable;
@@ -788,7 +786,7 @@ void checkDns(const RunPtr &run, Report &rep)
     QStringList fqdnIds;
     bool given = false;
     if (run->app)
-        for (const Field &fd : run->app->profile().fields)
+        for (const Field &fd : run->app->fields)
             if (fd.kind == Field::Kind::Fqdn) {
                 fqdnIds.append(fd.id);
                 given = given || run->in.options.contains(fd.id) || run->migration.settings.contains(fd.id);
@@ -799,7 +797,7 @@ void checkDns(const RunPtr &run, Report &rep)
         notYet(f, QStringLiteral("give %1.").arg(fqdnIds.join(QStringLiteral(" and "))));
     } else {
         QVariantMap merged;
-        const QMap<QString, QString> problems = checkFields(run->app->profile(), run->in.options, run->migration.settings,
+        const QMap<QString, QString> problems = checkFields(*run->app, run->in.options, run->migration.settings,
                                                             false, &merged);
         QStringList bad, good;
         for (const QString &id : std::as_const(fqdnIds)) {
@@ -845,7 +843,7 @@ void checkAccount(const RunPtr &run, Report &rep)
                        QStringLiteral("Account provider"), doc);
     const QString kind = QStringLiteral("NS7 has %1.").arg(run->provider.describe());
     if (run->connected) {
-        const QString domain = run->daemon->cluster()->userDomain();
+        const QString domain = run->ctx->link->userDomain;
         if (domain.isEmpty()) {
             set(c, kOk, kind + QStringLiteral(" NS8 needs no user domain for it."));
         } else if (!run->haveDomains) {
@@ -1054,7 +1052,7 @@ void checkBackup(const RunPtr &run, Report &rep)
         return QStringLiteral("%1%2%3").arg(r.type, vfs.isEmpty() ? QString() : QStringLiteral(" to ") + vfs,
                                             host.isEmpty() ? QString() : QStringLiteral(" ") + host);
     };
-    const EsmithDb db = EsmithDb::load(run->daemon->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/backups")));
+    const EsmithDb db = EsmithDb::load(run->ctx->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/backups")));
     for (const QString &key : db.keys()) {
         const auto r = db.record(key);
         if (r && r->prop(QStringLiteral("status"), QStringLiteral("enabled")) == u"enabled")
@@ -1076,7 +1074,7 @@ void checkBackup(const RunPtr &run, Report &rep)
     QString newestName;
     QStringList seen;
     for (const Backup &b : std::as_const(backups)) {
-        const QString path = run->daemon->pathUnderRoot(QStringLiteral("/var/spool/backup/status-") + b.name);
+        const QString path = run->ctx->pathUnderRoot(QStringLiteral("/var/spool/backup/status-") + b.name);
         QFile f(path);
         if (!f.open(QIODevice::ReadOnly)) {
             seen.append(QStringLiteral("%1 (%2) has never run").arg(b.name, b.where));
@@ -1119,12 +1117,11 @@ void evaluate(const RunPtr &run)
         done(rep.checks);
 }
 
-App *chooseApp(Daemon *daemon, const QString &id)
+const AppProfile *chooseApp(const Context *ctx, const QString &id)
 {
     if (!id.isEmpty())
-        return daemon->app(id);
-    const QList<App *> apps = daemon->apps();
-    return apps.isEmpty() ? nullptr : apps.first();
+        return ctx->profile(id);
+    return ctx->profiles.isEmpty() ? nullptr : &ctx->profiles.first();
 }
 
 } // namespace
@@ -1149,24 +1146,23 @@ QString Preflight::phaseName(Phase phase)
     return QStringLiteral("report");
 }
 
-void Preflight::run(Daemon *daemon, Input input, std::function<void(const QList<Check> &)> done)
+void Preflight::run(const Context *ctx, Input input, std::function<void(const QList<Check> &)> done)
 {
     auto run = std::make_shared<Run>();
-    run->daemon = daemon;
+    run->ctx = ctx;
     run->in = std::move(input);
     run->done = std::move(done);
     const QVariantMap &o = run->in.options;
-    Cluster *cluster = daemon->cluster();
 
-    run->app = chooseApp(daemon, o.value(QStringLiteral("app")).toString());
+    run->app = chooseApp(ctx, o.value(QStringLiteral("app")).toString());
     QString err;
-    run->config = EsmithDb::load(daemon->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/configuration")), &err);
+    run->config = EsmithDb::load(ctx->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/configuration")), &err);
     run->provider = readAccountProvider(run->config);
     if (run->app) {
-        const AppProfile &p = run->app->profile();
-        run->record = daemon->state()->app(p.id);
-        run->migration = daemon->state()->migration(p.id);
-        run->syncs = daemon->state()->syncs(p.id);
+        const AppProfile &p = *run->app;
+        run->record = ctx->state->app(p.id);
+        run->migration = ctx->state->migration(p.id);
+        run->syncs = ctx->state->syncs(p.id);
         // The services NS7 has enabled (optional ones such as fias may be off).
         for (const QString &s : p.quiesceServices + p.retireServices)
             if (!run->services.contains(s) && run->config.type(s) == u"service"
@@ -1174,10 +1170,10 @@ void Preflight::run(Daemon *daemon, Input input, std::function<void(const QList<
                 run->services.append(s);
     }
 
-    run->connected = cluster->isConnected() && run->in.phase != Phase::Connect;
+    run->connected = ctx->isJoined() && run->in.phase != Phase::Connect;
     if (run->connected) {
-        run->leader = cluster->leader();
-        run->tls = cluster->savedTlsPolicy();
+        run->leader = ctx->link->leader;
+        run->tls = ctx->savedTlsPolicy();
     } else {
         run->leader = o.value(QStringLiteral("leader")).toString().trimmed();
         run->tls.verify = o.value(QStringLiteral("tls_verify"), true).toBool();
@@ -1188,7 +1184,7 @@ void Preflight::run(Daemon *daemon, Input input, std::function<void(const QList<
                 pairs.append(pin.mid(i, 2));
             run->tls.pinnedSha256 = pairs.join(u':');
         }
-        run->tls.extraCas = daemon->extraCas();
+        run->tls.extraCas = ctx->extraCas;
     }
 
     startSystemd(run);
@@ -1228,7 +1224,7 @@ std::optional<BusError> Preflight::verdict(const QList<Check> &checks, Phase pha
     return std::nullopt;
 }
 
-void Preflight::gate(Daemon *daemon, Phase phase, const QString &app, const QVariantMap &options,
+void Preflight::gate(const Context *ctx, Phase phase, const QString &app, const QVariantMap &options,
                      std::function<void(std::optional<BusError>)> done)
 {
     Input in;
@@ -1236,7 +1232,7 @@ void Preflight::gate(Daemon *daemon, Phase phase, const QString &app, const QVar
     in.options = options;
     in.options.insert(QStringLiteral("app"), app);
     const bool accept = options.value(QStringLiteral("accept_warnings")).toBool();
-    run(daemon, in, [phase, accept, done](const QList<Check> &checks) {
+    run(ctx, in, [phase, accept, done](const QList<Check> &checks) {
         const std::optional<BusError> e = verdict(checks, phase, accept);
         if (e)
             Log::warning(e->message);
@@ -1244,13 +1240,13 @@ void Preflight::gate(Daemon *daemon, Phase phase, const QString &app, const QVar
     });
 }
 
-void Preflight::call(Daemon *daemon, sd_bus_message *call, const QVariantMap &options)
+void Preflight::call(const Context *ctx, sd_bus_message *call, const QVariantMap &options)
 {
     const QString appId = options.value(QStringLiteral("app")).toString();
-    if (!appId.isEmpty() && !daemon->app(appId)) {
+    if (!appId.isEmpty() && !ctx->profile(appId)) {
         QStringList ids;
-        for (const App *a : daemon->apps())
-            ids.append(a->profile().id);
+        for (const AppProfile &p : ctx->profiles)
+            ids.append(p.id);
         replyError(call, {QString::fromLatin1(Error::InvalidArgument),
                           QStringLiteral("app: no app \"%1\" is installed on this server (installed: %2).")
                               .arg(appId, ids.isEmpty() ? QStringLiteral("none") : ids.join(QStringLiteral(", ")))});
@@ -1265,7 +1261,7 @@ void Preflight::call(Daemon *daemon, sd_bus_message *call, const QVariantMap &op
     PendingCall pending(call);
     Input in;
     in.options = options;
-    run(daemon, in, [pending](const QList<Check> &checks) {
+    run(ctx, in, [pending](const QList<Check> &checks) {
         sd_bus_message *m = nullptr;
         int r = sd_bus_message_new_method_return(pending.msg(), &m);
         if (r >= 0)

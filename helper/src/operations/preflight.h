@@ -21,7 +21,7 @@
 
 namespace ns8m {
 
-class Daemon;
+struct Context;
 
 // One line of the report.
 struct Check {
@@ -58,20 +58,20 @@ public:
     static const QList<OptionSpec> &options();
 
     // Runs every check; DONE gets them in the report's order.
-    static void run(Daemon *daemon, Input input, std::function<void(const QList<Check> &)> done);
+    static void run(const Context *ctx, Input input, std::function<void(const QList<Check> &)> done);
 
     // For Start and Finish (and Connect): runs the checks and answers with
     // nothing when the operation may go on, or with the PreflightFailed
     // error to send back.  OPTIONS are the method's own options (its
     // accept_warnings (b), node, fields); APP the app's id.
-    static void gate(Daemon *daemon, Phase phase, const QString &app, const QVariantMap &options,
+    static void gate(const Context *ctx, Phase phase, const QString &app, const QVariantMap &options,
                      std::function<void(std::optional<BusError>)> done);
     // The same once the checks are known (Connect uses it with its own Input).
     static std::optional<BusError> verdict(const QList<Check> &checks, Phase phase, bool acceptWarnings);
     static QString phaseName(Phase phase);
 
     // Manager.Preflight, once polkit has said yes: replies aa{sv}.
-    static void call(Daemon *daemon, sd_bus_message *call, const QVariantMap &options);
+    static void call(const Context *ctx, sd_bus_message *call, const QVariantMap &options);
 };
 
 } // namespace ns8m

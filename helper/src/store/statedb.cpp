@@ -1,5 +1,6 @@
 #include "store/statedb.h"
 
+#include <QHash>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSqlDatabase>
@@ -317,25 +318,71 @@ bool StateDb::addSync(const QString &app, const SyncRecord &s)
                 {app, s.time, s.bytes, s.files, s.duration, s.warnings});
 }
 
-QVariantMap StateDb::connection()
+namespace {
+// How each field of the link is saved: one row of the connection table.
+struct LinkColumn {
+    const char *key;
+    QString ClusterLink::*text = nullptr;
+    bool ClusterLink::*flag = nullptr;
+    quint32 ClusterLink::*number = nullptr;
+};
+
+const LinkColumn kLinkColumns[] = {
+    {"state", &ClusterLink::state},
+    {"leader", &ClusterLink::leader},
+    {"tls_verify", nullptr, &ClusterLink::tlsVerify},
+    {"tls_fingerprint", &ClusterLink::tlsFingerprint},
+    {"node_id", nullptr, nullptr, &ClusterLink::nodeId},
+    {"vpn_address", &ClusterLink::vpnAddress},
+    {"network", &ClusterLink::network},
+    {"leader_vpn_ip", &ClusterLink::leaderVpnIp},
+    {"leader_public_key", &ClusterLink::leaderPublicKey},
+    {"leader_endpoint", &ClusterLink::leaderEndpoint},
+    {"user_domain", &ClusterLink::userDomain},
+    {"domain_created", nullptr, &ClusterLink::domainCreated},
+    {"route_ip", &ClusterLink::routeIp},
+    {"api_user", &ClusterLink::apiUser},
+    {"connected_at", &ClusterLink::connectedAt},
+};
+} // namespace
+
+ClusterLink StateDb::connection()
 {
-    QVariantMap out;
+    QHash<QString, QString> rows;
     QSqlQuery q(QSqlDatabase::database(m_conn, false));
     q.exec(QStringLiteral("SELECT key, value FROM connection"));
     while (q.next())
-        out.insert(q.value(0).toString(), q.value(1).toString());
-    return out;
+        rows.insert(q.value(0).toString(), q.value(1).toString());
+    ClusterLink link;
+    for (const LinkColumn &c : kLinkColumns) {
+        const auto it = rows.constFind(QLatin1String(c.key));
+        if (it == rows.constEnd())
+            continue;
+        if (c.text)
+            link.*c.text = *it;
+        else if (c.flag)
+            link.*c.flag = *it != u"false";
+        else
+            link.*c.number = it->toUInt();
+    }
+    return link;
 }
 
-bool StateDb::saveConnection(const QVariantMap &values)
+bool StateDb::saveConnection(const ClusterLink &link)
 {
     QSqlDatabase db = QSqlDatabase::database(m_conn, false);
     db.transaction();
     bool ok = exec(QStringLiteral("DELETE FROM connection"));
-    for (auto it = values.constBegin(); ok && it != values.constEnd(); ++it)
+    for (const LinkColumn &c : kLinkColumns) {
+        if (!ok)
+            break;
+        const QString value = c.text ? link.*c.text
+                              : c.flag ? QString::fromLatin1(link.*c.flag ? "true" : "false")
+                                       : QString::number(link.*c.number);
         // An empty QString may be null, which SQLite would store as NULL.
         ok = exec(QStringLiteral("INSERT INTO connection (key, value) VALUES (?, ?)"),
-                  {it.key(), it.value().toString().isNull() ? QStringLiteral("") : it.value().toString()});
+                  {QString::fromLatin1(c.key), value.isNull() ? QStringLiteral("") : value});
+    }
     if (!ok) {
         db.rollback();
         return false;

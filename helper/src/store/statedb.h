@@ -85,6 +85,28 @@ struct SyncRecord {
     quint32 warnings = 0;
 };
 
+// The link to the NS8 cluster that Connect leaves (Manager's properties,
+// the tunnel, the migration account), as saved.
+struct ClusterLink {
+    QString state = QStringLiteral("disconnected"); // connected once Connect has saved it
+    QString leader;
+    bool tlsVerify = true;
+    QString tlsFingerprint;  // SHA-256 of the leader's certificate seen at Connect
+    quint32 nodeId = 0;
+    QString vpnAddress;      // this host's address in the cluster VPN
+    QString network;         // the cluster VPN network (CIDR)
+    QString leaderVpnIp;
+    QString leaderPublicKey;
+    QString leaderEndpoint;  // host:port of the leader's WireGuard
+    QString userDomain;      // the external user domain NS8 sees NS7's LDAP as
+    bool domainCreated = false;
+    QString routeIp;         // the LDAP address routed through the tunnel, "" none
+    QString apiUser;         // the migration account
+    QString connectedAt;     // ISO 8601, UTC
+
+    bool isConnected() const { return state == u"connected"; }
+};
+
 class StateDb
 {
 public:
@@ -116,9 +138,9 @@ public:
     bool addChunk(const QString &app, const ChunkRecord &c);
     bool removeChunks(const QString &app, const QString &database, const QString &table);
 
-    // The link to the NS8 cluster: key/value pairs, replaced as a whole.
-    QVariantMap connection();
-    bool saveConnection(const QVariantMap &values);
+    // The link to the NS8 cluster, replaced as a whole.
+    ClusterLink connection();
+    bool saveConnection(const ClusterLink &link);
 
     QString lastError() const { return m_lastError; }
 

@@ -9,6 +9,15 @@
 
 namespace ns8m {
 
+QString hostOfEndpoint(const QString &endpoint)
+{
+    if (endpoint.startsWith(u'['))
+        return endpoint.mid(1, endpoint.indexOf(u']') - 1);
+    // One colon: host:port.  None, or several (a bare IPv6 address): no port.
+    const qsizetype colon = endpoint.lastIndexOf(u':');
+    return colon > 0 && endpoint.indexOf(u':') == colon ? endpoint.left(colon) : endpoint;
+}
+
 namespace {
 
 struct PkeyDeleter {

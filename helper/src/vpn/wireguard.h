@@ -11,6 +11,9 @@
 
 namespace ns8m {
 
+// The host of a WireGuard endpoint: "host:port", "[v6]:port" or a bare host.
+QString hostOfEndpoint(const QString &endpoint);
+
 struct WgKeyPair {
     QString privateKey; // base64, as `wg genkey` prints it: secret
     QString publicKey;  // base64, as `wg pubkey` prints it

@@ -1,0 +1,55 @@
+// What an operation may use, handed to it explicitly: the settings, the
+// bus, the state, polkit, systemd, the link to the cluster, the installed
+// apps' profiles and a way to make a job.  The Manager (objects/daemon.*)
+// owns the services and fills one Context; the operations and the objects
+// that run them get a pointer to it, never the Manager itself.
+#pragma once
+
+#include "bus/job.h"
+#include "core/settings.h"
+#include "ns8/ns8client.h"
+#include "profile/appprofile.h"
+#include "store/statedb.h"
+
+#include <QList>
+#include <QSslCertificate>
+
+#include <functional>
+
+class QObject;
+
+namespace ns8m {
+
+class Authority;
+class Bus;
+class Cluster;
+class Systemd;
+
+struct Context {
+    Settings settings;
+    Bus *bus = nullptr;
+    StateDb *state = nullptr;
+    Authority *authority = nullptr;
+    Systemd *systemd = nullptr;           // set once the bus is open
+    Cluster *cluster = nullptr;           // Connect, Disconnect and the tunnel
+    const ClusterLink *link = nullptr;    // the cluster's link as Cluster keeps it
+    QObject *owner = nullptr;             // parent of short-lived helpers (clients, processes)
+    QList<QSslCertificate> extraCas;      // --ca-file
+    QList<AppProfile> profiles;           // the apps installed on NS7, in bus order
+    // A new job with the next free id, on the bus and in the state DB.
+    std::function<Job *(Job::Params, QString *)> createJob;
+    // Names of the apps whose migration is under way (migrating, syncing).
+    std::function<QStringList()> appsInMigration;
+
+    QString pathUnderRoot(const QString &path) const;
+    QString secretsDir() const; // the migration account's password, the WireGuard key
+    const AppProfile *profile(const QString &id) const; // null: not installed
+    bool isJoined() const { return link && link->isConnected(); }
+    // The saved TLS policy towards the leader: validation, or the pinned certificate.
+    TlsPolicy savedTlsPolicy() const;
+    // A client of the cluster API through the tunnel, with the migration
+    // account; the caller owns it.  Null when not joined.
+    Ns8Client *vpnClient(QObject *parent) const;
+};
+
+} // namespace ns8m
