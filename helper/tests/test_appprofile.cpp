@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 #include <QSet>
 #include <QTest>
 
@@ -179,6 +180,58 @@ private Q_SLOTS:
         QVERIFY(!p->transfers.first().copiesDirectoryItself());
     }
 
+    // The guide's typical sizes, Preflight's data-sizes check shows them.
+    void nethvoiceTypicalSizes()
+    {
+        QString error;
+        const auto p = AppProfile::load(QStringLiteral(NS8M_SOURCE_DIR "/apps/nethvoice.yaml"), &error);
+        QVERIFY2(p, qPrintable(error));
+        QMap<QString, QString> sizes;
+        for (const Transfer &t : p->transfers)
+            if (!t.typicalSize.isEmpty())
+                sizes.insert(t.id, t.typicalSize);
+        for (const DatabaseItem &d : p->databases)
+            if (!d.typicalSize.isEmpty())
+                sizes.insert(QStringLiteral("db:") + d.name, d.typicalSize);
+        const QMap<QString, QString> expected = {
+            {QStringLiteral("recordings"), QStringLiteral("10 GB - 500 GB+")},
+            {QStringLiteral("voicemail"), QStringLiteral("1 GB - 20 GB+")},
+            {QStringLiteral("sounds-custom"), QStringLiteral("100 MB - 1 GB")},
+            {QStringLiteral("db:asteriskcdrdb"), QStringLiteral("500 MB - 10 GB+")},
+        };
+        QCOMPARE(sizes, expected);
+    }
+
+    void typicalSize()
+    {
+        QString error;
+        const auto p = AppProfile::parse(QByteArray(kMinimal).replace("destination: volumes/data/}",
+                                                                      "destination: volumes/data/, typical_size: 1 GB - 2 GB}")
+                                             + "databases:\n  credentials: /root/.my.cnf\n  destination: state/restore/\n"
+                                               "  items:\n    - {name: db, structure: 10_db_structure.sql, data: 60_db_data.sql, "
+                                               "typical_size: \"100 MB+\"}\n",
+                                         QStringLiteral("demo.yaml"), &error);
+        QVERIFY2(p, qPrintable(error));
+        QCOMPARE(p->transfers.first().typicalSize, QStringLiteral("1 GB - 2 GB"));
+        QCOMPARE(p->databases.first().typicalSize, QStringLiteral("100 MB+"));
+    }
+
+    // The tests' toy app (tests/profiles/toy.yaml, integration.toy) stays a
+    // valid profile.
+    void toyProfile()
+    {
+        QString error;
+        const auto p = AppProfile::load(QStringLiteral(NS8M_SOURCE_DIR "/tests/profiles/toy.yaml"), &error);
+        QVERIFY2(p, qPrintable(error));
+        QCOMPARE(p->id, QStringLiteral("toy"));
+        QCOMPARE(p->transfers.size(), 1);
+        QCOMPARE(p->databases.size(), 1);
+        QCOMPARE(p->quiesceServices, QStringList{QStringLiteral("toyd")});
+        QCOMPARE(p->retireServices, QStringList{QStringLiteral("toyd")});
+        QCOMPARE(p->fields.size(), 2);
+        QCOMPARE(p->companions.size(), 2);
+    }
+
     void texts()
     {
         QString error;
@@ -228,6 +281,12 @@ private Q_SLOTS:
         QTest::newRow("exclude with slash")
             << QByteArray(kMinimal).replace("destination: volumes/data/}", "destination: volumes/data/, exclude: [a/b]}")
             << QStringLiteral("without '/'");
+        QTest::newRow("empty typical size")
+            << QByteArray(kMinimal).replace("destination: volumes/data/}", "destination: volumes/data/, typical_size: \"\"}")
+            << QStringLiteral("typical_size must not be empty");
+        QTest::newRow("typical size not text")
+            << QByteArray(kMinimal).replace("destination: volumes/data/}", "destination: volumes/data/, typical_size: [1, 2]}")
+            << QStringLiteral("typical_size");
         QTest::newRow("text without Italian")
             << kMinimal + "texts:\n  start.intro: {en: Demo starts.}\n" << QStringLiteral("needs \"it\"");
         QTest::newRow("text in an unknown language")

@@ -81,15 +81,37 @@ private Q_SLOTS:
     void optionsAreTyped()
     {
         QHash<QString, char> types;
-        for (const OptionSpec &o : Preflight::options())
+        for (const OptionSpec &o : Preflight::options({}))
             types.insert(QLatin1String(o.name), o.type);
         QCOMPARE(types.value(QStringLiteral("leader")), 's');
         QCOMPARE(types.value(QStringLiteral("tls_verify")), 'b');
         QCOMPARE(types.value(QStringLiteral("node")), 'u');
         QCOMPARE(types.value(QStringLiteral("app")), 's');
-        QVERIFY(types.contains(QStringLiteral("nethvoice_host")));
-        QVERIFY(types.contains(QStringLiteral("nethcti_ui_host")));
         QVERIFY(!types.contains(QStringLiteral("accept_warnings"))); // a report accepts nothing
+    }
+
+    // Every field of every profile is an option, typed by its kind, once.
+    void optionsComeFromTheProfiles()
+    {
+        QList<AppProfile> profiles;
+        for (const char *path : {NS8M_SOURCE_DIR "/apps/nethvoice.yaml", NS8M_SOURCE_DIR "/tests/profiles/toy.yaml"}) {
+            QString error;
+            const auto p = AppProfile::load(QLatin1String(path), &error);
+            QVERIFY2(p, qPrintable(error));
+            profiles.append(*p);
+        }
+        profiles.append(profiles.last()); // a field id twice
+        QHash<QString, char> types;
+        qsizetype count = 0;
+        for (const OptionSpec &o : Preflight::options(profiles)) {
+            types.insert(QLatin1String(o.name), o.type);
+            ++count;
+        }
+        QCOMPARE(count, types.size());
+        QCOMPARE(count, Preflight::options({}).size() + profiles.at(0).fields.size() + profiles.at(1).fields.size());
+        for (const AppProfile &p : std::as_const(profiles))
+            for (const Field &f : p.fields)
+                QCOMPARE(types.value(f.id), f.kind == Field::Kind::Bool ? 'b' : 's');
     }
 };
 

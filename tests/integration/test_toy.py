@@ -5,14 +5,16 @@ proof that what the helper knows about an app lives in the app's profile.
 
 Checked as an administrator would: the toy's files arrived on NS8 with the
 profile's owner, its database's rows are in the module's MariaDB, the two
-fields of its own reached configure-module, its service was stopped and
+fields of its own reached configure-module, its two companion modules
+were installed (and Preflight checks each), its service was stopped and
 disabled on NS7 by Finish (and nothing else was), Abort removed the module
 and left NS7 as it was, a Sync carried what changed on NS7."""
 
 import os
 
 import toyfixture
-from clusterfixture import ERR, USER_DOMAIN, MigrationTestCase
+from clusterfixture import ERR, ROOT, USER_DOMAIN, MigrationTestCase
+from harness.client import MANAGER_IFACE
 from ns7expect import tree
 
 FIELDS = {"toy_host": "toy.example.test", "toy_motto": "Play fair"}
@@ -81,6 +83,36 @@ class ToyMigrationTest(MigrationTestCase):
         self.assertIn("toy_host", msg)
         self.assertEqual(self.modules(), [])
 
+    def test_preflight_knows_the_toy_from_its_profile(self):
+        # Manager.Preflight's options are the profiles' fields: the toy's, and
+        # no other app's.
+        err, checks = self.bus.call_error(ROOT, MANAGER_IFACE, "Preflight", "a{sv}",
+                                          [{"app": "toy", "toy_host": "https://toy.example.test", "toy_motto": "x"}])
+        self.assertIsNone(err, checks)
+        checks = {c["id"]: c for c in checks}
+        self.assertEqual(checks["fqdns"]["severity"], "blocker", checks["fqdns"])
+        self.assertIn("toy_host", checks["fqdns"]["detail"])
+        self.assertIn("toy.example.com", checks["fqdns"]["remedy"])
+        self.assertEqual(checks["fqdns"]["doc"], "fqdns-required-for-toy")
+        # The profile's typical size, beside the scanned one.
+        self.assertIn("Toy data", checks["data-sizes"]["detail"])
+        self.assertIn("typically 1 kB - 10 MB", checks["data-sizes"]["detail"])
+        # One check per companion module, its image as the id.
+        self.assertEqual({cid for cid, c in checks.items() if c["group"] == "destination"},
+                         {"leader-reach", "leader-tls", "cluster-nodes", "node-disk", "cluster-fresh"}
+                         | set(toyfixture.COMPANIONS))
+        for image in toyfixture.COMPANIONS:
+            self.assertEqual((checks[image]["severity"], checks[image]["gates"]), ("warning", ["start"]))
+            self.assertIn("Start will install it", checks[image]["detail"])
+        self.assertNotIn("nethvoice-proxy", checks)
+        err, checks = self.bus.call_error(ROOT, MANAGER_IFACE, "Preflight", "a{sv}",
+                                          [{"app": "toy", "toy_host": FIELDS["toy_host"]}])
+        self.assertIsNone(err, checks)
+        self.assertEqual({c["id"]: c for c in checks}["fqdns"]["severity"], "ok")
+        err, msg = self.bus.call_error(ROOT, MANAGER_IFACE, "Preflight", "a{sv}",
+                                       [{"app": "toy", "nethvoice_host": FIELDS["toy_host"]}])
+        self.assertEqual(err, ERR + "InvalidArgument", msg)
+
     def test_start_sync_abort(self):
         ns7_before = self.ns7_snapshot()
         calls_before = len(self.sb.systemd.calls())
@@ -90,6 +122,12 @@ class ToyMigrationTest(MigrationTestCase):
         self.assertEqual(app["Status"], "migrating")
         self.assertEqual(app["ModuleId"], self.module()["id"])
         self.assertEqual(dict(app["Settings"])["toy_motto"], FIELDS["toy_motto"])
+        # Both companions were installed on the node, each with its notice.
+        modules = self.cluster.control.state()["modules"]
+        for image in toyfixture.COMPANIONS:
+            self.assertEqual([m["node"] for m in modules if m["image"] == image], [1], image)
+        self.assertTrue(any("toy shelf was installed" in n for n in app["Notices"]), app["Notices"])
+        self.assertTrue(any("toy-lamp" in n for n in app["Notices"]), app["Notices"])
         self.assert_files_on_ns8()
         # Start leaves NS7's toy running.
         self.assertEqual(self.unit_changes(calls_before), [])

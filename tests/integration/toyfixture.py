@@ -16,8 +16,11 @@ PROFILE = os.path.join(PROFILES_DIR, "toy.yaml")
 # The simulator's "toy" image: its import-module restores state/restore/
 # through MariaDB's entrypoint; its configure-module schema is the one the
 # profile names (NS8 ships it with the image).
+# Its two companions are plain modules.
 IMAGES = {"toy": {"name": "Toy", "version": "0.1.0", "restore": "mariadb",
-                  "schemas": os.path.join(PROFILES_DIR, "schemas", "toy")}}
+                  "schemas": os.path.join(PROFILES_DIR, "schemas", "toy")},
+          "toy-shelf": {"name": "Toy shelf"}, "toy-lamp": {"name": "Toy lamp"}}
+COMPANIONS = ["toy-shelf", "toy-lamp"]
 
 # The profile's owner of every copied file on NS8.
 OWNER = (1201, 1202)

@@ -101,13 +101,13 @@ ProviderPlan planAccountProvider(const AccountProvider &p, const QJsonObject &li
     case AccountProvider::Kind::LocalLdap: {
         if (userDomain.isEmpty()) {
             plan.error = {kInvalid, QStringLiteral("NS7 has a local OpenLDAP account provider: choose the name "
-                                                   "of its user domain in NS8 (e.g. nethvoice.example.local), "
+                                                   "of its user domain in NS8 (e.g. company.example.local), "
                                                    "unique in the cluster.")};
             return plan;
         }
         if (!isValidDomainName(userDomain)) {
             plan.error = {kInvalid, QStringLiteral("\"%1\" is not a valid domain name: use letters, digits, "
-                                                   "'-' and dots, e.g. nethvoice.example.local.")
+                                                   "'-' and dots, e.g. company.example.local.")
                                         .arg(userDomain)};
             return plan;
         }

@@ -11,7 +11,7 @@
 namespace ns8m {
 
 struct SchemaProblem {
-    QString path;    // "" for the whole value, else the property, e.g. "nethvoice_host"
+    QString path;    // "" for the whole value, else the property, e.g. "host"
     QString message; // a sentence for a person
 };
 

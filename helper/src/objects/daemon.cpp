@@ -217,7 +217,7 @@ int methodListNodes(sd_bus_message *m, void *userdata, sd_bus_error *)
 int methodPreflight(sd_bus_message *m, void *userdata, sd_bus_error *)
 {
     auto *daemon = static_cast<Daemon *>(userdata);
-    return authorizedCall(m, daemon, daemon->authority(), Preflight::options(), {Action::Read},
+    return authorizedCall(m, daemon, daemon->authority(), Preflight::options(daemon->context().profiles), {Action::Read},
                           [](Daemon *d, sd_bus_message *call, quint32, const QVariantMap &o) {
                               Preflight::call(&d->context(), call, o);
                           });

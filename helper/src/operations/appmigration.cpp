@@ -1,5 +1,5 @@
 // App.Start, App.Sync, App.Abort, App.Skip and App.CheckOptions: moving
-// one app to NS8 ("Passaggio 3" of the NethVoice guide, phases 1 and 2).
+// one app to NS8 ("Passaggio 3" of the migration guide, phases 1 and 2).
 #include "objects/app.h"
 #include "operations/appmigration_p.h"
 

@@ -1,4 +1,4 @@
-// App.Finish: the cutover ("Passaggio 3", phase 3 of the NethVoice guide).
+// App.Finish: the cutover ("Passaggio 3", phase 3 of the migration guide).
 //
 //   check      login, the final configure-module input valid, databases there
 //   presync    a sync with everything still running (and the new call history)

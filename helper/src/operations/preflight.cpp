@@ -21,6 +21,7 @@
 #include <QRegularExpression>
 #include <QStorageInfo>
 
+#include <algorithm>
 #include <memory>
 
 namespace ns8m {
@@ -48,7 +49,6 @@ QStringList gatesOf(const QString &id)
         {QStringLiteral("cluster-nodes"), {QStringLiteral("connect"), QStringLiteral("start")}},
         {QStringLiteral("node-disk"), {QStringLiteral("start")}},
         {QStringLiteral("cluster-fresh"), {QStringLiteral("connect"), QStringLiteral("start")}},
-        {QStringLiteral("nethvoice-proxy"), {QStringLiteral("start")}},
         {QStringLiteral("vpn-endpoint"), {QStringLiteral("connect")}},
         {QStringLiteral("vpn-handshake"), {QStringLiteral("start"), QStringLiteral("finish")}},
         {QStringLiteral("vpn-api"), {QStringLiteral("start"), QStringLiteral("finish")}},
@@ -541,6 +541,39 @@ void checkSource(const RunPtr &run, Report &rep)
     }
 }
 
+// One check per companion module of the app's profile, its image as the id.
+void checkCompanions(const RunPtr &run, Report &rep, const QString &doc, const QString &needApi)
+{
+    if (!run->app)
+        return;
+    for (const auto &companion : run->app->companions) {
+        const QString &image = companion.first;
+        Check &c = rep.add(image, QStringLiteral("destination"), QStringLiteral("%1 on the destination node").arg(image), doc);
+        c.gates = {QStringLiteral("start")};
+        if (!run->haveModules || !run->haveStatus) {
+            notYet(c, needApi);
+            continue;
+        }
+        const ModulePlacement placed = modulePlacement(run->modules, image, run->node);
+        if (!placed.installedAs.isEmpty())
+            set(c, kOk, QStringLiteral("%1 is installed on node %2 (%3).").arg(image).arg(run->node).arg(placed.installedAs));
+        else if (placed.installable)
+            set(c, kWarning, QStringLiteral("%1 is not installed on node %2: Start will install it, and it must be "
+                                            "configured by hand afterwards.")
+                                 .arg(image)
+                                 .arg(run->node),
+                QStringLiteral("Install and configure %1 on node %2 before the migration, as the guide recommends.")
+                    .arg(image)
+                    .arg(run->node));
+        else
+            set(c, kWarning, QStringLiteral("%1 is not installed on node %2 and cannot be installed there%3.")
+                                 .arg(image)
+                                 .arg(run->node)
+                                 .arg(placed.rejectReason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(placed.rejectReason)),
+                QStringLiteral("Make sure %1 can reach a %2 module, or choose another node.").arg(appName(run), image));
+    }
+}
+
 void checkDestination(const RunPtr &run, Report &rep)
 {
     const QString doc = QStringLiteral("destination-system-nethserver-8");
@@ -686,34 +719,7 @@ void checkDestination(const RunPtr &run, Report &rep)
                                "comes from NS7 (host names, the local account provider), or use a fresh cluster."));
     }
 
-    Check &proxy = rep.add(QStringLiteral("nethvoice-proxy"), QStringLiteral("destination"),
-                           QStringLiteral("NethVoice Proxy on the destination node"), doc);
-    if (run->app && run->app->companions.isEmpty()) {
-        set(proxy, kOk, QStringLiteral("%1 needs no companion module.").arg(appName(run)));
-    } else if (!run->haveModules || !run->haveStatus) {
-        notYet(proxy, needApi);
-    } else {
-        const QString image = run->app ? run->app->companions.first().first : QStringLiteral("nethvoice-proxy");
-        const ModulePlacement placed = modulePlacement(run->modules, image, run->node);
-        const QString installedOn = placed.installedAs, reason = placed.rejectReason;
-        const bool installable = placed.installable;
-        if (!installedOn.isEmpty())
-            set(proxy, kOk, QStringLiteral("%1 is installed on node %2 (%3).").arg(image).arg(run->node).arg(installedOn));
-        else if (installable)
-            set(proxy, kWarning, QStringLiteral("%1 is not installed on node %2: Start will install it, and it must be "
-                                                "configured by hand afterwards.")
-                                     .arg(image)
-                                     .arg(run->node),
-                QStringLiteral("Install and configure NethVoice Proxy on node %1 before the migration, as the guide "
-                               "recommends.")
-                    .arg(run->node));
-        else
-            set(proxy, kWarning, QStringLiteral("%1 is not installed on node %2 and cannot be installed there%3.")
-                                     .arg(image)
-                                     .arg(run->node)
-                                     .arg(reason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(reason)),
-                QStringLiteral("Make sure the node can reach a NethVoice Proxy, or choose another node."));
-    }
+    checkCompanions(run, rep, doc, needApi);
 }
 
 void checkNetwork(const RunPtr &run, Report &rep)
@@ -781,14 +787,17 @@ void checkNetwork(const RunPtr &run, Report &rep)
 
 void checkDns(const RunPtr &run, Report &rep)
 {
+    // The guide's section on the app's host names is named after the app.
     Check &f = rep.add(QStringLiteral("fqdns"), QStringLiteral("dns"), QStringLiteral("The app's host names"),
-                       QStringLiteral("fqdns-required-for-nethvoice"));
-    QStringList fqdnIds;
+                       run->app ? QStringLiteral("fqdns-required-for-") + run->app->id : QStringLiteral("fqdns"));
+    QStringList fqdnIds, examples;
     bool given = false;
     if (run->app)
         for (const Field &fd : run->app->fields)
             if (fd.kind == Field::Kind::Fqdn) {
                 fqdnIds.append(fd.id);
+                examples.append(fd.placeholder.isEmpty() ? fd.id.section(u'_', 0, 0) + QStringLiteral(".example.com")
+                                                         : fd.placeholder);
                 given = given || run->in.options.contains(fd.id) || run->migration.settings.contains(fd.id);
             }
     if (fqdnIds.isEmpty()) {
@@ -808,8 +817,10 @@ void checkDns(const RunPtr &run, Report &rep)
         }
         if (!bad.isEmpty())
             set(f, kBlocker, bad.join(u' '),
-                QStringLiteral("Give two different fully qualified host names, e.g. nethvoice.example.com and "
-                               "cti.example.com, without https:// or a path."));
+                QStringLiteral("Give %1, e.g. %2, without https:// or a path.")
+                    .arg(fqdnIds.size() > 1 ? QStringLiteral("different fully qualified host names")
+                                            : QStringLiteral("a fully qualified host name"),
+                         examples.join(QStringLiteral(" and "))));
         else
             set(f, kOk, QStringLiteral("Valid and distinct: %1.").arg(good.join(QStringLiteral(", "))));
     }
@@ -970,13 +981,14 @@ void checkData(const RunPtr &run, Report &rep)
     if (!run->app || run->record.scanTime == 0) {
         notYet(sizes, QStringLiteral("the sizes come from a Scan."));
     } else {
-        // The guide's "typical size" column.
-        static const QList<std::pair<QString, QString>> typical = {
-            {QStringLiteral("recordings"), QStringLiteral("10 GB - 500 GB+")},
-            {QStringLiteral("voicemail"), QStringLiteral("1 GB - 20 GB+")},
-            {QStringLiteral("sounds-custom"), QStringLiteral("100 MB - 1 GB")},
-            {QStringLiteral("db:asteriskcdrdb"), QStringLiteral("500 MB - 10 GB+")},
-        };
+        // The profile's typical sizes, by Scan detail id (a transfer, db:<name>).
+        QList<std::pair<QString, QString>> typical;
+        for (const Transfer &t : run->app->transfers)
+            if (!t.typicalSize.isEmpty())
+                typical.append({t.id, t.typicalSize});
+        for (const DatabaseItem &d : run->app->databases)
+            if (!d.typicalSize.isEmpty())
+                typical.append({QStringLiteral("db:") + d.name, d.typicalSize});
         QStringList parts;
         for (const auto &[id, range] : typical)
             for (const QJsonValue &v : std::as_const(run->record.scanDetails)) {
@@ -1126,12 +1138,17 @@ const AppProfile *chooseApp(const Context *ctx, const QString &id)
 
 } // namespace
 
-const QList<OptionSpec> &Preflight::options()
+QList<OptionSpec> Preflight::options(const QList<AppProfile> &profiles)
 {
-    static const QList<OptionSpec> specs = {
+    QList<OptionSpec> specs = {
         {"leader", 's', 253}, {"tls_verify", 'b'}, {"tls_fingerprint", 's', 128}, {"app", 's', 64},
-        {"node", 'u'}, {"user_domain", 's', 253}, {"nethvoice_host", 's', 253}, {"nethcti_ui_host", 's', 253},
+        {"node", 'u'}, {"user_domain", 's', 253},
     };
+    // Every field of every app, once (two apps may share a field id).
+    for (const AppProfile &p : profiles)
+        for (const OptionSpec &o : fieldOptionSpecs(p, {}))
+            if (std::none_of(specs.cbegin(), specs.cend(), [&o](const OptionSpec &s) { return qstrcmp(s.name, o.name) == 0; }))
+                specs.append(o);
     return specs;
 }
 

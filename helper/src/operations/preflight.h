@@ -1,5 +1,5 @@
 // Manager.Preflight and the checks behind it: the prerequisites page of the
-// NethVoice guide ticked by the tool.  Every check is read-only and quick:
+// app's migration guide ticked by the tool.  Every check is read-only and quick:
 // facts are gathered concurrently (NS8 read actions, name lookups, systemd
 // unit states, files under the NS7 root, the last Scan), then each check is
 // judged from them.  Connect, Start and Finish run the same checks and
@@ -10,6 +10,7 @@
 #include "ns7/accountprovider.h"
 #include "bus/bus.h"
 #include "ns8/ns8client.h"
+#include "profile/appprofile.h"
 
 #include <QJsonObject>
 #include <QList>
@@ -42,8 +43,8 @@ public:
     enum class Phase { Report, Connect, Start, Finish };
 
     // What a run looks at.  Options are those of Manager.Preflight (leader,
-    // tls_verify, tls_fingerprint, app, node, user_domain and the app's
-    // fields such as nethvoice_host); unknown keys are ignored here.
+    // tls_verify, tls_fingerprint, app, node, user_domain and the fields of
+    // the apps' profiles); unknown keys are ignored here.
     struct Input {
         Phase phase = Phase::Report;
         QVariantMap options;
@@ -55,7 +56,9 @@ public:
         QJsonObject domains;
     };
 
-    static const QList<OptionSpec> &options();
+    // Manager.Preflight's options: the fixed ones and every field of every
+    // profile (a bool field is 'b', the others 's').
+    static QList<OptionSpec> options(const QList<AppProfile> &profiles);
 
     // Runs every check; DONE gets them in the report's order.
     static void run(const Context *ctx, Input input, std::function<void(const QList<Check> &)> done);

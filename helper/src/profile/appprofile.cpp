@@ -156,13 +156,23 @@ QStringList idMaps(const YAML::Node &node, const QString &what)
     return maps;
 }
 
+// The size the data usually has, as a person reads it ("10 GB - 500 GB+").
+QString typicalSize(const YAML::Node &n, const QString &what)
+{
+    const QString v = str(n, what + QStringLiteral(" typical_size")).trimmed();
+    if (v.isEmpty() || v.size() > 40)
+        fail(n, what + QStringLiteral(" typical_size must not be empty, at most 40 characters"));
+    return v;
+}
+
 Transfer parseTransfer(const YAML::Node &n, const AppProfile &p)
 {
     onlyKeys(n, QStringLiteral("a transfer"),
              {QStringLiteral("id"), QStringLiteral("title"), QStringLiteral("source"),
               QStringLiteral("destination"), QStringLiteral("delete"),
               QStringLiteral("optional"), QStringLiteral("exclude"), QStringLiteral("owner"),
-              QStringLiteral("usermap"), QStringLiteral("groupmap"), QStringLiteral("rewrite")});
+              QStringLiteral("usermap"), QStringLiteral("groupmap"), QStringLiteral("rewrite"),
+              QStringLiteral("typical_size")});
     Transfer t;
     t.id = ident(need(n, "id", QStringLiteral("a transfer")), QStringLiteral("transfer id"));
     const QString what = QStringLiteral("transfer \"%1\"").arg(t.id);
@@ -198,6 +208,8 @@ Transfer parseTransfer(const YAML::Node &n, const AppProfile &p)
         t.usermap = idMaps(n["usermap"], what + QStringLiteral(" usermap"));
     if (n["groupmap"])
         t.groupmap = idMaps(n["groupmap"], what + QStringLiteral(" groupmap"));
+    if (n["typical_size"])
+        t.typicalSize = typicalSize(n["typical_size"], what);
     if ((!t.usermap.isEmpty() || !t.groupmap.isEmpty()) && !t.preserveOwner)
         fail(n, what + QStringLiteral(": usermap and groupmap need owner: preserve"));
     if (n["rewrite"]) {
@@ -219,7 +231,7 @@ DatabaseItem parseDatabase(const YAML::Node &n, const AppProfile &p)
     onlyKeys(n, QStringLiteral("a database"),
              {QStringLiteral("name"), QStringLiteral("structure"), QStringLiteral("data"),
               QStringLiteral("data_destination"), QStringLiteral("optional"),
-              QStringLiteral("incremental")});
+              QStringLiteral("incremental"), QStringLiteral("typical_size")});
     DatabaseItem d;
     d.name = sqlName(need(n, "name", QStringLiteral("a database")), QStringLiteral("database name"));
     const QString what = QStringLiteral("database \"%1\"").arg(d.name);
@@ -233,6 +245,8 @@ DatabaseItem parseDatabase(const YAML::Node &n, const AppProfile &p)
     }
     if (n["optional"])
         d.optional = boolean(n["optional"], what + QStringLiteral(" optional"));
+    if (n["typical_size"])
+        d.typicalSize = typicalSize(n["typical_size"], what);
     if (n["incremental"]) {
         if (!n["incremental"].IsSequence())
             fail(n["incremental"], what + QStringLiteral(" incremental must be a list"));

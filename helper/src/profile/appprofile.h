@@ -25,6 +25,7 @@ struct Transfer {
     QStringList usermap;
     QStringList groupmap;
     QList<QPair<QString, QString>> rewrite;
+    QString typicalSize; // what this data usually weighs, for Preflight ("10 GB - 500 GB+")
 
     bool copiesDirectoryItself() const { return !source.endsWith(u'/'); }
 };
@@ -44,6 +45,7 @@ struct DatabaseItem {
     QString data;
     QString dataDestination; // "" → the databases' destination
     bool optional = false;
+    QString typicalSize; // as Transfer::typicalSize
     QList<IncrementalTable> incremental;
 };
 

@@ -10,13 +10,13 @@ QString checkFqdn(const QString &raw)
 {
     const QString v = raw.trimmed();
     if (v.isEmpty())
-        return QStringLiteral("give a host name, e.g. voice.example.com.");
+        return QStringLiteral("give a host name, e.g. app.example.com.");
     if (v.contains(QStringLiteral("://")))
         return QStringLiteral("\"%1\" is a URL: give only the host name, without \"%2://\" (e.g. %3).")
             .arg(v, v.section(QStringLiteral("://"), 0, 0), v.section(QStringLiteral("://"), 1).section(u'/', 0, 0));
     QHostAddress addr;
     if (addr.setAddress(v))
-        return QStringLiteral("%1 is an IP address: NethVoice needs a host name (FQDN) such as voice.example.com, "
+        return QStringLiteral("%1 is an IP address: give a host name (FQDN) such as app.example.com, "
                               "that DNS will point at the NS8 node.")
             .arg(v);
     if (v.contains(u'/') || v.contains(u' ') || v.contains(u':'))

@@ -14,7 +14,7 @@
 //   --numeric-ids      ids, never names: NS7 and the NS8 container do not
 //                      share a user database (the daemon has "numeric ids =
 //                      yes" too).
-//   --chown=UID:GID    the profile's owner (990:991 for NethVoice) on every
+//   --chown=UID:GID    the profile's owner (e.g. 990:991) on every
 //                      file, directory and symlink; or, with "owner:
 //                      preserve", the ids are kept and --usermap/--groupmap
 //                      (e.g. 48:33) translate the few that differ.
