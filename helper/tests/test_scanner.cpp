@@ -175,19 +175,15 @@ private Q_SLOTS:
         Job job(nullptr, nullptr, nullptr, params);
         Scanner scanner(profile, tmp.path() + u'/', &job);
         int calls = 0;
-        bool success = false;
-        QString message;
-        ScanResult result;
-        connect(&scanner, &Scanner::done, this, [&](bool ok, const QString &m, const ScanResult &r) {
+        Failure failure;
+        scanner.walk([&](const Failure &outcome) {
             ++calls;
-            success = ok;
-            message = m;
-            result = r;
+            failure = outcome;
         });
-        scanner.start();
         QTRY_VERIFY_WITH_TIMEOUT(calls > 0, 10000);
         QCOMPARE(calls, 1);
-        QVERIFY2(success, qPrintable(message));
+        QVERIFY2(!failure.isError(), qPrintable(failure.message));
+        const ScanResult result = scanner.result();
 
         QCOMPARE(result.details.size(), 4);
         const QJsonArray d = result.details.at(0).toArray();
@@ -229,7 +225,8 @@ private Q_SLOTS:
         QVERIFY(c.at(4).isObject());
         QVERIFY(LinkReport::fromJson(c.at(4).toObject()).isEmpty());
 
-        // The job's message tells the administrator too.
+        // The closing sentence tells the administrator too.
+        const QString message = scanner.summary();
         QVERIFY2(message.contains(QStringLiteral("2 absolute symbolic links")), qPrintable(message));
         QVERIFY2(message.contains(QStringLiteral("/srv/data/sub/esc")), qPrintable(message));
         QVERIFY2(message.contains(QStringLiteral("point nowhere on NS8")), qPrintable(message));

@@ -22,6 +22,11 @@ inline constexpr const char *kBusName = "org.nethserver.Ns8Migration1";
 inline constexpr const char *kRootPath = "/org/nethserver/Ns8Migration1";
 inline constexpr const char *kManagerIface = "org.nethserver.Ns8Migration1.Manager";
 inline constexpr const char *kAppIface = "org.nethserver.Ns8Migration1.App";
+// The object of the app ID: <root>/apps/<id>.
+inline QString appPath(const QString &id)
+{
+    return QLatin1String(kRootPath) + QStringLiteral("/apps/") + id;
+}
 inline constexpr const char *kJobIface = "org.nethserver.Ns8Migration1.Job";
 
 // A D-Bus error to send back: a name and a sentence a person can act on.

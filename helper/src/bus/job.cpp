@@ -16,65 +16,7 @@ namespace {
 // Property changes are sent at most this often.
 constexpr int kFlushIntervalMs = 250;
 
-int getProperty(sd_bus *, const char *, const char *, const char *property,
-                sd_bus_message *reply, void *userdata, sd_bus_error *)
-{
-    return static_cast<Job *>(userdata)->appendProperty(property, reply);
-}
-
-int methodCancel(sd_bus_message *m, void *userdata, sd_bus_error *);
-
-const sd_bus_vtable kJobVtable[] = {
-    SD_BUS_VTABLE_START(0),
-    SD_BUS_METHOD_WITH_ARGS("Cancel", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
-                            methodCancel, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_SIGNAL_WITH_ARGS("Completed", SD_BUS_ARGS("b", success, "s", message), 0),
-    SD_BUS_PROPERTY("Operation", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Object", "o", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Steps", "a(ssd)", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("CurrentStep", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Progress", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("ProgressValid", "b", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Bytes", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("BytesTotal", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Rate", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("StartTime", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("ExpectedEndTime", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Cancelable", "b", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("StartedByUID", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Finished", "b", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Success", "b", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Message", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("ErrorName", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_VTABLE_END,
-};
-
-int methodCancel(sd_bus_message *m, void *userdata, sd_bus_error *)
-{
-    auto *job = static_cast<Job *>(userdata);
-    QVariantMap options;
-    BusError error;
-    if (!readOptions(m, {}, &options, &error))
-        return replyError(m, error);
-    QPointer<Job> guard(job);
-    job->authority()->check(m, job->cancelAction(), [guard](sd_bus_message *call, quint32 uid) {
-        if (!guard || guard->isFinished()) {
-            replyError(call, {QString::fromLatin1(Error::WrongState),
-                              QStringLiteral("This job has already ended; there is nothing to cancel.")});
-            return;
-        }
-        if (!guard->isCancelable()) {
-            replyError(call, {QString::fromLatin1(Error::WrongState),
-                              QStringLiteral("This job cannot be canceled at this point: it would "
-                                             "leave things half done. Wait for it to end.")});
-            return;
-        }
-        Log::info(QStringLiteral("cancel asked by uid %1").arg(uid), guard->logContext());
-        guard->requestCancel();
-        sd_bus_reply_method_return(call, "");
-    });
-    return 1;
-}
+const sd_bus_vtable *jobVtable(); // at the end of the file, with the getters
 
 } // namespace
 
@@ -130,7 +72,7 @@ bool Job::publish(QString *error)
     }
     const QByteArray p = path().toUtf8();
     const int r = sd_bus_add_object_vtable(m_bus->handle(), &m_slot, p.constData(), kJobIface,
-                                           kJobVtable, this);
+                                           jobVtable(), this);
     if (r < 0) {
         *error = QStringLiteral("cannot put the job on the bus");
         return false;
@@ -336,52 +278,117 @@ void Job::finish(Outcome outcome, const QString &message)
     emit finished(m_success, message);
 }
 
-int Job::appendProperty(const char *name, sd_bus_message *reply) const
+// ------------------------------------------------------------ the bus edge
+
+namespace {
+
+int methodCancel(sd_bus_message *m, void *userdata, sd_bus_error *)
 {
-    const QLatin1String n(name);
-    if (n == QLatin1String("Operation"))
-        return sd_bus_message_append(reply, "s", m_p.operation.toUtf8().constData());
-    if (n == QLatin1String("Object"))
-        return sd_bus_message_append(reply, "o", m_p.objectPath.toUtf8().constData());
-    if (n == QLatin1String("Steps")) {
-        int r = sd_bus_message_open_container(reply, 'a', "(ssd)");
-        for (const JobStep &s : m_p.steps) {
-            if (r < 0)
-                return r;
-            r = sd_bus_message_append(reply, "(ssd)", s.id.toUtf8().constData(),
-                                      s.title.toUtf8().constData(), s.progress);
+    auto *job = static_cast<Job *>(userdata);
+    QVariantMap options;
+    BusError error;
+    if (!readOptions(m, {}, &options, &error))
+        return replyError(m, error);
+    QPointer<Job> guard(job);
+    job->authority()->check(m, job->cancelAction(), [guard](sd_bus_message *call, quint32 uid) {
+        if (!guard || guard->isFinished()) {
+            replyError(call, {QString::fromLatin1(Error::WrongState),
+                              QStringLiteral("This job has already ended; there is nothing to cancel.")});
+            return;
         }
+        if (!guard->isCancelable()) {
+            replyError(call, {QString::fromLatin1(Error::WrongState),
+                              QStringLiteral("This job cannot be canceled at this point: it would "
+                                             "leave things half done. Wait for it to end.")});
+            return;
+        }
+        Log::info(QStringLiteral("cancel asked by uid %1").arg(uid), guard->logContext());
+        guard->requestCancel();
+        sd_bus_reply_method_return(call, "");
+    });
+    return 1;
+}
+
+} // namespace
+
+#define NS8M_JOB_GETTER(name) \
+    static int name(sd_bus *, const char *, const char *, const char *, sd_bus_message *reply, void *userdata, \
+                    sd_bus_error *)
+
+struct JobObject {
+    static const Job &of(void *userdata) { return *static_cast<const Job *>(userdata); }
+    static int str(sd_bus_message *reply, const char *type, const QString &s)
+    {
+        return sd_bus_message_append(reply, type, s.toUtf8().constData());
+    }
+
+    NS8M_JOB_GETTER(operation) { return str(reply, "s", of(userdata).m_p.operation); }
+    NS8M_JOB_GETTER(object) { return str(reply, "o", of(userdata).m_p.objectPath); }
+    NS8M_JOB_GETTER(steps)
+    {
+        int r = sd_bus_message_open_container(reply, 'a', "(ssd)");
+        for (const JobStep &s : of(userdata).m_p.steps)
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "(ssd)", s.id.toUtf8().constData(), s.title.toUtf8().constData(),
+                                          s.progress);
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
-    if (n == QLatin1String("CurrentStep"))
-        return sd_bus_message_append(reply, "s", m_currentStep.toUtf8().constData());
-    if (n == QLatin1String("Progress"))
-        return sd_bus_message_append(reply, "d", m_progress);
-    if (n == QLatin1String("ProgressValid"))
-        return sd_bus_message_append(reply, "b", int(m_progressValid));
-    if (n == QLatin1String("Bytes"))
-        return sd_bus_message_append(reply, "t", quint64(m_bytes));
-    if (n == QLatin1String("BytesTotal"))
-        return sd_bus_message_append(reply, "t", quint64(m_bytesTotal));
-    if (n == QLatin1String("Rate"))
-        return sd_bus_message_append(reply, "t", quint64(m_rate));
-    if (n == QLatin1String("StartTime"))
-        return sd_bus_message_append(reply, "t", quint64(m_startTime));
-    if (n == QLatin1String("ExpectedEndTime"))
-        return sd_bus_message_append(reply, "t", quint64(m_expectedEnd));
-    if (n == QLatin1String("Cancelable"))
-        return sd_bus_message_append(reply, "b", int(isCancelable()));
-    if (n == QLatin1String("StartedByUID"))
-        return sd_bus_message_append(reply, "u", m_p.startedByUid);
-    if (n == QLatin1String("Finished"))
-        return sd_bus_message_append(reply, "b", int(m_finished));
-    if (n == QLatin1String("Success"))
-        return sd_bus_message_append(reply, "b", int(m_success));
-    if (n == QLatin1String("Message"))
-        return sd_bus_message_append(reply, "s", m_message.toUtf8().constData());
-    if (n == QLatin1String("ErrorName"))
-        return sd_bus_message_append(reply, "s", m_errorName.toUtf8().constData());
-    return -ENOENT;
+    NS8M_JOB_GETTER(currentStep) { return str(reply, "s", of(userdata).m_currentStep); }
+    NS8M_JOB_GETTER(progress) { return sd_bus_message_append(reply, "d", of(userdata).m_progress); }
+    NS8M_JOB_GETTER(progressValid) { return sd_bus_message_append(reply, "b", int(of(userdata).m_progressValid)); }
+    NS8M_JOB_GETTER(bytes) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_bytes)); }
+    NS8M_JOB_GETTER(bytesTotal) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_bytesTotal)); }
+    NS8M_JOB_GETTER(rate) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_rate)); }
+    NS8M_JOB_GETTER(startTime) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_startTime)); }
+    NS8M_JOB_GETTER(expectedEndTime) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_expectedEnd)); }
+    NS8M_JOB_GETTER(cancelable) { return sd_bus_message_append(reply, "b", int(of(userdata).isCancelable())); }
+    NS8M_JOB_GETTER(startedByUid) { return sd_bus_message_append(reply, "u", of(userdata).m_p.startedByUid); }
+    NS8M_JOB_GETTER(finished) { return sd_bus_message_append(reply, "b", int(of(userdata).m_finished)); }
+    NS8M_JOB_GETTER(success) { return sd_bus_message_append(reply, "b", int(of(userdata).m_success)); }
+    NS8M_JOB_GETTER(message) { return str(reply, "s", of(userdata).m_message); }
+    NS8M_JOB_GETTER(errorName) { return str(reply, "s", of(userdata).m_errorName); }
+};
+
+#undef NS8M_JOB_GETTER
+
+// The Job interface on one screen (dbus/org.nethserver.Ns8Migration1.xml).
+#define NS8M_JOB_PROPERTY(name, signature, getter, flags) \
+    SD_BUS_PROPERTY(name, signature, JobObject::getter, 0, SD_BUS_VTABLE_PROPERTY_##flags)
+
+namespace {
+
+const sd_bus_vtable kJobVtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_METHOD_WITH_ARGS("Cancel", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT, methodCancel,
+                            SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_SIGNAL_WITH_ARGS("Completed", SD_BUS_ARGS("b", success, "s", message), 0),
+    NS8M_JOB_PROPERTY("Operation", "s", operation, CONST),
+    NS8M_JOB_PROPERTY("Object", "o", object, CONST),
+    NS8M_JOB_PROPERTY("Steps", "a(ssd)", steps, EMITS_CHANGE),
+    NS8M_JOB_PROPERTY("CurrentStep", "s", currentStep, EMITS_CHANGE),
+    NS8M_JOB_PROPERTY("Progress", "d", progress, EMITS_CHANGE),
+    NS8M_JOB_PROPERTY("ProgressValid", "b", progressValid, EMITS_CHANGE),
+    NS8M_JOB_PROPERTY("Bytes", "t", bytes, EMITS_CHANGE),
+    NS8M_JOB_PROPERTY("BytesTotal", "t", bytesTotal, EMITS_CHANGE),
+    NS8M_JOB_PROPERTY("Rate", "t", rate, EMITS_CHANGE),
+    NS8M_JOB_PROPERTY("StartTime", "t", startTime, CONST),
+    NS8M_JOB_PROPERTY("ExpectedEndTime", "t", expectedEndTime, EMITS_CHANGE),
+    NS8M_JOB_PROPERTY("Cancelable", "b", cancelable, EMITS_CHANGE),
+    NS8M_JOB_PROPERTY("StartedByUID", "u", startedByUid, CONST),
+    NS8M_JOB_PROPERTY("Finished", "b", finished, EMITS_CHANGE),
+    NS8M_JOB_PROPERTY("Success", "b", success, EMITS_CHANGE),
+    NS8M_JOB_PROPERTY("Message", "s", message, EMITS_CHANGE),
+    NS8M_JOB_PROPERTY("ErrorName", "s", errorName, EMITS_CHANGE),
+    SD_BUS_VTABLE_END,
+};
+
+const sd_bus_vtable *jobVtable()
+{
+    return kJobVtable;
 }
+
+} // namespace
+
+#undef NS8M_JOB_PROPERTY
 
 } // namespace ns8m

@@ -75,13 +75,12 @@ public:
     // Asks the job to stop: emits canceled(); the worker then finishes it.
     void requestCancel();
 
-    int appendProperty(const char *name, sd_bus_message *reply) const;
-
 signals:
     void canceled();
     void finished(bool success, const QString &message);
 
 private:
+    friend struct JobObject; // the bus edge: property getters (job.cpp)
     void markDirty(const QString &property);
     void flush();
     void updateOverall();

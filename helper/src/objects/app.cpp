@@ -1,126 +1,18 @@
+// The bus edge of one app: its properties, one getter each, its methods,
+// each checking options and polkit before handing over to the app's
+// Migration, and the vtable last, the App interface on one screen.
 #include "objects/app.h"
 
 #include "bus/authority.h"
 #include "operations/context.h"
+#include "operations/migration.h"
 #include "profile/fields.h"
-#include "bus/job.h"
-#include "core/log.h"
-#include "transfer/scanner.h"
 
 #include <QHostAddress>
 #include <QJsonArray>
+#include <QJsonObject>
 
 namespace ns8m {
-
-App::App(Context *ctx, AppProfile profile, QObject *parent)
-    : QObject(parent), m_ctx(ctx), m_profile(std::move(profile))
-{
-    m_record = m_ctx->state->app(m_profile.id);
-    m_migration = m_ctx->state->migration(m_profile.id);
-    m_syncs = m_ctx->state->syncs(m_profile.id);
-    // A job cut short by a stop of the helper leaves the app where it can
-    // be retried: a sync in flight becomes "migrating" again (its job is
-    // recorded as failed), a Start that had not created anything yet
-    // goes back to "not_migrated".
-    if (m_record.status == AppStatus::Syncing)
-        m_record.status = AppStatus::Migrating;
-    if (m_record.status == AppStatus::Migrating && m_migration.isEmpty())
-        m_record.status = AppStatus::NotMigrated;
-    m_ctx->state->saveApp(m_record);
-    // A Finish cut short: what it stopped runs again (finish.cpp).
-    recoverInterruptedFinish();
-}
-
-App::~App()
-{
-    if (m_slot) {
-        m_ctx->bus->emitObjectRemoved(path());
-        sd_bus_slot_unref(m_slot);
-    }
-}
-
-QString App::path() const
-{
-    return QStringLiteral("%1/apps/%2").arg(QLatin1String(kRootPath), m_profile.id);
-}
-
-void App::changed(const QStringList &names)
-{
-    m_ctx->bus->emitPropertiesChanged(path(), kAppIface, names);
-}
-
-void App::setJob(Job *job)
-{
-    m_job = job;
-    m_jobPath = job ? job->path() : QStringLiteral("/");
-    if (job) {
-        // When the job leaves the bus the property stops pointing at it.
-        connect(job, &QObject::destroyed, this, [this, p = m_jobPath] {
-            if (m_jobPath == p) {
-                m_jobPath = QStringLiteral("/");
-                changed({QStringLiteral("Job")});
-            }
-        });
-    }
-    changed({QStringLiteral("Job")});
-}
-
-void App::startScan(sd_bus_message *call, quint32 uid)
-{
-    if (m_job && !m_job->isFinished()) {
-        replyError(call, {QString::fromLatin1(Error::Busy),
-                          QStringLiteral("%1 is busy with another job (%2, %3). Wait for it to end "
-                                         "or cancel it, then try again.")
-                              .arg(m_profile.name, m_job->operation(), m_job->path())});
-        return;
-    }
-    Job::Params params;
-    params.operation = QStringLiteral("scan");
-    params.objectPath = path();
-    params.objectId = m_profile.id;
-    params.startedByUid = uid;
-    params.cancelAction = Action::Read;
-    params.steps = Scanner::plan(m_profile, m_record.scanDetails);
-    QString error;
-    Job *job = m_ctx->createJob(params, &error);
-    if (!job) {
-        replyError(call, {QString::fromLatin1(Error::Failed),
-                          QStringLiteral("The scan could not start: %1.").arg(error)});
-        return;
-    }
-    auto *scanner = new Scanner(m_profile, m_ctx->settings.root, job, job);
-    connect(scanner, &Scanner::done, this,
-            [this, job](bool success, const QString &message, const ScanResult &result) {
-                scanDone(job, success, message, result);
-            });
-    setJob(job);
-    sd_bus_reply_method_return(call, "o", job->path().toUtf8().constData());
-    scanner->start();
-}
-
-void App::scanDone(Job *job, bool success, const QString &message, const ScanResult &result)
-{
-    if (success) {
-        m_record.sourceFiles = result.files;
-        m_record.sourceBytes = result.bytes;
-        m_record.databaseBytes = result.databaseBytes;
-        m_record.scanDetails = result.details;
-        m_record.scanTime = nowUsec();
-        if (!m_ctx->state->saveApp(m_record)) {
-            job->finish(Job::Outcome::Failed,
-                        QStringLiteral("The scan ended but its results could not be saved: %1")
-                            .arg(m_ctx->state->lastError()));
-            return;
-        }
-        changed({QStringLiteral("SourceFiles"), QStringLiteral("SourceBytes"),
-                 QStringLiteral("DatabaseBytes"), QStringLiteral("ScanDetails"), QStringLiteral("ScanSymlinks"),
-                 QStringLiteral("ScanTime")});
-    }
-    const Job::Outcome outcome = success ? Job::Outcome::Succeeded
-                                 : job->cancelRequested() ? Job::Outcome::Canceled
-                                                          : Job::Outcome::Failed;
-    job->finish(outcome, message);
-}
 
 // ------------------------------------------------------------ properties
 //
@@ -198,25 +90,25 @@ int appendPathList(sd_bus_message *reply, const char *key, const QJsonValue &lis
                     sd_bus_error *)
 
 struct AppObject {
-    static const App &of(void *userdata) { return *static_cast<const App *>(userdata); }
-    static SyncRecord lastSync(const App &a) { return a.m_syncs.isEmpty() ? SyncRecord{} : a.m_syncs.last(); }
+    static const Migration &of(void *userdata) { return *static_cast<const App *>(userdata)->migration(); }
+    static SyncRecord lastSync(const Migration &a) { return a.syncs().isEmpty() ? SyncRecord{} : a.syncs().last(); }
 
-    NS8M_APP_GETTER(id) { return sd_bus_message_append(reply, "s", of(userdata).m_profile.id.toUtf8().constData()); }
-    NS8M_APP_GETTER(name) { return sd_bus_message_append(reply, "s", of(userdata).m_profile.name.toUtf8().constData()); }
+    NS8M_APP_GETTER(id) { return sd_bus_message_append(reply, "s", of(userdata).profile().id.toUtf8().constData()); }
+    NS8M_APP_GETTER(name) { return sd_bus_message_append(reply, "s", of(userdata).profile().name.toUtf8().constData()); }
     NS8M_APP_GETTER(status)
     {
-        return sd_bus_message_append(reply, "s", toString(of(userdata).m_record.status).toUtf8().constData());
+        return sd_bus_message_append(reply, "s", toString(of(userdata).record().status).toUtf8().constData());
     }
-    NS8M_APP_GETTER(sourceFiles) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_record.sourceFiles)); }
-    NS8M_APP_GETTER(sourceBytes) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_record.sourceBytes)); }
+    NS8M_APP_GETTER(sourceFiles) { return sd_bus_message_append(reply, "t", quint64(of(userdata).record().sourceFiles)); }
+    NS8M_APP_GETTER(sourceBytes) { return sd_bus_message_append(reply, "t", quint64(of(userdata).record().sourceBytes)); }
     NS8M_APP_GETTER(databaseBytes)
     {
-        return sd_bus_message_append(reply, "t", quint64(of(userdata).m_record.databaseBytes));
+        return sd_bus_message_append(reply, "t", quint64(of(userdata).record().databaseBytes));
     }
     NS8M_APP_GETTER(scanDetails)
     {
         int r = sd_bus_message_open_container(reply, 'a', "(sstt)");
-        for (const QJsonValue &v : of(userdata).m_record.scanDetails) {
+        for (const QJsonValue &v : of(userdata).record().scanDetails) {
             const QJsonArray a = v.toArray();
             if (r >= 0)
                 r = sd_bus_message_append(reply, "(sstt)", a.at(0).toString().toUtf8().constData(),
@@ -229,7 +121,7 @@ struct AppObject {
     NS8M_APP_GETTER(scanSymlinks)
     {
         int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
-        for (const QJsonValue &v : of(userdata).m_record.scanDetails) {
+        for (const QJsonValue &v : of(userdata).record().scanDetails) {
             const QJsonArray a = v.toArray();
             if (r < 0 || !a.at(4).isObject())
                 continue;
@@ -248,19 +140,19 @@ struct AppObject {
         }
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
-    NS8M_APP_GETTER(scanTime) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_record.scanTime)); }
-    NS8M_APP_GETTER(job) { return sd_bus_message_append(reply, "o", of(userdata).m_jobPath.toUtf8().constData()); }
+    NS8M_APP_GETTER(scanTime) { return sd_bus_message_append(reply, "t", quint64(of(userdata).record().scanTime)); }
+    NS8M_APP_GETTER(job) { return sd_bus_message_append(reply, "o", of(userdata).jobPath().toUtf8().constData()); }
     NS8M_APP_GETTER(fields)
     {
         int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
-        for (const Field &f : of(userdata).m_profile.fields)
+        for (const Field &f : of(userdata).profile().fields)
             if (r >= 0)
                 r = appendField(reply, f);
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
     NS8M_APP_GETTER(texts)
     {
-        const auto &texts = of(userdata).m_profile.texts;
+        const auto &texts = of(userdata).profile().texts;
         int r = sd_bus_message_open_container(reply, 'a', "{sa{ss}}");
         for (auto it = texts.constBegin(); r >= 0 && it != texts.constEnd(); ++it) {
             r = sd_bus_message_open_container(reply, 'e', "sa{ss}");
@@ -277,13 +169,13 @@ struct AppObject {
         }
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
-    NS8M_APP_GETTER(node) { return sd_bus_message_append(reply, "u", of(userdata).m_migration.node); }
+    NS8M_APP_GETTER(node) { return sd_bus_message_append(reply, "u", of(userdata).migration().node); }
     NS8M_APP_GETTER(moduleId)
     {
-        return sd_bus_message_append(reply, "s", of(userdata).m_migration.moduleId.toUtf8().constData());
+        return sd_bus_message_append(reply, "s", of(userdata).migration().moduleId.toUtf8().constData());
     }
-    NS8M_APP_GETTER(settings) { return appendValues(reply, of(userdata).m_migration.settings); }
-    NS8M_APP_GETTER(notices) { return appendStrings(reply, of(userdata).m_migration.notices); }
+    NS8M_APP_GETTER(settings) { return appendValues(reply, of(userdata).migration().settings); }
+    NS8M_APP_GETTER(notices) { return appendStrings(reply, of(userdata).migration().notices); }
     NS8M_APP_GETTER(lastSyncTime) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).time)); }
     NS8M_APP_GETTER(lastSyncBytes) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).bytes)); }
     NS8M_APP_GETTER(lastSyncFiles) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).files)); }
@@ -294,7 +186,7 @@ struct AppObject {
     NS8M_APP_GETTER(syncHistory)
     {
         int r = sd_bus_message_open_container(reply, 'a', "(ttttu)");
-        for (const SyncRecord &s : of(userdata).m_syncs)
+        for (const SyncRecord &s : of(userdata).syncs())
             if (r >= 0)
                 r = sd_bus_message_append(reply, "(ttttu)", quint64(s.time), quint64(s.bytes), quint64(s.files),
                                           quint64(s.duration), s.warnings);
@@ -304,21 +196,21 @@ struct AppObject {
     // dumps and the configuration: a minute on top of the last sync.
     NS8M_APP_GETTER(estimatedDowntime)
     {
-        const App &a = of(userdata);
-        return sd_bus_message_append(reply, "t", a.m_syncs.isEmpty() ? quint64(0) : quint64(lastSync(a).duration) + 60000000ull);
+        const Migration &a = of(userdata);
+        return sd_bus_message_append(reply, "t", a.syncs().isEmpty() ? quint64(0) : quint64(lastSync(a).duration) + 60000000ull);
     }
     // What the administrator points at NS8 once it works there: an A (AAAA)
     // record for an address, a CNAME for a name.
     NS8M_APP_GETTER(dnsRecords)
     {
-        const App &a = of(userdata);
+        const Migration &a = of(userdata);
         int r = sd_bus_message_open_container(reply, 'a', "(sss)");
-        const QString target = a.m_migration.nodeAddress;
+        const QString target = a.migration().nodeAddress;
         QHostAddress addr;
         const bool isAddress = addr.setAddress(target);
         const char *type = !isAddress ? "CNAME" : addr.protocol() == QAbstractSocket::IPv6Protocol ? "AAAA" : "A";
-        for (const Field &f : a.m_profile.fields) {
-            const QString host = a.m_migration.settings.value(f.id).toString();
+        for (const Field &f : a.profile().fields) {
+            const QString host = a.migration().settings.value(f.id).toString();
             if (r >= 0 && f.kind == Field::Kind::Fqdn && !host.isEmpty() && !target.isEmpty())
                 r = sd_bus_message_append(reply, "(sss)", host.toUtf8().constData(), type,
                                           (isAddress ? target : target + u'.').toUtf8().constData());
@@ -343,7 +235,7 @@ int methodScan(sd_bus_message *m, void *userdata, sd_bus_error *)
     QPointer<App> guard(app);
     app->ctx()->authority->check(m, Action::Read, [guard](sd_bus_message *call, quint32 uid) {
         if (guard)
-            guard->startScan(call, uid);
+            guard->migration()->startScan(call, uid);
     });
     return 1;
 }
@@ -358,28 +250,28 @@ int appCall(sd_bus_message *m, App *app, const QList<OptionSpec> &specs, QList<c
 int methodStart(sd_bus_message *m, void *userdata, sd_bus_error *)
 {
     auto *app = static_cast<App *>(userdata);
-    return appCall(m, app, app->startOptions(), {Action::Migrate},
-                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startMigration(call, uid, o); });
+    return appCall(m, app, app->migration()->startOptions(), {Action::Migrate},
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->migration()->startMigration(call, uid, o); });
 }
 
 int methodSync(sd_bus_message *m, void *userdata, sd_bus_error *)
 {
     static const QList<OptionSpec> specs = {{"bwlimit", 'u'}};
     return appCall(m, static_cast<App *>(userdata), specs, {Action::Sync, Action::Migrate},
-                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startSync(call, uid, o); });
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->migration()->startSync(call, uid, o); });
 }
 
 int methodFinish(sd_bus_message *m, void *userdata, sd_bus_error *)
 {
     auto *app = static_cast<App *>(userdata);
-    return appCall(m, app, app->finishOptions(), {Action::Migrate},
-                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startFinish(call, uid, o); });
+    return appCall(m, app, app->migration()->finishOptions(), {Action::Migrate},
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->migration()->startFinish(call, uid, o); });
 }
 
 int methodAbort(sd_bus_message *m, void *userdata, sd_bus_error *)
 {
     return appCall(m, static_cast<App *>(userdata), {}, {Action::Migrate},
-                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->startAbort(call, uid, o); });
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) { a->migration()->startAbort(call, uid, o); });
 }
 
 int methodSkip(sd_bus_message *m, void *userdata, sd_bus_error *)
@@ -391,7 +283,7 @@ int methodSkip(sd_bus_message *m, void *userdata, sd_bus_error *)
     QPointer<App> guard(app);
     app->ctx()->authority->check(m, Action::Migrate, [guard, skip](sd_bus_message *call, quint32) {
         if (guard)
-            guard->skip(call, skip != 0);
+            guard->migration()->skip(call, skip != 0);
     });
     return 1;
 }
@@ -403,8 +295,8 @@ int methodCheckOptions(sd_bus_message *m, void *userdata, sd_bus_error *)
     if (sd_bus_message_read(m, "s", &method) < 0)
         return replyError(m, {QString::fromLatin1(Error::InvalidArgument), QStringLiteral("CheckOptions takes (s, a{sv}).")});
     const QString name = QString::fromUtf8(method);
-    return appCall(m, app, app->startOptions(), {Action::Read},
-                   [name](App *a, sd_bus_message *call, quint32, const QVariantMap &o) { a->checkOptions(call, name, o); });
+    return appCall(m, app, app->migration()->startOptions(), {Action::Read},
+                   [name](App *a, sd_bus_message *call, quint32, const QVariantMap &o) { a->migration()->checkOptions(call, name, o); });
 }
 
 
@@ -460,6 +352,28 @@ const sd_bus_vtable kAppVtable[] = {
 #undef NS8M_APP_PROPERTY
 
 } // namespace
+
+App::App(Context *ctx, AppProfile profile, QObject *parent)
+    : QObject(parent), m_ctx(ctx),
+      m_migration(new Migration(ctx, profile, appPath(profile.id), this))
+{
+    connect(m_migration, &Migration::propertiesChanged, this, [this](const QStringList &names) {
+        m_ctx->bus->emitPropertiesChanged(path(), kAppIface, names);
+    });
+}
+
+App::~App()
+{
+    if (m_slot) {
+        m_ctx->bus->emitObjectRemoved(path());
+        sd_bus_slot_unref(m_slot);
+    }
+}
+
+QString App::path() const
+{
+    return m_migration->path();
+}
 
 bool App::publish(QString *error)
 {

@@ -1,6 +1,7 @@
 #include "objects/daemon.h"
 
 #include "objects/app.h"
+#include "operations/migration.h"
 #include "operations/cluster.h"
 #include "ns7/esmithdb.h"
 #include "core/log.h"
@@ -173,8 +174,8 @@ QStringList Daemon::appsInMigration() const
 {
     QStringList names;
     for (const App *a : m_apps)
-        if (a->status() == AppStatus::Migrating || a->status() == AppStatus::Syncing)
-            names.append(a->profile().name);
+        if (a->migration()->status() == AppStatus::Migrating || a->migration()->status() == AppStatus::Syncing)
+            names.append(a->migration()->profile().name);
     return names;
 }
 

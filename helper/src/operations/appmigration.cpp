@@ -1,6 +1,6 @@
 // App.Start, App.Sync, App.Abort, App.Skip and App.CheckOptions: moving
 // one app to NS8 ("Passaggio 3" of the migration guide, phases 1 and 2).
-#include "objects/app.h"
+#include "operations/migration.h"
 #include "operations/appmigration_p.h"
 
 #include "operations/cluster.h"
@@ -35,7 +35,7 @@ quint64 neededBytes(quint64 measured)
 
 } // namespace
 
-ClientPtr App::apiClient() const
+ClientPtr Migration::apiClient() const
 {
     // The cluster's API through the tunnel, as the migration account.
     ClientPtr client(m_ctx->cluster->vpnClient(nullptr));
@@ -43,17 +43,17 @@ ClientPtr App::apiClient() const
     return client;
 }
 
-QString App::secretPath() const
+QString Migration::secretPath() const
 {
     return m_ctx->settings.stateDir + QStringLiteral("/secrets/") + m_profile.id + QStringLiteral(".rsync");
 }
 
-bool App::isBusy() const
+bool Migration::isBusy() const
 {
     return m_job && !m_job->isFinished();
 }
 
-bool App::refuseUnlessIdle(sd_bus_message *call)
+bool Migration::refuseUnlessIdle(sd_bus_message *call)
 {
     if (!isBusy())
         return false;
@@ -64,7 +64,7 @@ bool App::refuseUnlessIdle(sd_bus_message *call)
     return true;
 }
 
-void App::setStatus(AppStatus status)
+void Migration::setStatus(AppStatus status)
 {
     if (m_record.status == status)
         return;
@@ -74,12 +74,12 @@ void App::setStatus(AppStatus status)
     changed({QStringLiteral("Status")});
 }
 
-QList<OptionSpec> App::startOptions() const
+QList<OptionSpec> Migration::startOptions() const
 {
     return fieldOptionSpecs(m_profile, {{"node", 'u'}, {"accept_warnings", 'b'}});
 }
 
-Job *App::newJob(sd_bus_message *call, quint32 uid, const QString &operation, const char *cancelAction,
+Job *Migration::newJob(sd_bus_message *call, quint32 uid, const QString &operation, const char *cancelAction,
                  QList<JobStep> steps)
 {
     Job::Params params;
@@ -100,7 +100,7 @@ Job *App::newJob(sd_bus_message *call, quint32 uid, const QString &operation, co
     return job;
 }
 
-void App::checkOptions(sd_bus_message *call, const QString &method, const QVariantMap &options)
+void Migration::checkOptions(sd_bus_message *call, const QString &method, const QVariantMap &options)
 {
     if (method != u"Start" && method != u"Finish") {
         replyError(call, {QString::fromLatin1(Error::InvalidArgument),
@@ -121,7 +121,7 @@ void App::checkOptions(sd_bus_message *call, const QString &method, const QVaria
     sd_bus_message_unref(reply);
 }
 
-void App::skip(sd_bus_message *call, bool skipIt)
+void Migration::skip(sd_bus_message *call, bool skipIt)
 {
     const AppStatus s = m_record.status;
     if (skipIt && s != AppStatus::NotMigrated && s != AppStatus::Failed && s != AppStatus::Skipped) {
@@ -138,7 +138,7 @@ void App::skip(sd_bus_message *call, bool skipIt)
     sd_bus_reply_method_return(call, "");
 }
 
-void App::startMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options)
+void Migration::startMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options)
 {
     if (refuseUnlessIdle(call))
         return;
@@ -181,11 +181,11 @@ void App::startMigration(sd_bus_message *call, quint32 uid, const QVariantMap &o
     });
 }
 
-void App::afterPreflight(sd_bus_message *call, Preflight::Phase phase, const QVariantMap &options,
+void Migration::afterPreflight(sd_bus_message *call, Preflight::Phase phase, const QVariantMap &options,
                          std::function<void(sd_bus_message *)> go)
 {
     const PendingCall pending(call);
-    QPointer<App> self(this);
+    QPointer<Migration> self(this);
     Cluster *cluster = m_ctx->cluster;
     if (cluster->isRestoringTunnel()) {
         // Just restarted: the checks wait for the tunnel to be back.
@@ -209,7 +209,7 @@ void App::afterPreflight(sd_bus_message *call, Preflight::Phase phase, const QVa
     });
 }
 
-void App::beginMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options, const QVariantMap &values)
+void Migration::beginMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options, const QVariantMap &values)
 {
     auto run = std::make_shared<MigrationRun>();
     run->settings = values;
@@ -245,7 +245,7 @@ void App::beginMigration(sd_bus_message *call, quint32 uid, const QVariantMap &o
     run->op->start();
 }
 
-QList<Operation::Step> App::startSteps(const std::shared_ptr<MigrationRun> &run)
+QList<Operation::Step> Migration::startSteps(const std::shared_ptr<MigrationRun> &run)
 {
     using Next = Operation::Next;
     QList<Operation::Step> steps = {
@@ -270,7 +270,7 @@ QList<Operation::Step> App::startSteps(const std::shared_ptr<MigrationRun> &run)
 }
 
 // The sync as one row whose transfers show as their own job steps.
-Operation::Step App::syncStep(const std::shared_ptr<MigrationRun> &run)
+Operation::Step Migration::syncStep(const std::shared_ptr<MigrationRun> &run)
 {
     return {QStringLiteral("sync"), QStringLiteral("Sync"), 1,
             [this, run](Operation::Next next) {
@@ -282,7 +282,7 @@ Operation::Step App::syncStep(const std::shared_ptr<MigrationRun> &run)
             {}, false, syncSteps()};
 }
 
-void App::startCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::startCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     run->client->login([this, run, next](const ApiError &e) {
         if (e.isError())
@@ -313,7 +313,7 @@ void App::startCheckCluster(const std::shared_ptr<MigrationRun> &run, const Oper
     });
 }
 
-void App::startCheckDisk(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::startCheckDisk(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     run->client->runTask(QStringLiteral("node/%1").arg(run->node), QStringLiteral("get-node-status"), {},
                          [this, run, next](const TaskResult &ns) {
@@ -333,7 +333,7 @@ void App::startCheckDisk(const std::shared_ptr<MigrationRun> &run, const Operati
     });
 }
 
-void App::startReadModules(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::startReadModules(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     // list-modules takes no input: its schema wants null.
     run->client->runTaskWithoutInput(QStringLiteral("cluster"), QStringLiteral("list-modules"),
@@ -345,7 +345,7 @@ void App::startReadModules(const std::shared_ptr<MigrationRun> &run, const Opera
     });
 }
 
-void App::startCompanion(const std::shared_ptr<MigrationRun> &run, int index, const Operation::Next &next)
+void Migration::startCompanion(const std::shared_ptr<MigrationRun> &run, int index, const Operation::Next &next)
 {
     const QString image = m_profile.companions.at(index).first;
     const QString notice = m_profile.companions.at(index).second;
@@ -373,7 +373,7 @@ void App::startCompanion(const std::shared_ptr<MigrationRun> &run, int index, co
     });
 }
 
-void App::startImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::startImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     QJsonArray volumes;
     for (const QString &v : m_profile.volumes)
@@ -394,7 +394,7 @@ void App::startImport(const std::shared_ptr<MigrationRun> &run, const Operation:
 
 // The module import-module created: recorded here, its receiver's password
 // in a root-only secret file like every other secret.
-Failure App::rememberModule(const std::shared_ptr<MigrationRun> &run, const QJsonObject &out, const QJsonArray &cred)
+Failure Migration::rememberModule(const std::shared_ptr<MigrationRun> &run, const QJsonObject &out, const QJsonArray &cred)
 {
     MigrationRecord m;
     m.app = m_profile.id;
@@ -426,7 +426,7 @@ Failure App::rememberModule(const std::shared_ptr<MigrationRun> &run, const QJso
     return {};
 }
 
-void App::startSync(sd_bus_message *call, quint32 uid, const QVariantMap &options)
+void Migration::startSync(sd_bus_message *call, quint32 uid, const QVariantMap &options)
 {
     if (refuseUnlessIdle(call))
         return;
@@ -459,7 +459,7 @@ void App::startSync(sd_bus_message *call, quint32 uid, const QVariantMap &option
     run->op->start();
 }
 
-void App::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap &)
+void Migration::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap &)
 {
     if (refuseUnlessIdle(call))
         return;
@@ -503,7 +503,7 @@ void App::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap &)
     run->op->start();
 }
 
-void App::abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     if (m_migration.isEmpty())
         return next({});
@@ -522,7 +522,7 @@ void App::abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Oper
     });
 }
 
-void App::abortForget(const Operation::Next &next)
+void Migration::abortForget(const Operation::Next &next)
 {
     QFile::remove(secretPath());
     DbDumper::forget(workDir());

@@ -1,7 +1,7 @@
 // What App's migration jobs share between appmigration.cpp and appsync.cpp.
 #pragma once
 
-#include "objects/app.h"
+#include "operations/migration.h"
 #include "bus/job.h"
 #include "ns8/ns8client.h"
 
@@ -15,7 +15,7 @@
 
 namespace ns8m {
 
-struct App::MigrationRun {
+struct Migration::MigrationRun {
     QPointer<Job> job;
     ClientPtr client;
     QVariantMap settings;

@@ -2,7 +2,7 @@
 // for the first copy and by every Sync): the profile's transfers as rsync
 // runs, several at a time, progress into the job, and the receiver
 // restarted once when it stopped answering.
-#include "objects/app.h"
+#include "operations/migration.h"
 #include "operations/appmigration_p.h"
 
 #include "operations/cluster.h"
@@ -21,7 +21,7 @@
 
 namespace ns8m {
 
-QList<JobStep> App::syncSteps() const
+QList<JobStep> Migration::syncSteps() const
 {
     // Weighted by what the last Scan found, so the bar follows the bytes.
     QHash<QString, double> bytes;
@@ -61,16 +61,12 @@ void logTransfers(RsyncBatch *batch, Job *job)
 
 } // namespace
 
-struct SyncState {
-    QElapsedTimer clock;
-};
-
-QString App::workDir() const
+QString Migration::workDir() const
 {
     return m_ctx->settings.stateDir + QStringLiteral("/apps/") + m_profile.id;
 }
 
-bool App::rsyncTarget(RsyncTarget *target) const
+bool Migration::rsyncTarget(RsyncTarget *target) const
 {
     target->host = m_migration.address;
     target->port = m_migration.port;
@@ -81,7 +77,7 @@ bool App::rsyncTarget(RsyncTarget *target) const
 
 // A receiver that stopped (a reboot of the node, a terminate) is started
 // again with module/<id> import-module; GO retries what failed.
-void App::restartReceiver(const std::shared_ptr<MigrationRun> &run, std::function<void()> go)
+void Migration::restartReceiver(const std::shared_ptr<MigrationRun> &run, std::function<void()> go)
 {
     const QString moduleId = m_migration.moduleId;
     Log::warning(QStringLiteral("the receiver of %1 is not answering: restarting it").arg(moduleId),
@@ -110,14 +106,14 @@ void App::restartReceiver(const std::shared_ptr<MigrationRun> &run, std::functio
     });
 }
 
-QString App::missingCredentials() const
+QString Migration::missingCredentials() const
 {
     return QStringLiteral("The receiver's credentials are missing (%1): Abort and start again.").arg(secretPath());
 }
 
 // Two runs at a time; a receiver that stopped is started again and the
 // failed runs retried once; one log line per run.
-RsyncBatch *App::newBatch(const std::shared_ptr<MigrationRun> &run, const QList<RsyncTransfer> &transfers)
+RsyncBatch *Migration::newBatch(const std::shared_ptr<MigrationRun> &run, const QList<RsyncTransfer> &transfers)
 {
     auto *batch = new RsyncBatch(transfers, run->job);
     batch->setMaxParallel(2);
@@ -127,7 +123,7 @@ RsyncBatch *App::newBatch(const std::shared_ptr<MigrationRun> &run, const QList<
     return batch;
 }
 
-void App::uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStringList &dirs,
+void Migration::uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStringList &dirs,
                       std::function<void(bool, quint64, const QString &)> done)
 {
     RsyncTarget target;
@@ -166,7 +162,7 @@ void App::uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStringLis
     batch->start();
 }
 
-void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(bool, const QString &)> done)
+void Migration::runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done)
 {
     Job *job = run->job;
     RsyncTarget target;
@@ -176,8 +172,8 @@ void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(b
     const QList<RsyncTransfer> transfers = planTransfers(m_profile, m_ctx->settings.root, target, bwlimit,
                                                          m_ctx->settings.stateDir + QStringLiteral("/stage"));
     target.password.fill(u'\0');
-    auto state = std::make_shared<SyncState>();
-    state->clock.start();
+    QElapsedTimer clock;
+    clock.start();
     QHash<QString, QString> stepOf; // run id → job step (the profile transfer)
     for (const RsyncTransfer &t : transfers)
         stepOf.insert(t.id, run->step.isEmpty() ? t.profileId : run->step);
@@ -202,63 +198,76 @@ void App::runSync(const std::shared_ptr<MigrationRun> &run, std::function<void(b
         job->setRate(rate);
     });
     connect(job, &Job::canceled, batch, &RsyncBatch::cancel);
-    connect(batch, &RsyncBatch::finished, this,
-            [this, run, state, done](bool ok, const QList<RsyncResult> &results) {
-        auto rec = std::make_shared<SyncRecord>();
-        QStringList warnings, errors;
-        for (const RsyncResult &r : results) {
-            rec->files += r.stats.regularFilesTransferred;
-            rec->bytes += r.stats.bytesSent;
-            if (!r.warningText().isEmpty())
-                warnings.append(r.warningText());
-            if (!r.ok() && !r.canceled)
-                errors.append(r.errorText());
-        }
-        rec->warnings = quint32(warnings.size());
-        for (const QString &w : std::as_const(warnings))
-            Log::warning(w, run->job ? run->job->logContext() : LogContext{});
-        if (run->job && run->job->cancelRequested())
-            return done(false, QStringLiteral("The sync was canceled; what was copied stays on NS8 and the next Sync "
-                                              "continues from there."));
-        if (!ok)
-            return done(false, errors.isEmpty() ? QStringLiteral("The sync failed.") : errors.join(QStringLiteral(" ")));
-        auto record = [this, run, state, done, rec, warnings](const QString &history) {
-            rec->duration = state->clock.elapsed() * 1000;
-            rec->time = nowUsec();
-            m_ctx->state->addSync(m_profile.id, *rec);
-            m_syncs.append(*rec);
-            changed({QStringLiteral("SyncHistory"), QStringLiteral("LastSyncTime"), QStringLiteral("LastSyncBytes"),
-                     QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime")});
-            QString message = QStringLiteral("%1 files, %2 sent in %3")
-                                  .arg(rec->files)
-                                  .arg(humanBytes(rec->bytes), humanDuration(rec->duration / 1000));
-            message += history.isEmpty() ? QStringLiteral(".") : QStringLiteral("; %1.").arg(history);
-            if (!warnings.isEmpty())
-                message += QStringLiteral(" Warnings: %1").arg(warnings.join(QStringLiteral(" ")));
-            Log::info(QStringLiteral("sync of %1 done: %2").arg(m_profile.name, message), run->job ? run->job->logContext() : LogContext{});
-            done(true, message);
-        };
-        if (!run->withHistory || !hasHistory())
-            return record(QString());
-        // The call history's new rows, then the chunk folder mirrored on NS8.
-        auto *dumper = new DbDumper(m_profile, m_ctx->settings.root, workDir(), m_ctx->state,
-                                    run->job ? run->job->logContext() : LogContext{}, run->job);
-        dumper->shipHistory([this, run, done, rec, record, dumper](bool shipped, const QString &message) {
-            dumper->deleteLater();
-            if (!shipped)
-                return done(false, message + QStringLiteral(" The files were synced; run Sync again."));
-            uploadDumps(run, {QStringLiteral("restore_background")}, [done, rec, record, message](bool uploaded, quint64 bytes, const QString &error) {
-                if (!uploaded)
-                    return done(false, error + QStringLiteral(" The files were synced; run Sync again."));
-                rec->bytes += bytes;
-                record(message);
-            });
-        }, run->verifyHistory);
+    connect(batch, &RsyncBatch::finished, this, [this, run, clock, done](bool ok, const QList<RsyncResult> &results) {
+        syncTransferred(run, clock, ok, results, done);
     });
     batch->start();
 }
 
-bool App::hasHistory() const
+// The rsync runs are over: tally them, then ship the call history when
+// this sync carries it, and record the sync.
+void Migration::syncTransferred(const std::shared_ptr<MigrationRun> &run, const QElapsedTimer &clock, bool ok,
+                                const QList<RsyncResult> &results, const SyncDone &done)
+{
+    SyncRecord rec;
+    QStringList warnings, errors;
+    for (const RsyncResult &r : results) {
+        rec.files += r.stats.regularFilesTransferred;
+        rec.bytes += r.stats.bytesSent;
+        if (!r.warningText().isEmpty())
+            warnings.append(r.warningText());
+        if (!r.ok() && !r.canceled)
+            errors.append(r.errorText());
+    }
+    rec.warnings = quint32(warnings.size());
+    for (const QString &w : std::as_const(warnings))
+        Log::warning(w, run->job ? run->job->logContext() : LogContext{});
+    if (run->job && run->job->cancelRequested())
+        return done(false, QStringLiteral("The sync was canceled; what was copied stays on NS8 and the next Sync "
+                                          "continues from there."));
+    if (!ok)
+        return done(false, errors.isEmpty() ? QStringLiteral("The sync failed.") : errors.join(QStringLiteral(" ")));
+    if (!run->withHistory || !hasHistory())
+        return recordSync(run, clock, rec, warnings, QString(), done);
+    // The call history's new rows, then the chunk folder mirrored on NS8.
+    auto *dumper = new DbDumper(m_profile, m_ctx->settings.root, workDir(), m_ctx->state,
+                                run->job ? run->job->logContext() : LogContext{}, run->job);
+    dumper->shipHistory([this, run, clock, rec, warnings, done, dumper](bool shipped, const QString &message) {
+        dumper->deleteLater();
+        if (!shipped)
+            return done(false, message + QStringLiteral(" The files were synced; run Sync again."));
+        uploadDumps(run, {QStringLiteral("restore_background")},
+                    [this, run, clock, rec, warnings, done, message](bool uploaded, quint64 bytes, const QString &error) {
+                        if (!uploaded)
+                            return done(false, error + QStringLiteral(" The files were synced; run Sync again."));
+                        SyncRecord withHistory = rec;
+                        withHistory.bytes += bytes;
+                        recordSync(run, clock, withHistory, warnings, message, done);
+                    });
+    }, run->verifyHistory);
+}
+
+void Migration::recordSync(const std::shared_ptr<MigrationRun> &run, const QElapsedTimer &clock, SyncRecord rec,
+                           const QStringList &warnings, const QString &history, const SyncDone &done)
+{
+    rec.duration = clock.elapsed() * 1000;
+    rec.time = nowUsec();
+    m_ctx->state->addSync(m_profile.id, rec);
+    m_syncs.append(rec);
+    changed({QStringLiteral("SyncHistory"), QStringLiteral("LastSyncTime"), QStringLiteral("LastSyncBytes"),
+             QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime")});
+    QString message = QStringLiteral("%1 files, %2 sent in %3")
+                          .arg(rec.files)
+                          .arg(humanBytes(rec.bytes), humanDuration(rec.duration / 1000));
+    message += history.isEmpty() ? QStringLiteral(".") : QStringLiteral("; %1.").arg(history);
+    if (!warnings.isEmpty())
+        message += QStringLiteral(" Warnings: %1").arg(warnings.join(QStringLiteral(" ")));
+    Log::info(QStringLiteral("sync of %1 done: %2").arg(m_profile.name, message),
+              run->job ? run->job->logContext() : LogContext{});
+    done(true, message);
+}
+
+bool Migration::hasHistory() const
 {
     for (const DatabaseItem &d : m_profile.databases)
         if (!d.incremental.isEmpty())

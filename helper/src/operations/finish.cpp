@@ -16,7 +16,7 @@
 // stop starts the quiesced units again and leaves the app "migrating", so
 // Finish can be run again; once configure-module succeeded, NS8 is in
 // charge and a new Finish only completes the NS7 side.
-#include "objects/app.h"
+#include "operations/migration.h"
 #include "operations/appmigration_p.h"
 
 #include "operations/cluster.h"
@@ -93,12 +93,12 @@ QString describe(const ConfigureInput &in)
 
 } // namespace
 
-QList<OptionSpec> App::finishOptions() const
+QList<OptionSpec> Migration::finishOptions() const
 {
     return fieldOptionSpecs(m_profile, {{"accept_warnings", 'b'}});
 }
 
-QJsonObject App::configureInput(const QVariantMap &values, const QSet<QString> &databases, QString *field,
+QJsonObject Migration::configureInput(const QVariantMap &values, const QSet<QString> &databases, QString *field,
                                 QString *problem) const
 {
     QJsonObject input;
@@ -172,14 +172,14 @@ QJsonObject App::configureInput(const QVariantMap &values, const QSet<QString> &
     return input;
 }
 
-void App::setFinishPhase(FinishPhase phase, const QStringList &stopped)
+void Migration::setFinishPhase(FinishPhase phase, const QStringList &stopped)
 {
     m_migration.finishPhase = phase;
     m_migration.stoppedServices = stopped;
     m_ctx->state->saveMigration(m_migration);
 }
 
-void App::recoverInterruptedFinish()
+void Migration::recoverInterruptedFinish()
 {
     // The helper stopped in the middle of a Finish: NS7 services it had
     // quiesced run again and the app can be finished again.
@@ -203,7 +203,7 @@ void App::recoverInterruptedFinish()
     }
 }
 
-void App::startFinish(sd_bus_message *call, quint32 uid, const QVariantMap &options)
+void Migration::startFinish(sd_bus_message *call, quint32 uid, const QVariantMap &options)
 {
     if (refuseUnlessIdle(call))
         return;
@@ -241,7 +241,7 @@ void App::startFinish(sd_bus_message *call, quint32 uid, const QVariantMap &opti
     });
 }
 
-void App::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &values)
+void Migration::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &values)
 {
     auto run = std::make_shared<MigrationRun>();
     run->settings = values;
@@ -284,7 +284,7 @@ void App::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &valu
     run->op->start(resume ? QStringLiteral("retire") : QString());
 }
 
-QList<Operation::Step> App::finishSteps(const std::shared_ptr<MigrationRun> &run)
+QList<Operation::Step> Migration::finishSteps(const std::shared_ptr<MigrationRun> &run)
 {
     // Weights are rough seconds, so the estimate follows the clock.
     const double lastSync = m_syncs.isEmpty() ? 30.0 : qMax(1.0, double(m_syncs.last().duration) / 1e6);
@@ -322,7 +322,7 @@ QList<Operation::Step> App::finishSteps(const std::shared_ptr<MigrationRun> &run
     };
 }
 
-QString App::finishAftermath(const std::shared_ptr<MigrationRun> &run, const QStringList &undoProblems)
+QString Migration::finishAftermath(const std::shared_ptr<MigrationRun> &run, const QStringList &undoProblems)
 {
     if (m_migration.finishPhase == FinishPhase::Configured)
         return QStringLiteral("Run Finish again to complete the NS7 side.");
@@ -339,7 +339,7 @@ QString App::finishAftermath(const std::shared_ptr<MigrationRun> &run, const QSt
     return QStringLiteral("%1 %2 Fix the cause and run Finish again.").arg(ns7, ns8);
 }
 
-QString App::finishSummary(const std::shared_ptr<MigrationRun> &run) const
+QString Migration::finishSummary(const std::shared_ptr<MigrationRun> &run) const
 {
     QString message = QStringLiteral("%1 now runs on NS8 (%2). Its services on NS7 are stopped and disabled; the old "
                                      "addresses show a page with the new ones. Check %1 on NS8 and the notices below, "
@@ -350,7 +350,7 @@ QString App::finishSummary(const std::shared_ptr<MigrationRun> &run) const
     return message;
 }
 
-void App::finishCheckLocal(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::finishCheckLocal(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     run->dumper->check([this, run, next](bool ok, const QString &message) {
         if (!ok)
@@ -371,7 +371,7 @@ void App::finishCheckLocal(const std::shared_ptr<MigrationRun> &run, const Opera
     });
 }
 
-void App::finishCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::finishCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     run->client->login([this, run, next](const ApiError &e) {
         if (e.isError())
@@ -386,7 +386,7 @@ void App::finishCheckCluster(const std::shared_ptr<MigrationRun> &run, const Ope
 }
 
 // The destination node's public address, for the DNS records shown at the end.
-void App::rememberNodeAddress(const QJsonArray &nodes)
+void Migration::rememberNodeAddress(const QJsonArray &nodes)
 {
     for (const QJsonValue &v : nodes) {
         const QJsonObject n = v.toObject();
@@ -401,7 +401,7 @@ void App::rememberNodeAddress(const QJsonArray &nodes)
     }
 }
 
-void App::finishSync(const std::shared_ptr<MigrationRun> &run, const QString &step, bool beforeStop,
+void Migration::finishSync(const std::shared_ptr<MigrationRun> &run, const QString &step, bool beforeStop,
                      const Operation::Next &next)
 {
     // Before the stop: a sync with everything running (and the call history
@@ -419,7 +419,7 @@ void App::finishSync(const std::shared_ptr<MigrationRun> &run, const QString &st
     });
 }
 
-void App::finishStop(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::finishStop(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     m_ctx->systemd->unitStates(m_profile.quiesceServices, [this, run, next](const QHash<QString, UnitState> &states,
                                                                                   const QString &error) {
@@ -452,7 +452,7 @@ void App::finishStop(const std::shared_ptr<MigrationRun> &run, const Operation::
 
 // The undo of the stop: before configure-module succeeded NS7 is still the
 // PBX, so whatever was quiesced runs again and Finish can be retried.
-void App::finishRestart(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::finishRestart(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     const QStringList stopped = run->stopped;
     if (stopped.isEmpty()) {
@@ -469,7 +469,7 @@ void App::finishRestart(const std::shared_ptr<MigrationRun> &run, const Operatio
     });
 }
 
-void App::finishDump(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::finishDump(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     QPointer<Operation> op = run->op;
     connect(run->dumper, &DbDumper::progress, run->job, [op](double f) {
@@ -483,14 +483,14 @@ void App::finishDump(const std::shared_ptr<MigrationRun> &run, const Operation::
     });
 }
 
-void App::finishUpload(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::finishUpload(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     run->step = QStringLiteral("upload");
     uploadDumps(run, {QStringLiteral("restore"), QStringLiteral("restore_background")},
                 [next](bool uploaded, quint64, const QString &error) { next(uploaded ? Failure{} : Failure::failed(error)); });
 }
 
-void App::finishTerminate(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::finishTerminate(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     RsyncTarget target;
     if (!rsyncTarget(&target))
@@ -512,7 +512,7 @@ void App::finishTerminate(const std::shared_ptr<MigrationRun> &run, const Operat
     }, env, (kRsyncConnectTimeoutSeconds + kRsyncTimeoutSeconds) * 1000);
 }
 
-void App::finishImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::finishImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     run->client->login([this, run, next](const ApiError &e) {
         if (e.isError())
@@ -524,7 +524,7 @@ void App::finishImport(const std::shared_ptr<MigrationRun> &run, const Operation
     });
 }
 
-void App::finishConfigure(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::finishConfigure(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     const QJsonObject input = run->configure; // built and checked before the stop
     Log::info(QStringLiteral("configure-module of %1 submitted (downtime so far %2)")
@@ -553,7 +553,7 @@ Failure retireFailed(const QString &app, const QString &what)
 
 } // namespace
 
-void App::finishRetire(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::finishRetire(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     const QStringList units = m_profile.retireServices;
     m_ctx->systemd->unitStates(units, [this, run, units, next](const QHash<QString, UnitState> &states, const QString &error) {
@@ -578,14 +578,14 @@ void App::finishRetire(const std::shared_ptr<MigrationRun> &run, const Operation
     });
 }
 
-void App::finishDisable(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::finishDisable(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     m_ctx->systemd->disable(run->present, [this, next](const QString &e) {
         next(e.isEmpty() ? Failure{} : retireFailed(m_profile.name, QStringLiteral("disabling it on NS7 failed (%1).").arg(e)));
     });
 }
 
-void App::finishRedirect(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+void Migration::finishRedirect(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     // A page that cannot be written is a warning: NS8 runs, NS7 is retired.
     if (!writeRedirect(run->settings, &run->warning)) {
@@ -606,7 +606,7 @@ void App::finishRedirect(const std::shared_ptr<MigrationRun> &run, const Operati
     });
 }
 
-bool App::writeRedirect(const QVariantMap &settings, QString *warning) const
+bool Migration::writeRedirect(const QVariantMap &settings, QString *warning) const
 {
     if (m_profile.redirectPage.isEmpty())
         return true;

@@ -165,8 +165,6 @@ QList<JobStep> Scanner::plan(const AppProfile &profile, const QJsonArray &previo
         s.weight = previousTotal > 0 ? 0.5 + 100.0 * previous.value(t.id) / previousTotal : 1.0;
         steps.append(s);
     }
-    if (!profile.databases.isEmpty())
-        steps.append({QStringLiteral("databases"), QStringLiteral("Database sizes"), 1.0, 0.0});
     return steps;
 }
 
@@ -179,15 +177,17 @@ Scanner::Scanner(const AppProfile &profile, const QString &root, Job *job, QObje
     m_rootPrefix = QFile::encodeName(prefix);
     connect(job, &Job::canceled, this, [this] {
         QTimer::singleShot(0, this, [this] {
-            end(false, QStringLiteral("The scan was canceled; the previous results, if any, are kept."));
+            endWalk({QString::fromLatin1(Error::Canceled),
+                     QStringLiteral("The scan was canceled; the previous results, if any, are kept.")});
         });
     });
 }
 
 Scanner::~Scanner() = default;
 
-void Scanner::start()
+void Scanner::walk(Done done)
 {
+    m_walkDone = std::move(done);
     m_clock.start();
     m_lastPublish.start();
     QTimer::singleShot(0, this, &Scanner::slice);
@@ -337,23 +337,20 @@ void Scanner::finishTransfer()
 
 void Scanner::slice()
 {
-    if (m_ended || !m_job)
+    if (!m_walkDone || !m_job)
         return;
     if (m_job->cancelRequested())
         return; // the canceled() handler ends it
     QElapsedTimer budget;
     budget.start();
-    if (m_transfer < 0 && !beginTransfer()) {
-        readDatabases();
-        return;
-    }
+    if (m_transfer < 0 && !beginTransfer())
+        return endWalk({});
     while (budget.elapsed() < kSliceMs) {
         if (m_stack.empty()) {
             finishTransfer();
             if (!beginTransfer()) {
                 publishProgress();
-                readDatabases();
-                return;
+                return endWalk({});
             }
             continue;
         }
@@ -387,29 +384,15 @@ void Scanner::publishProgress()
         m_job->setRate(quint64(double(bytes) * 1000.0 / double(ms)));
 }
 
-void Scanner::readDatabases()
+namespace {
+
+// The size (data and indexes) of each database of NAMES that exists, with
+// the prerequisites page's query; false with *failure when MariaDB failed.
+bool queryDatabaseSizes(const MysqlClientOptions &cnf, const QStringList &names, QHash<QString, quint64> *sizes,
+                        QString *failure)
 {
-    if (m_ended || !m_job)
-        return;
-    m_result.files = m_files;
-    m_result.bytes = m_bytes;
-    if (m_profile.databases.isEmpty()) {
-        end(true, {});
-        return;
-    }
-    m_job->beginStep(QStringLiteral("databases"));
-    m_job->setCancelable(false);
-    MysqlClientOptions cnf;
-    QString error;
-    const QString cnfPath = underRoot(m_root, m_profile.dbCredentials);
-    if (!loadMyCnf(cnfPath, &cnf, &error)) {
-        end(false, QStringLiteral("Cannot read the database sizes: %1.").arg(error));
-        return;
-    }
     const QString conn = QStringLiteral("scan-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
     bool ok = false;
-    QString failure;
-    QHash<QString, quint64> sizes;
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QMYSQL"), conn);
         db.setUserName(cnf.user.isEmpty() ? QStringLiteral("root") : cnf.user);
@@ -425,35 +408,53 @@ void Scanner::readDatabases()
             db.setConnectOptions(QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT=10"));
         }
         if (!db.open()) {
-            failure = db.lastError().databaseText();
+            *failure = db.lastError().databaseText();
         } else {
             QSqlQuery q(db);
             QStringList marks;
-            for (qsizetype i = 0; i < m_profile.databases.size(); ++i)
+            for (qsizetype i = 0; i < names.size(); ++i)
                 marks.append(QStringLiteral("?"));
-            // The prerequisites page's query, for every database of the app.
             q.prepare(QStringLiteral("SELECT table_schema, SUM(data_length + index_length)"
                                      " FROM information_schema.TABLES WHERE table_schema IN (%1)"
                                      " GROUP BY table_schema")
                           .arg(marks.join(u',')));
-            for (const DatabaseItem &d : std::as_const(m_profile.databases))
-                q.addBindValue(d.name);
-            if (!q.exec()) {
-                failure = q.lastError().databaseText();
-            } else {
-                while (q.next())
-                    sizes.insert(q.value(0).toString(), q.value(1).toULongLong());
-                ok = true;
-            }
+            for (const QString &n : names)
+                q.addBindValue(n);
+            ok = q.exec();
+            if (!ok)
+                *failure = q.lastError().databaseText();
+            while (ok && q.next())
+                sizes->insert(q.value(0).toString(), q.value(1).toULongLong());
             db.close();
         }
     }
     QSqlDatabase::removeDatabase(conn);
+    return ok;
+}
+
+} // namespace
+
+Failure Scanner::readDatabases()
+{
+    if (!m_job)
+        return Failure::failed(QStringLiteral("The scan's job is gone."));
+    m_job->setCancelable(false);
+    MysqlClientOptions cnf;
+    QString error;
+    const QString cnfPath = underRoot(m_root, m_profile.dbCredentials);
+    if (!loadMyCnf(cnfPath, &cnf, &error)) {
+        return Failure::failed(QStringLiteral("Cannot read the database sizes: %1.").arg(error));
+    }
+    QString failure;
+    QHash<QString, quint64> sizes;
+    QStringList names;
+    for (const DatabaseItem &d : std::as_const(m_profile.databases))
+        names.append(d.name);
+    const bool ok = queryDatabaseSizes(cnf, names, &sizes, &failure);
     if (!ok) {
-        end(false, QStringLiteral("Cannot read the database sizes from MariaDB: %1. Check that "
-                                  "MariaDB is running and that %2 holds valid credentials.")
-                       .arg(failure, m_profile.dbCredentials));
-        return;
+        return Failure::failed(QStringLiteral("Cannot read the database sizes from MariaDB: %1. Check that "
+                                              "MariaDB is running and that %2 holds valid credentials.")
+                                   .arg(failure, m_profile.dbCredentials));
     }
     for (const DatabaseItem &d : std::as_const(m_profile.databases)) {
         if (!sizes.contains(d.name)) {
@@ -469,24 +470,29 @@ void Scanner::readDatabases()
         m_result.details.append(QJsonArray{QStringLiteral("db:") + d.name, d.name, 0.0, double(size)});
         Log::info(QStringLiteral("database %1: %2").arg(d.name, humanBytes(size)), m_job->logContext());
     }
-    end(true, {});
+    return {};
 }
 
-void Scanner::end(bool success, const QString &message)
+void Scanner::endWalk(const Failure &failure)
 {
-    if (m_ended)
+    if (!m_walkDone)
         return;
-    m_ended = true;
     m_stack.clear();
-    QString text = message;
-    if (success) {
-        text = QStringLiteral("%1 files, %2 to copy; databases %3.")
-                   .arg(m_result.files)
-                   .arg(humanBytes(m_result.bytes), humanBytes(m_result.databaseBytes));
-        if (!m_warnings.isEmpty())
-            text += QStringLiteral(" Warnings: %1.").arg(m_warnings.join(QStringLiteral("; ")));
-    }
-    emit done(success, text, m_result);
+    m_result.files = m_files;
+    m_result.bytes = m_bytes;
+    Done done = std::move(m_walkDone);
+    m_walkDone = nullptr;
+    done(failure);
+}
+
+QString Scanner::summary() const
+{
+    QString text = QStringLiteral("%1 files, %2 to copy; databases %3.")
+                       .arg(m_result.files)
+                       .arg(humanBytes(m_result.bytes), humanBytes(m_result.databaseBytes));
+    if (!m_warnings.isEmpty())
+        text += QStringLiteral(" Warnings: %1.").arg(m_warnings.join(QStringLiteral("; ")));
+    return text;
 }
 
 } // namespace ns8m

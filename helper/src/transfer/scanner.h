@@ -7,6 +7,7 @@
 
 #include "profile/appprofile.h"
 #include "bus/job.h"
+#include "core/errors.h"
 
 #include <QElapsedTimer>
 #include <QJsonArray>
@@ -15,6 +16,7 @@
 #include <QPointer>
 
 #include <dirent.h>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -74,13 +76,18 @@ public:
     Scanner(const AppProfile &profile, const QString &root, Job *job, QObject *parent = nullptr);
     ~Scanner() override;
 
+    // The job steps of the walk, one per transfer, weighed by the
+    // previous scan's DETAILS.
     static QList<JobStep> plan(const AppProfile &profile, const QJsonArray &previousDetails);
 
-    void start();
-
-signals:
-    // Emitted once; RESULT is meaningful only when success is true.
-    void done(bool success, const QString &message, const ScanResult &result);
+    using Done = std::function<void(const Failure &failure)>;
+    // Walks every transfer's tree, a slice at a time; DONE once, with
+    // Canceled when the job is.
+    void walk(Done done);
+    // The sizes of the profile's databases (one quick query).
+    Failure readDatabases();
+    const ScanResult &result() const { return m_result; }
+    QString summary() const; // the job's closing sentence
 
 private:
     struct Frame {
@@ -95,9 +102,8 @@ private:
     void readDirectory(const QByteArray &path, int depth, Frame *frame);
     void noteLink(const QByteArray &path, const QByteArray &target, int depth);
     double transferProgress() const;
-    void readDatabases();
     void publishProgress();
-    void end(bool success, const QString &message);
+    void endWalk(const Failure &failure);
 
     AppProfile m_profile;
     QString m_root;
@@ -113,7 +119,7 @@ private:
     ScanResult m_result;
     QElapsedTimer m_clock;
     QElapsedTimer m_lastPublish;
-    bool m_ended = false;
+    Done m_walkDone; // set while walking
 };
 
 } // namespace ns8m

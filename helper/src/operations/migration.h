@@ -1,0 +1,144 @@
+// The migration of one app installed on NS7: its saved state (record,
+// migration, syncs) and its operations (Scan, Start, Sync, Abort, Finish),
+// each a table of steps run by the Operation runner.  objects/app.* puts
+// it on the bus; the operations live in appmigration.cpp, appsync.cpp and
+// finish.cpp.
+#pragma once
+
+#include "profile/appprofile.h"
+#include "bus/bus.h"
+#include "ns8/ns8client.h"
+#include "operations/operation.h"
+#include "operations/preflight.h"
+#include "store/statedb.h"
+
+#include <QElapsedTimer>
+#include <QJsonObject>
+#include <QObject>
+#include <QPointer>
+#include <QSet>
+
+#include <functional>
+#include <memory>
+
+namespace ns8m {
+
+struct Context;
+class Job;
+class Ns8Client;
+struct ScanResult;
+
+class Migration : public QObject
+{
+    Q_OBJECT
+public:
+    // PATH: the app's object on the bus (the jobs name it).
+    Migration(Context *ctx, AppProfile profile, QString path, QObject *parent = nullptr);
+    ~Migration() override;
+
+    QString path() const { return m_path; }
+    const AppProfile &profile() const { return m_profile; }
+    Context *ctx() const { return m_ctx; }
+    AppStatus status() const { return m_record.status; }
+    const AppRecord &record() const { return m_record; }
+    const MigrationRecord &migration() const { return m_migration; }
+    const QList<SyncRecord> &syncs() const { return m_syncs; }
+    QString jobPath() const { return m_jobPath; }
+
+    // The methods of the App interface, once polkit has said yes; each
+    // replies to CALL.  Scan (migration.cpp), Start, Sync, Abort, Skip,
+    // CheckOptions (appmigration.cpp), Finish (finish.cpp).
+    void startScan(sd_bus_message *call, quint32 uid);
+    void startMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options);
+    void startSync(sd_bus_message *call, quint32 uid, const QVariantMap &options);
+    void startAbort(sd_bus_message *call, quint32 uid, const QVariantMap &options);
+    void startFinish(sd_bus_message *call, quint32 uid, const QVariantMap &options); // finish.cpp
+    void skip(sd_bus_message *call, bool skip);
+    void checkOptions(sd_bus_message *call, const QString &method, const QVariantMap &options);
+    QList<OptionSpec> startOptions() const;
+    QList<OptionSpec> finishOptions() const;
+    bool isBusy() const;
+
+signals:
+    // Names of the App properties whose value changed.
+    void propertiesChanged(const QStringList &names);
+
+private:
+    struct MigrationRun;
+    bool refuseUnlessIdle(sd_bus_message *call);
+    Job *newJob(sd_bus_message *call, quint32 uid, const QString &operation, const char *cancelAction,
+                QList<struct JobStep> steps);
+    QList<struct JobStep> syncSteps() const;
+    void setStatus(AppStatus status);
+    // Runs Preflight for PHASE; GO gets the call when it lets the method on
+    // (QPointer-guarded), otherwise the call gets PreflightFailed.
+    void afterPreflight(sd_bus_message *call, Preflight::Phase phase, const QVariantMap &options,
+                        std::function<void(sd_bus_message *)> go);
+    void beginMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options, const QVariantMap &values);
+    void beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &values);
+    QList<Operation::Step> startSteps(const std::shared_ptr<MigrationRun> &run);
+    Operation::Step syncStep(const std::shared_ptr<MigrationRun> &run);
+    void startCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void startCheckDisk(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void startReadModules(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void startCompanion(const std::shared_ptr<MigrationRun> &run, int index, const Operation::Next &next);
+    void startImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    Failure rememberModule(const std::shared_ptr<MigrationRun> &run, const QJsonObject &out, const QJsonArray &cred);
+    void abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void abortForget(const Operation::Next &next);
+    using SyncDone = std::function<void(bool ok, const QString &message)>;
+    void runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done);
+    void syncTransferred(const std::shared_ptr<MigrationRun> &run, const QElapsedTimer &clock, bool ok,
+                         const QList<struct RsyncResult> &results, const SyncDone &done);
+    void recordSync(const std::shared_ptr<MigrationRun> &run, const QElapsedTimer &clock, SyncRecord rec,
+                    const QStringList &warnings, const QString &history, const SyncDone &done);
+    QString secretPath() const;
+    ClientPtr apiClient() const; // needs a connected cluster
+    bool hasHistory() const;
+    QString workDir() const; // <state>/apps/<id>: the database dumps
+    bool rsyncTarget(struct RsyncTarget *target) const;
+    QString missingCredentials() const;
+    class RsyncBatch *newBatch(const std::shared_ptr<MigrationRun> &run, const QList<struct RsyncTransfer> &transfers);
+    void restartReceiver(const std::shared_ptr<MigrationRun> &run, std::function<void()> go);
+    void uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStringList &dirs,
+                     std::function<void(bool ok, quint64 bytes, const QString &message)> done);
+    // Finish (finish.cpp)
+    QJsonObject configureInput(const QVariantMap &values, const QSet<QString> &databases, QString *field,
+                               QString *problem) const;
+    void recoverInterruptedFinish();
+    QList<Operation::Step> finishSteps(const std::shared_ptr<MigrationRun> &run);
+    QString finishAftermath(const std::shared_ptr<MigrationRun> &run, const QStringList &undoProblems);
+    QString finishSummary(const std::shared_ptr<MigrationRun> &run) const;
+    void rememberNodeAddress(const QJsonArray &nodes);
+    void finishCheckLocal(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishSync(const std::shared_ptr<MigrationRun> &run, const QString &step, bool beforeStop,
+                    const Operation::Next &next);
+    void finishStop(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishRestart(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishDump(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishUpload(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishTerminate(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishConfigure(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishRetire(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishDisable(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishRedirect(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void setFinishPhase(FinishPhase phase, const QStringList &stopped);
+    bool writeRedirect(const QVariantMap &settings, QString *warning) const;
+    void setJob(Job *job);
+    QList<Operation::Step> scanSteps(class Scanner *scanner);
+    Failure saveScan(const ScanResult &result);
+    void changed(const QStringList &names);
+
+    Context *m_ctx;
+    AppProfile m_profile;
+    AppRecord m_record;
+    MigrationRecord m_migration;
+    QList<SyncRecord> m_syncs;
+    QPointer<Job> m_job;
+    QString m_jobPath = QStringLiteral("/");
+    QString m_path;
+};
+
+} // namespace ns8m
