@@ -172,129 +172,108 @@ BusError invalid(const QString &message)
 
 } // namespace
 
+namespace {
+
+const QString kMalformed = QStringLiteral("The options dictionary is malformed.");
+
+// The spec of option NAME; null with *error set when the method has none.
+const OptionSpec *findSpec(const QList<OptionSpec> &specs, const QString &name, BusError *error)
+{
+    for (const OptionSpec &s : specs)
+        if (name == QLatin1String(s.name))
+            return &s;
+    QStringList names;
+    for (const OptionSpec &s : specs)
+        names.append(QString::fromLatin1(s.name));
+    const QString shown = name.size() > 64 ? name.left(64) + QStringLiteral("…") : name;
+    *error = invalid(names.isEmpty() ? QStringLiteral("Unknown option \"%1\": this method takes no options.").arg(shown)
+                                     : QStringLiteral("Unknown option \"%1\". Accepted options: %2.")
+                                           .arg(shown, names.join(QStringLiteral(", "))));
+    return nullptr;
+}
+
+// Reads one basic value of TYPE, the message inside the variant.
+int readBasic(sd_bus_message *m, char type, QVariant *value, const char **text)
+{
+    int r = -EINVAL;
+    switch (type) {
+    case 's': r = sd_bus_message_read_basic(m, 's', text); *value = QString::fromUtf8(*text); break;
+    case 'b': { int b = 0; r = sd_bus_message_read_basic(m, 'b', &b); *value = b != 0; break; }
+    case 'u': { uint32_t u = 0; r = sd_bus_message_read_basic(m, 'u', &u); *value = quint64(u); break; }
+    case 't': { uint64_t t = 0; r = sd_bus_message_read_basic(m, 't', &t); *value = quint64(t); break; }
+    case 'i': { int32_t i = 0; r = sd_bus_message_read_basic(m, 'i', &i); *value = qint64(i); break; }
+    case 'x': { int64_t x = 0; r = sd_bus_message_read_basic(m, 'x', &x); *value = qint64(x); break; }
+    case 'd': { double d = 0; r = sd_bus_message_read_basic(m, 'd', &d); *value = d; break; }
+    default: break;
+    }
+    return r;
+}
+
+// The variant of option NAME, checked against SPEC (type, length).
+bool readValue(sd_bus_message *m, const OptionSpec &spec, const QString &name, QVariant *value, BusError *error)
+{
+    char vtype = 0;
+    const char *contents = nullptr;
+    if (sd_bus_message_peek_type(m, &vtype, &contents) < 0 || vtype != 'v' || !contents) {
+        *error = invalid(kMalformed);
+        return false;
+    }
+    if (std::strlen(contents) != 1 || contents[0] != spec.type) {
+        *error = invalid(QStringLiteral("Option \"%1\" must be %2, not of type \"%3\".")
+                             .arg(name, QString::fromLatin1(typeName(spec.type)), QString::fromUtf8(contents)));
+        return false;
+    }
+    const char sig[2] = {spec.type, 0};
+    const char *text = nullptr;
+    if (sd_bus_message_enter_container(m, 'v', sig) < 0 || readBasic(m, spec.type, value, &text) < 0
+        || sd_bus_message_exit_container(m) < 0) {
+        *error = invalid(kMalformed);
+        return false;
+    }
+    if (text && std::strlen(text) > size_t(spec.maxLength)) {
+        *error = invalid(QStringLiteral("Option \"%1\" is too long: at most %2 bytes.").arg(name).arg(spec.maxLength));
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
 bool readOptions(sd_bus_message *m, const QList<OptionSpec> &specs, QVariantMap *out,
                  BusError *error)
 {
-    int r = sd_bus_message_enter_container(m, 'a', "{sv}");
-    if (r < 0) {
+    if (sd_bus_message_enter_container(m, 'a', "{sv}") < 0) {
         *error = invalid(QStringLiteral("The options must be a dictionary of type a{sv}."));
         return false;
     }
-    QSet<QString> seen;
     for (;;) {
-        r = sd_bus_message_enter_container(m, 'e', "sv");
-        if (r < 0) {
-            *error = invalid(QStringLiteral("The options dictionary is malformed."));
+        const int r = sd_bus_message_enter_container(m, 'e', "sv");
+        const char *key = nullptr;
+        if (r < 0 || (r > 0 && sd_bus_message_read(m, "s", &key) < 0)) {
+            *error = invalid(kMalformed);
             return false;
         }
         if (r == 0)
             break;
-        const char *key = nullptr;
-        if (sd_bus_message_read(m, "s", &key) < 0) {
-            *error = invalid(QStringLiteral("The options dictionary is malformed."));
-            return false;
-        }
         const QString name = fromUtf8(key);
-        const OptionSpec *spec = nullptr;
-        for (const OptionSpec &s : specs)
-            if (name == QLatin1String(s.name))
-                spec = &s;
-        if (!spec) {
-            QStringList names;
-            for (const OptionSpec &s : specs)
-                names.append(QString::fromLatin1(s.name));
-            const QString shown = name.size() > 64 ? name.left(64) + QStringLiteral("…") : name;
-            *error = invalid(names.isEmpty()
-                                 ? QStringLiteral("Unknown option \"%1\": this method takes no options.").arg(shown)
-                                 : QStringLiteral("Unknown option \"%1\". Accepted options: %2.")
-                                       .arg(shown, names.join(QStringLiteral(", "))));
+        const OptionSpec *spec = findSpec(specs, name, error);
+        if (!spec)
             return false;
-        }
-        if (seen.contains(name)) {
+        if (out->contains(name)) {
             *error = invalid(QStringLiteral("Option \"%1\" is given twice.").arg(name));
             return false;
         }
-        seen.insert(name);
-        char vtype = 0;
-        const char *contents = nullptr;
-        if (sd_bus_message_peek_type(m, &vtype, &contents) < 0 || vtype != 'v' || !contents) {
-            *error = invalid(QStringLiteral("The options dictionary is malformed."));
-            return false;
-        }
-        if (std::strlen(contents) != 1 || contents[0] != spec->type) {
-            *error = invalid(QStringLiteral("Option \"%1\" must be %2, not of type \"%3\".")
-                                 .arg(name, QString::fromLatin1(typeName(spec->type)),
-                                      QString::fromUtf8(contents)));
-            return false;
-        }
-        char sig[2] = {spec->type, 0};
-        if (sd_bus_message_enter_container(m, 'v', sig) < 0) {
-            *error = invalid(QStringLiteral("The options dictionary is malformed."));
-            return false;
-        }
         QVariant value;
-        switch (spec->type) {
-        case 's': {
-            const char *s = nullptr;
-            r = sd_bus_message_read_basic(m, 's', &s);
-            if (r >= 0) {
-                if (std::strlen(s) > size_t(spec->maxLength)) {
-                    *error = invalid(QStringLiteral("Option \"%1\" is too long: at most %2 bytes.")
-                                         .arg(name)
-                                         .arg(spec->maxLength));
-                    return false;
-                }
-                value = QString::fromUtf8(s);
-            }
-            break;
-        }
-        case 'b': {
-            int b = 0;
-            r = sd_bus_message_read_basic(m, 'b', &b);
-            value = b != 0;
-            break;
-        }
-        case 'u': {
-            uint32_t u = 0;
-            r = sd_bus_message_read_basic(m, 'u', &u);
-            value = quint64(u);
-            break;
-        }
-        case 't': {
-            uint64_t t = 0;
-            r = sd_bus_message_read_basic(m, 't', &t);
-            value = quint64(t);
-            break;
-        }
-        case 'i': {
-            int32_t i = 0;
-            r = sd_bus_message_read_basic(m, 'i', &i);
-            value = qint64(i);
-            break;
-        }
-        case 'x': {
-            int64_t x = 0;
-            r = sd_bus_message_read_basic(m, 'x', &x);
-            value = qint64(x);
-            break;
-        }
-        case 'd': {
-            double d = 0;
-            r = sd_bus_message_read_basic(m, 'd', &d);
-            value = d;
-            break;
-        }
-        default:
-            r = -EINVAL;
-        }
-        if (r < 0 || sd_bus_message_exit_container(m) < 0 || sd_bus_message_exit_container(m) < 0) {
-            *error = invalid(QStringLiteral("The options dictionary is malformed."));
+        if (!readValue(m, *spec, name, &value, error))
+            return false;
+        if (sd_bus_message_exit_container(m) < 0) {
+            *error = invalid(kMalformed);
             return false;
         }
         out->insert(name, value);
     }
     if (sd_bus_message_exit_container(m) < 0) {
-        *error = invalid(QStringLiteral("The options dictionary is malformed."));
+        *error = invalid(kMalformed);
         return false;
     }
     return true;
