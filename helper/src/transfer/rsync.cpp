@@ -115,72 +115,68 @@ bool ownerCopied(int rc)
     return rc == 0 || ::geteuid() != 0;
 }
 
-// Copies FROM (a file, symlink or directory tree) to TO, which must not
-// exist, replacing the REWRITE strings in regular files that hold no NUL
-// byte, keeping modes, owners and times.  Sockets, FIFOs and devices are
-// left out: there are none among configuration files.
-bool copyStaged(const QByteArray &from, const QByteArray &to,
-                const QList<QPair<QByteArray, QByteArray>> &rewrite, QString *error)
+bool copyStaged(const QByteArray &from, const QByteArray &to, const QList<QPair<QByteArray, QByteArray>> &rewrite,
+                QString *error);
+
+// The directory FROM (stat ST) copied to TO, entry by entry.
+bool copyStagedDir(const QByteArray &from, const QByteArray &to, const struct stat &st,
+                   const QList<QPair<QByteArray, QByteArray>> &rewrite, QString *error)
 {
-    struct stat st {
-    };
-    if (::lstat(from.constData(), &st) != 0) {
+    if (::mkdir(to.constData(), 0700) != 0) {
+        *error = QStringLiteral("cannot create %1: %2").arg(QFile::decodeName(to), errnoText(errno));
+        return false;
+    }
+    DIR *dir = ::opendir(from.constData());
+    if (!dir) {
         *error = QStringLiteral("cannot read %1: %2").arg(QFile::decodeName(from), errnoText(errno));
         return false;
     }
+    bool ok = true;
+    while (const dirent *e = ::readdir(dir)) { // NOLINT(concurrency-mt-unsafe): one thread
+        const char *n = e->d_name;
+        if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0)))
+            continue;
+        if (!copyStaged(from + '/' + n, to + '/' + n, rewrite, error)) {
+            ok = false;
+            break;
+        }
+    }
+    ::closedir(dir);
+    if (!ok)
+        return false;
+    // Owner, then mode (chown clears set-id bits), then times: writing
+    // the entries above changed the directory's mtime.
     const struct timespec times[2] = {st.st_atim, st.st_mtim};
-    if (S_ISDIR(st.st_mode)) {
-        if (::mkdir(to.constData(), 0700) != 0) {
-            *error = QStringLiteral("cannot create %1: %2").arg(QFile::decodeName(to), errnoText(errno));
-            return false;
-        }
-        DIR *dir = ::opendir(from.constData());
-        if (!dir) {
-            *error = QStringLiteral("cannot read %1: %2").arg(QFile::decodeName(from), errnoText(errno));
-            return false;
-        }
-        bool ok = true;
-        while (const dirent *e = ::readdir(dir)) { // NOLINT(concurrency-mt-unsafe): one thread
-            const char *n = e->d_name;
-            if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0)))
-                continue;
-            if (!copyStaged(from + '/' + n, to + '/' + n, rewrite, error)) {
-                ok = false;
-                break;
-            }
-        }
-        ::closedir(dir);
-        if (!ok)
-            return false;
-        // Owner, then mode (chown clears set-id bits), then times: writing
-        // the entries above changed the directory's mtime.
-        if (!ownerCopied(::lchown(to.constData(), st.st_uid, st.st_gid))
-            || ::chmod(to.constData(), st.st_mode & 07777) != 0
-            || ::utimensat(AT_FDCWD, to.constData(), times, AT_SYMLINK_NOFOLLOW) != 0) {
-            *error = QStringLiteral("cannot set the attributes of %1: %2")
-                         .arg(QFile::decodeName(to), errnoText(errno));
-            return false;
-        }
-        return true;
+    if (!ownerCopied(::lchown(to.constData(), st.st_uid, st.st_gid)) || ::chmod(to.constData(), st.st_mode & 07777) != 0
+        || ::utimensat(AT_FDCWD, to.constData(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+        *error = QStringLiteral("cannot set the attributes of %1: %2").arg(QFile::decodeName(to), errnoText(errno));
+        return false;
     }
-    if (S_ISLNK(st.st_mode)) {
-        QByteArray target(qsizetype(st.st_size) + 1, '\0');
-        const ssize_t n = ::readlink(from.constData(), target.data(), size_t(target.size()));
-        if (n < 0 || ::symlink(target.left(qsizetype(n)).constData(), to.constData()) != 0) {
-            *error = QStringLiteral("cannot copy the link %1: %2")
-                         .arg(QFile::decodeName(from), errnoText(errno));
-            return false;
-        }
-        if (!ownerCopied(::lchown(to.constData(), st.st_uid, st.st_gid))
-            || ::utimensat(AT_FDCWD, to.constData(), times, AT_SYMLINK_NOFOLLOW) != 0) {
-            *error = QStringLiteral("cannot set the attributes of %1: %2")
-                         .arg(QFile::decodeName(to), errnoText(errno));
-            return false;
-        }
-        return true;
+    return true;
+}
+
+// The symbolic link FROM (stat ST) copied to TO as it is.
+bool copyStagedLink(const QByteArray &from, const QByteArray &to, const struct stat &st, QString *error)
+{
+    QByteArray target(qsizetype(st.st_size) + 1, '\0');
+    const ssize_t n = ::readlink(from.constData(), target.data(), size_t(target.size()));
+    if (n < 0 || ::symlink(target.left(qsizetype(n)).constData(), to.constData()) != 0) {
+        *error = QStringLiteral("cannot copy the link %1: %2").arg(QFile::decodeName(from), errnoText(errno));
+        return false;
     }
-    if (!S_ISREG(st.st_mode))
-        return true;
+    const struct timespec times[2] = {st.st_atim, st.st_mtim};
+    if (!ownerCopied(::lchown(to.constData(), st.st_uid, st.st_gid))
+        || ::utimensat(AT_FDCWD, to.constData(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+        *error = QStringLiteral("cannot set the attributes of %1: %2").arg(QFile::decodeName(to), errnoText(errno));
+        return false;
+    }
+    return true;
+}
+
+// The regular file FROM (stat ST) copied to TO, rewritten unless it holds a NUL byte.
+bool copyStagedFile(const QByteArray &from, const QByteArray &to, const struct stat &st,
+                    const QList<QPair<QByteArray, QByteArray>> &rewrite, QString *error)
+{
     QFile in(QFile::decodeName(from));
     if (!in.open(QIODevice::ReadOnly)) {
         *error = QStringLiteral("cannot read %1: %2").arg(in.fileName(), in.errorString());
@@ -196,6 +192,7 @@ bool copyStaged(const QByteArray &from, const QByteArray &to,
         *error = QStringLiteral("cannot create %1: %2").arg(QFile::decodeName(to), errnoText(errno));
         return false;
     }
+    const struct timespec times[2] = {st.st_atim, st.st_mtim};
     const bool ok = writeAll(fd, data) && ownerCopied(::fchown(fd, st.st_uid, st.st_gid))
         && ::fchmod(fd, st.st_mode & 07777) == 0 && ::futimens(fd, times) == 0;
     const int saved = errno;
@@ -204,6 +201,28 @@ bool copyStaged(const QByteArray &from, const QByteArray &to,
         *error = QStringLiteral("cannot write %1: %2").arg(QFile::decodeName(to), errnoText(saved));
         return false;
     }
+    return true;
+}
+
+// Copies FROM (a file, symlink or directory tree) to TO, which must not
+// exist, replacing the REWRITE strings in regular files that hold no NUL
+// byte, keeping modes, owners and times.  Sockets, FIFOs and devices are
+// left out: there are none among configuration files.
+bool copyStaged(const QByteArray &from, const QByteArray &to, const QList<QPair<QByteArray, QByteArray>> &rewrite,
+                QString *error)
+{
+    struct stat st {
+    };
+    if (::lstat(from.constData(), &st) != 0) {
+        *error = QStringLiteral("cannot read %1: %2").arg(QFile::decodeName(from), errnoText(errno));
+        return false;
+    }
+    if (S_ISDIR(st.st_mode))
+        return copyStagedDir(from, to, st, rewrite, error);
+    if (S_ISLNK(st.st_mode))
+        return copyStagedLink(from, to, st, error);
+    if (S_ISREG(st.st_mode))
+        return copyStagedFile(from, to, st, rewrite, error);
     return true;
 }
 
@@ -371,6 +390,86 @@ bool RsyncResult::retryable() const
     return exitCode == 5 || exitCode == 10 || exitCode == 12 || exitCode == 30 || exitCode == 35;
 }
 
+namespace {
+
+using Says = std::function<bool(const char *)>; // rsync's error lines contain this
+
+// Exit code 5: the receiver refused the session; why, from its words.
+QString refusedSentence(const Says &has, const QString &node)
+{
+    if (has("auth failed"))
+        return QStringLiteral("The receiver on %1 refused the credentials: it was restarted with other ones, "
+                              "or it is not this app's receiver. Sync again; if it persists, remove the "
+                              "app on NS8 and start over.")
+            .arg(node);
+    if (has("Unknown module"))
+        return QStringLiteral("The rsync server on %1 is not the migration receiver of this app.").arg(node);
+    if (has("max connections"))
+        return QStringLiteral("The receiver on %1 is busy (too many connections); sync again later.").arg(node);
+    if (has("access denied") || has("denied"))
+        return QStringLiteral("The receiver on %1 does not accept connections from this host: it accepts "
+                              "only the cluster's VPN network.")
+            .arg(node);
+    return QStringLiteral("The receiver on %1 refused the session.").arg(node);
+}
+
+// What rsync's exit code means for the administrator.  NAMED: the files
+// rsync named, "" when none.
+QString exitSentence(int exitCode, const Says &has, const QString &receiver, const QString &named)
+{
+    const QString node = receiver.isEmpty() ? QStringLiteral("the NS8 node")
+                                            : QStringLiteral("the NS8 node (%1)").arg(receiver);
+    const QString silent = QStringLiteral("The NS8 node stopped answering; check the VPN (the WireGuard "
+                                          "interface ns8) and that the node is up, then sync again.");
+    switch (exitCode) {
+    case -1: return QStringLiteral("rsync was killed before it finished (out of memory?).");
+    case 1: return QStringLiteral("rsync rejected its command line: rsync 3.1 or later is needed on NS7.");
+    case 2: return QStringLiteral("rsync on NS7 and the receiver on NS8 have no protocol version in common.");
+    case 3: return QStringLiteral("rsync could not use a source or destination directory.");
+    case 4: return QStringLiteral("The receiver on the NS8 node does not support an option the copy needs.");
+    case 5: return refusedSentence(has, node);
+    case 10:
+        if (!has("Connection refused"))
+            return silent;
+        return QStringLiteral("The NS8 node refused the connection to the app's receiver%1: the receiver is "
+                              "not running there (it stops when the transfer phase ends or the node "
+                              "restarts). Sync again to restart it.")
+            .arg(receiver.isEmpty() ? QString() : QStringLiteral(" at ") + receiver);
+    case 12:
+    case 30:
+    case 35: return silent;
+    case 11:
+        return named.isEmpty() ? QStringLiteral("A file could not be read or written.")
+                               : QStringLiteral("A file could not be read or written: %1.").arg(named);
+    case 13:
+    case 14:
+    case 21: return QStringLiteral("rsync failed internally.");
+    case 20: return QStringLiteral("rsync was stopped by a signal.");
+    case 22: return QStringLiteral("rsync ran out of memory.");
+    case 23:
+        return named.isEmpty() ? QStringLiteral("Some files or attributes were not copied.")
+                               : QStringLiteral("Some files were not copied: %1.").arg(named);
+    default: return QStringLiteral("rsync failed.");
+    }
+}
+
+// What rsync said, without its generic "rsync error: ... (code N)" line
+// unless there is nothing else: the last three lines.
+QString rsyncSaid(const QStringList &errorLines, int exitCode)
+{
+    QStringList said;
+    for (const QString &l : errorLines)
+        if (!l.startsWith(QLatin1String("rsync error:")) && !l.startsWith(QLatin1String("rsync warning:")))
+            said.append(l);
+    if (said.isEmpty())
+        said = errorLines;
+    said = said.mid(std::max<qsizetype>(0, said.size() - 3));
+    return said.isEmpty() ? QStringLiteral(" (rsync exit code %1)").arg(exitCode)
+                          : QStringLiteral(" (rsync exit code %1: %2)").arg(exitCode).arg(said.join(QStringLiteral(" / ")));
+}
+
+} // namespace
+
 QString RsyncResult::errorText() const
 {
     if (ok())
@@ -379,117 +478,21 @@ QString RsyncResult::errorText() const
         return QStringLiteral("The copy was canceled.");
     if (!localError.isEmpty())
         return localError;
-
     const QString all = errorLines.join(u'\n');
-    auto has = [&all](const char *s) { return all.contains(QLatin1String(s), Qt::CaseInsensitive); };
-    const QString node = receiver.isEmpty() ? QStringLiteral("the NS8 node")
-                                            : QStringLiteral("the NS8 node (%1)").arg(receiver);
-    const QString silent = QStringLiteral("The NS8 node stopped answering; check the VPN (the WireGuard "
-                                          "interface ns8) and that the node is up, then sync again.");
-    auto named = [this] {
-        QString s = namedFiles.join(QStringLiteral(", "));
-        if (namedFileCount > namedFiles.size())
-            s += QStringLiteral(" and %1 more").arg(namedFileCount - namedFiles.size());
-        return s;
-    };
-
+    const Says has = [&all](const char *s) { return all.contains(QLatin1String(s), Qt::CaseInsensitive); };
+    QString named = namedFiles.join(QStringLiteral(", "));
+    if (namedFileCount > namedFiles.size())
+        named += QStringLiteral(" and %1 more").arg(namedFileCount - namedFiles.size());
     QString s;
-    if (has("No space left on device")) {
+    if (has("No space left on device"))
         s = QStringLiteral("The NS8 node's disk is full: free space there (or move the app to another node) "
                            "and sync again.");
-    } else if (has("Disk quota exceeded")) {
+    else if (has("Disk quota exceeded"))
         s = QStringLiteral("The NS8 node's disk quota for this app is used up: raise it and sync again.");
-    } else {
-        switch (exitCode) {
-        case -1:
-            s = QStringLiteral("rsync was killed before it finished (out of memory?).");
-            break;
-        case 1:
-            s = QStringLiteral("rsync rejected its command line: rsync 3.1 or later is needed on NS7.");
-            break;
-        case 2:
-            s = QStringLiteral("rsync on NS7 and the receiver on NS8 have no protocol version in common.");
-            break;
-        case 3:
-            s = QStringLiteral("rsync could not use a source or destination directory.");
-            break;
-        case 4:
-            s = QStringLiteral("The receiver on the NS8 node does not support an option the copy needs.");
-            break;
-        case 5:
-            if (has("auth failed"))
-                s = QStringLiteral(
-                        "The receiver on %1 refused the credentials: it was restarted with other ones, "
-                        "or it is not this app's receiver. Sync again; if it persists, remove the "
-                        "app on NS8 and start over.")
-                        .arg(node);
-            else if (has("Unknown module"))
-                s = QStringLiteral("The rsync server on %1 is not the migration receiver of this app.")
-                        .arg(node);
-            else if (has("max connections"))
-                s = QStringLiteral("The receiver on %1 is busy (too many connections); sync again later.")
-                        .arg(node);
-            else if (has("access denied") || has("denied"))
-                s = QStringLiteral(
-                        "The receiver on %1 does not accept connections from this host: it accepts "
-                        "only the cluster's VPN network.")
-                        .arg(node);
-            else
-                s = QStringLiteral("The receiver on %1 refused the session.").arg(node);
-            break;
-        case 10:
-            if (has("Connection refused"))
-                s = QStringLiteral(
-                        "The NS8 node refused the connection to the app's receiver%1: the receiver is "
-                        "not running there (it stops when the transfer phase ends or the node "
-                        "restarts). Sync again to restart it.")
-                        .arg(receiver.isEmpty() ? QString() : QStringLiteral(" at ") + receiver);
-            else
-                s = silent;
-            break;
-        case 12:
-        case 30:
-        case 35:
-            s = silent;
-            break;
-        case 11:
-            s = namedFiles.isEmpty()
-                ? QStringLiteral("A file could not be read or written.")
-                : QStringLiteral("A file could not be read or written: %1.").arg(named());
-            break;
-        case 13:
-        case 14:
-        case 21:
-            s = QStringLiteral("rsync failed internally.");
-            break;
-        case 20:
-            s = QStringLiteral("rsync was stopped by a signal.");
-            break;
-        case 22:
-            s = QStringLiteral("rsync ran out of memory.");
-            break;
-        case 23:
-            s = namedFiles.isEmpty() ? QStringLiteral("Some files or attributes were not copied.")
-                                     : QStringLiteral("Some files were not copied: %1.").arg(named());
-            break;
-        default:
-            s = QStringLiteral("rsync failed.");
-            break;
-        }
-    }
-    // What rsync said, without its generic "rsync error: ... (code N)" line
-    // unless there is nothing else.
-    QStringList said;
-    for (const QString &l : errorLines)
-        if (!l.startsWith(QLatin1String("rsync error:")) && !l.startsWith(QLatin1String("rsync warning:")))
-            said.append(l);
-    if (said.isEmpty())
-        said = errorLines;
-    said = said.mid(std::max<qsizetype>(0, said.size() - 3));
+    else
+        s = exitSentence(exitCode, has, receiver, named);
     if (exitCode >= 0)
-        s += said.isEmpty()
-            ? QStringLiteral(" (rsync exit code %1)").arg(exitCode)
-            : QStringLiteral(" (rsync exit code %1: %2)").arg(exitCode).arg(said.join(QStringLiteral(" / ")));
+        s += rsyncSaid(errorLines, exitCode);
     return s;
 }
 
