@@ -70,7 +70,11 @@ QString describeFormat(const QString &format)
     return format;
 }
 
-void check(const QJsonValue &v, const QJsonObject &schema, const QString &path, QList<SchemaProblem> *out)
+void check(const QJsonValue &v, const QJsonObject &schema, const QString &path, QList<SchemaProblem> *out);
+
+// type, enum, const and the keywords of strings and numbers.  False when
+// the type is wrong: nothing else is worth saying then.
+bool checkScalar(const QJsonValue &v, const QJsonObject &schema, const QString &path, QList<SchemaProblem> *out)
 {
     auto problem = [&](const QString &message) { out->append({path, message}); };
     const QJsonValue type = schema.value(QStringLiteral("type"));
@@ -83,7 +87,8 @@ void check(const QJsonValue &v, const QJsonObject &schema, const QString &path, 
             QStringList names;
             for (const QJsonValue &t : types)
                 names.append(t.toString());
-            return problem(QStringLiteral("must be of type %1, not %2.").arg(names.join(QStringLiteral(" or ")), typeOf(v)));
+            problem(QStringLiteral("must be of type %1, not %2.").arg(names.join(QStringLiteral(" or ")), typeOf(v)));
+            return false;
         }
     }
     if (schema.contains(QStringLiteral("enum"))) {
@@ -120,6 +125,12 @@ void check(const QJsonValue &v, const QJsonObject &schema, const QString &path, 
         if (schema.contains(QStringLiteral("maximum")) && d > schema.value(QStringLiteral("maximum")).toDouble())
             problem(QStringLiteral("must be at most %1.").arg(schema.value(QStringLiteral("maximum")).toDouble()));
     }
+    return true;
+}
+
+// required, properties, additionalProperties and items.
+void checkMembers(const QJsonValue &v, const QJsonObject &schema, const QString &path, QList<SchemaProblem> *out)
+{
     if (v.isObject()) {
         const QJsonObject o = v.toObject();
         for (const QJsonValue &r : schema.value(QStringLiteral("required")).toArray())
@@ -142,15 +153,20 @@ void check(const QJsonValue &v, const QJsonObject &schema, const QString &path, 
         for (qsizetype i = 0; i < a.size(); ++i)
             check(a.at(i), schema.value(QStringLiteral("items")).toObject(), QStringLiteral("%1[%2]").arg(path).arg(i), out);
     }
+}
+
+// not, allOf, anyOf, oneOf.
+void checkCombined(const QJsonValue &v, const QJsonObject &schema, const QString &path, QList<SchemaProblem> *out)
+{
     if (schema.value(QStringLiteral("not")).isObject()) {
         const QJsonObject n = schema.value(QStringLiteral("not")).toObject();
         QList<SchemaProblem> inner;
         check(v, n, path, &inner);
         if (inner.isEmpty()) {
             const QString format = n.value(QStringLiteral("format")).toString();
-            problem(!format.isEmpty() && n.size() == 1
-                        ? QStringLiteral("%1 must not be %2.").arg(show(v), describeFormat(format))
-                        : QStringLiteral("%1 is a value that is not accepted here.").arg(show(v)));
+            out->append({path, !format.isEmpty() && n.size() == 1
+                                   ? QStringLiteral("%1 must not be %2.").arg(show(v), describeFormat(format))
+                                   : QStringLiteral("%1 is a value that is not accepted here.").arg(show(v))});
         }
     }
     for (const QJsonValue &s : schema.value(QStringLiteral("allOf")).toArray())
@@ -172,8 +188,16 @@ void check(const QJsonValue &v, const QJsonObject &schema, const QString &path, 
         if (matching == 0)
             out->append(first.isEmpty() ? QList<SchemaProblem>{{path, QStringLiteral("matches none of the accepted forms.")}} : first);
         else if (matching > 1 && QLatin1String(kw) == QLatin1String("oneOf"))
-            problem(QStringLiteral("matches more than one of the accepted forms."));
+            out->append({path, QStringLiteral("matches more than one of the accepted forms.")});
     }
+}
+
+void check(const QJsonValue &v, const QJsonObject &schema, const QString &path, QList<SchemaProblem> *out)
+{
+    if (!checkScalar(v, schema, path, out))
+        return;
+    checkMembers(v, schema, path, out);
+    checkCombined(v, schema, path, out);
 }
 
 } // namespace
