@@ -111,11 +111,12 @@ export function PreflightReport({ preflight, operation, guide, accepted, onAccep
                                         <DataListItemCells dataListCells={[
                                             <DataListCell key="icon" isFilled={false}><SeverityIcon check={c} /></DataListCell>,
                                             <DataListCell key="text" width={5}>
-                                                <strong>{c.title}</strong>
+                                                {/* the helper's words (English only so far) */}
+                                                <strong data-from="helper">{c.title}</strong>
                                                 {operation && (c.gates || []).includes(operation) && c.severity !== "ok" &&
                                                     <span className="ns8m-pf-gate"> ({_("stops this step")})</span>}
-                                                <div>{c.detail}</div>
-                                                {c.remedy && c.severity !== "ok" && <div className="ns8m-pf-remedy">{c.remedy}</div>}
+                                                <div data-from="helper">{c.detail}</div>
+                                                {c.remedy && c.severity !== "ok" && <div className="ns8m-pf-remedy" data-from="helper">{c.remedy}</div>}
                                                 {docLink(guide, c.doc) && (
                                                     <a href={docLink(guide, c.doc)} target="_blank" rel="noopener noreferrer" data-test="preflight-doc">
                                                         {_("Read the guide")}

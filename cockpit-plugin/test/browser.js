@@ -49,10 +49,14 @@ export function englishLeftoversChecker(poFile) {
     const english = it.filter(e => e.msgid && e.msgstr[0] && e.msgstr[0] !== e.msgid && e.msgid.length >= 8 && !e.msgid.includes("$"))
             .map(e => e.msgid);
     return async (page) => {
-        // The log's lines are the helper's own words, in English.
+        // The log's lines and what the page marks data-from=helper (the
+        // preflight checks' titles, findings and remedies) are the helper's
+        // own words, in English.
         const text = await page.evaluate(() => {
-            const log = document.querySelector("[data-test=log-lines]");
-            return document.body.innerText.replace(log ? log.innerText : "", "");
+            let t = document.body.innerText;
+            for (const el of document.querySelectorAll("[data-test=log-lines], [data-from=helper]"))
+                t = t.replace(el.innerText, "");
+            return t;
         });
         return english.filter(s => text.includes(s));
     };
