@@ -15,6 +15,7 @@ const [scenario, raw] = process.argv.slice(2);
 const o = JSON.parse(raw || "{}");
 const WAIT = { timeout: o.wait_ms || 30000 };
 const result = { scenario, shots: [] };
+let lastPage = null; // the page a failure is shown on
 
 async function snap(page, name) {
     await shot(page, o.out, name);
@@ -27,6 +28,8 @@ async function openPage(browser, lang) {
     const page = await context.newPage();
     const errors = [];
     watchPage(page, errors);
+    result.errors = errors; // also when the scenario fails
+    lastPage = page;
     await page.goto(o.page_url);
     await page.waitForSelector("[data-test=page][data-ready=true]", WAIT);
     return { context, page, errors };
@@ -123,6 +126,24 @@ const scenarios = {
         await page.waitForSelector("[data-test=app]", WAIT);
         result.status = await page.textContent("[data-test=app-status]");
         await check("apps");
+        if (o.start_dialog) {
+            // What the Start dialog says about the app (from its profile),
+            // and the guide's links of its prerequisites; then Cancel.
+            await page.click("[data-test=app-start]");
+            const dialog = page.locator("[data-test=start-dialog]");
+            await dialog.waitFor(WAIT);
+            await dialog.locator("[data-test=preflight][data-busy=false] [data-test=preflight-check]").first().waitFor(WAIT);
+            result.start_intro = (await dialog.locator("[data-test=start-intro]").textContent()).trim();
+            result.start_companion = (await dialog.locator("[data-test=start-companion]").textContent()).trim();
+            result.field_notes = (await dialog.locator("[data-test=field-note]").allTextContents()).map(t => t.trim());
+            result.placeholders = await dialog.locator("input[type=text][placeholder]").evaluateAll(
+                els => Object.fromEntries(els.filter(e => e.placeholder).map(e => [e.id, e.placeholder])));
+            result.doc_links = await dialog.locator("[data-test=preflight-doc]").evaluateAll(as => as.map(a => a.href));
+            await check("start-dialog");
+            // (the modal's data-test is on its body; its buttons are in the footer)
+            await page.getByRole("dialog").getByRole("button", { name: lang === "it" ? "Annulla" : "Cancel", exact: true }).click();
+            await dialog.waitFor({ state: "detached", ...WAIT });
+        }
         await page.getByRole("tab").nth(0).click();
         await page.waitForSelector("[data-test=cluster-card]", WAIT);
         result.leader = await page.textContent("[data-test=cluster-leader]");
@@ -240,6 +261,7 @@ const scenarios = {
         await page.waitForSelector("[data-test=result]", { timeout: 300000 });
         result.dns_records = await page.locator("[data-test=dns-records] tbody tr").allTextContents();
         result.links = await page.locator("[data-test=result-link]").allTextContents();
+        result.link_items = await page.locator("[data-test=result-link]").evaluateAll(as => as.map(a => a.parentElement.textContent));
         result.result_text = await page.textContent("[data-test=result]");
         await page.locator("[data-test=result]").scrollIntoViewIfNeeded();
         await snap(page, "result");
@@ -255,6 +277,13 @@ try {
     await scenarios[scenario](browser);
     console.log(JSON.stringify(result));
 } catch (e) {
+    // What the page showed when it failed: a screenshot and its text.
+    try {
+        if (lastPage && !lastPage.isClosed()) {
+            await lastPage.screenshot({ path: path.join(o.out, "failed-" + scenario + ".png") });
+            result.failed_page = (await lastPage.evaluate(() => document.body.innerText)).slice(0, 2000);
+        }
+    } catch (_e) { /* the page is gone */ }
     console.log(JSON.stringify({ ...result, failed: String(e && e.stack || e) }));
     process.exitCode = 1;
 } finally {

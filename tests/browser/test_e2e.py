@@ -19,6 +19,8 @@ import shutil
 import subprocess
 import unittest
 
+import yaml
+
 from harness.client import APP_IFACE, MANAGER_IFACE, app_path
 from harness.helper import netns_wrapper
 from harness.sandbox import Sandbox
@@ -35,6 +37,11 @@ ROOT = "/org/nethserver/Ns8Migration1"
 ERR = "org.nethserver.Ns8Migration1.Error."
 USER_DOMAIN = "nethvoice.example.test"
 NODE = shutil.which("node") or "/usr/bin/node"
+
+
+def profile(app):
+    with open(os.path.join(SOURCE, "apps", app + ".yaml"), encoding="utf-8") as f:
+        return yaml.safe_load(f)
 
 
 def colon_hex(fp):
@@ -85,6 +92,12 @@ class PageTest(unittest.TestCase):
 
     # -- helpers ---------------------------------------------------------------
     def drive(self, scenario, timeout=240, **options):
+        # cockpit-ws --local-session has one bridge, and ends it some seconds
+        # after the last browser left: then every page is the login page.
+        # The tests take longer than that between scenarios (helper restarts,
+        # Connect over the bus), so each scenario gets a fresh cockpit-ws.
+        self.ws.stop()
+        self.ws.start()
         options.setdefault("page_url", self.ws.page_url)
         options.setdefault("base_url", self.ws.url)
         options.setdefault("out", ARTIFACTS)
@@ -95,8 +108,9 @@ class PageTest(unittest.TestCase):
             self.fail("drive.mjs %s printed nothing (exit %s):\n%s" % (scenario, proc.returncode, proc.stderr[-3000:]))
         result = json.loads(lines[-1])
         if proc.returncode != 0 or "failed" in result:
-            self.fail("browser scenario %s failed: %s\nhelper log tail:\n%s" % (
-                scenario, result.get("failed"), self.sb.helper.log()[-2000:]))
+            self.fail("browser scenario %s failed: %s\nerrors in the page: %s\nthe page showed: %s\n"
+                      "helper log tail:\n%s" % (scenario, result.get("failed"), result.get("errors"),
+                                                 result.get("failed_page"), self.sb.helper.log()[-2000:]))
         self.assertEqual(result.get("errors"), [], "errors in the page")
         for shot in result["shots"]:
             self.assertTrue(os.path.getsize(os.path.join(ARTIFACTS, shot)) > 5000, shot)
@@ -163,10 +177,24 @@ class PageTest(unittest.TestCase):
             self.disconnect()
             self.restart_helper(list(self.with_ca))
 
+    def assert_start_dialog(self, r, lang):
+        """The Start dialog says what the profile's texts say, in LANG."""
+        p = profile("nethvoice")
+        texts = p["texts"]
+        self.assertEqual(r["start_intro"], texts["start.intro"][lang])
+        self.assertIn(texts["start.companion"][lang], r["start_companion"])  # (after the alert's "Info alert:")
+        self.assertIn(texts["field.lets_encrypt.note"][lang], r["field_notes"])
+        self.assertEqual(r["placeholders"], {"ns8m-start-" + f["id"]: f["placeholder"]
+                                             for f in p["fields"] if f.get("placeholder")})
+        guide = texts["guide.url"][lang]
+        self.assertTrue(r["doc_links"], "no link to the guide")
+        for link in r["doc_links"]:
+            self.assertTrue(link.startswith(guide + "#"), link)
+
     def test_3_screens_english_and_italian(self):
         self.connect()
         m = self.manager()
-        r = self.drive("screens", lang="en", filter="nethvoice", grow=True)
+        r = self.drive("screens", lang="en", filter="nethvoice", grow=True, start_dialog=True)
         self.assertEqual(r["lang"], "en")
         self.assertEqual(r["tabs"], ["Cluster", "Applications", "Logs"])
         self.assertEqual(r["status"], "Not migrated")
@@ -177,12 +205,15 @@ class PageTest(unittest.TestCase):
         self.assertTrue(r["filtered"] and all("nethvoice" in l.lower() for l in r["filtered"]), r["filtered"])
         self.assertGreater(r["log_grew"], 0)
         self.assertTrue(r["in_menu"])
-        r = self.drive("screens", lang="it")
+        self.assert_start_dialog(r, "en")
+        r = self.drive("screens", lang="it", start_dialog=True)
         self.assertEqual(r["lang"], "it")
         self.assertEqual(r["tabs"], ["Cluster", "Applicazioni", "Log"])
         self.assertEqual(r["status"], "Non migrata")
         self.assertIn("Disconnetti", r["cluster_text"])
         self.assertIn("Indirizzo VPN", r["cluster_text"])
+        self.assert_start_dialog(r, "it")
+        self.assertNotIn(profile("nethvoice")["texts"]["start.intro"]["en"], r["start_intro"])
 
     def test_4_migration_flow(self):
         xml = self.sb.bus.introspect(app_path("nethvoice"))
@@ -202,10 +233,18 @@ class PageTest(unittest.TestCase):
         self.assertIn("cannot be undone", r["finish_text"])
         self.assertTrue(any("voice.example.org" in row for row in r["dns_records"]), r["dns_records"])
         self.assertIn("https://voice.example.org/", r["links"])
+        # The app's sentences come from its profile's texts.
+        texts = profile("nethvoice")["texts"]
+        self.assertIn("NethVoice administration: https://voice.example.org/", r["link_items"])
+        self.assertIn(texts["result.link.nethcti_ui_host"]["en"] + ": https://cti.example.org/", r["link_items"])
         text = r["result_text"]
-        order = [text.find(t) for t in ("Verify the NS8 services", "Do not update the DNS yet",
-                                        "Configure NethVoice Proxy", "Update the DNS records")]
+        steps = texts["result.companion.steps"]["en"].splitlines()
+        order = [text.find(t) for t in ["1. Verify the NS8 services", "Do not update the DNS yet",
+                                        "2. Configure NethVoice Proxy"] + steps +
+                 [texts["result.companion.warning"]["en"], "3. Update the DNS records",
+                  "4. Let's Encrypt certificate", texts["result.letsencrypt"]["en"]]]
         self.assertTrue(all(x >= 0 for x in order) and order == sorted(order), order)
+        self.assertIn(texts["result.retired"]["en"], text)
         self.assertEqual(self.sb.bus.get(app_path("nethvoice"), APP_IFACE, "Status"), "migrated")
 
 
