@@ -2,12 +2,13 @@
 // Builds the page into dist/ (or --outdir): index.js and index.css bundled
 // by esbuild, index.html, manifest.json (its search keywords completed
 // with the apps of ../apps/*.yaml) and po.<lang>.js.  --pot refreshes
-// po/ns8-migration.pot from the sources.  --watch rebuilds on changes.
+// po/ns8-migration.pot from the sources (the page's src/ and the helper's
+// sentences by id in ../helper/src, with xgettext).  --watch rebuilds on changes.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import esbuild from "esbuild";
-import { buildTranslations, extract, writePot } from "./po.js";
+import { buildTranslations, extract, extractHelper, writePot } from "./po.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -21,8 +22,9 @@ const production = !args.includes("--dev");
 if (args.includes("--pot")) {
     const manifest = JSON.parse(fs.readFileSync(path.join(here, "src/manifest.json"), "utf8"));
     const found = extract(path.join(here, "src"), [[manifest.menu.index.label, "src/manifest.json"]]);
-    writePot(found, path.join(here, "po/ns8-migration.pot"));
-    console.log(`po/ns8-migration.pot: ${found.size} strings`);
+    const helper = extractHelper(path.join(here, "..", "helper", "src"));
+    writePot(found, path.join(here, "po/ns8-migration.pot"), helper);
+    console.log(`po/ns8-migration.pot: ${found.size} strings of the page, ${helper.size} of the helper`);
     process.exit(0);
 }
 

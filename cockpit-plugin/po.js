@@ -3,6 +3,7 @@
 // Cockpit serves to the page as "po.js" (cockpit.locale({...})).
 import fs from "node:fs";
 import path from "node:path";
+import { execFileSync } from "node:child_process";
 
 // -- reading .po ---------------------------------------------------------------
 
@@ -37,7 +38,7 @@ export function parsePo(text) {
         }
         let m = line.match(/^(msgctxt|msgid|msgid_plural|msgstr)(?:\[(\d+)\])?\s+(".*")$/);
         if (m) {
-            if (m[1] === "msgctxt" || (m[1] === "msgid" && cur && cur.msgid !== undefined))
+            if ((m[1] === "msgctxt" || m[1] === "msgid") && cur && cur.msgid !== undefined)
                 flush();
             cur = cur || { flags: [], refs: [] };
             const value = unquote(m[3]);
@@ -133,11 +134,40 @@ export function extract(srcDir, extra) {
     return found;
 }
 
+// The helper's sentences by id (helper/src/core/text.h): every
+// Text("id", "template") of HELPER_SRC (its .cpp and .h files), as xgettext
+// finds them, the id being the message context.  A Map "id\u0004template" ->
+// [refs], in the order of the sources.
+export function extractHelper(helperSrc) {
+    const files = [];
+    const walk = (dir) => {
+        for (const f of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+            const p = path.join(dir, f.name);
+            if (f.isDirectory())
+                walk(p);
+            else if (/\.(cpp|h)$/.test(f.name))
+                files.push(path.relative(path.dirname(helperSrc), p));
+        }
+    };
+    walk(helperSrc);
+    const out = execFileSync("xgettext", ["--language=C++", "--from-code=UTF-8", "--keyword=", "--keyword=Text:1c,2",
+        "--no-wrap", "--omit-header", "-o", "-", ...files], { cwd: path.dirname(helperSrc), encoding: "utf8" });
+    const found = new Map();
+    for (const e of parsePo(out)) {
+        if (!e.msgctxt)
+            continue;
+        const key = e.msgctxt + "\u0004" + e.msgid;
+        const refs = e.refs.join(" ").split(/\s+/).filter(Boolean).map(r => "helper/src/" + r.replace(/^src\//, ""));
+        found.set(key, [...(found.get(key) || []), ...refs]);
+    }
+    return found;
+}
+
 function poString(s) {
     return JSON.stringify(s).replace(/\\u0004/g, "\\004");
 }
 
-export function writePot(found, dest) {
+export function writePot(found, dest, helper) {
     let out = "# Strings of the NS8 Migration page for Cockpit.\n" +
         "msgid \"\"\nmsgstr \"\"\n\"Project-Id-Version: ns8-migration\\n\"\n" +
         "\"MIME-Version: 1.0\\n\"\n\"Content-Type: text/plain; charset=UTF-8\\n\"\n" +
@@ -147,6 +177,14 @@ export function writePot(found, dest) {
         if (/\$\d/.test(msgid))
             out += "#, javascript-format\n";
         out += "msgid " + poString(msgid) + "\nmsgstr \"\"\n";
+    }
+    // The helper's sentences: the id is the context, the template the msgid.
+    for (const [key, refs] of helper || []) {
+        const [ctxt, msgid] = key.split("\u0004");
+        out += "\n#: " + refs.join(" ") + "\n";
+        if (/%[1-9]/.test(msgid))
+            out += "#, qt-format\n";
+        out += "msgctxt " + poString(ctxt) + "\nmsgid " + poString(msgid) + "\nmsgstr \"\"\n";
     }
     fs.writeFileSync(dest, out);
 }
