@@ -15,7 +15,7 @@ import { appFields, FieldInputs, initialValues, localProblems, useRemoteCheck } 
 import { JobPanel } from "./job.jsx";
 import { SyncHistory } from "./history.jsx";
 import { ResultView } from "./result.jsx";
-import { appText } from "./texts.js";
+import { appText, noticeText } from "./texts.js";
 import { useNodes } from "./cluster.jsx";
 import { PreflightReport, usePreflight, verdict } from "./preflight.jsx";
 
@@ -418,10 +418,10 @@ export function AppCard({ helper, app, connected }) {
                     )}
                     {error && <StackItem><Alert isInline variant="danger" title={error} data-test="app-error" /></StackItem>}
                     {(app.Notices || []).length > 0 && st !== "migrated" && (
-                        <StackItem>{app.Notices.map((n, i) => <Alert key={i} isInline isPlain variant="info" title={n} />)}</StackItem>
+                        <StackItem>{app.Notices.map((n, i) => <Alert key={i} isInline isPlain variant="info" title={noticeText(app, n)} />)}</StackItem>
                     )}
                     {job && (job.Operation !== "scan" || !job.Finished) && (
-                        <StackItem><JobPanel helper={helper} job={job} onError={setError} compact={job.Finished} /></StackItem>
+                        <StackItem><JobPanel helper={helper} job={job} app={app} onError={setError} compact={job.Finished} /></StackItem>
                     )}
                     {st === "migrated" && <StackItem><ResultView app={app} /></StackItem>}
                     <StackItem><SyncHistory app={app} /></StackItem>

@@ -8,7 +8,7 @@ import { classifyConnectError } from "./errors.js";
 import { colonHex } from "./format.js";
 import { JobPanel } from "./job.jsx";
 import { PreflightReport, usePreflight } from "./preflight.jsx";
-import { guideUrl } from "./texts.js";
+import { guideUrl, jobMessage } from "./texts.js";
 
 function FieldError({ text, hint }) {
     if (!text && !hint)
@@ -97,8 +97,8 @@ export function ConnectForm({ helper, manager }) {
     useEffect(() => {
         if (job && job.Finished && !job.Success && job.path === jobPath) {
             const c = classifyConnectError(job.ErrorName, job.Message);
-            setErrors(c.field ? { [c.field]: job.Message } : {});
-            setGeneral(c.field ? null : job.Message);
+            setErrors(c.field ? { [c.field]: jobMessage(job) } : {});
+            setGeneral(c.field ? null : jobMessage(job));
             setAdvice(c.advice);
         }
     }, [job, jobPath]);

@@ -8,6 +8,7 @@ import cockpit, { _ } from "./cockpit.js";
 import { formatBytes, formatDuration, formatRate, formatTime, timeLeft, usToMs } from "./format.js";
 import { useNow } from "./hooks.js";
 import { shortName } from "./errors.js";
+import { jobMessage, stepTitle } from "./texts.js";
 
 export function operationTitle(op) {
     switch (op) {
@@ -32,7 +33,7 @@ function stepVariant(job, step, value) {
 
 // The Execution screen: one progress bar per step, the current step, the
 // bytes moved, the rate and the time left; Cancel where the job allows it.
-export function JobPanel({ helper, job, onError, compact }) {
+export function JobPanel({ helper, job, onError, compact, app }) {
     const now = useNow(job && !job.Finished);
     const [canceling, setCanceling] = useState(false);
     if (!job)
@@ -71,7 +72,7 @@ export function JobPanel({ helper, job, onError, compact }) {
                             <Alert isInline variant={job.Success ? "success" : shortName(job.ErrorName) === "Canceled" ? "info" : "danger"}
                                    title={job.Success ? _("Completed") : shortName(job.ErrorName) === "Canceled" ? _("Canceled") : _("Failed")}
                                    data-test="job-outcome">
-                                {job.Message}
+                                {jobMessage(job)}
                             </Alert>
                         </StackItem>
                     )}
@@ -82,7 +83,9 @@ export function JobPanel({ helper, job, onError, compact }) {
                                       aria-label={_("Overall progress")} data-test="job-overall" data-value={overall} />
                         </StackItem>
                     )}
-                    {!(compact && job.Finished) && steps.map(([id, title, value]) => {
+                    {!(compact && job.Finished) && steps.map(step => {
+                        const [id, , value] = step;
+                        const title = stepTitle(job, step, app);
                         const pct = Math.round((value || 0) * 100);
                         const isCurrent = id === job.CurrentStep && !job.Finished;
                         return (
@@ -104,7 +107,7 @@ export function JobPanel({ helper, job, onError, compact }) {
                                 {current && !job.Finished && (
                                     <DescriptionListGroup>
                                         <DescriptionListTerm>{_("Current step")}</DescriptionListTerm>
-                                        <DescriptionListDescription data-test="job-current">{current[1]}</DescriptionListDescription>
+                                        <DescriptionListDescription data-test="job-current">{stepTitle(job, current, app)}</DescriptionListDescription>
                                     </DescriptionListGroup>
                                 )}
                                 {(job.Bytes > 0 || job.BytesTotal > 0) && (

@@ -8,7 +8,7 @@ import {
 } from "@patternfly/react-icons";
 import cockpit, { _, N_ } from "./cockpit.js";
 import { MANAGER } from "./helper.js";
-import { docLink } from "./texts.js";
+import { checkText, docLink } from "./texts.js";
 
 const GROUPS = [
     ["source", N_("Source system (NethServer 7)")],
@@ -27,6 +27,12 @@ export function verdict(checks, operation) {
         blockers: gating.filter(c => c.severity === "blocker"),
         warnings: gating.filter(c => c.severity === "warning"),
     };
+}
+
+// "helper" when the check's KEY is only the helper's English (no KEY_text):
+// the Italian page's leftover-English check skips what is so marked.
+function fromHelper(check, key) {
+    return Array.isArray(check[key + "_text"]) ? undefined : "helper";
 }
 
 function SeverityIcon({ check }) {
@@ -111,12 +117,14 @@ export function PreflightReport({ preflight, operation, guide, accepted, onAccep
                                         <DataListItemCells dataListCells={[
                                             <DataListCell key="icon" isFilled={false}><SeverityIcon check={c} /></DataListCell>,
                                             <DataListCell key="text" width={5}>
-                                                {/* the helper's words (English only so far) */}
-                                                <strong data-from="helper">{c.title}</strong>
+                                                {/* the helper's words: by id in the page's language
+                                                    (title_text...), else its English (marked data-from=helper) */}
+                                                <strong data-from={fromHelper(c, "title")}>{checkText(c, "title")}</strong>
                                                 {operation && (c.gates || []).includes(operation) && c.severity !== "ok" &&
                                                     <span className="ns8m-pf-gate"> ({_("stops this step")})</span>}
-                                                <div data-from="helper">{c.detail}</div>
-                                                {c.remedy && c.severity !== "ok" && <div className="ns8m-pf-remedy" data-from="helper">{c.remedy}</div>}
+                                                <div data-from={fromHelper(c, "detail")}>{checkText(c, "detail")}</div>
+                                                {c.remedy && c.severity !== "ok" &&
+                                                    <div className="ns8m-pf-remedy" data-from={fromHelper(c, "remedy")}>{checkText(c, "remedy")}</div>}
                                                 {docLink(guide, c.doc) && (
                                                     <a href={docLink(guide, c.doc)} target="_blank" rel="noopener noreferrer" data-test="preflight-doc">
                                                         {_("Read the guide")}

@@ -6,7 +6,7 @@ import cockpit, { _ } from "./cockpit.js";
 import { SimpleTable } from "./table.jsx";
 import { unvariant } from "./helper.js";
 import { appFields, fieldTitle } from "./fields.jsx";
-import { appText, appTextLines } from "./texts.js";
+import { appText, appTextLines, noticeText } from "./texts.js";
 
 // The links to the app on NS8: one per field whose profile text
 // `result.link.<field id>` names it; when the profile names none, one per
@@ -58,7 +58,7 @@ export function ResultView({ app }) {
             {(companion || notices.length > 0) && (
                 <StackItem data-test="result-companion">
                     {heading(companion || _("Read the notices"))}
-                    {notices.map((x, i) => <Alert key={i} isInline variant="info" title={x} data-test="notice" />)}
+                    {notices.map((x, i) => <Alert key={i} isInline variant="info" title={noticeText(app, x)} data-test="notice" />)}
                     {companionSteps.length > 0 && <List>{companionSteps.map((s, i) => <ListItem key={i}>{s}</ListItem>)}</List>}
                     {companionWarning && <Alert isInline isPlain variant="warning" title={companionWarning} data-test="companion-reminder" />}
                 </StackItem>

@@ -1,7 +1,7 @@
 // The sentences an app's profile gives the page (App.Texts, a{sa{ss}}:
 // {id: {en: ..., it: ...}}), in the page's language.  The page knows no
 // app: everything it says about one comes from here or from App.Fields.
-import { isItalian } from "./cockpit.js";
+import cockpit, { isItalian } from "./cockpit.js";
 
 // The text ID of APP in the page's language; FALLBACK ("" unless given)
 // when the profile has none.
@@ -36,4 +36,69 @@ export function docLink(guide, doc) {
     if (/^https:\/\//.test(doc))
         return doc;
     return guide ? guide + "#" + doc : "";
+}
+
+// -- the helper's sentences by id (docs/api.md, "Texts by id") --------------
+
+// TEMPLATE with %1..%9 replaced by ARGS in one pass, as the helper's
+// Text::english() does: an argument holding "%1" stays as it is, a '%' not
+// followed by the number of an argument is itself.
+export function fillTemplate(template, args) {
+    args = args || [];
+    return String(template).replace(/%([1-9])/g, (m, n) => (Number(n) <= args.length ? String(args[n - 1]) : m));
+}
+
+// One sentence of the helper, (ID, English TEMPLATE, ARGS) as on the bus,
+// in the page's language: the template translated by its id through the
+// page's catalog (po/, where the id is the message context), then filled.
+// An id of "" has no translation yet: the English as it is.
+export function helperText(text) {
+    if (!Array.isArray(text))
+        return "";
+    const [id, template, args] = text;
+    const t = id ? cockpit.gettext(id, template) : template;
+    return fillTemplate(t, args);
+}
+
+// Sentences said one after the other (Job.MessageTexts, a(ssas)).
+export function helperTexts(texts) {
+    return (texts || []).map(helperText).filter(Boolean).join(" ");
+}
+
+// A job's closing message in the page's language: Job.MessageTexts when the
+// helper gives it, Job.Message otherwise.
+export function jobMessage(job) {
+    if (!job)
+        return "";
+    const texts = job.MessageTexts || [];
+    return texts.length ? helperTexts(texts) : (job.Message || "");
+}
+
+// The title of a step of a job (Job.Steps, (id, title, progress)) in the
+// page's language: a step the helper names has the text id
+// step.<operation>.<step id>; a step from the app's profile (a transfer, a
+// dump) is in App.Texts as step.<step id>.  The helper's English otherwise.
+export function stepTitle(job, step, app) {
+    const [id, title] = step;
+    const own = job && job.Operation ? cockpit.gettext("step." + job.Operation + "." + id, title) : title;
+    return own !== title ? own : appText(app, "step." + id, title);
+}
+
+// An App.Notices sentence (English, from the profile's companions) in the
+// page's language: the "it" of the App.Texts notice.<image> whose "en" is it.
+export function noticeText(app, notice) {
+    if (!isItalian())
+        return notice;
+    for (const [id, t] of Object.entries((app && app.Texts) || {}))
+        if (id.startsWith("notice.") && t && t.en === notice && t.it)
+            return t.it;
+    return notice;
+}
+
+// A preflight check's title, detail or remedy (KEY) in the page's language:
+// its KEY_text (id, template, args) when the helper gives one, else the
+// English KEY.
+export function checkText(check, key) {
+    const t = check && check[key + "_text"];
+    return Array.isArray(t) && t.length === 3 ? helperText(t) : ((check && check[key]) || "");
 }

@@ -40,6 +40,11 @@
             it: "Potete abilitarla anche in seguito nelle impostazioni di NethVoice su NS8." },
         "finish.intro": { en: "A final sync copies the last changes; NethVoice is not available until the end.",
             it: "Una sincronizzazione finale acquisisce gli ultimi cambiamenti; NethVoice non è disponibile fino al termine." },
+        // the transfers' step titles (title, title_it) and the companions' notices
+        "step.files": { en: "Copy the files", it: "Copia dei file" },
+        "step.db": { en: "Copy the databases", it: "Copia dei database" },
+        "notice.nethvoice-proxy": { en: "NethVoice Proxy was installed on node 1: configure it (FQDN, network interface, public IP address) after the migration.",
+            it: "NethVoice Proxy è stato installato sul nodo 1: configurarlo (FQDN, interfaccia di rete, indirizzo IP pubblico) dopo la migrazione." },
         "result.link.nethvoice_host": { en: "NethVoice administration", it: "Amministrazione NethVoice" },
         "result.link.nethcti_ui_host": { en: "NethVoice CTI", it: "NethVoice CTI" },
         "result.companion.title": { en: "Configure NethVoice Proxy", it: "Configurare NethVoice Proxy" },
@@ -118,7 +123,7 @@
             Operation: operation, Object: object, Steps: steps.map(([id, title]) => [id, title, 0]), CurrentStep: steps[0][0],
             Progress: 0, ProgressValid: true, Bytes: 0, BytesTotal: bytes, Rate: 0, StartTime: start,
             ExpectedEndTime: start + total * 1000, Cancelable: true, StartedByUID: 0, Finished: false, Success: false,
-            Message: "", ErrorName: "",
+            Message: "", MessageTexts: [], ErrorName: "",
         };
         notify(path, J, job);
         if (object === APP)
@@ -133,7 +138,11 @@
             const cur = Math.min(n - 1, Math.floor(p * n));
             const st = steps.map(([id, title], i) => [id, title, i < cur ? 1 : i === cur ? Math.min(1, p * n - i) : 0]);
             if (p >= 1) {
-                notify(path, J, { Steps: st.map(s => [s[0], s[1], 1]), CurrentStep: "", Progress: 1, Bytes: bytes, Rate: 0, Finished: true, Success: true, Cancelable: false, ExpectedEndTime: 0, Message: done() });
+                // DONE gives the closing message's sentences by id, as the
+                // helper does: [[id, English template, [args]], ...].
+                const texts = done();
+                const english = texts.map(([, t, a]) => t.replace(/%([1-9])/g, (m, n) => (n <= a.length ? a[n - 1] : m))).join(" ");
+                notify(path, J, { Steps: st.map(s => [s[0], s[1], 1]), CurrentStep: "", Progress: 1, Bytes: bytes, Rate: 0, Finished: true, Success: true, Cancelable: false, ExpectedEndTime: 0, Message: english, MessageTexts: texts });
                 return;
             }
             notify(path, J, { Steps: st, CurrentStep: steps[cur][0], Progress: p, Bytes: Math.round(bytes * p), Rate: Math.round(bytes / (total / 1000)) });
@@ -195,31 +204,41 @@
             if (o.user_domain === "directory.nh")
                 return Promise.reject(DBusError(E + "DomainConflict", "NS8 already has a user domain named directory.nh. Choose a different name (see \"Domains and users\" in NS8); it must be unique in the whole cluster."));
             notify(ROOT, M, { State: "connecting" });
-            return Promise.resolve([runJob("connect", ROOT, [["add-node", "Add this server to the cluster"], ["vpn", "Bring up the VPN"], ["account", "Create the migration account"], ["save", "Save"]], 2, 0, () => {
+            return Promise.resolve([runJob("connect", ROOT, [["reach", "Reach the NS8 leader"], ["login", "Log in"], ["add-node", "Add this server as a node"], ["tunnel", "Bring up the VPN"], ["save", "Save the connection"]], 2, 0, () => {
                 notify(ROOT, M, { State: "connected", Leader: o.leader, NodeId: 3, VpnAddress: "10.5.4.3", UserDomain: o.user_domain });
-                return "Connected to " + o.leader + " as node 3.";
+                return o.user_domain
+                    ? [["connect.done-domain", "Connected to %1 as node %2 (VPN address %3), user domain %4.", [o.leader, "3", "10.5.4.3", o.user_domain]]]
+                    : [["connect.done", "Connected to %1 as node %2 (VPN address %3).", [o.leader, "3", "10.5.4.3"]]];
             })]);
         case M + ".Disconnect":
             if (["migrating", "syncing"].includes(appProps().Status) && !o.force)
                 return Promise.reject(DBusError(E + "WrongState", "NethVoice is being migrated."));
             notify(ROOT, M, { State: "disconnecting" });
-            return Promise.resolve([runJob("disconnect", ROOT, [["remove", "Remove the node"]], 1, 0, () => {
+            return Promise.resolve([runJob("disconnect", ROOT, [["node", "Remove this node"]], 1, 0, () => {
+                const leader = mgr().Leader;
                 notify(ROOT, M, { State: "disconnected", Leader: "", NodeId: 0, VpnAddress: "", UserDomain: "" });
-                return "Disconnected.";
+                return [["disconnect.done", "Disconnected from %1: node, account and temporary domain removed.", [leader]]];
             })]);
         case M + ".Preflight": {
             // ?preflight=warn: no backup (a warning for Start and Finish).
             // Leader "blocked.ns8.test": its VPN endpoint does not resolve.
             const warn = params.get("preflight") === "warn";
             const leader = o.leader || mgr().Leader || "";
-            const check = (id, group, severity, title, detail, remedy, doc, gates, checked = true) => ({
+            // TEXTS: the title, detail and remedy by id ({title: [id, template, args], ...}),
+            // as title_text, detail_text, remedy_text; a check without them has only the English.
+            const check = (id, group, severity, title, detail, remedy, doc, gates, checked = true, texts = {}) => ({
                 id: v("s", id), group: v("s", group), severity: v("s", severity), title: v("s", title), detail: v("s", detail),
                 remedy: v("s", remedy), doc: v("s", doc), checked: v("b", checked), gates: v("as", gates),
+                ...Object.fromEntries(Object.entries(texts).map(([k, t]) => [k + "_text", v("(ssas)", t)])),
             });
             return Promise.resolve([[
                 check("app-services", "source", "ok", "NethVoice installed and running on NS7",
                       "NethVoice is installed and its services are running: asterisk, httpd-fpbx.", "",
-                      "source-system-nethserver-7", ["start", "finish"]),
+                      "source-system-nethserver-7", ["start", "finish"], true, {
+                          title: ["check.app-services.title", "%1 installed and running on NS7", ["NethVoice"]],
+                          detail: ["check.app-services.running", "%1 is installed and its services are running: %2.", ["NethVoice", "asterisk, httpd-fpbx"]],
+                          remedy: ["", "", []],
+                      }),
                 check("leader-reach", "destination", "ok", "NS8 leader reachable over HTTPS",
                       leader ? leader + " answers over HTTPS." : "Not checked yet: give the NS8 leader's host name.", "",
                       "destination-system-nethserver-8", ["connect"], !!leader),
@@ -232,8 +251,12 @@
                             "", "vpn-connectivity", ["connect"], !!leader),
                 warn
                     ? check("backup", "backup", "warning", "A recent backup of NS7", "No backup is configured on NS7.",
-                            "Make a complete backup of NS7 and check that it can be restored before migrating.",
-                            "backup-strategy", ["start", "finish"])
+                            "Make a complete backup of NS7 (Backup in the NS7 interface) and check that it can be restored before migrating.",
+                            "backup-strategy", ["start", "finish"], true, {
+                                title: ["check.backup.title", "A recent backup of NS7", []],
+                                detail: ["check.backup.none", "No backup is configured on NS7.", []],
+                                remedy: ["check.backup.remedy", "Make a complete backup of NS7 (Backup in the NS7 interface) and check that it can be restored before migrating.", []],
+                            })
                     : check("backup", "backup", "ok", "A recent backup of NS7", "nightly (restic to sftp) succeeded 2 h ago.", "",
                             "backup-strategy", ["start", "finish"]),
             ]]);
@@ -253,38 +276,39 @@
             if (k)
                 return Promise.reject(DBusError(E + "InvalidArgument", k + ": " + p[k]));
             notify(APP, A, { Status: "migrating", Node: o.node || 1, ModuleId: "nethvoice1", Settings: { nethvoice_host: v("s", o.nethvoice_host), nethcti_ui_host: v("s", o.nethcti_ui_host), lets_encrypt: v("b", !!o.lets_encrypt) } });
-            return Promise.resolve([runJob("start", APP, [["install", "Install NethVoice on NS8"], ["proxy", "Install NethVoice Proxy"], ["files", "Copy the files"], ["db", "Copy the databases"]], secs, 7.5 * 2 ** 30, () => {
+            return Promise.resolve([runJob("start", APP, [["check", "Check the destination"], ["import", "Create the app on NS8"], ["files", "Copy the files"], ["db", "Copy the databases"]], secs, 7.5 * 2 ** 30, () => {
                 addSync(7.5 * 2 ** 30, 25000, 3 * 3600);
                 notify(APP, A, { Notices: ["NethVoice Proxy was installed on node 1: configure it (FQDN, network interface, public IP address) after the migration."] });
-                return "NethVoice was installed on node 1 and its data copied.";
+                return [["start.done", "%1 was created on NS8 (%2, node %3) and the first sync is done:", ["NethVoice", "nethvoice1", "1"]],
+                    ["sync.done", "%1 files, %2 sent in %3.", ["25000", "7.5 GiB", "3 h"]]];
             })]);
         }
         case A + ".Sync": {
             const n = history().length;
             const bytes = Math.round(900 * 2 ** 20 / (n * n));
             notify(APP, A, { Status: "syncing" });
-            return Promise.resolve([runJob("sync", APP, [["files", "Copy the changed files"], ["db", "Copy the databases"]], secs / 2, bytes, () => {
+            return Promise.resolve([runJob("sync", APP, [["files", "Copy the files"], ["db", "Copy the databases"]], secs / 2, bytes, () => {
                 addSync(bytes, 300 / n, Math.max(60, 1800 / (n * n)));
                 notify(APP, A, { Status: "migrating" });
-                return "The data was synchronized.";
+                return [["sync.done", "%1 files, %2 sent in %3.", [String(Math.round(300 / n)), "12 MiB", "30 s"]]];
             })]);
         }
         case A + ".Finish":
             notify(APP, A, { Status: "syncing" });
-            return Promise.resolve([runJob("finish", APP, [["final-sync", "Final sync"], ["configure", "Configure NethVoice on NS8"], ["start", "Start NethVoice on NS8"], ["stop", "Stop NethVoice on NS7"]], secs / 2, 20 * 2 ** 20, () => {
+            return Promise.resolve([runJob("finish", APP, [["stop", "Stop the NS7 services that write"], ["sync", "Last sync"], ["configure", "Configure the app on NS8"], ["retire", "Stop and disable the app on NS7"]], secs / 2, 20 * 2 ** 20, () => {
                 notify(APP, A, { Status: "migrated", DnsRecords: [["nethvoice.example.com", "A", "192.0.2.10"], ["cti.example.com", "A", "192.0.2.10"]] });
-                return "NethVoice now runs on NS8.";
+                return [["finish.done", "%1 now runs on NS8 (%2). Its services on NS7 are stopped and disabled; the old addresses show a page with the new ones. Check %1 on NS8 and the notices below, then update the DNS.", ["NethVoice", "nethvoice1"]]];
             })]);
         case A + ".Abort":
-            return Promise.resolve([runJob("abort", APP, [["remove", "Remove NethVoice from NS8"]], 1, 0, () => {
+            return Promise.resolve([runJob("abort", APP, [["remove-module", "Remove the app from NS8"]], 1, 0, () => {
                 notify(APP, A, { Status: "not_migrated", Node: 0, SyncHistory: [], LastSyncTime: 0 });
-                return "The migration was aborted.";
+                return [["abort.done", "The migration of %1 was aborted: its NS8 data was removed; nothing on NS7 was changed.", ["NethVoice"]]];
             })]);
         case A + ".Skip":
             notify(APP, A, { Status: args[0] ? "skipped" : "not_migrated" });
             return Promise.resolve([]);
         case A + ".Scan":
-            return Promise.resolve([runJob("scan", APP, [["files", "Count the files"]], 1, 0, () => "Scanned.")]);
+            return Promise.resolve([runJob("scan", APP, [["walk", "Files"]], 1, 0, () => [["scan.done", "%1 files, %2 to copy; databases %3.", ["25000", "7.5 GiB", "1.2 GiB"]]])]);
         case J + ".Cancel": {
             const j = state.objects[path][J];
             notify(path, J, { Finished: true, Success: false, ErrorName: E + "Canceled", Message: "The job was canceled.", Cancelable: false });

@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkFqdn, colonHex, cutoverReadiness, formatBytes, formatDuration, parseHistory, timeLeft } from "../src/format.js";
 import { classifyConnectError, fieldOfError } from "../src/errors.js";
-import { extract, parsePo, poToJs } from "../po.js";
+import { extract, extractHelper, parsePo, poToJs } from "../po.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ERR = "org.nethserver.Ns8Migration1.Error.";
@@ -96,9 +96,23 @@ test("Italian is complete and the .pot is current", () => {
     const root = path.join(here, "..");
     const manifest = JSON.parse(fs.readFileSync(path.join(root, "src/manifest.json"), "utf8"));
     const found = extract(path.join(root, "src"), [[manifest.menu.index.label, "src/manifest.json"]]);
-    const pot = parsePo(fs.readFileSync(path.join(root, "po/ns8-migration.pot"), "utf8")).map(e => e.msgid).filter(Boolean);
+    const potEntries = parsePo(fs.readFileSync(path.join(root, "po/ns8-migration.pot"), "utf8"));
+    const pot = potEntries.filter(e => !e.msgctxt).map(e => e.msgid).filter(Boolean);
     assert.deepEqual(pot.slice().sort(), [...found.keys()].sort(), "po/ns8-migration.pot is stale: run node build.js --pot");
-    const it = new Map(parsePo(fs.readFileSync(path.join(root, "po/it.po"), "utf8")).filter(e => !e.flags.includes("fuzzy")).map(e => [e.msgid, e.msgstr[0]]));
+    const itEntries = parsePo(fs.readFileSync(path.join(root, "po/it.po"), "utf8")).filter(e => !e.flags.includes("fuzzy"));
+    const it = new Map(itEntries.filter(e => !e.msgctxt).map(e => [e.msgid, e.msgstr[0]]));
+    // The helper's sentences by id (msgctxt = id): the same as its sources
+    // say, each translated with the same %1..%9.
+    const helper = extractHelper(path.join(root, "..", "helper", "src"));
+    const key = (e) => e.msgctxt + "\u0004" + e.msgid;
+    assert.deepEqual(potEntries.filter(e => e.msgctxt).map(key).sort(), [...helper.keys()].sort(),
+                     "po/ns8-migration.pot lacks the helper's current texts: run node build.js --pot");
+    const itHelper = new Map(itEntries.filter(e => e.msgctxt).map(e => [key(e), e.msgstr[0]]));
+    for (const k of helper.keys()) {
+        assert.ok(itHelper.get(k), "a helper text without an Italian translation: " + k);
+        const ph = (s) => (s.match(/%[1-9]/g) || []).sort().join();
+        assert.equal(ph(itHelper.get(k)), ph(k.split("\u0004")[1]), "placeholders differ in the translation of: " + k);
+    }
     const missing = [...found.keys()].filter(k => !it.get(k));
     assert.deepEqual(missing, [], "strings without an Italian translation");
     // Placeholders survive translation.
@@ -106,4 +120,45 @@ test("Italian is complete and the .pot is current", () => {
         const ph = (s) => (s.match(/\$\d/g) || []).sort().join();
         assert.equal(ph(it.get(k)), ph(k), "placeholders differ in the translation of: " + k);
     }
+});
+
+test("the helper's sentences by id in the page's language", async () => {
+    // cockpit.js reads window.cockpit: a catalog with Italian by context.
+    const catalog = {
+        "sync.done\u0004%1 files, %2 sent in %3.": "%1 file, %2 inviati in %3.",
+        "step.start.check\u0004Check the destination": "Verifica della destinazione",
+        "a.b\u0004%1 and %2": "%2 e %1",
+    };
+    globalThis.window = {
+        cockpit: {
+            language: "it",
+            gettext(ctx, s) { return catalog[ctx + "\u0004" + s] || s },
+        },
+    };
+    const { fillTemplate, helperText, helperTexts, jobMessage, stepTitle, noticeText, checkText } = await import("../src/texts.js");
+    // One pass, as Text::english(): an argument's "%1" stays, a lone % stays.
+    assert.equal(fillTemplate("%1 of %2", ["%2", "x"]), "%2 of x");
+    assert.equal(fillTemplate("Less than 20 % left; %3 %1", ["a"]), "Less than 20 % left; %3 a");
+    assert.equal(fillTemplate("100%", []), "100%");
+    assert.equal(helperText(["sync.done", "%1 files, %2 sent in %3.", ["12", "2.1 MB", "4 s"]]), "12 file, 2.1 MB inviati in 4 s.");
+    assert.equal(helperText(["a.b", "%1 and %2", ["x", "y"]]), "y e x");
+    assert.equal(helperText(["", "Not yet by id: %1", ["z"]]), "Not yet by id: z");
+    assert.equal(helperText(["x.unknown", "Untranslated %1.", ["w"]]), "Untranslated w.");
+    assert.equal(helperTexts([["a.b", "%1 and %2", ["1", "2"]], ["", "More.", []]]), "2 e 1 More.");
+    assert.equal(jobMessage({ Message: "English.", MessageTexts: [] }), "English.");
+    assert.equal(jobMessage({ Message: "12 files", MessageTexts: [["sync.done", "%1 files, %2 sent in %3.", ["12", "1 B", "1 s"]]] }),
+                 "12 file, 1 B inviati in 1 s.");
+    // Step titles: the helper's own by step.<operation>.<id>, a profile's by App.Texts step.<id>.
+    const app = { Texts: { "step.files": { en: "Copy the files", it: "Copia dei file" },
+                           "notice.proxy": { en: "Configure the proxy.", it: "Configurare il proxy." } } };
+    assert.equal(stepTitle({ Operation: "start" }, ["check", "Check the destination", 0], app), "Verifica della destinazione");
+    assert.equal(stepTitle({ Operation: "start" }, ["files", "Copy the files", 0], app), "Copia dei file");
+    assert.equal(stepTitle({ Operation: "start" }, ["other", "Other", 0], app), "Other");
+    assert.equal(noticeText(app, "Configure the proxy."), "Configurare il proxy.");
+    assert.equal(noticeText(app, "Unknown notice."), "Unknown notice.");
+    // Preflight: *_text when given, the English otherwise.
+    assert.equal(checkText({ detail: "12 files", detail_text: ["sync.done", "%1 files, %2 sent in %3.", ["12", "1 B", "1 s"]] }, "detail"),
+                 "12 file, 1 B inviati in 1 s.");
+    assert.equal(checkText({ detail: "English only." }, "detail"), "English only.");
+    delete globalThis.window;
 });

@@ -368,6 +368,70 @@ describe("page with a fake helper", () => {
     });
 });
 
+// The helper's sentences by id (Job.MessageTexts, the step titles, the
+// preflight checks' *_text, App.Notices) in Italian through the page's
+// catalog, with none of their English templates left.
+describe("Italian: the helper's words", () => {
+    test("job messages, step titles, checks and notices", async () => {
+        const { page, context, errors } = await open("?jobseconds=8", { lang: "it" });
+        const body = () => page.textContent("body");
+        const see = async (...texts) => {
+            for (const t of texts)
+                await page.getByText(t, { exact: false }).first().waitFor(WAIT);
+        };
+        const absent = async (...english) => {
+            const text = await body();
+            for (const e of english)
+                assert.ok(!text.includes(e), "English on the Italian page: " + e);
+        };
+        // Connect: its steps while it runs, then its closing message.
+        await page.fill("#ns8m-leader", "leader.ns8.test");
+        await page.fill("#ns8m-password", "Nethesis,1234");
+        await page.uncheck("#ns8m-tls");
+        await page.click("[data-test=connect]");
+        await page.check("#ns8m-fingerprint-ok");
+        await page.click("[data-test=connect]");
+        await page.fill("#ns8m-user-domain", "nethvoice.example.test");
+        await page.click("[data-test=connect]");
+        await see("Raggiungimento del leader NS8", "Aggiunta di questo server come nodo");
+        await absent("Reach the NS8 leader", "Add this server as a node");
+        await page.waitForSelector("[data-test=app]", WAIT);
+        // Start: a check's Italian title and finding from its *_text; the steps; the message.
+        await page.click("[data-test=app-start]");
+        await see("NethVoice è installato e i suoi servizi sono in funzione: asterisk, httpd-fpbx.");
+        await absent("is installed and its services are running");
+        assert.equal(await page.locator("[data-test=preflight-check][data-id=app-services] [data-from=helper]").count(), 0);
+        await page.fill("#ns8m-start-nethvoice_host", "voice.example.com");
+        await page.fill("#ns8m-start-nethcti_ui_host", "cti.example.com");
+        await page.waitForFunction(() => !document.querySelector("[data-test=start-confirm]").disabled, null, WAIT);
+        await page.click("[data-test=start-confirm]");
+        await see("Verifica della destinazione", "Creazione dell'app su NS8", "Copia dei file", "Copia dei database");
+        await absent("Check the destination", "Create the app on NS8", "Copy the files");
+        await page.waitForSelector("[data-test=job][data-operation=start][data-finished=true]", WAIT);
+        await see("NethVoice è stata creata su NS8 (nethvoice1, nodo 1) e la prima sincronizzazione è completata: 25000 file, 7.5 GiB inviati in 3 h.",
+            "NethVoice Proxy è stato installato sul nodo 1: configurarlo");
+        await absent("was created on NS8", "sent in", "NethVoice Proxy was installed");
+        // Sync.
+        await page.click("[data-test=app-sync]");
+        await see("Copia dei database");
+        await page.waitForSelector("[data-test=job][data-operation=sync][data-finished=true]", WAIT);
+        await see("file, 12 MiB inviati in 30 s.");
+        await absent("sent in");
+        // Finish: its steps while it runs.
+        await page.click("[data-test=app-finish]");
+        for (const box of await page.locator("input[id^=ns8m-check-]").all())
+            await box.check();
+        await page.check("#ns8m-understood");
+        await page.click("[data-test=finish-confirm]");
+        await see("Arresto dei servizi NS7 che scrivono dati", "Ultima sincronizzazione", "Configurazione dell'app su NS8");
+        await absent("Stop the NS7 services that write", "Last sync", "Configure the app on NS8");
+        await page.waitForSelector("[data-test=result]", WAIT);
+        await shot(page, OUT, "it-helper-words");
+        assert.deepEqual(errors, []);
+        await context.close();
+    });
+});
+
 // Italian: every screen shows the Italian strings, and no English string
 // that has a different Italian translation is left on it.
 describe("Italian", () => {
