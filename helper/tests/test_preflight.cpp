@@ -1,5 +1,10 @@
 #include "operations/preflight.h"
 
+#include "operations/context.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace ns8m;
@@ -17,6 +22,32 @@ Check check(const char *id, const char *severity, QStringList gates, const char 
     c.remedy = QLatin1String(remedy);
     c.gates = std::move(gates);
     return c;
+}
+
+// The checks of a report on a server with no app and no cluster: every
+// fact comes from files under ROOT, so the run ends at once.
+QList<Check> reportUnder(const QString &root)
+{
+    Context ctx;
+    ctx.settings.root = root;
+    ctx.settings.stateDir = root;
+    QList<Check> out;
+    bool called = false;
+    Preflight::run(&ctx, {}, [&](const QList<Check> &checks) {
+        out = checks;
+        called = true;
+    });
+    if (!called)
+        qWarning("the report did not end at once");
+    return out;
+}
+
+const Check *byId(const QList<Check> &checks, const QString &id)
+{
+    for (const Check &c : checks)
+        if (c.id == id)
+            return &c;
+    return nullptr;
 }
 
 const QStringList kConnect{QStringLiteral("connect")};
@@ -76,6 +107,72 @@ private Q_SLOTS:
         QVERIFY2(!finish, finish ? qPrintable(finish->message) : "");
         // The report itself refuses nothing.
         QVERIFY(!Preflight::verdict(checks, Preflight::Phase::Report, false));
+    }
+
+    // Every check says its title, finding and remedy by id: the English is
+    // the template with the arguments in it.
+    void checksSayTheirTextsById()
+    {
+        QTemporaryDir root;
+        QVERIFY(root.isValid());
+        QVERIFY(QDir(root.path()).mkpath(QStringLiteral("etc")));
+        QFile rel(root.filePath(QStringLiteral("etc/nethserver-release")));
+        QVERIFY(rel.open(QIODevice::WriteOnly));
+        rel.write("NethServer release 7.9.2009 (final)\n");
+        rel.close();
+        const QList<Check> checks = reportUnder(root.path());
+        QVERIFY(checks.size() >= 19);
+        for (const Check &c : checks) {
+            QVERIFY2(c.titleText.id.startsWith(QStringLiteral("check.")), qPrintable(c.id));
+            QVERIFY2(c.detailText.id.startsWith(QStringLiteral("check.")), qPrintable(c.id + u' ' + c.detail));
+            QCOMPARE(c.titleText.english(), c.title);
+            QCOMPARE(c.detailText.english(), c.detail);
+            QCOMPARE(c.remedyText.english(), c.remedy);
+            QCOMPARE(c.remedyText.id.isEmpty(), c.remedy.isEmpty());
+        }
+
+        const Check *ver = byId(checks, QStringLiteral("ns7-version"));
+        QVERIFY(ver);
+        QCOMPARE(ver->titleText.id, QStringLiteral("check.ns7-version.title"));
+        QCOMPARE(ver->detailText.id, QStringLiteral("check.ns7-version.current"));
+        QCOMPARE(ver->detailText.args.value(0), QStringLiteral("NethServer release 7.9.2009 (final)"));
+        QVERIFY(ver->detail.startsWith(QStringLiteral("NethServer release 7.9.2009 (final); migration helper ")));
+
+        const Check *reach = byId(checks, QStringLiteral("leader-reach"));
+        QVERIFY(reach);
+        QVERIFY(!reach->checked);
+        QCOMPARE(reach->detailText.id, QStringLiteral("check.not-yet.leader"));
+        QCOMPARE(reach->detail, QStringLiteral("Not checked yet: give the NS8 leader's host name."));
+
+        const Check *backup = byId(checks, QStringLiteral("backup"));
+        QVERIFY(backup);
+        QCOMPARE(backup->severity, QStringLiteral("warning"));
+        QCOMPARE(backup->detailText.id, QStringLiteral("check.backup.none"));
+        QCOMPARE(backup->remedyText.id, QStringLiteral("check.backup.remedy"));
+    }
+
+    // An old release: the release line is an argument, the rest the template.
+    void argumentsFillTheTemplate()
+    {
+        QTemporaryDir root;
+        QVERIFY(root.isValid());
+        QVERIFY(QDir(root.path()).mkpath(QStringLiteral("etc")));
+        QFile rel(root.filePath(QStringLiteral("etc/nethserver-release")));
+        QVERIFY(rel.open(QIODevice::WriteOnly));
+        rel.write("NethServer release 7.6.1810 (final)\n");
+        rel.close();
+        const Check *ver = nullptr;
+        const QList<Check> checks = reportUnder(root.path());
+        ver = byId(checks, QStringLiteral("ns7-version"));
+        QVERIFY(ver);
+        QCOMPARE(ver->severity, QStringLiteral("warning"));
+        QCOMPARE(ver->detailText.id, QStringLiteral("check.ns7-version.old"));
+        QCOMPARE(ver->detailText.tmpl, QStringLiteral("\"%1\" is older than NethServer 7.9 (migration helper %2)."));
+        QCOMPARE(ver->detailText.args.size(), 2);
+        QCOMPARE(ver->detail, QStringLiteral("\"NethServer release 7.6.1810 (final)\" is older than NethServer 7.9 "
+                                             "(migration helper %1).")
+                                  .arg(ver->detailText.args.at(1)));
+        QCOMPARE(ver->remedyText.id, QStringLiteral("check.ns7-version.remedy"));
     }
 
     void optionsAreTyped()

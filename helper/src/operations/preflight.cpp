@@ -435,12 +435,13 @@ void startDns(const RunPtr &run)
 
 struct Report {
     QList<Check> checks;
-    Check &add(const QString &id, const QString &group, const QString &title, const QString &doc)
+    Check &add(const QString &id, const QString &group, const Text &title, const QString &doc)
     {
         Check c;
         c.id = id;
         c.group = group;
-        c.title = title;
+        c.titleText = title;
+        c.title = title.english();
         c.doc = doc;
         c.severity = kOk;
         c.gates = gatesOf(id);
@@ -449,17 +450,27 @@ struct Report {
     }
 };
 
-void set(Check &c, const QString &severity, const QString &detail, const QString &remedy = {})
+void set(Check &c, const QString &severity, const Text &detail, const Text &remedy = {})
 {
     c.severity = severity;
-    c.detail = detail;
-    c.remedy = remedy;
+    c.detailText = detail;
+    c.detail = detail.english();
+    c.remedyText = remedy;
+    c.remedy = remedy.english();
 }
 
-void notYet(Check &c, const QString &why, const QString &remedy = {})
+// WHY is the whole sentence, "Not checked yet: ..." included.
+void notYet(Check &c, const Text &why, const Text &remedy = {})
 {
     c.checked = false;
-    set(c, kOk, QStringLiteral("Not checked yet: %1").arg(why), remedy);
+    set(c, kOk, why, remedy);
+}
+
+// The template T with ARGS appended to its arguments.
+Text withArgs(Text t, const QStringList &args)
+{
+    t.args += args;
+    return t;
 }
 
 QString appName(const RunPtr &run)
@@ -467,20 +478,39 @@ QString appName(const RunPtr &run)
     return run->app ? run->app->name : QStringLiteral("the app");
 }
 
-void checkSource(const RunPtr &run, Report &rep)
+const Text kScanFirst = Text("check.remedy-scan", "Scan the app.");
+
+Text noApp()
 {
-    const QString doc = QStringLiteral("source-system-nethserver-7");
+    return Text("check.not-yet.no-app", "Not checked yet: no app to migrate is installed on this server.");
+}
+
+// Why a check that needs the cluster's API could not be judged.
+Text needApi(const RunPtr &run)
+{
+    if (run->apiError.isError())
+        return Text("check.not-yet.api-down", "Not checked yet: the cluster API did not answer (%1).").arg(run->apiError.message);
+    return Text("check.not-yet.connect-first", "Not checked yet: it needs the cluster's API: connect first.");
+}
+
+void checkServices(const RunPtr &run, Report &rep, const QString &doc)
+{
     Check &svc = rep.add(QStringLiteral("app-services"), QStringLiteral("source"),
-                         QStringLiteral("%1 installed and running on NS7").arg(appName(run)), doc);
+                         run->app ? Text("check.app-services.title", "%1 installed and running on NS7").arg(appName(run))
+                                  : Text("check.app-services.title-no-app", "the app installed and running on NS7"),
+                         doc);
     if (!run->app) {
-        notYet(svc, QStringLiteral("no app to migrate is installed on this server."));
+        notYet(svc, noApp());
     } else if (run->services.isEmpty()) {
-        set(svc, kOk, QStringLiteral("%1 is installed; none of its services is enabled in NS7's configuration.")
+        set(svc, kOk, Text("check.app-services.none-enabled",
+                           "%1 is installed; none of its services is enabled in NS7's configuration.")
                           .arg(appName(run)));
     } else if (!run->unitsRead) {
-        set(svc, kWarning, QStringLiteral("The state of %1's services could not be read from systemd: %2.")
-                               .arg(appName(run), run->unitsError),
-            QStringLiteral("Check with: systemctl status %1").arg(run->services.join(u' ')));
+        set(svc, kWarning,
+            Text("check.app-services.unreadable", "The state of %1's services could not be read from systemd: %2.")
+                .arg(appName(run))
+                .arg(run->unitsError),
+            Text("check.app-services.remedy-unreadable", "Check with: systemctl status %1").arg(run->services.join(u' ')));
     } else {
         QStringList down;
         for (const QString &s : std::as_const(run->services)) {
@@ -489,306 +519,424 @@ void checkSource(const RunPtr &run, Report &rep)
                 down.append(QStringLiteral("%1 (%2)").arg(s, st.activeState.isEmpty() ? st.loadState : st.activeState));
         }
         if (down.isEmpty())
-            set(svc, kOk, QStringLiteral("%1 is installed and its services are running: %2.")
-                              .arg(appName(run), run->services.join(QStringLiteral(", "))));
+            set(svc, kOk, Text("check.app-services.running", "%1 is installed and its services are running: %2.")
+                              .arg(appName(run))
+                              .arg(run->services.join(QStringLiteral(", "))));
         else
             set(svc, kWarning,
-                QStringLiteral("%1 is installed but not all its enabled services run: %2.")
-                    .arg(appName(run), down.join(QStringLiteral(", "))),
-                QStringLiteral("The guide asks for a working %1 before the migration: start the services "
-                               "(systemctl start %2) and fix what stops them.")
-                    .arg(appName(run), down.isEmpty() ? QString() : down.first().section(u' ', 0, 0)));
+                Text("check.app-services.stopped", "%1 is installed but not all its enabled services run: %2.")
+                    .arg(appName(run))
+                    .arg(down.join(QStringLiteral(", "))),
+                Text("check.app-services.remedy-stopped", "The guide asks for a working %1 before the migration: start the "
+                                                          "services (systemctl start %2) and fix what stops them.")
+                    .arg(appName(run))
+                    .arg(down.first().section(u' ', 0, 0)));
     }
+}
 
-    Check &ver = rep.add(QStringLiteral("ns7-version"), QStringLiteral("source"),
-                         QStringLiteral("NS7 up to date"), doc);
+void checkVersion(const RunPtr &run, Report &rep, const QString &doc)
+{
+    Check &ver = rep.add(QStringLiteral("ns7-version"), QStringLiteral("source"), Text("check.ns7-version.title", "NS7 up to date"), doc);
     QFile rel(run->ctx->pathUnderRoot(QStringLiteral("/etc/nethserver-release")));
     const QString release = rel.open(QIODevice::ReadOnly) ? QString::fromUtf8(rel.readAll()).trimmed() : QString();
     static const QRegularExpression re(QStringLiteral("release\\s+(\\d+)\\.(\\d+)"));
     const QRegularExpressionMatch m = re.match(release);
-    const QString helper = QStringLiteral("migration helper %1").arg(QLatin1String(kVersion));
-    const QString update = QStringLiteral("Update NS7 to the latest 7.9 release (Software Center, or "
-                                          "yum update) before migrating.");
+    const QString helper = QLatin1String(kVersion);
+    const Text update = Text("check.ns7-version.remedy", "Update NS7 to the latest 7.9 release (Software Center, or "
+                                                  "yum update) before migrating.");
     if (!m.hasMatch())
-        set(ver, kWarning, QStringLiteral("The NS7 release could not be read from /etc/nethserver-release (%1).").arg(helper),
+        set(ver, kWarning,
+            Text("check.ns7-version.unreadable", "The NS7 release could not be read from /etc/nethserver-release "
+                                                 "(migration helper %1).")
+                .arg(helper),
             update);
     else if (m.captured(1).toInt() != 7 || m.captured(2).toInt() < 9)
-        set(ver, kWarning, QStringLiteral("\"%1\" is older than NethServer 7.9 (%2).").arg(release, helper), update);
+        set(ver, kWarning,
+            Text("check.ns7-version.old", "\"%1\" is older than NethServer 7.9 (migration helper %2).").arg(release).arg(helper),
+            update);
     else
-        set(ver, kOk, QStringLiteral("%1; %2.").arg(release, helper));
+        set(ver, kOk, Text("check.ns7-version.current", "%1; migration helper %2.").arg(release).arg(helper));
+}
 
+void checkSourceDisk(const RunPtr &run, Report &rep)
+{
     Check &disk = rep.add(QStringLiteral("ns7-disk"), QStringLiteral("source"),
-                          QStringLiteral("Space on NS7 for the database dumps"), QStringLiteral("disk-space-calculation"));
+                          Text("check.ns7-disk.title", "Space on NS7 for the database dumps"), QStringLiteral("disk-space-calculation"));
     const QStorageInfo storage(run->ctx->settings.stateDir);
     if (!run->app || run->record.scanTime == 0) {
-        notYet(disk, QStringLiteral("the databases' size comes from a Scan."), QStringLiteral("Scan the app."));
-    } else if (!storage.isValid()) {
-        set(disk, kWarning, QStringLiteral("The free space of %1 could not be read.").arg(run->ctx->settings.stateDir));
-    } else {
-        const quint64 db = run->record.databaseBytes;
-        const quint64 need = db + db / 2 + 256 * kMiB;
-        const quint64 free = quint64(storage.bytesAvailable());
-        const QString found = QStringLiteral("%1 free on %2; the dumps of %3 of databases need about %4.")
-                                  .arg(humanBytes(free), storage.rootPath(), humanBytes(db), humanBytes(need));
-        const QString remedy = QStringLiteral("Free space on %1 (old logs, old backups) before the migration.")
-                                   .arg(storage.rootPath());
-        if (free < need)
-            set(disk, kBlocker, found, remedy);
-        else if (free < need + need / 5)
-            set(disk, kWarning, found + QStringLiteral(" Less than 20 % is left over."), remedy);
-        else
-            set(disk, kOk, found);
+        notYet(disk, Text("check.ns7-disk.no-scan", "Not checked yet: the databases' size comes from a Scan."), kScanFirst);
+        return;
     }
+    if (!storage.isValid()) {
+        set(disk, kWarning, Text("check.ns7-disk.unreadable", "The free space of %1 could not be read.").arg(run->ctx->settings.stateDir));
+        return;
+    }
+    const quint64 db = run->record.databaseBytes;
+    const quint64 need = db + db / 2 + 256 * kMiB;
+    const quint64 free = quint64(storage.bytesAvailable());
+    const QStringList found{humanBytes(free), storage.rootPath(), humanBytes(db), humanBytes(need)};
+    const Text remedy = Text("check.ns7-disk.remedy", "Free space on %1 (old logs, old backups) before the migration.")
+                            .arg(storage.rootPath());
+    const Text enough = Text("check.ns7-disk.found", "%1 free on %2; the dumps of %3 of databases need about %4.");
+    if (free < need)
+        set(disk, kBlocker, withArgs(enough, found), remedy);
+    else if (free < need + need / 5)
+        set(disk, kWarning,
+            withArgs(Text("check.ns7-disk.low", "%1 free on %2; the dumps of %3 of databases need about %4. "
+                                                "Less than 20 % is left over."),
+                     found),
+            remedy);
+    else
+        set(disk, kOk, withArgs(enough, found));
+}
+
+void checkSource(const RunPtr &run, Report &rep)
+{
+    const QString doc = QStringLiteral("source-system-nethserver-7");
+    checkServices(run, rep, doc);
+    checkVersion(run, rep, doc);
+    checkSourceDisk(run, rep);
 }
 
 // One check per companion module of the app's profile, its image as the id.
-void checkCompanions(const RunPtr &run, Report &rep, const QString &doc, const QString &needApi)
+void checkCompanion(const RunPtr &run, Report &rep, const QString &doc, const QString &image)
+{
+    Check &c = rep.add(image, QStringLiteral("destination"), Text("check.companion.title", "%1 on the destination node").arg(image), doc);
+    c.gates = {QStringLiteral("start")};
+    if (!run->haveModules || !run->haveStatus)
+        return notYet(c, needApi(run));
+    const ModulePlacement placed = modulePlacement(run->modules, image, run->node);
+    const QString node = QString::number(run->node);
+    if (!placed.installedAs.isEmpty())
+        set(c, kOk, Text("check.companion.installed", "%1 is installed on node %2 (%3).").arg(image).arg(node).arg(placed.installedAs));
+    else if (placed.installable)
+        set(c, kWarning,
+            Text("check.companion.installable", "%1 is not installed on node %2: Start will install it, and it must be "
+                                                "configured by hand afterwards.")
+                .arg(image)
+                .arg(node),
+            Text("check.companion.remedy-install", "Install and configure %1 on node %2 before the migration, as the "
+                                                   "guide recommends.")
+                .arg(image)
+                .arg(node));
+    else
+        set(c, kWarning,
+            placed.rejectReason.isEmpty()
+                ? Text("check.companion.impossible", "%1 is not installed on node %2 and cannot be installed there.")
+                      .arg(image)
+                      .arg(node)
+                : Text("check.companion.refused", "%1 is not installed on node %2 and cannot be installed there (%3).")
+                      .arg(image)
+                      .arg(node)
+                      .arg(placed.rejectReason),
+            Text("check.companion.remedy-refused", "Make sure %1 can reach a %2 module, or choose another node.")
+                .arg(appName(run))
+                .arg(image));
+}
+
+void checkCompanions(const RunPtr &run, Report &rep, const QString &doc)
 {
     if (!run->app)
         return;
-    for (const auto &companion : run->app->companions) {
-        const QString &image = companion.first;
-        Check &c = rep.add(image, QStringLiteral("destination"), QStringLiteral("%1 on the destination node").arg(image), doc);
-        c.gates = {QStringLiteral("start")};
-        if (!run->haveModules || !run->haveStatus) {
-            notYet(c, needApi);
+    for (const auto &companion : run->app->companions)
+        checkCompanion(run, rep, doc, companion.first);
+}
+
+const Text kGiveLeader = Text("check.not-yet.leader", "Not checked yet: give the NS8 leader's host name.");
+
+void checkReach(const RunPtr &run, Check &reach)
+{
+    if (run->leaderLooked && run->leaderAddresses.isEmpty())
+        set(reach, kBlocker, Text("check.leader-reach.unresolved", "%1 does not resolve from NS7.").arg(run->leader),
+            Text("check.leader-reach.remedy-unresolved", "Create a DNS record for %1 that NS7 can resolve, or give the "
+                                                         "leader's IP address.")
+                .arg(run->leader));
+    else if (run->probed && run->probeError.name == kUnreachable)
+        set(reach, kBlocker,
+            Text("check.leader-reach.unreachable", "%1 (%2) does not answer over HTTPS: %3")
+                .arg(run->leader)
+                .arg(run->leaderAddresses.join(QStringLiteral(", ")))
+                .arg(run->probeError.message),
+            Text("check.leader-reach.remedy-unreachable", "Check that NS8 is running and that TCP port 443 of the "
+                                                          "leader is open from NS7."));
+    else if (run->leaderAddresses.isEmpty() || run->leaderAddresses == QStringList{run->leader})
+        set(reach, kOk, Text("check.leader-reach.answers", "%1 answers over HTTPS.").arg(run->leader));
+    else
+        set(reach, kOk, Text("check.leader-reach.answers-at", "%1 (%2) answers over HTTPS.")
+                            .arg(run->leader)
+                            .arg(run->leaderAddresses.join(QStringLiteral(", "))));
+}
+
+void checkTls(const RunPtr &run, Check &tls)
+{
+    const bool answered = run->probed && run->probeError.name != kUnreachable && run->probeError.name != kTlsNotTrusted;
+    const QString fp = run->fingerprint;
+    if (run->probed && run->probeError.name == kTlsNotTrusted)
+        set(tls, kBlocker, Text::plain(run->probeError.message),
+            run->tls.verify ? Text("check.leader-tls.remedy-untrusted", "Give NS8 a certificate NS7 trusts (e.g. Let's "
+                                                                        "Encrypt), or turn TLS validation off and confirm "
+                                                                        "the fingerprint %1 with the one NS8 shows.")
+                                  .arg(fp)
+                            : Text("check.leader-tls.remedy-other", "The certificate is not the one confirmed: check that %1 "
+                                                                    "is really the NS8 leader.")
+                                  .arg(run->leader));
+    else if (!answered)
+        notYet(tls, Text("check.leader-tls.no-answer", "Not checked yet: the leader did not answer."));
+    else if (run->tls.verify)
+        set(tls, kOk, Text("check.leader-tls.valid", "The certificate is valid (SHA-256 fingerprint %1).").arg(fp));
+    else if (!run->tls.pinnedSha256.isEmpty())
+        set(tls, kOk, Text("check.leader-tls.pinned", "The certificate is not validated; it has the confirmed fingerprint %1.").arg(fp));
+    else
+        set(tls, kWarning, Text("check.leader-tls.unverified", "The certificate is not validated. Its SHA-256 fingerprint is %1.").arg(fp),
+            Text("check.leader-tls.remedy-unverified", "Compare the fingerprint with the one of the NS8 leader's "
+                                                       "certificate and confirm it (tls_fingerprint), or give NS8 a "
+                                                       "trusted certificate."));
+}
+
+void checkLeader(const RunPtr &run, Report &rep, const QString &doc)
+{
+    // One after the other: adding a check may move the ones before it.
+    Check &reach = rep.add(QStringLiteral("leader-reach"), QStringLiteral("destination"),
+                           Text("check.leader-reach.title", "NS8 leader reachable over HTTPS"), doc);
+    if (run->leader.isEmpty())
+        notYet(reach, kGiveLeader);
+    else
+        checkReach(run, reach);
+    Check &tls = rep.add(QStringLiteral("leader-tls"), QStringLiteral("destination"),
+                         Text("check.leader-tls.title", "NS8 leader's TLS certificate"), doc);
+    if (run->leader.isEmpty())
+        notYet(tls, kGiveLeader);
+    else
+        checkTls(run, tls);
+}
+
+// The nodes of the cluster but NS7's own, "<id> (<name>[, leader][, offline])".
+QStringList nodeNames(const RunPtr &run, bool *known, bool *online)
+{
+    QStringList names;
+    *known = false;
+    *online = true;
+    const quint32 self = selfNode(run);
+    for (const QJsonValue &v : run->status.value(QStringLiteral("nodes")).toArray()) {
+        const QJsonObject n = v.toObject();
+        const quint32 id = quint32(n.value(QStringLiteral("id")).toInt());
+        if (id == self)
             continue;
+        names.append(QStringLiteral("%1 (%2%3%4)")
+                         .arg(id)
+                         .arg(n.value(QStringLiteral("ui_name")).toString(),
+                              n.value(QStringLiteral("local")).toBool() ? QStringLiteral(", leader") : QString(),
+                              n.value(QStringLiteral("online")).toBool(true) ? QString() : QStringLiteral(", offline")));
+        if (id == run->node) {
+            *known = true;
+            *online = n.value(QStringLiteral("online")).toBool(true);
         }
-        const ModulePlacement placed = modulePlacement(run->modules, image, run->node);
-        if (!placed.installedAs.isEmpty())
-            set(c, kOk, QStringLiteral("%1 is installed on node %2 (%3).").arg(image).arg(run->node).arg(placed.installedAs));
-        else if (placed.installable)
-            set(c, kWarning, QStringLiteral("%1 is not installed on node %2: Start will install it, and it must be "
-                                            "configured by hand afterwards.")
-                                 .arg(image)
-                                 .arg(run->node),
-                QStringLiteral("Install and configure %1 on node %2 before the migration, as the guide recommends.")
-                    .arg(image)
-                    .arg(run->node));
-        else
-            set(c, kWarning, QStringLiteral("%1 is not installed on node %2 and cannot be installed there%3.")
-                                 .arg(image)
-                                 .arg(run->node)
-                                 .arg(placed.rejectReason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(placed.rejectReason)),
-                QStringLiteral("Make sure %1 can reach a %2 module, or choose another node.").arg(appName(run), image));
     }
+    return names;
+}
+
+void checkNodes(const RunPtr &run, Report &rep, const QString &doc)
+{
+    Check &nodes = rep.add(QStringLiteral("cluster-nodes"), QStringLiteral("destination"),
+                           Text("check.cluster-nodes.title", "NS8 nodes and the destination"), doc);
+    if (!run->haveStatus)
+        return notYet(nodes, needApi(run));
+    bool known = false, online = true;
+    const QStringList names = nodeNames(run, &known, &online);
+    const bool one = names.size() == 1;
+    const QStringList list{QString::number(names.size()), names.join(QStringLiteral(", ")), QString::number(run->node)};
+    if (names.isEmpty())
+        set(nodes, kBlocker, Text("check.cluster-nodes.none", "The NS8 cluster has no node to install on."),
+            Text("check.cluster-nodes.remedy-none", "Install NS8 on the destination first."));
+    else if (!known)
+        set(nodes, kBlocker,
+            withArgs(one ? Text("check.cluster-nodes.unknown-one", "NS8 has %1 node: %2. There is no node %3.")
+                         : Text("check.cluster-nodes.unknown", "NS8 has %1 nodes: %2. There is no node %3."),
+                     list),
+            Text("check.cluster-nodes.remedy-unknown", "Choose one of the listed nodes."));
+    else if (!online)
+        set(nodes, kWarning,
+            withArgs(one ? Text("check.cluster-nodes.offline-one", "NS8 has %1 node: %2. The destination, node %3, is offline.")
+                         : Text("check.cluster-nodes.offline", "NS8 has %1 nodes: %2. The destination, node %3, is offline."),
+                     list),
+            Text("check.cluster-nodes.remedy-offline", "Bring node %1 back online or choose another node.").arg(run->node));
+    else
+        set(nodes, kOk,
+            withArgs(one ? Text("check.cluster-nodes.chosen-one", "NS8 has %1 node: %2. %4 goes to node %3.")
+                         : Text("check.cluster-nodes.chosen", "NS8 has %1 nodes: %2. %4 goes to node %3; choose another "
+                                                              "one with the node option."),
+                     list + QStringList{appName(run)}));
+}
+
+void checkNodeDisk(const RunPtr &run, Report &rep)
+{
+    Check &disk = rep.add(QStringLiteral("node-disk"), QStringLiteral("destination"),
+                          Text("check.node-disk.title", "Disk space on the destination node"), QStringLiteral("disk-space-calculation"));
+    if (!run->app || run->record.scanTime == 0)
+        return notYet(disk, Text("check.node-disk.no-scan", "Not checked yet: the app's size comes from a Scan."), kScanFirst);
+    if (!run->nodeRead)
+        return notYet(disk, run->haveStatus && !run->nodeError.isEmpty()
+                                ? Text("check.not-yet.reason", "Not checked yet: %1").arg(run->nodeError)
+                                : needApi(run));
+    const quint64 data = run->record.sourceBytes + run->record.databaseBytes;
+    const quint64 need = data + data / 5 + 512 * kMiB;
+    const quint64 free = freeOf(run->nodeStatus);
+    const QStringList found{QString::number(run->node), humanBytes(free), appName(run), humanBytes(need), humanBytes(data)};
+    const Text enough = Text("check.node-disk.found", "Node %1 has %2 free; %3 needs about %4 (%5 of data plus margin).");
+    const Text remedy = Text("check.node-disk.remedy", "Free space on node %1, add a disk, or choose another node.").arg(run->node);
+    if (free < need)
+        set(disk, kBlocker, withArgs(enough, found), remedy);
+    else if (free < need + need / 5)
+        set(disk, kWarning,
+            withArgs(Text("check.node-disk.low", "Node %1 has %2 free; %3 needs about %4 (%5 of data plus margin). "
+                                                 "Less than 20 % is left over."),
+                     found),
+            remedy);
+    else
+        set(disk, kOk, withArgs(enough, found));
+}
+
+// What NS8 has already that the migration brings too: "module <id>", "user domain <name> (...)".
+QStringList clashesOf(const RunPtr &run)
+{
+    QStringList clashes;
+    const QString image = run->app ? run->app->image : QString();
+    for (const QJsonValue &v : std::as_const(run->modules)) {
+        const QJsonObject m = v.toObject();
+        if (image.isEmpty() || m.value(QStringLiteral("name")).toString() != image)
+            continue;
+        for (const QJsonValue &inst : m.value(QStringLiteral("installed")).toArray())
+            for (const QJsonValue &i : inst.isArray() ? inst.toArray() : QJsonArray{inst}) {
+                const QString id = i.toObject().value(QStringLiteral("id")).toString();
+                if (!id.isEmpty() && id != run->migration.moduleId)
+                    clashes.append(QStringLiteral("module %1").arg(id));
+            }
+    }
+    if (run->provider.isLocal())
+        for (const QJsonValue &v : run->domains.value(QStringLiteral("domains")).toArray()) {
+            const QJsonObject d = v.toObject();
+            if (d.value(QStringLiteral("location")).toString() == u"internal")
+                clashes.append(QStringLiteral("user domain %1 (a local account provider)").arg(d.value(QStringLiteral("name")).toString()));
+        }
+    return clashes;
+}
+
+void checkFresh(const RunPtr &run, Report &rep, const QString &doc)
+{
+    Check &fresh = rep.add(QStringLiteral("cluster-fresh"), QStringLiteral("destination"),
+                           Text("check.cluster-fresh.title", "A fresh NS8 cluster"), doc);
+    if (!run->haveModules || !run->haveDomains)
+        return notYet(fresh, needApi(run));
+    const QStringList clashes = clashesOf(run);
+    if (clashes.isEmpty())
+        set(fresh, kOk, Text("check.cluster-fresh.none", "No module or user domain of NS8 collides with what the migration brings."));
+    else
+        set(fresh, kWarning, Text("check.cluster-fresh.clashes", "NS8 already has %1.").arg(clashes.join(QStringLiteral(", "))),
+            Text("check.cluster-fresh.remedy", "The guide asks for a freshly installed NS8: make sure these do not clash "
+                                               "with what comes from NS7 (host names, the local account provider), or "
+                                               "use a fresh cluster."));
 }
 
 void checkDestination(const RunPtr &run, Report &rep)
 {
     const QString doc = QStringLiteral("destination-system-nethserver-8");
-    Check &reach = rep.add(QStringLiteral("leader-reach"), QStringLiteral("destination"),
-                           QStringLiteral("NS8 leader reachable over HTTPS"), doc);
-    Check &tls = rep.add(QStringLiteral("leader-tls"), QStringLiteral("destination"),
-                         QStringLiteral("NS8 leader's TLS certificate"), doc);
-    const bool answered = run->probed && run->probeError.name != kUnreachable && run->probeError.name != kTlsNotTrusted;
-    if (run->leader.isEmpty()) {
-        notYet(reach, QStringLiteral("give the NS8 leader's host name."));
-        notYet(tls, QStringLiteral("give the NS8 leader's host name."));
-    } else {
-        if (run->leaderLooked && run->leaderAddresses.isEmpty())
-            set(reach, kBlocker, QStringLiteral("%1 does not resolve from NS7.").arg(run->leader),
-                QStringLiteral("Create a DNS record for %1 that NS7 can resolve, or give the leader's IP address.")
-                    .arg(run->leader));
-        else if (run->probed && run->probeError.name == kUnreachable)
-            set(reach, kBlocker,
-                QStringLiteral("%1 (%2) does not answer over HTTPS: %3")
-                    .arg(run->leader, run->leaderAddresses.join(QStringLiteral(", ")), run->probeError.message),
-                QStringLiteral("Check that NS8 is running and that TCP port 443 of the leader is open from NS7."));
-        else
-            set(reach, kOk, QStringLiteral("%1%2 answers over HTTPS.")
-                                .arg(run->leader, run->leaderAddresses.isEmpty() || run->leaderAddresses == QStringList{run->leader}
-                                                      ? QString()
-                                                      : QStringLiteral(" (%1)").arg(run->leaderAddresses.join(QStringLiteral(", ")))));
-        const QString fp = run->fingerprint;
-        if (run->probed && run->probeError.name == kTlsNotTrusted)
-            set(tls, kBlocker, run->probeError.message,
-                run->tls.verify ? QStringLiteral("Give NS8 a certificate NS7 trusts (e.g. Let's Encrypt), or turn TLS "
-                                                 "validation off and confirm the fingerprint %1 with the one NS8 shows.")
-                                      .arg(fp)
-                                : QStringLiteral("The certificate is not the one confirmed: check that %1 is really the "
-                                                 "NS8 leader.")
-                                      .arg(run->leader));
-        else if (!answered)
-            notYet(tls, QStringLiteral("the leader did not answer."));
-        else if (run->tls.verify)
-            set(tls, kOk, QStringLiteral("The certificate is valid (SHA-256 fingerprint %1).").arg(fp));
-        else if (!run->tls.pinnedSha256.isEmpty())
-            set(tls, kOk, QStringLiteral("The certificate is not validated; it has the confirmed fingerprint %1.").arg(fp));
-        else
-            set(tls, kWarning, QStringLiteral("The certificate is not validated. Its SHA-256 fingerprint is %1.").arg(fp),
-                QStringLiteral("Compare the fingerprint with the one of the NS8 leader's certificate and confirm it "
-                               "(tls_fingerprint), or give NS8 a trusted certificate."));
-    }
-
-    const QString needApi = run->apiError.isError() ? QStringLiteral("the cluster API did not answer (%1).").arg(run->apiError.message)
-                                                     : QStringLiteral("it needs the cluster's API: connect first.");
-    const quint32 self = selfNode(run);
-
-    Check &nodes = rep.add(QStringLiteral("cluster-nodes"), QStringLiteral("destination"),
-                           QStringLiteral("NS8 nodes and the destination"), doc);
-    if (!run->haveStatus) {
-        notYet(nodes, needApi);
-    } else {
-        QStringList names;
-        bool known = false, online = true;
-        for (const QJsonValue &v : run->status.value(QStringLiteral("nodes")).toArray()) {
-            const QJsonObject n = v.toObject();
-            const quint32 id = quint32(n.value(QStringLiteral("id")).toInt());
-            if (id == self)
-                continue;
-            names.append(QStringLiteral("%1 (%2%3%4)")
-                             .arg(id)
-                             .arg(n.value(QStringLiteral("ui_name")).toString(),
-                                  n.value(QStringLiteral("local")).toBool() ? QStringLiteral(", leader") : QString(),
-                                  n.value(QStringLiteral("online")).toBool(true) ? QString() : QStringLiteral(", offline")));
-            if (id == run->node) {
-                known = true;
-                online = n.value(QStringLiteral("online")).toBool(true);
-            }
-        }
-        const QString list = QStringLiteral("NS8 has %1: %2.").arg(plural(names.size(), QStringLiteral("node"), QStringLiteral("nodes")),
-                                                                    names.join(QStringLiteral(", ")));
-        if (names.isEmpty())
-            set(nodes, kBlocker, QStringLiteral("The NS8 cluster has no node to install on."),
-                QStringLiteral("Install NS8 on the destination first."));
-        else if (!known)
-            set(nodes, kBlocker, QStringLiteral("%1 There is no node %2.").arg(list).arg(run->node),
-                QStringLiteral("Choose one of the listed nodes."));
-        else if (!online)
-            set(nodes, kWarning, QStringLiteral("%1 The destination, node %2, is offline.").arg(list).arg(run->node),
-                QStringLiteral("Bring node %1 back online or choose another node.").arg(run->node));
-        else
-            set(nodes, kOk, names.size() > 1 ? QStringLiteral("%1 %2 goes to node %3; choose another one with the node option.")
-                                                   .arg(list, appName(run))
-                                                   .arg(run->node)
-                                             : QStringLiteral("%1 %2 goes to node %3.").arg(list, appName(run)).arg(run->node));
-    }
-
-    Check &disk = rep.add(QStringLiteral("node-disk"), QStringLiteral("destination"),
-                          QStringLiteral("Disk space on the destination node"), QStringLiteral("disk-space-calculation"));
-    if (!run->app || run->record.scanTime == 0) {
-        notYet(disk, QStringLiteral("the app's size comes from a Scan."), QStringLiteral("Scan the app."));
-    } else if (!run->nodeRead) {
-        notYet(disk, run->haveStatus && !run->nodeError.isEmpty() ? run->nodeError : needApi);
-    } else {
-        const quint64 data = run->record.sourceBytes + run->record.databaseBytes;
-        const quint64 need = data + data / 5 + 512 * kMiB;
-        const quint64 free = freeOf(run->nodeStatus);
-        const QString found = QStringLiteral("Node %1 has %2 free; %3 needs about %4 (%5 of data plus margin).")
-                                  .arg(run->node)
-                                  .arg(humanBytes(free), appName(run), humanBytes(need), humanBytes(data));
-        const QString remedy = QStringLiteral("Free space on node %1, add a disk, or choose another node.").arg(run->node);
-        if (free < need)
-            set(disk, kBlocker, found, remedy);
-        else if (free < need + need / 5)
-            set(disk, kWarning, found + QStringLiteral(" Less than 20 % is left over."), remedy);
-        else
-            set(disk, kOk, found);
-    }
-
-    Check &fresh = rep.add(QStringLiteral("cluster-fresh"), QStringLiteral("destination"),
-                           QStringLiteral("A fresh NS8 cluster"), doc);
-    if (!run->haveModules || !run->haveDomains) {
-        notYet(fresh, needApi);
-    } else {
-        QStringList clashes;
-        const QString image = run->app ? run->app->image : QString();
-        for (const QJsonValue &v : std::as_const(run->modules)) {
-            const QJsonObject m = v.toObject();
-            if (image.isEmpty() || m.value(QStringLiteral("name")).toString() != image)
-                continue;
-            for (const QJsonValue &inst : m.value(QStringLiteral("installed")).toArray())
-                for (const QJsonValue &i : inst.isArray() ? inst.toArray() : QJsonArray{inst}) {
-                    const QString id = i.toObject().value(QStringLiteral("id")).toString();
-                    if (!id.isEmpty() && id != run->migration.moduleId)
-                        clashes.append(QStringLiteral("module %1").arg(id));
-                }
-        }
-        if (run->provider.isLocal())
-            for (const QJsonValue &v : run->domains.value(QStringLiteral("domains")).toArray()) {
-                const QJsonObject d = v.toObject();
-                if (d.value(QStringLiteral("location")).toString() == u"internal")
-                    clashes.append(QStringLiteral("user domain %1 (a local account provider)").arg(d.value(QStringLiteral("name")).toString()));
-            }
-        if (clashes.isEmpty())
-            set(fresh, kOk, QStringLiteral("No module or user domain of NS8 collides with what the migration brings."));
-        else
-            set(fresh, kWarning, QStringLiteral("NS8 already has %1.").arg(clashes.join(QStringLiteral(", "))),
-                QStringLiteral("The guide asks for a freshly installed NS8: make sure these do not clash with what "
-                               "comes from NS7 (host names, the local account provider), or use a fresh cluster."));
-    }
-
-    checkCompanions(run, rep, doc, needApi);
+    checkLeader(run, rep, doc);
+    checkNodes(run, rep, doc);
+    checkNodeDisk(run, rep);
+    checkFresh(run, rep, doc);
+    checkCompanions(run, rep, doc);
 }
 
-void checkNetwork(const RunPtr &run, Report &rep)
+void checkEndpoint(const RunPtr &run, Report &rep, const QString &doc)
 {
-    const QString doc = QStringLiteral("vpn-connectivity");
     Check &ep = rep.add(QStringLiteral("vpn-endpoint"), QStringLiteral("network"),
-                        QStringLiteral("The cluster's VPN endpoint resolves from NS7"), doc);
+                        Text("check.vpn-endpoint.title", "The cluster's VPN endpoint resolves from NS7"), doc);
     if (run->endpoint.isEmpty()) {
-        notYet(ep, QStringLiteral("give the NS8 leader's host name."));
+        notYet(ep, kGiveLeader);
     } else if (!run->endpointLooked) {
-        notYet(ep, QStringLiteral("%1 could not be looked up.").arg(run->endpoint));
+        notYet(ep, Text("check.vpn-endpoint.not-looked", "Not checked yet: %1 could not be looked up.").arg(run->endpoint));
     } else if (run->endpointAddresses.isEmpty()) {
-        set(ep, kBlocker, QStringLiteral("The VPN endpoint %1 does not resolve from NS7%2.")
-                              .arg(run->endpoint, run->endpointGuessed ? QStringLiteral(" (NS8's default: the leader's name)")
-                                                                       : QString()),
-            QStringLiteral("Create a DNS record for %1 that NS7 can resolve (or fix the VPN endpoint of the NS8 "
-                           "cluster), and make sure UDP port 55820 is open towards it.")
+        set(ep, kBlocker,
+            run->endpointGuessed ? Text("check.vpn-endpoint.unresolved-default", "The VPN endpoint %1 does not resolve from "
+                                                                                 "NS7 (NS8's default: the leader's name).")
+                                       .arg(run->endpoint)
+                                 : Text("check.vpn-endpoint.unresolved", "The VPN endpoint %1 does not resolve from NS7.")
+                                       .arg(run->endpoint),
+            Text("check.vpn-endpoint.remedy", "Create a DNS record for %1 that NS7 can resolve (or fix the VPN endpoint "
+                                              "of the NS8 cluster), and make sure UDP port 55820 is open towards it.")
                 .arg(hostOfEndpoint(run->endpoint)));
     } else {
-        set(ep, kOk, QStringLiteral("%1 resolves to %2%3.")
-                         .arg(run->endpoint, run->endpointAddresses.join(QStringLiteral(", ")),
-                              run->endpointGuessed ? QStringLiteral(" (NS8's default endpoint, the leader's name; "
-                                                                    "confirmed when connecting)")
-                                                   : QString()));
+        set(ep, kOk,
+            withArgs(run->endpointGuessed ? Text("check.vpn-endpoint.resolves-default", "%1 resolves to %2 (NS8's default "
+                                                                                        "endpoint, the leader's name; "
+                                                                                        "confirmed when connecting).")
+                                          : Text("check.vpn-endpoint.resolves", "%1 resolves to %2."),
+                     {run->endpoint, run->endpointAddresses.join(QStringLiteral(", "))}));
     }
+}
 
+const Text kNotJoined = Text("check.not-yet.not-joined", "Not checked yet: this server has not joined the cluster.");
+
+Text udpRemedy(const RunPtr &run)
+{
+    return Text("check.remedy-udp", "Check that UDP port 55820 is open between NS7 and NS8 (firewalls on both sides and "
+                                    "in between): nc -zvu %1 55820")
+        .arg(hostOfEndpoint(run->endpoint.isEmpty() ? run->leader : run->endpoint));
+}
+
+void checkHandshake(const RunPtr &run, Report &rep, const QString &doc)
+{
     Check &hs = rep.add(QStringLiteral("vpn-handshake"), QStringLiteral("network"),
-                        QStringLiteral("WireGuard handshake with the leader (UDP 55820)"), doc);
+                        Text("check.vpn-handshake.title", "WireGuard handshake with the leader (UDP 55820)"), doc);
     const qint64 now = QDateTime::currentSecsSinceEpoch();
-    const QString udp = QStringLiteral("Check that UDP port 55820 is open between NS7 and NS8 (firewalls on both "
-                                       "sides and in between): nc -zvu %1 55820")
-                            .arg(hostOfEndpoint(run->endpoint.isEmpty() ? run->leader : run->endpoint));
+    const Text last = Text("check.vpn-handshake.last", "The last WireGuard handshake was %1 ago.").arg(ageText(now - run->handshake));
     // The API answering through the tunnel proves that handshakes happen;
     // the interface's own state tells what is wrong when it does not.
     const bool apiThrough = run->connected && run->apiTried && !run->apiError.isError();
     const bool fresh = run->handshakeError.isEmpty() && run->handshake > 0 && now - run->handshake <= 180;
     if (!run->connected)
-        notYet(hs, QStringLiteral("this server has not joined the cluster."));
+        notYet(hs, kNotJoined);
     else if (fresh)
-        set(hs, kOk, QStringLiteral("The last WireGuard handshake was %1 ago.").arg(ageText(now - run->handshake)));
+        set(hs, kOk, last);
     else if (apiThrough)
         set(hs, kOk, run->handshakeError.isEmpty()
-                         ? QStringLiteral("The cluster API answers through the tunnel (the last WireGuard handshake was %1 ago).")
+                         ? Text("check.vpn-handshake.api-answers", "The cluster API answers through the tunnel (the last "
+                                                                   "WireGuard handshake was %1 ago).")
                                .arg(ageText(now - run->handshake))
-                         : QStringLiteral("The cluster API answers through the tunnel (%1).").arg(run->handshakeError));
+                         : Text("check.vpn-handshake.api-answers-no-wg", "The cluster API answers through the tunnel (%1).")
+                               .arg(run->handshakeError));
     else if (!run->handshakeError.isEmpty())
-        set(hs, kBlocker, QStringLiteral("No tunnel: %1.").arg(run->handshakeError),
-            QStringLiteral("Restart the helper (systemctl restart ns8-migration-helper) to put the tunnel back; "
-                           "if it stays down, disconnect and connect again."));
+        set(hs, kBlocker, Text("check.vpn-handshake.no-tunnel", "No tunnel: %1.").arg(run->handshakeError),
+            Text("check.vpn-handshake.remedy-restart", "Restart the helper (systemctl restart ns8-migration-helper) to "
+                                                       "put the tunnel back; if it stays down, disconnect and connect "
+                                                       "again."));
     else if (run->handshake <= 0)
-        set(hs, kBlocker, QStringLiteral("The leader has never answered the WireGuard handshake."), udp);
+        set(hs, kBlocker, Text("check.vpn-handshake.never", "The leader has never answered the WireGuard handshake."), udpRemedy(run));
     else
-        set(hs, kBlocker, QStringLiteral("The last WireGuard handshake was %1 ago.").arg(ageText(now - run->handshake)), udp);
-
-    Check &api = rep.add(QStringLiteral("vpn-api"), QStringLiteral("network"),
-                         QStringLiteral("The cluster API answers through the VPN"), doc);
-    if (!run->connected)
-        notYet(api, QStringLiteral("this server has not joined the cluster."));
-    else if (run->apiError.isError())
-        set(api, kBlocker, QStringLiteral("The cluster API through the VPN does not answer: %1").arg(run->apiError.message),
-            udp);
-    else
-        set(api, kOk, QStringLiteral("The cluster API answers through the VPN (%1).").arg(run->api ? run->api->baseUrl().toString() : QString()));
+        set(hs, kBlocker, last, udpRemedy(run));
 }
 
-void checkDns(const RunPtr &run, Report &rep)
+void checkNetwork(const RunPtr &run, Report &rep)
+{
+    const QString doc = QStringLiteral("vpn-connectivity");
+    checkEndpoint(run, rep, doc);
+    checkHandshake(run, rep, doc);
+    Check &api = rep.add(QStringLiteral("vpn-api"), QStringLiteral("network"),
+                         Text("check.vpn-api.title", "The cluster API answers through the VPN"), doc);
+    if (!run->connected)
+        notYet(api, kNotJoined);
+    else if (run->apiError.isError())
+        set(api, kBlocker, Text("check.vpn-api.down", "The cluster API through the VPN does not answer: %1").arg(run->apiError.message),
+            udpRemedy(run));
+    else
+        set(api, kOk, Text("check.vpn-api.answers", "The cluster API answers through the VPN (%1).")
+                          .arg(run->api ? run->api->baseUrl().toString() : QString()));
+}
+
+void checkFqdns(const RunPtr &run, Report &rep)
 {
     // The guide's section on the app's host names is named after the app.
-    Check &f = rep.add(QStringLiteral("fqdns"), QStringLiteral("dns"), QStringLiteral("The app's host names"),
+    Check &f = rep.add(QStringLiteral("fqdns"), QStringLiteral("dns"), Text("check.fqdns.title", "The app's host names"),
                        run->app ? QStringLiteral("fqdns-required-for-") + run->app->id : QStringLiteral("fqdns"));
     QStringList fqdnIds, examples;
     bool given = false;
@@ -800,118 +948,132 @@ void checkDns(const RunPtr &run, Report &rep)
                                                          : fd.placeholder);
                 given = given || run->in.options.contains(fd.id) || run->migration.settings.contains(fd.id);
             }
-    if (fqdnIds.isEmpty()) {
-        set(f, kOk, QStringLiteral("%1 needs no host name.").arg(appName(run)));
-    } else if (!given) {
-        notYet(f, QStringLiteral("give %1.").arg(fqdnIds.join(QStringLiteral(" and "))));
-    } else {
-        QVariantMap merged;
-        const QMap<QString, QString> problems = checkFields(*run->app, run->in.options, run->migration.settings,
-                                                            false, &merged);
-        QStringList bad, good;
-        for (const QString &id : std::as_const(fqdnIds)) {
-            if (problems.contains(id))
-                bad.append(QStringLiteral("%1: %2").arg(id, problems.value(id)));
-            else
-                good.append(QStringLiteral("%1 %2").arg(id, merged.value(id).toString()));
-        }
-        if (!bad.isEmpty())
-            set(f, kBlocker, bad.join(u' '),
-                QStringLiteral("Give %1, e.g. %2, without https:// or a path.")
-                    .arg(fqdnIds.size() > 1 ? QStringLiteral("different fully qualified host names")
-                                            : QStringLiteral("a fully qualified host name"),
-                         examples.join(QStringLiteral(" and "))));
+    if (fqdnIds.isEmpty())
+        return set(f, kOk, Text("check.fqdns.none-needed", "%1 needs no host name.").arg(appName(run)));
+    if (!given)
+        return notYet(f, Text("check.fqdns.not-given", "Not checked yet: give %1.").arg(fqdnIds.join(QStringLiteral(" and "))));
+    QVariantMap merged;
+    const QMap<QString, QString> problems = checkFields(*run->app, run->in.options, run->migration.settings, false, &merged);
+    QStringList bad, good;
+    for (const QString &id : std::as_const(fqdnIds)) {
+        if (problems.contains(id))
+            bad.append(QStringLiteral("%1: %2").arg(id, problems.value(id)));
         else
-            set(f, kOk, QStringLiteral("Valid and distinct: %1.").arg(good.join(QStringLiteral(", "))));
+            good.append(QStringLiteral("%1 %2").arg(id, merged.value(id).toString()));
     }
+    if (!bad.isEmpty())
+        set(f, kBlocker, Text::plain(bad.join(u' ')),
+            (fqdnIds.size() > 1 ? Text("check.fqdns.remedy-many", "Give different fully qualified host names, e.g. %1, "
+                                                                  "without https:// or a path.")
+                                : Text("check.fqdns.remedy-one", "Give a fully qualified host name, e.g. %1, without "
+                                                                 "https:// or a path."))
+                .arg(examples.join(QStringLiteral(" and "))));
+    else
+        set(f, kOk, Text("check.fqdns.valid", "Valid and distinct: %1.").arg(good.join(QStringLiteral(", "))));
+}
 
-    Check &r = rep.add(QStringLiteral("dns-records"), QStringLiteral("dns"), QStringLiteral("DNS records of the host names"),
+void checkDns(const RunPtr &run, Report &rep)
+{
+    checkFqdns(run, rep);
+    Check &r = rep.add(QStringLiteral("dns-records"), QStringLiteral("dns"), Text("check.dns-records.title", "DNS records of the host names"),
                        QStringLiteral("dns-propagation"));
-    if (run->fqdnAddresses.isEmpty()) {
-        notYet(r, QStringLiteral("no valid host name given."));
-    } else {
-        QStringList lines;
-        for (auto it = run->fqdnAddresses.constBegin(); it != run->fqdnAddresses.constEnd(); ++it)
-            lines.append(it.value().isEmpty() ? QStringLiteral("%1 does not resolve yet").arg(it.key())
-                                              : QStringLiteral("%1 resolves to %2").arg(it.key(), it.value().join(QStringLiteral(", "))));
-        set(r, kOk, lines.join(QStringLiteral("; ")) + u'.',
-            QStringLiteral("Point the A records at the NS8 node after Finish, as the guide says; lower their TTL "
-                           "(e.g. 300 s) a day before so the change spreads quickly."));
+    if (run->fqdnAddresses.isEmpty())
+        return notYet(r, Text("check.dns-records.none", "Not checked yet: no valid host name given."));
+    QStringList lines;
+    for (auto it = run->fqdnAddresses.constBegin(); it != run->fqdnAddresses.constEnd(); ++it)
+        lines.append(it.value().isEmpty() ? QStringLiteral("%1 does not resolve yet").arg(it.key())
+                                          : QStringLiteral("%1 resolves to %2").arg(it.key(), it.value().join(QStringLiteral(", "))));
+    set(r, kOk, Text("check.dns-records.found", "%1.").arg(lines.join(QStringLiteral("; "))),
+        Text("check.dns-records.remedy", "Point the A records at the NS8 node after Finish, as the guide says; lower "
+                                         "their TTL (e.g. 300 s) a day before so the change spreads quickly."));
+}
+
+QString accountDoc(const RunPtr &run)
+{
+    switch (run->provider.kind) {
+    case AccountProvider::Kind::LocalLdap: return QStringLiteral("openldap");
+    case AccountProvider::Kind::LocalAd: return QStringLiteral("active-directory-samba");
+    case AccountProvider::Kind::RemoteLdap:
+    case AccountProvider::Kind::RemoteAd: return QStringLiteral("remote-account-provider");
+    case AccountProvider::Kind::None: break;
     }
+    return QStringLiteral("account-provider-prerequisites");
+}
+
+const Text kNoDomainNeeded = Text("check.account-provider.no-domain", "NS7 has %1. NS8 needs no user domain for it.");
+
+// Once joined: the user domain chosen at Connect is still there.
+void checkJoinedAccount(const RunPtr &run, Check &c)
+{
+    const QString kind = run->provider.describe();
+    const QString domain = run->ctx->link->userDomain;
+    if (domain.isEmpty())
+        return set(c, kOk, kNoDomainNeeded.arg(kind));
+    if (!run->haveDomains)
+        return notYet(c, Text("check.account-provider.unread", "Not checked yet: NS7 has %1. The user domain %2 could not "
+                                                               "be read from NS8.")
+                             .arg(kind)
+                             .arg(domain));
+    bool found = false;
+    for (const QJsonValue &v : run->domains.value(QStringLiteral("domains")).toArray())
+        found = found || v.toObject().value(QStringLiteral("name")).toString().compare(domain, Qt::CaseInsensitive) == 0;
+    if (found)
+        set(c, kOk, Text("check.account-provider.present", "NS7 has %1. Its accounts appear in NS8 as the user domain %2.")
+                        .arg(kind)
+                        .arg(domain));
+    else
+        set(c, kBlocker,
+            Text("check.account-provider.missing", "NS7 has %1. The user domain %2 is missing from NS8.").arg(kind).arg(domain),
+            run->provider.isLocal()
+                ? Text("check.account-provider.remedy-reconnect", "Disconnect and connect again: the temporary user "
+                                                                  "domain is created then.")
+                : Text("check.account-provider.remedy-create", "Create the user domain %1 in NS8 (\"Domains and users\") "
+                                                               "for the same directory as NS7.")
+                      .arg(domain));
 }
 
 void checkAccount(const RunPtr &run, Report &rep)
 {
-    QString doc = QStringLiteral("account-provider-prerequisites");
-    switch (run->provider.kind) {
-    case AccountProvider::Kind::LocalLdap: doc = QStringLiteral("openldap"); break;
-    case AccountProvider::Kind::LocalAd: doc = QStringLiteral("active-directory-samba"); break;
-    case AccountProvider::Kind::RemoteLdap:
-    case AccountProvider::Kind::RemoteAd: doc = QStringLiteral("remote-account-provider"); break;
-    case AccountProvider::Kind::None: break;
-    }
     Check &c = rep.add(QStringLiteral("account-provider"), QStringLiteral("account"),
-                       QStringLiteral("Account provider"), doc);
-    const QString kind = QStringLiteral("NS7 has %1.").arg(run->provider.describe());
-    if (run->connected) {
-        const QString domain = run->ctx->link->userDomain;
-        if (domain.isEmpty()) {
-            set(c, kOk, kind + QStringLiteral(" NS8 needs no user domain for it."));
-        } else if (!run->haveDomains) {
-            notYet(c, QStringLiteral("%1 The user domain %2 could not be read from NS8.").arg(kind, domain));
-        } else {
-            bool found = false;
-            for (const QJsonValue &v : run->domains.value(QStringLiteral("domains")).toArray())
-                found = found || v.toObject().value(QStringLiteral("name")).toString().compare(domain, Qt::CaseInsensitive) == 0;
-            if (found)
-                set(c, kOk, QStringLiteral("%1 Its accounts appear in NS8 as the user domain %2.").arg(kind, domain));
-            else
-                set(c, kBlocker, QStringLiteral("%1 The user domain %2 is missing from NS8.").arg(kind, domain),
-                    run->provider.isLocal()
-                        ? QStringLiteral("Disconnect and connect again: the temporary user domain is created then.")
-                        : QStringLiteral("Create the user domain %1 in NS8 (\"Domains and users\") for the same "
-                                         "directory as NS7.")
-                              .arg(domain));
-        }
-        return;
-    }
-    if (!run->haveDomains || !run->haveStatus) {
-        notYet(c, kind + u' ' + QStringLiteral("It is checked against NS8's user domains when connecting."));
-        return;
-    }
+                       Text("check.account-provider.title", "Account provider"), accountDoc(run));
+    const QString kind = run->provider.describe();
+    if (run->connected)
+        return checkJoinedAccount(run, c);
+    if (!run->haveDomains || !run->haveStatus)
+        return notYet(c, Text("check.account-provider.at-connect", "Not checked yet: NS7 has %1. It is checked against "
+                                                                   "NS8's user domains when connecting.")
+                             .arg(kind));
     const ProviderPlan plan = planAccountProvider(run->provider, run->domains, run->status,
                                                   run->in.options.value(QStringLiteral("user_domain")).toString().trimmed());
     if (!plan.error.name.isEmpty())
-        set(c, kBlocker, kind + u' ' + plan.error.message,
-            QStringLiteral("See the account provider prerequisites of the guide."));
+        set(c, kBlocker, Text("check.account-provider.refused", "NS7 has %1. %2").arg(kind).arg(plan.error.message),
+            Text("check.account-provider.remedy-guide", "See the account provider prerequisites of the guide."));
+    else if (plan.userDomain.isEmpty())
+        set(c, kOk, kNoDomainNeeded.arg(kind));
     else
-        set(c, kOk, plan.userDomain.isEmpty() ? kind + QStringLiteral(" NS8 needs no user domain for it.")
-                                              : QStringLiteral("%1 Its accounts will appear in NS8 as the user domain %2%3.")
-                                                    .arg(kind, plan.userDomain,
-                                                         plan.createDomain ? QStringLiteral(" (a temporary external domain)")
-                                                                           : QString()));
+        set(c, kOk,
+            (plan.createDomain ? Text("check.account-provider.planned-temporary", "NS7 has %1. Its accounts will appear "
+                                                                                  "in NS8 as the user domain %2 (a "
+                                                                                  "temporary external domain).")
+                               : Text("check.account-provider.planned", "NS7 has %1. Its accounts will appear in NS8 as "
+                                                                        "the user domain %2."))
+                .arg(kind)
+                .arg(plan.userDomain));
 }
 
-// Symbolic links that arrive pointing nowhere on NS8, as the last Scan found
-// them (the Scan keeps per transfer the counts and the first few paths).
-void checkLinks(const RunPtr &run, Report &rep)
+// The links of every transfer of the last Scan, added up; TRANSFERS and
+// KNOWN count the transfers and those whose links the Scan looked at.
+LinkReport scannedLinks(const RunPtr &run, int *transfers, int *known)
 {
-    Check &c = rep.add(QStringLiteral("symlinks"), QStringLiteral("data"),
-                       QStringLiteral("Symbolic links that work on NS8"), QStringLiteral("resource-planning"));
-    if (!run->app || run->record.scanTime == 0) {
-        notYet(c, QStringLiteral("the symbolic links are found by a Scan."), QStringLiteral("Scan the app."));
-        return;
-    }
     LinkReport all;
-    int transfers = 0, known = 0;
     for (const QJsonValue &v : std::as_const(run->record.scanDetails)) {
         const QJsonArray d = v.toArray();
         if (d.at(0).toString().startsWith(QStringLiteral("db:")))
             continue;
-        ++transfers;
+        ++*transfers;
         if (!d.at(4).isObject())
             continue;
-        ++known;
+        ++*known;
         const LinkReport r = LinkReport::fromJson(d.at(4).toObject());
         all.absolute += r.absolute;
         all.escaping += r.escaping;
@@ -922,15 +1084,26 @@ void checkLinks(const RunPtr &run, Report &rep)
             if (all.escapingPaths.size() < LinkReport::kExamples)
                 all.escapingPaths.append(p);
     }
-    if (transfers > 0 && known == 0) {
-        notYet(c, QStringLiteral("the last Scan was made by a version of the helper that did not look at symbolic links."),
-               QStringLiteral("Scan the app again."));
-        return;
-    }
-    if (all.isEmpty()) {
-        set(c, kOk, QStringLiteral("The data to copy has no absolute symbolic link and none that leads out of its tree."));
-        return;
-    }
+    return all;
+}
+
+// Symbolic links that arrive pointing nowhere on NS8, as the last Scan found
+// them (the Scan keeps per transfer the counts and the first few paths).
+void checkLinks(const RunPtr &run, Report &rep)
+{
+    Check &c = rep.add(QStringLiteral("symlinks"), QStringLiteral("data"),
+                       Text("check.symlinks.title", "Symbolic links that work on NS8"), QStringLiteral("resource-planning"));
+    if (!run->app || run->record.scanTime == 0)
+        return notYet(c, Text("check.symlinks.no-scan", "Not checked yet: the symbolic links are found by a Scan."), kScanFirst);
+    int transfers = 0, known = 0;
+    const LinkReport all = scannedLinks(run, &transfers, &known);
+    if (transfers > 0 && known == 0)
+        return notYet(c, Text("check.symlinks.old-scan", "Not checked yet: the last Scan was made by a version of the helper "
+                                                         "that did not look at symbolic links."),
+                      Text("check.symlinks.remedy-rescan", "Scan the app again."));
+    if (all.isEmpty())
+        return set(c, kOk, Text("check.symlinks.none", "The data to copy has no absolute symbolic link and none that leads "
+                                                       "out of its tree."));
     const auto list = [](const QStringList &paths, quint64 count) {
         return paths.join(QStringLiteral(", ")) + (count > quint64(paths.size()) ? QStringLiteral(", ...") : QString());
     };
@@ -946,114 +1119,136 @@ void checkLinks(const RunPtr &run, Report &rep)
                                      QStringLiteral("symbolic links whose targets are outside the copied tree")),
                               list(all.escapingPaths, all.escaping)));
     set(c, kWarning,
-        QStringLiteral("The last Scan found %1. They are copied as links and arrive pointing nowhere on NS8: an "
-                       "absolute target loses its leading /, and what is outside the tree is not copied.")
+        Text("check.symlinks.found", "The last Scan found %1. They are copied as links and arrive pointing nowhere on "
+                                     "NS8: an absolute target loses its leading /, and what is outside the tree is not "
+                                     "copied.")
             .arg(found.join(QStringLiteral(" and "))),
-        QStringLiteral("Make each of them a relative link to a file within the same tree, or replace it with a copy "
-                       "of its target; then Scan again."));
+        Text("check.symlinks.remedy", "Make each of them a relative link to a file within the same tree, or replace it "
+                                      "with a copy of its target; then Scan again."));
+}
+
+void checkScan(const RunPtr &run, Report &rep)
+{
+    Check &scan = rep.add(QStringLiteral("scan"), QStringLiteral("data"), Text("check.scan.title", "Scan results"),
+                          QStringLiteral("resource-planning"));
+    const qint64 age = (nowUsec() - run->record.scanTime) / 1000000;
+    if (!run->app)
+        notYet(scan, noApp());
+    else if (run->record.scanTime == 0)
+        set(scan, kWarning, Text("check.scan.never", "%1 has never been scanned: its size is unknown.").arg(appName(run)),
+            Text("check.scan.remedy-never", "Run Scan: the disk checks and the estimates need it."));
+    else if (age > kDay)
+        set(scan, kWarning,
+            Text("check.scan.stale", "The last Scan is %1 old (%2 files, %3): its figures may be stale.")
+                .arg(ageText(age))
+                .arg(run->record.sourceFiles)
+                .arg(humanBytes(run->record.sourceBytes + run->record.databaseBytes)),
+            Text("check.scan.remedy-stale", "Scan again for current figures."));
+    else
+        set(scan, kOk, Text("check.scan.recent", "Scanned %1 ago: %2 files, %3 of files and %4 of databases.")
+                           .arg(ageText(age))
+                           .arg(run->record.sourceFiles)
+                           .arg(humanBytes(run->record.sourceBytes))
+                           .arg(humanBytes(run->record.databaseBytes)));
+}
+
+void checkSizes(const RunPtr &run, Report &rep)
+{
+    Check &sizes = rep.add(QStringLiteral("data-sizes"), QStringLiteral("data"), Text("check.data-sizes.title", "Data to move"),
+                           QStringLiteral("disk-space-calculation"));
+    if (!run->app || run->record.scanTime == 0)
+        return notYet(sizes, Text("check.data-sizes.no-scan", "Not checked yet: the sizes come from a Scan."));
+    // The profile's typical sizes, by Scan detail id (a transfer, db:<name>).
+    QList<std::pair<QString, QString>> typical;
+    for (const Transfer &t : run->app->transfers)
+        if (!t.typicalSize.isEmpty())
+            typical.append({t.id, t.typicalSize});
+    for (const DatabaseItem &d : run->app->databases)
+        if (!d.typicalSize.isEmpty())
+            typical.append({QStringLiteral("db:") + d.name, d.typicalSize});
+    QStringList parts;
+    for (const auto &[id, range] : typical)
+        for (const QJsonValue &v : std::as_const(run->record.scanDetails)) {
+            const QJsonArray d = v.toArray();
+            if (d.at(0).toString() == id)
+                parts.append(QStringLiteral("%1 %2 (typically %3)").arg(d.at(1).toString(), humanBytes(quint64(d.at(3).toDouble())), range));
+        }
+    const QString total = humanBytes(run->record.sourceBytes + run->record.databaseBytes);
+    if (parts.isEmpty())
+        set(sizes, kOk, Text("check.data-sizes.total", "%1 in all.").arg(total));
+    else
+        set(sizes, kOk, Text("check.data-sizes.parts", "%1 in all: %2.").arg(total).arg(parts.join(QStringLiteral(", "))));
+}
+
+void checkEstimate(const RunPtr &run, Report &rep)
+{
+    Check &est = rep.add(QStringLiteral("sync-estimate"), QStringLiteral("data"), Text("check.sync-estimate.title", "Time of a full copy"),
+                         QStringLiteral("network-and-time-planning"));
+    if (run->syncs.isEmpty())
+        return notYet(est, Text("check.sync-estimate.no-sync", "Not checked yet: the transfer rate is measured by the "
+                                                               "first sync (Start)."));
+    const quint64 total = run->record.sourceBytes + run->record.databaseBytes;
+    const SyncRecord &first = run->syncs.first();
+    const double secs = qMax(1.0, double(first.duration) / 1e6);
+    const double rate = double(first.bytes) / secs;
+    const QStringList measured{humanBytes(first.bytes), ageText(qint64(secs)), humanBytes(quint64(rate))};
+    if (rate < 1)
+        set(est, kOk, withArgs(Text("check.sync-estimate.measured", "The first sync moved %1 in %2 (%3/s)."), measured));
+    else
+        set(est, kOk,
+            withArgs(Text("check.sync-estimate.full", "The first sync moved %1 in %2 (%3/s). A full copy of %4 takes "
+                                                      "about %5 at that rate."),
+                     measured + QStringList{humanBytes(total), ageText(qint64(double(total) / rate))}));
+}
+
+void checkDowntime(const RunPtr &run, Report &rep)
+{
+    Check &down = rep.add(QStringLiteral("downtime"), QStringLiteral("data"), Text("check.downtime.title", "Downtime of Finish"),
+                          QStringLiteral("network-and-time-planning"));
+    if (run->syncs.isEmpty())
+        return notYet(down, Text("check.downtime.no-sync", "Not checked yet: it is estimated from the last sync."));
+    const SyncRecord &last = run->syncs.last();
+    // As App.EstimatedDowntime: the last sync again, plus the dumps and the configuration.
+    const qint64 estimate = last.duration / 1000000 + 60;
+    const qint64 lastAge = (nowUsec() - last.time) / 1000000;
+    const QStringList found{ageText(lastAge), humanBytes(last.bytes), QString::number(last.files),
+                            ageText(last.duration / 1000000), ageText(estimate)};
+    if (estimate > 2 * 3600)
+        set(down, kWarning,
+            withArgs(Text("check.downtime.long", "The last sync, %1 ago, moved %2 (%3 files) in %4: Finish will need "
+                                                 "about %5 of downtime. That is more than the guide's 2 hours."),
+                     found),
+            Text("check.downtime.remedy-long", "Sync again (more often, or with more bandwidth) so that less changes "
+                                               "between the last sync and Finish."));
+    else if (lastAge > kDay)
+        set(down, kWarning,
+            withArgs(Text("check.downtime.old", "The last sync, %1 ago, moved %2 (%3 files) in %4: Finish will need "
+                                                "about %5 of downtime. The estimate is old: more has changed since."),
+                     found),
+            Text("check.downtime.remedy-old", "Sync again shortly before Finish."));
+    else
+        set(down, kOk,
+            withArgs(Text("check.downtime.estimate", "The last sync, %1 ago, moved %2 (%3 files) in %4: Finish will need "
+                                                     "about %5 of downtime."),
+                     found));
 }
 
 void checkData(const RunPtr &run, Report &rep)
 {
-    const qint64 now = nowUsec();
-    Check &scan = rep.add(QStringLiteral("scan"), QStringLiteral("data"), QStringLiteral("Scan results"),
-                          QStringLiteral("resource-planning"));
-    const qint64 age = (now - run->record.scanTime) / 1000000;
-    if (!run->app)
-        notYet(scan, QStringLiteral("no app to migrate is installed on this server."));
-    else if (run->record.scanTime == 0)
-        set(scan, kWarning, QStringLiteral("%1 has never been scanned: its size is unknown.").arg(appName(run)),
-            QStringLiteral("Run Scan: the disk checks and the estimates need it."));
-    else if (age > kDay)
-        set(scan, kWarning, QStringLiteral("The last Scan is %1 old (%2 files, %3): its figures may be stale.")
-                                .arg(ageText(age))
-                                .arg(run->record.sourceFiles)
-                                .arg(humanBytes(run->record.sourceBytes + run->record.databaseBytes)),
-            QStringLiteral("Scan again for current figures."));
-    else
-        set(scan, kOk, QStringLiteral("Scanned %1 ago: %2 files, %3 of files and %4 of databases.")
-                           .arg(ageText(age))
-                           .arg(run->record.sourceFiles)
-                           .arg(humanBytes(run->record.sourceBytes), humanBytes(run->record.databaseBytes)));
-
-    Check &sizes = rep.add(QStringLiteral("data-sizes"), QStringLiteral("data"), QStringLiteral("Data to move"),
-                           QStringLiteral("disk-space-calculation"));
-    if (!run->app || run->record.scanTime == 0) {
-        notYet(sizes, QStringLiteral("the sizes come from a Scan."));
-    } else {
-        // The profile's typical sizes, by Scan detail id (a transfer, db:<name>).
-        QList<std::pair<QString, QString>> typical;
-        for (const Transfer &t : run->app->transfers)
-            if (!t.typicalSize.isEmpty())
-                typical.append({t.id, t.typicalSize});
-        for (const DatabaseItem &d : run->app->databases)
-            if (!d.typicalSize.isEmpty())
-                typical.append({QStringLiteral("db:") + d.name, d.typicalSize});
-        QStringList parts;
-        for (const auto &[id, range] : typical)
-            for (const QJsonValue &v : std::as_const(run->record.scanDetails)) {
-                const QJsonArray d = v.toArray();
-                if (d.at(0).toString() == id)
-                    parts.append(QStringLiteral("%1 %2 (typically %3)").arg(d.at(1).toString(), humanBytes(quint64(d.at(3).toDouble())), range));
-            }
-        set(sizes, kOk, QStringLiteral("%1 in all%2").arg(humanBytes(run->record.sourceBytes + run->record.databaseBytes),
-                                                         parts.isEmpty() ? QStringLiteral(".")
-                                                                         : QStringLiteral(": ") + parts.join(QStringLiteral(", ")) + u'.'));
-    }
-
+    checkScan(run, rep);
+    checkSizes(run, rep);
     checkLinks(run, rep);
-
-    Check &est = rep.add(QStringLiteral("sync-estimate"), QStringLiteral("data"), QStringLiteral("Time of a full copy"),
-                         QStringLiteral("network-and-time-planning"));
-    const quint64 total = run->record.sourceBytes + run->record.databaseBytes;
-    if (run->syncs.isEmpty()) {
-        notYet(est, QStringLiteral("the transfer rate is measured by the first sync (Start)."));
-    } else {
-        const SyncRecord &first = run->syncs.first();
-        const double secs = qMax(1.0, double(first.duration) / 1e6);
-        const double rate = double(first.bytes) / secs;
-        const QString measured = QStringLiteral("The first sync moved %1 in %2 (%3/s).")
-                                     .arg(humanBytes(first.bytes), ageText(qint64(secs)), humanBytes(quint64(rate)));
-        if (rate < 1)
-            set(est, kOk, measured);
-        else
-            set(est, kOk, measured + QStringLiteral(" A full copy of %1 takes about %2 at that rate.")
-                                         .arg(humanBytes(total), ageText(qint64(double(total) / rate))));
-    }
-
-    Check &down = rep.add(QStringLiteral("downtime"), QStringLiteral("data"), QStringLiteral("Downtime of Finish"),
-                          QStringLiteral("network-and-time-planning"));
-    if (run->syncs.isEmpty()) {
-        notYet(down, QStringLiteral("it is estimated from the last sync."));
-    } else {
-        const SyncRecord &last = run->syncs.last();
-        // As App.EstimatedDowntime: the last sync again, plus the dumps and the configuration.
-        const qint64 estimate = last.duration / 1000000 + 60;
-        const qint64 lastAge = (now - last.time) / 1000000;
-        const QString found = QStringLiteral("The last sync, %1 ago, moved %2 (%3 files) in %4: Finish will need about "
-                                             "%5 of downtime.")
-                                  .arg(ageText(lastAge), humanBytes(last.bytes))
-                                  .arg(last.files)
-                                  .arg(ageText(last.duration / 1000000), ageText(estimate));
-        if (estimate > 2 * 3600)
-            set(down, kWarning, found + QStringLiteral(" That is more than the guide's 2 hours."),
-                QStringLiteral("Sync again (more often, or with more bandwidth) so that less changes between the last "
-                               "sync and Finish."));
-        else if (lastAge > kDay)
-            set(down, kWarning, found + QStringLiteral(" The estimate is old: more has changed since."),
-                QStringLiteral("Sync again shortly before Finish."));
-        else
-            set(down, kOk, found);
-    }
+    checkEstimate(run, rep);
+    checkDowntime(run, rep);
 }
 
-void checkBackup(const RunPtr &run, Report &rep)
+struct Backup {
+    QString name, where;
+};
+
+// The backups NS7 has enabled, each with where it goes.
+QList<Backup> enabledBackups(const RunPtr &run)
 {
-    Check &c = rep.add(QStringLiteral("backup"), QStringLiteral("backup"), QStringLiteral("A recent backup of NS7"),
-                       QStringLiteral("backup-strategy"));
-    struct Backup {
-        QString name, where;
-    };
     QList<Backup> backups;
     auto where = [](const EsmithRecord &r) {
         const QString vfs = r.prop(QStringLiteral("VFSType"));
@@ -1074,18 +1269,23 @@ void checkBackup(const RunPtr &run, Report &rep)
         single && !single->prop(QStringLiteral("VFSType")).isEmpty()
         && single->prop(QStringLiteral("status"), QStringLiteral("enabled")) == u"enabled")
         backups.append({QStringLiteral("backup-data"), where(*single)});
-    const QString remedy = QStringLiteral("Make a complete backup of NS7 (Backup in the NS7 interface) and check "
-                                          "that it can be restored before migrating.");
-    if (backups.isEmpty()) {
-        set(c, kWarning, QStringLiteral("No backup is configured on NS7."), remedy);
-        return;
-    }
+    return backups;
+}
+
+void checkBackup(const RunPtr &run, Report &rep)
+{
+    Check &c = rep.add(QStringLiteral("backup"), QStringLiteral("backup"), Text("check.backup.title", "A recent backup of NS7"),
+                       QStringLiteral("backup-strategy"));
+    const QList<Backup> backups = enabledBackups(run);
+    const Text remedy = Text("check.backup.remedy", "Make a complete backup of NS7 (Backup in the NS7 interface) and check "
+                                             "that it can be restored before migrating.");
+    if (backups.isEmpty())
+        return set(c, kWarning, Text("check.backup.none", "No backup is configured on NS7."), remedy);
     // backup-data-wrapper writes the exit code of each run to /var/spool/backup/status-<name>.
     const qint64 now = QDateTime::currentSecsSinceEpoch();
     qint64 newestOk = -1;
-    QString newestName;
     QStringList seen;
-    for (const Backup &b : std::as_const(backups)) {
+    for (const Backup &b : backups) {
         const QString path = run->ctx->pathUnderRoot(QStringLiteral("/var/spool/backup/status-") + b.name);
         QFile f(path);
         if (!f.open(QIODevice::ReadOnly)) {
@@ -1099,18 +1299,15 @@ void checkBackup(const RunPtr &run, Report &rep)
             continue;
         }
         seen.append(QStringLiteral("%1 (%2) succeeded %3 ago").arg(b.name, b.where, ageText(now - when)));
-        if (when > newestOk) {
-            newestOk = when;
-            newestName = b.name;
-        }
+        newestOk = qMax(newestOk, when);
     }
-    const QString found = seen.join(QStringLiteral("; ")) + u'.';
+    const QString found = seen.join(QStringLiteral("; "));
     if (newestOk < 0)
-        set(c, kWarning, QStringLiteral("No successful backup: %1").arg(found), remedy);
+        set(c, kWarning, Text("check.backup.no-success", "No successful backup: %1.").arg(found), remedy);
     else if (now - newestOk > kDay)
-        set(c, kWarning, QStringLiteral("The last successful backup is older than a day: %1").arg(found), remedy);
+        set(c, kWarning, Text("check.backup.old", "The last successful backup is older than a day: %1.").arg(found), remedy);
     else
-        set(c, kOk, found);
+        set(c, kOk, Text("check.backup.runs", "%1.").arg(found));
 }
 
 void evaluate(const RunPtr &run)
@@ -1127,6 +1324,74 @@ void evaluate(const RunPtr &run)
     run->done = nullptr;
     if (done)
         done(rep.checks);
+}
+
+// {KEY: <(ssas)>}: a text by id (id, template, arguments) as an a{sv} entry.
+int appendTextEntry(sd_bus_message *m, const char *key, const Text &t)
+{
+    int r = sd_bus_message_open_container(m, 'e', "sv");
+    if (r >= 0)
+        r = sd_bus_message_append(m, "s", key);
+    if (r >= 0)
+        r = sd_bus_message_open_container(m, 'v', "(ssas)");
+    if (r >= 0)
+        r = sd_bus_message_open_container(m, 'r', "ssas");
+    if (r >= 0)
+        r = sd_bus_message_append(m, "ss", t.id.toUtf8().constData(), t.tmpl.toUtf8().constData());
+    if (r >= 0)
+        r = sd_bus_message_open_container(m, 'a', "s");
+    for (const QString &a : t.args)
+        if (r >= 0)
+            r = sd_bus_message_append(m, "s", a.toUtf8().constData());
+    for (int i = 0; i < 4 && r >= 0; ++i)
+        r = sd_bus_message_close_container(m);
+    return r;
+}
+
+// {"gates": <as>}.
+int appendGates(sd_bus_message *m, const QStringList &gates)
+{
+    int r = sd_bus_message_open_container(m, 'e', "sv");
+    if (r >= 0)
+        r = sd_bus_message_append(m, "s", "gates");
+    if (r >= 0)
+        r = sd_bus_message_open_container(m, 'v', "as");
+    if (r >= 0)
+        r = sd_bus_message_open_container(m, 'a', "s");
+    for (const QString &g : gates)
+        if (r >= 0)
+            r = sd_bus_message_append(m, "s", g.toUtf8().constData());
+    for (int i = 0; i < 3 && r >= 0; ++i)
+        r = sd_bus_message_close_container(m);
+    return r;
+}
+
+// One check of Manager.Preflight's reply, an a{sv} (docs/api.md).
+int appendCheck(sd_bus_message *m, const Check &c)
+{
+    int r = sd_bus_message_open_container(m, 'a', "{sv}");
+    const auto str = [m, &r](const char *key, const QString &value) {
+        if (r >= 0)
+            r = sd_bus_message_append(m, "{sv}", key, "s", value.toUtf8().constData());
+    };
+    str("id", c.id);
+    str("group", c.group);
+    str("severity", c.severity);
+    str("title", c.title);
+    str("detail", c.detail);
+    str("remedy", c.remedy);
+    str("doc", c.doc);
+    if (r >= 0)
+        r = sd_bus_message_append(m, "{sv}", "checked", "b", int(c.checked));
+    if (r >= 0)
+        r = appendGates(m, c.gates);
+    if (r >= 0)
+        r = appendTextEntry(m, "title_text", c.titleText);
+    if (r >= 0)
+        r = appendTextEntry(m, "detail_text", c.detailText);
+    if (r >= 0)
+        r = appendTextEntry(m, "remedy_text", c.remedyText);
+    return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
 const AppProfile *chooseApp(const Context *ctx, const QString &id)
@@ -1283,39 +1548,9 @@ void Preflight::call(const Context *ctx, sd_bus_message *call, const QVariantMap
         int r = sd_bus_message_new_method_return(pending.msg(), &m);
         if (r >= 0)
             r = sd_bus_message_open_container(m, 'a', "a{sv}");
-        for (const Check &c : checks) {
-            if (r < 0)
-                break;
-            r = sd_bus_message_open_container(m, 'a', "{sv}");
-            const auto str = [m, &r](const char *key, const QString &value) {
-                if (r >= 0)
-                    r = sd_bus_message_append(m, "{sv}", key, "s", value.toUtf8().constData());
-            };
-            str("id", c.id);
-            str("group", c.group);
-            str("severity", c.severity);
-            str("title", c.title);
-            str("detail", c.detail);
-            str("remedy", c.remedy);
-            str("doc", c.doc);
+        for (const Check &c : checks)
             if (r >= 0)
-                r = sd_bus_message_append(m, "{sv}", "checked", "b", int(c.checked));
-            if (r >= 0)
-                r = sd_bus_message_open_container(m, 'e', "sv");
-            if (r >= 0)
-                r = sd_bus_message_append(m, "s", "gates");
-            if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "as");
-            if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "s");
-            for (const QString &g : c.gates)
-                if (r >= 0)
-                    r = sd_bus_message_append(m, "s", g.toUtf8().constData());
-            for (int i = 0; i < 3 && r >= 0; ++i)
-                r = sd_bus_message_close_container(m);
-            if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        }
+                r = appendCheck(m, c);
         if (r >= 0)
             r = sd_bus_message_close_container(m);
         if (r >= 0)

@@ -9,6 +9,7 @@
 
 #include "ns7/accountprovider.h"
 #include "bus/bus.h"
+#include "core/text.h"
 #include "ns8/ns8client.h"
 #include "profile/appprofile.h"
 
@@ -32,6 +33,10 @@ struct Check {
     QString title;
     QString detail;   // what was found
     QString remedy;   // what to do (empty when nothing)
+    // The same three by id (core/text.h): title, detail and remedy are their
+    // English.  A text that is someone else's words as they are (an error
+    // the cluster sent) has an empty id.
+    Text titleText, detailText, remedyText;
     QString doc;      // the guide's section anchor, e.g. "network-requirements"
     bool checked = true; // false: could not be judged yet (the detail says why)
     QStringList gates;   // the operations it can stop: connect, start, finish
