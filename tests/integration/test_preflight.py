@@ -5,6 +5,7 @@ that does not resolve, a missing backup...  One cluster and one helper serve
 the whole file; every test puts back what it changed."""
 
 import os
+import re
 import sqlite3
 import subprocess
 import time
@@ -25,6 +26,12 @@ READ_ACTIONS = {"get-cluster-status", "list-user-domains", "list-modules", "list
 SYSTEMD_WRITES = {"StartUnit", "StopUnit", "RestartUnit", "ReloadUnit", "EnableUnitFiles",
                   "DisableUnitFiles", "Reload"}
 GOOD = {"nethvoice_host": "voice.example.test", "nethcti_ui_host": "cti.example.test"}
+
+
+def fill(tmpl, args):
+    """A text by id in English (core/text.h): %1..%9 are the ARGS, any other % is itself."""
+    return re.sub(r"%([1-9])", lambda m: str(args[int(m.group(1)) - 1]) if int(m.group(1)) <= len(args) else m.group(0),
+                  str(tmpl))
 
 
 class PreflightTest(ClusterTestCase):
@@ -147,6 +154,15 @@ class PreflightTest(ClusterTestCase):
         self.assertSeverity(checks, "leader-tls", "ok", "valid")
         self.assertSeverity(checks, "vpn-endpoint", "ok", "leader.ns8.test:55820")
         self.assertEqual(checks["leader-tls"]["doc"], "destination-system-nethserver-8")
+        # Each sentence by id as well: the template with its arguments is the English.
+        for cid in ("leader-tls", "vpn-endpoint"):
+            c = checks[cid]
+            for key in ("title", "detail"):
+                ident, tmpl, args = c[key + "_text"]
+                self.assertTrue(str(ident).startswith("check."), c)
+                self.assertEqual(fill(tmpl, args), c[key], c)
+            self.assertEqual(tuple(c["remedy_text"])[0] == "", c["remedy"] == "", c)
+        self.assertEqual(tuple(checks["leader-tls"]["detail_text"])[0], "check.leader-tls.valid")
         self.assertEqual(checks["vpn-endpoint"]["doc"], "vpn-connectivity")
         # Not validated: the fingerprint the administrator must confirm.
         checks = self.preflight(leader=self.cluster.leader_host, tls_verify=False)
