@@ -49,9 +49,9 @@ export function englishLeftoversChecker(poFile) {
     const english = it.filter(e => e.msgid && e.msgstr[0] && e.msgstr[0] !== e.msgid && e.msgid.length >= 8 && !e.msgid.includes("$"))
             .map(e => e.msgid);
     return async (page) => {
-        // The log's lines and what the page marks data-from=helper (the
-        // preflight checks' titles, findings and remedies) are the helper's
-        // own words, in English.
+        // The log's lines and what the page marks data-from=helper (a
+        // preflight check's title, finding or remedy the helper gives only
+        // in English, without its *_text by id) are the helper's own words.
         const text = await page.evaluate(() => {
             let t = document.body.innerText;
             for (const el of document.querySelectorAll("[data-test=log-lines], [data-from=helper]"))

@@ -35,6 +35,50 @@ async function openPage(browser, lang) {
     return { context, page, errors };
 }
 
+// A second page in Italian beside the English one, on the same helper: the
+// step titles and closing messages it shows of the jobs the English page
+// runs (result.it_steps {operation: [titles]}, result.it_outcomes
+// {operation: text}) and its errors (result.it_errors), once close()d.
+async function italianWatcher(browser) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "it-IT" });
+    const page = await context.newPage();
+    const errors = [];
+    watchPage(page, errors);
+    await page.goto(o.page_url);
+    await page.waitForSelector("[data-test=page][data-ready=true]", WAIT);
+    const steps = {};
+    const outcomes = {};
+    let stop = false;
+    const loop = (async () => {
+        while (!stop) {
+            try {
+                const jobs = await page.locator("[data-test=job]").evaluateAll(els => els.map(j => ({
+                    op: j.dataset.operation,
+                    steps: [...j.querySelectorAll("[data-test=job-step] .pf-v5-c-progress__description")].map(d => d.textContent),
+                    outcome: (j.querySelector("[data-test=job-outcome]") || {}).textContent || "",
+                })));
+                for (const j of jobs) {
+                    steps[j.op] = [...new Set([...(steps[j.op] || []), ...j.steps])];
+                    if (j.outcome)
+                        outcomes[j.op] = j.outcome;
+                }
+            } catch (_e) { /* the page is re-rendering */ }
+            await new Promise(r => setTimeout(r, 150));
+        }
+    })();
+    return {
+        page,
+        async close() {
+            stop = true;
+            await loop;
+            result.it_steps = steps;
+            result.it_outcomes = outcomes;
+            result.it_errors = errors;
+            await context.close();
+        },
+    };
+}
+
 // The prerequisites report of a Start or Finish dialog: once it is there,
 // accept its warnings (the test NS7 has no backup, for one).
 async function acceptPreflight(dialog) {
@@ -85,8 +129,13 @@ const scenarios = {
         result.troubleshooting = await page.locator("[data-test=troubleshooting]").isVisible();
         await snap(page, "connect-error");
         await page.fill("#ns8m-password", o.password);
+        const it = o.italian ? await italianWatcher(browser) : null;
         await finishConnect(page);
         await snap(page, "apps");
+        if (it) {
+            await it.page.waitForSelector("[data-test=app]", WAIT);
+            await it.close();
+        }
         result.errors = errors;
         await context.close();
     },
@@ -139,6 +188,8 @@ const scenarios = {
             result.placeholders = await dialog.locator("input[type=text][placeholder]").evaluateAll(
                 els => Object.fromEntries(els.filter(e => e.placeholder).map(e => [e.id, e.placeholder])));
             result.doc_links = await dialog.locator("[data-test=preflight-doc]").evaluateAll(as => as.map(a => a.href));
+            result.checks = await dialog.locator("[data-test=preflight-check]").evaluateAll(
+                els => Object.fromEntries(els.map(e => [e.dataset.id, e.innerText])));
             await check("start-dialog");
             // (the modal's data-test is on its body; its buttons are in the footer)
             await page.getByRole("dialog").getByRole("button", { name: lang === "it" ? "Annulla" : "Cancel", exact: true }).click();
@@ -190,6 +241,8 @@ const scenarios = {
     // history, finish, result.  Needs App.Start & co. in the helper.
     async migrate(browser) {
         let { context, page, errors } = await openPage(browser, "en");
+        const it = o.italian ? await italianWatcher(browser) : null;
+        lastPage = page;
         await page.click("[data-test=app-start]");
         const dialog = page.locator("[data-test=start-dialog]");
         await dialog.waitFor(WAIT);
@@ -265,6 +318,11 @@ const scenarios = {
         result.result_text = await page.textContent("[data-test=result]");
         await page.locator("[data-test=result]").scrollIntoViewIfNeeded();
         await snap(page, "result");
+        if (it) {
+            await it.page.waitForSelector("[data-test=result]", WAIT);
+            await snap(it.page, "result-it");
+            await it.close();
+        }
         result.errors = errors;
         await context.close();
     },

@@ -150,7 +150,7 @@ class PageTest(unittest.TestCase):
         self.disconnect()
         a = self.cluster.admin
         r = self.drive("connect", leader=self.cluster.leader_host, username=a.user,
-                       wrong_password="not-" + a.password, password=a.password, user_domain=USER_DOMAIN)
+                       wrong_password="not-" + a.password, password=a.password, user_domain=USER_DOMAIN, italian=True)
         self.assertIn("refused the user name or the password", r["password_error"])
         self.assertEqual(r["password_invalid"], "true", "the error is not on the password field")
         self.assertTrue(r["troubleshooting"], "no troubleshooting advice for wrong credentials")
@@ -159,6 +159,11 @@ class PageTest(unittest.TestCase):
         self.assertTrue(r.get("user_domain_text"), "the guide's explanation of the LDAP user domain is missing")
         m = self.manager()
         self.assertEqual((m["State"], m["Leader"], m["UserDomain"]), ("connected", self.cluster.leader_host, USER_DOMAIN))
+        # An Italian page beside it showed the helper's step titles in Italian.
+        self.assert_italian(r["it_steps"].get("connect", []),
+                            {"Reach the NS8 leader": "Raggiungimento del leader NS8", "Log in": "Accesso",
+                             "Add this server as a node": "Aggiunta di questo server come nodo"})
+        self.assertEqual(r["it_errors"], [])
 
     def test_2_tls_fingerprint_confirmation(self):
         self.disconnect()
@@ -176,6 +181,15 @@ class PageTest(unittest.TestCase):
         finally:
             self.disconnect()
             self.restart_helper(list(self.with_ca))
+
+    def assert_italian(self, titles, expected):
+        """TITLES (the step titles an Italian page showed; the running one
+        with " (in corso)") hold each Italian value of EXPECTED and none of
+        its English keys."""
+        bare = {t.replace(" (in corso)", "") for t in titles}
+        for en, it in expected.items():
+            self.assertIn(it, bare, "the Italian page showed %r" % sorted(bare))
+            self.assertNotIn(en, bare)
 
     def assert_start_dialog(self, r, lang):
         """The Start dialog says what the profile's texts say, in LANG."""
@@ -213,6 +227,12 @@ class PageTest(unittest.TestCase):
         self.assertIn("Disconnetti", r["cluster_text"])
         self.assertIn("Indirizzo VPN", r["cluster_text"])
         self.assert_start_dialog(r, "it")
+        # The helper's preflight checks by id (title_text, detail_text) in Italian.
+        ns7 = r["checks"].get("ns7-version", "")
+        self.assertIn("NS7 aggiornato", ns7)
+        self.assertIn("helper di migrazione", ns7)
+        self.assertNotIn("NS7 up to date", ns7)
+        self.assertNotIn("migration helper", ns7)
         self.assertNotIn(profile("nethvoice")["texts"]["start.intro"]["en"], r["start_intro"])
 
     def test_4_migration_flow(self):
@@ -222,7 +242,8 @@ class PageTest(unittest.TestCase):
             self.skipTest("the running helper has no App.%s yet (issue 5): the Start/Sync/Finish screens are "
                           "covered by the page tests against a fake bus until then" % "/".join(missing))
         self.connect()
-        r = self.drive("migrate", timeout=900, nethvoice_host="voice.example.org", nethcti_ui_host="cti.example.org")
+        r = self.drive("migrate", timeout=900, nethvoice_host="voice.example.org", nethcti_ui_host="cti.example.org",
+                       italian=True)
         self.assertIn("https://", r["bad_fqdn_message"])
         self.assertTrue(r["start_disabled_with_bad_fqdn"])
         self.assertGreater(r["steps"], 1)
@@ -246,6 +267,24 @@ class PageTest(unittest.TestCase):
         self.assertTrue(all(x >= 0 for x in order) and order == sorted(order), order)
         self.assertIn(texts["result.retired"]["en"], text)
         self.assertEqual(self.sb.bus.get(app_path("nethvoice"), APP_IFACE, "Status"), "migrated")
+        # An Italian page beside it: the helper's step titles and closing
+        # messages in Italian (a profile's step from its title_it), none of
+        # their English.
+        steps, outcomes = r["it_steps"], r["it_outcomes"]
+        self.assert_italian(steps.get("start", []), {"Check the destination": "Verifica della destinazione",
+                                                     "Create the app on NS8": "Creazione dell'app su NS8"})
+        transfers = {t["title"]: t["title_it"] for t in profile("nethvoice").get("transfers", []) if t.get("title_it")}
+        self.assertTrue(transfers, "the profile has no transfer with title_it")
+        shown = {t.replace(" (in corso)", "") for t in steps.get("sync", []) + steps.get("start", [])}
+        self.assertTrue(set(transfers.values()) & shown, "no transfer step in Italian: %r" % sorted(shown))
+        self.assertFalse(set(transfers) & shown - set(transfers.values()), sorted(shown))
+        self.assert_italian(steps.get("finish", []), {"Stop the NS7 services that write": "Arresto dei servizi NS7 che scrivono dati",
+                                                      "Last sync": "Ultima sincronizzazione"})
+        self.assertIn("è stata creata su NS8", outcomes.get("start", ""))
+        self.assertNotIn("was created on NS8", outcomes.get("start", ""))
+        self.assertRegex(outcomes.get("sync", ""), r"\d+ file, .* inviati in ")
+        self.assertNotIn(" sent in ", outcomes.get("sync", ""))
+        self.assertEqual(r["it_errors"], [])
 
 
 if __name__ == "__main__":
