@@ -79,29 +79,33 @@ private Q_SLOTS:
     void tablesAreChecked()
     {
         auto noop = [](Next next) { next({}); };
-        QCOMPARE(Operation::validate({{QStringLiteral("a"), QStringLiteral("A"), 1, noop, {}, false}}), QString());
+        QCOMPARE(Operation::validate({{QStringLiteral("a"), Text("step.test.a", "A"), 1, noop, {}, false}}), QString());
         QVERIFY(Operation::validate({}).contains(QStringLiteral("without steps")));
-        QVERIFY(Operation::validate({{QString(), QStringLiteral("A"), 1, noop, {}, false}})
+        QVERIFY(Operation::validate({{QStringLiteral("A"), 1, noop, {}, false}})
                     .contains(QStringLiteral("no id")));
-        QVERIFY(Operation::validate({{QStringLiteral("a"), QStringLiteral("A"), 1, noop, {}, false},
-                                     {QStringLiteral("a"), QStringLiteral("B"), 1, noop, {}, false}})
+        QVERIFY(Operation::validate({{QStringLiteral("a"), Text("step.test.a", "A"), 1, noop, {}, false},
+                                     {QStringLiteral("a"), Text("step.test.a", "B"), 1, noop, {}, false}})
                     .contains(QStringLiteral("used twice")));
+        // A step's title is translated by "step.<id>": another id is a mistake.
+        QVERIFY(Operation::validate({{QStringLiteral("a"), Text("step.test.b", "A"), 1, noop, {}, false}},
+                                    QStringLiteral("test"))
+                    .contains(QStringLiteral("not \"step.test.a\"")));
         // Parts share the table's ids.
-        Operation::Step withParts{QStringLiteral("sync"), QStringLiteral("Sync"), 1, noop, {}, false,
+        Operation::Step withParts{QStringLiteral("sync"), Text("step.test.sync", "Sync"), 1, noop, {}, false,
                                   {{QStringLiteral("a"), QStringLiteral("A"), 2, 0}, {QStringLiteral("b"), QStringLiteral("B"), 3, 0}}};
         QCOMPARE(Operation::validate({withParts}), QString());
-        QVERIFY(Operation::validate({{QStringLiteral("a"), QStringLiteral("A"), 1, noop, {}, false}, withParts})
+        QVERIFY(Operation::validate({{QStringLiteral("a"), Text("step.test.a", "A"), 1, noop, {}, false}, withParts})
                     .contains(QStringLiteral("used twice")));
-        const QList<JobStep> partSteps = Operation::jobSteps({{QStringLiteral("check"), QStringLiteral("Check"), 1, noop, {}, false}, withParts});
+        const QList<JobStep> partSteps = Operation::jobSteps({{QStringLiteral("check"), Text("step.test.check", "Check"), 1, noop, {}, false}, withParts});
         QCOMPARE(partSteps.size(), 3);
         QCOMPARE(partSteps.at(2).id, QStringLiteral("b"));
         QCOMPARE(partSteps.at(2).weight, 3.0);
-        QVERIFY(Operation::validate({{QStringLiteral("a"), QStringLiteral("A"), 1, {}, {}, false}})
+        QVERIFY(Operation::validate({{QStringLiteral("a"), Text("step.test.a", "A"), 1, {}, {}, false}})
                     .contains(QStringLiteral("nothing to run")));
         // Continuation rows belong to the step above: one job step, both weights.
-        const QList<JobStep> js = Operation::jobSteps({{QStringLiteral("a"), QStringLiteral("A"), 1, noop, {}, false},
-                                                       {QString(), QStringLiteral("A, part 2"), 2, noop, {}, false},
-                                                       {QStringLiteral("b"), QStringLiteral("B"), 4, noop, {}, false}});
+        const QList<JobStep> js = Operation::jobSteps({{QStringLiteral("a"), Text("step.test.a", "A"), 1, noop, {}, false},
+                                                       {QStringLiteral("A, part 2"), 2, noop, {}, false},
+                                                       {QStringLiteral("b"), Text("step.test.b", "B"), 4, noop, {}, false}});
         QCOMPARE(js.size(), 2);
         QCOMPARE(js.at(0).id, QStringLiteral("a"));
         QCOMPARE(js.at(0).weight, 3.0);
@@ -113,10 +117,10 @@ private Q_SLOTS:
         QObject owner;
         QStringList trace;
         const QList<Operation::Step> steps = {
-            {QStringLiteral("one"), QStringLiteral("One"), 1, later(&trace, QStringLiteral("one")), {}, false},
-            {QString(), QStringLiteral("One, part 2"), 1, later(&trace, QStringLiteral("one.2")), {}, false},
+            {QStringLiteral("one"), Text("step.test.one", "One"), 1, later(&trace, QStringLiteral("one")), {}, false},
+            {QStringLiteral("One, part 2"), 1, later(&trace, QStringLiteral("one.2")), {}, false},
             // A step that answers at once does not run the next row inside itself.
-            {QStringLiteral("two"), QStringLiteral("Two"), 1,
+            {QStringLiteral("two"), Text("step.test.two", "Two"), 1,
              [&trace](Next next) {
                  next({});
                  trace.append(QStringLiteral("two returned"));
@@ -125,13 +129,30 @@ private Q_SLOTS:
         };
         Job *job = newJob(steps, &owner);
         auto *op = new Operation(job, steps);
-        op->summary = [] { return QStringLiteral("All done."); };
+        op->summary = [] { return Texts{Text("test.done", "All %1 done.").arg(2)}; };
         op->start();
         const auto end = waitEnd(job);
         QVERIFY(end);
         QVERIFY(end->success);
-        QCOMPARE(end->message, QStringLiteral("All done."));
+        QCOMPARE(end->message, QStringLiteral("All 2 done."));
+        // The sentence by id, for clients that translate it.
+        QCOMPARE(job->messageTexts().size(), 1);
+        QCOMPARE(job->messageTexts().first().id, QStringLiteral("test.done"));
+        QCOMPARE(job->messageTexts().first().tmpl, QStringLiteral("All %1 done."));
+        QCOMPARE(job->messageTexts().first().args, QStringList{QStringLiteral("2")});
         QCOMPARE(trace, (QStringList{QStringLiteral("one"), QStringLiteral("one.2"), QStringLiteral("two returned")}));
+    }
+
+    void textsFillInOnePass()
+    {
+        // An argument that holds a placeholder is data: it is not filled again.
+        const Text t = Text("test.pair", "%1 and %2, 100%").arg(QStringLiteral("50%2")).arg(7);
+        QCOMPARE(t.english(), QStringLiteral("50%2 and 7, 100%"));
+        QCOMPARE(english(Texts{t, Text::plain(QStringLiteral("Then.")), Text()}), QStringLiteral("50%2 and 7, 100% Then."));
+        const Failure f = Failure::said(Error::Busy, Text("test.busy", "%1 is busy.").arg(QStringLiteral("X")));
+        QCOMPARE(f.message, QStringLiteral("X is busy."));
+        QCOMPARE(f.asText().id, QStringLiteral("test.busy"));
+        QCOMPARE(Failure::failed(QStringLiteral("Plain.")).asText().tmpl, QStringLiteral("Plain."));
     }
 
     void undoesNewestFirstDownToTheCommitPoint()
@@ -145,22 +166,22 @@ private Q_SLOTS:
             };
         };
         const QList<Operation::Step> steps = {
-            {QStringLiteral("a"), QStringLiteral("A"), 1, later(&trace, QStringLiteral("a")), undo(QStringLiteral("a")), false},
-            {QStringLiteral("b"), QStringLiteral("B"), 1, later(&trace, QStringLiteral("b")), undo(QStringLiteral("b")), true},
-            {QStringLiteral("c"), QStringLiteral("C"), 1, later(&trace, QStringLiteral("c")),
+            {QStringLiteral("a"), Text("step.test.a", "A"), 1, later(&trace, QStringLiteral("a")), undo(QStringLiteral("a")), false},
+            {QStringLiteral("b"), Text("step.test.b", "B"), 1, later(&trace, QStringLiteral("b")), undo(QStringLiteral("b")), true},
+            {QStringLiteral("c"), Text("step.test.c", "C"), 1, later(&trace, QStringLiteral("c")),
              undo(QStringLiteral("c"), {QString::fromLatin1(Error::Failed), QStringLiteral("c stuck")}), false},
-            {QStringLiteral("d"), QStringLiteral("D"), 1, later(&trace, QStringLiteral("d")), {}, false},
-            {QStringLiteral("e"), QStringLiteral("E"), 1,
+            {QStringLiteral("d"), Text("step.test.d", "D"), 1, later(&trace, QStringLiteral("d")), {}, false},
+            {QStringLiteral("e"), Text("step.test.e", "E"), 1,
              later(&trace, QStringLiteral("e"), {QString::fromLatin1(Error::ClusterUnreachable), QStringLiteral("E failed.")}),
              undo(QStringLiteral("e")), false},
-            {QStringLiteral("f"), QStringLiteral("F"), 1, later(&trace, QStringLiteral("f")), undo(QStringLiteral("f")), false},
+            {QStringLiteral("f"), Text("step.test.f", "F"), 1, later(&trace, QStringLiteral("f")), undo(QStringLiteral("f")), false},
         };
         Job *job = newJob(steps, &owner);
         auto *op = new Operation(job, steps);
         Failure seen;
         op->concluding = [&seen](const Failure &f) { seen = f; };
         op->aftermath = [](const Failure &, const QStringList &problems) {
-            return QStringLiteral("Left over: %1.").arg(problems.join(QStringLiteral(", ")));
+            return Texts{Text("test.left", "Left over: %1.").arg(problems.join(QStringLiteral(", ")))};
         };
         op->start();
         const auto end = waitEnd(job);
@@ -170,6 +191,11 @@ private Q_SLOTS:
         QCOMPARE(trace, (QStringList{QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c"), QStringLiteral("d"),
                                      QStringLiteral("e"), QStringLiteral("undo e"), QStringLiteral("undo c")}));
         QCOMPARE(end->message, QStringLiteral("E failed. Left over: c stuck."));
+        // A failure without an id stays English; the aftermath has its id.
+        QCOMPARE(job->messageTexts().size(), 2);
+        QCOMPARE(job->messageTexts().at(0).id, QString());
+        QCOMPARE(job->messageTexts().at(0).tmpl, QStringLiteral("E failed."));
+        QCOMPARE(job->messageTexts().at(1).id, QStringLiteral("test.left"));
         QCOMPARE(seen.name, QString::fromLatin1(Error::ClusterUnreachable));
         // The kind of failure is the job's ErrorName (a page points at the field).
         QCOMPARE(job->errorName(), QString::fromLatin1(Error::ClusterUnreachable));
@@ -180,13 +206,13 @@ private Q_SLOTS:
         QObject owner;
         QStringList trace;
         const QList<Operation::Step> steps = {
-            {QStringLiteral("a"), QStringLiteral("A"), 1, later(&trace, QStringLiteral("a")),
+            {QStringLiteral("a"), Text("step.test.a", "A"), 1, later(&trace, QStringLiteral("a")),
              [&trace](Next next) {
                  trace.append(QStringLiteral("undo a"));
                  next({});
              },
              false},
-            {QStringLiteral("b"), QStringLiteral("B"), 1,
+            {QStringLiteral("b"), Text("step.test.b", "B"), 1,
              later(&trace, QStringLiteral("b"), {QString::fromLatin1(Error::Failed), QStringLiteral("B failed.")}), {}, false},
         };
         Job *job = newJob(steps, &owner);
@@ -206,7 +232,7 @@ private Q_SLOTS:
         QStringList trace;
         Job *job = nullptr;
         const QList<Operation::Step> steps = {
-            {QStringLiteral("a"), QStringLiteral("A"), 1,
+            {QStringLiteral("a"), Text("step.test.a", "A"), 1,
              [&trace, &job](Next next) {
                  trace.append(QStringLiteral("a"));
                  job->requestCancel();
@@ -217,7 +243,7 @@ private Q_SLOTS:
                  next({});
              },
              false},
-            {QStringLiteral("b"), QStringLiteral("B"), 1, later(&trace, QStringLiteral("b")), {}, false},
+            {QStringLiteral("b"), Text("step.test.b", "B"), 1, later(&trace, QStringLiteral("b")), {}, false},
         };
         job = newJob(steps, &owner);
         auto *op = new Operation(job, steps);
@@ -237,9 +263,9 @@ private Q_SLOTS:
         auto *owner = new QObject;
         std::shared_ptr<Next> held = std::make_shared<Next>();
         const QList<Operation::Step> steps = {
-            {QStringLiteral("a"), QStringLiteral("A"), 1,
+            {QStringLiteral("a"), Text("step.test.a", "A"), 1,
              [held](Next next) { *held = next; }, {}, false},
-            {QStringLiteral("b"), QStringLiteral("B"), 1, later(&trace, QStringLiteral("b")), {}, false},
+            {QStringLiteral("b"), Text("step.test.b", "B"), 1, later(&trace, QStringLiteral("b")), {}, false},
         };
         Job *job = newJob(steps, owner);
         auto *op = new Operation(job, steps);

@@ -226,7 +226,7 @@ private Q_SLOTS:
         QVERIFY(LinkReport::fromJson(c.at(4).toObject()).isEmpty());
 
         // The closing sentence tells the administrator too.
-        const QString message = scanner.summary();
+        const QString message = english(scanner.summary());
         QVERIFY2(message.contains(QStringLiteral("2 absolute symbolic links")), qPrintable(message));
         QVERIFY2(message.contains(QStringLiteral("/srv/data/sub/esc")), qPrintable(message));
         QVERIFY2(message.contains(QStringLiteral("point nowhere on NS8")), qPrintable(message));

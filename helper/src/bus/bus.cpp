@@ -300,4 +300,65 @@ qint64 senderUid(sd_bus_message *m)
     return out;
 }
 
+int appendStrings(sd_bus_message *reply, const QStringList &list)
+{
+    int r = sd_bus_message_open_container(reply, 'a', "s");
+    for (const QString &s : list)
+        if (r >= 0)
+            r = sd_bus_message_append(reply, "s", s.toUtf8().constData());
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+// An a{sv} of strings and booleans (the administrator's field values).
+int appendValues(sd_bus_message *reply, const QVariantMap &values)
+{
+    int r = sd_bus_message_open_container(reply, 'a', "{sv}");
+    for (auto it = values.constBegin(); r >= 0 && it != values.constEnd(); ++it) {
+        const QByteArray key = it.key().toUtf8();
+        if (it.value().typeId() == QMetaType::Bool)
+            r = sd_bus_message_append(reply, "{sv}", key.constData(), "b", int(it.value().toBool()));
+        else
+            r = sd_bus_message_append(reply, "{sv}", key.constData(), "s", it.value().toString().toUtf8().constData());
+    }
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+int appendTextMap(sd_bus_message *reply, const QMap<QString, QMap<QString, QString>> &texts)
+{
+    int r = sd_bus_message_open_container(reply, 'a', "{sa{ss}}");
+    for (auto it = texts.constBegin(); r >= 0 && it != texts.constEnd(); ++it) {
+        r = sd_bus_message_open_container(reply, 'e', "sa{ss}");
+        if (r >= 0)
+            r = sd_bus_message_append(reply, "s", it.key().toUtf8().constData());
+        if (r >= 0)
+            r = sd_bus_message_open_container(reply, 'a', "{ss}");
+        for (auto l = it->constBegin(); r >= 0 && l != it->constEnd(); ++l)
+            r = sd_bus_message_append(reply, "{ss}", l.key().toUtf8().constData(), l->toUtf8().constData());
+        for (int i = 0; i < 2 && r >= 0; ++i)
+            r = sd_bus_message_close_container(reply);
+    }
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+int appendTexts(sd_bus_message *reply, const Texts &texts)
+{
+    int r = sd_bus_message_open_container(reply, 'a', "(ssas)");
+    for (const Text &t : texts) {
+        if (r >= 0)
+            r = sd_bus_message_open_container(reply, 'r', "ssas");
+        if (r >= 0)
+            r = sd_bus_message_append(reply, "ss", t.id.toUtf8().constData(), t.tmpl.toUtf8().constData());
+        if (r >= 0)
+            r = sd_bus_message_open_container(reply, 'a', "s");
+        for (const QString &a : t.args)
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "s", a.toUtf8().constData());
+        if (r >= 0)
+            r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+            r = sd_bus_message_close_container(reply);
+    }
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 } // namespace ns8m

@@ -3,7 +3,9 @@
 #pragma once
 
 #include "core/errors.h"
+#include "core/text.h"
 
+#include <QMap>
 #include <QObject>
 #include <QString>
 #include <QStringList>
@@ -80,6 +82,14 @@ bool readOptions(sd_bus_message *m, const QList<OptionSpec> &specs, QVariantMap 
 
 // Replies to CALL with ERROR; returns what an sd-bus handler returns.
 int replyError(sd_bus_message *call, const BusError &error);
+// LIST as as.
+int appendStrings(sd_bus_message *reply, const QStringList &list);
+// An a{sv} of strings and booleans (the administrator's field values).
+int appendValues(sd_bus_message *reply, const QVariantMap &values);
+// {id: {language: text}} as a{sa{ss}}.
+int appendTextMap(sd_bus_message *reply, const QMap<QString, QMap<QString, QString>> &texts);
+// TEXTS as a(ssas): (id, English template, arguments) each.
+int appendTexts(sd_bus_message *reply, const Texts &texts);
 
 // The uid of the sender of M, or -1 when the bus does not say.
 qint64 senderUid(sd_bus_message *m);

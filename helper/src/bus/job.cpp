@@ -230,8 +230,15 @@ void Job::requestCancel()
 
 void Job::finish(Outcome outcome, const QString &message)
 {
+    finish(outcome, Texts{Text::plain(message)});
+}
+
+void Job::finish(Outcome outcome, const Texts &texts)
+{
     if (m_finished)
         return;
+    const QString message = english(texts);
+    m_messageTexts = texts;
     m_finished = true;
     m_success = outcome == Outcome::Succeeded;
     if (m_success)
@@ -254,7 +261,8 @@ void Job::finish(Outcome outcome, const QString &message)
     m_expectedEnd = m_success ? nowUsec() : 0;
     m_dirty << QStringLiteral("CurrentStep") << QStringLiteral("Cancelable") << QStringLiteral("Rate")
             << QStringLiteral("ExpectedEndTime") << QStringLiteral("Finished")
-            << QStringLiteral("Success") << QStringLiteral("Message") << QStringLiteral("ErrorName");
+            << QStringLiteral("Success") << QStringLiteral("Message") << QStringLiteral("MessageTexts")
+            << QStringLiteral("ErrorName");
     flush();
 
     static const char *const statusNames[] = {"succeeded", "failed", "canceled"};
@@ -346,6 +354,7 @@ struct JobObject {
     NS8M_JOB_GETTER(finished) { return sd_bus_message_append(reply, "b", int(of(userdata).m_finished)); }
     NS8M_JOB_GETTER(success) { return sd_bus_message_append(reply, "b", int(of(userdata).m_success)); }
     NS8M_JOB_GETTER(message) { return str(reply, "s", of(userdata).m_message); }
+    NS8M_JOB_GETTER(messageTexts) { return appendTexts(reply, of(userdata).m_messageTexts); }
     NS8M_JOB_GETTER(errorName) { return str(reply, "s", of(userdata).m_errorName); }
 };
 
@@ -378,6 +387,7 @@ const sd_bus_vtable kJobVtable[] = {
     NS8M_JOB_PROPERTY("Finished", "b", finished, EMITS_CHANGE),
     NS8M_JOB_PROPERTY("Success", "b", success, EMITS_CHANGE),
     NS8M_JOB_PROPERTY("Message", "s", message, EMITS_CHANGE),
+    NS8M_JOB_PROPERTY("MessageTexts", "a(ssas)", messageTexts, EMITS_CHANGE),
     NS8M_JOB_PROPERTY("ErrorName", "s", errorName, EMITS_CHANGE),
     SD_BUS_VTABLE_END,
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "bus/bus.h"
+#include "core/text.h"
 #include "core/log.h"
 
 #include <QElapsedTimer>
@@ -71,6 +72,9 @@ public:
     // Ends the job (once): PropertiesChanged, Completed, state database,
     // log; it leaves the bus after its linger time.
     void finish(Outcome outcome, const QString &message);
+    // The same, said as sentences by id (Message is their English).
+    void finish(Outcome outcome, const Texts &texts);
+    const Texts &messageTexts() const { return m_messageTexts; }
 
     // Asks the job to stop: emits canceled(); the worker then finishes it.
     void requestCancel();
@@ -104,6 +108,7 @@ private:
     bool m_finished = false;
     bool m_success = false;
     QString m_message;
+    Texts m_messageTexts;
     QString m_errorName;
     QElapsedTimer m_clock;
     QSet<QString> m_dirty;

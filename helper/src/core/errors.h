@@ -4,6 +4,8 @@
 // two together.
 #pragma once
 
+#include "core/text.h"
+
 #include <QString>
 
 namespace ns8m {
@@ -48,9 +50,17 @@ inline constexpr const char *const All[] = {NotAuthorized,        InvalidArgumen
 struct Failure {
     QString name;
     QString message;
+    Text text = {}; // the message by id, when it has one (core/text.h)
     bool isError() const { return !name.isEmpty(); }
     // The common kind: Error::Failed, with what went wrong.
     static Failure failed(const QString &message) { return {QString::fromLatin1(Error::Failed), message}; }
+    // NAME, said as TEXT.
+    static Failure said(const char *name, const Text &text)
+    {
+        return {QString::fromLatin1(name), text.english(), text};
+    }
+    // The message as sentences by id: TEXT, or the English as it is.
+    Text asText() const { return text.isEmpty() ? Text::plain(message) : text; }
 };
 
 } // namespace ns8m

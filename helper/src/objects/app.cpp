@@ -21,29 +21,6 @@ namespace ns8m {
 
 namespace {
 
-int appendStrings(sd_bus_message *reply, const QStringList &list)
-{
-    int r = sd_bus_message_open_container(reply, 'a', "s");
-    for (const QString &s : list)
-        if (r >= 0)
-            r = sd_bus_message_append(reply, "s", s.toUtf8().constData());
-    return r < 0 ? r : sd_bus_message_close_container(reply);
-}
-
-// An a{sv} of strings and booleans (the administrator's field values).
-int appendValues(sd_bus_message *reply, const QVariantMap &values)
-{
-    int r = sd_bus_message_open_container(reply, 'a', "{sv}");
-    for (auto it = values.constBegin(); r >= 0 && it != values.constEnd(); ++it) {
-        const QByteArray key = it.key().toUtf8();
-        if (it.value().typeId() == QMetaType::Bool)
-            r = sd_bus_message_append(reply, "{sv}", key.constData(), "b", int(it.value().toBool()));
-        else
-            r = sd_bus_message_append(reply, "{sv}", key.constData(), "s", it.value().toString().toUtf8().constData());
-    }
-    return r < 0 ? r : sd_bus_message_close_container(reply);
-}
-
 int appendField(sd_bus_message *reply, const Field &f)
 {
     static const char *const kinds[] = {"fqdn", "bool", "string"};
@@ -150,25 +127,7 @@ struct AppObject {
                 r = appendField(reply, f);
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
-    NS8M_APP_GETTER(texts)
-    {
-        const auto &texts = of(userdata).profile().texts;
-        int r = sd_bus_message_open_container(reply, 'a', "{sa{ss}}");
-        for (auto it = texts.constBegin(); r >= 0 && it != texts.constEnd(); ++it) {
-            r = sd_bus_message_open_container(reply, 'e', "sa{ss}");
-            if (r >= 0)
-                r = sd_bus_message_append(reply, "s", it.key().toUtf8().constData());
-            if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "{ss}");
-            for (auto l = it->constBegin(); r >= 0 && l != it->constEnd(); ++l)
-                r = sd_bus_message_append(reply, "{ss}", l.key().toUtf8().constData(), l->toUtf8().constData());
-            if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-            if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        }
-        return r < 0 ? r : sd_bus_message_close_container(reply);
-    }
+    NS8M_APP_GETTER(texts) { return appendTextMap(reply, of(userdata).profile().texts); }
     NS8M_APP_GETTER(node) { return sd_bus_message_append(reply, "u", of(userdata).migration().node); }
     NS8M_APP_GETTER(moduleId)
     {

@@ -228,8 +228,8 @@ void Migration::beginMigration(sd_bus_message *call, quint32 uid, const QVariant
     setStatus(AppStatus::Migrating);
     run->op = new Operation(run->job, steps);
     run->op->aftermath = [this](const Failure &, const QStringList &) {
-        return m_migration.isEmpty() ? QStringLiteral("Nothing was created on NS8.")
-                                     : QStringLiteral("Run Sync again, or Abort to remove it.");
+        return Texts{m_migration.isEmpty() ? Text("start.nothing-created", "Nothing was created on NS8.")
+                                           : Text("start.sync-or-abort", "Run Sync again, or Abort to remove it.")};
     };
     run->op->concluding = [this](const Failure &failure) {
         // Nothing exists on NS8 yet: the app is as before.
@@ -237,10 +237,11 @@ void Migration::beginMigration(sd_bus_message *call, quint32 uid, const QVariant
             setStatus(AppStatus::NotMigrated);
     };
     run->op->summary = [this, run] {
-        return QStringLiteral("%1 was created on NS8 (%2, node %3) and the first sync is done: %4")
-            .arg(m_profile.name, m_migration.moduleId)
-            .arg(m_migration.node)
-            .arg(run->message);
+        return Texts{Text("start.done", "%1 was created on NS8 (%2, node %3) and the first sync is done:")
+                         .arg(m_profile.name)
+                         .arg(m_migration.moduleId)
+                         .arg(m_migration.node)}
+            + run->message;
     };
     run->op->start();
 }
@@ -249,33 +250,37 @@ QList<Operation::Step> Migration::startSteps(const std::shared_ptr<MigrationRun>
 {
     using Next = Operation::Next;
     QList<Operation::Step> steps = {
-        {QStringLiteral("check"), QStringLiteral("Check the destination"), 1,
+        {QStringLiteral("check"), Text("step.start.check", "Check the destination"), 1,
          [this, run](Next next) { startCheckCluster(run, next); }, {}, false},
-        {QString(), QStringLiteral("Check the destination's disk"), 1,
+        {QStringLiteral("Check the destination's disk"), 1,
          [this, run](Next next) { startCheckDisk(run, next); }, {}, false},
-        {QString(), QStringLiteral("Read the modules"), 1, [this, run](Next next) { startReadModules(run, next); }, {}, false},
+        {QStringLiteral("Read the modules"), 1, [this, run](Next next) { startReadModules(run, next); }, {}, false},
     };
     // Every companion module of the profile, one row each, under one step.
     QStringList images;
     for (const auto &c : m_profile.companions)
         images.append(c.first);
-    for (int i = 0; i < m_profile.companions.size(); ++i)
-        steps.append({i == 0 ? QStringLiteral("proxy") : QString(),
-                      QStringLiteral("Install %1 when missing").arg(images.join(QStringLiteral(", "))), 1,
-                      [this, run, i](Next next) { startCompanion(run, i, next); }, {}, false});
-    steps.append({QStringLiteral("import"), QStringLiteral("Create the app on NS8"), 1,
+    for (int i = 0; i < m_profile.companions.size(); ++i) {
+        const auto install = [this, run, i](Next next) { startCompanion(run, i, next); };
+        if (i == 0)
+            steps.append({QStringLiteral("proxy"),
+                          Text("step.start.proxy", "Install %1 when missing").arg(images.join(QStringLiteral(", "))), 1,
+                          install});
+        else
+            steps.append({QStringLiteral("Install %1 when missing").arg(images.at(i)), 1, install});
+    }
+    steps.append({QStringLiteral("import"), Text("step.start.import", "Create the app on NS8"), 1,
                   [this, run](Next next) { startImport(run, next); }, {}, false});
-    steps.append(syncStep(run));
+    steps.append(syncStep(run, Text("step.start.sync", "Sync")));
     return steps;
 }
 
 // The sync as one row whose transfers show as their own job steps.
-Operation::Step Migration::syncStep(const std::shared_ptr<MigrationRun> &run)
+Operation::Step Migration::syncStep(const std::shared_ptr<MigrationRun> &run, const Text &title)
 {
-    return {QStringLiteral("sync"), QStringLiteral("Sync"), 1,
+    return {QStringLiteral("sync"), title, 1,
             [this, run](Operation::Next next) {
-                runSync(run, [run, next](bool ok, const QString &message) {
-                    run->message = message;
+                runSync(run, [next](bool ok, const QString &message) {
                     next(ok ? Failure{} : Failure::failed(message));
                 });
             },
@@ -447,7 +452,7 @@ void Migration::startSync(sd_bus_message *call, quint32 uid, const QVariantMap &
     }
     auto run = std::make_shared<MigrationRun>();
     run->settings = options;
-    const QList<Operation::Step> steps = {syncStep(run)};
+    const QList<Operation::Step> steps = {syncStep(run, Text("step.sync.sync", "Sync"))};
     run->job = newJob(call, uid, QStringLiteral("sync"), Action::Sync, Operation::jobSteps(steps));
     if (!run->job)
         return;
@@ -483,9 +488,9 @@ void Migration::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap 
     using Next = Operation::Next;
     auto run = std::make_shared<MigrationRun>();
     const QList<Operation::Step> steps = {
-        {QStringLiteral("remove-module"), QStringLiteral("Remove the app from NS8"), 3,
+        {QStringLiteral("remove-module"), Text("step.abort.remove-module", "Remove the app from NS8"), 3,
          [this, run](Next next) { abortRemoveModule(run, next); }, {}, false},
-        {QStringLiteral("forget"), QStringLiteral("Forget the migration"), 1,
+        {QStringLiteral("forget"), Text("step.abort.forget", "Forget the migration"), 1,
          [this](Next next) { abortForget(next); }, {}, false},
     };
     run->job = newJob(call, uid, QStringLiteral("abort"), nullptr, Operation::jobSteps(steps));
@@ -497,8 +502,9 @@ void Migration::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap 
               run->job->logContext());
     run->op = new Operation(run->job, steps);
     run->op->summary = [this] {
-        return QStringLiteral("The migration of %1 was aborted: its NS8 data was removed; nothing on NS7 was changed.")
-            .arg(m_profile.name);
+        return Texts{Text("abort.done", "The migration of %1 was aborted: its NS8 data was removed; nothing on NS7 "
+                                        "was changed.")
+                         .arg(m_profile.name)};
     };
     run->op->start();
 }

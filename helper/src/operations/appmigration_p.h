@@ -39,7 +39,7 @@ struct Migration::MigrationRun {
     QPointer<class Operation> op;
     QStringList present; // the retired units that exist on NS7 (to disable)
     QString warning; // for the closing sentence of a run that succeeded
-    QString message; // what the sync said (Start's and Sync's closing sentence)
+    Texts message; // what the sync said (Start's and Sync's closing sentence)
 };
 
 } // namespace ns8m

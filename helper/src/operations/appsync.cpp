@@ -256,12 +256,17 @@ void Migration::recordSync(const std::shared_ptr<MigrationRun> &run, const QElap
     m_syncs.append(rec);
     changed({QStringLiteral("SyncHistory"), QStringLiteral("LastSyncTime"), QStringLiteral("LastSyncBytes"),
              QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime")});
-    QString message = QStringLiteral("%1 files, %2 sent in %3")
-                          .arg(rec.files)
-                          .arg(humanBytes(rec.bytes), humanDuration(rec.duration / 1000));
-    message += history.isEmpty() ? QStringLiteral(".") : QStringLiteral("; %1.").arg(history);
+    Texts said{(history.isEmpty() ? Text("sync.done", "%1 files, %2 sent in %3.")
+                                  : Text("sync.done-history", "%1 files, %2 sent in %3; %4."))
+                   .arg(rec.files)
+                   .arg(humanBytes(rec.bytes))
+                   .arg(humanDuration(rec.duration / 1000))};
+    if (!history.isEmpty())
+        said.first() = said.first().arg(history);
     if (!warnings.isEmpty())
-        message += QStringLiteral(" Warnings: %1").arg(warnings.join(QStringLiteral(" ")));
+        said.append(Text("sync.warnings", "Warnings: %1").arg(warnings.join(QStringLiteral(" "))));
+    run->message = said;
+    const QString message = english(said);
     Log::info(QStringLiteral("sync of %1 done: %2").arg(m_profile.name, message),
               run->job ? run->job->logContext() : LogContext{});
     done(true, message);

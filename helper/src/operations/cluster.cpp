@@ -391,35 +391,35 @@ QList<Operation::Step> Cluster::connectSteps(const std::shared_ptr<ConnectRun> &
     using Next = Operation::Next;
     const auto doneBeforeTheJob = [](Next next) { next({}); };
     return {
-        {QStringLiteral("reach"), QStringLiteral("Reach the NS8 leader"), 1, doneBeforeTheJob, {}, false},
-        {QStringLiteral("login"), QStringLiteral("Log in"), 1, doneBeforeTheJob, {}, false},
-        {QStringLiteral("read-cluster"), QStringLiteral("Read the cluster"), 1, doneBeforeTheJob, {}, false},
-        {QStringLiteral("account-provider"), QStringLiteral("Check the account provider"), 1, doneBeforeTheJob, {}, false},
-        {QStringLiteral("add-node"), QStringLiteral("Add this server as a node"), 2,
+        {QStringLiteral("reach"), Text("step.connect.reach", "Reach the NS8 leader"), 1, doneBeforeTheJob, {}, false},
+        {QStringLiteral("login"), Text("step.connect.login", "Log in"), 1, doneBeforeTheJob, {}, false},
+        {QStringLiteral("read-cluster"), Text("step.connect.read-cluster", "Read the cluster"), 1, doneBeforeTheJob, {}, false},
+        {QStringLiteral("account-provider"), Text("step.connect.account-provider", "Check the account provider"), 1, doneBeforeTheJob, {}, false},
+        {QStringLiteral("add-node"), Text("step.connect.add-node", "Add this server as a node"), 2,
          [this, run](Next next) { connectAddNode(run, next); },
          [this, run](Next next) {
              connectRemove(run, run->nodeAdded, QStringLiteral("remove-node"), {{QStringLiteral("node_id"), int(run->nodeId)}},
                            QStringLiteral("node %1").arg(run->nodeId), next);
          },
          false},
-        {QStringLiteral("endpoint"), QStringLiteral("Resolve the VPN endpoint"), 1,
+        {QStringLiteral("endpoint"), Text("step.connect.endpoint", "Resolve the VPN endpoint"), 1,
          [this, run](Next next) { connectCheckEndpoint(run, next); }, {}, false},
-        {QStringLiteral("account"), QStringLiteral("Create the migration account"), 2,
+        {QStringLiteral("account"), Text("step.connect.account", "Create the migration account"), 2,
          [this, run](Next next) { connectAddUser(run, next); },
          [this, run](Next next) {
              connectRemove(run, run->userAdded, QStringLiteral("remove-user"), {{QStringLiteral("user"), run->accountUser}},
                            QStringLiteral("user %1").arg(run->accountUser), next);
          },
          false},
-        {QStringLiteral("tunnel"), QStringLiteral("Bring up the VPN"), 1, [this, run](Next next) { connectTunnel(run, next); },
+        {QStringLiteral("tunnel"), Text("step.connect.tunnel", "Bring up the VPN"), 1, [this, run](Next next) { connectTunnel(run, next); },
          [this, run](Next next) { connectTunnelDown(run, next); }, false},
-        {QString(), QStringLiteral("Wait for the WireGuard handshake"), 3,
+        {QStringLiteral("Wait for the WireGuard handshake"), 3,
          [this, run](Next next) { connectHandshake(run, next); }, {}, false},
-        {QString(), QStringLiteral("Reach the cluster API through the VPN"), 2,
+        {QStringLiteral("Reach the cluster API through the VPN"), 2,
          [this, run](Next next) { connectWaitApi(run, QDateTime::currentMSecsSinceEpoch() + vpnTimeoutMs(), next); }, {},
          false},
         // NS8 reaches a local Samba AD through this node: the route comes first.
-        {QStringLiteral("user-domain"), QStringLiteral("Create the temporary user domain"), 1,
+        {QStringLiteral("user-domain"), Text("step.connect.user-domain", "Create the temporary user domain"), 1,
          [this, run](Next next) { connectRoute(run, next); },
          [this, run](Next next) {
              const QJsonObject route{{QStringLiteral("ip_address"), run->provider.dcAddress},
@@ -428,14 +428,14 @@ QList<Operation::Step> Cluster::connectSteps(const std::shared_ptr<ConnectRun> &
                            QStringLiteral("route to %1").arg(run->provider.dcAddress), next);
          },
          false},
-        {QString(), QStringLiteral("Add the external user domain"), 1, [this, run](Next next) { connectDomain(run, next); },
+        {QStringLiteral("Add the external user domain"), 1, [this, run](Next next) { connectDomain(run, next); },
          [this, run](Next next) {
              connectRemove(run, run->domainAdded, QStringLiteral("remove-external-domain"),
                            {{QStringLiteral("domain"), run->plan.userDomain}},
                            QStringLiteral("user domain %1").arg(run->plan.userDomain), next);
          },
          false},
-        {QStringLiteral("save"), QStringLiteral("Save the connection"), 1, [this, run](Next next) { connectSave(run, next); },
+        {QStringLiteral("save"), Text("step.connect.save", "Save the connection"), 1, [this, run](Next next) { connectSave(run, next); },
          {}, false},
     };
 }
@@ -464,9 +464,10 @@ void Cluster::connectStartJob(const std::shared_ptr<ConnectRun> &run)
     run->op = new Operation(job, steps);
     run->op->aftermath = [](const Failure &, const QStringList &leftovers) {
         if (leftovers.isEmpty())
-            return QStringLiteral("Nothing was left behind on NS8 or on this server: fix the problem and connect again.");
-        return QStringLiteral("These could not be removed from NS8 and must be removed by hand: %1.")
-            .arg(leftovers.join(QStringLiteral(", ")));
+            return Texts{Text("connect.nothing-left", "Nothing was left behind on NS8 or on this server: fix the "
+                                                      "problem and connect again.")};
+        return Texts{Text("connect.left-behind", "These could not be removed from NS8 and must be removed by hand: %1.")
+                         .arg(leftovers.join(QStringLiteral(", ")))};
     };
     run->op->summary = [run] { return connectSummary(*run); };
     run->op->concluding = [this, run](const Failure &failure) {
@@ -477,18 +478,23 @@ void Cluster::connectStartJob(const std::shared_ptr<ConnectRun> &run)
         setState(QStringLiteral("connected"));
         emit changed({QStringLiteral("Leader"), QStringLiteral("NodeId"), QStringLiteral("VpnAddress"),
                       QStringLiteral("UserDomain"), QStringLiteral("TlsFingerprint")});
-        Log::info(QStringLiteral("Join cluster: done. %1").arg(connectSummary(*run)), run->job->logContext());
+        Log::info(QStringLiteral("Join cluster: done. %1").arg(english(connectSummary(*run))), run->job->logContext());
     };
     run->op->start(QLatin1String(kFirstJobStep));
 }
 
-QString Cluster::connectSummary(const ConnectRun &run)
+Texts Cluster::connectSummary(const ConnectRun &run)
 {
-    return QStringLiteral("Connected to %1 as node %2 (VPN address %3)%4.")
-        .arg(run.leader)
-        .arg(run.nodeId)
-        .arg(run.ipAddress,
-             run.plan.userDomain.isEmpty() ? QString() : QStringLiteral(", user domain %1").arg(run.plan.userDomain));
+    if (run.plan.userDomain.isEmpty())
+        return {Text("connect.done", "Connected to %1 as node %2 (VPN address %3).")
+                    .arg(run.leader)
+                    .arg(run.nodeId)
+                    .arg(run.ipAddress)};
+    return {Text("connect.done-domain", "Connected to %1 as node %2 (VPN address %3), user domain %4.")
+                .arg(run.leader)
+                .arg(run.nodeId)
+                .arg(run.ipAddress)
+                .arg(run.plan.userDomain)};
 }
 
 int Cluster::vpnTimeoutMs() const
@@ -884,7 +890,8 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
                                 QString::fromUtf8(readSecret(QStringLiteral("account"))));
     auto *op = new Operation(job, steps);
     op->summary = [run] {
-        return QStringLiteral("Disconnected from %1: node, account and temporary domain removed.").arg(run->leader);
+        return Texts{Text("disconnect.done", "Disconnected from %1: node, account and temporary domain removed.")
+                         .arg(run->leader)};
     };
     op->concluding = [run](const Failure &failure) {
         run->client->forgetCredentials();
@@ -901,8 +908,8 @@ QList<Operation::Step> Cluster::disconnectSteps(const std::shared_ptr<Disconnect
 {
     using Next = Operation::Next;
     return {
-        {QStringLiteral("login"), QStringLiteral("Log in"), 1, [this, run](Next next) { disconnectLogin(run, next); }, {}, false},
-        {QStringLiteral("user-domain"), QStringLiteral("Remove the temporary user domain"), 1,
+        {QStringLiteral("login"), Text("step.disconnect.login", "Log in"), 1, [this, run](Next next) { disconnectLogin(run, next); }, {}, false},
+        {QStringLiteral("user-domain"), Text("step.disconnect.user-domain", "Remove the temporary user domain"), 1,
          [this, run](Next next) {
              if (!m_link.domainCreated)
                  return next({});
@@ -910,16 +917,16 @@ QList<Operation::Step> Cluster::disconnectSteps(const std::shared_ptr<Disconnect
                             QStringLiteral("user domain %1").arg(userDomain()), next);
          },
          {}, false},
-        {QStringLiteral("node"), QStringLiteral("Remove this node"), 1, [this, run](Next next) { disconnectNode(run, next); }, {},
+        {QStringLiteral("node"), Text("step.disconnect.node", "Remove this node"), 1, [this, run](Next next) { disconnectNode(run, next); }, {},
          false},
-        {QStringLiteral("account"), QStringLiteral("Remove the migration account"), 1,
+        {QStringLiteral("account"), Text("step.disconnect.account", "Remove the migration account"), 1,
          [this, run](Next next) {
              const QString user = m_link.apiUser;
              disconnectTask(run, QStringLiteral("remove-user"), {{QStringLiteral("user"), user}},
                             QStringLiteral("user %1").arg(user), next);
          },
          {}, false},
-        {QStringLiteral("tunnel"), QStringLiteral("Take the VPN down"), 1,
+        {QStringLiteral("tunnel"), Text("step.disconnect.tunnel", "Take the VPN down"), 1,
          [this, run](Next next) {
              m_tunnel.down(QStringLiteral("ns8"), [run, next](const QString &error) {
                  if (!error.isEmpty() && run->job)
@@ -928,7 +935,7 @@ QList<Operation::Step> Cluster::disconnectSteps(const std::shared_ptr<Disconnect
              });
          },
          {}, false},
-        {QStringLiteral("forget"), QStringLiteral("Forget keys and secrets"), 1,
+        {QStringLiteral("forget"), Text("step.disconnect.forget", "Forget keys and secrets"), 1,
          [this, run](Next next) { disconnectForget(run, next); }, {}, false},
     };
 }

@@ -77,7 +77,7 @@ private:
     void connectStartJob(const std::shared_ptr<ConnectRun> &run);
     // The Connect job: one table of steps (see operation.h).
     QList<Operation::Step> connectSteps(const std::shared_ptr<ConnectRun> &run);
-    static QString connectSummary(const ConnectRun &run);
+    static Texts connectSummary(const ConnectRun &run);
     int vpnTimeoutMs() const;
     void connectAddNode(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
     void connectCheckEndpoint(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);

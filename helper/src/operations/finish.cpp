@@ -294,60 +294,66 @@ QList<Operation::Step> Migration::finishSteps(const std::shared_ptr<MigrationRun
         return [this, run, step, beforeStop](Next next) { finishSync(run, step, beforeStop, next); };
     };
     return {
-        {QStringLiteral("check"), QStringLiteral("Check the final configuration"), 1,
+        {QStringLiteral("check"), Text("step.finish.check", "Check the final configuration"), 1,
          [this, run](Next next) { finishCheckLocal(run, next); }, {}, false},
-        {QString(), QStringLiteral("Check the cluster"), 1, [this, run](Next next) { finishCheckCluster(run, next); }, {}, false},
-        {QStringLiteral("presync"), QStringLiteral("Sync with the services running"), lastSync,
+        {QStringLiteral("Check the cluster"), 1, [this, run](Next next) { finishCheckCluster(run, next); }, {}, false},
+        {QStringLiteral("presync"), Text("step.finish.presync", "Sync with the services running"), lastSync,
          sync(QStringLiteral("presync"), true), {}, false},
         // Its undo starts again what it stopped, for every failure up to configure.
-        {QStringLiteral("stop"), QStringLiteral("Stop the NS7 services that write"), 2,
+        {QStringLiteral("stop"), Text("step.finish.stop", "Stop the NS7 services that write"), 2,
          [this, run](Next next) { finishStop(run, next); }, [this, run](Next next) { finishRestart(run, next); }, false},
-        {QStringLiteral("sync"), QStringLiteral("Last sync"), lastSync, sync(QStringLiteral("sync"), false), {}, false},
-        {QStringLiteral("dump"), QStringLiteral("Dump the databases"), dumpSeconds,
+        {QStringLiteral("sync"), Text("step.finish.sync", "Last sync"), lastSync, sync(QStringLiteral("sync"), false), {}, false},
+        {QStringLiteral("dump"), Text("step.finish.dump", "Dump the databases"), dumpSeconds,
          [this, run](Next next) { finishDump(run, next); }, {}, false},
-        {QStringLiteral("upload"), QStringLiteral("Send the dumps to NS8"), 1 + dumpSeconds / 4,
+        {QStringLiteral("upload"), Text("step.finish.upload", "Send the dumps to NS8"), 1 + dumpSeconds / 4,
          [this, run](Next next) { finishUpload(run, next); }, {}, false},
-        {QStringLiteral("terminate"), QStringLiteral("End the transfer"), 1,
+        {QStringLiteral("terminate"), Text("step.finish.terminate", "End the transfer"), 1,
          [this, run](Next next) { finishTerminate(run, next); }, {}, false},
-        {QStringLiteral("import"), QStringLiteral("NS8 restores the data"), 5,
+        {QStringLiteral("import"), Text("step.finish.import", "NS8 restores the data"), 5,
          [this, run](Next next) { finishImport(run, next); }, {}, false},
         // From here on NS8 is the PBX: nothing is started again on NS7.
-        {QStringLiteral("configure"), QStringLiteral("Configure the app on NS8"), 10,
+        {QStringLiteral("configure"), Text("step.finish.configure", "Configure the app on NS8"), 10,
          [this, run](Next next) { finishConfigure(run, next); }, {}, true},
-        {QStringLiteral("retire"), QStringLiteral("Stop and disable the app on NS7"), 3,
+        {QStringLiteral("retire"), Text("step.finish.retire", "Stop and disable the app on NS7"), 3,
          [this, run](Next next) { finishRetire(run, next); }, {}, false},
-        {QString(), QStringLiteral("Disable the app on NS7"), 0.5, [this, run](Next next) { finishDisable(run, next); }, {}, false},
-        {QStringLiteral("redirect"), QStringLiteral("Redirect the old addresses"), 1,
+        {QStringLiteral("Disable the app on NS7"), 0.5, [this, run](Next next) { finishDisable(run, next); }, {}, false},
+        {QStringLiteral("redirect"), Text("step.finish.redirect", "Redirect the old addresses"), 1,
          [this, run](Next next) { finishRedirect(run, next); }, {}, false},
     };
 }
 
-QString Migration::finishAftermath(const std::shared_ptr<MigrationRun> &run, const QStringList &undoProblems)
+Texts Migration::finishAftermath(const std::shared_ptr<MigrationRun> &run, const QStringList &undoProblems)
 {
     if (m_migration.finishPhase == FinishPhase::Configured)
-        return QStringLiteral("Run Finish again to complete the NS7 side.");
+        return {Text("finish.complete-ns7", "Run Finish again to complete the NS7 side.")};
     const QStringList &stopped = run->stopped;
-    QString ns7;
+    Text ns7;
     if (stopped.isEmpty())
-        ns7 = QStringLiteral("Nothing was stopped on NS7: %1 runs as before.").arg(m_profile.name);
+        ns7 = Text("finish.nothing-stopped", "Nothing was stopped on NS7: %1 runs as before.").arg(m_profile.name);
     else if (undoProblems.isEmpty())
-        ns7 = QStringLiteral("NS7: %1 were started again; %2 runs as before.").arg(stopped.join(QStringLiteral(", ")), m_profile.name);
+        ns7 = Text("finish.restarted", "NS7: %1 were started again; %2 runs as before.")
+                  .arg(stopped.join(QStringLiteral(", ")))
+                  .arg(m_profile.name);
     else
-        ns7 = QStringLiteral("NS7: %1 could NOT be started again (%2): start them with systemctl start.")
-                  .arg(stopped.join(QStringLiteral(", ")), undoProblems.join(u' '));
-    const QString ns8 = QStringLiteral("NS8: %1 keeps the data of the last sync and is not configured yet.").arg(m_migration.moduleId);
-    return QStringLiteral("%1 %2 Fix the cause and run Finish again.").arg(ns7, ns8);
+        ns7 = Text("finish.not-restarted", "NS7: %1 could NOT be started again (%2): start them with systemctl start.")
+                  .arg(stopped.join(QStringLiteral(", ")))
+                  .arg(undoProblems.join(u' '));
+    return {ns7,
+            Text("finish.ns8-not-configured", "NS8: %1 keeps the data of the last sync and is not configured yet.")
+                .arg(m_migration.moduleId),
+            Text("finish.fix-and-retry", "Fix the cause and run Finish again.")};
 }
 
-QString Migration::finishSummary(const std::shared_ptr<MigrationRun> &run) const
+Texts Migration::finishSummary(const std::shared_ptr<MigrationRun> &run) const
 {
-    QString message = QStringLiteral("%1 now runs on NS8 (%2). Its services on NS7 are stopped and disabled; the old "
-                                     "addresses show a page with the new ones. Check %1 on NS8 and the notices below, "
-                                     "then update the DNS.")
-                          .arg(m_profile.name, m_migration.moduleId);
+    Texts said{Text("finish.done", "%1 now runs on NS8 (%2). Its services on NS7 are stopped and disabled; the old "
+                                   "addresses show a page with the new ones. Check %1 on NS8 and the notices below, "
+                                   "then update the DNS.")
+                   .arg(m_profile.name)
+                   .arg(m_migration.moduleId)};
     if (!run->warning.isEmpty())
-        message += QStringLiteral(" Warning: %1").arg(run->warning);
-    return message;
+        said.append(Text("finish.warning", "Warning: %1").arg(run->warning));
+    return said;
 }
 
 void Migration::finishCheckLocal(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)

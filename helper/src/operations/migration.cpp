@@ -74,13 +74,13 @@ void Migration::startScan(sd_bus_message *call, quint32 uid)
 QList<Operation::Step> Migration::scanSteps(Scanner *scanner)
 {
     QList<Operation::Step> steps;
-    steps.append({QStringLiteral("walk"), QStringLiteral("Files"), 1.0,
+    steps.append({QStringLiteral("walk"), Text("step.scan.walk", "Files"), 1.0,
                   [scanner](const Operation::Next &next) { scanner->walk(next); }, {}, false,
                   Scanner::plan(m_profile, m_record.scanDetails)});
     if (!m_profile.databases.isEmpty())
-        steps.append({QStringLiteral("databases"), QStringLiteral("Database sizes"), 1.0,
+        steps.append({QStringLiteral("databases"), Text("step.scan.databases", "Database sizes"), 1.0,
                       [scanner](const Operation::Next &next) { next(scanner->readDatabases()); }});
-    steps.append({QString(), QStringLiteral("Saving the results"), 0.1,
+    steps.append({QStringLiteral("Saving the results"), 0.1,
                   [this, scanner](const Operation::Next &next) { next(saveScan(scanner->result())); }});
     return steps;
 }

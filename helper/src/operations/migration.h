@@ -77,7 +77,8 @@ private:
     void beginMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options, const QVariantMap &values);
     void beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &values);
     QList<Operation::Step> startSteps(const std::shared_ptr<MigrationRun> &run);
-    Operation::Step syncStep(const std::shared_ptr<MigrationRun> &run);
+    // TITLE: the operation's own text id, step.<operation>.sync.
+    Operation::Step syncStep(const std::shared_ptr<MigrationRun> &run, const Text &title);
     void startCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void startCheckDisk(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void startReadModules(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
@@ -107,8 +108,8 @@ private:
                                QString *problem) const;
     void recoverInterruptedFinish();
     QList<Operation::Step> finishSteps(const std::shared_ptr<MigrationRun> &run);
-    QString finishAftermath(const std::shared_ptr<MigrationRun> &run, const QStringList &undoProblems);
-    QString finishSummary(const std::shared_ptr<MigrationRun> &run) const;
+    Texts finishAftermath(const std::shared_ptr<MigrationRun> &run, const QStringList &undoProblems);
+    Texts finishSummary(const std::shared_ptr<MigrationRun> &run) const;
     void rememberNodeAddress(const QJsonArray &nodes);
     void finishCheckLocal(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);

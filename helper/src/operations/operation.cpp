@@ -10,7 +10,7 @@
 
 namespace ns8m {
 
-QString Operation::validate(const QList<Step> &steps)
+QString Operation::validate(const QList<Step> &steps, const QString &operation)
 {
     if (steps.isEmpty())
         return QStringLiteral("an operation without steps");
@@ -20,6 +20,9 @@ QString Operation::validate(const QList<Step> &steps)
     for (const Step &s : steps) {
         if (!s.run)
             return QStringLiteral("step %1 has nothing to run").arg(s.id.isEmpty() ? s.title : s.id);
+        const QString titleId = QStringLiteral("step.%1.%2").arg(operation, s.id);
+        if (!s.id.isEmpty() && !operation.isEmpty() && s.titleId != titleId)
+            return QStringLiteral("the title of step %1 has the text id \"%2\", not \"%3\"").arg(s.id, s.titleId, titleId);
         QStringList own;
         if (!s.id.isEmpty())
             own.append(s.id);
@@ -52,7 +55,7 @@ Operation::Operation(Job *job, QList<Step> steps) : QObject(job), m_job(job), m_
 
 void Operation::start(const QString &from)
 {
-    const QString problem = validate(m_steps);
+    const QString problem = validate(m_steps, m_job ? m_job->operation() : QString());
     int row = 0;
     if (!from.isEmpty()) {
         row = -1;
@@ -170,17 +173,14 @@ void Operation::conclude()
     if (!m_job)
         return;
     if (!m_failure.isError()) {
-        m_job->finish(Job::Outcome::Succeeded, summary ? summary() : QString());
+        m_job->finish(Job::Outcome::Succeeded, summary ? summary() : Texts{});
         return;
     }
-    QString message = m_failure.message;
-    if (aftermath) {
-        const QString after = aftermath(m_failure, m_undoProblems);
-        if (!after.isEmpty())
-            message += u' ' + after;
-    } else if (!m_undoProblems.isEmpty()) {
-        message += QStringLiteral(" Undoing it failed: %1").arg(m_undoProblems.join(u' '));
-    }
+    Texts message{m_failure.asText()};
+    if (aftermath)
+        message += aftermath(m_failure, m_undoProblems);
+    else if (!m_undoProblems.isEmpty())
+        message.append(Text("operation.undo-failed", "Undoing it failed: %1").arg(m_undoProblems.join(u' ')));
     const bool canceled = m_failure.name == QLatin1String(Error::Canceled) || m_job->cancelRequested();
     if (!canceled && m_failure.name != QLatin1String(Error::Failed))
         m_job->setErrorName(m_failure.name);

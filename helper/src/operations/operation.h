@@ -37,14 +37,23 @@ public:
     using Next = std::function<void(const Failure &failure)>;
 
     struct Step {
-        Step(QString id_, QString title_, double weight_, std::function<void(Next)> run_,
+        // A step the job shows: its title has the text id "step.<operation>.<id>", by
+        // which clients translate it (validate() holds them together).
+        Step(QString id_, const Text &title_, double weight_, std::function<void(Next)> run_,
              std::function<void(Next)> undo_ = {}, bool commits_ = false, QList<JobStep> parts_ = {})
-            : id(std::move(id_)), title(std::move(title_)), weight(weight_), run(std::move(run_)),
+            : id(std::move(id_)), title(title_.english()), titleId(title_.id), weight(weight_), run(std::move(run_)),
               undo(std::move(undo_)), commits(commits_), parts(std::move(parts_))
+        {
+        }
+        // A row that continues the step above: its title is for the log only.
+        Step(const QString &logTitle, double weight_, std::function<void(Next)> run_,
+             std::function<void(Next)> undo_ = {}, bool commits_ = false)
+            : title(logTitle), weight(weight_), run(std::move(run_)), undo(std::move(undo_)), commits(commits_)
         {
         }
         QString id; // "" continues the step above
         QString title;
+        QString titleId;
         double weight = 1.0; // rough seconds: the estimate follows the clock
         std::function<void(Next)> run;
         // Puts back what run() changed when this or a later step fails.  It
@@ -64,7 +73,9 @@ public:
     // their weight to the step above).  An empty first id or an id used twice
     // is a programming error: the table is refused (see isValid()).
     static QList<JobStep> jobSteps(const QList<Step> &steps);
-    static QString validate(const QList<Step> &steps); // "" when well formed
+    // "" when well formed; with OPERATION, the titles' text ids are
+    // step.<operation>.<id> too.
+    static QString validate(const QList<Step> &steps, const QString &operation = QString());
 
     // Parent: the job, so that the operation ends with it at the latest.
     Operation(Job *job, QList<Step> steps);
@@ -75,8 +86,8 @@ public:
     // given the undo functions' problems).
     void start(const QString &from = QString());
 
-    std::function<QString()> summary;
-    std::function<QString(const Failure &failure, const QStringList &undoProblems)> aftermath;
+    std::function<Texts()> summary;
+    std::function<Texts(const Failure &failure, const QStringList &undoProblems)> aftermath;
     // Called once, before the job ends (status changes and the like).
     std::function<void(const Failure &failure)> concluding;
 

@@ -485,14 +485,15 @@ void Scanner::endWalk(const Failure &failure)
     done(failure);
 }
 
-QString Scanner::summary() const
+Texts Scanner::summary() const
 {
-    QString text = QStringLiteral("%1 files, %2 to copy; databases %3.")
-                       .arg(m_result.files)
-                       .arg(humanBytes(m_result.bytes), humanBytes(m_result.databaseBytes));
+    Texts said{Text("scan.done", "%1 files, %2 to copy; databases %3.")
+                   .arg(m_result.files)
+                   .arg(humanBytes(m_result.bytes))
+                   .arg(humanBytes(m_result.databaseBytes))};
     if (!m_warnings.isEmpty())
-        text += QStringLiteral(" Warnings: %1.").arg(m_warnings.join(QStringLiteral("; ")));
-    return text;
+        said.append(Text("scan.warnings", "Warnings: %1.").arg(m_warnings.join(QStringLiteral("; "))));
+    return said;
 }
 
 } // namespace ns8m

@@ -87,7 +87,7 @@ public:
     // The sizes of the profile's databases (one quick query).
     Failure readDatabases();
     const ScanResult &result() const { return m_result; }
-    QString summary() const; // the job's closing sentence
+    Texts summary() const; // the job's closing sentences
 
 private:
     struct Frame {
