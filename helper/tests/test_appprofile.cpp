@@ -18,7 +18,7 @@ const QByteArray kMinimal = "format: 1\nid: demo\nname: Demo\n"
                             "ns8: {image: demo, volumes: [data]}\n"
                             "owner: {uid: 990, gid: 991}\n"
                             "transfers:\n"
-                            "  - {id: files, title: Files, source: /srv/demo/, destination: volumes/data/}\n";
+                            "  - {id: files, title: Files, title_it: File, source: /srv/demo/, destination: volumes/data/}\n";
 
 // The configure input keys of P that neither its schema's properties nor
 // the module's read list beside the schema (module-reads.json) know.  The
@@ -240,6 +240,14 @@ private Q_SLOTS:
         QVERIFY2(p, qPrintable(error));
         QCOMPARE(p->texts.value(QStringLiteral("start.intro")).value(QStringLiteral("en")), QStringLiteral("Demo starts."));
         QCOMPARE(p->texts.value(QStringLiteral("start.intro")).value(QStringLiteral("it")), QStringLiteral("Demo parte."));
+        // A companion's notice, translated by notice.<image>.
+        const auto q = AppProfile::parse(QByteArray(kMinimal).replace(
+                                             "volumes: [data]}", "volumes: [data], companions: [{image: x, notice: Hi, notice_it: Ciao}]}"),
+                                         QStringLiteral("demo.yaml"), &error);
+        QVERIFY2(q, qPrintable(error));
+        QCOMPARE(q->texts.value(QStringLiteral("notice.x")).value(QStringLiteral("it")), QStringLiteral("Ciao"));
+        // A transfer's title is a job step's, translated by step.<id>.
+        QCOMPARE(p->texts.value(QStringLiteral("step.files")).value(QStringLiteral("it")), QStringLiteral("File"));
     }
 
     void rejects_data()
@@ -287,6 +295,11 @@ private Q_SLOTS:
         QTest::newRow("typical size not text")
             << QByteArray(kMinimal).replace("destination: volumes/data/}", "destination: volumes/data/, typical_size: [1, 2]}")
             << QStringLiteral("typical_size");
+        QTest::newRow("transfer title without Italian")
+            << QByteArray(kMinimal).replace("title_it: File, ", "") << QStringLiteral("needs \"title_it\"");
+        QTest::newRow("companion notice without Italian")
+            << QByteArray(kMinimal).replace("volumes: [data]}", "volumes: [data], companions: [{image: x, notice: Hi}]}")
+            << QStringLiteral("needs \"notice_it\"");
         QTest::newRow("text without Italian")
             << kMinimal + "texts:\n  start.intro: {en: Demo starts.}\n" << QStringLiteral("needs \"it\"");
         QTest::newRow("text in an unknown language")

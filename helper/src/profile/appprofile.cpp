@@ -168,7 +168,7 @@ QString typicalSize(const YAML::Node &n, const QString &what)
 Transfer parseTransfer(const YAML::Node &n, const AppProfile &p)
 {
     onlyKeys(n, QStringLiteral("a transfer"),
-             {QStringLiteral("id"), QStringLiteral("title"), QStringLiteral("source"),
+             {QStringLiteral("id"), QStringLiteral("title"), QStringLiteral("title_it"), QStringLiteral("source"),
               QStringLiteral("destination"), QStringLiteral("delete"),
               QStringLiteral("optional"), QStringLiteral("exclude"), QStringLiteral("owner"),
               QStringLiteral("usermap"), QStringLiteral("groupmap"), QStringLiteral("rewrite"),
@@ -177,6 +177,7 @@ Transfer parseTransfer(const YAML::Node &n, const AppProfile &p)
     t.id = ident(need(n, "id", QStringLiteral("a transfer")), QStringLiteral("transfer id"));
     const QString what = QStringLiteral("transfer \"%1\"").arg(t.id);
     t.title = str(need(n, "title", what), what + QStringLiteral(" title"));
+    t.titleIt = str(need(n, "title_it", what), what + QStringLiteral(" title_it"));
     t.source = absolutePath(need(n, "source", what), what + QStringLiteral(" source"));
     t.destination = relativePath(need(n, "destination", what), what + QStringLiteral(" destination"),
                                  p.volumes);
@@ -391,25 +392,37 @@ ConfigureInput parseConfigureInput(const QString &key, const YAML::Node &n, cons
     return in;
 }
 
-AppProfile parseRoot(const YAML::Node &root, const QString &file)
+SqliteDump parseSqlite(const YAML::Node &s, const AppProfile &p)
 {
-    onlyKeys(root, QStringLiteral("the profile"),
-             {QStringLiteral("format"), QStringLiteral("id"), QStringLiteral("name"),
-              QStringLiteral("description"), QStringLiteral("detect"), QStringLiteral("ns8"),
-              QStringLiteral("owner"), QStringLiteral("transfers"), QStringLiteral("databases"),
-              QStringLiteral("sqlite"), QStringLiteral("services"), QStringLiteral("fields"),
-              QStringLiteral("configure"), QStringLiteral("redirect"), QStringLiteral("texts")});
-    if (integer(need(root, "format", QStringLiteral("the profile")), QStringLiteral("format"), 1, 1) != 1)
-        fail(root, QStringLiteral("unsupported format"));
-    AppProfile p;
-    p.file = file;
-    p.id = str(need(root, "id", QStringLiteral("the profile")), QStringLiteral("id"));
-    if (!isValidAppId(p.id))
-        fail(root["id"], QStringLiteral("id must be lower-case letters, digits and '_', starting with a letter: ") + p.id);
-    p.name = str(need(root, "name", QStringLiteral("the profile")), QStringLiteral("name"));
-    if (root["description"])
-        p.description = str(root["description"], QStringLiteral("description"));
+    onlyKeys(s, QStringLiteral("an sqlite dump"),
+             {QStringLiteral("id"), QStringLiteral("title"), QStringLiteral("path"),
+              QStringLiteral("table"), QStringLiteral("destination"),
+              QStringLiteral("exclude_key_prefixes")});
+    SqliteDump d;
+    d.id = ident(need(s, "id", QStringLiteral("an sqlite dump")), QStringLiteral("sqlite id"));
+    d.title = str(need(s, "title", QStringLiteral("an sqlite dump")), QStringLiteral("sqlite title"));
+    d.path = absolutePath(need(s, "path", QStringLiteral("an sqlite dump")), QStringLiteral("sqlite path"));
+    d.table = sqlName(need(s, "table", QStringLiteral("an sqlite dump")), QStringLiteral("sqlite table"));
+    d.destination = relativePath(need(s, "destination", QStringLiteral("an sqlite dump")),
+                                 QStringLiteral("sqlite destination"), p.volumes);
+    // The dump is written with the database dumps, and NS8 hands that
+    // folder to MariaDB's entrypoint, which runs every *.sh and *.sql*
+    // in it: an SQLite dump named so would stop the import.
+    if (QFileInfo(d.destination).path() + u'/' != p.dbDestination)
+        fail(s["destination"], QStringLiteral("sqlite destination must be a file in the databases destination (%1)")
+                                   .arg(p.dbDestination));
+    static const QRegularExpression runByEntrypoint(QStringLiteral("\\.(sh|sql(\\.(gz|xz|zst))?)$"));
+    if (runByEntrypoint.match(d.destination).hasMatch())
+        fail(s["destination"], QStringLiteral("sqlite destination must not end in .sh or .sql: NS8 runs those "
+                                              "files of the databases destination as MariaDB SQL"));
+    if (s["exclude_key_prefixes"])
+        d.excludeKeyPrefixes = strList(s["exclude_key_prefixes"], QStringLiteral("exclude_key_prefixes"));
+    return d;
+}
 
+// detect: and ns8: (image, volumes, companions).
+void parseDetectAndNs8(const YAML::Node &root, AppProfile &p)
+{
     const YAML::Node detect = need(root, "detect", QStringLiteral("the profile"));
     onlyKeys(detect, QStringLiteral("detect"), {QStringLiteral("database"), QStringLiteral("key")});
     p.detectDatabase = fileName(need(detect, "database", QStringLiteral("detect")), QStringLiteral("detect database"));
@@ -427,12 +440,24 @@ AppProfile parseRoot(const YAML::Node &root, const QString &file)
         if (!ns8["companions"].IsSequence())
             fail(ns8["companions"], QStringLiteral("ns8 companions must be a list"));
         for (const auto &c : ns8["companions"]) {
-            onlyKeys(c, QStringLiteral("a companion"), {QStringLiteral("image"), QStringLiteral("notice")});
-            p.companions.append({ident(need(c, "image", QStringLiteral("a companion")), QStringLiteral("companion image")),
-                                 c["notice"] ? str(c["notice"], QStringLiteral("companion notice")) : QString()});
+            onlyKeys(c, QStringLiteral("a companion"),
+                     {QStringLiteral("image"), QStringLiteral("notice"), QStringLiteral("notice_it")});
+            const QString image = ident(need(c, "image", QStringLiteral("a companion")), QStringLiteral("companion image"));
+            const QString notice = c["notice"] ? str(c["notice"], QStringLiteral("companion notice")) : QString();
+            p.companions.append({image, notice});
+            // The notice is shown in App.Notices; clients translate it by notice.<image>.
+            if (!notice.isEmpty())
+                p.texts.insert(QStringLiteral("notice.") + image,
+                               {{QStringLiteral("en"), notice},
+                                {QStringLiteral("it"), str(need(c, "notice_it", QStringLiteral("a companion with a notice")),
+                                                           QStringLiteral("companion notice_it"))}});
         }
     }
+}
 
+// owner: and transfers:.
+void parseOwnerAndTransfers(const YAML::Node &root, AppProfile &p)
+{
     const YAML::Node owner = need(root, "owner", QStringLiteral("the profile"));
     onlyKeys(owner, QStringLiteral("owner"), {QStringLiteral("uid"), QStringLiteral("gid")});
     p.ownerUid = integer(need(owner, "uid", QStringLiteral("owner")), QStringLiteral("owner uid"), 0, 65534);
@@ -448,7 +473,11 @@ AppProfile parseRoot(const YAML::Node &root, const QString &file)
             fail(t, QStringLiteral("transfer id used twice: ") + p.transfers.last().id);
         ids.insert(p.transfers.last().id);
     }
+}
 
+// databases:, sqlite: and services:.
+void parseData(const YAML::Node &root, AppProfile &p)
+{
     if (const YAML::Node dbs = root["databases"]) {
         onlyKeys(dbs, QStringLiteral("databases"), {QStringLiteral("credentials"),
                                                     QStringLiteral("destination"), QStringLiteral("items")});
@@ -471,32 +500,8 @@ AppProfile parseRoot(const YAML::Node &root, const QString &file)
     if (const YAML::Node sq = root["sqlite"]) {
         if (!sq.IsSequence())
             fail(sq, QStringLiteral("sqlite must be a list"));
-        for (const auto &s : sq) {
-            onlyKeys(s, QStringLiteral("an sqlite dump"),
-                     {QStringLiteral("id"), QStringLiteral("title"), QStringLiteral("path"),
-                      QStringLiteral("table"), QStringLiteral("destination"),
-                      QStringLiteral("exclude_key_prefixes")});
-            SqliteDump d;
-            d.id = ident(need(s, "id", QStringLiteral("an sqlite dump")), QStringLiteral("sqlite id"));
-            d.title = str(need(s, "title", QStringLiteral("an sqlite dump")), QStringLiteral("sqlite title"));
-            d.path = absolutePath(need(s, "path", QStringLiteral("an sqlite dump")), QStringLiteral("sqlite path"));
-            d.table = sqlName(need(s, "table", QStringLiteral("an sqlite dump")), QStringLiteral("sqlite table"));
-            d.destination = relativePath(need(s, "destination", QStringLiteral("an sqlite dump")),
-                                         QStringLiteral("sqlite destination"), p.volumes);
-            // The dump is written with the database dumps, and NS8 hands that
-            // folder to MariaDB's entrypoint, which runs every *.sh and *.sql*
-            // in it: an SQLite dump named so would stop the import.
-            if (QFileInfo(d.destination).path() + u'/' != p.dbDestination)
-                fail(s["destination"], QStringLiteral("sqlite destination must be a file in the databases destination (%1)")
-                                           .arg(p.dbDestination));
-            static const QRegularExpression runByEntrypoint(QStringLiteral("\\.(sh|sql(\\.(gz|xz|zst))?)$"));
-            if (runByEntrypoint.match(d.destination).hasMatch())
-                fail(s["destination"], QStringLiteral("sqlite destination must not end in .sh or .sql: NS8 runs those "
-                                                      "files of the databases destination as MariaDB SQL"));
-            if (s["exclude_key_prefixes"])
-                d.excludeKeyPrefixes = strList(s["exclude_key_prefixes"], QStringLiteral("exclude_key_prefixes"));
-            p.sqlite.append(d);
-        }
+        for (const auto &s : sq)
+            p.sqlite.append(parseSqlite(s, p));
     }
 
     if (const YAML::Node svc = root["services"]) {
@@ -510,9 +515,19 @@ AppProfile parseRoot(const YAML::Node &root, const QString &file)
             if (!unit.match(u).hasMatch())
                 fail(svc, QStringLiteral("not a unit name: ") + u);
     }
+}
 
-    if (root["texts"])
-        p.texts = parseTexts(root["texts"]);
+// texts:, the transfers' titles as texts, and fields:.
+void parseTextsAndFields(const YAML::Node &root, AppProfile &p)
+{
+    if (root["texts"]) {
+        const auto texts = parseTexts(root["texts"]);
+        for (auto it = texts.constBegin(); it != texts.constEnd(); ++it)
+            p.texts.insert(it.key(), it.value());
+    }
+    // A transfer's title is a job step's: clients translate it by step.<id>.
+    for (const Transfer &t : std::as_const(p.transfers))
+        p.texts.insert(QStringLiteral("step.") + t.id, {{QStringLiteral("en"), t.title}, {QStringLiteral("it"), t.titleIt}});
     if (const YAML::Node fields = root["fields"]) {
         if (!fields.IsSequence())
             fail(fields, QStringLiteral("fields must be a list"));
@@ -527,7 +542,11 @@ AppProfile parseRoot(const YAML::Node &root, const QString &file)
                     fail(fields, QStringLiteral("field \"%1\" is distinct from an unknown field \"%2\"").arg(f.id, other));
             }
     }
+}
 
+// configure: and redirect:.
+void parseConfigureAndRedirect(const YAML::Node &root, AppProfile &p)
+{
     if (const YAML::Node conf = root["configure"]) {
         onlyKeys(conf, QStringLiteral("configure"), {QStringLiteral("action"), QStringLiteral("schema"),
                                                      QStringLiteral("input")});
@@ -551,6 +570,32 @@ AppProfile parseRoot(const YAML::Node &root, const QString &file)
                                          QStringLiteral("redirect httpd_snippet"));
         p.redirectPaths = strList(need(red, "paths", QStringLiteral("redirect")), QStringLiteral("redirect paths"));
     }
+}
+
+AppProfile parseRoot(const YAML::Node &root, const QString &file)
+{
+    onlyKeys(root, QStringLiteral("the profile"),
+             {QStringLiteral("format"), QStringLiteral("id"), QStringLiteral("name"),
+              QStringLiteral("description"), QStringLiteral("detect"), QStringLiteral("ns8"),
+              QStringLiteral("owner"), QStringLiteral("transfers"), QStringLiteral("databases"),
+              QStringLiteral("sqlite"), QStringLiteral("services"), QStringLiteral("fields"),
+              QStringLiteral("configure"), QStringLiteral("redirect"), QStringLiteral("texts")});
+    if (integer(need(root, "format", QStringLiteral("the profile")), QStringLiteral("format"), 1, 1) != 1)
+        fail(root, QStringLiteral("unsupported format"));
+    AppProfile p;
+    p.file = file;
+    p.id = str(need(root, "id", QStringLiteral("the profile")), QStringLiteral("id"));
+    if (!isValidAppId(p.id))
+        fail(root["id"], QStringLiteral("id must be lower-case letters, digits and '_', starting with a letter: ") + p.id);
+    p.name = str(need(root, "name", QStringLiteral("the profile")), QStringLiteral("name"));
+    if (root["description"])
+        p.description = str(root["description"], QStringLiteral("description"));
+
+    parseDetectAndNs8(root, p);
+    parseOwnerAndTransfers(root, p);
+    parseData(root, p);
+    parseTextsAndFields(root, p);
+    parseConfigureAndRedirect(root, p);
     return p;
 }
 

@@ -16,6 +16,7 @@ namespace ns8m {
 struct Transfer {
     QString id;
     QString title;
+    QString titleIt; // title_it: the title in Italian (App.Texts step.<id>)
     QString source;      // absolute NS7 path, rsync trailing-slash semantics, may hold "*"
     QString destination; // relative to the module's /srv, may hold {1}
     bool deleteExtraneous = false;
