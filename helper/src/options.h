@@ -3,7 +3,7 @@
 // defaults themselves are those of a default-constructed Settings.
 #pragma once
 
-#include "objects/daemon.h"
+#include "core/settings.h"
 
 #include <QString>
 #include <QStringList>
