@@ -122,6 +122,22 @@ class ClusterTestCase(unittest.TestCase):
         return subprocess.run(["ip", "netns", "exec", self.ns7] + list(argv),
                               capture_output=True, text=True, timeout=60, check=check)
 
+    def senders(self, module):
+        """PIDs of the rsync senders to MODULE that this test's helper runs:
+        only processes in this test's NS7 namespace, so that another test's
+        syncs on the same machine are neither seen nor stopped."""
+        out = subprocess.run(["ip", "netns", "pids", self.ns7], capture_output=True, text=True).stdout
+        found = []
+        for pid in out.split():
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue  # it ended meanwhile
+            if any(a.startswith(("rsync://%s@" % module).encode()) for a in argv):
+                found.append(int(pid))
+        return found
+
     def in_helper_ns(self, *argv):
         """Run in the helper's own network and mount namespaces (its private
         /run/wireguard: where `wg` finds the ns8 interface's control socket)."""

@@ -4,6 +4,7 @@ WireGuard tunnel.  What lands in the module is compared with NETHVOICE.md's
 table, written out in ns7expect.py independently of the helper's profile."""
 
 import os
+import signal
 import sqlite3
 import subprocess
 import time
@@ -182,9 +183,8 @@ class MigrationTest(MigrationTestCase):
         self.assertFalse(props["Success"])
         self.assertEqual(props["ErrorName"], ERR + "Canceled")
         self.assertEqual(self.app()["Status"], "migrating")
-        sender = "rsync://%s@" % self.app()["ModuleId"]  # the sending side only, not the receiver
-        self.assertEqual(subprocess.run(["pgrep", "-f", sender], capture_output=True).returncode, 1,
-                         "an rsync is still running")
+        module = self.app()["ModuleId"]
+        self.assertEqual(self.senders(module), [], "an rsync is still running")
         # Killed in the middle of a sync: restarted, the app can sync again.
         err, job = self.app_call("Sync", "a{sv}", [{"bwlimit": dbus.UInt32(500)}])
         self.assertIsNone(err, job)
@@ -192,7 +192,11 @@ class MigrationTest(MigrationTestCase):
         self.sb.helper.kill()
         # The helper's rsync children die with it on a real system (systemd
         # stops the whole unit); here they are the test's to stop.
-        subprocess.run(["pkill", "-f", sender], capture_output=True)
+        for pid in self.senders(module):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
         self.sb.helper.start()
         self.assertEqual(self.app()["Status"], "migrating")
         db = sqlite3.connect(os.path.join(self.sb.state_dir, "state.db"))
