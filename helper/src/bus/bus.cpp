@@ -340,24 +340,22 @@ int appendTextMap(sd_bus_message *reply, const QMap<QString, QMap<QString, QStri
     return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
+int appendText(sd_bus_message *reply, const Text &text)
+{
+    int r = sd_bus_message_open_container(reply, 'r', "ssas");
+    if (r >= 0)
+        r = sd_bus_message_append(reply, "ss", text.id.toUtf8().constData(), text.tmpl.toUtf8().constData());
+    if (r >= 0)
+        r = appendStrings(reply, text.args);
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 int appendTexts(sd_bus_message *reply, const Texts &texts)
 {
     int r = sd_bus_message_open_container(reply, 'a', "(ssas)");
-    for (const Text &t : texts) {
+    for (const Text &t : texts)
         if (r >= 0)
-            r = sd_bus_message_open_container(reply, 'r', "ssas");
-        if (r >= 0)
-            r = sd_bus_message_append(reply, "ss", t.id.toUtf8().constData(), t.tmpl.toUtf8().constData());
-        if (r >= 0)
-            r = sd_bus_message_open_container(reply, 'a', "s");
-        for (const QString &a : t.args)
-            if (r >= 0)
-                r = sd_bus_message_append(reply, "s", a.toUtf8().constData());
-        if (r >= 0)
-            r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-            r = sd_bus_message_close_container(reply);
-    }
+            r = appendText(reply, t);
     return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 

@@ -88,6 +88,8 @@ int appendStrings(sd_bus_message *reply, const QStringList &list);
 int appendValues(sd_bus_message *reply, const QVariantMap &values);
 // {id: {language: text}} as a{sa{ss}}.
 int appendTextMap(sd_bus_message *reply, const QMap<QString, QMap<QString, QString>> &texts);
+// TEXT as (ssas): id, English template, arguments.
+int appendText(sd_bus_message *reply, const Text &text);
 // TEXTS as a(ssas): (id, English template, arguments) each.
 int appendTexts(sd_bus_message *reply, const Texts &texts);
 

@@ -1335,15 +1335,8 @@ int appendTextEntry(sd_bus_message *m, const char *key, const Text &t)
     if (r >= 0)
         r = sd_bus_message_open_container(m, 'v', "(ssas)");
     if (r >= 0)
-        r = sd_bus_message_open_container(m, 'r', "ssas");
-    if (r >= 0)
-        r = sd_bus_message_append(m, "ss", t.id.toUtf8().constData(), t.tmpl.toUtf8().constData());
-    if (r >= 0)
-        r = sd_bus_message_open_container(m, 'a', "s");
-    for (const QString &a : t.args)
-        if (r >= 0)
-            r = sd_bus_message_append(m, "s", a.toUtf8().constData());
-    for (int i = 0; i < 4 && r >= 0; ++i)
+        r = appendText(m, t);
+    for (int i = 0; i < 2 && r >= 0; ++i)
         r = sd_bus_message_close_container(m);
     return r;
 }
@@ -1357,11 +1350,8 @@ int appendGates(sd_bus_message *m, const QStringList &gates)
     if (r >= 0)
         r = sd_bus_message_open_container(m, 'v', "as");
     if (r >= 0)
-        r = sd_bus_message_open_container(m, 'a', "s");
-    for (const QString &g : gates)
-        if (r >= 0)
-            r = sd_bus_message_append(m, "s", g.toUtf8().constData());
-    for (int i = 0; i < 3 && r >= 0; ++i)
+        r = appendStrings(m, gates);
+    for (int i = 0; i < 2 && r >= 0; ++i)
         r = sd_bus_message_close_container(m);
     return r;
 }
