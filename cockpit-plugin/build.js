@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Builds the page into dist/ (or --outdir): index.js and index.css bundled
 // by esbuild, index.html, manifest.json (its search keywords completed
-// with the apps of ../apps/*.yaml) and po.<lang>.js.  --pot refreshes
+// with the apps of ../apps/*.yaml), po.<lang>.js, and NethServer 7's
+// Applications entry: icon.svg and ns7-application.json (ns7/ns8-migration.json
+// with the release of ../VERSION; installed as
+// share/cockpit/nethserver/applications/ns8-migration.json).  --pot refreshes
 // po/ns8-migration.pot from the sources (the page's src/ and the helper's
 // sentences by id in ../helper/src, with xgettext).  --watch rebuilds on changes.
 import fs from "node:fs";
@@ -58,6 +61,17 @@ function appKeywords(appsDir) {
     return [...new Set(words)];
 }
 
+// NethServer 7 lists an application from share/cockpit/nethserver/applications/<id>.json
+// and shows its icon from share/cockpit/<id>/: the page's own folder.  Its
+// Applications table shows release.version, so the entry gets the project's.
+function ns7Application() {
+    const app = JSON.parse(fs.readFileSync(path.join(here, "ns7", "ns8-migration.json"), "utf8"));
+    const version = fs.readFileSync(path.join(here, "..", "VERSION"), "utf8").split("\n")[0].trim();
+    if (!/^[0-9]+(\.[0-9]+)*$/.test(version))
+        throw new Error(`../VERSION does not hold a version: ${JSON.stringify(version)}`);
+    return { ...app, release: { version } };
+}
+
 const copyStatic = {
     name: "copy-static",
     setup(build) {
@@ -71,6 +85,8 @@ const copyStatic = {
             keywords.matches = [...new Set([...keywords.matches, ...appKeywords(path.join(here, "..", "apps"))])];
             fs.writeFileSync(path.join(outdir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
             buildTranslations(path.join(here, "po"), outdir);
+            fs.copyFileSync(path.join(here, "ns7", "icon.svg"), path.join(outdir, "icon.svg"));
+            fs.writeFileSync(path.join(outdir, "ns7-application.json"), JSON.stringify(ns7Application(), null, 4) + "\n");
         });
     },
 };

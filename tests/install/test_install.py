@@ -168,6 +168,15 @@ class LayoutTest(unittest.TestCase):
         with open(installed(f"{DIRS['DATADIR']}/dbus-1/system-services/org.nethserver.Ns8Migration1.service")) as f:
             self.assertRegex(f.read(), rf"(?m)^Exec={re.escape(helper)}$")
 
+    def test_ns7_application_entry(self):
+        """NethServer 7's Applications list can list the page, show its icon
+        and open it (manifest.ns7_application_problems)."""
+        if bundle_files() is None:
+            self.skipTest("this build makes no page (NS8M_BUILD_PAGE is OFF)")
+        app = installed(to_build_layout(manifest.NS7_APP))
+        share = installed(to_build_layout(os.path.dirname(manifest.COCKPIT_DIR)))
+        self.assertEqual(manifest.ns7_application_problems(app, share, manifest.version()), [])
+
     def test_helper_defaults_to_the_installed_profiles(self):
         usage = subprocess.run([installed(helper_path()), "--help"], check=True, capture_output=True,
                                text=True).stdout

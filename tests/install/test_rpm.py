@@ -287,11 +287,15 @@ class RpmTest(unittest.TestCase):
         if os.environ.get("NS8M_BUILD_PAGE", "").upper() in ("ON", "1", "TRUE", "YES"):
             self.assertTrue(self.has_bundle, "this build has the page: the tarball must carry it")
         listing = self.listing()
-        page = {p for p in listing if p == manifest.COCKPIT_DIR or p.startswith(manifest.COCKPIT_DIR + "/")}
+        page = {p for p in listing if manifest.is_page_path(p)}
         if not self.has_bundle:
             self.assertEqual(page, set(), "Cockpit files without a bundle in the tarball")
             return
         self.assertLessEqual(manifest.required_cockpit(self.entries), page, "the page lacks a file it needs")
+        app = os.path.join(self.payload, manifest.NS7_APP.lstrip("/"))
+        share = os.path.join(self.payload, os.path.dirname(manifest.COCKPIT_DIR).lstrip("/"))
+        self.assertEqual(manifest.ns7_application_problems(app, share, self.version), [],
+                         "NethServer 7's Applications entry")
 
     # --- nothing that should not be there -----------------------------------------
     def test_no_test_or_build_file(self):
