@@ -35,8 +35,8 @@ def source_dir():
     return util.source_dir()
 
 
-def version():
-    with open(os.path.join(source_dir(), "VERSION")) as f:
+def version(source=None):
+    with open(os.path.join(source or source_dir(), "VERSION")) as f:
         return f.readline().strip()
 
 

@@ -175,7 +175,7 @@ class LayoutTest(unittest.TestCase):
             self.skipTest("this build makes no page (NS8M_BUILD_PAGE is OFF)")
         app = installed(to_build_layout(manifest.NS7_APP))
         share = installed(to_build_layout(os.path.dirname(manifest.COCKPIT_DIR)))
-        self.assertEqual(manifest.ns7_application_problems(app, share, manifest.version()), [])
+        self.assertEqual(manifest.ns7_application_problems(app, share, manifest.version(SOURCE)), [])
 
     def test_helper_defaults_to_the_installed_profiles(self):
         usage = subprocess.run([installed(helper_path()), "--help"], check=True, capture_output=True,
