@@ -22,8 +22,25 @@ async function snap(page, name) {
     result.shots.push(name + ".png");
 }
 
+// options.cockpit_js: a cockpit.js to serve to the page in place of the
+// running Cockpit's ../base1/cockpit.js (e.g. the one of NethServer 7's
+// Cockpit 195).  Cockpit's shell keeps its own.
+async function newContext(browser, options) {
+    const context = await browser.newContext(options);
+    if (o.cockpit_js)
+        await context.route("**/base1/cockpit.js", route => {
+            const frame = route.request().frame();
+            if (frame && /\/ns8-migration\/(index\.html)?([?#].*)?$/.test(frame.url())) {
+                result.cockpit_js_served = (result.cockpit_js_served || 0) + 1;
+                return route.fulfill({ path: o.cockpit_js, contentType: "application/javascript" });
+            }
+            return route.fallback();
+        });
+    return context;
+}
+
 async function openPage(browser, lang) {
-    const context = await browser.newContext({ viewport: { width: o.width || 1280, height: o.height || 800 },
+    const context = await newContext(browser, { viewport: { width: o.width || 1280, height: o.height || 800 },
         locale: lang === "it" ? "it-IT" : "en-US" });
     const page = await context.newPage();
     const errors = [];
@@ -40,7 +57,7 @@ async function openPage(browser, lang) {
 // runs (result.it_steps {operation: [titles]}, result.it_outcomes
 // {operation: text}) and its errors (result.it_errors), once close()d.
 async function italianWatcher(browser) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "it-IT" });
+    const context = await newContext(browser, { viewport: { width: 1280, height: 800 }, locale: "it-IT" });
     const page = await context.newPage();
     const errors = [];
     watchPage(page, errors);

@@ -10,6 +10,12 @@ $NS8M_ARTIFACTS_DIR/browser/ and are checked not to be blank.
 The migration screens (Start, Sync, Finish) need App.Start & co. in the
 helper: when the running helper does not have them, that test is skipped,
 with the reason, after introspecting it.
+
+NS8M_COCKPIT_JS=<file> serves that cockpit.js in place of the running
+Cockpit's ../base1/cockpit.js (drive.mjs routes the request): the page then
+runs on another release's JavaScript API, e.g. NethServer 7's Cockpit 195
+(src/base1/cockpit.js of that release), over this machine's cockpit-ws and
+bridge.
 """
 
 import json
@@ -101,6 +107,8 @@ class PageTest(unittest.TestCase):
         options.setdefault("page_url", self.ws.page_url)
         options.setdefault("base_url", self.ws.url)
         options.setdefault("out", ARTIFACTS)
+        if os.environ.get("NS8M_COCKPIT_JS"):
+            options.setdefault("cockpit_js", os.path.abspath(os.environ["NS8M_COCKPIT_JS"]))
         proc = subprocess.run([NODE, os.path.join(HERE, "drive.mjs"), scenario, json.dumps(options)],
                               capture_output=True, text=True, timeout=timeout, cwd=HERE)
         lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
@@ -112,6 +120,8 @@ class PageTest(unittest.TestCase):
                       "helper log tail:\n%s" % (scenario, result.get("failed"), result.get("errors"),
                                                  result.get("failed_page"), self.sb.helper.log()[-2000:]))
         self.assertEqual(result.get("errors"), [], "errors in the page")
+        if options.get("cockpit_js"):
+            self.assertGreater(result.get("cockpit_js_served", 0), 0, "the page did not get NS8M_COCKPIT_JS")
         for shot in result["shots"]:
             self.assertTrue(os.path.getsize(os.path.join(ARTIFACTS, shot)) > 5000, shot)
         return result
