@@ -25,13 +25,15 @@ private Q_SLOTS:
         QTest::newRow("long label") << QString(64, u'a') + QStringLiteral(".example.com") << QStringLiteral("63");
         QTest::newRow("underscore") << QStringLiteral("voice_1.example.com") << QStringLiteral("not a valid host name");
         QTest::newRow("leading dash") << QStringLiteral("-voice.example.com") << QStringLiteral("not a valid host name");
-        QTest::newRow("empty") << QString() << QStringLiteral("give a host name");
+        QTest::newRow("empty") << QString() << QStringLiteral("Give a host name");
     }
     void fqdn()
     {
         QFETCH(QString, value);
         QFETCH(QString, problem);
-        const QString p = checkFqdn(value);
+        const Text t = checkFqdn(value);
+        const QString p = t.english();
+        QCOMPARE(t.id.isEmpty(), problem.isEmpty()); // every problem by id, for the page to translate
         if (problem.isEmpty())
             QVERIFY2(p.isEmpty(), qPrintable(p));
         else
@@ -54,22 +56,31 @@ private Q_SLOTS:
         problems = checkFields(*p, {{QStringLiteral("nethvoice_host"), QStringLiteral("same.example.com")},
                                     {QStringLiteral("nethcti_ui_host"), QStringLiteral("same.example.com")}},
                                {}, false, nullptr);
-        QVERIFY(problems.value(QStringLiteral("nethvoice_host")).contains(QStringLiteral("must differ")));
-        QVERIFY(problems.value(QStringLiteral("nethcti_ui_host")).contains(QStringLiteral("must differ")));
+        QVERIFY(problems.value(QStringLiteral("nethvoice_host")).english().contains(QStringLiteral("must differ")));
+        QCOMPARE(problems.value(QStringLiteral("nethcti_ui_host")).id, QStringLiteral("field.distinct"));
+        QCOMPARE(problems.value(QStringLiteral("nethcti_ui_host")).args, QStringList{QStringLiteral("same.example.com")});
 
         problems = checkFields(*p, {{QStringLiteral("nethvoice_host"), QStringLiteral("voice.example.com")}}, {}, false, nullptr);
-        QVERIFY(problems.value(QStringLiteral("nethcti_ui_host")).contains(QStringLiteral("required")));
+        QVERIFY(problems.value(QStringLiteral("nethcti_ui_host")).english().contains(QStringLiteral("required")));
+        QCOMPARE(problems.value(QStringLiteral("nethcti_ui_host")).id, QStringLiteral("field.required"));
         // As you type: only what was given is checked...
         problems = checkFields(*p, {{QStringLiteral("nethvoice_host"), QStringLiteral("voice.example.com")}}, {}, true, nullptr);
         QVERIFY(problems.isEmpty());
         // ... against the values already stored.
         problems = checkFields(*p, {{QStringLiteral("nethvoice_host"), QStringLiteral("cti.example.com")}},
                                {{QStringLiteral("nethcti_ui_host"), QStringLiteral("cti.example.com")}}, true, nullptr);
-        QVERIFY(problems.value(QStringLiteral("nethvoice_host")).contains(QStringLiteral("must differ")));
+        QVERIFY(problems.value(QStringLiteral("nethvoice_host")).english().contains(QStringLiteral("must differ")));
 
-        const BusError e = fieldError({{QStringLiteral("nethvoice_host"), QStringLiteral("bad.")}});
+        // The error: the first problem by id, all of them in the English, each after its field.
+        QMap<QString, Text> two;
+        two.insert(QStringLiteral("nethvoice_host"), checkFqdn(QStringLiteral("bad.")));
+        two.insert(QStringLiteral("nethcti_ui_host"), checkFqdn(QString()));
+        const BusError e = fieldError(two);
         QCOMPARE(e.name, QStringLiteral("org.nethserver.Ns8Migration1.Error.InvalidArgument"));
-        QVERIFY(e.message.startsWith(QStringLiteral("nethvoice_host: ")));
+        QCOMPARE(e.texts.size(), 1);
+        QCOMPARE(e.texts.first().id, QStringLiteral("field.fqdn.empty"));
+        QVERIFY2(e.message.startsWith(QStringLiteral("nethcti_ui_host: Give a host name")), qPrintable(e.message));
+        QVERIFY2(e.message.contains(QStringLiteral(" nethvoice_host: \"bad.\" is not a valid host name")), qPrintable(e.message));
     }
 };
 

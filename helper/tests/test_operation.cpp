@@ -148,11 +148,20 @@ private Q_SLOTS:
         // An argument that holds a placeholder is data: it is not filled again.
         const Text t = Text("test.pair", "%1 and %2, 100%").arg(QStringLiteral("50%2")).arg(7);
         QCOMPARE(t.english(), QStringLiteral("50%2 and 7, 100%"));
-        QCOMPARE(english(Texts{t, Text::plain(QStringLiteral("Then.")), Text()}), QStringLiteral("50%2 and 7, 100% Then."));
-        const Failure f = Failure::said(Error::Busy, Text("test.busy", "%1 is busy.").arg(QStringLiteral("X")));
+        QCOMPARE(english(Texts{t, Text("test.then", "Then."), Text()}), QStringLiteral("50%2 and 7, 100% Then."));
+        const Failure f{Error::Busy, Text("test.busy", "%1 is busy.").arg(QStringLiteral("X"))};
         QCOMPARE(f.message, QStringLiteral("X is busy."));
-        QCOMPARE(f.asText().id, QStringLiteral("test.busy"));
-        QCOMPARE(Failure::failed(QStringLiteral("Plain.")).asText().tmpl, QStringLiteral("Plain."));
+        QCOMPARE(f.texts.size(), 1);
+        QCOMPARE(f.texts.first().id, QStringLiteral("test.busy"));
+        // Told after what failed: the same kind, both sentences by id.
+        const Failure g = f.after(Text("test.what", "Doing %1 failed:").arg(QStringLiteral("Y")));
+        QCOMPARE(g.name, f.name);
+        QCOMPARE(g.message, QStringLiteral("Doing Y failed: X is busy."));
+        QCOMPARE(g.texts.size(), 2);
+        QCOMPARE(g.texts.at(0).id, QStringLiteral("test.what"));
+        QCOMPARE(g.texts.at(1).id, QStringLiteral("test.busy"));
+        QCOMPARE(g.asFailed().name, QString::fromLatin1(Error::Failed));
+        QCOMPARE(g.asFailed().message, g.message);
     }
 
     void undoesNewestFirstDownToTheCommitPoint()
@@ -169,10 +178,10 @@ private Q_SLOTS:
             {QStringLiteral("a"), Text("step.test.a", "A"), 1, later(&trace, QStringLiteral("a")), undo(QStringLiteral("a")), false},
             {QStringLiteral("b"), Text("step.test.b", "B"), 1, later(&trace, QStringLiteral("b")), undo(QStringLiteral("b")), true},
             {QStringLiteral("c"), Text("step.test.c", "C"), 1, later(&trace, QStringLiteral("c")),
-             undo(QStringLiteral("c"), {QString::fromLatin1(Error::Failed), QStringLiteral("c stuck")}), false},
+             undo(QStringLiteral("c"), {Error::Failed, Text("test.stuck", "%1 stuck.").arg(QStringLiteral("c"))}), false},
             {QStringLiteral("d"), Text("step.test.d", "D"), 1, later(&trace, QStringLiteral("d")), {}, false},
             {QStringLiteral("e"), Text("step.test.e", "E"), 1,
-             later(&trace, QStringLiteral("e"), {QString::fromLatin1(Error::ClusterUnreachable), QStringLiteral("E failed.")}),
+             later(&trace, QStringLiteral("e"), {Error::ClusterUnreachable, Text("test.e", "E failed.")}),
              undo(QStringLiteral("e")), false},
             {QStringLiteral("f"), Text("step.test.f", "F"), 1, later(&trace, QStringLiteral("f")), undo(QStringLiteral("f")), false},
         };
@@ -180,8 +189,11 @@ private Q_SLOTS:
         auto *op = new Operation(job, steps);
         Failure seen;
         op->concluding = [&seen](const Failure &f) { seen = f; };
-        op->aftermath = [](const Failure &, const QStringList &problems) {
-            return Texts{Text("test.left", "Left over: %1.").arg(problems.join(QStringLiteral(", ")))};
+        op->aftermath = [](const Failure &, const QList<Failure> &problems) {
+            Texts t{Text("test.left", "Left over:")};
+            for (const Failure &p : problems)
+                t += p.texts;
+            return t;
         };
         op->start();
         const auto end = waitEnd(job);
@@ -191,11 +203,12 @@ private Q_SLOTS:
         QCOMPARE(trace, (QStringList{QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c"), QStringLiteral("d"),
                                      QStringLiteral("e"), QStringLiteral("undo e"), QStringLiteral("undo c")}));
         QCOMPARE(end->message, QStringLiteral("E failed. Left over: c stuck."));
-        // A failure without an id stays English; the aftermath has its id.
-        QCOMPARE(job->messageTexts().size(), 2);
-        QCOMPARE(job->messageTexts().at(0).id, QString());
-        QCOMPARE(job->messageTexts().at(0).tmpl, QStringLiteral("E failed."));
+        // The failure, the aftermath and the undo's failure, each by id.
+        QCOMPARE(job->messageTexts().size(), 3);
+        QCOMPARE(job->messageTexts().at(0).id, QStringLiteral("test.e"));
         QCOMPARE(job->messageTexts().at(1).id, QStringLiteral("test.left"));
+        QCOMPARE(job->messageTexts().at(2).id, QStringLiteral("test.stuck"));
+        QCOMPARE(job->messageTexts().at(2).args, QStringList{QStringLiteral("c")});
         QCOMPARE(seen.name, QString::fromLatin1(Error::ClusterUnreachable));
         // The kind of failure is the job's ErrorName (a page points at the field).
         QCOMPARE(job->errorName(), QString::fromLatin1(Error::ClusterUnreachable));
@@ -213,7 +226,7 @@ private Q_SLOTS:
              },
              false},
             {QStringLiteral("b"), Text("step.test.b", "B"), 1,
-             later(&trace, QStringLiteral("b"), {QString::fromLatin1(Error::Failed), QStringLiteral("B failed.")}), {}, false},
+             later(&trace, QStringLiteral("b"), {Error::Failed, Text("test.b", "B failed.")}), {}, false},
         };
         Job *job = newJob(steps, &owner);
         auto *op = new Operation(job, steps);

@@ -748,7 +748,7 @@ private Q_SLOTS:
         QCOMPARE(r->exitCode, 10);
         QVERIFY(r->retryable());
         QVERIFY2(r->errorText().startsWith(QLatin1String("The NS8 node refused the connection to the app's "
-                                                         "receiver at 127.0.0.1:")),
+                                                         "receiver (127.0.0.1:")),
                  qPrintable(r->errorText()));
         QVERIFY(r->errorText().contains(QLatin1String("not running")));
         QVERIFY(r->errorText().contains(QLatin1String("Connection refused")));

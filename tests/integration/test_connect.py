@@ -277,13 +277,13 @@ class ConnectTest(ClusterTestCase):
         self.assertFalse(props["Success"])
         self.assertEqual(props["ErrorName"], ERR + "DomainConflict")
         self.assertTrue(props["Message"].endswith(
-            " These could not be removed from NS8 and must be removed by hand: node %d." % node_id[0]),
+            " These could not be removed from NS8 and must be removed by hand: node_id=%d." % node_id[0]),
             props["Message"])
         self.assertNotIn("Nothing was left behind", props["Message"])
         # The other undo functions still ran.
         self.assert_cluster_as_before()
         self.assert_ns7_clean()
-        self.assertIn("node %d could not be removed" % node_id[0], self.read_log())
+        self.assertIn("node_id=%d could not be removed" % node_id[0], self.read_log())
 
     def test_disconnect_goes_on_past_a_failure(self):
         self.connect_ok()
@@ -293,7 +293,7 @@ class ConnectTest(ClusterTestCase):
         props = self.disconnect()
         self.assertFalse(props["Success"])
         self.assertEqual(props["ErrorName"], ERR + "ClusterUnreachable")
-        self.assertIn("could not remove: user ns7admin%d. Remove them by hand" % node_id, props["Message"])
+        self.assertIn("could not remove: user=ns7admin%d. Remove them by hand" % node_id, props["Message"])
         self.assertEqual([s[0] for s in props["Steps"]],
                          ["login", "user-domain", "node", "account", "tunnel", "forget"])
         self.assertEqual([r["action"] for r in self.mutations_since(seq)],

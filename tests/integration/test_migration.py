@@ -75,6 +75,14 @@ class MigrationTest(MigrationTestCase):
         err, problems = self.app_call("CheckOptions", "sa{sv}", ["Start", {"nethvoice_host": "https://x.example"}])
         self.assertIsNone(err, problems)
         self.assertEqual(list(problems), ["nethvoice_host"])
+        self.assertIn("is a URL", problems["nethvoice_host"])
+        # The same by id, for a page in another language: (id, template, args).
+        err, texts = self.app_call("CheckOptionTexts", "sa{sv}", ["Start", {"nethvoice_host": "https://x.example"}])
+        self.assertIsNone(err, texts)
+        text_id, template, args = texts["nethvoice_host"]
+        self.assertEqual((text_id, list(args)), ("field.fqdn.url", ["https://x.example", "https", "x.example"]))
+        filled = template.replace("%1", args[0]).replace("%2", args[1]).replace("%3", args[2])
+        self.assertEqual(filled, problems["nethvoice_host"])
         err, problems = self.app_call("CheckOptions", "sa{sv}", ["Start", dict(GOOD)])
         self.assertEqual(problems, {})
         self.assertEqual(self.app()["Status"], "not_migrated")

@@ -413,7 +413,7 @@ class PreflightTest(ClusterTestCase):
             if tid != transfer["id"]:
                 self.assertEqual((d["absolute"], d["escaping"]), (0, 0), d)
         c = self.assertSeverity(self.preflight(), "symlinks", "warning",
-                                "1 absolute symbolic link", "1 symbolic link whose target is outside",
+                                "1 absolute symbolic link(s)", "and 1 whose target is outside",
                                 src + "/ns8m-absolute-link", src + "/ns8m-links/escaping-link",
                                 "pointing nowhere on NS8", "relative", "copy of its target")
         self.assertEqual(c["group"], "data")

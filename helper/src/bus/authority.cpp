@@ -21,10 +21,9 @@ void deny(const Pending &p, const QString &why)
 {
     Log::warning(QStringLiteral("uid %1 was refused %2: %3").arg(p.uid).arg(p.action, why));
     replyError(p.call.msg(),
-               {QString::fromLatin1(Error::NotAuthorized),
-                QStringLiteral("You are not allowed to do this: it needs the polkit action %1. "
-                               "Ask an administrator, or run it as root.")
-                    .arg(p.action)});
+               {Error::NotAuthorized, Text("bus.not-authorized", "You are not allowed to do this: it needs the polkit "
+                                                                  "action %1. Ask an administrator, or run it as root.")
+                                          .arg(p.action)});
 }
 
 int onReply(sd_bus_message *reply, void *userdata, sd_bus_error *)

@@ -151,30 +151,31 @@ void Bus::emitObjectRemoved(const QString &path)
 
 namespace {
 
-const char *typeName(char t)
+// "Option NAME must be ..., not of type GIVEN.", by the type it must be.
+Text wrongType(char t)
 {
     switch (t) {
-    case 's': return "a string (s)";
-    case 'b': return "a boolean (b)";
-    case 'u': return "an unsigned 32-bit integer (u)";
-    case 't': return "an unsigned 64-bit integer (t)";
-    case 'i': return "a 32-bit integer (i)";
-    case 'x': return "a 64-bit integer (x)";
-    case 'd': return "a number (d)";
-    default: return "a basic value";
+    case 's': return Text("bus.option.type.s", "Option \"%1\" must be a string (s), not of type \"%2\".");
+    case 'b': return Text("bus.option.type.b", "Option \"%1\" must be a boolean (b), not of type \"%2\".");
+    case 'u': return Text("bus.option.type.u", "Option \"%1\" must be an unsigned 32-bit integer (u), not of type \"%2\".");
+    case 't': return Text("bus.option.type.t", "Option \"%1\" must be an unsigned 64-bit integer (t), not of type \"%2\".");
+    case 'i': return Text("bus.option.type.i", "Option \"%1\" must be a 32-bit integer (i), not of type \"%2\".");
+    case 'x': return Text("bus.option.type.x", "Option \"%1\" must be a 64-bit integer (x), not of type \"%2\".");
+    case 'd': return Text("bus.option.type.d", "Option \"%1\" must be a number (d), not of type \"%2\".");
+    default: return Text("bus.option.type", "Option \"%1\" must be a basic value, not of type \"%2\".");
     }
 }
 
-BusError invalid(const QString &message)
+BusError invalid(const Text &text)
 {
-    return {QString::fromLatin1(Error::InvalidArgument), message};
+    return {Error::InvalidArgument, text};
 }
 
 } // namespace
 
 namespace {
 
-const QString kMalformed = QStringLiteral("The options dictionary is malformed.");
+const Text kMalformed("bus.options.malformed", "The options dictionary is malformed.");
 
 // The spec of option NAME; null with *error set when the method has none.
 const OptionSpec *findSpec(const QList<OptionSpec> &specs, const QString &name, BusError *error)
@@ -186,9 +187,10 @@ const OptionSpec *findSpec(const QList<OptionSpec> &specs, const QString &name, 
     for (const OptionSpec &s : specs)
         names.append(QString::fromLatin1(s.name));
     const QString shown = name.size() > 64 ? name.left(64) + QStringLiteral("…") : name;
-    *error = invalid(names.isEmpty() ? QStringLiteral("Unknown option \"%1\": this method takes no options.").arg(shown)
-                                     : QStringLiteral("Unknown option \"%1\". Accepted options: %2.")
-                                           .arg(shown, names.join(QStringLiteral(", "))));
+    *error = invalid(names.isEmpty() ? Text("bus.option.unknown-none", "Unknown option \"%1\": this method takes no options.").arg(shown)
+                                     : Text("bus.option.unknown", "Unknown option \"%1\". Accepted options: %2.")
+                                           .arg(shown)
+                                           .arg(names.join(QStringLiteral(", "))));
     return nullptr;
 }
 
@@ -219,8 +221,7 @@ bool readValue(sd_bus_message *m, const OptionSpec &spec, const QString &name, Q
         return false;
     }
     if (std::strlen(contents) != 1 || contents[0] != spec.type) {
-        *error = invalid(QStringLiteral("Option \"%1\" must be %2, not of type \"%3\".")
-                             .arg(name, QString::fromLatin1(typeName(spec.type)), QString::fromUtf8(contents)));
+        *error = invalid(wrongType(spec.type).arg(name).arg(QString::fromUtf8(contents)));
         return false;
     }
     const char sig[2] = {spec.type, 0};
@@ -231,7 +232,7 @@ bool readValue(sd_bus_message *m, const OptionSpec &spec, const QString &name, Q
         return false;
     }
     if (text && std::strlen(text) > size_t(spec.maxLength)) {
-        *error = invalid(QStringLiteral("Option \"%1\" is too long: at most %2 bytes.").arg(name).arg(spec.maxLength));
+        *error = invalid(Text("bus.option.too-long", "Option \"%1\" is too long: at most %2 bytes.").arg(name).arg(spec.maxLength));
         return false;
     }
     return true;
@@ -243,7 +244,7 @@ bool readOptions(sd_bus_message *m, const QList<OptionSpec> &specs, QVariantMap 
                  BusError *error)
 {
     if (sd_bus_message_enter_container(m, 'a', "{sv}") < 0) {
-        *error = invalid(QStringLiteral("The options must be a dictionary of type a{sv}."));
+        *error = invalid(Text("bus.options.not-dict", "The options must be a dictionary of type a{sv}."));
         return false;
     }
     for (;;) {
@@ -260,7 +261,7 @@ bool readOptions(sd_bus_message *m, const QList<OptionSpec> &specs, QVariantMap 
         if (!spec)
             return false;
         if (out->contains(name)) {
-            *error = invalid(QStringLiteral("Option \"%1\" is given twice.").arg(name));
+            *error = invalid(Text("bus.option.twice", "Option \"%1\" is given twice.").arg(name));
             return false;
         }
         QVariant value;

@@ -228,11 +228,6 @@ void Job::requestCancel()
     emit canceled();
 }
 
-void Job::finish(Outcome outcome, const QString &message)
-{
-    finish(outcome, Texts{Text::plain(message)});
-}
-
 void Job::finish(Outcome outcome, const Texts &texts)
 {
     if (m_finished)
@@ -300,14 +295,14 @@ int methodCancel(sd_bus_message *m, void *userdata, sd_bus_error *)
     QPointer<Job> guard(job);
     job->authority()->check(m, job->cancelAction(), [guard](sd_bus_message *call, quint32 uid) {
         if (!guard || guard->isFinished()) {
-            replyError(call, {QString::fromLatin1(Error::WrongState),
-                              QStringLiteral("This job has already ended; there is nothing to cancel.")});
+            replyError(call, {Error::WrongState,
+                              Text("job.cancel.ended", "This job has already ended; there is nothing to cancel.")});
             return;
         }
         if (!guard->isCancelable()) {
-            replyError(call, {QString::fromLatin1(Error::WrongState),
-                              QStringLiteral("This job cannot be canceled at this point: it would "
-                                             "leave things half done. Wait for it to end.")});
+            replyError(call, {Error::WrongState,
+                              Text("job.cancel.not-now", "This job cannot be canceled at this point: it would "
+                                                         "leave things half done. Wait for it to end.")});
             return;
         }
         Log::info(QStringLiteral("cancel asked by uid %1").arg(uid), guard->logContext());

@@ -70,9 +70,8 @@ public:
     QString errorName() const { return m_errorName; }
 
     // Ends the job (once): PropertiesChanged, Completed, state database,
-    // log; it leaves the bus after its linger time.
-    void finish(Outcome outcome, const QString &message);
-    // The same, said as sentences by id (Message is their English).
+    // log; it leaves the bus after its linger time.  TEXTS are its
+    // sentences by id (Message is their English).
     void finish(Outcome outcome, const Texts &texts);
     const Texts &messageTexts() const { return m_messageTexts; }
 

@@ -49,18 +49,27 @@ inline constexpr const char *const All[] = {NotAuthorized,        InvalidArgumen
 // no failure.  The bus edge sends it as it is.
 struct Failure {
     QString name;
-    QString message;
-    Text text = {}; // the message by id, when it has one (core/text.h)
+    QString message; // the English of TEXTS, for busctl and the log
+    Texts texts;     // the message by id (core/text.h): what failed, then why
+
+    Failure() = default;
+    Failure(const QString &name_, const Texts &texts_) : name(name_), message(english(texts_)), texts(texts_) {}
+    Failure(const QString &name_, const Text &text_) : Failure(name_, Texts{text_}) {}
+    Failure(const char *name_, const Texts &texts_) : Failure(QString::fromLatin1(name_), texts_) {}
+    Failure(const char *name_, const Text &text_) : Failure(QString::fromLatin1(name_), Texts{text_}) {}
     bool isError() const { return !name.isEmpty(); }
     // The common kind: Error::Failed, with what went wrong.
-    static Failure failed(const QString &message) { return {QString::fromLatin1(Error::Failed), message}; }
-    // NAME, said as TEXT.
-    static Failure said(const char *name, const Text &text)
+    static Failure failed(const Text &text_) { return {Error::Failed, text_}; }
+    // This failure told after WHAT (e.g. "Creating X on NS8 failed."): the
+    // same kind, WHAT, then its own sentences.
+    Failure after(const Text &what) const
     {
-        return {QString::fromLatin1(name), text.english(), text};
+        Texts t{what};
+        t += texts;
+        return {name, t};
     }
-    // The message as sentences by id: TEXT, or the English as it is.
-    Text asText() const { return text.isEmpty() ? Text::plain(message) : text; }
+    // The same sentences, said as the common kind.
+    Failure asFailed() const { return {QString::fromLatin1(Error::Failed), texts}; }
 };
 
 } // namespace ns8m

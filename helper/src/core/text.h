@@ -22,13 +22,6 @@ struct Text {
 
     Text() = default;
     Text(const char *id_, const char *tmpl_) : id(QString::fromUtf8(id_)), tmpl(QString::fromUtf8(tmpl_)) {}
-    // A sentence without an id yet: clients show the English as it is.
-    static Text plain(const QString &english)
-    {
-        Text t;
-        t.tmpl = english;
-        return t;
-    }
 
     Text arg(const QString &a) const
     {
@@ -36,6 +29,8 @@ struct Text {
         t.args.append(a);
         return t;
     }
+    Text arg(const QString &a, const QString &b) const { return arg(a).arg(b); }
+    Text arg(const QString &a, const QString &b, const QString &c) const { return arg(a).arg(b).arg(c); }
     Text arg(qint64 n) const { return arg(QString::number(n)); }
     Text arg(quint64 n) const { return arg(QString::number(n)); }
     Text arg(int n) const { return arg(QString::number(n)); }

@@ -12,7 +12,7 @@ namespace {
 const QString kDomainConflict = QString::fromLatin1(Error::DomainConflict);
 const QString kInvalid = QString::fromLatin1(Error::InvalidArgument);
 
-Failure conflict(const QString &message)
+Failure conflict(const Text &message)
 {
     return {kDomainConflict, message};
 }
@@ -21,12 +21,13 @@ Failure conflict(const QString &message)
 
 QString AccountProvider::describe() const
 {
+    // Names and values only, no sentence: it goes into sentences as data.
     switch (kind) {
-    case Kind::None: return QStringLiteral("no account provider");
-    case Kind::LocalLdap: return QStringLiteral("local OpenLDAP (%1)").arg(baseDn);
-    case Kind::LocalAd: return QStringLiteral("local Samba Active Directory (%1, DC %2)").arg(realm, dcAddress);
-    case Kind::RemoteLdap: return QStringLiteral("remote LDAP %1 (%2)").arg(ldapUri, baseDn);
-    case Kind::RemoteAd: return QStringLiteral("remote Active Directory %1 (%2)").arg(realm, ldapUri);
+    case Kind::None: return QStringLiteral("-");
+    case Kind::LocalLdap: return QStringLiteral("OpenLDAP (%1)").arg(baseDn);
+    case Kind::LocalAd: return QStringLiteral("Samba AD (%1, DC %2)").arg(realm, dcAddress);
+    case Kind::RemoteLdap: return QStringLiteral("LDAP %1 (%2)").arg(ldapUri, baseDn);
+    case Kind::RemoteAd: return QStringLiteral("AD %1 (%2)").arg(realm, ldapUri);
     }
     return {};
 }
@@ -86,15 +87,15 @@ ProviderPlan planLocalLdap(const Domains &domains, const QString &userDomain)
 {
     ProviderPlan plan;
     if (userDomain.isEmpty()) {
-        plan.error = {kInvalid, QStringLiteral("NS7 has a local OpenLDAP account provider: choose the name "
+        plan.error = {kInvalid, Text("provider.user-domain.missing", "NS7 has a local OpenLDAP account provider: choose the name "
                                                "of its user domain in NS8 (e.g. company.example.local), "
                                                "unique in the cluster.")};
     } else if (!isValidDomainName(userDomain)) {
-        plan.error = {kInvalid, QStringLiteral("\"%1\" is not a valid domain name: use letters, digits, "
+        plan.error = {kInvalid, Text("provider.user-domain.invalid", "\"%1\" is not a valid domain name: use letters, digits, "
                                                "'-' and dots, e.g. company.example.local.")
                                     .arg(userDomain)};
     } else if (domains.contains(userDomain.toLower())) {
-        plan.error = conflict(QStringLiteral("NS8 already has a user domain named %1. Choose a different "
+        plan.error = conflict(Text("provider.user-domain.taken", "NS8 already has a user domain named %1. Choose a different "
                                              "name (see \"Domains and users\" in NS8); it must be unique "
                                              "in the whole cluster.")
                                   .arg(userDomain));
@@ -111,7 +112,7 @@ ProviderPlan planLocalAd(const AccountProvider &p, const Domains &domains, const
     ProviderPlan plan;
     const QString realm = p.realm.toLower();
     if (domains.contains(realm)) {
-        plan.error = conflict(QStringLiteral("NS8 already has a user domain named %1, the realm of NS7's "
+        plan.error = conflict(Text("provider.realm.taken", "NS8 already has a user domain named %1, the realm of NS7's "
                                              "Active Directory. An AD domain cannot be renamed: remove or "
                                              "rename the NS8 domain first.")
                                   .arg(realm));
@@ -130,7 +131,7 @@ ProviderPlan planLocalAd(const AccountProvider &p, const Domains &domains, const
     for (const QJsonValue &n : clusterStatus.value(QStringLiteral("nodes")).toArray())
         freeNode = freeNode || !adNodes.contains(n.toObject().value(QStringLiteral("id")).toInt());
     if (!freeNode) {
-        plan.error = conflict(QStringLiteral("Every NS8 node already runs an Active Directory domain "
+        plan.error = conflict(Text("provider.ad.no-node", "Every NS8 node already runs an Active Directory domain "
                                              "controller; NS7's domain %1 will need a node without one. "
                                              "Add a node to the cluster first.")
                                   .arg(realm));
@@ -150,7 +151,7 @@ ProviderPlan planRemote(const AccountProvider &p, const Domains &domains)
         const auto it = domains.constFind(name);
         if (name.isEmpty() || it == domains.constEnd() || it->value(QStringLiteral("location")).toString() != u"external"
             || it->value(QStringLiteral("schema")).toString() == u"ad")
-            plan.error = conflict(QStringLiteral("NS7 uses the remote LDAP server %1 with base DN %2: NS8 needs "
+            plan.error = conflict(Text("provider.remote-ldap.missing", "NS7 uses the remote LDAP server %1 with base DN %2: NS8 needs "
                                                  "an external LDAP user domain named %3 pointing at the same "
                                                  "LDAP database. Create it in NS8 (\"Domains and users\") "
                                                  "before connecting.")
@@ -162,7 +163,7 @@ ProviderPlan planRemote(const AccountProvider &p, const Domains &domains)
     const QString realm = p.realm.toLower();
     const auto it = domains.constFind(realm);
     if (realm.isEmpty() || it == domains.constEnd() || it->value(QStringLiteral("schema")).toString() != u"ad")
-        plan.error = conflict(QStringLiteral("NS7 uses the remote Active Directory %1: NS8 needs an AD user "
+        plan.error = conflict(Text("provider.remote-ad.missing", "NS7 uses the remote Active Directory %1: NS8 needs an AD user "
                                              "domain named %2 for the same directory. Create it in NS8 "
                                              "(\"Domains and users\") before connecting.")
                                   .arg(p.ldapUri, realm));
@@ -183,7 +184,7 @@ ProviderPlan planAccountProvider(const AccountProvider &p, const QJsonObject &li
     }
     if (!userDomain.isEmpty() && p.kind != AccountProvider::Kind::LocalLdap) {
         ProviderPlan plan;
-        plan.error = {kInvalid, QStringLiteral("The LDAP user domain is asked only when NS7 has a local "
+        plan.error = {kInvalid, Text("provider.user-domain.not-asked", "The LDAP user domain is asked only when NS7 has a local "
                                                "OpenLDAP account provider; this one has %1. Leave it empty.")
                                     .arg(p.describe())};
         return plan;

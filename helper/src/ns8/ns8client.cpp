@@ -54,17 +54,17 @@ QString TaskResult::validationSummary() const
 
 QString TaskResult::failureText(const QString &action) const
 {
-    if (error.isError())
-        return error.message;
-    return QStringLiteral("NS8 %1 failed (exit code %2): %3")
-        .arg(action)
-        .arg(exitCode)
-        .arg(exitCode == 10 ? validationSummary() : stderrText.trimmed());
+    return failure(action).message;
 }
 
 ApiError TaskResult::failure(const QString &action, const QString &name) const
 {
-    return error.isError() ? error : ApiError{name, failureText(action)};
+    if (error.isError())
+        return error;
+    return {name, Text("ns8.task.failed", "NS8 %1 failed (exit code %2): %3")
+                      .arg(action)
+                      .arg(exitCode)
+                      .arg(exitCode == 10 ? validationSummary() : stderrText.trimmed())};
 }
 
 Ns8Client::Ns8Client(QObject *parent) : QObject(parent)
@@ -111,28 +111,28 @@ ApiError Ns8Client::networkError(QNetworkReply *reply) const
     const QString host = m_base.host();
     switch (reply->error()) {
     case QNetworkReply::HostNotFoundError:
-        return {QString::fromLatin1(Error::ClusterUnreachable),
-                QStringLiteral("The name %1 does not resolve from this server. Check the leader's "
+        return {Error::ClusterUnreachable,
+                Text("ns8.unresolved", "The name %1 does not resolve from this server. Check the leader's "
                                "address and the DNS configuration of NS7.")
                     .arg(host)};
     case QNetworkReply::ConnectionRefusedError:
-        return {QString::fromLatin1(Error::ClusterUnreachable),
-                QStringLiteral("%1 refused the connection on port %2. Check that the address is "
+        return {Error::ClusterUnreachable,
+                Text("ns8.refused", "%1 refused the connection on port %2. Check that the address is "
                                "the NS8 leader's and that a firewall does not block the port.")
                     .arg(host)
                     .arg(m_base.port(m_base.scheme() == u"https" ? 443 : 80))};
     case QNetworkReply::OperationCanceledError:
     case QNetworkReply::TimeoutError:
-        return {QString::fromLatin1(Error::ClusterUnreachable),
-                QStringLiteral("%1 did not answer in time. Check that the NS8 leader is running and "
+        return {Error::ClusterUnreachable,
+                Text("ns8.timeout", "%1 did not answer in time. Check that the NS8 leader is running and "
                                "reachable from this server (firewalls, routes).")
                     .arg(host)};
     case QNetworkReply::SslHandshakeFailedError:
-        return {QString::fromLatin1(Error::TlsNotTrusted),
-                QStringLiteral("The TLS connection to %1 failed: %2").arg(host, reply->errorString())};
+        return {Error::TlsNotTrusted,
+                Text("ns8.tls-failed", "The TLS connection to %1 failed: %2").arg(host, reply->errorString())};
     default:
-        return {QString::fromLatin1(Error::ClusterUnreachable),
-                QStringLiteral("Cannot talk to %1: %2").arg(host, reply->errorString())};
+        return {Error::ClusterUnreachable,
+                Text("ns8.network", "Cannot talk to %1: %2").arg(host, reply->errorString())};
     }
 }
 
@@ -154,21 +154,21 @@ void Ns8Client::login(std::function<void(const ApiError &)> done)
         }
         const QString msg = answer.value(QStringLiteral("message")).toString();
         if (status == 401 && msg == u"missing OTP value")
-            return done({QString::fromLatin1(Error::OtpRequired),
-                         QStringLiteral("The account %1 has two-factor authentication: give the "
+            return done({Error::OtpRequired,
+                         Text("ns8.login.otp-required", "The account %1 has two-factor authentication: give the "
                                         "current OTP code too.")
                              .arg(m_user)});
         if (status == 401 && msg == u"OTP check failed")
-            return done({QString::fromLatin1(Error::AuthenticationFailed),
-                         QStringLiteral("The OTP code was not accepted: check the clock of the "
+            return done({Error::AuthenticationFailed,
+                         Text("ns8.login.otp-refused", "The OTP code was not accepted: check the clock of the "
                                         "device that makes it and type the current code.")});
         if (status == 401)
-            return done({QString::fromLatin1(Error::AuthenticationFailed),
-                         QStringLiteral("NS8 refused the user name or the password of %1. Check "
+            return done({Error::AuthenticationFailed,
+                         Text("ns8.login.refused", "NS8 refused the user name or the password of %1. Check "
                                         "them and that the account is active on NS8.")
                              .arg(m_user)});
-        done({QString::fromLatin1(Error::Failed),
-              QStringLiteral("The NS8 login answered %1: %2").arg(status).arg(msg)});
+        done({Error::Failed,
+              Text("ns8.login.failed", "The NS8 login answered %1: %2").arg(status).arg(msg)});
     };
     send(req);
 }
@@ -216,16 +216,16 @@ void Ns8Client::finished(std::shared_ptr<Request> req, QNetworkReply *reply)
         if (!m_tls.pinnedSha256.isEmpty() && !m_peerFingerprint.isEmpty()
             && m_tls.pinnedSha256.compare(m_peerFingerprint, Qt::CaseInsensitive) != 0)
             return req->done(0, {},
-                             {QString::fromLatin1(Error::TlsNotTrusted),
-                              QStringLiteral("The certificate of %1 has the fingerprint %2, not the "
+                             {Error::TlsNotTrusted,
+                              Text("ns8.tls.pin-mismatch", "The certificate of %1 has the fingerprint %2, not the "
                                              "one given (%3). Check that you are connecting to the "
                                              "right server.")
                                   .arg(m_base.host(), m_peerFingerprint, m_tls.pinnedSha256)});
         if (reply->error() == QNetworkReply::SslHandshakeFailedError
             || (reply->error() == QNetworkReply::UnknownNetworkError && !m_peerFingerprint.isEmpty()))
             return req->done(0, {},
-                             {QString::fromLatin1(Error::TlsNotTrusted),
-                              QStringLiteral("The certificate of %1 is not trusted (fingerprint %2). "
+                             {Error::TlsNotTrusted,
+                              Text("ns8.tls.untrusted", "The certificate of %1 is not trusted (fingerprint %2). "
                                              "If it is self-signed, turn TLS validation off and "
                                              "confirm this fingerprint.")
                                   .arg(m_base.host(), m_peerFingerprint)});
@@ -238,8 +238,8 @@ void Ns8Client::finished(std::shared_ptr<Request> req, QNetworkReply *reply)
     }
     const QJsonObject answer = QJsonDocument::fromJson(body).object();
     if (status == 429 || status >= 500) {
-        return retryLater(req, {QString::fromLatin1(Error::ClusterUnreachable),
-                                QStringLiteral("The NS8 API kept answering %1 (%2); try again later.")
+        return retryLater(req, {Error::ClusterUnreachable,
+                                Text("ns8.busy", "The NS8 API kept answering %1 (%2); try again later.")
                                     .arg(status)
                                     .arg(answer.value(QStringLiteral("message")).toString())});
     }
@@ -278,7 +278,7 @@ void Ns8Client::submitTask(const QString &agent, const QString &action, const QJ
             return done({}, error);
         const QString id = answer.value(QStringLiteral("data")).toObject().value(QStringLiteral("id")).toString();
         if (status != 201 || id.isEmpty())
-            return done({}, {QString::fromLatin1(Error::Failed), QStringLiteral("NS8 did not queue %1 on %2: HTTP %3 %4")
+            return done({}, {Error::Failed, Text("ns8.task.not-queued-on", "NS8 did not queue %1 on %2: HTTP %3 %4")
                                                     .arg(action, agent)
                                                     .arg(status)
                                                     .arg(answer.value(QStringLiteral("message")).toString())});
@@ -318,20 +318,20 @@ void Ns8Client::queueTask(const QString &agent, const QString &action, const QJs
             return done(r);
         }
         if (status == 404) {
-            r.error = {QString::fromLatin1(Error::ClusterUnreachable),
-                       QStringLiteral("The NS8 agent %1 is not running (\"%2\"); %3 could not start. "
+            r.error = {Error::ClusterUnreachable,
+                       Text("ns8.agent.down", "The NS8 agent %1 is not running (\"%2\"); %3 could not start. "
                                       "Check the node in the NS8 cluster status page.")
                            .arg(agent, answer.value(QStringLiteral("message")).toString(), action)};
             return done(r);
         }
         if (status == 401) {
-            r.error = {QString::fromLatin1(Error::AuthenticationFailed), QStringLiteral("NS8 no longer accepts the migration's "
+            r.error = {Error::AuthenticationFailed, Text("ns8.credentials.refused", "NS8 no longer accepts the migration's "
                                                              "credentials (401).")};
             return done(r);
         }
         const QString id = answer.value(QStringLiteral("data")).toObject().value(QStringLiteral("id")).toString();
         if (status != 201 || id.isEmpty()) {
-            r.error = {QString::fromLatin1(Error::Failed), QStringLiteral("NS8 did not queue %1: HTTP %2 %3")
+            r.error = {Error::Failed, Text("ns8.task.not-queued", "NS8 did not queue %1: HTTP %2 %3")
                                               .arg(action)
                                               .arg(status)
                                               .arg(answer.value(QStringLiteral("message")).toString())};
@@ -386,13 +386,13 @@ void Ns8Client::pollStatus(const QString &statusPath, qint64 deadline, int attem
             return;
         }
         if (status == 400) {
-            r.error = {QString::fromLatin1(Error::Failed),
-                       QStringLiteral("The NS8 task %1 did not end in time; it may still be running on "
+            r.error = {Error::Failed,
+                       Text("ns8.task.timeout", "The NS8 task %1 did not end in time; it may still be running on "
                                       "the cluster. Check the task list in the NS8 interface.")
                            .arg(statusPath)};
             return done(r);
         }
-        r.error = {QString::fromLatin1(Error::Failed), QStringLiteral("Cannot read the NS8 task status %1: HTTP %2")
+        r.error = {Error::Failed, Text("ns8.task.status", "Cannot read the NS8 task status %1: HTTP %2")
                                           .arg(statusPath)
                                           .arg(status)};
         done(r);

@@ -37,11 +37,11 @@ struct TaskResult {
     bool ok() const { return !error.isError() && exitCode == 0; }
     // "field: error" lines of an exit-code-10 validation failure.
     QString validationSummary() const;
-    // A sentence for a failed ACTION: the transport error, or what the
-    // action answered (its validation errors or its stderr).
+    // The failure of ACTION as an error: the transport error, else NAME
+    // with what the action answered (its validation errors or its stderr).
+    ApiError failure(const QString &action, const QString &name = QString::fromLatin1(Error::Failed)) const;
+    // Its English, for the log.
     QString failureText(const QString &action) const;
-    // The failure as an error: the transport error, else NAME with failureText().
-    ApiError failure(const QString &action, const QString &name) const;
 };
 
 // Where an image stands on a node, from cluster list-modules' output.

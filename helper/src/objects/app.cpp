@@ -238,7 +238,7 @@ int methodSkip(sd_bus_message *m, void *userdata, sd_bus_error *)
     auto *app = static_cast<App *>(userdata);
     int skip = 0;
     if (sd_bus_message_read(m, "b", &skip) < 0)
-        return replyError(m, {QString::fromLatin1(Error::InvalidArgument), QStringLiteral("Skip takes a boolean.")});
+        return replyError(m, {Error::InvalidArgument, Text("app.skip.signature", "Skip takes a boolean.")});
     QPointer<App> guard(app);
     app->ctx()->authority->check(m, Action::Migrate, [guard, skip](sd_bus_message *call, quint32) {
         if (guard)
@@ -247,15 +247,27 @@ int methodSkip(sd_bus_message *m, void *userdata, sd_bus_error *)
     return 1;
 }
 
-int methodCheckOptions(sd_bus_message *m, void *userdata, sd_bus_error *)
+// CheckOptions (English) and CheckOptionTexts (by id): the same check.
+int checkOptions(sd_bus_message *m, App *app, bool byId)
 {
-    auto *app = static_cast<App *>(userdata);
     const char *method = nullptr;
     if (sd_bus_message_read(m, "s", &method) < 0)
-        return replyError(m, {QString::fromLatin1(Error::InvalidArgument), QStringLiteral("CheckOptions takes (s, a{sv}).")});
+        return replyError(m, {Error::InvalidArgument, Text("app.check-options.signature", "CheckOptions takes (s, a{sv}).")});
     const QString name = QString::fromUtf8(method);
     return appCall(m, app, app->migration()->startOptions(), {Action::Read},
-                   [name](App *a, sd_bus_message *call, quint32, const QVariantMap &o) { a->migration()->checkOptions(call, name, o); });
+                   [name, byId](App *a, sd_bus_message *call, quint32, const QVariantMap &o) {
+                       a->migration()->checkOptions(call, name, o, byId);
+                   });
+}
+
+int methodCheckOptions(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    return checkOptions(m, static_cast<App *>(userdata), false);
+}
+
+int methodCheckOptionTexts(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    return checkOptions(m, static_cast<App *>(userdata), true);
 }
 
 
@@ -282,6 +294,8 @@ const sd_bus_vtable kAppVtable[] = {
                             SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_ARGS("CheckOptions", SD_BUS_ARGS("s", method, "a{sv}", options),
                             SD_BUS_RESULT("a{ss}", problems), methodCheckOptions, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("CheckOptionTexts", SD_BUS_ARGS("s", method, "a{sv}", options),
+                            SD_BUS_RESULT("a{s(ssas)}", problems), methodCheckOptionTexts, SD_BUS_VTABLE_UNPRIVILEGED),
     NS8M_APP_PROPERTY("Id", "s", id, CONST),
     NS8M_APP_PROPERTY("Name", "s", name, CONST),
     NS8M_APP_PROPERTY("Status", "s", status, EMITS_CHANGE),

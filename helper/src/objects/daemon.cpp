@@ -161,10 +161,9 @@ void Daemon::stop(const QString &why)
 {
     for (const QPointer<Job> &j : std::as_const(m_jobs))
         if (j && !j->isFinished())
-            j->finish(Job::Outcome::Failed,
-                      QStringLiteral("The helper was stopped (%1) before this job finished; "
-                                     "it can be run again.")
-                          .arg(why));
+            j->finish(Job::Outcome::Failed, Texts{Text("job.helper-stopped", "The helper was stopped (%1) before this job "
+                                                                             "finished; it can be run again.")
+                                                      .arg(why)});
     if (m_bus.handle())
         sd_bus_release_name(m_bus.handle(), kBusName);
     Log::info(QStringLiteral("ns8-migration-helper stopped (%1)").arg(why));

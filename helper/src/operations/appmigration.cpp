@@ -57,8 +57,8 @@ bool Migration::refuseUnlessIdle(sd_bus_message *call)
 {
     if (!isBusy())
         return false;
-    replyError(call, {QString::fromLatin1(Error::Busy),
-                      QStringLiteral("%1 is busy with another job (%2, %3). Wait for it to end or cancel it, "
+    replyError(call, {Error::Busy,
+                      Text("app.busy", "%1 is busy with another job (%2, %3). Wait for it to end or cancel it, "
                                      "then try again.")
                           .arg(m_profile.name, m_job->operation(), m_job->path())});
     return true;
@@ -92,7 +92,7 @@ Job *Migration::newJob(sd_bus_message *call, quint32 uid, const QString &operati
     QString error;
     Job *job = m_ctx->createJob(params, &error);
     if (!job) {
-        replyError(call, {kFailed, QStringLiteral("The %1 could not start: %2.").arg(operation, error)});
+        replyError(call, {kFailed, Text("job.not-started", "The %1 could not start: %2.").arg(operation, error)});
         return nullptr;
     }
     setJob(job);
@@ -100,20 +100,33 @@ Job *Migration::newJob(sd_bus_message *call, quint32 uid, const QString &operati
     return job;
 }
 
-void Migration::checkOptions(sd_bus_message *call, const QString &method, const QVariantMap &options)
+void Migration::checkOptions(sd_bus_message *call, const QString &method, const QVariantMap &options, bool byId)
 {
     if (method != u"Start" && method != u"Finish") {
-        replyError(call, {QString::fromLatin1(Error::InvalidArgument),
-                          QStringLiteral("method: CheckOptions checks the options of \"Start\" or \"Finish\".")});
+        replyError(call, {Error::InvalidArgument,
+                          Text("app.check-options.method", "method: CheckOptions checks the options of \"Start\" or "
+                                                           "\"Finish\".")});
         return;
     }
-    const QMap<QString, QString> problems = checkFields(m_profile, options, m_migration.settings, true, nullptr);
+    const QMap<QString, Text> problems = checkFields(m_profile, options, m_migration.settings, true, nullptr);
     sd_bus_message *reply = nullptr;
     int r = sd_bus_message_new_method_return(call, &reply);
     if (r >= 0)
-        r = sd_bus_message_open_container(reply, 'a', "{ss}");
-    for (auto it = problems.constBegin(); r >= 0 && it != problems.constEnd(); ++it)
-        r = sd_bus_message_append(reply, "{ss}", it.key().toUtf8().constData(), it.value().toUtf8().constData());
+        r = sd_bus_message_open_container(reply, 'a', byId ? "{s(ssas)}" : "{ss}");
+    for (auto it = problems.constBegin(); r >= 0 && it != problems.constEnd(); ++it) {
+        const QByteArray field = it.key().toUtf8();
+        if (!byId) {
+            r = sd_bus_message_append(reply, "{ss}", field.constData(), it.value().english().toUtf8().constData());
+            continue;
+        }
+        r = sd_bus_message_open_container(reply, 'e', "s(ssas)");
+        if (r >= 0)
+            r = sd_bus_message_append(reply, "s", field.constData());
+        if (r >= 0)
+            r = appendText(reply, it.value());
+        if (r >= 0)
+            r = sd_bus_message_close_container(reply);
+    }
     if (r >= 0)
         r = sd_bus_message_close_container(reply);
     if (r >= 0)
@@ -125,13 +138,13 @@ void Migration::skip(sd_bus_message *call, bool skipIt)
 {
     const AppStatus s = m_record.status;
     if (skipIt && s != AppStatus::NotMigrated && s != AppStatus::Failed && s != AppStatus::Skipped) {
-        replyError(call, {kWrongState, QStringLiteral("%1 is %2: only an app whose migration has not started can "
+        replyError(call, {kWrongState, Text("app.skip.started", "%1 is %2: only an app whose migration has not started can "
                                                       "be skipped. Abort the migration first.")
                                            .arg(m_profile.name, toString(s))});
         return;
     }
     if (!skipIt && s != AppStatus::Skipped && s != AppStatus::NotMigrated) {
-        replyError(call, {kWrongState, QStringLiteral("%1 is %2, not skipped.").arg(m_profile.name, toString(s))});
+        replyError(call, {kWrongState, Text("app.unskip.not-skipped", "%1 is %2, not skipped.").arg(m_profile.name, toString(s))});
         return;
     }
     setStatus(skipIt ? AppStatus::Skipped : AppStatus::NotMigrated);
@@ -144,32 +157,32 @@ void Migration::startMigration(sd_bus_message *call, quint32 uid, const QVariant
         return;
     Cluster *cluster = m_ctx->cluster;
     if (!cluster->isConnected()) {
-        replyError(call, {kWrongState, QStringLiteral("Connect this server to the NS8 cluster first (Passaggio 2).")});
+        replyError(call, {kWrongState, Text("start.not-connected", "Connect this server to the NS8 cluster first (Passaggio 2).")});
         return;
     }
     const AppStatus s = m_record.status;
     if (s != AppStatus::NotMigrated && s != AppStatus::Failed) {
         replyError(call, {kWrongState,
-                          s == AppStatus::Skipped ? QStringLiteral("%1 is marked as not to be migrated: unmark it first.").arg(m_profile.name)
-                                                  : QStringLiteral("The migration of %1 has already started (%2): use Sync "
+                          s == AppStatus::Skipped ? Text("start.skipped", "%1 is marked as not to be migrated: unmark it first.").arg(m_profile.name)
+                                                  : Text("start.started", "The migration of %1 has already started (%2): use Sync "
                                                                    "or Finish, or Abort to start over.")
                                                         .arg(m_profile.name, toString(s))});
         return;
     }
     if (!m_migration.isEmpty()) {
-        replyError(call, {kWrongState, QStringLiteral("%1 still has a module on NS8 (%2) from an earlier attempt: "
+        replyError(call, {kWrongState, Text("start.leftover", "%1 still has a module on NS8 (%2) from an earlier attempt: "
                                                       "Abort first to remove it, then start again.")
                                            .arg(m_profile.name, m_migration.moduleId)});
         return;
     }
     QVariantMap values;
-    const QMap<QString, QString> problems = checkFields(m_profile, options, {}, false, &values);
+    const QMap<QString, Text> problems = checkFields(m_profile, options, {}, false, &values);
     if (!problems.isEmpty()) {
         replyError(call, fieldError(problems));
         return;
     }
     if (m_record.scanTime == 0) {
-        replyError(call, {kWrongState, QStringLiteral("Scan %1 first: the migration needs its size to check the "
+        replyError(call, {kWrongState, Text("start.no-scan", "Scan %1 first: the migration needs its size to check the "
                                                       "destination node's disk.")
                                            .arg(m_profile.name)});
         return;
@@ -227,7 +240,7 @@ void Migration::beginMigration(sd_bus_message *call, quint32 uid, const QVariant
               run->job->logContext());
     setStatus(AppStatus::Migrating);
     run->op = new Operation(run->job, steps);
-    run->op->aftermath = [this](const Failure &, const QStringList &) {
+    run->op->aftermath = [this](const Failure &, const QList<Failure> &) {
         return Texts{m_migration.isEmpty() ? Text("start.nothing-created", "Nothing was created on NS8.")
                                            : Text("start.sync-or-abort", "Run Sync again, or Abort to remove it.")};
     };
@@ -280,9 +293,7 @@ Operation::Step Migration::syncStep(const std::shared_ptr<MigrationRun> &run, co
 {
     return {QStringLiteral("sync"), title, 1,
             [this, run](Operation::Next next) {
-                runSync(run, [next](bool ok, const QString &message) {
-                    next(ok ? Failure{} : Failure::failed(message));
-                });
+                runSync(run, next);
             },
             {}, false, syncSteps()};
 }
@@ -291,10 +302,10 @@ void Migration::startCheckCluster(const std::shared_ptr<MigrationRun> &run, cons
 {
     run->client->login([this, run, next](const ApiError &e) {
         if (e.isError())
-            return next(Failure::failed(e.message));
+            return next(e.asFailed());
         run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [this, run, next](const TaskResult &st) {
             if (!st.ok())
-                return next(Failure::failed(st.failureText(QStringLiteral("get-cluster-status"))));
+                return next(st.failure(QStringLiteral("get-cluster-status")));
             const quint32 self = m_ctx->cluster->nodeId();
             quint32 leader = 0;
             QList<quint32> nodes;
@@ -310,7 +321,7 @@ void Migration::startCheckCluster(const std::shared_ptr<MigrationRun> &run, cons
             if (run->node == 0)
                 run->node = leader ? leader : (nodes.isEmpty() ? 0 : nodes.first());
             if (!nodes.contains(run->node))
-                return next(Failure::failed(QStringLiteral("node: the NS8 cluster has no node %1 to install %2 on.")
+                return next(Failure::failed(Text("start.node.unknown", "node: the NS8 cluster has no node %1 to install %2 on.")
                                             .arg(run->node)
                                             .arg(m_profile.name)));
             next({});
@@ -323,17 +334,17 @@ void Migration::startCheckDisk(const std::shared_ptr<MigrationRun> &run, const O
     run->client->runTask(QStringLiteral("node/%1").arg(run->node), QStringLiteral("get-node-status"), {},
                          [this, run, next](const TaskResult &ns) {
         if (!ns.ok())
-            return next(Failure::failed(ns.failureText(QStringLiteral("get-node-status"))));
+            return next(ns.failure(QStringLiteral("get-node-status")));
         quint64 free = 0;
         for (const QJsonValue &d : ns.output.toObject().value(QStringLiteral("disks")).toArray())
             free = qMax(free, quint64(d.toObject().value(QStringLiteral("free")).toDouble()));
         const quint64 need = neededBytes(m_record.sourceBytes + m_record.databaseBytes);
         if (free < need)
-            return next(Failure::failed(QStringLiteral("node: node %1 has %2 free, %3 needs about %4 (data %5 plus "
-                                                   "margin). Free space on that node or choose another one.")
-                                        .arg(run->node)
-                                        .arg(humanBytes(free), m_profile.name, humanBytes(need),
-                                             humanBytes(m_record.sourceBytes + m_record.databaseBytes))));
+            return next(Failure::failed(Text("start.node.disk", "node: node %1 has %2 free, %3 needs about %4 (data %5 plus "
+                                                                "margin). Free space on that node or choose another one.")
+                                            .arg(run->node)
+                                            .arg(humanBytes(free), m_profile.name, humanBytes(need))
+                                            .arg(humanBytes(m_record.sourceBytes + m_record.databaseBytes))));
         next({});
     });
 }
@@ -344,7 +355,7 @@ void Migration::startReadModules(const std::shared_ptr<MigrationRun> &run, const
     run->client->runTaskWithoutInput(QStringLiteral("cluster"), QStringLiteral("list-modules"),
                                      [run, next](const TaskResult &lm) {
         if (!lm.ok())
-            return next(Failure::failed(lm.failureText(QStringLiteral("list-modules"))));
+            return next(lm.failure(QStringLiteral("list-modules")));
         run->modules = lm.output.toArray();
         next({});
     });
@@ -368,7 +379,8 @@ void Migration::startCompanion(const std::shared_ptr<MigrationRun> &run, int ind
                          {{QStringLiteral("image"), image}, {QStringLiteral("node"), int(run->node)}},
                          [run, image, notice, next](const TaskResult &r) {
         if (!r.ok())
-            return next(Failure::failed(QStringLiteral("Installing %1 failed: %2").arg(image, r.failureText(QStringLiteral("add-module")))));
+            return next(r.failure(QStringLiteral("add-module"))
+                            .after(Text("start.companion.failed", "Installing %1 failed.").arg(image)));
         const QString id = r.output.toObject().value(QStringLiteral("module_id")).toString();
         run->notices.append(notice.isEmpty() ? QStringLiteral("%1 was installed on node %2.").arg(image).arg(run->node)
                                              : QStringLiteral("%1 (%2 on node %3)").arg(notice, id).arg(run->node));
@@ -390,9 +402,10 @@ void Migration::startImport(const std::shared_ptr<MigrationRun> &run, const Oper
         const QJsonObject out = r.output.toObject();
         const QJsonArray cred = out.value(QStringLiteral("credentials")).toArray();
         if (!r.ok() || cred.size() != 2 || out.value(QStringLiteral("module_id")).toString().isEmpty())
-            return next(Failure::failed(QStringLiteral("Creating %1 on NS8 failed: %2")
-                                        .arg(m_profile.name, r.ok() ? QStringLiteral("import-module answered without credentials.")
-                                                                    : r.failureText(QStringLiteral("import-module")))));
+            return next((r.ok() ? Failure::failed(Text("start.import.no-credentials", "import-module answered without "
+                                                                                      "credentials."))
+                                : r.failure(QStringLiteral("import-module")))
+                            .after(Text("start.import.failed", "Creating %1 on NS8 failed.").arg(m_profile.name)));
         next(rememberModule(run, out, cred));
     });
 }
@@ -416,7 +429,7 @@ Failure Migration::rememberModule(const std::shared_ptr<MigrationRun> &run, cons
     if (!writeSecretFile(secretPath(), cred.at(1).toString().toUtf8(), &error) || !m_ctx->state->saveMigration(m)) {
         // Told as it is: the module exists on NS8 but this side cannot use it.
         m_migration = m;
-        return Failure::failed(QStringLiteral("%1 was created on NS8 as %2, but its credentials could not be saved here: "
+        return Failure::failed(Text("start.credentials.not-saved", "%1 was created on NS8 as %2, but its credentials could not be saved here: "
                                           "Abort to remove it and start again.")
                                .arg(m_profile.name, m.moduleId));
     }
@@ -437,16 +450,16 @@ void Migration::startSync(sd_bus_message *call, quint32 uid, const QVariantMap &
         return;
     if (m_record.status != AppStatus::Migrating || m_migration.isEmpty()) {
         replyError(call, {kWrongState, m_record.status == AppStatus::Migrated
-                                           ? QStringLiteral("%1 has been migrated: there is nothing left to sync.").arg(m_profile.name)
-                                           : QStringLiteral("Start the migration of %1 first.").arg(m_profile.name)});
+                                           ? Text("sync.migrated", "%1 has been migrated: there is nothing left to sync.").arg(m_profile.name)
+                                           : Text("sync.not-started", "Start the migration of %1 first.").arg(m_profile.name)});
         return;
     }
     if (!m_ctx->cluster->isConnected()) {
-        replyError(call, {kWrongState, QStringLiteral("This server is not connected to the NS8 cluster.")});
+        replyError(call, {kWrongState, Text("sync.not-connected", "This server is not connected to the NS8 cluster.")});
         return;
     }
     if (m_migration.finishPhase == FinishPhase::Configured) {
-        replyError(call, {kWrongState, QStringLiteral("%1 already runs on NS8: run Finish again to complete the NS7 side.")
+        replyError(call, {kWrongState, Text("sync.configured", "%1 already runs on NS8: run Finish again to complete the NS7 side.")
                                            .arg(m_profile.name)});
         return;
     }
@@ -470,17 +483,17 @@ void Migration::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap 
         return;
     const AppStatus s = m_record.status;
     if (s == AppStatus::Migrated) {
-        replyError(call, {kWrongState, QStringLiteral("%1 has been migrated: NS8 is in charge now and the migration "
+        replyError(call, {kWrongState, Text("abort.migrated", "%1 has been migrated: NS8 is in charge now and the migration "
                                                       "cannot be aborted.")
                                            .arg(m_profile.name)});
         return;
     }
     if (s != AppStatus::Migrating && s != AppStatus::Failed) {
-        replyError(call, {kWrongState, QStringLiteral("There is no migration of %1 to abort.").arg(m_profile.name)});
+        replyError(call, {kWrongState, Text("abort.none", "There is no migration of %1 to abort.").arg(m_profile.name)});
         return;
     }
     if (m_migration.finishPhase == FinishPhase::Configured) {
-        replyError(call, {kWrongState, QStringLiteral("%1 was configured on NS8 by Finish and runs there: the migration "
+        replyError(call, {kWrongState, Text("abort.configured", "%1 was configured on NS8 by Finish and runs there: the migration "
                                                       "cannot be aborted. Run Finish again to complete it.")
                                            .arg(m_profile.name)});
         return;
@@ -514,7 +527,7 @@ void Migration::abortRemoveModule(const std::shared_ptr<MigrationRun> &run, cons
     if (m_migration.isEmpty())
         return next({});
     if (!m_ctx->cluster->isConnected())
-        return next(Failure::failed(QStringLiteral("This server is not connected to the NS8 cluster: %1 cannot be removed "
+        return next(Failure::failed(Text("abort.not-connected", "This server is not connected to the NS8 cluster: %1 cannot be removed "
                                                "from it now.")
                                     .arg(m_migration.moduleId)));
     run->client = apiClient();
@@ -522,8 +535,11 @@ void Migration::abortRemoveModule(const std::shared_ptr<MigrationRun> &run, cons
                          {{QStringLiteral("module_id"), m_migration.moduleId}, {QStringLiteral("preserve_data"), false}},
                          [this, next](const TaskResult &r) {
         if (!r.ok())
-            return next(Failure::failed(QStringLiteral("NS8 could not remove %1: %2 Nothing was changed; try again.")
-                                        .arg(m_migration.moduleId, r.failureText(QStringLiteral("remove-module")))));
+            return next(r.failure(QStringLiteral("remove-module"))
+                            .asFailed()
+                            .after(Text("abort.remove.failed", "NS8 could not remove %1; nothing was changed: try "
+                                                               "again.")
+                                       .arg(m_migration.moduleId)));
         next({});
     });
 }

@@ -106,9 +106,11 @@ void Migration::restartReceiver(const std::shared_ptr<MigrationRun> &run, std::f
     });
 }
 
-QString Migration::missingCredentials() const
+Failure Migration::missingCredentials() const
 {
-    return QStringLiteral("The receiver's credentials are missing (%1): Abort and start again.").arg(secretPath());
+    return Failure::failed(Text("sync.credentials.missing", "The receiver's credentials are missing (%1): Abort and start "
+                                                            "again.")
+                               .arg(secretPath()));
 }
 
 // Two runs at a time; a receiver that stopped is started again and the
@@ -124,11 +126,11 @@ RsyncBatch *Migration::newBatch(const std::shared_ptr<MigrationRun> &run, const 
 }
 
 void Migration::uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStringList &dirs,
-                      std::function<void(bool, quint64, const QString &)> done)
+                      std::function<void(const Failure &, quint64)> done)
 {
     RsyncTarget target;
     if (!rsyncTarget(&target))
-        return done(false, 0, missingCredentials());
+        return done(missingCredentials(), 0);
     QList<RsyncTransfer> transfers;
     for (const QString &d : dirs) {
         const QString local = workDir() + u'/' + d;
@@ -149,15 +151,17 @@ void Migration::uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStr
     }
     connect(batch, &RsyncBatch::finished, this, [run, done](bool ok, const QList<RsyncResult> &results) {
         quint64 bytes = 0;
-        QStringList errors;
+        Texts errors;
         for (const RsyncResult &r : results) {
             bytes += r.stats.bytesSent;
             if (!r.ok())
-                errors.append(r.errorText());
+                errors += r.errorTexts();
         }
         if (run->job)
             Log::info(QStringLiteral("database files uploaded: %1 sent").arg(humanBytes(bytes)), run->job->logContext());
-        done(ok, bytes, ok ? QString() : QStringLiteral("Uploading the database files failed: %1").arg(errors.join(u' ')));
+        done(ok ? Failure{}
+                : Failure(Error::Failed, Texts{Text("sync.upload.failed", "Uploading the database files failed.")} + errors),
+             bytes);
     });
     batch->start();
 }
@@ -167,7 +171,7 @@ void Migration::runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done)
     Job *job = run->job;
     RsyncTarget target;
     if (!rsyncTarget(&target))
-        return done(false, missingCredentials());
+        return done(missingCredentials());
     const int bwlimit = run->settings.value(QStringLiteral("bwlimit"), 0).toInt();
     const QList<RsyncTransfer> transfers = planTransfers(m_profile, m_ctx->settings.root, target, bwlimit,
                                                          m_ctx->settings.stateDir + QStringLiteral("/stage"));
@@ -210,45 +214,46 @@ void Migration::syncTransferred(const std::shared_ptr<MigrationRun> &run, const 
                                 const QList<RsyncResult> &results, const SyncDone &done)
 {
     SyncRecord rec;
-    QStringList warnings, errors;
+    Texts warnings, errors;
     for (const RsyncResult &r : results) {
         rec.files += r.stats.regularFilesTransferred;
         rec.bytes += r.stats.bytesSent;
-        if (!r.warningText().isEmpty())
-            warnings.append(r.warningText());
+        if (!r.warning().isEmpty())
+            warnings.append(r.warning());
         if (!r.ok() && !r.canceled)
-            errors.append(r.errorText());
+            errors += r.errorTexts();
     }
     rec.warnings = quint32(warnings.size());
-    for (const QString &w : std::as_const(warnings))
-        Log::warning(w, run->job ? run->job->logContext() : LogContext{});
+    for (const Text &w : std::as_const(warnings))
+        Log::warning(w.english(), run->job ? run->job->logContext() : LogContext{});
     if (run->job && run->job->cancelRequested())
-        return done(false, QStringLiteral("The sync was canceled; what was copied stays on NS8 and the next Sync "
-                                          "continues from there."));
+        return done({Error::Canceled, Text("sync.canceled", "The sync was canceled; what was copied stays on NS8 and the "
+                                                            "next Sync continues from there.")});
     if (!ok)
-        return done(false, errors.isEmpty() ? QStringLiteral("The sync failed.") : errors.join(QStringLiteral(" ")));
+        return done(errors.isEmpty() ? Failure::failed(Text("sync.failed", "The sync failed.")) : Failure(Error::Failed, errors));
     if (!run->withHistory || !hasHistory())
-        return recordSync(run, clock, rec, warnings, QString(), done);
+        return recordSync(run, clock, rec, warnings, {}, done);
     // The call history's new rows, then the chunk folder mirrored on NS8.
     auto *dumper = new DbDumper(m_profile, m_ctx->settings.root, workDir(), m_ctx->state,
                                 run->job ? run->job->logContext() : LogContext{}, run->job);
-    dumper->shipHistory([this, run, clock, rec, warnings, done, dumper](bool shipped, const QString &message) {
+    const Text again("sync.files-synced", "The files were synced; run Sync again.");
+    dumper->shipHistory([this, run, clock, rec, warnings, done, dumper, again](const Failure &failure, const Texts &said) {
         dumper->deleteLater();
-        if (!shipped)
-            return done(false, message + QStringLiteral(" The files were synced; run Sync again."));
+        if (failure.isError())
+            return done({failure.name, failure.texts + Texts{again}});
         uploadDumps(run, {QStringLiteral("restore_background")},
-                    [this, run, clock, rec, warnings, done, message](bool uploaded, quint64 bytes, const QString &error) {
-                        if (!uploaded)
-                            return done(false, error + QStringLiteral(" The files were synced; run Sync again."));
+                    [this, run, clock, rec, warnings, done, said, again](const Failure &upload, quint64 bytes) {
+                        if (upload.isError())
+                            return done({upload.name, upload.texts + Texts{again}});
                         SyncRecord withHistory = rec;
                         withHistory.bytes += bytes;
-                        recordSync(run, clock, withHistory, warnings, message, done);
+                        recordSync(run, clock, withHistory, warnings, said, done);
                     });
     }, run->verifyHistory);
 }
 
 void Migration::recordSync(const std::shared_ptr<MigrationRun> &run, const QElapsedTimer &clock, SyncRecord rec,
-                           const QStringList &warnings, const QString &history, const SyncDone &done)
+                           const Texts &warnings, const Texts &history, const SyncDone &done)
 {
     rec.duration = clock.elapsed() * 1000;
     rec.time = nowUsec();
@@ -256,20 +261,19 @@ void Migration::recordSync(const std::shared_ptr<MigrationRun> &run, const QElap
     m_syncs.append(rec);
     changed({QStringLiteral("SyncHistory"), QStringLiteral("LastSyncTime"), QStringLiteral("LastSyncBytes"),
              QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime")});
-    Texts said{(history.isEmpty() ? Text("sync.done", "%1 files, %2 sent in %3.")
-                                  : Text("sync.done-history", "%1 files, %2 sent in %3; %4."))
+    // The counts, what the call history's shipping said, then the warnings.
+    Texts said{Text("sync.done", "%1 files, %2 sent in %3.")
                    .arg(rec.files)
                    .arg(humanBytes(rec.bytes))
                    .arg(humanDuration(rec.duration / 1000))};
-    if (!history.isEmpty())
-        said.first() = said.first().arg(history);
+    said += history;
     if (!warnings.isEmpty())
-        said.append(Text("sync.warnings", "Warnings: %1").arg(warnings.join(QStringLiteral(" "))));
+        said.append(Text("sync.warnings", "Warnings:"));
+    said += warnings;
     run->message = said;
-    const QString message = english(said);
-    Log::info(QStringLiteral("sync of %1 done: %2").arg(m_profile.name, message),
+    Log::info(QStringLiteral("sync of %1 done: %2").arg(m_profile.name, english(said)),
               run->job ? run->job->logContext() : LogContext{});
-    done(true, message);
+    done({});
 }
 
 bool Migration::hasHistory() const

@@ -35,9 +35,9 @@ const QString kWrongState = QString::fromLatin1(Error::WrongState);
 constexpr const char *kFirstJobStep = "add-node";
 
 // A step's failure as the job's message says it: "<what> failed: <why>".
-Failure stepFailed(const QString &what, const Failure &error)
+Failure stepFailed(const Text &what, const Failure &error)
 {
-    return {error.name, QStringLiteral("%1 failed: %2").arg(what, error.message)};
+    return error.after(what);
 }
 
 QString randomSecret(int bytes)
@@ -56,22 +56,22 @@ QString sha256Hex(const QString &s)
 }
 
 // A host name (with a dot or not) or an IP address, nothing else.
-QString checkLeader(const QString &leader)
+Text checkLeader(const QString &leader)
 {
     if (leader.isEmpty())
-        return QStringLiteral("Give the NS8 leader's host name or IP address, e.g. ns8.example.com.");
+        return Text("connect.leader.empty", "Give the NS8 leader's host name or IP address, e.g. ns8.example.com.");
     if (leader.contains(QStringLiteral("://")))
-        return QStringLiteral("\"%1\" is a URL: give only the host name, without \"%2://\", e.g. ns8.example.com.")
+        return Text("connect.leader.url", "\"%1\" is a URL: give only the host name, without \"%2://\", e.g. ns8.example.com.")
             .arg(leader, leader.section(QStringLiteral("://"), 0, 0));
     if (leader.contains(u' ') || leader.contains(u'\t'))
-        return QStringLiteral("The leader's address must not contain spaces.");
+        return Text("connect.leader.spaces", "The leader's address must not contain spaces.");
     if (leader.contains(u'/'))
-        return QStringLiteral("Give only the leader's host name or IP address, without a path.");
+        return Text("connect.leader.path", "Give only the leader's host name or IP address, without a path.");
     QHostAddress addr;
     if (addr.setAddress(leader))
         return {};
     if (!isValidDomainName(leader))
-        return QStringLiteral("\"%1\" is not a valid host name or IP address.").arg(leader);
+        return Text("connect.leader.invalid", "\"%1\" is not a valid host name or IP address.").arg(leader);
     return {};
 }
 
@@ -104,6 +104,7 @@ struct Cluster::ConnectRun {
     TunnelConfig tunnel;
     // What exists and must be undone on failure
     bool nodeAdded = false, userAdded = false, tunnelUp = false, routeAdded = false, domainAdded = false;
+    QStringList leftovers; // what an undo could not remove from NS8 ("node_id=3", ...)
 
     explicit ConnectRun(sd_bus_message *m) : call(m) {}
     ~ConnectRun() { forgetSecrets(); }
@@ -260,13 +261,13 @@ void Cluster::connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &
     if (m_link.state != u"disconnected") {
         replyError(call, {kWrongState,
                           m_link.state == u"connected"
-                              ? QStringLiteral("This server is already connected to the NS8 cluster %1 as node %2. "
+                              ? Text("connect.connected", "This server is already connected to the NS8 cluster %1 as node %2. "
                                                "Disconnect first to connect to another cluster.")
                                     .arg(leader())
                                     .arg(nodeId())
-                              : QStringLiteral("A %1 is in progress; wait for it to end.")
-                                    .arg(m_link.state == u"connecting" ? QStringLiteral("connection")
-                                                                  : QStringLiteral("disconnection"))});
+                              : m_link.state == u"connecting"
+                              ? Text("connect.connecting", "A connection is in progress; wait for it to end.")
+                              : Text("connect.disconnecting", "A disconnection is in progress; wait for it to end.")});
         return;
     }
     auto run = std::make_shared<ConnectRun>(call);
@@ -279,21 +280,21 @@ void Cluster::connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &
     const QString otp = o.value(QStringLiteral("otp")).toString().trimmed();
     QString pin = o.value(QStringLiteral("tls_fingerprint")).toString().trimmed().toUpper();
 
-    QString problem = checkLeader(run->leader);
+    Text problem = checkLeader(run->leader);
     static const QRegularExpression userRe(QStringLiteral("^[A-Za-z0-9_.@-]{1,64}$"));
     static const QRegularExpression otpRe(QStringLiteral("^[0-9]{6,8}$"));
     if (problem.isEmpty() && !userRe.match(run->username).hasMatch())
-        problem = QStringLiteral("Give the NS8 administrator's user name (letters, digits, '.', '-', '_').");
+        problem = Text("connect.username", "Give the NS8 administrator's user name (letters, digits, '.', '-', '_').");
     if (problem.isEmpty() && o.value(QStringLiteral("password")).toString().isEmpty())
-        problem = QStringLiteral("Give the NS8 administrator's password.");
+        problem = Text("connect.password", "Give the NS8 administrator's password.");
     if (problem.isEmpty() && !otp.isEmpty() && !otpRe.match(otp).hasMatch())
-        problem = QStringLiteral("The OTP code is the 6-digit number the authenticator app shows.");
+        problem = Text("connect.otp", "The OTP code is the 6-digit number the authenticator app shows.");
     if (problem.isEmpty() && !pin.isEmpty()) {
         QString hex = pin;
         hex.remove(u':');
         static const QRegularExpression hexRe(QStringLiteral("^[0-9A-F]{64}$"));
         if (!hexRe.match(hex).hasMatch())
-            problem = QStringLiteral("The TLS fingerprint must be a SHA-256 fingerprint: 64 hexadecimal digits, "
+            problem = Text("connect.fingerprint", "The TLS fingerprint must be a SHA-256 fingerprint: 64 hexadecimal digits, "
                                      "with or without ':' between pairs.");
         else {
             QStringList pairs;
@@ -303,7 +304,7 @@ void Cluster::connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &
         }
     }
     if (problem.isEmpty() && !pin.isEmpty() && run->tls.verify)
-        problem = QStringLiteral("A TLS fingerprint is only used when TLS validation is off (tls_verify false).");
+        problem = Text("connect.fingerprint.verify", "A TLS fingerprint is only used when TLS validation is off (tls_verify false).");
     if (!problem.isEmpty()) {
         replyError(call, {kInvalid, problem});
         return;
@@ -341,24 +342,22 @@ void Cluster::preflightFailed(const std::shared_ptr<ConnectRun> &run, const ApiE
 {
     Log::error(QStringLiteral("Join cluster refused: %1").arg(error.message));
     setState(QStringLiteral("disconnected"));
-    replyError(run->call.msg(), {error.name, error.message});
+    replyError(run->call.msg(), error);
 }
 
 void Cluster::connectReadCluster(const std::shared_ptr<ConnectRun> &run)
 {
     run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [this, run](const TaskResult &r) {
         if (!r.ok())
-            return preflightFailed(run, r.error.isError() ? r.error
-                                                          : ApiError{kFailed, QStringLiteral("get-cluster-status failed: %1").arg(r.stderrText)});
+            return preflightFailed(run, r.failure(QStringLiteral("get-cluster-status")));
         run->clusterStatus = r.output.toObject();
         run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("list-user-domains"), {}, [this, run](const TaskResult &d) {
             if (!d.ok())
-                return preflightFailed(run, d.error.isError() ? d.error
-                                                              : ApiError{kFailed, QStringLiteral("list-user-domains failed: %1").arg(d.stderrText)});
+                return preflightFailed(run, d.failure(QStringLiteral("list-user-domains")));
             run->domains = d.output.toObject();
             run->plan = planAccountProvider(run->provider, run->domains, run->clusterStatus, run->userDomainOption);
             if (!run->plan.error.name.isEmpty())
-                return preflightFailed(run, {run->plan.error.name, run->plan.error.message});
+                return preflightFailed(run, run->plan.error);
             connectPreflight(run);
         });
     });
@@ -376,7 +375,7 @@ void Cluster::connectPreflight(const std::shared_ptr<ConnectRun> &run)
     in.domains = run->domains;
     Preflight::run(m_ctx, in, [this, run](const QList<Check> &checks) {
         if (const auto refused = Preflight::verdict(checks, Preflight::Phase::Connect, run->acceptWarnings))
-            return preflightFailed(run, {refused->name, refused->message});
+            return preflightFailed(run, *refused);
         connectStartJob(run);
     });
 }
@@ -399,7 +398,7 @@ QList<Operation::Step> Cluster::connectSteps(const std::shared_ptr<ConnectRun> &
          [this, run](Next next) { connectAddNode(run, next); },
          [this, run](Next next) {
              connectRemove(run, run->nodeAdded, QStringLiteral("remove-node"), {{QStringLiteral("node_id"), int(run->nodeId)}},
-                           QStringLiteral("node %1").arg(run->nodeId), next);
+                           QStringLiteral("node_id=%1").arg(run->nodeId), next);
          },
          false},
         {QStringLiteral("endpoint"), Text("step.connect.endpoint", "Resolve the VPN endpoint"), 1,
@@ -408,7 +407,7 @@ QList<Operation::Step> Cluster::connectSteps(const std::shared_ptr<ConnectRun> &
          [this, run](Next next) { connectAddUser(run, next); },
          [this, run](Next next) {
              connectRemove(run, run->userAdded, QStringLiteral("remove-user"), {{QStringLiteral("user"), run->accountUser}},
-                           QStringLiteral("user %1").arg(run->accountUser), next);
+                           QStringLiteral("user=%1").arg(run->accountUser), next);
          },
          false},
         {QStringLiteral("tunnel"), Text("step.connect.tunnel", "Bring up the VPN"), 1, [this, run](Next next) { connectTunnel(run, next); },
@@ -425,14 +424,14 @@ QList<Operation::Step> Cluster::connectSteps(const std::shared_ptr<ConnectRun> &
              const QJsonObject route{{QStringLiteral("ip_address"), run->provider.dcAddress},
                                      {QStringLiteral("node_id"), int(run->nodeId)}};
              connectRemove(run, run->routeAdded, QStringLiteral("update-routes"), {{QStringLiteral("remove"), QJsonArray{route}}},
-                           QStringLiteral("route to %1").arg(run->provider.dcAddress), next);
+                           QStringLiteral("route=%1").arg(run->provider.dcAddress), next);
          },
          false},
         {QStringLiteral("Add the external user domain"), 1, [this, run](Next next) { connectDomain(run, next); },
          [this, run](Next next) {
              connectRemove(run, run->domainAdded, QStringLiteral("remove-external-domain"),
                            {{QStringLiteral("domain"), run->plan.userDomain}},
-                           QStringLiteral("user domain %1").arg(run->plan.userDomain), next);
+                           QStringLiteral("domain=%1").arg(run->plan.userDomain), next);
          },
          false},
         {QStringLiteral("save"), Text("step.connect.save", "Save the connection"), 1, [this, run](Next next) { connectSave(run, next); },
@@ -457,12 +456,13 @@ void Cluster::connectStartJob(const std::shared_ptr<ConnectRun> &run)
     QString error;
     Job *job = m_ctx->createJob(params, &error);
     if (!job)
-        return preflightFailed(run, {kFailed, QStringLiteral("The connection could not start: %1.").arg(error)});
+        return preflightFailed(run, {kFailed, Text("connect.not-started", "The connection could not start: %1.").arg(error)});
     job->setCancelable(false);
     run->job = job;
     sd_bus_reply_method_return(run->call.msg(), "o", job->path().toUtf8().constData());
     run->op = new Operation(job, steps);
-    run->op->aftermath = [](const Failure &, const QStringList &leftovers) {
+    run->op->aftermath = [run](const Failure &, const QList<Failure> &) {
+        const QStringList &leftovers = run->leftovers;
         if (leftovers.isEmpty())
             return Texts{Text("connect.nothing-left", "Nothing was left behind on NS8 or on this server: fix the "
                                                       "problem and connect again.")};
@@ -504,9 +504,9 @@ int Cluster::vpnTimeoutMs() const
 
 void Cluster::connectAddNode(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
 {
-    const QString what = QStringLiteral("Adding the node");
+    const Text what("connect.add-node.failed", "Adding the node failed:");
     if (!generateWgKeyPair(&run->keys))
-        return next(stepFailed(what, {kFailed, QStringLiteral("OpenSSL could not make a WireGuard key.")}));
+        return next(stepFailed(what, {kFailed, Text("connect.wg-key", "OpenSSL could not make a WireGuard key.")}));
     const QString nodePassword = randomSecret(32);
     const QJsonObject input{{QStringLiteral("node_pwh"), sha256Hex(nodePassword)},
                             {QStringLiteral("public_key"), run->keys.publicKey},
@@ -525,7 +525,7 @@ void Cluster::connectAddNode(const std::shared_ptr<ConnectRun> &run, const Opera
         run->leaderEndpoint = out.value(QStringLiteral("leader_endpoint")).toString();
         if (run->nodeId == 0 || QHostAddress(run->ipAddress).isNull() || run->leaderPublicKey.isEmpty()
             || run->leaderEndpoint.isEmpty() || QHostAddress(run->leaderIp).isNull())
-            return next(stepFailed(what, {kFailed, QStringLiteral("add-node answered without the fields the VPN needs.")}));
+            return next(stepFailed(what, {kFailed, Text("connect.add-node.fields", "add-node answered without the fields the VPN needs.")}));
         run->nodeAdded = true;
         Log::info(QStringLiteral("Join cluster: this server is node %1, VPN address %2 in %3; leader %4 at %5")
                       .arg(run->nodeId)
@@ -541,8 +541,8 @@ void Cluster::connectCheckEndpoint(const std::shared_ptr<ConnectRun> &run, const
     // Resolved through NSS as wg will, not through Qt's cache of earlier answers.
     runProcess(this, {QStringLiteral("getent"), QStringLiteral("ahosts"), host}, [run, next, host](const ProcessResult &r) {
         if (!r.ok() || r.out.trimmed().isEmpty())
-            return next(stepFailed(QStringLiteral("Resolving the VPN endpoint"),
-                                   {kUnreachable, QStringLiteral("The cluster's VPN endpoint %1 does not resolve from this "
+            return next(stepFailed(Text("connect.endpoint.failed", "Resolving the VPN endpoint failed:"),
+                                   {kUnreachable, Text("connect.endpoint.unresolved", "The cluster's VPN endpoint %1 does not resolve from this "
                                                                  "server. Create a DNS record for %2 that NS7 can resolve "
                                                                  "(or fix the VPN endpoint of the NS8 cluster), and make sure "
                                                                  "UDP port 55820 is open towards it.")
@@ -564,7 +564,8 @@ void Cluster::connectAddUser(const std::shared_ptr<ConnectRun> &run, const Opera
                                                          {QStringLiteral("on"), QStringLiteral("*")}}}}};
     run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("add-user"), input, [run, next](const TaskResult &r) {
         if (!r.ok())
-            return next(stepFailed(QStringLiteral("Creating the migration account"), r.failure(QStringLiteral("add-user"), kFailed)));
+            return next(stepFailed(Text("connect.account.failed", "Creating the migration account failed:"),
+                                   r.failure(QStringLiteral("add-user"), kFailed)));
         run->userAdded = true;
         Log::info(QStringLiteral("Join cluster: migration account %1 created").arg(run->accountUser), run->job->logContext());
         next({});
@@ -573,11 +574,12 @@ void Cluster::connectAddUser(const std::shared_ptr<ConnectRun> &run, const Opera
 
 void Cluster::connectTunnel(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
 {
-    const QString what = QStringLiteral("Bringing up the VPN");
+    const Text what("connect.tunnel.failed", "Bringing up the VPN failed:");
     QString error;
     if (!writeSecret(QStringLiteral("wireguard.key"), run->keys.privateKey.toLatin1() + '\n', &error)
         || !writeSecret(QStringLiteral("account"), run->accountPassword.toUtf8() + '\n', &error))
-        return next(stepFailed(what, {kFailed, error}));
+        return next(stepFailed(what, Failure::failed(Text("connect.secret", "The VPN secrets could not be written: %1.")
+                                                         .arg(error))));
     TunnelConfig &c = run->tunnel;
     c.privateKeyFile = secretsDir() + QStringLiteral("/wireguard.key");
     c.address = run->ipAddress;
@@ -587,7 +589,7 @@ void Cluster::connectTunnel(const std::shared_ptr<ConnectRun> &run, const Operat
     run->tunnelUp = true; // whatever up() manages to create must be undone
     m_tunnel.up(c, [run, next, what](const QString &err) {
         if (!err.isEmpty())
-            return next(stepFailed(what, {kFailed, QStringLiteral("The interface %1 could not be set up: %2")
+            return next(stepFailed(what, {kFailed, Text("connect.tunnel.interface", "The interface %1 could not be set up: %2")
                                                        .arg(run->tunnel.interface, err)}));
         if (run->op)
             run->op->setProgress(0.2);
@@ -601,8 +603,8 @@ void Cluster::connectHandshake(const std::shared_ptr<ConnectRun> &run, const Ope
     m_tunnel.waitHandshake(run->tunnel.interface, timeout, [this, run, next, timeout](bool ok) {
         const QString endpoint = run->tunnel.peerEndpoint;
         if (!ok)
-            return next(stepFailed(QStringLiteral("Bringing up the VPN"),
-                                   {kUnreachable, QStringLiteral("No WireGuard handshake with the leader (%1) within %2 s. "
+            return next(stepFailed(Text("connect.tunnel.failed", "Bringing up the VPN failed:"),
+                                   {kUnreachable, Text("connect.handshake", "No WireGuard handshake with the leader (%1) within %2 s. "
                                                                  "Check that UDP port 55820 is open between NS7 and NS8 "
                                                                  "(firewalls on both sides and in between) and that %3 "
                                                                  "resolves to the leader; test with: nc -zvu %3 55820")
@@ -637,9 +639,10 @@ void Cluster::connectWaitApi(const std::shared_ptr<ConnectRun> &run, qint64 dead
             QTimer::singleShot(500, this, [this, run, deadline, next] { connectWaitApi(run, deadline, next); });
             return;
         }
-        next(stepFailed(QStringLiteral("Reaching the cluster API through the VPN"),
-                        {e.name, QStringLiteral("%1 (the API at %2:9311 through the VPN). Check that UDP port 55820 is open.")
-                                     .arg(e.message, run->leaderIp)}));
+        next(stepFailed(Text("connect.api.failed", "Reaching the cluster API through the VPN failed:"),
+                        {e.name, e.texts + Texts{Text("connect.api.hint", "(the API at %1:9311 through the VPN). Check "
+                                                                          "that UDP port 55820 is open.")
+                                                     .arg(run->leaderIp)}}));
     });
 }
 
@@ -652,7 +655,7 @@ void Cluster::connectRoute(const std::shared_ptr<ConnectRun> &run, const Operati
                                                                            {QStringLiteral("node_id"), int(run->nodeId)}}}}};
     run->vpn->runTask(QStringLiteral("cluster"), QStringLiteral("update-routes"), routes, [run, next](const TaskResult &r) {
         if (!r.ok())
-            return next(stepFailed(QStringLiteral("Routing to the domain controller"),
+            return next(stepFailed(Text("connect.route.failed", "Routing to the domain controller failed:"),
                                    r.failure(QStringLiteral("update-routes"), kFailed)));
         run->routeAdded = true;
         Log::info(QStringLiteral("Join cluster: NS8 reaches the domain controller %1 through this node")
@@ -680,10 +683,11 @@ void Cluster::connectDomain(const std::shared_ptr<ConnectRun> &run, const Operat
                             {QStringLiteral("tls_verify"), false}};
     run->vpn->runTask(QStringLiteral("cluster"), QStringLiteral("add-external-domain"), input, [run, next](const TaskResult &r) {
         if (!r.ok())
-            return next(stepFailed(QStringLiteral("Creating the temporary user domain"),
+            return next(stepFailed(Text("connect.domain.failed", "Creating the temporary user domain failed:"),
                                    r.error.isError() ? r.error
-                                                     : ApiError{QString::fromLatin1(Error::DomainConflict),
-                                                                QStringLiteral("NS8 refused the user domain %1 (exit code %2): %3")
+                                                     : ApiError{Error::DomainConflict,
+                                                                Text("connect.domain.refused", "NS8 refused the user domain %1 "
+                                                                                               "(exit code %2): %3")
                                                                     .arg(run->plan.userDomain)
                                                                     .arg(r.exitCode)
                                                                     .arg(r.exitCode == 10 ? r.validationSummary() : r.stderrText.trimmed())}));
@@ -713,7 +717,8 @@ void Cluster::connectSave(const std::shared_ptr<ConnectRun> &run, const Operatio
     saved.apiUser = run->accountUser;
     saved.connectedAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
     if (!m_ctx->state->saveConnection(saved))
-        return next(stepFailed(QStringLiteral("Saving the connection"), {kFailed, m_ctx->state->lastError()}));
+        return next(Failure::failed(Text("connect.save.failed", "Saving the connection failed: %1.")
+                                        .arg(m_ctx->state->lastError())));
     // The state stays "connecting" until the job ends (setState).
     saved.state = m_link.state;
     m_link = saved;
@@ -730,11 +735,13 @@ void Cluster::connectRemove(const std::shared_ptr<ConnectRun> &run, bool created
         return next({});
     const LogContext ctx = run->job ? run->job->logContext() : LogContext{};
     Log::info(QStringLiteral("Join cluster: undoing: %1").arg(what), ctx);
-    run->admin->runTask(QStringLiteral("cluster"), action, input, [next, action, what, ctx](const TaskResult &r) {
+    run->admin->runTask(QStringLiteral("cluster"), action, input, [run, next, action, what, ctx](const TaskResult &r) {
         if (r.ok())
             return next({});
         Log::error(QStringLiteral("Join cluster: %1 could not be removed: %2").arg(what, r.failureText(action)), ctx);
-        next({r.error.isError() ? r.error.name : kFailed, what});
+        run->leftovers.append(what);
+        next({r.error.isError() ? r.error.name : kFailed,
+              Text("connect.undo.failed", "%1 could not be removed from NS8.").arg(what)});
     });
 }
 
@@ -762,7 +769,7 @@ void Cluster::connectTunnelDown(const std::shared_ptr<ConnectRun> &run, const Op
 void Cluster::listNodesCall(sd_bus_message *call)
 {
     if (!isConnected()) {
-        replyError(call, {kWrongState, QStringLiteral("This server is not connected to an NS8 cluster.")});
+        replyError(call, {kWrongState, Text("cluster.not-connected", "This server is not connected to an NS8 cluster.")});
         return;
     }
     struct Run {
@@ -799,12 +806,10 @@ void Cluster::listNodesCall(sd_bus_message *call)
     const quint32 self = nodeId();
     run->client->login([run, reply, self](const ApiError &e) {
         if (e.isError())
-            return (void)replyError(run->call.msg(), {e.name, e.message});
+            return (void)replyError(run->call.msg(), e);
         run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [run, reply, self](const TaskResult &st) {
             if (!st.ok())
-                return (void)replyError(run->call.msg(), {st.error.isError() ? st.error.name : kFailed,
-                                                          st.error.isError() ? st.error.message
-                                                                             : QStringLiteral("get-cluster-status failed: %1").arg(st.stderrText)});
+                return (void)replyError(run->call.msg(), st.failure(QStringLiteral("get-cluster-status")));
             for (const QJsonValue &v : st.output.toObject().value(QStringLiteral("nodes")).toArray()) {
                 const QJsonObject n = v.toObject();
                 if (quint32(n.value(QStringLiteral("id")).toInt()) == self)
@@ -848,13 +853,15 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
 {
     if (m_link.state != u"connected") {
         replyError(call, {kWrongState, m_link.state == u"disconnected"
-                                           ? QStringLiteral("This server is not connected to an NS8 cluster.")
-                                           : QStringLiteral("A %1 is in progress; wait for it to end.").arg(m_link.state)});
+                                           ? Text("cluster.not-connected", "This server is not connected to an NS8 cluster.")
+                                           : m_link.state == u"connecting"
+                                           ? Text("connect.connecting", "A connection is in progress; wait for it to end.")
+                                           : Text("connect.disconnecting", "A disconnection is in progress; wait for it to end.")});
         return;
     }
     const QStringList busy = m_ctx->appsInMigration();
     if (!busy.isEmpty() && !o.value(QStringLiteral("force")).toBool()) {
-        replyError(call, {kWrongState, QStringLiteral("%1 is being migrated: disconnecting now would strand it on NS8. "
+        replyError(call, {kWrongState, Text("disconnect.busy", "%1 is being migrated: disconnecting now would strand it on NS8. "
                                                       "Finish or abort the migration first (or pass force to "
                                                       "disconnect anyway).")
                                            .arg(busy.join(QStringLiteral(", ")))});
@@ -870,7 +877,7 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
     QString error;
     Job *job = m_ctx->createJob(params, &error);
     if (!job) {
-        replyError(call, {kFailed, QStringLiteral("The disconnection could not start: %1.").arg(error)});
+        replyError(call, {kFailed, Text("disconnect.not-started", "The disconnection could not start: %1.").arg(error)});
         return;
     }
     job->setCancelable(false);
@@ -914,7 +921,7 @@ QList<Operation::Step> Cluster::disconnectSteps(const std::shared_ptr<Disconnect
              if (!m_link.domainCreated)
                  return next({});
              disconnectTask(run, QStringLiteral("remove-external-domain"), {{QStringLiteral("domain"), userDomain()}},
-                            QStringLiteral("user domain %1").arg(userDomain()), next);
+                            QStringLiteral("domain=%1").arg(userDomain()), next);
          },
          {}, false},
         {QStringLiteral("node"), Text("step.disconnect.node", "Remove this node"), 1, [this, run](Next next) { disconnectNode(run, next); }, {},
@@ -923,7 +930,7 @@ QList<Operation::Step> Cluster::disconnectSteps(const std::shared_ptr<Disconnect
          [this, run](Next next) {
              const QString user = m_link.apiUser;
              disconnectTask(run, QStringLiteral("remove-user"), {{QStringLiteral("user"), user}},
-                            QStringLiteral("user %1").arg(user), next);
+                            QStringLiteral("user=%1").arg(user), next);
          },
          {}, false},
         {QStringLiteral("tunnel"), Text("step.disconnect.tunnel", "Take the VPN down"), 1,
@@ -985,7 +992,7 @@ void Cluster::disconnectNode(const std::shared_ptr<DisconnectRun> &run, const Op
                                                                                {QStringLiteral("node_id"), int(nodeId())}}}}},
                              [](const TaskResult &) {});
     disconnectTask(run, QStringLiteral("remove-node"), {{QStringLiteral("node_id"), int(nodeId())}},
-                   QStringLiteral("node %1").arg(nodeId()), next);
+                   QStringLiteral("node_id=%1").arg(nodeId()), next);
 }
 
 void Cluster::disconnectForget(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next)
@@ -1002,7 +1009,7 @@ void Cluster::disconnectForget(const std::shared_ptr<DisconnectRun> &run, const 
     m_fingerprint.clear();
     if (run->leftovers.isEmpty())
         return next({});
-    next({kUnreachable, QStringLiteral("Disconnected on this server, but NS8 (%1) could not remove: %2. Remove them "
+    next({kUnreachable, Text("disconnect.leftovers", "Disconnected on this server, but NS8 (%1) could not remove: %2. Remove them "
                                        "by hand in the NS8 interface.")
                             .arg(run->leader, run->leftovers.join(QStringLiteral(", ")))});
 }

@@ -52,7 +52,7 @@ namespace ns8m {
 namespace {
 
 const QString kWrongState = QString::fromLatin1(Error::WrongState);
-const QString kInvalid = QString::fromLatin1(Error::InvalidArgument);
+const Text kCannotFinish("finish.cannot", "Cannot finish:");
 
 QString iniValue(const QString &path, const QString &key)
 {
@@ -73,21 +73,22 @@ QString iniValue(const QString &path, const QString &key)
     return {};
 }
 
+// Where on NS7 an input comes from, as data for a sentence: the e-smith
+// command that shows it, the file, the key in its file.
 QString describe(const ConfigureInput &in)
 {
     const QVariantMap &p = in.params;
+    const auto param = [&p](const char *name) { return p.value(QLatin1String(name)).toString(); };
     if (in.source == u"esmith")
         return p.value(QStringLiteral("type")).toBool()
-                   ? QStringLiteral("the type of the e-smith record %1 (%2)").arg(p.value(QStringLiteral("key")).toString(), p.value(QStringLiteral("esmith")).toString())
-                   : QStringLiteral("property %1 of the e-smith record %2 (%3)")
-                         .arg(p.value(QStringLiteral("prop")).toString(), p.value(QStringLiteral("key")).toString(),
-                              p.value(QStringLiteral("esmith")).toString());
+                   ? QStringLiteral("db %1 gettype %2").arg(param("esmith"), param("key"))
+                   : QStringLiteral("db %1 getprop %2 %3").arg(param("esmith"), param("key"), param("prop"));
     if (in.source == u"file")
-        return p.value(QStringLiteral("file")).toString();
+        return param("file");
     if (in.source == u"ini")
-        return QStringLiteral("%1 in %2").arg(p.value(QStringLiteral("key")).toString(), p.value(QStringLiteral("ini")).toString());
+        return QStringLiteral("%1 [%2]").arg(param("ini"), param("key"));
     if (in.source == u"cluster")
-        return QStringLiteral("the cluster's %1").arg(p.value(QStringLiteral("cluster")).toString());
+        return QStringLiteral("NS8 %1").arg(param("cluster"));
     return in.source;
 }
 
@@ -98,8 +99,7 @@ QList<OptionSpec> Migration::finishOptions() const
     return fieldOptionSpecs(m_profile, {{"accept_warnings", 'b'}});
 }
 
-QJsonObject Migration::configureInput(const QVariantMap &values, const QSet<QString> &databases, QString *field,
-                                QString *problem) const
+QJsonObject Migration::configureInput(const QVariantMap &values, const QSet<QString> &databases, Failure *problem) const
 {
     QJsonObject input;
     QHash<QString, EsmithDb> dbs;
@@ -143,8 +143,9 @@ QJsonObject Migration::configureInput(const QVariantMap &values, const QSet<QStr
         if (v.isUndefined() || v.isNull()) {
             if (p.value(QStringLiteral("optional")).toBool())
                 continue;
-            *field = in.key;
-            *problem = QStringLiteral("no value on NS7 (%1). Set it on NS7, then finish again.").arg(describe(in));
+            *problem = {Error::InvalidArgument, Text("finish.configure.missing", "%1: no value on NS7 (%2). Set it on "
+                                                                                 "NS7, then finish again.")
+                                                    .arg(in.key, describe(in))};
             return {};
         }
         input.insert(in.key, v);
@@ -154,18 +155,22 @@ QJsonObject Migration::configureInput(const QVariantMap &values, const QSet<QStr
         const QString path = m_ctx->settings.profilesDir + QStringLiteral("/schemas/") + m_profile.configureSchema;
         QFile f(path);
         if (!f.open(QIODevice::ReadOnly)) {
-            *field = QStringLiteral("configure");
-            *problem = QStringLiteral("the schema %1 cannot be read: the installation is incomplete.").arg(path);
+            *problem = {Error::InvalidArgument, Text("finish.configure.no-schema", "configure: the schema %1 cannot be read: "
+                                                                                   "the installation is incomplete.")
+                                                    .arg(path)};
             return {};
         }
         const QList<SchemaProblem> problems = validateJson(input, QJsonDocument::fromJson(f.readAll()).object());
         if (!problems.isEmpty()) {
-            *field = problems.first().path.isEmpty() ? QStringLiteral("configure") : problems.first().path;
-            QString source;
+            const QString field = problems.first().path.isEmpty() ? QStringLiteral("configure") : problems.first().path;
+            // What NS8 will say of the value (the schema's words), and where it comes from.
+            *problem = {Error::InvalidArgument,
+                        Text("finish.configure.invalid", "%1: %2").arg(field, problems.first().message)};
             for (const ConfigureInput &in : m_profile.configure)
-                if (in.key == *field && in.source != u"field")
-                    source = QStringLiteral(" (read from %1 on NS7)").arg(describe(in));
-            *problem = problems.first().message + source;
+                if (in.key == field && in.source != u"field")
+                    *problem = {Error::InvalidArgument, Text("finish.configure.invalid-from", "%1: %2 (read from %3 on "
+                                                                                              "NS7)")
+                                                            .arg(field, problems.first().message, describe(in))};
             return {};
         }
     }
@@ -208,34 +213,34 @@ void Migration::startFinish(sd_bus_message *call, quint32 uid, const QVariantMap
     if (refuseUnlessIdle(call))
         return;
     if (m_record.status == AppStatus::Migrated) {
-        replyError(call, {kWrongState, QStringLiteral("%1 has already been migrated.").arg(m_profile.name)});
+        replyError(call, {kWrongState, Text("finish.migrated", "%1 has already been migrated.").arg(m_profile.name)});
         return;
     }
     if (m_record.status != AppStatus::Migrating || m_migration.isEmpty()) {
-        replyError(call, {kWrongState, QStringLiteral("Start the migration of %1 and sync it first.").arg(m_profile.name)});
+        replyError(call, {kWrongState, Text("finish.not-started", "Start the migration of %1 and sync it first.").arg(m_profile.name)});
         return;
     }
     if (!m_ctx->cluster->isConnected()) {
-        replyError(call, {kWrongState, QStringLiteral("This server is not connected to the NS8 cluster.")});
+        replyError(call, {kWrongState, Text("finish.not-connected", "This server is not connected to the NS8 cluster.")});
         return;
     }
     QVariantMap values;
-    const QMap<QString, QString> problems = checkFields(m_profile, options, m_migration.settings, false, &values);
+    const QMap<QString, Text> problems = checkFields(m_profile, options, m_migration.settings, false, &values);
     if (!problems.isEmpty()) {
         replyError(call, fieldError(problems));
         return;
     }
     // Every value configure-module will get, checked now (the database
     // probe is repeated before the stop; assume the optional ones are absent).
-    QString field, problem;
-    configureInput(values, {}, &field, &problem);
-    if (!field.isEmpty()) {
-        replyError(call, {kInvalid, QStringLiteral("%1: %2").arg(field, problem)});
+    Failure problem;
+    configureInput(values, {}, &problem);
+    if (problem.isError()) {
+        replyError(call, problem);
         return;
     }
     afterPreflight(call, Preflight::Phase::Finish, options, [this, uid, values](sd_bus_message *c) {
         if (m_record.status != AppStatus::Migrating)
-            return void(replyError(c, {kWrongState, QStringLiteral("%1 is %2 now: Finish cannot start.")
+            return void(replyError(c, {kWrongState, Text("finish.state-changed", "%1 is %2 now: Finish cannot start.")
                                                         .arg(m_profile.name, toString(m_record.status))}));
         beginFinish(c, uid, values);
     });
@@ -268,7 +273,7 @@ void Migration::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap
     changed({QStringLiteral("Settings")});
     setStatus(AppStatus::Finishing);
     run->op = new Operation(run->job, steps);
-    run->op->aftermath = [this, run](const Failure &, const QStringList &undoProblems) {
+    run->op->aftermath = [this, run](const Failure &, const QList<Failure> &undoProblems) {
         return finishAftermath(run, undoProblems);
     };
     run->op->concluding = [this](const Failure &failure) {
@@ -322,26 +327,28 @@ QList<Operation::Step> Migration::finishSteps(const std::shared_ptr<MigrationRun
     };
 }
 
-Texts Migration::finishAftermath(const std::shared_ptr<MigrationRun> &run, const QStringList &undoProblems)
+Texts Migration::finishAftermath(const std::shared_ptr<MigrationRun> &run, const QList<Failure> &undoProblems)
 {
     if (m_migration.finishPhase == FinishPhase::Configured)
         return {Text("finish.complete-ns7", "Run Finish again to complete the NS7 side.")};
     const QStringList &stopped = run->stopped;
-    Text ns7;
-    if (stopped.isEmpty())
-        ns7 = Text("finish.nothing-stopped", "Nothing was stopped on NS7: %1 runs as before.").arg(m_profile.name);
-    else if (undoProblems.isEmpty())
-        ns7 = Text("finish.restarted", "NS7: %1 were started again; %2 runs as before.")
-                  .arg(stopped.join(QStringLiteral(", ")))
-                  .arg(m_profile.name);
-    else
-        ns7 = Text("finish.not-restarted", "NS7: %1 could NOT be started again (%2): start them with systemctl start.")
-                  .arg(stopped.join(QStringLiteral(", ")))
-                  .arg(undoProblems.join(u' '));
-    return {ns7,
-            Text("finish.ns8-not-configured", "NS8: %1 keeps the data of the last sync and is not configured yet.")
-                .arg(m_migration.moduleId),
-            Text("finish.fix-and-retry", "Fix the cause and run Finish again.")};
+    Texts said;
+    if (stopped.isEmpty()) {
+        said.append(Text("finish.nothing-stopped", "Nothing was stopped on NS7: %1 runs as before.").arg(m_profile.name));
+    } else if (undoProblems.isEmpty()) {
+        said.append(Text("finish.restarted", "NS7: %1 were started again; %2 runs as before.")
+                        .arg(stopped.join(QStringLiteral(", ")))
+                        .arg(m_profile.name));
+    } else {
+        said.append(Text("finish.not-restarted", "NS7: %1 could NOT be started again: start them with systemctl start.")
+                        .arg(stopped.join(QStringLiteral(", "))));
+        for (const Failure &f : undoProblems)
+            said += f.texts;
+    }
+    return said + Texts{Text("finish.ns8-not-configured", "NS8: %1 keeps the data of the last sync and is not configured "
+                                                          "yet.")
+                            .arg(m_migration.moduleId),
+                        Text("finish.fix-and-retry", "Fix the cause and run Finish again.")};
 }
 
 Texts Migration::finishSummary(const std::shared_ptr<MigrationRun> &run) const
@@ -358,21 +365,21 @@ Texts Migration::finishSummary(const std::shared_ptr<MigrationRun> &run) const
 
 void Migration::finishCheckLocal(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
-    run->dumper->check([this, run, next](bool ok, const QString &message) {
-        if (!ok)
-            return next(Failure::failed(QStringLiteral("Cannot finish: %1").arg(message)));
+    run->dumper->check([this, run, next](const Failure &failure, const Texts &) {
+        if (failure.isError())
+            return next(failure.after(kCannotFinish));
         // Room for the dumps next to the state: the databases' size plus a margin.
         const QStorageInfo disk(workDir());
         const quint64 need = m_record.databaseBytes + m_record.databaseBytes / 5 + 64ull * 1024 * 1024;
         if (disk.isValid() && quint64(disk.bytesAvailable()) < need)
-            return next(Failure::failed(QStringLiteral("Cannot finish: %1 has %2 free, the database dumps need about %3. "
-                                              "Free some space on NS7.")
-                                   .arg(disk.rootPath(), humanBytes(quint64(disk.bytesAvailable())), humanBytes(need))));
+            return next(Failure::failed(Text("finish.local-disk", "Cannot finish: %1 has %2 free, the database dumps need "
+                                                                  "about %3. Free some space on NS7.")
+                                            .arg(disk.rootPath(), humanBytes(quint64(disk.bytesAvailable())), humanBytes(need))));
         // The input again, now that the databases are known.
-        QString field, problem;
-        run->configure = configureInput(run->settings, run->dumper->databases(), &field, &problem);
-        if (!field.isEmpty())
-            return next({kInvalid, QStringLiteral("Cannot finish: %1: %2").arg(field, problem)});
+        Failure problem;
+        run->configure = configureInput(run->settings, run->dumper->databases(), &problem);
+        if (problem.isError())
+            return next(problem.after(kCannotFinish));
         next({});
     });
 }
@@ -381,10 +388,10 @@ void Migration::finishCheckCluster(const std::shared_ptr<MigrationRun> &run, con
 {
     run->client->login([this, run, next](const ApiError &e) {
         if (e.isError())
-            return next(Failure::failed(QStringLiteral("Cannot finish: %1").arg(e.message)));
+            return next(e.asFailed().after(kCannotFinish));
         run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [this, next](const TaskResult &st) {
             if (!st.ok())
-                return next(Failure::failed(QStringLiteral("Cannot finish: %1").arg(st.failureText(QStringLiteral("get-cluster-status")))));
+                return next(st.failure(QStringLiteral("get-cluster-status")).after(kCannotFinish));
             rememberNodeAddress(st.output.toObject().value(QStringLiteral("nodes")).toArray());
             next({});
         });
@@ -416,12 +423,11 @@ void Migration::finishSync(const std::shared_ptr<MigrationRun> &run, const QStri
     run->step = step;
     run->withHistory = beforeStop;
     run->verifyHistory = beforeStop;
-    runSync(run, [next, beforeStop](bool ok, const QString &message) {
-        if (!ok)
-            return next(Failure::failed((beforeStop ? QStringLiteral("The sync before the stop failed: %1")
-                                           : QStringLiteral("The last sync failed: %1"))
-                                   .arg(message)));
-        next({});
+    runSync(run, [next, beforeStop](const Failure &failure) {
+        if (!failure.isError())
+            return next({});
+        next(failure.after(beforeStop ? Text("finish.sync-before.failed", "The sync before the stop failed.")
+                                      : Text("finish.sync-last.failed", "The last sync failed.")));
     });
 }
 
@@ -432,7 +438,8 @@ void Migration::finishStop(const std::shared_ptr<MigrationRun> &run, const Opera
         if (!run->job)
             return; // the helper is stopping: nothing was stopped
         if (!error.isEmpty())
-            return next(Failure::failed(QStringLiteral("Cannot read the state of the NS7 services: %1").arg(error)));
+            return next(Failure::failed(Text("finish.units.unreadable", "Cannot read the state of the NS7 services: %1")
+                                            .arg(error)));
         QStringList running;
         for (const QString &u : m_profile.quiesceServices)
             if (states.value(Systemd::unitName(u)).isActive())
@@ -451,7 +458,8 @@ void Migration::finishStop(const std::shared_ptr<MigrationRun> &run, const Opera
                                     : QStringLiteral("downtime starts: stopping %1").arg(running.join(QStringLiteral(", "))),
                   run->job->logContext());
         m_ctx->systemd->runJobs("StopUnit", running, [next](const QString &err) {
-            next(err.isEmpty() ? Failure{} : Failure::failed(QStringLiteral("Stopping the NS7 services failed: %1.").arg(err)));
+            next(err.isEmpty() ? Failure{}
+                               : Failure::failed(Text("finish.stop.failed", "Stopping the NS7 services failed: %1.").arg(err)));
         });
     });
 }
@@ -469,7 +477,8 @@ void Migration::finishRestart(const std::shared_ptr<MigrationRun> &run, const Op
                  run->job ? run->job->logContext() : LogContext{});
     m_ctx->systemd->runJobs("StartUnit", stopped, [this, next](const QString &error) {
         if (!error.isEmpty())
-            return next(Failure::failed(error));
+            return next(Failure::failed(Text("finish.restart.failed", "Starting the NS7 services again failed: %1.")
+                                            .arg(error)));
         setFinishPhase(FinishPhase::NothingStopped, {});
         next({});
     });
@@ -482,10 +491,10 @@ void Migration::finishDump(const std::shared_ptr<MigrationRun> &run, const Opera
         if (op)
             op->setProgress(f);
     });
-    run->dumper->dumpAll([run, next](bool ok, const QString &message) {
-        if (ok && run->job)
-            Log::info(message, run->job->logContext());
-        next(ok ? Failure{} : Failure::failed(message));
+    run->dumper->dumpAll([run, next](const Failure &failure, const Texts &said) {
+        if (!failure.isError() && run->job)
+            Log::info(english(said), run->job->logContext());
+        next(failure);
     });
 }
 
@@ -493,14 +502,14 @@ void Migration::finishUpload(const std::shared_ptr<MigrationRun> &run, const Ope
 {
     run->step = QStringLiteral("upload");
     uploadDumps(run, {QStringLiteral("restore"), QStringLiteral("restore_background")},
-                [next](bool uploaded, quint64, const QString &error) { next(uploaded ? Failure{} : Failure::failed(error)); });
+                [next](const Failure &failure, quint64) { next(failure); });
 }
 
 void Migration::finishTerminate(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     RsyncTarget target;
     if (!rsyncTarget(&target))
-        return next(Failure::failed(missingCredentials()));
+        return next(missingCredentials());
     const QString host = target.host.contains(u':') ? u'[' + target.host + u']' : target.host;
     // Reading /terminate ends the transfer phase: the module's import task
     // then restores the dumps (PROTOCOL.md §3).
@@ -511,7 +520,8 @@ void Migration::finishTerminate(const std::shared_ptr<MigrationRun> &run, const 
     target.password.fill(u'\0');
     runProcess(run->job, argv, [this, run, next](const ProcessResult &r) {
         if (!r.ok())
-            return next(Failure::failed(QStringLiteral("Ending the transfer (/terminate) failed: %1").arg(QString::fromUtf8(r.err).trimmed().right(300))));
+            return next(Failure::failed(Text("finish.terminate.failed", "Ending the transfer (/terminate) failed: %1")
+                                            .arg(QString::fromUtf8(r.err).trimmed().right(300))));
         if (run->job)
             Log::info(QStringLiteral("transfer phase ended; waiting for NS8 to restore %1").arg(m_migration.moduleId), run->job->logContext());
         next({});
@@ -522,10 +532,12 @@ void Migration::finishImport(const std::shared_ptr<MigrationRun> &run, const Ope
 {
     run->client->login([this, run, next](const ApiError &e) {
         if (e.isError())
-            return next(Failure::failed(QStringLiteral("NS8 cannot be reached to follow the import: %1").arg(e.message)));
+            return next(e.asFailed().after(Text("finish.import.unreachable", "NS8 cannot be reached to follow the import.")));
         run->client->waitTask(m_migration.importTask, [next](const TaskResult &t) {
             next(t.ok() ? Failure{}
-                        : Failure::failed(QStringLiteral("NS8 could not restore the data: %1").arg(t.failureText(QStringLiteral("import-module")))));
+                        : t.failure(QStringLiteral("import-module"))
+                              .asFailed()
+                              .after(Text("finish.import.failed", "NS8 could not restore the data.")));
         });
     });
 }
@@ -539,7 +551,9 @@ void Migration::finishConfigure(const std::shared_ptr<MigrationRun> &run, const 
     run->client->runTask(QStringLiteral("module/") + m_migration.moduleId, m_profile.configureAction, input,
                          [this, run, next](const TaskResult &r) {
         if (!r.ok())
-            return next(Failure::failed(QStringLiteral("NS8 refused the configuration: %1").arg(r.failureText(m_profile.configureAction))));
+            return next(r.failure(m_profile.configureAction)
+                            .asFailed()
+                            .after(Text("finish.configure.refused", "NS8 refused the configuration.")));
         // From here on NS8 is the PBX.
         run->stopped.clear();
         setFinishPhase(FinishPhase::Configured, {});
@@ -552,9 +566,9 @@ void Migration::finishConfigure(const std::shared_ptr<MigrationRun> &run, const 
 namespace {
 
 // NS8 is configured: a failure on the NS7 side starts nothing again there.
-Failure retireFailed(const QString &app, const QString &what)
+Failure retireFailed(const QString &app, const Text &what)
 {
-    return Failure::failed(QStringLiteral("%1 runs on NS8 now, but %2").arg(app, what));
+    return {Error::Failed, Texts{Text("finish.retire.failed", "%1 runs on NS8 now, but").arg(app), what}};
 }
 
 } // namespace
@@ -564,7 +578,9 @@ void Migration::finishRetire(const std::shared_ptr<MigrationRun> &run, const Ope
     const QStringList units = m_profile.retireServices;
     m_ctx->systemd->unitStates(units, [this, run, units, next](const QHash<QString, UnitState> &states, const QString &error) {
         if (!error.isEmpty())
-            return next(retireFailed(m_profile.name, QStringLiteral("the state of its NS7 services cannot be read (%1).").arg(error)));
+            return next(retireFailed(m_profile.name, Text("finish.retire.unreadable", "the state of its NS7 services "
+                                                                                 "cannot be read (%1).")
+                                                            .arg(error)));
         QStringList running;
         run->present.clear();
         for (const QString &u : units) {
@@ -579,7 +595,7 @@ void Migration::finishRetire(const std::shared_ptr<MigrationRun> &run, const Ope
             Log::info(QStringLiteral("stopping %1 and disabling %2 on NS7").arg(running.join(QStringLiteral(", ")), run->present.join(QStringLiteral(", "))),
                       run->job->logContext());
         m_ctx->systemd->runJobs("StopUnit", running, [this, next](const QString &err) {
-            next(err.isEmpty() ? Failure{} : retireFailed(m_profile.name, QStringLiteral("stopping it on NS7 failed (%1).").arg(err)));
+            next(err.isEmpty() ? Failure{} : retireFailed(m_profile.name, Text("finish.retire.stop", "stopping it on NS7 failed (%1).").arg(err)));
         });
     });
 }
@@ -587,7 +603,7 @@ void Migration::finishRetire(const std::shared_ptr<MigrationRun> &run, const Ope
 void Migration::finishDisable(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     m_ctx->systemd->disable(run->present, [this, next](const QString &e) {
-        next(e.isEmpty() ? Failure{} : retireFailed(m_profile.name, QStringLiteral("disabling it on NS7 failed (%1).").arg(e)));
+        next(e.isEmpty() ? Failure{} : retireFailed(m_profile.name, Text("finish.retire.disable", "disabling it on NS7 failed (%1).").arg(e)));
     });
 }
 

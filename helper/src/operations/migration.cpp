@@ -93,7 +93,7 @@ Failure Migration::saveScan(const ScanResult &result)
     m_record.scanDetails = result.details;
     m_record.scanTime = nowUsec();
     if (!m_ctx->state->saveApp(m_record))
-        return Failure::failed(QStringLiteral("The scan ended but its results could not be saved: %1")
+        return Failure::failed(Text("scan.not-saved", "The scan ended but its results could not be saved: %1")
                                    .arg(m_ctx->state->lastError()));
     changed({QStringLiteral("SourceFiles"), QStringLiteral("SourceBytes"), QStringLiteral("DatabaseBytes"),
              QStringLiteral("ScanDetails"), QStringLiteral("ScanSymlinks"), QStringLiteral("ScanTime")});

@@ -54,7 +54,8 @@ public:
     void startAbort(sd_bus_message *call, quint32 uid, const QVariantMap &options);
     void startFinish(sd_bus_message *call, quint32 uid, const QVariantMap &options); // finish.cpp
     void skip(sd_bus_message *call, bool skip);
-    void checkOptions(sd_bus_message *call, const QString &method, const QVariantMap &options);
+    // Field id → problem, as a{ss} (English) or, BY_ID, a{s(ssas)}.
+    void checkOptions(sd_bus_message *call, const QString &method, const QVariantMap &options, bool byId);
     QList<OptionSpec> startOptions() const;
     QList<OptionSpec> finishOptions() const;
     bool isBusy() const;
@@ -87,28 +88,29 @@ private:
     Failure rememberModule(const std::shared_ptr<MigrationRun> &run, const QJsonObject &out, const QJsonArray &cred);
     void abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void abortForget(const Operation::Next &next);
-    using SyncDone = std::function<void(bool ok, const QString &message)>;
+    using SyncDone = std::function<void(const Failure &failure)>; // empty: synced (run->message says what)
     void runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done);
     void syncTransferred(const std::shared_ptr<MigrationRun> &run, const QElapsedTimer &clock, bool ok,
                          const QList<struct RsyncResult> &results, const SyncDone &done);
     void recordSync(const std::shared_ptr<MigrationRun> &run, const QElapsedTimer &clock, SyncRecord rec,
-                    const QStringList &warnings, const QString &history, const SyncDone &done);
+                    const Texts &warnings, const Texts &history, const SyncDone &done);
     QString secretPath() const;
     ClientPtr apiClient() const; // needs a connected cluster
     bool hasHistory() const;
     QString workDir() const; // <state>/apps/<id>: the database dumps
     bool rsyncTarget(struct RsyncTarget *target) const;
-    QString missingCredentials() const;
+    Failure missingCredentials() const;
     class RsyncBatch *newBatch(const std::shared_ptr<MigrationRun> &run, const QList<struct RsyncTransfer> &transfers);
     void restartReceiver(const std::shared_ptr<MigrationRun> &run, std::function<void()> go);
     void uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStringList &dirs,
-                     std::function<void(bool ok, quint64 bytes, const QString &message)> done);
+                     std::function<void(const Failure &failure, quint64 bytes)> done);
     // Finish (finish.cpp)
-    QJsonObject configureInput(const QVariantMap &values, const QSet<QString> &databases, QString *field,
-                               QString *problem) const;
+    // The input of the profile's configure action; empty with *PROBLEM
+    // (InvalidArgument, "<key>: why") when a value is missing or invalid.
+    QJsonObject configureInput(const QVariantMap &values, const QSet<QString> &databases, Failure *problem) const;
     void recoverInterruptedFinish();
     QList<Operation::Step> finishSteps(const std::shared_ptr<MigrationRun> &run);
-    Texts finishAftermath(const std::shared_ptr<MigrationRun> &run, const QStringList &undoProblems);
+    Texts finishAftermath(const std::shared_ptr<MigrationRun> &run, const QList<Failure> &undoProblems);
     Texts finishSummary(const std::shared_ptr<MigrationRun> &run) const;
     void rememberNodeAddress(const QJsonArray &nodes);
     void finishCheckLocal(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);

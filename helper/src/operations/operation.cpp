@@ -65,8 +65,8 @@ void Operation::start(const QString &from)
     }
     Q_ASSERT_X(problem.isEmpty() && row >= 0, "Operation::start", "a malformed step table");
     if (!problem.isEmpty() || row < 0) {
-        m_failure = {QString::fromLatin1(Error::Failed),
-                     QStringLiteral("Internal error: %1.").arg(problem.isEmpty() ? QStringLiteral("no step ") + from : problem)};
+        m_failure = Failure::failed(Text("operation.internal", "Internal error: %1.")
+                                        .arg(problem.isEmpty() ? QStringLiteral("no step ") + from : problem));
         return conclude();
     }
     // Resuming after a commit point: what came before it is not undone.
@@ -88,7 +88,7 @@ void Operation::runRow(int row)
     if (row >= m_steps.size())
         return conclude();
     if (m_job->cancelRequested() && m_job->isCancelable())
-        return rowDone(row - 1, {QString::fromLatin1(Error::Canceled), QStringLiteral("Canceled.")});
+        return rowDone(row - 1, {Error::Canceled, Text("operation.canceled", "Canceled.")});
     const Step &step = m_steps.at(row);
     if (!step.parts.isEmpty()) {
         m_stepId = step.parts.first().id; // the row's run begins the others
@@ -153,7 +153,7 @@ void Operation::undoFrom(int row)
             if (!self)
                 return;
             if (problem.isError()) {
-                self->m_undoProblems.append(problem.message);
+                self->m_undoProblems.append(problem);
                 if (self->m_job)
                     Log::error(QStringLiteral("undoing %1 failed: %2").arg(self->m_steps.at(row).title, problem.message),
                                self->m_job->logContext());
@@ -176,11 +176,14 @@ void Operation::conclude()
         m_job->finish(Job::Outcome::Succeeded, summary ? summary() : Texts{});
         return;
     }
-    Texts message{m_failure.asText()};
+    Texts message = m_failure.texts;
     if (aftermath)
         message += aftermath(m_failure, m_undoProblems);
     else if (!m_undoProblems.isEmpty())
-        message.append(Text("operation.undo-failed", "Undoing it failed: %1").arg(m_undoProblems.join(u' ')));
+        message.append(Text("operation.undo-failed", "Undoing it failed:"));
+    if (!aftermath)
+        for (const Failure &f : std::as_const(m_undoProblems))
+            message += f.texts;
     const bool canceled = m_failure.name == QLatin1String(Error::Canceled) || m_job->cancelRequested();
     if (!canceled && m_failure.name != QLatin1String(Error::Failed))
         m_job->setErrorName(m_failure.name);

@@ -87,7 +87,7 @@ public:
     void start(const QString &from = QString());
 
     std::function<Texts()> summary;
-    std::function<Texts(const Failure &failure, const QStringList &undoProblems)> aftermath;
+    std::function<Texts(const Failure &failure, const QList<Failure> &undoProblems)> aftermath;
     // Called once, before the job ends (status changes and the like).
     std::function<void(const Failure &failure)> concluding;
 
@@ -107,7 +107,7 @@ private:
     QString m_stepId;
     int m_committed = -1; // the last row with commits that succeeded
     Failure m_failure;
-    QStringList m_undoProblems;
+    QList<Failure> m_undoProblems;
     QElapsedTimer m_stepClock;
     bool m_ended = false;
 };

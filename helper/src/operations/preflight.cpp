@@ -28,8 +28,8 @@ namespace ns8m {
 
 namespace {
 
-const QString kUnreachable = QStringLiteral("org.nethserver.Ns8Migration1.Error.ClusterUnreachable");
-const QString kTlsNotTrusted = QStringLiteral("org.nethserver.Ns8Migration1.Error.TlsNotTrusted");
+const QString kUnreachable = QString::fromLatin1(Error::ClusterUnreachable);
+const QString kTlsNotTrusted = QString::fromLatin1(Error::TlsNotTrusted);
 constexpr qint64 kDay = 24 * 3600;
 constexpr quint64 kMiB = 1024ull * 1024;
 
@@ -76,11 +76,6 @@ QString ageText(qint64 seconds)
     if (seconds < 2 * kDay)
         return QStringLiteral("%1 h %2 min").arg(seconds / 3600).arg((seconds % 3600) / 60);
     return QStringLiteral("%1 days").arg(seconds / kDay);
-}
-
-QString plural(qsizetype n, const QString &one, const QString &many)
-{
-    return QStringLiteral("%1 %2").arg(n).arg(n == 1 ? one : many);
 }
 
 // The largest free space among a get-node-status answer's disks.
@@ -672,7 +667,7 @@ void checkTls(const RunPtr &run, Check &tls)
     const bool answered = run->probed && run->probeError.name != kUnreachable && run->probeError.name != kTlsNotTrusted;
     const QString fp = run->fingerprint;
     if (run->probed && run->probeError.name == kTlsNotTrusted)
-        set(tls, kBlocker, Text::plain(run->probeError.message),
+        set(tls, kBlocker, run->probeError.texts.value(0),
             run->tls.verify ? Text("check.leader-tls.remedy-untrusted", "Give NS8 a certificate NS7 trusts (e.g. Let's "
                                                                         "Encrypt), or turn TLS validation off and confirm "
                                                                         "the fingerprint %1 with the one NS8 shows.")
@@ -953,23 +948,29 @@ void checkFqdns(const RunPtr &run, Report &rep)
     if (!given)
         return notYet(f, Text("check.fqdns.not-given", "Not checked yet: give %1.").arg(fqdnIds.join(QStringLiteral(" and "))));
     QVariantMap merged;
-    const QMap<QString, QString> problems = checkFields(*run->app, run->in.options, run->migration.settings, false, &merged);
+    const QMap<QString, Text> problems = checkFields(*run->app, run->in.options, run->migration.settings, false, &merged);
     QStringList bad, good;
+    Text firstBad; // by id: the first problem (the English detail has them all, each after its field)
     for (const QString &id : std::as_const(fqdnIds)) {
-        if (problems.contains(id))
-            bad.append(QStringLiteral("%1: %2").arg(id, problems.value(id)));
-        else
+        if (problems.contains(id)) {
+            bad.append(QStringLiteral("%1: %2").arg(id, problems.value(id).english()));
+            if (firstBad.isEmpty())
+                firstBad = problems.value(id);
+        } else {
             good.append(QStringLiteral("%1 %2").arg(id, merged.value(id).toString()));
+        }
     }
-    if (!bad.isEmpty())
-        set(f, kBlocker, Text::plain(bad.join(u' ')),
+    if (!bad.isEmpty()) {
+        set(f, kBlocker, firstBad,
             (fqdnIds.size() > 1 ? Text("check.fqdns.remedy-many", "Give different fully qualified host names, e.g. %1, "
                                                                   "without https:// or a path.")
                                 : Text("check.fqdns.remedy-one", "Give a fully qualified host name, e.g. %1, without "
                                                                  "https:// or a path."))
                 .arg(examples.join(QStringLiteral(" and "))));
-    else
+        f.detail = bad.join(u' ');
+    } else {
         set(f, kOk, Text("check.fqdns.valid", "Valid and distinct: %1.").arg(good.join(QStringLiteral(", "))));
+    }
 }
 
 void checkDns(const RunPtr &run, Report &rep)
@@ -1001,6 +1002,7 @@ QString accountDoc(const RunPtr &run)
 }
 
 const Text kNoDomainNeeded = Text("check.account-provider.no-domain", "NS7 has %1. NS8 needs no user domain for it.");
+const Text kNoProvider = Text("check.account-provider.none", "NS7 has no account provider: NS8 needs no user domain.");
 
 // Once joined: the user domain chosen at Connect is still there.
 void checkJoinedAccount(const RunPtr &run, Check &c)
@@ -1008,7 +1010,7 @@ void checkJoinedAccount(const RunPtr &run, Check &c)
     const QString kind = run->provider.describe();
     const QString domain = run->ctx->link->userDomain;
     if (domain.isEmpty())
-        return set(c, kOk, kNoDomainNeeded.arg(kind));
+        return set(c, kOk, run->provider.kind == AccountProvider::Kind::None ? kNoProvider : kNoDomainNeeded.arg(kind));
     if (!run->haveDomains)
         return notYet(c, Text("check.account-provider.unread", "Not checked yet: NS7 has %1. The user domain %2 could not "
                                                                "be read from NS8.")
@@ -1039,6 +1041,8 @@ void checkAccount(const RunPtr &run, Report &rep)
     const QString kind = run->provider.describe();
     if (run->connected)
         return checkJoinedAccount(run, c);
+    if (run->provider.kind == AccountProvider::Kind::None)
+        return set(c, kOk, kNoProvider);
     if (!run->haveDomains || !run->haveStatus)
         return notYet(c, Text("check.account-provider.at-connect", "Not checked yet: NS7 has %1. It is checked against "
                                                                    "NS8's user domains when connecting.")
@@ -1046,7 +1050,7 @@ void checkAccount(const RunPtr &run, Report &rep)
     const ProviderPlan plan = planAccountProvider(run->provider, run->domains, run->status,
                                                   run->in.options.value(QStringLiteral("user_domain")).toString().trimmed());
     if (!plan.error.name.isEmpty())
-        set(c, kBlocker, Text("check.account-provider.refused", "NS7 has %1. %2").arg(kind).arg(plan.error.message),
+        set(c, kBlocker, plan.error.texts.value(0),
             Text("check.account-provider.remedy-guide", "See the account provider prerequisites of the guide."));
     else if (plan.userDomain.isEmpty())
         set(c, kOk, kNoDomainNeeded.arg(kind));
@@ -1107,22 +1111,31 @@ void checkLinks(const RunPtr &run, Report &rep)
     const auto list = [](const QStringList &paths, quint64 count) {
         return paths.join(QStringLiteral(", ")) + (count > quint64(paths.size()) ? QStringLiteral(", ...") : QString());
     };
-    QStringList found;
-    if (all.absolute)
-        found.append(QStringLiteral("%1 (%2)")
-                         .arg(plural(qsizetype(all.absolute), QStringLiteral("absolute symbolic link"),
-                                     QStringLiteral("absolute symbolic links")),
-                              list(all.absolutePaths, all.absolute)));
-    if (all.escaping)
-        found.append(QStringLiteral("%1 (%2)")
-                         .arg(plural(qsizetype(all.escaping), QStringLiteral("symbolic link whose target is outside the copied tree"),
-                                     QStringLiteral("symbolic links whose targets are outside the copied tree")),
-                              list(all.escapingPaths, all.escaping)));
-    set(c, kWarning,
-        Text("check.symlinks.found", "The last Scan found %1. They are copied as links and arrive pointing nowhere on "
-                                     "NS8: an absolute target loses its leading /, and what is outside the tree is not "
-                                     "copied.")
-            .arg(found.join(QStringLiteral(" and "))),
+    // Counts and paths are data; the sentence around them is one of three.
+    // A link is copied as a link and arrives pointing nowhere on NS8: an
+    // absolute target loses its leading /, what is outside the tree is not copied.
+    const Text found =
+        !all.escaping ? Text("check.symlinks.found-absolute", "The last Scan found %1 absolute symbolic link(s): %2. "
+                                                              "They are copied as links and arrive pointing nowhere on "
+                                                              "NS8: an absolute target loses its leading /.")
+                            .arg(all.absolute)
+                            .arg(list(all.absolutePaths, all.absolute))
+        : !all.absolute ? Text("check.symlinks.found-escaping", "The last Scan found %1 symbolic link(s) whose target is "
+                                                                "outside the copied tree: %2. They are copied as links and "
+                                                                "arrive pointing nowhere on NS8: what is outside the tree "
+                                                                "is not copied.")
+                              .arg(all.escaping)
+                              .arg(list(all.escapingPaths, all.escaping))
+                        : Text("check.symlinks.found-both", "The last Scan found %1 absolute symbolic link(s): %2; and %3 "
+                                                            "whose target is outside the copied tree: %4. They are copied "
+                                                            "as links and arrive pointing nowhere on NS8: an absolute "
+                                                            "target loses its leading /, and what is outside the tree is "
+                                                            "not copied.")
+                              .arg(all.absolute)
+                              .arg(list(all.absolutePaths, all.absolute))
+                              .arg(all.escaping)
+                              .arg(list(all.escapingPaths, all.escaping));
+    set(c, kWarning, found,
         Text("check.symlinks.remedy", "Make each of them a relative link to a file within the same tree, or replace it "
                                       "with a copy of its target; then Scan again."));
 }
@@ -1470,30 +1483,39 @@ void Preflight::run(const Context *ctx, Input input, std::function<void(const QL
 std::optional<BusError> Preflight::verdict(const QList<Check> &checks, Phase phase, bool acceptWarnings)
 {
     const QString name = phaseName(phase);
-    QStringList blockers, warnings;
+    QStringList blockers, warnings; // "title [id]: detail remedy", for busctl and the log
+    Texts blockerTexts, warningTexts;
     for (const Check &c : checks) {
         if (!c.gates.contains(name))
             continue;
         QString line = QStringLiteral("%1 [%2]: %3").arg(c.title, c.id, c.detail);
-        if (!c.remedy.isEmpty())
+        Texts texts{c.titleText, c.detailText};
+        if (!c.remedy.isEmpty()) {
             line += u' ' + c.remedy;
-        if (c.severity == kBlocker)
+            texts.append(c.remedyText);
+        }
+        if (c.severity == kBlocker) {
             blockers.append(line);
-        else if (c.severity == kWarning)
+            blockerTexts += texts;
+        } else if (c.severity == kWarning) {
             warnings.append(line);
+            warningTexts += texts;
+        }
     }
     const QString op = name.at(0).toUpper() + name.mid(1);
-    if (!blockers.isEmpty())
-        return BusError{QString::fromLatin1(Error::PreflightFailed),
-                        QStringLiteral("%1 refused: %2 must be fixed first. %3")
-                            .arg(op, plural(blockers.size(), QStringLiteral("prerequisite"), QStringLiteral("prerequisites")),
-                                 blockers.join(QStringLiteral(" ")))};
-    if (!warnings.isEmpty() && !acceptWarnings)
-        return BusError{QString::fromLatin1(Error::PreflightFailed),
-                        QStringLiteral("%1 refused: %2 to read; pass accept_warnings to go on anyway. %3")
-                            .arg(op, plural(warnings.size(), QStringLiteral("warning"), QStringLiteral("warnings")),
-                                 warnings.join(QStringLiteral(" ")))};
-    return std::nullopt;
+    const bool blocked = !blockers.isEmpty();
+    if (!blocked && (warnings.isEmpty() || acceptWarnings))
+        return std::nullopt;
+    const qsizetype n = blocked ? blockers.size() : warnings.size();
+    const Text head = blocked ? (n == 1 ? Text("preflight.refused.blocker", "%1 refused: 1 prerequisite must be fixed first.")
+                                        : Text("preflight.refused.blockers", "%1 refused: %2 prerequisites must be fixed first."))
+                              : (n == 1 ? Text("preflight.refused.warning", "%1 refused: 1 warning to read; pass "
+                                                                            "accept_warnings to go on anyway.")
+                                        : Text("preflight.refused.warnings", "%1 refused: %2 warnings to read; pass "
+                                                                             "accept_warnings to go on anyway."));
+    BusError e{QString::fromLatin1(Error::PreflightFailed), Texts{head.arg(op).arg(qint64(n))} + (blocked ? blockerTexts : warningTexts)};
+    e.message = head.arg(op).arg(qint64(n)).english() + u' ' + (blocked ? blockers : warnings).join(u' ');
+    return e;
 }
 
 void Preflight::gate(const Context *ctx, Phase phase, const QString &app, const QVariantMap &options,
@@ -1519,15 +1541,20 @@ void Preflight::call(const Context *ctx, sd_bus_message *call, const QVariantMap
         QStringList ids;
         for (const AppProfile &p : ctx->profiles)
             ids.append(p.id);
-        replyError(call, {QString::fromLatin1(Error::InvalidArgument),
-                          QStringLiteral("app: no app \"%1\" is installed on this server (installed: %2).")
-                              .arg(appId, ids.isEmpty() ? QStringLiteral("none") : ids.join(QStringLiteral(", ")))});
+        replyError(call, {Error::InvalidArgument,
+                          ids.isEmpty() ? Text("preflight.app.none", "app: no app \"%1\" is installed on this server "
+                                                                     "(none is).")
+                                              .arg(appId)
+                                        : Text("preflight.app.unknown", "app: no app \"%1\" is installed on this server "
+                                                                        "(installed: %2).")
+                                              .arg(appId, ids.join(QStringLiteral(", ")))});
         return;
     }
     const QString leader = options.value(QStringLiteral("leader")).toString().trimmed();
     if (!leader.isEmpty() && !isIpAddress(leader) && !isValidDomainName(leader)) {
-        replyError(call, {QString::fromLatin1(Error::InvalidArgument),
-                          QStringLiteral("leader: \"%1\" is not a host name or IP address (no https://, no path).").arg(leader)});
+        replyError(call, {Error::InvalidArgument, Text("preflight.leader.invalid", "leader: \"%1\" is not a host name or "
+                                                                                  "IP address (no https://, no path).")
+                                                      .arg(leader)});
         return;
     }
     PendingCall pending(call);
@@ -1546,7 +1573,7 @@ void Preflight::call(const Context *ctx, sd_bus_message *call, const QVariantMap
         if (r >= 0)
             sd_bus_send(nullptr, m, nullptr);
         else
-            replyError(pending.msg(), {QString::fromLatin1(Error::Failed), QStringLiteral("The report could not be sent.")});
+            replyError(pending.msg(), Failure::failed(Text("preflight.reply", "The report could not be sent.")));
         sd_bus_message_unref(m);
     });
 }

@@ -34,8 +34,7 @@ struct Check {
     QString detail;   // what was found
     QString remedy;   // what to do (empty when nothing)
     // The same three by id (core/text.h): title, detail and remedy are their
-    // English.  A text that is someone else's words as they are (an error
-    // the cluster sent) has an empty id.
+    // English (a detail may say more than its text, e.g. every field's problem).
     Text titleText, detailText, remedyText;
     QString doc;      // the guide's section anchor, e.g. "network-requirements"
     bool checked = true; // false: could not be judged yet (the detail says why)

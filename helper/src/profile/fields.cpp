@@ -6,28 +6,34 @@
 
 namespace ns8m {
 
-QString checkFqdn(const QString &raw)
+Text checkFqdn(const QString &raw)
 {
     const QString v = raw.trimmed();
     if (v.isEmpty())
-        return QStringLiteral("give a host name, e.g. app.example.com.");
+        return Text("field.fqdn.empty", "Give a host name, e.g. app.example.com.");
     if (v.contains(QStringLiteral("://")))
-        return QStringLiteral("\"%1\" is a URL: give only the host name, without \"%2://\" (e.g. %3).")
-            .arg(v, v.section(QStringLiteral("://"), 0, 0), v.section(QStringLiteral("://"), 1).section(u'/', 0, 0));
+        return Text("field.fqdn.url", "\"%1\" is a URL: give only the host name, without \"%2://\" (e.g. %3).")
+            .arg(v)
+            .arg(v.section(QStringLiteral("://"), 0, 0))
+            .arg(v.section(QStringLiteral("://"), 1).section(u'/', 0, 0));
     QHostAddress addr;
     if (addr.setAddress(v))
-        return QStringLiteral("%1 is an IP address: give a host name (FQDN) such as app.example.com, "
-                              "that DNS will point at the NS8 node.")
+        return Text("field.fqdn.ip", "%1 is an IP address: give a host name (FQDN) such as app.example.com, "
+                                     "that DNS will point at the NS8 node.")
             .arg(v);
     if (v.contains(u'/') || v.contains(u' ') || v.contains(u':'))
-        return QStringLiteral("\"%1\" is not a host name: give only the name, without path, port or spaces.").arg(v);
+        return Text("field.fqdn.not-name", "\"%1\" is not a host name: give only the name, without path, port or "
+                                           "spaces.")
+            .arg(v);
     if (v.size() > 253)
-        return QStringLiteral("a host name is at most 253 characters long.");
+        return Text("field.fqdn.too-long", "A host name is at most 253 characters long.");
     if (!v.contains(u'.'))
-        return QStringLiteral("\"%1\" has no domain: give a fully qualified name such as %1.example.com.").arg(v);
+        return Text("field.fqdn.no-domain", "\"%1\" has no domain: give a fully qualified name such as "
+                                            "%1.example.com.")
+            .arg(v);
     if (v.endsWith(u'.') || !isValidDomainName(v))
-        return QStringLiteral("\"%1\" is not a valid host name: use letters, digits, '-' and dots; each part "
-                              "at most 63 characters, not starting or ending with '-'.")
+        return Text("field.fqdn.invalid", "\"%1\" is not a valid host name: use letters, digits, '-' and dots; "
+                                          "each part at most 63 characters, not starting or ending with '-'.")
             .arg(v);
     return {};
 }
@@ -48,10 +54,10 @@ QList<OptionSpec> fieldOptionSpecs(const AppProfile &profile, const QList<Option
     return specs;
 }
 
-QMap<QString, QString> checkFields(const AppProfile &profile, const QVariantMap &options,
+QMap<QString, Text> checkFields(const AppProfile &profile, const QVariantMap &options,
                                    const QVariantMap &settings, bool partial, QVariantMap *merged)
 {
-    QMap<QString, QString> problems;
+    QMap<QString, Text> problems;
     QVariantMap values;
     for (const Field &f : profile.fields) {
         QVariant v = options.contains(f.id) ? options.value(f.id)
@@ -70,24 +76,21 @@ QMap<QString, QString> checkFields(const AppProfile &profile, const QVariantMap 
         const QString s = v.toString();
         if (s.isEmpty()) {
             if (f.required)
-                problems.insert(f.id, QStringLiteral("%1 is required.").arg(f.title));
+                problems.insert(f.id, Text("field.required", "This field is required."));
             continue;
         }
         if (f.kind == Field::Kind::Fqdn) {
-            const QString p = checkFqdn(s);
+            const Text p = checkFqdn(s);
             if (!p.isEmpty()) {
                 problems.insert(f.id, p);
                 continue;
             }
         }
         for (const QString &other : f.distinctFrom) {
-            if (values.value(other).toString() == s) {
-                QString otherTitle = other;
-                for (const Field &g : profile.fields)
-                    if (g.id == other)
-                        otherTitle = g.title;
-                problems.insert(f.id, QStringLiteral("must differ from the %1 (%2).").arg(otherTitle, s));
-            }
+            if (values.value(other).toString() == s)
+                problems.insert(f.id, Text("field.distinct", "This value must differ from another field's, which is "
+                                                             "%1 too.")
+                                          .arg(s));
         }
     }
     if (merged)
@@ -95,14 +98,18 @@ QMap<QString, QString> checkFields(const AppProfile &profile, const QVariantMap 
     return problems;
 }
 
-BusError fieldError(const QMap<QString, QString> &problems)
+BusError fieldError(const QMap<QString, Text> &problems)
 {
     if (problems.isEmpty())
         return {};
+    // The page shows the first problem by its field; busctl and the log get
+    // all of them, each after its field.
+    BusError error{Error::InvalidArgument, problems.first()};
     QStringList parts;
     for (auto it = problems.constBegin(); it != problems.constEnd(); ++it)
-        parts.append(it.key() + QStringLiteral(": ") + it.value());
-    return {QString::fromLatin1(Error::InvalidArgument), parts.join(u' ')};
+        parts.append(it.key() + QStringLiteral(": ") + it.value().english());
+    error.message = parts.join(u' ');
+    return error;
 }
 
 } // namespace ns8m

@@ -10,9 +10,9 @@
 
 namespace ns8m {
 
-// "" when VALUE is a host name NS8 can serve an app at (letters, digits and
-// '-', with a dot, not an IP address, not a URL); otherwise why not.
-QString checkFqdn(const QString &value);
+// Empty when VALUE is a host name NS8 can serve an app at (letters, digits
+// and '-', with a dot, not an IP address, not a URL); otherwise why not.
+Text checkFqdn(const QString &value);
 
 // The options a method of the app accepts: the profile's fields (by kind)
 // plus EXTRA.
@@ -22,10 +22,11 @@ QList<OptionSpec> fieldOptionSpecs(const AppProfile &profile, const QList<Option
 // option keeps its stored value, then the default).  PARTIAL: check only the
 // fields given (as you type).  Returns field id → problem; *MERGED gets the
 // values to use.
-QMap<QString, QString> checkFields(const AppProfile &profile, const QVariantMap &options,
+QMap<QString, Text> checkFields(const AppProfile &profile, const QVariantMap &options,
                                    const QVariantMap &settings, bool partial, QVariantMap *merged);
 
-// The first problem as an InvalidArgument error: "<field>: <sentence>".
-BusError fieldError(const QMap<QString, QString> &problems);
+// The problems as an InvalidArgument error: the first one's text, and
+// "<field>: <sentence>" for each in its message.
+BusError fieldError(const QMap<QString, Text> &problems);
 
 } // namespace ns8m

@@ -106,7 +106,7 @@ QString windowKey(const QString &app, const QString &db, const QString &table, c
 struct DbDumper::Run {
     int nextSeq = 1;
     QList<ChunkRecord> chunks;
-    QStringList notes;
+    Texts notes; // what the summary tells besides the counts
     int shipped = 0;
     quint64 rows = 0;
     QElapsedTimer clock;
@@ -169,10 +169,10 @@ QString DbDumper::chunkName(const DatabaseItem &db, int seq, const QString &tabl
 void DbDumper::runSteps(const std::shared_ptr<QList<Step>> &steps, int index, Next done)
 {
     if (index >= steps->size())
-        return done(QString());
+        return done({});
     emit progress(double(index) / double(steps->size()));
     QPointer<DbDumper> self(this);
-    (*steps)[index]([self, steps, index, done](const QString &error) {
+    (*steps)[index]([self, steps, index, done](const Text &error) {
         if (!self)
             return;
         if (!error.isEmpty())
@@ -181,19 +181,20 @@ void DbDumper::runSteps(const std::shared_ptr<QList<Step>> &steps, int index, Ne
     });
 }
 
-void DbDumper::query(const QString &sql, std::function<void(const QList<QStringList> &, const QString &)> done)
+void DbDumper::query(const QString &sql, std::function<void(const QList<QStringList> &, const Text &)> done)
 {
     // --defaults-file: the credentials come from the option file, never argv.
     runProcess(this, {QStringLiteral("mysql"), QStringLiteral("--defaults-file=") + m_defaults, QStringLiteral("-N"),
                       QStringLiteral("-B"), QStringLiteral("-e"), sql},
                [done, sql](const ProcessResult &r) {
         if (!r.ok())
-            return done({}, QStringLiteral("MariaDB refused \"%1\": %2").arg(sql.left(200), QString::fromUtf8(r.err).trimmed()));
+            return done({}, Text("dump.query.refused", "MariaDB refused \"%1\": %2")
+                                .arg(sql.left(200), QString::fromUtf8(r.err).trimmed()));
         QList<QStringList> rows;
         for (const QByteArray &line : r.out.split('\n'))
             if (!line.isEmpty())
                 rows.append(QString::fromUtf8(line).split(u'\t'));
-        done(rows, QString());
+        done(rows, {});
     }, {}, kQueryTimeoutMs);
 }
 
@@ -215,7 +216,7 @@ void DbDumper::dump(const QStringList &args, const QString &path, const QString 
     {
         QFile f(tmp);
         if (!f.open(QIODevice::WriteOnly) || f.write(header.toUtf8()) < 0) {
-            return done(QStringLiteral("cannot write %1: %2").arg(tmp, f.errorString()));
+            return done(Text("dump.write", "Cannot write %1: %2.").arg(tmp, f.errorString()));
         }
     }
     QElapsedTimer clock;
@@ -224,15 +225,17 @@ void DbDumper::dump(const QStringList &args, const QString &path, const QString 
     runProcessToFile(this, args, tmp, [tmp, path, done, clock, log](const ProcessResult &r) {
         if (!r.ok()) {
             QFile::remove(tmp);
-            return done(QStringLiteral("mysqldump failed (exit code %1): %2").arg(r.exitCode).arg(QString::fromUtf8(r.err).trimmed().right(400)));
+            return done(Text("dump.mysqldump", "mysqldump failed (exit code %1): %2")
+                            .arg(r.exitCode)
+                            .arg(QString::fromUtf8(r.err).trimmed().right(400)));
         }
         QFile::remove(path);
         if (!QFile::rename(tmp, path))
-            return done(QStringLiteral("cannot rename %1").arg(tmp));
+            return done(Text("dump.rename", "Cannot rename %1.").arg(tmp));
         Log::info(QStringLiteral("dumped %1 (%2) in %3")
                       .arg(QFileInfo(path).fileName(), humanBytes(quint64(QFileInfo(path).size())), humanDuration(clock.elapsed())),
                   log);
-        done(QString());
+        done({});
     }, kDumpTimeoutMs);
 }
 
@@ -242,12 +245,12 @@ void DbDumper::readSchema(Next done)
     for (const DatabaseItem &d : m_profile.databases)
         names.append(sqlString(d.name));
     if (names.isEmpty())
-        return done(QString());
+        return done({});
     QPointer<DbDumper> self(this);
     query(QStringLiteral("SELECT table_schema, table_name FROM information_schema.TABLES WHERE table_schema IN (%1) "
                          "UNION SELECT schema_name, '' FROM information_schema.SCHEMATA WHERE schema_name IN (%1)")
               .arg(names.join(u',')),
-          [self, done](const QList<QStringList> &rows, const QString &error) {
+          [self, done](const QList<QStringList> &rows, const Text &error) {
         if (!self)
             return;
         if (!error.isEmpty())
@@ -259,29 +262,33 @@ void DbDumper::readSchema(Next done)
             if (!r.value(1).isEmpty())
                 self->m_tables.insert(r.value(0) + u'.' + r.value(1));
         }
-        done(QString());
+        done({});
     });
 }
 
 void DbDumper::check(Done done)
 {
     QPointer<DbDumper> self(this);
-    readSchema([self, done](const QString &error) {
+    readSchema([self, done](const Text &error) {
         if (!self)
             return;
         if (!error.isEmpty())
-            return done(false, QStringLiteral("MariaDB on NS7 cannot be read: %1. Check that it runs and that %2 "
-                                              "holds valid credentials.")
-                                   .arg(error, self->m_profile.dbCredentials));
+            return done(Failure::failed(error).after(Text("dump.check.unreadable", "MariaDB on NS7 cannot be read. Check "
+                                                                                   "that it runs and that %1 holds valid "
+                                                                                   "credentials.")
+                                                         .arg(self->m_profile.dbCredentials)),
+                        {});
         QStringList missing;
         for (const DatabaseItem &d : self->m_profile.databases)
             if (!d.optional && !self->m_databases.contains(d.name))
                 missing.append(d.name);
         if (!missing.isEmpty())
-            return done(false, QStringLiteral("the database(s) %1 do not exist on NS7: %2 cannot be migrated without them.")
-                                   .arg(missing.join(QStringLiteral(", ")), self->m_profile.name));
+            return done(Failure::failed(Text("dump.check.missing", "The database(s) %1 do not exist on NS7: %2 cannot be "
+                                                                   "migrated without them.")
+                                            .arg(missing.join(QStringLiteral(", ")), self->m_profile.name)),
+                        {});
         QDir().mkpath(self->m_workDir);
-        done(true, QString());
+        done({}, {});
     });
 }
 
@@ -316,14 +323,14 @@ DbDumper::Step DbDumper::shipTableStep(const DatabaseItem &db, const Incremental
         if (!self)
             return;
         if (!self->m_tables.contains(db.name + u'.' + t.table))
-            return next(QString());
+            return next({});
         const std::optional<ChunkRecord> last = run->last(db.name, t.table);
         const QString low = last ? last->high : QString();
         const QString table = quoteName(db.name) + u'.' + quoteName(t.table);
         const QString highSql = t.key.isEmpty()
                                     ? QStringLiteral("SELECT DATE_FORMAT(NOW() - INTERVAL %1 SECOND, '%Y-%m-%d %H:%i:%s')").arg(kEndMarginSeconds)
                                     : QStringLiteral("SELECT COALESCE(MAX(%1), 0) FROM %2").arg(quoteName(t.key), table);
-        self->query(highSql, [self, db, t, run, low, table, next](const QList<QStringList> &rows, const QString &error) {
+        self->query(highSql, [self, db, t, run, low, table, next](const QList<QStringList> &rows, const Text &error) {
             if (!self)
                 return;
             if (!error.isEmpty())
@@ -332,20 +339,20 @@ DbDumper::Step DbDumper::shipTableStep(const DatabaseItem &db, const Incremental
             const bool newer = t.key.isEmpty() ? (low.isEmpty() || high > low)
                                                : high.toULongLong() > low.toULongLong();
             if (high.isEmpty() || !newer)
-                return next(QString());
+                return next({});
             const QString where = rangeWhere(t, low, high);
             // Counted before the dump: a row that arrives in between is in the
             // file but not in the count, and the final check then dumps the
             // table whole rather than trust the chunks.
             self->query(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE %2").arg(table, where),
-                        [self, db, t, run, low, high, where, next](const QList<QStringList> &count, const QString &err) {
+                        [self, db, t, run, low, high, where, next](const QList<QStringList> &count, const Text &err) {
                 if (!self)
                     return;
                 if (!err.isEmpty())
                     return next(err);
                 const quint64 n = count.value(0).value(0).toULongLong();
                 if (n == 0)
-                    return next(QString());
+                    return next({});
                 ChunkRecord c;
                 c.database = db.name;
                 c.table = t.table;
@@ -362,20 +369,20 @@ DbDumper::Step DbDumper::shipTableStep(const DatabaseItem &db, const Incremental
                            QStringLiteral("-- %1.%2, rows with %3 in (%4, %5]\nUSE %6;\n")
                                .arg(db.name, t.table, watermarkExpr(t), low.isEmpty() ? QStringLiteral("-∞") : low, high,
                                     quoteName(db.name)),
-                           [self, c, run, next](const QString &e) {
+                           [self, c, run, next](const Text &e) {
                     if (!self)
                         return;
                     if (!e.isEmpty())
                         return next(e);
                     if (!self->m_state->addChunk(self->m_profile.id, c))
-                        return next(QStringLiteral("cannot record %1: %2").arg(c.file, self->m_state->lastError()));
+                        return next(Text("dump.record", "Cannot record %1: %2.").arg(c.file, self->m_state->lastError()));
                     run->chunks.append(c);
                     run->shipped++;
                     run->rows += c.rows;
                     Log::info(QStringLiteral("call history: %1 new rows of %2.%3 shipped as %4")
                                   .arg(c.rows).arg(c.database, c.table, c.file),
                               self->m_log);
-                    next(QString());
+                    next({});
                 });
             });
         });
@@ -387,10 +394,10 @@ DbDumper::Step DbDumper::verifyStep(const DatabaseItem &db, const IncrementalTab
     QPointer<DbDumper> self(this);
     return [self, db, t, run](Next next) {
         if (!self || !self->m_tables.contains(db.name + u'.' + t.table))
-            return next(QString());
+            return next({});
         const std::optional<ChunkRecord> lastChunk = run->last(db.name, t.table);
         if (!lastChunk)
-            return next(QString());
+            return next({});
         const QString last = lastChunk->high;
         const quint64 shipped = run->shippedRows(db.name, t.table);
         // In one snapshot: every row up to the last watermark must be in
@@ -400,7 +407,7 @@ DbDumper::Step DbDumper::verifyStep(const DatabaseItem &db, const IncrementalTab
         self->query(QStringLiteral("START TRANSACTION WITH CONSISTENT SNAPSHOT; SELECT COUNT(*) FROM %1; "
                                    "SELECT COUNT(*) FROM %1 WHERE %2; SELECT COUNT(*) FROM %1 WHERE %3; COMMIT")
                         .arg(table, rangeWhere(t, last, QString(), kTailWindowDays), windowWhere(t, last)),
-                    [self, db, t, run, shipped, last, next](const QList<QStringList> &rows, const QString &err) {
+                    [self, db, t, run, shipped, last, next](const QList<QStringList> &rows, const Text &err) {
             if (!self)
                 return;
             if (!err.isEmpty())
@@ -411,12 +418,15 @@ DbDumper::Step DbDumper::verifyStep(const DatabaseItem &db, const IncrementalTab
                 verifiedWindows().insert(windowKey(self->m_profile.id, db.name, t.table, last), rows.value(2).value(0).toULongLong());
                 Log::info(QStringLiteral("call history: %1.%2 checked: the %3 rows shipped are all there are")
                               .arg(db.name, t.table).arg(shipped), self->m_log);
-                return next(QString());
+                return next({});
             }
-            const QString error = self->dropChunks(db, t, run, QStringLiteral("shipped again whole"),
-                                                   QStringLiteral("the table has %1 rows up to the last watermark, the shipped chunks %2")
-                                                       .arg(total - qMin(total, after))
-                                                       .arg(shipped));
+            const Text error = self->dropChunks(db, t, run,
+                                                Text("dump.note.reshipped", "%1.%2 was shipped again whole: the table "
+                                                                            "has %3 rows up to the last watermark, the "
+                                                                            "shipped chunks %4.")
+                                                    .arg(db.name, t.table)
+                                                    .arg(total - qMin(total, after))
+                                                    .arg(shipped));
             if (!error.isEmpty())
                 return next(error);
             self->shipTableStep(db, t, run)(next);
@@ -424,19 +434,19 @@ DbDumper::Step DbDumper::verifyStep(const DatabaseItem &db, const IncrementalTab
     };
 }
 
-QString DbDumper::dropChunks(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run,
-                             const QString &what, const QString &why)
+Text DbDumper::dropChunks(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run,
+                          const Text &note)
 {
-    if (!why.isEmpty()) {
-        Log::warning(QStringLiteral("call history: %1.%2 is %3: %4").arg(db.name, t.table, what, why), m_log);
-        run->notes.append(QStringLiteral("%1.%2 %3 (%4)").arg(db.name, t.table, what, why));
+    if (!note.isEmpty()) {
+        Log::warning(QStringLiteral("call history: ") + note.english(), m_log);
+        run->notes.append(note);
     }
     QDir bg(backgroundDir());
     for (const ChunkRecord &c : std::as_const(run->chunks))
         if (run->ofTable(c, db.name, t.table))
             bg.remove(c.file);
     if (!m_state->removeChunks(m_profile.id, db.name, t.table))
-        return QStringLiteral("cannot update the state database: %1").arg(m_state->lastError());
+        return Text("dump.state", "Cannot update the state database: %1.").arg(m_state->lastError());
     run->chunks.removeIf([&](const ChunkRecord &c) { return run->ofTable(c, db.name, t.table); });
     return {};
 }
@@ -454,17 +464,17 @@ void DbDumper::shipHistory(Done done, bool verify)
                 steps->append(verifyStep(d, t, run));
         }
     }
-    runSteps(steps, 0, [self, run, done](const QString &error) {
+    runSteps(steps, 0, [self, run, done](const Text &error) {
         if (!self)
             return;
         emit self->progress(1.0);
         if (!error.isEmpty())
-            return done(false, QStringLiteral("Shipping the call history failed: %1").arg(error));
-        QString message = run->shipped == 0 ? QStringLiteral("no new call history")
-                                            : QStringLiteral("%1 new call-history rows in %2 file(s)").arg(run->rows).arg(run->shipped);
-        if (!run->notes.isEmpty())
-            message += QStringLiteral(" (%1)").arg(run->notes.join(QStringLiteral("; ")));
-        done(true, message);
+            return done(Failure::failed(error).after(Text("dump.history.failed", "Shipping the call history failed.")), {});
+        Texts said{run->shipped == 0 ? Text("dump.history.none", "No new call history.")
+                                     : Text("dump.history.rows", "%1 new call-history rows in %2 file(s).")
+                                           .arg(run->rows)
+                                           .arg(run->shipped)};
+        done({}, said + run->notes);
     });
 }
 
@@ -475,12 +485,12 @@ DbDumper::Step DbDumper::tailStep(const DatabaseItem &db, const IncrementalTable
         if (!self)
             return;
         if (!self->m_tables.contains(db.name + u'.' + t.table))
-            return next(QString());
+            return next({});
         const std::optional<ChunkRecord> last = run->last(db.name, t.table);
         const QString table = quoteName(db.name) + u'.' + quoteName(t.table);
         // The whole table, when nothing was shipped or the chunks miss rows.
-        auto whole = [self, db, t, run, next](const QString &why) {
-            const QString error = self->dropChunks(db, t, run, QStringLiteral("dumped whole"), why);
+        auto whole = [self, db, t, run, next](const Text &why) {
+            const Text error = self->dropChunks(db, t, run, why);
             if (!error.isEmpty())
                 return next(error);
             QStringList args = self->baseDumpArgs();
@@ -489,7 +499,7 @@ DbDumper::Step DbDumper::tailStep(const DatabaseItem &db, const IncrementalTable
                        QStringLiteral("-- %1.%2, every row\nUSE %3;\n").arg(db.name, t.table, quoteName(db.name)), next);
         };
         if (!last)
-            return whole(QString());
+            return whole({});
         const QString tailWhere = rangeWhere(t, last->high, QString(), kTailWindowDays);
         const QString tailFile = self->chunkName(db, run->nextSeq++, t.table);
         QStringList args = self->baseDumpArgs();
@@ -498,7 +508,7 @@ DbDumper::Step DbDumper::tailStep(const DatabaseItem &db, const IncrementalTable
         self->dump(args, self->backgroundDir() + tailFile,
                    QStringLiteral("-- %1.%2, rows with %3 after %4 (the tail)\nUSE %5;\n")
                        .arg(db.name, t.table, watermarkExpr(t), last->high, quoteName(db.name)),
-                   [self, db, t, last, table, tailFile, whole, next](const QString &e) {
+                   [self, db, t, last, table, tailFile, whole, next](const Text &e) {
             if (!self)
                 return;
             if (!e.isEmpty())
@@ -513,7 +523,7 @@ DbDumper::Step DbDumper::tailStep(const DatabaseItem &db, const IncrementalTable
             const quint64 expected = windowOnly ? verifiedWindows().value(key) : last->rows;
             const QString where = windowOnly ? windowWhere(t, last->high) : rangeWhere(t, last->low, last->high);
             self->query(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE %2").arg(table, where),
-                        [self, db, t, last, tailFile, whole, next, expected, windowOnly](const QList<QStringList> &rows, const QString &err) {
+                        [self, db, t, last, tailFile, whole, next, expected, windowOnly](const QList<QStringList> &rows, const Text &err) {
                 if (!self)
                     return;
                 if (!err.isEmpty())
@@ -521,14 +531,18 @@ DbDumper::Step DbDumper::tailStep(const DatabaseItem &db, const IncrementalTable
                 const quint64 now = rows.value(0).value(0).toULongLong();
                 if (now != expected) {
                     QFile::remove(self->backgroundDir() + tailFile);
-                    return whole(QStringLiteral("the end of the last shipped range holds %1 rows now, %2 before").arg(now).arg(expected));
+                    return whole(Text("dump.note.whole", "%1.%2 was dumped whole: the end of the last shipped range "
+                                                            "holds %3 rows now, %4 before.")
+                                     .arg(db.name, t.table)
+                                     .arg(now)
+                                     .arg(expected));
                 }
                 Log::info(QStringLiteral("call history: %1.%2: the tail is dumped, the end of the last shipped range is unchanged (%3 rows%4)")
                               .arg(db.name, t.table)
                               .arg(now)
                               .arg(windowOnly ? QString() : QStringLiteral(", whole range")),
                           self->m_log);
-                next(QString());
+                next({});
             });
         });
     };
@@ -548,7 +562,7 @@ void DbDumper::dumpAll(Done done)
             if (!self)
                 return;
             if (!self->m_databases.contains(d.name))
-                return next(d.optional ? QString() : QStringLiteral("the database %1 does not exist").arg(d.name));
+                return next(d.optional ? Text() : Text("dump.missing", "The database %1 does not exist.").arg(d.name));
             QStringList args = self->baseDumpArgs();
             args << QStringLiteral("--no-data") << QStringLiteral("--add-drop-database") << QStringLiteral("--databases") << d.name;
             self->dump(args, self->restoreDir() + d.structure, QString(), next);
@@ -557,7 +571,7 @@ void DbDumper::dumpAll(Done done)
     for (const DatabaseItem &d : m_profile.databases) {
         steps->append([self, d](Next next) {
             if (!self || !self->m_databases.contains(d.name))
-                return next(QString());
+                return next({});
             QStringList args = self->baseDumpArgs();
             args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers") << QStringLiteral("--no-create-db");
             for (const IncrementalTable &t : d.incremental)
@@ -576,24 +590,21 @@ void DbDumper::dumpAll(Done done)
             QString error;
             const QString sql = self->sqliteDump(s, &error);
             if (!error.isEmpty())
-                return next(error);
+                return next(Text("dump.sqlite", "Cannot dump %1: %2.").arg(s.path, error));
             QFile f(self->restoreDir() + QFileInfo(s.destination).fileName());
             if (!f.open(QIODevice::WriteOnly) || f.write(sql.toUtf8()) < 0)
-                return next(QStringLiteral("cannot write %1: %2").arg(f.fileName(), f.errorString()));
+                return next(Text("dump.write", "Cannot write %1: %2.").arg(f.fileName(), f.errorString()));
             Log::info(QStringLiteral("dumped %1 (%2) from %3").arg(QFileInfo(f.fileName()).fileName(), humanBytes(quint64(f.size())), s.path), self->m_log);
-            next(QString());
+            next({});
         });
     }
-    runSteps(steps, 0, [self, run, done](const QString &error) {
+    runSteps(steps, 0, [self, run, done](const Text &error) {
         if (!self)
             return;
         emit self->progress(1.0);
         if (!error.isEmpty())
-            return done(false, QStringLiteral("The database dump failed: %1").arg(error));
-        QString message = QStringLiteral("databases dumped in %1").arg(humanDuration(run->clock.elapsed()));
-        if (!run->notes.isEmpty())
-            message += QStringLiteral(" (%1)").arg(run->notes.join(QStringLiteral("; ")));
-        done(true, message);
+            return done(Failure::failed(error).after(Text("dump.failed", "The database dump failed.")), {});
+        done({}, Texts{Text("dump.done", "Databases dumped in %1.").arg(humanDuration(run->clock.elapsed()))} + run->notes);
     });
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "profile/appprofile.h"
+#include "core/errors.h"
 #include "core/log.h"
 #include "store/statedb.h"
 
@@ -30,7 +31,8 @@ class DbDumper : public QObject
 {
     Q_OBJECT
 public:
-    using Done = std::function<void(bool ok, const QString &message)>;
+    // FAILURE is empty when it went well; SAID then tells what was done.
+    using Done = std::function<void(const Failure &failure, const Texts &said)>;
 
     DbDumper(const AppProfile &profile, const QString &root, const QString &workDir, StateDb *state,
              const LogContext &log, QObject *parent = nullptr);
@@ -61,19 +63,19 @@ signals:
 
 private:
     struct Run;
-    using Next = std::function<void(const QString &error)>;
+    using Next = std::function<void(const Text &error)>;
     using Step = std::function<void(Next)>;
     void runSteps(const std::shared_ptr<QList<Step>> &steps, int index, Next done);
-    void query(const QString &sql, std::function<void(const QList<QStringList> &rows, const QString &error)> done);
+    void query(const QString &sql, std::function<void(const QList<QStringList> &rows, const Text &error)> done);
     void dump(const QStringList &args, const QString &path, const QString &header, Next done);
     QStringList baseDumpArgs() const;
     void readSchema(Next done);
     Step shipTableStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
     Step verifyStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
-    // Removes the table's chunks (files and records); WHY, when given, is
-    // logged and noted as "<table> is WHAT: WHY".
-    QString dropChunks(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run,
-                       const QString &what, const QString &why);
+    // Removes the table's chunks (files and records), to ship it whole; NOTE
+    // (why, when there is a reason to tell) is logged and goes into the
+    // summary.
+    Text dropChunks(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run, const Text &note);
     Step tailStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
     QString sqliteDump(const SqliteDump &s, QString *error) const;
     std::shared_ptr<Run> newRun(); // the recorded chunks, strays removed

@@ -395,67 +395,68 @@ namespace {
 using Says = std::function<bool(const char *)>; // rsync's error lines contain this
 
 // Exit code 5: the receiver refused the session; why, from its words.
-QString refusedSentence(const Says &has, const QString &node)
+Text refusedSentence(const Says &has, const QString &node)
 {
     if (has("auth failed"))
-        return QStringLiteral("The receiver on %1 refused the credentials: it was restarted with other ones, "
+        return Text("rsync.refused.auth", "The receiver on %1 refused the credentials: it was restarted with other ones, "
                               "or it is not this app's receiver. Sync again; if it persists, remove the "
                               "app on NS8 and start over.")
             .arg(node);
     if (has("Unknown module"))
-        return QStringLiteral("The rsync server on %1 is not the migration receiver of this app.").arg(node);
+        return Text("rsync.refused.module", "The rsync server on %1 is not the migration receiver of this app.").arg(node);
     if (has("max connections"))
-        return QStringLiteral("The receiver on %1 is busy (too many connections); sync again later.").arg(node);
+        return Text("rsync.refused.busy", "The receiver on %1 is busy (too many connections); sync again later.").arg(node);
     if (has("access denied") || has("denied"))
-        return QStringLiteral("The receiver on %1 does not accept connections from this host: it accepts "
+        return Text("rsync.refused.denied", "The receiver on %1 does not accept connections from this host: it accepts "
                               "only the cluster's VPN network.")
             .arg(node);
-    return QStringLiteral("The receiver on %1 refused the session.").arg(node);
+    return Text("rsync.refused", "The receiver on %1 refused the session.").arg(node);
 }
 
 // What rsync's exit code means for the administrator.  NAMED: the files
 // rsync named, "" when none.
-QString exitSentence(int exitCode, const Says &has, const QString &receiver, const QString &named)
+Text exitSentence(int exitCode, const Says &has, const QString &receiver, const QString &named, int more)
 {
-    const QString node = receiver.isEmpty() ? QStringLiteral("the NS8 node")
-                                            : QStringLiteral("the NS8 node (%1)").arg(receiver);
-    const QString silent = QStringLiteral("The NS8 node stopped answering; check the VPN (the WireGuard "
+    const QString node = receiver.isEmpty() ? QStringLiteral("NS8") : receiver; // data in the sentences
+    const Text silent = Text("rsync.silent", "The NS8 node stopped answering; check the VPN (the WireGuard "
                                           "interface ns8) and that the node is up, then sync again.");
     switch (exitCode) {
-    case -1: return QStringLiteral("rsync was killed before it finished (out of memory?).");
-    case 1: return QStringLiteral("rsync rejected its command line: rsync 3.1 or later is needed on NS7.");
-    case 2: return QStringLiteral("rsync on NS7 and the receiver on NS8 have no protocol version in common.");
-    case 3: return QStringLiteral("rsync could not use a source or destination directory.");
-    case 4: return QStringLiteral("The receiver on the NS8 node does not support an option the copy needs.");
+    case -1: return Text("rsync.killed", "rsync was killed before it finished (out of memory?).");
+    case 1: return Text("rsync.exit.1", "rsync rejected its command line: rsync 3.1 or later is needed on NS7.");
+    case 2: return Text("rsync.exit.2", "rsync on NS7 and the receiver on NS8 have no protocol version in common.");
+    case 3: return Text("rsync.exit.3", "rsync could not use a source or destination directory.");
+    case 4: return Text("rsync.exit.4", "The receiver on the NS8 node does not support an option the copy needs.");
     case 5: return refusedSentence(has, node);
     case 10:
         if (!has("Connection refused"))
             return silent;
-        return QStringLiteral("The NS8 node refused the connection to the app's receiver%1: the receiver is "
+        return Text("rsync.exit.10", "The NS8 node refused the connection to the app's receiver (%1): the receiver is "
                               "not running there (it stops when the transfer phase ends or the node "
                               "restarts). Sync again to restart it.")
-            .arg(receiver.isEmpty() ? QString() : QStringLiteral(" at ") + receiver);
+            .arg(node);
     case 12:
     case 30:
     case 35: return silent;
     case 11:
-        return named.isEmpty() ? QStringLiteral("A file could not be read or written.")
-                               : QStringLiteral("A file could not be read or written: %1.").arg(named);
+        return named.isEmpty() ? Text("rsync.exit.11", "A file could not be read or written.")
+               : more > 0      ? Text("rsync.exit.11-more", "Files could not be read or written: %1 and %2 more.").arg(named).arg(more)
+                               : Text("rsync.exit.11-named", "A file could not be read or written: %1.").arg(named);
     case 13:
     case 14:
-    case 21: return QStringLiteral("rsync failed internally.");
-    case 20: return QStringLiteral("rsync was stopped by a signal.");
-    case 22: return QStringLiteral("rsync ran out of memory.");
+    case 21: return Text("rsync.exit.internal", "rsync failed internally.");
+    case 20: return Text("rsync.exit.20", "rsync was stopped by a signal.");
+    case 22: return Text("rsync.exit.22", "rsync ran out of memory.");
     case 23:
-        return named.isEmpty() ? QStringLiteral("Some files or attributes were not copied.")
-                               : QStringLiteral("Some files were not copied: %1.").arg(named);
-    default: return QStringLiteral("rsync failed.");
+        return named.isEmpty() ? Text("rsync.exit.23", "Some files or attributes were not copied.")
+               : more > 0      ? Text("rsync.exit.23-more", "Some files were not copied: %1 and %2 more.").arg(named).arg(more)
+                               : Text("rsync.exit.23-named", "Some files were not copied: %1.").arg(named);
+    default: return Text("rsync.failed", "rsync failed.");
     }
 }
 
 // What rsync said, without its generic "rsync error: ... (code N)" line
 // unless there is nothing else: the last three lines.
-QString rsyncSaid(const QStringList &errorLines, int exitCode)
+Text rsyncSaid(const QStringList &errorLines, int exitCode)
 {
     QStringList said;
     for (const QString &l : errorLines)
@@ -464,51 +465,74 @@ QString rsyncSaid(const QStringList &errorLines, int exitCode)
     if (said.isEmpty())
         said = errorLines;
     said = said.mid(std::max<qsizetype>(0, said.size() - 3));
-    return said.isEmpty() ? QStringLiteral(" (rsync exit code %1)").arg(exitCode)
-                          : QStringLiteral(" (rsync exit code %1: %2)").arg(exitCode).arg(said.join(QStringLiteral(" / ")));
+    return said.isEmpty() ? Text("rsync.said.code", "(rsync exit code %1)").arg(exitCode)
+                          : Text("rsync.said", "(rsync exit code %1: %2)").arg(exitCode).arg(said.join(QStringLiteral(" / ")));
 }
 
 } // namespace
 
-QString RsyncResult::errorText() const
+Texts RsyncResult::errorTexts() const
 {
     if (ok())
         return {};
     if (canceled)
-        return QStringLiteral("The copy was canceled.");
+        return {Text("rsync.canceled", "The copy was canceled.")};
     if (!localError.isEmpty())
-        return localError;
+        return {localError};
     const QString all = errorLines.join(u'\n');
     const Says has = [&all](const char *s) { return all.contains(QLatin1String(s), Qt::CaseInsensitive); };
-    QString named = namedFiles.join(QStringLiteral(", "));
-    if (namedFileCount > namedFiles.size())
-        named += QStringLiteral(" and %1 more").arg(namedFileCount - namedFiles.size());
-    QString s;
+    const QString named = namedFiles.join(QStringLiteral(", "));
+    const int more = namedFileCount - int(namedFiles.size());
+    Texts t;
     if (has("No space left on device"))
-        s = QStringLiteral("The NS8 node's disk is full: free space there (or move the app to another node) "
-                           "and sync again.");
+        t.append(Text("rsync.disk-full", "The NS8 node's disk is full: free space there (or move the app to another "
+                                         "node) and sync again."));
     else if (has("Disk quota exceeded"))
-        s = QStringLiteral("The NS8 node's disk quota for this app is used up: raise it and sync again.");
+        t.append(Text("rsync.quota", "The NS8 node's disk quota for this app is used up: raise it and sync again."));
     else
-        s = exitSentence(exitCode, has, receiver, named);
+        t.append(exitSentence(exitCode, has, receiver, named, more));
     if (exitCode >= 0)
-        s += rsyncSaid(errorLines, exitCode);
-    return s;
+        t.append(rsyncSaid(errorLines, exitCode));
+    return t;
+}
+
+QString RsyncResult::errorText() const
+{
+    return english(errorTexts());
+}
+
+Text RsyncResult::warning() const
+{
+    if (!vanished)
+        return {};
+    const int count = std::max(vanishedCount, 1);
+    const int more = vanishedCount - int(vanishedFiles.size());
+    const QString files = vanishedFiles.join(QStringLiteral(", "));
+    if (vanishedFiles.isEmpty())
+        return (count == 1 ? Text("rsync.vanished.one", "1 file vanished during the copy (normal while the app runs; "
+                                                        "the next sync copies the current state).")
+                           : Text("rsync.vanished", "%1 files vanished during the copy (normal while the app runs; the "
+                                                    "next sync copies the current state)."))
+            .arg(count);
+    if (more > 0)
+        return Text("rsync.vanished.more", "%1 files vanished during the copy: %2 and %3 more (normal while the app "
+                                           "runs; the next sync copies the current state).")
+            .arg(count)
+            .arg(files)
+            .arg(more);
+    if (count == 1)
+        return Text("rsync.vanished.one-named", "1 file vanished during the copy: %1 (normal while the app runs; the next "
+                                                "sync copies the current state).")
+            .arg(files);
+    return Text("rsync.vanished.named", "%1 files vanished during the copy: %2 (normal while the app runs; the next sync "
+                                        "copies the current state).")
+        .arg(count)
+        .arg(files);
 }
 
 QString RsyncResult::warningText() const
 {
-    if (!vanished)
-        return {};
-    QString s = vanishedCount == 1
-        ? QStringLiteral("1 file vanished during the copy")
-        : QStringLiteral("%1 files vanished during the copy").arg(std::max(vanishedCount, 1));
-    if (!vanishedFiles.isEmpty())
-        s += QStringLiteral(": ") + vanishedFiles.join(QStringLiteral(", "))
-            + (vanishedCount > vanishedFiles.size()
-                   ? QStringLiteral(" and %1 more").arg(vanishedCount - vanishedFiles.size())
-                   : QString());
-    return s + QStringLiteral(" (normal while the app runs; the next sync copies the current state).");
+    return warning().english();
 }
 
 // --------------------------------------------------------------- RsyncRun
@@ -567,8 +591,7 @@ void RsyncRun::start()
     if (!m_t.stageFrom.isEmpty()) {
         QString error;
         if (!stage(&error)) {
-            m_r.localError
-                = QStringLiteral("Could not prepare the rewritten copy of %1: %2.").arg(m_t.stageFrom, error);
+            m_r.localError = Text("rsync.stage", "Could not prepare the rewritten copy of %1: %2.").arg(m_t.stageFrom, error);
             QTimer::singleShot(0, this, [this] { finish(); });
             return;
         }
@@ -592,8 +615,7 @@ void RsyncRun::start()
     connect(m_proc, &QProcess::errorOccurred, this, [this](QProcess::ProcessError e) {
         if (e != QProcess::FailedToStart || m_done)
             return;
-        m_r.localError
-            = QStringLiteral("rsync could not be started (is it installed?): %1.").arg(m_proc->errorString());
+        m_r.localError = Text("rsync.not-started", "rsync could not be started (is it installed?): %1.").arg(m_proc->errorString());
         // Possibly still inside start(): callers get finished() from the loop.
         QTimer::singleShot(0, this, [this] { finish(); });
     });

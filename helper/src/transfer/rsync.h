@@ -72,6 +72,7 @@
 // failure, explained by RsyncResult::errorText().
 #pragma once
 
+#include "core/text.h"
 #include "profile/appprofile.h"
 
 #include <QElapsedTimer>
@@ -164,7 +165,7 @@ struct RsyncResult {
     int exitCode = -1; // rsync's; -1: did not get to run, or killed by a signal
     bool canceled = false;
     bool vanished = false; // exit 24: a warning, not a failure
-    QString localError; // what failed before rsync ran (stage, start), "" otherwise
+    Text localError; // what failed before rsync ran (stage, start), empty otherwise
     QStringList errorLines; // the last lines rsync wrote on stderr (at most 20)
     QStringList namedFiles; // the first files rsync named in its complaints
     int namedFileCount = 0; // how many it named in all
@@ -180,11 +181,14 @@ struct RsyncResult {
     // A failure that a new attempt may not repeat (network, receiver down or
     // restarted): what RsyncBatch retries.
     bool retryable() const;
-    // "" when ok(); otherwise a sentence saying what went wrong and what to
-    // do, with what rsync said.
-    QString errorText() const;
-    // "" unless files vanished during the copy: which ones.
-    QString warningText() const;
+    // None when ok(); otherwise a sentence saying what went wrong and what
+    // to do, then what rsync said.
+    Texts errorTexts() const;
+    QString errorText() const; // their English, for the log
+    // Empty unless files vanished during the copy: which ones.
+    Text warning() const;
+    QString warningText() const; // its English
+
 };
 
 // Runs one transfer.  finished() is emitted once, always (also after cancel()

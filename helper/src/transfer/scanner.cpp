@@ -178,7 +178,7 @@ Scanner::Scanner(const AppProfile &profile, const QString &root, Job *job, QObje
     connect(job, &Job::canceled, this, [this] {
         QTimer::singleShot(0, this, [this] {
             endWalk({QString::fromLatin1(Error::Canceled),
-                     QStringLiteral("The scan was canceled; the previous results, if any, are kept.")});
+                     Text("scan.canceled", "The scan was canceled; the previous results, if any, are kept.")});
         });
     });
 }
@@ -437,13 +437,13 @@ bool queryDatabaseSizes(const MysqlClientOptions &cnf, const QStringList &names,
 Failure Scanner::readDatabases()
 {
     if (!m_job)
-        return Failure::failed(QStringLiteral("The scan's job is gone."));
+        return Failure::failed(Text("scan.job-gone", "The scan's job is gone."));
     m_job->setCancelable(false);
     MysqlClientOptions cnf;
     QString error;
     const QString cnfPath = underRoot(m_root, m_profile.dbCredentials);
     if (!loadMyCnf(cnfPath, &cnf, &error)) {
-        return Failure::failed(QStringLiteral("Cannot read the database sizes: %1.").arg(error));
+        return Failure::failed(Text("scan.db-credentials", "Cannot read the database sizes: %1.").arg(error));
     }
     QString failure;
     QHash<QString, quint64> sizes;
@@ -452,7 +452,7 @@ Failure Scanner::readDatabases()
         names.append(d.name);
     const bool ok = queryDatabaseSizes(cnf, names, &sizes, &failure);
     if (!ok) {
-        return Failure::failed(QStringLiteral("Cannot read the database sizes from MariaDB: %1. Check that "
+        return Failure::failed(Text("scan.db-sizes", "Cannot read the database sizes from MariaDB: %1. Check that "
                                               "MariaDB is running and that %2 holds valid credentials.")
                                    .arg(failure, m_profile.dbCredentials));
     }
