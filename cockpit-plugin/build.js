@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import esbuild from "esbuild";
-import { buildTranslations, extract, extractHelper, writePot } from "./po.js";
+import { buildTranslations, extract, extractHelper, helperTemplates, writePot } from "./po.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -105,7 +105,11 @@ const options = {
     target: ["es2020"],
     loader: { ".js": "jsx" },
     jsx: "automatic",
-    define: { "process.env.NODE_ENV": JSON.stringify(production ? "production" : "development") },
+    define: {
+        "process.env.NODE_ENV": JSON.stringify(production ? "production" : "development"),
+        // The helper's (id, template) pairs, for its D-Bus errors (src/texts.js).
+        NS8M_HELPER_TEMPLATES: JSON.stringify(helperTemplates(path.join(here, "po/ns8-migration.pot"))),
+    },
     legalComments: "eof",
     logLevel: "warning",
     plugins: [cockpitFonts, copyStatic],

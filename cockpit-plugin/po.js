@@ -188,3 +188,9 @@ export function writePot(found, dest, helper) {
     }
     fs.writeFileSync(dest, out);
 }
+
+// The helper's sentences in the catalog POT: [[id, template]...] (the
+// entries with a context).
+export function helperTemplates(pot) {
+    return parsePo(fs.readFileSync(pot, "utf8")).filter(e => e.msgctxt).map(e => [e.msgctxt, e.msgid]);
+}

@@ -15,7 +15,7 @@ import { appFields, FieldInputs, initialValues, localProblems, useRemoteCheck } 
 import { JobPanel } from "./job.jsx";
 import { SyncHistory } from "./history.jsx";
 import { ResultView } from "./result.jsx";
-import { appText, noticeText } from "./texts.js";
+import { appText, helperMessage, noticeText } from "./texts.js";
 import { useNodes } from "./cluster.jsx";
 import { PreflightReport, usePreflight, verdict } from "./preflight.jsx";
 
@@ -93,9 +93,9 @@ function StartDialog({ helper, app, onClose, onStarted }) {
                 .catch(ex => {
                     const f = fieldOfError(ex.message, fields.map(x => x.id));
                     if (f.field)
-                        form.setServerErrors({ [f.field]: f.text });
+                        form.setServerErrors({ [f.field]: helperMessage(f.text) });
                     else
-                        setError(ex.message);
+                        setError(helperMessage(ex.message));
                 })
                 .finally(() => setBusy(false));
     };
@@ -198,9 +198,9 @@ function FinishDialog({ helper, app, onClose, onStarted }) {
                 .catch(ex => {
                     const f = fieldOfError(ex.message, fields.map(x => x.id));
                     if (f.field)
-                        form.setServerErrors({ [f.field]: f.text });
+                        form.setServerErrors({ [f.field]: helperMessage(f.text) });
                     else
-                        setError(ex.message);
+                        setError(helperMessage(ex.message));
                 })
                 .finally(() => setBusy(false));
     };
@@ -262,7 +262,7 @@ function AbortDialog({ helper, app, onClose, onStarted }) {
         setBusy(true);
         helper.appCall(app, "Abort", {})
                 .then(path => onStarted(path))
-                .catch(ex => setError(ex.message))
+                .catch(ex => setError(helperMessage(ex.message)))
                 .finally(() => setBusy(false));
     };
     return (
@@ -354,7 +354,7 @@ export function AppCard({ helper, app, connected }) {
     const simple = (what, call) => {
         setBusy(what);
         setError(null);
-        call().catch(ex => setError(ex.message)).finally(() => setBusy(null));
+        call().catch(ex => setError(helperMessage(ex.message))).finally(() => setBusy(null));
     };
     const started = () => setDialog(null);
 

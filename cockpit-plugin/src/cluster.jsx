@@ -9,6 +9,7 @@ import { MANAGER } from "./helper.js";
 import { colonHex, formatBytes } from "./format.js";
 import { JobPanel } from "./job.jsx";
 import { SubscriptionWarning } from "./connect.jsx";
+import { helperMessage } from "./texts.js";
 
 export function stateLabel(state) {
     switch (state) {
@@ -69,7 +70,7 @@ export function ClusterView({ helper, manager, apps }) {
         setError(null);
         helper.disconnect({})
                 .then(path => { setJobPath(path); setConfirm(false) })
-                .catch(ex => setError(ex.message))
+                .catch(ex => setError(helperMessage(ex.message)))
                 .finally(() => setBusy(false));
     };
 

@@ -8,7 +8,7 @@ import { classifyConnectError } from "./errors.js";
 import { colonHex } from "./format.js";
 import { JobPanel } from "./job.jsx";
 import { PreflightReport, usePreflight } from "./preflight.jsx";
-import { guideUrl, jobMessage } from "./texts.js";
+import { guideUrl, helperMessage, jobMessage } from "./texts.js";
 
 function FieldError({ text, hint }) {
     if (!text && !hint)
@@ -163,8 +163,8 @@ export function ConnectForm({ helper, manager }) {
                         setFingerprint(c.fingerprint);
                         setFpConfirmed(false);
                     }
-                    setErrors(c.field && !c.prompt ? { [c.field]: ex.message } : {});
-                    setGeneral(c.field ? null : ex.message);
+                    setErrors(c.field && !c.prompt ? { [c.field]: helperMessage(ex.message) } : {});
+                    setGeneral(c.field ? null : helperMessage(ex.message));
                     setAdvice(c.advice);
                 })
                 .finally(() => setBusy(false));

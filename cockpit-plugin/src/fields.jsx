@@ -5,7 +5,7 @@ import {
 import cockpit, { _, isItalian } from "./cockpit.js";
 import { checkFqdn } from "./format.js";
 import { unvariant } from "./helper.js";
-import { appText } from "./texts.js";
+import { appText, helperText } from "./texts.js";
 
 // What the Start dialog asks: the app's fields as its profile describes
 // them (App.Fields); an app without fields asks nothing.
@@ -75,6 +75,15 @@ export function localProblems(fields, values) {
     return p;
 }
 
+// Field id → the problem in the page's language: a text by id
+// (CheckOptionTexts) translated, an English sentence as it is.
+function problemTexts(problems) {
+    const out = {};
+    for (const [field, p] of Object.entries(problems || {}))
+        out[field] = Array.isArray(p) ? helperText(p) : p;
+    return out;
+}
+
 // The helper's own check (App.CheckOptions), debounced while typing.
 export function useRemoteCheck(helper, app, method, values, enabled) {
     const [problems, setProblems] = useState({});
@@ -88,7 +97,7 @@ export function useRemoteCheck(helper, app, method, values, enabled) {
         const mine = ++seq.current;
         const t = setTimeout(() => {
             helper.checkOptions(app, method, values)
-                    .then(p => { if (mine === seq.current) setProblems(p || {}) })
+                    .then(p => { if (mine === seq.current) setProblems(problemTexts(p)) })
                     .catch(() => { if (mine === seq.current) setProblems({}) });
         }, 300);
         return () => clearTimeout(t);

@@ -213,8 +213,13 @@ export class HelperClient {
         return this.call(app.path, APP, "Skip", "b", [!!skip]);
     }
 
+    // Field id → problem: a (id, template, args) text with CheckOptionTexts
+    // (the helper translates nothing; the page does, by id), the English
+    // sentence from an older helper's CheckOptions.
     checkOptions(app, method, options) {
-        return this.call(app.path, APP, "CheckOptions", "sa{sv}", [method, variants(options, OPTION_TYPES)])
+        const byId = this.hasMethod(APP, "CheckOptionTexts");
+        return this.call(app.path, APP, byId ? "CheckOptionTexts" : "CheckOptions", "sa{sv}",
+                         [method, variants(options, OPTION_TYPES)])
                 .then(reply => reply[0] || {});
     }
 

@@ -8,7 +8,7 @@ import cockpit, { _ } from "./cockpit.js";
 import { formatBytes, formatDuration, formatRate, formatTime, timeLeft, usToMs } from "./format.js";
 import { useNow } from "./hooks.js";
 import { shortName } from "./errors.js";
-import { jobMessage, stepTitle } from "./texts.js";
+import { helperMessage, jobMessage, stepTitle } from "./texts.js";
 
 export function operationTitle(op) {
     switch (op) {
@@ -46,7 +46,7 @@ export function JobPanel({ helper, job, onError, compact, app }) {
     const cancel = () => {
         setCanceling(true);
         helper.cancel(job.path)
-                .catch(ex => onError && onError(ex.message))
+                .catch(ex => onError && onError(helperMessage(ex.message)))
                 .finally(() => setCanceling(false));
     };
 

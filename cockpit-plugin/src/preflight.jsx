@@ -8,7 +8,7 @@ import {
 } from "@patternfly/react-icons";
 import cockpit, { _, N_ } from "./cockpit.js";
 import { MANAGER } from "./helper.js";
-import { checkText, docLink } from "./texts.js";
+import { checkText, docLink, helperMessage } from "./texts.js";
 
 const GROUPS = [
     ["source", N_("Source system (NethServer 7)")],
@@ -60,7 +60,7 @@ export function usePreflight(helper, options, auto) {
         setError(null);
         helper.preflight(latest.current)
                 .then(c => setChecks(c))
-                .catch(ex => setError(ex.message))
+                .catch(ex => setError(helperMessage(ex.message)))
                 .finally(() => setBusy(false));
     }, [helper]);
     useEffect(() => {

@@ -81,7 +81,12 @@ export function jobMessage(job) {
 export function stepTitle(job, step, app) {
     const [id, title] = step;
     const own = job && job.Operation ? cockpit.gettext("step." + job.Operation + "." + id, title) : title;
-    return own !== title ? own : appText(app, "step." + id, title);
+    if (own !== title)
+        return own;
+    const fromApp = appText(app, "step." + id, "");
+    // A title with an argument (e.g. the companion modules to install) is
+    // on the bus filled in: its template is found again from the English.
+    return fromApp || helperMessage(title);
 }
 
 // An App.Notices sentence (English, from the profile's companions) in the
@@ -101,4 +106,89 @@ export function noticeText(app, notice) {
 export function checkText(check, key) {
     const t = check && check[key + "_text"];
     return Array.isArray(t) && t.length === 3 ? helperText(t) : ((check && check[key]) || "");
+}
+
+// -- the helper's sentences without their ids: D-Bus errors ------------------
+
+// A D-Bus error has a name and an English message, no ids: the message is
+// the English of the helper's sentences, one after the other.  The page
+// finds which templates made it (their ids and English are in the catalog;
+// the build hands them over as NS8M_HELPER_TEMPLATES, [[id, template]...])
+// and says each in the page's language.  A message that is not made of
+// helper sentences stays as it is.
+/* global NS8M_HELPER_TEMPLATES */
+let templates = typeof NS8M_HELPER_TEMPLATES !== "undefined" ? NS8M_HELPER_TEMPLATES : [];
+let matchers = null;
+
+export function setHelperTemplates(list) {
+    templates = list || [];
+    matchers = null;
+}
+
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+// A template as an anchored pattern: %N a group (a repeated %N the same
+// text again), the rest literal.  Templates with little literal text
+// ("%1: %2") would match anything and are left out.
+function matcherOf([id, template]) {
+    const numbers = [];
+    const re = template.split(/(%[1-9])/).map(part => {
+        const m = part.match(/^%([1-9])$/);
+        if (!m)
+            return escapeRe(part);
+        const i = numbers.indexOf(m[1]);
+        if (i >= 0)
+            return "\\" + (i + 1);
+        numbers.push(m[1]);
+        return "([^]+?)";
+    }).join("");
+    const literal = template.replace(/%[1-9]/g, "");
+    return { id, template, numbers, literal: literal.length, head: template.split(/%[1-9]/)[0], re: new RegExp("^" + re + "$") };
+}
+
+function allMatchers() {
+    if (!matchers)
+        matchers = templates.map(matcherOf).filter(m => m.literal >= 6).sort((a, b) => b.literal - a.literal);
+    return matchers;
+}
+
+// The sentences of S from index AT on, as (id, template, args) texts; null
+// when S cannot be split into helper sentences there.  MEMO: at → result.
+function split(s, at, memo) {
+    if (at >= s.length)
+        return [];
+    if (memo.has(at))
+        return memo.get(at);
+    memo.set(at, null);
+    const rest = s.slice(at);
+    const ends = [];
+    for (let i = rest.indexOf(" "); i >= 0; i = rest.indexOf(" ", i + 1))
+        ends.push(i);
+    ends.push(rest.length);
+    for (const m of allMatchers()) {
+        if (!rest.startsWith(m.head))
+            continue;
+        for (let e = 0; e < ends.length; e++) { // the shortest sentence that lets the rest be ones too
+            const found = m.re.exec(rest.slice(0, ends[e]));
+            if (!found)
+                continue;
+            const tail = split(s, at + ends[e] + 1, memo);
+            if (tail === null)
+                continue;
+            const args = [];
+            m.numbers.forEach((n, i) => { args[Number(n) - 1] = found[i + 1] });
+            const result = [[m.id, m.template, Array.from(args, a => a ?? "")], ...tail];
+            memo.set(at, result);
+            return result;
+        }
+    }
+    return null;
+}
+
+// MESSAGE (a D-Bus error's English) in the page's language.
+export function helperMessage(message) {
+    if (!message || !isItalian())
+        return message || "";
+    const texts = split(String(message), 0, new Map());
+    return texts ? helperTexts(texts) : message;
 }

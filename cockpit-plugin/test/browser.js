@@ -49,12 +49,11 @@ export function englishLeftoversChecker(poFile) {
     const english = it.filter(e => e.msgid && e.msgstr[0] && e.msgstr[0] !== e.msgid && e.msgid.length >= 8 && !e.msgid.includes("$"))
             .map(e => e.msgid);
     return async (page) => {
-        // The log's lines and what the page marks data-from=helper (a
-        // preflight check's title, finding or remedy the helper gives only
-        // in English, without its *_text by id) are the helper's own words.
+        // The log's lines are the helper's own words, in English.  Every
+        // other sentence of the helper comes by id and must be Italian.
         const text = await page.evaluate(() => {
             let t = document.body.innerText;
-            for (const el of document.querySelectorAll("[data-test=log-lines], [data-from=helper]"))
+            for (const el of document.querySelectorAll("[data-test=log-lines]"))
                 t = t.replace(el.innerText, "");
             return t;
         });

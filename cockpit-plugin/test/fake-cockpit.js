@@ -108,7 +108,7 @@
     if (!state.legacy) {
         methods[M].ListNodes = 1;
         methods[M].Preflight = 1;
-        Object.assign(methods[A], { Start: 1, Sync: 1, Finish: 1, Abort: 1, Skip: 1, CheckOptions: 1 });
+        Object.assign(methods[A], { Start: 1, Sync: 1, Finish: 1, Abort: 1, Skip: 1, CheckOptions: 1, CheckOptionTexts: 1 });
     }
     const meta = {};
     for (const iface in methods)
@@ -241,14 +241,29 @@
                       }),
                 check("leader-reach", "destination", "ok", "NS8 leader reachable over HTTPS",
                       leader ? leader + " answers over HTTPS." : "Not checked yet: give the NS8 leader's host name.", "",
-                      "destination-system-nethserver-8", ["connect"], !!leader),
+                      "destination-system-nethserver-8", ["connect"], !!leader, {
+                          title: ["check.leader-reach.title", "NS8 leader reachable over HTTPS", []],
+                          detail: leader ? ["check.leader-reach.answers", "%1 answers over HTTPS.", [leader]]
+                              : ["check.not-yet.leader", "Not checked yet: give the NS8 leader's host name.", []],
+                          remedy: ["", "", []],
+                      }),
                 leader === "blocked.ns8.test"
                     ? check("vpn-endpoint", "network", "blocker", "The cluster's VPN endpoint resolves from NS7",
                             "The VPN endpoint blocked.ns8.test:55820 does not resolve from NS7.",
-                            "Create a DNS record for blocked.ns8.test that NS7 can resolve.", "vpn-connectivity", ["connect"])
+                            "Create a DNS record for blocked.ns8.test that NS7 can resolve (or fix the VPN endpoint of the NS8 cluster), and make sure UDP port 55820 is open towards it.",
+                            "vpn-connectivity", ["connect"], true, {
+                                title: ["check.vpn-endpoint.title", "The cluster's VPN endpoint resolves from NS7", []],
+                                detail: ["check.vpn-endpoint.unresolved", "The VPN endpoint %1 does not resolve from NS7.", ["blocked.ns8.test:55820"]],
+                                remedy: ["check.vpn-endpoint.remedy", "Create a DNS record for %1 that NS7 can resolve (or fix the VPN endpoint of the NS8 cluster), and make sure UDP port 55820 is open towards it.", ["blocked.ns8.test"]],
+                            })
                     : check("vpn-endpoint", "network", "ok", "The cluster's VPN endpoint resolves from NS7",
                             leader ? leader + ":55820 resolves to 192.0.2.1." : "Not checked yet: give the NS8 leader's host name.",
-                            "", "vpn-connectivity", ["connect"], !!leader),
+                            "", "vpn-connectivity", ["connect"], !!leader, {
+                                title: ["check.vpn-endpoint.title", "The cluster's VPN endpoint resolves from NS7", []],
+                                detail: leader ? ["check.vpn-endpoint.resolves", "%1 resolves to %2.", [leader + ":55820", "192.0.2.1"]]
+                                    : ["check.not-yet.leader", "Not checked yet: give the NS8 leader's host name.", []],
+                                remedy: ["", "", []],
+                            }),
                 warn
                     ? check("backup", "backup", "warning", "A recent backup of NS7", "No backup is configured on NS7.",
                             "Make a complete backup of NS7 (Backup in the NS7 interface) and check that it can be restored before migrating.",
@@ -258,7 +273,11 @@
                                 remedy: ["check.backup.remedy", "Make a complete backup of NS7 (Backup in the NS7 interface) and check that it can be restored before migrating.", []],
                             })
                     : check("backup", "backup", "ok", "A recent backup of NS7", "nightly (restic to sftp) succeeded 2 h ago.", "",
-                            "backup-strategy", ["start", "finish"]),
+                            "backup-strategy", ["start", "finish"], true, {
+                                title: ["check.backup.title", "A recent backup of NS7", []],
+                                detail: ["check.backup.runs", "%1.", ["nightly (restic to sftp) succeeded 2 h ago"]],
+                                remedy: ["", "", []],
+                            }),
             ]]);
         }
         case M + ".ListNodes":
@@ -268,6 +287,21 @@
             ]]);
         case A + ".CheckOptions": {
             const p = checkFields(plain(args[1]));
+            return Promise.resolve([p]);
+        }
+        case A + ".CheckOptionTexts": {
+            // As the helper says them: by id, with the helper's templates.
+            const o2 = plain(args[1]);
+            const p = {};
+            for (const k of ["nethvoice_host", "nethcti_ui_host"]) {
+                const s = o2[k] || "";
+                if (s.includes("://"))
+                    p[k] = ["field.fqdn.url", "\"%1\" is a URL: give only the host name, without \"%2://\" (e.g. %3).",
+                        [s, s.split("://")[0], s.split("://")[1].split("/")[0]]];
+            }
+            if (o2.nethvoice_host && o2.nethvoice_host === o2.nethcti_ui_host)
+                for (const k of ["nethvoice_host", "nethcti_ui_host"])
+                    p[k] = ["field.distinct", "This value must differ from another field's, which is %1 too.", [o2[k]]];
             return Promise.resolve([p]);
         }
         case A + ".Start": {

@@ -162,3 +162,50 @@ test("the helper's sentences by id in the page's language", async () => {
     assert.equal(checkText({ detail: "English only." }, "detail"), "English only.");
     delete globalThis.window;
 });
+
+test("a D-Bus error's English is said in Italian sentence by sentence", async () => {
+    const catalog = {
+        "finish.cannot\u0004Cannot finish:": "Impossibile completare:",
+        "ns8.network\u0004Cannot talk to %1: %2": "Impossibile comunicare con %1: %2",
+        "field.fqdn.no-domain\u0004\"%1\" has no domain: give a fully qualified name such as %1.example.com.":
+            "\"%1\" non ha un dominio: inserisci un nome completo come %1.example.com.",
+        "sync.done\u0004%1 files, %2 sent in %3.": "%1 file, %2 inviati in %3.",
+    };
+    globalThis.window = { cockpit: {} };
+    // cockpit.js keeps the object it found first (an earlier test's): speak through it.
+    const cockpit = (await import("../src/cockpit.js")).default;
+    cockpit.language = "it";
+    cockpit.gettext = (ctx, s) => catalog[ctx + "\u0004" + s] || s;
+    const { helperMessage, setHelperTemplates, stepTitle } = await import("../src/texts.js");
+    setHelperTemplates([
+        ["finish.cannot", "Cannot finish:"],
+        ["ns8.network", "Cannot talk to %1: %2"],
+        ["field.fqdn.no-domain", "\"%1\" has no domain: give a fully qualified name such as %1.example.com."],
+        ["sync.done", "%1 files, %2 sent in %3."],
+        ["finish.configure.invalid", "%1: %2"], // too little of its own to be told apart: never matched
+    ]);
+    // Two sentences, the second's last argument with spaces in it (what a remote system said).
+    assert.equal(helperMessage("Cannot finish: Cannot talk to leader.example: Connection refused by peer"),
+                 "Impossibile completare: Impossibile comunicare con leader.example: Connection refused by peer");
+    // A repeated placeholder is the same text both times.
+    assert.equal(helperMessage("\"voice\" has no domain: give a fully qualified name such as voice.example.com."),
+                 "\"voice\" non ha un dominio: inserisci un nome completo come voice.example.com.");
+    assert.equal(helperMessage("12 files, 1 B sent in 1 s. 3 files, 2 B sent in 2 s."),
+                 "12 file, 1 B inviati in 1 s. 3 file, 2 B inviati in 2 s.");
+    // A step title the helper filled in before it went on the bus.
+    catalog["step.start.proxy\u0004Install %1 when missing"] = "Installazione di %1 se manca";
+    setHelperTemplates([["step.start.proxy", "Install %1 when missing"]]);
+    assert.equal(stepTitle({ Operation: "start" }, ["proxy", "Install Some Proxy when missing", 0], {}),
+                 "Installazione di Some Proxy se manca");
+    setHelperTemplates([
+        ["finish.cannot", "Cannot finish:"],
+        ["ns8.network", "Cannot talk to %1: %2"],
+    ]);
+    // Not made of the helper's sentences: as it is.
+    assert.equal(helperMessage("Cannot finish: something else entirely."), "Cannot finish: something else entirely.");
+    assert.equal(helperMessage("Access denied"), "Access denied");
+    assert.equal(helperMessage(""), "");
+    cockpit.language = "en";
+    assert.equal(helperMessage("Cannot finish: Cannot talk to x: y"), "Cannot finish: Cannot talk to x: y");
+    delete globalThis.window;
+});

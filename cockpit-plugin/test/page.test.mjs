@@ -401,6 +401,12 @@ describe("Italian: the helper's words", () => {
         await see("NethVoice è installato e i suoi servizi sono in funzione: asterisk, httpd-fpbx.");
         await absent("is installed and its services are running");
         assert.equal(await page.locator("[data-test=preflight-check][data-id=app-services] [data-from=helper]").count(), 0);
+        // The helper's own field check (CheckOptionTexts), by id: in Italian.
+        await page.fill("#ns8m-start-nethvoice_host", "same.example.com");
+        await page.fill("#ns8m-start-nethcti_ui_host", "same.example.com");
+        await page.locator("[data-test=field-error][data-field=nethvoice_host]",
+            { hasText: "Questo valore deve essere diverso da quello di un altro campo, che è anch'esso same.example.com." }).waitFor(WAIT);
+        await absent("must differ from another field");
         await page.fill("#ns8m-start-nethvoice_host", "voice.example.com");
         await page.fill("#ns8m-start-nethcti_ui_host", "cti.example.com");
         await page.waitForFunction(() => !document.querySelector("[data-test=start-confirm]").disabled, null, WAIT);
