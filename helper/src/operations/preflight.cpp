@@ -11,6 +11,7 @@
 #include "ns7/systemd.h"
 #include "version.h"
 #include "vpn/wireguard.h"
+#include "core/qtcompat.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -78,7 +79,7 @@ QString ageText(qint64 seconds)
     return QStringLiteral("%1 days").arg(seconds / kDay);
 }
 
-QString plural(qsizetype n, const QString &one, const QString &many)
+QString plural(Size n, const QString &one, const QString &many)
 {
     return QStringLiteral("%1 %2").arg(n).arg(n == 1 ? one : many);
 }
@@ -193,7 +194,7 @@ void resolveEndpoint(const RunPtr &run)
     const QString host = hostOfEndpoint(run->endpoint);
     if (isIpAddress(host)) {
         run->endpointLooked = true;
-        run->endpointAddresses = {host};
+        run->endpointAddresses = QStringList{host};
         return;
     }
     lookup(run, host, [run](const QStringList &a) {
@@ -344,7 +345,7 @@ void startLeader(const RunPtr &run)
     }
     if (isIpAddress(run->leader)) {
         run->leaderLooked = true;
-        run->leaderAddresses = {run->leader};
+        run->leaderAddresses = QStringList{run->leader};
     } else {
         lookup(run, run->leader, [run](const QStringList &a) {
             run->leaderLooked = true;
@@ -602,7 +603,7 @@ void checkSource(const RunPtr &run, Report &rep)
 void checkCompanion(const RunPtr &run, Report &rep, const QString &doc, const QString &image)
 {
     Check &c = rep.add(image, QStringLiteral("destination"), Text("check.companion.title", "%1 on the destination node").arg(image), doc);
-    c.gates = {QStringLiteral("start")};
+    c.gates = QStringList{QStringLiteral("start")};
     if (!run->haveModules || !run->haveStatus)
         return notYet(c, needApi(run));
     const ModulePlacement placed = modulePlacement(run->modules, image, run->node);
@@ -1110,12 +1111,12 @@ void checkLinks(const RunPtr &run, Report &rep)
     QStringList found;
     if (all.absolute)
         found.append(QStringLiteral("%1 (%2)")
-                         .arg(plural(qsizetype(all.absolute), QStringLiteral("absolute symbolic link"),
+                         .arg(plural(Size(all.absolute), QStringLiteral("absolute symbolic link"),
                                      QStringLiteral("absolute symbolic links")),
                               list(all.absolutePaths, all.absolute)));
     if (all.escaping)
         found.append(QStringLiteral("%1 (%2)")
-                         .arg(plural(qsizetype(all.escaping), QStringLiteral("symbolic link whose target is outside the copied tree"),
+                         .arg(plural(Size(all.escaping), QStringLiteral("symbolic link whose target is outside the copied tree"),
                                      QStringLiteral("symbolic links whose targets are outside the copied tree")),
                               list(all.escapingPaths, all.escaping)));
     set(c, kWarning,
