@@ -1,4 +1,5 @@
 #include "profile/appprofile.h"
+#include "core/qtcompat.h"
 
 #include <QDir>
 #include <QFile>
@@ -155,11 +156,11 @@ private Q_SLOTS:
             "svegliafallita.php").split(u' ');
         QCOMPARE(tool.size(), 25);
         QCOMPARE(image.size(), 19);
-        QSet<QString> want(tool.begin(), tool.end());
-        want.unite(QSet<QString>(image.begin(), image.end()));
+        QSet<QString> want = toSet(tool);
+        want.unite(toSet(image));
         QHash<QString, QSet<QString>> excludes;
         for (const Transfer &t : p->transfers)
-            excludes.insert(t.id, QSet<QString>(t.exclude.begin(), t.exclude.end()));
+            excludes.insert(t.id, toSet(t.exclude));
         QCOMPARE(excludes.value(QStringLiteral("agi-bin")), want);
         QCOMPARE(excludes.value(QStringLiteral("asterisk-config")),
                  (QSet<QString>{QStringLiteral("samples*"), QStringLiteral("keys"), QStringLiteral("asterisk.conf"),

@@ -2,6 +2,8 @@
 // dbus/ list the same ones.
 #include "core/errors.h"
 
+#include "core/qtcompat.h"
+
 #include <QFile>
 #include <QRegularExpression>
 #include <QSet>
@@ -18,8 +20,8 @@ private Q_SLOTS:
         QFile xml(QStringLiteral(NS8M_SOURCE_DIR "/dbus/org.nethserver.Ns8Migration1.xml"));
         QVERIFY(xml.open(QIODevice::ReadOnly));
         const QString text = QString::fromUtf8(xml.readAll());
-        const qsizetype from = text.indexOf(QStringLiteral("Errors (org.nethserver.Ns8Migration1.Error.*)"));
-        const qsizetype to = text.indexOf(QStringLiteral("polkit actions:"), from);
+        const Size from = text.indexOf(QStringLiteral("Errors (org.nethserver.Ns8Migration1.Error.*)"));
+        const Size to = text.indexOf(QStringLiteral("polkit actions:"), from);
         QVERIFY(from > 0 && to > from);
         // "    Name   what it means" lines of the contract's error list.
         static const QRegularExpression line(QStringLiteral("^    ([A-Z][A-Za-z]+)\\s"),

@@ -3,6 +3,7 @@
 #include "bus/job.h"
 #include "operations/operation.h"
 #include "store/statedb.h"
+#include "qtestcompat.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -63,7 +64,7 @@ class TestOperation : public QObject
     {
         std::optional<Outcome> end;
         QObject::connect(job, &Job::finished, job, [&end](bool ok, const QString &m) { end = Outcome{ok, m}; });
-        if (!QTest::qWaitFor([&end] { return end.has_value(); }, 5000))
+        if (!waitFor([&end] { return end.has_value(); }, 5000))
             return std::nullopt;
         return end;
     }

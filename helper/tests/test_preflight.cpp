@@ -1,6 +1,7 @@
 #include "operations/preflight.h"
 
 #include "operations/context.h"
+#include "core/qtcompat.h"
 
 #include <QDir>
 #include <QFile>
@@ -199,7 +200,7 @@ private Q_SLOTS:
         }
         profiles.append(profiles.last()); // a field id twice
         QHash<QString, char> types;
-        qsizetype count = 0;
+        Size count = 0;
         for (const OptionSpec &o : Preflight::options(profiles)) {
             types.insert(QLatin1String(o.name), o.type);
             ++count;

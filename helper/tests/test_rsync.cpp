@@ -3,6 +3,8 @@
 // gives files to 990:991 and the tests make files owned by 48 and 1234.
 #include "profile/appprofile.h"
 #include "transfer/rsync.h"
+#include "core/qtcompat.h"
+#include "qtestcompat.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -11,7 +13,6 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
-#include <QRandomGenerator>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -19,9 +20,12 @@
 
 #include <csignal>
 #include <fcntl.h>
+#include <memory>
 #include <optional>
+#include <random>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 using namespace ns8m;
 
@@ -56,7 +60,7 @@ QString linkText(const QString &path)
 {
     char buf[4096];
     const ssize_t n = ::readlink(QFile::encodeName(path).constData(), buf, sizeof buf);
-    return n < 0 ? QString() : QFile::decodeName(QByteArray(buf, n));
+    return n < 0 ? QString() : QFile::decodeName(QByteArray(buf, static_cast<Size>(n)));
 }
 
 QByteArray readAll(const QString &path)
@@ -77,12 +81,14 @@ void writeFile(const QString &path, const QByteArray &data, int mode = 0644)
 }
 
 // Incompressible, and the same on every run.
-QByteArray randomBytes(qsizetype size, quint32 seed)
+QByteArray randomBytes(Size size, quint32 seed)
 {
-    QRandomGenerator gen(seed);
-    QList<quint32> words((size + 3) / 4);
-    gen.fillRange(words.data(), words.size());
-    return QByteArray(reinterpret_cast<const char *>(words.constData()), size);
+    std::seed_seq seq{seed};
+    std::mt19937 gen(seq);
+    std::vector<quint32> words(static_cast<size_t>((size + 3) / 4));
+    for (quint32 &w : words)
+        w = static_cast<quint32>(gen());
+    return QByteArray(reinterpret_cast<const char *>(words.data()), size);
 }
 
 void setMtime(const QString &path, qint64 secs)
@@ -137,7 +143,7 @@ QList<int> rsyncChildren(const QList<qint64> &daemons)
         if (!isPid || daemons.contains(pid))
             continue;
         const QByteArray stat = readAll(QStringLiteral("/proc/%1/stat").arg(pid));
-        const qsizetype close = stat.lastIndexOf(')');
+        const Size close = stat.lastIndexOf(')');
         if (!stat.startsWith(QByteArray::number(pid) + " (rsync)") || close < 0)
             continue;
         const QList<QByteArray> rest = stat.mid(close + 2).split(' ');
@@ -216,7 +222,7 @@ public:
             *error = QStringLiteral("rsync --daemon did not start: ") + m_proc.errorString();
             return false;
         }
-        const bool listening = QTest::qWaitFor(
+        const bool listening = waitFor(
             [this] {
                 if (m_proc.state() != QProcess::Running)
                     return true;
@@ -261,7 +267,7 @@ public:
         };
         for (const int pid : children())
             ::kill(pid, SIGKILL);
-        if (!QTest::qWaitFor([&children] { return children().isEmpty(); }, 3000))
+        if (!waitFor([&children] { return children().isEmpty(); }, 3000))
             qWarning("rsync daemon children still running after SIGKILL");
     }
 
@@ -341,7 +347,7 @@ private:
         });
         QObject::connect(&r, &RsyncRun::finished, [&](const RsyncResult &res) { result = res; });
         r.start();
-        if (!QTest::qWaitFor([&result] { return result.has_value(); }, timeoutMs))
+        if (!waitFor([&result] { return result.has_value(); }, timeoutMs))
             qWarning("rsync did not finish within %d ms", timeoutMs);
         return result;
     }
@@ -365,7 +371,7 @@ private Q_SLOTS:
     {
         // No rsync left behind by any test.
         const QList<qint64> daemons {m_rx ? m_rx->pid() : 0};
-        QVERIFY2(QTest::qWaitFor([&daemons] { return rsyncChildren(daemons).isEmpty(); }, 5000),
+        QVERIFY2(waitFor([&daemons] { return rsyncChildren(daemons).isEmpty(); }, 5000),
                  "an rsync child is still running after the test");
     }
 
@@ -619,7 +625,7 @@ private Q_SLOTS:
         const QString stage = r.stagePath();
         QVERIFY(stage.startsWith(m_state + QStringLiteral("/rsync-stage-")));
         QCOMPARE(lst(stage).st_mode & 07777, mode_t(0700));
-        QVERIFY(QTest::qWaitFor([&result] { return result.has_value(); }, 30000));
+        QVERIFY(waitFor([&result] { return result.has_value(); }, 30000));
         QVERIFY2(result->ok(), qPrintable(result->errorText()));
 
         QByteArray expected = json;
@@ -694,7 +700,7 @@ private Q_SLOTS:
 
         QVERIFY2(samples.size() >= 2, "no progress while rsync ran");
         bool during = false, rate = false;
-        for (qsizetype i = 0; i < samples.size(); ++i) {
+        for (Size i = 0; i < samples.size(); ++i) {
             const Sample &s = samples.at(i);
             QVERIFY(s.fraction >= 0 && s.fraction <= 1);
             QVERIFY(s.done <= s.total);
@@ -859,7 +865,7 @@ private Q_SLOTS:
         // ...the receiver drops its temp file as its session ends, and no
         // partial file ever shows under the final name.
         const QString dir = rx(QStringLiteral("volumes/big"));
-        QVERIFY2(QTest::qWaitFor([&dir] { return QDir(dir).entryList(QDir::Files | QDir::Hidden).isEmpty(); },
+        QVERIFY2(waitFor([&dir] { return QDir(dir).entryList(QDir::Files | QDir::Hidden).isEmpty(); },
                                  10000),
                  qPrintable(QStringLiteral("left in the receiver: ")
                             + QDir(dir).entryList(QDir::Files | QDir::Hidden).join(u' ')));
@@ -894,7 +900,7 @@ private Q_SLOTS:
         connect(&r, &RsyncRun::finished, this, [&result](const RsyncResult &res) { result = res; });
         r.start();
         qputenv("PATH", path);
-        QVERIFY2(QTest::qWaitFor([&result] { return result.has_value(); }, 10000),
+        QVERIFY2(waitFor([&result] { return result.has_value(); }, 10000),
                  "the run did not end after SIGTERM and SIGKILL");
         QVERIFY(pid > 0);
         QVERIFY(clock.elapsed() >= 250); // SIGTERM alone did nothing
@@ -973,7 +979,7 @@ private Q_SLOTS:
         batch.setMaxParallel(2);
         batch.start();
         QVERIFY(batch.isRunning());
-        QVERIFY2(QTest::qWaitFor([&end] { return end.has_value(); }, 30000), "the batch did not end in 30 s");
+        QVERIFY2(waitFor([&end] { return end.has_value(); }, 30000), "the batch did not end in 30 s");
         QVERIFY(end->first);
         QCOMPARE(end->second.size(), 5);
         QCOMPARE(most, 2);
@@ -982,7 +988,7 @@ private Q_SLOTS:
         for (int i = 0; i < 5; ++i)
             QCOMPARE(end->second.at(i).id, QStringLiteral("par%1").arg(i));
         QVERIFY(!samples.isEmpty());
-        for (qsizetype i = 1; i < samples.size(); ++i) {
+        for (Size i = 1; i < samples.size(); ++i) {
             QVERIFY2(samples.at(i).fraction >= samples.at(i - 1).fraction, "the batch's fraction went back");
             QVERIFY2(samples.at(i).done >= samples.at(i - 1).done, "the batch's bytes went back");
         }
@@ -1017,7 +1023,7 @@ private Q_SLOTS:
         connect(&batch, &RsyncBatch::finished, this,
                 [&end](bool ok, const QList<RsyncResult> &) { end = ok; });
         batch.start();
-        QVERIFY2(QTest::qWaitFor([&end] { return end.has_value(); }, 30000), "the batch did not end in 30 s");
+        QVERIFY2(waitFor([&end] { return end.has_value(); }, 30000), "the batch did not end in 30 s");
         QVERIFY(*end);
         const QString o = order.join(u' ');
         // Voicemail and recordings overlap: both start before either ends.
@@ -1063,7 +1069,7 @@ private Q_SLOTS:
             connect(&batch, &RsyncBatch::finished, this,
                     [&end](bool ok, const QList<RsyncResult> &results) { end = qMakePair(ok, results); });
             batch.start();
-            QVERIFY2(QTest::qWaitFor([&end] { return end.has_value(); }, 30000), "the batch did not end in 30 s");
+            QVERIFY2(waitFor([&end] { return end.has_value(); }, 30000), "the batch did not end in 30 s");
             QString why;
             for (const RsyncResult &r : end->second)
                 if (!r.ok())
@@ -1100,7 +1106,7 @@ private Q_SLOTS:
         std::optional<bool> end;
         connect(&batch, &RsyncBatch::finished, this, [&end](bool ok, const QList<RsyncResult> &) { end = ok; });
         batch.start();
-        QVERIFY2(QTest::qWaitFor([&end] { return end.has_value(); }, 30000), "the batch did not end in 30 s");
+        QVERIFY2(waitFor([&end] { return end.has_value(); }, 30000), "the batch did not end in 30 s");
         QVERIFY(*end);
         const struct stat st = lst(spool);
         QCOMPARE(int(st.st_mode & 07777), 0710);
@@ -1129,7 +1135,7 @@ private Q_SLOTS:
         connect(&batch, &RsyncBatch::finished, this,
                 [&end](bool ok, const QList<RsyncResult> &results) { end = qMakePair(ok, results); });
         batch.start();
-        QVERIFY2(QTest::qWaitFor([&end] { return end.has_value(); }, 30000), "the batch did not end in 30 s");
+        QVERIFY2(waitFor([&end] { return end.has_value(); }, 30000), "the batch did not end in 30 s");
         QVERIFY(!end->first);
         QCOMPARE(started, QStringList({QStringLiteral("slow"), QStringLiteral("bad")}));
         QCOMPARE(retries, 0);
@@ -1186,7 +1192,7 @@ private Q_SLOTS:
                 QTimer::singleShot(50, go); // the caller's work is asynchronous
             };
             batch.start();
-            QVERIFY2(QTest::qWaitFor([&end] { return end.has_value(); }, 30000),
+            QVERIFY2(waitFor([&end] { return end.has_value(); }, 30000),
                      "the batch did not end in 30 s");
             QVERIFY2(restarted, qPrintable(error));
             QCOMPARE(calls, 1);
@@ -1218,7 +1224,7 @@ private Q_SLOTS:
                 go();
             };
             batch.start();
-            QVERIFY2(QTest::qWaitFor([&end] { return end.has_value(); }, 30000),
+            QVERIFY2(waitFor([&end] { return end.has_value(); }, 30000),
                      "the batch did not end in 30 s");
             QVERIFY(!end->first);
             QCOMPARE(calls, 1);
@@ -1252,7 +1258,7 @@ private Q_SLOTS:
         connect(&batch, &RsyncBatch::finished, this,
                 [&end](bool ok, const QList<RsyncResult> &results) { end = qMakePair(ok, results); });
         batch.start();
-        QVERIFY2(QTest::qWaitFor([&end] { return end.has_value(); }, 30000), "the batch did not end in 30 s");
+        QVERIFY2(waitFor([&end] { return end.has_value(); }, 30000), "the batch did not end in 30 s");
         QVERIFY(!end->first);
         QCOMPARE(end->second.size(), 2);
         for (const RsyncResult &r : end->second)
@@ -1263,7 +1269,7 @@ private Q_SLOTS:
         std::optional<bool> ok;
         connect(&empty, &RsyncBatch::finished, this, [&ok](bool o, const QList<RsyncResult> &) { ok = o; });
         empty.start();
-        QVERIFY(QTest::qWaitFor([&ok] { return ok.has_value(); }, 1000));
+        QVERIFY(waitFor([&ok] { return ok.has_value(); }, 1000));
         QVERIFY(*ok);
     }
 };

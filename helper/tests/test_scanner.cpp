@@ -1,8 +1,9 @@
 #include "transfer/scanner.h"
 
+#include "core/qtcompat.h"
+
 #include <QDir>
 #include <QFile>
-#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -17,7 +18,7 @@ namespace {
 // mkdir -p and ln -s with byte names (any byte but '/' and NUL may be in one).
 bool mkdirs(const QByteArray &path)
 {
-    for (qsizetype i = 1; i <= path.size(); ++i)
+    for (Size i = 1; i <= path.size(); ++i)
         if (i == path.size() || path.at(i) == '/')
             if (::mkdir(path.left(i).constData(), 0755) != 0 && errno != EEXIST)
                 return false;
@@ -120,10 +121,14 @@ private Q_SLOTS:
         QVERIFY(mkdirs(data + "/sub/deep"));
         QVERIFY(mkdirs(data + "/" + odd));
         // QTemporaryDir goes by QString names: those bytes are removed here.
-        const auto removeOdd = qScopeGuard([&] {
-            ::unlink(QByteArray(data + "/" + odd + "/l\xe8\xff").constData());
-            ::rmdir(QByteArray(data + "/" + odd).constData());
-        });
+        struct RemoveOdd {
+            QByteArray dir;
+            ~RemoveOdd()
+            {
+                ::unlink(QByteArray(dir + "/l\xe8\xff").constData());
+                ::rmdir(dir.constData());
+            }
+        } const removeOdd{data + "/" + odd};
         QVERIFY(mkdirs(root + "/srv/other/empty"));
         QFile f(QFile::decodeName(data + "/a.txt"));
         QVERIFY(f.open(QIODevice::WriteOnly));
@@ -151,7 +156,7 @@ private Q_SLOTS:
         t.id = QStringLiteral("data");
         t.title = QStringLiteral("Data");
         t.source = QStringLiteral("/srv/data/");
-        t.exclude = {QStringLiteral("*.lnk")};
+        t.exclude = QStringList{QStringLiteral("*.lnk")};
         profile.transfers.append(t);
         Transfer alias;
         alias.id = QStringLiteral("alias");

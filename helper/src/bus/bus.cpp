@@ -316,7 +316,7 @@ int appendValues(sd_bus_message *reply, const QVariantMap &values)
     int r = sd_bus_message_open_container(reply, 'a', "{sv}");
     for (auto it = values.constBegin(); r >= 0 && it != values.constEnd(); ++it) {
         const QByteArray key = it.key().toUtf8();
-        if (it.value().typeId() == QMetaType::Bool)
+        if (it.value().userType() == QMetaType::Bool)
             r = sd_bus_message_append(reply, "{sv}", key.constData(), "b", int(it.value().toBool()));
         else
             r = sd_bus_message_append(reply, "{sv}", key.constData(), "s", it.value().toString().toUtf8().constData());

@@ -109,7 +109,7 @@ void Job::flush()
     m_flushTimer.stop();
     if (m_dirty.isEmpty() || !m_slot)
         return;
-    QStringList names(m_dirty.begin(), m_dirty.end());
+    QStringList names = m_dirty.values();
     names.sort();
     m_dirty.clear();
     m_bus->emitPropertiesChanged(path(), kJobIface, names);

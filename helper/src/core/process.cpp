@@ -1,5 +1,7 @@
 #include "core/process.h"
 
+#include "core/qtcompat.h"
+
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QTimer>
@@ -44,7 +46,7 @@ void start(QObject *context, const QStringList &argv, const QString &outPath,
     auto *timer = new QTimer(p);
     timer->setSingleShot(true);
     QObject::connect(timer, &QTimer::timeout, p, [p] { p->kill(); });
-    QObject::connect(p, &QProcess::finished, p, [p, done, fired, result](int code, QProcess::ExitStatus st) {
+    QObject::connect(p, processFinished, p, [p, done, fired, result](int code, QProcess::ExitStatus st) {
         if (*fired)
             return;
         *fired = true;

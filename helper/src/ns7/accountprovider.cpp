@@ -1,5 +1,7 @@
 #include "ns7/accountprovider.h"
 
+#include "core/qtcompat.h"
+
 #include <QJsonArray>
 #include <QRegularExpression>
 #include <QSet>
@@ -63,7 +65,7 @@ AccountProvider readAccountProvider(const EsmithDb &db)
 QString domainFromBaseDn(const QString &baseDn)
 {
     QStringList labels;
-    for (const QString &rdn : baseDn.split(u',', Qt::SkipEmptyParts)) {
+    for (const QString &rdn : baseDn.split(u',', SkipEmptyParts)) {
         const QString part = rdn.trimmed();
         if (part.startsWith(QStringLiteral("dc="), Qt::CaseInsensitive))
             labels.append(part.mid(3).trimmed().toLower());

@@ -1,5 +1,7 @@
 #include "ns7/esmithdb.h"
 
+#include "core/qtcompat.h"
+
 #include <QFile>
 
 namespace ns8m {
@@ -12,7 +14,7 @@ QStringList splitFields(const QString &value)
 {
     QStringList fields;
     QString current;
-    for (qsizetype i = 0; i < value.size(); ++i) {
+    for (Size i = 0; i < value.size(); ++i) {
         const QChar c = value.at(i);
         if (c == u'|' && (i == 0 || value.at(i - 1) != u'\\')) {
             fields.append(current);
@@ -47,13 +49,13 @@ EsmithDb EsmithDb::parse(const QByteArray &text)
         const QString line = QString::fromUtf8(raw);
         if (isBlankOrComment(line))
             continue;
-        const qsizetype eq = line.indexOf(u'=');
+        const Size eq = line.indexOf(u'=');
         EsmithRecord rec;
         rec.key = eq < 0 ? line : line.left(eq);
         if (eq >= 0) {
             const QStringList fields = splitFields(line.mid(eq + 1));
             rec.type = fields.value(0);
-            for (qsizetype i = 1; i < fields.size(); i += 2)
+            for (Size i = 1; i < fields.size(); i += 2)
                 rec.props.insert(fields.at(i), fields.value(i + 1));
         }
         if (!db.m_records.contains(rec.key))

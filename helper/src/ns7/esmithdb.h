@@ -2,6 +2,8 @@
 // (/var/lib/nethserver/db/<name>): one record a line, "key=type|prop|value|...".
 #pragma once
 
+#include "core/qtcompat.h"
+
 #include <QHash>
 #include <QString>
 #include <QStringList>
@@ -41,7 +43,7 @@ public:
     QString type(const QString &key) const;
     QString prop(const QString &key, const QString &prop) const;
     QStringList keys() const { return m_order; }
-    qsizetype size() const { return m_records.size(); }
+    Size size() const { return m_records.size(); }
 
 private:
     QHash<QString, EsmithRecord> m_records;

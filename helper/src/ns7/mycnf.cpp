@@ -1,5 +1,7 @@
 #include "ns7/mycnf.h"
 
+#include "core/qtcompat.h"
+
 #include <QFile>
 #include <QStringList>
 
@@ -10,8 +12,8 @@ namespace {
 QString unquote(QString v)
 {
     v = v.trimmed();
-    if (v.size() >= 2 && (v.front() == u'"' || v.front() == u'\'') && v.back() == v.front()) {
-        const QChar q = v.front();
+    if (v.size() >= 2 && (v.at(0) == u'"' || v.at(0) == u'\'') && v.at(v.size() - 1) == v.at(0)) {
+        const QChar q = v.at(0);
         v = v.mid(1, v.size() - 2);
         if (q == u'"') {
             v.replace(QStringLiteral("\\\""), QStringLiteral("\""));
@@ -40,7 +42,7 @@ MysqlClientOptions parseMyCnf(const QByteArray &text)
         }
         if (!inGroup)
             continue;
-        const qsizetype eq = line.indexOf(u'=');
+        const Size eq = line.indexOf(u'=');
         QString key = (eq < 0 ? line : line.left(eq)).trimmed();
         key.replace(u'_', u'-');
         const QString value = eq < 0 ? QString() : unquote(line.mid(eq + 1));

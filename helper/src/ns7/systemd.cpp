@@ -2,6 +2,7 @@
 
 #include "bus/bus.h"
 #include "core/log.h"
+#include "core/qtcompat.h"
 
 #include <QPointer>
 #include <QTimer>

@@ -3,6 +3,8 @@
 // they are done, and unit files disabled.  Everything is asynchronous.
 #pragma once
 
+#include "core/qtcompat.h"
+
 #include <QHash>
 #include <QObject>
 #include <QString>

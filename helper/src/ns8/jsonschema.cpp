@@ -1,6 +1,7 @@
 #include "ns8/jsonschema.h"
 
 #include "ns7/accountprovider.h"
+#include "core/qtcompat.h"
 
 #include <QHostAddress>
 #include <QJsonArray>
@@ -39,7 +40,8 @@ QString show(const QJsonValue &v)
         return QStringLiteral("\"%1\"").arg(v.toString().left(80));
     if (v.isArray() || v.isObject())
         return typeOf(v);
-    return QString::fromUtf8(QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
+    const QString json = QString::fromUtf8(QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact));
+    return json.mid(1, json.size() - 2);
 }
 
 bool matchesFormat(const QString &format, const QString &s)
@@ -53,7 +55,7 @@ bool matchesFormat(const QString &format, const QString &s)
         return s.contains(u':') && a.setAddress(s) && a.protocol() == QAbstractSocket::IPv6Protocol;
     }
     if (format == u"email") {
-        const qsizetype at = s.indexOf(u'@');
+        const Size at = s.indexOf(u'@');
         return at > 0 && at == s.lastIndexOf(u'@') && at < s.size() - 1;
     }
     return true; // formats a validator does not know are not asserted
@@ -150,7 +152,7 @@ void checkMembers(const QJsonValue &v, const QJsonObject &schema, const QString 
     }
     if (v.isArray() && schema.value(QStringLiteral("items")).isObject()) {
         const QJsonArray a = v.toArray();
-        for (qsizetype i = 0; i < a.size(); ++i)
+        for (Size i = 0; i < a.size(); ++i)
             check(a.at(i), schema.value(QStringLiteral("items")).toObject(), QStringLiteral("%1[%2]").arg(path).arg(i), out);
     }
 }

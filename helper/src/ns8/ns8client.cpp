@@ -2,6 +2,7 @@
 
 #include "bus/bus.h"
 #include "core/log.h"
+#include "core/qtcompat.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -91,7 +92,7 @@ QString Ns8Client::fingerprint(const QSslCertificate &cert)
 {
     const QByteArray hex = cert.digest(QCryptographicHash::Sha256).toHex().toUpper();
     QStringList pairs;
-    for (qsizetype i = 0; i < hex.size(); i += 2)
+    for (Size i = 0; i < hex.size(); i += 2)
         pairs.append(QString::fromLatin1(hex.mid(i, 2)));
     return pairs.join(u':');
 }
@@ -178,18 +179,18 @@ void Ns8Client::send(std::shared_ptr<Request> req)
     QNetworkRequest nr(url(req->path));
     nr.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
     nr.setRawHeader("Accept", "application/json");
-    nr.setTransferTimeout(m_requestTimeoutMs);
     if (!req->isLogin && !m_token.isEmpty())
         nr.setRawHeader("Authorization", "Bearer " + m_token);
     if (m_base.scheme() == u"https") {
         QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
         if (!m_tls.extraCas.isEmpty())
-            ssl.addCaCertificates(m_tls.extraCas);
+            ssl.setCaCertificates(ssl.caCertificates() + m_tls.extraCas);
         nr.setSslConfiguration(ssl);
     }
     QNetworkReply *reply = req->verb == "POST"
                                ? m_nam.post(nr, QJsonDocument(req->body).toJson(QJsonDocument::Compact))
                                : m_nam.get(nr);
+    abortWhenStalled(reply, m_requestTimeoutMs);
     connect(reply, &QNetworkReply::encrypted, this, [this, reply] {
         m_peerFingerprint = fingerprint(reply->sslConfiguration().peerCertificate());
     });

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "operations/preflight.h"
 #include "core/paths.h"
+#include "core/qtcompat.h"
 #include "transfer/rsync.h"
 #include "ns7/systemd.h"
 #include "version.h"
@@ -153,7 +154,7 @@ Job *Daemon::createJob(Job::Params params, QString *error)
     }
     m_jobs.append(job);
     // Forget jobs that left the bus.
-    m_jobs.removeIf([](const QPointer<Job> &j) { return j.isNull(); });
+    removeIf(m_jobs, [](const QPointer<Job> &j) { return j.isNull(); });
     return job;
 }
 

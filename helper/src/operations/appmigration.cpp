@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "operations/operation.h"
 #include "ns8/ns8client.h"
+#include "core/qtcompat.h"
 #include "operations/preflight.h"
 #include "core/secrets.h"
 

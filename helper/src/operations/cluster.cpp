@@ -7,6 +7,7 @@
 #include "operations/preflight.h"
 #include "core/process.h"
 #include "core/secrets.h"
+#include "core/qtcompat.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -170,7 +171,7 @@ void Cluster::removeSecrets() const
         QFile f(dir.filePath(name));
         // Overwrite before unlinking: the key and passwords must not linger.
         if (f.open(QIODevice::ReadWrite)) {
-            f.write(QByteArray(f.size(), '\0'));
+            f.write(QByteArray(static_cast<Size>(f.size()), '\0'));
             f.flush();
             f.close();
         }
@@ -823,7 +824,7 @@ void Cluster::listNodesCall(sd_bus_message *call)
             run->pending = int(run->nodes.size());
             if (run->pending == 0)
                 return reply();
-            for (qsizetype i = 0; i < run->nodes.size(); ++i) {
+            for (Size i = 0; i < run->nodes.size(); ++i) {
                 const quint32 id = run->nodes.at(i).value(QStringLiteral("id")).toUInt();
                 run->client->runTask(QStringLiteral("node/%1").arg(id), QStringLiteral("get-node-status"), {},
                                      [run, reply, i](const TaskResult &ns) {

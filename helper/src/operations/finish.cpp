@@ -28,6 +28,7 @@
 #include "bus/job.h"
 #include "ns8/jsonschema.h"
 #include "core/log.h"
+#include "core/qtcompat.h"
 #include "operations/operation.h"
 #include "ns8/ns8client.h"
 #include "operations/preflight.h"
@@ -109,7 +110,7 @@ QJsonObject Migration::configureInput(const QVariantMap &values, const QSet<QStr
         if (in.source == u"field") {
             const QVariant f = values.value(p.value(QStringLiteral("field")).toString());
             if (f.isValid())
-                v = f.typeId() == QMetaType::Bool ? QJsonValue(f.toBool()) : QJsonValue(f.toString());
+                v = f.userType() == QMetaType::Bool ? QJsonValue(f.toBool()) : QJsonValue(f.toString());
         } else if (in.source == u"cluster") {
             if (p.value(QStringLiteral("cluster")).toString() == u"user_domain" && !m_ctx->cluster->userDomain().isEmpty())
                 v = m_ctx->cluster->userDomain();

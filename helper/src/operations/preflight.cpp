@@ -11,6 +11,7 @@
 #include "ns7/systemd.h"
 #include "version.h"
 #include "vpn/wireguard.h"
+#include "core/qtcompat.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -188,7 +189,7 @@ void resolveEndpoint(const RunPtr &run)
     const QString host = hostOfEndpoint(run->endpoint);
     if (isIpAddress(host)) {
         run->endpointLooked = true;
-        run->endpointAddresses = {host};
+        run->endpointAddresses = QStringList{host};
         return;
     }
     lookup(run, host, [run](const QStringList &a) {
@@ -339,7 +340,7 @@ void startLeader(const RunPtr &run)
     }
     if (isIpAddress(run->leader)) {
         run->leaderLooked = true;
-        run->leaderAddresses = {run->leader};
+        run->leaderAddresses = QStringList{run->leader};
     } else {
         lookup(run, run->leader, [run](const QStringList &a) {
             run->leaderLooked = true;
@@ -597,7 +598,7 @@ void checkSource(const RunPtr &run, Report &rep)
 void checkCompanion(const RunPtr &run, Report &rep, const QString &doc, const QString &image)
 {
     Check &c = rep.add(image, QStringLiteral("destination"), Text("check.companion.title", "%1 on the destination node").arg(image), doc);
-    c.gates = {QStringLiteral("start")};
+    c.gates = QStringList{QStringLiteral("start")};
     if (!run->haveModules || !run->haveStatus)
         return notYet(c, needApi(run));
     const ModulePlacement placed = modulePlacement(run->modules, image, run->node);
@@ -1506,7 +1507,7 @@ std::optional<BusError> Preflight::verdict(const QList<Check> &checks, Phase pha
     const bool blocked = !blockers.isEmpty();
     if (!blocked && (warnings.isEmpty() || acceptWarnings))
         return std::nullopt;
-    const qsizetype n = blocked ? blockers.size() : warnings.size();
+    const Size n = blocked ? blockers.size() : warnings.size();
     const Text head = blocked ? (n == 1 ? Text("preflight.refused.blocker", "%1 refused: 1 prerequisite must be fixed first.")
                                         : Text("preflight.refused.blockers", "%1 refused: %2 prerequisites must be fixed first."))
                               : (n == 1 ? Text("preflight.refused.warning", "%1 refused: 1 warning to read; pass "

@@ -1,5 +1,7 @@
 #include "profile/appprofile.h"
 
+#include "core/qtcompat.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -18,9 +20,21 @@ struct ProfileError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// Where NODE is in the file.  yaml-cpp 0.5.1 (NethServer 7) has no
+// Node::Mark(): there no line is known (docs/qt-versions.md).
+YAML::Mark markOf(const YAML::Node &node)
+{
+#ifdef NS8M_YAML_NODE_MARK
+    return node.Mark();
+#else
+    Q_UNUSED(node);
+    return YAML::Mark::null_mark();
+#endif
+}
+
 [[noreturn]] void fail(const YAML::Node &node, const QString &what)
 {
-    const YAML::Mark m = node.Mark();
+    const YAML::Mark m = markOf(node);
     QString where;
     if (m.line >= 0)
         where = QStringLiteral("line %1: ").arg(m.line + 1);
@@ -183,7 +197,7 @@ Transfer parseTransfer(const YAML::Node &n, const AppProfile &p)
                                  p.volumes);
     if (!t.destination.endsWith(u'/'))
         fail(n["destination"], what + QStringLiteral(" destination must end with '/'"));
-    const qsizetype stars = t.source.count(u'*');
+    const Size stars = t.source.count(u'*');
     if (stars > 1)
         fail(n["source"], what + QStringLiteral(" source may hold one '*' at most"));
     if (t.destination.contains(QStringLiteral("{1}")) && stars == 0)

@@ -1,6 +1,7 @@
 #include "profile/fields.h"
 
 #include "ns7/accountprovider.h"
+#include "core/qtcompat.h"
 
 #include <QHostAddress>
 
@@ -47,7 +48,7 @@ QList<OptionSpec> fieldOptionSpecs(const AppProfile &profile, const QList<Option
         for (const Field &f : profile.fields)
             keep.append(f.id.toLatin1());
     QList<OptionSpec> specs = extra;
-    for (qsizetype i = 0; i < profile.fields.size(); ++i) {
+    for (Size i = 0; i < profile.fields.size(); ++i) {
         const Field &f = profile.fields.at(i);
         specs.append({keep.at(i).constData(), f.kind == Field::Kind::Bool ? 'b' : 's', 253});
     }

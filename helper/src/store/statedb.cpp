@@ -1,5 +1,7 @@
 #include "store/statedb.h"
 
+#include "core/qtcompat.h"
+
 #include <QHash>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -51,7 +53,7 @@ StateDb::~StateDb()
 
 bool StateDb::open(const QString &path, QString *error)
 {
-    m_conn = QStringLiteral("state-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    m_conn = QStringLiteral("state-") + withoutBraces(QUuid::createUuid());
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_conn);
     db.setDatabaseName(path);
     if (!db.open()) {

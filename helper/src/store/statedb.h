@@ -2,6 +2,8 @@
 // written in transactions.  Jobs, apps and their scan results live here.
 #pragma once
 
+#include "core/qtcompat.h"
+
 #include <QJsonArray>
 #include <QString>
 #include <QVariantMap>

@@ -2,6 +2,7 @@
 
 #include "core/paths.h"
 #include "core/process.h"
+#include "core/qtcompat.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -447,7 +448,7 @@ Text DbDumper::dropChunks(const DatabaseItem &db, const IncrementalTable &t, con
             bg.remove(c.file);
     if (!m_state->removeChunks(m_profile.id, db.name, t.table))
         return Text("dump.state", "Cannot update the state database: %1.").arg(m_state->lastError());
-    run->chunks.removeIf([&](const ChunkRecord &c) { return run->ofTable(c, db.name, t.table); });
+    removeIf(run->chunks, [&](const ChunkRecord &c) { return run->ofTable(c, db.name, t.table); });
     return {};
 }
 
@@ -615,7 +616,7 @@ QString DbDumper::sqliteDump(const SqliteDump &s, QString *error) const
         *error = QStringLiteral("%1 does not exist").arg(s.path);
         return {};
     }
-    const QString conn = QStringLiteral("sqlite-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    const QString conn = QStringLiteral("sqlite-") + withoutBraces(QUuid::createUuid());
     QString out;
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), conn);
@@ -654,7 +655,7 @@ QString DbDumper::sqliteDump(const SqliteDump &s, QString *error) const
                             const QVariant v = rows.value(i);
                             if (v.isNull())
                                 values.append(QStringLiteral("NULL"));
-                            else if (v.typeId() == QMetaType::LongLong || v.typeId() == QMetaType::Int || v.typeId() == QMetaType::Double)
+                            else if (v.userType() == QMetaType::LongLong || v.userType() == QMetaType::Int || v.userType() == QMetaType::Double)
                                 values.append(v.toString());
                             else
                                 values.append(u'\'' + v.toString().replace(u'\'', QLatin1String("''")) + u'\'');

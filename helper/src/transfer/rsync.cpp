@@ -1,6 +1,7 @@
 #include "transfer/rsync.h"
 
 #include "transfer/scanner.h"
+#include "core/qtcompat.h"
 
 #include <QDir>
 #include <QFile>
@@ -78,8 +79,8 @@ quint64 leadingNumber(const QByteArray &text)
 // The first "quoted" string of an rsync message: the file it is about.
 QString quotedName(const QString &line)
 {
-    const qsizetype a = line.indexOf(u'"');
-    const qsizetype b = a < 0 ? -1 : line.indexOf(u'"', a + 1);
+    const Size a = line.indexOf(u'"');
+    const Size b = a < 0 ? -1 : line.indexOf(u'"', a + 1);
     return b > a + 1 ? line.mid(a + 1, b - a - 1) : QString();
 }
 
@@ -158,9 +159,9 @@ bool copyStagedDir(const QByteArray &from, const QByteArray &to, const struct st
 // The symbolic link FROM (stat ST) copied to TO as it is.
 bool copyStagedLink(const QByteArray &from, const QByteArray &to, const struct stat &st, QString *error)
 {
-    QByteArray target(qsizetype(st.st_size) + 1, '\0');
+    QByteArray target(Size(st.st_size) + 1, '\0');
     const ssize_t n = ::readlink(from.constData(), target.data(), size_t(target.size()));
-    if (n < 0 || ::symlink(target.left(qsizetype(n)).constData(), to.constData()) != 0) {
+    if (n < 0 || ::symlink(target.left(Size(n)).constData(), to.constData()) != 0) {
         *error = QStringLiteral("cannot copy the link %1: %2").arg(QFile::decodeName(from), errnoText(errno));
         return false;
     }
@@ -297,7 +298,7 @@ RsyncTransfer directoryTransfer(const QString &id, const QString &title, const Q
     r.id = id;
     r.profileId = id;
     r.title = title;
-    r.sources = {localDir.endsWith(u'/') ? localDir : localDir + u'/'};
+    r.sources = QStringList{localDir.endsWith(u'/') ? localDir : localDir + u'/'};
     r.destinationPath = destinationPath.endsWith(u'/') ? destinationPath : destinationPath + u'/';
     r.destination = rsyncUrl(target, r.destinationPath);
     r.password = target.password;
@@ -464,7 +465,7 @@ Text rsyncSaid(const QStringList &errorLines, int exitCode)
             said.append(l);
     if (said.isEmpty())
         said = errorLines;
-    said = said.mid(std::max<qsizetype>(0, said.size() - 3));
+    said = said.mid(std::max<Size>(0, said.size() - 3));
     return said.isEmpty() ? Text("rsync.said.code", "(rsync exit code %1)").arg(exitCode)
                           : Text("rsync.said", "(rsync exit code %1: %2)").arg(exitCode).arg(said.join(QStringLiteral(" / ")));
 }
@@ -540,8 +541,8 @@ QString RsyncResult::warningText() const
 RsyncRun::RsyncRun(RsyncTransfer transfer, QObject *parent) : QObject(parent), m_t(std::move(transfer))
 {
     m_r.id = m_t.id;
-    const qsizetype at = m_t.destination.indexOf(u'@');
-    const qsizetype slash = m_t.destination.indexOf(u'/', at + 1);
+    const Size at = m_t.destination.indexOf(u'@');
+    const Size slash = m_t.destination.indexOf(u'/', at + 1);
     if (at > 0 && slash > at)
         m_r.receiver = m_t.destination.mid(at + 1, slash - at - 1);
     m_killTimer.setSingleShot(true);
@@ -611,7 +612,7 @@ void RsyncRun::start()
     m_proc->setArguments(argv.mid(1));
     connect(m_proc, &QProcess::readyReadStandardOutput, this, &RsyncRun::readOut);
     connect(m_proc, &QProcess::readyReadStandardError, this, &RsyncRun::readErr);
-    connect(m_proc, &QProcess::finished, this, &RsyncRun::onFinished);
+    connect(m_proc, processFinished, this, &RsyncRun::onFinished);
     connect(m_proc, &QProcess::errorOccurred, this, [this](QProcess::ProcessError e) {
         if (e != QProcess::FailedToStart || m_done)
             return;
@@ -640,8 +641,8 @@ void RsyncRun::cancel()
 void RsyncRun::readOut()
 {
     m_outBuf += m_proc->readAllStandardOutput();
-    qsizetype from = 0;
-    for (qsizetype i = 0; i < m_outBuf.size(); ++i) {
+    Size from = 0;
+    for (Size i = 0; i < m_outBuf.size(); ++i) {
         const char c = m_outBuf.at(i);
         if (c == '\r' || c == '\n') { // progress2 updates end in '\r'
             parseOutLine(m_outBuf.mid(from, i - from));
@@ -657,7 +658,7 @@ void RsyncRun::readOut()
 void RsyncRun::readErr()
 {
     m_errBuf += m_proc->readAllStandardError();
-    for (qsizetype nl = m_errBuf.indexOf('\n'); nl >= 0; nl = m_errBuf.indexOf('\n')) {
+    for (Size nl = m_errBuf.indexOf('\n'); nl >= 0; nl = m_errBuf.indexOf('\n')) {
         parseErrLine(m_errBuf.left(nl));
         m_errBuf.remove(0, nl + 1);
     }
@@ -700,7 +701,7 @@ void RsyncRun::parseOutLine(const QByteArray &raw)
         m_dirty = true;
         return;
     }
-    const qsizetype colon = line.indexOf(':');
+    const Size colon = line.indexOf(':');
     if (colon < 0)
         return;
     const QByteArray key = line.left(colon);
@@ -905,14 +906,14 @@ void RsyncBatch::addFoldersRun()
     e.t.id = QStringLiteral("folders");
     e.t.profileId = e.t.id;
     e.t.title = QStringLiteral("Destination folders");
-    e.t.sources = {m_skeleton + u'/'};
+    e.t.sources = QStringList{m_skeleton + u'/'};
     e.t.destination = first.destination.left(first.destination.size() - first.destinationPath.size());
     e.t.password = first.password;
     // -r only: no --delete, and no -p/-o/-g/-t that would touch the
     // attributes of folders NS8 already has.
-    e.t.args = {QStringLiteral("-r"), QStringLiteral("--info=progress2,stats2"),
-                QStringLiteral("--timeout=%1").arg(kRsyncTimeoutSeconds),
-                QStringLiteral("--contimeout=%1").arg(kRsyncConnectTimeoutSeconds)};
+    e.t.args = QStringList{QStringLiteral("-r"), QStringLiteral("--info=progress2,stats2"),
+                           QStringLiteral("--timeout=%1").arg(kRsyncTimeoutSeconds),
+                           QStringLiteral("--contimeout=%1").arg(kRsyncConnectTimeoutSeconds)};
     m_e.insert(m_e.begin(), std::move(e));
 }
 

@@ -3,6 +3,7 @@
 #include "core/log.h"
 #include "ns7/mycnf.h"
 #include "core/paths.h"
+#include "core/qtcompat.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -38,7 +39,7 @@ QByteArray readLinkAt(int fd, const char *name)
         if (n < 0)
             return {};
         if (n < buf.size()) {
-            buf.truncate(n);
+            buf.truncate(static_cast<Size>(n));
             return buf;
         }
         if (buf.size() >= (1 << 20))
@@ -118,7 +119,7 @@ QList<QPair<QString, QString>> expandSource(const QString &root, const Transfer 
     if (trailing)
         source.chop(1);
     QList<QPair<QString, QString>> out;
-    const qsizetype star = source.indexOf(QStringLiteral("/*"));
+    const Size star = source.indexOf(QStringLiteral("/*"));
     if (star < 0) {
         out.append({underRoot(root, source), QString()});
         return out;
@@ -220,7 +221,7 @@ bool Scanner::beginTransfer()
             }
             continue;
         }
-        const qsizetype slash = path.lastIndexOf('/');
+        const Size slash = path.lastIndexOf('/');
         if (S_ISDIR(st.st_mode)) {
             top.subdirs.push_back(path);
         } else if (S_ISREG(st.st_mode)) {
@@ -391,7 +392,7 @@ namespace {
 bool queryDatabaseSizes(const MysqlClientOptions &cnf, const QStringList &names, QHash<QString, quint64> *sizes,
                         QString *failure)
 {
-    const QString conn = QStringLiteral("scan-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    const QString conn = QStringLiteral("scan-") + withoutBraces(QUuid::createUuid());
     bool ok = false;
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QMYSQL"), conn);
@@ -412,7 +413,7 @@ bool queryDatabaseSizes(const MysqlClientOptions &cnf, const QStringList &names,
         } else {
             QSqlQuery q(db);
             QStringList marks;
-            for (qsizetype i = 0; i < names.size(); ++i)
+            for (Size i = 0; i < names.size(); ++i)
                 marks.append(QStringLiteral("?"));
             q.prepare(QStringLiteral("SELECT table_schema, SUM(data_length + index_length)"
                                      " FROM information_schema.TABLES WHERE table_schema IN (%1)"

@@ -8,6 +8,7 @@
 #include "profile/appprofile.h"
 #include "bus/job.h"
 #include "core/errors.h"
+#include "core/qtcompat.h"
 
 #include <QElapsedTimer>
 #include <QJsonArray>
@@ -108,7 +109,7 @@ private:
     AppProfile m_profile;
     QString m_root;
     QPointer<Job> m_job;
-    qsizetype m_transfer = -1;
+    Size m_transfer = -1;
     QList<QByteArray> m_excludes;
     std::vector<Frame> m_stack;
     quint64 m_files = 0, m_bytes = 0;       // whole scan

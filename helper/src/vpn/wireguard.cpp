@@ -1,11 +1,14 @@
 #include "vpn/wireguard.h"
 
 #include "core/process.h"
+#include "core/qtcompat.h"
 
 #include <QDateTime>
 #include <QTimer>
 
 #include <openssl/evp.h>
+
+#include <memory>
 
 namespace ns8m {
 
@@ -14,7 +17,7 @@ QString hostOfEndpoint(const QString &endpoint)
     if (endpoint.startsWith(u'['))
         return endpoint.mid(1, endpoint.indexOf(u']') - 1);
     // One colon: host:port.  None, or several (a bare IPv6 address): no port.
-    const qsizetype colon = endpoint.lastIndexOf(u':');
+    const Size colon = endpoint.lastIndexOf(u':');
     return colon > 0 && endpoint.indexOf(u':') == colon ? endpoint.left(colon) : endpoint;
 }
 
