@@ -3,12 +3,12 @@
 // they are done, and unit files disabled.  Everything is asynchronous.
 #pragma once
 
+#include "bus/sdbus.h"
+
 #include <QHash>
 #include <QObject>
 #include <QString>
 #include <QStringList>
-
-#include <systemd/sd-bus.h>
 
 #include <functional>
 
