@@ -18,7 +18,10 @@ build() {
     cmake --build "$dir" -j "$jobs"
 }
 
-build "$src/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# The normal build takes sd-bus from libelogind (unpacked, never installed),
+# so the whole suite runs with a standalone sd-bus; the ASan build keeps libsystemd.
+elogind=$("$src/scripts/elogind-prefix.sh" "$src/build-deps/elogind")
+build "$src/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNS8M_SDBUS=libelogind -DCMAKE_PREFIX_PATH="$elogind"
 build "$src/build-asan" -DCMAKE_BUILD_TYPE=Debug -DNS8M_SANITIZE=ON
 
 status=0
