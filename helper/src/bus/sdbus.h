@@ -17,3 +17,9 @@
 // macro is used; this form initialises every member in any version.
 #undef SD_BUS_VTABLE_END
 #define SD_BUS_VTABLE_END {_SD_BUS_VTABLE_END, 0, {}}
+
+// A method without arguments is SD_BUS_METHOD_WITH_NAMES(name, "", "", ...):
+// in older sd-bus (elogind 246's) SD_BUS_METHOD_WITH_ARGS with SD_BUS_NO_ARGS
+// gives it an empty first name, which the result's argument then shows in
+// the introspection data instead of its own.
+#undef SD_BUS_NO_ARGS
