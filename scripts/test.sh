@@ -19,7 +19,11 @@ build() {
     cmake --build "$dir" -j "$jobs"
 }
 
-build "$src/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNS8M_QT_MAJOR=6
+# The normal build (Qt 6) takes sd-bus from libelogind (unpacked, never
+# installed), so the whole suite runs with a standalone sd-bus; the ASan
+# build (Qt 5) keeps libsystemd.
+elogind=$("$src/scripts/elogind-prefix.sh" "$src/build-deps/elogind")
+build "$src/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNS8M_QT_MAJOR=6 -DNS8M_SDBUS=libelogind -DCMAKE_PREFIX_PATH="$elogind"
 build "$src/build-asan" -DCMAKE_BUILD_TYPE=Debug -DNS8M_SANITIZE=ON -DNS8M_QT_MAJOR=5
 
 status=0

@@ -1,13 +1,12 @@
 // ns8-migration-helper: the root daemon behind the NS8 Migration page.
 #include "objects/daemon.h"
 #include "core/log.h"
+#include "core/sdprotocol.h"
 #include "options.h"
 #include "version.h"
 
 #include <QCoreApplication>
 #include <QSocketNotifier>
-
-#include <systemd/sd-daemon.h>
 
 #include <csignal>
 #include <cstdio>
@@ -39,7 +38,7 @@ void connectStops(Daemon *daemon, QSocketNotifier *notifier, int sfd)
         if (::read(sfd, &info, sizeof info) != sizeof info)
             return;
         daemon->stop(info.ssi_signo == SIGTERM ? QStringLiteral("SIGTERM") : QStringLiteral("SIGINT"));
-        sd_notify(0, "STOPPING=1");
+        notifyServiceManager("STOPPING=1");
         QCoreApplication::exit(0);
     });
     QObject::connect(daemon, &Daemon::busLost, daemon, [daemon](const QString &reason) {
@@ -65,7 +64,7 @@ int run(int sfd)
     }
     QSocketNotifier notifier(sfd, QSocketNotifier::Read);
     connectStops(&daemon, &notifier, sfd);
-    sd_notify(0, "READY=1");
+    notifyServiceManager("READY=1");
     return QCoreApplication::exec();
 }
 

@@ -2,6 +2,7 @@
 // object of the helper shares: error names, option dictionaries, replies.
 #pragma once
 
+#include "bus/sdbus.h"
 #include "core/errors.h"
 #include "core/text.h"
 
@@ -10,8 +11,6 @@
 #include <QString>
 #include <QStringList>
 #include <QVariantMap>
-
-#include <systemd/sd-bus.h>
 
 #include <functional>
 

@@ -1,9 +1,8 @@
 #include "core/log.h"
+#include "core/sdprotocol.h"
 
 #include <QDateTime>
 #include <QFileInfo>
-
-#include <systemd/sd-journal.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -17,6 +16,7 @@ namespace ns8m {
 namespace {
 int g_fd = -1;
 QString g_path;
+QByteArray g_journal = kJournalSocket;
 } // namespace
 
 void Log::open(const QString &path)
@@ -42,6 +42,11 @@ QString Log::path()
     return g_path;
 }
 
+void Log::setJournalSocket(const QByteArray &path)
+{
+    g_journal = path;
+}
+
 void Log::write(Level level, const QString &message, const LogContext &ctx)
 {
     QString prefix;
@@ -63,12 +68,16 @@ void Log::write(Level level, const QString &message, const LogContext &ctx)
     std::fputs(line.constData(), stderr);
 
     const QByteArray msg = (prefix + message).toUtf8();
-    sd_journal_send("MESSAGE=%s", msg.constData(), "PRIORITY=%d", int(level),
-                    "SYSLOG_IDENTIFIER=ns8-migration-helper",
-                    "NS8M_JOB=%llu", static_cast<unsigned long long>(ctx.job),
-                    "NS8M_OPERATION=%s", ctx.operation.toUtf8().constData(),
-                    "NS8M_OBJECT=%s", ctx.object.toUtf8().constData(),
-                    "NS8M_STEP=%s", ctx.step.toUtf8().constData(), nullptr);
+    // No journal there (or the entry too large for it): the lines above are
+    // the record, as they always are.
+    sendToJournal({{"MESSAGE", msg},
+                   {"PRIORITY", QByteArray::number(int(level))},
+                   {"SYSLOG_IDENTIFIER", "ns8-migration-helper"},
+                   {"NS8M_JOB", QByteArray::number(ctx.job)},
+                   {"NS8M_OPERATION", ctx.operation.toUtf8()},
+                   {"NS8M_OBJECT", ctx.object.toUtf8()},
+                   {"NS8M_STEP", ctx.step.toUtf8()}},
+                  g_journal.constData());
 }
 
 QString humanBytes(quint64 bytes)

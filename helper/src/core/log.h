@@ -31,6 +31,8 @@ public:
     static void error(const QString &m, const LogContext &c = {}) { write(Level::Error, m, c); }
 
     static QString path();
+    // The journal's socket (kJournalSocket); the tests point it elsewhere.
+    static void setJournalSocket(const QByteArray &path);
 };
 
 // "1.2 GB", "345 kB": decimal units, as du -h --si and the page show them.

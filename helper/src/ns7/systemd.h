@@ -4,13 +4,12 @@
 #pragma once
 
 #include "core/qtcompat.h"
+#include "bus/sdbus.h"
 
 #include <QHash>
 #include <QObject>
 #include <QString>
 #include <QStringList>
-
-#include <systemd/sd-bus.h>
 
 #include <functional>
 
