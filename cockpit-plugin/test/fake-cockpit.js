@@ -86,7 +86,7 @@
     }
     state.objects[APP] = { [A]: app };
     if (state.objects[ROOT][M].State === "connected")
-        Object.assign(state.objects[ROOT][M], { Leader: "leader.ns8.test", NodeId: 3, VpnAddress: "10.5.4.3", UserDomain: "nethvoice.example.test", TlsFingerprint: "AB:".repeat(31) + "AB" });
+        Object.assign(state.objects[ROOT][M], { Leader: "leader.ns8.test", NodeId: 3, VpnAddress: "198.51.100.3", UserDomain: "nethvoice.example.test", TlsFingerprint: "AB:".repeat(31) + "AB" });
 
     function emit(type, data) {
         setTimeout(() => state.listeners[type].forEach(f => f({ type }, data)), 0);
@@ -205,10 +205,10 @@
                 return Promise.reject(DBusError(E + "DomainConflict", "NS8 already has a user domain named directory.nh. Choose a different name (see \"Domains and users\" in NS8); it must be unique in the whole cluster."));
             notify(ROOT, M, { State: "connecting" });
             return Promise.resolve([runJob("connect", ROOT, [["reach", "Reach the NS8 leader"], ["login", "Log in"], ["add-node", "Add this server as a node"], ["tunnel", "Bring up the VPN"], ["save", "Save the connection"]], 2, 0, () => {
-                notify(ROOT, M, { State: "connected", Leader: o.leader, NodeId: 3, VpnAddress: "10.5.4.3", UserDomain: o.user_domain });
+                notify(ROOT, M, { State: "connected", Leader: o.leader, NodeId: 3, VpnAddress: "198.51.100.3", UserDomain: o.user_domain });
                 return o.user_domain
-                    ? [["connect.done-domain", "Connected to %1 as node %2 (VPN address %3), user domain %4.", [o.leader, "3", "10.5.4.3", o.user_domain]]]
-                    : [["connect.done", "Connected to %1 as node %2 (VPN address %3).", [o.leader, "3", "10.5.4.3"]]];
+                    ? [["connect.done-domain", "Connected to %1 as node %2 (VPN address %3), user domain %4.", [o.leader, "3", "198.51.100.3", o.user_domain]]]
+                    : [["connect.done", "Connected to %1 as node %2 (VPN address %3).", [o.leader, "3", "198.51.100.3"]]];
             })]);
         case M + ".Disconnect":
             if (["migrating", "syncing"].includes(appProps().Status) && !o.force)
@@ -282,8 +282,8 @@
         }
         case M + ".ListNodes":
             return Promise.resolve([[
-                { id: v("u", 1), ui_name: v("s", "leader"), vpn_address: v("s", "10.5.4.1"), online: v("b", true), local: v("b", true), free_bytes: v("t", 80 * 2 ** 30), total_bytes: v("t", 100 * 2 ** 30) },
-                { id: v("u", 2), ui_name: v("s", "worker"), vpn_address: v("s", "10.5.4.2"), online: v("b", true), local: v("b", false), free_bytes: v("t", 50 * 2 ** 30), total_bytes: v("t", 100 * 2 ** 30) },
+                { id: v("u", 1), ui_name: v("s", "leader"), vpn_address: v("s", "198.51.100.1"), online: v("b", true), local: v("b", true), free_bytes: v("t", 80 * 2 ** 30), total_bytes: v("t", 100 * 2 ** 30) },
+                { id: v("u", 2), ui_name: v("s", "worker"), vpn_address: v("s", "198.51.100.2"), online: v("b", true), local: v("b", false), free_bytes: v("t", 50 * 2 ** 30), total_bytes: v("t", 100 * 2 ** 30) },
             ]]);
         case A + ".CheckOptions": {
             const p = checkFields(plain(args[1]));

@@ -390,7 +390,7 @@ private Q_SLOTS:
               "/var/spool/asterisk/voicemail", "/var/spool/asterisk/monitor", "/var/lib/tancredi/data"})
             QVERIFY(QDir().mkpath(root + QLatin1String(d)));
         writeFile(root + QStringLiteral("/etc/fias.conf"), "address=1.2.3.4\n");
-        const RsyncTarget target {QStringLiteral("10.5.4.2"), 20001, QStringLiteral("nethvoice1"), kPassword};
+        const RsyncTarget target {QStringLiteral("198.51.100.2"), 20001, QStringLiteral("nethvoice1"), kPassword};
         const QList<RsyncTransfer> p = planTransfers(*profile, root, target, 0, m_state);
 
         QStringList ids;
@@ -419,11 +419,11 @@ private Q_SLOTS:
             QVERIFY(!cmd.contains(QLatin1String("--partial")));
             QVERIFY(!cmd.contains(QLatin1String("--bwlimit")));
             QVERIFY(
-                t.destination.startsWith(QLatin1String("rsync://nethvoice1@10.5.4.2:20001/data/volumes/")));
+                t.destination.startsWith(QLatin1String("rsync://nethvoice1@198.51.100.2:20001/data/volumes/")));
         }
         const RsyncTransfer en = byId.value(QStringLiteral("sounds-custom:en"));
         QCOMPARE(en.profileId, QStringLiteral("sounds-custom"));
-        QCOMPARE(en.destination, QStringLiteral("rsync://nethvoice1@10.5.4.2:20001/data/volumes/sounds/en/"));
+        QCOMPARE(en.destination, QStringLiteral("rsync://nethvoice1@198.51.100.2:20001/data/volumes/sounds/en/"));
         QCOMPARE(en.sources, QStringList {root + QStringLiteral("/var/lib/asterisk/sounds/en/custom")});
         QCOMPARE(en.writeRoots(), QStringList {QStringLiteral("volumes/sounds/en/custom/")});
         QVERIFY(en.args.contains(QStringLiteral("--delete")));
