@@ -102,10 +102,14 @@ export function noticeText(app, notice) {
 
 // A preflight check's title, detail or remedy (KEY) in the page's language:
 // its KEY_text (id, template, args) when the helper gives one, else the
-// English KEY.
+// English KEY.  A detail goes on with the sentences of detail_more (the
+// items of what it lists), each by id.
 export function checkText(check, key) {
     const t = check && check[key + "_text"];
-    return Array.isArray(t) && t.length === 3 ? helperText(t) : ((check && check[key]) || "");
+    if (!Array.isArray(t) || t.length !== 3)
+        return (check && check[key]) || "";
+    const more = key === "detail" && Array.isArray(check.detail_more) ? check.detail_more : [];
+    return [t, ...more].map(helperText).filter(s => s).join(" ");
 }
 
 // -- the helper's sentences without their ids: D-Bus errors ------------------

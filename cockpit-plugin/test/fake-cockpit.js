@@ -272,12 +272,16 @@
                                 detail: ["check.backup.none", "No backup is configured on NS7.", []],
                                 remedy: ["check.backup.remedy", "Make a complete backup of NS7 (Backup in the NS7 interface) and check that it can be restored before migrating.", []],
                             })
-                    : check("backup", "backup", "ok", "A recent backup of NS7", "nightly (restic to sftp) succeeded 2 h ago.", "",
-                            "backup-strategy", ["start", "finish"], true, {
-                                title: ["check.backup.title", "A recent backup of NS7", []],
-                                detail: ["check.backup.runs", "%1.", ["nightly (restic to sftp) succeeded 2 h ago"]],
-                                remedy: ["", "", []],
-                            }),
+                    : {
+                        ...check("backup", "backup", "ok", "A recent backup of NS7",
+                                 "The last run of each backup: nightly (sftp 192.0.2.200) succeeded 2 h ago.", "",
+                                 "backup-strategy", ["start", "finish"], true, {
+                                     title: ["check.backup.title", "A recent backup of NS7", []],
+                                     detail: ["check.backup.runs", "The last run of each backup:", []],
+                                     remedy: ["", "", []],
+                                 }),
+                        detail_more: v("a(ssas)", [["check.backup.succeeded", "%1 (%2) succeeded %3 ago.", ["nightly", "sftp 192.0.2.200", "2 h"]]]),
+                    },
             ]]);
         }
         case M + ".ListNodes":

@@ -345,7 +345,7 @@ class PreflightTest(ClusterTestCase):
         _, _, scan_time = self.app_row()
         self.sql("UPDATE apps SET scan_time=? WHERE id='nethvoice'", scan_time - 3 * 86400 * 10**6)
         self.addCleanup(self.sql, "UPDATE apps SET scan_time=? WHERE id='nethvoice'", scan_time)
-        self.assertSeverity(self.preflight(), "scan", "warning", "3 days old")
+        self.assertSeverity(self.preflight(), "scan", "warning", "3 d old")
         self.sql("UPDATE apps SET scan_time=? WHERE id='nethvoice'", scan_time)
         # Syncs: a first one that measured the rate, then the last one.
         checks = self.preflight()

@@ -76,7 +76,8 @@ QString ageText(qint64 seconds)
         return QStringLiteral("%1 min").arg((seconds + 30) / 60);
     if (seconds < 2 * kDay)
         return QStringLiteral("%1 h %2 min").arg(seconds / 3600).arg((seconds % 3600) / 60);
-    return QStringLiteral("%1 days").arg(seconds / kDay);
+    // "d", the day's unit symbol: an age is data, said the same in every language.
+    return QStringLiteral("%1 d").arg(seconds / kDay);
 }
 
 // The largest free space among a get-node-status answer's disks.
@@ -127,7 +128,7 @@ struct Run {
     quint32 node = 0; // the destination
     bool nodeRead = false;
     QJsonObject nodeStatus;
-    QString nodeError;
+    Failure nodeFailure; // why get-node-status gave nothing, when it failed
 
     // Network
     QString endpoint;
@@ -239,7 +240,7 @@ void apiDetails(const RunPtr &run)
         if (r.ok())
             run->nodeStatus = r.output.toObject();
         else
-            run->nodeError = r.failureText(QStringLiteral("get-node-status"));
+            run->nodeFailure = r.failure(QStringLiteral("get-node-status"));
         finishOne(run);
     });
 }
@@ -453,6 +454,14 @@ void set(Check &c, const QString &severity, const Text &detail, const Text &reme
     c.detail = detail.english();
     c.remedyText = remedy;
     c.remedy = remedy.english();
+}
+
+// DETAIL followed by MORE sentences (a list's items).
+void set(Check &c, const QString &severity, const Text &detail, const Texts &more, const Text &remedy)
+{
+    set(c, severity, detail, remedy);
+    c.detailMore = more;
+    c.detail = english(Texts{detail} + more);
 }
 
 // WHY is the whole sentence, "Not checked yet: ..." included.
@@ -770,10 +779,12 @@ void checkNodeDisk(const RunPtr &run, Report &rep)
                           Text("check.node-disk.title", "Disk space on the destination node"), QStringLiteral("disk-space-calculation"));
     if (!run->app || run->record.scanTime == 0)
         return notYet(disk, Text("check.node-disk.no-scan", "Not checked yet: the app's size comes from a Scan."), kScanFirst);
+    if (!run->nodeRead && run->haveStatus && run->nodeFailure.isError()) {
+        disk.checked = false;
+        return set(disk, kOk, Text("check.not-yet.reason", "Not checked yet:"), run->nodeFailure.texts, {});
+    }
     if (!run->nodeRead)
-        return notYet(disk, run->haveStatus && !run->nodeError.isEmpty()
-                                ? Text("check.not-yet.reason", "Not checked yet: %1").arg(run->nodeError)
-                                : needApi(run));
+        return notYet(disk, needApi(run));
     const quint64 data = run->record.sourceBytes + run->record.databaseBytes;
     const quint64 need = data + data / 5 + 512 * kMiB;
     const quint64 free = freeOf(run->nodeStatus);
@@ -981,11 +992,12 @@ void checkDns(const RunPtr &run, Report &rep)
                        QStringLiteral("dns-propagation"));
     if (run->fqdnAddresses.isEmpty())
         return notYet(r, Text("check.dns-records.none", "Not checked yet: no valid host name given."));
-    QStringList lines;
+    Texts names;
     for (auto it = run->fqdnAddresses.constBegin(); it != run->fqdnAddresses.constEnd(); ++it)
-        lines.append(it.value().isEmpty() ? QStringLiteral("%1 does not resolve yet").arg(it.key())
-                                          : QStringLiteral("%1 resolves to %2").arg(it.key(), it.value().join(QStringLiteral(", "))));
-    set(r, kOk, Text("check.dns-records.found", "%1.").arg(lines.join(QStringLiteral("; "))),
+        names.append(it.value().isEmpty()
+                         ? Text("check.dns-records.unresolved", "%1 does not resolve yet.").arg(it.key())
+                         : Text("check.dns-records.resolves", "%1 resolves to %2.").arg(it.key(), it.value().join(QStringLiteral(", "))));
+    set(r, kOk, Text("check.dns-records.found", "Where the host names point today:"), names,
         Text("check.dns-records.remedy", "Point the A records at the NS8 node after Finish, as the guide says; lower "
                                          "their TTL (e.g. 300 s) a day before so the change spreads quickly."));
 }
@@ -1298,30 +1310,30 @@ void checkBackup(const RunPtr &run, Report &rep)
     // backup-data-wrapper writes the exit code of each run to /var/spool/backup/status-<name>.
     const qint64 now = QDateTime::currentSecsSinceEpoch();
     qint64 newestOk = -1;
-    QStringList seen;
+    Texts seen;
     for (const Backup &b : backups) {
         const QString path = run->ctx->pathUnderRoot(QStringLiteral("/var/spool/backup/status-") + b.name);
         QFile f(path);
         if (!f.open(QIODevice::ReadOnly)) {
-            seen.append(QStringLiteral("%1 (%2) has never run").arg(b.name, b.where));
+            seen.append(Text("check.backup.never", "%1 (%2) has never run.").arg(b.name, b.where));
             continue;
         }
         const QString code = QString::fromLatin1(f.readAll()).trimmed();
         const qint64 when = QFileInfo(path).lastModified().toSecsSinceEpoch();
         if (code != u"0") {
-            seen.append(QStringLiteral("%1 (%2) failed %3 ago (exit code %4)").arg(b.name, b.where, ageText(now - when), code));
+            seen.append(Text("check.backup.failed", "%1 (%2) failed %3 ago (exit code %4).")
+                            .arg(b.name, b.where, ageText(now - when)).arg(code));
             continue;
         }
-        seen.append(QStringLiteral("%1 (%2) succeeded %3 ago").arg(b.name, b.where, ageText(now - when)));
+        seen.append(Text("check.backup.succeeded", "%1 (%2) succeeded %3 ago.").arg(b.name, b.where, ageText(now - when)));
         newestOk = qMax(newestOk, when);
     }
-    const QString found = seen.join(QStringLiteral("; "));
     if (newestOk < 0)
-        set(c, kWarning, Text("check.backup.no-success", "No successful backup: %1.").arg(found), remedy);
+        set(c, kWarning, Text("check.backup.no-success", "No successful backup:"), seen, remedy);
     else if (now - newestOk > kDay)
-        set(c, kWarning, Text("check.backup.old", "The last successful backup is older than a day: %1.").arg(found), remedy);
+        set(c, kWarning, Text("check.backup.old", "The last successful backup is older than a day:"), seen, remedy);
     else
-        set(c, kOk, Text("check.backup.runs", "%1.").arg(found));
+        set(c, kOk, Text("check.backup.runs", "The last run of each backup:"), seen, {});
 }
 
 void evaluate(const RunPtr &run)
@@ -1340,34 +1352,38 @@ void evaluate(const RunPtr &run)
         done(rep.checks);
 }
 
-// {KEY: <(ssas)>}: a text by id (id, template, arguments) as an a{sv} entry.
-int appendTextEntry(sd_bus_message *m, const char *key, const Text &t)
+// {KEY: <TYPE>} as an a{sv} entry, the value appended by VALUE.
+template <typename Append>
+int appendEntry(sd_bus_message *m, const char *key, const char *type, Append value)
 {
     int r = sd_bus_message_open_container(m, 'e', "sv");
     if (r >= 0)
         r = sd_bus_message_append(m, "s", key);
     if (r >= 0)
-        r = sd_bus_message_open_container(m, 'v', "(ssas)");
+        r = sd_bus_message_open_container(m, 'v', type);
     if (r >= 0)
-        r = appendText(m, t);
+        r = value();
     for (int i = 0; i < 2 && r >= 0; ++i)
         r = sd_bus_message_close_container(m);
     return r;
 }
 
+// {KEY: <(ssas)>}: a text by id (id, template, arguments).
+int appendTextEntry(sd_bus_message *m, const char *key, const Text &t)
+{
+    return appendEntry(m, key, "(ssas)", [m, &t] { return appendText(m, t); });
+}
+
+// {KEY: <a(ssas)>}: texts by id.
+int appendTextsEntry(sd_bus_message *m, const char *key, const Texts &texts)
+{
+    return appendEntry(m, key, "a(ssas)", [m, &texts] { return appendTexts(m, texts); });
+}
+
 // {"gates": <as>}.
 int appendGates(sd_bus_message *m, const QStringList &gates)
 {
-    int r = sd_bus_message_open_container(m, 'e', "sv");
-    if (r >= 0)
-        r = sd_bus_message_append(m, "s", "gates");
-    if (r >= 0)
-        r = sd_bus_message_open_container(m, 'v', "as");
-    if (r >= 0)
-        r = appendStrings(m, gates);
-    for (int i = 0; i < 2 && r >= 0; ++i)
-        r = sd_bus_message_close_container(m);
-    return r;
+    return appendEntry(m, "gates", "as", [m, &gates] { return appendStrings(m, gates); });
 }
 
 // One check of Manager.Preflight's reply, an a{sv} (docs/api.md).
@@ -1395,6 +1411,8 @@ int appendCheck(sd_bus_message *m, const Check &c)
         r = appendTextEntry(m, "detail_text", c.detailText);
     if (r >= 0)
         r = appendTextEntry(m, "remedy_text", c.remedyText);
+    if (r >= 0)
+        r = appendTextsEntry(m, "detail_more", c.detailMore);
     return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
@@ -1490,7 +1508,7 @@ std::optional<BusError> Preflight::verdict(const QList<Check> &checks, Phase pha
         if (!c.gates.contains(name))
             continue;
         QString line = QStringLiteral("%1 [%2]: %3").arg(c.title, c.id, c.detail);
-        Texts texts{c.titleText, c.detailText};
+        Texts texts = Texts{c.titleText, c.detailText} + c.detailMore;
         if (!c.remedy.isEmpty()) {
             line += u' ' + c.remedy;
             texts.append(c.remedyText);

@@ -36,6 +36,9 @@ struct Check {
     // The same three by id (core/text.h): title, detail and remedy are their
     // English (a detail may say more than its text, e.g. every field's problem).
     Text titleText, detailText, remedyText;
+    // Further sentences of the detail, each by id: the items of what it lists
+    // (every backup, every host name); `detail` ends with their English.
+    Texts detailMore;
     QString doc;      // the guide's section anchor, e.g. "network-requirements"
     bool checked = true; // false: could not be judged yet (the detail says why)
     QStringList gates;   // the operations it can stop: connect, start, finish
