@@ -79,6 +79,12 @@ struct OptionSpec {
 bool readOptions(sd_bus_message *m, const QList<OptionSpec> &specs, QVariantMap *out,
                  BusError *error);
 
+// A property getter of an object's vtable (sd_bus_property_get_t), static
+// in the object's getter struct: NS8M_BUS_GETTER(state) { return ...; }
+#define NS8M_BUS_GETTER(name)                                                                                     \
+    static int name(sd_bus *, const char *, const char *, const char *, sd_bus_message *reply, void *userdata, \
+                    sd_bus_error *)
+
 // Replies to CALL with ERROR; returns what an sd-bus handler returns.
 int replyError(sd_bus_message *call, const BusError &error);
 // LIST as as.

@@ -314,10 +314,6 @@ int methodCancel(sd_bus_message *m, void *userdata, sd_bus_error *)
 
 } // namespace
 
-#define NS8M_JOB_GETTER(name) \
-    static int name(sd_bus *, const char *, const char *, const char *, sd_bus_message *reply, void *userdata, \
-                    sd_bus_error *)
-
 struct JobObject {
     static const Job &of(void *userdata) { return *static_cast<const Job *>(userdata); }
     static int str(sd_bus_message *reply, const char *type, const QString &s)
@@ -325,9 +321,9 @@ struct JobObject {
         return sd_bus_message_append(reply, type, s.toUtf8().constData());
     }
 
-    NS8M_JOB_GETTER(operation) { return str(reply, "s", of(userdata).m_p.operation); }
-    NS8M_JOB_GETTER(object) { return str(reply, "o", of(userdata).m_p.objectPath); }
-    NS8M_JOB_GETTER(steps)
+    NS8M_BUS_GETTER(operation) { return str(reply, "s", of(userdata).m_p.operation); }
+    NS8M_BUS_GETTER(object) { return str(reply, "o", of(userdata).m_p.objectPath); }
+    NS8M_BUS_GETTER(steps)
     {
         int r = sd_bus_message_open_container(reply, 'a', "(ssd)");
         for (const JobStep &s : of(userdata).m_p.steps)
@@ -336,24 +332,22 @@ struct JobObject {
                                           s.progress);
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
-    NS8M_JOB_GETTER(currentStep) { return str(reply, "s", of(userdata).m_currentStep); }
-    NS8M_JOB_GETTER(progress) { return sd_bus_message_append(reply, "d", of(userdata).m_progress); }
-    NS8M_JOB_GETTER(progressValid) { return sd_bus_message_append(reply, "b", int(of(userdata).m_progressValid)); }
-    NS8M_JOB_GETTER(bytes) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_bytes)); }
-    NS8M_JOB_GETTER(bytesTotal) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_bytesTotal)); }
-    NS8M_JOB_GETTER(rate) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_rate)); }
-    NS8M_JOB_GETTER(startTime) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_startTime)); }
-    NS8M_JOB_GETTER(expectedEndTime) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_expectedEnd)); }
-    NS8M_JOB_GETTER(cancelable) { return sd_bus_message_append(reply, "b", int(of(userdata).isCancelable())); }
-    NS8M_JOB_GETTER(startedByUid) { return sd_bus_message_append(reply, "u", of(userdata).m_p.startedByUid); }
-    NS8M_JOB_GETTER(finished) { return sd_bus_message_append(reply, "b", int(of(userdata).m_finished)); }
-    NS8M_JOB_GETTER(success) { return sd_bus_message_append(reply, "b", int(of(userdata).m_success)); }
-    NS8M_JOB_GETTER(message) { return str(reply, "s", of(userdata).m_message); }
-    NS8M_JOB_GETTER(messageTexts) { return appendTexts(reply, of(userdata).m_messageTexts); }
-    NS8M_JOB_GETTER(errorName) { return str(reply, "s", of(userdata).m_errorName); }
+    NS8M_BUS_GETTER(currentStep) { return str(reply, "s", of(userdata).m_currentStep); }
+    NS8M_BUS_GETTER(progress) { return sd_bus_message_append(reply, "d", of(userdata).m_progress); }
+    NS8M_BUS_GETTER(progressValid) { return sd_bus_message_append(reply, "b", int(of(userdata).m_progressValid)); }
+    NS8M_BUS_GETTER(bytes) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_bytes)); }
+    NS8M_BUS_GETTER(bytesTotal) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_bytesTotal)); }
+    NS8M_BUS_GETTER(rate) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_rate)); }
+    NS8M_BUS_GETTER(startTime) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_startTime)); }
+    NS8M_BUS_GETTER(expectedEndTime) { return sd_bus_message_append(reply, "t", quint64(of(userdata).m_expectedEnd)); }
+    NS8M_BUS_GETTER(cancelable) { return sd_bus_message_append(reply, "b", int(of(userdata).isCancelable())); }
+    NS8M_BUS_GETTER(startedByUid) { return sd_bus_message_append(reply, "u", of(userdata).m_p.startedByUid); }
+    NS8M_BUS_GETTER(finished) { return sd_bus_message_append(reply, "b", int(of(userdata).m_finished)); }
+    NS8M_BUS_GETTER(success) { return sd_bus_message_append(reply, "b", int(of(userdata).m_success)); }
+    NS8M_BUS_GETTER(message) { return str(reply, "s", of(userdata).m_message); }
+    NS8M_BUS_GETTER(messageTexts) { return appendTexts(reply, of(userdata).m_messageTexts); }
+    NS8M_BUS_GETTER(errorName) { return str(reply, "s", of(userdata).m_errorName); }
 };
-
-#undef NS8M_JOB_GETTER
 
 // The Job interface on one screen (dbus/org.nethserver.Ns8Migration1.xml).
 #define NS8M_JOB_PROPERTY(name, signature, getter, flags) \

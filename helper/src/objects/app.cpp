@@ -62,27 +62,23 @@ int appendPathList(sd_bus_message *reply, const char *key, const QJsonValue &lis
 
 } // namespace
 
-#define NS8M_APP_GETTER(name)                                                                                     \
-    static int name(sd_bus *, const char *, const char *, const char *, sd_bus_message *reply, void *userdata, \
-                    sd_bus_error *)
-
 struct AppObject {
     static const Migration &of(void *userdata) { return *static_cast<const App *>(userdata)->migration(); }
     static SyncRecord lastSync(const Migration &a) { return a.syncs().isEmpty() ? SyncRecord{} : a.syncs().last(); }
 
-    NS8M_APP_GETTER(id) { return sd_bus_message_append(reply, "s", of(userdata).profile().id.toUtf8().constData()); }
-    NS8M_APP_GETTER(name) { return sd_bus_message_append(reply, "s", of(userdata).profile().name.toUtf8().constData()); }
-    NS8M_APP_GETTER(status)
+    NS8M_BUS_GETTER(id) { return sd_bus_message_append(reply, "s", of(userdata).profile().id.toUtf8().constData()); }
+    NS8M_BUS_GETTER(name) { return sd_bus_message_append(reply, "s", of(userdata).profile().name.toUtf8().constData()); }
+    NS8M_BUS_GETTER(status)
     {
         return sd_bus_message_append(reply, "s", toString(of(userdata).record().status).toUtf8().constData());
     }
-    NS8M_APP_GETTER(sourceFiles) { return sd_bus_message_append(reply, "t", quint64(of(userdata).record().sourceFiles)); }
-    NS8M_APP_GETTER(sourceBytes) { return sd_bus_message_append(reply, "t", quint64(of(userdata).record().sourceBytes)); }
-    NS8M_APP_GETTER(databaseBytes)
+    NS8M_BUS_GETTER(sourceFiles) { return sd_bus_message_append(reply, "t", quint64(of(userdata).record().sourceFiles)); }
+    NS8M_BUS_GETTER(sourceBytes) { return sd_bus_message_append(reply, "t", quint64(of(userdata).record().sourceBytes)); }
+    NS8M_BUS_GETTER(databaseBytes)
     {
         return sd_bus_message_append(reply, "t", quint64(of(userdata).record().databaseBytes));
     }
-    NS8M_APP_GETTER(scanDetails)
+    NS8M_BUS_GETTER(scanDetails)
     {
         int r = sd_bus_message_open_container(reply, 'a', "(sstt)");
         for (const QJsonValue &v : of(userdata).record().scanDetails) {
@@ -95,7 +91,7 @@ struct AppObject {
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
     // Per transfer of the last Scan (older scans did not look: none).
-    NS8M_APP_GETTER(scanSymlinks)
+    NS8M_BUS_GETTER(scanSymlinks)
     {
         int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
         for (const QJsonValue &v : of(userdata).record().scanDetails) {
@@ -117,9 +113,9 @@ struct AppObject {
         }
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
-    NS8M_APP_GETTER(scanTime) { return sd_bus_message_append(reply, "t", quint64(of(userdata).record().scanTime)); }
-    NS8M_APP_GETTER(job) { return sd_bus_message_append(reply, "o", of(userdata).jobPath().toUtf8().constData()); }
-    NS8M_APP_GETTER(fields)
+    NS8M_BUS_GETTER(scanTime) { return sd_bus_message_append(reply, "t", quint64(of(userdata).record().scanTime)); }
+    NS8M_BUS_GETTER(job) { return sd_bus_message_append(reply, "o", of(userdata).jobPath().toUtf8().constData()); }
+    NS8M_BUS_GETTER(fields)
     {
         int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
         for (const Field &f : of(userdata).profile().fields)
@@ -127,22 +123,22 @@ struct AppObject {
                 r = appendField(reply, f);
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
-    NS8M_APP_GETTER(texts) { return appendTextMap(reply, of(userdata).profile().texts); }
-    NS8M_APP_GETTER(node) { return sd_bus_message_append(reply, "u", of(userdata).migration().node); }
-    NS8M_APP_GETTER(moduleId)
+    NS8M_BUS_GETTER(texts) { return appendTextMap(reply, of(userdata).profile().texts); }
+    NS8M_BUS_GETTER(node) { return sd_bus_message_append(reply, "u", of(userdata).migration().node); }
+    NS8M_BUS_GETTER(moduleId)
     {
         return sd_bus_message_append(reply, "s", of(userdata).migration().moduleId.toUtf8().constData());
     }
-    NS8M_APP_GETTER(settings) { return appendValues(reply, of(userdata).migration().settings); }
-    NS8M_APP_GETTER(notices) { return appendStrings(reply, of(userdata).migration().notices); }
-    NS8M_APP_GETTER(lastSyncTime) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).time)); }
-    NS8M_APP_GETTER(lastSyncBytes) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).bytes)); }
-    NS8M_APP_GETTER(lastSyncFiles) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).files)); }
-    NS8M_APP_GETTER(lastSyncDuration)
+    NS8M_BUS_GETTER(settings) { return appendValues(reply, of(userdata).migration().settings); }
+    NS8M_BUS_GETTER(notices) { return appendStrings(reply, of(userdata).migration().notices); }
+    NS8M_BUS_GETTER(lastSyncTime) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).time)); }
+    NS8M_BUS_GETTER(lastSyncBytes) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).bytes)); }
+    NS8M_BUS_GETTER(lastSyncFiles) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).files)); }
+    NS8M_BUS_GETTER(lastSyncDuration)
     {
         return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).duration));
     }
-    NS8M_APP_GETTER(syncHistory)
+    NS8M_BUS_GETTER(syncHistory)
     {
         int r = sd_bus_message_open_container(reply, 'a', "(ttttu)");
         for (const SyncRecord &s : of(userdata).syncs())
@@ -153,14 +149,14 @@ struct AppObject {
     }
     // The cutover repeats the last sync with the services stopped, plus the
     // dumps and the configuration: a minute on top of the last sync.
-    NS8M_APP_GETTER(estimatedDowntime)
+    NS8M_BUS_GETTER(estimatedDowntime)
     {
         const Migration &a = of(userdata);
         return sd_bus_message_append(reply, "t", a.syncs().isEmpty() ? quint64(0) : quint64(lastSync(a).duration) + 60000000ull);
     }
     // What the administrator points at NS8 once it works there: an A (AAAA)
     // record for an address, a CNAME for a name.
-    NS8M_APP_GETTER(dnsRecords)
+    NS8M_BUS_GETTER(dnsRecords)
     {
         const Migration &a = of(userdata);
         int r = sd_bus_message_open_container(reply, 'a', "(sss)");
@@ -177,8 +173,6 @@ struct AppObject {
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
 };
-
-#undef NS8M_APP_GETTER
 
 // --------------------------------------------------------------- methods
 

@@ -226,10 +226,6 @@ int methodPreflight(sd_bus_message *m, void *userdata, sd_bus_error *)
 
 } // namespace
 
-#define NS8M_MANAGER_GETTER(name) \
-    static int name(sd_bus *, const char *, const char *, const char *, sd_bus_message *reply, void *userdata, \
-                    sd_bus_error *)
-
 struct ManagerObject {
     static const Daemon &of(void *userdata) { return *static_cast<const Daemon *>(userdata); }
     static int str(sd_bus_message *reply, const QString &s) { return sd_bus_message_append(reply, "s", s.toUtf8().constData()); }
@@ -240,36 +236,34 @@ struct ManagerObject {
         return c->isConnected() ? &c->link() : nullptr;
     }
 
-    NS8M_MANAGER_GETTER(version)
+    NS8M_BUS_GETTER(version)
     {
         Q_UNUSED(userdata)
         return sd_bus_message_append(reply, "s", kVersion);
     }
-    NS8M_MANAGER_GETTER(state) { return str(reply, of(userdata).m_cluster->state()); }
-    NS8M_MANAGER_GETTER(leader)
+    NS8M_BUS_GETTER(state) { return str(reply, of(userdata).m_cluster->state()); }
+    NS8M_BUS_GETTER(leader)
     {
         const ClusterLink *l = joined(userdata);
         return str(reply, l ? l->leader : QString());
     }
-    NS8M_MANAGER_GETTER(nodeId)
+    NS8M_BUS_GETTER(nodeId)
     {
         const ClusterLink *l = joined(userdata);
         return sd_bus_message_append(reply, "u", l ? l->nodeId : 0u);
     }
-    NS8M_MANAGER_GETTER(vpnAddress)
+    NS8M_BUS_GETTER(vpnAddress)
     {
         const ClusterLink *l = joined(userdata);
         return str(reply, l ? l->vpnAddress : QString());
     }
-    NS8M_MANAGER_GETTER(userDomain)
+    NS8M_BUS_GETTER(userDomain)
     {
         const ClusterLink *l = joined(userdata);
         return str(reply, l ? l->userDomain : QString());
     }
-    NS8M_MANAGER_GETTER(tlsFingerprint) { return str(reply, of(userdata).m_cluster->tlsFingerprint()); }
+    NS8M_BUS_GETTER(tlsFingerprint) { return str(reply, of(userdata).m_cluster->tlsFingerprint()); }
 };
-
-#undef NS8M_MANAGER_GETTER
 
 #define NS8M_MANAGER_PROPERTY(name, signature, getter, flags) \
     SD_BUS_PROPERTY(name, signature, ManagerObject::getter, 0, SD_BUS_VTABLE_PROPERTY_##flags)

@@ -478,6 +478,18 @@ Text withArgs(Text t, const QStringList &args)
     return t;
 }
 
+// FREE bytes against NEED: a blocker below it, a warning with less than 20 %
+// to spare, else fine.
+void judgeSpace(Check &c, quint64 free, quint64 need, const Text &enough, const Text &low, const Text &remedy)
+{
+    if (free < need)
+        set(c, kBlocker, enough, remedy);
+    else if (free < need + need / 5)
+        set(c, kWarning, low, remedy);
+    else
+        set(c, kOk, enough);
+}
+
 QString appName(const RunPtr &run)
 {
     return run->app ? run->app->name : QStringLiteral("the app");
@@ -583,16 +595,11 @@ void checkSourceDisk(const RunPtr &run, Report &rep)
     const Text remedy = Text("check.ns7-disk.remedy", "Free space on %1 (old logs, old backups) before the migration.")
                             .arg(storage.rootPath());
     const Text enough = Text("check.ns7-disk.found", "%1 free on %2; the dumps of %3 of databases need about %4.");
-    if (free < need)
-        set(disk, kBlocker, withArgs(enough, found), remedy);
-    else if (free < need + need / 5)
-        set(disk, kWarning,
-            withArgs(Text("check.ns7-disk.low", "%1 free on %2; the dumps of %3 of databases need about %4. "
-                                                "Less than 20 % is left over."),
-                     found),
-            remedy);
-    else
-        set(disk, kOk, withArgs(enough, found));
+    judgeSpace(disk, free, need, withArgs(enough, found),
+               withArgs(Text("check.ns7-disk.low", "%1 free on %2; the dumps of %3 of databases need about %4. "
+                                                   "Less than 20 % is left over."),
+                        found),
+               remedy);
 }
 
 void checkSource(const RunPtr &run, Report &rep)
@@ -791,16 +798,11 @@ void checkNodeDisk(const RunPtr &run, Report &rep)
     const QStringList found{QString::number(run->node), humanBytes(free), appName(run), humanBytes(need), humanBytes(data)};
     const Text enough = Text("check.node-disk.found", "Node %1 has %2 free; %3 needs about %4 (%5 of data plus margin).");
     const Text remedy = Text("check.node-disk.remedy", "Free space on node %1, add a disk, or choose another node.").arg(run->node);
-    if (free < need)
-        set(disk, kBlocker, withArgs(enough, found), remedy);
-    else if (free < need + need / 5)
-        set(disk, kWarning,
-            withArgs(Text("check.node-disk.low", "Node %1 has %2 free; %3 needs about %4 (%5 of data plus margin). "
-                                                 "Less than 20 % is left over."),
-                     found),
-            remedy);
-    else
-        set(disk, kOk, withArgs(enough, found));
+    judgeSpace(disk, free, need, withArgs(enough, found),
+               withArgs(Text("check.node-disk.low", "Node %1 has %2 free; %3 needs about %4 (%5 of data plus margin). "
+                                                    "Less than 20 % is left over."),
+                        found),
+               remedy);
 }
 
 // What NS8 has already that the migration brings too: "module <id>", "user domain <name> (...)".
