@@ -221,33 +221,45 @@ void Cluster::restoreTunnel()
     const TunnelConfig c = tunnelConfig();
     // Until this settles, checks of the tunnel would only see it coming up.
     m_restoring = true;
-    auto settled = [this] {
-        m_restoring = false;
-        emit tunnelSettled();
-    };
-    m_tunnel.exists(c.interface, [this, c, settled](bool present) {
+    m_tunnel.exists(c.interface, [this, c](bool present) {
         if (present)
-            return settled();
+            return tunnelRestored();
         Log::info(QStringLiteral("the tunnel %1 to the NS8 cluster is missing: putting it back (node %2, %3)")
                       .arg(c.interface)
                       .arg(nodeId())
                       .arg(c.address));
-        m_tunnel.up(c, [this, c, settled](const QString &error) {
-            if (!error.isEmpty()) {
-                Log::error(QStringLiteral("cannot restore the tunnel to the NS8 cluster: %1").arg(error));
-                return settled();
-            }
-            m_tunnel.waitHandshake(c.interface, m_ctx->settings.vpnTimeoutSeconds * 1000, [c, settled](bool ok) {
-                if (ok)
-                    Log::info(QStringLiteral("the tunnel to the NS8 cluster is back up"));
-                else
-                    Log::warning(QStringLiteral("the tunnel is configured but the leader (%1) has not answered "
-                                                "yet; check that UDP port 55820 is open")
-                                     .arg(c.peerEndpoint));
-                settled();
-            });
-        });
+        restoreTunnelUp(c);
     });
+}
+
+void Cluster::restoreTunnelUp(const TunnelConfig &c)
+{
+    m_tunnel.up(c, [this, c](const QString &error) {
+        if (!error.isEmpty()) {
+            Log::error(QStringLiteral("cannot restore the tunnel to the NS8 cluster: %1").arg(error));
+            return tunnelRestored();
+        }
+        restoreTunnelHandshake(c);
+    });
+}
+
+void Cluster::restoreTunnelHandshake(const TunnelConfig &c)
+{
+    m_tunnel.waitHandshake(c.interface, m_ctx->settings.vpnTimeoutSeconds * 1000, [this, c](bool ok) {
+        if (ok)
+            Log::info(QStringLiteral("the tunnel to the NS8 cluster is back up"));
+        else
+            Log::warning(QStringLiteral("the tunnel is configured but the leader (%1) has not answered "
+                                        "yet; check that UDP port 55820 is open")
+                             .arg(c.peerEndpoint));
+        tunnelRestored();
+    });
+}
+
+void Cluster::tunnelRestored()
+{
+    m_restoring = false;
+    emit tunnelSettled();
 }
 
 Ns8Client *Cluster::vpnClient(QObject *parent) const
@@ -767,84 +779,102 @@ void Cluster::connectTunnelDown(const std::shared_ptr<ConnectRun> &run, const Op
 
 // ---------------------------------------------------------------- ListNodes
 
+namespace {
+
+struct ListNodesRun {
+    PendingCall call;
+    ClientPtr client;
+    QList<QVariantMap> nodes;
+    int pending = 0;
+    quint32 self = 0; // this NS7 host's node
+    explicit ListNodesRun(sd_bus_message *m) : call(m) {}
+};
+
+void listNodesReply(const ListNodesRun &run)
+{
+    sd_bus_message *m = nullptr;
+    int r = sd_bus_message_new_method_return(run.call.msg(), &m);
+    if (r >= 0)
+        r = sd_bus_message_open_container(m, 'a', "a{sv}");
+    for (const QVariantMap &n : run.nodes) {
+        if (r < 0)
+            break;
+        r = sd_bus_message_append(m, "a{sv}", 7, "id", "u", n.value(QStringLiteral("id")).toUInt(), "ui_name", "s",
+                                  n.value(QStringLiteral("ui_name")).toString().toUtf8().constData(), "vpn_address", "s",
+                                  n.value(QStringLiteral("vpn_address")).toString().toUtf8().constData(), "online", "b",
+                                  int(n.value(QStringLiteral("online")).toBool()), "local", "b",
+                                  int(n.value(QStringLiteral("local")).toBool()), "free_bytes", "t",
+                                  n.value(QStringLiteral("free_bytes")).toULongLong(), "total_bytes", "t",
+                                  n.value(QStringLiteral("total_bytes")).toULongLong());
+    }
+    if (r >= 0)
+        r = sd_bus_message_close_container(m);
+    if (r >= 0)
+        sd_bus_send(nullptr, m, nullptr);
+    sd_bus_message_unref(m);
+}
+
+// The disks of node I: the one with the most free space.
+void listNodeDisks(const std::shared_ptr<ListNodesRun> &run, Size i)
+{
+    const quint32 id = run->nodes.at(i).value(QStringLiteral("id")).toUInt();
+    run->client->runTask(QStringLiteral("node/%1").arg(id), QStringLiteral("get-node-status"), {},
+                         [run, i](const TaskResult &ns) {
+        quint64 free = 0, total = 0;
+        for (const QJsonValue &d : ns.output.toObject().value(QStringLiteral("disks")).toArray()) {
+            const QJsonObject disk = d.toObject();
+            if (quint64(disk.value(QStringLiteral("free")).toDouble()) >= free) {
+                free = quint64(disk.value(QStringLiteral("free")).toDouble());
+                total = quint64(disk.value(QStringLiteral("total")).toDouble());
+            }
+        }
+        run->nodes[i].insert(QStringLiteral("free_bytes"), free);
+        run->nodes[i].insert(QStringLiteral("total_bytes"), total);
+        if (!ns.ok())
+            run->nodes[i].insert(QStringLiteral("online"), false);
+        if (--run->pending == 0)
+            listNodesReply(*run);
+    });
+}
+
+void listNodesRead(const std::shared_ptr<ListNodesRun> &run)
+{
+    run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [run](const TaskResult &st) {
+        if (!st.ok())
+            return (void)replyError(run->call.msg(), st.failure(QStringLiteral("get-cluster-status")));
+        for (const QJsonValue &v : st.output.toObject().value(QStringLiteral("nodes")).toArray()) {
+            const QJsonObject n = v.toObject();
+            if (quint32(n.value(QStringLiteral("id")).toInt()) == run->self)
+                continue; // this NS7 host: nothing is installed there
+            run->nodes.append({{QStringLiteral("id"), n.value(QStringLiteral("id")).toInt()},
+                               {QStringLiteral("ui_name"), n.value(QStringLiteral("ui_name")).toString()},
+                               {QStringLiteral("vpn_address"), n.value(QStringLiteral("vpn")).toObject().value(QStringLiteral("ip_address")).toString()},
+                               {QStringLiteral("online"), n.value(QStringLiteral("online")).toBool(true)},
+                               {QStringLiteral("local"), n.value(QStringLiteral("local")).toBool()}});
+        }
+        run->pending = int(run->nodes.size());
+        if (run->pending == 0)
+            return listNodesReply(*run);
+        for (Size i = 0; i < run->nodes.size(); ++i)
+            listNodeDisks(run, i);
+    });
+}
+
+} // namespace
+
 void Cluster::listNodesCall(sd_bus_message *call)
 {
     if (!isConnected()) {
         replyError(call, {kWrongState, Text("cluster.not-connected", "This server is not connected to an NS8 cluster.")});
         return;
     }
-    struct Run {
-        PendingCall call;
-        ClientPtr client;
-        QList<QVariantMap> nodes;
-        int pending = 0;
-        explicit Run(sd_bus_message *m) : call(m) {}
-    };
-    auto run = std::make_shared<Run>(call);
+    auto run = std::make_shared<ListNodesRun>(call);
     run->client.reset(vpnClient(nullptr));
-    auto reply = [run] {
-        sd_bus_message *m = nullptr;
-        int r = sd_bus_message_new_method_return(run->call.msg(), &m);
-        if (r >= 0)
-            r = sd_bus_message_open_container(m, 'a', "a{sv}");
-        for (const QVariantMap &n : std::as_const(run->nodes)) {
-            if (r < 0)
-                break;
-            r = sd_bus_message_append(m, "a{sv}", 7, "id", "u", n.value(QStringLiteral("id")).toUInt(), "ui_name", "s",
-                                      n.value(QStringLiteral("ui_name")).toString().toUtf8().constData(), "vpn_address", "s",
-                                      n.value(QStringLiteral("vpn_address")).toString().toUtf8().constData(), "online", "b",
-                                      int(n.value(QStringLiteral("online")).toBool()), "local", "b",
-                                      int(n.value(QStringLiteral("local")).toBool()), "free_bytes", "t",
-                                      n.value(QStringLiteral("free_bytes")).toULongLong(), "total_bytes", "t",
-                                      n.value(QStringLiteral("total_bytes")).toULongLong());
-        }
-        if (r >= 0)
-            r = sd_bus_message_close_container(m);
-        if (r >= 0)
-            sd_bus_send(nullptr, m, nullptr);
-        sd_bus_message_unref(m);
-    };
-    const quint32 self = nodeId();
-    run->client->login([run, reply, self](const ApiError &e) {
+    run->self = nodeId();
+    run->client->login([run](const ApiError &e) {
         if (e.isError())
             return (void)replyError(run->call.msg(), e);
-        run->client->runTask(QStringLiteral("cluster"), QStringLiteral("get-cluster-status"), {}, [run, reply, self](const TaskResult &st) {
-            if (!st.ok())
-                return (void)replyError(run->call.msg(), st.failure(QStringLiteral("get-cluster-status")));
-            for (const QJsonValue &v : st.output.toObject().value(QStringLiteral("nodes")).toArray()) {
-                const QJsonObject n = v.toObject();
-                if (quint32(n.value(QStringLiteral("id")).toInt()) == self)
-                    continue; // this NS7 host: nothing is installed there
-                run->nodes.append({{QStringLiteral("id"), n.value(QStringLiteral("id")).toInt()},
-                                   {QStringLiteral("ui_name"), n.value(QStringLiteral("ui_name")).toString()},
-                                   {QStringLiteral("vpn_address"), n.value(QStringLiteral("vpn")).toObject().value(QStringLiteral("ip_address")).toString()},
-                                   {QStringLiteral("online"), n.value(QStringLiteral("online")).toBool(true)},
-                                   {QStringLiteral("local"), n.value(QStringLiteral("local")).toBool()}});
-            }
-            run->pending = int(run->nodes.size());
-            if (run->pending == 0)
-                return reply();
-            for (Size i = 0; i < run->nodes.size(); ++i) {
-                const quint32 id = run->nodes.at(i).value(QStringLiteral("id")).toUInt();
-                run->client->runTask(QStringLiteral("node/%1").arg(id), QStringLiteral("get-node-status"), {},
-                                     [run, reply, i](const TaskResult &ns) {
-                    quint64 free = 0, total = 0;
-                    for (const QJsonValue &d : ns.output.toObject().value(QStringLiteral("disks")).toArray()) {
-                        const QJsonObject disk = d.toObject();
-                        if (quint64(disk.value(QStringLiteral("free")).toDouble()) >= free) {
-                            free = quint64(disk.value(QStringLiteral("free")).toDouble());
-                            total = quint64(disk.value(QStringLiteral("total")).toDouble());
-                        }
-                    }
-                    run->nodes[i].insert(QStringLiteral("free_bytes"), free);
-                    run->nodes[i].insert(QStringLiteral("total_bytes"), total);
-                    if (!ns.ok())
-                        run->nodes[i].insert(QStringLiteral("online"), false);
-                    if (--run->pending == 0)
-                        reply();
-                });
-            }
-        });
+        listNodesRead(run);
     });
 }
 

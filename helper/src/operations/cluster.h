@@ -71,6 +71,11 @@ private:
 
     void setState(const QString &state);
     void setFingerprint(const QString &fp);
+    // restoreTunnel(): up() when missing, then the handshake; tunnelRestored()
+    // ends it either way.
+    void restoreTunnelUp(const TunnelConfig &c);
+    void restoreTunnelHandshake(const TunnelConfig &c);
+    void tunnelRestored();
     void preflightFailed(const std::shared_ptr<ConnectRun> &run, const ApiError &error);
     void connectReadCluster(const std::shared_ptr<ConnectRun> &run);
     void connectPreflight(const std::shared_ptr<ConnectRun> &run);

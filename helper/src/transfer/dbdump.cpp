@@ -317,122 +317,167 @@ void DbDumper::removeUnrecorded()
             bg.remove(name);
 }
 
-DbDumper::Step DbDumper::shipTableStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run)
+// One call-history table while a step works on it: what the step began with.
+struct DbDumper::HistoryTable {
+    DatabaseItem db;
+    IncrementalTable t;
+    std::shared_ptr<Run> run;
+    std::optional<ChunkRecord> last; // the table's last chunk
+    QString table;                   // `db`.`table`, for SQL
+    Next next;
+};
+
+DbDumper::Step DbDumper::tableStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run,
+                                   TableWork work)
 {
     QPointer<DbDumper> self(this);
-    return [self, db, t, run](Next next) {
+    return [self, db, t, run, work](Next next) {
         if (!self)
             return;
         if (!self->m_tables.contains(db.name + u'.' + t.table))
             return next({});
-        const std::optional<ChunkRecord> last = run->last(db.name, t.table);
-        const QString low = last ? last->high : QString();
-        const QString table = quoteName(db.name) + u'.' + quoteName(t.table);
-        const QString highSql = t.key.isEmpty()
-                                    ? QStringLiteral("SELECT DATE_FORMAT(NOW() - INTERVAL %1 SECOND, '%Y-%m-%d %H:%i:%s')").arg(kEndMarginSeconds)
-                                    : QStringLiteral("SELECT COALESCE(MAX(%1), 0) FROM %2").arg(quoteName(t.key), table);
-        self->query(highSql, [self, db, t, run, low, table, next](const QList<QStringList> &rows, const Text &error) {
-            if (!self)
-                return;
-            if (!error.isEmpty())
-                return next(error);
-            const QString high = rows.value(0).value(0);
-            const bool newer = t.key.isEmpty() ? (low.isEmpty() || high > low)
-                                               : high.toULongLong() > low.toULongLong();
-            if (high.isEmpty() || !newer)
-                return next({});
-            const QString where = rangeWhere(t, low, high);
-            // Counted before the dump: a row that arrives in between is in the
-            // file but not in the count, and the final check then dumps the
-            // table whole rather than trust the chunks.
-            self->query(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE %2").arg(table, where),
-                        [self, db, t, run, low, high, where, next](const QList<QStringList> &count, const Text &err) {
-                if (!self)
-                    return;
-                if (!err.isEmpty())
-                    return next(err);
-                const quint64 n = count.value(0).value(0).toULongLong();
-                if (n == 0)
-                    return next({});
-                ChunkRecord c;
-                c.database = db.name;
-                c.table = t.table;
-                c.seq = run->nextSeq++;
-                c.low = low;
-                c.high = high;
-                c.rows = n;
-                c.file = self->chunkName(db, c.seq, t.table);
-                QStringList args = self->baseDumpArgs();
-                args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers")
-                     << QStringLiteral("--where=") + where << db.name << t.table;
-                QDir().mkpath(self->backgroundDir());
-                self->dump(args, self->backgroundDir() + c.file,
-                           QStringLiteral("-- %1.%2, rows with %3 in (%4, %5]\nUSE %6;\n")
-                               .arg(db.name, t.table, watermarkExpr(t), low.isEmpty() ? QStringLiteral("-∞") : low, high,
-                                    quoteName(db.name)),
-                           [self, c, run, next](const Text &e) {
-                    if (!self)
-                        return;
-                    if (!e.isEmpty())
-                        return next(e);
-                    if (!self->m_state->addChunk(self->m_profile.id, c))
-                        return next(Text("dump.record", "Cannot record %1: %2.").arg(c.file, self->m_state->lastError()));
-                    run->chunks.append(c);
-                    run->shipped++;
-                    run->rows += c.rows;
-                    Log::info(QStringLiteral("call history: %1 new rows of %2.%3 shipped as %4")
-                                  .arg(c.rows).arg(c.database, c.table, c.file),
-                              self->m_log);
-                    next({});
-                });
-            });
-        });
+        auto h = std::make_shared<HistoryTable>();
+        h->db = db;
+        h->t = t;
+        h->run = run;
+        h->last = run->last(db.name, t.table);
+        h->table = quoteName(db.name) + u'.' + quoteName(t.table);
+        h->next = next;
+        (self.data()->*work)(h);
     };
+}
+
+DbDumper::Step DbDumper::shipTableStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run)
+{
+    return tableStep(db, t, run, &DbDumper::shipTable);
+}
+
+// The rows after the last chunk, up to the key or the end time of now.
+void DbDumper::shipTable(const std::shared_ptr<HistoryTable> &h)
+{
+    const IncrementalTable &t = h->t;
+    const QString low = h->last ? h->last->high : QString();
+    const QString highSql = t.key.isEmpty()
+                                ? QStringLiteral("SELECT DATE_FORMAT(NOW() - INTERVAL %1 SECOND, '%Y-%m-%d %H:%i:%s')").arg(kEndMarginSeconds)
+                                : QStringLiteral("SELECT COALESCE(MAX(%1), 0) FROM %2").arg(quoteName(t.key), h->table);
+    QPointer<DbDumper> self(this);
+    query(highSql, [self, h, low](const QList<QStringList> &rows, const Text &error) {
+        if (!self)
+            return;
+        if (!error.isEmpty())
+            return h->next(error);
+        const QString high = rows.value(0).value(0);
+        const bool newer = h->t.key.isEmpty() ? (low.isEmpty() || high > low)
+                                              : high.toULongLong() > low.toULongLong();
+        if (high.isEmpty() || !newer)
+            return h->next({});
+        self->countRange(h, low, high);
+    });
+}
+
+void DbDumper::countRange(const std::shared_ptr<HistoryTable> &h, const QString &low, const QString &high)
+{
+    const QString where = rangeWhere(h->t, low, high);
+    // Counted before the dump: a row that arrives in between is in the
+    // file but not in the count, and the final check then dumps the
+    // table whole rather than trust the chunks.
+    QPointer<DbDumper> self(this);
+    query(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE %2").arg(h->table, where),
+          [self, h, low, high, where](const QList<QStringList> &count, const Text &err) {
+        if (!self)
+            return;
+        if (!err.isEmpty())
+            return h->next(err);
+        const quint64 n = count.value(0).value(0).toULongLong();
+        if (n == 0)
+            return h->next({});
+        ChunkRecord c;
+        c.database = h->db.name;
+        c.table = h->t.table;
+        c.low = low;
+        c.high = high;
+        c.rows = n;
+        self->shipChunk(h, c, where);
+    });
+}
+
+// C's rows (WHERE) as the next chunk file, recorded once it is whole.
+void DbDumper::shipChunk(const std::shared_ptr<HistoryTable> &h, ChunkRecord c, const QString &where)
+{
+    const DatabaseItem &db = h->db;
+    const IncrementalTable &t = h->t;
+    c.seq = h->run->nextSeq++;
+    c.file = chunkName(db, c.seq, t.table);
+    QStringList args = baseDumpArgs();
+    args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers")
+         << QStringLiteral("--where=") + where << db.name << t.table;
+    QDir().mkpath(backgroundDir());
+    QPointer<DbDumper> self(this);
+    dump(args, backgroundDir() + c.file,
+         QStringLiteral("-- %1.%2, rows with %3 in (%4, %5]\nUSE %6;\n")
+             .arg(db.name, t.table, watermarkExpr(t), c.low.isEmpty() ? QStringLiteral("-∞") : c.low, c.high,
+                  quoteName(db.name)),
+         [self, h, c](const Text &e) {
+        if (!self)
+            return;
+        if (!e.isEmpty())
+            return h->next(e);
+        if (!self->m_state->addChunk(self->m_profile.id, c))
+            return h->next(Text("dump.record", "Cannot record %1: %2.").arg(c.file, self->m_state->lastError()));
+        h->run->chunks.append(c);
+        h->run->shipped++;
+        h->run->rows += c.rows;
+        Log::info(QStringLiteral("call history: %1 new rows of %2.%3 shipped as %4")
+                      .arg(c.rows).arg(c.database, c.table, c.file),
+                  self->m_log);
+        h->next({});
+    });
 }
 
 DbDumper::Step DbDumper::verifyStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run)
 {
+    return tableStep(db, t, run, &DbDumper::verifyTable);
+}
+
+void DbDumper::verifyTable(const std::shared_ptr<HistoryTable> &h)
+{
+    if (!h->last)
+        return h->next({});
+    const QString last = h->last->high;
+    const quint64 shipped = h->run->shippedRows(h->db.name, h->t.table);
+    // In one snapshot: every row up to the last watermark must be in
+    // the chunks.  A whole-table count, done while NS7 still works so
+    // that the cutover need not.
     QPointer<DbDumper> self(this);
-    return [self, db, t, run](Next next) {
-        if (!self || !self->m_tables.contains(db.name + u'.' + t.table))
-            return next({});
-        const std::optional<ChunkRecord> lastChunk = run->last(db.name, t.table);
-        if (!lastChunk)
-            return next({});
-        const QString last = lastChunk->high;
-        const quint64 shipped = run->shippedRows(db.name, t.table);
-        // In one snapshot: every row up to the last watermark must be in
-        // the chunks.  A whole-table count, done while NS7 still works so
-        // that the cutover need not.
-        const QString table = quoteName(db.name) + u'.' + quoteName(t.table);
-        self->query(QStringLiteral("START TRANSACTION WITH CONSISTENT SNAPSHOT; SELECT COUNT(*) FROM %1; "
-                                   "SELECT COUNT(*) FROM %1 WHERE %2; SELECT COUNT(*) FROM %1 WHERE %3; COMMIT")
-                        .arg(table, rangeWhere(t, last, QString(), kTailWindowDays), windowWhere(t, last)),
-                    [self, db, t, run, shipped, last, next](const QList<QStringList> &rows, const Text &err) {
-            if (!self)
-                return;
-            if (!err.isEmpty())
-                return next(err);
-            const quint64 total = rows.value(0).value(0).toULongLong();
-            const quint64 after = rows.value(1).value(0).toULongLong();
-            if (rows.size() == 3 && total >= after && total - after == shipped) {
-                verifiedWindows().insert(windowKey(self->m_profile.id, db.name, t.table, last), rows.value(2).value(0).toULongLong());
-                Log::info(QStringLiteral("call history: %1.%2 checked: the %3 rows shipped are all there are")
-                              .arg(db.name, t.table).arg(shipped), self->m_log);
-                return next({});
-            }
-            const Text error = self->dropChunks(db, t, run,
-                                                Text("dump.note.reshipped", "%1.%2 was shipped again whole: the table "
-                                                                            "has %3 rows up to the last watermark, the "
-                                                                            "shipped chunks %4.")
-                                                    .arg(db.name, t.table)
-                                                    .arg(total - qMin(total, after))
-                                                    .arg(shipped));
-            if (!error.isEmpty())
-                return next(error);
-            self->shipTableStep(db, t, run)(next);
-        });
-    };
+    query(QStringLiteral("START TRANSACTION WITH CONSISTENT SNAPSHOT; SELECT COUNT(*) FROM %1; "
+                         "SELECT COUNT(*) FROM %1 WHERE %2; SELECT COUNT(*) FROM %1 WHERE %3; COMMIT")
+              .arg(h->table, rangeWhere(h->t, last, QString(), kTailWindowDays), windowWhere(h->t, last)),
+          [self, h, shipped, last](const QList<QStringList> &rows, const Text &err) {
+        if (!self)
+            return;
+        if (!err.isEmpty())
+            return h->next(err);
+        const DatabaseItem &db = h->db;
+        const IncrementalTable &t = h->t;
+        const quint64 total = rows.value(0).value(0).toULongLong();
+        const quint64 after = rows.value(1).value(0).toULongLong();
+        if (rows.size() == 3 && total >= after && total - after == shipped) {
+            verifiedWindows().insert(windowKey(self->m_profile.id, db.name, t.table, last), rows.value(2).value(0).toULongLong());
+            Log::info(QStringLiteral("call history: %1.%2 checked: the %3 rows shipped are all there are")
+                          .arg(db.name, t.table).arg(shipped), self->m_log);
+            return h->next({});
+        }
+        const Text error = self->dropChunks(db, t, h->run,
+                                            Text("dump.note.reshipped", "%1.%2 was shipped again whole: the table "
+                                                                        "has %3 rows up to the last watermark, the "
+                                                                        "shipped chunks %4.")
+                                                .arg(db.name, t.table)
+                                                .arg(total - qMin(total, after))
+                                                .arg(shipped));
+        if (!error.isEmpty())
+            return h->next(error);
+        self->shipTableStep(db, t, h->run)(h->next);
+    });
 }
 
 Text DbDumper::dropChunks(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run,
@@ -481,72 +526,87 @@ void DbDumper::shipHistory(Done done, bool verify)
 
 DbDumper::Step DbDumper::tailStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run)
 {
+    return tableStep(db, t, run, &DbDumper::dumpTail);
+}
+
+// The rows after the last chunk; the whole table when nothing was shipped.
+void DbDumper::dumpTail(const std::shared_ptr<HistoryTable> &h)
+{
+    if (!h->last)
+        return dumpWhole(h, {});
+    const DatabaseItem &db = h->db;
+    const IncrementalTable &t = h->t;
+    const QString tailWhere = rangeWhere(t, h->last->high, QString(), kTailWindowDays);
+    const QString tailFile = chunkName(db, h->run->nextSeq++, t.table);
+    QStringList args = baseDumpArgs();
+    args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers")
+         << QStringLiteral("--where=") + tailWhere << db.name << t.table;
     QPointer<DbDumper> self(this);
-    return [self, db, t, run](Next next) {
+    dump(args, backgroundDir() + tailFile,
+         QStringLiteral("-- %1.%2, rows with %3 after %4 (the tail)\nUSE %5;\n")
+             .arg(db.name, t.table, watermarkExpr(t), h->last->high, quoteName(db.name)),
+         [self, h, tailFile](const Text &e) {
         if (!self)
             return;
-        if (!self->m_tables.contains(db.name + u'.' + t.table))
-            return next({});
-        const std::optional<ChunkRecord> last = run->last(db.name, t.table);
-        const QString table = quoteName(db.name) + u'.' + quoteName(t.table);
-        // The whole table, when nothing was shipped or the chunks miss rows.
-        auto whole = [self, db, t, run, next](const Text &why) {
-            const Text error = self->dropChunks(db, t, run, why);
-            if (!error.isEmpty())
-                return next(error);
-            QStringList args = self->baseDumpArgs();
-            args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers") << db.name << t.table;
-            self->dump(args, self->backgroundDir() + self->chunkName(db, run->nextSeq++, t.table),
-                       QStringLiteral("-- %1.%2, every row\nUSE %3;\n").arg(db.name, t.table, quoteName(db.name)), next);
-        };
-        if (!last)
-            return whole({});
-        const QString tailWhere = rangeWhere(t, last->high, QString(), kTailWindowDays);
-        const QString tailFile = self->chunkName(db, run->nextSeq++, t.table);
-        QStringList args = self->baseDumpArgs();
-        args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers")
-             << QStringLiteral("--where=") + tailWhere << db.name << t.table;
-        self->dump(args, self->backgroundDir() + tailFile,
-                   QStringLiteral("-- %1.%2, rows with %3 after %4 (the tail)\nUSE %5;\n")
-                       .arg(db.name, t.table, watermarkExpr(t), last->high, quoteName(db.name)),
-                   [self, db, t, last, table, tailFile, whole, next](const Text &e) {
-            if (!self)
-                return;
-            if (!e.isEmpty())
-                return next(e);
-            // The rows before the last chunk were checked against the whole
-            // table before the stop (verifyStep); what may have changed since
-            // is the last chunk's range: counted again after the tail's dump.
-            // Checked whole before the stop: only the end of the last range,
-            // where a late row could still land, is counted again.
-            const QString key = windowKey(self->m_profile.id, db.name, t.table, last->high);
-            const bool windowOnly = verifiedWindows().contains(key);
-            const quint64 expected = windowOnly ? verifiedWindows().value(key) : last->rows;
-            const QString where = windowOnly ? windowWhere(t, last->high) : rangeWhere(t, last->low, last->high);
-            self->query(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE %2").arg(table, where),
-                        [self, db, t, last, tailFile, whole, next, expected, windowOnly](const QList<QStringList> &rows, const Text &err) {
-                if (!self)
-                    return;
-                if (!err.isEmpty())
-                    return next(err);
-                const quint64 now = rows.value(0).value(0).toULongLong();
-                if (now != expected) {
-                    QFile::remove(self->backgroundDir() + tailFile);
-                    return whole(Text("dump.note.whole", "%1.%2 was dumped whole: the end of the last shipped range "
-                                                            "holds %3 rows now, %4 before.")
-                                     .arg(db.name, t.table)
-                                     .arg(now)
-                                     .arg(expected));
-                }
-                Log::info(QStringLiteral("call history: %1.%2: the tail is dumped, the end of the last shipped range is unchanged (%3 rows%4)")
-                              .arg(db.name, t.table)
-                              .arg(now)
-                              .arg(windowOnly ? QString() : QStringLiteral(", whole range")),
-                          self->m_log);
-                next({});
-            });
-        });
-    };
+        if (!e.isEmpty())
+            return h->next(e);
+        self->checkTail(h, tailFile);
+    });
+}
+
+// After the tail's dump (TAILFILE): the chunks still hold what they held, or
+// the tail goes and the table is dumped whole.
+void DbDumper::checkTail(const std::shared_ptr<HistoryTable> &h, const QString &tailFile)
+{
+    // The rows before the last chunk were checked against the whole
+    // table before the stop (verifyStep); what may have changed since
+    // is the last chunk's range: counted again after the tail's dump.
+    // Checked whole before the stop: only the end of the last range,
+    // where a late row could still land, is counted again.
+    const ChunkRecord &last = *h->last;
+    const QString key = windowKey(m_profile.id, h->db.name, h->t.table, last.high);
+    const bool windowOnly = verifiedWindows().contains(key);
+    const quint64 expected = windowOnly ? verifiedWindows().value(key) : last.rows;
+    const QString where = windowOnly ? windowWhere(h->t, last.high) : rangeWhere(h->t, last.low, last.high);
+    QPointer<DbDumper> self(this);
+    query(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE %2").arg(h->table, where),
+          [self, h, tailFile, expected, windowOnly](const QList<QStringList> &rows, const Text &err) {
+        if (!self)
+            return;
+        if (!err.isEmpty())
+            return h->next(err);
+        const DatabaseItem &db = h->db;
+        const IncrementalTable &t = h->t;
+        const quint64 now = rows.value(0).value(0).toULongLong();
+        if (now != expected) {
+            QFile::remove(self->backgroundDir() + tailFile);
+            return self->dumpWhole(h, Text("dump.note.whole", "%1.%2 was dumped whole: the end of the last shipped range "
+                                                                 "holds %3 rows now, %4 before.")
+                                          .arg(db.name, t.table)
+                                          .arg(now)
+                                          .arg(expected));
+        }
+        Log::info(QStringLiteral("call history: %1.%2: the tail is dumped, the end of the last shipped range is unchanged (%3 rows%4)")
+                      .arg(db.name, t.table)
+                      .arg(now)
+                      .arg(windowOnly ? QString() : QStringLiteral(", whole range")),
+                  self->m_log);
+        h->next({});
+    });
+}
+
+// The whole table, when nothing was shipped or the chunks miss rows.
+void DbDumper::dumpWhole(const std::shared_ptr<HistoryTable> &h, const Text &why)
+{
+    const DatabaseItem &db = h->db;
+    const IncrementalTable &t = h->t;
+    const Text error = dropChunks(db, t, h->run, why);
+    if (!error.isEmpty())
+        return h->next(error);
+    QStringList args = baseDumpArgs();
+    args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers") << db.name << t.table;
+    dump(args, backgroundDir() + chunkName(db, h->run->nextSeq++, t.table),
+         QStringLiteral("-- %1.%2, every row\nUSE %3;\n").arg(db.name, t.table, quoteName(db.name)), h->next);
 }
 
 void DbDumper::dumpAll(Done done)

@@ -70,13 +70,26 @@ private:
     void dump(const QStringList &args, const QString &path, const QString &header, Next done);
     QStringList baseDumpArgs() const;
     void readSchema(Next done);
+    // The steps of one call-history table share their start (tableStep():
+    // nothing to do when the table does not exist) and go on in named
+    // functions, one asynchronous call each.
+    struct HistoryTable;
+    using TableWork = void (DbDumper::*)(const std::shared_ptr<HistoryTable> &h);
+    Step tableStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run, TableWork work);
     Step shipTableStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
+    void shipTable(const std::shared_ptr<HistoryTable> &h);
+    void countRange(const std::shared_ptr<HistoryTable> &h, const QString &low, const QString &high);
+    void shipChunk(const std::shared_ptr<HistoryTable> &h, ChunkRecord c, const QString &where);
     Step verifyStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
+    void verifyTable(const std::shared_ptr<HistoryTable> &h);
     // Removes the table's chunks (files and records), to ship it whole; NOTE
     // (why, when there is a reason to tell) is logged and goes into the
     // summary.
     Text dropChunks(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run, const Text &note);
     Step tailStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
+    void dumpTail(const std::shared_ptr<HistoryTable> &h);
+    void checkTail(const std::shared_ptr<HistoryTable> &h, const QString &tailFile);
+    void dumpWhole(const std::shared_ptr<HistoryTable> &h, const Text &why);
     QString sqliteDump(const SqliteDump &s, QString *error) const;
     std::shared_ptr<Run> newRun(); // the recorded chunks, strays removed
     void removeUnrecorded();

@@ -76,25 +76,32 @@ void Tunnel::exists(const QString &interface, std::function<void(bool)> done)
 void Tunnel::up(const TunnelConfig &config, std::function<void(const QString &)> done)
 {
     // Start from a clean interface, then kernel WireGuard or wireguard-go.
-    down(config.interface, [this, config, done](const QString &) {
-        runProcess(this,
-                   {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("add"), QStringLiteral("dev"),
-                    config.interface, QStringLiteral("type"), QStringLiteral("wireguard")},
-                   [this, config, done](const ProcessResult &kernel) {
-                       if (kernel.ok())
-                           return configure(config, done);
-                       // wireguard-go guesses kernel support from the version
-                       // and refuses to run; the kernel just said it has none.
-                       runProcess(this, {QStringLiteral("wireguard-go"), config.interface},
-                                  [this, config, done](const ProcessResult &userspace) {
-                                      if (!userspace.ok())
-                                          return done(QStringLiteral("the kernel has no WireGuard and %1")
-                                                          .arg(userspace.errorText()));
-                                      configure(config, done);
-                                  },
-                                  {QStringLiteral("WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1")});
-                   });
-    });
+    down(config.interface, [this, config, done](const QString &) { addInterface(config, done); });
+}
+
+void Tunnel::addInterface(const TunnelConfig &config, std::function<void(const QString &)> done)
+{
+    runProcess(this,
+               {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("add"), QStringLiteral("dev"),
+                config.interface, QStringLiteral("type"), QStringLiteral("wireguard")},
+               [this, config, done](const ProcessResult &kernel) {
+                   if (kernel.ok())
+                       return configure(config, done);
+                   startUserspace(config, done);
+               });
+}
+
+void Tunnel::startUserspace(const TunnelConfig &config, std::function<void(const QString &)> done)
+{
+    // wireguard-go guesses kernel support from the version and refuses to
+    // run; the kernel just said it has none.
+    runProcess(this, {QStringLiteral("wireguard-go"), config.interface},
+               [this, config, done](const ProcessResult &userspace) {
+                   if (!userspace.ok())
+                       return done(QStringLiteral("the kernel has no WireGuard and %1").arg(userspace.errorText()));
+                   configure(config, done);
+               },
+               {QStringLiteral("WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1")});
 }
 
 void Tunnel::configure(const TunnelConfig &c, std::function<void(const QString &)> done)

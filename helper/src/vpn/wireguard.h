@@ -51,6 +51,10 @@ public:
     void waitHandshake(const QString &interface, int timeoutMs, std::function<void(bool)> done);
 
 private:
+    // After down(): the interface in the kernel, or wireguard-go when the
+    // kernel has no WireGuard; then configure().
+    void addInterface(const TunnelConfig &config, std::function<void(const QString &)> done);
+    void startUserspace(const TunnelConfig &config, std::function<void(const QString &)> done);
     void configure(const TunnelConfig &config, std::function<void(const QString &)> done);
     void pollHandshake(const QString &interface, qint64 deadline, std::function<void(bool)> done);
 };
