@@ -10,7 +10,7 @@
 
 namespace ns8m {
 
-QString ProcessResult::errorText() const
+Text ProcessResult::failure() const
 {
     // Some programs (wireguard-go) log their errors on stdout: keep both.
     QString e = QString::fromUtf8(err).trimmed();
@@ -21,11 +21,15 @@ QString ProcessResult::errorText() const
     if (e.size() > 400)
         e = QStringLiteral("…") + e.right(400);
     if (exitCode == -1)
-        return QStringLiteral("%1 could not run%2").arg(what, e.isEmpty() ? QString() : QStringLiteral(": ") + e);
-    return QStringLiteral("%1 failed (exit code %2)%3")
-        .arg(what)
-        .arg(exitCode)
-        .arg(e.isEmpty() ? QString() : QStringLiteral(": ") + e);
+        return e.isEmpty() ? Text("process.not-run", "%1 could not run.").arg(what)
+                           : Text("process.not-run-said", "%1 could not run: %2").arg(what, e);
+    return e.isEmpty() ? Text("process.failed", "%1 failed (exit code %2).").arg(what).arg(exitCode)
+                       : Text("process.failed-said", "%1 failed (exit code %2): %3").arg(what).arg(exitCode).arg(e);
+}
+
+QString ProcessResult::errorText() const
+{
+    return failure().english();
 }
 
 namespace {

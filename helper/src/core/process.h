@@ -6,6 +6,8 @@
 #include <QObject>
 #include <QStringList>
 
+#include "core/text.h"
+
 #include <functional>
 
 namespace ns8m {
@@ -16,7 +18,9 @@ struct ProcessResult {
     QByteArray err;
     QString what;       // the program and its arguments, for messages
     bool ok() const { return exitCode == 0; }
-    QString errorText() const;
+    // Why it failed, by id: the command, its exit code, the last of what it said.
+    Text failure() const;
+    QString errorText() const; // its English, for the log
 };
 
 // Starts ARGV[0] with the other elements as arguments; ENV adds variables.

@@ -234,9 +234,9 @@ void Cluster::restoreTunnel()
 
 void Cluster::restoreTunnelUp(const TunnelConfig &c)
 {
-    m_tunnel.up(c, [this, c](const QString &error) {
+    m_tunnel.up(c, [this, c](const Texts &error) {
         if (!error.isEmpty()) {
-            Log::error(QStringLiteral("cannot restore the tunnel to the NS8 cluster: %1").arg(error));
+            Log::error(QStringLiteral("cannot restore the tunnel to the NS8 cluster: %1").arg(english(error)));
             return tunnelRestored();
         }
         restoreTunnelHandshake(c);
@@ -600,10 +600,10 @@ void Cluster::connectTunnel(const std::shared_ptr<ConnectRun> &run, const Operat
     c.peerPublicKey = run->leaderPublicKey;
     c.peerEndpoint = run->leaderEndpoint;
     run->tunnelUp = true; // whatever up() manages to create must be undone
-    m_tunnel.up(c, [run, next, what](const QString &err) {
+    m_tunnel.up(c, [run, next, what](const Texts &err) {
         if (!err.isEmpty())
-            return next(stepFailed(what, {kFailed, Text("connect.tunnel.interface", "The interface %1 could not be set up: %2")
-                                                       .arg(run->tunnel.interface, err)}));
+            return next(stepFailed(what, {kFailed, Texts{Text("connect.tunnel.interface", "The interface %1 could not be set up:")
+                                                             .arg(run->tunnel.interface)} + err}));
         if (run->op)
             run->op->setProgress(0.2);
         next({});
@@ -769,9 +769,9 @@ void Cluster::connectTunnelDown(const std::shared_ptr<ConnectRun> &run, const Op
     }
     const LogContext ctx = run->job ? run->job->logContext() : LogContext{};
     Log::info(QStringLiteral("Join cluster: undoing: the VPN interface %1").arg(run->tunnel.interface), ctx);
-    m_tunnel.down(run->tunnel.interface, [this, next, ctx](const QString &error) {
+    m_tunnel.down(run->tunnel.interface, [this, next, ctx](const Texts &error) {
         if (!error.isEmpty())
-            Log::warning(QStringLiteral("Join cluster: taking the VPN down: %1").arg(error), ctx);
+            Log::warning(QStringLiteral("Join cluster: taking the VPN down: %1").arg(english(error)), ctx);
         removeSecrets();
         next({});
     });
@@ -966,9 +966,9 @@ QList<Operation::Step> Cluster::disconnectSteps(const std::shared_ptr<Disconnect
          {}, false},
         {QStringLiteral("tunnel"), Text("step.disconnect.tunnel", "Take the VPN down"), 1,
          [this, run](Next next) {
-             m_tunnel.down(QStringLiteral("ns8"), [run, next](const QString &error) {
+             m_tunnel.down(QStringLiteral("ns8"), [run, next](const Texts &error) {
                  if (!error.isEmpty() && run->job)
-                     Log::error(QStringLiteral("Leave cluster: %1").arg(error), run->job->logContext());
+                     Log::error(QStringLiteral("Leave cluster: %1").arg(english(error)), run->job->logContext());
                  next({});
              });
          },

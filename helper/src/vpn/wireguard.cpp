@@ -73,13 +73,13 @@ void Tunnel::exists(const QString &interface, std::function<void(bool)> done)
                [done](const ProcessResult &r) { done(r.ok()); });
 }
 
-void Tunnel::up(const TunnelConfig &config, std::function<void(const QString &)> done)
+void Tunnel::up(const TunnelConfig &config, Done done)
 {
     // Start from a clean interface, then kernel WireGuard or wireguard-go.
-    down(config.interface, [this, config, done](const QString &) { addInterface(config, done); });
+    down(config.interface, [this, config, done](const Texts &) { addInterface(config, done); });
 }
 
-void Tunnel::addInterface(const TunnelConfig &config, std::function<void(const QString &)> done)
+void Tunnel::addInterface(const TunnelConfig &config, Done done)
 {
     runProcess(this,
                {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("add"), QStringLiteral("dev"),
@@ -91,20 +91,22 @@ void Tunnel::addInterface(const TunnelConfig &config, std::function<void(const Q
                });
 }
 
-void Tunnel::startUserspace(const TunnelConfig &config, std::function<void(const QString &)> done)
+void Tunnel::startUserspace(const TunnelConfig &config, Done done)
 {
     // wireguard-go guesses kernel support from the version and refuses to
     // run; the kernel just said it has none.
     runProcess(this, {QStringLiteral("wireguard-go"), config.interface},
                [this, config, done](const ProcessResult &userspace) {
                    if (!userspace.ok())
-                       return done(QStringLiteral("the kernel has no WireGuard and %1").arg(userspace.errorText()));
+                       return done({Text("tunnel.no-wireguard", "The kernel has no WireGuard, and its userspace "
+                                                                "implementation did not start:"),
+                                    userspace.failure()});
                    configure(config, done);
                },
                {QStringLiteral("WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1")});
 }
 
-void Tunnel::configure(const TunnelConfig &c, std::function<void(const QString &)> done)
+void Tunnel::configure(const TunnelConfig &c, Done done)
 {
     const QList<QStringList> steps = {
         {QStringLiteral("wg"), QStringLiteral("set"), c.interface, QStringLiteral("private-key"), c.privateKeyFile,
@@ -118,16 +120,16 @@ void Tunnel::configure(const TunnelConfig &c, std::function<void(const QString &
         {QStringLiteral("ip"), QStringLiteral("route"), QStringLiteral("replace"), c.network,
          QStringLiteral("dev"), c.interface, QStringLiteral("src"), c.address},
     };
-    runSequence(this, steps, [done](const ProcessResult &r) { done(r.ok() ? QString() : r.errorText()); });
+    runSequence(this, steps, [done](const ProcessResult &r) { done(r.ok() ? Texts() : Texts{r.failure()}); });
 }
 
-void Tunnel::down(const QString &interface, std::function<void(const QString &)> done)
+void Tunnel::down(const QString &interface, Done done)
 {
     exists(interface, [this, interface, done](bool present) {
         if (!present)
             return done({});
         runProcess(this, {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("del"), QStringLiteral("dev"), interface},
-                   [done](const ProcessResult &r) { done(r.ok() ? QString() : r.errorText()); });
+                   [done](const ProcessResult &r) { done(r.ok() ? Texts() : Texts{r.failure()}); });
     });
 }
 

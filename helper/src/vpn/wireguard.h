@@ -7,6 +7,8 @@
 #include <QObject>
 #include <QString>
 
+#include "core/text.h"
+
 #include <functional>
 
 namespace ns8m {
@@ -40,11 +42,13 @@ class Tunnel : public QObject
 public:
     explicit Tunnel(QObject *parent = nullptr) : QObject(parent) {}
 
-    // Creates (or re-creates) the interface and configures it; DONE gets ""
-    // or what went wrong.
-    void up(const TunnelConfig &config, std::function<void(const QString &error)> done);
+    // What Tunnel says when it is done: nothing, or what went wrong, by id.
+    using Done = std::function<void(const Texts &error)>;
+
+    // Creates (or re-creates) the interface and configures it.
+    void up(const TunnelConfig &config, Done done);
     // Removes the interface (wireguard-go exits with it); fine when absent.
-    void down(const QString &interface, std::function<void(const QString &error)> done);
+    void down(const QString &interface, Done done);
     // Whether the interface exists now.
     void exists(const QString &interface, std::function<void(bool)> done);
     // Polls until the peer's first handshake, or TIMEOUTMS passes.
@@ -53,9 +57,9 @@ public:
 private:
     // After down(): the interface in the kernel, or wireguard-go when the
     // kernel has no WireGuard; then configure().
-    void addInterface(const TunnelConfig &config, std::function<void(const QString &)> done);
-    void startUserspace(const TunnelConfig &config, std::function<void(const QString &)> done);
-    void configure(const TunnelConfig &config, std::function<void(const QString &)> done);
+    void addInterface(const TunnelConfig &config, Done done);
+    void startUserspace(const TunnelConfig &config, Done done);
+    void configure(const TunnelConfig &config, Done done);
     void pollHandshake(const QString &interface, qint64 deadline, std::function<void(bool)> done);
 };
 
