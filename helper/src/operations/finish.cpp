@@ -27,6 +27,7 @@
 #include "profile/fields.h"
 #include "bus/job.h"
 #include "ns8/jsonschema.h"
+#include "core/commands.h"
 #include "core/log.h"
 #include "core/qtcompat.h"
 #include "operations/operation.h"
@@ -514,9 +515,8 @@ void Migration::finishTerminate(const std::shared_ptr<MigrationRun> &run, const 
     const QString host = target.host.contains(u':') ? u'[' + target.host + u']' : target.host;
     // Reading /terminate ends the transfer phase: the module's import task
     // then restores the dumps (PROTOCOL.md §3).
-    const QStringList argv = {QStringLiteral("rsync"), QStringLiteral("--contimeout=%1").arg(kRsyncConnectTimeoutSeconds),
-                              QStringLiteral("--timeout=%1").arg(kRsyncTimeoutSeconds),
-                              QStringLiteral("rsync://%1@%2:%3/terminate").arg(target.user, host).arg(target.port)};
+    const QStringList argv = commands::rsyncRead(QStringLiteral("rsync://%1@%2:%3/terminate").arg(target.user, host).arg(target.port),
+                                                 kRsyncTimeoutSeconds, kRsyncConnectTimeoutSeconds);
     const QStringList env = {QStringLiteral("RSYNC_PASSWORD=") + target.password};
     target.password.fill(u'\0');
     runProcess(run->job, argv, [this, run, next](const ProcessResult &r) {

@@ -1,6 +1,7 @@
 #include "transfer/rsync.h"
 
 #include "transfer/scanner.h"
+#include "core/commands.h"
 #include "core/qtcompat.h"
 
 #include <QDir>
@@ -251,11 +252,7 @@ quint64 estimateTotal(quint64 bytes, int percent, quint64 expected)
 
 QStringList RsyncTransfer::argv() const
 {
-    QStringList a {QStringLiteral("rsync")};
-    a += args;
-    a += sources;
-    a.append(destination);
-    return a;
+    return commands::rsync(args, sources, destination);
 }
 
 QStringList RsyncTransfer::writeRoots() const
@@ -284,9 +281,7 @@ namespace {
 
 QStringList baseArgs()
 {
-    return {QStringLiteral("-a"), QStringLiteral("--numeric-ids"), QStringLiteral("--no-inc-recursive"),
-            QStringLiteral("--info=progress2,stats2"), QStringLiteral("--timeout=%1").arg(kRsyncTimeoutSeconds),
-            QStringLiteral("--contimeout=%1").arg(kRsyncConnectTimeoutSeconds)};
+    return commands::rsyncCopyOptions(kRsyncTimeoutSeconds, kRsyncConnectTimeoutSeconds);
 }
 
 } // namespace
@@ -911,9 +906,7 @@ void RsyncBatch::addFoldersRun()
     e.t.password = first.password;
     // -r only: no --delete, and no -p/-o/-g/-t that would touch the
     // attributes of folders NS8 already has.
-    e.t.args = QStringList{QStringLiteral("-r"), QStringLiteral("--info=progress2,stats2"),
-                           QStringLiteral("--timeout=%1").arg(kRsyncTimeoutSeconds),
-                           QStringLiteral("--contimeout=%1").arg(kRsyncConnectTimeoutSeconds)};
+    e.t.args = commands::rsyncFoldersOptions(kRsyncTimeoutSeconds, kRsyncConnectTimeoutSeconds);
     m_e.insert(m_e.begin(), std::move(e));
 }
 

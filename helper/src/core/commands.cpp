@@ -1,0 +1,141 @@
+#include "core/commands.h"
+
+namespace ns8m::commands {
+
+QStringList getentAhosts(const QString &host)
+{
+    return {QStringLiteral("getent"), QStringLiteral("ahosts"), host};
+}
+
+QStringList ipLinkShow(const QString &dev)
+{
+    return {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("show"), QStringLiteral("dev"), dev};
+}
+
+QStringList ipLinkAddWireguard(const QString &dev)
+{
+    return {QStringLiteral("ip"),  QStringLiteral("link"), QStringLiteral("add"),      QStringLiteral("dev"),
+            dev,                   QStringLiteral("type"), QStringLiteral("wireguard")};
+}
+
+QStringList ipLinkDel(const QString &dev)
+{
+    return {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("del"), QStringLiteral("dev"), dev};
+}
+
+QStringList ipAddressReplace(const QString &address, const QString &dev)
+{
+    return {QStringLiteral("ip"), QStringLiteral("address"), QStringLiteral("replace"), address,
+            QStringLiteral("dev"), dev};
+}
+
+QStringList ipLinkSetMtuUp(const QString &dev, int mtu)
+{
+    return {QStringLiteral("ip"),  QStringLiteral("link"), QStringLiteral("set"), QStringLiteral("dev"),
+            dev,                   QStringLiteral("mtu"),  QString::number(mtu),  QStringLiteral("up")};
+}
+
+QStringList ipRouteReplace(const QString &prefix, const QString &dev, const QString &source)
+{
+    return {QStringLiteral("ip"),  QStringLiteral("route"), QStringLiteral("replace"), prefix,
+            QStringLiteral("dev"), dev,                     QStringLiteral("src"),     source};
+}
+
+QStringList wgSetPeer(const QString &dev, const QString &privateKeyFile, const QString &peerPublicKey,
+                      const QString &endpoint, const QString &allowedIps, int keepaliveSeconds)
+{
+    return {QStringLiteral("wg"),
+            QStringLiteral("set"),
+            dev,
+            QStringLiteral("private-key"),
+            privateKeyFile,
+            QStringLiteral("peer"),
+            peerPublicKey,
+            QStringLiteral("endpoint"),
+            endpoint,
+            QStringLiteral("allowed-ips"),
+            allowedIps,
+            QStringLiteral("persistent-keepalive"),
+            QString::number(keepaliveSeconds)};
+}
+
+QStringList wgShowLatestHandshakes(const QString &dev)
+{
+    return {QStringLiteral("wg"), QStringLiteral("show"), dev, QStringLiteral("latest-handshakes")};
+}
+
+QStringList wireguardGo(const QString &dev)
+{
+    return {QStringLiteral("wireguard-go"), dev};
+}
+
+QStringList mysqlQuery(const QString &defaultsFile, const QString &sql)
+{
+    return {QStringLiteral("mysql"), QStringLiteral("--defaults-file=") + defaultsFile, QStringLiteral("-N"),
+            QStringLiteral("-B"), QStringLiteral("-e"), sql};
+}
+
+QStringList mysqldumpBase(const QString &defaultsFile)
+{
+    return {QStringLiteral("mysqldump"), QStringLiteral("--defaults-file=") + defaultsFile,
+            QStringLiteral("--single-transaction"), QStringLiteral("--hex-blob"),
+            QStringLiteral("--default-character-set=utf8mb4")};
+}
+
+QStringList mysqldumpSchema(const QString &defaultsFile, const QString &database)
+{
+    return mysqldumpBase(defaultsFile) << QStringLiteral("--no-data") << QStringLiteral("--add-drop-database")
+                                       << QStringLiteral("--databases") << database;
+}
+
+QStringList mysqldumpData(const QString &defaultsFile, const QString &database, const QStringList &ignoreTables)
+{
+    QStringList a = mysqldumpBase(defaultsFile);
+    a << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers") << QStringLiteral("--no-create-db");
+    for (const QString &t : ignoreTables)
+        a << QStringLiteral("--ignore-table=%1.%2").arg(database, t);
+    a << QStringLiteral("--databases") << database;
+    return a;
+}
+
+QStringList mysqldumpTableRows(const QString &defaultsFile, const QString &database, const QString &table,
+                               const QString &where)
+{
+    QStringList a = mysqldumpBase(defaultsFile);
+    a << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers");
+    if (!where.isEmpty())
+        a << QStringLiteral("--where=") + where;
+    a << database << table;
+    return a;
+}
+
+QStringList rsync(const QStringList &options, const QStringList &sources, const QString &destination)
+{
+    QStringList a {QStringLiteral("rsync")};
+    a += options;
+    a += sources;
+    a.append(destination);
+    return a;
+}
+
+QStringList rsyncCopyOptions(int timeoutSeconds, int connectTimeoutSeconds)
+{
+    return {QStringLiteral("-a"), QStringLiteral("--numeric-ids"), QStringLiteral("--no-inc-recursive"),
+            QStringLiteral("--info=progress2,stats2"), QStringLiteral("--timeout=%1").arg(timeoutSeconds),
+            QStringLiteral("--contimeout=%1").arg(connectTimeoutSeconds)};
+}
+
+QStringList rsyncFoldersOptions(int timeoutSeconds, int connectTimeoutSeconds)
+{
+    return {QStringLiteral("-r"), QStringLiteral("--info=progress2,stats2"),
+            QStringLiteral("--timeout=%1").arg(timeoutSeconds),
+            QStringLiteral("--contimeout=%1").arg(connectTimeoutSeconds)};
+}
+
+QStringList rsyncRead(const QString &url, int timeoutSeconds, int connectTimeoutSeconds)
+{
+    return {QStringLiteral("rsync"), QStringLiteral("--contimeout=%1").arg(connectTimeoutSeconds),
+            QStringLiteral("--timeout=%1").arg(timeoutSeconds), url};
+}
+
+} // namespace ns8m::commands

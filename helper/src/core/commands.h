@@ -1,0 +1,81 @@
+// Every command line the helper runs, as an argument vector (argv[0] is the
+// program), built in one place: helper/tests/test_commands.cpp checks each
+// option of each of them against what the program accepts at its NethServer 7
+// version (helper/tests/ns7-command-options.txt; docs/platforms.md).
+//
+// No builder takes a secret: passwords reach mysql and mysqldump through an
+// option file (--defaults-file) and rsync through RSYNC_PASSWORD, never argv,
+// which any user can read in /proc.
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+namespace ns8m::commands {
+
+// ------------------------------------------------------------- getent(1)
+
+// `getent ahosts HOST`: HOST's addresses as the resolver (nsswitch) gives them.
+QStringList getentAhosts(const QString &host);
+
+// --------------------------------------------------------------- ip(8)
+
+// `ip link show dev DEV`: succeeds when the interface exists.
+QStringList ipLinkShow(const QString &dev);
+// `ip link add dev DEV type wireguard`: a kernel WireGuard interface.
+QStringList ipLinkAddWireguard(const QString &dev);
+// `ip link del dev DEV`.
+QStringList ipLinkDel(const QString &dev);
+// `ip address replace ADDRESS dev DEV` (ADDRESS with its prefix, "10.5.4.3/32").
+QStringList ipAddressReplace(const QString &address, const QString &dev);
+// `ip link set dev DEV mtu MTU up`.
+QStringList ipLinkSetMtuUp(const QString &dev, int mtu);
+// `ip route replace PREFIX dev DEV src SOURCE`.
+QStringList ipRouteReplace(const QString &prefix, const QString &dev, const QString &source);
+
+// ----------------------------------------------------- WireGuard: wg(8)
+
+// `wg set DEV private-key FILE peer KEY endpoint HOST:PORT allowed-ips IPS
+// persistent-keepalive SECONDS`: the private key is read from FILE.
+QStringList wgSetPeer(const QString &dev, const QString &privateKeyFile, const QString &peerPublicKey,
+                      const QString &endpoint, const QString &allowedIps, int keepaliveSeconds);
+// `wg show DEV latest-handshakes`.
+QStringList wgShowLatestHandshakes(const QString &dev);
+// `wireguard-go DEV`: the userspace implementation (tests, and hosts without
+// the kernel module).
+QStringList wireguardGo(const QString &dev);
+
+// --------------------------------------------------- MariaDB client tools
+
+// `mysql --defaults-file=FILE -N -B -e SQL`: rows without header, tab-separated.
+QStringList mysqlQuery(const QString &defaultsFile, const QString &sql);
+// What every mysqldump of the helper starts with: the option file (first, as
+// the client tools require), one consistent snapshot of InnoDB tables without
+// locking out the PBX, binary columns intact, utf8mb4.
+QStringList mysqldumpBase(const QString &defaultsFile);
+// The structure of DATABASE: CREATE DATABASE (after a DROP) and its tables,
+// no rows.
+QStringList mysqldumpSchema(const QString &defaultsFile, const QString &database);
+// The rows of DATABASE without IGNORETABLES (names in DATABASE): no CREATE
+// statements, no triggers.
+QStringList mysqldumpData(const QString &defaultsFile, const QString &database, const QStringList &ignoreTables);
+// The rows of DATABASE.TABLE matching WHERE (every row when WHERE is empty).
+QStringList mysqldumpTableRows(const QString &defaultsFile, const QString &database, const QString &table,
+                               const QString &where = {});
+
+// -------------------------------------------------------------- rsync(1)
+
+// rsync with OPTIONS, then the SOURCES, then the DESTINATION.
+QStringList rsync(const QStringList &options, const QStringList &sources, const QString &destination);
+// The options every copy of data starts with: archive, numeric ids, one pass
+// over the tree (progress of the whole run), the run's statistics, and the
+// I/O and connection timeouts.
+QStringList rsyncCopyOptions(int timeoutSeconds, int connectTimeoutSeconds);
+// The options of the run that only creates destination folders: -r alone (no
+// -p/-o/-g/-t that would touch folders NS8 already has, no --delete).
+QStringList rsyncFoldersOptions(int timeoutSeconds, int connectTimeoutSeconds);
+// Reads the receiver's URL (its /terminate module, which ends the transfer
+// phase): no source, no destination.
+QStringList rsyncRead(const QString &url, int timeoutSeconds, int connectTimeoutSeconds);
+
+} // namespace ns8m::commands
