@@ -1,15 +1,23 @@
 """The RPM, built as a build host builds it, then checked.
 
-scripts/dist.sh makes the source tarball (with the Cockpit page built);
-`rpmbuild -ta` builds it (rpm/build-rpm.sh -t) in a network namespace with
-no network, in a scratch
-folder with no shared/ beside it, with the tests off: the tarball builds
-from its own contents and the build dependencies.  Then the package is
-compared with rpm/expected-files.txt and taken apart.
+scripts/dist.sh makes the source tarball (with the Cockpit page built),
+once; `rpmbuild -ta` builds it (rpm/build-rpm.sh -t) in a network namespace
+with no network, in a scratch folder with no shared/ beside it, with the
+tests off: the tarball builds from its own contents and the build
+dependencies.  Then the package is compared with rpm/expected-files.txt and
+taken apart.  Twice, from the same tarball:
+
+  RpmTest      the spec's default branch (Qt 6, sd-bus from libsystemd)
+  RpmEl7Test   its NethServer 7 branch (rpm/build-rpm.sh -7: --define
+               "rhel 7"), here with Debian's Qt 5 and the libelogind of the
+               private prefix of scripts/elogind-prefix.sh:
+               $NS8M_ELOGIND_PREFIX (CMake passes it when the build itself
+               uses libelogind), else that script is run for build-deps/elogind
+               of the checkout (needs apt's network once)
 
 Needs root (unshare) and Debian's rpm, rpm2cpio, cpio, logrotate
-(scripts/packages.d/rpm.txt).  The packages and the build log are kept in
-$NS8M_ARTIFACTS_DIR/rpm/.
+(scripts/packages.d/rpm.txt).  The packages and the build logs are kept in
+$NS8M_ARTIFACTS_DIR/rpm/ (the NethServer 7 build's in rpm/el7/).
 """
 
 import glob
@@ -33,6 +41,10 @@ BUILD_TIMEOUT = 900
 # Runtime needs the package must declare (rpm -qp --requires).
 REQUIRES = {"rsync", "wireguard-tools", "iproute", "mariadb", "qt6-qtbase-mysql", "cockpit-bridge",
             "dbus", "polkit", "logrotate"}
+# On NethServer 7: Qt 5's MySQL driver, and ELRepo's WireGuard module (kernel 3.10).
+REQUIRES_EL7 = REQUIRES - {"qt6-qtbase-mysql"} | {"qt5-qtbase-mysql", "kmod-wireguard"}
+# The original NS7 tool owns the same WireGuard interface and log.
+CONFLICTS = {"nethserver-ns8-migration"}
 # The Fedora/EL build dependency of each thing the CMake files look for.
 # A new find_package(), pkg_check_modules() module or language needs its
 # BuildRequires in rpm/ns8-migration.spec.in and a row here.  A tuple: any
@@ -54,6 +66,14 @@ BUILD_REQUIRES = {
 }
 # A module named by a cache variable: the one the spec builds with (its default).
 MODULE_VARIABLES = {"${NS8M_SDBUS}": "libsystemd"}
+# The spec's NethServer 7 branch: SCL's gcc 11, EPEL's cmake3 and OpenSSL
+# 1.1.1, elogind's sd-bus.
+BUILD_REQUIRES_EL7 = {**BUILD_REQUIRES,
+                      ("language", "CXX"): "devtoolset-11-gcc-c++",
+                      ("package", "Threads"): "devtoolset-11-gcc-c++",
+                      ("package", "OpenSSL"): "openssl11-devel",
+                      ("module", "libelogind"): "pkgconfig(libelogind)"}
+MODULE_VARIABLES_EL7 = {"${NS8M_SDBUS}": "libelogind"}
 QT6_BASE_COMPONENTS = {"Core", "Network", "Sql", "Test", "DBus", "Concurrent", "Xml"}
 PKG_KEYWORDS = {"REQUIRED", "QUIET", "IMPORTED_TARGET", "GLOBAL", "NO_CMAKE_PATH",
                 "NO_CMAKE_ENVIRONMENT_PATH"}
@@ -74,29 +94,136 @@ def run(argv, **kw):
     return subprocess.run(argv, **kw)
 
 
-class RpmTest(unittest.TestCase):
+_dist = {}
+
+
+def source_tarball():
+    """(tarball, its scratch folder): made by scripts/dist.sh once for the
+    whole module, as a developer makes it (building the page may need npm's
+    registry)."""
+    if "error" in _dist:
+        raise AssertionError(_dist["error"])
+    if "tarball" not in _dist:
+        tmp = tempfile.mkdtemp(prefix="ns8m-dist-")
+        unittest.addModuleCleanup(shutil.rmtree, tmp, True)
+        artifacts = os.path.join(util.artifacts_dir(), "rpm")
+        os.makedirs(artifacts, exist_ok=True)
+        log_path = os.path.join(artifacts, "dist.log")
+        src = os.path.realpath(manifest.source_dir())
+        with open(log_path, "w") as log:
+            proc = subprocess.run([os.path.join(src, "scripts", "dist.sh"), "-o", tmp], stdout=log,
+                                  stderr=subprocess.STDOUT, env=dict(os.environ, TMPDIR=tmp),
+                                  timeout=BUILD_TIMEOUT)
+        tarball = os.path.join(tmp, f"{NAME}-{manifest.version()}.tar.gz")
+        if proc.returncode != 0 or not os.path.isfile(tarball):
+            _dist["error"] = f"scripts/dist.sh failed ({proc.returncode}):\n{util.tail(log_path, 60)}"
+            raise AssertionError(_dist["error"])
+        shutil.copy(tarball, artifacts)
+        _dist.update(tarball=tarball, tmp=tmp)
+    return _dist["tarball"], _dist["tmp"]
+
+
+def elogind_prefix():
+    """The private libelogind prefix (scripts/elogind-prefix.sh's DIR/usr),
+    made before the offline build when CMake gave none."""
+    prefix = os.environ.get("NS8M_ELOGIND_PREFIX")
+    if not prefix:
+        src = os.path.realpath(manifest.source_dir())
+        r = run([os.path.join(src, "scripts", "elogind-prefix.sh"), os.path.join(src, "build-deps", "elogind")],
+                check=False, timeout=300)
+        if r.returncode != 0:
+            raise AssertionError(f"scripts/elogind-prefix.sh failed ({r.returncode}):\n{r.stderr}")
+        prefix = r.stdout.strip()
+    pcs = glob.glob(os.path.join(prefix, "lib", "*", "pkgconfig", "libelogind.pc")) + \
+        glob.glob(os.path.join(prefix, "lib*", "pkgconfig", "libelogind.pc"))
+    if not pcs:
+        raise AssertionError(f"no libelogind.pc in {prefix} (scripts/elogind-prefix.sh)")
+    libdir = run(["pkg-config", "--variable=libdir", "libelogind"],
+                 env=dict(os.environ, PKG_CONFIG_PATH=os.path.dirname(pcs[0]))).stdout.strip()
+    return os.path.realpath(prefix), libdir
+
+
+class TarballTest(unittest.TestCase):
+    """The source tarball both package builds take."""
+
     @classmethod
     def setUpClass(cls):
         cls.version = manifest.version()
         cls.src = os.path.realpath(manifest.source_dir())
+        cls.tarball, _ = source_tarball()
+        with tarfile.open(cls.tarball) as t:
+            cls.members = {m.name: m for m in t.getmembers()}
+
+    def test_tarball_layout(self):
+        top = f"{NAME}-{self.version}"
+        for name, m in self.members.items():
+            with self.subTest(member=name):
+                self.assertTrue(name == top or name.startswith(top + "/"), "outside the top folder")
+                rel = name[len(top) + 1:]
+                if not rel:
+                    continue
+                self.assertIn(rel.split("/")[0], TARBALL_TOP, "not something the build needs")
+                self.assertNotRegex(rel + "/" if m.isdir() else rel, TARBALL_NEVER,
+                                    "a test, build or VCS file in the tarball")
+                self.assertTrue(m.isfile() or m.isdir(), "only files and folders")
+                self.assertEqual((m.uid, m.gid), (0, 0))
+                if rel.startswith("cockpit-plugin/"):
+                    self.assertTrue(rel.startswith("cockpit-plugin/dist"), "the page goes in as its built bundle only")
+        for rel in ("CMakeLists.txt", "VERSION", "ns8-migration.spec", "helper/CMakeLists.txt",
+                    "helper/src/main.cpp", "dbus/CMakeLists.txt", "polkit/CMakeLists.txt",
+                    "apps/CMakeLists.txt", "logrotate/CMakeLists.txt", "rpm/ns8-migration.spec.in"):
+            self.assertIn(f"{top}/{rel}", self.members)
+
+    def test_tarball_carries_every_tracked_source(self):
+        """What git tracks under the built folders is in the tarball (a new
+        source file not added to dist.sh's paths would break the package)."""
+        r = run(["git", "-C", self.src, "ls-files", "--", "helper/src", "dbus", "polkit", "apps",
+                 "logrotate", "CMakeLists.txt", "VERSION"], check=False)
+        if r.returncode != 0:
+            self.skipTest(f"not a git checkout git can read: {r.stderr.strip()}")
+        tracked = r.stdout.split()
+        top = f"{NAME}-{self.version}"
+        missing = [f for f in tracked
+                   if os.path.exists(os.path.join(self.src, f)) and f"{top}/{f}" not in self.members]
+        self.assertEqual(missing, [])
+
+
+class RpmTest(unittest.TestCase):
+    """The package of the spec's default branch (Qt 6, libsystemd)."""
+    ARTIFACTS = "rpm"
+    BUILD_ARGS = []
+    REQUIRES = REQUIRES
+    BUILD_REQUIRES = BUILD_REQUIRES
+    MODULE_VARIABLES = MODULE_VARIABLES
+    CMAKE = "cmake"
+    SDBUS = "libsystemd.so.0"
+    NOT_SDBUS = "libelogind.so.0"
+
+    @classmethod
+    def prepare(cls, env):
+        """Whatever the build needs before it goes offline."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.version = manifest.version()
+        cls.src = os.path.realpath(manifest.source_dir())
+        cls.tarball, dist_tmp = source_tarball()
         cls.tmp = tempfile.mkdtemp(prefix="ns8m-rpm-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         cls.out = os.path.join(cls.tmp, "out")
-        cls.artifacts = os.path.join(util.artifacts_dir(), "rpm")
+        cls.artifacts = os.path.join(util.artifacts_dir(), cls.ARTIFACTS)
         os.makedirs(cls.artifacts, exist_ok=True)
         log_path = os.path.join(cls.artifacts, "rpmbuild.log")
         env = dict(os.environ, TMPDIR=cls.tmp)
-        cls.tarball = os.path.join(cls.out, f"{NAME}-{cls.version}.tar.gz")
+        cls.helper_env = dict(os.environ)
+        cls.build_paths = {dist_tmp}
+        cls.prepare(env)
         with open(log_path, "w") as log:
-            # The tarball, as a developer makes it (building the page may need npm's registry).
-            proc = subprocess.run([os.path.join(cls.src, "scripts", "dist.sh"), "-o", cls.out],
+            # The package, from the tarball alone, with no network at all.
+            proc = subprocess.run(["unshare", "--net", "--", os.path.join(cls.src, "rpm", "build-rpm.sh"),
+                                   "-t", cls.tarball, "-o", cls.out, *cls.BUILD_ARGS,
+                                   "--", "--define", "_smp_mflags -j2", "--define", f"_tmppath {cls.tmp}"],
                                   stdout=log, stderr=subprocess.STDOUT, env=env, timeout=BUILD_TIMEOUT)
-            if proc.returncode == 0:
-                # The package, from the tarball alone, with no network at all.
-                proc = subprocess.run(["unshare", "--net", "--", os.path.join(cls.src, "rpm", "build-rpm.sh"),
-                                       "-t", cls.tarball, "-o", cls.out, "--", "--define", "_smp_mflags -j2",
-                                       "--define", f"_tmppath {cls.tmp}"],
-                                      stdout=log, stderr=subprocess.STDOUT, env=env, timeout=BUILD_TIMEOUT)
         if proc.returncode != 0:
             raise AssertionError(f"the RPM build failed ({proc.returncode}):\n{util.tail(log_path, 60)}")
         top = os.path.join(cls.out, "rpmbuild")
@@ -105,10 +232,10 @@ class RpmTest(unittest.TestCase):
         if len(rpms) != 1 or len(srpms) != 1:
             raise AssertionError(f"expected one RPM and one SRPM, got {rpms} {srpms}")
         cls.rpm, cls.srpm = rpms[0], srpms[0]
-        for f in (cls.rpm, cls.srpm, cls.tarball):
+        for f in (cls.rpm, cls.srpm):
             shutil.copy(f, cls.artifacts)
         # Paths a leak would show: the rpmbuild tree, the checkout, its build dir.
-        cls.build_paths = {cls.tmp, top, cls.src}
+        cls.build_paths |= {cls.tmp, top, cls.src}
         if os.environ.get("NS8M_BUILD_DIR"):
             cls.build_paths.add(os.path.realpath(os.environ["NS8M_BUILD_DIR"]))
         cls.payload = os.path.join(cls.tmp, "payload")
@@ -147,40 +274,7 @@ class RpmTest(unittest.TestCase):
     def build_id_links(self, listing):
         return {p: v for p, v in listing.items() if p == "/usr/lib/.build-id" or p.startswith("/usr/lib/.build-id/")}
 
-    # --- the tarball ----------------------------------------------------------
-    def test_tarball_layout(self):
-        top = f"{NAME}-{self.version}"
-        for name, m in self.members.items():
-            with self.subTest(member=name):
-                self.assertTrue(name == top or name.startswith(top + "/"), "outside the top folder")
-                rel = name[len(top) + 1:]
-                if not rel:
-                    continue
-                self.assertIn(rel.split("/")[0], TARBALL_TOP, "not something the build needs")
-                self.assertNotRegex(rel + "/" if m.isdir() else rel, TARBALL_NEVER,
-                                    "a test, build or VCS file in the tarball")
-                self.assertTrue(m.isfile() or m.isdir(), "only files and folders")
-                self.assertEqual((m.uid, m.gid), (0, 0))
-                if rel.startswith("cockpit-plugin/"):
-                    self.assertTrue(rel.startswith("cockpit-plugin/dist"), "the page goes in as its built bundle only")
-        for rel in ("CMakeLists.txt", "VERSION", "ns8-migration.spec", "helper/CMakeLists.txt",
-                    "helper/src/main.cpp", "dbus/CMakeLists.txt", "polkit/CMakeLists.txt",
-                    "apps/CMakeLists.txt", "logrotate/CMakeLists.txt", "rpm/ns8-migration.spec.in"):
-            self.assertIn(f"{top}/{rel}", self.members)
-
-    def test_tarball_carries_every_tracked_source(self):
-        """What git tracks under the built folders is in the tarball (a new
-        source file not added to dist.sh's paths would break the package)."""
-        r = run(["git", "-C", self.src, "ls-files", "--", "helper/src", "dbus", "polkit", "apps",
-                 "logrotate", "CMakeLists.txt", "VERSION"], check=False)
-        if r.returncode != 0:
-            self.skipTest(f"not a git checkout git can read: {r.stderr.strip()}")
-        tracked = r.stdout.split()
-        top = f"{NAME}-{self.version}"
-        missing = [f for f in tracked
-                   if os.path.exists(os.path.join(self.src, f)) and f"{top}/{f}" not in self.members]
-        self.assertEqual(missing, [])
-
+    # --- the tarball and the spec -----------------------------------------------
     def test_versions_come_from_VERSION(self):
         with open(os.path.join(self.src, "rpm", "ns8-migration.spec.in")) as f:
             template = f.read()
@@ -206,7 +300,7 @@ class RpmTest(unittest.TestCase):
         files of the tarball ask for has its BuildRequires."""
         declared = {line.split()[0] for line in self.qp("--requires", package=self.srpm).splitlines()
                     if line.strip()}
-        self.assertIn("cmake", declared)
+        self.assertIn(self.CMAKE, declared)
         needs = set()
         with tarfile.open(self.tarball) as t:
             for name in self.members:
@@ -227,13 +321,13 @@ class RpmTest(unittest.TestCase):
                 for m in re.finditer(r"\bpkg_check_modules\(\s*\w+([^)]*)\)", text, re.I):
                     for word in m.group(1).split():
                         if word not in PKG_KEYWORDS:
-                            word = MODULE_VARIABLES.get(word, word)
+                            word = self.MODULE_VARIABLES.get(word, word)
                             needs.add(("module", re.split(r"[<>=]", word)[0]))
         self.assertTrue(needs)
         for need in sorted(needs):
             with self.subTest(need=need):
-                self.assertIn(need, BUILD_REQUIRES, "a build dependency with no BuildRequires known")
-                want = BUILD_REQUIRES[need]
+                self.assertIn(need, self.BUILD_REQUIRES, "a build dependency with no BuildRequires known")
+                want = self.BUILD_REQUIRES[need]
                 self.assertTrue(set(want if isinstance(want, tuple) else (want,)) & declared,
                                 f"none of {want} is a BuildRequires")
 
@@ -335,9 +429,9 @@ class RpmTest(unittest.TestCase):
     # --- what is inside works together ---------------------------------------------
     def test_helper_runs(self):
         helper = os.path.join(self.payload, HELPER.lstrip("/"))
-        out = run([helper, "--version"]).stdout.strip()
+        out = run([helper, "--version"], env=self.helper_env).stdout.strip()
         self.assertEqual(out, f"ns8-migration-helper {self.version}")
-        usage = re.sub(r"\s+", " ", run([helper, "--help"]).stdout)
+        usage = re.sub(r"\s+", " ", run([helper, "--help"], env=self.helper_env).stdout)
         self.assertIn("(default /usr/share/ns8-migration/apps)", usage,
                       "the compiled-in profiles dir is the packaged one")
 
@@ -370,7 +464,25 @@ class RpmTest(unittest.TestCase):
 
     def test_requires(self):
         requires = {line.split()[0] for line in self.qp("--requires").splitlines() if line.strip()}
-        self.assertLessEqual(REQUIRES, requires)
+        self.assertLessEqual(self.REQUIRES, requires)
+
+    def test_conflicts(self):
+        conflicts = {line.split()[0] for line in self.qp("--conflicts").splitlines() if line.strip()}
+        self.assertEqual(conflicts, CONFLICTS)
+
+    def test_helper_links_its_sd_bus(self):
+        """The helper takes sd-bus from the library this branch names, never
+        from both, and carries no RPATH (its libraries are the system's)."""
+        dynamic = run(["readelf", "-d", os.path.join(self.payload, HELPER.lstrip("/"))]).stdout
+        needed = set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^]]+)\]", dynamic))
+        self.assertIn(self.SDBUS, needed)
+        self.assertNotIn(self.NOT_SDBUS, needed)
+        self.assertNotRegex(dynamic, r"\((RPATH|RUNPATH)\)")
+        # rpm's automatic Requires, where this rpm makes them (Debian's does).
+        requires = self.qp("--requires")
+        if "()(64bit)" in requires:
+            self.assertIn(f"{self.SDBUS}()(64bit)", requires)
+            self.assertNotIn(f"{self.NOT_SDBUS}()", requires)
 
     def scriptlets(self):
         """{'postinstall': body, ...} from rpm -qp --scripts."""
@@ -417,6 +529,32 @@ class RpmTest(unittest.TestCase):
     def read(self, path):
         with open(os.path.join(self.payload, path.lstrip("/"))) as f:
             return f.read()
+
+
+class RpmEl7Test(RpmTest):
+    """The package of the spec's NethServer 7 branch, built on Debian with
+    --nodeps: Qt 5, and sd-bus from libelogind (private prefix) as EL7's
+    build host takes it from its libelogind package."""
+    ARTIFACTS = os.path.join("rpm", "el7")
+    BUILD_ARGS = ["-7"]
+    REQUIRES = REQUIRES_EL7
+    BUILD_REQUIRES = BUILD_REQUIRES_EL7
+    MODULE_VARIABLES = MODULE_VARIABLES_EL7
+    CMAKE = "cmake3"
+    SDBUS = "libelogind.so.0"
+    NOT_SDBUS = "libsystemd.so.0"
+
+    @classmethod
+    def prepare(cls, env):
+        prefix, libdir = elogind_prefix()
+        env["NS8M_ELOGIND_PREFIX"] = prefix
+        cls.helper_env["LD_LIBRARY_PATH"] = libdir
+        cls.build_paths.add(prefix)
+
+    def test_built_with_qt5(self):
+        dynamic = run(["readelf", "-d", os.path.join(self.payload, HELPER.lstrip("/"))]).stdout
+        self.assertIn("libQt5Core.so.5", dynamic)
+        self.assertNotIn("libQt6", dynamic)
 
 
 if __name__ == "__main__":
