@@ -5,6 +5,7 @@
 #include "bus/job.h"
 #include "core/log.h"
 #include "operations/preflight.h"
+#include "core/commands.h"
 #include "core/process.h"
 #include "core/secrets.h"
 #include "core/qtcompat.h"
@@ -552,7 +553,7 @@ void Cluster::connectCheckEndpoint(const std::shared_ptr<ConnectRun> &run, const
 {
     const QString host = hostOfEndpoint(run->leaderEndpoint);
     // Resolved through NSS as wg will, not through Qt's cache of earlier answers.
-    runProcess(this, {QStringLiteral("getent"), QStringLiteral("ahosts"), host}, [run, next, host](const ProcessResult &r) {
+    runProcess(this, commands::getentAhosts(host), [run, next, host](const ProcessResult &r) {
         if (!r.ok() || r.out.trimmed().isEmpty())
             return next(stepFailed(Text("connect.endpoint.failed", "Resolving the VPN endpoint failed:"),
                                    {kUnreachable, Text("connect.endpoint.unresolved", "The cluster's VPN endpoint %1 does not resolve from this "

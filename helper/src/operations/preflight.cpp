@@ -5,6 +5,7 @@
 #include "profile/fields.h"
 #include "bus/job.h"
 #include "core/log.h"
+#include "core/commands.h"
 #include "core/process.h"
 #include "transfer/scanner.h"
 #include "store/statedb.h"
@@ -158,7 +159,7 @@ void lookup(const RunPtr &run, const QString &host, std::function<void(const QSt
 {
     ++run->pending;
     runProcess(
-        run->ctx->owner, {QStringLiteral("getent"), QStringLiteral("ahosts"), host},
+        run->ctx->owner, commands::getentAhosts(host),
         [run, done](const ProcessResult &r) {
             QStringList addresses;
             if (r.ok())
@@ -389,7 +390,7 @@ void startHandshake(const RunPtr &run)
         return;
     ++run->pending;
     runProcess(
-        run->ctx->owner, {QStringLiteral("wg"), QStringLiteral("show"), QStringLiteral("ns8"), QStringLiteral("latest-handshakes")},
+        run->ctx->owner, commands::wgShowLatestHandshakes(QStringLiteral("ns8")),
         [run](const ProcessResult &r) {
             run->handshakeLooked = true;
             if (!r.ok()) {

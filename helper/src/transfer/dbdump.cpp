@@ -1,6 +1,7 @@
 #include "transfer/dbdump.h"
 
 #include "core/paths.h"
+#include "core/commands.h"
 #include "core/process.h"
 #include "core/qtcompat.h"
 
@@ -185,8 +186,7 @@ void DbDumper::runSteps(const std::shared_ptr<QList<Step>> &steps, int index, Ne
 void DbDumper::query(const QString &sql, std::function<void(const QList<QStringList> &, const Text &)> done)
 {
     // --defaults-file: the credentials come from the option file, never argv.
-    runProcess(this, {QStringLiteral("mysql"), QStringLiteral("--defaults-file=") + m_defaults, QStringLiteral("-N"),
-                      QStringLiteral("-B"), QStringLiteral("-e"), sql},
+    runProcess(this, commands::mysqlQuery(m_defaults, sql),
                [done, sql](const ProcessResult &r) {
         if (!r.ok())
             return done({}, Text("dump.query.refused", "MariaDB refused \"%1\": %2")
@@ -197,15 +197,6 @@ void DbDumper::query(const QString &sql, std::function<void(const QList<QStringL
                 rows.append(QString::fromUtf8(line).split(u'\t'));
         done(rows, {});
     }, {}, kQueryTimeoutMs);
-}
-
-QStringList DbDumper::baseDumpArgs() const
-{
-    // --single-transaction: one consistent snapshot of InnoDB tables, without
-    // locking out the PBX; --hex-blob keeps binary columns intact.
-    return {QStringLiteral("mysqldump"), QStringLiteral("--defaults-file=") + m_defaults,
-            QStringLiteral("--single-transaction"), QStringLiteral("--hex-blob"),
-            QStringLiteral("--default-character-set=utf8mb4")};
 }
 
 void DbDumper::dump(const QStringList &args, const QString &path, const QString &header, Next done)
@@ -408,9 +399,7 @@ void DbDumper::shipChunk(const std::shared_ptr<HistoryTable> &h, ChunkRecord c, 
     const IncrementalTable &t = h->t;
     c.seq = h->run->nextSeq++;
     c.file = chunkName(db, c.seq, t.table);
-    QStringList args = baseDumpArgs();
-    args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers")
-         << QStringLiteral("--where=") + where << db.name << t.table;
+    const QStringList args = commands::mysqldumpTableRows(m_defaults, db.name, t.table, where);
     QDir().mkpath(backgroundDir());
     QPointer<DbDumper> self(this);
     dump(args, backgroundDir() + c.file,
@@ -538,9 +527,7 @@ void DbDumper::dumpTail(const std::shared_ptr<HistoryTable> &h)
     const IncrementalTable &t = h->t;
     const QString tailWhere = rangeWhere(t, h->last->high, QString(), kTailWindowDays);
     const QString tailFile = chunkName(db, h->run->nextSeq++, t.table);
-    QStringList args = baseDumpArgs();
-    args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers")
-         << QStringLiteral("--where=") + tailWhere << db.name << t.table;
+    const QStringList args = commands::mysqldumpTableRows(m_defaults, db.name, t.table, tailWhere);
     QPointer<DbDumper> self(this);
     dump(args, backgroundDir() + tailFile,
          QStringLiteral("-- %1.%2, rows with %3 after %4 (the tail)\nUSE %5;\n")
@@ -603,9 +590,7 @@ void DbDumper::dumpWhole(const std::shared_ptr<HistoryTable> &h, const Text &why
     const Text error = dropChunks(db, t, h->run, why);
     if (!error.isEmpty())
         return h->next(error);
-    QStringList args = baseDumpArgs();
-    args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers") << db.name << t.table;
-    dump(args, backgroundDir() + chunkName(db, h->run->nextSeq++, t.table),
+    dump(commands::mysqldumpTableRows(m_defaults, db.name, t.table), backgroundDir() + chunkName(db, h->run->nextSeq++, t.table),
          QStringLiteral("-- %1.%2, every row\nUSE %3;\n").arg(db.name, t.table, quoteName(db.name)), h->next);
 }
 
@@ -624,20 +609,17 @@ void DbDumper::dumpAll(Done done)
                 return;
             if (!self->m_databases.contains(d.name))
                 return next(d.optional ? Text() : Text("dump.missing", "The database %1 does not exist.").arg(d.name));
-            QStringList args = self->baseDumpArgs();
-            args << QStringLiteral("--no-data") << QStringLiteral("--add-drop-database") << QStringLiteral("--databases") << d.name;
-            self->dump(args, self->restoreDir() + d.structure, QString(), next);
+            self->dump(commands::mysqldumpSchema(self->m_defaults, d.name), self->restoreDir() + d.structure, QString(), next);
         });
     }
     for (const DatabaseItem &d : m_profile.databases) {
         steps->append([self, d](Next next) {
             if (!self || !self->m_databases.contains(d.name))
                 return next({});
-            QStringList args = self->baseDumpArgs();
-            args << QStringLiteral("--no-create-info") << QStringLiteral("--skip-triggers") << QStringLiteral("--no-create-db");
+            QStringList ignore;
             for (const IncrementalTable &t : d.incremental)
-                args << QStringLiteral("--ignore-table=%1.%2").arg(d.name, t.table);
-            args << QStringLiteral("--databases") << d.name;
+                ignore.append(t.table);
+            const QStringList args = commands::mysqldumpData(self->m_defaults, d.name, ignore);
             const QString dir = d.dataDestination.isEmpty() ? self->restoreDir() : self->backgroundDir();
             self->dump(args, dir + d.data, QString(), next);
         });

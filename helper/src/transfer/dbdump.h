@@ -68,7 +68,6 @@ private:
     void runSteps(const std::shared_ptr<QList<Step>> &steps, int index, Next done);
     void query(const QString &sql, std::function<void(const QList<QStringList> &rows, const Text &error)> done);
     void dump(const QStringList &args, const QString &path, const QString &header, Next done);
-    QStringList baseDumpArgs() const;
     void readSchema(Next done);
     // The steps of one call-history table share their start (tableStep():
     // nothing to do when the table does not exist) and go on in named

@@ -1,5 +1,6 @@
 #include "vpn/wireguard.h"
 
+#include "core/commands.h"
 #include "core/process.h"
 #include "core/qtcompat.h"
 
@@ -69,8 +70,7 @@ QString wgPublicKey(const QString &privateKeyBase64)
 
 void Tunnel::exists(const QString &interface, std::function<void(bool)> done)
 {
-    runProcess(this, {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("show"), QStringLiteral("dev"), interface},
-               [done](const ProcessResult &r) { done(r.ok()); });
+    runProcess(this, commands::ipLinkShow(interface), [done](const ProcessResult &r) { done(r.ok()); });
 }
 
 void Tunnel::up(const TunnelConfig &config, Done done)
@@ -81,9 +81,7 @@ void Tunnel::up(const TunnelConfig &config, Done done)
 
 void Tunnel::addInterface(const TunnelConfig &config, Done done)
 {
-    runProcess(this,
-               {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("add"), QStringLiteral("dev"),
-                config.interface, QStringLiteral("type"), QStringLiteral("wireguard")},
+    runProcess(this, commands::ipLinkAddWireguard(config.interface),
                [this, config, done](const ProcessResult &kernel) {
                    if (kernel.ok())
                        return configure(config, done);
@@ -95,7 +93,7 @@ void Tunnel::startUserspace(const TunnelConfig &config, Done done)
 {
     // wireguard-go guesses kernel support from the version and refuses to
     // run; the kernel just said it has none.
-    runProcess(this, {QStringLiteral("wireguard-go"), config.interface},
+    runProcess(this, commands::wireguardGo(config.interface),
                [this, config, done](const ProcessResult &userspace) {
                    if (!userspace.ok())
                        return done({Text("tunnel.no-wireguard", "The kernel has no WireGuard, and its userspace "
@@ -109,16 +107,10 @@ void Tunnel::startUserspace(const TunnelConfig &config, Done done)
 void Tunnel::configure(const TunnelConfig &c, Done done)
 {
     const QList<QStringList> steps = {
-        {QStringLiteral("wg"), QStringLiteral("set"), c.interface, QStringLiteral("private-key"), c.privateKeyFile,
-         QStringLiteral("peer"), c.peerPublicKey, QStringLiteral("endpoint"), c.peerEndpoint,
-         QStringLiteral("allowed-ips"), c.network, QStringLiteral("persistent-keepalive"),
-         QString::number(c.keepalive)},
-        {QStringLiteral("ip"), QStringLiteral("address"), QStringLiteral("replace"),
-         c.address + QStringLiteral("/32"), QStringLiteral("dev"), c.interface},
-        {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("set"), QStringLiteral("dev"), c.interface,
-         QStringLiteral("mtu"), QStringLiteral("1420"), QStringLiteral("up")},
-        {QStringLiteral("ip"), QStringLiteral("route"), QStringLiteral("replace"), c.network,
-         QStringLiteral("dev"), c.interface, QStringLiteral("src"), c.address},
+        commands::wgSetPeer(c.interface, c.privateKeyFile, c.peerPublicKey, c.peerEndpoint, c.network, c.keepalive),
+        commands::ipAddressReplace(c.address + QStringLiteral("/32"), c.interface),
+        commands::ipLinkSetMtuUp(c.interface, 1420),
+        commands::ipRouteReplace(c.network, c.interface, c.address),
     };
     runSequence(this, steps, [done](const ProcessResult &r) { done(r.ok() ? Texts() : Texts{r.failure()}); });
 }
@@ -128,7 +120,7 @@ void Tunnel::down(const QString &interface, Done done)
     exists(interface, [this, interface, done](bool present) {
         if (!present)
             return done({});
-        runProcess(this, {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("del"), QStringLiteral("dev"), interface},
+        runProcess(this, commands::ipLinkDel(interface),
                    [done](const ProcessResult &r) { done(r.ok() ? Texts() : Texts{r.failure()}); });
     });
 }
@@ -140,7 +132,7 @@ void Tunnel::waitHandshake(const QString &interface, int timeoutMs, std::functio
 
 void Tunnel::pollHandshake(const QString &interface, qint64 deadline, std::function<void(bool)> done)
 {
-    runProcess(this, {QStringLiteral("wg"), QStringLiteral("show"), interface, QStringLiteral("latest-handshakes")},
+    runProcess(this, commands::wgShowLatestHandshakes(interface),
                [this, interface, deadline, done](const ProcessResult &r) {
                    for (const QByteArray &line : r.out.split('\n')) {
                        const QList<QByteArray> f = line.simplified().split(' ');
