@@ -372,14 +372,7 @@ void DbDumper::countRange(const std::shared_ptr<HistoryTable> &h, const QString 
     // Counted before the dump: a row that arrives in between is in the
     // file but not in the count, and the final check then dumps the
     // table whole rather than trust the chunks.
-    QPointer<DbDumper> self(this);
-    query(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE %2").arg(h->table, where),
-          [self, h, low, high, where](const QList<QStringList> &count, const Text &err) {
-        if (!self)
-            return;
-        if (!err.isEmpty())
-            return h->next(err);
-        const quint64 n = count.value(0).value(0).toULongLong();
+    countRows(h, where, [this, h, low, high, where](quint64 n) {
         if (n == 0)
             return h->next({});
         ChunkRecord c;
@@ -388,7 +381,21 @@ void DbDumper::countRange(const std::shared_ptr<HistoryTable> &h, const QString 
         c.low = low;
         c.high = high;
         c.rows = n;
-        self->shipChunk(h, c, where);
+        shipChunk(h, c, where);
+    });
+}
+
+// The rows of H's table matching WHERE, counted; a failure ends H's step.
+void DbDumper::countRows(const std::shared_ptr<HistoryTable> &h, const QString &where, std::function<void(quint64)> counted)
+{
+    QPointer<DbDumper> self(this);
+    query(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE %2").arg(h->table, where),
+          [self, h, counted](const QList<QStringList> &rows, const Text &err) {
+        if (!self)
+            return;
+        if (!err.isEmpty())
+            return h->next(err);
+        counted(rows.value(0).value(0).toULongLong());
     });
 }
 
@@ -555,19 +562,12 @@ void DbDumper::checkTail(const std::shared_ptr<HistoryTable> &h, const QString &
     const bool windowOnly = verifiedWindows().contains(key);
     const quint64 expected = windowOnly ? verifiedWindows().value(key) : last.rows;
     const QString where = windowOnly ? windowWhere(h->t, last.high) : rangeWhere(h->t, last.low, last.high);
-    QPointer<DbDumper> self(this);
-    query(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE %2").arg(h->table, where),
-          [self, h, tailFile, expected, windowOnly](const QList<QStringList> &rows, const Text &err) {
-        if (!self)
-            return;
-        if (!err.isEmpty())
-            return h->next(err);
+    countRows(h, where, [this, h, tailFile, expected, windowOnly](quint64 now) {
         const DatabaseItem &db = h->db;
         const IncrementalTable &t = h->t;
-        const quint64 now = rows.value(0).value(0).toULongLong();
         if (now != expected) {
-            QFile::remove(self->backgroundDir() + tailFile);
-            return self->dumpWhole(h, Text("dump.note.whole", "%1.%2 was dumped whole: the end of the last shipped range "
+            QFile::remove(backgroundDir() + tailFile);
+            return dumpWhole(h, Text("dump.note.whole", "%1.%2 was dumped whole: the end of the last shipped range "
                                                                  "holds %3 rows now, %4 before.")
                                           .arg(db.name, t.table)
                                           .arg(now)
@@ -577,7 +577,7 @@ void DbDumper::checkTail(const std::shared_ptr<HistoryTable> &h, const QString &
                       .arg(db.name, t.table)
                       .arg(now)
                       .arg(windowOnly ? QString() : QStringLiteral(", whole range")),
-                  self->m_log);
+                  m_log);
         h->next({});
     });
 }

@@ -78,6 +78,7 @@ private:
     Step shipTableStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
     void shipTable(const std::shared_ptr<HistoryTable> &h);
     void countRange(const std::shared_ptr<HistoryTable> &h, const QString &low, const QString &high);
+    void countRows(const std::shared_ptr<HistoryTable> &h, const QString &where, std::function<void(quint64)> counted);
     void shipChunk(const std::shared_ptr<HistoryTable> &h, ChunkRecord c, const QString &where);
     Step verifyStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
     void verifyTable(const std::shared_ptr<HistoryTable> &h);
