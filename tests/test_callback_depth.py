@@ -11,13 +11,10 @@ in that lambda is 2.  String and character literals and comments are blanked
 out first (line breaks kept), so that what they say is not taken for code.
 """
 
-import glob
-import os
 import re
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.environ.get("NS8M_SOURCE_DIR", os.path.join(HERE, ".."))
+from helper_sources import helper_sources
 LIMIT = 2
 
 _RAW_PREFIX = re.compile(r"(?<![\w])(?:u8|u|U|L)?R$")
@@ -191,14 +188,10 @@ class CallbackDepth(unittest.TestCase):
         self.assertEqual(deep_lambdas(text.replace("int z = n;", "call([] {});")), [(14, 3)])
 
     def test_no_callback_in_the_helper_nests_deeper_than_two(self):
-        files = sorted(glob.glob(os.path.join(SOURCE, "helper", "src", "**", "*.cpp"), recursive=True)
-                       + glob.glob(os.path.join(SOURCE, "helper", "src", "**", "*.h"), recursive=True))
+        files = helper_sources()
         self.assertTrue(files)
-        too_deep = []
-        for path in files:
-            with open(path, encoding="utf-8") as f:
-                for line, depth in deep_lambdas(f.read()):
-                    too_deep.append("%s:%d: lambda nested %d deep" % (os.path.relpath(path, SOURCE), line, depth))
+        too_deep = ["%s:%d: lambda nested %d deep" % (rel, line, depth)
+                    for rel, text in files for line, depth in deep_lambdas(text)]
         self.assertEqual(too_deep, [], "callbacks nested deeper than %d:\n%s" % (LIMIT, "\n".join(too_deep)))
 
 

@@ -10,13 +10,10 @@ name as the first element of a braced list, `{QStringLiteral("rsync"), ...}`
 literal (`"--where="`) outside the builders is one being appended in place.
 """
 
-import glob
-import os
 import re
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.environ.get("NS8M_SOURCE_DIR", os.path.join(HERE, ".."))
+from helper_sources import helper_sources
 
 PROGRAMS = ("rsync", "mysqldump", "mysql", "wg", "ip", "getent", "wireguard-go", "systemctl")
 # Where command lines are built.
@@ -57,16 +54,12 @@ class CommandsOnly(unittest.TestCase):
         self.assertEqual(options('QStringLiteral("-- %1.%2, every row")'), [])
 
     def test_command_lines_are_built_in_core_commands_only(self):
-        files = sorted(glob.glob(os.path.join(SOURCE, "helper", "src", "**", "*.cpp"), recursive=True)
-                       + glob.glob(os.path.join(SOURCE, "helper", "src", "**", "*.h"), recursive=True))
+        files = helper_sources()
         self.assertTrue(files)
         outside = []
-        for path in files:
-            rel = os.path.relpath(path, SOURCE).replace(os.sep, "/")
+        for rel, text in files:
             if rel in BUILDERS:
                 continue
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
             found = sites(text) + ([] if rel in OPTIONS_TOO else options(text))
             outside += ["%s:%d: %s" % (rel, line, what) for line, what in sorted(found)]
         self.assertEqual(outside, [], "command lines built outside core/commands.cpp:\n" + "\n".join(outside))

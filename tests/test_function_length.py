@@ -8,13 +8,10 @@ free or member function defined outside its class, at column 4 for one
 defined inside a struct or class, and the closing brace at the same column.
 """
 
-import glob
-import os
 import re
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.environ.get("NS8M_SOURCE_DIR", os.path.join(HERE, ".."))
+from helper_sources import helper_sources
 LIMIT = 80
 
 
@@ -51,14 +48,9 @@ class FunctionLength(unittest.TestCase):
         self.assertEqual(long_functions(member), [(2, LIMIT + 1)])
 
     def test_no_function_in_the_helper_is_longer_than_80_lines(self):
-        files = sorted(glob.glob(os.path.join(SOURCE, "helper", "src", "**", "*.cpp"), recursive=True)
-                       + glob.glob(os.path.join(SOURCE, "helper", "src", "**", "*.h"), recursive=True))
+        files = helper_sources()
         self.assertTrue(files)
-        too_long = []
-        for path in files:
-            with open(path, encoding="utf-8") as f:
-                for line, n in long_functions(f.read()):
-                    too_long.append("%s:%d: %d lines" % (os.path.relpath(path, SOURCE), line, n))
+        too_long = ["%s:%d: %d lines" % (rel, line, n) for rel, text in files for line, n in long_functions(text)]
         self.assertEqual(too_long, [], "functions longer than %d lines:\n%s" % (LIMIT, "\n".join(too_long)))
 
 
