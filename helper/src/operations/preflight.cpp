@@ -472,6 +472,13 @@ void notYet(Check &c, const Text &why, const Text &remedy = {})
     set(c, kOk, why, remedy);
 }
 
+// WHY followed by MORE sentences (what an answer that did not come said).
+void notYet(Check &c, const Text &why, const Texts &more)
+{
+    c.checked = false;
+    set(c, kOk, why, more, {});
+}
+
 // The template T with ARGS appended to its arguments.
 Text withArgs(Text t, const QStringList &args)
 {
@@ -787,10 +794,8 @@ void checkNodeDisk(const RunPtr &run, Report &rep)
                           Text("check.node-disk.title", "Disk space on the destination node"), QStringLiteral("disk-space-calculation"));
     if (!run->app || run->record.scanTime == 0)
         return notYet(disk, Text("check.node-disk.no-scan", "Not checked yet: the app's size comes from a Scan."), kScanFirst);
-    if (!run->nodeRead && run->haveStatus && run->nodeFailure.isError()) {
-        disk.checked = false;
-        return set(disk, kOk, Text("check.not-yet.reason", "Not checked yet:"), run->nodeFailure.texts, {});
-    }
+    if (!run->nodeRead && run->haveStatus && run->nodeFailure.isError())
+        return notYet(disk, Text("check.not-yet.reason", "Not checked yet:"), run->nodeFailure.texts);
     if (!run->nodeRead)
         return notYet(disk, needApi(run));
     const quint64 data = run->record.sourceBytes + run->record.databaseBytes;
