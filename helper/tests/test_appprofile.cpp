@@ -138,6 +138,22 @@ private Q_SLOTS:
 
     // The exclude lists are NETHVOICE.md's, exactly: the agi-bin one is the
     // union of the original tool's 25 names and the NS8 image's 19.
+    // NS7 governs NethVoice's services as its packages ship them (docs/ns7.md):
+    // a record for the PBX, the CTI, janus, the phonebook and FIAS, plain
+    // units for the rest.
+    void nethvoiceServicesGovernance()
+    {
+        QString error;
+        const auto p = AppProfile::load(QStringLiteral(NS8M_SOURCE_DIR "/apps/nethvoice.yaml"), &error);
+        QVERIFY2(p, qPrintable(error));
+        for (const char *record : {"asterisk", "httpd-fpbx", "nethcti-server", "janus-gateway", "phonebookjss", "fias"})
+            QVERIFY2(p->recordServices.contains(QLatin1String(record)), record);
+        for (const char *unit : {"tancredi", "fias-dispatcher", "nethvoice-report-api"}) {
+            QVERIFY2(!p->recordServices.contains(QLatin1String(unit)), unit);
+            QVERIFY2(p->retireServices.contains(QLatin1String(unit)), unit);
+        }
+    }
+
     void nethvoiceExcludeLists()
     {
         QString error;
@@ -229,6 +245,7 @@ private Q_SLOTS:
         QCOMPARE(p->databases.size(), 1);
         QCOMPARE(p->quiesceServices, QStringList{QStringLiteral("toyd")});
         QCOMPARE(p->retireServices, QStringList{QStringLiteral("toyd")});
+        QVERIFY(p->recordServices.isEmpty());
         QCOMPARE(p->fields.size(), 2);
         QCOMPARE(p->companions.size(), 2);
     }
@@ -305,6 +322,11 @@ private Q_SLOTS:
             << kMinimal + "texts:\n  start.intro: {en: Demo starts.}\n" << QStringLiteral("needs \"it\"");
         QTest::newRow("text in an unknown language")
             << kMinimal + "texts:\n  start.intro: {en: a, it: b, de: c}\n" << QStringLiteral("unknown key \"de\"");
+        QTest::newRow("service governed by nobody")
+            << kMinimal + "services:\n  quiesce: [demod]\n" << QStringLiteral("does not say how NS7 governs demod");
+        QTest::newRow("service governed oddly")
+            << kMinimal + "services:\n  retire: [demod]\n  governed: {demod: yum}\n"
+            << QStringLiteral("demod must be \"record\" or \"unit\"");
         QTest::newRow("text id with a space")
             << kMinimal + "texts:\n  \"start intro\": {en: a, it: b}\n" << QStringLiteral("text ids are");
     }

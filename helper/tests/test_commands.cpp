@@ -321,6 +321,13 @@ QList<QStringList> everyArgv(const QString &password)
                                      QStringLiteral("`calldate` > '2024-01-01' AND `id` <= 42")),
         commands::rsyncRead(QStringLiteral("rsync://nethvoice1@10.5.4.1:20002/terminate"), kRsyncTimeoutSeconds,
                             kRsyncConnectTimeoutSeconds),
+        commands::esmithSetprop({}, QStringLiteral("configuration"), QStringLiteral("asterisk"),
+                                {QStringLiteral("status"), QStringLiteral("disabled")}),
+        commands::esmithSet(QStringLiteral("/"), QStringLiteral("configuration"), QStringLiteral("ns8-migration-redirect-nethvoice"),
+                            QStringLiteral("ns8-redirect"), {QStringLiteral("Paths"), QStringLiteral("/freepbx,/cti")}),
+        commands::esmithDelete({}, QStringLiteral("configuration"), QStringLiteral("ns8-migration-redirect-nethvoice")),
+        commands::signalEvent({}, QStringLiteral("runlevel-adjust")),
+        commands::expandTemplate({}, QStringLiteral("/etc/httpd/conf.d/00ns8migration.conf")),
     };
     for (const int bwlimit : {0, 2048})
         for (const RsyncTransfer &t : planTransfers(profile(), QStringLiteral("/"), target(password), bwlimit,
@@ -366,7 +373,9 @@ private slots:
     {
         const QStringList programs = {QStringLiteral("rsync"), QStringLiteral("mysqldump"), QStringLiteral("mysql"),
                                       QStringLiteral("getent"), QStringLiteral("ip"), QStringLiteral("wg"),
-                                      QStringLiteral("wireguard-go")};
+                                      QStringLiteral("wireguard-go"), QStringLiteral("/sbin/e-smith/db"),
+                                      QStringLiteral("/sbin/e-smith/signal-event"),
+                                      QStringLiteral("/sbin/e-smith/expand-template")};
         for (const QString &program : programs) {
             QVERIFY2(m_table.contains(program), qPrintable(program));
             QVERIFY2(!m_table.value(program).cites.isEmpty(), qPrintable(program + QStringLiteral(": no cite:")));

@@ -109,6 +109,44 @@ QStringList mysqldumpTableRows(const QString &defaultsFile, const QString &datab
     return a;
 }
 
+namespace {
+
+QString esmithTool(const QString &root, const char *tool)
+{
+    QString r = root;
+    while (r.endsWith(u'/'))
+        r.chop(1);
+    return r + QStringLiteral("/sbin/e-smith/") + QLatin1String(tool);
+}
+
+} // namespace
+
+QStringList esmithSetprop(const QString &root, const QString &db, const QString &key, const QStringList &propValues)
+{
+    return QStringList{esmithTool(root, "db"), db, QStringLiteral("setprop"), key} + propValues;
+}
+
+QStringList esmithSet(const QString &root, const QString &db, const QString &key, const QString &type,
+                      const QStringList &propValues)
+{
+    return QStringList{esmithTool(root, "db"), db, QStringLiteral("set"), key, type} + propValues;
+}
+
+QStringList esmithDelete(const QString &root, const QString &db, const QString &key)
+{
+    return {esmithTool(root, "db"), db, QStringLiteral("delete"), key};
+}
+
+QStringList signalEvent(const QString &root, const QString &event)
+{
+    return {esmithTool(root, "signal-event"), event};
+}
+
+QStringList expandTemplate(const QString &root, const QString &path)
+{
+    return {esmithTool(root, "expand-template"), path};
+}
+
 QStringList rsync(const QStringList &options, const QStringList &sources, const QString &destination)
 {
     QStringList a {QStringLiteral("rsync")};

@@ -63,6 +63,24 @@ QStringList mysqldumpData(const QString &defaultsFile, const QString &database, 
 QStringList mysqldumpTableRows(const QString &defaultsFile, const QString &database, const QString &table,
                                const QString &where = {});
 
+// --------------------------------------- NethServer 7's e-smith tools
+// ROOT is the system's root: "" on NethServer 7, a test tree in the tests.
+// Values go to the database as they are: the caller keeps "|" and newlines
+// out of them (the db command would split or corrupt the record).
+
+// `/sbin/e-smith/db DB setprop KEY PROP VALUE...` (PROPVALUES: prop, value,
+// ...); writes nothing when KEY is missing.
+QStringList esmithSetprop(const QString &root, const QString &db, const QString &key, const QStringList &propValues);
+// `/sbin/e-smith/db DB set KEY TYPE PROP VALUE...`: replaces the record.
+QStringList esmithSet(const QString &root, const QString &db, const QString &key, const QString &type,
+                      const QStringList &propValues);
+// `/sbin/e-smith/db DB delete KEY`.
+QStringList esmithDelete(const QString &root, const QString &db, const QString &key);
+// `/sbin/e-smith/signal-event EVENT`: runs the event's handlers.
+QStringList signalEvent(const QString &root, const QString &event);
+// `/sbin/e-smith/expand-template PATH`: writes PATH from its template.
+QStringList expandTemplate(const QString &root, const QString &path);
+
 // -------------------------------------------------------------- rsync(1)
 
 // rsync with OPTIONS, then the SOURCES, then the DESTINATION.

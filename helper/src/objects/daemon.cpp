@@ -9,6 +9,8 @@
 #include "core/paths.h"
 #include "core/qtcompat.h"
 #include "transfer/rsync.h"
+#include "ns7/esmith.h"
+#include "ns7/services.h"
 #include "ns7/systemd.h"
 #include "version.h"
 
@@ -98,6 +100,8 @@ bool Daemon::start(QString *error)
         return false;
     sd_bus *bus = m_bus.handle();
     m_ctx.systemd = new Systemd(bus, this);
+    m_ctx.esmith = new EsmithTools(m_ctx.settings.root, this);
+    m_ctx.services = new Ns7Services(m_ctx.systemd, m_ctx.esmith, this);
     if (!publish(error))
         return false;
     detectApps();

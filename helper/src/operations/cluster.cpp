@@ -1,6 +1,7 @@
 #include "operations/cluster.h"
 
 #include "operations/context.h"
+#include "ns7/esmith.h"
 #include "ns7/esmithdb.h"
 #include "bus/job.h"
 #include "core/log.h"
@@ -426,6 +427,9 @@ QList<Operation::Step> Cluster::connectSteps(const std::shared_ptr<ConnectRun> &
          false},
         {QStringLiteral("tunnel"), Text("step.connect.tunnel", "Bring up the VPN"), 1, [this, run](Next next) { connectTunnel(run, next); },
          [this, run](Next next) { connectTunnelDown(run, next); }, false},
+        {QStringLiteral("firewall"), Text("step.connect.firewall", "Let the VPN through NS7's firewall"), 1,
+         [this, run](Next next) { tunnelZone(run->tunnel.interface, true, next); },
+         [this, run](Next next) { tunnelZone(run->tunnel.interface, false, next); }, false},
         {QStringLiteral("Wait for the WireGuard handshake"), 3,
          [this, run](Next next) { connectHandshake(run, next); }, {}, false},
         {QStringLiteral("Reach the cluster API through the VPN"), 2,
@@ -608,6 +612,16 @@ void Cluster::connectTunnel(const std::shared_ptr<ConnectRun> &run, const Operat
         if (run->op)
             run->op->setProgress(0.2);
         next({});
+    });
+}
+
+// The tunnel in (or out of) NS7's green zone, the NS7 way: the package's
+// record, then the firewall event.
+void Cluster::tunnelZone(const QString &interface, bool inZone, const Operation::Next &next)
+{
+    m_ctx->esmith->setTunnelZone(interface, inZone, [next](const Texts &failure) {
+        next(failure.isEmpty() ? Failure{}
+                               : Failure(Error::Failed, Texts{Text("firewall.failed", "NS7's firewall could not be told about the VPN:")} + failure));
     });
 }
 
@@ -974,6 +988,8 @@ QList<Operation::Step> Cluster::disconnectSteps(const std::shared_ptr<Disconnect
              });
          },
          {}, false},
+        {QStringLiteral("firewall"), Text("step.disconnect.firewall", "Close NS7's firewall to the VPN"), 1,
+         [this](Next next) { tunnelZone(QStringLiteral("ns8"), false, next); }, {}, false},
         {QStringLiteral("forget"), Text("step.disconnect.forget", "Forget keys and secrets"), 1,
          [this, run](Next next) { disconnectForget(run, next); }, {}, false},
     };

@@ -23,6 +23,8 @@ namespace ns8m {
 class Authority;
 class Bus;
 class Cluster;
+class EsmithTools;
+class Ns7Services;
 class Systemd;
 
 struct Context {
@@ -31,6 +33,8 @@ struct Context {
     StateDb *state = nullptr;
     Authority *authority = nullptr;
     Systemd *systemd = nullptr;           // set once the bus is open
+    EsmithTools *esmith = nullptr;        // NS7's db, signal-event, expand-template
+    Ns7Services *services = nullptr;      // NS7's services off and on, the NS7 way
     Cluster *cluster = nullptr;           // Connect, Disconnect and the tunnel
     const ClusterLink *link = nullptr;    // the cluster's link as Cluster keeps it
     QObject *owner = nullptr;             // parent of short-lived helpers (clients, processes)

@@ -24,6 +24,8 @@
 #include "operations/context.h"
 #include "transfer/dbdump.h"
 #include "ns7/esmithdb.h"
+#include "ns7/esmith.h"
+#include "ns7/services.h"
 #include "profile/fields.h"
 #include "bus/job.h"
 #include "ns8/jsonschema.h"
@@ -198,9 +200,9 @@ void Migration::recoverInterruptedFinish()
         const QStringList units = m_migration.stoppedServices;
         Log::warning(QStringLiteral("%1: the last Finish was interrupted after stopping %2: starting them again")
                          .arg(m_profile.name, units.join(QStringLiteral(", "))));
-        m_ctx->systemd->runJobs("StartUnit", units, [this, units](const QString &error) {
+        m_ctx->services->start(units, m_profile.recordServices, [this, units](const QString &error) {
             if (!error.isEmpty()) {
-                Log::error(QStringLiteral("%1: could not start %2 again: %3. Start them by hand (systemctl start).")
+                Log::error(QStringLiteral("%1: could not start %2 again: %3. Set their status back (config setprop NAME status enabled), then signal-event runlevel-adjust; start those without a record with systemctl start.")
                                .arg(m_profile.name, units.join(u' '), error));
                 return;
             }
@@ -342,7 +344,7 @@ Texts Migration::finishAftermath(const std::shared_ptr<MigrationRun> &run, const
                         .arg(stopped.join(QStringLiteral(", ")))
                         .arg(m_profile.name));
     } else {
-        said.append(Text("finish.not-restarted", "NS7: %1 could NOT be started again: start them with systemctl start.")
+        said.append(Text("finish.not-restarted", "NS7: %1 could NOT be started again: for each one set its status back (config setprop NAME status enabled), then run signal-event runlevel-adjust; start those without a record with systemctl start.")
                         .arg(stopped.join(QStringLiteral(", "))));
         for (const Failure &f : undoProblems)
             said += f.texts;
@@ -459,7 +461,7 @@ void Migration::finishStop(const std::shared_ptr<MigrationRun> &run, const Opera
         Log::info(running.isEmpty() ? QStringLiteral("no service to stop: none of %1 runs").arg(m_profile.quiesceServices.join(QStringLiteral(", ")))
                                     : QStringLiteral("downtime starts: stopping %1").arg(running.join(QStringLiteral(", "))),
                   run->job->logContext());
-        m_ctx->systemd->runJobs("StopUnit", running, [next](const QString &err) {
+        m_ctx->services->stop(running, m_profile.recordServices, [next](const QString &err) {
             next(err.isEmpty() ? Failure{}
                                : Failure::failed(Text("finish.stop.failed", "Stopping the NS7 services failed: %1.").arg(err)));
         });
@@ -477,7 +479,7 @@ void Migration::finishRestart(const std::shared_ptr<MigrationRun> &run, const Op
     }
     Log::warning(QStringLiteral("Finish failed after the stop: starting %1 again").arg(stopped.join(QStringLiteral(", "))),
                  run->job ? run->job->logContext() : LogContext{});
-    m_ctx->systemd->runJobs("StartUnit", stopped, [this, next](const QString &error) {
+    m_ctx->services->start(stopped, m_profile.recordServices, [this, next](const QString &error) {
         if (!error.isEmpty())
             return next(Failure::failed(Text("finish.restart.failed", "Starting the NS7 services again failed: %1.")
                                             .arg(error)));
@@ -595,7 +597,7 @@ void Migration::finishRetire(const std::shared_ptr<MigrationRun> &run, const Ope
         if (run->job)
             Log::info(QStringLiteral("stopping %1 and disabling %2 on NS7").arg(running.join(QStringLiteral(", ")), run->present.join(QStringLiteral(", "))),
                       run->job->logContext());
-        m_ctx->systemd->runJobs("StopUnit", running, [this, next](const QString &err) {
+        m_ctx->services->retire(run->present, running, m_profile.recordServices, [this, next](const QString &err) {
             next(err.isEmpty() ? Failure{} : retireFailed(m_profile.name, Text("finish.retire.stop", "stopping it on NS7 failed (%1).").arg(err)));
         });
     });
@@ -615,9 +617,37 @@ void Migration::finishRedirect(const std::shared_ptr<MigrationRun> &run, const O
         Log::warning(run->warning, run->job->logContext());
         return next({});
     }
-    if (m_profile.redirectSnippet.isEmpty())
+    if (m_profile.redirectPage.isEmpty() || m_profile.redirectPaths.isEmpty())
         return next({});
-    // The web server reads the new snippet.
+    // NS7's web server configuration is templated: the redirect is a record
+    // that the package's 00ns8migration.conf template turns into Alias and
+    // RedirectMatch lines, at this expansion and at every later one.
+    const QString url = QStringLiteral("/") + QFileInfo(m_profile.redirectPage).path().section(u'/', -1) + u'/'
+                        + QFileInfo(m_profile.redirectPage).fileName();
+    const QStringList props = {QStringLiteral("Page"), m_profile.redirectPage, QStringLiteral("Url"), url,
+                               QStringLiteral("Paths"), m_profile.redirectPaths.join(u',')};
+    m_ctx->esmith->setRecord(QStringLiteral("ns8-migration-redirect-") + m_profile.id, QStringLiteral("ns8-redirect"), props,
+                             [this, run, next](const Texts &failure) {
+                                 if (!failure.isEmpty())
+                                     return redirectWarning(run, english(failure), next);
+                                 expandRedirect(run, next);
+                             });
+}
+
+void Migration::expandRedirect(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    m_ctx->esmith->expandTemplate(QStringLiteral("/etc/httpd/conf.d/00ns8migration.conf"), [this, run, next](const Texts &failure) {
+        if (!failure.isEmpty())
+            return redirectWarning(run, english(failure), next);
+        Log::info(QStringLiteral("redirect page %1 written; the web server's 00ns8migration.conf redirects %2")
+                      .arg(m_profile.redirectPage, m_profile.redirectPaths.join(QStringLiteral(", "))),
+                  run->job->logContext());
+        reloadWebServer(run, next);
+    });
+}
+
+void Migration::reloadWebServer(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
     m_ctx->systemd->unitStates({QStringLiteral("httpd")}, [this, run, next](const QHash<QString, UnitState> &s, const QString &) {
         if (!s.value(QStringLiteral("httpd.service")).isActive())
             return next({});
@@ -627,6 +657,13 @@ void Migration::finishRedirect(const std::shared_ptr<MigrationRun> &run, const O
             next({});
         });
     });
+}
+
+void Migration::redirectWarning(const std::shared_ptr<MigrationRun> &run, const QString &why, const Operation::Next &next)
+{
+    run->warning = QStringLiteral("the web server does not redirect the old addresses (%1).").arg(why);
+    Log::warning(run->warning, run->job->logContext());
+    next({});
 }
 
 bool Migration::writeRedirect(const QVariantMap &settings, QString *warning) const
@@ -654,26 +691,6 @@ bool Migration::writeRedirect(const QVariantMap &settings, QString *warning) con
         return false;
     }
     QFile::setPermissions(pagePath, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther);
-    if (m_profile.redirectSnippet.isEmpty())
-        return true;
-    // Every old path shows the page; the page itself stays reachable.
-    const QString url = QStringLiteral("/") + QFileInfo(m_profile.redirectPage).path().section(u'/', -1) + u'/'
-                        + QFileInfo(m_profile.redirectPage).fileName();
-    QString conf = QStringLiteral("# Written by ns8-migration when %1 moved to NethServer 8.\n"
-                                  "# Remove this file to serve the old paths again.\n"
-                                  "Alias %2 %3\n")
-                       .arg(m_profile.name, url, m_profile.redirectPage);
-    for (const QString &p : m_profile.redirectPaths)
-        conf += QStringLiteral("RedirectMatch 302 ^%1(/.*)?$ %2\n").arg(QRegularExpression::escape(p), url);
-    const QString snippetPath = m_ctx->pathUnderRoot(m_profile.redirectSnippet);
-    QDir().mkpath(QFileInfo(snippetPath).path());
-    QSaveFile sf(snippetPath);
-    if (!sf.open(QIODevice::WriteOnly) || sf.write(conf.toUtf8()) < 0 || !sf.commit()) {
-        *warning = QStringLiteral("the web server snippet %1 could not be written (%2).").arg(m_profile.redirectSnippet, sf.errorString());
-        return false;
-    }
-    QFile::setPermissions(snippetPath, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther);
-    Log::info(QStringLiteral("redirect page %1 and web server snippet %2 written").arg(m_profile.redirectPage, m_profile.redirectSnippet));
     return true;
 }
 

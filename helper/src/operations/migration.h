@@ -127,6 +127,9 @@ private:
     void finishRetire(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishDisable(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishRedirect(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void expandRedirect(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void reloadWebServer(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void redirectWarning(const std::shared_ptr<MigrationRun> &run, const QString &why, const Operation::Next &next);
     void setFinishPhase(FinishPhase phase, const QStringList &stopped);
     bool writeRedirect(const QVariantMap &settings, QString *warning) const;
     void setJob(Job *job);

@@ -489,6 +489,38 @@ void parseOwnerAndTransfers(const YAML::Node &root, AppProfile &p)
     }
 }
 
+// services: what Finish stops, what it retires, and how NS7 governs each.
+void parseServices(const YAML::Node &svc, AppProfile &p)
+{
+    onlyKeys(svc, QStringLiteral("services"), {QStringLiteral("quiesce"), QStringLiteral("retire"), QStringLiteral("governed")});
+    static const QRegularExpression unit(QStringLiteral("^[A-Za-z0-9@_.-]{1,200}$"));
+    if (svc["quiesce"])
+        p.quiesceServices = strList(svc["quiesce"], QStringLiteral("services quiesce"));
+    if (svc["retire"])
+        p.retireServices = strList(svc["retire"], QStringLiteral("services retire"));
+    for (const QString &u : p.quiesceServices + p.retireServices)
+        if (!unit.match(u).hasMatch())
+            fail(svc, QStringLiteral("not a unit name: ") + u);
+    const YAML::Node governed = svc["governed"];
+    if (governed && !governed.IsMap())
+        fail(governed, QStringLiteral("services governed must map each service to \"record\" or \"unit\""));
+    QSet<QString> named;
+    if (governed) {
+        for (const auto &kv : governed) {
+            const QString name = QString::fromStdString(kv.first.as<std::string>());
+            const QString how = kv.second.IsScalar() ? QString::fromStdString(kv.second.as<std::string>()) : QString();
+            if (how != u"record" && how != u"unit")
+                fail(kv.second, QStringLiteral("services governed: %1 must be \"record\" or \"unit\"").arg(name));
+            named.insert(name);
+            if (how == u"record")
+                p.recordServices.insert(name);
+        }
+    }
+    for (const QString &u : p.quiesceServices + p.retireServices)
+        if (!named.contains(u))
+            fail(svc, QStringLiteral("services governed does not say how NS7 governs %1 (record or unit)").arg(u));
+}
+
 // databases:, sqlite: and services:.
 void parseData(const YAML::Node &root, AppProfile &p)
 {
@@ -518,17 +550,8 @@ void parseData(const YAML::Node &root, AppProfile &p)
             p.sqlite.append(parseSqlite(s, p));
     }
 
-    if (const YAML::Node svc = root["services"]) {
-        onlyKeys(svc, QStringLiteral("services"), {QStringLiteral("quiesce"), QStringLiteral("retire")});
-        static const QRegularExpression unit(QStringLiteral("^[A-Za-z0-9@_.-]{1,200}$"));
-        if (svc["quiesce"])
-            p.quiesceServices = strList(svc["quiesce"], QStringLiteral("services quiesce"));
-        if (svc["retire"])
-            p.retireServices = strList(svc["retire"], QStringLiteral("services retire"));
-        for (const QString &u : p.quiesceServices + p.retireServices)
-            if (!unit.match(u).hasMatch())
-                fail(svc, QStringLiteral("not a unit name: ") + u);
-    }
+    if (const YAML::Node svc = root["services"])
+        parseServices(svc, p);
 }
 
 // texts:, the transfers' titles as texts, and fields:.
@@ -577,12 +600,14 @@ void parseConfigureAndRedirect(const YAML::Node &root, AppProfile &p)
     }
 
     if (const YAML::Node red = root["redirect"]) {
-        onlyKeys(red, QStringLiteral("redirect"), {QStringLiteral("page"), QStringLiteral("httpd_snippet"),
-                                                   QStringLiteral("paths")});
+        onlyKeys(red, QStringLiteral("redirect"), {QStringLiteral("page"), QStringLiteral("paths")});
         p.redirectPage = absolutePath(need(red, "page", QStringLiteral("redirect")), QStringLiteral("redirect page"));
-        p.redirectSnippet = absolutePath(need(red, "httpd_snippet", QStringLiteral("redirect")),
-                                         QStringLiteral("redirect httpd_snippet"));
         p.redirectPaths = strList(need(red, "paths", QStringLiteral("redirect")), QStringLiteral("redirect paths"));
+        // Both go into an e-smith record and a web server directive as they are.
+        static const QRegularExpression urlPath(QStringLiteral("^/[A-Za-z0-9._~/-]*$"));
+        for (const QString &path : p.redirectPaths + QStringList{p.redirectPage})
+            if (!urlPath.match(path).hasMatch())
+                fail(red, QStringLiteral("redirect: %1 must be a path of letters, digits and . _ ~ / -").arg(path));
     }
 }
 

@@ -5,6 +5,7 @@
 #include <QList>
 #include <QMap>
 #include <QPair>
+#include <QSet>
 #include <QString>
 #include <QStringList>
 #include <QVariant>
@@ -95,12 +96,14 @@ struct AppProfile {
     QList<SqliteDump> sqlite;
     QStringList quiesceServices;
     QStringList retireServices;
+    // The services NS7 governs by an e-smith record (services: governed:
+    // record); the others are plain systemd units.
+    QSet<QString> recordServices;
     QList<Field> fields;
     QString configureAction;
     QString configureSchema;
     QList<ConfigureInput> configure;
     QString redirectPage;
-    QString redirectSnippet;
     QStringList redirectPaths;
     // Sentences the page shows about this app, by id, in every language of
     // the page ("en", "it"): texts: {<id>: {en: ..., it: ...}}.
