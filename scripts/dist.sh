@@ -40,7 +40,7 @@ fi
 # the top-level CMakeLists.txt must be added here too (the RPM check fails
 # otherwise: the tarball would not build).
 paths=(CMakeLists.txt VERSION README.md docs cmake helper/CMakeLists.txt helper/src
-       dbus polkit apps logrotate rpm)
+       dbus polkit apps logrotate ns7 rpm)
 
 list_files() {
     if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then

@@ -50,8 +50,8 @@ def load(path=None):
             if not line:
                 continue
             fields = line.split()
-            if len(fields) < 5 or fields[0] not in ("f", "d") or not re.fullmatch(r"0[0-7]{3}", fields[1]):
-                raise ValueError(f"{path}:{n}: expected 'f|d MODE USER GROUP PATH [TAGS]': {line!r}")
+            if len(fields) < 5 or fields[0] not in ("f", "d", "l") or not re.fullmatch(r"0[0-7]{3}", fields[1]):
+                raise ValueError(f"{path}:{n}: expected 'f|d|l MODE USER GROUP PATH [TAGS]': {line!r}")
             tags = frozenset(fields[5:])
             if tags - TAGS:
                 raise ValueError(f"{path}:{n}: unknown tags {sorted(tags - TAGS)}")
