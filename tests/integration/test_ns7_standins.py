@@ -40,10 +40,6 @@ SERVICES = {**RUNLEVEL, **ADJUST, **SIGNAL}
 REDIRECT_PAGE = "/var/lib/nethserver/nethserver-ns8-migration/webtop/webroot/"
 
 
-def unit_of(key):
-    return esmith.unit_name(key)
-
-
 class NS7StandinsTest(unittest.TestCase):
 
     @classmethod
@@ -55,7 +51,7 @@ class NS7StandinsTest(unittest.TestCase):
         for name, state in cls.ns7.service_units().items():
             units.setdefault(name, state)
         for key, (_, _, state) in SERVICES.items():
-            units[unit_of(key)] = state
+            units[esmith.unit_name(key)] = state
         cls.bus = PrivateBus(cls.run_dir).start()
         cls.addClassCleanup(cls.bus.stop)
         cls.systemd = SystemdStandin(cls.run_dir, cls.bus, units=units).start()
@@ -373,9 +369,9 @@ class NS7StandinsTest(unittest.TestCase):
         self.assertIn(("StartUnit", "svc-on.service"), calls)
         self.assertEqual(self.unit("svc-sock.socket")["ActiveState"], "active")
         for key in ("svc-off", "svc-unowned"):
-            state = self.unit(unit_of(key))
+            state = self.unit(esmith.unit_name(key))
             self.assertEqual((state["ActiveState"], state["UnitFileState"]), ("inactive", "disabled"), key)
-            self.assertIn(("StopUnit", unit_of(key)), calls)
+            self.assertIn(("StopUnit", esmith.unit_name(key)), calls)
         self.assertEqual(self.unit("svc-masked.service")["ActiveState"], "inactive")
         self.assertEqual(self.unit("svc-masked.service")["UnitFileState"], "masked")
         self.assertEqual([c for c in calls if c[1] in ("svc-masked.service", ("svc-masked.service",))],
