@@ -72,6 +72,8 @@ _WAV_HEADER_SIZE = 44
 
 # The e-smith stand-ins copied into every root, laid out as on NS7.
 STANDIN_TREE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ns7tree")
+# The folders of the repository's ns7/ that the RPM installs in /etc/e-smith.
+PACKAGE_DIRS = ("templates", "events", "db")
 # The package's update event (ns7/events), signalled by NethServer's yum plugin.
 PACKAGE_EVENT = "ns8-migration-update"
 
@@ -317,11 +319,12 @@ class NS7Root:
 
     def _install_package_files(self):
         """The package's e-smith files, where its RPM puts them: the
-        repository's ns7/<dir> is /etc/e-smith/<dir>."""
+        repository's ns7/{templates,events,db} are /etc/e-smith/{templates,events,db}."""
         source = os.path.join(util.source_dir(), "ns7")
-        for name in sorted(os.listdir(source)):
-            shutil.copytree(os.path.join(source, name), self.p(f"etc/e-smith/{name}"), symlinks=True,
-                            dirs_exist_ok=True)
+        for name in PACKAGE_DIRS:
+            if os.path.isdir(os.path.join(source, name)):
+                shutil.copytree(os.path.join(source, name), self.p(f"etc/e-smith/{name}"), symlinks=True,
+                                dirs_exist_ok=True)
 
     def install_package(self, bus_address):
         """What NethServer's yum plugin does after installing the package:
