@@ -8,9 +8,13 @@ is real, their disk usage is one block.
 import os
 import random
 import secrets
+import shutil
 import sqlite3
 import struct
+import subprocess
 import time
+
+from . import esmith, util
 
 # The stock AGI scripts of NS7's agi-bin that must not reach NS8, by the two
 # lists of NETHVOICE.md ("Exclude lists"): the original migration tool's
@@ -66,6 +70,13 @@ VOLATILE_FAMILIES = ["/SIP/", "/RG/", "/BLKVM/", "/FM/", "/dundi/", "//", "/IAX/
 
 _WAV_HEADER_SIZE = 44
 
+# The e-smith stand-ins copied into every root, laid out as on NS7.
+STANDIN_TREE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ns7tree")
+# The folders of the repository's ns7/ that the RPM installs in /etc/e-smith.
+PACKAGE_DIRS = ("templates", "events", "db")
+# The package's update event (ns7/events), signalled by NethServer's yum plugin.
+PACKAGE_EVENT = "ns8-migration-update"
+
 
 def _wav_header(size):
     # 8 kHz, 16 bit, mono PCM, as Asterisk writes its wav recordings.
@@ -100,6 +111,11 @@ class NS7Root:
     nethvoice_files: write the NethVoice trees (default: same as nethvoice).
     mysql_socket / mysql_password: what /root/.my.cnf says.
     fias: write /etc/fias.conf (hotel add-on).
+
+    The root also has NethServer 7's e-smith tools (stand-ins, see esmith.py
+    and ns7tree/) and the package's files; install_package() runs the
+    package's install hook against the systemd stand-in.  tool(),
+    signal_event(), expand_template(), db() and calls() are for tests.
     """
 
     def __init__(self, path, *, files=2000, total_bytes=None, nethvoice=True,
@@ -114,6 +130,8 @@ class NS7Root:
         self.mysql_password = mysql_password or "Ns7-" + secrets.token_hex(10)
         self.fias = fias
         self.rnd = random.Random(seed)
+        self._draw_secrets()
+        self.bus_address = None
         self.manifest = Manifest(path)
         self._epoch = 1_700_000_000  # fixed "now" of the synthetic host
 
@@ -174,6 +192,8 @@ class NS7Root:
         self._mkdir("etc")
         self._config_db()
         self._my_cnf()
+        self._install_standins()
+        self._install_package_files()
         if self.nethvoice_files:
             budget_files, budget_bytes = self.files, self.total_bytes
             self._asterisk_etc()
@@ -196,14 +216,21 @@ class NS7Root:
             self._recordings(rest_files, max(rest_files * 4096, budget_bytes - self.manifest.bytes))
         return self.manifest
 
-    def _config_db(self):
+    def _draw_secrets(self):
         rnd = self.rnd
-        system_id = "".join(rnd.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(32))
-        sub_secret = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(40))
-        bind_password = "Bind-" + "".join(rnd.choice("abcdef0123456789") for _ in range(16))
-        self.manifest.secrets["subscription.Secret"] = sub_secret
-        self.manifest.secrets["sssd.BindPassword"] = bind_password
-        self.system_id = system_id
+        self.system_id = "".join(rnd.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(32))
+        self.subscription_secret = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz0123456789")
+                                           for _ in range(40))
+        self.bind_password = "Bind-" + "".join(rnd.choice("abcdef0123456789") for _ in range(16))
+
+    def records(self):
+        """The configuration DB's records: {key: (type, props)}.
+
+        Service records are as an administrator leaves them on a running
+        NethServer 7 (NS7.md, "NethVoice14 records"): status says what the
+        systemd stand-in's units do (NETHVOICE_UNITS: running and enabled,
+        the hotel's fias stopped).  No record for tancredi,
+        nethvoice-report-api or fias-dispatcher: none exists on NS7."""
         records = {
             "TimeZone": ("Europe/Rome", {}),
             "SystemName": ("ns7", {}),
@@ -211,10 +238,10 @@ class NS7Root:
             "sssd": ("service", {"Provider": "ldap", "LdapURI": "ldap://127.0.0.1",
                                  "BaseDN": "dc=directory,dc=nh",
                                  "BindDN": "cn=ldapservice,dc=directory,dc=nh",
-                                 "BindPassword": bind_password, "UserDN": "ou=People,dc=directory,dc=nh",
+                                 "BindPassword": self.bind_password, "UserDN": "ou=People,dc=directory,dc=nh",
                                  "GroupDN": "ou=Groups,dc=directory,dc=nh", "Realm": "",
                                  "AdDns": "", "StartTls": "", "status": "enabled"}),
-            "subscription": ("configuration", {"SystemId": system_id, "Secret": sub_secret,
+            "subscription": ("configuration", {"SystemId": self.system_id, "Secret": self.subscription_secret,
                                                "ApiUrl": "https://my.nethesis.it/isa/",
                                                "Provider": "nsent"}),
             "mysqld": ("service", {"TCPPort": "3306", "access": "private", "status": "enabled",
@@ -224,6 +251,7 @@ class NS7Root:
                                  "PermitRootLogin": "yes"}),
             "cockpit.socket": ("service", {"TCPPort": "9090", "access": "green,red",
                                            "status": "enabled"}),
+            "shorewall": ("service", {"status": "enabled"}),
         }
         if self.nethvoice:
             records.update({
@@ -233,22 +261,113 @@ class NS7Root:
                 "nethvoice-report": ("configuration", {"international_prefix": "+39",
                                                        "DbUser": "nethvoice_report"}),
                 "asterisk": ("service", {"TCPPorts": "5060,5061,5038", "UDPPorts": "5060,10000:20000",
-                                         "access": "green,red", "status": "enabled"}),
-                "httpd-fpbx": ("service", {"status": "enabled"}),
-                "nethcti-server": ("service", {"TCPPorts": "8179,8182", "access": "green",
+                                         "access": "green", "status": "enabled"}),
+                "httpd-fpbx": ("service", {"access": "green", "status": "enabled"}),
+                "nethcti-server": ("service", {"TCPPorts": "8182,8183", "access": "green",
                                                "status": "enabled"}),
-                "tancredi": ("service", {"status": "enabled"}),
                 "janus-gateway": ("service", {"status": "enabled"}),
                 "phonebookjss": ("service", {"TCPPort": "389", "status": "enabled"}),
             })
             if self.fias:
-                records["fias"] = ("service", {"status": "enabled"})
-        lines = []
-        for key in sorted(records):
-            typ, props = records[key]
-            lines.append(key + "=" + "|".join([typ] + [x for k in sorted(props)
-                                                       for x in (k, props[k])]))
-        self.write("var/lib/nethserver/db/configuration", "\n".join(lines) + "\n", count=False)
+                records["fias"] = ("service", {"status": "disabled"})
+        return records
+
+    def service_units(self):
+        """{unit: state} of the systemd units the service records imply: an
+        enabled service runs and is enabled, a disabled one is stopped."""
+        units = {}
+        for key, (typ, props) in self.records().items():
+            if typ != "service":
+                continue
+            unit = esmith.unit_name(key)
+            if props.get("status") == "enabled":
+                units[unit] = {"ActiveState": "active", "UnitFileState": "enabled",
+                               "SubState": "listening" if unit.endswith(".socket") else "running"}
+            else:
+                units[unit] = {"ActiveState": "inactive", "SubState": "dead", "UnitFileState": "disabled"}
+        return units
+
+    def _config_db(self):
+        self.manifest.secrets["subscription.Secret"] = self.subscription_secret
+        self.manifest.secrets["sssd.BindPassword"] = self.bind_password
+        records = self.records()
+        self._write_db("configuration", records)
+        # Every service record's package is installed: it owns the record's type.
+        for key, (typ, _) in records.items():
+            if typ == "service":
+                self.write(f"etc/e-smith/db/configuration/defaults/{key}/type", "service\n", count=False)
+        self._write_db("networks", {
+            "eth0": ("ethernet", {"role": "green", "ipaddr": "192.168.1.10", "netmask": "255.255.255.0",
+                                  "bootproto": "none"}),
+            "eth1": ("ethernet", {"role": "red", "ipaddr": "203.0.113.10", "netmask": "255.255.255.0",
+                                  "gateway": "203.0.113.1", "bootproto": "none"}),
+        })
+
+    def _write_db(self, name, records):
+        self.write(f"var/lib/nethserver/db/{name}",
+                   esmith.format_db({k: esmith.join_record(*v) for k, v in records.items()}), count=False)
+
+    # --- NethServer 7's tools and the package --------------------------------
+    def _install_standins(self):
+        """The e-smith tools, actions, events and stock templates (ns7tree/),
+        and the Python module behind them."""
+        shutil.copytree(STANDIN_TREE, self.path, symlinks=True, dirs_exist_ok=True)
+        lib = self._mkdir("usr/lib/ns7-standin")
+        shutil.copy(esmith.__file__, os.path.join(lib, "esmith.py"))
+        self._mkdir("etc/e-smith/templates-custom")
+        self._mkdir("etc/e-smith/templates.metadata")
+
+    def _install_package_files(self):
+        """The package's e-smith files, where its RPM puts them: the
+        repository's ns7/{templates,events,db} are /etc/e-smith/{templates,events,db}."""
+        source = os.path.join(util.source_dir(), "ns7")
+        for name in PACKAGE_DIRS:
+            if os.path.isdir(os.path.join(source, name)):
+                shutil.copytree(os.path.join(source, name), self.p(f"etc/e-smith/{name}"), symlinks=True,
+                                dirs_exist_ok=True)
+
+    def install_package(self, bus_address):
+        """What NethServer's yum plugin does after installing the package:
+        its update event, then runlevel-adjust, then firewall-adjust.  The
+        service actions drive the systemd stand-in on `bus_address`, which
+        every later event of this root uses too.  Raises HarnessError when an
+        event fails."""
+        self.bus_address = bus_address
+        for event in (PACKAGE_EVENT, "runlevel-adjust", "firewall-adjust"):
+            result = self.signal_event(event)
+            if result.returncode != 0:
+                raise util.HarnessError(f"signal-event {event} failed ({result.returncode}) in {self.path}:\n"
+                                        + result.stdout + result.stderr + util.tail(self.p("var/log/messages")))
+
+    def tool(self, name, *args, check=False, env=None):
+        """Runs <root>/sbin/e-smith/<name> args (db, config, signal-event,
+        expand-template) as the helper would, with the systemd stand-in's bus;
+        returns the CompletedProcess (text)."""
+        environ = dict(os.environ, **(env or {}))
+        if self.bus_address:
+            environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus_address
+        return subprocess.run([self.p(f"sbin/e-smith/{name}"), *args], capture_output=True, text=True,
+                              env=environ, check=check, timeout=120)
+
+    def signal_event(self, event, *args):
+        return self.tool("signal-event", event, *args)
+
+    def expand_template(self, path):
+        return self.tool("expand-template", path)
+
+    def db(self, name="configuration"):
+        """A DB of the root as it is now: {key: (type, {prop: value})}."""
+        return esmith.read_db(esmith.db_path(self.path, name))
+
+    def calls(self, tool=None):
+        """The calls of the e-smith stand-ins so far, oldest end first:
+        {tool, argv, time (start), duration, exit, pid, ppid}."""
+        return [c for c in esmith.read_calls(self.path) if tool is None or c["tool"] == tool]
+
+    def clear_calls(self):
+        os.makedirs(os.path.dirname(self.p(esmith.CALLS)), exist_ok=True)
+        with open(self.p(esmith.CALLS), "w"):
+            pass
 
     def _my_cnf(self):
         self.manifest.secrets["mysql.password"] = self.mysql_password

@@ -10,7 +10,7 @@ from .helper import Helper
 from .mariadb import MariaDB
 from .ns7root import NS7Root
 from .polkit import Polkitd, example_rules_path
-from .systemd_standin import SystemdStandin
+from .systemd_standin import NETHVOICE_UNITS, SystemdStandin
 
 
 class Sandbox:
@@ -27,9 +27,15 @@ class Sandbox:
     cdr_rows: generated rows of asteriskcdrdb.cdr.
     polkit_rules: {file name: JavaScript} for /etc/polkit-1/rules.d;
       example_rules=True installs the project's example rules file.
-    units: initial systemd units (default: NethVoice's, see systemd_standin).
+    units: initial systemd units (default: NethVoice's, see systemd_standin);
+      the NS7 root's service records add the units they lack.
     helper=False: do not start the helper (start it with sb.helper.start()).
     mariadb / polkit / systemd = False: leave that part out.
+
+    The NS7 root has the package installed: once the systemd stand-in is up,
+    NS7Root.install_package() signals the package's update event, then
+    runlevel-adjust and firewall-adjust, as NethServer's yum plugin does
+    (without the systemd stand-in only the package's files are there).
     """
 
     def __init__(self, *, name="sandbox", files=2000, total_bytes=None, cdr_rows=1000,
@@ -74,7 +80,7 @@ class Sandbox:
                                                           rules=self.polkit_rules))
             if self.want["systemd"]:
                 self.systemd = stack.enter_context(SystemdStandin(self.run_dir, self.private_bus,
-                                                                  units=self.units))
+                                                                  units=self._units()))
             socket = "/var/lib/mysql/mysql.sock"
             password = None
             if self.want["mariadb"]:
@@ -83,6 +89,8 @@ class Sandbox:
             gen = NS7Root(self.root, mysql_socket=socket, mysql_password=password, **self.options)
             self.manifest = gen.build()
             self.ns7 = gen
+            if self.systemd is not None:
+                gen.install_package(self.bus_address)
             if self.mysql is not None:
                 self.mysql.load_nethvoice(self.cdr_rows,
                                           phonebook_password=getattr(gen, "phonebook_password", None))
@@ -98,6 +106,15 @@ class Sandbox:
             raise
         self._stack = stack
         return self
+
+    def _units(self):
+        """The systemd stand-in's units: the test's (default NethVoice's),
+        plus a unit for every service record of the NS7 root that has none,
+        in the state its record says."""
+        units = dict(NETHVOICE_UNITS if self.units is None else self.units)
+        for name, state in NS7Root(self.root, **self.options).service_units().items():
+            units.setdefault(name, state)
+        return units
 
     def _close_client(self):
         if self.bus is not None:

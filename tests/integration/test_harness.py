@@ -106,7 +106,9 @@ class HarnessTest(SandboxTestCase):
     def test_ns7_tree(self):
         root = self.sb.root
         with open(os.path.join(root, "var/lib/nethserver/db/configuration")) as f:
-            records = dict(line.rstrip("\n").split("=", 1) for line in f)
+            lines = f.read().splitlines()
+        self.assertEqual(lines[0], "# DO NOT MODIFY THIS FILE.")
+        records = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
         self.assertEqual(records["TimeZone"], "Europe/Rome")
         nv = records["nethvoice"].split("|")
         self.assertEqual(nv[0], "service")
