@@ -76,6 +76,8 @@ STANDIN_TREE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ns7tree
 PACKAGE_DIRS = ("templates", "events", "db")
 # The package's update event (ns7/events), signalled by NethServer's yum plugin.
 PACKAGE_EVENT = "ns8-migration-update"
+# The handlers the package's install makes (ns7/CMakeLists.txt): S<NN><action>.
+PACKAGE_HANDLERS = ((PACKAGE_EVENT, "S00initialize-default-databases"),)
 
 
 def _wav_header(size):
@@ -325,6 +327,13 @@ class NS7Root:
             if os.path.isdir(os.path.join(source, name)):
                 shutil.copytree(os.path.join(source, name), self.p(f"etc/e-smith/{name}"), symlinks=True,
                                 dirs_exist_ok=True)
+        # The event's handler, made at install as ns7/CMakeLists.txt (and
+        # NethServer's createlinks) makes it.
+        for event, handler in PACKAGE_HANDLERS:
+            link = self.p(f"etc/e-smith/events/{event}/{handler}")
+            os.makedirs(os.path.dirname(link), exist_ok=True)
+            if not os.path.lexists(link):
+                os.symlink("../actions/" + handler[3:], link)
 
     def install_package(self, bus_address):
         """What NethServer's yum plugin does after installing the package:

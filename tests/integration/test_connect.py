@@ -79,8 +79,30 @@ class ConnectTest(ClusterTestCase):
         self.assertEqual([u["user"] for u in now["users"]], [u["user"] for u in self.before["users"]])
         self.assertEqual([d["name"] for d in now["domains"]], [d["name"] for d in self.before["domains"]])
 
+    def shorewall_zones(self):
+        """{interface: zone} of NS7's shorewall interfaces file as the last
+        expansion wrote it."""
+        path = os.path.join(self.sb.root, "etc/shorewall/interfaces")
+        zones = {}
+        with open(path) as f:
+            for line in f:
+                fields = line.split("#", 1)[0].split()
+                if len(fields) >= 2:
+                    zones[fields[1]] = (fields[0], fields[2:])
+        return zones
+
+    def assert_tunnel_in_green_zone(self):
+        """NS7's way: the package's record says so, firewall-adjust ran after
+        it, and the expanded shorewall interfaces put ns8 in zone loc."""
+        self.assertEqual(self.sb.ns7.db()["ns8-migration"][1].get("Tunnel"), "enabled")
+        self.assertEqual(self.shorewall_zones().get("ns8"), ("loc", ["optional"]))
+        events = [c["argv"] for c in self.sb.ns7.calls("signal-event")]
+        self.assertIn(["firewall-adjust"], events)
+
     def assert_ns7_clean(self):
         self.assertFalse(self.link_exists(), "the ns8 interface is still there")
+        self.assertEqual(self.sb.ns7.db()["ns8-migration"][1].get("Tunnel"), "disabled")
+        self.assertNotIn("ns8", self.shorewall_zones(), "the ns8 interface is still in a shorewall zone")
         self.assertEqual(self.secrets(), [])
         m = self.manager()
         self.assertEqual((m["State"], m["NodeId"], m["VpnAddress"], m["Leader"]), ("disconnected", 0, "", ""))
@@ -94,8 +116,14 @@ class ConnectTest(ClusterTestCase):
 
     # -- tests ---------------------------------------------------------------
     def test_connect_and_disconnect_with_verified_tls(self):
+        self.assertNotIn("ns8", self.shorewall_zones())
         props = self.connect_ok()
         self.assertEqual(props["Operation"], "connect")
+        self.assert_tunnel_in_green_zone()
+        # Any later firewall event (a software update runs one) keeps it.
+        self.sb.ns7.clear_calls()
+        self.assertEqual(self.sb.ns7.signal_event("firewall-adjust").returncode, 0)
+        self.assertEqual(self.shorewall_zones().get("ns8"), ("loc", ["optional"]))
         self.assertEqual([s[2] for s in props["Steps"]], [1.0] * len(props["Steps"]))
         m = self.manager()
         self.assertEqual(m["State"], "connected")
@@ -222,7 +250,8 @@ class ConnectTest(ClusterTestCase):
             ("reach", "Reach the NS8 leader"), ("login", "Log in"), ("read-cluster", "Read the cluster"),
             ("account-provider", "Check the account provider"), ("add-node", "Add this server as a node"),
             ("endpoint", "Resolve the VPN endpoint"), ("account", "Create the migration account"),
-            ("tunnel", "Bring up the VPN"), ("user-domain", "Create the temporary user domain"),
+            ("tunnel", "Bring up the VPN"), ("firewall", "Let the VPN through NS7's firewall"),
+            ("user-domain", "Create the temporary user domain"),
             ("save", "Save the connection")])
         self.assertEqual([r["action"] for r in self.mutations_since(seq)],
                          ["add-node", "add-user", "add-external-domain", "remove-user", "remove-node"])
@@ -295,7 +324,7 @@ class ConnectTest(ClusterTestCase):
         self.assertEqual(props["ErrorName"], ERR + "ClusterUnreachable")
         self.assertIn("could not remove: user=ns7admin%d. Remove them by hand" % node_id, props["Message"])
         self.assertEqual([s[0] for s in props["Steps"]],
-                         ["login", "user-domain", "node", "account", "tunnel", "forget"])
+                         ["login", "user-domain", "node", "account", "tunnel", "firewall", "forget"])
         self.assertEqual([r["action"] for r in self.mutations_since(seq)],
                          ["remove-external-domain", "remove-node", "remove-user"])
         users = [u["user"] for u in self.cluster.control.state()["users"]]

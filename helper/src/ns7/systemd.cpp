@@ -8,6 +8,7 @@
 #include <QTimer>
 
 #include <memory>
+#include <vector>
 
 namespace ns8m {
 
@@ -205,17 +206,103 @@ void Systemd::runJob(const char *method, const QString &u, Done done)
     call(this, m_bus, kManagerPath, kManager, method,
          [name](sd_bus_message *m) { return sd_bus_message_append(m, "ss", name.constData(), "replace"); },
          [this, unit, methodName, done](sd_bus_message *reply, const QString &error) {
-        const char *path = nullptr;
-        if (!error.isEmpty() || sd_bus_message_read(reply, "o", &path) < 0)
-            return done(QStringLiteral("%1 %2: %3").arg(methodName, unit, error.isEmpty() ? QStringLiteral("no job") : error));
-        const QString job = fromUtf8(path);
-        if (m_early.contains(job))
-            return done(jobError(QStringLiteral("%1 %2").arg(methodName, unit), m_early.take(job)));
-        auto *p = new PendingJob{unit, methodName, done, new QTimer(this)};
-        p->timer->setSingleShot(true);
-        connect(p->timer, &QTimer::timeout, this, [this, job] { endJob(job, QString()); });
-        p->timer->start(m_jobTimeoutMs);
-        m_jobs.insert(job, p);
+        waitJob(reply, error, methodName, unit, done);
+    });
+}
+
+void Systemd::waitJob(sd_bus_message *reply, const QString &error, const QString &methodName, const QString &unit, Done done)
+{
+    const char *path = nullptr;
+    if (!error.isEmpty() || sd_bus_message_read(reply, "o", &path) < 0)
+        return done(QStringLiteral("%1 %2: %3").arg(methodName, unit, error.isEmpty() ? QStringLiteral("no job") : error));
+    const QString job = fromUtf8(path);
+    if (m_early.contains(job))
+        return done(jobError(QStringLiteral("%1 %2").arg(methodName, unit), m_early.take(job)));
+    auto *p = new PendingJob{unit, methodName, done, new QTimer(this)};
+    p->timer->setSingleShot(true);
+    connect(p->timer, &QTimer::timeout, this, [this, job] { endJob(job, QString()); });
+    p->timer->start(m_jobTimeoutMs);
+    m_jobs.insert(job, p);
+}
+
+namespace {
+
+// A NULL-terminated char*[] of LIST (sd_bus_message_append_strv), valid as
+// long as the object lives.
+struct Strv {
+    explicit Strv(const QStringList &list)
+    {
+        for (const QString &s : list)
+            bytes.append(s.toUtf8());
+        for (QByteArray &b : bytes)
+            ptrs.push_back(b.data());
+        ptrs.push_back(nullptr);
+    }
+    char **data() { return ptrs.data(); }
+    QList<QByteArray> bytes;
+    std::vector<char *> ptrs;
+};
+
+// StartTransientUnit's properties (a(sv)) of a service that runs ARGV with
+// ENV: Description, Type=forking (the program daemonizes once it is
+// ready), Environment and ExecStart (a(sasb): path, argv, ignore failure).
+int appendTransientProperties(sd_bus_message *m, const QString &description, const QStringList &argv, const QStringList &env)
+{
+    int r = sd_bus_message_open_container(m, 'a', "(sv)");
+    const QByteArray desc = description.toUtf8();
+    if (r >= 0)
+        r = sd_bus_message_append(m, "(sv)", "Description", "s", desc.constData());
+    if (r >= 0)
+        r = sd_bus_message_append(m, "(sv)", "Type", "s", "forking");
+    if (r >= 0)
+        r = sd_bus_message_open_container(m, 'r', "sv");
+    if (r >= 0)
+        r = sd_bus_message_append(m, "s", "Environment");
+    if (r >= 0)
+        r = sd_bus_message_open_container(m, 'v', "as");
+    if (r >= 0)
+        r = sd_bus_message_append_strv(m, Strv(env).data());
+    if (r >= 0)
+        r = sd_bus_message_close_container(m);
+    if (r >= 0)
+        r = sd_bus_message_close_container(m);
+    const QByteArray path = argv.value(0).toUtf8();
+    if (r >= 0)
+        r = sd_bus_message_open_container(m, 'r', "sv");
+    if (r >= 0)
+        r = sd_bus_message_append(m, "s", "ExecStart");
+    if (r >= 0)
+        r = sd_bus_message_open_container(m, 'v', "a(sasb)");
+    if (r >= 0)
+        r = sd_bus_message_open_container(m, 'a', "(sasb)");
+    if (r >= 0)
+        r = sd_bus_message_open_container(m, 'r', "sasb");
+    if (r >= 0)
+        r = sd_bus_message_append(m, "s", path.constData());
+    if (r >= 0)
+        r = sd_bus_message_append_strv(m, Strv(argv).data());
+    if (r >= 0)
+        r = sd_bus_message_append(m, "b", 0);
+    for (int i = 0; i < 4 && r >= 0; ++i)
+        r = sd_bus_message_close_container(m);
+    if (r >= 0)
+        r = sd_bus_message_close_container(m); // a(sv)
+    return r >= 0 ? sd_bus_message_append(m, "a(sa(sv))", 0) : r;
+}
+
+} // namespace
+
+void Systemd::startTransientService(const QString &unit, const QString &description, const QStringList &argv,
+                                    const QStringList &env, Done done)
+{
+    const QByteArray name = unit.toUtf8();
+    call(this, m_bus, kManagerPath, kManager, "StartTransientUnit",
+         [name, description, argv, env](sd_bus_message *m) {
+        const int r = sd_bus_message_append(m, "ss", name.constData(), "fail");
+        return r < 0 ? r : appendTransientProperties(m, description, argv, env);
+    },
+         [this, unit, done](sd_bus_message *reply, const QString &error) {
+        waitJob(reply, error, QStringLiteral("StartTransientUnit"), unit, done);
     });
 }
 
@@ -230,6 +317,31 @@ void Systemd::runJobs(const char *method, const QStringList &units, Done done)
         if (!error.isEmpty())
             return done(error);
         runJobs(method, rest, done);
+    });
+}
+
+void Systemd::enable(const QStringList &units, Done done)
+{
+    QList<QByteArray> names;
+    for (const QString &u : units)
+        names.append(unitName(u).toUtf8());
+    call(this, m_bus, kManagerPath, kManager, "EnableUnitFiles",
+         [names](sd_bus_message *m) {
+        int r = sd_bus_message_open_container(m, 'a', "s");
+        for (const QByteArray &n : names)
+            if (r >= 0)
+                r = sd_bus_message_append(m, "s", n.constData());
+        if (r >= 0)
+            r = sd_bus_message_close_container(m);
+        return r < 0 ? r : sd_bus_message_append(m, "bb", 0, 0);
+    },
+         [this, done](sd_bus_message *, const QString &error) {
+        if (!error.isEmpty())
+            return done(QStringLiteral("EnableUnitFiles: %1").arg(error));
+        call(this, m_bus, kManagerPath, kManager, "Reload", [](sd_bus_message *) { return 0; },
+             [done](sd_bus_message *, const QString &err) {
+            done(err.isEmpty() ? QString() : QStringLiteral("Reload: %1").arg(err));
+        });
     });
 }
 

@@ -40,6 +40,13 @@ public:
     void runJobs(const char *method, const QStringList &units, Done done);
     // DisableUnitFiles, then Reload (systemctl disable).
     void disable(const QStringList &units, Done done);
+    // EnableUnitFiles, then Reload (systemctl enable).
+    void enable(const QStringList &units, Done done);
+    // StartTransientUnit (systemd-run): UNIT runs ARGV (which daemonizes
+    // once ready) with ENV, in its own control group, so that it outlives
+    // whoever started it; DONE when systemd's job ends.
+    void startTransientService(const QString &unit, const QString &description, const QStringList &argv,
+                               const QStringList &env, Done done);
 
     static QString unitName(const QString &name);
 
@@ -50,6 +57,8 @@ private:
     // Ends the wait for the job at PATH with systemd's RESULT ("" for a
     // timeout); false when nobody waits for it.
     bool endJob(const QString &path, const QString &result);
+    // Waits for the job a job-starting method's REPLY names.
+    void waitJob(sd_bus_message *reply, const QString &error, const QString &methodName, const QString &unit, Done done);
     QString jobError(const QString &what, const QString &result) const; // "" when done
 
     sd_bus *m_bus;
