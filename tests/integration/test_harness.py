@@ -7,7 +7,10 @@ import os
 import re
 import sqlite3
 import subprocess
+import time
 import unittest
+
+import dbus
 
 from harness import SYNC_GROUP, SYNC_GROUP_MEMBER, UNPRIVILEGED_USER, NS7Root, util
 from harness.bus import PrivateBus
@@ -83,6 +86,88 @@ class HarnessTest(SandboxTestCase):
         self.assertEqual([(c["method"], c.get("unit"), c.get("units"), c.get("mode"), c["uid"]) for c in calls[:2]],
                          [("StopUnit", "httpd-fpbx.service", None, "replace", 0),
                           ("DisableUnitFiles", None, ["httpd-fpbx.service"], None, 0)])
+
+    def transient(self, name, argv, type_="forking", env=(), mode="fail"):
+        props = [("Description", dbus.String("a test service")), ("Type", dbus.String(type_)),
+                 ("Environment", dbus.Array(list(env), signature="s")),
+                 ("ExecStart", dbus.Array([dbus.Struct((argv[0], dbus.Array(argv, signature="s"), False),
+                                                       signature="sasb")], signature="(sasb)"))]
+        return self.bus.call_error(SD_PATH, SD_MANAGER, "StartTransientUnit", "ssa(sv)a(sa(sv))",
+                                   [name, mode, props, dbus.Array([], signature="(sa(sv))")], dest=SD)
+
+    def pump_until(self, predicate, seconds):
+        deadline = time.monotonic() + seconds
+        while not predicate():
+            self.assertLess(time.monotonic(), deadline, "no JobRemoved within %g s" % seconds)
+            self.bus.pump(0.05)
+
+    def test_systemd_standin_transient_unit(self):
+        # A daemon as wireguard-go is one: the start process leaves a child
+        # behind and exits 0 (Type=forking).
+        script = os.path.join(self.sb.run_dir, "daemon.sh")
+        pidfile = os.path.join(self.sb.run_dir, "daemon.pid")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\n[ \"$1\" = ok ] || exit 3\n"
+                    "sleep 300 </dev/null >/dev/null 2>&1 &\necho $! >\"$2\"\n")
+        os.chmod(script, 0o755)
+        self.sb.systemd.clear_calls()
+        rec = []
+        match = self.bus.conn.add_signal_receiver(lambda *a: rec.append(tuple(str(x) for x in a)),
+                                                  signal_name="JobRemoved", dbus_interface=SD_MANAGER, bus_name=SD)
+        try:
+            err, job = self.transient("ns8m-daemon-1.service", [script, "ok", pidfile], env=["SECRET_KEY=s3cr3t"])
+            self.assertIsNone(err, job)
+            self.pump_until(lambda: any(r[1] == job for r in rec), 15)
+            self.assertEqual([r[1:] for r in rec], [(job, "ns8m-daemon-1.service", "done")])
+            with open(pidfile) as f:
+                daemon = int(f.read())
+            self.addCleanup(lambda: os.path.exists("/proc/%d" % daemon) and os.kill(daemon, 9))
+            state = self.sb.systemd.unit_state(self.bus, "ns8m-daemon-1.service")
+            self.assertEqual((state["ActiveState"], state["SubState"]), ("active", "running"))
+            unit = self.sb.systemd.transient_units()["ns8m-daemon-1.service"]
+            self.assertEqual((unit["state"], unit["main_pid"], unit["type"]), ("active", daemon, "forking"))
+            with open("/proc/%d/environ" % daemon, "rb") as f:
+                environ = f.read().split(b"\0")
+            self.assertIn(b"SECRET_KEY=s3cr3t", environ)
+            self.assertIn(("INVOCATION_ID=" + unit["invocation"]).encode(), environ)
+            # Run in the caller's namespaces (here the test's own).
+            self.assertEqual(unit["netns"], os.readlink("/proc/self/ns/net"))
+            self.assertEqual(os.readlink("/proc/%d/ns/net" % daemon), os.readlink("/proc/self/ns/net"))
+
+            # The name is taken while the unit lives; names, modes, paths checked.
+            self.assertEqual(self.transient("ns8m-daemon-1.service", [script, "ok", pidfile])[0],
+                             "org.freedesktop.systemd1.UnitExists")
+            self.assertEqual(self.transient("httpd.service", [script, "ok", pidfile])[0],
+                             "org.freedesktop.systemd1.UnitExists")
+            for name, argv, mode in (("ns8m-x", [script], "fail"), ("ns8m-x.service", [script], "now"),
+                                     ("ns8m-x.service", ["daemon.sh"], "fail")):
+                self.assertEqual(self.transient(name, argv, mode=mode)[0], "org.freedesktop.DBus.Error.InvalidArgs",
+                                 (name, argv, mode))
+
+            # A start that exits non-zero fails its job; the unit stays failed.
+            err, failing = self.transient("ns8m-daemon-2.service", [script, "no"])
+            self.assertIsNone(err, failing)
+            self.pump_until(lambda: any(r[1] == failing for r in rec), 15)
+            self.assertEqual(rec[-1][1:], (failing, "ns8m-daemon-2.service", "failed"))
+            self.assertEqual(self.sb.systemd.unit_state(self.bus, "ns8m-daemon-2.service")["ActiveState"], "failed")
+
+            # StopUnit ends the daemon; the ended unit is gone.
+            err, stop = self.bus.call_error(SD_PATH, SD_MANAGER, "StopUnit", "ss", ["ns8m-daemon-1.service", "replace"],
+                                            dest=SD)
+            self.assertIsNone(err, stop)
+            self.pump_until(lambda: any(r[1] == stop for r in rec), 15)
+        finally:
+            match.remove()
+        self.assertFalse(os.path.exists("/proc/%d" % daemon))
+        self.assertEqual(self.bus.call_error(SD_PATH, SD_MANAGER, "GetUnit", "s", ["ns8m-daemon-1.service"], dest=SD)[0],
+                         "org.freedesktop.systemd1.NoSuchUnit")
+        self.assertEqual(self.sb.systemd.transient_units()["ns8m-daemon-1.service"]["state"], "inactive")
+        starts = [c for c in self.sb.systemd.calls() if c["method"] == "StartTransientUnit"]
+        self.assertEqual((starts[0]["unit"], starts[0]["mode"], starts[0]["argv"], starts[0]["environment"],
+                          starts[0]["pid"]), ("ns8m-daemon-1.service", "fail", [script, "ok", pidfile],
+                                              ["SECRET_KEY"], os.getpid()))
+        with open(self.sb.systemd.calls_path) as f:
+            self.assertNotIn("s3cr3t", f.read())
 
     def test_mariadb(self):
         m = self.sb.mysql
