@@ -234,3 +234,55 @@ class HarnessTest(SandboxTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SupervisorTest(SandboxTestCase):
+    """Helper.supervise(): systemd's Restart= and RestartSec= around the helper."""
+
+    sandbox_options = dict(files=300, cdr_rows=50, mariadb=False)
+
+    def test_unit_file_policy(self):
+        from harness.helper import restart_policy, restart_wanted, unit_file_path
+        policy, sec = restart_policy()
+        with open(unit_file_path()) as f:
+            text = f.read()
+        self.assertEqual(policy, re.search(r"^Restart=(\S+)", text, re.M).group(1)
+                         if re.search(r"^Restart=", text, re.M) else "no")
+        self.assertGreater(sec, 0)
+        self.assertTrue(restart_wanted("on-failure", -9))
+        self.assertTrue(restart_wanted("on-failure", 1))
+        self.assertFalse(restart_wanted("on-failure", 0))
+        self.assertFalse(restart_wanted("on-failure", -15))
+        self.assertFalse(restart_wanted("no", -9))
+
+    def test_restarts_after_a_crash_only(self):
+        helper = self.sb.helper
+        self.addCleanup(helper.unsupervise)
+        self.assertEqual(helper.supervise("on-failure", 0.5), ("on-failure", 0.5))
+        first = helper.pid
+        t0 = time.monotonic()
+        self.assertEqual(helper.kill_unit(), -9)
+        restarts = helper.wait_restarts(1, 30)
+        self.assertGreaterEqual(restarts[0][0] - t0, 0.5)
+        self.assertEqual(restarts[0][1], -9)
+        self.assertTrue(helper.alive())
+        self.assertNotEqual(helper.pid, first)
+        self.assertHelperAnswers("after the restart")
+        # A clean end (SIGTERM, as `systemctl stop`) is not restarted.
+        pid = helper.pid
+        os.kill(pid, 15)
+        deadline = time.monotonic() + 30
+        while helper.proc is not None and helper.proc.poll() is None:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        time.sleep(1.5)
+        self.assertEqual(len(helper.restarts), 1)
+        self.assertFalse(helper.alive())
+        helper.start()
+        # stop() ends the supervision.
+        helper.supervise("on-failure", 0.2)
+        helper.stop()
+        self.assertFalse(helper.supervised())
+        time.sleep(1)
+        self.assertFalse(helper.alive())
+        helper.start()
