@@ -6,7 +6,7 @@ import os
 from . import util
 from .bus import PrivateBus
 from .client import BusClient
-from .helper import Helper
+from .helper import UNIT_NAME as HELPER_UNIT, Helper
 from .mariadb import MariaDB
 from .ns7root import NS7Root
 from .polkit import Polkitd, example_rules_path
@@ -28,7 +28,8 @@ class Sandbox:
     polkit_rules: {file name: JavaScript} for /etc/polkit-1/rules.d;
       example_rules=True installs the project's example rules file.
     units: initial systemd units (default: NethVoice's, see systemd_standin);
-      the NS7 root's service records add the units they lack.
+      the NS7 root's service records add the units they lack, and the
+      package adds ns8-migration-helper.service (running, disabled).
     helper=False: do not start the helper (start it with sb.helper.start()).
     mariadb / polkit / systemd = False: leave that part out.
 
@@ -114,6 +115,11 @@ class Sandbox:
         units = dict(NETHVOICE_UNITS if self.units is None else self.units)
         for name, state in NS7Root(self.root, **self.options).service_units().items():
             units.setdefault(name, state)
+        # The package's own unit: the helper under test runs as it; the
+        # package's %post presets it (disabled on NS7) and the helper
+        # enables it while connected.
+        units.setdefault(HELPER_UNIT, {"ActiveState": "active", "SubState": "running",
+                                       "UnitFileState": "disabled"})
         return units
 
     def _close_client(self):
