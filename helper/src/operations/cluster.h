@@ -89,6 +89,7 @@ private:
     void connectAddUser(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
     void connectTunnel(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
     void tunnelZone(const QString &interface, bool inZone, const Operation::Next &next);
+    void enableAtBoot(bool enable);
     void connectHandshake(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
     void connectWaitApi(const std::shared_ptr<ConnectRun> &run, qint64 deadline, const Operation::Next &next);
     void connectRoute(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
