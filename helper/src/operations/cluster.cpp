@@ -297,6 +297,17 @@ void Cluster::tunnelRestored()
     emit tunnelSettled();
 }
 
+void Cluster::whenTunnelSettled(QObject *context, std::function<void()> go)
+{
+    if (!m_restoring)
+        return go();
+    auto *wait = new QObject(context);
+    connect(this, &Cluster::tunnelSettled, wait, [wait, go] {
+        wait->deleteLater(); // one call: the connection goes with it
+        go();
+    });
+}
+
 Ns8Client *Cluster::vpnClient(QObject *parent) const
 {
     return m_ctx->vpnClient(parent);
@@ -678,6 +689,7 @@ void Cluster::connectHandshake(const std::shared_ptr<ConnectRun> &run, const Ope
             run->op->setProgress(0.6);
         run->vpn = ClientPtr(new Ns8Client);
         run->vpn->setBaseUrl(vpnApiBase(run->leaderIp));
+        run->vpn->setTunnel(run->tunnel.interface);
         run->vpn->setRequestTimeout(5000);
         run->vpn->setRetryDelays({});
         run->vpn->setTaskTimeout(m_ctx->settings.taskTimeoutSeconds * 1000);
@@ -916,6 +928,11 @@ void Cluster::listNodesCall(sd_bus_message *call)
     if (!isConnected()) {
         replyError(call, {kWrongState, Text("cluster.not-connected", "This server is not connected to an NS8 cluster.")});
         return;
+    }
+    if (m_restoring) {
+        // Just restarted: NS8 is asked once the tunnel is back.
+        const PendingCall pending(call);
+        return whenTunnelSettled(this, [this, pending] { listNodesCall(pending.msg()); });
     }
     auto run = std::make_shared<ListNodesRun>(call);
     run->client.reset(vpnClient(nullptr));

@@ -60,6 +60,9 @@ public:
     // True while restoreTunnel() is bringing the tunnel back (after a
     // restart of the helper); tunnelSettled() when it is done, either way.
     bool isRestoringTunnel() const { return m_restoring; }
+    // GO at once, or once the restore under way has settled (either way);
+    // never when CONTEXT is destroyed first.
+    void whenTunnelSettled(QObject *context, std::function<void()> go);
 
 signals:
     void changed(const QStringList &managerProperties);

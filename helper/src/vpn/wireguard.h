@@ -27,8 +27,14 @@ bool generateWgKeyPair(WgKeyPair *out);
 // The public key of a base64 private key ("" when it is not one).
 QString wgPublicKey(const QString &privateKeyBase64);
 
+// The name of the WireGuard interface towards the cluster.  Everything
+// sent to the cluster API inside the tunnel and to the module receivers is
+// sent only while the kernel routes it through this interface
+// (core/tunnelroute.h).
+inline constexpr const char *kTunnelInterface = "ns8";
+
 struct TunnelConfig {
-    QString interface = QStringLiteral("ns8");
+    QString interface = QString::fromLatin1(kTunnelInterface);
     QString privateKeyFile;  // 0600
     QString address;         // this host's VPN address, e.g. 10.5.4.3
     QString network;         // the cluster network, e.g. 10.5.4.0/24
