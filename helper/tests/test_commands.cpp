@@ -269,7 +269,7 @@ const QString kDefaults = QStringLiteral("/var/lib/ns8-migration/nethvoice/my.cn
 
 RsyncTarget target(const QString &password)
 {
-    return {QStringLiteral("10.5.4.1"), 20002, QStringLiteral("nethvoice1"), password};
+    return {QStringLiteral("10.5.4.1"), 20002, QStringLiteral("nethvoice1"), password, {}};
 }
 
 // A profile whose transfers use every optional flag of planTransfers().

@@ -3,6 +3,7 @@
 // gives files to 990:991 and the tests make files owned by 48 and 1234.
 #include "profile/appprofile.h"
 #include "transfer/rsync.h"
+#include "core/errors.h"
 #include "core/qtcompat.h"
 #include "qtestcompat.h"
 
@@ -167,7 +168,7 @@ public:
     qint64 pid() const { return m_proc.processId(); }
     RsyncTarget target(const QString &password = kPassword) const
     {
-        return {QStringLiteral("127.0.0.1"), m_port, QStringLiteral("nethvoice1"), password};
+        return {QStringLiteral("127.0.0.1"), m_port, QStringLiteral("nethvoice1"), password, {}}; // any route
     }
 
     bool start(int port, QString *error)
@@ -390,7 +391,7 @@ private Q_SLOTS:
               "/var/spool/asterisk/voicemail", "/var/spool/asterisk/monitor", "/var/lib/tancredi/data"})
             QVERIFY(QDir().mkpath(root + QLatin1String(d)));
         writeFile(root + QStringLiteral("/etc/fias.conf"), "address=1.2.3.4\n");
-        const RsyncTarget target {QStringLiteral("198.51.100.2"), 20001, QStringLiteral("nethvoice1"), kPassword};
+        const RsyncTarget target {QStringLiteral("198.51.100.2"), 20001, QStringLiteral("nethvoice1"), kPassword, {}};
         const QList<RsyncTransfer> p = planTransfers(*profile, root, target, 0, m_state);
 
         QStringList ids;
@@ -758,6 +759,24 @@ private Q_SLOTS:
                  qPrintable(r->errorText()));
         QVERIFY(r->errorText().contains(QLatin1String("not running")));
         QVERIFY(r->errorText().contains(QLatin1String("Connection refused")));
+    }
+
+    void nothingLeavesOutsideTheTunnel()
+    {
+        // The receiver is up, but not routed through the (missing) tunnel
+        // interface: rsync does not even start.
+        RsyncTarget target = m_rx->target();
+        target.tunnel = QStringLiteral("nosuch-ns8");
+        writeFile(src(QStringLiteral("tun/f")), "x");
+        const auto r = run(one(
+            transfer(QStringLiteral("tun"), QStringLiteral("/src/tun/"), QStringLiteral("volumes/tun/")),
+            0, &target));
+        QVERIFY(r);
+        QCOMPARE(r->exitCode, -1);
+        QCOMPARE(r->localErrorName, QString::fromLatin1(Error::TunnelDown));
+        QVERIFY(!r->retryable());
+        QVERIFY2(r->errorText().contains(QLatin1String("nosuch-ns8")), qPrintable(r->errorText()));
+        QVERIFY(!exists(rx(QStringLiteral("volumes/tun"))));
     }
 
     void errorSentences()

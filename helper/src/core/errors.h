@@ -34,6 +34,9 @@ inline constexpr const char *OtpRequired = NS8M_ERROR_NAME("OtpRequired");
 inline constexpr const char *DomainConflict = NS8M_ERROR_NAME("DomainConflict");
 // a blocking prerequisite, or warnings without accept_warnings
 inline constexpr const char *PreflightFailed = NS8M_ERROR_NAME("PreflightFailed");
+// the VPN tunnel to the cluster is missing or down, or the route to the
+// address goes elsewhere: nothing was sent (it would have left outside it)
+inline constexpr const char *TunnelDown = NS8M_ERROR_NAME("TunnelDown");
 // (Job.ErrorName only) the job was canceled
 inline constexpr const char *Canceled = NS8M_ERROR_NAME("Canceled");
 #undef NS8M_ERROR_NAME
@@ -41,7 +44,7 @@ inline constexpr const char *Canceled = NS8M_ERROR_NAME("Canceled");
 inline constexpr const char *const All[] = {NotAuthorized,        InvalidArgument, WrongState,   Busy,
                                             Failed,               ClusterUnreachable, TlsNotTrusted,
                                             AuthenticationFailed, OtpRequired,     DomainConflict,
-                                            PreflightFailed,      Canceled};
+                                            PreflightFailed,      TunnelDown,      Canceled};
 } // namespace Error
 
 // A failure, in whatever layer it happens: the D-Bus error name that says

@@ -3,6 +3,7 @@
 #include "bus/bus.h"
 #include "core/log.h"
 #include "core/qtcompat.h"
+#include "core/tunnelroute.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -176,6 +177,17 @@ void Ns8Client::login(std::function<void(const ApiError &)> done)
 
 void Ns8Client::send(std::shared_ptr<Request> req)
 {
+    if (!m_tunnel.isEmpty()) {
+        // Before each request (a retry, a new login, a poll as well): the
+        // login carries the password, and every request the token.
+        const ApiError refused = checkTunnelRoute(m_tunnel, m_base.host());
+        if (refused.isError()) {
+            Log::warning(QStringLiteral("not sent to %1: %2").arg(url(req->path).toString(), refused.message));
+            // Answered from the loop, as a reply would be.
+            QTimer::singleShot(0, this, [req, refused] { req->done(0, {}, refused); });
+            return;
+        }
+    }
     QNetworkRequest nr(url(req->path));
     nr.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
     nr.setRawHeader("Accept", "application/json");

@@ -78,6 +78,10 @@ public:
     void setRequestTimeout(int ms) { m_requestTimeoutMs = ms; }
     void setTaskTimeout(int ms) { m_taskTimeoutMs = ms; }
     void setRetryDelays(QList<int> ms) { m_retryDelaysMs = std::move(ms); }
+    // Every request goes out only while the kernel routes the base URL's
+    // host through INTERFACE (core/tunnelroute.h); otherwise it fails with
+    // Error::TunnelDown before a byte is sent.  "": any route (HTTPS).
+    void setTunnel(const QString &interface) { m_tunnel = interface; }
 
     // SHA-256 fingerprint of the last certificate the server showed.
     QString peerFingerprint() const { return m_peerFingerprint; }
@@ -114,6 +118,7 @@ private:
 
     QNetworkAccessManager m_nam;
     QUrl m_base;
+    QString m_tunnel;
     TlsPolicy m_tls;
     QString m_user;
     QString m_password;

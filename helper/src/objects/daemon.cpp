@@ -224,7 +224,9 @@ int methodPreflight(sd_bus_message *m, void *userdata, sd_bus_error *)
     auto *daemon = static_cast<Daemon *>(userdata);
     return authorizedCall(m, daemon, daemon->authority(), Preflight::options(daemon->context().profiles), {Action::Read},
                           [](Daemon *d, sd_bus_message *call, quint32, const QVariantMap &o) {
-                              Preflight::call(&d->context(), call, o);
+                              // Just restarted: the checks wait for the tunnel to be back.
+                              const PendingCall pending(call);
+                              d->cluster()->whenTunnelSettled(d, [d, pending, o] { Preflight::call(&d->context(), pending.msg(), o); });
                           });
 }
 

@@ -223,6 +223,24 @@ void Migration::afterPreflight(sd_bus_message *call, Preflight::Phase phase, con
     });
 }
 
+bool Migration::waitForTunnel(sd_bus_message *call, std::function<void(sd_bus_message *)> again)
+{
+    if (!m_ctx->cluster->isRestoringTunnel())
+        return false;
+    const PendingCall pending(call);
+    m_ctx->cluster->whenTunnelSettled(this, [pending, again] { again(pending.msg()); });
+    return true;
+}
+
+bool Migration::refuseOutsideTunnel(sd_bus_message *call, const QStringList &addresses)
+{
+    const Failure outside = m_ctx->throughTunnel(addresses);
+    if (!outside.isError())
+        return false;
+    replyError(call, outside);
+    return true;
+}
+
 void Migration::beginMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options, const QVariantMap &values)
 {
     auto run = std::make_shared<MigrationRun>();
@@ -464,6 +482,11 @@ void Migration::startSync(sd_bus_message *call, quint32 uid, const QVariantMap &
                                            .arg(m_profile.name)});
         return;
     }
+    if (waitForTunnel(call, [this, uid, options](sd_bus_message *c) { startSync(c, uid, options); }))
+        return;
+    // The API and the receiver, checked before the job starts.
+    if (refuseOutsideTunnel(call, {m_ctx->link->leaderVpnIp, m_migration.address}))
+        return;
     auto run = std::make_shared<MigrationRun>();
     run->settings = options;
     const QList<Operation::Step> steps = {syncStep(run, Text("step.sync.sync", "Sync"))};
@@ -499,6 +522,12 @@ void Migration::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap 
                                            .arg(m_profile.name)});
         return;
     }
+    if (waitForTunnel(call, [this, uid](sd_bus_message *c) { startAbort(c, uid, {}); }))
+        return;
+    // Removing the module is a task of NS8's API: through the tunnel only.
+    if (!m_migration.isEmpty() && m_ctx->cluster->isConnected()
+        && refuseOutsideTunnel(call, {m_ctx->link->leaderVpnIp}))
+        return;
     using Next = Operation::Next;
     auto run = std::make_shared<MigrationRun>();
     const QList<Operation::Step> steps = {

@@ -13,6 +13,7 @@
 #include "ns8/ns8client.h"
 #include "transfer/rsync.h"
 #include "core/secrets.h"
+#include "vpn/wireguard.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -38,6 +39,16 @@ QList<JobStep> Migration::syncSteps() const
 }
 
 namespace {
+
+// The kind of a batch's failure: the one a run that did not start gave
+// (TunnelDown), or Failed.
+QString failureName(const QList<RsyncResult> &results)
+{
+    for (const RsyncResult &r : results)
+        if (!r.localErrorName.isEmpty())
+            return r.localErrorName;
+    return QString::fromLatin1(Error::Failed);
+}
 
 // One line per rsync run in the log: what, how much, how long, how it ended.
 void logTransfers(RsyncBatch *batch, Job *job)
@@ -71,6 +82,7 @@ bool Migration::rsyncTarget(RsyncTarget *target) const
     target->host = m_migration.address;
     target->port = m_migration.port;
     target->user = m_migration.rsyncUser;
+    target->tunnel = QString::fromLatin1(kTunnelInterface); // the receiver is reached through it only
     target->password = QString::fromUtf8(readSecretFile(secretPath()));
     return !target->password.isEmpty();
 }
@@ -150,6 +162,7 @@ void Migration::uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStr
         });
     }
     connect(batch, &RsyncBatch::finished, this, [run, done](bool ok, const QList<RsyncResult> &results) {
+        const QString name = failureName(results);
         quint64 bytes = 0;
         Texts errors;
         for (const RsyncResult &r : results) {
@@ -160,7 +173,7 @@ void Migration::uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStr
         if (run->job)
             Log::info(QStringLiteral("database files uploaded: %1 sent").arg(humanBytes(bytes)), run->job->logContext());
         done(ok ? Failure{}
-                : Failure(Error::Failed, Texts{Text("sync.upload.failed", "Uploading the database files failed.")} + errors),
+                : Failure(name, Texts{Text("sync.upload.failed", "Uploading the database files failed.")} + errors),
              bytes);
     });
     batch->start();
@@ -230,7 +243,7 @@ void Migration::syncTransferred(const std::shared_ptr<MigrationRun> &run, const 
         return done({Error::Canceled, Text("sync.canceled", "The sync was canceled; what was copied stays on NS8 and the "
                                                             "next Sync continues from there.")});
     if (!ok)
-        return done(errors.isEmpty() ? Failure::failed(Text("sync.failed", "The sync failed.")) : Failure(Error::Failed, errors));
+        return done(errors.isEmpty() ? Failure::failed(Text("sync.failed", "The sync failed.")) : Failure(failureName(results), errors));
     if (!run->withHistory || !hasHistory())
         return recordSync(run, clock, rec, warnings, {}, done);
     // The call history's new rows, then the chunk folder mirrored on NS8.

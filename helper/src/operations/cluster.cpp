@@ -2,6 +2,7 @@
 
 #include "operations/context.h"
 #include "ns7/esmith.h"
+#include "ns7/systemd.h"
 #include "ns7/esmithdb.h"
 #include "bus/job.h"
 #include "core/log.h"
@@ -131,7 +132,38 @@ struct Cluster::DisconnectRun {
     QStringList leftovers; // what could not be removed from NS8
 };
 
-Cluster::Cluster(Context *ctx, QObject *parent) : QObject(parent), m_ctx(ctx) {}
+Cluster::Cluster(Context *ctx, QObject *parent) : QObject(parent), m_ctx(ctx)
+{
+    // wireguard-go, where the kernel has no WireGuard, runs as a unit of its
+    // own: the helper's crash, stop or upgrade (KillMode=mixed) leaves the
+    // tunnel up.
+    m_tunnel.setUserspaceLauncher([ctx](const QStringList &argv, const QStringList &env, std::function<void(const QString &)> done) {
+        if (!ctx->systemd)
+            return done(QStringLiteral("no connection to systemd"));
+        const QString unit = QStringLiteral("ns8-migration-wireguard-go-%1.service").arg(QDateTime::currentMSecsSinceEpoch());
+        ctx->systemd->startTransientService(unit, QStringLiteral("WireGuard tunnel to the NS8 cluster (userspace)"), argv, env,
+                                            std::move(done));
+    });
+}
+
+// While this server is joined, the helper starts at boot (and after a
+// crash, Restart=on-failure): the tunnel is checked and whatever an
+// interrupted Finish left is put right without anyone calling the bus.
+void Cluster::enableAtBoot(bool enable)
+{
+    if (!m_ctx->systemd)
+        return;
+    const QStringList unit{QStringLiteral("ns8-migration-helper.service")};
+    auto logged = [enable](const QString &error) {
+        if (!error.isEmpty())
+            Log::warning(QStringLiteral("the helper's unit could not be %1 at boot: %2")
+                             .arg(enable ? QStringLiteral("enabled") : QStringLiteral("disabled"), error));
+    };
+    if (enable)
+        m_ctx->systemd->enable(unit, logged);
+    else
+        m_ctx->systemd->disable(unit, logged);
+}
 
 Cluster::~Cluster() = default;
 
@@ -220,6 +252,7 @@ void Cluster::restoreTunnel()
 {
     if (!isConnected())
         return;
+    enableAtBoot(true);
     const TunnelConfig c = tunnelConfig();
     // Until this settles, checks of the tunnel would only see it coming up.
     m_restoring = true;
@@ -262,6 +295,17 @@ void Cluster::tunnelRestored()
 {
     m_restoring = false;
     emit tunnelSettled();
+}
+
+void Cluster::whenTunnelSettled(QObject *context, std::function<void()> go)
+{
+    if (!m_restoring)
+        return go();
+    auto *wait = new QObject(context);
+    connect(this, &Cluster::tunnelSettled, wait, [wait, go] {
+        wait->deleteLater(); // one call: the connection goes with it
+        go();
+    });
 }
 
 Ns8Client *Cluster::vpnClient(QObject *parent) const
@@ -494,6 +538,7 @@ void Cluster::connectStartJob(const std::shared_ptr<ConnectRun> &run)
         if (failure.isError())
             return setState(QStringLiteral("disconnected"));
         setState(QStringLiteral("connected"));
+        enableAtBoot(true);
         emit changed({QStringLiteral("Leader"), QStringLiteral("NodeId"), QStringLiteral("VpnAddress"),
                       QStringLiteral("UserDomain"), QStringLiteral("TlsFingerprint")});
         Log::info(QStringLiteral("Join cluster: done. %1").arg(english(connectSummary(*run))), run->job->logContext());
@@ -644,6 +689,7 @@ void Cluster::connectHandshake(const std::shared_ptr<ConnectRun> &run, const Ope
             run->op->setProgress(0.6);
         run->vpn = ClientPtr(new Ns8Client);
         run->vpn->setBaseUrl(vpnApiBase(run->leaderIp));
+        run->vpn->setTunnel(run->tunnel.interface);
         run->vpn->setRequestTimeout(5000);
         run->vpn->setRetryDelays({});
         run->vpn->setTaskTimeout(m_ctx->settings.taskTimeoutSeconds * 1000);
@@ -883,6 +929,11 @@ void Cluster::listNodesCall(sd_bus_message *call)
         replyError(call, {kWrongState, Text("cluster.not-connected", "This server is not connected to an NS8 cluster.")});
         return;
     }
+    if (m_restoring) {
+        // Just restarted: NS8 is asked once the tunnel is back.
+        const PendingCall pending(call);
+        return whenTunnelSettled(this, [this, pending] { listNodesCall(pending.msg()); });
+    }
     auto run = std::make_shared<ListNodesRun>(call);
     run->client.reset(vpnClient(nullptr));
     run->self = nodeId();
@@ -1052,6 +1103,7 @@ void Cluster::disconnectForget(const std::shared_ptr<DisconnectRun> &run, const 
     m_link = ClusterLink{};
     m_link.state = state;
     setState(QStringLiteral("disconnected"));
+    enableAtBoot(false);
     emit changed({QStringLiteral("Leader"), QStringLiteral("NodeId"), QStringLiteral("VpnAddress"),
                   QStringLiteral("UserDomain"), QStringLiteral("TlsFingerprint")});
     m_fingerprint.clear();

@@ -60,6 +60,9 @@ public:
     // True while restoreTunnel() is bringing the tunnel back (after a
     // restart of the helper); tunnelSettled() when it is done, either way.
     bool isRestoringTunnel() const { return m_restoring; }
+    // GO at once, or once the restore under way has settled (either way);
+    // never when CONTEXT is destroyed first.
+    void whenTunnelSettled(QObject *context, std::function<void()> go);
 
 signals:
     void changed(const QStringList &managerProperties);
@@ -89,6 +92,7 @@ private:
     void connectAddUser(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
     void connectTunnel(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
     void tunnelZone(const QString &interface, bool inZone, const Operation::Next &next);
+    void enableAtBoot(bool enable);
     void connectHandshake(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);
     void connectWaitApi(const std::shared_ptr<ConnectRun> &run, qint64 deadline, const Operation::Next &next);
     void connectRoute(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next);

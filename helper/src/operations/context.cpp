@@ -2,6 +2,8 @@
 
 #include "core/paths.h"
 #include "core/secrets.h"
+#include "core/tunnelroute.h"
+#include "vpn/wireguard.h"
 
 namespace ns8m {
 
@@ -40,8 +42,21 @@ Ns8Client *Context::vpnClient(QObject *parent) const
         return nullptr;
     auto *c = new Ns8Client(parent);
     c->setBaseUrl(vpnApiBase(link->leaderVpnIp));
+    c->setTunnel(QString::fromLatin1(kTunnelInterface));
     c->setCredentials(link->apiUser, QString::fromUtf8(readSecretFile(secretsDir() + QStringLiteral("/account"))));
     return c;
+}
+
+Failure Context::throughTunnel(const QStringList &addresses) const
+{
+    for (const QString &a : addresses) {
+        if (a.isEmpty())
+            continue;
+        const Failure refused = checkTunnelRoute(QString::fromLatin1(kTunnelInterface), a);
+        if (refused.isError())
+            return refused;
+    }
+    return {};
 }
 
 } // namespace ns8m

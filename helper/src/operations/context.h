@@ -52,8 +52,13 @@ struct Context {
     // The saved TLS policy towards the leader: validation, or the pinned certificate.
     TlsPolicy savedTlsPolicy() const;
     // A client of the cluster API through the tunnel, with the migration
-    // account; the caller owns it.  Null when not joined.
+    // account; the caller owns it.  Null when not joined.  Each of its
+    // requests is refused (TunnelDown) unless it goes through the tunnel.
     Ns8Client *vpnClient(QObject *parent) const;
+    // Nothing when the kernel sends packets for each of ADDRESSES (the
+    // leader's VPN address, a receiver's) through the tunnel interface now;
+    // otherwise the TunnelDown failure to answer with, before anything is sent.
+    Failure throughTunnel(const QStringList &addresses) const;
 };
 
 } // namespace ns8m

@@ -75,6 +75,12 @@ private:
     // (QPointer-guarded), otherwise the call gets PreflightFailed.
     void afterPreflight(sd_bus_message *call, Preflight::Phase phase, const QVariantMap &options,
                         std::function<void(sd_bus_message *)> go);
+    // Sync and Abort talk to NS8 (its API, the receiver) through the tunnel
+    // only.  While a restart puts the tunnel back, AGAIN gets the call once
+    // that has settled: true then.  Otherwise the call is refused with
+    // TunnelDown (true) unless each of ADDRESSES is routed through it.
+    bool waitForTunnel(sd_bus_message *call, std::function<void(sd_bus_message *)> again);
+    bool refuseOutsideTunnel(sd_bus_message *call, const QStringList &addresses);
     void beginMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options, const QVariantMap &values);
     void beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &values);
     QList<Operation::Step> startSteps(const std::shared_ptr<MigrationRun> &run);

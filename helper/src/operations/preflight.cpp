@@ -1553,6 +1553,12 @@ void Preflight::gate(const Context *ctx, Phase phase, const QString &app, const 
     in.options = options;
     in.options.insert(QStringLiteral("app"), app);
     const bool accept = options.value(QStringLiteral("accept_warnings")).toBool();
+    // Start and Finish talk to NS8 through the tunnel only: refused at once
+    // without it (Connect's checks come before there is one).
+    const Failure outside = phase != Phase::Connect && ctx->isJoined() ? ctx->throughTunnel({ctx->link->leaderVpnIp})
+                                                                      : Failure{};
+    if (outside.isError())
+        return done(outside);
     run(ctx, in, [phase, accept, done](const QList<Check> &checks) {
         const std::optional<BusError> e = verdict(checks, phase, accept);
         if (e)
@@ -1582,6 +1588,12 @@ void Preflight::call(const Context *ctx, sd_bus_message *call, const QVariantMap
         replyError(call, {Error::InvalidArgument, Text("preflight.leader.invalid", "leader: \"%1\" is not a host name or "
                                                                                   "IP address (no https://, no path).")
                                                       .arg(leader)});
+        return;
+    }
+    // Joined, the checks ask NS8 through the tunnel: never around it.
+    const Failure outside = ctx->isJoined() ? ctx->throughTunnel({ctx->link->leaderVpnIp}) : Failure{};
+    if (outside.isError()) {
+        replyError(call, outside);
         return;
     }
     PendingCall pending(call);

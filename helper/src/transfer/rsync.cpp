@@ -3,6 +3,7 @@
 #include "transfer/scanner.h"
 #include "core/commands.h"
 #include "core/qtcompat.h"
+#include "core/tunnelroute.h"
 
 #include <QDir>
 #include <QFile>
@@ -297,6 +298,8 @@ RsyncTransfer directoryTransfer(const QString &id, const QString &title, const Q
     r.destinationPath = destinationPath.endsWith(u'/') ? destinationPath : destinationPath + u'/';
     r.destination = rsyncUrl(target, r.destinationPath);
     r.password = target.password;
+    r.tunnel = target.tunnel;
+    r.host = target.host;
     r.args = baseArgs();
     if (uid >= 0 && gid >= 0)
         r.args << QStringLiteral("--chown=%1:%2").arg(uid).arg(gid);
@@ -326,6 +329,8 @@ QList<RsyncTransfer> planTransfers(const AppProfile &profile, const QString &roo
             r.destinationPath = dest;
             r.destination = rsyncUrl(target, dest);
             r.password = target.password;
+            r.tunnel = target.tunnel;
+            r.host = target.host;
             // expandSource() drops the trailing slash: put rsync's meaning back.
             const QString src = t.copiesDirectoryItself() ? path : path + u'/';
             if (t.rewrite.isEmpty()) {
@@ -593,6 +598,17 @@ void RsyncRun::start()
         }
     }
 
+    if (!m_t.tunnel.isEmpty()) {
+        // Checked before each run (a retry too): the session carries the
+        // receiver's password.
+        const Failure outside = checkTunnelRoute(m_t.tunnel, m_t.host);
+        if (outside.isError()) {
+            m_r.localError = outside.texts.value(0);
+            m_r.localErrorName = outside.name;
+            QTimer::singleShot(0, this, [this] { finish(); });
+            return;
+        }
+    }
     m_proc = new QProcess(this);
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("RSYNC_PASSWORD"), m_t.password);
@@ -904,6 +920,8 @@ void RsyncBatch::addFoldersRun()
     e.t.sources = QStringList{m_skeleton + u'/'};
     e.t.destination = first.destination.left(first.destination.size() - first.destinationPath.size());
     e.t.password = first.password;
+    e.t.tunnel = first.tunnel;
+    e.t.host = first.host;
     // -r only: no --delete, and no -p/-o/-g/-t that would touch the
     // attributes of folders NS8 already has.
     e.t.args = commands::rsyncFoldersOptions(kRsyncTimeoutSeconds, kRsyncConnectTimeoutSeconds);

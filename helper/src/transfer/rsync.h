@@ -101,6 +101,7 @@ struct RsyncTarget {
     int port = 0;
     QString user;
     QString password;
+    QString tunnel; // the interface HOST must be reached through ("": any route)
 };
 
 // One rsync run.
@@ -113,6 +114,10 @@ struct RsyncTransfer {
     QString destinationPath; // relative to the module's /srv, ends with '/'
     QStringList args; // the flags (no source, no destination, no password)
     QString password; // given to the child as RSYNC_PASSWORD only
+    // rsync starts only while the kernel routes HOST (the receiver's
+    // address) through TUNNEL (core/tunnelroute.h); "" : any route.
+    QString tunnel;
+    QString host;
     QString stageFrom; // "rewrite": the source to stage first, "" otherwise
     QString stageDir; // where the private stage directory is made
     QList<QPair<QString, QString>> rewrite;
@@ -165,7 +170,8 @@ struct RsyncResult {
     int exitCode = -1; // rsync's; -1: did not get to run, or killed by a signal
     bool canceled = false;
     bool vanished = false; // exit 24: a warning, not a failure
-    Text localError; // what failed before rsync ran (stage, start), empty otherwise
+    Text localError; // what failed before rsync ran (stage, start, tunnel), empty otherwise
+    QString localErrorName; // its D-Bus error name, when not Error::Failed (TunnelDown)
     QStringList errorLines; // the last lines rsync wrote on stderr (at most 20)
     QStringList namedFiles; // the first files rsync named in its complaints
     int namedFileCount = 0; // how many it named in all

@@ -1,10 +1,12 @@
 #include "vpn/wireguard.h"
 
 #include "core/commands.h"
+#include "core/log.h"
 #include "core/process.h"
 #include "core/qtcompat.h"
 
 #include <QDateTime>
+#include <QStandardPaths>
 #include <QTimer>
 
 #include <openssl/evp.h>
@@ -91,17 +93,46 @@ void Tunnel::addInterface(const TunnelConfig &config, Done done)
 
 void Tunnel::startUserspace(const TunnelConfig &config, Done done)
 {
+    if (!m_launcher)
+        return startUserspaceChild(config, done);
+    QStringList argv = commands::wireguardGo(config.interface);
+    const QString program = QStandardPaths::findExecutable(argv.first());
+    if (!program.isEmpty())
+        argv.first() = program; // systemd wants an absolute path
+    m_launcher(argv, userspaceEnvironment(), [this, config, done](const QString &error) {
+        if (error.isEmpty())
+            return configure(config, done);
+        // Better a tunnel that goes down with the helper than none.
+        Log::warning(QStringLiteral("systemd could not run wireguard-go as a unit of its own (%1): running it as the "
+                                    "helper's child, so the tunnel goes down with the helper")
+                         .arg(error));
+        startUserspaceChild(config, done);
+    });
+}
+
+QStringList Tunnel::userspaceEnvironment()
+{
     // wireguard-go guesses kernel support from the version and refuses to
     // run; the kernel just said it has none.
+    return {QStringLiteral("WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1")};
+}
+
+void Tunnel::startUserspaceChild(const TunnelConfig &config, Done done)
+{
     runProcess(this, commands::wireguardGo(config.interface),
                [this, config, done](const ProcessResult &userspace) {
-                   if (!userspace.ok())
-                       return done({Text("tunnel.no-wireguard", "The kernel has no WireGuard, and its userspace "
-                                                                "implementation did not start:"),
-                                    userspace.failure()});
-                   configure(config, done);
+                   userspaceStarted(config, userspace.ok() ? Texts() : Texts{userspace.failure()}, done);
                },
-               {QStringLiteral("WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1")});
+               userspaceEnvironment());
+}
+
+void Tunnel::userspaceStarted(const TunnelConfig &config, const Texts &why, Done done)
+{
+    if (!why.isEmpty())
+        return done(Texts{Text("tunnel.no-wireguard", "The kernel has no WireGuard, and its userspace "
+                                                      "implementation did not start:")}
+                    + why);
+    configure(config, done);
 }
 
 void Tunnel::configure(const TunnelConfig &c, Done done)

@@ -6,6 +6,7 @@
 
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 #include "core/text.h"
 
@@ -26,8 +27,14 @@ bool generateWgKeyPair(WgKeyPair *out);
 // The public key of a base64 private key ("" when it is not one).
 QString wgPublicKey(const QString &privateKeyBase64);
 
+// The name of the WireGuard interface towards the cluster.  Everything
+// sent to the cluster API inside the tunnel and to the module receivers is
+// sent only while the kernel routes it through this interface
+// (core/tunnelroute.h).
+inline constexpr const char *kTunnelInterface = "ns8";
+
 struct TunnelConfig {
-    QString interface = QStringLiteral("ns8");
+    QString interface = QString::fromLatin1(kTunnelInterface);
     QString privateKeyFile;  // 0600
     QString address;         // this host's VPN address, e.g. 10.5.4.3
     QString network;         // the cluster network, e.g. 10.5.4.0/24
@@ -45,6 +52,15 @@ public:
     // What Tunnel says when it is done: nothing, or what went wrong, by id.
     using Done = std::function<void(const Texts &error)>;
 
+    // How wireguard-go is started when the kernel has no WireGuard: ARGV
+    // (which daemonizes once the interface exists) with ENV; DONE gets ""
+    // or why it failed.  The helper hands it to systemd as a unit of its own
+    // (objects/daemon.cpp), so that the tunnel outlives the helper; without
+    // a launcher it is a child of the helper.
+    using Launcher = std::function<void(const QStringList &argv, const QStringList &env,
+                                        std::function<void(const QString &error)> done)>;
+    void setUserspaceLauncher(Launcher launcher) { m_launcher = std::move(launcher); }
+
     // Creates (or re-creates) the interface and configures it.
     void up(const TunnelConfig &config, Done done);
     // Removes the interface (wireguard-go exits with it); fine when absent.
@@ -55,6 +71,10 @@ public:
     void waitHandshake(const QString &interface, int timeoutMs, std::function<void(bool)> done);
 
 private:
+    Launcher m_launcher;
+    void userspaceStarted(const TunnelConfig &config, const Texts &why, Done done);
+    void startUserspaceChild(const TunnelConfig &config, Done done);
+    static QStringList userspaceEnvironment();
     // After down(): the interface in the kernel, or wireguard-go when the
     // kernel has no WireGuard; then configure().
     void addInterface(const TunnelConfig &config, Done done);
