@@ -55,7 +55,21 @@ NETHVOICE_SERVICES = sorted(set(NETHVOICE_UNITS) - NOT_NETHVOICE)
 # The systemd calls that change something (reads such as LoadUnit do not).
 CHANGES_UNITS = {"StartUnit", "StopUnit", "RestartUnit", "ReloadUnit", "EnableUnitFiles", "DisableUnitFiles"}
 PAGE = "var/www/html/ns8-migration/nethvoice.html"
-SNIPPET = "etc/httpd/conf.d/zz_ns8-migration-nethvoice.conf"
+# NS7's web server configuration is templated: the redirect is the package's
+# 00ns8migration.conf, expanded from the app's ns8-redirect record.
+REDIRECT_CONF = "etc/httpd/conf.d/00ns8migration.conf"
+REDIRECT_KEY = "ns8-migration-redirect-nethvoice"
+REDIRECT_PATHS = ["/freepbx", "/nethvoice", "/cti", "/nethcti", "/tancredi"]
+# The NethVoice services NS7 governs by an e-smith record (the profile's
+# services: governed:) and that the test NS7 has a record for.
+RECORD_SERVICES = ["asterisk", "httpd-fpbx", "janus-gateway", "nethcti-server", "phonebookjss"]
+# What NS7's own tools rewrite as Finish goes through them: the
+# configuration database (service status, the redirect record) and the
+# redirect's expanded template; and the stand-ins' record of their calls.
+ESMITH_CHANGED = {"var/lib/nethserver/db/configuration", REDIRECT_CONF}
+STANDIN_LOG = "var/log/ns7-standin/"
+# NS7's system log, where its tools (the stand-ins) log what they do.
+SYSLOG = "var/log/messages"
 
 
 def esmith_set(path, key, value=None, **props):
@@ -142,6 +156,7 @@ class FinishTestCase(MigrationTestCase):
         self.assert_astdb(module)
         self.assert_configuration(module, GOOD, False)
         self.assert_retired(self.calls(n_calls), running, enabled)
+        self.assert_retired_for_good()
 
     def watch(self, job, timeout):
         """Poll a job and the app until the job ends: (statuses, steps) seen."""
@@ -175,8 +190,40 @@ class FinishTestCase(MigrationTestCase):
         return self.sb.systemd.unit_state(self.bus, name)
 
     def ns7_snapshot(self):
-        # Everything but the migration's own log, which the helper appends to.
-        return {p: v for p, v in ns7expect.tree(self.sb.root).items() if p != "var/log/ns8-migration.log"}
+        # Everything but the migration's own log, which the helper appends
+        # to, and the stand-ins' record of NS7's tools.
+        return {p: v for p, v in ns7expect.tree(self.sb.root).items()
+                if p not in ("var/log/ns8-migration.log", SYSLOG) and not p.startswith(STANDIN_LOG)}
+
+    def record_status(self):
+        """{service: status} of the NethVoice records in NS7's configuration database."""
+        db = self.sb.ns7.db()
+        return {k: db[k][1].get("status") for k in RECORD_SERVICES if k in db}
+
+    def adjust_services(self):
+        """NS7's service adjustment, as a software update runs it."""
+        r = self.sb.ns7.signal_event("runlevel-adjust")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def assert_retired_for_good(self):
+        """The records say disabled, and NS7's own service adjustment (run by
+        every software update) leaves every NethVoice service stopped and
+        disabled: no second PBX on NS7."""
+        self.assertEqual(self.record_status(), {k: "disabled" for k in RECORD_SERVICES})
+        self.adjust_services()
+        for name in NETHVOICE_SERVICES:
+            props = self.unit(name)
+            self.assertEqual((name, props["ActiveState"], props["UnitFileState"]), (name, "inactive", "disabled"))
+
+    def assert_back_the_ns7_way(self):
+        """After a failed Finish that started them again: the records are
+        enabled again, so NS7's service adjustment keeps them running."""
+        self.assertEqual(self.record_status(), {k: "enabled" for k in RECORD_SERVICES})
+        self.adjust_services()
+        for name in QUIESCE:
+            if NETHVOICE_UNITS[name]["ActiveState"] == "active":
+                props = self.unit(name)
+                self.assertEqual((name, props["ActiveState"], props["UnitFileState"]), (name, "active", "enabled"))
 
     def nethvoice_running(self):
         """The NethVoice units of NS7 that run now."""
@@ -319,7 +366,25 @@ class FinishTestCase(MigrationTestCase):
             page = f.read()
         for key in ("nethvoice_host", "nethcti_ui_host"):
             self.assertIn("https://%s/" % hosts[key], page)
-        self.assertGreater(os.path.getsize(os.path.join(self.sb.root, SNIPPET)), 0)
+        record = self.sb.ns7.db().get(REDIRECT_KEY)
+        self.assertIsNotNone(record, "no redirect record")
+        self.assertEqual(record[0], "ns8-redirect")
+        self.assertEqual(record[1]["Paths"].split(","), REDIRECT_PATHS)
+        self.assert_redirect_conf()
+        # Any later expansion of the web server's templates keeps it.
+        r = self.sb.ns7.signal_event("nethserver-httpd-save")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_redirect_conf()
+        r = self.sb.ns7.expand_template("/" + REDIRECT_CONF)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_redirect_conf()
+
+    def assert_redirect_conf(self):
+        with open(os.path.join(self.sb.root, REDIRECT_CONF)) as f:
+            conf = f.read()
+        self.assertIn("Alias /ns8-migration/nethvoice.html /" + PAGE, conf)
+        for path in REDIRECT_PATHS:
+            self.assertIn("\nRedirectMatch 302 ^%s(/.*)?$ /ns8-migration/nethvoice.html\n" % path, conf)
 
     def assert_not_finished(self, since_calls):
         """Nothing of the cutover's end happened on NS7: NethVoice runs and
@@ -330,6 +395,7 @@ class FinishTestCase(MigrationTestCase):
             self.assertEqual(self.unit(name)["UnitFileState"], NETHVOICE_UNITS[name]["UnitFileState"], name)
         self.assertEqual([c for c in self.calls(since_calls) if c["method"] == "DisableUnitFiles"], [])
         self.assertFalse(os.path.exists(os.path.join(self.sb.root, PAGE)))
+        self.assertNotIn(REDIRECT_KEY, self.sb.ns7.db())
 
     def assert_quiesced_units_back(self, calls):
         """Every quiesced unit that Finish stopped was started again afterwards."""
@@ -432,9 +498,9 @@ class FullMigrationTest(FinishTestCase):
 
         # The files, deletions included; NS7 lost nothing, gained the page.
         ns7_after = self.ns7_snapshot()
-        self.assertEqual([p for p in ns7_before if ns7_after.get(p) != ns7_before[p]], [],
+        self.assertEqual([p for p in ns7_before if ns7_after.get(p) != ns7_before[p] and p not in ESMITH_CHANGED], [],
                          "Finish changed or removed files on NS7")
-        self.assertLessEqual({PAGE, SNIPPET}, set(ns7_after) - set(ns7_before))
+        self.assertIn(PAGE, set(ns7_after) - set(ns7_before))
         got = self.assert_module_matches_ns7(srv, ns7_after)
         for rel in removed:
             self.assertNotIn(ns7expect.destination(rel), got, rel + " was deleted on NS7, not on NS8")
@@ -459,6 +525,7 @@ class FullMigrationTest(FinishTestCase):
         self.assert_configuration(module, GOOD, True)
         self.assertEqual(module["configuration"]["reports_international_prefix"], "0041")
         self.assert_retired(self.calls(n_calls), running_before, enabled_before)
+        self.assert_retired_for_good()
         self.assert_redirect_page(GOOD)
 
         # What the administrator must create in DNS: each new name pointing
@@ -586,6 +653,7 @@ class FinishFailuresTest(FinishTestCase):
         self.assertEqual(self.app()["Status"], "migrating")
         self.assert_quiesced_units_back(self.calls(n_calls))
         self.assert_not_finished(n_calls)
+        self.assert_back_the_ns7_way()
 
         # NS7 worked again meanwhile.  The retry is cut short by a crash
         # of the helper once the services are stopped.
@@ -619,9 +687,8 @@ class FinishFailuresTest(FinishTestCase):
         self.assert_quiesced_units_back(self.calls(n_calls))
         self.assert_not_finished(n_calls)
 
-        # The crash took the tunnel down with the helper (wireguard-go is
-        # part of the unit); the restarted helper puts it back by itself, and
-        # until then Preflight refuses Finish on the VPN checks.
+        # The tunnel outlived the crash (wireguard-go runs in a unit of its
+        # own); Preflight passes once the restarted helper has settled.
         deadline = time.monotonic() + 60
         while True:
             checks = self.bus.call(ROOT, MANAGER_IFACE, "Preflight", "a{sv}", [{"app": "nethvoice"}], timeout=90)

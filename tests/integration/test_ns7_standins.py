@@ -469,8 +469,8 @@ class NS7StandinsTest(unittest.TestCase):
             text = self.read(conf)
             self.assertIn("# webtop moved to NethServer 8\n", text)
             self.assertIn(f"Alias /webtop-moved {REDIRECT_PAGE}\n", text)
-            self.assertIn("RedirectMatch 302 ^\\/webtop(/.*)?$ /webtop-moved\n", text)
-            self.assertIn("RedirectMatch 302 ^\\/webtop5(/.*)?$ /webtop-moved\n", text)
+            self.assertIn("RedirectMatch 302 ^/webtop(/.*)?$ /webtop-moved\n", text)
+            self.assertIn("RedirectMatch 302 ^/webtop5(/.*)?$ /webtop-moved\n", text)
             inode = os.stat(self.path(conf)).st_ino
             n = len(self.systemd.calls())
             self.ok("signal-event", "nethserver-httpd-save")

@@ -514,6 +514,8 @@ void Migration::finishTerminate(const std::shared_ptr<MigrationRun> &run, const 
     RsyncTarget target;
     if (!rsyncTarget(&target))
         return next(missingCredentials());
+    if (const Failure outside = m_ctx->throughTunnel({target.host}); outside.isError())
+        return next(outside);
     const QString host = target.host.contains(u':') ? u'[' + target.host + u']' : target.host;
     // Reading /terminate ends the transfer phase: the module's import task
     // then restores the dumps (PROTOCOL.md §3).
