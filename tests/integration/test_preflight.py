@@ -111,6 +111,8 @@ class PreflightTest(ClusterTestCase):
         if self.manager()["State"] != "connected":
             self.connect_ok(user_domain=None, accept_warnings=True)
             self.seq = self.request_count()
+            # Connect's own writes (the helper's unit enabled at boot) are done.
+            self.systemd_seen = len(self.sb.systemd.calls())
 
     def write_root(self, rel, text, age=0):
         path = os.path.join(self.sb.root, rel)
@@ -243,6 +245,7 @@ class PreflightTest(ClusterTestCase):
         self.assertSeverity(checks, "vpn-endpoint", "ok", "leader.ns8.test:55820")
         self.assertSeverity(checks, "vpn-handshake", "ok")
         self.assertSeverity(checks, "vpn-api", "ok")
+        self.assertSeverity(checks, "vpn-firewall", "ok", "green zone (loc)")
         self.assertSeverity(checks, "account-provider", "ok")
         self.assertSeverity(checks, "cluster-fresh", "ok")
         self.assertSeverity(checks, "scan", "ok")
@@ -273,6 +276,26 @@ class PreflightTest(ClusterTestCase):
             self.bus.call(sysd[1], sysd[2], "StartUnit", "ss", ["asterisk.service", "replace"], dest=sysd[0])
         self.systemd_seen = len(self.sb.systemd.calls())
         self.assertSeverity(self.preflight(), "app-services", "ok")
+
+    def set_tunnel_zone(self, tunnel):
+        """The package's record changed by hand, then NS7's firewall event;
+        what the event restarts is not Preflight's doing."""
+        ns7 = self.sb.ns7
+        self.assertEqual(ns7.tool("config", "setprop", "ns8-migration", "Tunnel", tunnel).returncode, 0)
+        self.assertEqual(ns7.signal_event("firewall-adjust").returncode, 0)
+        self.systemd_seen = len(self.sb.systemd.calls())
+
+    def test_d_firewall(self):
+        """The tunnel out of NS7's green zone with no temporary user domain
+        (NS8 has its own): a warning that says how to put it back."""
+        self.ensure_connected()
+        self.addCleanup(self.set_tunnel_zone, "enabled")
+        self.set_tunnel_zone("disabled")
+        c = self.assertSeverity(self.preflight(), "vpn-firewall", "warning", "ns8 in no zone",
+                                "signal-event firewall-adjust")
+        self.assertEqual(c["gates"], ["start", "finish"])
+        self.set_tunnel_zone("enabled")
+        self.assertSeverity(self.preflight(), "vpn-firewall", "ok", "green zone (loc)")
 
     def test_d_release(self):
         checks = self.preflight()
@@ -314,9 +337,18 @@ class PreflightTest(ClusterTestCase):
         self.set_provider(LOCAL_LDAP)
         self.connect_ok(accept_warnings=True)
         self.seq = self.request_count()
+        self.systemd_seen = len(self.sb.systemd.calls())
         checks = self.preflight()
         self.assertSeverity(checks, "cluster-fresh", "warning", "ns8.example")
         self.assertSeverity(checks, "account-provider", "ok", USER_DOMAIN)
+        # The temporary user domain reads NS7's LDAP through the tunnel: out
+        # of the green zone, shorewall drops it, and Start and Finish stop.
+        self.assertSeverity(checks, "vpn-firewall", "ok", "green zone (loc)")
+        self.addCleanup(self.set_tunnel_zone, "enabled")
+        self.set_tunnel_zone("disabled")
+        self.assertSeverity(self.preflight(), "vpn-firewall", "blocker", "ns8 in no zone", "TCP 636",
+                            "signal-event firewall-adjust")
+        self.set_tunnel_zone("enabled")
         self.set_provider(None)
         self.assertSeverity(self.preflight(), "cluster-fresh", "ok")
         # NethVoice Proxy: installable but missing, then installed by the administrator.

@@ -320,6 +320,19 @@ void Systemd::runJobs(const char *method, const QStringList &units, Done done)
     });
 }
 
+void Systemd::unitFileState(const QString &u, std::function<void(const QString &state, const QString &error)> done)
+{
+    const QByteArray name = unitName(u).toUtf8();
+    call(this, m_bus, kManagerPath, kManager, "GetUnitFileState",
+         [name](sd_bus_message *m) { return sd_bus_message_append(m, "s", name.constData()); },
+         [done](sd_bus_message *reply, const QString &error) {
+        const char *state = nullptr;
+        if (!error.isEmpty() || sd_bus_message_read(reply, "s", &state) < 0)
+            return done({}, error.isEmpty() ? QStringLiteral("no state") : error);
+        done(fromUtf8(state), {});
+    });
+}
+
 void Systemd::enable(const QStringList &units, Done done)
 {
     QList<QByteArray> names;

@@ -40,6 +40,8 @@ public:
     void runJobs(const char *method, const QStringList &units, Done done);
     // DisableUnitFiles, then Reload (systemctl disable).
     void disable(const QStringList &units, Done done);
+    // GetUnitFileState: "enabled", "disabled", "static", "masked"...
+    void unitFileState(const QString &unit, std::function<void(const QString &state, const QString &error)> done);
     // EnableUnitFiles, then Reload (systemctl enable).
     void enable(const QStringList &units, Done done);
     // StartTransientUnit (systemd-run): UNIT runs ARGV (which daemonizes

@@ -153,16 +153,21 @@ void Cluster::enableAtBoot(bool enable)
 {
     if (!m_ctx->systemd)
         return;
-    const QStringList unit{QStringLiteral("ns8-migration-helper.service")};
-    auto logged = [enable](const QString &error) {
-        if (!error.isEmpty())
-            Log::warning(QStringLiteral("the helper's unit could not be %1 at boot: %2")
-                             .arg(enable ? QStringLiteral("enabled") : QStringLiteral("disabled"), error));
-    };
-    if (enable)
-        m_ctx->systemd->enable(unit, logged);
-    else
-        m_ctx->systemd->disable(unit, logged);
+    const QString unit = QStringLiteral("ns8-migration-helper.service");
+    m_ctx->systemd->unitFileState(unit, [this, unit, enable](const QString &state, const QString &error) {
+        // Nothing to write when it already is as it must be (every start).
+        if (error.isEmpty() && (state == u"enabled") == enable)
+            return;
+        const auto logged = [enable](const QString &e) {
+            if (!e.isEmpty())
+                Log::warning(QStringLiteral("the helper's unit could not be %1 at boot: %2")
+                                 .arg(enable ? QStringLiteral("enabled") : QStringLiteral("disabled"), e));
+        };
+        if (enable)
+            m_ctx->systemd->enable({unit}, logged);
+        else
+            m_ctx->systemd->disable({unit}, logged);
+    });
 }
 
 Cluster::~Cluster() = default;

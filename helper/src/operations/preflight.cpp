@@ -54,6 +54,7 @@ QStringList gatesOf(const QString &id)
         {QStringLiteral("vpn-endpoint"), {QStringLiteral("connect")}},
         {QStringLiteral("vpn-handshake"), {QStringLiteral("start"), QStringLiteral("finish")}},
         {QStringLiteral("vpn-api"), {QStringLiteral("start"), QStringLiteral("finish")}},
+        {QStringLiteral("vpn-firewall"), {QStringLiteral("start"), QStringLiteral("finish")}},
         {QStringLiteral("fqdns"), {QStringLiteral("start"), QStringLiteral("finish")}},
         {QStringLiteral("dns-records"), {}},
         {QStringLiteral("account-provider"), {QStringLiteral("connect"), QStringLiteral("start"), QStringLiteral("finish")}},
@@ -931,6 +932,65 @@ void checkHandshake(const RunPtr &run, Report &rep, const QString &doc)
         set(hs, kBlocker, last, udpRemedy(run));
 }
 
+// The zone NS7's firewall puts INTERFACE in, as the last expansion of
+// shorewall's interfaces file says ("" when none; *found false when the
+// file cannot be read).
+QString shorewallZone(const QString &path, const QString &interface, bool *found)
+{
+    QFile f(path);
+    *found = f.open(QIODevice::ReadOnly);
+    if (!*found)
+        return {};
+    for (const QByteArray &raw : f.readAll().split('\n')) {
+        const QString line = QString::fromUtf8(raw.left(raw.indexOf('#') < 0 ? raw.size() : raw.indexOf('#'))).simplified();
+        const QStringList fields = line.split(u' ', ns8m::SkipEmptyParts);
+        if (fields.size() >= 2 && fields.at(1) == interface)
+            return fields.at(0);
+    }
+    return {};
+}
+
+// NS8 reads NS7's accounts through the tunnel (the temporary user domain's
+// LDAP, TCP 636): NS7's firewall must let the tunnel's traffic in, which it
+// does for the green zone (loc) that the package's fragment puts it in.
+void checkFirewall(const RunPtr &run, Report &rep, const QString &doc)
+{
+    Check &fw = rep.add(QStringLiteral("vpn-firewall"), QStringLiteral("network"),
+                        Text("check.vpn-firewall.title", "NS8 reaches NS7's accounts through the VPN (TCP 636)"), doc);
+    if (!run->connected)
+        return notYet(fw, kNotJoined);
+    const QString interface = QStringLiteral("ns8");
+    bool readable = false;
+    const QString zone = shorewallZone(run->ctx->pathUnderRoot(QStringLiteral("/etc/shorewall/interfaces")), interface, &readable);
+    const Text remedy = Text("check.vpn-firewall.remedy", "Put the tunnel back in the green zone: config setprop ns8-migration "
+                                                          "Tunnel enabled, then signal-event firewall-adjust.");
+    if (!readable)
+        set(fw, kWarning, Text("check.vpn-firewall.unreadable", "NS7's firewall configuration (/etc/shorewall/interfaces) "
+                                                                "cannot be read: check that it lets %1 in on TCP 636.")
+                              .arg(interface),
+            remedy);
+    else if (zone.isEmpty() && !run->ctx->link->domainCreated)
+        set(fw, kWarning, Text("check.vpn-firewall.no-zone-unused", "NS7's firewall has %1 in no zone: it drops what NS8 "
+                                                                    "sends through the tunnel (no temporary user domain "
+                                                                    "needs it now).")
+                              .arg(interface),
+            remedy);
+    else if (zone.isEmpty())
+        set(fw, kBlocker, Text("check.vpn-firewall.no-zone", "NS7's firewall has %1 in no zone: it drops NS8's reads of the "
+                                                             "users (LDAP, TCP 636), and NS8's apps cannot log them in.")
+                              .arg(interface),
+            remedy);
+    else if (zone != u"loc")
+        set(fw, kWarning, Text("check.vpn-firewall.other-zone", "NS7's firewall has %1 in zone %2, not in the green zone "
+                                                                "(loc): check that it lets TCP 636 in from it.")
+                              .arg(interface, zone),
+            remedy);
+    else
+        set(fw, kOk, Text("check.vpn-firewall.green", "NS7's firewall has %1 in the green zone (loc): NS8 reads the users "
+                                                      "through it.")
+                         .arg(interface));
+}
+
 void checkNetwork(const RunPtr &run, Report &rep)
 {
     const QString doc = QStringLiteral("vpn-connectivity");
@@ -946,6 +1006,7 @@ void checkNetwork(const RunPtr &run, Report &rep)
     else
         set(api, kOk, Text("check.vpn-api.answers", "The cluster API answers through the VPN (%1).")
                           .arg(run->api ? run->api->baseUrl().toString() : QString()));
+    checkFirewall(run, rep, doc);
 }
 
 void checkFqdns(const RunPtr &run, Report &rep)
