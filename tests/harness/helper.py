@@ -128,19 +128,6 @@ def descendants(pid):
     return out
 
 
-def invocation_of(pid):
-    """The INVOCATION_ID in a process's environment (systemd's mark of the
-    unit it belongs to), or None."""
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            for item in f.read().split(b"\0"):
-                if item.startswith(b"INVOCATION_ID="):
-                    return item.split(b"=", 1)[1].decode(errors="replace")
-    except OSError:
-        pass
-    return None
-
-
 def mount_namespace_members(pid):
     """PIDs of the other processes in `pid`'s mount namespace, when it is not
     ours (netns_wrapper gives the helper a private one: whatever it starts,
@@ -283,7 +270,7 @@ class Helper:
         if not self.alive():
             return []
         found = set(descendants(self.proc.pid)) | set(mount_namespace_members(self.proc.pid))
-        return sorted(p for p in found if invocation_of(p) in (None, self.invocation))
+        return sorted(p for p in found if util.invocation_of(p) in (None, self.invocation))
 
     def kill_unit(self):
         """SIGKILL the helper and, by PID, every other process of its unit

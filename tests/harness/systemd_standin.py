@@ -132,19 +132,6 @@ class SystemdStandin(util.ManagedProcess):
 
 # --- the service itself (runs in its own process) ------------------------------
 
-def invocation_of(pid):
-    """The INVOCATION_ID in a process's environment (systemd gives every
-    process of a unit its unit's), or None."""
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            for item in f.read().split(b"\0"):
-                if item.startswith(b"INVOCATION_ID="):
-                    return item.split(b"=", 1)[1].decode(errors="replace")
-    except OSError:
-        pass
-    return None
-
-
 def _children(pid):
     """PIDs whose parent is `pid`, from /proc."""
     out = []
@@ -326,7 +313,7 @@ def _serve(address, units_path, calls_path, transient_path=None):
     def processes_of(t):
         """Living processes of the unit (its INVOCATION_ID), children of the
         stand-in (the subreaper) first."""
-        return [p for p in _children(os.getpid()) if invocation_of(p) == t.invocation]
+        return [p for p in _children(os.getpid()) if util.invocation_of(p) == t.invocation]
 
     def end_job(t, result):
         if t.job is None:

@@ -179,3 +179,16 @@ class ManagedProcess:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def invocation_of(pid):
+    """The INVOCATION_ID in a process's environment (systemd's mark of the
+    unit it belongs to), or None."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            for item in f.read().split(b"\0"):
+                if item.startswith(b"INVOCATION_ID="):
+                    return item.split(b"=", 1)[1].decode(errors="replace")
+    except OSError:
+        pass
+    return None

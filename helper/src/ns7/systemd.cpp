@@ -335,47 +335,37 @@ void Systemd::unitFileState(const QString &u, std::function<void(const QString &
 
 void Systemd::enable(const QStringList &units, Done done)
 {
-    QList<QByteArray> names;
-    for (const QString &u : units)
-        names.append(unitName(u).toUtf8());
-    call(this, m_bus, kManagerPath, kManager, "EnableUnitFiles",
-         [names](sd_bus_message *m) {
-        int r = sd_bus_message_open_container(m, 'a', "s");
-        for (const QByteArray &n : names)
-            if (r >= 0)
-                r = sd_bus_message_append(m, "s", n.constData());
-        if (r >= 0)
-            r = sd_bus_message_close_container(m);
-        return r < 0 ? r : sd_bus_message_append(m, "bb", 0, 0);
-    },
-         [this, done](sd_bus_message *, const QString &error) {
-        if (!error.isEmpty())
-            return done(QStringLiteral("EnableUnitFiles: %1").arg(error));
-        call(this, m_bus, kManagerPath, kManager, "Reload", [](sd_bus_message *) { return 0; },
-             [done](sd_bus_message *, const QString &err) {
-            done(err.isEmpty() ? QString() : QStringLiteral("Reload: %1").arg(err));
-        });
-    });
+    changeUnitFiles("EnableUnitFiles", units, std::move(done));
 }
 
 void Systemd::disable(const QStringList &units, Done done)
 {
+    changeUnitFiles("DisableUnitFiles", units, std::move(done));
+}
+
+// EnableUnitFiles(as, b runtime, b force) or DisableUnitFiles(as, b
+// runtime), never at runtime only and never forced, then Reload.
+void Systemd::changeUnitFiles(const char *method, const QStringList &units, Done done)
+{
     QList<QByteArray> names;
     for (const QString &u : units)
         names.append(unitName(u).toUtf8());
-    call(this, m_bus, kManagerPath, kManager, "DisableUnitFiles",
-         [names](sd_bus_message *m) {
+    const bool enable = qstrcmp(method, "EnableUnitFiles") == 0;
+    call(this, m_bus, kManagerPath, kManager, method,
+         [names, enable](sd_bus_message *m) {
         int r = sd_bus_message_open_container(m, 'a', "s");
         for (const QByteArray &n : names)
             if (r >= 0)
                 r = sd_bus_message_append(m, "s", n.constData());
         if (r >= 0)
             r = sd_bus_message_close_container(m);
-        return r < 0 ? r : sd_bus_message_append(m, "b", 0);
+        if (r >= 0)
+            r = sd_bus_message_append(m, "b", 0);
+        return r < 0 || !enable ? r : sd_bus_message_append(m, "b", 0);
     },
-         [this, done](sd_bus_message *, const QString &error) {
+         [this, method, done](sd_bus_message *, const QString &error) {
         if (!error.isEmpty())
-            return done(QStringLiteral("DisableUnitFiles: %1").arg(error));
+            return done(QStringLiteral("%1: %2").arg(fromUtf8(method), error));
         call(this, m_bus, kManagerPath, kManager, "Reload", [](sd_bus_message *) { return 0; },
              [done](sd_bus_message *, const QString &err) {
             done(err.isEmpty() ? QString() : QStringLiteral("Reload: %1").arg(err));

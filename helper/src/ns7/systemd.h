@@ -59,6 +59,7 @@ private:
     // Ends the wait for the job at PATH with systemd's RESULT ("" for a
     // timeout); false when nobody waits for it.
     bool endJob(const QString &path, const QString &result);
+    void changeUnitFiles(const char *method, const QStringList &units, Done done);
     // Waits for the job a job-starting method's REPLY names.
     void waitJob(sd_bus_message *reply, const QString &error, const QString &methodName, const QString &unit, Done done);
     QString jobError(const QString &what, const QString &result) const; // "" when done
