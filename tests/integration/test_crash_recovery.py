@@ -14,7 +14,7 @@ import subprocess
 import time
 
 from clusterfixture import ROOT
-from harness.client import JOB_IFACE, MANAGER_IFACE
+from harness.client import MANAGER_IFACE
 from harness.helper import UNIT_NAME
 from test_finish import QUIESCE, STEPS, FinishTestCase
 
@@ -105,16 +105,7 @@ class CrashRecoveryTest(FinishTestCase):
         self.start()
         mid = self.app()["ModuleId"]
         # A slow configure-module: the cutover cannot end before the crash.
-        self.cluster.control.fault("slow", action="configure-module", agent="module/" + mid, delay=60, count=1)
-        n_calls = len(self.calls())
-        err, job = self.finish_call({"accept_warnings": True})
-        self.assertIsNone(err, job)
-        deadline = time.monotonic() + 300
-        while ("StopUnit", "httpd-fpbx.service") not in [(c["method"], c.get("unit")) for c in self.calls(n_calls)]:
-            self.assertLess(time.monotonic(), deadline, "Finish did not stop httpd-fpbx")
-            self.assertFalse(self.bus.get(job, JOB_IFACE, "Finished"), self.bus.get_all(job, JOB_IFACE))
-            time.sleep(0.02)
-        step = self.bus.get(job, JOB_IFACE, "CurrentStep")
+        job, n_calls, step = self.finish_until_stopped(mid)
         self.assertIn(step, STEPS[STEPS.index("stop"):STEPS.index("retire")])
         ping, ping_log = self.start_ping()
         time.sleep(1.5)

@@ -117,6 +117,21 @@ class FinishTestCase(MigrationTestCase):
     def finish_call(self, options):
         return self.app_call("Finish", "a{sv}", [options])
 
+    def finish_until_stopped(self, mid):
+        """A Finish held at configure-module (the simulator makes it slow)
+        and watched until it stopped httpd-fpbx: (job, the systemd calls
+        before it, the step it is in)."""
+        self.cluster.control.fault("slow", action="configure-module", agent="module/" + mid, delay=60, count=1)
+        n_calls = len(self.calls())
+        err, job = self.finish_call({"accept_warnings": True})
+        self.assertIsNone(err, job)
+        deadline = time.monotonic() + 300
+        while ("StopUnit", "httpd-fpbx.service") not in [(c["method"], c.get("unit")) for c in self.calls(n_calls)]:
+            self.assertLess(time.monotonic(), deadline, "Finish did not stop httpd-fpbx")
+            self.assertFalse(self.bus.get(job, JOB_IFACE, "Finished"), self.bus.get_all(job, JOB_IFACE))
+            time.sleep(0.02)
+        return job, n_calls, self.bus.get(job, JOB_IFACE, "CurrentStep")
+
     def finish_ok(self, options, timeout=600):
         """Finish to its end, watching it: (final job properties, every App
         Status value seen while it ran).  The steps it went through, polled
@@ -661,16 +676,7 @@ class FinishFailuresTest(FinishTestCase):
         with open(os.path.join(self.sb.root, "etc/asterisk/extensions_custom.conf"), "a") as f:
             f.write("\n; changed on NS7 after the failed cutover\n")
         # A slow configure-module: the cutover cannot end before the kill.
-        self.cluster.control.fault("slow", action="configure-module", agent="module/" + mid, delay=60, count=1)
-        n_calls = len(self.calls())
-        err, job = self.finish_call({"accept_warnings": True})
-        self.assertIsNone(err, job)
-        deadline = time.monotonic() + 300
-        while ("StopUnit", "httpd-fpbx.service") not in [(c["method"], c.get("unit")) for c in self.calls(n_calls)]:
-            self.assertLess(time.monotonic(), deadline, "Finish did not stop httpd-fpbx")
-            self.assertFalse(self.bus.get(job, JOB_IFACE, "Finished"), self.bus.get_all(job, JOB_IFACE))
-            time.sleep(0.02)
-        step = self.bus.get(job, JOB_IFACE, "CurrentStep")
+        job, n_calls, step = self.finish_until_stopped(mid)
         self.sb.helper.kill_unit()
         self.cluster.control.reset_faults()
         self.assertIn(step, STEPS[STEPS.index("stop"):STEPS.index("retire")])
