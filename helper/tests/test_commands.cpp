@@ -325,7 +325,6 @@ QList<QStringList> everyArgv(const QString &password)
                                 {QStringLiteral("status"), QStringLiteral("disabled")}),
         commands::esmithSet(QStringLiteral("/"), QStringLiteral("configuration"), QStringLiteral("ns8-migration-redirect-nethvoice"),
                             QStringLiteral("ns8-redirect"), {QStringLiteral("Paths"), QStringLiteral("/freepbx,/cti")}),
-        commands::esmithDelete({}, QStringLiteral("configuration"), QStringLiteral("ns8-migration-redirect-nethvoice")),
         commands::signalEvent({}, QStringLiteral("runlevel-adjust")),
         commands::expandTemplate({}, QStringLiteral("/etc/httpd/conf.d/00ns8migration.conf")),
     };

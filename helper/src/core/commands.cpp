@@ -132,11 +132,6 @@ QStringList esmithSet(const QString &root, const QString &db, const QString &key
     return QStringList{esmithTool(root, "db"), db, QStringLiteral("set"), key, type} + propValues;
 }
 
-QStringList esmithDelete(const QString &root, const QString &db, const QString &key)
-{
-    return {esmithTool(root, "db"), db, QStringLiteral("delete"), key};
-}
-
 QStringList signalEvent(const QString &root, const QString &event)
 {
     return {esmithTool(root, "signal-event"), event};

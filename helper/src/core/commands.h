@@ -74,8 +74,6 @@ QStringList esmithSetprop(const QString &root, const QString &db, const QString 
 // `/sbin/e-smith/db DB set KEY TYPE PROP VALUE...`: replaces the record.
 QStringList esmithSet(const QString &root, const QString &db, const QString &key, const QString &type,
                       const QStringList &propValues);
-// `/sbin/e-smith/db DB delete KEY`.
-QStringList esmithDelete(const QString &root, const QString &db, const QString &key);
 // `/sbin/e-smith/signal-event EVENT`: runs the event's handlers.
 QStringList signalEvent(const QString &root, const QString &event);
 // `/sbin/e-smith/expand-template PATH`: writes PATH from its template.

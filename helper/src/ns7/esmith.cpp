@@ -52,14 +52,6 @@ void EsmithTools::setRecord(const QString &key, const QString &type, const QStri
     run(commands::esmithSet(m_root, kConfiguration, key, type, propValues), std::move(done));
 }
 
-void EsmithTools::deleteRecord(const QString &key, Done done)
-{
-    if (!EsmithDb::load(configurationPath()).contains(key))
-        return done({});
-    Log::info(QStringLiteral("NS7: config delete %1").arg(key));
-    run(commands::esmithDelete(m_root, kConfiguration, key), std::move(done));
-}
-
 void EsmithTools::signalEvent(const QString &event, Done done)
 {
     Log::info(QStringLiteral("NS7: signal-event %1").arg(event));

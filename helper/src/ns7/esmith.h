@@ -32,8 +32,6 @@ public:
     void setProps(const QString &key, const QStringList &propValues, Done done);
     // `config set KEY TYPE PROP VALUE...`.
     void setRecord(const QString &key, const QString &type, const QStringList &propValues, Done done);
-    // `config delete KEY`; a KEY already missing is no failure.
-    void deleteRecord(const QString &key, Done done);
     // `signal-event EVENT`.
     void signalEvent(const QString &event, Done done);
     // `expand-template PATH`.
