@@ -9,7 +9,6 @@ helper's unit does not take it along."""
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import time
 
@@ -71,13 +70,6 @@ class CrashRecoveryTest(FinishTestCase):
         return int(summary.group(1)), int(summary.group(2)), [int(s) for s in REPLY.findall(text)], text
 
     # -- NS7 ----------------------------------------------------------------------------
-    def state_rows_db(self, sql, params=()):
-        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.sb.state_dir, "state.db"), uri=True, timeout=10)
-        try:
-            return db.execute(sql, params).fetchall()
-        finally:
-            db.close()
-
     def helper_enabled(self, calls):
         return [c for c in calls if c["method"] == "EnableUnitFiles" and UNIT_NAME in c["units"]]
 

@@ -117,6 +117,14 @@ class FinishTestCase(MigrationTestCase):
     def finish_call(self, options):
         return self.app_call("Finish", "a{sv}", [options])
 
+    def state_rows_db(self, sql, params=()):
+        """Rows of the helper's state database, read-only."""
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.sb.state_dir, "state.db"), uri=True, timeout=10)
+        try:
+            return db.execute(sql, params).fetchall()
+        finally:
+            db.close()
+
     def finish_until_stopped(self, mid):
         """A Finish held at configure-module (the simulator makes it slow)
         and watched until it stopped httpd-fpbx: (job, the systemd calls
@@ -705,13 +713,6 @@ class FinishFailuresTest(FinishTestCase):
             time.sleep(0.5)
         self.retry_finish_ok()
         self.assert_redirect_page(GOOD)
-
-    def state_rows_db(self, sql, params=()):
-        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.sb.state_dir, "state.db"), uri=True, timeout=10)
-        try:
-            return db.execute(sql, params).fetchall()
-        finally:
-            db.close()
 
 
 class ImportFailuresTest(FinishTestCase):
