@@ -92,8 +92,11 @@ private Q_SLOTS:
                                              QStringLiteral("phonebook"), QStringLiteral("asteriskcdrdb")}));
         QCOMPARE(p->databases.at(3).dataDestination, QStringLiteral("state/restore_background/"));
         QCOMPARE(p->databases.at(3).incremental.size(), 3);
-        QCOMPARE(p->quiesceServices, (QStringList{QStringLiteral("httpd-fpbx"), QStringLiteral("fias"),
-                                                  QStringLiteral("fias-dispatcher")}));
+        QCOMPARE(p->quiesceServices,
+                 (QStringList{QStringLiteral("asterisk"), QStringLiteral("nethcti-server"), QStringLiteral("httpd-fpbx"),
+                              QStringLiteral("tancredi"), QStringLiteral("phonebookjss"),
+                              QStringLiteral("nethvoice-report-api"), QStringLiteral("fias"),
+                              QStringLiteral("fias-dispatcher")}));
         QCOMPARE(p->fields.size(), 3);
         QCOMPARE(p->configureSchema, QStringLiteral("nethvoice/configure-module/validate-input.json"));
         QCOMPARE(p->sqlite.size(), 1);

@@ -117,6 +117,14 @@ class SystemdStandin(util.ManagedProcess):
         """The unit's properties as the stand-in reports them now (through `client`)."""
         return client.get_all(unit_path(name), UNIT_IFACE, dest=BUS_NAME)
 
+    def attach(self, unit, pid):
+        """Makes process `pid` (started by the test) the main process of the
+        loaded unit `unit`: the stand-in's StopUnit then ends it as systemd
+        does (SIGTERM, the job ends once it has exited; SIGKILL after 10 s)."""
+        os.makedirs(os.path.join(self.dir, "mainpid"), exist_ok=True)
+        with open(os.path.join(self.dir, "mainpid", unit), "w") as f:
+            f.write(str(pid))
+
     def transient_units(self):
         """The transient units started so far, as the stand-in last wrote
         them: {name: {"state", "argv", "type", "invocation", "control_pid",
@@ -167,6 +175,36 @@ def _serve(address, units_path, calls_path, transient_path=None):
         with open(calls_path, "a") as f:
             f.write(json.dumps(entry) + "\n")
             f.flush()
+
+    mainpid_dir = os.path.join(os.path.dirname(units_path), "mainpid")
+
+    def gone(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+        except (OSError, IndexError):
+            return True
+
+    def end_main_process(name):
+        """A unit's main process that a test attached (SystemdStandin.attach):
+        SIGTERM, wait until it has exited, SIGKILL after TRANSIENT_STOP_TIMEOUT."""
+        path = os.path.join(mainpid_dir, name)
+        try:
+            with open(path) as f:
+                pid = int(f.read().strip())
+            os.unlink(path)
+        except (OSError, ValueError):
+            return
+        for sig, wait in ((signal.SIGTERM, TRANSIENT_STOP_TIMEOUT), (signal.SIGKILL, 5.0)):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                if gone(pid):
+                    return
+                time.sleep(0.02)
 
     def check_name(name):
         if "." not in name or "/" in name or not name.split(".")[-1] in (
@@ -548,8 +586,10 @@ def _serve(address, units_path, calls_path, transient_path=None):
                 stop_transient(t)
                 save_transient()
                 return job
-            return self._job(self._unit(name, True), "StopUnit", sender, mode,
-                             ActiveState="inactive", SubState="dead")
+            unit = self._unit(name, True)
+            if unit.props.get("LoadState") != "not-found":
+                end_main_process(str(name))
+            return self._job(unit, "StopUnit", sender, mode, ActiveState="inactive", SubState="dead")
 
         @dbus.service.method(MANAGER_IFACE, in_signature="ss", out_signature="o", sender_keyword="sender")
         def RestartUnit(self, name, mode, sender=None):
