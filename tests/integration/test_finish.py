@@ -30,6 +30,7 @@ from clusterfixture import ERR, GOOD, ROOT, USER_DOMAIN, MigrationTestCase
 from harness.client import APP_IFACE, JOB_IFACE, MANAGER_IFACE
 from harness.mariadb import NETHVOICE_DATABASES, LivePbx
 from harness.ns7root import CUSTOM_AGI, STOCK_AGI
+from harness.pbx import RunningPbx
 from harness.systemd_standin import NETHVOICE_UNITS
 
 APP = ROOT + "/apps/nethvoice"
@@ -49,7 +50,10 @@ INCREMENTAL = ("cdr", "cel", "queue_log")
 # NS7's units: quiesced before the final pass, and the ones NethVoice's
 # retirement must leave alone (the web server serves the redirect page; the
 # database server may serve other apps).
-QUIESCE = ["httpd-fpbx.service", "fias.service", "fias-dispatcher.service"]
+# Every NethVoice service that writes what is migrated (apps/nethvoice.yaml):
+# stopped before the last sync and the dumps.
+QUIESCE = ["asterisk.service", "nethcti-server.service", "httpd-fpbx.service", "tancredi.service",
+           "phonebookjss.service", "nethvoice-report-api.service", "fias.service", "fias-dispatcher.service"]
 NOT_NETHVOICE = {"httpd.service", "mariadb.service"}
 NETHVOICE_SERVICES = sorted(set(NETHVOICE_UNITS) - NOT_NETHVOICE)
 # The systemd calls that change something (reads such as LoadUnit do not).
@@ -180,6 +184,14 @@ class FinishTestCase(MigrationTestCase):
         self.assert_configuration(module, GOOD, False)
         self.assert_retired(self.calls(n_calls), running, enabled)
         self.assert_retired_for_good()
+        self.assert_dumps_removed()
+
+    def assert_dumps_removed(self):
+        """After a successful Finish the dumps of the whole databases (and
+        the call history's chunks) are gone from the helper's state."""
+        work = os.path.join(self.sb.state_dir, "apps", "nethvoice")
+        self.assertEqual(sorted(os.listdir(work)) if os.path.isdir(work) else [], [])
+        self.assertEqual(self.state_rows_db("SELECT COUNT(*) FROM chunks"), [(0,)])
 
     def watch(self, job, timeout):
         """Poll a job and the app until the job ends: (statuses, steps) seen."""
@@ -358,13 +370,17 @@ class FinishTestCase(MigrationTestCase):
         self.assertEqual(conf["timezone"], esmith_get(cfg, "TimeZone"))
 
     def assert_retired(self, calls, running_before, enabled_before):
-        """The calls of a successful Finish: httpd-fpbx stopped first, then the
+        """The calls of a successful Finish: the quiesced units stopped first
+        (asterisk, the one callers notice, before the others), then the other
         running NethVoice units stopped and the enabled ones disabled, then
         httpd reloaded; nothing else touched."""
         methods = [(c["method"], c.get("unit")) for c in calls]
-        stop_fpbx = methods.index(("StopUnit", "httpd-fpbx.service"))
+        stop_fpbx = methods.index(("StopUnit", "asterisk.service"))
+        stops = [u for m, u in methods if m == "StopUnit"]
+        quiesced = [n for n in QUIESCE if n in running_before]
+        self.assertEqual(stops[:len(quiesced)], quiesced, calls)
         for name in running_before:
-            if name != "httpd-fpbx.service":
+            if name != "asterisk.service":
                 self.assertIn(("StopUnit", name), methods[stop_fpbx + 1:], calls)
         disabled = [u for c in calls if c["method"] == "DisableUnitFiles" for u in c["units"]]
         for name in enabled_before:
@@ -509,8 +525,23 @@ class FullMigrationTest(FinishTestCase):
         n_calls = len(self.calls())
         running_before = [n for n in NETHVOICE_SERVICES if self.unit(n)["ActiveState"] == "active"]
         enabled_before = [n for n in NETHVOICE_SERVICES if self.unit(n)["UnitFileState"] == "enabled"]
-        # Host names omitted: the ones given at Start stay.
-        props, statuses = self.finish_ok({"lets_encrypt": True, "accept_warnings": True})
+        # Calls go on while Finish runs: a PBX process writes call history
+        # and a recording every 0.3 s until Finish stops asterisk, its unit.
+        with RunningPbx(self.sb, interval=0.3) as pbx:
+            finish_began = time.time()
+            # Host names omitted: the ones given at Start stay.
+            props, statuses = self.finish_ok({"lets_encrypt": True, "accept_warnings": True})
+            pbx_exit = pbx.stop()
+        live = pbx.batches()
+        stop_time = [c["time"] for c in self.calls(n_calls)
+                     if (c["method"], c.get("unit")) == ("StopUnit", "asterisk.service")][0]
+        # It was asterisk's stop that ended it, and it wrote during Finish.
+        self.assertEqual(pbx_exit, 0)
+        self.assertIsNotNone(pbx.stopped(), "the PBX was not stopped by Finish")
+        self.assertLessEqual(pbx.stopped(), stop_time + 5)
+        self.assertGreaterEqual(len([b for b in live if b["time"] > finish_began]), 3, live[-3:])
+        for b in live:
+            history.update(b["counts"])
 
         # The job and the app.
         self.assertEqual(props["Operation"], "finish")
@@ -518,6 +549,7 @@ class FullMigrationTest(FinishTestCase):
         self.assertEqual(props["Progress"], 1.0)
         self.assertIn("finishing", statuses)
         self.assertEqual(self.app()["Status"], "migrated")
+        self.assert_dumps_removed()
 
         # The files, deletions included; NS7 lost nothing, gained the page.
         ns7_after = self.ns7_snapshot()
@@ -527,6 +559,9 @@ class FullMigrationTest(FinishTestCase):
         got = self.assert_module_matches_ns7(srv, ns7_after)
         for rel in removed:
             self.assertNotIn(ns7expect.destination(rel), got, rel + " was deleted on NS7, not on NS8")
+        # Every recording the PBX wrote before asterisk stopped is on NS8.
+        missing = [b["recording"] for b in live if ns7expect.destination(b["recording"]) not in got]
+        self.assertEqual(missing, [], "recordings written before asterisk stopped are not on NS8")
 
         self.assert_agi_bin(srv)
 
@@ -538,11 +573,9 @@ class FullMigrationTest(FinishTestCase):
         self.assertEqual({t: sum(rows["asteriskcdrdb." + t].values()) for t in INCREMENTAL},
                          {t: history[t] for t in INCREMENTAL})
         self.assert_astdb(module)
-        stop_time = [c["time"] for c in self.calls(n_calls)
-                     if (c["method"], c.get("unit")) == ("StopUnit", "httpd-fpbx.service")][0]
         for e in imported:
             if os.path.basename(e["file"]) not in NS8_RESTORE_SCRIPTS:
-                self.assertGreaterEqual(e["mtime"], stop_time, "%s was dumped before httpd-fpbx was stopped" % e["file"])
+                self.assertGreaterEqual(e["mtime"], stop_time, "%s was dumped before asterisk was stopped" % e["file"])
 
         # NS8's configuration, NS7's services, the old address.
         self.assert_configuration(module, GOOD, True)
@@ -711,8 +744,69 @@ class FinishFailuresTest(FinishTestCase):
                 break
             self.assertLess(time.monotonic(), deadline, "still blocked after the restart: %s" % blockers)
             time.sleep(0.5)
-        self.retry_finish_ok()
+        self.slow_configure_then_crash_then_retry(mid)
         self.assert_redirect_page(GOOD)
+
+    def slow_configure_then_crash_then_retry(self, mid):
+        """The retry: NS8's configure-module outlives the helper's task
+        timeout (3 s here), and the helper is killed while NS8 runs it.  NS8
+        may still come up with the app, so NS7's services are not started
+        again, after the restart either; Finish run again waits for that same
+        task and completes the migration."""
+        self.sb.helper.stop()
+        self.addCleanup(self.sb.helper.stop)  # tearDown starts it again with the usual options
+        self.sb.helper.extra_args = self.with_ca[:-1] + ["--task-timeout=3"]
+        self.sb.helper.start()
+        self.cluster.control.fault("slow", action="configure-module", agent="module/" + mid, delay=25, count=1)
+        seq = self.request_count()
+        n_calls = len(self.calls())
+        running = [n for n in NETHVOICE_SERVICES if self.unit(n)["ActiveState"] == "active"]
+        enabled = [n for n in NETHVOICE_SERVICES if self.unit(n)["UnitFileState"] == "enabled"]
+        err, job = self.finish_call({"accept_warnings": True})
+        self.assertIsNone(err, job)
+        deadline = time.monotonic() + 300
+        while not self.configure_requests(seq):
+            self.assertLess(time.monotonic(), deadline, "Finish did not submit configure-module")
+            self.assertFalse(self.bus.get(job, JOB_IFACE, "Finished"), self.bus.get_all(job, JOB_IFACE))
+            time.sleep(0.1)
+        time.sleep(6)  # twice the task timeout: the helper waits on
+        props = self.bus.get_all(job, JOB_IFACE)
+        self.assertFalse(props["Finished"], props)
+        self.assertEqual(props["CurrentStep"], "configure")
+        self.assertIn("still runs after the task timeout", self.read_log())
+        self.sb.helper.kill_unit()
+        self.sb.helper.start()
+
+        # Restarted: NS7's writers stay stopped while NS8 may come up; Sync
+        # and Abort are refused with what to do.
+        time.sleep(2)
+        self.assertEqual([n for n in QUIESCE if self.unit(n)["ActiveState"] == "active"], [])
+        self.assertEqual([c for c in self.calls(n_calls) if c["method"] == "StartUnit"], [])
+        self.assertEqual(self.app()["Status"], "migrating")
+        for method in ("Sync", "Abort"):
+            err, msg = self.app_call(method, "a{sv}", [{}])
+            self.assertEqual(err, ERR + "WrongState", msg)
+            self.assertIn("Finish again", msg)
+
+        # Finish again: the same task, waited for; the migration completes.
+        props, _ = self.finish_ok({"accept_warnings": True})
+        self.assertEqual(len(self.configure_requests(seq)), 1, "configure-module was submitted twice")
+        self.assertIn("still runs after the task timeout", props["Message"])
+        self.assertEqual([c for c in self.calls(n_calls) if c["method"] == "StartUnit"], [],
+                         "NS7's services were started again while NS8 configured the app")
+        self.assertEqual(self.app()["Status"], "migrated")
+        self.assert_dumps_removed()
+        srv = self.srv()
+        self.assert_module_matches_ns7(srv)
+        module = self.module()
+        self.assert_restored(module)
+        self.assert_module_databases(module)
+        self.assert_configuration(module, GOOD, False)
+        disabled = [u for c in self.calls(n_calls) if c["method"] == "DisableUnitFiles" for u in c["units"]]
+        self.assertLessEqual(set(enabled), set(disabled))
+        self.assertLessEqual(set(running) - set(QUIESCE), {c.get("unit") for c in self.calls(n_calls)
+                                                           if c["method"] == "StopUnit"})
+        self.assert_retired_for_good()
 
 
 class ImportFailuresTest(FinishTestCase):

@@ -399,6 +399,7 @@ void Ns8Client::pollStatus(const QString &statusPath, qint64 deadline, int attem
             return;
         }
         if (status == 400) {
+            r.stillRunning = true;
             r.error = {Error::Failed,
                        Text("ns8.task.timeout", "The NS8 task %1 did not end in time; it may still be running on "
                                       "the cluster. Check the task list in the NS8 interface.")

@@ -34,6 +34,9 @@ struct TaskResult {
     QJsonValue output;     // its output
     QString stderrText;    // its "error" (stderr)
     bool queued = false;   // NS8 accepted the task (whatever happened next)
+    // The wait ended while NS8 still ran the task (error says so): its
+    // outcome is not known yet.
+    bool stillRunning = false;
     bool ok() const { return !error.isError() && exitCode == 0; }
     // "field: error" lines of an exit-code-10 validation failure.
     QString validationSummary() const;

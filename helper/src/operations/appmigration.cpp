@@ -477,6 +477,12 @@ void Migration::startSync(sd_bus_message *call, quint32 uid, const QVariantMap &
         replyError(call, {kWrongState, Text("sync.not-connected", "This server is not connected to the NS8 cluster.")});
         return;
     }
+    if (m_migration.finishPhase == FinishPhase::Configuring) {
+        replyError(call, {kWrongState, Text("sync.configuring", "NS8 was configuring %1 when Finish was interrupted: run "
+                                                                "Finish again, it waits for NS8's answer.")
+                                           .arg(m_profile.name)});
+        return;
+    }
     if (m_migration.finishPhase == FinishPhase::Configured) {
         replyError(call, {kWrongState, Text("sync.configured", "%1 already runs on NS8: run Finish again to complete the NS7 side.")
                                            .arg(m_profile.name)});
@@ -514,6 +520,13 @@ void Migration::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap 
     }
     if (s != AppStatus::Migrating && s != AppStatus::Failed) {
         replyError(call, {kWrongState, Text("abort.none", "There is no migration of %1 to abort.").arg(m_profile.name)});
+        return;
+    }
+    if (m_migration.finishPhase == FinishPhase::Configuring) {
+        replyError(call, {kWrongState, Text("abort.configuring", "NS8 was configuring %1 when Finish was interrupted and "
+                                                                 "may run it already: the migration cannot be aborted "
+                                                                 "now. Run Finish again, it waits for NS8's answer.")
+                                           .arg(m_profile.name)});
         return;
     }
     if (m_migration.finishPhase == FinishPhase::Configured) {

@@ -39,6 +39,8 @@ struct Migration::MigrationRun {
     QPointer<class Operation> op;
     QStringList present; // the retired units that exist on NS7 (to disable)
     QString warning; // for the closing sentence of a run that succeeded
+    Texts waited; // NS8 tasks that outlived the task timeout, for the closing sentence
+    bool resumedStop = false; // a run resumed at configure: NS7's writers were stopped by an earlier one
     Texts message; // what the sync said (Start's and Sync's closing sentence)
 };
 

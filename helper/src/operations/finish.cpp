@@ -15,7 +15,9 @@
 // Nothing is stopped before the input is known good.  A failure after the
 // stop starts the quiesced units again and leaves the app "migrating", so
 // Finish can be run again; once configure-module succeeded, NS8 is in
-// charge and a new Finish only completes the NS7 side.
+// charge and a new Finish only completes the NS7 side.  While NS8 runs
+// configure-module (phase Configuring) its answer alone decides: nothing
+// starts NS7's services before it, not a timeout, not a restart.
 #include "operations/migration.h"
 #include "operations/appmigration_p.h"
 
@@ -50,6 +52,7 @@
 #include <QSaveFile>
 #include <QRegularExpression>
 #include <QStorageInfo>
+#include <QTimer>
 
 namespace ns8m {
 
@@ -196,6 +199,15 @@ void Migration::recoverInterruptedFinish()
         return;
     m_record.status = AppStatus::Migrating;
     m_ctx->state->saveApp(m_record);
+    if (m_migration.finishPhase == FinishPhase::Configuring) {
+        // NS8 may come up with the app: starting NS7's services now could
+        // make two PBXs.  Finish, run again, waits for NS8's answer.
+        Log::warning(QStringLiteral("%1: the last Finish was interrupted while NS8 ran configure-module (%2): NS7's "
+                                    "services %3 stay stopped until NS8's outcome is known. Run Finish again: it "
+                                    "waits for that task, then completes the migration or starts them again.")
+                         .arg(m_profile.name, m_migration.configureTask, m_migration.stoppedServices.join(QStringLiteral(", "))));
+        return;
+    }
     if (m_migration.finishPhase == FinishPhase::Stopped && !m_migration.stoppedServices.isEmpty()) {
         const QStringList units = m_migration.stoppedServices;
         Log::warning(QStringLiteral("%1: the last Finish was interrupted after stopping %2: starting them again")
@@ -256,6 +268,13 @@ void Migration::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap
     run->settings = values;
     run->node = m_migration.node;
     const bool resume = m_migration.finishPhase == FinishPhase::Configured;
+    // Interrupted while NS8 ran configure-module: wait for that task (NS7's
+    // writers are still stopped, as the earlier run left them).
+    const bool awaiting = m_migration.finishPhase == FinishPhase::Configuring;
+    if (awaiting) {
+        run->stopped = m_migration.stoppedServices;
+        run->resumedStop = true;
+    }
     const QList<Operation::Step> steps = finishSteps(run);
     run->job = newJob(call, uid, QStringLiteral("finish"), Action::Migrate, Operation::jobSteps(steps));
     if (!run->job)
@@ -269,7 +288,9 @@ void Migration::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap
         kv.append(it.key() + u'=' + it.value().toString());
     Log::info(QStringLiteral("Finish migration of %1 into %2%3: %4")
                   .arg(m_profile.name, m_migration.moduleId,
-                       resume ? QStringLiteral(" (NS8 is configured already: completing the NS7 side)") : QString(),
+                       resume     ? QStringLiteral(" (NS8 is configured already: completing the NS7 side)")
+                       : awaiting ? QStringLiteral(" (waiting for the configure-module NS8 runs already)")
+                                  : QString(),
                        kv.join(QStringLiteral(", "))),
               run->job->logContext());
     m_migration.settings = values;
@@ -284,13 +305,14 @@ void Migration::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap
         if (failure.isError())
             return setStatus(AppStatus::Migrating);
         setFinishPhase(FinishPhase::NothingStopped, {});
+        forgetDumps();
         setStatus(AppStatus::Migrated);
         changed({QStringLiteral("DnsRecords")});
         Log::info(QStringLiteral("migration of %1 finished").arg(m_profile.name));
     };
     run->op->summary = [this, run] { return finishSummary(run); };
     // After a Finish that configured NS8, only the NS7 side is left.
-    run->op->start(resume ? QStringLiteral("retire") : QString());
+    run->op->start(resume ? QStringLiteral("retire") : awaiting ? QStringLiteral("configure") : QString());
 }
 
 QList<Operation::Step> Migration::finishSteps(const std::shared_ptr<MigrationRun> &run)
@@ -321,8 +343,11 @@ QList<Operation::Step> Migration::finishSteps(const std::shared_ptr<MigrationRun
         {QStringLiteral("import"), Text("step.finish.import", "NS8 restores the data"), 5,
          [this, run](Next next) { finishImport(run, next); }, {}, false},
         // From here on NS8 is the PBX: nothing is started again on NS7.
+        // Its undo starts NS7's writers again when an earlier run stopped
+        // them (a resumed run; otherwise the stop's undo does).
         {QStringLiteral("configure"), Text("step.finish.configure", "Configure the app on NS8"), 10,
-         [this, run](Next next) { finishConfigure(run, next); }, {}, true},
+         [this, run](Next next) { finishConfigure(run, next); },
+         [this, run](Next next) { run->resumedStop ? finishRestart(run, next) : next({}); }, true},
         {QStringLiteral("retire"), Text("step.finish.retire", "Stop and disable the app on NS7"), 3,
          [this, run](Next next) { finishRetire(run, next); }, {}, false},
         {QStringLiteral("Disable the app on NS7"), 0.5, [this, run](Next next) { finishDisable(run, next); }, {}, false},
@@ -362,9 +387,24 @@ Texts Migration::finishSummary(const std::shared_ptr<MigrationRun> &run) const
                                    "then update the DNS.")
                    .arg(m_profile.name)
                    .arg(m_migration.moduleId)};
+    said += run->waited;
     if (!run->warning.isEmpty())
         said.append(Text("finish.warning", "Warning: %1").arg(run->warning));
     return said;
+}
+
+// After a successful Finish: NS8 loaded the dumps and the verification is
+// done, so the copies of the whole databases do not stay on NS7's disk.  (A
+// failed Finish keeps them: its retry ships only what changed.)
+void Migration::forgetDumps()
+{
+    QSet<QString> tables;
+    for (const ChunkRecord &c : m_ctx->state->chunks(m_profile.id))
+        tables.insert(c.database + u'\n' + c.table);
+    for (const QString &t : std::as_const(tables))
+        m_ctx->state->removeChunks(m_profile.id, t.section(u'\n', 0, 0), t.section(u'\n', 1));
+    DbDumper::forget(workDir());
+    Log::info(QStringLiteral("%1: the database dumps in %2 are removed: NS8 holds the data").arg(m_profile.name, workDir()));
 }
 
 void Migration::finishCheckLocal(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
@@ -538,7 +578,7 @@ void Migration::finishImport(const std::shared_ptr<MigrationRun> &run, const Ope
     run->client->login([this, run, next](const ApiError &e) {
         if (e.isError())
             return next(e.asFailed().after(Text("finish.import.unreachable", "NS8 cannot be reached to follow the import.")));
-        run->client->waitTask(m_migration.importTask, [next](const TaskResult &t) {
+        awaitTask(run, m_migration.importTask, QStringLiteral("import-module"), false, [next](const TaskResult &t) {
             next(t.ok() ? Failure{}
                         : t.failure(QStringLiteral("import-module"))
                               .asFailed()
@@ -549,22 +589,86 @@ void Migration::finishImport(const std::shared_ptr<MigrationRun> &run, const Ope
 
 void Migration::finishConfigure(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
+    // A Finish resumed after a restart in the middle of configure-module
+    // waits for that task: it is not submitted twice.
+    if (m_migration.finishPhase == FinishPhase::Configuring && !m_migration.configureTask.isEmpty()) {
+        Log::info(QStringLiteral("waiting for the configure-module NS8 runs already (%1)").arg(m_migration.configureTask),
+                  run->job->logContext());
+        return run->client->login([this, run, next](const ApiError &) {
+            awaitTask(run, m_migration.configureTask, m_profile.configureAction, true,
+                      [this, run, next](const TaskResult &r) { configureEnded(run, r, next); });
+        });
+    }
     const QJsonObject input = run->configure; // built and checked before the stop
     Log::info(QStringLiteral("configure-module of %1 submitted (downtime so far %2)")
                   .arg(m_migration.moduleId, humanDuration(QDateTime::currentMSecsSinceEpoch() - run->firstStopMs)),
               run->job->logContext());
-    run->client->runTask(QStringLiteral("module/") + m_migration.moduleId, m_profile.configureAction, input,
-                         [this, run, next](const TaskResult &r) {
-        if (!r.ok())
-            return next(r.failure(m_profile.configureAction)
-                            .asFailed()
-                            .after(Text("finish.configure.refused", "NS8 refused the configuration.")));
-        // From here on NS8 is the PBX.
-        run->stopped.clear();
-        setFinishPhase(FinishPhase::Configured, {});
-        if (run->job)
-            Log::info(QStringLiteral("%1 configured on NS8: it is in charge now").arg(m_migration.moduleId), run->job->logContext());
-        next({});
+    run->client->submitTask(QStringLiteral("module/") + m_migration.moduleId, m_profile.configureAction, input,
+                            [this, run, next](const QString &taskPath, const ApiError &e) {
+        if (e.isError()) // not submitted: NS7 is still the PBX
+            return next(e.asFailed().after(Text("finish.configure.refused", "NS8 refused the configuration.")));
+        // Recorded before the wait: from now on only NS8's answer decides
+        // whether NS7's services start again, after a crash too.
+        m_migration.configureTask = taskPath;
+        setFinishPhase(FinishPhase::Configuring, run->stopped);
+        awaitTask(run, taskPath, m_profile.configureAction, true,
+                  [this, run, next](const TaskResult &r) { configureEnded(run, r, next); });
+    });
+}
+
+void Migration::configureEnded(const std::shared_ptr<MigrationRun> &run, const TaskResult &r, const Operation::Next &next)
+{
+    if (!r.ok()) // NS8 answered no: NS7 is still the PBX (the stop's undo starts it again)
+        return next(r.failure(m_profile.configureAction)
+                        .asFailed()
+                        .after(Text("finish.configure.refused", "NS8 refused the configuration.")));
+    // From here on NS8 is the PBX.
+    run->stopped.clear();
+    setFinishPhase(FinishPhase::Configured, {});
+    if (run->job)
+        Log::info(QStringLiteral("%1 configured on NS8: it is in charge now").arg(m_migration.moduleId), run->job->logContext());
+    next({});
+}
+
+void Migration::awaitTask(const std::shared_ptr<MigrationRun> &run, const QString &taskPath, const QString &action,
+                          bool untilAnswered, std::function<void(const TaskResult &)> done, int round)
+{
+    run->client->waitTask(taskPath, [this, run, taskPath, action, untilAnswered, done, round](const TaskResult &r) {
+        if (!run->job)
+            return;
+        // Known: it ended (well or not), or it could not be followed and the
+        // caller may give up on it.
+        if (!r.stillRunning && (r.exitCode >= 0 || !untilAnswered))
+            return done(r);
+        if (round == 0) {
+            const Text said = r.stillRunning
+                                  ? Text("finish.task.still-running", "NS8's %1 (%2) still runs after the task timeout: "
+                                                                      "NS7's services stay stopped and Finish waits for "
+                                                                      "NS8's answer.")
+                                        .arg(action, taskPath)
+                                  : Text("finish.task.unknown", "The outcome of NS8's %1 (%2) cannot be read (%3): NS7's "
+                                                                "services stay stopped, since NS8 may still come up, and "
+                                                                "Finish asks again until NS8 answers.")
+                                        .arg(action, taskPath, english(r.error.texts));
+            Log::warning(said.english(), run->job->logContext());
+            run->waited.append(said);
+        }
+        if (r.stillRunning) // waitTask polls on for another task timeout
+            return awaitTask(run, taskPath, action, untilAnswered, done, round + 1);
+        awaitAgain(run, taskPath, action, untilAnswered, done, round + 1);
+    });
+}
+
+void Migration::awaitAgain(const std::shared_ptr<MigrationRun> &run, const QString &taskPath, const QString &action,
+                           bool untilAnswered, std::function<void(const TaskResult &)> done, int round)
+{
+    // After a read error: again in a while, with a fresh login (the token
+    // may have expired).
+    QTimer::singleShot(5000, run->job, [this, run, taskPath, action, untilAnswered, done, round] {
+        run->client->login([this, run, taskPath, action, untilAnswered, done, round](const ApiError &) {
+            if (run->job)
+                awaitTask(run, taskPath, action, untilAnswered, done, round);
+        });
     });
 }
 

@@ -119,6 +119,7 @@ private:
     Texts finishAftermath(const std::shared_ptr<MigrationRun> &run, const QList<Failure> &undoProblems);
     Texts finishSummary(const std::shared_ptr<MigrationRun> &run) const;
     void rememberNodeAddress(const QJsonArray &nodes);
+    void forgetDumps();
     void finishCheckLocal(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishSync(const std::shared_ptr<MigrationRun> &run, const QString &step, bool beforeStop,
@@ -130,6 +131,15 @@ private:
     void finishTerminate(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishConfigure(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void configureEnded(const std::shared_ptr<MigrationRun> &run, const TaskResult &r, const Operation::Next &next);
+    // Waits for the NS8 task TASKPATH (ACTION) to end, without giving up while
+    // NS8 still runs it (NS7's writers stay stopped: NS8 may still come up);
+    // UNTILANSWERED: a status that cannot be read is asked again too.
+    void awaitTask(const std::shared_ptr<MigrationRun> &run, const QString &taskPath, const QString &action,
+                   bool untilAnswered, std::function<void(const TaskResult &)> done, int round = 0);
+    void awaitAgain(const std::shared_ptr<MigrationRun> &run, const QString &taskPath, const QString &action,
+                    bool untilAnswered, std::function<void(const TaskResult &)> done, int round);
+
     void finishRetire(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishDisable(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishRedirect(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);

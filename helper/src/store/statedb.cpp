@@ -263,7 +263,11 @@ MigrationRecord StateDb::migration(const QString &app)
         m.startedAt = q.value(8).toLongLong();
         const QJsonObject finish = QJsonDocument::fromJson(q.value(9).toByteArray()).object();
         const int phase = finish.value(QStringLiteral("phase")).toInt();
-        m.finishPhase = phase == 1 ? FinishPhase::Stopped : phase == 2 ? FinishPhase::Configured : FinishPhase::NothingStopped;
+        m.finishPhase = phase == 1   ? FinishPhase::Stopped
+                        : phase == 2 ? FinishPhase::Configured
+                        : phase == 3 ? FinishPhase::Configuring
+                                     : FinishPhase::NothingStopped;
+        m.configureTask = finish.value(QStringLiteral("configure_task")).toString();
         for (const QJsonValue &v : finish.value(QStringLiteral("stopped")).toArray())
             m.stoppedServices.append(v.toString());
         m.nodeAddress = finish.value(QStringLiteral("node_address")).toString();
@@ -278,7 +282,8 @@ bool StateDb::saveMigration(const MigrationRecord &m)
         notices.append(n);
     const QJsonObject finish{{QStringLiteral("phase"), int(m.finishPhase)},
                              {QStringLiteral("stopped"), QJsonArray::fromStringList(m.stoppedServices)},
-                             {QStringLiteral("node_address"), m.nodeAddress}};
+                             {QStringLiteral("node_address"), m.nodeAddress},
+                             {QStringLiteral("configure_task"), m.configureTask}};
     return exec(QStringLiteral("INSERT OR REPLACE INTO migrations (app, node, module_id, address, port,"
                                " rsync_user, import_task, settings, notices, started_at, finish)"
                                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),

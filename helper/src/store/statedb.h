@@ -36,6 +36,10 @@ enum class FinishPhase {
     NothingStopped = 0, // NS7 runs as before
     Stopped = 1,        // NS7's writers are stopped (stoppedServices: the ones to start again on failure)
     Configured = 2,     // NS8 is configured and in charge: only the NS7 wind-down is left
+    // configure-module was submitted (configureTask) and its outcome is not
+    // known yet: NS8 may still come up, so NS7's writers stay stopped until
+    // NS8 answers (stoppedServices start again only if it failed).
+    Configuring = 3,
 };
 
 struct AppRecord {
@@ -63,6 +67,7 @@ struct MigrationRecord {
     qint64 startedAt = 0;
     FinishPhase finishPhase = FinishPhase::NothingStopped;
     QStringList stoppedServices;
+    QString configureTask; // module/<id>/task/<uuid> of the submitted configure-module
     QString nodeAddress; // the destination node's public address (DNS records)
     bool isEmpty() const { return moduleId.isEmpty(); }
 };
