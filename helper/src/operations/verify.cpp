@@ -32,6 +32,7 @@
 #include <QJsonArray>
 #include <QRegularExpression>
 #include <QSaveFile>
+#include <QSet>
 
 #include <algorithm>
 
@@ -146,9 +147,11 @@ void Migration::verifiedFiles(const std::shared_ptr<MigrationRun> &run, const QL
     const LogContext log = run->job->logContext();
     for (const QString &list : std::as_const(v.lists))
         QFile::remove(list);
+    QSet<QString> compared;
     for (const RsyncResult &r : results) {
         const bool sample = r.id.endsWith(kSampleSuffix);
         const QString id = sample ? r.id.left(r.id.size() - kSampleSuffix.size()) : r.id;
+        compared.insert(id);
         if (!r.ok()) {
             v.add(kFiles, id, kDiffers, QStringLiteral("The comparison could not run: %1").arg(r.errorText()), log);
             continue;
@@ -181,6 +184,12 @@ void Migration::verifiedFiles(const std::shared_ptr<MigrationRun> &run, const QL
         if (r.itemizedCount == 0)
             v.add(kFiles, id, kMatched, QStringLiteral("%1 entries the same on NS8.").arg(r.stats.files), log);
     }
+    // A batch ends at its first failure: what did not run is named too.
+    QStringList left = destinations.keys();
+    std::sort(left.begin(), left.end());
+    for (const QString &id : std::as_const(left))
+        if (!compared.contains(id))
+            v.add(kFiles, id, kDiffers, QStringLiteral("Not compared: an earlier comparison failed."), log);
     run->job->setStepProgress(QStringLiteral("verify"), 0.8);
 }
 
