@@ -120,3 +120,20 @@ export function cutoverReadiness(history, estimatedDowntimeUs) {
         return { state: "slow", last, downtime };
     return { state: "ready", last, downtime };
 }
+
+// App.Verification (rows of [what, name, outcome, detail]) for the Result
+// screen: per kind ("files", "table", "dumps") how many rows were compared
+// and how many matched, and every row that did not match, in order.
+export function verificationView(rows) {
+    const kinds = { files: { compared: 0, matched: 0 }, table: { compared: 0, matched: 0 }, dumps: { compared: 0, matched: 0 } };
+    const differences = [];
+    for (const [what, name, outcome, detail] of rows || []) {
+        const kind = kinds[what] || (kinds[what] = { compared: 0, matched: 0 });
+        kind.compared++;
+        if (outcome === "matched")
+            kind.matched++;
+        else
+            differences.push({ what, name, outcome, detail });
+    }
+    return { kinds, differences, empty: !(rows && rows.length) };
+}

@@ -1,12 +1,13 @@
 import React from "react";
 import {
-    Alert, CodeBlock, CodeBlockCode, List, ListItem, Stack, StackItem, Title,
+    Alert, CodeBlock, CodeBlockCode, ExpandableSection, List, ListItem, Stack, StackItem, Title,
 } from "@patternfly/react-core";
 import cockpit, { _ } from "./cockpit.js";
 import { SimpleTable } from "./table.jsx";
 import { unvariant } from "./helper.js";
 import { appFields, fieldTitle } from "./fields.jsx";
 import { appText, appTextLines, noticeText } from "./texts.js";
+import { formatTime, verificationView } from "./format.js";
 
 // The links to the app on NS8: one per field whose profile text
 // `result.link.<field id>` names it; when the profile names none, one per
@@ -17,6 +18,66 @@ function resultLinks(app) {
     const named = fields.filter(f => appText(app, "result.link." + f.id));
     const shown = named.length ? named : fields.filter(f => f.kind === "fqdn");
     return shown.map(f => [settings[f.id], appText(app, "result.link." + f.id, fieldTitle(f))]);
+}
+
+// What a row of App.Verification says, in the page's words (the helper's
+// detail, in English, is the row's tooltip).
+function verificationOutcome(what, outcome) {
+    const words = {
+        files: { matched: _("The same on NS8"), differs: _("Differs on NS8"), missing: _("Missing on NS8") },
+        table: {
+            matched: _("Unchanged since the dump"),
+            differs: _("Written after the stop: the dump may not hold the change"),
+            missing: _("Dropped after the dump"),
+        },
+        dumps: { matched: _("On NS8 with the same size"), differs: _("Another size on NS8"), missing: _("Missing on NS8") },
+    };
+    return (words[what] || words.files)[outcome] || outcome;
+}
+
+function verificationKind(what) {
+    return { files: _("Files"), table: _("Table"), dumps: _("Dump file") }[what] || what;
+}
+
+// The verification Finish ran before it ended the transfer: what was
+// compared, what matched, every difference by name.
+export function VerificationSection({ app }) {
+    const rows = app.Verification || [];
+    const view = verificationView(rows);
+    if (view.empty)
+        return null;
+    const { files, table, dumps } = view.kinds;
+    const verificationTable = (list, testId) => (
+        <SimpleTable label={_("Verification")} testId={testId} columns={[_("What"), _("Name"), _("Outcome")]}
+                     rows={list.map(([what, name, outcome, detail]) => [
+                         verificationKind(what), <code key="n">{name}</code>,
+                         <span key="o" title={detail} data-outcome={outcome}>{verificationOutcome(what, outcome)}</span>])} />
+    );
+    const when = app.VerificationTime ? formatTime(app.VerificationTime) : "";
+    return (
+        <StackItem data-test="result-verification">
+            <Title headingLevel="h3">{_("What the migration verified")}</Title>
+            <p>
+                {_("Before ending the transfer, with the NS7 services stopped, the migration compared NS7 with what NS8 received:")}
+                {when && " "}{when && <span data-test="verification-time">({when})</span>}
+            </p>
+            <List>
+                <ListItem data-test="verified-files">{cockpit.format(_("Files: $0 of $1 checks matched (sizes and modification times; contents of small transfers or of files chosen at random)."), files.matched, files.compared)}</ListItem>
+                <ListItem data-test="verified-tables">{cockpit.format(_("Database tables: $0 of $1 unchanged since the dump (row counts and content)."), table.matched, table.compared)}</ListItem>
+                <ListItem data-test="verified-dumps">{cockpit.format(_("Dump files: $0 of $1 on NS8 with the same size."), dumps.matched, dumps.compared)}</ListItem>
+            </List>
+            {view.differences.length === 0
+                ? <Alert isInline isPlain variant="success" title={_("Everything matched.")} data-test="verification-matched" />
+                : <>
+                    <Alert isInline variant="warning" data-test="verification-differences"
+                           title={cockpit.format(_("$0 differences: check them on NS8 before updating the DNS."), view.differences.length)} />
+                    {verificationTable(view.differences.map(d => [d.what, d.name, d.outcome, d.detail]), "verification-differences-table")}
+                </>}
+            <ExpandableSection toggleText={_("Everything that was compared")} data-test="verification-all">
+                {verificationTable(rows, "verification-table")}
+            </ExpandableSection>
+        </StackItem>
+    );
 }
 
 // The Result screen, in the guide's order: check the app on NS8 first,
@@ -43,6 +104,7 @@ export function ResultView({ app }) {
                              cockpit.format(_("$0 was stopped and disabled on NS7, which now shows a redirect page with links to the new addresses."), app.Name))}
                 </Alert>
             </StackItem>
+            <VerificationSection app={app} />
             <StackItem>
                 {heading(_("Verify the NS8 services"))}
                 <List>

@@ -82,6 +82,7 @@
         Object.assign(app, {
             Node: 0, ModuleId: "", Settings: {}, Fields: fields, Texts: noTexts ? {} : texts, LastSyncTime: 0, LastSyncBytes: 0, LastSyncFiles: 0,
             LastSyncDuration: 0, SyncHistory: [], Notices: [], DnsRecords: [], EstimatedDowntime: 0,
+            Verification: [], VerificationTime: 0,
         });
     }
     state.objects[APP] = { [A]: app };
@@ -334,7 +335,18 @@
         case A + ".Finish":
             notify(APP, A, { Status: "syncing" });
             return Promise.resolve([runJob("finish", APP, [["stop", "Stop the NS7 services that write"], ["sync", "Last sync"], ["configure", "Configure the app on NS8"], ["retire", "Stop and disable the app on NS7"]], secs / 2, 20 * 2 ** 20, () => {
-                notify(APP, A, { Status: "migrated", DnsRecords: [["nethvoice.example.com", "A", "192.0.2.10"], ["cti.example.com", "A", "192.0.2.10"]] });
+                notify(APP, A, {
+                    Status: "migrated", DnsRecords: [["nethvoice.example.com", "A", "192.0.2.10"], ["cti.example.com", "A", "192.0.2.10"]],
+                    Verification: [
+                        ["files", "recordings", "matched", "1200 entries the same on NS8."],
+                        ["files", "voicemail", "matched", "80 entries the same on NS8."],
+                        ["files", "volumes/spool/monitor/2024/01/02/out-201.wav", "differs", "Differs on NS8: size, modification time."],
+                        ["table", "asterisk.users", "matched", "12 rows, unchanged since the dump."],
+                        ["table", "asteriskcdrdb.cdr", "differs", "Written after the stop (300 rows at the dump, 301 now): the dump may not hold the change."],
+                        ["dumps", "restore/60_asterisk_data.sql", "matched", "4096 bytes on both."],
+                    ],
+                    VerificationTime: Date.now() * 1000,
+                });
                 return [["finish.done", "%1 now runs on NS8 (%2). Its services on NS7 are stopped and disabled; the old addresses show a page with the new ones. Check %1 on NS8 and the notices below, then update the DNS.", ["NethVoice", "nethvoice1"]]];
             })]);
         case A + ".Abort":

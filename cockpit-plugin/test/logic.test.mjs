@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkFqdn, colonHex, cutoverReadiness, formatBytes, formatDuration, parseHistory, timeLeft } from "../src/format.js";
+import { checkFqdn, colonHex, cutoverReadiness, formatBytes, formatDuration, parseHistory, timeLeft, verificationView } from "../src/format.js";
 import { classifyConnectError, fieldOfError } from "../src/errors.js";
 import { extract, extractHelper, parsePo, poToJs } from "../po.js";
 
@@ -19,6 +19,22 @@ test("bytes and durations", () => {
     assert.equal(formatDuration(45), "45 s");
     assert.equal(formatDuration(200), "3 min 20 s");
     assert.equal(formatDuration(3900), "1 h 05 min");
+});
+
+test("the verification of Finish: counts per kind, every difference in order", () => {
+    const view = verificationView([
+        ["files", "recordings", "matched", "10 entries the same on NS8."],
+        ["files", "volumes/moh/a.wav", "missing", "Not on NS8."],
+        ["table", "asterisk.users", "matched", "3 rows, unchanged since the dump."],
+        ["table", "asteriskcdrdb.cdr", "differs", "Written after the stop."],
+        ["dumps", "restore/10_asterisk_structure.sql", "matched", "42 bytes on both."],
+    ]);
+    assert.deepEqual(view.kinds, { files: { compared: 2, matched: 1 }, table: { compared: 2, matched: 1 }, dumps: { compared: 1, matched: 1 } });
+    assert.deepEqual(view.differences.map(d => [d.what, d.name, d.outcome]),
+                     [["files", "volumes/moh/a.wav", "missing"], ["table", "asteriskcdrdb.cdr", "differs"]]);
+    assert.equal(view.empty, false);
+    assert.equal(verificationView([]).empty, true);
+    assert.equal(verificationView(undefined).differences.length, 0);
 });
 
 test("FQDN check as NS8 applies it", () => {

@@ -204,6 +204,16 @@ describe("page with a fake helper", () => {
         const order = ["1. Verify the NS8 services", "Do not update the DNS yet", "2. Configure NethVoice Proxy", "Public IP address: required",
             "External calls do not work", "3. Update the DNS records", "4. Let's Encrypt certificate", "in the NethVoice settings on NS8"].map(t => text.indexOf(t));
         assert.ok(order.every((x, i) => x >= 0 && (i === 0 || x > order[i - 1])), "result steps out of order: " + order);
+        // What Finish verified: the counts, every difference named.
+        const verification = page.locator("[data-test=result-verification]");
+        assert.match(await verification.locator("[data-test=verified-files]").textContent(), /2 of 3 checks matched/);
+        assert.match(await verification.locator("[data-test=verified-tables]").textContent(), /1 of 2 unchanged since the dump/);
+        assert.match(await verification.locator("[data-test=verified-dumps]").textContent(), /1 of 1 on NS8 with the same size/);
+        assert.match(await verification.locator("[data-test=verification-differences]").textContent(), /2 differences/);
+        const differences = await verification.locator("[data-test=verification-differences-table] tbody tr").allTextContents();
+        assert.deepEqual(differences, ["Filesvolumes/spool/monitor/2024/01/02/out-201.wavDiffers on NS8",
+            "Tableasteriskcdrdb.cdrWritten after the stop: the dump may not hold the change"]);
+        assert.ok(text.indexOf("What the migration verified") < text.indexOf("1. Verify the NS8 services"));
         await page.locator("[data-test=result]").scrollIntoViewIfNeeded();
         await shot(page, OUT, "result");
         assert.deepEqual(errors, []);
@@ -484,7 +494,7 @@ describe("Italian", () => {
         await page.check("#ns8m-understood");
         await page.click("[data-test=finish-confirm]");
         await page.waitForSelector("[data-test=result]", WAIT);
-        await check("result", ["NON aggiornare il DNS ancora", "2. Configurare NethVoice Proxy", "Indirizzo IP pubblico: obbligatorio",
+        await check("result", ["Cosa ha verificato la migrazione", "Scritta dopo", "2 differenze", "NON aggiornare il DNS ancora", "2. Configurare NethVoice Proxy", "Indirizzo IP pubblico: obbligatorio",
             "Le chiamate esterne non funzionano", "3. Aggiornare i record DNS", "Amministrazione NethVoice",
             "4. Certificato Let's Encrypt", "impostazioni di NethVoice su NS8"]);
         // The profile's English texts are not on the Italian screen.

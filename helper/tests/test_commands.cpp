@@ -340,6 +340,13 @@ QList<QStringList> everyArgv(const QString &password)
         all.append(directoryTransfer(QStringLiteral("dumps"), QStringLiteral("Dumps"), QStringLiteral("/var/lib/dumps"),
                                      target(password), QStringLiteral("restore"), uid, uid + 1)
                        .argv());
+    // Finish's verification: dry runs of the same transfers, the dumps listed.
+    for (const RsyncTransfer &t : planTransfers(profile(), QStringLiteral("/"), target(password), 2048, {})) {
+        all.append(verifyTransfer(t, false).argv());
+        all.append(verifyTransfer(t, true, QStringLiteral("/var/lib/ns8-migration/apps/nethvoice/sample")).argv());
+    }
+    all.append(commands::rsyncList(QStringLiteral("rsync://nethvoice1@10.5.4.1:20002/data/state/restore/"),
+                                   kRsyncTimeoutSeconds, kRsyncConnectTimeoutSeconds));
     // The run that creates the destination folders (RsyncBatch's skeleton).
     all.append(commands::rsync(commands::rsyncFoldersOptions(kRsyncTimeoutSeconds, kRsyncConnectTimeoutSeconds),
                                {QStringLiteral("/var/lib/ns8-migration/stage/.skeleton/")},

@@ -34,7 +34,7 @@ from harness.pbx import RunningPbx
 from harness.systemd_standin import NETHVOICE_UNITS
 
 APP = ROOT + "/apps/nethvoice"
-STEPS = ["check", "presync", "stop", "sync", "dump", "upload", "terminate", "import", "configure",
+STEPS = ["check", "presync", "stop", "sync", "dump", "upload", "verify", "terminate", "import", "configure",
          "retire", "redirect"]
 # The astdb dump, named as NS8's import-module reads it (NETHVOICE.md).
 ASTDB_DUMP = "astdb.sqlite3.dump"
@@ -596,6 +596,24 @@ class FullMigrationTest(FinishTestCase):
         err, msg = self.finish_call({"accept_warnings": True})
         self.assertEqual(err, ERR + "WrongState", msg)
 
+        # Before it ended the transfer, Finish compared every transfer, every
+        # table of the app's databases and every dump file with NS8's: all
+        # the same, and said so.
+        app = self.app()
+        verification = [tuple(r) for r in app["Verification"]]
+        self.assertGreater(app["VerificationTime"], stop_time * 1e6)
+        self.assertEqual([r for r in verification if r[2] != "matched"], [], verification)
+        files = {r[1] for r in verification if r[0] == "files"}
+        for transfer, _, n_files, _ in app["ScanDetails"]:
+            if n_files:
+                self.assertIn(transfer, {f.split(":")[0] for f in files}, verification)
+        self.assertEqual({r[1] for r in verification if r[0] == "table"}, set(mysql.tables(NETHVOICE_DATABASES)))
+        dumps = {r[1] for r in verification if r[0] == "dumps"}
+        self.assertLessEqual({"restore/" + n for n in RESTORE_FILES}, dumps)
+        self.assertTrue([d for d in dumps if d.startswith("restore_background/")], dumps)
+        self.assertRegex(props["Message"], r"Verified: [1-9]\d* files, %d tables and %d dump files matched"
+                         % (len(mysql.tables(NETHVOICE_DATABASES)), len(dumps)))
+
 
 class FinishFailuresTest(FinishTestCase):
     """Bad values refused before any change; then a cutover that fails in
@@ -923,3 +941,64 @@ class ImportFailuresTest(FinishTestCase):
             self.assertEqual(c.control.module_astdb(mid), dict(db.execute("SELECT key, value FROM astdb").fetchall()))
         finally:
             db.close()
+
+
+class VerificationDifferencesTest(FinishTestCase):
+    """What differs when Finish verifies is named, as a warning: a file of
+    the module changed and one removed after the last sync, a row written
+    into an NS7 table after the dump.  Finish still succeeds."""
+
+    def test_differences_named_as_warnings(self):
+        self.start()
+        mid = self.app()["ModuleId"]
+        srv = self.srv()
+        # Two recordings NS8 received.
+        received = []
+        for dp, _, fs in sorted(os.walk(os.path.join(self.sb.root, "var/spool/asterisk/monitor"))):
+            for n in sorted(fs):
+                dest = ns7expect.destination(os.path.relpath(os.path.join(dp, n), self.sb.root))
+                if dest and os.path.isfile(os.path.join(srv, dest)):
+                    received.append(dest)
+        self.assertGreaterEqual(len(received), 2)
+        changed, removed = received[:2]
+
+        # The upload of state/restore/ (the dumps are written) waits while
+        # NS7's call history gets a row and NS8's copy of two files changes.
+        self.cluster.control.fault("hold_receiver", module=mid, request="data/state/restore/")
+        err, job = self.finish_call({"accept_warnings": True})
+        self.assertIsNone(err, job)
+        deadline = time.monotonic() + 300
+        while not self.cluster.control.module(mid)["receiver_held"]:
+            self.assertLess(time.monotonic(), deadline, "the upload never reached the receiver")
+            self.assertFalse(self.bus.get(job, JOB_IFACE, "Finished"), self.bus.get_all(job, JOB_IFACE))
+            time.sleep(0.05)
+        self.assertEqual(self.bus.get(job, JOB_IFACE, "CurrentStep"), "upload")
+        self.sb.mysql.insert_call_history(cdr=1)
+        with open(os.path.join(srv, changed), "ab") as f:
+            f.write(b"changed on NS8 after the last sync")
+        os.unlink(os.path.join(srv, removed))
+        self.cluster.control.clear_fault(kind="hold_receiver")
+        props = self.wait(job, 600)
+
+        # A warning, not a failure: NS8 runs the app, NS7's is retired.
+        self.assertTrue(props["Success"], props["Message"])
+        self.assertEqual(self.app()["Status"], "migrated")
+        verification = [tuple(r) for r in self.app()["Verification"]]
+        differences = {(r[0], r[1]): r[2] for r in verification if r[2] != "matched"}
+        expected = {("files", changed): "differs", ("files", removed): "missing", ("table", "asteriskcdrdb.cdr"): "differs"}
+        self.assertEqual({k: differences.get(k) for k in expected}, expected, verification)
+        # The removal changed its folder's modification time on NS8: named too.
+        self.assertLessEqual(set(differences) - set(expected), {("files", os.path.dirname(removed) + "/")}, verification)
+        self.assertIn(("table", "asterisk.users"), {(r[0], r[1]) for r in verification if r[2] == "matched"})
+        self.assertTrue([r for r in verification if r[0] == "dumps"])
+        self.assertTrue(all(r[2] == "matched" for r in verification if r[0] == "dumps"), verification)
+        message = props["Message"]
+        self.assertIn("differences:", message)
+        for name in (changed, removed, "asteriskcdrdb.cdr"):
+            self.assertIn(name, message)
+        texts = {t[0]: t[2] for t in props["MessageTexts"]}
+        self.assertIn("finish.verified-differences", texts)
+        # Each one named in the log.
+        log = self.read_log()
+        for name in (changed, removed, "asteriskcdrdb.cdr"):
+            self.assertRegex(log, r"verify: \w+ %s (differs|missing)" % re.escape(name))

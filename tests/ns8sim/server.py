@@ -324,6 +324,19 @@ class Sim:
         with open(script, "w") as f:
             f.write("#!/bin/sh\n# [terminate] was read: end the transfer phase\n"
                     "touch '%s'\nkill \"$(cat '%s')\"\n" % (flag, pidfile))
+        # The hold_receiver fault: the first connection to [data] whose
+        # request starts with the prefix in `hold` waits until it is cleared.
+        hold = os.path.join(mdir, "hold")
+        pre_xfer = os.path.join(mdir, "pre-xfer.sh")
+        with open(pre_xfer, "w") as f:
+            f.write("#!/bin/sh\n# a connection to [data]: held while a hold_receiver fault says so\n"
+                    "hold='%s'\n"
+                    "[ -f \"$hold\" ] || exit 0\n"
+                    "case \"$RSYNC_REQUEST\" in \"$(cat \"$hold\")\"*) ;; *) exit 0 ;; esac\n"
+                    "mv \"$hold\" \"$hold.held\" 2>/dev/null || exit 0\n"
+                    "i=0\n"
+                    "while [ -f \"$hold.held\" ] && [ $i -lt 900 ]; do sleep 0.1; i=$((i + 1)); done\n"
+                    "exit 0\n" % hold)
         conf = os.path.join(mdir, "rsyncd.conf")
         with open(conf, "w") as f:
             f.write("\n".join([
@@ -348,6 +361,7 @@ class Sim:
                 "[data]",
                 "path = %s" % m["srv"],
                 "read only = no",
+                "pre-xfer exec = /bin/sh %s" % pre_xfer,
                 "",
                 "[terminate]",
                 "path = %s" % os.path.join(mdir, "terminate"),
@@ -725,6 +739,8 @@ class Sim:
                 self._vpn_cut(f)
             if kind == "disk_full":
                 self._disk_full(f)
+            if kind == "hold_receiver":
+                self._hold_receiver(f)
             self.faults[fid] = f
             return {"id": fid, "applied": True, "persistent": True}
 
@@ -737,6 +753,8 @@ class Sim:
                         self._vpn_restore(f)
                     if f["kind"] == "disk_full":
                         self._disk_restore(f)
+                    if f["kind"] == "hold_receiver":
+                        self._release_receiver(f)
                     del self.faults[k]
                     cleared.append(k)
             if fid and not cleared:
@@ -779,6 +797,19 @@ class Sim:
         else:
             lan, hub = self.cfg["links"]["lan_ns"], self.cfg["links"]["hub"][f["host"]]
             util.run(["ip", "-n", lan, "link", "set", hub, "up"])
+
+    def _hold_receiver(self, f):
+        m = self.modules.get(f.get("module"))
+        if m is None:
+            raise ValueError("hold_receiver: unknown module %r" % f.get("module"))
+        with open(os.path.join(m["dir"], "hold"), "w") as out:
+            out.write(f.get("request", "data/"))
+
+    def _release_receiver(self, f):
+        m = self.modules.get(f.get("module"))
+        for name in ("hold", "hold.held"):
+            if m is not None and os.path.exists(os.path.join(m["dir"], name)):
+                os.unlink(os.path.join(m["dir"], name))
 
     def _disk_full(self, f):
         m = self.modules.get(f.get("module", ""))
@@ -867,6 +898,7 @@ class Sim:
                 if mid in self.module_data:
                     d.update(self.module_data[mid].describe())
                 d["agent_alive"] = self.agent_alive("module/" + mid)
+                d["receiver_held"] = os.path.exists(os.path.join(m["dir"], "hold.held"))
                 d["address"] = self.nodes[m["node"]]["vpn"]["ip_address"] if m["node"] in \
                     self.nodes else None
                 modules.append(d)
@@ -1291,7 +1323,7 @@ ACTIONS = {
 }
 
 FAULT_KINDS = ("fail_action", "slow", "http_status", "expire_tokens", "agent_down",
-               "vpn_cut", "disk_full")
+               "vpn_cut", "disk_full", "hold_receiver")
 
 
 # ====================================================================== HTTP

@@ -165,6 +165,29 @@ QStringList rsyncFoldersOptions(int timeoutSeconds, int connectTimeoutSeconds)
             QStringLiteral("--contimeout=%1").arg(connectTimeoutSeconds)};
 }
 
+QStringList rsyncDryRunOptions(const QStringList &options, bool checksum, const QString &filesFrom)
+{
+    QStringList a;
+    for (const QString &o : options)
+        if (o != QLatin1String("--delete"))
+            a.append(o);
+    a << QStringLiteral("--dry-run") << QStringLiteral("--itemize-changes");
+    if (checksum)
+        a << QStringLiteral("--checksum");
+    if (filesFrom.isEmpty())
+        a << QStringLiteral("--delete");
+    else
+        a << QStringLiteral("--files-from=") + filesFrom;
+    return a;
+}
+
+QStringList rsyncList(const QString &url, int timeoutSeconds, int connectTimeoutSeconds)
+{
+    return {QStringLiteral("rsync"), QStringLiteral("--list-only"), QStringLiteral("-r"),
+            QStringLiteral("--contimeout=%1").arg(connectTimeoutSeconds),
+            QStringLiteral("--timeout=%1").arg(timeoutSeconds), url};
+}
+
 QStringList rsyncRead(const QString &url, int timeoutSeconds, int connectTimeoutSeconds)
 {
     return {QStringLiteral("rsync"), QStringLiteral("--contimeout=%1").arg(connectTimeoutSeconds),

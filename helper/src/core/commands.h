@@ -90,6 +90,16 @@ QStringList rsyncCopyOptions(int timeoutSeconds, int connectTimeoutSeconds);
 // The options of the run that only creates destination folders: -r alone (no
 // -p/-o/-g/-t that would touch folders NS8 already has, no --delete).
 QStringList rsyncFoldersOptions(int timeoutSeconds, int connectTimeoutSeconds);
+// A dry run of a copy made with OPTIONS (rsyncCopyOptions() and the
+// transfer's own): nothing is written, and every path that differs is
+// itemized on the standard output ("%i %n").  CHECKSUM: the contents are
+// compared, not only sizes and times.  FILESFROM empty: with --delete, so
+// that what only the receiver has is named too; otherwise only the files
+// listed there (relative to the source), without --delete (rsync refuses it
+// without recursion, which --files-from turns off).
+QStringList rsyncDryRunOptions(const QStringList &options, bool checksum, const QString &filesFrom);
+// `rsync --list-only -r URL`: the receiver's entries under URL, with sizes.
+QStringList rsyncList(const QString &url, int timeoutSeconds, int connectTimeoutSeconds);
 // Reads the receiver's URL (its /terminate module, which ends the transfer
 // phase): no source, no destination.
 QStringList rsyncRead(const QString &url, int timeoutSeconds, int connectTimeoutSeconds);

@@ -172,6 +172,22 @@ struct AppObject {
         }
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
+    NS8M_BUS_GETTER(verification)
+    {
+        int r = sd_bus_message_open_container(reply, 'a', "(ssss)");
+        for (const QJsonValue &v : of(userdata).record().verification) {
+            const QJsonArray a = v.toArray();
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "(ssss)", a.at(0).toString().toUtf8().constData(),
+                                          a.at(1).toString().toUtf8().constData(), a.at(2).toString().toUtf8().constData(),
+                                          a.at(3).toString().toUtf8().constData());
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+    NS8M_BUS_GETTER(verificationTime)
+    {
+        return sd_bus_message_append(reply, "t", quint64(of(userdata).record().verificationTime));
+    }
 };
 
 // --------------------------------------------------------------- methods
@@ -313,6 +329,8 @@ const sd_bus_vtable kAppVtable[] = {
     NS8M_APP_PROPERTY("SyncHistory", "a(ttttu)", syncHistory, EMITS_CHANGE),
     NS8M_APP_PROPERTY("EstimatedDowntime", "t", estimatedDowntime, EMITS_CHANGE),
     NS8M_APP_PROPERTY("DnsRecords", "a(sss)", dnsRecords, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("Verification", "a(ssss)", verification, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("VerificationTime", "t", verificationTime, EMITS_CHANGE),
     SD_BUS_VTABLE_END,
 };
 

@@ -4,6 +4,8 @@
 #include "operations/migration.h"
 #include "bus/job.h"
 #include "ns8/ns8client.h"
+#include "core/log.h"
+#include "transfer/dbdump.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -14,6 +16,22 @@
 #include <memory>
 
 namespace ns8m {
+
+// Finish's verification as it goes (verify.cpp): the outcomes, App.Verification's
+// rows, each one that is not "matched" logged as a warning when added.
+struct Verification {
+    QJsonArray items; // [what, name, outcome, detail]
+    quint64 files = 0; // entries the dry runs found the same on both sides
+    int tables = 0; // tables unchanged since the dump
+    int dumps = 0; // dump files on NS8 with their size
+    QStringList differences; // the names of the others
+    TableChecksums atDump; // at the start of the dump, the services stopped
+    Text atDumpError; // why they could not be read then
+    QStringList lists; // the --files-from lists to remove at the end
+
+    void add(const QString &what, const QString &name, const QString &outcome, const QString &detail,
+             const LogContext &log);
+};
 
 struct Migration::MigrationRun {
     QPointer<Job> job;
@@ -41,6 +59,8 @@ struct Migration::MigrationRun {
     QString warning; // for the closing sentence of a run that succeeded
     Texts waited; // NS8 tasks that outlived the task timeout, for the closing sentence
     bool resumedStop = false; // a run resumed at configure: NS7's writers were stopped by an earlier one
+    Verification verify; // Finish's verify step (and the tables at the dump)
+    bool verified = false;
     Texts message; // what the sync said (Start's and Sync's closing sentence)
 };
 

@@ -6,6 +6,7 @@
 //   sync       the last file sync
 //   dump       structure and data files, the call history's tail, astdb
 //   upload     the dumps into the module's state/
+//   verify     files, tables and dumps compared with NS8's (verify.cpp)
 //   terminate  read the receiver's /terminate
 //   import     wait for the module's import task (it restores the dumps)
 //   configure  configure-module
@@ -334,10 +335,21 @@ QList<Operation::Step> Migration::finishSteps(const std::shared_ptr<MigrationRun
         {QStringLiteral("stop"), Text("step.finish.stop", "Stop the NS7 services that write"), 2,
          [this, run](Next next) { finishStop(run, next); }, [this, run](Next next) { finishRestart(run, next); }, false},
         {QStringLiteral("sync"), Text("step.finish.sync", "Last sync"), lastSync, sync(QStringLiteral("sync"), false), {}, false},
-        {QStringLiteral("dump"), Text("step.finish.dump", "Dump the databases"), dumpSeconds,
-         [this, run](Next next) { finishDump(run, next); }, {}, false},
+        // The tables as the dump reads them, for the verification.
+        {QStringLiteral("dump"), Text("step.finish.dump", "Dump the databases"), 1,
+         [this, run](Next next) { finishChecksumTables(run, next); }, {}, false},
+        {QStringLiteral("Dump the databases"), dumpSeconds, [this, run](Next next) { finishDump(run, next); }, {}, false},
         {QStringLiteral("upload"), Text("step.finish.upload", "Send the dumps to NS8"), 1 + dumpSeconds / 4,
          [this, run](Next next) { finishUpload(run, next); }, {}, false},
+        // While the receiver still answers: after /terminate it is gone.
+        {QStringLiteral("verify"), Text("step.finish.verify", "Verify what NS8 received"), lastSync,
+         [this, run](Next next) { finishVerifyFiles(run, next); }, {}, false},
+        {QStringLiteral("Compare the tables"), 1, [this, run](Next next) { finishVerifyTables(run, next); }, {}, false},
+        {QStringLiteral("Compare the dump files"), 0.5,
+         [this, run](Next next) { finishVerifyDumps(run, QStringLiteral("restore"), next); }, {}, false},
+        {QStringLiteral("Compare the background dump files"), 0.5,
+         [this, run](Next next) { finishVerifyDumps(run, QStringLiteral("restore_background"), next); }, {}, false},
+        {QStringLiteral("Record the verification"), 0.1, [this, run](Next next) { finishVerified(run, next); }, {}, false},
         {QStringLiteral("terminate"), Text("step.finish.terminate", "End the transfer"), 1,
          [this, run](Next next) { finishTerminate(run, next); }, {}, false},
         {QStringLiteral("import"), Text("step.finish.import", "NS8 restores the data"), 5,
@@ -388,6 +400,8 @@ Texts Migration::finishSummary(const std::shared_ptr<MigrationRun> &run) const
                    .arg(m_profile.name)
                    .arg(m_migration.moduleId)};
     said += run->waited;
+    if (run->verified)
+        said += verificationSummary(run);
     if (!run->warning.isEmpty())
         said.append(Text("finish.warning", "Warning: %1").arg(run->warning));
     return said;

@@ -13,6 +13,7 @@
 #include "store/statedb.h"
 
 #include <QElapsedTimer>
+#include <QHash>
 #include <QJsonObject>
 #include <QObject>
 #include <QPointer>
@@ -129,6 +130,16 @@ private:
     void finishDump(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishUpload(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishTerminate(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    // The verification before /terminate (verify.cpp).
+    void finishChecksumTables(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishVerifyFiles(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void verifiedFiles(const std::shared_ptr<MigrationRun> &run, const QList<struct RsyncResult> &results,
+                       const QHash<QString, QString> &destinations);
+    void finishVerifyTables(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void finishVerifyDumps(const std::shared_ptr<MigrationRun> &run, const QString &dir, const Operation::Next &next);
+    void verifiedDumps(const std::shared_ptr<MigrationRun> &run, const QString &dir, const struct ProcessResult &listing);
+    void finishVerified(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    Texts verificationSummary(const std::shared_ptr<MigrationRun> &run) const;
     void finishImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishConfigure(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void configureEnded(const std::shared_ptr<MigrationRun> &run, const TaskResult &r, const Operation::Next &next);

@@ -75,7 +75,7 @@ bool StateDb::open(const QString &path, QString *error)
                        " id TEXT PRIMARY KEY, status TEXT NOT NULL,"
                        " source_files INTEGER NOT NULL DEFAULT 0, source_bytes INTEGER NOT NULL DEFAULT 0,"
                        " database_bytes INTEGER NOT NULL DEFAULT 0, scan_time INTEGER NOT NULL DEFAULT 0,"
-                       " scan_details TEXT NOT NULL DEFAULT '[]')"),
+                       " scan_details TEXT NOT NULL DEFAULT '[]', verification TEXT NOT NULL DEFAULT '{}')"),
         QStringLiteral("CREATE TABLE IF NOT EXISTS connection (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
         QStringLiteral("CREATE TABLE IF NOT EXISTS migrations ("
                        " app TEXT PRIMARY KEY, node INTEGER NOT NULL, module_id TEXT NOT NULL,"
@@ -100,6 +100,11 @@ bool StateDb::open(const QString &path, QString *error)
     // Columns added after the first schema: present in new files, added to old ones.
     q.exec(QStringLiteral("SELECT finish FROM migrations LIMIT 0"));
     if (q.lastError().isValid() && !exec(QStringLiteral("ALTER TABLE migrations ADD COLUMN finish TEXT NOT NULL DEFAULT '{}'"))) {
+        *error = QStringLiteral("cannot update the state database %1: %2").arg(path, m_lastError);
+        return false;
+    }
+    q.exec(QStringLiteral("SELECT verification FROM apps LIMIT 0"));
+    if (q.lastError().isValid() && !exec(QStringLiteral("ALTER TABLE apps ADD COLUMN verification TEXT NOT NULL DEFAULT '{}'"))) {
         *error = QStringLiteral("cannot update the state database %1: %2").arg(path, m_lastError);
         return false;
     }
@@ -209,7 +214,7 @@ AppRecord StateDb::app(const QString &id)
     r.id = id;
     QSqlQuery q(QSqlDatabase::database(m_conn, false));
     q.prepare(QStringLiteral("SELECT status, source_files, source_bytes, database_bytes, scan_time,"
-                             " scan_details FROM apps WHERE id=?"));
+                             " scan_details, verification FROM apps WHERE id=?"));
     q.addBindValue(id);
     if (q.exec() && q.next()) {
         r.status = appStatusFromString(q.value(0).toString());
@@ -218,6 +223,9 @@ AppRecord StateDb::app(const QString &id)
         r.databaseBytes = q.value(3).toULongLong();
         r.scanTime = q.value(4).toLongLong();
         r.scanDetails = QJsonDocument::fromJson(q.value(5).toByteArray()).array();
+        const QJsonObject v = QJsonDocument::fromJson(q.value(6).toByteArray()).object();
+        r.verification = v.value(QStringLiteral("items")).toArray();
+        r.verificationTime = qint64(v.value(QStringLiteral("time")).toDouble());
     }
     return r;
 }
@@ -228,13 +236,16 @@ bool StateDb::saveApp(const AppRecord &app)
     db.transaction();
     const bool ok = exec(
         QStringLiteral("INSERT INTO apps (id, status, source_files, source_bytes, database_bytes,"
-                       " scan_time, scan_details) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                       " scan_time, scan_details, verification) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                        " ON CONFLICT(id) DO UPDATE SET status=excluded.status,"
                        " source_files=excluded.source_files, source_bytes=excluded.source_bytes,"
                        " database_bytes=excluded.database_bytes, scan_time=excluded.scan_time,"
-                       " scan_details=excluded.scan_details"),
+                       " scan_details=excluded.scan_details, verification=excluded.verification"),
         {app.id, toString(app.status), app.sourceFiles, app.sourceBytes, app.databaseBytes, app.scanTime,
-         QString::fromUtf8(QJsonDocument(app.scanDetails).toJson(QJsonDocument::Compact))});
+         QString::fromUtf8(QJsonDocument(app.scanDetails).toJson(QJsonDocument::Compact)),
+         QString::fromUtf8(QJsonDocument(QJsonObject{{QStringLiteral("time"), double(app.verificationTime)},
+                                                     {QStringLiteral("items"), app.verification}})
+                               .toJson(QJsonDocument::Compact))});
     if (!ok) {
         db.rollback();
         return false;

@@ -50,6 +50,10 @@ struct AppRecord {
     quint64 databaseBytes = 0;
     qint64 scanTime = 0;
     QJsonArray scanDetails; // [[id, title, files, bytes, {symlinks}], ...] (the links: App.ScanSymlinks)
+    // Finish's verification (App.Verification): [[what, name, outcome, detail], ...]
+    // and when it ran (µs since the epoch, 0: never).
+    QJsonArray verification;
+    qint64 verificationTime = 0;
 };
 
 // Where an app's migration stands: the NS8 module created for it and the

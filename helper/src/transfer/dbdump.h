@@ -19,13 +19,18 @@
 #include "core/log.h"
 #include "store/statedb.h"
 
+#include <QMap>
 #include <QObject>
+#include <QPair>
 #include <QSet>
 
 #include <functional>
 #include <memory>
 
 namespace ns8m {
+
+// "db.table" → (rows, an order-independent checksum of the rows' content).
+using TableChecksums = QMap<QString, QPair<quint64, QString>>;
 
 class DbDumper : public QObject
 {
@@ -52,6 +57,12 @@ public:
     // the SQLite dumps.
     void dumpAll(Done done);
 
+    // Every base table of the profile's databases as it is now, read in one
+    // consistent snapshot by one mysql run (Finish's verification: once at
+    // the dump, once before the end of the transfer).
+    using ChecksumsDone = std::function<void(const TableChecksums &sums, const Text &error)>;
+    void tableChecksums(ChecksumsDone done);
+
     // The databases that exist, as the last check() or dump found them.
     QSet<QString> databases() const { return m_databases; }
 
@@ -69,6 +80,7 @@ private:
     void query(const QString &sql, std::function<void(const QList<QStringList> &rows, const Text &error)> done);
     void dump(const QStringList &args, const QString &path, const QString &header, Next done);
     void readSchema(Next done);
+    void checksumTables(const QList<QStringList> &columns, const ChecksumsDone &done);
     // The steps of one call-history table share their start (tableStep():
     // nothing to do when the table does not exist) and go on in named
     // functions, one asynchronous call each.

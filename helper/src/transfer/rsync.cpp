@@ -6,6 +6,7 @@
 #include "core/tunnelroute.h"
 
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
 #include <QProcessEnvironment>
@@ -17,6 +18,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <memory>
+#include <random>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -360,6 +362,49 @@ QList<RsyncTransfer> planTransfers(const AppProfile &profile, const QString &roo
         }
     }
     return plan;
+}
+
+RsyncTransfer verifyTransfer(const RsyncTransfer &transfer, bool checksum, const QString &filesFrom)
+{
+    RsyncTransfer v = transfer;
+    v.args = commands::rsyncDryRunOptions(transfer.args, checksum, filesFrom);
+    if (!filesFrom.isEmpty() && transfer.stageFrom.isEmpty())
+        v.sources = QStringList{sampleBase(transfer)};
+    return v;
+}
+
+QString sampleBase(const RsyncTransfer &transfer)
+{
+    const QString source = transfer.sources.value(0);
+    if (source.endsWith(u'/'))
+        return source;
+    const QString parent = QFileInfo(source).path();
+    return parent.endsWith(u'/') ? parent : parent + u'/';
+}
+
+QStringList sampleFiles(const RsyncTransfer &transfer, int n)
+{
+    if (!transfer.stageFrom.isEmpty() || transfer.sources.isEmpty() || n <= 0)
+        return {};
+    const QString base = sampleBase(transfer);
+    const QString top = transfer.sources.first();
+    QStringList picked;
+    qint64 seen = 0;
+    std::mt19937_64 random{std::random_device{}()}; // QRandomGenerator is Qt 5.10
+    QDirIterator it(top, QDir::Files | QDir::Hidden | QDir::NoSymLinks | QDir::System, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        if (!it.fileInfo().isFile() || it.fileInfo().isSymLink())
+            continue;
+        // Reservoir sampling: every file has the same chance.
+        const QString name = path.mid(base.size());
+        ++seen;
+        if (picked.size() < n)
+            picked.append(name);
+        else if (const qint64 j = std::uniform_int_distribution<qint64>(0, seen - 1)(random); j < n)
+            picked[int(j)] = name;
+    }
+    return picked;
 }
 
 void removeStaleStages(const QString &stageDir)
@@ -710,6 +755,13 @@ void RsyncRun::parseOutLine(const QByteArray &raw)
         if (dt >= 200)
             m_rate = quint64(double(m_bytes - m_samples.front().second) * 1000.0 / double(dt));
         m_dirty = true;
+        return;
+    }
+    // --itemize-changes (a dry run): "YXcstpoguax name" or "*deleting   name".
+    static const QRegularExpression itemRe(QStringLiteral(R"(^([<>ch.][fdLDS][.+?cstpoguaxn]{7,9}|\*deleting)\s+\S)"));
+    if (itemRe.match(text).hasMatch()) {
+        if (++m_r.itemizedCount <= kMaxItemized)
+            m_r.itemized.append(QString::fromUtf8(raw));
         return;
     }
     const Size colon = line.indexOf(':');

@@ -93,6 +93,7 @@ namespace ns8m {
 
 inline constexpr int kRsyncTimeoutSeconds = 120;
 inline constexpr int kRsyncConnectTimeoutSeconds = 20;
+inline constexpr int kMaxItemized = 200;
 
 // The receiving rsync daemon of an NS8 module (cluster import-module's
 // output: address, port, credentials).
@@ -145,6 +146,20 @@ QList<RsyncTransfer> planTransfers(const AppProfile &profile, const QString &roo
 RsyncTransfer directoryTransfer(const QString &id, const QString &title, const QString &localDir,
                                 const RsyncTarget &target, const QString &destinationPath, int uid, int gid);
 
+// Finish's verification of TRANSFER (docs/api.md, Finish's verification): the same run with
+// the same options as a dry run that writes nothing and itemizes every path
+// that differs (commands::rsyncDryRunOptions).  CHECKSUM: the contents are
+// compared too.  FILESFROM: only the files listed there, relative to
+// sampleBase(TRANSFER), which becomes the source.
+RsyncTransfer verifyTransfer(const RsyncTransfer &transfer, bool checksum, const QString &filesFrom = {});
+// Where the names of a --files-from list of TRANSFER start: its source when
+// copied by content ("dir/"), its parent when copied as itself ("dir").
+QString sampleBase(const RsyncTransfer &transfer);
+// Up to N regular files under TRANSFER's source, chosen at random, as names
+// relative to sampleBase().  The walk is synchronous (one directory listing
+// per folder).  Empty for a staged transfer.
+QStringList sampleFiles(const RsyncTransfer &transfer, int n);
+
 // rsync://user@host:port/data/PATH
 QString rsyncUrl(const RsyncTarget &target, const QString &path);
 
@@ -178,6 +193,11 @@ struct RsyncResult {
     QStringList vanishedFiles; // likewise for "file has vanished"
     int vanishedCount = 0;
     RsyncStats stats;
+    // A dry run's --itemize-changes: the paths it named as differing, as
+    // rsync printed them ("%i %n": ">f.st...... dir/file", "*deleting   x"),
+    // the first kMaxItemized; and how many in all.
+    QStringList itemized;
+    int itemizedCount = 0;
     qint64 durationMs = 0;
     int attempts = 1; // 2 when a batch retried it
     QString receiver; // host:port, for messages
