@@ -4,6 +4,7 @@ rows take minutes, not hours."""
 
 import os
 import random
+import re
 import time
 
 from harness.mariadb import CDR_COLUMNS, cdr_row
@@ -12,6 +13,8 @@ CHUNK = 500_000
 # While the history is loaded (then the harness's own sizes are put back).
 LOAD_SETTINGS = {"innodb_buffer_pool_size": 1 << 30, "innodb_log_file_size": 512 << 20}
 CALL_SPACING = 37  # seconds between two generated calls (as the harness does)
+# The helper's log line of the check before the stop, one per table.
+_CHECKSUM_PASS = re.compile(r"call history: (\S+): (\d+) shipped ranges checksummed in one snapshot in (\d+) ms")
 
 CEL_COLUMNS = ("eventtype", "eventtime", "cid_name", "cid_num", "cid_ani", "cid_rdnis", "cid_dnid",
                "exten", "context", "channame", "appname", "appdata", "amaflags", "accountcode",
@@ -150,3 +153,16 @@ class History:
         for table in ("cdr", "cel", "queue_log"):
             out[table] = int(self.mysql.sql_value(f"SELECT COUNT(*) FROM asteriskcdrdb.{table}"))
         return out
+
+
+def checksum_pass(helper_log):
+    """The check of every shipped range before the stop (Finish's presync),
+    from the helper's log: {"seconds", "ranges", "tables": {table: seconds}}
+    summed over the tables, and "reshipped", the ranges it shipped again."""
+    tables = {}
+    ranges = 0
+    for m in _CHECKSUM_PASS.finditer(helper_log):
+        tables[m.group(1)] = tables.get(m.group(1), 0.0) + int(m.group(3)) / 1000
+        ranges += int(m.group(2))
+    reshipped = len(re.findall(r"call history: \S+ range .* shipped again as ", helper_log))
+    return {"seconds": sum(tables.values()), "ranges": ranges, "tables": tables, "reshipped": reshipped}

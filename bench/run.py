@@ -186,7 +186,7 @@ def finish_watch(rig, state):
 
 
 def bench_finish_one(args, rows, out):
-    from history import History
+    from history import History, checksum_pass
     rig = Rig(f"c{rows // 1000}k", args.profiles_dir, files=args.c_files, total_bytes=None, cdr_rows=0)
     out.update({"cdr_rows": rows, "link_rate": args.link_rate})
     try:
@@ -232,8 +232,11 @@ def bench_finish_one(args, rows, out):
             lo, hi, iso = state["configure_seen"]
             t_conf = (lo + hi) / 2
             steps = {s: e - b for s, b, e in job["steps"] if s}
-            whole = [line.split("] ", 1)[-1] for line in rig.sb.helper.log().splitlines()
+            helper_log = rig.sb.helper.log()
+            whole = [line.split("] ", 1)[-1] for line in helper_log.splitlines()
                      if "dumped whole" in line and "WARNING" in line]
+            # Part of presync: NS7 still runs, outside the downtime.
+            checksums = checksum_pass(helper_log)
             out["finish"] = {
                 "downtime_seconds": t_conf - t_stop,
                 "downtime_uncertainty_seconds": (hi - lo) / 2,
@@ -243,6 +246,7 @@ def bench_finish_one(args, rows, out):
                 "steps": steps,
                 "message": job["props"]["Message"],
                 "tables_dumped_whole": whole,
+                "checksum_pass": checksums,
             }
             final_sync = steps.get("sync")
             if final_sync is None:
@@ -250,6 +254,10 @@ def bench_finish_one(args, rows, out):
             out["final_sync_seconds"] = final_sync
             for w in whole:
                 log(f"[c {rows}] NOTE: {w}")
+            log(f"[c {rows}] checksum pass before the stop (outside the downtime): "
+                f"{checksums['seconds']:.2f} s for {checksums['ranges']} ranges "
+                f"({', '.join(f'{t} {v:.2f} s' for t, v in checksums['tables'].items())}); "
+                f"{checksums['reshipped']} shipped again")
             log(f"[c {rows}] Finish: downtime {out['finish']['downtime_seconds']:.2f} s "
                 f"(± {out['finish']['downtime_uncertainty_seconds']:.2f}); steps "
                 + ", ".join(f"{k} {v:.2f}" for k, v in steps.items()))
@@ -387,9 +395,10 @@ def report(results):
         lines.append("")
     fin = results.get("finish")
     if fin and any("baseline" in r for r in fin["runs"]):
-        lines.append("| CDR rows (cel, queue_log) | asteriskcdrdb | Finish downtime | final file sync | "
-                     "full dumps | baseline (dumps + final sync) | baseline / Finish | helper peak RSS |")
-        lines.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        lines.append("| CDR rows (cel, queue_log) | asteriskcdrdb | Finish downtime | checksum pass before the stop "
+                     "(not downtime) | final file sync | full dumps | baseline (dumps + final sync) | "
+                     "baseline / Finish | helper peak RSS |")
+        lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for r in fin["runs"]:
             if "baseline" not in r:
                 continue
@@ -397,8 +406,10 @@ def report(results):
             f = r.get("finish")
             down = f"{f['downtime_seconds']:.2f} s ± {f['downtime_uncertainty_seconds']:.2f}" if f else "no App.Finish"
             factor = f"{r['baseline']['seconds'] / f['downtime_seconds']:.1f}×" if f else "–"
+            cs = f.get("checksum_pass") if f else None
+            checks = f"{cs['seconds']:.2f} s ({cs['ranges']} ranges)" if cs else "–"
             lines.append(f"| {h.get('cdr', 0):,} ({h.get('cel', 0):,}, {h.get('queue_log', 0):,}) | "
-                         f"{r.get('asteriskcdrdb_bytes', 0) / 1e9:.2f} GB | {down} | "
+                         f"{r.get('asteriskcdrdb_bytes', 0) / 1e9:.2f} GB | {down} | {checks} | "
                          f"{r['final_sync_seconds']:.2f} s | {r['baseline']['dump_seconds']:.1f} s "
                          f"({r['baseline']['dump_bytes'] / 1e9:.2f} GB) | {r['baseline']['seconds']:.1f} s | "
                          f"{factor} | {mb(r['memory']['helper_peak_kb'])} |")

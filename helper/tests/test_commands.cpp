@@ -313,6 +313,7 @@ QList<QStringList> everyArgv(const QString &password)
         commands::wgShowLatestHandshakes(QStringLiteral("ns8")),
         commands::wireguardGo(QStringLiteral("ns8")),
         commands::mysqlQuery(kDefaults, QStringLiteral("SELECT table_name FROM information_schema.tables")),
+        commands::mysqlScript(kDefaults, QStringLiteral("/var/lib/ns8-migration/apps/nethvoice/verify.sql")),
         commands::mysqldumpSchema(kDefaults, QStringLiteral("asteriskcdrdb")),
         commands::mysqldumpData(kDefaults, QStringLiteral("asteriskcdrdb"), {QStringLiteral("cdr"), QStringLiteral("cel")}),
         commands::mysqldumpData(kDefaults, QStringLiteral("asterisk"), {}),
@@ -423,6 +424,8 @@ private slots:
     {
         QCOMPARE(show(commands::mysqlQuery(QStringLiteral("/f"), QStringLiteral("SELECT 1"))),
                  QStringLiteral("mysql --defaults-file=/f -N -B -e SELECT 1"));
+        QCOMPARE(show(commands::mysqlScript(QStringLiteral("/f"), QStringLiteral("/w/verify.sql"))),
+                 QStringLiteral("mysql --defaults-file=/f -N -B -e source /w/verify.sql"));
         const QString base = QStringLiteral("mysqldump --defaults-file=/f --single-transaction --hex-blob "
                                             "--default-character-set=utf8mb4 ");
         QCOMPARE(show(commands::mysqldumpSchema(QStringLiteral("/f"), QStringLiteral("db"))),

@@ -275,6 +275,35 @@ class MariaDB(util.ManagedProcess):
             self.sql("START TRANSACTION;\n" + "\n".join(statements) + "\nCOMMIT;")
         return {"cdr": cdr + late_cdr, "cel": cel, "queue_log": queue_log}
 
+    # --- call history changed behind the shipped ranges -------------------------------
+    def update_oldest_cdr(self, **values):
+        """Rewrite columns of the oldest call record in place (as a tool that
+        moves recordings does with `recordingfile`).  Returns its uniqueid."""
+        uid = self.sql_value("SELECT uniqueid FROM asteriskcdrdb.cdr ORDER BY calldate, uniqueid LIMIT 1")
+        sets = ", ".join(f"`{k}` = {_sql_str(v)}" for k, v in sorted(values.items()))
+        self.sql(f"UPDATE asteriskcdrdb.cdr SET {sets} WHERE uniqueid = {_sql_str(uid)};")
+        return uid
+
+    def insert_cel_ids(self, ids, rnd=None, now=None):
+        """`cel` events with explicit ids (a late commit of an id handed out
+        long ago), in one transaction."""
+        rnd = rnd or random.Random()
+        now = time.time() if now is None else now
+        rows = ["(" + ", ".join([str(int(i))] + [_sql_str(v) for v in cel_row(rnd, now)]) + ")" for i in ids]
+        self.sql("INSERT INTO asteriskcdrdb.cel (id, " + ", ".join(CEL_COLUMNS) + ") VALUES "
+                 + ",\n".join(rows) + ";")
+
+    def replace_cel_ids(self, ids, rnd=None, now=None):
+        """Delete the `cel` events `ids` and write other events under the same
+        ids, in one transaction: the table keeps its row count."""
+        rnd = rnd or random.Random()
+        now = time.time() if now is None else now
+        listed = ", ".join(str(int(i)) for i in ids)
+        rows = ["(" + ", ".join([str(int(i))] + [_sql_str(v) for v in cel_row(rnd, now)]) + ")" for i in ids]
+        self.sql(f"START TRANSACTION;\nDELETE FROM asteriskcdrdb.cel WHERE id IN ({listed});\n"
+                 "INSERT INTO asteriskcdrdb.cel (id, " + ", ".join(CEL_COLUMNS) + ") VALUES "
+                 + ",\n".join(rows) + ";\nCOMMIT;")
+
 
 class LivePbx:
     """A thread that keeps appending call history to a MariaDB as a busy PBX

@@ -520,6 +520,18 @@ class FullMigrationTest(FinishTestCase):
         cfg = os.path.join(root, "var/lib/nethserver/db/configuration")
         esmith_set(cfg, "nethvoice-report", international_prefix="0041")
         esmith_set(cfg, "TimeZone", "Europe/Zurich")
+        # The call history changes behind the ranges already shipped (same
+        # counts where it can): an old call's recording renamed in place, cel
+        # events of the second range replaced under their ids, and a late
+        # commit of a low cel id (in the first range, open below).
+        ranges = {t: [(lo or "-∞", hi) for lo, hi in self.state_rows_db(
+            "SELECT low, high FROM chunks WHERE tbl = ? ORDER BY seq", (t,))] for t in INCREMENTAL}
+        self.assertGreaterEqual(len(ranges["cel"]), 3, ranges)
+        mysql.update_oldest_cdr(recordingfile="moved/in-201-0721400000-20220415-052000-1.wav")
+        low = int(ranges["cel"][1][0])
+        mysql.replace_cel_ids([low + 5, low + 6], rnd=rnd)
+        mysql.insert_cel_ids([-1], rnd=rnd)
+        history.update(cel=1)
 
         ns7_before = self.ns7_snapshot()
         n_calls = len(self.calls())
@@ -550,6 +562,17 @@ class FullMigrationTest(FinishTestCase):
         self.assertIn("finishing", statuses)
         self.assertEqual(self.app()["Status"], "migrated")
         self.assert_dumps_removed()
+        # The check before the stop shipped again only the cel ranges that
+        # changed, not the table; it saw cdr's first range change too (its
+        # recording, and the late records; the table may still go whole for
+        # the two-day call when that lands in no range).
+        log = self.sb.helper.log()
+        again = re.findall(r"call history: asteriskcdrdb\.(\w+) range \(([^,]+), ([^\]]+)\] shipped again as ", log)
+        self.assertEqual(sorted(r[1:] for r in again if r[0] == "cel"), sorted(ranges["cel"][:2]), log)
+        self.assertNotIn("queue_log", [r[0] for r in again])
+        self.assertRegex(log, r"2 of the \d+ shipped ranges of asteriskcdrdb\.cel had changed on NS7")
+        self.assertNotRegex(log, r"asteriskcdrdb\.(cel|queue_log) was (shipped again|dumped) whole")
+        self.assertRegex(log, r"asteriskcdrdb\.cdr range \(-∞, [^\]]+\] changed since it was shipped")
 
         # The files, deletions included; NS7 lost nothing, gained the page.
         ns7_after = self.ns7_snapshot()

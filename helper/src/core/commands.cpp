@@ -75,6 +75,11 @@ QStringList mysqlQuery(const QString &defaultsFile, const QString &sql)
             QStringLiteral("-B"), QStringLiteral("-e"), sql};
 }
 
+QStringList mysqlScript(const QString &defaultsFile, const QString &scriptPath)
+{
+    return mysqlQuery(defaultsFile, QStringLiteral("source ") + scriptPath);
+}
+
 QStringList mysqldumpBase(const QString &defaultsFile)
 {
     return {QStringLiteral("mysqldump"), QStringLiteral("--defaults-file=") + defaultsFile,

@@ -49,6 +49,10 @@ QStringList wireguardGo(const QString &dev);
 
 // `mysql --defaults-file=FILE -N -B -e SQL`: rows without header, tab-separated.
 QStringList mysqlQuery(const QString &defaultsFile, const QString &sql);
+// `mysql --defaults-file=FILE -N -B -e "source SCRIPT"`: the statements of
+// the file SCRIPT in one session, for SQL too long for one argument (Linux
+// caps one at 128 KiB); stops at the first statement that fails.
+QStringList mysqlScript(const QString &defaultsFile, const QString &scriptPath);
 // What every mysqldump of the helper starts with: the option file (first, as
 // the client tools require), one consistent snapshot of InnoDB tables without
 // locking out the PBX, binary columns intact, utf8mb4.

@@ -10,6 +10,8 @@
 #include <QSqlQuery>
 #include <QUuid>
 
+#include <utility>
+
 namespace ns8m {
 
 QString toString(AppStatus status)
@@ -89,7 +91,7 @@ bool StateDb::open(const QString &path, QString *error)
         QStringLiteral("CREATE TABLE IF NOT EXISTS chunks ("
                        " app TEXT NOT NULL, db TEXT NOT NULL, tbl TEXT NOT NULL, seq INTEGER NOT NULL,"
                        " low TEXT NOT NULL, high TEXT NOT NULL, rows INTEGER NOT NULL, file TEXT NOT NULL,"
-                       " PRIMARY KEY (app, seq))"),
+                       " checksum TEXT NOT NULL DEFAULT '', PRIMARY KEY (app, seq))"),
     };
     for (const QString &sql : setup)
         if (!exec(sql)) {
@@ -98,10 +100,21 @@ bool StateDb::open(const QString &path, QString *error)
         }
     QSqlQuery q(db);
     // Columns added after the first schema: present in new files, added to old ones.
-    q.exec(QStringLiteral("SELECT finish FROM migrations LIMIT 0"));
-    if (q.lastError().isValid() && !exec(QStringLiteral("ALTER TABLE migrations ADD COLUMN finish TEXT NOT NULL DEFAULT '{}'"))) {
-        *error = QStringLiteral("cannot update the state database %1: %2").arg(path, m_lastError);
-        return false;
+    // Old chunks get an empty checksum: they are shipped again at the check
+    // before the cutover.  A version without the column still reads and
+    // writes the file (its new chunks get the default).
+    const QList<std::pair<QString, QString>> added = {
+        {QStringLiteral("SELECT finish FROM migrations LIMIT 0"),
+         QStringLiteral("ALTER TABLE migrations ADD COLUMN finish TEXT NOT NULL DEFAULT '{}'")},
+        {QStringLiteral("SELECT checksum FROM chunks LIMIT 0"),
+         QStringLiteral("ALTER TABLE chunks ADD COLUMN checksum TEXT NOT NULL DEFAULT ''")},
+    };
+    for (const auto &[probe, alter] : added) {
+        q.exec(probe);
+        if (q.lastError().isValid() && !exec(alter)) {
+            *error = QStringLiteral("cannot update the state database %1: %2").arg(path, m_lastError);
+            return false;
+        }
     }
     q.exec(QStringLiteral("SELECT verification FROM apps LIMIT 0"));
     if (q.lastError().isValid() && !exec(QStringLiteral("ALTER TABLE apps ADD COLUMN verification TEXT NOT NULL DEFAULT '{}'"))) {
@@ -412,19 +425,27 @@ QList<ChunkRecord> StateDb::chunks(const QString &app)
 {
     QList<ChunkRecord> out;
     QSqlQuery q(QSqlDatabase::database(m_conn, false));
-    q.prepare(QStringLiteral("SELECT db, tbl, seq, low, high, rows, file FROM chunks WHERE app=? ORDER BY seq"));
+    q.prepare(QStringLiteral("SELECT db, tbl, seq, low, high, rows, file, checksum FROM chunks WHERE app=? ORDER BY seq"));
     q.addBindValue(app);
     if (q.exec())
         while (q.next())
             out.append({q.value(0).toString(), q.value(1).toString(), q.value(2).toInt(), q.value(3).toString(),
-                        q.value(4).toString(), q.value(5).toULongLong(), q.value(6).toString()});
+                        q.value(4).toString(), q.value(5).toULongLong(), q.value(6).toString(), q.value(7).toString()});
     return out;
 }
 
 bool StateDb::addChunk(const QString &app, const ChunkRecord &c)
 {
-    return exec(QStringLiteral("INSERT INTO chunks (app, db, tbl, seq, low, high, rows, file) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-                {app, c.database, c.table, c.seq, c.low.isEmpty() ? QStringLiteral("") : c.low, c.high, QVariant::fromValue(qint64(c.rows)), c.file});
+    return exec(QStringLiteral("INSERT INTO chunks (app, db, tbl, seq, low, high, rows, file, checksum)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                {app, c.database, c.table, c.seq, c.low.isEmpty() ? QStringLiteral("") : c.low, c.high,
+                 QVariant::fromValue(qint64(c.rows)), c.file, c.checksum.isEmpty() ? QStringLiteral("") : c.checksum});
+}
+
+bool StateDb::updateChunk(const QString &app, const ChunkRecord &c)
+{
+    return exec(QStringLiteral("UPDATE chunks SET rows=?, checksum=? WHERE app=? AND seq=?"),
+                {QVariant::fromValue(qint64(c.rows)), c.checksum.isEmpty() ? QStringLiteral("") : c.checksum, app, c.seq});
 }
 
 bool StateDb::removeChunks(const QString &app, const QString &database, const QString &table)

@@ -86,6 +86,10 @@ struct ChunkRecord {
     QString high;
     quint64 rows = 0; // counted before the dump: a late row makes the final check fail safe
     QString file;     // name in restore_background/
+    // The range's content digest (a decimal number, see rangeDigestSql()),
+    // taken with the count, before the dump; "" for a chunk recorded by a
+    // version without checksums: it cannot match, so the range is shipped again.
+    QString checksum;
 };
 
 struct SyncRecord {
@@ -147,6 +151,8 @@ public:
     bool addSync(const QString &app, const SyncRecord &s);
     QList<ChunkRecord> chunks(const QString &app); // by seq
     bool addChunk(const QString &app, const ChunkRecord &c);
+    // A chunk shipped again under its name: its new count and checksum (by seq).
+    bool updateChunk(const QString &app, const ChunkRecord &c);
     bool removeChunks(const QString &app, const QString &database, const QString &table);
 
     // The link to the NS8 cluster, replaced as a whole.

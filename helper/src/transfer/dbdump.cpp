@@ -78,33 +78,36 @@ QString rangeWhere(const IncrementalTable &t, const QString &low, const QString 
     return parts.isEmpty() ? QStringLiteral("1") : parts.join(QStringLiteral(" AND "));
 }
 
-// The end of a shipped range that a late row could still fall in: the last
-// hour of ends for a table without key, the last 10 000 ids otherwise.
-QString windowWhere(const IncrementalTable &t, const QString &high)
+// A range as the log shows it: (low, high].
+QString rangeText(const ChunkRecord &c)
 {
-    if (!t.key.isEmpty()) {
-        const qint64 h = high.toLongLong();
-        return QStringLiteral("%1 > %2 AND %1 <= %3").arg(quoteName(t.key)).arg(qMax<qint64>(0, h - 10000)).arg(h);
-    }
-    return QStringLiteral("%1 > %2 - INTERVAL %3 DAY - INTERVAL 1 HOUR AND %4 > %2 - INTERVAL 1 HOUR AND %4 <= %2")
-        .arg(quoteName(t.start), sqlString(high)).arg(kLongestCallDays).arg(watermarkExpr(t));
+    return QStringLiteral("(%1, %2]").arg(c.low.isEmpty() ? QStringLiteral("-∞") : c.low, c.high);
 }
 
-// What the whole-table check before the stop counted in that window, by
-// "app/db.table@high": the cutover recounts only the window.  In memory: a
-// helper restarted in between checks the whole last range instead.
-QHash<QString, quint64> &verifiedWindows()
+QString shownChecksum(const QString &checksum)
 {
-    static QHash<QString, quint64> windows;
-    return windows;
-}
-
-QString windowKey(const QString &app, const QString &db, const QString &table, const QString &high)
-{
-    return QStringLiteral("%1/%2.%3@%4").arg(app, db, table, high);
+    return checksum.isEmpty() ? QStringLiteral("-") : checksum;
 }
 
 } // namespace
+
+QString rangeDigestSql(const QString &table, const QStringList &columns, const QString &where)
+{
+    // CAST AS BINARY: the bytes of each value, whatever its collation (no
+    // "illegal mix" between columns); ISNULL tells NULL from "" (CONCAT_WS
+    // skips NULLs).
+    QStringList values, nulls;
+    for (const QString &c : columns) {
+        values.append(QStringLiteral("CAST(%1 AS BINARY)").arg(quoteName(c)));
+        nulls.append(QStringLiteral("ISNULL(%1)").arg(quoteName(c)));
+    }
+    const QString digest = columns.isEmpty()
+                               ? QStringLiteral("0")
+                               : QStringLiteral("COALESCE(SUM(CAST(CONV(SUBSTRING(MD5(CONCAT_WS('#', %1, %2)), 1, 16), 16, 10) "
+                                                "AS UNSIGNED)), 0)")
+                                     .arg(values.join(QStringLiteral(", ")), nulls.join(QStringLiteral(", ")));
+    return QStringLiteral("SELECT COUNT(*), %1 FROM %2 WHERE %3").arg(digest, table, where);
+}
 
 struct DbDumper::Run {
     int nextSeq = 1;
@@ -184,11 +187,22 @@ void DbDumper::runSteps(const std::shared_ptr<QList<Step>> &steps, int index, Ne
     });
 }
 
-void DbDumper::query(const QString &sql, std::function<void(const QList<QStringList> &, const Text &)> done)
+void DbDumper::query(const QString &sql, std::function<void(const QList<QStringList> &, const Text &)> done,
+                     bool script)
 {
     // --defaults-file: the credentials come from the option file, never argv.
-    runProcess(this, commands::mysqlQuery(m_defaults, sql),
-               [done, sql](const ProcessResult &r) {
+    QStringList argv = commands::mysqlQuery(m_defaults, sql);
+    const QString file = m_workDir + QStringLiteral("/query.sql");
+    if (script) {
+        QDir().mkpath(m_workDir);
+        QFile f(file);
+        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(sql.toUtf8()) < 0)
+            return done({}, Text("dump.write", "Cannot write %1: %2.").arg(file, f.errorString()));
+        argv = commands::mysqlScript(m_defaults, file);
+    }
+    runProcess(this, argv, [done, sql, file, script](const ProcessResult &r) {
+        if (script)
+            QFile::remove(file);
         if (!r.ok())
             return done({}, Text("dump.query.refused", "MariaDB refused \"%1\": %2")
                                 .arg(sql.left(200), QString::fromUtf8(r.err).trimmed()));
@@ -234,26 +248,40 @@ void DbDumper::dump(const QStringList &args, const QString &path, const QString 
 
 void DbDumper::readSchema(Next done)
 {
-    QStringList names;
-    for (const DatabaseItem &d : m_profile.databases)
+    QStringList names, history;
+    for (const DatabaseItem &d : m_profile.databases) {
         names.append(sqlString(d.name));
+        for (const IncrementalTable &t : d.incremental)
+            history.append(sqlString(t.table));
+    }
     if (names.isEmpty())
         return done({});
+    // The tables and databases that exist; the call history's columns, in
+    // order, for its checksums.
+    QString sql = QStringLiteral("SELECT 'T', table_schema, table_name FROM information_schema.TABLES WHERE table_schema IN (%1) "
+                                 "UNION SELECT 'T', schema_name, '' FROM information_schema.SCHEMATA WHERE schema_name IN (%1)")
+                      .arg(names.join(u','));
+    if (!history.isEmpty())
+        sql += QStringLiteral("; SELECT 'C', table_schema, table_name, column_name FROM information_schema.COLUMNS "
+                              "WHERE table_schema IN (%1) AND table_name IN (%2) "
+                              "ORDER BY table_schema, table_name, ORDINAL_POSITION")
+                   .arg(names.join(u','), history.join(u','));
     QPointer<DbDumper> self(this);
-    query(QStringLiteral("SELECT table_schema, table_name FROM information_schema.TABLES WHERE table_schema IN (%1) "
-                         "UNION SELECT schema_name, '' FROM information_schema.SCHEMATA WHERE schema_name IN (%1)")
-              .arg(names.join(u',')),
-          [self, done](const QList<QStringList> &rows, const Text &error) {
+    query(sql, [self, done](const QList<QStringList> &rows, const Text &error) {
         if (!self)
             return;
         if (!error.isEmpty())
             return done(error);
         self->m_databases.clear();
         self->m_tables.clear();
+        self->m_columns.clear();
         for (const QStringList &r : rows) {
-            self->m_databases.insert(r.value(0));
-            if (!r.value(1).isEmpty())
-                self->m_tables.insert(r.value(0) + u'.' + r.value(1));
+            const QString name = r.value(1) + u'.' + r.value(2);
+            if (r.value(0) == u"C")
+                self->m_columns[name].append(r.value(3));
+            self->m_databases.insert(r.value(1));
+            if (r.value(0) == u"T" && !r.value(2).isEmpty())
+                self->m_tables.insert(name);
         }
         done({});
     });
@@ -435,10 +463,11 @@ void DbDumper::shipTable(const std::shared_ptr<HistoryTable> &h)
 void DbDumper::countRange(const std::shared_ptr<HistoryTable> &h, const QString &low, const QString &high)
 {
     const QString where = rangeWhere(h->t, low, high);
-    // Counted before the dump: a row that arrives in between is in the
-    // file but not in the count, and the final check then dumps the
-    // table whole rather than trust the chunks.
-    countRows(h, where, [this, h, low, high, where](quint64 n) {
+    // Counted and checksummed before the dump: a row that arrives, changes
+    // or goes in between makes the file differ from the record, and the
+    // check before the cutover then ships the range again rather than trust
+    // it: a change is never hidden.
+    digestRows(h, where, [this, h, low, high, where](quint64 n, const QString &checksum) {
         if (n == 0)
             return h->next({});
         ChunkRecord c;
@@ -447,21 +476,28 @@ void DbDumper::countRange(const std::shared_ptr<HistoryTable> &h, const QString 
         c.low = low;
         c.high = high;
         c.rows = n;
+        c.checksum = checksum;
         shipChunk(h, c, where);
     });
 }
 
-// The rows of H's table matching WHERE, counted; a failure ends H's step.
-void DbDumper::countRows(const std::shared_ptr<HistoryTable> &h, const QString &where, std::function<void(quint64)> counted)
+QString DbDumper::digestSql(const std::shared_ptr<HistoryTable> &h, const QString &where) const
+{
+    return rangeDigestSql(h->table, m_columns.value(h->db.name + u'.' + h->t.table), where);
+}
+
+// The count and checksum of the rows of H's table matching WHERE; a failure
+// ends H's step.
+void DbDumper::digestRows(const std::shared_ptr<HistoryTable> &h, const QString &where,
+                          std::function<void(quint64, const QString &)> digested)
 {
     QPointer<DbDumper> self(this);
-    query(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE %2").arg(h->table, where),
-          [self, h, counted](const QList<QStringList> &rows, const Text &err) {
+    query(digestSql(h, where), [self, h, digested](const QList<QStringList> &rows, const Text &err) {
         if (!self)
             return;
         if (!err.isEmpty())
             return h->next(err);
-        counted(rows.value(0).value(0).toULongLong());
+        digested(rows.value(0).value(0).toULongLong(), rows.value(0).value(1));
     });
 }
 
@@ -476,9 +512,8 @@ void DbDumper::shipChunk(const std::shared_ptr<HistoryTable> &h, ChunkRecord c, 
     QDir().mkpath(backgroundDir());
     QPointer<DbDumper> self(this);
     dump(args, backgroundDir() + c.file,
-         QStringLiteral("-- %1.%2, rows with %3 in (%4, %5]\nUSE %6;\n")
-             .arg(db.name, t.table, watermarkExpr(t), c.low.isEmpty() ? QStringLiteral("-∞") : c.low, c.high,
-                  quoteName(db.name)),
+         QStringLiteral("-- %1.%2, rows with %3 in %4\nUSE %5;\n")
+             .arg(db.name, t.table, watermarkExpr(t), rangeText(c), quoteName(db.name)),
          [self, h, c](const Text &e) {
         if (!self)
             return;
@@ -505,40 +540,130 @@ void DbDumper::verifyTable(const std::shared_ptr<HistoryTable> &h)
 {
     if (!h->last)
         return h->next({});
-    const QString last = h->last->high;
-    const quint64 shipped = h->run->shippedRows(h->db.name, h->t.table);
-    // In one snapshot: every row up to the last watermark must be in
-    // the chunks.  A whole-table count, done while NS7 still works so
-    // that the cutover need not.
+    QList<ChunkRecord> ranges;
+    for (const ChunkRecord &c : std::as_const(h->run->chunks))
+        if (h->run->ofTable(c, h->db.name, h->t.table))
+            ranges.append(c);
+    // In one snapshot, while NS7 still works (these scan the whole table):
+    // the rows up to the last watermark, for what no range can see, then
+    // each shipped range's count and checksum.  Through a file: the SQL
+    // grows with the number of chunks.
+    QStringList sql{QStringLiteral("START TRANSACTION WITH CONSISTENT SNAPSHOT"),
+                    QStringLiteral("SELECT COUNT(*) FROM %1").arg(h->table),
+                    QStringLiteral("SELECT COUNT(*) FROM %1 WHERE %2")
+                        .arg(h->table, rangeWhere(h->t, h->last->high, QString(), kTailWindowDays))};
+    for (const ChunkRecord &c : std::as_const(ranges))
+        sql.append(digestSql(h, rangeWhere(h->t, c.low, c.high)));
+    sql.append(QStringLiteral("COMMIT;\n"));
+    QElapsedTimer clock;
+    clock.start();
     QPointer<DbDumper> self(this);
-    query(QStringLiteral("START TRANSACTION WITH CONSISTENT SNAPSHOT; SELECT COUNT(*) FROM %1; "
-                         "SELECT COUNT(*) FROM %1 WHERE %2; SELECT COUNT(*) FROM %1 WHERE %3; COMMIT")
-              .arg(h->table, rangeWhere(h->t, last, QString(), kTailWindowDays), windowWhere(h->t, last)),
-          [self, h, shipped, last](const QList<QStringList> &rows, const Text &err) {
+    query(sql.join(QStringLiteral(";\n")), [self, h, ranges, clock](const QList<QStringList> &rows, const Text &err) {
         if (!self)
             return;
         if (!err.isEmpty())
             return h->next(err);
-        const DatabaseItem &db = h->db;
-        const IncrementalTable &t = h->t;
-        const quint64 total = rows.value(0).value(0).toULongLong();
-        const quint64 after = rows.value(1).value(0).toULongLong();
-        if (rows.size() == 3 && total >= after && total - after == shipped) {
-            verifiedWindows().insert(windowKey(self->m_profile.id, db.name, t.table, last), rows.value(2).value(0).toULongLong());
-            Log::info(QStringLiteral("call history: %1.%2 checked: the %3 rows shipped are all there are")
-                          .arg(db.name, t.table).arg(shipped), self->m_log);
-            return h->next({});
-        }
-        const Text error = self->dropChunks(db, t, h->run,
-                                            Text("dump.note.reshipped", "%1.%2 was shipped again whole: the table "
-                                                                        "has %3 rows up to the last watermark, the "
-                                                                        "shipped chunks %4.")
-                                                .arg(db.name, t.table)
-                                                .arg(total - qMin(total, after))
-                                                .arg(shipped));
+        if (rows.size() != ranges.size() + 2)
+            return h->next(Text("dump.verify.answers", "MariaDB gave %1 answers to the check of %2.%3, not %4.")
+                               .arg(int(rows.size()))
+                               .arg(h->db.name, h->t.table)
+                               .arg(int(ranges.size()) + 2));
+        Log::info(QStringLiteral("call history: %1.%2: %3 shipped ranges checksummed in one snapshot in %4 ms")
+                      .arg(h->db.name, h->t.table)
+                      .arg(ranges.size())
+                      .arg(clock.elapsed()),
+                  self->m_log);
+        self->compareRanges(h, ranges, rows);
+    }, true);
+}
+
+void DbDumper::compareRanges(const std::shared_ptr<HistoryTable> &h, const QList<ChunkRecord> &ranges,
+                             const QList<QStringList> &rows)
+{
+    const DatabaseItem &db = h->db;
+    const IncrementalTable &t = h->t;
+    const quint64 total = rows.value(0).value(0).toULongLong();
+    const quint64 after = rows.value(1).value(0).toULongLong();
+    quint64 covered = 0;
+    QList<ChunkRecord> changed;
+    for (int i = 0; i < ranges.size(); ++i) {
+        ChunkRecord now = ranges[i];
+        now.rows = rows[i + 2].value(0).toULongLong();
+        now.checksum = rows[i + 2].value(1);
+        covered += now.rows;
+        if (now.rows == ranges[i].rows && now.checksum == ranges[i].checksum && !now.checksum.isEmpty())
+            continue;
+        Log::warning(QStringLiteral("call history: %1.%2 range %3 changed since it was shipped: %4 rows (checksum %5) "
+                                    "then, %6 rows (checksum %7) now")
+                         .arg(db.name, t.table, rangeText(now))
+                         .arg(ranges[i].rows)
+                         .arg(shownChecksum(ranges[i].checksum))
+                         .arg(now.rows)
+                         .arg(shownChecksum(now.checksum)),
+                     m_log);
+        changed.append(now);
+    }
+    if (total < after || total - after != covered) {
+        // Rows that no range holds (a cdr call longer than a day): the
+        // table goes again whole.
+        const Text error = dropChunks(db, t, h->run,
+                                      Text("dump.note.reshipped", "%1.%2 was shipped again whole: the table "
+                                                                  "has %3 rows up to the last watermark, the "
+                                                                  "shipped chunks %4.")
+                                          .arg(db.name, t.table)
+                                          .arg(total - qMin(total, after))
+                                          .arg(covered));
         if (!error.isEmpty())
             return h->next(error);
-        self->shipTableStep(db, t, h->run)(h->next);
+        return shipTableStep(db, t, h->run)(h->next);
+    }
+    if (changed.isEmpty()) {
+        Log::info(QStringLiteral("call history: %1.%2 checked: the %3 rows of its %4 shipped ranges are unchanged")
+                      .arg(db.name, t.table)
+                      .arg(covered)
+                      .arg(ranges.size()),
+                  m_log);
+        return h->next({});
+    }
+    const Text note = Text("dump.note.ranges", "%1 of the %2 shipped ranges of %3.%4 had changed on NS7 and were "
+                                               "shipped again.")
+                          .arg(int(changed.size()))
+                          .arg(int(ranges.size()))
+                          .arg(db.name, t.table);
+    h->run->notes.append(note);
+    reshipRanges(h, changed, 0);
+}
+
+void DbDumper::reshipRanges(const std::shared_ptr<HistoryTable> &h, const QList<ChunkRecord> &changed, int index)
+{
+    if (index >= changed.size())
+        return h->next({});
+    const ChunkRecord &c = changed[index];
+    const QString where = rangeWhere(h->t, c.low, c.high);
+    QPointer<DbDumper> self(this);
+    // Under the same name, atomically (dump()); recorded once the file is
+    // whole: a failure in between leaves the old record, which still
+    // differs from NS7, so the next check ships the range again.
+    dump(commands::mysqldumpTableRows(m_defaults, h->db.name, h->t.table, where), backgroundDir() + c.file,
+         QStringLiteral("-- %1.%2, rows with %3 in %4 (shipped again)\nUSE %5;\n")
+             .arg(h->db.name, h->t.table, watermarkExpr(h->t), rangeText(c), quoteName(h->db.name)),
+         [self, h, changed, index](const Text &e) {
+        if (!self)
+            return;
+        if (!e.isEmpty())
+            return h->next(e);
+        const ChunkRecord &again = changed[index];
+        if (!self->m_state->updateChunk(self->m_profile.id, again))
+            return h->next(Text("dump.record", "Cannot record %1: %2.").arg(again.file, self->m_state->lastError()));
+        for (ChunkRecord &r : h->run->chunks)
+            if (r.seq == again.seq)
+                r = again;
+        Log::info(QStringLiteral("call history: %1.%2 range %3 shipped again as %4 (%5 rows, checksum %6)")
+                      .arg(again.database, again.table, rangeText(again), again.file)
+                      .arg(again.rows)
+                      .arg(again.checksum),
+                  self->m_log);
+        self->reshipRanges(h, changed, index + 1);
     });
 }
 
@@ -614,35 +739,34 @@ void DbDumper::dumpTail(const std::shared_ptr<HistoryTable> &h)
     });
 }
 
-// After the tail's dump (TAILFILE): the chunks still hold what they held, or
-// the tail goes and the table is dumped whole.
+// After the tail's dump (TAILFILE): the last range still holds what it held,
+// or the tail goes and the table is dumped whole.
 void DbDumper::checkTail(const std::shared_ptr<HistoryTable> &h, const QString &tailFile)
 {
-    // The rows before the last chunk were checked against the whole
-    // table before the stop (verifyStep); what may have changed since
-    // is the last chunk's range: counted again after the tail's dump.
-    // Checked whole before the stop: only the end of the last range,
-    // where a late row could still land, is counted again.
-    const ChunkRecord &last = *h->last;
-    const QString key = windowKey(m_profile.id, h->db.name, h->t.table, last.high);
-    const bool windowOnly = verifiedWindows().contains(key);
-    const quint64 expected = windowOnly ? verifiedWindows().value(key) : last.rows;
-    const QString where = windowOnly ? windowWhere(h->t, last.high) : rangeWhere(h->t, last.low, last.high);
-    countRows(h, where, [this, h, tailFile, expected, windowOnly](quint64 now) {
+    // The ranges before the last one were checked (and shipped again where
+    // they differed) before the stop (verifyStep); what may still have
+    // changed since is the last range, where a late row can land: its count
+    // and checksum are taken again, after the tail's dump, whole (a range
+    // is one sync's worth of rows).
+    const ChunkRecord last = *h->last;
+    digestRows(h, rangeWhere(h->t, last.low, last.high), [this, h, tailFile, last](quint64 now, const QString &checksum) {
         const DatabaseItem &db = h->db;
         const IncrementalTable &t = h->t;
-        if (now != expected) {
+        if (now != last.rows || checksum != last.checksum || checksum.isEmpty()) {
             QFile::remove(backgroundDir() + tailFile);
-            return dumpWhole(h, Text("dump.note.whole", "%1.%2 was dumped whole: the end of the last shipped range "
-                                                                 "holds %3 rows now, %4 before.")
-                                          .arg(db.name, t.table)
-                                          .arg(now)
-                                          .arg(expected));
+            return dumpWhole(h, Text("dump.note.whole", "%1.%2 was dumped whole: its last shipped range holds %3 rows "
+                                                        "(checksum %4) now, %5 rows (checksum %6) when it was shipped.")
+                                    .arg(db.name, t.table)
+                                    .arg(now)
+                                    .arg(shownChecksum(checksum))
+                                    .arg(last.rows)
+                                    .arg(shownChecksum(last.checksum)));
         }
-        Log::info(QStringLiteral("call history: %1.%2: the tail is dumped, the end of the last shipped range is unchanged (%3 rows%4)")
-                      .arg(db.name, t.table)
+        Log::info(QStringLiteral("call history: %1.%2: the tail is dumped, the last shipped range %3 is unchanged "
+                                 "(%4 rows, checksum %5)")
+                      .arg(db.name, t.table, rangeText(last))
                       .arg(now)
-                      .arg(windowOnly ? QString() : QStringLiteral(", whole range")),
+                      .arg(checksum),
                   m_log);
         h->next({});
     });

@@ -9,9 +9,11 @@
 // Call history (the profile's `incremental` tables) is shipped ahead of
 // the cutover: every Sync adds a chunk file with the rows that appeared
 // since the last one (by key, or by end time for a table without key), so
-// that Finish only dumps the tail.  Finish then checks that the chunks hold
-// every row they should; if a row arrived late (or one was deleted), that
-// table is dumped whole instead.  docs/history.md tells the whole story.
+// that Finish only dumps the tail.  Each chunk records the count and a
+// checksum of its range, taken before its dump; Finish recomputes them and
+// ships again the ranges that changed (a row updated, deleted or committed
+// late), or the table whole when rows lie outside every range.
+// docs/history.md tells the whole story.
 #pragma once
 
 #include "profile/appprofile.h"
@@ -20,6 +22,7 @@
 #include "store/statedb.h"
 
 #include <QMap>
+#include <QHash>
 #include <QObject>
 #include <QPair>
 #include <QSet>
@@ -31,6 +34,12 @@ namespace ns8m {
 
 // "db.table" → (rows, an order-independent checksum of the rows' content).
 using TableChecksums = QMap<QString, QPair<quint64, QString>>;
+// `SELECT COUNT(*), <checksum> FROM TABLE WHERE WHERE`: the rows' count and
+// an order-independent digest of every column (COLUMNS, in table order) of
+// every row: the sum of the first 64 bits of each row's MD5, NULL-safe, so
+// that duplicate rows add up instead of cancelling out (MariaDB 5.5 SQL).
+// TABLE is quoted already; the checksum reads as a decimal number.
+QString rangeDigestSql(const QString &table, const QStringList &columns, const QString &where);
 
 class DbDumper : public QObject
 {
@@ -50,8 +59,9 @@ public:
     // needs exist, the work directory has room for the dumps.
     void check(Done done);
     // Every Sync: new call-history rows as new chunk files.  VERIFY (Finish's
-    // sync before the stop): then check each table whole against its chunks
-    // and ship it again whole when they miss rows.
+    // sync before the stop): then recompute every chunk's count and checksum
+    // in one snapshot and ship again the ranges that changed, or the table
+    // whole when it has rows that no range holds.
     void shipHistory(Done done, bool verify = false);
     // The cutover: structure and data files, the history's tail (checked),
     // the SQLite dumps.
@@ -77,7 +87,9 @@ private:
     using Next = std::function<void(const Text &error)>;
     using Step = std::function<void(Next)>;
     void runSteps(const std::shared_ptr<QList<Step>> &steps, int index, Next done);
-    void query(const QString &sql, std::function<void(const QList<QStringList> &rows, const Text &error)> done);
+    // SCRIPT: through a file (mysqlScript), for SQL of any length.
+    void query(const QString &sql, std::function<void(const QList<QStringList> &rows, const Text &error)> done,
+               bool script = false);
     void dump(const QStringList &args, const QString &path, const QString &header, Next done);
     void readSchema(Next done);
     void checksumTables(const QList<QStringList> &columns, const ChecksumsDone &done);
@@ -90,10 +102,18 @@ private:
     Step shipTableStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
     void shipTable(const std::shared_ptr<HistoryTable> &h);
     void countRange(const std::shared_ptr<HistoryTable> &h, const QString &low, const QString &high);
-    void countRows(const std::shared_ptr<HistoryTable> &h, const QString &where, std::function<void(quint64)> counted);
+    QString digestSql(const std::shared_ptr<HistoryTable> &h, const QString &where) const;
+    void digestRows(const std::shared_ptr<HistoryTable> &h, const QString &where,
+                    std::function<void(quint64 rows, const QString &checksum)> digested);
     void shipChunk(const std::shared_ptr<HistoryTable> &h, ChunkRecord c, const QString &where);
     Step verifyStep(const DatabaseItem &db, const IncrementalTable &t, const std::shared_ptr<Run> &run);
     void verifyTable(const std::shared_ptr<HistoryTable> &h);
+    // RANGES (the table's chunks) against ROWS, the answers of verifyTable().
+    void compareRanges(const std::shared_ptr<HistoryTable> &h, const QList<ChunkRecord> &ranges,
+                       const QList<QStringList> &rows);
+    // CHANGED (records with the counts and checksums of now) dumped again
+    // under their names, from INDEX on.
+    void reshipRanges(const std::shared_ptr<HistoryTable> &h, const QList<ChunkRecord> &changed, int index);
     // Removes the table's chunks (files and records), to ship it whole; NOTE
     // (why, when there is a reason to tell) is logged and goes into the
     // summary.
@@ -115,6 +135,7 @@ private:
     LogContext m_log;
     QSet<QString> m_databases;            // that exist
     QSet<QString> m_tables;               // "db.table" that exist
+    QHash<QString, QStringList> m_columns; // "db.table" of the call history -> its columns, in order
 };
 
 } // namespace ns8m
