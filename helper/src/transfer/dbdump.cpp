@@ -91,7 +91,7 @@ QString shownChecksum(const QString &checksum)
 
 } // namespace
 
-QString rangeDigestSql(const QString &table, const QStringList &columns, const QString &where)
+QString rangeDigestSql(const QString &table, const QStringList &columns, const QString &where, const QString &label)
 {
     // CAST AS BINARY: the bytes of each value, whatever its collation (no
     // "illegal mix" between columns); ISNULL tells NULL from "" (CONCAT_WS
@@ -106,7 +106,8 @@ QString rangeDigestSql(const QString &table, const QStringList &columns, const Q
                                : QStringLiteral("COALESCE(SUM(CAST(CONV(SUBSTRING(MD5(CONCAT_WS('#', %1, %2)), 1, 16), 16, 10) "
                                                 "AS UNSIGNED)), 0)")
                                      .arg(values.join(QStringLiteral(", ")), nulls.join(QStringLiteral(", ")));
-    return QStringLiteral("SELECT COUNT(*), %1 FROM %2 WHERE %3").arg(digest, table, where);
+    return QStringLiteral("SELECT %1COUNT(*), %2 FROM %3 WHERE %4")
+        .arg(label.isEmpty() ? QString() : label + QStringLiteral(", "), digest, table, where);
 }
 
 struct DbDumper::Run {
@@ -309,47 +310,49 @@ void DbDumper::tableChecksums(ChecksumsDone done)
     });
 }
 
-// One SELECT per table inside one snapshot: the row count and the sum of
-// the first 64 bits of each row's MD5 (NULL told apart from '' by ISNULL),
-// so the order of the rows does not matter.  MariaDB 5.5 has all of it.
+// One SELECT per table inside one snapshot: its rows' count and content
+// digest (rangeDigestSql).  A call-history table with shipped chunks is
+// digested from its last chunk's start on: the ranges before were checked
+// before the stop and nothing writes since, so the downtime does not grow
+// with the history.
 void DbDumper::checksumTables(const QList<QStringList> &columns, const ChecksumsDone &done)
 {
-    QMap<QString, QStringList> tables; // "db.table" → its columns, quoted
-    QMap<QString, QString> from;
-    for (const QStringList &c : columns) {
-        if (c.size() < 3)
-            continue;
-        const QString key = c.at(0) + u'.' + c.at(1);
-        tables[key].append(quoteName(c.at(2)));
-        from.insert(key, quoteName(c.at(0)) + u'.' + quoteName(c.at(1)));
-    }
+    QMap<QString, QStringList> tables; // "db.table" → its columns
+    for (const QStringList &c : columns)
+        if (c.size() >= 3)
+            tables[c.at(0) + u'.' + c.at(1)].append(c.at(2));
     if (tables.isEmpty())
         return done({}, {});
+    // Chosen at the first call (the dump's start) and kept: a table the
+    // cutover dumps whole is still compared the same way afterwards.
+    if (!m_digestFrom) {
+        QHash<QString, IncrementalTable> incremental;
+        for (const DatabaseItem &d : m_profile.databases)
+            for (const IncrementalTable &t : d.incremental)
+                incremental.insert(d.name + u'.' + t.table, t);
+        m_digestFrom.emplace();
+        for (const ChunkRecord &c : m_state->chunks(m_profile.id)) { // by seq: the last one wins
+            const QString key = c.database + u'.' + c.table;
+            if (incremental.contains(key))
+                m_digestFrom->insert(key, rangeWhere(incremental.value(key), c.low, QString(), kTailWindowDays));
+        }
+    }
+    const QHash<QString, QString> &shippedFrom = *m_digestFrom;
     QStringList sql{QStringLiteral("START TRANSACTION WITH CONSISTENT SNAPSHOT;")};
     for (auto it = tables.constBegin(); it != tables.constEnd(); ++it) {
-        QStringList nulls;
-        for (const QString &col : it.value())
-            nulls.append(QStringLiteral("ISNULL(%1)").arg(col));
-        sql.append(QStringLiteral("SELECT %1, COUNT(*), COALESCE(SUM(CAST(CONV(SUBSTRING(MD5(CONCAT_WS('#', %2, %3)), 1, 16), 16, 10)"
-                                  " AS UNSIGNED)), 0) FROM %4;")
-                       .arg(sqlString(it.key()), it.value().join(QStringLiteral(", ")), nulls.join(QStringLiteral(", ")),
-                            from.value(it.key())));
+        const QString table = quoteName(it.key().section(u'.', 0, 0)) + u'.' + quoteName(it.key().section(u'.', 1));
+        sql.append(rangeDigestSql(table, it.value(), shippedFrom.value(it.key(), QStringLiteral("1")), sqlString(it.key()))
+                   + u';');
     }
     sql.append(QStringLiteral("COMMIT;"));
-    // Hundreds of tables pass the 128 KiB a single argument may have: the
-    // statements go into a file that the client reads (its "source").
-    QDir().mkpath(m_workDir);
-    const QString file = m_workDir + QStringLiteral("/checksums.sql");
-    QSaveFile f(file);
-    if (!f.open(QIODevice::WriteOnly) || f.write(sql.join(u'\n').toUtf8()) < 0 || !f.commit())
-        return done({}, Text("dump.write", "Cannot write %1: %2.").arg(file, f.errorString()));
-    query(QStringLiteral("source ") + file, [done](const QList<QStringList> &rows, const Text &error) {
+    // Hundreds of tables pass the 128 KiB a single argument may have: a script.
+    query(sql.join(u'\n'), [done](const QList<QStringList> &rows, const Text &error) {
         TableChecksums sums;
         for (const QStringList &r : rows)
             if (r.size() >= 3)
                 sums.insert(r.at(0), qMakePair(r.at(1).toULongLong(), r.at(2)));
         done(sums, error);
-    });
+    }, true);
 }
 
 void DbDumper::check(Done done)

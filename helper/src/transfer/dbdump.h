@@ -29,6 +29,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace ns8m {
 
@@ -38,8 +39,10 @@ using TableChecksums = QMap<QString, QPair<quint64, QString>>;
 // an order-independent digest of every column (COLUMNS, in table order) of
 // every row: the sum of the first 64 bits of each row's MD5, NULL-safe, so
 // that duplicate rows add up instead of cancelling out (MariaDB 5.5 SQL).
-// TABLE is quoted already; the checksum reads as a decimal number.
-QString rangeDigestSql(const QString &table, const QStringList &columns, const QString &where);
+// TABLE is quoted already; the checksum reads as a decimal number.  LABEL
+// (an SQL expression), when given, is the first column of the answer.
+QString rangeDigestSql(const QString &table, const QStringList &columns, const QString &where,
+                       const QString &label = QString());
 
 class DbDumper : public QObject
 {
@@ -135,6 +138,9 @@ private:
     LogContext m_log;
     QSet<QString> m_databases;            // that exist
     QSet<QString> m_tables;               // "db.table" that exist
+    // "db.table" → the WHERE tableChecksums() digests a call-history table by
+    // (its last chunk and the tail), fixed at its first call.
+    std::optional<QHash<QString, QString>> m_digestFrom;
     QHash<QString, QStringList> m_columns; // "db.table" of the call history -> its columns, in order
 };
 
