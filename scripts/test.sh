@@ -5,6 +5,7 @@
 # and runs every test in both.  As root.
 #   NS8M_JOBS=N     parallel compile jobs (default: number of cores)
 #   NS8M_NO_SETUP=1 skip the package check
+#   NS8M_TEST_JOBS=N tests run at the same time (default 2)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${NS8M_JOBS:-$(nproc)}
@@ -27,9 +28,14 @@ build "$src/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNS8M_QT_MAJOR=6 -DNS8M_SD
 build "$src/build-asan" -DCMAKE_BUILD_TYPE=Debug -DNS8M_SANITIZE=ON -DNS8M_QT_MAJOR=5
 
 status=0
+# Two tests at a time: the ones that join the simulated cluster hold the
+# ns8-interface resource lock and run one after the other, the rest (unit
+# tests, the package build, the tests that need no cluster) run beside them.
+# NS8M_TEST_JOBS=1 runs one test at a time.
+tjobs=${NS8M_TEST_JOBS:-2}
 # (cd instead of ctest --test-dir, which is CMake 3.20: NethServer 7 has 3.17)
 echo "== tests, normal build (Qt 6)"
-(cd "$src/build" && ctest --output-on-failure) || status=1
+(cd "$src/build" && ctest -j "$tjobs" --output-on-failure) || status=1
 echo "== tests, ASan + UBSan build (Qt 5)"
-(cd "$src/build-asan" && ctest --output-on-failure) || status=1
+(cd "$src/build-asan" && ctest -j "$tjobs" --output-on-failure) || status=1
 exit $status
