@@ -78,6 +78,33 @@ QString rangeWhere(const IncrementalTable &t, const QString &low, const QString 
     return parts.isEmpty() ? QStringLiteral("1") : parts.join(QStringLiteral(" AND "));
 }
 
+// The end of a shipped range where a late row can still land: the last
+// hour of ends for a table without key, the last 10 000 ids otherwise.
+QString windowWhere(const IncrementalTable &t, const QString &high)
+{
+    if (!t.key.isEmpty()) {
+        const qint64 h = high.toLongLong();
+        return QStringLiteral("%1 > %2 AND %1 <= %3").arg(quoteName(t.key)).arg(qMax<qint64>(0, h - 10000)).arg(h);
+    }
+    return QStringLiteral("%1 > %2 - INTERVAL %3 DAY - INTERVAL 1 HOUR AND %4 > %2 - INTERVAL 1 HOUR AND %4 <= %2")
+        .arg(quoteName(t.start), sqlString(high)).arg(kLongestCallDays).arg(watermarkExpr(t));
+}
+
+// What the check before the stop found in that window (count and
+// checksum), by "app/db.table@high": after the stop only the window is
+// taken again.  In memory: a helper restarted in between checks the whole
+// last range instead.
+QHash<QString, QPair<quint64, QString>> &verifiedWindows()
+{
+    static QHash<QString, QPair<quint64, QString>> windows;
+    return windows;
+}
+
+QString windowKey(const QString &app, const QString &db, const QString &table, const QString &high)
+{
+    return QStringLiteral("%1/%2.%3@%4").arg(app, db, table, high);
+}
+
 // A range as the log shows it: (low, high].
 QString rangeText(const ChunkRecord &c)
 {
@@ -312,9 +339,9 @@ void DbDumper::tableChecksums(ChecksumsDone done)
 
 // One SELECT per table inside one snapshot: its rows' count and content
 // digest (rangeDigestSql).  A call-history table with shipped chunks is
-// digested from its last chunk's start on: the ranges before were checked
-// before the stop and nothing writes since, so the downtime does not grow
-// with the history.
+// digested over its tail and the end of its last range (windowWhere): the
+// ranges were checksummed before the stop and that window again after it,
+// and nothing writes since, so the downtime does not grow with the history.
 void DbDumper::checksumTables(const QList<QStringList> &columns, const ChecksumsDone &done)
 {
     QMap<QString, QStringList> tables; // "db.table" → its columns
@@ -333,8 +360,11 @@ void DbDumper::checksumTables(const QList<QStringList> &columns, const Checksums
         m_digestFrom.emplace();
         for (const ChunkRecord &c : m_state->chunks(m_profile.id)) { // by seq: the last one wins
             const QString key = c.database + u'.' + c.table;
-            if (incremental.contains(key))
-                m_digestFrom->insert(key, rangeWhere(incremental.value(key), c.low, QString(), kTailWindowDays));
+            if (incremental.contains(key)) {
+                const IncrementalTable &t = incremental[key];
+                m_digestFrom->insert(key, QStringLiteral("(%1) OR (%2)").arg(windowWhere(t, c.high),
+                                                                            rangeWhere(t, c.high, QString(), kTailWindowDays)));
+            }
         }
     }
     const QHash<QString, QString> &shippedFrom = *m_digestFrom;
@@ -557,6 +587,8 @@ void DbDumper::verifyTable(const std::shared_ptr<HistoryTable> &h)
                         .arg(h->table, rangeWhere(h->t, h->last->high, QString(), kTailWindowDays))};
     for (const ChunkRecord &c : std::as_const(ranges))
         sql.append(digestSql(h, rangeWhere(h->t, c.low, c.high)));
+    // ...and the end of the last range, which the cutover takes again.
+    sql.append(digestSql(h, windowWhere(h->t, h->last->high)));
     sql.append(QStringLiteral("COMMIT;\n"));
     QElapsedTimer clock;
     clock.start();
@@ -566,11 +598,14 @@ void DbDumper::verifyTable(const std::shared_ptr<HistoryTable> &h)
             return;
         if (!err.isEmpty())
             return h->next(err);
-        if (rows.size() != ranges.size() + 2)
+        if (rows.size() != ranges.size() + 3)
             return h->next(Text("dump.verify.answers", "MariaDB gave %1 answers to the check of %2.%3, not %4.")
                                .arg(int(rows.size()))
                                .arg(h->db.name, h->t.table)
-                               .arg(int(ranges.size()) + 2));
+                               .arg(int(ranges.size()) + 3));
+        const QStringList window = rows.last();
+        verifiedWindows().insert(windowKey(self->m_profile.id, h->db.name, h->t.table, h->last->high),
+                                 qMakePair(window.value(0).toULongLong(), window.value(1)));
         Log::info(QStringLiteral("call history: %1.%2: %3 shipped ranges checksummed in one snapshot in %4 ms")
                       .arg(h->db.name, h->t.table)
                       .arg(ranges.size())
@@ -751,8 +786,18 @@ void DbDumper::checkTail(const std::shared_ptr<HistoryTable> &h, const QString &
     // changed since is the last range, where a late row can land: its count
     // and checksum are taken again, after the tail's dump, whole (a range
     // is one sync's worth of rows).
-    const ChunkRecord last = *h->last;
-    digestRows(h, rangeWhere(h->t, last.low, last.high), [this, h, tailFile, last](quint64 now, const QString &checksum) {
+    // Checked before the stop (verifyTable), only the end of the last range,
+    // where a late row can still land, is taken again: the cutover does not
+    // grow with the history (the first range can hold all of it).
+    ChunkRecord last = *h->last;
+    const QString key = windowKey(m_profile.id, h->db.name, h->t.table, last.high);
+    const bool windowOnly = verifiedWindows().contains(key);
+    if (windowOnly) {
+        last.rows = verifiedWindows().value(key).first;
+        last.checksum = verifiedWindows().value(key).second;
+    }
+    const QString where = windowOnly ? windowWhere(h->t, last.high) : rangeWhere(h->t, last.low, last.high);
+    digestRows(h, where, [this, h, tailFile, last, windowOnly](quint64 now, const QString &checksum) {
         const DatabaseItem &db = h->db;
         const IncrementalTable &t = h->t;
         if (now != last.rows || checksum != last.checksum || checksum.isEmpty()) {
@@ -765,9 +810,9 @@ void DbDumper::checkTail(const std::shared_ptr<HistoryTable> &h, const QString &
                                     .arg(last.rows)
                                     .arg(shownChecksum(last.checksum)));
         }
-        Log::info(QStringLiteral("call history: %1.%2: the tail is dumped, the last shipped range %3 is unchanged "
-                                 "(%4 rows, checksum %5)")
-                      .arg(db.name, t.table, rangeText(last))
+        Log::info(QStringLiteral("call history: %1.%2: the tail is dumped, %3 the last shipped range %4 is unchanged "
+                                 "(%5 rows, checksum %6)")
+                      .arg(db.name, t.table, windowOnly ? QStringLiteral("the end of") : QStringLiteral("all of"), rangeText(last))
                       .arg(now)
                       .arg(checksum),
                   m_log);
