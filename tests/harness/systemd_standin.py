@@ -185,9 +185,31 @@ def _serve(address, units_path, calls_path, transient_path=None):
         except (OSError, IndexError):
             return True
 
+    def end_processes(pids):
+        """SIGTERM to every one of PIDS, wait until each has exited (a child
+        is reaped, a zombie counts as exited), SIGKILL to the rest after
+        TRANSIENT_STOP_TIMEOUT, as systemd ends a unit's processes."""
+        pids = set(pids)
+        for sig, wait in ((signal.SIGTERM, TRANSIENT_STOP_TIMEOUT), (signal.SIGKILL, 5.0)):
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                try:
+                    while os.waitpid(-1, os.WNOHANG)[0]:
+                        pass
+                except ChildProcessError:
+                    pass
+                pids = {p for p in pids if not gone(p)}
+                if not pids:
+                    return
+                time.sleep(0.02)
+
     def end_main_process(name):
-        """A unit's main process that a test attached (SystemdStandin.attach):
-        SIGTERM, wait until it has exited, SIGKILL after TRANSIENT_STOP_TIMEOUT."""
+        """A unit's main process that a test attached (SystemdStandin.attach)."""
         path = os.path.join(mainpid_dir, name)
         try:
             with open(path) as f:
@@ -195,16 +217,7 @@ def _serve(address, units_path, calls_path, transient_path=None):
             os.unlink(path)
         except (OSError, ValueError):
             return
-        for sig, wait in ((signal.SIGTERM, TRANSIENT_STOP_TIMEOUT), (signal.SIGKILL, 5.0)):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                return
-            deadline = time.monotonic() + wait
-            while time.monotonic() < deadline:
-                if gone(pid):
-                    return
-                time.sleep(0.02)
+        end_processes({pid})
 
     def check_name(name):
         if "." not in name or "/" in name or not name.split(".")[-1] in (
@@ -473,24 +486,7 @@ def _serve(address, units_path, calls_path, transient_path=None):
         """On the stand-in's own stop: every transient service's processes get
         SIGTERM, then SIGKILL (nothing a test started outlives it)."""
         live = [t for t in transient.values() if t.state in ("activating", "active", "deactivating")]
-        pids = {p for t in live for p in processes_of(t) + [t.control_pid, t.main_pid] if p}
-        for sig, wait in ((signal.SIGTERM, TRANSIENT_STOP_TIMEOUT), (signal.SIGKILL, 5.0)):
-            for pid in pids:
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-            deadline = time.monotonic() + wait
-            while time.monotonic() < deadline:
-                try:
-                    while os.waitpid(-1, os.WNOHANG)[0]:
-                        pass
-                except ChildProcessError:
-                    pass
-                pids = {p for p in pids if os.path.exists(f"/proc/{p}")}
-                if not pids:
-                    return
-                time.sleep(0.05)
+        end_processes({p for t in live for p in processes_of(t) + [t.control_pid, t.main_pid] if p})
 
     class Manager(dbus.service.Object):
         def __init__(self):
