@@ -563,28 +563,40 @@ void Migration::finishUpload(const std::shared_ptr<MigrationRun> &run, const Ope
                 [next](const Failure &failure, quint64) { next(failure); });
 }
 
-void Migration::finishTerminate(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+// ARGVFOR's command against the module's receiver, through the tunnel only,
+// the rsync password in its environment only; DONE gets what it did.
+void Migration::runOnReceiver(const std::shared_ptr<MigrationRun> &run,
+                              const std::function<QStringList(const RsyncTarget &)> &argvFor, const Operation::Next &next,
+                              std::function<void(const ProcessResult &)> done)
 {
     RsyncTarget target;
     if (!rsyncTarget(&target))
         return next(missingCredentials());
     if (const Failure outside = m_ctx->throughTunnel({target.host}); outside.isError())
         return next(outside);
-    const QString host = target.host.contains(u':') ? u'[' + target.host + u']' : target.host;
-    // Reading /terminate ends the transfer phase: the module's import task
-    // then restores the dumps (PROTOCOL.md §3).
-    const QStringList argv = commands::rsyncRead(QStringLiteral("rsync://%1@%2:%3/terminate").arg(target.user, host).arg(target.port),
-                                                 kRsyncTimeoutSeconds, kRsyncConnectTimeoutSeconds);
+    const QStringList argv = argvFor(target);
     const QStringList env = {QStringLiteral("RSYNC_PASSWORD=") + target.password};
     target.password.fill(u'\0');
-    runProcess(run->job, argv, [this, run, next](const ProcessResult &r) {
+    runProcess(run->job, argv, std::move(done), env, (kRsyncConnectTimeoutSeconds + kRsyncTimeoutSeconds) * 1000);
+}
+
+void Migration::finishTerminate(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    // Reading /terminate ends the transfer phase: the module's import task
+    // then restores the dumps (PROTOCOL.md §3).
+    const auto argvFor = [](const RsyncTarget &target) {
+        const QString host = target.host.contains(u':') ? u'[' + target.host + u']' : target.host;
+        return commands::rsyncRead(QStringLiteral("rsync://%1@%2:%3/terminate").arg(target.user, host).arg(target.port),
+                                   kRsyncTimeoutSeconds, kRsyncConnectTimeoutSeconds);
+    };
+    runOnReceiver(run, argvFor, next, [this, run, next](const ProcessResult &r) {
         if (!r.ok())
             return next(Failure::failed(Text("finish.terminate.failed", "Ending the transfer (/terminate) failed: %1")
                                             .arg(QString::fromUtf8(r.err).trimmed().right(300))));
         if (run->job)
             Log::info(QStringLiteral("transfer phase ended; waiting for NS8 to restore %1").arg(m_migration.moduleId), run->job->logContext());
         next({});
-    }, env, (kRsyncConnectTimeoutSeconds + kRsyncTimeoutSeconds) * 1000);
+    });
 }
 
 void Migration::finishImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)

@@ -129,6 +129,9 @@ private:
     void finishRestart(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishDump(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishUpload(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
+    void runOnReceiver(const std::shared_ptr<MigrationRun> &run,
+                       const std::function<QStringList(const struct RsyncTarget &)> &argvFor, const Operation::Next &next,
+                       std::function<void(const struct ProcessResult &)> done);
     void finishTerminate(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     // The verification before /terminate (verify.cpp).
     void finishChecksumTables(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);

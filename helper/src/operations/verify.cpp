@@ -231,21 +231,16 @@ void Migration::finishVerifyTables(const std::shared_ptr<MigrationRun> &run, con
 // NS8 with the same size.
 void Migration::finishVerifyDumps(const std::shared_ptr<MigrationRun> &run, const QString &dir, const Operation::Next &next)
 {
-    RsyncTarget target;
-    if (!rsyncTarget(&target))
-        return next(missingCredentials());
-    if (const Failure outside = m_ctx->throughTunnel({target.host}); outside.isError())
-        return next(outside);
-    const QStringList argv = commands::rsyncList(rsyncUrl(target, QStringLiteral("state/%1/").arg(dir)),
-                                                 kRsyncTimeoutSeconds, kRsyncConnectTimeoutSeconds);
-    const QStringList env = {QStringLiteral("RSYNC_PASSWORD=") + target.password};
-    target.password.fill(u'\0');
-    runProcess(run->job, argv, [this, run, dir, next](const ProcessResult &r) {
+    const auto argvFor = [dir](const RsyncTarget &target) {
+        return commands::rsyncList(rsyncUrl(target, QStringLiteral("state/%1/").arg(dir)), kRsyncTimeoutSeconds,
+                                   kRsyncConnectTimeoutSeconds);
+    };
+    runOnReceiver(run, argvFor, next, [this, run, dir, next](const ProcessResult &r) {
         if (!run->job)
             return;
         verifiedDumps(run, dir, r);
         next({});
-    }, env, (kRsyncConnectTimeoutSeconds + kRsyncTimeoutSeconds) * 1000);
+    });
 }
 
 void Migration::verifiedDumps(const std::shared_ptr<MigrationRun> &run, const QString &dir, const ProcessResult &listing)
