@@ -8,6 +8,7 @@ import glob
 import os
 import re
 import sqlite3
+import shutil
 import subprocess
 import sys
 import time
@@ -115,10 +116,13 @@ class Rig:
     def app(self):
         return self.bus.get_all(APP, APP_IFACE)
 
-    def run_job(self, path, iface, method, signature, args, timeout=3600, watch=None, interval=0.2):
+    def run_job(self, path, iface, method, signature, args, timeout=3600, watch=None, interval=0.2,
+                until=None):
         """Call a job-returning method, poll the job to its end.  Returns a dict:
         props (final), t_call, t_end (wall clock), steps [(step id, start, end)].
-        watch(): called on every poll (for extra sampling)."""
+        watch(): called on every poll (for extra sampling).  until(): when it
+        returns true the polling stops with the job still running (`running`
+        is then true in the result and the step in progress ends there)."""
         t_call = time.time()
         try:
             job = self.bus.call(path, iface, method, signature, args, timeout=120)
@@ -142,6 +146,10 @@ class Rig:
                 current, began = props["CurrentStep"], now
             if watch:
                 watch()
+            if until is not None and not props["Finished"] and until():
+                steps.append((current, began, now))
+                return {"job": job, "props": props, "t_call": t_call, "t_end": now, "steps": steps,
+                        "running": True}
             if props["Finished"]:
                 if current is not None:
                     steps.append((current, began, now))
@@ -210,6 +218,25 @@ class Rig:
             elif not t.get("optional"):
                 raise RuntimeError(f"the sample NS7 lacks {src}")
         return out
+
+    def send_folder(self, folder, dest):
+        """`rsync -a` of a local folder to rsync://user@receiver/data/DEST, as
+        plain_rsync does (helper's namespace, its receiver credentials), timed;
+        the copy is then removed from the module's /srv.  Returns seconds and
+        bytes sent."""
+        address, port, user, password = self.receiver()
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "RSYNC_PASSWORD": password}
+        os.makedirs(os.path.join(self.srv(), dest), exist_ok=True)
+        argv = ["nsenter", "-t", str(self.helper_pid), "-n", "rsync", "-a", "--stats", folder.rstrip("/") + "/",
+                f"rsync://{user}@{address}:{port}/data/{dest}/"]
+        os.sync()
+        t0 = time.monotonic()
+        p = subprocess.run(argv, env=env, capture_output=True, text=True)
+        seconds = time.monotonic() - t0
+        shutil.rmtree(os.path.join(self.srv(), dest), ignore_errors=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"sending {folder} failed ({p.returncode}): {(p.stdout + p.stderr)[-2000:]}")
+        return {"seconds": seconds, "bytes_sent": _stat_value(p.stdout, "Total bytes sent")}
 
     def plain_rsync(self, label):
         """`rsync -a --delete SRC rsync://user@receiver/data/bench-plain/DEST` for every

@@ -44,7 +44,7 @@ from rig import APP, START, JobFailed, Rig, log  # noqa: E402
 MB = 1024 * 1024
 TARGET_SYNC_RATIO = 1.10
 TARGET_HISTORY_RATIO = 1.20
-TARGET_DUMP_FACTOR = 5.0
+TARGET_DUMP_FACTOR = 10.0
 TARGET_RSS_KB = 64 * 1024
 
 
@@ -185,8 +185,51 @@ def finish_watch(rig, state):
     return watch
 
 
+def finish_figures(rig, rows, job, state, out):
+    """The downtime and the steps of a Finish run by run_job with finish_watch."""
+    from history import checksum_pass
+    stops = [c for c in rig.sb.systemd.calls() if c["method"] == "StopUnit"]
+    if not stops or not state.get("configure_seen"):
+        raise RuntimeError(f"Finish ended without a StopUnit ({len(stops)}) or a configure-module "
+                           f"request ({state.get('configure_seen')})")
+    t_stop = stops[0]["time"]
+    lo, hi, iso = state["configure_seen"]
+    t_conf = (lo + hi) / 2
+    steps = {s: e - b for s, b, e in job["steps"] if s}
+    helper_log = rig.sb.helper.log()
+    whole = [line.split("] ", 1)[-1] for line in helper_log.splitlines()
+             if "dumped whole" in line and "WARNING" in line]
+    # Part of presync: NS7 still runs, outside the downtime.
+    checksums = checksum_pass(helper_log)
+    out["finish"] = {
+        "downtime_seconds": t_conf - t_stop,
+        "downtime_uncertainty_seconds": (hi - lo) / 2,
+        "first_stop_unit": stops[0]["unit"],
+        "configure_request_time": iso,
+        "job_seconds": None if job.get("running") else job["t_end"] - job["t_call"],
+        "configure_awaited": not job.get("running"),
+        "steps": steps,
+        "message": job["props"]["Message"],
+        "tables_dumped_whole": whole,
+        "checksum_pass": checksums,
+    }
+    final_sync = steps.get("sync")
+    if final_sync is None:
+        final_sync = rig.app()["LastSyncDuration"] / 1e6
+    out["final_sync_seconds"] = final_sync
+    for w in whole:
+        log(f"[c {rows}] NOTE: {w}")
+    log(f"[c {rows}] checksum pass before the stop (outside the downtime): "
+        f"{checksums['seconds']:.2f} s for {checksums['ranges']} ranges "
+        f"({', '.join(f'{t} {v:.2f} s' for t, v in checksums['tables'].items())}); "
+        f"{checksums['reshipped']} shipped again")
+    log(f"[c {rows}] Finish: downtime {out['finish']['downtime_seconds']:.2f} s "
+        f"(± {out['finish']['downtime_uncertainty_seconds']:.2f}); steps "
+        + ", ".join(f"{k} {v:.2f}" for k, v in steps.items()))
+
+
 def bench_finish_one(args, rows, out):
-    from history import History, checksum_pass
+    from history import History
     rig = Rig(f"c{rows // 1000}k", args.profiles_dir, files=args.c_files, total_bytes=None, cdr_rows=0)
     out.update({"cdr_rows": rows, "link_rate": args.link_rate})
     try:
@@ -215,73 +258,38 @@ def bench_finish_one(args, rows, out):
             f"then Sync {out['sync_seconds']:.1f} s")
         hist.add_recent(args.new_rows)
         out["history_at_finish"] = hist.counts()
-        finish = rig.has_method("Finish")
-        out["finish_available"] = finish
-        if finish:
-            rig.sampler.phase("c: Finish")
-            rig.sb.systemd.clear_calls()
-            state = {"seq": len(rig.cluster.control.requests()), "prev_poll": time.time()}
-            job = rig.run_job(APP, "org.nethserver.Ns8Migration1.App", "Finish", "a{sv}",
-                              [{"accept_warnings": True}], timeout=7200, watch=finish_watch(rig, state),
-                              interval=0.05)
-            stops = [c for c in rig.sb.systemd.calls() if c["method"] == "StopUnit"]
-            if not stops or not state.get("configure_seen"):
-                raise RuntimeError(f"Finish ended without a StopUnit ({len(stops)}) or a configure-module "
-                                   f"request ({state.get('configure_seen')})")
-            t_stop = stops[0]["time"]
-            lo, hi, iso = state["configure_seen"]
-            t_conf = (lo + hi) / 2
-            steps = {s: e - b for s, b, e in job["steps"] if s}
-            helper_log = rig.sb.helper.log()
-            whole = [line.split("] ", 1)[-1] for line in helper_log.splitlines()
-                     if "dumped whole" in line and "WARNING" in line]
-            # Part of presync: NS7 still runs, outside the downtime.
-            checksums = checksum_pass(helper_log)
-            out["finish"] = {
-                "downtime_seconds": t_conf - t_stop,
-                "downtime_uncertainty_seconds": (hi - lo) / 2,
-                "first_stop_unit": stops[0]["unit"],
-                "configure_request_time": iso,
-                "job_seconds": job["t_end"] - job["t_call"],
-                "steps": steps,
-                "message": job["props"]["Message"],
-                "tables_dumped_whole": whole,
-                "checksum_pass": checksums,
-            }
-            final_sync = steps.get("sync")
-            if final_sync is None:
-                final_sync = rig.app()["LastSyncDuration"] / 1e6
-            out["final_sync_seconds"] = final_sync
-            for w in whole:
-                log(f"[c {rows}] NOTE: {w}")
-            log(f"[c {rows}] checksum pass before the stop (outside the downtime): "
-                f"{checksums['seconds']:.2f} s for {checksums['ranges']} ranges "
-                f"({', '.join(f'{t} {v:.2f} s' for t, v in checksums['tables'].items())}); "
-                f"{checksums['reshipped']} shipped again")
-            log(f"[c {rows}] Finish: downtime {out['finish']['downtime_seconds']:.2f} s "
-                f"(± {out['finish']['downtime_uncertainty_seconds']:.2f}); steps "
-                + ", ".join(f"{k} {v:.2f}" for k, v in steps.items()))
-        else:
-            # No App.Finish in this helper: the baseline's file part is one
-            # more Sync with the services still running (what the final sync
-            # copies after a recent Sync).
-            rig.sampler.phase("c: final file sync (no Finish)")
-            rig.app_job("Sync", timeout=3600)
-            out["final_sync_seconds"] = rig.app()["LastSyncDuration"] / 1e6
-            log(f"[c {rows}] App.Finish is not in this helper: baseline only "
-                f"(final file sync {out['final_sync_seconds']:.2f} s)")
-        # The usual method, on the same MariaDB: full dumps after the stop.
-        rig.sampler.phase("c: baseline full dumps")
+        # The usual method, on the same MariaDB and link, in the same run:
+        # full dumps, then sent through the tunnel to the same receiver
+        # (before Finish, while it still takes files).
+        rig.sampler.phase("c: baseline full dumps and their sending")
         os.sync()
-        dumps = full_dumps(rig, os.path.join(rig.sb.run_dir, "bench-full-dumps"))
+        folder = os.path.join(rig.sb.run_dir, "bench-full-dumps")
+        dumps = full_dumps(rig, folder)
+        sent = rig.send_folder(folder, "bench-full-dumps")
+        shutil.rmtree(folder, ignore_errors=True)
+        log(f"[c {rows}] baseline: full dumps {dumps['seconds']:.1f} s ({dumps['bytes'] / 1e9:.2f} GB), "
+            f"sent in {sent['seconds']:.1f} s")
+        if not rig.has_method("Finish"):
+            raise RuntimeError("App.Finish is not in this helper")
+        rig.sampler.phase("c: Finish")
+        rig.sb.systemd.clear_calls()
+        state = {"seq": len(rig.cluster.control.requests()), "prev_poll": time.time()}
+        job = rig.run_job(APP, "org.nethserver.Ns8Migration1.App", "Finish", "a{sv}",
+                          [{"accept_warnings": True}], timeout=7200, watch=finish_watch(rig, state),
+                          interval=0.05, until=None if args.c_wait_configure else lambda: "configure_seen" in state)
+        finish_figures(rig, rows, job, state, out)
+        f = out["finish"]
+        # What the usual method's downtime has that ours has too: the last
+        # file sync, /terminate and NS8's import of what was sent.
+        shared = out["final_sync_seconds"] + sum(f["steps"].get(s, 0.0) for s in ("terminate", "import"))
         out["baseline"] = {"dump_seconds": dumps["seconds"], "dump_bytes": dumps["bytes"],
-                           "dump_files": dumps["files"], "final_sync_seconds": out["final_sync_seconds"],
-                           "seconds": dumps["seconds"] + out["final_sync_seconds"]}
-        if args.link_rate:
-            out["baseline"]["upload_estimate_seconds"] = dumps["bytes"] * 8 / _bits(args.link_rate)
-        shutil.rmtree(os.path.join(rig.sb.run_dir, "bench-full-dumps"), ignore_errors=True)
-        log(f"[c {rows}] baseline: full dumps {dumps['seconds']:.1f} s ({dumps['bytes'] / 1e9:.2f} GB) "
-            f"+ final file sync {out['final_sync_seconds']:.2f} s")
+                           "dump_files": dumps["files"], "send_seconds": sent["seconds"],
+                           "send_bytes": sent["bytes_sent"], "final_sync_seconds": out["final_sync_seconds"],
+                           "shared_seconds": shared,
+                           "dumps_only_seconds": dumps["seconds"] + out["final_sync_seconds"],
+                           "seconds": dumps["seconds"] + sent["seconds"] + shared}
+        log(f"[c {rows}] baseline downtime: last sync + full dumps + sending + terminate and import = "
+            f"{out['baseline']['seconds']:.1f} s; Finish {f['downtime_seconds']:.1f} s")
         rig.sampler.phase("teardown")
     finally:
         if rig.sampler is not None:
@@ -290,16 +298,6 @@ def bench_finish_one(args, rows, out):
             rig.sampler = None
         log(f"[c {rows}] tearing down")
         rig.down()
-
-
-def _bits(rate):
-    """tc rate ('100mbit', '1gbit', '50mbps') -> bits per second."""
-    r = rate.lower()
-    for suffix, m in (("gbit", 1e9), ("mbit", 1e6), ("kbit", 1e3), ("gbps", 8e9), ("mbps", 8e6),
-                      ("kbps", 8e3), ("bit", 1)):
-        if r.endswith(suffix):
-            return float(r[:-len(suffix)]) * m
-    return float(r)
 
 
 def bench_finish(args, results):
@@ -396,23 +394,25 @@ def report(results):
     fin = results.get("finish")
     if fin and any("baseline" in r for r in fin["runs"]):
         lines.append("| CDR rows (cel, queue_log) | asteriskcdrdb | Finish downtime | checksum pass before the stop "
-                     "(not downtime) | final file sync | full dumps | baseline (dumps + final sync) | "
-                     "baseline / Finish | helper peak RSS |")
-        lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+                     "(not downtime) | final file sync | full dumps | their sending | baseline downtime "
+                     "(final sync + dumps + sending + terminate + import) | baseline / Finish | "
+                     "dumps + final sync only / Finish | helper peak RSS |")
+        lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for r in fin["runs"]:
-            if "baseline" not in r:
+            if "baseline" not in r or not r.get("finish"):
                 continue
             h = r.get("history_at_finish", r.get("history", {}))
-            f = r.get("finish")
-            down = f"{f['downtime_seconds']:.2f} s ± {f['downtime_uncertainty_seconds']:.2f}" if f else "no App.Finish"
-            factor = f"{r['baseline']['seconds'] / f['downtime_seconds']:.1f}×" if f else "–"
-            cs = f.get("checksum_pass") if f else None
+            f, b = r["finish"], r["baseline"]
+            down = f"{f['downtime_seconds']:.2f} s ± {f['downtime_uncertainty_seconds']:.2f}"
+            cs = f.get("checksum_pass")
             checks = f"{cs['seconds']:.2f} s ({cs['ranges']} ranges)" if cs else "–"
             lines.append(f"| {h.get('cdr', 0):,} ({h.get('cel', 0):,}, {h.get('queue_log', 0):,}) | "
                          f"{r.get('asteriskcdrdb_bytes', 0) / 1e9:.2f} GB | {down} | {checks} | "
-                         f"{r['final_sync_seconds']:.2f} s | {r['baseline']['dump_seconds']:.1f} s "
-                         f"({r['baseline']['dump_bytes'] / 1e9:.2f} GB) | {r['baseline']['seconds']:.1f} s | "
-                         f"{factor} | {mb(r['memory']['helper_peak_kb'])} |")
+                         f"{r['final_sync_seconds']:.2f} s | {b['dump_seconds']:.1f} s "
+                         f"({b['dump_bytes'] / 1e9:.2f} GB) | {b['send_seconds']:.1f} s | {b['seconds']:.1f} s | "
+                         f"{b['seconds'] / f['downtime_seconds']:.1f}× | "
+                         f"{b['dumps_only_seconds'] / f['downtime_seconds']:.1f}× | "
+                         f"{mb(r['memory']['helper_peak_kb'])} |")
         if "history_ratio" in fin:
             lines.append("")
             lines.append(f"Downtime at the largest history / the smallest: {fin['history_ratio']:.2f} "
@@ -459,6 +459,9 @@ def main():
                     help="CDR rows added after the last Sync, before Finish (default 300)")
     ap.add_argument("--link-rate", default="100mbit",
                     help="tc rate of the NS7 host's link during (c), 'none' for no limit (default 100mbit)")
+    ap.add_argument("--c-wait-configure", action="store_true",
+                    help="in (c), wait for configure-module to end (the simulator loads the whole history "
+                         "there: minutes per million rows, after the downtime) instead of stopping at its request")
     ap.add_argument("--helper", help="the helper binary (default: $NS8M_HELPER, else build/helper/...)")
     ap.add_argument("--profiles-dir", default=os.path.join(SRC, "apps"),
                     help="the app profiles matching that helper (default: apps/ of this checkout)")
