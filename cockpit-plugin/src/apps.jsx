@@ -14,6 +14,7 @@ import { formatBytes, formatDuration, formatTime, parseHistory, usToSeconds } fr
 import { appFields, FieldInputs, initialValues, localProblems, useRemoteCheck } from "./fields.jsx";
 import { JobPanel } from "./job.jsx";
 import { SyncHistory } from "./history.jsx";
+import { ExportPanel } from "./export.jsx";
 import { ResultView } from "./result.jsx";
 import { appText, helperMessage, noticeText } from "./texts.js";
 import { useNodes } from "./cluster.jsx";
@@ -425,6 +426,7 @@ export function AppCard({ helper, app, connected }) {
                     )}
                     {st === "migrated" && <StackItem><ResultView app={app} /></StackItem>}
                     <StackItem><SyncHistory app={app} /></StackItem>
+                    <StackItem><ExportPanel helper={helper} app={app} /></StackItem>
                 </Stack>
             </CardBody>
             {dialog === "start" && <StartDialog helper={helper} app={app} onClose={() => setDialog(null)} onStarted={started} />}

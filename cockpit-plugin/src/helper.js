@@ -34,7 +34,7 @@ export function variants(options, types) {
 
 // The D-Bus types of the options whose JavaScript type does not say it; an
 // app's fields go by their value (a bool field's value is a boolean: "b").
-const OPTION_TYPES = { node: "u", bwlimit: "u", accept_warnings: "b", tls_verify: "b", force: "b" };
+const OPTION_TYPES = { node: "u", bwlimit: "u", accept_warnings: "b", tls_verify: "b", force: "b", secrets: "b" };
 
 export class HelperClient {
     constructor(cockpit) {
@@ -220,6 +220,12 @@ export class HelperClient {
         const byId = this.hasMethod(APP, "CheckOptionTexts");
         return this.call(app.path, APP, byId ? "CheckOptionTexts" : "CheckOptions", "sa{sv}",
                          [method, variants(options, OPTION_TYPES)])
+                .then(reply => reply[0] || {});
+    }
+
+    // App.Export: {file name: content}.
+    exportFiles(app, options) {
+        return this.call(app.path, APP, "Export", "a{sv}", [variants(options || {}, OPTION_TYPES)])
                 .then(reply => reply[0] || {});
     }
 

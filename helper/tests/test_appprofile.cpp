@@ -271,6 +271,23 @@ private Q_SLOTS:
         QCOMPARE(p->texts.value(QStringLiteral("step.files")).value(QStringLiteral("it")), QStringLiteral("File"));
     }
 
+    void nethvoiceExport()
+    {
+        QString error;
+        const auto p = AppProfile::load(QStringLiteral(NS8M_SOURCE_DIR "/apps/nethvoice.yaml"), &error);
+        QVERIFY2(p, qPrintable(error));
+        QStringList ids;
+        for (const ExportTable &t : p->exports) {
+            ids.append(t.id);
+            QCOMPARE(t.database, QStringLiteral("asterisk"));
+            QVERIFY2(p->texts.contains(QStringLiteral("export.") + t.id), qPrintable(t.id));
+        }
+        QCOMPARE(ids, (QStringList{QStringLiteral("extensions"), QStringLiteral("trunks"), QStringLiteral("inbound_routes"),
+                                   QStringLiteral("outbound_routes")}));
+        QCOMPARE(p->exports.at(1).secretColumns, QStringList{QStringLiteral("secret")});
+        QCOMPARE(p->exports.at(3).secretColumns, QStringList{QStringLiteral("pin")});
+        QCOMPARE(p->texts.value(QStringLiteral("export.trunks")).value(QStringLiteral("it")), QStringLiteral("Fasci"));
+    }
     void rejects_data()
     {
         QTest::addColumn<QByteArray>("yaml");
@@ -330,6 +347,19 @@ private Q_SLOTS:
         QTest::newRow("service governed oddly")
             << kMinimal + "services:\n  retire: [demod]\n  governed: {demod: yum}\n"
             << QStringLiteral("demod must be \"record\" or \"unit\"");
+        const QByteArray withExport = kMinimal + "databases:\n  credentials: /root/.my.cnf\n  destination: state/restore/\n"
+                                  "  items: [{name: db, structure: 10_db_structure.sql, data: 60_db_data.sql}]\n"
+                                  "export:\n  - {id: users, title: Users, title_it: Utenti, ";
+        QTest::newRow("export that writes")
+            << withExport + "database: db, query: \"DELETE FROM users\"}\n" << QStringLiteral("one SELECT statement");
+        QTest::newRow("export of two statements")
+            << withExport + "database: db, query: \"SELECT 1; DROP TABLE users\"}\n" << QStringLiteral("without ';'");
+        QTest::newRow("export of another database")
+            << withExport + "database: mysql, query: \"SELECT user FROM user\"}\n"
+            << QStringLiteral("not one of databases: items");
+        QTest::newRow("export without Italian")
+            << QByteArray(withExport).replace("title_it: Utenti, ", "") + "database: db, query: \"SELECT 1\"}\n"
+            << QStringLiteral("needs \"title_it\"");
         QTest::newRow("text id with a space")
             << kMinimal + "texts:\n  \"start intro\": {en: a, it: b}\n" << QStringLiteral("text ids are");
     }

@@ -192,6 +192,18 @@ const scenarios = {
         await page.waitForSelector("[data-test=app]", WAIT);
         result.status = await page.textContent("[data-test=app-status]");
         await check("apps");
+        if (o.export) {
+            // The documentation export: CSV files to download, credentials masked.
+            await page.locator("[data-test=export]").getByRole("button").first().click();
+            await page.click("[data-test=export-csv]");
+            await page.waitForSelector("[data-test=export-file]", WAIT);
+            result.export_files = await page.locator("[data-test=export-file]").evaluateAll(as => as.map(a => a.dataset.name));
+            result.export_trunks = await page.evaluate(async () => {
+                const a = document.querySelector("[data-test=export-file][data-name$='-trunks.csv']");
+                return a ? (await fetch(a.href)).text() : null;
+            });
+            await check("export");
+        }
         if (o.start_dialog) {
             // What the Start dialog says about the app (from its profile),
             // and the guide's links of its prerequisites; then Cancel.

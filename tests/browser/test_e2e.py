@@ -218,8 +218,12 @@ class PageTest(unittest.TestCase):
     def test_3_screens_english_and_italian(self):
         self.connect()
         m = self.manager()
-        r = self.drive("screens", lang="en", filter="nethvoice", grow=True, start_dialog=True)
+        r = self.drive("screens", lang="en", filter="nethvoice", grow=True, start_dialog=True, export=True)
         self.assertEqual(r["lang"], "en")
+        self.assertEqual(sorted(r["export_files"]), ["nethvoice-extensions.csv", "nethvoice-inbound_routes.csv",
+                                                     "nethvoice-outbound_routes.csv", "nethvoice-trunks.csv"])
+        self.assertIn("Provider_A", r["export_trunks"])
+        self.assertIn("********", r["export_trunks"])
         self.assertEqual(r["tabs"], ["Cluster", "Applications", "Logs"])
         self.assertEqual(r["status"], "Not migrated")
         self.assertEqual(r["leader"], self.cluster.leader_host)
@@ -230,7 +234,7 @@ class PageTest(unittest.TestCase):
         self.assertGreater(r["log_grew"], 0)
         self.assertTrue(r["in_menu"])
         self.assert_start_dialog(r, "en")
-        r = self.drive("screens", lang="it", start_dialog=True)
+        r = self.drive("screens", lang="it", start_dialog=True, export=True)
         self.assertEqual(r["lang"], "it")
         self.assertEqual(r["tabs"], ["Cluster", "Applicazioni", "Log"])
         self.assertEqual(r["status"], "Non migrata")

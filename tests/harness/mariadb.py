@@ -442,6 +442,58 @@ def _sql_str(s):
     return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _trunks_and_routes_sql(rnd):
+    """FreePBX's trunks (two PJSIP, one chan_sip) and outbound routes, as
+    NethVoice 14 keeps them: what the documentation export reads."""
+    out = ["""
+CREATE TABLE trunks (trunkid int(11) NOT NULL DEFAULT 0, tech varchar(20) NOT NULL,
+  channelid varchar(255) NOT NULL DEFAULT '', name varchar(50) NOT NULL DEFAULT '',
+  outcid varchar(255) NOT NULL DEFAULT '', keepcid varchar(4) DEFAULT 'off', maxchans varchar(6) DEFAULT '',
+  failscript varchar(255) NOT NULL DEFAULT '', dialoutprefix varchar(255) NOT NULL DEFAULT '',
+  usercontext varchar(255) DEFAULT NULL, provider varchar(40) DEFAULT NULL, disabled varchar(4) DEFAULT 'off',
+  `continue` varchar(4) DEFAULT 'off', PRIMARY KEY (trunkid, tech, channelid)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE pjsip (id varchar(20) NOT NULL DEFAULT '-1', keyword varchar(30) NOT NULL DEFAULT '',
+  data varchar(255) NOT NULL, flags int(1) NOT NULL DEFAULT 0,
+  PRIMARY KEY (id, keyword)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE outbound_routes (route_id int(11) NOT NULL AUTO_INCREMENT, name varchar(40) DEFAULT NULL,
+  outcid varchar(40) DEFAULT NULL, outcid_mode varchar(20) DEFAULT NULL, password varchar(30) DEFAULT NULL,
+  emergency_route varchar(4) DEFAULT NULL, intracompany_route varchar(4) DEFAULT NULL,
+  mohclass varchar(80) DEFAULT NULL, time_group_id int(11) DEFAULT NULL, dest varchar(255) DEFAULT NULL,
+  PRIMARY KEY (route_id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE outbound_route_patterns (route_id int(11) NOT NULL, match_pattern_prefix varchar(60) NOT NULL DEFAULT '',
+  match_pattern_pass varchar(60) NOT NULL DEFAULT '', match_cid varchar(60) NOT NULL DEFAULT '',
+  prepend_digits varchar(100) NOT NULL DEFAULT '',
+  PRIMARY KEY (route_id, match_pattern_prefix, match_pattern_pass, match_cid, prepend_digits))
+  ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE outbound_route_trunks (route_id int(11) NOT NULL, trunk_id int(11) NOT NULL, seq int(11) NOT NULL,
+  PRIMARY KEY (route_id, trunk_id, seq)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE outbound_route_sequence (route_id int(11) NOT NULL, seq int(11) NOT NULL,
+  PRIMARY KEY (route_id, seq)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+"""]
+    out.append("INSERT INTO trunks (trunkid, tech, channelid, name, outcid, maxchans, disabled) VALUES "
+               "(1, 'pjsip', 'Provider_A', 'Provider_A', '\"Example Srl\" <0721400000>', '30', 'off'), "
+               "(2, 'pjsip', 'Backup, line \"B\"', 'Backup, line \"B\"', '', '', 'off'), "
+               "(3, 'sip', 'legacy-gw', 'legacy-gw', '', '4', 'on');")
+    pj = []
+    for tid, server, user in ((1, "sip.provider-a.example.net", "0721400000"),
+                              (2, "203.0.113.20", "backup-line")):
+        for kw, val in (("sip_server", server), ("sip_server_port", "5060"), ("username", user),
+                        ("secret", secrets.token_hex(10)), ("context", "from-pstn"), ("transport", "0.0.0.0-udp")):
+            pj.append(f"('{tid}', '{kw}', {_sql_str(val)}, 0)")
+    out.append("INSERT INTO pjsip VALUES " + ",\n".join(pj) + ";")
+    out.append("INSERT INTO sip VALUES ('tr-peer-3', 'host', '198.51.100.7', 0), ('tr-peer-3', 'port', '5060', 0), "
+               f"('tr-peer-3', 'username', 'gw', 0), ('tr-peer-3', 'secret', '{secrets.token_hex(8)}', 0), "
+               "('tr-peer-3', 'type', 'peer', 0);")
+    out.append("INSERT INTO outbound_routes (route_id, name, outcid, password, emergency_route) VALUES "
+               "(1, 'national', '', '', ''), (2, 'mobile', '0721400000', '', ''), "
+               f"(3, 'international', '', '{rnd.randint(1000, 9999)}', ''), (4, 'emergency', '', '', 'YES');")
+    out.append("INSERT INTO outbound_route_patterns VALUES (1, '0', '0XXXXXXXX.', '', ''), (2, '', '3XXXXXXXXX', '', ''), "
+               "(3, '00', 'X.', '', '00'), (3, '', '+X.', '2XX', ''), (4, '', '112', '', ''), (4, '', '113', '', '');")
+    out.append("INSERT INTO outbound_route_trunks VALUES (1, 1, 0), (1, 2, 1), (2, 2, 0), (3, 1, 0), (4, 1, 0), (4, 3, 1);")
+    out.append("INSERT INTO outbound_route_sequence VALUES (4, 0), (1, 1), (2, 2), (3, 3);")
+    return "\n".join(out)
+
+
 def _other_databases_sql(rnd, phonebook_password):
     """asterisk, nethcti3 and phonebook: a few FreePBX / NethCTI-like tables."""
     out = []
@@ -482,6 +534,7 @@ CREATE TABLE kvstore_Sipsettings (`key` char(255) NOT NULL, val varchar(4096) DE
         f"('', '0721{400000 + i}', 'from-did-direct,{200 + i},1', 'DID {i}')" for i in range(20)) + ";")
     out.append("INSERT INTO kvstore_Sipsettings VALUES ('rtpstart', '10000', '', 'noid'), "
                "('rtpend', '20000', '', 'noid'), ('externip', '192.0.2.10', '', 'noid');")
+    out.append(_trunks_and_routes_sql(rnd))
     out.append("""
 CREATE DATABASE IF NOT EXISTS nethcti3;
 USE nethcti3;

@@ -5,6 +5,7 @@
 
 #include "bus/authority.h"
 #include "operations/context.h"
+#include "operations/export.h"
 #include "operations/migration.h"
 #include "profile/fields.h"
 
@@ -270,6 +271,31 @@ int checkOptions(sd_bus_message *m, App *app, bool byId)
                    });
 }
 
+// Export: reading is .read; the credentials in clear are for who may
+// migrate (an administrator).
+int methodExport(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    static const QList<OptionSpec> specs = {{"format", 's'}, {"secrets", 'b'}};
+    QVariantMap options;
+    BusError error;
+    if (!readOptions(m, specs, &options, &error))
+        return replyError(m, error);
+    const QString format = options.value(QStringLiteral("format"), QStringLiteral("json")).toString();
+    if (format != u"json" && format != u"csv")
+        return replyError(m, {Error::InvalidArgument,
+                              Text("export.format", "format: \"%1\" is not an export format; use \"json\" or \"csv\".")
+                                  .arg(format)});
+    const bool secrets = options.value(QStringLiteral("secrets")).toBool();
+    QPointer<App> guard(app);
+    app->ctx()->authority->checkAny(m, secrets ? QList<const char *>{Action::Migrate} : QList<const char *>{Action::Read, Action::Migrate},
+                                    [guard, options](sd_bus_message *call, quint32) {
+        if (guard)
+            replyExport(call, guard->ctx(), guard->migration()->profile(), options);
+    });
+    return 1;
+}
+
 int methodCheckOptions(sd_bus_message *m, void *userdata, sd_bus_error *)
 {
     return checkOptions(m, static_cast<App *>(userdata), false);
@@ -306,6 +332,8 @@ const sd_bus_vtable kAppVtable[] = {
                             SD_BUS_RESULT("a{ss}", problems), methodCheckOptions, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_ARGS("CheckOptionTexts", SD_BUS_ARGS("s", method, "a{sv}", options),
                             SD_BUS_RESULT("a{s(ssas)}", problems), methodCheckOptionTexts, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Export", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("a{ss}", files),
+                            methodExport, SD_BUS_VTABLE_UNPRIVILEGED),
     NS8M_APP_PROPERTY("Id", "s", id, CONST),
     NS8M_APP_PROPERTY("Name", "s", name, CONST),
     NS8M_APP_PROPERTY("Status", "s", status, EMITS_CHANGE),

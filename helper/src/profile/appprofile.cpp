@@ -434,6 +434,31 @@ SqliteDump parseSqlite(const YAML::Node &s, const AppProfile &p)
     return d;
 }
 
+// An export: table.  The query is run as MariaDB's root: one SELECT, no
+// statement separator, and the database one of databases: items.
+ExportTable parseExport(const YAML::Node &e, const AppProfile &p)
+{
+    const QString what = QStringLiteral("an export table");
+    onlyKeys(e, what, {QStringLiteral("id"), QStringLiteral("title"), QStringLiteral("title_it"),
+                       QStringLiteral("database"), QStringLiteral("query"), QStringLiteral("secret")});
+    ExportTable t;
+    t.id = ident(need(e, "id", what), QStringLiteral("export id"));
+    t.title = str(need(e, "title", what), QStringLiteral("export title"));
+    t.titleIt = str(need(e, "title_it", what), QStringLiteral("export title_it"));
+    t.database = sqlName(need(e, "database", what), QStringLiteral("export database"));
+    bool known = false;
+    for (const DatabaseItem &d : p.databases)
+        known = known || d.name == t.database;
+    if (!known)
+        fail(e["database"], QStringLiteral("export database %1 is not one of databases: items").arg(t.database));
+    t.query = str(need(e, "query", what), QStringLiteral("export query")).trimmed();
+    if (!t.query.startsWith(QStringLiteral("SELECT "), Qt::CaseInsensitive) || t.query.contains(u';'))
+        fail(e["query"], QStringLiteral("export query must be one SELECT statement, without ';'"));
+    if (e["secret"])
+        t.secretColumns = strList(e["secret"], QStringLiteral("export secret"));
+    return t;
+}
+
 // detect: and ns8: (image, volumes, companions).
 void parseDetectAndNs8(const YAML::Node &root, AppProfile &p)
 {
@@ -552,6 +577,18 @@ void parseData(const YAML::Node &root, AppProfile &p)
 
     if (const YAML::Node svc = root["services"])
         parseServices(svc, p);
+
+    if (const YAML::Node ex = root["export"]) {
+        if (!ex.IsSequence())
+            fail(ex, QStringLiteral("export must be a list"));
+        QSet<QString> ids;
+        for (const auto &e : ex) {
+            p.exports.append(parseExport(e, p));
+            if (ids.contains(p.exports.last().id))
+                fail(e, QStringLiteral("export id used twice: ") + p.exports.last().id);
+            ids.insert(p.exports.last().id);
+        }
+    }
 }
 
 // texts:, the transfers' titles as texts, and fields:.
@@ -565,6 +602,9 @@ void parseTextsAndFields(const YAML::Node &root, AppProfile &p)
     // A transfer's title is a job step's: clients translate it by step.<id>.
     for (const Transfer &t : std::as_const(p.transfers))
         p.texts.insert(QStringLiteral("step.") + t.id, {{QStringLiteral("en"), t.title}, {QStringLiteral("it"), t.titleIt}});
+    // An export table's title is a section's of the export (export.<id>).
+    for (const ExportTable &t : std::as_const(p.exports))
+        p.texts.insert(QStringLiteral("export.") + t.id, {{QStringLiteral("en"), t.title}, {QStringLiteral("it"), t.titleIt}});
     if (const YAML::Node fields = root["fields"]) {
         if (!fields.IsSequence())
             fail(fields, QStringLiteral("fields must be a list"));
@@ -617,7 +657,7 @@ AppProfile parseRoot(const YAML::Node &root, const QString &file)
              {QStringLiteral("format"), QStringLiteral("id"), QStringLiteral("name"),
               QStringLiteral("description"), QStringLiteral("detect"), QStringLiteral("ns8"),
               QStringLiteral("owner"), QStringLiteral("transfers"), QStringLiteral("databases"),
-              QStringLiteral("sqlite"), QStringLiteral("services"), QStringLiteral("fields"),
+              QStringLiteral("sqlite"), QStringLiteral("services"), QStringLiteral("export"), QStringLiteral("fields"),
               QStringLiteral("configure"), QStringLiteral("redirect"), QStringLiteral("texts")});
     if (integer(need(root, "format", QStringLiteral("the profile")), QStringLiteral("format"), 1, 1) != 1)
         fail(root, QStringLiteral("unsupported format"));

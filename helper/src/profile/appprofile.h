@@ -60,6 +60,18 @@ struct SqliteDump {
     QStringList excludeKeyPrefixes;
 };
 
+// One table of the administrator's documentation export (export:): a
+// read-only query on one of NS7's databases, its columns in order, and the
+// columns that hold credentials (masked unless an administrator asks).
+struct ExportTable {
+    QString id;
+    QString title;
+    QString titleIt;
+    QString database;
+    QString query;
+    QStringList secretColumns;
+};
+
 struct Field {
     enum class Kind { Fqdn, Bool, String };
     QString id;
@@ -94,6 +106,7 @@ struct AppProfile {
     QString dbDestination;
     QList<DatabaseItem> databases;
     QList<SqliteDump> sqlite;
+    QList<ExportTable> exports;
     QStringList quiesceServices;
     QStringList retireServices;
     // The services NS7 governs by an e-smith record (services: governed:

@@ -1,18 +1,16 @@
 #include "transfer/scanner.h"
 
 #include "core/log.h"
-#include "ns7/mycnf.h"
+#include "ns7/mariadb.h"
 #include "core/paths.h"
 #include "core/qtcompat.h"
 
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonObject>
-#include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTimer>
-#include <QUuid>
 
 #include <algorithm>
 #include <cerrno>
@@ -392,44 +390,24 @@ namespace {
 bool queryDatabaseSizes(const MysqlClientOptions &cnf, const QStringList &names, QHash<QString, quint64> *sizes,
                         QString *failure)
 {
-    const QString conn = QStringLiteral("scan-") + withoutBraces(QUuid::createUuid());
-    bool ok = false;
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QMYSQL"), conn);
-        db.setUserName(cnf.user.isEmpty() ? QStringLiteral("root") : cnf.user);
-        db.setPassword(cnf.password);
-        if (!cnf.socket.isEmpty()) {
-            db.setHostName(QStringLiteral("localhost"));
-            db.setConnectOptions(QStringLiteral("UNIX_SOCKET=") + cnf.socket
-                                 + QStringLiteral(";MYSQL_OPT_CONNECT_TIMEOUT=10"));
-        } else {
-            db.setHostName(cnf.host.isEmpty() ? QStringLiteral("localhost") : cnf.host);
-            if (cnf.port)
-                db.setPort(cnf.port);
-            db.setConnectOptions(QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT=10"));
-        }
-        if (!db.open()) {
-            *failure = db.lastError().databaseText();
-        } else {
-            QSqlQuery q(db);
-            QStringList marks;
-            for (Size i = 0; i < names.size(); ++i)
-                marks.append(QStringLiteral("?"));
-            q.prepare(QStringLiteral("SELECT table_schema, SUM(data_length + index_length)"
-                                     " FROM information_schema.TABLES WHERE table_schema IN (%1)"
-                                     " GROUP BY table_schema")
-                          .arg(marks.join(u',')));
-            for (const QString &n : names)
-                q.addBindValue(n);
-            ok = q.exec();
-            if (!ok)
-                *failure = q.lastError().databaseText();
-            while (ok && q.next())
-                sizes->insert(q.value(0).toString(), q.value(1).toULongLong());
-            db.close();
-        }
-    }
-    QSqlDatabase::removeDatabase(conn);
+    MysqlSession session(cnf, QStringLiteral("scan"));
+    if (!session.open(failure))
+        return false;
+    QSqlQuery q(session.db());
+    QStringList marks;
+    for (Size i = 0; i < names.size(); ++i)
+        marks.append(QStringLiteral("?"));
+    q.prepare(QStringLiteral("SELECT table_schema, SUM(data_length + index_length)"
+                             " FROM information_schema.TABLES WHERE table_schema IN (%1)"
+                             " GROUP BY table_schema")
+                  .arg(marks.join(u',')));
+    for (const QString &n : names)
+        q.addBindValue(n);
+    const bool ok = q.exec();
+    if (!ok)
+        *failure = q.lastError().databaseText();
+    while (ok && q.next())
+        sizes->insert(q.value(0).toString(), q.value(1).toULongLong());
     return ok;
 }
 
