@@ -156,7 +156,7 @@ test("the helper's sentences by id in the page's language", async () => {
     assert.equal(fillTemplate("%1 of %2", ["%2", "x"]), "%2 of x");
     assert.equal(fillTemplate("Less than 20 % left; %3 %1", ["a"]), "Less than 20 % left; %3 a");
     assert.equal(fillTemplate("100%", []), "100%");
-    assert.equal(helperText(["sync.done", "%1 files, %2 sent in %3.", ["12", "2.1 MB", "4 s"]]), "12 file, 2.1 MB inviati in 4 s.");
+    assert.equal(helperText(["sync.done", "%1 files, %2 sent in %3.", ["12", "2.1 MiB", "4 s"]]), "12 file, 2.1 MiB inviati in 4 s.");
     assert.equal(helperText(["a.b", "%1 and %2", ["x", "y"]]), "y e x");
     assert.equal(helperText(["", "Not yet by id: %1", ["z"]]), "Not yet by id: z");
     assert.equal(helperText(["x.unknown", "Untranslated %1.", ["w"]]), "Untranslated w.");

@@ -214,10 +214,10 @@ private Q_SLOTS:
             if (!d.typicalSize.isEmpty())
                 sizes.insert(QStringLiteral("db:") + d.name, d.typicalSize);
         const QMap<QString, QString> expected = {
-            {QStringLiteral("recordings"), QStringLiteral("10 GB - 500 GB+")},
-            {QStringLiteral("voicemail"), QStringLiteral("1 GB - 20 GB+")},
-            {QStringLiteral("sounds-custom"), QStringLiteral("100 MB - 1 GB")},
-            {QStringLiteral("db:asteriskcdrdb"), QStringLiteral("500 MB - 10 GB+")},
+            {QStringLiteral("recordings"), QStringLiteral("10 GiB - 500 GiB+")},
+            {QStringLiteral("voicemail"), QStringLiteral("1 GiB - 20 GiB+")},
+            {QStringLiteral("sounds-custom"), QStringLiteral("100 MiB - 1 GiB")},
+            {QStringLiteral("db:asteriskcdrdb"), QStringLiteral("500 MiB - 10 GiB+")},
         };
         QCOMPARE(sizes, expected);
     }

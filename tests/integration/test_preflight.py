@@ -389,7 +389,7 @@ class PreflightTest(ClusterTestCase):
         self.sql("INSERT INTO syncs (app, time, bytes, files, duration) VALUES ('nethvoice', ?, ?, 20, ?)",
                  now - 600 * 10**6, 5 * MiB, 30 * 10**6)
         checks = self.preflight()
-        self.assertSeverity(checks, "sync-estimate", "ok", "10.5 MB/s", "full copy")
+        self.assertSeverity(checks, "sync-estimate", "ok", "10.0 MiB/s", "full copy")
         self.assertSeverity(checks, "downtime", "ok", "90 s")
         self.sql("UPDATE syncs SET duration=? WHERE duration=?", 3 * 3600 * 10**6, 30 * 10**6)
         self.assertSeverity(self.preflight(), "downtime", "warning", "2 hours")

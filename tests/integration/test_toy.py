@@ -96,7 +96,7 @@ class ToyMigrationTest(MigrationTestCase):
         self.assertEqual(checks["fqdns"]["doc"], "fqdns-required-for-toy")
         # The profile's typical size, beside the scanned one.
         self.assertIn("Toy data", checks["data-sizes"]["detail"])
-        self.assertIn("typically 1 kB - 10 MB", checks["data-sizes"]["detail"])
+        self.assertIn("typically 1 KiB - 10 MiB", checks["data-sizes"]["detail"])
         # One check per companion module, its image as the id.
         self.assertEqual({cid for cid, c in checks.items() if c["group"] == "destination"},
                          {"leader-reach", "leader-tls", "cluster-nodes", "node-disk", "cluster-fresh"}

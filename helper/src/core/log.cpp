@@ -82,16 +82,18 @@ void Log::write(Level level, const QString &message, const LogContext &ctx)
 
 QString humanBytes(quint64 bytes)
 {
-    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    // Binary units, as the page shows sizes (its formatBytes): one unit
+    // system for the same transfer on both sides.
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
     double v = double(bytes);
     int u = 0;
-    while (v >= 1000.0 && u < 5) {
-        v /= 1000.0;
+    while (v >= 1024.0 && u < 5) {
+        v /= 1024.0;
         ++u;
     }
     if (u == 0)
         return QStringLiteral("%1 B").arg(bytes);
-    return QStringLiteral("%1 %2").arg(v, 0, 'f', v < 10 ? 2 : 1).arg(QLatin1String(units[u]));
+    return QStringLiteral("%1 %2").arg(v, 0, 'f', v >= 100 ? 0 : v >= 10 ? 1 : 2).arg(QLatin1String(units[u]));
 }
 
 QString humanDuration(qint64 msecs)

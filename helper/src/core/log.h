@@ -35,7 +35,7 @@ public:
     static void setJournalSocket(const QByteArray &path);
 };
 
-// "1.2 GB", "345 kB": decimal units, as du -h --si and the page show them.
+// "1.20 GiB", "345 KiB": binary units, as the page shows sizes.
 QString humanBytes(quint64 bytes);
 // "1 h 02 min", "3 min 05 s", "4.2 s".
 QString humanDuration(qint64 msecs);
