@@ -222,6 +222,7 @@ class PageTest(unittest.TestCase):
         self.assertEqual(r["lang"], "en")
         self.assertEqual(sorted(r["export_files"]), ["nethvoice-extensions.csv", "nethvoice-inbound_routes.csv",
                                                      "nethvoice-outbound_routes.csv", "nethvoice-trunks.csv"])
+        self.assertEqual(r["export_download_name"], "nethvoice-trunks.csv")
         self.assertIn("Provider_A", r["export_trunks"])
         self.assertIn("********", r["export_trunks"])
         self.assertEqual(r["tabs"], ["Cluster", "Applications", "Logs"])
