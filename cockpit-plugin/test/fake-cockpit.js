@@ -138,15 +138,18 @@
             const n = steps.length;
             const cur = Math.min(n - 1, Math.floor(p * n));
             const st = steps.map(([id, title], i) => [id, title, i < cur ? 1 : i === cur ? Math.min(1, p * n - i) : 0]);
+            // When each step began and ended, as the helper's StepTimes.
+            const at = (i) => (t0 + (i * total) / n) * 1000;
+            const times = (upto) => steps.map(([id], i) => [id, i <= upto ? at(i) : 0, i < upto ? at(i + 1) : 0]);
             if (p >= 1) {
                 // DONE gives the closing message's sentences by id, as the
                 // helper does: [[id, English template, [args]], ...].
                 const texts = done();
                 const english = texts.map(([, t, a]) => t.replace(/%([1-9])/g, (m, n) => (n <= a.length ? a[n - 1] : m))).join(" ");
-                notify(path, J, { Steps: st.map(s => [s[0], s[1], 1]), CurrentStep: "", Progress: 1, Bytes: bytes, Rate: 0, Finished: true, Success: true, Cancelable: false, ExpectedEndTime: 0, Message: english, MessageTexts: texts });
+                notify(path, J, { Steps: st.map(s => [s[0], s[1], 1]), StepTimes: times(n), CurrentStep: "", Progress: 1, Bytes: bytes, Rate: 0, Finished: true, Success: true, Cancelable: false, ExpectedEndTime: 0, Message: english, MessageTexts: texts });
                 return;
             }
-            notify(path, J, { Steps: st, CurrentStep: steps[cur][0], Progress: p, Bytes: Math.round(bytes * p), Rate: Math.round(bytes / (total / 1000)) });
+            notify(path, J, { Steps: st, StepTimes: times(cur), CurrentStep: steps[cur][0], Progress: p, Bytes: Math.round(bytes * p), Rate: Math.round(bytes / (total / 1000)) });
             setTimeout(tick, 250);
         };
         setTimeout(tick, 250);

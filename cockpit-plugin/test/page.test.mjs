@@ -134,6 +134,14 @@ describe("page with a fake helper", () => {
         assert.equal(await bars.count(), 4);
         const first = await value(page.locator("[data-test=job-overall]"));
         await page.waitForFunction(f => Number(document.querySelector("[data-test=job-overall]")?.dataset.value) > f + 10, first, WAIT);
+        // The compact view: the steps as a list, done ones with their
+        // duration, a bar only for the running one, rate and time left on
+        // the overall bar.
+        await page.waitForSelector("[data-test=job-step][data-state=done] [data-test=job-step-duration]", WAIT);
+        assert.equal(await page.locator("[data-test=job][data-finished=false] [data-test=job-step][data-state=running]").count(), 1);
+        assert.ok((await page.locator("[data-test=job][data-finished=false] .pf-v5-c-progress").count()) <= 2,
+                  "a bar for every step");
+        assert.match(await page.textContent("[data-test=job-overall-label]"), /\d+% · .+\/s · .+ left/);
         await page.locator("[data-test=job]").scrollIntoViewIfNeeded();
         await shot(page, OUT, "execution");
         // The page's state lives in the helper: a reload shows the same job.
@@ -481,7 +489,7 @@ describe("Italian", () => {
         await page.waitForFunction(() => !document.querySelector("[data-test=start-confirm]").disabled, null, WAIT);
         await page.click("[data-test=start-confirm]");
         await page.waitForSelector("[data-test=job][data-finished=false]", WAIT);
-        await check("execution", ["Avvio della migrazione", "Tempo rimanente"].slice(1));
+        await check("execution", ["Avvio della migrazione", "rimanenti"].slice(1));
         await page.waitForSelector("[data-test=job][data-finished=true]", WAIT);
         await page.click("[data-test=app-sync]");
         await page.waitForSelector("[data-test=job][data-operation=sync][data-finished=true]", WAIT);

@@ -72,7 +72,7 @@ async function italianWatcher(browser) {
             try {
                 const jobs = await page.locator("[data-test=job]").evaluateAll(els => els.map(j => ({
                     op: j.dataset.operation,
-                    steps: [...j.querySelectorAll("[data-test=job-step] .pf-v5-c-progress__description")].map(d => d.textContent),
+                    steps: [...j.querySelectorAll("[data-test=job-step-title]")].map(d => d.textContent),
                     outcome: (j.querySelector("[data-test=job-outcome]") || {}).textContent || "",
                 })));
                 for (const j of jobs) {

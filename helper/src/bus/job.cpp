@@ -125,15 +125,22 @@ void Job::beginStep(const QString &id)
         Log::error(QStringLiteral("internal error: step %1 is not one of this job's").arg(id), logContext());
         return;
     }
-    // Steps before this one are done.
+    // Steps before this one are done; the one that ran ends now.
+    const qint64 now = nowUsec();
     for (JobStep &s : m_p.steps) {
-        if (s.id == id)
+        if (s.id == id) {
+            s.began = now;
+            s.ended = 0;
             break;
+        }
         s.progress = 1.0;
+        if (s.began && !s.ended)
+            s.ended = now;
     }
     m_currentStep = id;
     markDirty(QStringLiteral("CurrentStep"));
     markDirty(QStringLiteral("Steps"));
+    markDirty(QStringLiteral("StepTimes"));
     updateOverall();
     QString title = id;
     for (const JobStep &s : std::as_const(m_p.steps))
@@ -250,6 +257,9 @@ void Job::finish(Outcome outcome, const Texts &texts)
         m_dirty << QStringLiteral("Steps") << QStringLiteral("Progress")
                 << QStringLiteral("ProgressValid");
     }
+    for (JobStep &s : m_p.steps)
+        if (s.began && !s.ended)
+            s.ended = nowUsec();
     m_currentStep.clear();
     m_cancelable = false;
     m_rate = 0;
@@ -257,7 +267,7 @@ void Job::finish(Outcome outcome, const Texts &texts)
     m_dirty << QStringLiteral("CurrentStep") << QStringLiteral("Cancelable") << QStringLiteral("Rate")
             << QStringLiteral("ExpectedEndTime") << QStringLiteral("Finished")
             << QStringLiteral("Success") << QStringLiteral("Message") << QStringLiteral("MessageTexts")
-            << QStringLiteral("ErrorName");
+            << QStringLiteral("ErrorName") << QStringLiteral("StepTimes");
     flush();
 
     static const char *const statusNames[] = {"succeeded", "failed", "canceled"};
@@ -332,6 +342,14 @@ struct JobObject {
                                           s.progress);
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
+    NS8M_BUS_GETTER(stepTimes)
+    {
+        int r = sd_bus_message_open_container(reply, 'a', "(stt)");
+        for (const JobStep &s : of(userdata).m_p.steps)
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "(stt)", s.id.toUtf8().constData(), quint64(s.began), quint64(s.ended));
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
     NS8M_BUS_GETTER(currentStep) { return str(reply, "s", of(userdata).m_currentStep); }
     NS8M_BUS_GETTER(progress) { return sd_bus_message_append(reply, "d", of(userdata).m_progress); }
     NS8M_BUS_GETTER(progressValid) { return sd_bus_message_append(reply, "b", int(of(userdata).m_progressValid)); }
@@ -363,6 +381,7 @@ const sd_bus_vtable kJobVtable[] = {
     NS8M_JOB_PROPERTY("Operation", "s", operation, CONST),
     NS8M_JOB_PROPERTY("Object", "o", object, CONST),
     NS8M_JOB_PROPERTY("Steps", "a(ssd)", steps, EMITS_CHANGE),
+    NS8M_JOB_PROPERTY("StepTimes", "a(stt)", stepTimes, EMITS_CHANGE),
     NS8M_JOB_PROPERTY("CurrentStep", "s", currentStep, EMITS_CHANGE),
     NS8M_JOB_PROPERTY("Progress", "d", progress, EMITS_CHANGE),
     NS8M_JOB_PROPERTY("ProgressValid", "b", progressValid, EMITS_CHANGE),

@@ -23,6 +23,8 @@ struct JobStep {
     QString title;
     double weight = 1.0; // share of the whole job's progress
     double progress = 0.0;
+    qint64 began = 0; // µs since the epoch; 0 while it has not begun
+    qint64 ended = 0; // 0 while it runs or has not begun
 };
 
 class Job : public QObject
