@@ -97,6 +97,19 @@ class ScanTest(SandboxTestCase):
         for step_id, title, value in self.outcome.props["Steps"]:
             self.assertEqual(value, 1.0, f"step {step_id} ({title}) ended at {value}")
 
+    def test_step_times(self):
+        p = self.outcome.props
+        times = p["StepTimes"]
+        self.assertEqual([t[0] for t in times], [s[0] for s in p["Steps"]], "StepTimes not in the order of Steps")
+        begun = [(sid, began, ended) for sid, began, ended in times if began]
+        self.assertTrue(begun, times)
+        last = p["StartTime"]
+        for sid, began, ended in begun:
+            self.assertGreaterEqual(began, last, f"step {sid} began before the one before it ended: {times}")
+            self.assertGreaterEqual(ended, began, f"step {sid} ended before it began: {times}")
+            self.assertLessEqual(ended, self.t1 * 1e6 + 2e6)
+            last = ended
+
     def test_source_files_and_bytes(self):
         files = sum(f for f, _ in self.expected.values())
         size = sum(b for _, b in self.expected.values())
