@@ -7,6 +7,7 @@ import { ExclamationCircleIcon, LockIcon } from "@patternfly/react-icons";
 import cockpit, { _ } from "./cockpit.js";
 import { useHelper, useNarrow } from "./hooks.js";
 import { ConnectForm } from "./connect.jsx";
+import { Welcome } from "./welcome.jsx";
 import { ClusterView } from "./cluster.jsx";
 import { AppsView } from "./apps.jsx";
 import { LogsView, DEFAULT_LOG } from "./logs.jsx";
@@ -110,7 +111,7 @@ export function Application({ helper, logPath }) {
                 <Tab eventKey="cluster" title={<TabTitleText>{connected ? _("Cluster") : _("Connect")}</TabTitleText>} data-test="tab-cluster">
                     <div className="ns8m-tab-body">
                         {manager.State === "disconnected" || manager.State === "connecting"
-                            ? <ConnectForm helper={helper} manager={manager} />
+                            ? <>{manager.State === "disconnected" && <Welcome />}<ConnectForm helper={helper} manager={manager} /></>
                             : <ClusterView helper={helper} manager={manager} apps={apps} />}
                     </div>
                 </Tab>

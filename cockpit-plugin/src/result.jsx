@@ -84,7 +84,7 @@ export function VerificationSection({ app }) {
 // then what its profile asks to do on NS8 (e.g. configure a companion
 // module), and only then point the DNS at NS8.  Every sentence about the
 // app comes from its profile (App.Texts), with generic ones when it has none.
-export function ResultView({ app }) {
+export function ResultView({ app, leader }) {
     const records = app.DnsRecords || [];
     const notices = app.Notices || [];
     const hosts = resultLinks(app);
@@ -114,6 +114,13 @@ export function ResultView({ app }) {
                             {what}: <a href={"https://" + host + "/"} target="_blank" rel="noopener noreferrer" data-test="result-link">{"https://" + host + "/"}</a>
                         </ListItem>
                     ))}
+                    {leader && (
+                        <ListItem>
+                            {_("NS8 cluster administration (the app's logs and status, its companion modules)")}:{" "}
+                            <a href={"https://" + leader + "/cluster-admin/"} target="_blank" rel="noopener noreferrer"
+                               data-test="result-cluster-admin">{"https://" + leader + "/cluster-admin/"}</a>
+                        </ListItem>
+                    )}
                 </List>
                 <Alert isInline isPlain variant="warning" title={_("Do not update the DNS yet: first make sure that everything works.")} data-test="dns-not-yet" />
             </StackItem>

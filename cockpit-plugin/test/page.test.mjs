@@ -54,6 +54,10 @@ async function connectFully(page) {
 describe("page with a fake helper", () => {
     test("connect: errors on their fields, fingerprint confirmation, user domain", async () => {
         const { page, context, errors } = await open();
+        // The wizard's Welcome: what will happen, what is needed, a backup first.
+        await page.waitForSelector("[data-test=welcome]", WAIT);
+        assert.equal(await page.locator("[data-test=welcome-phases] li").count(), 5);
+        assert.match(await page.textContent("[data-test=welcome-backup]"), /snapshot or a full backup of NS7/);
         await shot(page, OUT, "connect");
         await page.fill("#ns8m-leader", "leader.ns8.test");
         await page.fill("#ns8m-password", "wrong");
@@ -204,6 +208,7 @@ describe("page with a fake helper", () => {
         assert.deepEqual(rows, ["nethvoice.example.comA192.0.2.10", "cti.example.comA192.0.2.10"]);
         const links = await page.locator("[data-test=result-link]").allTextContents();
         assert.deepEqual(links, ["https://voice.example.com/", "https://cti.example.com/"]);
+        assert.equal(await page.getAttribute("[data-test=result-cluster-admin]", "href"), "https://leader.ns8.test/cluster-admin/");
         const labels = await page.locator("[data-test=result-link]").evaluateAll(as => as.map(a => a.parentElement.textContent));
         assert.deepEqual(labels, ["NethVoice administration: https://voice.example.com/", "NethVoice CTI: https://cti.example.com/"]);
         // The guide's order: verify, do not touch DNS yet, the profile's
@@ -469,7 +474,8 @@ describe("Italian", () => {
             await shot(page, OUT, "it-" + name);
         };
         assert.equal(await page.evaluate(() => document.documentElement.lang), "it");
-        await check("connect", ["Nodo leader NS8", "Nome utente amministratore NS8", "Password amministratore NS8", "Convalidazione TLS"]);
+        await check("connect", ["Benvenuti", "Fare uno snapshot o un backup completo di NS7", "Nodo leader NS8",
+            "Nome utente amministratore NS8", "Password amministratore NS8", "Convalidazione TLS"]);
         await page.fill("#ns8m-leader", "leader.ns8.test");
         await page.fill("#ns8m-password", "Nethesis,1234");
         await page.click("[data-test=connect]");

@@ -348,6 +348,7 @@ const scenarios = {
         result.dns_records = await page.locator("[data-test=dns-records] tbody tr").allTextContents();
         result.links = await page.locator("[data-test=result-link]").allTextContents();
         result.link_items = await page.locator("[data-test=result-link]").evaluateAll(as => as.map(a => a.parentElement.textContent));
+        result.cluster_admin = await page.getAttribute("[data-test=result-cluster-admin]", "href");
         result.result_text = await page.textContent("[data-test=result]");
         await page.locator("[data-test=result]").scrollIntoViewIfNeeded();
         await snap(page, "result");

@@ -272,6 +272,7 @@ class PageTest(unittest.TestCase):
         # The app's sentences come from its profile's texts.
         texts = profile("nethvoice")["texts"]
         self.assertIn("NethVoice administration: https://voice.example.org/", r["link_items"])
+        self.assertEqual(r["cluster_admin"], "https://%s/cluster-admin/" % self.cluster.leader_host)
         self.assertIn(texts["result.link.nethcti_ui_host"]["en"] + ": https://cti.example.org/", r["link_items"])
         text = r["result_text"]
         steps = texts["result.companion.steps"]["en"].splitlines()
