@@ -424,7 +424,7 @@ export function AppCard({ helper, app, connected }) {
                     {job && (job.Operation !== "scan" || !job.Finished) && (
                         <StackItem><JobPanel helper={helper} job={job} app={app} onError={setError} compact={job.Finished} /></StackItem>
                     )}
-                    {st === "migrated" && <StackItem><ResultView app={app} leader={helper.manager && helper.manager.Leader} /></StackItem>}
+                    {st === "migrated" && <StackItem><ResultView helper={helper} app={app} leader={helper.manager && helper.manager.Leader} /></StackItem>}
                     <StackItem><SyncHistory app={app} /></StackItem>
                     <StackItem><ExportPanel helper={helper} app={app} /></StackItem>
                 </Stack>

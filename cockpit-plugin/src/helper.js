@@ -229,6 +229,11 @@ export class HelperClient {
                 .then(reply => reply[0] || {});
     }
 
+    // App.CheckDns: [name, expected, found, outcome] per DNS record.
+    checkDns(app) {
+        return this.call(app.path, APP, "CheckDns", "", []).then(reply => reply[0] || []);
+    }
+
     cancel(jobPath) {
         return this.call(jobPath, JOB, "Cancel", "a{sv}", [{}]);
     }

@@ -1,12 +1,12 @@
-import React from "react";
+import React, { useEffect, useState } from "react";
 import {
-    Alert, CodeBlock, CodeBlockCode, ExpandableSection, List, ListItem, Stack, StackItem, Title,
+    Alert, Button, CodeBlock, CodeBlockCode, ExpandableSection, List, ListItem, Stack, StackItem, Title,
 } from "@patternfly/react-core";
 import cockpit, { _ } from "./cockpit.js";
 import { SimpleTable } from "./table.jsx";
-import { unvariant } from "./helper.js";
+import { APP, unvariant } from "./helper.js";
 import { appFields, fieldTitle } from "./fields.jsx";
-import { appText, appTextLines, noticeText } from "./texts.js";
+import { appText, appTextLines, helperMessage, noticeText } from "./texts.js";
 import { formatTime, verificationView } from "./format.js";
 
 // The links to the app on NS8: one per field whose profile text
@@ -80,11 +80,52 @@ export function VerificationSection({ app }) {
     );
 }
 
+function dnsOutcome(outcome) {
+    return { ok: _("Points to the NS8 node"), elsewhere: _("Points elsewhere"), unresolved: _("Does not resolve yet") }[outcome] || outcome;
+}
+
+// The guide's last check, from NS7: does each new name resolve to the NS8
+// node yet?  Run when the Result screen shows and again on demand.
+function DnsCheck({ helper, app }) {
+    const [rows, setRows] = useState(null);
+    const [busy, setBusy] = useState(false);
+    const [error, setError] = useState(null);
+    const [when, setWhen] = useState(null);
+    const run = () => {
+        setBusy(true);
+        setError(null);
+        helper.checkDns(app)
+                .then(r => { setRows(r); setWhen(new Date()); })
+                .catch(ex => setError(helperMessage(ex.message)))
+                .finally(() => setBusy(false));
+    };
+    useEffect(run, [app.path]); // eslint-disable-line react-hooks/exhaustive-deps
+    const ok = rows && rows.length > 0 && rows.every(r => r[3] === "ok");
+    return (
+        <div data-test="dns-check">
+            <Title headingLevel="h4">{_("Do the names point to NS8?")}</Title>
+            {rows && (
+                <SimpleTable label={_("DNS check")} testId="dns-check-table"
+                             columns={[_("Name"), _("NS8 node"), _("Resolves to"), _("Outcome")]}
+                             rows={rows.map(([name, expected, found, outcome]) => [
+                                 name, expected, found || "–",
+                                 <span key="o" data-outcome={outcome}>{dnsOutcome(outcome)}</span>])} />
+            )}
+            {ok && <Alert isInline isPlain variant="success" title={_("Every name points to the NS8 node.")} data-test="dns-check-ok" />}
+            {error && <Alert isInline variant="danger" title={error} data-test="dns-check-error" />}
+            <Button variant="secondary" onClick={run} isLoading={busy} isDisabled={busy} data-test="dns-check-run">
+                {_("Check again")}
+            </Button>
+            {when && <span className="ns8m-dns-when"> {cockpit.format(_("Last checked at $0"), when.toLocaleTimeString(cockpit.language))}</span>}
+        </div>
+    );
+}
+
 // The Result screen, in the guide's order: check the app on NS8 first,
 // then what its profile asks to do on NS8 (e.g. configure a companion
 // module), and only then point the DNS at NS8.  Every sentence about the
 // app comes from its profile (App.Texts), with generic ones when it has none.
-export function ResultView({ app, leader }) {
+export function ResultView({ helper, app, leader }) {
     const records = app.DnsRecords || [];
     const notices = app.Notices || [];
     const hosts = resultLinks(app);
@@ -142,6 +183,7 @@ export function ResultView({ app, leader }) {
                         <CodeBlock className="ns8m-zone"><CodeBlockCode>{zone}</CodeBlockCode></CodeBlock>
                     </>
                     : <p>{cockpit.format(_("The A records of the $0 FQDNs must point to the NS8 node's IP address."), app.Name)}</p>}
+                {helper && records.length > 0 && helper.hasMethod(APP, "CheckDns") && <DnsCheck helper={helper} app={app} />}
                 <List>
                     <ListItem>{_("Internal DNS: usually immediate. Public DNS: it can take 24-48 hours; a low TTL speeds it up.")}</ListItem>
                     <ListItem>{_("Test the names from different places (internal network, external network) before switching NS7 off.")}</ListItem>

@@ -109,7 +109,8 @@
     if (!state.legacy) {
         methods[M].ListNodes = 1;
         methods[M].Preflight = 1;
-        Object.assign(methods[A], { Start: 1, Sync: 1, Finish: 1, Abort: 1, Skip: 1, CheckOptions: 1, CheckOptionTexts: 1 });
+        Object.assign(methods[A], { Start: 1, Sync: 1, Finish: 1, Abort: 1, Skip: 1, CheckOptions: 1, CheckOptionTexts: 1,
+                                    CheckDns: 1, Export: 1 });
     }
     const meta = {};
     for (const iface in methods)
@@ -293,6 +294,12 @@
                 { id: v("u", 1), ui_name: v("s", "leader"), vpn_address: v("s", "198.51.100.1"), online: v("b", true), local: v("b", true), free_bytes: v("t", 80 * 2 ** 30), total_bytes: v("t", 100 * 2 ** 30) },
                 { id: v("u", 2), ui_name: v("s", "worker"), vpn_address: v("s", "198.51.100.2"), online: v("b", true), local: v("b", false), free_bytes: v("t", 50 * 2 ** 30), total_bytes: v("t", 100 * 2 ** 30) },
             ]]);
+        // The first name resolves to the node, the others not yet.
+        case A + ".CheckDns":
+            return Promise.resolve([appProps().DnsRecords.map(([name, , value], i) =>
+                [name, value, i === 0 ? value : "", i === 0 ? "ok" : "unresolved"])]);
+        case A + ".Export":
+            return Promise.resolve([{ "nethvoice-configuration.json": '{"app": "nethvoice", "tables": []}' }]);
         case A + ".CheckOptions": {
             const p = checkFields(plain(args[1]));
             return Promise.resolve([p]);

@@ -209,6 +209,10 @@ describe("page with a fake helper", () => {
         const links = await page.locator("[data-test=result-link]").allTextContents();
         assert.deepEqual(links, ["https://voice.example.com/", "https://cti.example.com/"]);
         assert.equal(await page.getAttribute("[data-test=result-cluster-admin]", "href"), "https://leader.ns8.test/cluster-admin/");
+        // The names checked from NS7: one points to the node, one not yet.
+        await page.waitForSelector("[data-test=dns-check-table] [data-outcome=unresolved]", WAIT);
+        assert.equal(await page.locator("[data-test=dns-check-table] [data-outcome=ok]").count(), 1);
+        assert.equal(await page.locator("[data-test=dns-check-ok]").count(), 0);
         const labels = await page.locator("[data-test=result-link]").evaluateAll(as => as.map(a => a.parentElement.textContent));
         assert.deepEqual(labels, ["NethVoice administration: https://voice.example.com/", "NethVoice CTI: https://cti.example.com/"]);
         // The guide's order: verify, do not touch DNS yet, the profile's

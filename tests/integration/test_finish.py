@@ -1025,3 +1025,22 @@ class VerificationDifferencesTest(FinishTestCase):
         log = self.read_log()
         for name in (changed, removed, "asteriskcdrdb.cdr"):
             self.assertRegex(log, r"verify: \w+ %s (differs|missing)" % re.escape(name))
+
+        # The guide's last step, on demand: do the new names resolve, from
+        # NS7, to the NS8 node?  Not yet; then one does and one points
+        # elsewhere (the NS7 namespace's hosts file is its /etc/hosts).
+        records = self.app()["DnsRecords"]
+        self.assertEqual(len(records), 2, records)
+        first, second = records[0][0], records[1][0]
+        checks = {r[0]: tuple(r) for r in self.bus.call(APP, APP_IFACE, "CheckDns", "", [])}
+        self.assertEqual({n: c[3] for n, c in checks.items()}, {first: "unresolved", second: "unresolved"})
+        # The node's address: itself, or what its name resolves to (CNAME).
+        node = checks[first][1]
+        self.assertTrue(node, checks)
+        if records[0][1] == "CNAME":
+            self.assertEqual(node, self.cluster.topology.leader_ip)
+        with open(self.cluster.topology.hosts_file, "a") as f:
+            f.write(f"{node} {first}\n203.0.113.99 {second}\n")
+        checks = {r[0]: tuple(r) for r in self.bus.call(APP, APP_IFACE, "CheckDns", "", [])}
+        self.assertEqual(checks[first], (first, node, node, "ok"))
+        self.assertEqual(checks[second], (second, node, "203.0.113.99", "elsewhere"))

@@ -5,6 +5,7 @@
 
 #include "bus/authority.h"
 #include "operations/context.h"
+#include "operations/dnscheck.h"
 #include "operations/export.h"
 #include "operations/migration.h"
 #include "profile/fields.h"
@@ -161,16 +162,10 @@ struct AppObject {
     {
         const Migration &a = of(userdata);
         int r = sd_bus_message_open_container(reply, 'a', "(sss)");
-        const QString target = a.migration().nodeAddress;
-        QHostAddress addr;
-        const bool isAddress = addr.setAddress(target);
-        const char *type = !isAddress ? "CNAME" : addr.protocol() == QAbstractSocket::IPv6Protocol ? "AAAA" : "A";
-        for (const Field &f : a.profile().fields) {
-            const QString host = a.migration().settings.value(f.id).toString();
-            if (r >= 0 && f.kind == Field::Kind::Fqdn && !host.isEmpty() && !target.isEmpty())
-                r = sd_bus_message_append(reply, "(sss)", host.toUtf8().constData(), type,
-                                          (isAddress ? target : target + u'.').toUtf8().constData());
-        }
+        for (const DnsRecord &rec : ns8m::dnsRecords(a.profile(), a.migration()))
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "(sss)", rec.name.toUtf8().constData(), rec.type.toUtf8().constData(),
+                                          rec.value.toUtf8().constData());
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
     NS8M_BUS_GETTER(verification)
@@ -296,6 +291,20 @@ int methodExport(sd_bus_message *m, void *userdata, sd_bus_error *)
     return 1;
 }
 
+// CheckDns: whether the app's names resolve to the NS8 node now.
+int methodCheckDns(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    QPointer<App> guard(app);
+    app->ctx()->authority->check(m, Action::Read, [guard](sd_bus_message *call, quint32) {
+        if (guard) {
+            const Migration *mig = guard->migration();
+            replyDnsCheck(call, mig->profile().name, ns8m::dnsRecords(mig->profile(), mig->migration()));
+        }
+    });
+    return 1;
+}
+
 int methodCheckOptions(sd_bus_message *m, void *userdata, sd_bus_error *)
 {
     return checkOptions(m, static_cast<App *>(userdata), false);
@@ -334,6 +343,8 @@ const sd_bus_vtable kAppVtable[] = {
                             SD_BUS_RESULT("a{s(ssas)}", problems), methodCheckOptionTexts, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_ARGS("Export", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("a{ss}", files),
                             methodExport, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("CheckDns", "", "", "a(ssss)", SD_BUS_PARAM(records), methodCheckDns,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
     NS8M_APP_PROPERTY("Id", "s", id, CONST),
     NS8M_APP_PROPERTY("Name", "s", name, CONST),
     NS8M_APP_PROPERTY("Status", "s", status, EMITS_CHANGE),
