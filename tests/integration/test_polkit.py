@@ -19,6 +19,7 @@ from harness.polkit import (MIGRATE_OPERATOR, MIGRATE_OPERATOR_RULES, AgentFlood
 ERR = "org.nethserver.Ns8Migration1.Error."
 NOT_AUTHORIZED = ERR + "NotAuthorized"
 BUSY = ERR + "Busy"
+POLKIT_BUSY = "Too many of your requests are waiting for authentication"
 ACTION = "org.nethserver.ns8migration."
 READ, CONNECT, SYNC, MIGRATE = (ACTION + a for a in ("read", "connect", "sync", "migrate"))
 APP = app_path("nethvoice")
@@ -126,14 +127,17 @@ class PolkitTest(SandboxTestCase):
     def test_matrix(self):
         methods = introspected_methods()
         app_before = self.bus.get_all(APP, APP_IFACE)
-        rows = sorted(MATRIX.items())
+        # Scan last: the job root's starts makes the app busy for a while.
+        rows = sorted(MATRIX.items(), key=lambda kv: (kv[0] == "App.Scan", kv[0]))
         calls = [(path, IFACES[name.split(".")[0]], name.split(".")[1], methods.get(name, ""), args)
                  for name, (path, args, _) in rows]
         for user, granted in GRANTS.items():
             for (name, (_, _, actions)), (err, message) in zip(rows, self.calls(user, calls)):
                 with self.subTest(user=user, method=name):
                     if actions & granted:
-                        self.assertNotIn(err, (NOT_AUTHORIZED, BUSY), f"{user} was refused {name}: {message}")
+                        # (Busy "with another job" is past polkit: root's Scan may still run.)
+                        self.assertNotEqual(err, NOT_AUTHORIZED, f"{user} was refused {name}: {message}")
+                        self.assertFalse(err == BUSY and POLKIT_BUSY in message, f"{user}: {name}: {message}")
                     else:
                         self.assertEqual(err, NOT_AUTHORIZED,
                                          f"{user} calling {name} (needs one of {sorted(actions)}) got {err}: {message}")
@@ -161,14 +165,15 @@ class PolkitTest(SandboxTestCase):
         started = time.monotonic()
         err, message = self.call(SYNC_GROUP_MEMBER, APP, APP_IFACE, "Sync", "a{sv}", [{}], timeout=20)
         elapsed = time.monotonic() - started
-        self.assertNotIn(err, (NOT_AUTHORIZED, BUSY, None), f"the sync member's Sync: {err}: {message}")
+        self.assertNotIn(err, (NOT_AUTHORIZED, None), f"the sync member's Sync: {err}: {message}")
+        self.assertFalse(err == BUSY and POLKIT_BUSY in message, f"the sync member's Sync: {message}")
         self.assertLess(elapsed, 5, f"the sync member waited {elapsed:.1f} s")
         # The flood: PER_CALLER calls wait on the agent, the others were
         # refused at once, with a sentence.
         waiting = c["sent"] - c["answered"] - sum(c["errors"].values())
         self.assertLessEqual(waiting, PER_CALLER, c)
         self.assertGreaterEqual(c["errors"].get(BUSY, 0), 500 - PER_CALLER, c)
-        self.assertIn("Too many of your requests are waiting for authentication", c["messages"][BUSY])
+        self.assertIn(POLKIT_BUSY, c["messages"][BUSY])
         # Once its agent is gone polkit refuses what waited on it, and the
         # user's calls are answered by polkit again.
         flood.stop()
