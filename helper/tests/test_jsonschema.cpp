@@ -113,6 +113,43 @@ private Q_SLOTS:
         QVERIFY(validateJson(QJsonObject{{QStringLiteral("o"), 4}}, schema).isEmpty());
         QCOMPARE(validateJson(QJsonValue(3), schema).value(0).message, QStringLiteral("must be of type object, not integer."));
     }
+
+    // A secret input (a profile's `secret: true`) that breaks a rule: the
+    // problem names the field and the rule, never the value (issue #17,
+    // row 8): it ends in a job's Message, readable by everybody, and in
+    // the log.
+    void secretValueNeverQuoted_data()
+    {
+        QTest::addColumn<QString>("rule");  // the schema of property "password"
+        QTest::addColumn<QString>("words"); // what the problem must say
+        QTest::newRow("pattern") << QStringLiteral(R"({"type": "string", "pattern": "^[0-9]+$"})") << QStringLiteral("does not have the expected form (^[0-9]+$)");
+        QTest::newRow("format") << QStringLiteral(R"({"type": "string", "format": "ipv4"})") << QStringLiteral("is not an IPv4 address");
+        QTest::newRow("not format") << QStringLiteral(R"({"not": {"format": "email"}})") << QStringLiteral("must not be email");
+        QTest::newRow("not") << QStringLiteral(R"({"not": {"type": "string"}})") << QStringLiteral("is a value that is not accepted here");
+        QTest::newRow("anyOf") << QStringLiteral(R"({"anyOf": [{"pattern": "^a"}, {"format": "hostname"}]})") << QStringLiteral("expected form");
+        QTest::newRow("oneOf") << QStringLiteral(R"({"oneOf": [{"type": "string"}, {"minLength": 1}]})") << QStringLiteral("more than one");
+        QTest::newRow("allOf") << QStringLiteral(R"({"allOf": [{"maxLength": 4}]})") << QStringLiteral("at most 4 characters");
+        QTest::newRow("enum") << QStringLiteral(R"({"enum": ["x", "y"]})") << QStringLiteral(R"(one of "x", "y")");
+        QTest::newRow("const") << QStringLiteral(R"({"const": "z"})") << QStringLiteral(R"(must be "z")");
+        QTest::newRow("type") << QStringLiteral(R"({"type": "integer"})") << QStringLiteral("must be of type integer, not string");
+    }
+    void secretValueNeverQuoted()
+    {
+        QFETCH(QString, rule);
+        QFETCH(QString, words);
+        const QString secret = QStringLiteral("pw-1.2.3.4@example.com");
+        const QJsonObject schema = QJsonDocument::fromJson(
+            QStringLiteral(R"({"type": "object", "properties": {"password": %1}})").arg(rule).toUtf8()).object();
+        QVERIFY(!schema.isEmpty());
+        const QList<SchemaProblem> problems = validateJson(QJsonObject{{QStringLiteral("password"), secret}}, schema);
+        QVERIFY(!problems.isEmpty());
+        QCOMPARE(problems.first().path, QStringLiteral("password"));
+        QVERIFY2(problems.first().message.contains(words), qPrintable(problems.first().message));
+        for (const SchemaProblem &p : problems) {
+            QVERIFY2(!p.message.contains(QStringLiteral("pw-1")), qPrintable(p.message));
+            QVERIFY2(!p.path.contains(QStringLiteral("pw-1")), qPrintable(p.path));
+        }
+    }
 };
 
 QTEST_GUILESS_MAIN(TestJsonSchema)

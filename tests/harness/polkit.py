@@ -6,6 +6,7 @@ bind mounts of directories and files under the run directory.
 """
 
 import grp
+import json
 import os
 import pwd
 import shutil
@@ -24,6 +25,29 @@ SYNC_GROUP = "ns8migration-sync"
 SYNC_GROUP_MEMBER = "daemon"
 # A user with no group at all that matters to polkit.
 UNPRIVILEGED_USER = "nobody"
+# An operator that MIGRATE_OPERATOR_RULES grant .migrate and nothing else:
+# `bin`, a system user on every Debian host whose only group is `bin`.
+MIGRATE_OPERATOR = "bin"
+MIGRATE_OPERATOR_RULES = {"60-ns8migration-migrate-operator.rules": """\
+polkit.addRule(function(action, subject) {
+    if (action.id == "org.nethserver.ns8migration.migrate" && subject.user == "%s") {
+        return polkit.Result.YES;
+    }
+    return polkit.Result.NOT_HANDLED;
+});
+""" % MIGRATE_OPERATOR}
+
+# What Debian's polkit bus policy adds for agents: polkitd may call an
+# authentication agent (BeginAuthentication, CancelAuthentication), which the
+# private bus's default policy (method calls denied) would otherwise drop.
+_AGENT_POLICY = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <policy user="polkitd">
+    <allow send_interface="org.freedesktop.PolicyKit1.AuthenticationAgent"/>
+  </policy>
+</busconfig>
+"""
 
 _MOUNTS = [
     ("actions", "/usr/share/polkit-1/actions"),
@@ -112,6 +136,10 @@ class Polkitd(util.ManagedProcess):
 
     def start(self):
         sources = self._prepare()
+        os.makedirs(self.bus.extra_policy_dir, exist_ok=True)
+        with open(os.path.join(self.bus.extra_policy_dir, "polkit-agents.conf"), "w") as f:
+            f.write(_AGENT_POLICY)
+        self.bus.reload()
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus.address)
         log = open(self.log_path, "ab")
         try:
@@ -165,3 +193,173 @@ def check_authorization(bus_client, user, action):
         return bool(result[0]), bool(result[1]), dict(result[2])
     finally:
         util.stop_process(proc, timeout=5)
+
+
+# The child of AgentFlood, run as the user: registers itself as that
+# process's polkit authentication agent, one that never answers, then sends
+# the calls (interactive authorization allowed) over several connections
+# (dbus-daemon lets one connection wait for at most 128 replies).  It prints
+# one JSON line of counts once the calls are answered but EXPECT_WAITING (or
+# after 15 s), then again on each line read from stdin; it exits at EOF.
+_FLOOD_CODE = r"""
+import json, os, sys
+from gi.repository import Gio, GLib
+req = json.loads(sys.stdin.readline())
+flags = Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION
+conns = [Gio.DBusConnection.new_for_address_sync(req["address"], flags, None, None) for _ in range(req["connections"])]
+agent_xml = ('<node><interface name="org.freedesktop.PolicyKit1.AuthenticationAgent">'
+             '<method name="BeginAuthentication"><arg type="s" direction="in"/><arg type="s" direction="in"/>'
+             '<arg type="s" direction="in"/><arg type="a{ss}" direction="in"/><arg type="s" direction="in"/>'
+             '<arg type="a(sa{sv})" direction="in"/></method>'
+             '<method name="CancelAuthentication"><arg type="s" direction="in"/></method></interface></node>')
+counts = {"begun": 0, "canceled": 0, "answered": 0, "errors": {}, "messages": {}, "sent": 0}
+held = []  # the invocations never answered
+def on_agent(conn, sender, path, iface, method, params, invocation):
+    if method == "BeginAuthentication":
+        counts["begun"] += 1
+        held.append(invocation)
+    else:
+        counts["canceled"] += 1
+        invocation.return_value(None)
+info = Gio.DBusNodeInfo.new_for_xml(agent_xml).interfaces[0]
+conns[0].register_object("/org/ns8m/test/agent", info, on_agent, None, None)
+with open("/proc/self/stat") as f:
+    start_time = int(f.read().rsplit(")", 1)[1].split()[19])
+subject = ("unix-process", {"pid": GLib.Variant("u", os.getpid()), "start-time": GLib.Variant("t", start_time),
+                            "uid": GLib.Variant("i", os.getuid())})
+conns[0].call_sync("org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                   "org.freedesktop.PolicyKit1.Authority", "RegisterAuthenticationAgent",
+                   GLib.Variant("((sa{sv})ss)", (subject, "C", "/org/ns8m/test/agent")),
+                   None, Gio.DBusCallFlags.NONE, 10000, None)
+def done(conn, res, _):
+    try:
+        conn.call_finish(res)
+        counts["answered"] += 1
+    except GLib.Error as e:
+        name = Gio.DBusError.get_remote_error(e) or e.message
+        counts["errors"][name] = counts["errors"].get(name, 0) + 1
+        counts["messages"].setdefault(name, e.message)
+args = GLib.Variant("(" + req["signature"] + ")", tuple(req["args"])) if req["signature"] else None
+for i in range(req["calls"]):
+    conns[i % len(conns)].call(req["dest"], req["path"], req["iface"], req["method"], args, None,
+                              Gio.DBusCallFlags.ALLOW_INTERACTIVE_AUTHORIZATION, 180000, None, done, None)
+    counts["sent"] += 1
+loop = GLib.MainLoop()
+def report():
+    print(json.dumps(counts), flush=True)
+def on_stdin(channel, cond):
+    line = sys.stdin.readline()
+    if not line:
+        loop.quit()
+        return False
+    report()
+    return True
+ticks = [0]
+def settled():
+    replies = counts["answered"] + sum(counts["errors"].values())
+    ticks[0] += 1
+    if (counts["begun"] >= 1 and replies + req["expect_waiting"] >= counts["sent"]) or ticks[0] > 300:
+        report()
+        GLib.io_add_watch(GLib.IOChannel.unix_new(0), GLib.IO_IN | GLib.IO_HUP, on_stdin)
+        return False
+    return True
+GLib.timeout_add(50, settled)
+loop.run()
+"""
+
+
+class AgentFlood:
+    """A process of USER with its own polkit authentication agent that never
+    answers, which sends CALLS calls of METHOD to the helper, interactive
+    authorization allowed (so each may wait for the agent).
+
+    counts() -> {"sent", "answered", "errors": {name: n}, "messages": {name:
+    the first message}, "begun" (the
+    BeginAuthentication calls polkitd made to the agent), "canceled"}: the
+    first time once all but EXPECT_WAITING calls are answered (or after
+    15 s), then as they are now.  stop() ends the process: polkitd drops its
+    agent and refuses what waited on it."""
+
+    def __init__(self, address, user, path, iface, method, signature="", args=(), calls=500,
+                 connections=5, expect_waiting=0, dest="org.nethserver.Ns8Migration1"):
+        uid, gid = util.user_ids(user)
+        self.proc = util.spawn(["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups", "--",
+                                util.DEBIAN_PYTHON, "-c", _FLOOD_CODE],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               cwd="/", env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+        req = {"address": address, "dest": dest, "path": path, "iface": iface, "method": method,
+               "signature": signature, "args": list(args), "calls": calls, "connections": connections,
+               "expect_waiting": expect_waiting}
+        self.proc.stdin.write((json.dumps(req) + "\n").encode())
+        self.proc.stdin.flush()
+        self._first = None
+
+    def _read(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            err = self.proc.stderr.read().decode(errors="replace")
+            raise util.HarnessError(f"the agent flood ended early (exit {self.proc.wait()}): {err}")
+        return json.loads(line)
+
+    def counts(self):
+        if self._first is None:
+            self._first = self._read()
+            return self._first
+        self.proc.stdin.write(b"\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                util.stop_process(self.proc, timeout=5)
+        for f in (self.proc.stdout, self.proc.stderr):
+            f.close()
+
+
+_CALLS_AS_CODE = r"""
+import json, sys
+import dbus, dbus.bus
+req = json.load(sys.stdin)
+def plain(v):
+    if isinstance(v, dbus.Boolean): return bool(v)
+    if isinstance(v, dict): return {str(k): plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)): return [plain(x) for x in v]
+    if isinstance(v, (str, float, int)): return v
+    return str(v)
+conn = dbus.bus.BusConnection(req["address"])
+out = []
+for c in req["calls"]:
+    try:
+        reply = conn.call_blocking(c["dest"], c["path"], c["iface"], c["method"], c["signature"], c["args"],
+                                   timeout=req["timeout"])
+        out.append([None, plain(reply)])
+    except dbus.exceptions.DBusException as e:
+        out.append([e.get_dbus_name(), e.get_dbus_message()])
+json.dump(out, sys.stdout)
+"""
+
+
+def calls_as(address, user, calls, timeout=30, dest="org.nethserver.Ns8Migration1"):
+    """Make CALLS, (path, iface, method, signature, args) each, one after the
+    other as USER from one process and one bus connection (quicker than a
+    BusClient.call_as each).  Returns [(error name or None, message or
+    value), ...] in the same order."""
+    uid, gid = util.user_ids(user)
+    req = {"address": address, "timeout": timeout,
+           "calls": [{"dest": dest, "path": p, "iface": i, "method": m, "signature": s, "args": list(a)}
+                     for p, i, m, s, a in calls]}
+    proc = subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups", "--",
+                           util.DEBIAN_PYTHON, "-c", _CALLS_AS_CODE],
+                          input=json.dumps(req), capture_output=True, text=True,
+                          timeout=timeout * max(1, len(calls)) + 15, cwd="/",
+                          env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    if proc.returncode != 0 or not proc.stdout:
+        raise util.HarnessError(f"calls as {user} did not run (exit {proc.returncode}): {proc.stderr}")
+    return [tuple(r) for r in json.loads(proc.stdout)]

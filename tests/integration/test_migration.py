@@ -14,11 +14,12 @@ import dbus
 from clusterfixture import ERR, GOOD, ROOT, MigrationTestCase
 from ns7expect import expected as ns7_expected, tree
 from harness.client import JOB_IFACE, MANAGER_IFACE
+from harness.polkit import MIGRATE_OPERATOR, MIGRATE_OPERATOR_RULES, UNPRIVILEGED_USER
 
 
 class MigrationTest(MigrationTestCase):
     CLUSTER = {"nodes": 1, "modules": [], "task_delay": 0.1}
-    SANDBOX = {"files": 3000, "cdr_rows": 200}
+    SANDBOX = {"files": 3000, "cdr_rows": 200, "polkit_rules": MIGRATE_OPERATOR_RULES}
 
     # -- helpers -------------------------------------------------------------
     def sync_moving(self, bwlimit, timeout):
@@ -186,7 +187,13 @@ class MigrationTest(MigrationTestCase):
                 f.write(os.urandom(3_000_000))
         job = self.sync_moving(500, 30)
         self.assertEqual(self.app()["Status"], "syncing")
-        self.bus.call(job, JOB_IFACE, "Cancel", "a{sv}", [{}])
+        # Cancel needs what starting a Sync needs (issue #17, row 10): a
+        # user without it is refused, an operator with .migrate only cancels.
+        r = self.bus.call_as(UNPRIVILEGED_USER, job, JOB_IFACE, "Cancel", "a{sv}", [{}])
+        self.assertEqual(r.error_name, ERR + "NotAuthorized", r)
+        self.assertFalse(self.bus.get(job, JOB_IFACE, "Finished"), "a refused Cancel ended the sync")
+        r = self.bus.call_as(MIGRATE_OPERATOR, job, JOB_IFACE, "Cancel", "a{sv}", [{}])
+        self.assertTrue(r.ok, f"the .migrate operator could not cancel the Sync: {r}")
         props = self.wait(job, 30)
         self.assertFalse(props["Success"])
         self.assertEqual(props["ErrorName"], ERR + "Canceled")

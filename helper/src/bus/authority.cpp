@@ -26,9 +26,22 @@ void deny(const Pending &p, const QString &why)
                                           .arg(p.action)});
 }
 
+// Too many checks in flight: refused at once, polkit is not asked.  Logged
+// once per caller and burst, not once per call.
+void refuseBusy(const Pending &p)
+{
+    if (p.authority->noteRefusal(p.uid))
+        Log::warning(QStringLiteral("uid %1 has too many requests waiting for polkit: refusing more").arg(p.uid));
+    replyError(p.call.msg(),
+               {Error::Busy, Text("bus.polkit-busy", "Too many of your requests are waiting for authentication "
+                                                     "(at most %1). Answer or cancel them, then try again.")
+                                 .arg(Authority::kMaxChecksPerCaller)});
+}
+
 int onReply(sd_bus_message *reply, void *userdata, sd_bus_error *)
 {
     std::unique_ptr<Pending> p(static_cast<Pending *>(userdata));
+    p->authority->release(p->uid);
     if (sd_bus_message_is_method_error(reply, nullptr)) {
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         deny(*p, QStringLiteral("polkit could not be asked (%1)").arg(fromUtf8(e ? e->name : "")));
@@ -76,6 +89,10 @@ void Authority::checkAny(sd_bus_message *call, QList<const char *> actions,
         deny(*p, QStringLiteral("the bus did not say who the caller is"));
         return;
     }
+    if (!acquire(p->uid)) {
+        refuseBusy(*p);
+        return;
+    }
     sd_bus_message *req = nullptr;
     int r = sd_bus_message_new_method_call(m_bus->handle(), &req, "org.freedesktop.PolicyKit1",
                                            "/org/freedesktop/PolicyKit1/Authority",
@@ -90,10 +107,43 @@ void Authority::checkAny(sd_bus_message *call, QList<const char *> actions,
         r = sd_bus_call_async(m_bus->handle(), nullptr, req, onReply, p.get(), 120 * 1000000ULL);
     sd_bus_message_unref(req);
     if (r < 0) {
+        release(p->uid);
         deny(*p, QStringLiteral("polkit could not be asked"));
         return;
     }
     p.release(); // owned by the pending call now
+}
+
+bool Authority::acquire(quint32 uid)
+{
+    int &mine = m_inFlight[uid];
+    if (mine >= kMaxChecksPerCaller || m_total >= kMaxChecks) {
+        if (mine == 0)
+            m_inFlight.remove(uid);
+        return false;
+    }
+    ++mine;
+    ++m_total;
+    return true;
+}
+
+void Authority::release(quint32 uid)
+{
+    auto it = m_inFlight.find(uid);
+    if (it == m_inFlight.end())
+        return;
+    --m_total;
+    if (--it.value() <= 0) {
+        m_inFlight.erase(it);
+        m_refused.remove(uid);
+    }
+    if (m_total == 0)
+        m_refused.clear();
+}
+
+int Authority::inFlight(quint32 uid) const
+{
+    return m_inFlight.value(uid);
 }
 
 } // namespace ns8m

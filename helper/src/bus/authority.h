@@ -6,9 +6,11 @@
 
 #include "bus/bus.h"
 
+#include <QHash>
 #include <QPointer>
 
 #include <functional>
+#include <utility>
 
 namespace ns8m {
 
@@ -32,8 +34,27 @@ public:
     void checkAny(sd_bus_message *call, QList<const char *> actions,
                   std::function<void(sd_bus_message *call, quint32 uid)> done);
 
+    // Checks waiting for polkit's answer (an interactive one may wait up
+    // to two minutes for an agent) are bounded, per caller uid and in all:
+    // beyond the bound a call is refused at once with Error.Busy, so one
+    // caller cannot keep polkit's answers from everybody else.
+    static constexpr int kMaxChecksPerCaller = 16;
+    static constexpr int kMaxChecks = 64;
+    int inFlight(quint32 uid) const;
+    int inFlightTotal() const { return m_total; }
+    // True the first time UID is refused since its checks were last all
+    // answered (so the log says it once per burst).
+    bool noteRefusal(quint32 uid) { return !std::exchange(m_refused[uid], true); }
+
+    // Internal (authority.cpp): counts a check in flight, or says no.
+    bool acquire(quint32 uid);
+    void release(quint32 uid);
+
 private:
     Bus *m_bus;
+    QHash<quint32, int> m_inFlight;
+    QHash<quint32, bool> m_refused;
+    int m_total = 0;
 };
 
 // The common shape of a method handler: read the a{sv} OPTIONS against

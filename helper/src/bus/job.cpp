@@ -295,6 +295,24 @@ void Job::finish(Outcome outcome, const Texts &texts)
 
 namespace {
 
+} // namespace
+
+// Who may cancel a job whose cancel action is ACTION: whoever may start such
+// a job.  A Sync is started with .sync or .migrate (App.Sync asks for
+// either), so either cancels it.  A job that can never be canceled (no
+// action: connect, disconnect, abort) asks for .read, so that callers who
+// may not even look at the helper are refused before they learn anything.
+QList<const char *> Job::cancelActions(const char *action)
+{
+    if (!action)
+        return {Action::Read};
+    if (qstrcmp(action, Action::Sync) == 0)
+        return {Action::Sync, Action::Migrate};
+    return {action};
+}
+
+namespace {
+
 int methodCancel(sd_bus_message *m, void *userdata, sd_bus_error *)
 {
     auto *job = static_cast<Job *>(userdata);
@@ -303,13 +321,14 @@ int methodCancel(sd_bus_message *m, void *userdata, sd_bus_error *)
     if (!readOptions(m, {}, &options, &error))
         return replyError(m, error);
     QPointer<Job> guard(job);
-    job->authority()->check(m, job->cancelAction(), [guard](sd_bus_message *call, quint32 uid) {
+    const bool never = !job->cancelAction(); // asked for .read only: never cancels
+    job->authority()->checkAny(m, Job::cancelActions(job->cancelAction()), [guard, never](sd_bus_message *call, quint32 uid) {
         if (!guard || guard->isFinished()) {
             replyError(call, {Error::WrongState,
                               Text("job.cancel.ended", "This job has already ended; there is nothing to cancel.")});
             return;
         }
-        if (!guard->isCancelable()) {
+        if (never || !guard->isCancelable()) {
             replyError(call, {Error::WrongState,
                               Text("job.cancel.not-now", "This job cannot be canceled at this point: it would "
                                                          "leave things half done. Wait for it to end.")});

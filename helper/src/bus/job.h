@@ -54,6 +54,9 @@ public:
     QString path() const;
     QString operation() const { return m_p.operation; }
     const char *cancelAction() const { return m_p.cancelAction; }
+    // The polkit actions any one of which lets a caller cancel a job whose
+    // Params::cancelAction is ACTION (job.cpp says which).
+    static QList<const char *> cancelActions(const char *action);
     Authority *authority() const { return m_authority; }
     bool isFinished() const { return m_finished; }
     bool isCancelable() const { return m_cancelable && !m_finished; }

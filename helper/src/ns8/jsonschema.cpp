@@ -34,6 +34,9 @@ bool hasType(const QJsonValue &v, const QString &type)
     return t == type || (type == u"number" && t == u"integer");
 }
 
+// A value of the SCHEMA (enum, const), never one of the input: the input
+// may be a secret (a profile's `secret: true` configure input), and the
+// problems end up in a job's Message, readable by everybody, and in the log.
 QString show(const QJsonValue &v)
 {
     if (v.isString())
@@ -113,12 +116,12 @@ bool checkScalar(const QJsonValue &v, const QJsonObject &schema, const QString &
         if (schema.contains(QStringLiteral("pattern"))) {
             const QRegularExpression re(schema.value(QStringLiteral("pattern")).toString());
             if (re.isValid() && !re.match(s).hasMatch())
-                problem(QStringLiteral("%1 does not have the expected form (%2).")
-                            .arg(show(v), schema.value(QStringLiteral("pattern")).toString()));
+                problem(QStringLiteral("does not have the expected form (%1).")
+                            .arg(schema.value(QStringLiteral("pattern")).toString()));
         }
         const QString format = schema.value(QStringLiteral("format")).toString();
         if (!format.isEmpty() && !matchesFormat(format, s))
-            problem(QStringLiteral("%1 is not %2.").arg(show(v), describeFormat(format)));
+            problem(QStringLiteral("is not %1.").arg(describeFormat(format)));
     }
     if (v.isDouble()) {
         const double d = v.toDouble();
@@ -167,8 +170,8 @@ void checkCombined(const QJsonValue &v, const QJsonObject &schema, const QString
         if (inner.isEmpty()) {
             const QString format = n.value(QStringLiteral("format")).toString();
             out->append({path, !format.isEmpty() && n.size() == 1
-                                   ? QStringLiteral("%1 must not be %2.").arg(show(v), describeFormat(format))
-                                   : QStringLiteral("%1 is a value that is not accepted here.").arg(show(v))});
+                                   ? QStringLiteral("must not be %1.").arg(describeFormat(format))
+                                   : QStringLiteral("is a value that is not accepted here.")});
         }
     }
     for (const QJsonValue &s : schema.value(QStringLiteral("allOf")).toArray())

@@ -18,7 +18,9 @@ struct SchemaProblem {
 // Keywords: type, required, properties, additionalProperties (boolean),
 // items, enum, const, pattern, format (hostname, ipv4, ipv6, email),
 // minLength, maxLength, minimum, maximum, not, anyOf, oneOf, allOf.
-// Unknown keywords are ignored, as validators do.
+// Unknown keywords are ignored, as validators do.  A problem names the
+// property and the rule it breaks, never the value (it may be a secret):
+// "host: does not have the expected form (^[a-z]+$)."
 QList<SchemaProblem> validateJson(const QJsonValue &value, const QJsonObject &schema);
 
 bool isHostname(const QString &s);
