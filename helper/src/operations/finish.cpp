@@ -683,10 +683,14 @@ void Migration::finishConfigure(const std::shared_ptr<MigrationRun> &run, const 
 
 void Migration::configureEnded(const std::shared_ptr<MigrationRun> &run, const TaskResult &r, const Operation::Next &next)
 {
-    if (!r.ok()) // NS8 answered no: NS7 is still the PBX (the stop's undo starts it again)
+    if (!r.ok()) { // NS8 answered no: NS7 is still the PBX (the stop's undo starts it again)
+        // Back to "stopped": should the start fail, the record keeps what to
+        // start for Abort, the next Finish and the next start of the helper.
+        setFinishPhase(FinishPhase::Stopped, run->stopped);
         return next(r.failure(m_profile.configureAction)
                         .asFailed()
                         .after(Text("finish.configure.refused", "NS8 refused the configuration.")));
+    }
     // From here on NS8 is the PBX.
     run->stopped.clear();
     setFinishPhase(FinishPhase::Configured, {});
