@@ -376,8 +376,13 @@ class FinishLifecycleTest(FinishTestCase):
         seq = self.request_count()
         self.finish_until(mid, "configure", (("slow",), {"action": "configure-module", "agent": "module/" + mid,
                                                         "delay": 20, "count": 1}))
-        while not self.configure_requests(seq):
+        # Submitted, and its task recorded (a kill before that record: the
+        # retry submits it again).
+        deadline = time.monotonic() + 60
+        while not (self.configure_requests(seq) and self.phase()[2]):
+            self.assertLess(time.monotonic(), deadline, "configure-module not submitted and recorded")
             time.sleep(0.1)
+        self.assertEqual(self.phase()[0], 3)
         for how in ("SIGKILL", "SIGTERM"):
             self.end_helper(how)
             self.restart()
