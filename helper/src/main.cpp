@@ -1,5 +1,6 @@
 // ns8-migration-helper: the root daemon behind the NS8 Migration page.
 #include "objects/daemon.h"
+#include "operations/cluster.h"
 #include "core/log.h"
 #include "core/sdprotocol.h"
 #include "options.h"
@@ -7,9 +8,11 @@
 
 #include <QCoreApplication>
 #include <QSocketNotifier>
+#include <QTimer>
 
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -30,16 +33,34 @@ int blockTermSignals()
     return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+// How long a Connect under way may take to undo itself after SIGTERM
+// (systemd's TimeoutStopSec is 90 s by default).
+constexpr int kUndoLimitMs = 75 * 1000;
+
+void stopNow(Daemon *daemon, const QString &why)
+{
+    daemon->stop(why);
+    QCoreApplication::exit(0);
+}
+
 // A signal stops the daemon and ends the loop with 0; losing the bus, with 1.
+// A Connect under way first undoes what it created on NS8 (within
+// kUndoLimitMs; a second signal does not wait).
 void connectStops(Daemon *daemon, QSocketNotifier *notifier, int sfd)
 {
-    QObject::connect(notifier, &QSocketNotifier::activated, daemon, [daemon, sfd] {
+    auto stopping = std::make_shared<bool>(false);
+    QObject::connect(notifier, &QSocketNotifier::activated, daemon, [daemon, sfd, stopping] {
         signalfd_siginfo info{};
         if (::read(sfd, &info, sizeof info) != sizeof info)
             return;
-        daemon->stop(info.ssi_signo == SIGTERM ? QStringLiteral("SIGTERM") : QStringLiteral("SIGINT"));
+        const QString why = info.ssi_signo == SIGTERM ? QStringLiteral("SIGTERM") : QStringLiteral("SIGINT");
         notifyServiceManager("STOPPING=1");
-        QCoreApplication::exit(0);
+        if (!*stopping && daemon->cluster()->interruptConnect(daemon, [daemon, why] { stopNow(daemon, why); })) {
+            *stopping = true;
+            QTimer::singleShot(kUndoLimitMs, daemon, [daemon, why] { stopNow(daemon, why); });
+            return;
+        }
+        stopNow(daemon, why);
     });
     QObject::connect(daemon, &Daemon::busLost, daemon, [daemon](const QString &reason) {
         Log::error(QStringLiteral("lost the bus connection: %1").arg(reason));

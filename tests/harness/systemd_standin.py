@@ -125,6 +125,17 @@ class SystemdStandin(util.ManagedProcess):
         with open(os.path.join(self.dir, "mainpid", unit), "w") as f:
             f.write(str(pid))
 
+    def fail_start(self, unit, fail=True):
+        """While `fail` holds, StartUnit of `unit` ends its job with the
+        result "failed" and leaves the unit failed, as when its process
+        cannot start."""
+        path = os.path.join(self.dir, "start-fails", unit)
+        if fail:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "w").close()
+        elif os.path.exists(path):
+            os.unlink(path)
+
     def transient_units(self):
         """The transient units started so far, as the stand-in last wrote
         them: {name: {"state", "argv", "type", "invocation", "control_pid",
@@ -177,6 +188,7 @@ def _serve(address, units_path, calls_path, transient_path=None):
             f.flush()
 
     mainpid_dir = os.path.join(os.path.dirname(units_path), "mainpid")
+    start_fails_dir = os.path.join(os.path.dirname(units_path), "start-fails")
 
     def gone(pid):
         try:
@@ -503,7 +515,7 @@ def _serve(address, units_path, calls_path, transient_path=None):
                 self.units[name] = Unit(name, {"LoadState": "not-found"})
             return self.units[name]
 
-        def _job(self, unit, method, sender, mode, **state):
+        def _job(self, unit, method, sender, mode, result="done", **state):
             if unit.props.get("LoadState") == "not-found":
                 raise dbus.exceptions.DBusException(f"Unit {unit.name} not found.",
                                                     name="org.freedesktop.systemd1.NoSuchUnit")
@@ -515,11 +527,14 @@ def _serve(address, units_path, calls_path, transient_path=None):
             job = dbus.ObjectPath(f"{MANAGER_PATH}/job/{self.job_id}")
             unit.set(**state)
             jid = self.job_id
-            GLib.idle_add(lambda: (self.JobRemoved(dbus.UInt32(jid), job, unit.name, "done"), False)[1])
+            GLib.idle_add(lambda: (self.JobRemoved(dbus.UInt32(jid), job, unit.name, result), False)[1])
             return job
 
         @dbus.service.method(MANAGER_IFACE, in_signature="ss", out_signature="o", sender_keyword="sender")
         def StartUnit(self, name, mode, sender=None):
+            if os.path.exists(os.path.join(start_fails_dir, str(name))):  # fail_start()
+                return self._job(self._unit(name, True), "StartUnit", sender, mode, result="failed",
+                                 ActiveState="failed", SubState="failed")
             return self._job(self._unit(name, True), "StartUnit", sender, mode,
                              ActiveState="active", SubState="running")
 

@@ -1079,6 +1079,8 @@ def a_add_node(sim, t):
 
     def add_peer_later():
         time.sleep(sim.peer_delay)
+        while _peer_held(sim, node):  # the hold_peer fault
+            time.sleep(0.2)
         with sim.lock:
             if sim.nodes.get(nid) is node and not node.get("vpn_cut"):
                 sim._add_peer(node)
@@ -1324,6 +1326,18 @@ ACTIONS = {
 
 FAULT_KINDS = ("fail_action", "slow", "http_status", "expire_tokens", "agent_down",
                "vpn_cut", "disk_full", "hold_receiver")
+
+# ---- faults of the helper's lifecycle tests (interrupted Connect) ----------
+# hold_peer: a node that joins while it is active gets its WireGuard peer on
+# the leader only once it is cleared: no handshake, the join waits there.
+FAULT_KINDS += ("hold_peer",)
+
+
+def _peer_held(sim, node):
+    with sim.lock:
+        return (sim.nodes.get(node["id"]) is node
+                and any(f["kind"] == "hold_peer" for f in sim.faults.values()))
+# ---- end of the lifecycle faults ---------------------------------------------
 
 
 # ====================================================================== HTTP

@@ -47,6 +47,10 @@ void start(QObject *context, const QStringList &argv, const QString &outPath,
             e.insert(kv.section(u'=', 0, 0), kv.section(u'=', 1));
         p->setProcessEnvironment(e);
     }
+    // The context going away (the helper stopping) kills the process:
+    // whoever waited for it may be gone already, so nothing is called back.
+    if (context)
+        QObject::connect(context, &QObject::destroyed, p, [fired] { *fired = true; });
     auto *timer = new QTimer(p);
     timer->setSingleShot(true);
     QObject::connect(timer, &QTimer::timeout, p, [p] { p->kill(); });

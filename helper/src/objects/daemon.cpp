@@ -178,7 +178,8 @@ QStringList Daemon::appsInMigration() const
 {
     QStringList names;
     for (const App *a : m_apps)
-        if (a->migration()->status() == AppStatus::Migrating || a->migration()->status() == AppStatus::Syncing)
+        if (a->migration()->status() == AppStatus::Migrating || a->migration()->status() == AppStatus::Syncing
+            || a->migration()->status() == AppStatus::Finishing)
             names.append(a->migration()->profile().name);
     return names;
 }

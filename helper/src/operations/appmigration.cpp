@@ -15,6 +15,7 @@
 #include "core/qtcompat.h"
 #include "operations/preflight.h"
 #include "core/secrets.h"
+#include "ns7/services.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -38,8 +39,12 @@ quint64 neededBytes(quint64 measured)
 
 ClientPtr Migration::apiClient() const
 {
-    // The cluster's API through the tunnel, as the migration account.
+    // The cluster's API through the tunnel, as the migration account.  Not
+    // connected (callers check first): a client with no address, whose
+    // requests fail, rather than none.
     ClientPtr client(m_ctx->cluster->vpnClient(nullptr));
+    if (!client)
+        client.reset(new Ns8Client);
     client->setTaskTimeout(m_ctx->settings.taskTimeoutSeconds * 1000);
     return client;
 }
@@ -191,6 +196,11 @@ void Migration::startMigration(sd_bus_message *call, quint32 uid, const QVariant
     // The guide's prerequisites (Preflight): a blocker, or a warning not
     // accepted, refuses Start before anything is created.
     afterPreflight(call, Preflight::Phase::Start, options, [this, uid, options, values](sd_bus_message *c) {
+        // Skip, Start or an Abort may have come in while the checks ran.
+        const AppStatus now = m_record.status;
+        if ((now != AppStatus::NotMigrated && now != AppStatus::Failed) || !m_migration.isEmpty())
+            return void(replyError(c, {kWrongState, Text("start.state-changed", "%1 is %2 now: Start cannot begin.")
+                                                        .arg(m_profile.name, toString(now))}));
         beginMigration(c, uid, options, values);
     });
 }
@@ -216,11 +226,26 @@ void Migration::afterPreflight(sd_bus_message *call, Preflight::Phase phase, con
             return;
         if (refused)
             return void(replyError(pending.msg(), *refused));
-        // Another call may have started a job while the checks ran.
-        if (self->refuseUnlessIdle(pending.msg()))
+        // Another call may have started a job while the checks ran, or a
+        // Disconnect may have ended the link.
+        if (self->refuseUnlessIdle(pending.msg()) || self->refuseUnlessConnected(pending.msg()))
             return;
         go(pending.msg());
     });
+}
+
+// After an asynchronous wait (Preflight): the link may be gone
+// (Disconnect) or being taken down.
+bool Migration::refuseUnlessConnected(sd_bus_message *call)
+{
+    Cluster *cluster = m_ctx->cluster;
+    if (cluster->isConnected() && m_ctx->isJoined())
+        return false;
+    replyError(call, {kWrongState, Text("app.connection-changed", "The connection to the NS8 cluster changed while %1's "
+                                                                  "checks ran (it is %2 now): nothing was started. "
+                                                                  "Connect again, then try again.")
+                                       .arg(m_profile.name, cluster->state())});
+    return true;
 }
 
 bool Migration::waitForTunnel(sd_bus_message *call, std::function<void(sd_bus_message *)> again)
@@ -543,12 +568,16 @@ void Migration::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap 
         return;
     using Next = Operation::Next;
     auto run = std::make_shared<MigrationRun>();
-    const QList<Operation::Step> steps = {
-        {QStringLiteral("remove-module"), Text("step.abort.remove-module", "Remove the app from NS8"), 3,
-         [this, run](Next next) { abortRemoveModule(run, next); }, {}, false},
-        {QStringLiteral("forget"), Text("step.abort.forget", "Forget the migration"), 1,
-         [this](Next next) { abortForget(next); }, {}, false},
-    };
+    QList<Operation::Step> steps;
+    // A Finish that failed and could not start NS7's services again left
+    // them in the record: they run again before anything is forgotten.
+    if (m_migration.finishPhase == FinishPhase::Stopped && !m_migration.stoppedServices.isEmpty())
+        steps.append({QStringLiteral("restart"), Text("step.abort.restart", "Start the NS7 services again"), 1,
+                      [this, run](Next next) { abortRestart(run, next); }, {}, false});
+    steps.append({QStringLiteral("remove-module"), Text("step.abort.remove-module", "Remove the app from NS8"), 3,
+                  [this, run](Next next) { abortRemoveModule(run, next); }, {}, false});
+    steps.append({QStringLiteral("forget"), Text("step.abort.forget", "Forget the migration"), 1,
+                  [this](Next next) { abortForget(next); }, {}, false});
     run->job = newJob(call, uid, QStringLiteral("abort"), nullptr, Operation::jobSteps(steps));
     if (!run->job)
         return;
@@ -557,12 +586,43 @@ void Migration::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap 
                   .arg(m_profile.name, m_migration.moduleId.isEmpty() ? QStringLiteral("nothing") : m_migration.moduleId),
               run->job->logContext());
     run->op = new Operation(run->job, steps);
-    run->op->summary = [this] {
+    run->op->summary = [this, run] {
+        if (!run->stopped.isEmpty())
+            return Texts{Text("abort.done-restarted", "The migration of %1 was aborted: its NS8 data was removed; "
+                                                      "%2, stopped by an earlier Finish, run again on NS7.")
+                             .arg(m_profile.name, run->stopped.join(QStringLiteral(", ")))};
         return Texts{Text("abort.done", "The migration of %1 was aborted: its NS8 data was removed; nothing on NS7 "
                                         "was changed.")
                          .arg(m_profile.name)};
     };
     run->op->start();
+}
+
+void Migration::abortRestart(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    const QStringList units = m_migration.stoppedServices;
+    if (run->job)
+        Log::warning(QStringLiteral("%1: an earlier Finish left %2 stopped: starting them again")
+                         .arg(m_profile.name, units.join(QStringLiteral(", "))),
+                     run->job->logContext());
+    m_ctx->services->start(units, m_profile.recordServices, [this, run, units, next](const QString &error) {
+        if (!error.isEmpty())
+            return next(Failure::failed(Text("abort.restart.failed", "The NS7 services %1, stopped by an earlier Finish, "
+                                                                     "could not be started again (%2): nothing was removed "
+                                                                     "from NS8. Start them by hand (config setprop NAME "
+                                                                     "status enabled, then signal-event runlevel-adjust; "
+                                                                     "systemctl start for those without a record), then "
+                                                                     "Abort again.")
+                                            .arg(units.join(QStringLiteral(", ")), error)));
+        run->stopped = units;
+        if (!setFinishPhase(FinishPhase::NothingStopped, {}))
+            return next(Failure::failed(Text("abort.state-not-saved", "The NS7 services %1 run again, but the helper's "
+                                                                      "state database cannot be written (%2): nothing "
+                                                                      "was removed from NS8. Free space under the "
+                                                                      "state directory, then Abort again.")
+                                            .arg(units.join(QStringLiteral(", ")), m_ctx->state->lastError())));
+        next({});
+    });
 }
 
 void Migration::abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)

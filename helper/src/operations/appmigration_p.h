@@ -52,6 +52,7 @@ struct Migration::MigrationRun {
     // Finish
     QStringList stopped; // quiesced NS7 units, started again on failure
     QJsonObject configure; // the configure-module input, checked before the stop
+    bool configureChecked = false; // ...once it was
     class DbDumper *dumper = nullptr;
     qint64 firstStopMs = 0;
     QPointer<class Operation> op;

@@ -108,6 +108,7 @@ struct Cluster::ConnectRun {
     TunnelConfig tunnel;
     // What exists and must be undone on failure
     bool nodeAdded = false, userAdded = false, tunnelUp = false, routeAdded = false, domainAdded = false;
+    bool addingRoute = false, addingDomain = false; // asked of NS8 (saved as if done)
     QStringList leftovers; // what an undo could not remove from NS8 ("node_id=3", ...)
 
     explicit ConnectRun(sd_bus_message *m) : call(m) {}
@@ -249,12 +250,20 @@ void Cluster::load()
 {
     m_link = m_ctx->state->connection();
     m_fingerprint = m_link.tlsFingerprint;
-    if (!m_link.isConnected())
+    // A Connect cut short (SIGKILL, a crash, a power cut): what it created
+    // is removed once the bus is up (restoreTunnel()); until then no
+    // Connect starts.
+    m_interrupted = m_link.state == u"connecting";
+    if (m_interrupted)
+        m_link.state = QStringLiteral("disconnecting");
+    else if (!m_link.isConnected())
         m_link.state = QStringLiteral("disconnected");
 }
 
 void Cluster::restoreTunnel()
 {
+    if (m_interrupted)
+        return recoverInterruptedConnect();
     if (!isConnected())
         return;
     enableAtBoot(true);
@@ -540,14 +549,21 @@ void Cluster::connectStartJob(const std::shared_ptr<ConnectRun> &run)
     run->op->concluding = [this, run](const Failure &failure) {
         // The undo functions are done with the administrator's session.
         run->forgetSecrets();
-        if (failure.isError())
+        if (m_connectOp == run->op)
+            m_connectOp.clear();
+        if (failure.isError()) {
+            // Undone (what could not be removed is named in the message).
+            removeSecrets();
+            m_ctx->state->saveConnection(ClusterLink{});
             return setState(QStringLiteral("disconnected"));
+        }
         setState(QStringLiteral("connected"));
         enableAtBoot(true);
         emit changed({QStringLiteral("Leader"), QStringLiteral("NodeId"), QStringLiteral("VpnAddress"),
                       QStringLiteral("UserDomain"), QStringLiteral("TlsFingerprint")});
         Log::info(QStringLiteral("Join cluster: done. %1").arg(english(connectSummary(*run))), run->job->logContext());
     };
+    m_connectOp = run->op;
     run->op->start(QLatin1String(kFirstJobStep));
 }
 
@@ -570,18 +586,63 @@ int Cluster::vpnTimeoutMs() const
     return m_ctx->settings.vpnTimeoutSeconds * 1000;
 }
 
+// What this Connect has created so far, saved before each call that
+// creates something on NS8 (state "connecting"): a helper killed in the
+// middle removes it at its next start (recoverInterruptedConnect()).
+bool Cluster::saveProgress(const ConnectRun &run)
+{
+    ClusterLink p;
+    p.state = QStringLiteral("connecting");
+    p.leader = run.leader;
+    p.tlsVerify = run.tls.verify;
+    p.tlsFingerprint = m_fingerprint;
+    p.nodeId = run.nodeId;
+    p.vpnAddress = run.ipAddress;
+    p.network = run.network;
+    p.leaderVpnIp = run.leaderIp;
+    p.leaderPublicKey = run.leaderPublicKey;
+    p.leaderEndpoint = run.leaderEndpoint;
+    p.userDomain = run.plan.userDomain;
+    p.domainCreated = run.domainAdded || run.addingDomain;
+    p.routeIp = run.routeAdded || run.addingRoute ? run.provider.dcAddress : QString();
+    p.apiUser = run.accountUser;
+    if (m_ctx->state->saveConnection(p))
+        return true;
+    Log::error(QStringLiteral("Join cluster: the progress could not be saved: %1").arg(m_ctx->state->lastError()),
+               run.job ? run.job->logContext() : LogContext{});
+    return false;
+}
+
+Failure Cluster::progressNotSaved() const
+{
+    return Failure::failed(Text("connect.progress.not-saved", "The helper's state database cannot be written (%1): "
+                                                              "nothing more was created on NS8. Free space under the "
+                                                              "state directory and connect again.")
+                               .arg(m_ctx->state->lastError()));
+}
+
 void Cluster::connectAddNode(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
 {
     const Text what("connect.add-node.failed", "Adding the node failed:");
     if (!generateWgKeyPair(&run->keys))
         return next(stepFailed(what, {kFailed, Text("connect.wg-key", "OpenSSL could not make a WireGuard key.")}));
+    // The account's password and the key on disk before NS8 knows them: a
+    // restart after add-user logs in with them to remove what was created.
+    run->accountPassword = randomSecret(24);
+    QString error;
+    if (!writeSecret(QStringLiteral("wireguard.key"), run->keys.privateKey.toLatin1() + '\n', &error)
+        || !writeSecret(QStringLiteral("account"), run->accountPassword.toUtf8() + '\n', &error))
+        return next(stepFailed(what, Failure::failed(Text("connect.secret", "The VPN secrets could not be written: %1.")
+                                                         .arg(error))));
+    if (!saveProgress(*run))
+        return next(stepFailed(what, progressNotSaved()));
     const QString nodePassword = randomSecret(32);
     const QJsonObject input{{QStringLiteral("node_pwh"), sha256Hex(nodePassword)},
                             {QStringLiteral("public_key"), run->keys.publicKey},
                             {QStringLiteral("endpoint"), QString()},
                             {QStringLiteral("core_version"), QStringLiteral("0.0.0-ns7")},
                             {QStringLiteral("flags"), QJsonArray{QStringLiteral("nomodules")}}};
-    run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("add-node"), input, [run, next, what](const TaskResult &r) {
+    run->admin->runTask(QStringLiteral("cluster"), QStringLiteral("add-node"), input, [this, run, next, what](const TaskResult &r) {
         if (!r.ok())
             return next(stepFailed(what, r.failure(QStringLiteral("add-node"), kFailed)));
         const QJsonObject out = r.output.toObject();
@@ -595,6 +656,8 @@ void Cluster::connectAddNode(const std::shared_ptr<ConnectRun> &run, const Opera
             || run->leaderEndpoint.isEmpty() || QHostAddress(run->leaderIp).isNull())
             return next(stepFailed(what, {kFailed, Text("connect.add-node.fields", "add-node answered without the fields the VPN needs.")}));
         run->nodeAdded = true;
+        if (!saveProgress(*run))
+            return next(stepFailed(what, progressNotSaved()));
         Log::info(QStringLiteral("Join cluster: this server is node %1, VPN address %2 in %3; leader %4 at %5")
                       .arg(run->nodeId)
                       .arg(run->ipAddress, run->network, run->leaderIp, run->leaderEndpoint),
@@ -622,7 +685,8 @@ void Cluster::connectCheckEndpoint(const std::shared_ptr<ConnectRun> &run, const
 void Cluster::connectAddUser(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
 {
     run->accountUser = QStringLiteral("ns7admin%1").arg(run->nodeId);
-    run->accountPassword = randomSecret(24);
+    if (!saveProgress(*run))
+        return next(stepFailed(Text("connect.account.failed", "Creating the migration account failed:"), progressNotSaved()));
     const QJsonObject input{
         {QStringLiteral("user"), run->accountUser},
         {QStringLiteral("password_hash"), sha256Hex(run->accountPassword)},
@@ -643,11 +707,6 @@ void Cluster::connectAddUser(const std::shared_ptr<ConnectRun> &run, const Opera
 void Cluster::connectTunnel(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
 {
     const Text what("connect.tunnel.failed", "Bringing up the VPN failed:");
-    QString error;
-    if (!writeSecret(QStringLiteral("wireguard.key"), run->keys.privateKey.toLatin1() + '\n', &error)
-        || !writeSecret(QStringLiteral("account"), run->accountPassword.toUtf8() + '\n', &error))
-        return next(stepFailed(what, Failure::failed(Text("connect.secret", "The VPN secrets could not be written: %1.")
-                                                         .arg(error))));
     TunnelConfig &c = run->tunnel;
     c.privateKeyFile = secretsDir() + QStringLiteral("/wireguard.key");
     c.address = run->ipAddress;
@@ -732,6 +791,9 @@ void Cluster::connectRoute(const std::shared_ptr<ConnectRun> &run, const Operati
         return next({});
     const QJsonObject routes{{QStringLiteral("add"), QJsonArray{QJsonObject{{QStringLiteral("ip_address"), p.dcAddress},
                                                                            {QStringLiteral("node_id"), int(run->nodeId)}}}}};
+    run->addingRoute = true;
+    if (!saveProgress(*run))
+        return next(stepFailed(Text("connect.route.failed", "Routing to the domain controller failed:"), progressNotSaved()));
     run->vpn->runTask(QStringLiteral("cluster"), QStringLiteral("update-routes"), routes, [run, next](const TaskResult &r) {
         if (!r.ok())
             return next(stepFailed(Text("connect.route.failed", "Routing to the domain controller failed:"),
@@ -760,6 +822,9 @@ void Cluster::connectDomain(const std::shared_ptr<ConnectRun> &run, const Operat
                             {QStringLiteral("bind_password"), p.bindPassword},
                             {QStringLiteral("tls"), true},
                             {QStringLiteral("tls_verify"), false}};
+    run->addingDomain = true;
+    if (!saveProgress(*run))
+        return next(stepFailed(Text("connect.domain.failed", "Creating the temporary user domain failed:"), progressNotSaved()));
     run->vpn->runTask(QStringLiteral("cluster"), QStringLiteral("add-external-domain"), input, [run, next](const TaskResult &r) {
         if (!r.ok())
             return next(stepFailed(Text("connect.domain.failed", "Creating the temporary user domain failed:"),
@@ -969,6 +1034,19 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
                                            .arg(busy.join(QStringLiteral(", ")))});
         return;
     }
+    QString error;
+    Job *job = startDisconnect(uid, false, &error);
+    if (!job) {
+        replyError(call, {kFailed, Text("disconnect.not-started", "The disconnection could not start: %1.").arg(error)});
+        return;
+    }
+    sd_bus_reply_method_return(call, "o", job->path().toUtf8().constData());
+}
+
+// The Disconnect job, also what removes an interrupted Connect's leftovers
+// at the next start (RECOVERING: the link as that Connect saved it).
+Job *Cluster::startDisconnect(quint32 uid, bool recovering, QString *error)
+{
     auto run = std::make_shared<DisconnectRun>();
     const QList<Operation::Step> steps = disconnectSteps(run);
     Job::Params params;
@@ -976,16 +1054,20 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
     params.objectPath = QLatin1String(kRootPath);
     params.startedByUid = uid;
     params.steps = Operation::jobSteps(steps);
-    QString error;
-    Job *job = m_ctx->createJob(params, &error);
-    if (!job) {
-        replyError(call, {kFailed, Text("disconnect.not-started", "The disconnection could not start: %1.").arg(error)});
-        return;
-    }
+    Job *job = m_ctx->createJob(params, error);
+    if (!job)
+        return nullptr;
     job->setCancelable(false);
     setState(QStringLiteral("disconnecting"));
-    Log::info(QStringLiteral("Leave cluster: leaving %1 (node %2)").arg(leader()).arg(nodeId()), job->logContext());
-    sd_bus_reply_method_return(call, "o", job->path().toUtf8().constData());
+    if (recovering)
+        Log::warning(QStringLiteral("Join cluster: the Connect to %1 was cut short (node %2, account %3): removing what "
+                                    "it created")
+                         .arg(leader())
+                         .arg(nodeId())
+                         .arg(m_link.apiUser.isEmpty() ? QStringLiteral("none") : m_link.apiUser),
+                     job->logContext());
+    else
+        Log::info(QStringLiteral("Leave cluster: leaving %1 (node %2)").arg(leader()).arg(nodeId()), job->logContext());
 
     run->job = job;
     run->leader = leader();
@@ -998,7 +1080,11 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
     run->client->setCredentials(m_link.apiUser,
                                 QString::fromUtf8(readSecret(QStringLiteral("account"))));
     auto *op = new Operation(job, steps);
-    op->summary = [run] {
+    op->summary = [run, recovering] {
+        if (recovering)
+            return Texts{Text("connect.recovered", "A connection to %1 that a stop of the helper cut short was undone: "
+                                                   "what it had created on NS8 and on this server is removed.")
+                             .arg(run->leader)};
         return Texts{Text("disconnect.done", "Disconnected from %1: node, account and temporary domain removed.")
                          .arg(run->leader)};
     };
@@ -1008,6 +1094,26 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
             Log::info(QStringLiteral("Leave cluster: done"), run->job->logContext());
     };
     op->start();
+    return job;
+}
+
+void Cluster::recoverInterruptedConnect()
+{
+    m_interrupted = false;
+    QString error;
+    if (!startDisconnect(0, true, &error))
+        Log::error(QStringLiteral("Join cluster: the leftovers of an interrupted Connect cannot be removed now: %1").arg(error));
+}
+
+bool Cluster::interruptConnect(QObject *context, std::function<void()> done)
+{
+    if (!m_connectOp || !m_connectOp->job() || m_connectOp->job()->isFinished())
+        return false;
+    Log::warning(QStringLiteral("Join cluster: the helper is stopping: undoing the connection"), m_connectOp->job()->logContext());
+    connect(m_connectOp->job(), &Job::finished, context, [done] { done(); });
+    m_connectOp->interrupt(Failure::failed(Text("connect.interrupted", "The helper was stopped before the connection "
+                                                                       "was complete.")));
+    return true;
 }
 
 // Best effort: a step that cannot remove something notes it and the next one
@@ -1031,6 +1137,8 @@ QList<Operation::Step> Cluster::disconnectSteps(const std::shared_ptr<Disconnect
         {QStringLiteral("account"), Text("step.disconnect.account", "Remove the migration account"), 1,
          [this, run](Next next) {
              const QString user = m_link.apiUser;
+             if (user.isEmpty())
+                 return next({});
              disconnectTask(run, QStringLiteral("remove-user"), {{QStringLiteral("user"), user}},
                             QStringLiteral("user=%1").arg(user), next);
          },
@@ -1053,6 +1161,9 @@ QList<Operation::Step> Cluster::disconnectSteps(const std::shared_ptr<Disconnect
 
 void Cluster::disconnectLogin(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next)
 {
+    // An interrupted Connect before add-user: no account to log in with.
+    if (m_link.apiUser.isEmpty())
+        return next({});
     run->client->login([this, run, next](const ApiError &e) {
         setFingerprint(run->client->peerFingerprint());
         run->loggedIn = !e.isError();
@@ -1095,6 +1206,8 @@ void Cluster::disconnectNode(const std::shared_ptr<DisconnectRun> &run, const Op
                              {{QStringLiteral("remove"), QJsonArray{QJsonObject{{QStringLiteral("ip_address"), routeIp},
                                                                                {QStringLiteral("node_id"), int(nodeId())}}}}},
                              [](const TaskResult &) {});
+    if (nodeId() == 0) // an interrupted Connect before add-node answered
+        return next({});
     disconnectTask(run, QStringLiteral("remove-node"), {{QStringLiteral("node_id"), int(nodeId())}},
                    QStringLiteral("node_id=%1").arg(nodeId()), next);
 }

@@ -51,6 +51,11 @@ public:
     static const QList<OptionSpec> &connectOptions();
     static const QList<OptionSpec> &disconnectOptions();
 
+    // The helper is stopping (SIGTERM): a Connect under way stops after its
+    // current step and undoes what it did; DONE (with CONTEXT alive) once
+    // its job has ended.  False when no Connect runs.
+    bool interruptConnect(QObject *context, std::function<void()> done);
+
     // Method bodies, once polkit has said yes; they reply to CALL.
     void connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &options);
     void disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMap &options);
@@ -110,6 +115,10 @@ private:
                         const QString &what, const Operation::Next &next);
     void disconnectNode(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next);
     void disconnectForget(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next);
+    Job *startDisconnect(quint32 uid, bool recovering, QString *error);
+    void recoverInterruptedConnect();
+    bool saveProgress(const ConnectRun &run);
+    Failure progressNotSaved() const;
 
     QString secretsDir() const;
     bool writeSecret(const QString &name, const QByteArray &data, QString *error) const;
@@ -122,6 +131,8 @@ private:
     ClusterLink m_link; // state: disconnected, connecting, connected, disconnecting
     QString m_fingerprint;
     bool m_restoring = false;
+    bool m_interrupted = false; // the saved link is a Connect cut short
+    QPointer<Operation> m_connectOp; // the Connect under way
 };
 
 } // namespace ns8m

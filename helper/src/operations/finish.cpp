@@ -185,21 +185,30 @@ QJsonObject Migration::configureInput(const QVariantMap &values, const QSet<QStr
     return input;
 }
 
-void Migration::setFinishPhase(FinishPhase phase, const QStringList &stopped)
+bool Migration::setFinishPhase(FinishPhase phase, const QStringList &stopped)
 {
     m_migration.finishPhase = phase;
     m_migration.stoppedServices = stopped;
-    m_ctx->state->saveMigration(m_migration);
+    if (m_ctx->state->saveMigration(m_migration))
+        return true;
+    Log::error(QStringLiteral("%1: the Finish phase %2 (stopped: %3) could not be saved: %4")
+                   .arg(m_profile.name)
+                   .arg(int(phase))
+                   .arg(stopped.join(QStringLiteral(", ")), m_ctx->state->lastError()));
+    return false;
 }
 
 void Migration::recoverInterruptedFinish()
 {
     // The helper stopped in the middle of a Finish: NS7 services it had
-    // quiesced run again and the app can be finished again.
-    if (m_record.status != AppStatus::Finishing)
+    // quiesced run again and the app can be finished again.  So do those a
+    // failed Finish could not start again (it kept them in the record).
+    if (m_record.status == AppStatus::Migrated)
         return;
-    m_record.status = AppStatus::Migrating;
-    m_ctx->state->saveApp(m_record);
+    if (m_record.status == AppStatus::Finishing) {
+        m_record.status = AppStatus::Migrating;
+        m_ctx->state->saveApp(m_record);
+    }
     if (m_migration.finishPhase == FinishPhase::Configuring) {
         // NS8 may come up with the app: starting NS7's services now could
         // make two PBXs.  Finish, run again, waits for NS8's answer.
@@ -220,7 +229,8 @@ void Migration::recoverInterruptedFinish()
                 return;
             }
             Log::info(QStringLiteral("%1: %2 running again; Finish can be retried").arg(m_profile.name, units.join(QStringLiteral(", "))));
-            setFinishPhase(FinishPhase::NothingStopped, {});
+            if (m_migration.finishPhase == FinishPhase::Stopped && !isBusy())
+                setFinishPhase(FinishPhase::NothingStopped, {});
         });
     }
 }
@@ -438,6 +448,7 @@ void Migration::finishCheckLocal(const std::shared_ptr<MigrationRun> &run, const
         run->configure = configureInput(run->settings, run->dumper->databases(), &problem);
         if (problem.isError())
             return next(problem.after(kCannotFinish));
+        run->configureChecked = true;
         next({});
     });
 }
@@ -508,9 +519,16 @@ void Migration::finishStop(const std::shared_ptr<MigrationRun> &run, const Opera
             for (const QString &u : std::as_const(m_migration.stoppedServices))
                 if (!running.contains(u))
                     running.append(u);
-        // Recorded before the stop: a crash in between still starts them again.
+        // Recorded before the stop: a crash in between still starts them
+        // again.  A record that cannot be written stops nothing.
+        if (!setFinishPhase(FinishPhase::Stopped, running))
+            return next(Failure::failed(Text("finish.stop.not-saved", "Nothing was stopped: the helper's state database "
+                                                                      "cannot be written (%1), and a stop it cannot "
+                                                                      "record could not be undone after a crash. Free "
+                                                                      "space under the state directory, then run Finish "
+                                                                      "again.")
+                                            .arg(m_ctx->state->lastError())));
         run->stopped = running;
-        setFinishPhase(FinishPhase::Stopped, running);
         run->firstStopMs = QDateTime::currentMSecsSinceEpoch();
         Log::info(running.isEmpty() ? QStringLiteral("no service to stop: none of %1 runs").arg(m_profile.quiesceServices.join(QStringLiteral(", ")))
                                     : QStringLiteral("downtime starts: stopping %1").arg(running.join(QStringLiteral(", "))),
@@ -534,6 +552,8 @@ void Migration::finishRestart(const std::shared_ptr<MigrationRun> &run, const Op
     Log::warning(QStringLiteral("Finish failed after the stop: starting %1 again").arg(stopped.join(QStringLiteral(", "))),
                  run->job ? run->job->logContext() : LogContext{});
     m_ctx->services->start(stopped, m_profile.recordServices, [this, next](const QString &error) {
+        // Failed: the record keeps them, for Abort, the next Finish and the
+        // next start of the helper.
         if (!error.isEmpty())
             return next(Failure::failed(Text("finish.restart.failed", "Starting the NS7 services again failed: %1.")
                                             .arg(error)));
@@ -625,14 +645,33 @@ void Migration::finishConfigure(const std::shared_ptr<MigrationRun> &run, const 
                       [this, run, next](const TaskResult &r) { configureEnded(run, r, next); });
         });
     }
+    if (!run->configureChecked) {
+        // Resumed where an interrupted run had recorded configure-module but
+        // not its task: the input is built and checked again first.
+        return finishCheckLocal(run, [this, run, next](const Failure &failure) {
+            if (failure.isError())
+                return next(failure);
+            finishConfigure(run, next);
+        });
+    }
     const QJsonObject input = run->configure; // built and checked before the stop
+    // Recorded before the submission: once it may have reached NS8, a crash
+    // must not start NS7's services again (a retry submits it again when
+    // its task is not known).
+    m_migration.configureTask.clear();
+    if (!setFinishPhase(FinishPhase::Configuring, run->stopped))
+        return next(Failure::failed(Text("finish.configure.not-saved", "configure-module was not submitted: the helper's "
+                                                                       "state database cannot be written (%1).")
+                                        .arg(m_ctx->state->lastError())));
     Log::info(QStringLiteral("configure-module of %1 submitted (downtime so far %2)")
                   .arg(m_migration.moduleId, humanDuration(QDateTime::currentMSecsSinceEpoch() - run->firstStopMs)),
               run->job->logContext());
     run->client->submitTask(QStringLiteral("module/") + m_migration.moduleId, m_profile.configureAction, input,
                             [this, run, next](const QString &taskPath, const ApiError &e) {
-        if (e.isError()) // not submitted: NS7 is still the PBX
+        if (e.isError()) { // not submitted: NS7 is still the PBX
+            setFinishPhase(FinishPhase::Stopped, run->stopped);
             return next(e.asFailed().after(Text("finish.configure.refused", "NS8 refused the configuration.")));
+        }
         // Recorded before the wait: from now on only NS8's answer decides
         // whether NS7's services start again, after a crash too.
         m_migration.configureTask = taskPath;
@@ -644,10 +683,14 @@ void Migration::finishConfigure(const std::shared_ptr<MigrationRun> &run, const 
 
 void Migration::configureEnded(const std::shared_ptr<MigrationRun> &run, const TaskResult &r, const Operation::Next &next)
 {
-    if (!r.ok()) // NS8 answered no: NS7 is still the PBX (the stop's undo starts it again)
+    if (!r.ok()) { // NS8 answered no: NS7 is still the PBX (the stop's undo starts it again)
+        // Back to "stopped": should the start fail, the record keeps what to
+        // start for Abort, the next Finish and the next start of the helper.
+        setFinishPhase(FinishPhase::Stopped, run->stopped);
         return next(r.failure(m_profile.configureAction)
                         .asFailed()
                         .after(Text("finish.configure.refused", "NS8 refused the configuration.")));
+    }
     // From here on NS8 is the PBX.
     run->stopped.clear();
     setFinishPhase(FinishPhase::Configured, {});

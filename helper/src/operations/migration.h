@@ -68,6 +68,8 @@ signals:
 private:
     struct MigrationRun;
     bool refuseUnlessIdle(sd_bus_message *call);
+    // WrongState unless the cluster link is there (true then).
+    bool refuseUnlessConnected(sd_bus_message *call);
     Job *newJob(sd_bus_message *call, quint32 uid, const QString &operation, const char *cancelAction,
                 QList<struct JobStep> steps);
     QList<struct JobStep> syncSteps() const;
@@ -93,6 +95,7 @@ private:
     void startCompanion(const std::shared_ptr<MigrationRun> &run, int index, const Operation::Next &next);
     void startImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     Failure rememberModule(const std::shared_ptr<MigrationRun> &run, const QJsonObject &out, const QJsonArray &cred);
+    void abortRestart(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void abortForget(const Operation::Next &next);
     using SyncDone = std::function<void(const Failure &failure)>; // empty: synced (run->message says what)
@@ -160,7 +163,9 @@ private:
     void expandRedirect(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void reloadWebServer(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void redirectWarning(const std::shared_ptr<MigrationRun> &run, const QString &why, const Operation::Next &next);
-    void setFinishPhase(FinishPhase phase, const QStringList &stopped);
+    // Saved at once; false (lastError() says why) when the state database
+    // could not be written.
+    bool setFinishPhase(FinishPhase phase, const QStringList &stopped);
     bool writeRedirect(const QVariantMap &settings, QString *warning) const;
     void setJob(Job *job);
     QList<Operation::Step> scanSteps(class Scanner *scanner);

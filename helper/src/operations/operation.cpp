@@ -75,6 +75,12 @@ void Operation::start(const QString &from)
     runRow(row);
 }
 
+void Operation::interrupt(const Failure &why)
+{
+    if (!m_ended)
+        m_interrupted = why;
+}
+
 void Operation::setProgress(double fraction)
 {
     if (m_job && !m_stepId.isEmpty())
@@ -89,6 +95,8 @@ void Operation::runRow(int row)
         return conclude();
     if (m_job->cancelRequested() && m_job->isCancelable())
         return rowDone(row - 1, {Error::Canceled, Text("operation.canceled", "Canceled.")});
+    if (m_interrupted.isError())
+        return rowDone(row - 1, m_interrupted);
     const Step &step = m_steps.at(row);
     if (!step.parts.isEmpty()) {
         m_stepId = step.parts.first().id; // the row's run begins the others

@@ -91,6 +91,11 @@ public:
     // Called once, before the job ends (status changes and the like).
     std::function<void(const Failure &failure)> concluding;
 
+    // Stops the table after the step under way (its Next still counts):
+    // the next row fails with WHY instead of running, and what was done is
+    // undone as for any failure (the helper is stopping).
+    void interrupt(const Failure &why);
+
     // Progress of the current step, 0..1.
     void setProgress(double fraction);
     QString currentStep() const { return m_stepId; }
@@ -107,6 +112,7 @@ private:
     QString m_stepId;
     int m_committed = -1; // the last row with commits that succeeded
     Failure m_failure;
+    Failure m_interrupted;
     QList<Failure> m_undoProblems;
     QElapsedTimer m_stepClock;
     bool m_ended = false;
