@@ -962,6 +962,40 @@ private Q_SLOTS:
                  QStringList());
     }
 
+    // agi-bin replaced by a link to /root (a directory outside the
+    // profile's paths here): rsync, run as root, would copy what it points
+    // to.  The run refuses before rsync starts, naming the path; a link
+    // above the source is refused as well.
+    void refusesASymlinkedSource()
+    {
+        writeFile(m_tmp.path() + QStringLiteral("/root/secret"), "not for NS8");
+        QVERIFY(QDir().mkpath(src(QStringLiteral("asterisk"))));
+        QVERIFY(QFile::link(m_tmp.path() + QStringLiteral("/root"), src(QStringLiteral("asterisk/agi-bin"))));
+        QVERIFY(QFile::link(src(QStringLiteral("asterisk")), src(QStringLiteral("alias"))));
+        const struct {
+            const char *source, *refused;
+        } cases[] = {{"/src/asterisk/agi-bin/", "/src/asterisk/agi-bin is a symbolic link"},
+                     {"/src/alias/agi-bin/", "/src/alias is a symbolic link"}};
+        for (const auto &c : cases) {
+            const auto r = run(one(transfer(QStringLiteral("agi-bin"), QString::fromLatin1(c.source),
+                                            QStringLiteral("volumes/agi-bin/"))));
+            QVERIFY(r);
+            QVERIFY(!r->ok());
+            QVERIFY(!r->retryable());
+            QVERIFY2(r->errorText().startsWith(QLatin1String(c.refused)), qPrintable(r->errorText()));
+            QVERIFY(!QFile::exists(rx(QStringLiteral("volumes/agi-bin/secret"))));
+        }
+        // Staged (rewritten) sources are checked before the stage is made.
+        Transfer t = transfer(QStringLiteral("agi-bin"), QStringLiteral("/src/asterisk/agi-bin/"),
+                              QStringLiteral("volumes/agi-bin/"));
+        t.rewrite = {{QStringLiteral("a"), QStringLiteral("b")}};
+        const auto staged = run(one(t));
+        QVERIFY(staged);
+        QVERIFY2(staged->errorText().startsWith(QLatin1String("/src/asterisk/agi-bin is a symbolic link")),
+                 qPrintable(staged->errorText()));
+        QVERIFY(!QFile::exists(rx(QStringLiteral("volumes/agi-bin/secret"))));
+    }
+
     void batchKeepsToTheParallelLimit()
     {
         QList<Transfer> ts;

@@ -333,6 +333,7 @@ QList<RsyncTransfer> planTransfers(const AppProfile &profile, const QString &roo
             r.password = target.password;
             r.tunnel = target.tunnel;
             r.host = target.host;
+            r.sourceRoot = root;
             // expandSource() drops the trailing slash: put rsync's meaning back.
             const QString src = t.copiesDirectoryItself() ? path : path + u'/';
             if (t.rewrite.isEmpty()) {
@@ -634,6 +635,12 @@ void RsyncRun::start()
         QTimer::singleShot(0, this, [this] { finish(); });
         return;
     }
+    const Failure linked = symlinkedSource();
+    if (linked.isError()) {
+        m_r.localError = linked.texts.value(0);
+        QTimer::singleShot(0, this, [this] { finish(); });
+        return;
+    }
     if (!m_t.stageFrom.isEmpty()) {
         QString error;
         if (!stage(&error)) {
@@ -877,6 +884,23 @@ void RsyncRun::finish()
         emit progress(m_bytes, total, m_fraction, m_rate);
     }
     emit finished(m_r);
+}
+
+Failure RsyncRun::symlinkedSource() const
+{
+    if (m_t.sourceRoot.isEmpty())
+        return {};
+    for (const QString &source : m_t.stageFrom.isEmpty() ? m_t.sources : QStringList{m_t.stageFrom}) {
+        // rsync follows the last component too when the source ends with '/'.
+        QString path = source;
+        const bool followsLast = path.endsWith(u'/');
+        while (path.endsWith(u'/') && path.size() > 1)
+            path.chop(1);
+        const QString link = symlinkOnPath(m_t.sourceRoot, path, followsLast);
+        if (!link.isEmpty())
+            return symlinkRefused(m_t.sourceRoot, link);
+    }
+    return {};
 }
 
 bool RsyncRun::stage(QString *error)
