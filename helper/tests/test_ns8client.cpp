@@ -158,6 +158,37 @@ private Q_SLOTS:
         QCOMPARE(server.connections(), 1);
     }
 
+    // Module and task ids come from NS8's answers and end up in the path:
+    // one that would walk elsewhere in the API is not sent.
+    void pathsNs8CouldNotHaveMadeAreNotSent()
+    {
+        Server server(QStringLiteral("drip"));
+        QVERIFY(server.port() > 0);
+        Ns8Client client;
+        client.setBaseUrl(local(QStringLiteral("http"), server.port()));
+        client.setRetryDelays({});
+        QList<TaskResult> results;
+        const auto collect = [&results](const TaskResult &r) { results.append(r); };
+        client.runTask(QStringLiteral("module/../cluster"), QStringLiteral("remove-node"), {}, collect);
+        client.runTask(QStringLiteral("module/x?y"), QStringLiteral("get-status"), {}, collect);
+        client.waitTask(QStringLiteral("module/nv1/task/../../cluster/task/x"), collect);
+        client.waitTask(QStringLiteral("module/nv1/task/"), collect);
+        QString submitted;
+        ApiError submitError;
+        client.submitTask(QStringLiteral("node/1/../2"), QStringLiteral("x"), {},
+                          [&](const QString &path, const ApiError &e) {
+                              submitted = path;
+                              submitError = e;
+                          });
+        QVERIFY(waitFor([&] { return results.size() == 4 && submitError.isError(); }, 5000));
+        for (const TaskResult &r : results)
+            QCOMPARE(r.error.texts.value(0).id, QStringLiteral("ns8.path.invalid"));
+        QCOMPARE(submitError.texts.value(0).id, QStringLiteral("ns8.path.invalid"));
+        QVERIFY(submitted.isEmpty());
+        QTest::qWait(200);
+        QCOMPARE(server.connections(), 0);
+    }
+
     void unverifiedUnpinnedSendsNoPassword()
     {
         // Whoever answers would get the password: nothing goes out, not

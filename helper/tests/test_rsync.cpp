@@ -18,6 +18,7 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUrl>
 
 #include <csignal>
 #include <fcntl.h>
@@ -994,6 +995,27 @@ private Q_SLOTS:
         QVERIFY2(staged->errorText().startsWith(QLatin1String("/src/asterisk/agi-bin is a symbolic link")),
                  qPrintable(staged->errorText()));
         QVERIFY(!QFile::exists(rx(QStringLiteral("volumes/agi-bin/secret"))));
+    }
+
+    // The receiver's URL is made of NS8's answer: one that rsync would read
+    // as something else (an option, another module) is not run.
+    void refusesADestinationNs8CouldNotHaveGiven()
+    {
+        writeFile(src(QStringLiteral("dest/f")), "x");
+        const RsyncTransfer good = one(transfer(QStringLiteral("dest"), QStringLiteral("/src/dest/"),
+                                                QStringLiteral("volumes/dest/")));
+        const QString port = QString::number(QUrl(good.destination).port());
+        for (const QString &bad : {QStringLiteral("rsync://-x@127.0.0.1:%1/data/volumes/dest/"),
+                                   QStringLiteral("rsync://u@-x:%1/data/volumes/dest/"),
+                                   QStringLiteral("rsync://u@127.0.0.1:%1/other/volumes/dest/"),
+                                   QStringLiteral("rsync://u@127.0.0.1:%1/data/../etc/")}) {
+            RsyncTransfer t = good;
+            t.destination = bad.arg(port);
+            const auto r = run(t);
+            QVERIFY(r);
+            QVERIFY(!r->ok());
+            QVERIFY2(r->errorText().startsWith(QLatin1String("The receiver's address ")), qPrintable(r->errorText()));
+        }
     }
 
     void batchKeepsToTheParallelLimit()

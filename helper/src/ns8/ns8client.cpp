@@ -9,6 +9,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkReply>
+#include <QRegularExpression>
 #include <QSslConfiguration>
 #include <QTimer>
 
@@ -51,6 +52,31 @@ struct Ns8Client::Request {
     int retries = 0;
     std::function<void(int status, const QJsonObject &answer, const ApiError &error)> done;
 };
+
+namespace {
+
+// Module ids and task ids come from NS8's answers and go into the request's
+// path: only what NS8 makes ("cluster", "node/3", "module/<image><n>", a
+// UUID), nothing that walks elsewhere in the API ("..", "/", "?").
+bool isAgent(const QString &agent)
+{
+    static const QRegularExpression re(QStringLiteral("^(cluster|node/[0-9]{1,9}|module/[a-z][a-z0-9_-]{0,63})$"));
+    return re.match(agent).hasMatch();
+}
+
+bool isTaskId(const QString &id)
+{
+    static const QRegularExpression re(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"));
+    return re.match(id).hasMatch();
+}
+
+ApiError badPath(const QString &what)
+{
+    return {Error::Failed, Text("ns8.path.invalid", "\"%1\" is not a task NS8 could have made: nothing was sent.")
+                               .arg(what)};
+}
+
+} // namespace
 
 QString TaskResult::validationSummary() const
 {
@@ -394,10 +420,16 @@ void Ns8Client::submitTask(const QString &agent, const QString &action, const QJ
     req->body = {{QStringLiteral("action"), action}, {QStringLiteral("data"), data},
                  {QStringLiteral("extra"), QJsonObject{{QStringLiteral("title"), QStringLiteral("ns8-migration: %1").arg(action)},
                                                        {QStringLiteral("isNotificationHidden"), true}}}};
+    if (!isAgent(agent)) {
+        QTimer::singleShot(0, this, [agent, done] { done({}, badPath(agent)); });
+        return;
+    }
     req->done = [agent, action, done](int status, const QJsonObject &answer, const ApiError &error) {
         if (error.isError())
             return done({}, error);
         const QString id = answer.value(QStringLiteral("data")).toObject().value(QStringLiteral("id")).toString();
+        if (status == 201 && !id.isEmpty() && !isTaskId(id))
+            return done({}, badPath(id));
         if (status != 201 || id.isEmpty())
             return done({}, {Error::Failed, Text("ns8.task.not-queued-on", "NS8 did not queue %1 on %2: HTTP %3 %4")
                                                     .arg(action, agent)
@@ -432,6 +464,12 @@ void Ns8Client::queueTask(const QString &agent, const QString &action, const QJs
                   QJsonObject{{QStringLiteral("title"), QStringLiteral("ns8-migration: %1").arg(action)},
                               {QStringLiteral("description"), QStringLiteral("NS7 migration tool")},
                               {QStringLiteral("isNotificationHidden"), true}}}};
+    if (!isAgent(agent)) {
+        TaskResult r;
+        r.error = badPath(agent);
+        QTimer::singleShot(0, this, [r, done] { done(r); });
+        return;
+    }
     req->done = [this, agent, action, done](int status, const QJsonObject &answer, const ApiError &error) {
         TaskResult r;
         if (error.isError()) {
@@ -451,6 +489,10 @@ void Ns8Client::queueTask(const QString &agent, const QString &action, const QJs
             return done(r);
         }
         const QString id = answer.value(QStringLiteral("data")).toObject().value(QStringLiteral("id")).toString();
+        if (status == 201 && !id.isEmpty() && !isTaskId(id)) {
+            r.error = badPath(id);
+            return done(r);
+        }
         if (status != 201 || id.isEmpty()) {
             r.error = {Error::Failed, Text("ns8.task.not-queued", "NS8 did not queue %1: HTTP %2 %3")
                                               .arg(action)
@@ -468,6 +510,13 @@ void Ns8Client::queueTask(const QString &agent, const QString &action, const QJs
 
 void Ns8Client::waitTask(const QString &taskPath, std::function<void(const TaskResult &)> done, int timeoutMs)
 {
+    const Size at = taskPath.lastIndexOf(QStringLiteral("/task/"));
+    if (at < 0 || !isAgent(taskPath.left(at)) || !isTaskId(taskPath.mid(at + 6))) {
+        TaskResult r;
+        r.error = badPath(taskPath);
+        QTimer::singleShot(0, this, [r, done] { done(r); });
+        return;
+    }
     const qint64 deadline = QDateTime::currentMSecsSinceEpoch() + (timeoutMs < 0 ? m_taskTimeoutMs : timeoutMs);
     pollStatus(QStringLiteral("/") + taskPath + QStringLiteral("/status"), deadline, 0, std::move(done));
 }

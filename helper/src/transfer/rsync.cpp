@@ -1,11 +1,14 @@
 #include "transfer/rsync.h"
 
 #include "transfer/scanner.h"
+#include "ns7/accountprovider.h"
 #include "core/commands.h"
 #include "core/qtcompat.h"
 #include "core/tunnelroute.h"
 
 #include <QDir>
+#include <QHostAddress>
+#include <QUrl>
 #include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
@@ -615,6 +618,30 @@ RsyncRun::~RsyncRun()
     removeStage();
 }
 
+namespace {
+
+// The receiver's URL is made of what NS8 answered (address, port, user) and
+// of profile paths: rsync://USER@HOST:PORT/data/PATH, with nothing that
+// rsync would read otherwise (an option, another module, "..").
+Failure badDestination(const QString &destination)
+{
+    const QUrl url(destination);
+    static const QRegularExpression userRe(QStringLiteral("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"));
+    const QString path = url.path();
+    QHostAddress address;
+    const bool ok = url.isValid() && url.scheme() == u"rsync" && userRe.match(url.userName()).hasMatch()
+                    && url.password().isEmpty() && (address.setAddress(url.host()) || isValidDomainName(url.host()))
+                    && url.port() > 0 && url.port() <= 65535 && path.startsWith(QStringLiteral("/data/"))
+                    && !path.split(u'/').contains(QStringLiteral("..")) && !url.hasQuery() && !url.hasFragment();
+    if (ok)
+        return {};
+    return Failure::failed(Text("rsync.destination.invalid", "The receiver's address %1 is not one NS8 could have "
+                                                             "given: rsync was not started.")
+                               .arg(destination));
+}
+
+} // namespace
+
 bool RsyncRun::isRunning() const
 {
     return m_proc && m_proc->state() != QProcess::NotRunning;
@@ -635,7 +662,9 @@ void RsyncRun::start()
         QTimer::singleShot(0, this, [this] { finish(); });
         return;
     }
-    const Failure linked = symlinkedSource();
+    Failure linked = symlinkedSource();
+    if (!linked.isError())
+        linked = badDestination(m_t.destination);
     if (linked.isError()) {
         m_r.localError = linked.texts.value(0);
         QTimer::singleShot(0, this, [this] { finish(); });
