@@ -18,6 +18,7 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUrl>
 
 #include <csignal>
 #include <fcntl.h>
@@ -960,6 +961,61 @@ private Q_SLOTS:
         QVERIFY(r->errorText().contains(QLatin1String("No such file or directory")));
         QCOMPARE(QDir(m_state).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden),
                  QStringList());
+    }
+
+    // agi-bin replaced by a link to /root (a directory outside the
+    // profile's paths here): rsync, run as root, would copy what it points
+    // to.  The run refuses before rsync starts, naming the path; a link
+    // above the source is refused as well.
+    void refusesASymlinkedSource()
+    {
+        writeFile(m_tmp.path() + QStringLiteral("/root/secret"), "not for NS8");
+        QVERIFY(QDir().mkpath(src(QStringLiteral("asterisk"))));
+        QVERIFY(QFile::link(m_tmp.path() + QStringLiteral("/root"), src(QStringLiteral("asterisk/agi-bin"))));
+        QVERIFY(QFile::link(src(QStringLiteral("asterisk")), src(QStringLiteral("alias"))));
+        const struct {
+            const char *source, *refused;
+        } cases[] = {{"/src/asterisk/agi-bin/", "/src/asterisk/agi-bin is a symbolic link"},
+                     {"/src/alias/agi-bin/", "/src/alias is a symbolic link"}};
+        for (const auto &c : cases) {
+            const auto r = run(one(transfer(QStringLiteral("agi-bin"), QString::fromLatin1(c.source),
+                                            QStringLiteral("volumes/agi-bin/"))));
+            QVERIFY(r);
+            QVERIFY(!r->ok());
+            QVERIFY(!r->retryable());
+            QVERIFY2(r->errorText().startsWith(QLatin1String(c.refused)), qPrintable(r->errorText()));
+            QVERIFY(!QFile::exists(rx(QStringLiteral("volumes/agi-bin/secret"))));
+        }
+        // Staged (rewritten) sources are checked before the stage is made.
+        Transfer t = transfer(QStringLiteral("agi-bin"), QStringLiteral("/src/asterisk/agi-bin/"),
+                              QStringLiteral("volumes/agi-bin/"));
+        t.rewrite = {{QStringLiteral("a"), QStringLiteral("b")}};
+        const auto staged = run(one(t));
+        QVERIFY(staged);
+        QVERIFY2(staged->errorText().startsWith(QLatin1String("/src/asterisk/agi-bin is a symbolic link")),
+                 qPrintable(staged->errorText()));
+        QVERIFY(!QFile::exists(rx(QStringLiteral("volumes/agi-bin/secret"))));
+    }
+
+    // The receiver's URL is made of NS8's answer: one that rsync would read
+    // as something else (an option, another module) is not run.
+    void refusesADestinationNs8CouldNotHaveGiven()
+    {
+        writeFile(src(QStringLiteral("dest/f")), "x");
+        const RsyncTransfer good = one(transfer(QStringLiteral("dest"), QStringLiteral("/src/dest/"),
+                                                QStringLiteral("volumes/dest/")));
+        const QString port = QString::number(QUrl(good.destination).port());
+        for (const QString &bad : {QStringLiteral("rsync://-x@127.0.0.1:%1/data/volumes/dest/"),
+                                   QStringLiteral("rsync://u@-x:%1/data/volumes/dest/"),
+                                   QStringLiteral("rsync://u@127.0.0.1:%1/other/volumes/dest/"),
+                                   QStringLiteral("rsync://u@127.0.0.1:%1/data/../etc/")}) {
+            RsyncTransfer t = good;
+            t.destination = bad.arg(port);
+            const auto r = run(t);
+            QVERIFY(r);
+            QVERIFY(!r->ok());
+            QVERIFY2(r->errorText().startsWith(QLatin1String("The receiver's address ")), qPrintable(r->errorText()));
+        }
     }
 
     void batchKeepsToTheParallelLimit()

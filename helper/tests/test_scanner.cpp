@@ -109,6 +109,78 @@ private Q_SLOTS:
         QVERIFY(LinkReport().isEmpty());
     }
 
+    // A source's directory, or one above it, that is a symbolic link: the
+    // walk (as root) would go wherever it points.
+    void symlinkOnPathFindsTheLink()
+    {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const QByteArray root = QFile::encodeName(tmp.path());
+        QVERIFY(mkdirs(root + "/secret"));
+        QVERIFY(mkdirs(root + "/var/lib/asterisk"));
+        QVERIFY(symlinkAt(root + "/secret", root + "/var/lib/asterisk/agi-bin"));
+        QVERIFY(symlinkAt(root + "/var/lib/asterisk", root + "/var/lib/alias"));
+        const QString r = tmp.path();
+        QCOMPARE(symlinkOnPath(r, r + QStringLiteral("/var/lib/asterisk/agi-bin"), true),
+                 r + QStringLiteral("/var/lib/asterisk/agi-bin"));
+        // rsync copies a last component without '/' as the link it is.
+        QCOMPARE(symlinkOnPath(r, r + QStringLiteral("/var/lib/asterisk/agi-bin"), false), QString());
+        // A link above the source is followed either way.
+        QCOMPARE(symlinkOnPath(r, r + QStringLiteral("/var/lib/alias/agi-bin"), false),
+                 r + QStringLiteral("/var/lib/alias"));
+        // Nothing to refuse: a real directory, a missing path, the root's own links.
+        QCOMPARE(symlinkOnPath(r, r + QStringLiteral("/var/lib/asterisk"), true), QString());
+        QCOMPARE(symlinkOnPath(r, r + QStringLiteral("/var/nothing/here"), true), QString());
+        QVERIFY(symlinkAt(root, root + "/secret/root-alias"));
+        QCOMPARE(symlinkOnPath(r + QStringLiteral("/secret/root-alias/"),
+                               r + QStringLiteral("/secret/root-alias/var/lib/asterisk"), true),
+                 QString());
+        const Failure f = symlinkRefused(r + u'/', r + QStringLiteral("/var/lib/asterisk/agi-bin"));
+        QCOMPARE(f.name, QString::fromLatin1(Error::Failed));
+        QCOMPARE(f.texts.value(0).id, QStringLiteral("transfer.source.symlink"));
+        QVERIFY2(f.message.startsWith(QStringLiteral("/var/lib/asterisk/agi-bin is a symbolic link (to ")),
+                 qPrintable(f.message));
+    }
+
+    // agi-bin replaced by a link to /root (here: a directory outside the
+    // profile's paths): the Scan refuses, naming it, and reads nothing.
+    void scanRefusesASymlinkedSource()
+    {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const QByteArray root = QFile::encodeName(tmp.path());
+        QVERIFY(mkdirs(root + "/root"));
+        QFile secret(QFile::decodeName(root + "/root/secret"));
+        QVERIFY(secret.open(QIODevice::WriteOnly));
+        secret.write("x");
+        secret.close();
+        QVERIFY(mkdirs(root + "/var/lib/asterisk"));
+        QVERIFY(symlinkAt(root + "/root", root + "/var/lib/asterisk/agi-bin"));
+        AppProfile profile;
+        profile.id = QStringLiteral("test");
+        Transfer t;
+        t.id = QStringLiteral("agi-bin");
+        t.title = QStringLiteral("AGI scripts");
+        t.source = QStringLiteral("/var/lib/asterisk/agi-bin/");
+        profile.transfers.append(t);
+        Job::Params params;
+        params.operation = QStringLiteral("scan");
+        params.steps = Scanner::plan(profile, {});
+        Job job(nullptr, nullptr, nullptr, params);
+        Scanner scanner(profile, tmp.path() + u'/', &job);
+        int calls = 0;
+        Failure failure;
+        scanner.walk([&](const Failure &outcome) {
+            ++calls;
+            failure = outcome;
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(calls > 0, 10000);
+        QCOMPARE(failure.name, QString::fromLatin1(Error::Failed));
+        QCOMPARE(failure.texts.value(0).id, QStringLiteral("transfer.source.symlink"));
+        QVERIFY2(failure.message.contains(QStringLiteral("/var/lib/asterisk/agi-bin")), qPrintable(failure.message));
+        QCOMPARE(scanner.result().files, quint64(0));
+    }
+
     // A whole Scan of a tree: the links that point nowhere on NS8, per
     // transfer, as NS7 paths; names with bytes that are not UTF-8 included.
     void scanFindsLinksThatPointNowhere()

@@ -26,6 +26,7 @@ import time
 import dbus
 
 import ns7expect
+import secretsweep
 from clusterfixture import ERR, GOOD, ROOT, USER_DOMAIN, MigrationTestCase
 from harness.client import APP_IFACE, JOB_IFACE, MANAGER_IFACE
 from harness.mariadb import NETHVOICE_DATABASES, LivePbx
@@ -453,6 +454,12 @@ class FullMigrationTest(FinishTestCase):
 
     SANDBOX = {"files": 20_500, "total_bytes": 300_000_000, "cdr_rows": 20_000}
 
+    def setUp(self):
+        # Sampled from Connect (in the setUp below) to the end of Finish.
+        self.sweep = secretsweep.Sweep(self).start()
+        self.addCleanup(self.sweep.stop)
+        super().setUp()
+
     def test_full_migration(self):
         mysql = self.sb.mysql
         root = self.sb.root
@@ -636,6 +643,11 @@ class FullMigrationTest(FinishTestCase):
         self.assertTrue([d for d in dumps if d.startswith("restore_background/")], dumps)
         self.assertRegex(props["Message"], r"Verified: [1-9]\d* files, %d tables and %d dump files matched"
                          % (len(mysql.tables(NETHVOICE_DATABASES)), len(dumps)))
+
+        # No secret anywhere the helper writes or shows something, nor in
+        # its children's argv (tests/integration/secretsweep.py).
+        swept = self.sweep.finish()
+        print("secrets sweep:", swept)
 
 
 class FinishFailuresTest(FinishTestCase):

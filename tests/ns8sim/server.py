@@ -684,6 +684,7 @@ class Sim:
                     t.log_entry["output_validation_errors"] = errs
                 self.complete(t, out, 1, text)
                 return
+            out = self._answer_override(t, out)
             self.complete(t, out, 0, "")
         except Exception:
             self.complete(t, "", 1, traceback.format_exc())
@@ -730,7 +731,7 @@ class Sim:
             fid = "f%d" % self.fault_seq
             f = dict(spec)
             f["id"] = fid
-            if kind in ("fail_action", "http_status") and f.get("count") is None:
+            if kind in ("fail_action", "http_status", "answer_override") and f.get("count") is None:
                 f["count"] = 1
             if kind == "expire_tokens":
                 self.token_epoch = time.time()
@@ -1338,6 +1339,30 @@ def _peer_held(sim, node):
         return (sim.nodes.get(node["id"]) is node
                 and any(f["kind"] == "hold_peer" for f in sim.faults.values()))
 # ---- end of the lifecycle faults ---------------------------------------------
+
+
+# ------------------------------------------- faults: hostile answers (network edge)
+# A leader that answers what NS8 never would: the fields of an action's
+# output replaced after the action ran for real (what it created exists) and
+# after the output schema check (a hostile leader need not respect it).
+FAULT_KINDS += ("answer_override",)
+
+
+def _answer_override(self, t, out):
+    """The answer_override fault: {"action", "set": {field: value}, "count"
+    (default 1)}: the output of the action's next run(s), with SET's fields
+    in place of its own."""
+    f = self._take_fault("answer_override", t)
+    if not f or not isinstance(out, dict):
+        return out
+    out = dict(out)
+    out.update(f.get("set") or {})
+    if t.log_entry is not None:
+        t.log_entry["answer_override"] = f["id"]
+    return out
+
+
+Sim._answer_override = _answer_override
 
 
 # ====================================================================== HTTP

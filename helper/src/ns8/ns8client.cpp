@@ -9,6 +9,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkReply>
+#include <QRegularExpression>
 #include <QSslConfiguration>
 #include <QTimer>
 
@@ -33,6 +34,15 @@ QUrl vpnApiBase(const QString &leaderIp)
     return base;
 }
 
+// The most an NS8 answer may weigh.  The largest the helper reads are
+// list-modules and a task's output: tens of kilobytes on a big cluster.  A
+// reply past this is not an NS8 answer; it is dropped before it fills the
+// memory of a root daemon.
+constexpr qint64 kMaxReplyBytes = 4 * 1024 * 1024;
+
+// Why the helper itself ended a reply (a property of the reply).
+constexpr const char *kEndedBy = "ns8mEndedBy";
+
 struct Ns8Client::Request {
     QByteArray verb; // GET or POST
     QString path;
@@ -42,6 +52,31 @@ struct Ns8Client::Request {
     int retries = 0;
     std::function<void(int status, const QJsonObject &answer, const ApiError &error)> done;
 };
+
+namespace {
+
+// Module ids and task ids come from NS8's answers and go into the request's
+// path: only what NS8 makes ("cluster", "node/3", "module/<image><n>", a
+// UUID), nothing that walks elsewhere in the API ("..", "/", "?").
+bool isAgent(const QString &agent)
+{
+    static const QRegularExpression re(QStringLiteral("^(cluster|node/[0-9]{1,9}|module/[a-z][a-z0-9_-]{0,63})$"));
+    return re.match(agent).hasMatch();
+}
+
+bool isTaskId(const QString &id)
+{
+    static const QRegularExpression re(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"));
+    return re.match(id).hasMatch();
+}
+
+ApiError badPath(const QString &what)
+{
+    return {Error::Failed, Text("ns8.path.invalid", "\"%1\" is not a task NS8 could have made: nothing was sent.")
+                               .arg(what)};
+}
+
+} // namespace
 
 QString TaskResult::validationSummary() const
 {
@@ -188,6 +223,12 @@ void Ns8Client::send(std::shared_ptr<Request> req)
             return;
         }
     }
+    const ApiError unsafe = unsafeTls(*req);
+    if (unsafe.isError()) {
+        Log::warning(QStringLiteral("not sent to %1: %2").arg(url(req->path).toString(), unsafe.message));
+        QTimer::singleShot(0, this, [req, unsafe] { req->done(0, {}, unsafe); });
+        return;
+    }
     QNetworkRequest nr(url(req->path));
     nr.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
     nr.setRawHeader("Accept", "application/json");
@@ -202,52 +243,124 @@ void Ns8Client::send(std::shared_ptr<Request> req)
     QNetworkReply *reply = req->verb == "POST"
                                ? m_nam.post(nr, QJsonDocument(req->body).toJson(QJsonDocument::Compact))
                                : m_nam.get(nr);
-    abortWhenStalled(reply, m_requestTimeoutMs);
+    limitReply(reply);
     connect(reply, &QNetworkReply::encrypted, this, [this, reply] {
+        // Before a byte of the request leaves (Qt waits for this slot): a
+        // certificate the CAs accept must still be the pinned one.
         m_peerFingerprint = fingerprint(reply->sslConfiguration().peerCertificate());
+        if (!pinMatches(m_peerFingerprint))
+            endReply(reply, "pin");
     });
     connect(reply, &QNetworkReply::sslErrors, this, [this, reply](const QList<QSslError> &errors) {
         const QSslCertificate cert = reply->sslConfiguration().peerCertificate().isNull()
                                          ? errors.value(0).certificate()
                                          : reply->sslConfiguration().peerCertificate();
         m_peerFingerprint = fingerprint(cert);
-        if (!m_tls.verify
-            && (m_tls.pinnedSha256.isEmpty()
-                || m_tls.pinnedSha256.compare(m_peerFingerprint, Qt::CaseInsensitive) == 0))
+        // Without validation only the pinned certificate goes through (or,
+        // with no pin, a request that carries no credential: unsafeTls()).
+        if (!m_tls.verify && pinMatches(m_peerFingerprint))
             reply->ignoreSslErrors(errors);
     });
     connect(reply, &QNetworkReply::finished, this, [this, req, reply] { finished(req, reply); });
+}
+
+bool Ns8Client::pinMatches(const QString &seen) const
+{
+    return m_tls.pinnedSha256.isEmpty() || m_tls.pinnedSha256.compare(seen, Qt::CaseInsensitive) == 0;
+}
+
+ApiError Ns8Client::unsafeTls(const Request &req) const
+{
+    if (m_base.scheme() != u"https" || m_tls.verify || !m_tls.pinnedSha256.isEmpty())
+        return {};
+    // Any server would do: the password or the token would go to whoever
+    // answers.  A login without a password (the preflight's probe) may.
+    if (req.isLogin ? m_password.isEmpty() && m_otp.isEmpty() : m_token.isEmpty())
+        return {};
+    return {Error::TlsNotTrusted,
+            Text("ns8.tls.unpinned", "TLS validation is off and no certificate fingerprint was confirmed: "
+                                     "nothing was sent to %1. Confirm the fingerprint of its certificate, or "
+                                     "turn TLS validation on.")
+                .arg(m_base.host())};
+}
+
+void Ns8Client::limitReply(QNetworkReply *reply)
+{
+    // One deadline for the whole exchange, which bytes trickling in do not
+    // push back: a server that drips its answer ends here too.
+    auto *deadline = new QTimer(reply);
+    deadline->setSingleShot(true);
+    connect(deadline, &QTimer::timeout, reply, [reply] { endReply(reply, "deadline"); });
+    connect(reply, &QNetworkReply::finished, deadline, &QTimer::stop);
+    deadline->start(m_requestTimeoutMs > 0 ? m_requestTimeoutMs : 15000);
+    connect(reply, &QNetworkReply::metaDataChanged, this, [reply] {
+        if (reply->header(QNetworkRequest::ContentLengthHeader).toLongLong() > kMaxReplyBytes)
+            endReply(reply, "size");
+    });
+    connect(reply, &QNetworkReply::downloadProgress, this, [reply](qint64 received, qint64) {
+        if (received > kMaxReplyBytes)
+            endReply(reply, "size");
+    });
+}
+
+void Ns8Client::endReply(QNetworkReply *reply, const char *why)
+{
+    if (!reply->isRunning() || reply->property(kEndedBy).isValid())
+        return;
+    reply->setProperty(kEndedBy, QByteArray(why));
+    reply->abort();
+}
+
+ApiError Ns8Client::pinError() const
+{
+    return {Error::TlsNotTrusted,
+            Text("ns8.tls.pin-mismatch", "The certificate of %1 has the fingerprint %2, not the "
+                                         "one given (%3). Check that you are connecting to the "
+                                         "right server.")
+                .arg(m_base.host(), m_peerFingerprint, m_tls.pinnedSha256)};
+}
+
+ApiError Ns8Client::endedError(QNetworkReply *reply) const
+{
+    const QByteArray why = reply->property(kEndedBy).toByteArray();
+    const QString host = m_base.host();
+    if (why == "pin")
+        return pinError();
+    if (why == "size")
+        return {Error::Failed, Text("ns8.reply.too-large", "%1 sent an answer larger than %2 MB: that is not "
+                                                           "an answer of the NS8 API. Check that the address is "
+                                                           "the NS8 leader's.")
+                                   .arg(host)
+                                   .arg(kMaxReplyBytes / (1024 * 1024))};
+    if (why == "deadline")
+        return {Error::ClusterUnreachable, Text("ns8.reply.deadline", "%1 did not finish its answer within %2 s. "
+                                                                      "Check that the NS8 leader is running and "
+                                                                      "that the network towards it is sound.")
+                                               .arg(host)
+                                               .arg(QString::number(m_requestTimeoutMs / 1000.0))};
+    return {};
 }
 
 void Ns8Client::finished(std::shared_ptr<Request> req, QNetworkReply *reply)
 {
     reply->deleteLater();
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const ApiError ended = endedError(reply);
+    if (ended.isError()) {
+        // The deadline before any answer came: a stall, tried again as one.
+        if (status == 0 && ended.name == QLatin1String(Error::ClusterUnreachable))
+            return retryLater(req, networkError(reply));
+        return req->done(0, {}, ended);
+    }
     const QByteArray body = reply->readAll();
-    if (status == 0) {
-        // No HTTP answer: TLS or transport problem.
-        if (!m_tls.pinnedSha256.isEmpty() && !m_peerFingerprint.isEmpty()
-            && m_tls.pinnedSha256.compare(m_peerFingerprint, Qt::CaseInsensitive) != 0)
-            return req->done(0, {},
-                             {Error::TlsNotTrusted,
-                              Text("ns8.tls.pin-mismatch", "The certificate of %1 has the fingerprint %2, not the "
-                                             "one given (%3). Check that you are connecting to the "
-                                             "right server.")
-                                  .arg(m_base.host(), m_peerFingerprint, m_tls.pinnedSha256)});
-        if (reply->error() == QNetworkReply::SslHandshakeFailedError
-            || (reply->error() == QNetworkReply::UnknownNetworkError && !m_peerFingerprint.isEmpty()))
-            return req->done(0, {},
-                             {Error::TlsNotTrusted,
-                              Text("ns8.tls.untrusted", "The certificate of %1 is not trusted (fingerprint %2). "
-                                             "If it is self-signed, turn TLS validation off and "
-                                             "confirm this fingerprint.")
-                                  .arg(m_base.host(), m_peerFingerprint)});
-        const ApiError err = networkError(reply);
-        if (reply->error() == QNetworkReply::OperationCanceledError
-            || reply->error() == QNetworkReply::TimeoutError
-            || reply->error() == QNetworkReply::RemoteHostClosedError)
-            return retryLater(req, err);
-        return req->done(0, {}, err);
+    if (status == 0)
+        return transportFailed(req, reply);
+    // A request that went out on a connection opened before (no handshake,
+    // no encrypted()) is checked on its answer.
+    const QSslCertificate cert = reply->sslConfiguration().peerCertificate();
+    if (m_base.scheme() == u"https" && !cert.isNull() && !pinMatches(fingerprint(cert))) {
+        m_peerFingerprint = fingerprint(cert);
+        return req->done(0, {}, pinError());
     }
     const QJsonObject answer = QJsonDocument::fromJson(body).object();
     if (status == 429 || status >= 500) {
@@ -269,6 +382,27 @@ void Ns8Client::finished(std::shared_ptr<Request> req, QNetworkReply *reply)
     req->done(status, answer, {});
 }
 
+// No HTTP answer: a TLS or transport problem.
+void Ns8Client::transportFailed(const std::shared_ptr<Request> &req, QNetworkReply *reply)
+{
+    if (!m_peerFingerprint.isEmpty() && !pinMatches(m_peerFingerprint))
+        return req->done(0, {}, pinError());
+    if (reply->error() == QNetworkReply::SslHandshakeFailedError
+        || (reply->error() == QNetworkReply::UnknownNetworkError && !m_peerFingerprint.isEmpty()))
+        return req->done(0, {},
+                         {Error::TlsNotTrusted,
+                          Text("ns8.tls.untrusted", "The certificate of %1 is not trusted (fingerprint %2). "
+                                         "If it is self-signed, turn TLS validation off and "
+                                         "confirm this fingerprint.")
+                              .arg(m_base.host(), m_peerFingerprint)});
+    const ApiError err = networkError(reply);
+    if (reply->error() == QNetworkReply::OperationCanceledError
+        || reply->error() == QNetworkReply::TimeoutError
+        || reply->error() == QNetworkReply::RemoteHostClosedError)
+        return retryLater(req, err);
+    req->done(0, {}, err);
+}
+
 void Ns8Client::retryLater(std::shared_ptr<Request> req, const ApiError &why)
 {
     if (req->retries >= m_retryDelaysMs.size())
@@ -286,10 +420,16 @@ void Ns8Client::submitTask(const QString &agent, const QString &action, const QJ
     req->body = {{QStringLiteral("action"), action}, {QStringLiteral("data"), data},
                  {QStringLiteral("extra"), QJsonObject{{QStringLiteral("title"), QStringLiteral("ns8-migration: %1").arg(action)},
                                                        {QStringLiteral("isNotificationHidden"), true}}}};
+    if (!isAgent(agent)) {
+        QTimer::singleShot(0, this, [agent, done] { done({}, badPath(agent)); });
+        return;
+    }
     req->done = [agent, action, done](int status, const QJsonObject &answer, const ApiError &error) {
         if (error.isError())
             return done({}, error);
         const QString id = answer.value(QStringLiteral("data")).toObject().value(QStringLiteral("id")).toString();
+        if (status == 201 && !id.isEmpty() && !isTaskId(id))
+            return done({}, badPath(id));
         if (status != 201 || id.isEmpty())
             return done({}, {Error::Failed, Text("ns8.task.not-queued-on", "NS8 did not queue %1 on %2: HTTP %3 %4")
                                                     .arg(action, agent)
@@ -324,6 +464,12 @@ void Ns8Client::queueTask(const QString &agent, const QString &action, const QJs
                   QJsonObject{{QStringLiteral("title"), QStringLiteral("ns8-migration: %1").arg(action)},
                               {QStringLiteral("description"), QStringLiteral("NS7 migration tool")},
                               {QStringLiteral("isNotificationHidden"), true}}}};
+    if (!isAgent(agent)) {
+        TaskResult r;
+        r.error = badPath(agent);
+        QTimer::singleShot(0, this, [r, done] { done(r); });
+        return;
+    }
     req->done = [this, agent, action, done](int status, const QJsonObject &answer, const ApiError &error) {
         TaskResult r;
         if (error.isError()) {
@@ -343,6 +489,10 @@ void Ns8Client::queueTask(const QString &agent, const QString &action, const QJs
             return done(r);
         }
         const QString id = answer.value(QStringLiteral("data")).toObject().value(QStringLiteral("id")).toString();
+        if (status == 201 && !id.isEmpty() && !isTaskId(id)) {
+            r.error = badPath(id);
+            return done(r);
+        }
         if (status != 201 || id.isEmpty()) {
             r.error = {Error::Failed, Text("ns8.task.not-queued", "NS8 did not queue %1: HTTP %2 %3")
                                               .arg(action)
@@ -360,6 +510,13 @@ void Ns8Client::queueTask(const QString &agent, const QString &action, const QJs
 
 void Ns8Client::waitTask(const QString &taskPath, std::function<void(const TaskResult &)> done, int timeoutMs)
 {
+    const Size at = taskPath.lastIndexOf(QStringLiteral("/task/"));
+    if (at < 0 || !isAgent(taskPath.left(at)) || !isTaskId(taskPath.mid(at + 6))) {
+        TaskResult r;
+        r.error = badPath(taskPath);
+        QTimer::singleShot(0, this, [r, done] { done(r); });
+        return;
+    }
     const qint64 deadline = QDateTime::currentMSecsSinceEpoch() + (timeoutMs < 0 ? m_taskTimeoutMs : timeoutMs);
     pollStatus(QStringLiteral("/") + taskPath + QStringLiteral("/status"), deadline, 0, std::move(done));
 }

@@ -78,6 +78,10 @@ public:
     void setTlsPolicy(const TlsPolicy &policy) { m_tls = policy; }
     void setCredentials(const QString &user, const QString &password, const QString &otp = {});
     void forgetCredentials();
+    // The longest one request may take, its whole answer included: a
+    // server that drips its answer does not push it back.  A request that
+    // got nothing at all by then is tried again (setRetryDelays); one whose
+    // answer was still coming is not.
     void setRequestTimeout(int ms) { m_requestTimeoutMs = ms; }
     void setTaskTimeout(int ms) { m_taskTimeoutMs = ms; }
     void setRetryDelays(QList<int> ms) { m_retryDelaysMs = std::move(ms); }
@@ -113,6 +117,17 @@ private:
                    std::function<void(const TaskResult &)> done);
     void send(std::shared_ptr<Request> req);
     void finished(std::shared_ptr<Request> req, QNetworkReply *reply);
+    void transportFailed(const std::shared_ptr<Request> &req, QNetworkReply *reply);
+    // The pinned fingerprint is SEEN (or none is pinned).
+    bool pinMatches(const QString &seen) const;
+    ApiError pinError() const;
+    // Why REQ must not go out at all under the TLS policy ("" when it may).
+    ApiError unsafeTls(const Request &req) const;
+    // The deadline and the size limit of REPLY; endReply() aborts it, saying
+    // why ("pin", "size", "deadline"), and endedError() phrases that.
+    void limitReply(QNetworkReply *reply);
+    static void endReply(QNetworkReply *reply, const char *why);
+    ApiError endedError(QNetworkReply *reply) const;
     void retryLater(std::shared_ptr<Request> req, const ApiError &why);
     void pollStatus(const QString &statusPath, qint64 deadline, int attempt,
                     std::function<void(const TaskResult &)> done);

@@ -80,6 +80,45 @@ Text checkLeader(const QString &leader)
 }
 
 
+// The pin, as "AA:BB:..." in PIN, and whether it goes with VERIFY: without
+// validation a pin is required (else the password goes to whoever answers),
+// with it a pin has no use.
+Text checkTlsOptions(bool verify, QString *pin)
+{
+    if (!pin->isEmpty()) {
+        QString hex = *pin;
+        hex.remove(u':');
+        static const QRegularExpression hexRe(QStringLiteral("^[0-9A-F]{64}$"));
+        if (!hexRe.match(hex).hasMatch())
+            return Text("connect.fingerprint", "The TLS fingerprint must be a SHA-256 fingerprint: 64 hexadecimal digits, "
+                                               "with or without ':' between pairs.");
+        QStringList pairs;
+        for (int i = 0; i < 64; i += 2)
+            pairs.append(hex.mid(i, 2));
+        *pin = pairs.join(u':');
+    }
+    if (!pin->isEmpty() && verify)
+        return Text("connect.fingerprint.verify", "A TLS fingerprint is only used when TLS validation is off (tls_verify false).");
+    if (pin->isEmpty() && !verify)
+        return Text("connect.fingerprint.missing", "With TLS validation off, give the SHA-256 fingerprint of the leader's "
+                                                   "certificate (tls_fingerprint), compared with the one NS8 shows: without "
+                                                   "it the password would go to whichever server answers.");
+    return {};
+}
+
+// What add-node answered, before any of it is used: the values go to wg,
+// ip and getent as arguments (vpn/wireguard.h says what is checked).
+Failure checkAddNodeFields(bool nodeAdded, const TunnelConfig &tunnel, const QString &leaderIp)
+{
+    if (!nodeAdded || tunnel.address.isEmpty() || tunnel.network.isEmpty() || tunnel.peerPublicKey.isEmpty()
+        || tunnel.peerEndpoint.isEmpty() || leaderIp.isEmpty())
+        return {kFailed, Text("connect.add-node.fields", "add-node answered without the fields the VPN needs.")};
+    const Text wrong = checkTunnelFields(tunnel, leaderIp, localNetworks());
+    if (!wrong.isEmpty())
+        return {kFailed, wrong};
+    return {};
+}
+
 } // namespace
 
 struct Cluster::ConnectRun {
@@ -362,22 +401,8 @@ void Cluster::connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &
         problem = Text("connect.password", "Give the NS8 administrator's password.");
     if (problem.isEmpty() && !otp.isEmpty() && !otpRe.match(otp).hasMatch())
         problem = Text("connect.otp", "The OTP code is the 6-digit number the authenticator app shows.");
-    if (problem.isEmpty() && !pin.isEmpty()) {
-        QString hex = pin;
-        hex.remove(u':');
-        static const QRegularExpression hexRe(QStringLiteral("^[0-9A-F]{64}$"));
-        if (!hexRe.match(hex).hasMatch())
-            problem = Text("connect.fingerprint", "The TLS fingerprint must be a SHA-256 fingerprint: 64 hexadecimal digits, "
-                                     "with or without ':' between pairs.");
-        else {
-            QStringList pairs;
-            for (int i = 0; i < 64; i += 2)
-                pairs.append(hex.mid(i, 2));
-            pin = pairs.join(u':');
-        }
-    }
-    if (problem.isEmpty() && !pin.isEmpty() && run->tls.verify)
-        problem = Text("connect.fingerprint.verify", "A TLS fingerprint is only used when TLS validation is off (tls_verify false).");
+    if (problem.isEmpty())
+        problem = checkTlsOptions(run->tls.verify, &pin);
     if (!problem.isEmpty()) {
         replyError(call, {kInvalid, problem});
         return;
@@ -652,10 +677,18 @@ void Cluster::connectAddNode(const std::shared_ptr<ConnectRun> &run, const Opera
         run->leaderPublicKey = out.value(QStringLiteral("leader_public_key")).toString();
         run->leaderIp = out.value(QStringLiteral("leader_ip_address")).toString();
         run->leaderEndpoint = out.value(QStringLiteral("leader_endpoint")).toString();
-        if (run->nodeId == 0 || QHostAddress(run->ipAddress).isNull() || run->leaderPublicKey.isEmpty()
-            || run->leaderEndpoint.isEmpty() || QHostAddress(run->leaderIp).isNull())
-            return next(stepFailed(what, {kFailed, Text("connect.add-node.fields", "add-node answered without the fields the VPN needs.")}));
-        run->nodeAdded = true;
+        // Removed again (the step's undo) when what it answered is refused.
+        run->nodeAdded = out.value(QStringLiteral("node_id")).toInt() > 0;
+        TunnelConfig answered;
+        answered.address = run->ipAddress;
+        answered.network = run->network;
+        answered.peerPublicKey = run->leaderPublicKey;
+        answered.peerEndpoint = run->leaderEndpoint;
+        const Failure refused = checkAddNodeFields(run->nodeAdded, answered, run->leaderIp);
+        if (refused.isError())
+            return next(stepFailed(what, refused));
+        // Recorded before anything else happens: a kill from now on is
+        // undone at the next start (the node and the account removed).
         if (!saveProgress(*run))
             return next(stepFailed(what, progressNotSaved()));
         Log::info(QStringLiteral("Join cluster: this server is node %1, VPN address %2 in %3; leader %4 at %5")

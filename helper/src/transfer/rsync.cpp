@@ -1,11 +1,14 @@
 #include "transfer/rsync.h"
 
 #include "transfer/scanner.h"
+#include "ns7/accountprovider.h"
 #include "core/commands.h"
 #include "core/qtcompat.h"
 #include "core/tunnelroute.h"
 
 #include <QDir>
+#include <QHostAddress>
+#include <QUrl>
 #include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
@@ -333,6 +336,7 @@ QList<RsyncTransfer> planTransfers(const AppProfile &profile, const QString &roo
             r.password = target.password;
             r.tunnel = target.tunnel;
             r.host = target.host;
+            r.sourceRoot = root;
             // expandSource() drops the trailing slash: put rsync's meaning back.
             const QString src = t.copiesDirectoryItself() ? path : path + u'/';
             if (t.rewrite.isEmpty()) {
@@ -614,6 +618,30 @@ RsyncRun::~RsyncRun()
     removeStage();
 }
 
+namespace {
+
+// The receiver's URL is made of what NS8 answered (address, port, user) and
+// of profile paths: rsync://USER@HOST:PORT/data/PATH, with nothing that
+// rsync would read otherwise (an option, another module, "..").
+Failure badDestination(const QString &destination)
+{
+    const QUrl url(destination);
+    static const QRegularExpression userRe(QStringLiteral("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"));
+    const QString path = url.path();
+    QHostAddress address;
+    const bool ok = url.isValid() && url.scheme() == u"rsync" && userRe.match(url.userName()).hasMatch()
+                    && url.password().isEmpty() && (address.setAddress(url.host()) || isValidDomainName(url.host()))
+                    && url.port() > 0 && url.port() <= 65535 && path.startsWith(QStringLiteral("/data/"))
+                    && !path.split(u'/').contains(QStringLiteral("..")) && !url.hasQuery() && !url.hasFragment();
+    if (ok)
+        return {};
+    return Failure::failed(Text("rsync.destination.invalid", "The receiver's address %1 is not one NS8 could have "
+                                                             "given: rsync was not started.")
+                               .arg(destination));
+}
+
+} // namespace
+
 bool RsyncRun::isRunning() const
 {
     return m_proc && m_proc->state() != QProcess::NotRunning;
@@ -631,6 +659,14 @@ void RsyncRun::start()
     m_started = true;
     m_clock.start();
     if (m_r.canceled) { // canceled before it started
+        QTimer::singleShot(0, this, [this] { finish(); });
+        return;
+    }
+    Failure linked = symlinkedSource();
+    if (!linked.isError())
+        linked = badDestination(m_t.destination);
+    if (linked.isError()) {
+        m_r.localError = linked.texts.value(0);
         QTimer::singleShot(0, this, [this] { finish(); });
         return;
     }
@@ -877,6 +913,23 @@ void RsyncRun::finish()
         emit progress(m_bytes, total, m_fraction, m_rate);
     }
     emit finished(m_r);
+}
+
+Failure RsyncRun::symlinkedSource() const
+{
+    if (m_t.sourceRoot.isEmpty())
+        return {};
+    for (const QString &source : m_t.stageFrom.isEmpty() ? m_t.sources : QStringList{m_t.stageFrom}) {
+        // rsync follows the last component too when the source ends with '/'.
+        QString path = source;
+        const bool followsLast = path.endsWith(u'/');
+        while (path.endsWith(u'/') && path.size() > 1)
+            path.chop(1);
+        const QString link = symlinkOnPath(m_t.sourceRoot, path, followsLast);
+        if (!link.isEmpty())
+            return symlinkRefused(m_t.sourceRoot, link);
+    }
+    return {};
 }
 
 bool RsyncRun::stage(QString *error)

@@ -72,6 +72,7 @@
 // failure, explained by RsyncResult::errorText().
 #pragma once
 
+#include "core/errors.h"
 #include "core/text.h"
 #include "profile/appprofile.h"
 
@@ -119,6 +120,10 @@ struct RsyncTransfer {
     // address) through TUNNEL (core/tunnelroute.h); "" : any route.
     QString tunnel;
     QString host;
+    // The sources (or stageFrom) lie below it: just before rsync starts, no
+    // component of theirs below it may be a symbolic link (symlinkOnPath()
+    // in scanner.h); "" : not checked (the helper's own directories).
+    QString sourceRoot;
     QString stageFrom; // "rewrite": the source to stage first, "" otherwise
     QString stageDir; // where the private stage directory is made
     QList<QPair<QString, QString>> rewrite;
@@ -251,6 +256,8 @@ private:
     void emitProgress();
     void onFinished(int exitCode, QProcess::ExitStatus status);
     void finish();
+    // The refusal of a source with a symbolic link on its path (sourceRoot).
+    Failure symlinkedSource() const;
     bool stage(QString *error);
     void removeStage();
 

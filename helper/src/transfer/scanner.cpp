@@ -136,6 +136,43 @@ QList<QPair<QString, QString>> expandSource(const QString &root, const Transfer 
     return out;
 }
 
+QString symlinkOnPath(const QString &root, const QString &path, bool followsLast)
+{
+    QString base = root;
+    while (base.endsWith(u'/'))
+        base.chop(1);
+    if (!path.startsWith(base + u'/'))
+        return {};
+    const QStringList parts = path.mid(base.size() + 1).split(u'/', SkipEmptyParts);
+    QString at = base;
+    for (Size i = 0; i < parts.size(); ++i) {
+        at += u'/' + parts.at(i);
+        if (i == parts.size() - 1 && !followsLast)
+            break;
+        struct stat st {};
+        if (::lstat(QFile::encodeName(at).constData(), &st) != 0)
+            return {};
+        if (S_ISLNK(st.st_mode))
+            return at;
+    }
+    return {};
+}
+
+Failure symlinkRefused(const QString &root, const QString &link)
+{
+    QString shown = link;
+    QString base = root;
+    while (base.endsWith(u'/'))
+        base.chop(1);
+    if (!base.isEmpty() && shown.startsWith(base + u'/'))
+        shown = shown.mid(base.size());
+    const QString target = QFileInfo(link).symLinkTarget();
+    return {Error::Failed, Text("transfer.source.symlink", "%1 is a symbolic link (to %2): the helper, which runs as "
+                                                           "root, does not follow it. Put the directory itself "
+                                                           "there, then try again.")
+                               .arg(shown, target.isEmpty() ? QStringLiteral("?") : target)};
+}
+
 bool isExcluded(const QByteArray &name, const QList<QByteArray> &patterns)
 {
     for (const QByteArray &p : patterns)
@@ -209,6 +246,12 @@ bool Scanner::beginTransfer()
     Frame top;
     const auto sources = expandSource(m_root, t);
     for (const auto &src : sources) {
+        const QString link = symlinkOnPath(m_root, src.first, !t.copiesDirectoryItself());
+        if (!link.isEmpty()) {
+            m_refused = symlinkRefused(m_root, link);
+            Log::warning(QStringLiteral("%1: %2").arg(t.title, m_refused.message), m_job->logContext());
+            return false;
+        }
         const QByteArray path = QFile::encodeName(src.first);
         struct stat st {};
         if (::lstat(path.constData(), &st) != 0) {
@@ -343,13 +386,13 @@ void Scanner::slice()
     QElapsedTimer budget;
     budget.start();
     if (m_transfer < 0 && !beginTransfer())
-        return endWalk({});
+        return endWalk(m_refused);
     while (budget.elapsed() < kSliceMs) {
         if (m_stack.empty()) {
             finishTransfer();
             if (!beginTransfer()) {
                 publishProgress();
-                return endWalk({});
+                return endWalk(m_refused);
             }
             continue;
         }

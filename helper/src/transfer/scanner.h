@@ -66,6 +66,17 @@ struct ScanResult {
 // (path, what "*" matched).
 QList<QPair<QString, QString>> expandSource(const QString &root, const Transfer &t);
 
+// The helper reads the sources as root: a symbolic link on the way would take
+// it (and rsync, which follows every directory above the last, and the last
+// too when the source ends with '/') wherever the link points, /root
+// included.  The first component of PATH below ROOT that is a symbolic link,
+// the last one only when FOLLOWSLAST; "" when there is none (or PATH does
+// not exist: that is reported as missing).
+QString symlinkOnPath(const QString &root, const QString &path, bool followsLast);
+// The refusal of a source whose path has such a link (LINK, from
+// symlinkOnPath()), named as the administrator sees it (below ROOT).
+Failure symlinkRefused(const QString &root, const QString &link);
+
 // True when NAME matches one of the rsync-style exclude patterns (names
 // without '/': they apply at any depth).
 bool isExcluded(const QByteArray &name, const QList<QByteArray> &patterns);
@@ -121,6 +132,7 @@ private:
     QElapsedTimer m_clock;
     QElapsedTimer m_lastPublish;
     Done m_walkDone; // set while walking
+    Failure m_refused; // a source beginTransfer() would not walk (symlinkOnPath())
 };
 
 } // namespace ns8m

@@ -5,7 +5,11 @@
 #include "core/process.h"
 #include "core/qtcompat.h"
 
+#include "ns7/accountprovider.h"
+
 #include <QDateTime>
+#include <QFile>
+#include <QNetworkInterface>
 #include <QStandardPaths>
 #include <QTimer>
 
@@ -34,7 +38,156 @@ struct CtxDeleter {
 };
 
 
+// "0A05040000000000..." of /proc/net/route (IPv4, host byte order of the
+// kernel: the bytes as they are in memory) or of /proc/net/ipv6_route.
+QHostAddress procAddress(const QByteArray &hex, bool v4)
+{
+    const QByteArray raw = QByteArray::fromHex(hex);
+    if (v4 && raw.size() == 4) {
+        quint32 a = 0;
+        for (int i = 3; i >= 0; --i)
+            a = (a << 8) | quint8(raw.at(i));
+        return QHostAddress(a);
+    }
+    if (!v4 && raw.size() == 16)
+        return QHostAddress(reinterpret_cast<const quint8 *>(raw.constData()));
+    return {};
+}
+
+int maskLength(quint32 mask)
+{
+    int n = 0;
+    while (mask & 0x80000000u) {
+        ++n;
+        mask <<= 1;
+    }
+    return n;
+}
+
+void routeNetworks(QList<IpNetwork> *out)
+{
+    QFile v4(QStringLiteral("/proc/net/route"));
+    if (v4.open(QIODevice::ReadOnly)) {
+        v4.readLine(); // the header
+        for (const QByteArray &line : v4.readAll().split('\n')) {
+            const QList<QByteArray> f = line.simplified().split(' ');
+            if (f.size() < 8 || f.at(0) == kTunnelInterface)
+                continue;
+            const QHostAddress mask = procAddress(f.at(7), true);
+            const int prefix = maskLength(mask.toIPv4Address());
+            if (prefix > 0)
+                out->append({procAddress(f.at(1), true), prefix});
+        }
+    }
+    QFile v6(QStringLiteral("/proc/net/ipv6_route"));
+    if (v6.open(QIODevice::ReadOnly)) {
+        for (const QByteArray &line : v6.readAll().split('\n')) {
+            const QList<QByteArray> f = line.simplified().split(' ');
+            const int prefix = f.size() >= 10 ? f.at(1).toInt(nullptr, 16) : 0;
+            if (prefix > 0 && f.at(9) != kTunnelInterface)
+                out->append({procAddress(f.at(0), false), prefix});
+        }
+    }
+}
+
+// Whether A and B share an address: one contains the other.
+bool overlaps(const IpNetwork &a, const IpNetwork &b)
+{
+    const int shorter = qMin(a.prefix, b.prefix);
+    return a.address.protocol() == b.address.protocol() && a.address.isInSubnet(b.address, shorter);
+}
+
+Text checkNetwork(const QString &network, IpNetwork *net, const QList<IpNetwork> &local)
+{
+    const Text bad = Text("tunnel.network.invalid", "NS8 gave \"%1\" as the cluster's VPN network: that is not an "
+                                                    "IPv4 or IPv6 network with a prefix length.")
+                         .arg(network);
+    if (!network.contains(u'/') || network.startsWith(u'-'))
+        return bad;
+    const QPair<QHostAddress, int> parsed = QHostAddress::parseSubnet(network);
+    net->address = parsed.first;
+    net->prefix = parsed.second;
+    const bool v4 = net->address.protocol() == QAbstractSocket::IPv4Protocol;
+    if (net->address.isNull() || net->prefix < 0 || (!v4 && net->address.protocol() != QAbstractSocket::IPv6Protocol))
+        return bad;
+    if (net->prefix == 0)
+        return Text("tunnel.network.default", "NS8 gave %1 as the cluster's VPN network: that is a default route, "
+                                              "which would send all of this server's traffic into the VPN.")
+            .arg(network);
+    if (v4 ? (net->prefix < 8 || net->prefix > 30) : (net->prefix < 48 || net->prefix > 126))
+        return Text("tunnel.network.prefix", "NS8 gave %1 as the cluster's VPN network: its prefix length is out of "
+                                             "the sane range (IPv4 /8 to /30, IPv6 /48 to /126).")
+            .arg(network);
+    if (QHostAddress(network.section(u'/', 0, 0)) != net->address)
+        return bad; // host bits set: not a network address
+    for (const IpNetwork &mine : local)
+        if (overlaps(*net, mine))
+            return Text("tunnel.network.overlap", "NS8 gave %1 as the cluster's VPN network: it overlaps %2/%3, a "
+                                                  "network of this server. Change the VPN network of the NS8 cluster.")
+                .arg(network, mine.address.toString())
+                .arg(mine.prefix);
+    return {};
+}
+
+Text checkEndpoint(const QString &endpoint)
+{
+    const Text bad = Text("tunnel.endpoint.invalid", "NS8 gave \"%1\" as the leader's VPN endpoint: that is not "
+                                                     "host:port with a host name or an IP address.")
+                         .arg(endpoint);
+    const QString host = hostOfEndpoint(endpoint);
+    if (host.isEmpty() || host.startsWith(u'-') || endpoint.startsWith(u'-'))
+        return bad;
+    const QString rest = endpoint.mid(endpoint.startsWith(u'[') ? host.size() + 2 : host.size());
+    bool ok = false;
+    const int port = rest.startsWith(u':') ? rest.mid(1).toInt(&ok) : 0;
+    if (!ok || port < 1 || port > 65535 || rest.mid(1) != QString::number(port))
+        return bad;
+    QHostAddress addr;
+    if (!addr.setAddress(host) && !isValidDomainName(host))
+        return bad;
+    if (endpoint.startsWith(u'[') != (addr.protocol() == QAbstractSocket::IPv6Protocol))
+        return bad;
+    return {};
+}
+
 } // namespace
+
+QList<IpNetwork> localNetworks()
+{
+    QList<IpNetwork> out;
+    for (const QNetworkInterface &i : QNetworkInterface::allInterfaces()) {
+        if (i.name() == QLatin1String(kTunnelInterface))
+            continue; // the tunnel of an earlier join, replaced
+        for (const QNetworkAddressEntry &e : i.addressEntries())
+            if (e.prefixLength() > 0)
+                out.append({e.ip(), e.prefixLength()});
+    }
+    routeNetworks(&out);
+    return out;
+}
+
+Text checkTunnelFields(const TunnelConfig &c, const QString &leaderIp, const QList<IpNetwork> &local)
+{
+    IpNetwork net;
+    const Text network = checkNetwork(c.network, &net, local);
+    if (!network.isEmpty())
+        return network;
+    for (const QString &host : {c.address, leaderIp}) {
+        const QHostAddress a(host);
+        if (a.isNull() || host.startsWith(u'-') || !a.isInSubnet(net.address, net.prefix) || a == net.address)
+            return Text("tunnel.address.outside", "NS8 gave %1 as a VPN address: that is not a host address of the "
+                                                  "cluster's VPN network %2.")
+                .arg(host, c.network);
+    }
+    if (QHostAddress(c.address) == QHostAddress(leaderIp))
+        return Text("tunnel.address.leader", "NS8 gave this server the leader's own VPN address %1.").arg(leaderIp);
+    if (QByteArray::fromBase64(c.peerPublicKey.toLatin1()).size() != 32
+        || QByteArray::fromBase64(c.peerPublicKey.toLatin1()).toBase64() != c.peerPublicKey.toLatin1())
+        return Text("tunnel.key.invalid", "NS8 gave \"%1\" as the leader's WireGuard key: that is not a WireGuard "
+                                          "public key.")
+            .arg(c.peerPublicKey);
+    return checkEndpoint(c.peerEndpoint);
+}
 
 bool generateWgKeyPair(WgKeyPair *out)
 {

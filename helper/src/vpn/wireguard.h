@@ -4,6 +4,8 @@
 // wg through a root-only file, never on a command line.
 #pragma once
 
+#include <QHostAddress>
+#include <QList>
 #include <QObject>
 #include <QString>
 #include <QStringList>
@@ -16,6 +18,26 @@ namespace ns8m {
 
 // The host of a WireGuard endpoint: "host:port", "[v6]:port" or a bare host.
 QString hostOfEndpoint(const QString &endpoint);
+
+struct TunnelConfig;
+// A network: its address and prefix length.
+struct IpNetwork {
+    QHostAddress address;
+    int prefix = -1;
+};
+// The networks this server has: its interfaces' (loopback included) and
+// its routes' destinations (the default route left out: it is "anything").
+QList<IpNetwork> localNetworks();
+
+// What add-node answered for the tunnel, checked before any of it reaches
+// wg, ip or getent (a value from NS8 is input too): NETWORK an IPv4 or
+// IPv6 network with a sane prefix length (IPv4 /8-/30, IPv6 /48-/126), not
+// a default route, that neither overlaps nor contains any of LOCAL; the VPN
+// address and the leader's VPN address distinct hosts inside it; the
+// leader's key a WireGuard public key; the endpoint "host:port" with a host
+// name or address (nothing that starts with "-") and a port.  Empty when
+// all is well, otherwise what is wrong.
+Text checkTunnelFields(const TunnelConfig &config, const QString &leaderIp, const QList<IpNetwork> &local);
 
 struct WgKeyPair {
     QString privateKey; // base64, as `wg genkey` prints it: secret
