@@ -63,7 +63,9 @@ class CallResult:
 
 # Run by `call_as` under setpriv, with the request as JSON on stdin.  Inline
 # (-c) so that the unprivileged user needs no access to the source tree.
-_CALL_AS_CODE = r"""
+# CALL_AS_PRELUDE: the request read, plain() for the replies; shared with
+# harness.polkit's calls_as.
+CALL_AS_PRELUDE = r"""
 import json, sys
 import dbus, dbus.bus
 req = json.load(sys.stdin)
@@ -73,6 +75,8 @@ def plain(v):
     if isinstance(v, (list, tuple)): return [plain(x) for x in v]
     if isinstance(v, (str, float, int)): return v
     return str(v)
+"""
+_CALL_AS_CODE = CALL_AS_PRELUDE + r"""
 try:
     conn = dbus.bus.BusConnection(req["address"])
     reply = conn.call_blocking(req["dest"], req["path"], req["iface"], req["method"],

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 
 from . import util
+from .client import CALL_AS_PRELUDE
 
 POLKITD = "/usr/lib/polkit-1/polkitd"
 PROJECT_ACTIONS = os.path.join("polkit", "org.nethserver.ns8migration.policy")
@@ -323,16 +324,7 @@ class AgentFlood:
             f.close()
 
 
-_CALLS_AS_CODE = r"""
-import json, sys
-import dbus, dbus.bus
-req = json.load(sys.stdin)
-def plain(v):
-    if isinstance(v, dbus.Boolean): return bool(v)
-    if isinstance(v, dict): return {str(k): plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)): return [plain(x) for x in v]
-    if isinstance(v, (str, float, int)): return v
-    return str(v)
+_CALLS_AS_CODE = CALL_AS_PRELUDE + r"""
 conn = dbus.bus.BusConnection(req["address"])
 out = []
 for c in req["calls"]:

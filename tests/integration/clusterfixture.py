@@ -152,6 +152,25 @@ class ClusterTestCase(unittest.TestCase):
         return len(self.cluster.control.requests())
 
 
+class ConnectTestCase(ClusterTestCase):
+    """Tests of Connect itself: each starts from a disconnected helper with
+    no fault and the cluster's state noted in self.before; a helper a test
+    stopped is started again, and a connection it left is removed."""
+
+    def setUp(self):
+        self.cluster.control.reset_faults()
+        self.before = self.cluster.control.state()
+
+    def tearDown(self):
+        self.cluster.control.reset_faults()
+        if not self.sb.helper.alive():
+            self.sb.helper.extra_args = list(self.with_ca)
+            self.sb.helper.start()
+        if self.manager()["State"] == "connected":
+            self.disconnect(force=True)
+        self.assertEqual(self.sb.helper.sanitizer_errors(), [])
+
+
 # The administrator's host names of the tests' migrations.
 GOOD = {"nethvoice_host": "voice.example.test", "nethcti_ui_host": "cti.example.test"}
 

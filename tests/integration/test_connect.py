@@ -12,7 +12,7 @@ import subprocess
 import time
 import unittest
 
-from clusterfixture import ERR, ROOT, USER_DOMAIN, ClusterTestCase
+from clusterfixture import ERR, ROOT, USER_DOMAIN, ConnectTestCase
 from harness.client import MANAGER_IFACE
 # An NS8 cluster that already has a remote LDAP domain and an AD domain.
 DOMAINS = [
@@ -39,22 +39,12 @@ def colon_hex(fp):
     return ":".join(h[i:i + 2] for i in range(0, len(h), 2))
 
 
-class ConnectTest(ClusterTestCase):
+class ConnectTest(ConnectTestCase):
     CLUSTER = {"nodes": 1, "domains": DOMAINS, "modules": []}
 
     def setUp(self):
         self.set_provider(LOCAL_LDAP)
-        self.cluster.control.reset_faults()
-        self.before = self.cluster.control.state()
-
-    def tearDown(self):
-        self.cluster.control.reset_faults()
-        if not self.sb.helper.alive():
-            self.sb.helper.extra_args = list(self.with_ca)
-            self.sb.helper.start()
-        if self.manager()["State"] == "connected":
-            self.disconnect(force=True)
-        self.assertEqual(self.sb.helper.sanitizer_errors(), [])
+        super().setUp()
 
     # -- helpers -----------------------------------------------------------
     def set_provider(self, sssd_line):

@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 
-from clusterfixture import ERR, GOOD, ROOT, ClusterTestCase, MigrationTestCase
+from clusterfixture import ERR, GOOD, ROOT, ConnectTestCase, MigrationTestCase
 from harness.client import JOB_IFACE, MANAGER_IFACE, BusClient
 from harness.systemd_standin import NETHVOICE_UNITS
 from test_finish import CHANGES_UNITS, QUIESCE, FinishTestCase
@@ -24,25 +24,13 @@ from test_finish import CHANGES_UNITS, QUIESCE, FinishTestCase
 APP = ROOT + "/apps/nethvoice"
 
 
-class InterruptedConnectTest(ClusterTestCase):
+class InterruptedConnectTest(ConnectTestCase):
     """SIGKILL and SIGTERM while Connect waits for the WireGuard handshake:
     NS8 holds this server's node and migration account, NS7 the tunnel,
     its firewall zone and the secrets."""
 
     CLUSTER = {"nodes": 1, "modules": []}
 
-    def setUp(self):
-        self.cluster.control.reset_faults()
-        self.before = self.cluster.control.state()
-
-    def tearDown(self):
-        self.cluster.control.reset_faults()
-        if not self.sb.helper.alive():
-            self.sb.helper.extra_args = list(self.with_ca)
-            self.sb.helper.start()
-        if self.manager()["State"] == "connected":
-            self.disconnect(force=True)
-        self.assertEqual(self.sb.helper.sanitizer_errors(), [])
 
     def secrets(self):
         d = os.path.join(self.sb.state_dir, "secrets")
@@ -393,7 +381,7 @@ class FinishLifecycleTest(FinishTestCase):
                 self.finish_until(mid, "configure")
         # Between configure-module's success and the record of it: the
         # state database is locked (by the test) when NS8 answers.
-        job = self.finish_until(mid, "configure")
+        self.finish_until(mid, "configure")
         lock = sqlite3.connect(os.path.join(self.sb.state_dir, "state.db"), timeout=10, isolation_level=None)
         lock.execute("BEGIN IMMEDIATE")
         (task,) = [t for t in self.cluster.control.state()["tasks"]
