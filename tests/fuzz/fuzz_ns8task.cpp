@@ -4,9 +4,9 @@
 // exit code 10 and the failure sentence; list-modules' output read by
 // modulePlacement().
 //
-// The status answer itself is read inside Ns8Client::pollStatus, which needs
-// a network request; the steps are the same here, on the input as the
-// answer's body, followed by the public functions that read a TaskResult.
+// The input is the status answer's body, read by taskResultFromStatus() as
+// Ns8Client::pollStatus does, followed by the public functions that read a
+// TaskResult.
 #include "ns8/ns8client.h"
 
 #include <QJsonArray>
@@ -27,16 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)p.installedAs.size();
         return 0;
     }
-    const QJsonObject d = answer.object().value(QStringLiteral("data")).toObject();
-    TaskResult r;
-    r.exitCode = d.value(QStringLiteral("exit_code")).toInt(-1);
-    r.stderrText = d.value(QStringLiteral("error")).toString();
-    r.output = d.value(QStringLiteral("output"));
-    if (r.output.isString()) {
-        const QJsonDocument doc = QJsonDocument::fromJson(r.output.toString().toUtf8());
-        if (!doc.isNull())
-            r.output = doc.isObject() ? QJsonValue(doc.object()) : QJsonValue(doc.array());
-    }
+    const TaskResult r = taskResultFromStatus(answer.object());
     (void)r.ok();
     (void)r.validationSummary();
     (void)r.failureText(QStringLiteral("configure-module"));

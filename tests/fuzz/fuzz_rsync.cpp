@@ -3,35 +3,15 @@
 // stderr, and the result's sentences built from them.
 //
 // The input is stdout, a NUL byte, then stderr; the byte after a second NUL
-// (if any) is rsync's exit code.  The parser is RsyncRun's (private: it
-// reads what a running rsync writes); this file opens the class rather
-// than the helper growing an entry point for the fuzzer alone.
+// (if any) is rsync's exit code.  The lines go to RsyncRun's parser as a
+// running rsync's would (parseOutLine, parseErrLine).
+#include "transfer/rsync.h"
+
 #include <QByteArray>
-#include <QElapsedTimer>
 #include <QList>
-#include <QMetaType>
-#include <QObject>
-#include <QPair>
-#include <QPointer>
-#include <QProcess>
-#include <QStringList>
-#include <QTimer>
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <functional>
-#include <vector>
-
-#include "core/text.h"
-#include "profile/appprofile.h"
-
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Wkeyword-macro"
-#define private public
-#include "transfer/rsync.h"
-#undef private
-#pragma clang diagnostic pop
 
 using namespace ns8m;
 
@@ -65,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run.parseOutLine(out.mid(from));
     for (const QByteArray &line : parts.value(1).split('\n'))
         run.parseErrLine(line);
-    RsyncResult r = run.m_r;
+    RsyncResult r = run.parsed();
     r.exitCode = parts.size() > 2 && !parts.at(2).isEmpty() ? int(quint8(parts.at(2).at(0))) : 23;
     r.vanished = r.exitCode == 24;
     (void)r.ok();

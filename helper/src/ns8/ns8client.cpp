@@ -521,6 +521,22 @@ void Ns8Client::waitTask(const QString &taskPath, std::function<void(const TaskR
     pollStatus(QStringLiteral("/") + taskPath + QStringLiteral("/status"), deadline, 0, std::move(done));
 }
 
+TaskResult taskResultFromStatus(const QJsonObject &answer)
+{
+    TaskResult r;
+    const QJsonObject d = answer.value(QStringLiteral("data")).toObject();
+    r.exitCode = d.value(QStringLiteral("exit_code")).toInt(-1);
+    r.stderrText = d.value(QStringLiteral("error")).toString();
+    r.output = d.value(QStringLiteral("output"));
+    if (r.output.isString()) {
+        // Outputs are JSON documents when the action printed one.
+        const QJsonDocument doc = QJsonDocument::fromJson(r.output.toString().toUtf8());
+        if (!doc.isNull())
+            r.output = doc.isObject() ? QJsonValue(doc.object()) : QJsonValue(doc.array());
+    }
+    return r;
+}
+
 void Ns8Client::pollStatus(const QString &statusPath, qint64 deadline, int attempt,
                            std::function<void(const TaskResult &)> done)
 {
@@ -534,19 +550,8 @@ void Ns8Client::pollStatus(const QString &statusPath, qint64 deadline, int attem
             r.error = error;
             return done(r);
         }
-        if (status == 200) {
-            const QJsonObject d = answer.value(QStringLiteral("data")).toObject();
-            r.exitCode = d.value(QStringLiteral("exit_code")).toInt(-1);
-            r.stderrText = d.value(QStringLiteral("error")).toString();
-            r.output = d.value(QStringLiteral("output"));
-            if (r.output.isString()) {
-                // Outputs are JSON documents when the action printed one.
-                const QJsonDocument doc = QJsonDocument::fromJson(r.output.toString().toUtf8());
-                if (!doc.isNull())
-                    r.output = doc.isObject() ? QJsonValue(doc.object()) : QJsonValue(doc.array());
-            }
-            return done(r);
-        }
+        if (status == 200)
+            return done(taskResultFromStatus(answer));
         if (status == 400 && QDateTime::currentMSecsSinceEpoch() < deadline) {
             // Still running: NS8 answers 400 until the result exists.
             const int delay = attempt < 10 ? 100 : attempt < 40 ? 250 : 1000;

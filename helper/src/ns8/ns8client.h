@@ -47,6 +47,10 @@ struct TaskResult {
     QString failureText(const QString &action) const;
 };
 
+// A task's result from NS8's answer to GET <task>/status (HTTP 200): its
+// exit code, stderr, and output (parsed when the action printed JSON).
+TaskResult taskResultFromStatus(const QJsonObject &answer);
+
 // Where an image stands on a node, from cluster list-modules' output.
 struct ModulePlacement {
     QString installedAs;  // the module id on that node, "" when not installed there

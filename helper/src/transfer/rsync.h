@@ -241,6 +241,13 @@ public:
     qint64 processId() const; // 0 when rsync is not running
     QString stagePath() const { return m_stage; }
 
+    // What rsync printed, one line at a time (a stdout line ends in '\r' or
+    // '\n', which is not passed), and what the run made of it so far: the
+    // running rsync feeds them; the fuzz target (tests/fuzz) does too.
+    void parseOutLine(const QByteArray &line);
+    void parseErrLine(const QByteArray &line);
+    const RsyncResult &parsed() const { return m_r; }
+
 signals:
     // At most about 4 a second.  FRACTION never decreases; see the top of
     // this file for what the numbers mean.
@@ -250,8 +257,6 @@ signals:
 private:
     void readOut();
     void readErr();
-    void parseOutLine(const QByteArray &line);
-    void parseErrLine(const QByteArray &line);
     void update();
     void emitProgress();
     void onFinished(int exitCode, QProcess::ExitStatus status);
