@@ -7,6 +7,7 @@ disconnected, so they can run in any order.
 """
 
 import os
+import re
 import stat
 import subprocess
 import time
@@ -205,7 +206,18 @@ class ConnectTest(ConnectTestCase):
         err, msg = self.connect(username=acc.user, password=acc.password, otp="12")
         self.assertEqual(err, ERR + "InvalidArgument")
         self.assert_cluster_as_before()
-        self.connect_ok(username=acc.user, password=acc.password, otp=self.cluster.otp())
+        otp = self.cluster.otp()
+        job = self.connect_ok(username=acc.user, password=acc.password, otp=otp)
+        # The code is a secret for its 30 s: not in the log, the job, the
+        # Manager's properties or the state (as a number of its own).
+        alone = re.compile(r"(?<![0-9])%s(?![0-9])" % otp)
+        self.assertIsNone(alone.search(self.read_log()), "the OTP is in the log")
+        self.assertIsNone(alone.search(repr(job) + repr(self.manager())), "the OTP is in a property")
+        for name in ("state.db", "state.db-wal"):
+            path = os.path.join(self.sb.state_dir, name)
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    self.assertIsNone(re.search(alone.pattern.encode(), f.read()), "the OTP is in " + name)
 
     def test_failing_add_user_is_undone(self):
         self.cluster.control.fault("fail_action", action="add-user", count=1, exit_code=1,

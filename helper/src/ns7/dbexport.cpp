@@ -100,20 +100,21 @@ QByteArray exportCsv(const ExportedTable &table)
     return out;
 }
 
-QMap<QString, QByteArray> exportFiles(const AppProfile &profile, const QList<ExportedTable> &tables,
-                                      const QString &format, bool withSecrets, qint64 timeUs)
+QMap<QString, QByteArray> exportFiles(const QString &appId, const QString &appName, const QList<ExportTable> &specs,
+                                      const QList<ExportedTable> &tables, const QString &format, bool withSecrets,
+                                      qint64 timeUs)
 {
     QMap<QString, QByteArray> files;
     if (format == u"csv") {
         for (const ExportedTable &t : tables)
             if (t.error.isEmpty())
-                files.insert(QStringLiteral("%1-%2.csv").arg(profile.id, t.id), exportCsv(t));
+                files.insert(QStringLiteral("%1-%2.csv").arg(appId, t.id), exportCsv(t));
         return files;
     }
     QJsonArray sections;
-    for (int i = 0; i < tables.size() && i < profile.exports.size(); ++i) {
+    for (int i = 0; i < tables.size() && i < specs.size(); ++i) {
         const ExportedTable &t = tables.at(i);
-        QJsonObject s{{QStringLiteral("id"), t.id}, {QStringLiteral("title"), profile.exports.at(i).title}};
+        QJsonObject s{{QStringLiteral("id"), t.id}, {QStringLiteral("title"), specs.at(i).title}};
         if (!t.error.isEmpty()) {
             s.insert(QStringLiteral("error"), t.error);
         } else {
@@ -130,12 +131,12 @@ QMap<QString, QByteArray> exportFiles(const AppProfile &profile, const QList<Exp
         sections.append(s);
     }
     const QJsonObject doc{
-        {QStringLiteral("app"), profile.id},
-        {QStringLiteral("name"), profile.name},
+        {QStringLiteral("app"), appId},
+        {QStringLiteral("name"), appName},
         {QStringLiteral("read_at"), QDateTime::fromMSecsSinceEpoch(timeUs / 1000).toUTC().toString(Qt::ISODate)},
         {QStringLiteral("credentials"), withSecrets ? QStringLiteral("included") : QStringLiteral("masked")},
         {QStringLiteral("tables"), sections}};
-    files.insert(profile.id + QStringLiteral("-configuration.json"), QJsonDocument(doc).toJson(QJsonDocument::Indented));
+    files.insert(appId + QStringLiteral("-configuration.json"), QJsonDocument(doc).toJson(QJsonDocument::Indented));
     return files;
 }
 

@@ -5,14 +5,25 @@
 
 #include "core/errors.h"
 #include "ns7/mycnf.h"
-#include "profile/appprofile.h"
 
 #include <QByteArray>
 #include <QList>
 #include <QMap>
+#include <QStringList>
 #include <QVariant>
 
 namespace ns8m {
+
+// One table of the export, as a profile's export: gives it: a read-only
+// query on one of NS7's databases, and the columns that hold credentials.
+struct ExportTable {
+    QString id;
+    QString title;
+    QString titleIt;
+    QString database;
+    QString query;
+    QStringList secretColumns;
+};
 
 // What a masked credential reads as.
 inline constexpr const char *kMaskedSecret = "********";
@@ -30,10 +41,12 @@ struct ExportedTable {
 bool readExportTables(const QList<ExportTable> &tables, const MysqlClientOptions &cnf, bool withSecrets,
                       QList<ExportedTable> *out, Failure *failure);
 
-// The files of an export: FORMAT "json" → {<app>-configuration.json}, "csv"
-// → {<app>-<table>.csv, ...}.  TIMEUS: when it was read (µs since the epoch).
-QMap<QString, QByteArray> exportFiles(const AppProfile &profile, const QList<ExportedTable> &tables,
-                                      const QString &format, bool withSecrets, qint64 timeUs);
+// The files of app APPID's (named APPNAME) export of SPECS, read as TABLES:
+// FORMAT "json" → {<app>-configuration.json}, "csv" → {<app>-<table>.csv, ...}.
+// TIMEUS: when it was read (µs since the epoch).
+QMap<QString, QByteArray> exportFiles(const QString &appId, const QString &appName, const QList<ExportTable> &specs,
+                                      const QList<ExportedTable> &tables, const QString &format, bool withSecrets,
+                                      qint64 timeUs);
 
 // One CSV file (RFC 4180: a header line, CRLF, fields quoted when needed).
 QByteArray exportCsv(const ExportedTable &table);

@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "ns7/dbexport.h"
 #include "operations/context.h"
+#include "profile/appprofile.h"
 
 #include <QDateTime>
 
@@ -40,7 +41,8 @@ void replyExport(sd_bus_message *call, Context *ctx, const AppProfile &profile, 
                   .arg(profile.name, format, withSecrets ? QStringLiteral("included") : QStringLiteral("masked"),
                        unread.isEmpty() ? QString() : QStringLiteral("; not read: ") + unread.join(QStringLiteral(", "))));
     const QMap<QString, QByteArray> files =
-        exportFiles(profile, tables, format, withSecrets, QDateTime::currentMSecsSinceEpoch() * 1000);
+        exportFiles(profile.id, profile.name, profile.exports, tables, format, withSecrets,
+                    QDateTime::currentMSecsSinceEpoch() * 1000);
     sd_bus_message *reply = nullptr;
     int r = sd_bus_message_new_method_return(call, &reply);
     if (r >= 0)

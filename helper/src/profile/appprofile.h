@@ -2,6 +2,8 @@
 // a migration of that app moves and how.  See docs/app-profiles.md.
 #pragma once
 
+#include "ns7/dbexport.h" // ExportTable
+
 #include <QList>
 #include <QMap>
 #include <QPair>
@@ -58,18 +60,6 @@ struct SqliteDump {
     QString table;
     QString destination;
     QStringList excludeKeyPrefixes;
-};
-
-// One table of the administrator's documentation export (export:): a
-// read-only query on one of NS7's databases, its columns in order, and the
-// columns that hold credentials (masked unless an administrator asks).
-struct ExportTable {
-    QString id;
-    QString title;
-    QString titleIt;
-    QString database;
-    QString query;
-    QStringList secretColumns;
 };
 
 struct Field {
