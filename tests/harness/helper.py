@@ -47,6 +47,15 @@ def netns_wrapper(run_dir, netns, binary):
     return path
 
 
+def _kill_all(pids):
+    """SIGKILL to each of PIDS (processes of the helper's unit) still there."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def unit_file_path():
     """The helper's systemd unit as the build made it (NS8M_BUILD_DIR's
     dbus/), else the source template dbus/ns8-migration-helper.service.in."""
@@ -285,11 +294,16 @@ class Helper:
             os.kill(self.proc.pid, signal.SIGSTOP)
             children = self.unit_processes()
             code = self._end(10, signal.SIGKILL)
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        _kill_all(children)
+        return code
+
+    def term_unit(self, timeout=90):
+        """SIGTERM to the helper, as systemd stops the unit (KillMode=mixed:
+        what is left of the unit once the helper has exited gets SIGKILL).
+        Returns the helper's exit code."""
+        children = self.unit_processes()
+        code = self.stop(timeout=timeout)
+        _kill_all(children)
         return code
 
     # -- supervision (systemd's Restart=) ------------------------------------------

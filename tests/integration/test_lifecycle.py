@@ -189,23 +189,11 @@ class FinishLifecycleTest(FinishTestCase):
         self.sb.helper.extra_args = list(self.with_ca)
         self.sb.helper.start()
 
-    def term_unit(self):
-        """SIGTERM, as systemd stops the unit (KillMode=mixed: what is left of
-        the unit once the helper has exited gets SIGKILL); the exit code."""
-        children = self.sb.helper.unit_processes()
-        code = self.sb.helper.stop(timeout=90)
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        return code
-
     def end_helper(self, how):
         if how == "SIGKILL":
             self.assertEqual(self.sb.helper.kill_unit(), -signal.SIGKILL)
         else:
-            self.assertEqual(self.term_unit(), 0)
+            self.assertEqual(self.sb.helper.term_unit(), 0)
 
     def phase(self):
         """(phase, stopped units, configure task) of the saved Finish."""
