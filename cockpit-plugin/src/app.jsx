@@ -8,10 +8,11 @@ import cockpit, { _ } from "./cockpit.js";
 import { useHelper, useNarrow } from "./hooks.js";
 import { ConnectForm } from "./connect.jsx";
 import { Welcome } from "./welcome.jsx";
-import { ClusterView } from "./cluster.jsx";
+import { ClusterView, LastLeave } from "./cluster.jsx";
 import { AppsView } from "./apps.jsx";
 import { LogsView, DEFAULT_LOG } from "./logs.jsx";
 import { parseHistory } from "./format.js";
+import { EndBanner } from "./inventory.jsx";
 
 // The guide's steps, as a map of where the administrator is.
 function Steps({ manager, apps, narrow }) {
@@ -111,7 +112,7 @@ export function Application({ helper, logPath }) {
                 <Tab eventKey="cluster" title={<TabTitleText>{connected ? _("Cluster") : _("Connect")}</TabTitleText>} data-test="tab-cluster">
                     <div className="ns8m-tab-body">
                         {manager.State === "disconnected" || manager.State === "connecting"
-                            ? <>{manager.State === "disconnected" && <Welcome />}<ConnectForm helper={helper} manager={manager} /></>
+                            ? <>{manager.State === "disconnected" && <><LastLeave helper={helper} /><Welcome /></>}<ConnectForm helper={helper} manager={manager} /></>
                             : <ClusterView helper={helper} manager={manager} apps={apps} />}
                     </div>
                 </Tab>
@@ -140,6 +141,7 @@ export function Application({ helper, logPath }) {
                 {manager && manager.State === "disconnecting" && (
                     <Alert isInline variant="info" title={_("Disconnecting from the NS8 cluster…")} className="ns8m-gap" />
                 )}
+                <EndBanner manager={manager} />
                 {body}
             </PageSection>
         </Page>

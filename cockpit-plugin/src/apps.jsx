@@ -19,6 +19,7 @@ import { ResultView } from "./result.jsx";
 import { appText, helperMessage, noticeText } from "./texts.js";
 import { useNodes } from "./cluster.jsx";
 import { PreflightReport, usePreflight, verdict } from "./preflight.jsx";
+import { InventoryCard } from "./inventory.jsx";
 
 // Manager.Preflight's options for an app: its id, the node, its host names.
 function preflightOptions(app, fields, values, node) {
@@ -439,9 +440,14 @@ export function AppCard({ helper, app, connected }) {
 export function AppsView({ helper, apps, connected }) {
     if (apps.length === 0) {
         return (
-            <Alert isInline variant="info" title={_("No application to migrate was found on this server.")}>
-                {_("Check that the applications to migrate are installed and running on NS7, then reload this page; the log of the migration tool may tell more.")}
-            </Alert>
+            <Stack hasGutter>
+                <StackItem>
+                    <Alert isInline variant="info" title={_("No application to migrate was found on this server.")}>
+                        {_("Check that the applications to migrate are installed and running on NS7, then reload this page; the log of the migration tool may tell more.")}
+                    </Alert>
+                </StackItem>
+                <StackItem><InventoryCard manager={helper.manager} /></StackItem>
+            </Stack>
         );
     }
     return (
@@ -452,6 +458,7 @@ export function AppsView({ helper, apps, connected }) {
                 </StackItem>
             )}
             {apps.map(app => <StackItem key={app.path}><AppCard helper={helper} app={app} connected={connected} /></StackItem>)}
+            <StackItem><InventoryCard manager={helper.manager} /></StackItem>
         </Stack>
     );
 }

@@ -1,6 +1,6 @@
 import React, { useEffect, useState } from "react";
 import {
-    Alert, Button, Card, CardBody, CardHeader, CardTitle, DescriptionList, DescriptionListDescription,
+    Alert, Button, Card, CardBody, CardHeader, CardTitle, Checkbox, DescriptionList, DescriptionListDescription,
     DescriptionListGroup, DescriptionListTerm, Label, Modal, ModalVariant, Stack, StackItem, Tooltip,
 } from "@patternfly/react-core";
 import cockpit, { _ } from "./cockpit.js";
@@ -51,14 +51,24 @@ function NodesTable({ nodes }) {
     );
 }
 
+// After leaving the cluster (asked, forced or at the end of the migration):
+// how that went, while its job lingers on the bus.
+export function LastLeave({ helper }) {
+    const job = helper.jobs.filter(j => j.Operation === "disconnect" && j.Finished).pop();
+    return job ? <div className="ns8m-gap" data-test="last-leave"><JobPanel helper={helper} job={job} compact /></div> : null;
+}
+
 // The Cluster screen: where NS7 is connected, and the way out.
 export function ClusterView({ helper, manager, apps }) {
     const [confirm, setConfirm] = useState(false);
     const [error, setError] = useState(null);
     const [jobPath, setJobPath] = useState(null);
     const [busy, setBusy] = useState(false);
+    const [force, setForce] = useState(false);
     const nodes = useNodes(helper, manager.State === "connected");
-    const migrating = apps.filter(a => a.Status === "migrating" || a.Status === "syncing");
+    const migrating = apps.filter(a => ["migrating", "syncing", "finishing"].includes(a.Status));
+    // Migrated apps whose users come from the temporary user domain.
+    const dependents = manager.DomainDependents || [];
     const job = helper.job(jobPath) || helper.jobs.find(j => j.Operation === "disconnect" && !j.Finished) || null;
     const reason = migrating.length
         ? cockpit.format(_("$0 is being migrated: finish or abort its migration before disconnecting."),
@@ -68,8 +78,8 @@ export function ClusterView({ helper, manager, apps }) {
     const disconnect = () => {
         setBusy(true);
         setError(null);
-        helper.disconnect({})
-                .then(path => { setJobPath(path); setConfirm(false) })
+        helper.disconnect(dependents.length ? { force } : {})
+                .then(path => { setJobPath(path); setConfirm(false); setForce(false) })
                 .catch(ex => setError(helperMessage(ex.message)))
                 .finally(() => setBusy(false));
     };
@@ -132,12 +142,21 @@ export function ClusterView({ helper, manager, apps }) {
             <Modal variant={ModalVariant.small} title={_("Disconnect from the NS8 cluster?")} titleIconVariant="warning"
                    isOpen={confirm} onClose={() => setConfirm(false)} data-test="disconnect-dialog"
                    actions={[
-                       <Button key="ok" variant="danger" onClick={disconnect} isLoading={busy} isDisabled={busy} data-test="disconnect-confirm">
+                       <Button key="ok" variant="danger" onClick={disconnect} isLoading={busy}
+                               isDisabled={busy || (dependents.length > 0 && !force)} data-test="disconnect-confirm">
                            {_("Disconnect")}
                        </Button>,
                        <Button key="cancel" variant="link" onClick={() => setConfirm(false)}>{_("Cancel")}</Button>,
                    ]}>
                 {_("This server leaves the cluster: the node, the temporary migration account and, if it was created for the migration, the temporary user domain are removed from NS8; the VPN is taken down. Apps already migrated keep running on NS8.")}
+                {dependents.length > 0 && (
+                    <Alert isInline variant="danger" className="ns8m-gap" data-test="disconnect-dependents"
+                           title={cockpit.format(_("$0 on NS8 signs its users in through the temporary user domain $1"), dependents.join(", "), manager.UserDomain)}>
+                        <p>{_("That domain reads this server's accounts. Disconnecting removes it, and nobody can log in to those apps until a user domain of that name exists on NS8 again. Migrate the account provider instead: the migration then ends by itself.")}</p>
+                        <Checkbox id="ns8m-disconnect-force" isChecked={force} onChange={(_e, c) => setForce(c)} data-test="disconnect-force"
+                                  label={_("Disconnect anyway: I understand that those apps lose their users")} />
+                    </Alert>
+                )}
             </Modal>
         </Card>
     );

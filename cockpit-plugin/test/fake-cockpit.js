@@ -74,6 +74,7 @@
     state.objects[ROOT] = {
         [M]: { Version: "0.1.0", State: params.get("state") || "disconnected", Leader: "", NodeId: 0, VpnAddress: "", UserDomain: "", TlsFingerprint: "" },
     };
+    const appStatus = params.get("status");
     const app = {
         Id: "nethvoice", Name: "NethVoice", Status: "not_migrated", SourceFiles: 25000, SourceBytes: 7.5 * 1024 * 1024 * 1024,
         DatabaseBytes: 300 * 1024 * 1024, ScanDetails: [], ScanTime: NOW - 3600e6, Job: "/",
@@ -85,7 +86,10 @@
             Verification: [], VerificationTime: 0,
         });
     }
+    if (appStatus)
+        app.Status = appStatus;
     state.objects[APP] = { [A]: app };
+    Object.assign(state.objects[ROOT][M], inventory());
     if (state.objects[ROOT][M].State === "connected")
         Object.assign(state.objects[ROOT][M], { Leader: "leader.ns8.test", NodeId: 3, VpnAddress: "198.51.100.3", UserDomain: "nethvoice.example.test", TlsFingerprint: "AB:".repeat(31) + "AB" });
 
@@ -96,6 +100,36 @@
         const o = state.objects[path] = state.objects[path] || {};
         o[iface] = Object.assign(o[iface] || {}, props);
         emit("notify", { [path]: { [iface]: props } });
+        if (iface === A && props.Status)
+            notify(ROOT, M, inventory());
+    }
+    // Manager.Inventory and DomainDependents as the helper derives them.
+    // ?provider=remote: a remote LDAP (kept, no temporary domain).
+    function inventory() {
+        const remote = params.get("provider") === "remote";
+        const status = state.objects[APP][A].Status;
+        const names = { "Account provider (remote LDAP)": "Provider degli account (LDAP remoto)",
+                        "Account provider (local OpenLDAP)": "Provider degli account (OpenLDAP locale)", Mail: "Posta" };
+        const item = (id, name, st, reason, extra) => Object.assign({
+            id: v("s", id), name: v("s", name), names: v("a{ss}", { en: name, it: names[name] || name }),
+            status: v("s", st), reason: v("a{ss}", reason || {}),
+            app: v("o", "/"), app_status: v("s", ""), provider: v("b", false),
+        }, extra || {});
+        const provider = remote
+            ? item("account-provider", "Account provider (remote LDAP)", "kept",
+                   { en: "Kept: already on NS8 as an external user domain; nothing to move.", it: "Mantenuto: è già su NS8 come dominio utenti esterno; nulla da spostare." })
+            : item("account-provider", "Account provider (local OpenLDAP)", "unsupported",
+                   { en: "Not supported by this version yet. Until it is migrated, NS8's apps read NS7's users through the temporary user domain, and NS7 must stay on.", it: "Non ancora supportato da questa versione. Finché non è migrato, le app di NS8 leggono gli utenti di NS7 attraverso il dominio utenti temporaneo, e NS7 deve restare acceso." });
+        provider.provider = v("b", true);
+        return {
+            Inventory: [
+                item("nethvoice", "NethVoice", "migratable", {}, { app: v("o", APP), app_status: v("s", status) }),
+                item("mail", "Mail", "not_installed"),
+                item("mattermost", "Mattermost", "not_available"),
+                provider,
+            ],
+            DomainDependents: status === "migrated" && !remote ? ["NethVoice"] : [],
+        };
     }
     state.set = (path, iface, props) => notify(path, iface, props);
     const mgr = () => state.objects[ROOT][M];
@@ -216,13 +250,19 @@
                     : [["connect.done", "Connected to %1 as node %2 (VPN address %3).", [o.leader, "3", "198.51.100.3"]]];
             })]);
         case M + ".Disconnect":
-            if (["migrating", "syncing"].includes(appProps().Status) && !o.force)
-                return Promise.reject(DBusError(E + "WrongState", "NethVoice is being migrated."));
+            if (["migrating", "syncing", "finishing"].includes(appProps().Status) && !o.force)
+                return Promise.reject(DBusError(E + "MigrationInProgress", "NethVoice is being migrated."));
+            if (mgr().DomainDependents.length && !o.force)
+                return Promise.reject(DBusError(E + "DomainInUse", "NethVoice on NS8 signs its users in through the temporary user domain."));
             notify(ROOT, M, { State: "disconnecting" });
             return Promise.resolve([runJob("disconnect", ROOT, [["node", "Remove this node"]], 1, 0, () => {
                 const leader = mgr().Leader;
-                notify(ROOT, M, { State: "disconnected", Leader: "", NodeId: 0, VpnAddress: "", UserDomain: "" });
-                return [["disconnect.done", "Disconnected from %1: node, account and temporary domain removed.", [leader]]];
+                const broken = mgr().DomainDependents;
+                notify(ROOT, M, { State: "disconnected", Leader: "", NodeId: 0, VpnAddress: "", UserDomain: "", DomainDependents: [] });
+                const done = [["disconnect.done", "Disconnected from %1: node, account and temporary domain removed.", [leader]]];
+                if (broken.length)
+                    done.push(["disconnect.broke", "Forced: %1 on NS8 used the temporary user domain %2, now removed, and its users cannot log in until a user domain of that name exists on NS8 again.", [broken.join(", "), "nethvoice.example.test"]]);
+                return done;
             })]);
         case M + ".Preflight": {
             // ?preflight=warn: no backup (a warning for Start and Finish).

@@ -398,6 +398,54 @@ describe("page with a fake helper", () => {
 // The helper's sentences by id (Job.MessageTexts, the step titles, the
 // preflight checks' *_text, App.Notices) in Italian through the page's
 // catalog, with none of their English templates left.
+describe("the inventory and the end of the migration", () => {
+    test("what NS7 still holds, a Disconnect that would take the users away, the end", async () => {
+        let { page, context, errors } = await open("?state=connected&status=migrated");
+        const inv = page.locator("[data-test=inventory]");
+        await inv.waitFor(WAIT);
+        const rows = await inv.locator("[data-test=inventory-table] tbody tr").allTextContents();
+        assert.equal(rows.length, 3, rows.join(" | "));
+        assert.match(rows[0], /NethVoice.*Migrated/);
+        assert.match(rows[1], /Mattermost.*Not in use.*nothing to migrate/);
+        assert.match(rows[2], /local OpenLDAP.*Not supported yet.*temporary user domain/);
+        assert.match(await inv.locator("[data-test=inventory-absent]").textContent(), /Not installed on this server: Mail\./);
+        assert.match(await inv.locator("[data-test=inventory-left]").textContent(), /NS7 is still needed for: Account provider \(local OpenLDAP\)/);
+        await shot(page, OUT, "inventory");
+
+        // Disconnect would leave NethVoice without users: said, and only forced.
+        await page.getByRole("tab", { name: "Cluster" }).click();
+        await page.click("[data-test=disconnect]");
+        const dialog = page.locator("[data-test=disconnect-dialog]");
+        await dialog.waitFor(WAIT);
+        assert.match(await dialog.locator("[data-test=disconnect-dependents]").textContent(),
+                     /NethVoice on NS8 signs its users in through the temporary user domain nethvoice\.example\.test/);
+        assert.ok(await page.isDisabled("[data-test=disconnect-confirm]"), "Disconnect must wait for the explicit choice");
+        await shot(page, OUT, "disconnect-dependents");
+        await page.check("#ns8m-disconnect-force");
+        await page.click("[data-test=disconnect-confirm]");
+        // What the forced Disconnect broke stays in sight above the Connect form.
+        const left = page.locator("[data-test=last-leave] [data-test=job][data-operation=disconnect][data-finished=true]");
+        await left.waitFor(WAIT);
+        const call = await page.evaluate(() => window.__fake.calls.filter(c => c.method === "Disconnect").pop().args[0]);
+        assert.deepEqual(call.force, { t: "b", v: true });
+        assert.match(await left.textContent(), /Forced: NethVoice on NS8 used the temporary user domain/);
+        // The local provider is still on NS7: not the end.
+        assert.equal(await page.locator("[data-test=migration-end]").count(), 0);
+        assert.deepEqual(errors, []);
+        await context.close();
+
+        // A remote provider: once everything is migrated and the helper has
+        // left, NS7 can be switched off.
+        ({ page, context, errors } = await open("?state=disconnected&status=migrated&provider=remote"));
+        const end = page.locator("[data-test=migration-end]");
+        await end.waitFor(WAIT);
+        assert.match(await end.textContent(), /NS7 can be switched off.*pages that send the old addresses to NS8/);
+        await shot(page, OUT, "migration-end");
+        assert.deepEqual(errors, []);
+        await context.close();
+    });
+});
+
 describe("Italian: the helper's words", () => {
     test("job messages, step titles, checks and notices", async () => {
         const { page, context, errors } = await open("?jobseconds=8", { lang: "it" });

@@ -179,13 +179,16 @@ class MigrationTestCase(ClusterTestCase):
     """A connected, scanned helper for each test; whatever a test left
     running is canceled and a migration it left is aborted afterwards."""
 
+    # The Connect options of setUp (user_domain only for a local OpenLDAP).
+    CONNECT = {}
+
     def setUp(self):
         self.cluster.control.reset_faults()
         if not self.sb.helper.alive():
             self.sb.helper.extra_args = list(self.with_ca)
             self.sb.helper.start()
         if self.manager()["State"] != "connected":
-            self.connect_ok()
+            self.connect_ok(**self.CONNECT)
         if not self.app()["ScanTime"]:
             self.run_ok("Scan", "a{sv}", [{}])
 

@@ -145,15 +145,16 @@ class FinishTestCase(MigrationTestCase):
             time.sleep(0.02)
         return job, n_calls, self.bus.get(job, JOB_IFACE, "CurrentStep")
 
-    def finish_ok(self, options, timeout=600):
+    def finish_ok(self, options, timeout=600, probe=None):
         """Finish to its end, watching it: (final job properties, every App
         Status value seen while it ran).  The steps it went through, polled
-        and signalled, must follow the planned order."""
+        and signalled, must follow the planned order.  PROBE, when given, is
+        called once while the job runs."""
         rec = self.bus.record_signals()
         try:
             err, job = self.finish_call(options)
             self.assertIsNone(err, job)
-            statuses, polled = self.watch(job, timeout)
+            statuses, polled = self.watch(job, timeout, probe)
             outcome = self.bus.wait_job(job, rec, 30, "Finish")
             statuses += [c["Status"] for c in rec.changes(APP, APP_IFACE) if "Status" in c]
             signalled = [c["CurrentStep"] for c in rec.changes(job) if "CurrentStep" in c]
@@ -194,7 +195,7 @@ class FinishTestCase(MigrationTestCase):
         self.assertEqual(sorted(os.listdir(work)) if os.path.isdir(work) else [], [])
         self.assertEqual(self.state_rows_db("SELECT COUNT(*) FROM chunks"), [(0,)])
 
-    def watch(self, job, timeout):
+    def watch(self, job, timeout, probe=None):
         """Poll a job and the app until the job ends: (statuses, steps) seen."""
         statuses, steps = [], []
         deadline = time.monotonic() + timeout
@@ -204,6 +205,9 @@ class FinishTestCase(MigrationTestCase):
             statuses.append(self.app()["Status"])
             if props["Finished"]:
                 return statuses, steps
+            if probe:
+                probe()
+                probe = None
             self.assertLess(time.monotonic(), deadline, "Finish did not end within %d s: %s" % (timeout, props))
             time.sleep(0.1)
 
@@ -548,8 +552,12 @@ class FullMigrationTest(FinishTestCase):
         # and a recording every 0.3 s until Finish stops asterisk, its unit.
         with RunningPbx(self.sb, interval=0.3) as pbx:
             finish_began = time.time()
-            # Host names omitted: the ones given at Start stay.
-            props, statuses = self.finish_ok({"lets_encrypt": True, "accept_warnings": True})
+            # Host names omitted: the ones given at Start stay.  Leaving the
+            # cluster while it runs is refused.
+            refused = []
+            props, statuses = self.finish_ok(
+                {"lets_encrypt": True, "accept_warnings": True},
+                probe=lambda: refused.append(self.bus.call_error(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{}])))
             pbx_exit = pbx.stop()
         live = pbx.batches()
         stop_time = [c["time"] for c in self.calls(n_calls)
@@ -644,10 +652,39 @@ class FullMigrationTest(FinishTestCase):
         self.assertRegex(props["Message"], r"Verified: [1-9]\d* files, %d tables and %d dump files matched"
                          % (len(mysql.tables(NETHVOICE_DATABASES)), len(dumps)))
 
+        err, msg = refused[0]
+        self.assertEqual(err, ERR + "MigrationInProgress", msg)
+        self.assertIn("NethVoice is being migrated", msg)
+        self.assert_leaving_takes_the_users_away()
+
         # No secret anywhere the helper writes or shows something, nor in
         # its children's argv (tests/integration/secretsweep.py).
         swept = self.sweep.finish()
         print("secrets sweep:", swept)
+
+
+    def assert_leaving_takes_the_users_away(self):
+        """NethVoice on NS8 reads NS7's users through the temporary domain:
+        the helper does not leave by itself (the local provider is still on
+        NS7), Disconnect is refused, and a forced one says what it broke."""
+        manager = self.manager()
+        self.assertEqual(manager["State"], "connected")
+        self.assertEqual(manager["DomainDependents"], ["NethVoice"])
+        inventory = {i["id"]: i for i in manager["Inventory"]}
+        self.assertEqual((inventory["nethvoice"]["status"], inventory["nethvoice"]["app_status"]),
+                         ("migratable", "migrated"))
+        self.assertEqual(inventory["account-provider"]["status"], "unsupported")
+        err, msg = self.bus.call_error(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{}])
+        self.assertEqual(err, ERR + "DomainInUse", msg)
+        self.assertIn("NethVoice on NS8 signs its users in through the temporary user domain %s" % USER_DOMAIN, msg)
+        self.assertIn(USER_DOMAIN, [d["name"] for d in self.cluster.control.state()["domains"]])
+
+        props = self.wait(self.bus.call(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{"force": True}]))
+        self.assertTrue(props["Success"], props["Message"])
+        self.assertIn("Forced: NethVoice on NS8 used the temporary user domain %s, now removed" % USER_DOMAIN,
+                      props["Message"])
+        self.assertNotIn(USER_DOMAIN, [d["name"] for d in self.cluster.control.state()["domains"]])
+        self.assertEqual(self.manager()["State"], "disconnected")
 
 
 class FinishFailuresTest(FinishTestCase):

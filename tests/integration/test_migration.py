@@ -142,7 +142,7 @@ class MigrationTest(MigrationTestCase):
 
         # While a migration is under way, leaving the cluster is refused.
         err, msg = self.bus.call_error(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{}])
-        self.assertEqual(err, ERR + "WrongState")
+        self.assertEqual(err, ERR + "MigrationInProgress", msg)
 
         # NS7 keeps working: a new recording, a deleted voicemail, a changed config.
         root = self.sb.root

@@ -11,10 +11,11 @@ disabled on NS7 by Finish (and nothing else was), Abort removed the module
 and left NS7 as it was, a Sync carried what changed on NS7."""
 
 import os
+import time
 
 import toyfixture
 from clusterfixture import ERR, ROOT, USER_DOMAIN, MigrationTestCase
-from harness.client import MANAGER_IFACE
+from harness.client import JOB_IFACE, MANAGER_IFACE
 from ns7expect import tree
 
 FIELDS = {"toy_host": "toy.example.test", "toy_motto": "Play fair"}
@@ -22,16 +23,30 @@ FIELDS = {"toy_host": "toy.example.test", "toy_motto": "Play fair"}
 CHANGES_UNITS = {"StartUnit", "StopUnit", "RestartUnit", "ReloadUnit", "EnableUnitFiles", "DisableUnitFiles"}
 
 
+# NS7's accounts are on a remote LDAP server that NS8 already uses as the
+# external domain of the same name: nothing to move for them, so once the
+# toy is migrated nothing is left and the helper leaves the cluster.
+REMOTE_LDAP = ("sssd=service|BaseDN|dc=nethvoice,dc=example,dc=test|BindDN|cn=reader,dc=nethvoice,dc=example,dc=test|"
+               "BindPassword|RemoteBind9|LdapURI|ldaps://203.0.113.10|Provider|ldap|status|enabled")
+DOMAINS = [{"name": USER_DOMAIN, "location": "external", "schema": "rfc2307", "host": "203.0.113.10", "port": 636}]
+
+
 class ToyMigrationTest(MigrationTestCase):
-    CLUSTER = {"nodes": 1, "modules": [], "task_delay": 0.1, "images": toyfixture.IMAGES}
+    CLUSTER = {"nodes": 1, "modules": [], "task_delay": 0.1, "images": toyfixture.IMAGES, "domains": DOMAINS}
     # An NS7 without NethVoice: only the toy is installed.
     SANDBOX = {"files": 20, "cdr_rows": 10, "nethvoice": False, "units": toyfixture.UNITS}
     APP = "toy"
+    CONNECT = {"user_domain": None}
     PROFILES_DIR = toyfixture.PROFILES_DIR
 
     @classmethod
     def prepare_ns7(cls):
         toyfixture.install(cls.sb)
+        config = os.path.join(cls.sb.root, "var/lib/nethserver/db/configuration")
+        with open(config) as f:
+            lines = [line for line in f.read().splitlines() if not line.startswith("sssd=")]
+        with open(config, "w") as f:
+            f.write("\n".join(lines + [REMOTE_LDAP]) + "\n")
 
     # -- helpers -------------------------------------------------------------
     def start(self, timeout=300, **fields):
@@ -199,7 +214,39 @@ class ToyMigrationTest(MigrationTestCase):
         with open(os.path.join(self.sb.root, "var/www/html/ns8-migration/toy.html")) as f:
             self.assertIn("https://%s/" % FIELDS["toy_host"], f.read())
 
-        # Migrated: no more Sync, Abort or Finish, and the cluster can be left.
+        # Migrated: no more Sync, Abort or Finish.
         for method in ("Sync", "Abort", "Finish"):
             err, msg = self.app_call(method, "a{sv}", [{}])
             self.assertEqual(err, ERR + "WrongState", (method, msg))
+        self.assert_left_by_itself()
+
+    def assert_left_by_itself(self):
+        """Nothing is left on NS7 to migrate (the provider is remote): the
+        helper left the cluster without being asked, as the original tool
+        does after the last app, and said NS7 can be switched off."""
+        deadline = time.monotonic() + 120
+        while True:
+            jobs = [j for j in self.bus.managed_objects() if "/jobs/" in j]
+            leave = [self.bus.get_all(j, JOB_IFACE) for j in jobs]
+            leave = [p for p in leave if p["Operation"] == "disconnect"]
+            if leave and leave[-1]["Finished"]:
+                break
+            self.assertLess(time.monotonic(), deadline, "the helper did not leave the cluster: %s" % leave)
+            time.sleep(0.3)
+        self.assertTrue(leave[-1]["Success"], leave[-1]["Message"])
+        self.assertEqual(leave[-1]["StartedByUID"], 0)
+        self.assertIn("The migration is complete", leave[-1]["Message"])
+        self.assertIn("NS7 can be switched off", leave[-1]["Message"])
+        manager = self.manager()
+        self.assertEqual(manager["State"], "disconnected")
+        inventory = {i["id"]: i for i in manager["Inventory"]}
+        self.assertEqual(inventory["toy"]["app_status"], "migrated")
+        self.assertEqual(inventory["account-provider"]["status"], "kept")
+        state = self.cluster.control.state()
+        # The node and the migration account are gone, the real domain stays.
+        self.assertEqual([n["id"] for n in state["nodes"]], [1])
+        self.assertEqual([u["user"] for u in state["users"] if u["user"].startswith("ns7admin")], [])
+        self.assertEqual([d["name"] for d in state["domains"]], [USER_DOMAIN])
+        self.assertNotEqual(self.in_ns7("ip", "link", "show", "ns8").returncode, 0, "the tunnel is still up")
+        # The redirect page stays on NS7.
+        self.assertTrue(os.path.exists(os.path.join(self.sb.root, "var/www/html/ns8-migration/toy.html")))

@@ -37,6 +37,12 @@ inline constexpr const char *PreflightFailed = NS8M_ERROR_NAME("PreflightFailed"
 // the VPN tunnel to the cluster is missing or down, or the route to the
 // address goes elsewhere: nothing was sent (it would have left outside it)
 inline constexpr const char *TunnelDown = NS8M_ERROR_NAME("TunnelDown");
+// an app's migration is under way (a job runs, or it started and did not
+// finish): leaving the cluster now would strand it on NS8
+inline constexpr const char *MigrationInProgress = NS8M_ERROR_NAME("MigrationInProgress");
+// a migrated app on NS8 signs its users in through the temporary user
+// domain that reads NS7's accounts: removing it takes their users away
+inline constexpr const char *DomainInUse = NS8M_ERROR_NAME("DomainInUse");
 // (Job.ErrorName only) the job was canceled
 inline constexpr const char *Canceled = NS8M_ERROR_NAME("Canceled");
 #undef NS8M_ERROR_NAME
@@ -44,7 +50,8 @@ inline constexpr const char *Canceled = NS8M_ERROR_NAME("Canceled");
 inline constexpr const char *const All[] = {NotAuthorized,        InvalidArgument, WrongState,   Busy,
                                             Failed,               ClusterUnreachable, TlsNotTrusted,
                                             AuthenticationFailed, OtpRequired,     DomainConflict,
-                                            PreflightFailed,      TunnelDown,      Canceled};
+                                            PreflightFailed,      TunnelDown,      MigrationInProgress,
+                                            DomainInUse,          Canceled};
 } // namespace Error
 
 // A failure, in whatever layer it happens: the D-Bus error name that says

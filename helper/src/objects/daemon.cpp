@@ -3,6 +3,7 @@
 #include "objects/app.h"
 #include "operations/migration.h"
 #include "operations/cluster.h"
+#include "operations/inventory.h"
 #include "ns7/esmithdb.h"
 #include "core/log.h"
 #include "operations/preflight.h"
@@ -16,6 +17,7 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QTimer>
 
 #include <sys/stat.h>
 
@@ -48,6 +50,7 @@ Daemon::Daemon(Settings settings, QObject *parent) : QObject(parent)
     m_ctx.owner = this;
     m_ctx.createJob = [this](Job::Params params, QString *error) { return createJob(std::move(params), error); };
     m_ctx.appsInMigration = [this] { return appsInMigration(); };
+    m_ctx.appsOnTemporaryDomain = [this] { return appsOnTemporaryDomain(); };
     connect(&m_bus, &Bus::disconnected, this, &Daemon::busLost);
     m_cluster = new Cluster(&m_ctx, this);
     m_ctx.cluster = m_cluster;
@@ -119,6 +122,12 @@ bool Daemon::start(QString *error)
 
 void Daemon::detectApps()
 {
+    QString catalogError;
+    const QString catalogPath = m_ctx.settings.profilesDir + QStringLiteral("/catalog/ns7-apps.yaml");
+    if (std::optional<Catalog> catalog = Catalog::load(catalogPath, &catalogError))
+        m_ctx.catalog = *catalog;
+    else
+        Log::error(QStringLiteral("the catalog of NS7 apps is not used: %1").arg(catalogError));
     QStringList errors;
     const QList<AppProfile> profiles = AppProfile::loadDirectory(m_ctx.settings.profilesDir, &errors);
     for (const QString &e : std::as_const(errors))
@@ -144,7 +153,45 @@ void Daemon::detectApps()
         }
         m_apps.append(app);
         m_ctx.profiles.append(p);
+        connect(app->migration(), &Migration::propertiesChanged, this, &Daemon::appChanged);
     }
+}
+
+QList<InventoryItem> Daemon::inventory() const
+{
+    QList<InstalledApp> apps;
+    for (const App *a : m_apps)
+        apps.append({a->migration()->profile().id, a->migration()->profile().name, a->path(), a->migration()->status()});
+    return buildInventory(m_ctx, apps);
+}
+
+void Daemon::appChanged(const QStringList &names)
+{
+    if (!names.contains(QStringLiteral("Status")))
+        return;
+    m_bus.emitPropertiesChanged(QLatin1String(kRootPath), kManagerIface,
+                                {QStringLiteral("Inventory"), QStringLiteral("DomainDependents")});
+    // Only what happens while the helper runs ends the migration, never a start.
+    for (const App *a : m_apps)
+        if (a->migration()->status() == AppStatus::Migrated || a->migration()->status() == AppStatus::Skipped)
+            m_endArmed = true;
+    QTimer::singleShot(0, this, &Daemon::leaveWhenComplete);
+}
+
+// The end of the migration, as the original tool: once nothing is left to
+// migrate (and no job runs), this server leaves the cluster by itself.
+void Daemon::leaveWhenComplete()
+{
+    if (!m_endArmed || !m_cluster->isConnected() || m_cluster->state() != u"connected")
+        return;
+    for (const App *a : m_apps)
+        if (a->migration()->isBusy())
+            return; // its job's end calls again
+    if (!migrationComplete(inventory()))
+        return;
+    m_endArmed = false;
+    Log::info(QStringLiteral("nothing is left to migrate: leaving the cluster"));
+    m_cluster->leaveAtEnd();
 }
 
 Job *Daemon::createJob(Job::Params params, QString *error)
@@ -157,6 +204,7 @@ Job *Daemon::createJob(Job::Params params, QString *error)
         return nullptr;
     }
     m_jobs.append(job);
+    connect(job, &Job::finished, this, [this] { QTimer::singleShot(0, this, &Daemon::leaveWhenComplete); });
     // Forget jobs that left the bus.
     removeIf(m_jobs, [](const QPointer<Job> &j) { return j.isNull(); });
     return job;
@@ -177,9 +225,24 @@ void Daemon::stop(const QString &why)
 QStringList Daemon::appsInMigration() const
 {
     QStringList names;
+    for (const App *a : m_apps) {
+        const AppStatus s = a->migration()->status();
+        // A Start still running has no "migrating" yet; a Scan changes nothing on NS8.
+        const QString running = a->migration()->runningOperation();
+        if (s == AppStatus::Migrating || s == AppStatus::Syncing || s == AppStatus::Finishing
+            || (!running.isEmpty() && running != u"scan"))
+            names.append(a->migration()->profile().name);
+    }
+    return names;
+}
+
+QStringList Daemon::appsOnTemporaryDomain() const
+{
+    QStringList names;
+    if (!m_ctx.link || !m_ctx.link->domainCreated)
+        return names;
     for (const App *a : m_apps)
-        if (a->migration()->status() == AppStatus::Migrating || a->migration()->status() == AppStatus::Syncing
-            || a->migration()->status() == AppStatus::Finishing)
+        if (a->migration()->status() == AppStatus::Migrated && a->migration()->profile().usesUserDomain())
             names.append(a->migration()->profile().name);
     return names;
 }
@@ -270,6 +333,46 @@ struct ManagerObject {
         return str(reply, l ? l->userDomain : QString());
     }
     NS8M_BUS_GETTER(tlsFingerprint) { return str(reply, of(userdata).m_cluster->tlsFingerprint()); }
+    NS8M_BUS_GETTER(inventory)
+    {
+        int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (const InventoryItem &i : of(userdata).inventory())
+            if (r >= 0)
+                r = appendItem(reply, i);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+    NS8M_BUS_GETTER(domainDependents) { return appendStrings(reply, of(userdata).appsOnTemporaryDomain()); }
+
+    static int appendItem(sd_bus_message *reply, const InventoryItem &i)
+    {
+        int r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+            r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}", "id", "s", i.id.toUtf8().constData(), "name", "s",
+                                      i.name.toUtf8().constData(), "status", "s", i.status.toUtf8().constData(), "app", "o",
+                                      i.appPath.toUtf8().constData(), "app_status", "s", i.appStatus.toUtf8().constData(),
+                                      "provider", "b", int(i.provider));
+        if (r >= 0)
+            r = appendLangTexts(reply, "names", i.names);
+        if (r >= 0)
+            r = appendLangTexts(reply, "reason", i.reason);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+    // One {sv} entry whose value is an a{ss}: language → text.
+    static int appendLangTexts(sd_bus_message *reply, const char *key, const LangTexts &texts)
+    {
+        int r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r >= 0)
+            r = sd_bus_message_append(reply, "s", key);
+        if (r >= 0)
+            r = sd_bus_message_open_container(reply, 'v', "a{ss}");
+        if (r >= 0)
+            r = sd_bus_message_open_container(reply, 'a', "{ss}");
+        for (auto l = texts.constBegin(); r >= 0 && l != texts.constEnd(); ++l)
+            r = sd_bus_message_append(reply, "{ss}", l.key().toUtf8().constData(), l->toUtf8().constData());
+        for (int k = 0; k < 3 && r >= 0; ++k)
+            r = sd_bus_message_close_container(reply);
+        return r;
+    }
 };
 
 #define NS8M_MANAGER_PROPERTY(name, signature, getter, flags) \
@@ -292,6 +395,8 @@ const sd_bus_vtable kManagerVtable[] = {
     NS8M_MANAGER_PROPERTY("VpnAddress", "s", vpnAddress, EMITS_CHANGE),
     NS8M_MANAGER_PROPERTY("UserDomain", "s", userDomain, EMITS_CHANGE),
     NS8M_MANAGER_PROPERTY("TlsFingerprint", "s", tlsFingerprint, EMITS_CHANGE),
+    NS8M_MANAGER_PROPERTY("Inventory", "aa{sv}", inventory, EMITS_CHANGE),
+    NS8M_MANAGER_PROPERTY("DomainDependents", "as", domainDependents, EMITS_CHANGE),
     SD_BUS_VTABLE_END,
 };
 

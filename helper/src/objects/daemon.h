@@ -46,11 +46,15 @@ signals:
 private:
     friend struct ManagerObject; // the bus edge: property getters (daemon.cpp)
     void detectApps();
+    void appChanged(const QStringList &names);
+    void leaveWhenComplete();
     bool publish(QString *error); // the Manager object, its vtable last in daemon.cpp
     // A new job with the next free id, on the bus and in the state DB.
     Job *createJob(Job::Params params, QString *error);
     // Names of the apps whose migration is under way (migrating, syncing).
     QStringList appsInMigration() const;
+    QStringList appsOnTemporaryDomain() const;
+    QList<struct InventoryItem> inventory() const;
 
     Context m_ctx;
     Bus m_bus;
@@ -59,6 +63,7 @@ private:
     sd_bus_slot *m_managerSlot = nullptr;
     sd_bus_slot *m_objectManagerSlot = nullptr;
     QList<App *> m_apps;
+    bool m_endArmed = false; // an app became migrated or skipped since the start
     QList<QPointer<Job>> m_jobs;
     Cluster *m_cluster = nullptr;
     quint64 m_nextJobId = 1;

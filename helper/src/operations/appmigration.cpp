@@ -59,6 +59,11 @@ bool Migration::isBusy() const
     return m_job && !m_job->isFinished();
 }
 
+QString Migration::runningOperation() const
+{
+    return isBusy() ? m_job->operation() : QString();
+}
+
 bool Migration::refuseUnlessIdle(sd_bus_message *call)
 {
     if (!isBusy())

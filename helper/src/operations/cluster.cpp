@@ -170,6 +170,10 @@ struct Cluster::DisconnectRun {
     ClientPtr client;
     bool loggedIn = false;
     QStringList leftovers; // what could not be removed from NS8
+    QString userDomain;
+    bool domainCreated = false;
+    QStringList broken;    // the migrated apps a forced Disconnect takes the user domain from
+    QStringList stranded;  // the apps a forced Disconnect leaves half-migrated
 };
 
 Cluster::Cluster(Context *ctx, QObject *parent) : QObject(parent), m_ctx(ctx)
@@ -1059,16 +1063,34 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
                                            : Text("connect.disconnecting", "A disconnection is in progress; wait for it to end.")});
         return;
     }
+    const bool force = o.value(QStringLiteral("force")).toBool();
     const QStringList busy = m_ctx->appsInMigration();
-    if (!busy.isEmpty() && !o.value(QStringLiteral("force")).toBool()) {
-        replyError(call, {kWrongState, Text("disconnect.busy", "%1 is being migrated: disconnecting now would strand it on NS8. "
-                                                      "Finish or abort the migration first (or pass force to "
-                                                      "disconnect anyway).")
-                                           .arg(busy.join(QStringLiteral(", ")))});
+    if (!busy.isEmpty() && !force) {
+        replyError(call, {Error::MigrationInProgress,
+                          Text("disconnect.busy", "%1 is being migrated: disconnecting now would strand it on NS8. "
+                                                  "Finish or abort the migration first (or pass force to "
+                                                  "disconnect anyway).")
+                              .arg(busy.join(QStringLiteral(", ")))});
         return;
     }
+    const QStringList dependent = m_ctx->appsOnTemporaryDomain();
+    if (!dependent.isEmpty() && !force) {
+        replyError(call, {Error::DomainInUse,
+                          Text("disconnect.domain-in-use",
+                               "%1 on NS8 signs its users in through the temporary user domain %2, which reads this "
+                               "server's accounts: disconnecting removes that domain and its users cannot log in. "
+                               "Migrate the account provider first, and the migration ends by itself (or pass force "
+                               "to disconnect anyway).")
+                              .arg(dependent.join(QStringLiteral(", ")), userDomain())});
+        return;
+    }
+    if (force && !(busy.isEmpty() && dependent.isEmpty()))
+        Log::warning(QStringLiteral("Leave cluster: forced while %1 %2")
+                         .arg(busy.isEmpty() ? QStringLiteral("these apps depend on the temporary user domain:")
+                                             : QStringLiteral("these apps are being migrated:"),
+                              (busy + dependent).join(QStringLiteral(", "))));
     QString error;
-    Job *job = startDisconnect(uid, false, &error);
+    Job *job = startDisconnect(uid, LeaveReason::Asked, dependent, &error, busy);
     if (!job) {
         replyError(call, {kFailed, Text("disconnect.not-started", "The disconnection could not start: %1.").arg(error)});
         return;
@@ -1076,11 +1098,26 @@ void Cluster::disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMa
     sd_bus_reply_method_return(call, "o", job->path().toUtf8().constData());
 }
 
+void Cluster::leaveAtEnd()
+{
+    QString error;
+    if (!startDisconnect(0, LeaveReason::Ended, {}, &error))
+        Log::error(QStringLiteral("Leave cluster: the migration ended but the cluster cannot be left now: %1. Disconnect "
+                                  "from the page.")
+                       .arg(error));
+}
+
 // The Disconnect job, also what removes an interrupted Connect's leftovers
 // at the next start (RECOVERING: the link as that Connect saved it).
-Job *Cluster::startDisconnect(quint32 uid, bool recovering, QString *error)
+Job *Cluster::startDisconnect(quint32 uid, LeaveReason reason, const QStringList &broken, QString *error,
+                              const QStringList &stranded)
 {
+    const bool recovering = reason == LeaveReason::Recovering;
     auto run = std::make_shared<DisconnectRun>();
+    run->userDomain = userDomain();
+    run->domainCreated = m_link.domainCreated;
+    run->broken = broken;
+    run->stranded = stranded;
     const QList<Operation::Step> steps = disconnectSteps(run);
     Job::Params params;
     params.operation = QStringLiteral("disconnect");
@@ -1113,14 +1150,7 @@ Job *Cluster::startDisconnect(quint32 uid, bool recovering, QString *error)
     run->client->setCredentials(m_link.apiUser,
                                 QString::fromUtf8(readSecret(QStringLiteral("account"))));
     auto *op = new Operation(job, steps);
-    op->summary = [run, recovering] {
-        if (recovering)
-            return Texts{Text("connect.recovered", "A connection to %1 that a stop of the helper cut short was undone: "
-                                                   "what it had created on NS8 and on this server is removed.")
-                             .arg(run->leader)};
-        return Texts{Text("disconnect.done", "Disconnected from %1: node, account and temporary domain removed.")
-                         .arg(run->leader)};
-    };
+    op->summary = [run, reason] { return leaveSummary(*run, reason); };
     op->concluding = [run](const Failure &failure) {
         run->client->forgetCredentials();
         if (!failure.isError() && run->job)
@@ -1130,11 +1160,38 @@ Job *Cluster::startDisconnect(quint32 uid, bool recovering, QString *error)
     return job;
 }
 
+Texts Cluster::leaveSummary(const DisconnectRun &run, LeaveReason reason)
+{
+    if (reason == LeaveReason::Recovering)
+        return Texts{Text("connect.recovered", "A connection to %1 that a stop of the helper cut short was undone: "
+                                               "what it had created on NS8 and on this server is removed.")
+                         .arg(run.leader)};
+    Texts t;
+    if (reason == LeaveReason::Ended)
+        t += Text("leave.ended", "The migration is complete: this server left the cluster %1 (node, migration account "
+                                 "and VPN removed). NS7 can be switched off.")
+                 .arg(run.leader);
+    else if (run.domainCreated)
+        t += Text("disconnect.done", "Disconnected from %1: node, account and temporary domain removed.").arg(run.leader);
+    else
+        t += Text("disconnect.done-no-domain", "Disconnected from %1: node and account removed.").arg(run.leader);
+    if (!run.broken.isEmpty())
+        t += Text("disconnect.broke", "Forced: %1 on NS8 used the temporary user domain %2, now removed, and its users "
+                                      "cannot log in until a user domain of that name exists on NS8 again.")
+                 .arg(run.broken.join(QStringLiteral(", ")), run.userDomain);
+    if (!run.stranded.isEmpty())
+        t += Text("disconnect.stranded", "Forced: %1 was being migrated; what NS8 received stays there as it is, and "
+                                         "this server can no longer sync, finish or abort it. Remove the module on NS8 "
+                                         "if it is not wanted.")
+                 .arg(run.stranded.join(QStringLiteral(", ")));
+    return t;
+}
+
 void Cluster::recoverInterruptedConnect()
 {
     m_interrupted = false;
     QString error;
-    if (!startDisconnect(0, true, &error))
+    if (!startDisconnect(0, LeaveReason::Recovering, {}, &error))
         Log::error(QStringLiteral("Join cluster: the leftovers of an interrupted Connect cannot be removed now: %1").arg(error));
 }
 

@@ -59,6 +59,9 @@ public:
     // Method bodies, once polkit has said yes; they reply to CALL.
     void connectCall(sd_bus_message *call, quint32 uid, const QVariantMap &options);
     void disconnectCall(sd_bus_message *call, quint32 uid, const QVariantMap &options);
+    // The end of the migration: leave the cluster (node, account, tunnel,
+    // secrets) without anyone asking; the job says NS7 can be switched off.
+    void leaveAtEnd();
     // Manager.ListNodes: the NS8 nodes an app can go to, with their disks.
     void listNodesCall(sd_bus_message *call);
 
@@ -115,7 +118,14 @@ private:
                         const QString &what, const Operation::Next &next);
     void disconnectNode(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next);
     void disconnectForget(const std::shared_ptr<DisconnectRun> &run, const Operation::Next &next);
-    Job *startDisconnect(quint32 uid, bool recovering, QString *error);
+    // Why the cluster is left: Disconnect was called (BROKEN: the apps a
+    // forced one takes the user domain from, STRANDED: the ones it leaves
+    // half-migrated), an interrupted Connect is undone, or the migration of
+    // everything ended.
+    enum class LeaveReason { Asked, Recovering, Ended };
+    Job *startDisconnect(quint32 uid, LeaveReason reason, const QStringList &broken, QString *error,
+                         const QStringList &stranded = {});
+    static Texts leaveSummary(const DisconnectRun &run, LeaveReason reason);
     void recoverInterruptedConnect();
     bool saveProgress(const ConnectRun &run);
     Failure progressNotSaved() const;

@@ -9,6 +9,7 @@
 #include "core/settings.h"
 #include "ns8/ns8client.h"
 #include "profile/appprofile.h"
+#include "profile/catalog.h"
 #include "store/statedb.h"
 
 #include <QList>
@@ -40,10 +41,15 @@ struct Context {
     QObject *owner = nullptr;             // parent of short-lived helpers (clients, processes)
     QList<QSslCertificate> extraCas;      // --ca-file
     QList<AppProfile> profiles;           // the apps installed on NS7, in bus order
+    Catalog catalog;                      // every NS7 app the migration knows of (Manager.Inventory)
     // A new job with the next free id, on the bus and in the state DB.
     std::function<Job *(Job::Params, QString *)> createJob;
-    // Names of the apps whose migration is under way (migrating, syncing).
+    // Names of the apps whose migration is under way: a job runs on them,
+    // or they are migrating, syncing or finishing.
     std::function<QStringList()> appsInMigration;
+    // Names of the migrated apps whose NS8 configuration names the user
+    // domain, while that domain is the temporary one reading NS7's accounts.
+    std::function<QStringList()> appsOnTemporaryDomain;
 
     QString pathUnderRoot(const QString &path) const;
     QString secretsDir() const; // the migration account's password, the WireGuard key

@@ -60,6 +60,8 @@ public:
     QList<OptionSpec> startOptions() const;
     QList<OptionSpec> finishOptions() const;
     bool isBusy() const;
+    // The operation of the job that runs now ("scan", "start", ...), "" none.
+    QString runningOperation() const;
 
 signals:
     // Names of the App properties whose value changed.

@@ -1,4 +1,5 @@
 #include "profile/appprofile.h"
+#include "profile/catalog.h"
 
 #include "core/qtcompat.h"
 
@@ -346,6 +347,18 @@ QMap<QString, QMap<QString, QString>> parseTexts(const YAML::Node &node)
     }
     return texts;
 }
+
+} // namespace
+
+bool AppProfile::usesUserDomain() const
+{
+    for (const ConfigureInput &in : configure)
+        if (in.source == u"cluster" && in.params.value(QStringLiteral("cluster")).toString() == u"user_domain")
+            return true;
+    return false;
+}
+
+namespace {
 
 ConfigureInput parseConfigureInput(const QString &key, const YAML::Node &n, const AppProfile &p)
 {
@@ -735,6 +748,125 @@ QList<AppProfile> AppProfile::loadDirectory(const QString &dir, QStringList *err
         out.append(*p);
     }
     return out;
+}
+
+} // namespace ns8m
+
+// ------------------------------------------------------------ the catalog
+
+namespace ns8m {
+
+namespace {
+
+LangTexts langTexts(const YAML::Node &node, const QString &what)
+{
+    onlyKeys(node, what, {QStringLiteral("en"), QStringLiteral("it")});
+    return {{QStringLiteral("en"), str(need(node, "en", what), what + QStringLiteral(" en"))},
+            {QStringLiteral("it"), str(need(node, "it", what), what + QStringLiteral(" it"))}};
+}
+
+LangTexts catalogNames(const YAML::Node &n, const QString &name, const QString &what)
+{
+    return {{QStringLiteral("en"), name},
+            {QStringLiteral("it"), n["name_it"] ? str(n["name_it"], what + QStringLiteral(" name_it")) : name}};
+}
+
+CatalogApp parseCatalogApp(const YAML::Node &n)
+{
+    CatalogApp a;
+    a.id = str(need(n, "id", QStringLiteral("catalog app")), QStringLiteral("catalog app id"));
+    const QString what = QStringLiteral("catalog app \"%1\"").arg(a.id);
+    onlyKeys(n, what, {QStringLiteral("id"), QStringLiteral("name"), QStringLiteral("name_it"), QStringLiteral("detect"),
+                       QStringLiteral("available"), QStringLiteral("reason")});
+    if (!isValidAppId(a.id))
+        fail(n, what + QStringLiteral(": the id must be lower-case letters, digits and _"));
+    a.name = str(need(n, "name", what), what + QStringLiteral(" name"));
+    a.names = catalogNames(n, a.name, what);
+    const YAML::Node d = need(n, "detect", what);
+    onlyKeys(d, what + QStringLiteral(" detect"), {QStringLiteral("database"), QStringLiteral("key"), QStringLiteral("path")});
+    if (d["path"])
+        a.detectPath = absolutePath(d["path"], what + QStringLiteral(" detect path"));
+    else {
+        a.detectDatabase = str(need(d, "database", what + QStringLiteral(" detect")), what + QStringLiteral(" database"));
+        a.detectKey = str(need(d, "key", what + QStringLiteral(" detect")), what + QStringLiteral(" key"));
+    }
+    if (const YAML::Node av = n["available"]) {
+        onlyKeys(av, what + QStringLiteral(" available"), {QStringLiteral("status"), QStringLiteral("props")});
+        if (a.detectKey.isEmpty())
+            fail(av, what + QStringLiteral(": available needs a detect by database record"));
+        a.checkAvailable = true;
+        if (av["status"])
+            a.availableStatus = str(av["status"], what + QStringLiteral(" available status"));
+        if (av["props"])
+            a.availableProps = strList(av["props"], what + QStringLiteral(" available props"));
+    }
+    a.reason = langTexts(need(n, "reason", what), what + QStringLiteral(" reason"));
+    return a;
+}
+
+Catalog parseCatalog(const YAML::Node &root)
+{
+    onlyKeys(root, QStringLiteral("the catalog"), {QStringLiteral("format"), QStringLiteral("apps"), QStringLiteral("providers")});
+    if (integer(need(root, "format", QStringLiteral("the catalog")), QStringLiteral("format"), 1, 1) != 1)
+        fail(root, QStringLiteral("unknown format"));
+    Catalog c;
+    QStringList ids;
+    if (const YAML::Node apps = root["apps"]) {
+        if (!apps.IsSequence())
+            fail(apps, QStringLiteral("apps must be a list"));
+        for (const auto &n : apps) {
+            c.apps.append(parseCatalogApp(n));
+            if (ids.contains(c.apps.last().id))
+                fail(n, QStringLiteral("catalog app \"%1\" is listed twice").arg(c.apps.last().id));
+            ids.append(c.apps.last().id);
+        }
+    }
+    static const QStringList kinds = {QStringLiteral("local_ldap"), QStringLiteral("local_ad"), QStringLiteral("remote_ldap"),
+                                      QStringLiteral("remote_ad")};
+    if (const YAML::Node providers = root["providers"]) {
+        onlyKeys(providers, QStringLiteral("providers"), kinds);
+        for (const auto &kv : providers) {
+            const QString kind = QString::fromStdString(kv.first.as<std::string>());
+            const QString what = QStringLiteral("provider \"%1\"").arg(kind);
+            onlyKeys(kv.second, what, {QStringLiteral("name"), QStringLiteral("name_it"), QStringLiteral("status"),
+                                       QStringLiteral("reason")});
+            CatalogProvider p;
+            p.name = str(need(kv.second, "name", what), what + QStringLiteral(" name"));
+            p.names = catalogNames(kv.second, p.name, what);
+            p.status = str(need(kv.second, "status", what), what + QStringLiteral(" status"));
+            if (p.status != u"unsupported" && p.status != u"kept")
+                fail(kv.second, what + QStringLiteral(": status must be unsupported or kept"));
+            p.reason = langTexts(need(kv.second, "reason", what), what + QStringLiteral(" reason"));
+            c.providers.insert(kind, p);
+        }
+    }
+    return c;
+}
+
+} // namespace
+
+std::optional<Catalog> Catalog::parse(const QByteArray &yaml, const QString &file, QString *error)
+{
+    try {
+        return parseCatalog(YAML::Load(yaml.toStdString()));
+    } catch (const ProfileError &e) {
+        *error = QStringLiteral("%1: %2").arg(file, QString::fromStdString(e.what()));
+    } catch (const YAML::Exception &e) {
+        *error = QStringLiteral("%1: line %2: %3").arg(file).arg(e.mark.line + 1).arg(QString::fromStdString(e.msg));
+    }
+    return std::nullopt;
+}
+
+std::optional<Catalog> Catalog::load(const QString &path, QString *error)
+{
+    QFile f(path);
+    if (!f.exists())
+        return Catalog{};
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("%1: %2").arg(path, f.errorString());
+        return std::nullopt;
+    }
+    return parse(f.readAll(), path, error);
 }
 
 } // namespace ns8m

@@ -112,6 +112,10 @@ struct AppProfile {
     // the page ("en", "it"): texts: {<id>: {en: ..., it: ...}}.
     QMap<QString, QMap<QString, QString>> texts;
 
+    // True when the app's NS8 configuration names the cluster's user domain
+    // (a configure input from cluster: user_domain): its users come from it.
+    bool usesUserDomain() const;
+
     // Loads and checks one profile; on failure returns nothing and says
     // why in *error, with the file and line.
     static std::optional<AppProfile> load(const QString &path, QString *error);

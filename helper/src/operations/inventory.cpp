@@ -1,0 +1,111 @@
+#include "operations/inventory.h"
+
+#include "ns7/accountprovider.h"
+#include "ns7/esmithdb.h"
+#include "operations/context.h"
+
+#include <QFileInfo>
+#include <QHash>
+
+namespace ns8m {
+
+namespace {
+
+QString catalogStatus(const Context &ctx, const CatalogApp &a, QHash<QString, EsmithDb> *dbs)
+{
+    if (!a.detectPath.isEmpty())
+        return QFileInfo::exists(ctx.pathUnderRoot(a.detectPath)) ? QStringLiteral("unsupported") : QStringLiteral("not_installed");
+    if (!dbs->contains(a.detectDatabase))
+        dbs->insert(a.detectDatabase, EsmithDb::load(ctx.pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/") + a.detectDatabase)));
+    const std::optional<EsmithRecord> rec = dbs->value(a.detectDatabase).record(a.detectKey);
+    if (!rec)
+        return QStringLiteral("not_installed");
+    if (a.checkAvailable) {
+        if (!a.availableStatus.isEmpty() && rec->prop(QStringLiteral("status")) != a.availableStatus)
+            return QStringLiteral("not_available");
+        for (const QString &p : a.availableProps)
+            if (rec->prop(p).trimmed().isEmpty())
+                return QStringLiteral("not_available");
+    }
+    return QStringLiteral("unsupported");
+}
+
+QString providerKind(AccountProvider::Kind kind)
+{
+    switch (kind) {
+    case AccountProvider::Kind::LocalLdap: return QStringLiteral("local_ldap");
+    case AccountProvider::Kind::LocalAd: return QStringLiteral("local_ad");
+    case AccountProvider::Kind::RemoteLdap: return QStringLiteral("remote_ldap");
+    case AccountProvider::Kind::RemoteAd: return QStringLiteral("remote_ad");
+    case AccountProvider::Kind::None: break;
+    }
+    return {};
+}
+
+} // namespace
+
+QList<InventoryItem> buildInventory(const Context &ctx, const QList<InstalledApp> &apps)
+{
+    QList<InventoryItem> items;
+    for (const InstalledApp &a : apps) {
+        InventoryItem item;
+        item.id = a.id;
+        item.name = a.name;
+        item.names = {{QStringLiteral("en"), a.name}, {QStringLiteral("it"), a.name}};
+        item.status = QStringLiteral("migratable");
+        item.appPath = a.path;
+        item.appStatus = toString(a.status);
+        items.append(item);
+    }
+    QHash<QString, EsmithDb> dbs;
+    for (const CatalogApp &c : ctx.catalog.apps) {
+        if (ctx.profile(c.id))
+            continue; // its profile's App is listed
+        InventoryItem item;
+        item.id = c.id;
+        item.name = c.name;
+        item.names = c.names;
+        item.status = catalogStatus(ctx, c, &dbs);
+        if (item.status == u"unsupported")
+            item.reason = c.reason;
+        items.append(item);
+    }
+    const AccountProvider provider =
+        readAccountProvider(EsmithDb::load(ctx.pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/configuration"))));
+    if (provider.kind == AccountProvider::Kind::None)
+        return items;
+    // Without a catalog entry: a local provider still keeps NS7 needed.
+    const QString fallbackName = QStringLiteral("Account provider: ") + provider.describe();
+    const CatalogProvider fallback{fallbackName,
+                                   {{QStringLiteral("en"), fallbackName}, {QStringLiteral("it"), fallbackName}},
+                                   provider.isLocal() ? QStringLiteral("unsupported") : QStringLiteral("kept"),
+                                   {}};
+    const CatalogProvider p = ctx.catalog.providers.value(providerKind(provider.kind), fallback);
+    InventoryItem item;
+    item.id = QStringLiteral("account-provider");
+    item.name = p.name;
+    item.names = p.names;
+    item.status = p.status;
+    item.reason = p.reason;
+    item.provider = true;
+    items.append(item);
+    return items;
+}
+
+bool migrationComplete(const QList<InventoryItem> &items)
+{
+    bool migrated = false;
+    for (const InventoryItem &i : items) {
+        if (i.status == u"migratable") {
+            if (i.appStatus == u"migrated")
+                migrated = true;
+            else if (i.appStatus != u"skipped")
+                return false;
+        } else if (i.status == u"unsupported") {
+            return false;
+        }
+    }
+    return migrated;
+}
+
+} // namespace ns8m
