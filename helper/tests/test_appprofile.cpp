@@ -1,4 +1,5 @@
 #include "profile/appprofile.h"
+#include "profile/catalog.h"
 #include "core/qtcompat.h"
 
 #include <QDir>
@@ -372,6 +373,64 @@ private Q_SLOTS:
         QVERIFY(!p);
         QVERIFY2(error.contains(expected), qPrintable(error));
         QVERIFY2(error.startsWith(QStringLiteral("demo.yaml: ")), qPrintable(error));
+    }
+
+    // The catalog of NS7 apps that Manager.Inventory lists.
+    void catalog()
+    {
+        QString error;
+        const auto c = Catalog::load(QStringLiteral(NS8M_SOURCE_DIR "/apps/catalog/ns7-apps.yaml"), &error);
+        QVERIFY2(c, qPrintable(error));
+        QStringList ids;
+        for (const CatalogApp &a : c->apps) {
+            ids.append(a.id);
+            QVERIFY2(!a.reason.value(QStringLiteral("en")).isEmpty() && !a.reason.value(QStringLiteral("it")).isEmpty(),
+                     qPrintable(a.id));
+            QCOMPARE(a.names.value(QStringLiteral("en")), a.name);
+        }
+        QCOMPARE(ids.join(u' '), QStringLiteral("mail webtop roundcubemail sogo getmail nextcloud mattermost ejabberd "
+                                                "fileserver"));
+        QCOMPARE(c->apps.at(4).detectPath, QStringLiteral("/etc/e-smith/db/getmail"));
+        QCOMPARE(c->apps.at(6).availableProps, QStringList{QStringLiteral("VirtualHost")});
+        QCOMPARE(c->apps.at(7).availableStatus, QStringLiteral("enabled"));
+        QCOMPARE(c->providers.keys().join(u' '), QStringLiteral("local_ad local_ldap remote_ad remote_ldap"));
+        QCOMPARE(c->providers.value(QStringLiteral("remote_ldap")).status, QStringLiteral("kept"));
+        QCOMPARE(c->providers.value(QStringLiteral("local_ldap")).status, QStringLiteral("unsupported"));
+        // No catalog at all: an empty one.
+        QVERIFY(Catalog::load(QStringLiteral("/nonexistent/ns7-apps.yaml"), &error)->apps.isEmpty());
+    }
+    void catalogRejects_data()
+    {
+        QTest::addColumn<QByteArray>("yaml");
+        QTest::addColumn<QString>("expected");
+        const QByteArray app = "format: 1\napps:\n  - {id: x, name: X, detect: {database: configuration, key: x}, "
+                               "reason: {en: a, it: b}";
+        QTest::newRow("ok") << app + "}\n" << QString();
+        QTest::newRow("unknown key") << app + ", colour: red}\n" << QStringLiteral("unknown key \"colour\"");
+        QTest::newRow("no Italian reason") << QByteArray(app).replace(", it: b", "") + "}\n" << QStringLiteral("needs \"it\"");
+        QTest::newRow("relative path") << QByteArray(app).replace("database: configuration, key: x", "path: etc/x") + "}\n"
+                                       << QStringLiteral("absolute");
+        QTest::newRow("twice") << app + "}\n" + QByteArray(app).mid(16) + "}\n" << QStringLiteral("listed twice");
+        QTest::newRow("provider status") << QByteArray("format: 1\nproviders:\n  local_ldap: {name: L, status: gone, "
+                                                       "reason: {en: a, it: b}}\n")
+                                         << QStringLiteral("status must be unsupported or kept");
+        QTest::newRow("provider kind") << QByteArray("format: 1\nproviders:\n  nis: {name: N, status: kept, "
+                                                     "reason: {en: a, it: b}}\n")
+                                       << QStringLiteral("unknown key \"nis\"");
+    }
+    void catalogRejects()
+    {
+        QFETCH(QByteArray, yaml);
+        QFETCH(QString, expected);
+        QString error;
+        const auto c = Catalog::parse(yaml, QStringLiteral("ns7-apps.yaml"), &error);
+        if (expected.isEmpty()) {
+            QVERIFY2(c, qPrintable(error));
+            QCOMPARE(c->apps.size(), 1);
+            return;
+        }
+        QVERIFY(!c);
+        QVERIFY2(error.contains(expected), qPrintable(error));
     }
 };
 
