@@ -2,11 +2,8 @@ import React, { useState } from "react";
 import {
     Alert, Button, Card, CardBody, CardHeader, CardTitle, Checkbox, DescriptionList, DescriptionListDescription,
     DescriptionListGroup, DescriptionListTerm, ExpandableSection, Flex, Form, FormGroup, FormSelect, FormSelectOption,
-    Label, List, ListItem, Modal, ModalVariant, Stack, StackItem, TextInput, Tooltip,
+    List, ListItem, Modal, ModalVariant, Stack, StackItem, TextInput, Tooltip,
 } from "@patternfly/react-core";
-import {
-    BanIcon, CheckCircleIcon, ExclamationCircleIcon, InProgressIcon, OutlinedClockIcon, SyncAltIcon,
-} from "@patternfly/react-icons";
 import cockpit, { _ } from "./cockpit.js";
 import { APP, unvariant } from "./helper.js";
 import { fieldOfError } from "./errors.js";
@@ -20,6 +17,7 @@ import { appText, helperMessage, noticeText } from "./texts.js";
 import { useNodes } from "./cluster.jsx";
 import { PreflightReport, usePreflight, verdict } from "./preflight.jsx";
 import { InventoryCard } from "./inventory.jsx";
+import { statusLabel } from "./status.jsx";
 
 // Manager.Preflight's options for an app: its id, the node, its host names.
 function preflightOptions(app, fields, values, node) {
@@ -30,20 +28,6 @@ function preflightOptions(app, fields, values, node) {
         if (f.kind === "fqdn" && values[f.id])
             o[f.id] = values[f.id];
     return o;
-}
-
-export function statusLabel(status) {
-    const s = {
-        not_migrated: ["grey", <OutlinedClockIcon key="i" />, _("Not migrated")],
-        migrating: ["blue", <InProgressIcon key="i" />, _("Migrating")],
-        syncing: ["cyan", <SyncAltIcon key="i" />, _("Syncing")],
-        finishing: ["orange", <InProgressIcon key="i" />, _("Finishing")],
-        migrated: ["green", <CheckCircleIcon key="i" />, _("Migrated")],
-        skipped: ["grey", <BanIcon key="i" />, _("Skipped")],
-        not_available: ["grey", <BanIcon key="i" />, _("Not available")],
-        failed: ["red", <ExclamationCircleIcon key="i" />, _("Failed")],
-    }[status] || ["grey", null, status];
-    return <Label color={s[0]} icon={s[1]} data-test="app-status" data-status={status}>{s[2]}</Label>;
 }
 
 function hasOwnJob(helper, app) {

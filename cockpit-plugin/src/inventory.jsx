@@ -4,7 +4,7 @@ import { BanIcon, CheckCircleIcon, InfoCircleIcon, OutlinedClockIcon } from "@pa
 import cockpit, { _, isItalian } from "./cockpit.js";
 import { unvariant } from "./helper.js";
 import { SimpleTable } from "./table.jsx";
-import { statusLabel } from "./apps.jsx";
+import { statusLabel } from "./status.jsx";
 
 // Manager.Inventory as plain objects: every NS7 application the migration
 // knows of, the account provider last.
