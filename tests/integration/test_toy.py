@@ -8,7 +8,10 @@ profile's owner, its database's rows are in the module's MariaDB, the two
 fields of its own reached configure-module, its two companion modules
 were installed (and Preflight checks each), its service was stopped and
 disabled on NS7 by Finish (and nothing else was), Abort removed the module
-and left NS7 as it was, a Sync carried what changed on NS7."""
+and left NS7 as it was, a Sync carried what changed on NS7.  Leaving the
+cluster during Finish is refused, and forced it says what it stranded.
+NS7's accounts are on a remote LDAP server: once the toy is migrated nothing
+is left, and the helper leaves the cluster by itself."""
 
 import os
 import time
@@ -97,6 +100,39 @@ class ToyMigrationTest(MigrationTestCase):
         self.assertEqual(err, ERR + "InvalidArgument", msg)
         self.assertIn("toy_host", msg)
         self.assertEqual(self.modules(), [])
+
+    def test_start_sync_disconnect_during_finish(self):
+        """Leaving the cluster while Finish runs is refused; forced, it
+        proceeds, Finish fails before NS7 stopped anything, and the job says
+        what it broke."""
+        self.start()
+        # Finish's first step asks NS8 for the cluster's status: slowed down,
+        # so that the Disconnect comes while the cutover is under way.
+        self.cluster.control.fault("slow", action="get-cluster-status", agent="cluster", delay=8, count=5)
+        calls_before = len(self.sb.systemd.calls())
+        err, finish = self.app_call("Finish", "a{sv}", [{"accept_warnings": True}], timeout=120)
+        self.assertIsNone(err, finish)
+        self.assertEqual(self.app()["Status"], "finishing")
+        err, msg = self.bus.call_error(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{}])
+        self.assertEqual(err, ERR + "MigrationInProgress", msg)
+        self.assertIn("Toy is being migrated", msg)
+        props = self.disconnect(force=True)
+        self.assertTrue(props["Success"], props["Message"])
+        self.assertIn("Forced: Toy was being migrated; what NS8 received stays there as it is", props["Message"])
+        outcome = self.wait(finish, 180)
+        # Joined again, the stranded migration can be aborted (tearDown).
+        self.cluster.control.reset_faults()
+        self.connect_ok(**self.CONNECT)
+        self.assertFalse(outcome["Success"], outcome["Message"])
+        self.assertEqual(self.app()["Status"], "migrating")
+        # NS7 was never stopped: the toy still runs, no unit of its changed
+        # (leaving the cluster only disabled the helper's own start at boot).
+        changes = [c for c in self.unit_changes(calls_before)
+                   if c.get("unit") != "ns8-migration-helper.service"
+                   and c.get("units") != ["ns8-migration-helper.service"]]
+        self.assertEqual(changes, [])
+        self.assertEqual(self.unit(toyfixture.SERVICE)["ActiveState"], "active")
+        self.assertEqual(len(self.modules()), 1, "the module stays on NS8 as it was")
 
     def test_preflight_knows_the_toy_from_its_profile(self):
         # Manager.Preflight's options are the profiles' fields: the toy's, and
@@ -218,17 +254,18 @@ class ToyMigrationTest(MigrationTestCase):
         for method in ("Sync", "Abort", "Finish"):
             err, msg = self.app_call(method, "a{sv}", [{}])
             self.assertEqual(err, ERR + "WrongState", (method, msg))
-        self.assert_left_by_itself()
+        self.assert_left_by_itself(props["StartTime"])
 
-    def assert_left_by_itself(self):
+    def assert_left_by_itself(self, since):
         """Nothing is left on NS7 to migrate (the provider is remote): the
-        helper left the cluster without being asked, as the original tool
-        does after the last app, and said NS7 can be switched off."""
+        helper left the cluster without being asked (a disconnect job after
+        SINCE, Finish's start), as the original tool does after the last
+        app, and said NS7 can be switched off."""
         deadline = time.monotonic() + 120
         while True:
-            jobs = [j for j in self.bus.managed_objects() if "/jobs/" in j]
+            jobs = sorted((j for j in self.bus.managed_objects() if "/jobs/" in j), key=lambda j: int(j.rsplit("/", 1)[1]))
             leave = [self.bus.get_all(j, JOB_IFACE) for j in jobs]
-            leave = [p for p in leave if p["Operation"] == "disconnect"]
+            leave = [p for p in leave if p["Operation"] == "disconnect" and p["StartTime"] > since]
             if leave and leave[-1]["Finished"]:
                 break
             self.assertLess(time.monotonic(), deadline, "the helper did not leave the cluster: %s" % leave)
