@@ -156,7 +156,8 @@ private Q_SLOTS:
         QCOMPARE(planning, QStringList{QStringLiteral("proxy_fqdn")});
         QCOMPARE(p->fields.at(2).defaultField, QStringLiteral("nethvoice_host"));
         for (const ConfigureInput &in : p->configure)
-            QVERIFY2(in.key != u"proxy_fqdn" && in.params.value(QStringLiteral("field")) != QStringLiteral("proxy_fqdn"),
+            QVERIFY2(in.key != QStringLiteral("proxy_fqdn")
+                         && in.params.value(QStringLiteral("field")).toString() != QStringLiteral("proxy_fqdn"),
                      qPrintable(in.key));
         const QByteArray anchor = "    timezone: {esmith: configuration, key: TimeZone, type: true}\n";
         QVERIFY(yaml.contains(anchor));

@@ -96,7 +96,7 @@ private Q_SLOTS:
         const auto names = [](const QList<DnsRecord> &records) {
             QStringList out;
             for (const DnsRecord &r : records)
-                out.append(r.name + u' ' + r.type + u' ' + r.value);
+                out.append(r.name + QLatin1Char(' ') + r.type + QLatin1Char(' ') + r.value);
             return out;
         };
         MigrationRecord m;
