@@ -112,10 +112,7 @@ export function Application({ helper, logPath }) {
                 <Tab eventKey="cluster" title={<TabTitleText>{connected ? _("Cluster") : _("Connect")}</TabTitleText>} data-test="tab-cluster">
                     <div className="ns8m-tab-body">
                         {manager.State === "disconnected" || manager.State === "connecting"
-                            ? <>
-                                {manager.State === "disconnected" && <><Welcome /><SourceSummary helper={helper} apps={apps} /></>}
-                                <ConnectForm helper={helper} manager={manager} />
-                            </>
+                            ? <>{manager.State === "disconnected" && <><Welcome /><SourceSummary helper={helper} apps={apps} /></>}<ConnectForm helper={helper} manager={manager} /></>
                             : <ClusterView helper={helper} manager={manager} apps={apps} />}
                     </div>
                 </Tab>

@@ -246,6 +246,24 @@ struct ManagerObject {
         return c->isConnected() ? &c->link() : nullptr;
     }
 
+    // DescribeSource's reply: NS7 as read now (ns7/system), and each app's last Scan.
+    static void describeSource(const Daemon &d, sd_bus_message *call)
+    {
+        QList<Ns7AppSize> apps;
+        for (const App *a : d.m_apps) {
+            const AppRecord &rec = a->migration()->record();
+            apps.append({a->migration()->profile().id, a->migration()->profile().name, toString(rec.status),
+                         rec.sourceFiles, rec.sourceBytes, rec.databaseBytes, rec.scanTime});
+        }
+        sd_bus_message *reply = nullptr;
+        int r = sd_bus_message_new_method_return(call, &reply);
+        if (r >= 0)
+            r = appendNs7System(reply, readNs7System(d.m_ctx.settings.root), apps);
+        if (r >= 0)
+            sd_bus_send(nullptr, reply, nullptr);
+        sd_bus_message_unref(reply);
+    }
+
     NS8M_BUS_GETTER(version)
     {
         Q_UNUSED(userdata)
@@ -273,24 +291,6 @@ struct ManagerObject {
         return str(reply, l ? l->userDomain : QString());
     }
     NS8M_BUS_GETTER(tlsFingerprint) { return str(reply, of(userdata).m_cluster->tlsFingerprint()); }
-
-    // DescribeSource's reply: NS7 as read now (ns7/system), and each app's last Scan.
-    static void describeSource(const Daemon &d, sd_bus_message *call)
-    {
-        QList<Ns7AppSize> apps;
-        for (const App *a : d.m_apps) {
-            const AppRecord &rec = a->migration()->record();
-            apps.append({a->migration()->profile().id, a->migration()->profile().name, toString(rec.status),
-                         rec.sourceFiles, rec.sourceBytes, rec.databaseBytes, rec.scanTime});
-        }
-        sd_bus_message *reply = nullptr;
-        int r = sd_bus_message_new_method_return(call, &reply);
-        if (r >= 0)
-            r = appendNs7System(reply, readNs7System(d.m_ctx.settings.root), apps);
-        if (r >= 0)
-            sd_bus_send(nullptr, reply, nullptr);
-        sd_bus_message_unref(reply);
-    }
 };
 
 namespace {
