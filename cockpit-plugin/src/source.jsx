@@ -105,7 +105,7 @@ export function SourceSummary({ helper, apps }) {
                         <StackItem>
                             {source.apps.length > 0
                                 ? <SimpleTable label={_("Applications")} testId="source-apps"
-                                               columns={[_("Application"), _("Files"), _("Data"), _("Databases"), _("Measured")]}
+                                               columns={[_("Name"), _("Files"), _("Data"), _("Databases"), _("Measured")]}
                                                rows={appRows(source.apps)} />
                                 : <p data-test="source-no-apps">{_("No application of this server can be migrated.")}</p>}
                         </StackItem>
