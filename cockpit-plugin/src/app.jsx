@@ -8,6 +8,7 @@ import cockpit, { _ } from "./cockpit.js";
 import { useHelper, useNarrow } from "./hooks.js";
 import { ConnectForm } from "./connect.jsx";
 import { Welcome } from "./welcome.jsx";
+import { SourceSummary } from "./source.jsx";
 import { ClusterView, LastLeave } from "./cluster.jsx";
 import { AppsView } from "./apps.jsx";
 import { LogsView, DEFAULT_LOG } from "./logs.jsx";
@@ -112,7 +113,7 @@ export function Application({ helper, logPath }) {
                 <Tab eventKey="cluster" title={<TabTitleText>{connected ? _("Cluster") : _("Connect")}</TabTitleText>} data-test="tab-cluster">
                     <div className="ns8m-tab-body">
                         {manager.State === "disconnected" || manager.State === "connecting"
-                            ? <>{manager.State === "disconnected" && <><LastLeave helper={helper} /><Welcome /></>}<ConnectForm helper={helper} manager={manager} /></>
+                            ? <>{manager.State === "disconnected" && <><LastLeave helper={helper} /><Welcome /><SourceSummary helper={helper} apps={apps} /></>}<ConnectForm helper={helper} manager={manager} /></>
                             : <ClusterView helper={helper} manager={manager} apps={apps} />}
                     </div>
                 </Tab>

@@ -200,6 +200,11 @@ export class HelperClient {
                 .then(reply => (reply[0] || []).map(unvariant));
     }
 
+    // Manager.DescribeSource: this NS7 as it describes itself (a{sv}).
+    describeSource() {
+        return this.call(ROOT, MANAGER, "DescribeSource", "", []).then(reply => reply[0] || {});
+    }
+
     listNodes() {
         return this.call(ROOT, MANAGER, "ListNodes", "", [])
                 .then(reply => (reply[0] || []).map(unvariant));

@@ -20,6 +20,18 @@ function resultLinks(app) {
     return shown.map(f => [settings[f.id], appText(app, "result.link." + f.id, fieldTitle(f))]);
 }
 
+// Which of the app's names each DNS record serves: the FQDN fields whose
+// value (an empty one with a default_field: that field's) is the record's
+// name, by their link label or title.  "" for every record of a helper
+// whose Settings do not say.
+export function recordUses(app, records) {
+    const settings = unvariant(app.Settings || {});
+    const fields = appFields(app).filter(f => f.kind === "fqdn");
+    const valueOf = f => settings[f.id] || (f.default_field ? settings[f.default_field] : "") || "";
+    return records.map(([name]) => fields.filter(f => valueOf(f) === name)
+            .map(f => appText(app, "result.link." + f.id, fieldTitle(f))).join(", "));
+}
+
 // What a row of App.Verification says, in the page's words (the helper's
 // detail, in English, is the row's tooltip).
 function verificationOutcome(what, outcome) {
@@ -127,6 +139,8 @@ function DnsCheck({ helper, app }) {
 // app comes from its profile (App.Texts), with generic ones when it has none.
 export function ResultView({ helper, app, leader }) {
     const records = app.DnsRecords || [];
+    const uses = recordUses(app, records);
+    const showUses = uses.some(u => u);
     const notices = app.Notices || [];
     const hosts = resultLinks(app);
     const zone = records.map(([name, type, value]) => `${name}.\tIN\t${type}\t${value}`).join("\n");
@@ -179,7 +193,8 @@ export function ResultView({ helper, app, leader }) {
                 {records.length > 0
                     ? <>
                         <SimpleTable label={_("DNS records")} testId="dns-records"
-                                     columns={[_("Name"), _("Type"), _("Points to")]} rows={records} />
+                                     columns={[_("Name"), _("Type"), _("Points to")].concat(showUses ? [_("For")] : [])}
+                                     rows={records.map((r, i) => (showUses ? [...r, uses[i]] : r))} />
                         <CodeBlock className="ns8m-zone"><CodeBlockCode>{zone}</CodeBlockCode></CodeBlock>
                     </>
                     : <p>{cockpit.format(_("The A records of the $0 FQDNs must point to the NS8 node's IP address."), app.Name)}</p>}

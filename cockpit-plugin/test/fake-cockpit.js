@@ -24,6 +24,7 @@
     const fields = [
         { id: v("s", "nethvoice_host"), kind: v("s", "fqdn"), required: v("b", true), title: v("s", "NethVoice base host"), title_it: v("s", "Host base NethVoice"), help: v("s", "The FQDN of the NethVoice administration interface."), help_it: v("s", "FQDN per l'interfaccia di amministrazione."), placeholder: v("s", "nethvoice.example.com") },
         { id: v("s", "nethcti_ui_host"), kind: v("s", "fqdn"), required: v("b", true), title: v("s", "NethVoice CTI base host"), title_it: v("s", "Host base NethVoice CTI"), help: v("s", "The FQDN of the CTI web application."), help_it: v("s", "FQDN per l'applicazione web CTI."), placeholder: v("s", "cti.example.com") },
+        { id: v("s", "proxy_fqdn"), kind: v("s", "fqdn"), required: v("b", false), planning: v("b", true), default_field: v("s", "nethvoice_host"), title: v("s", "NethVoice Proxy FQDN"), title_it: v("s", "FQDN di NethVoice Proxy"), help: v("s", "Leave it empty to use the NethVoice base host."), help_it: v("s", "Lasciarlo vuoto per usare l'host base di NethVoice."), placeholder: v("s", "proxy.example.com") },
         { id: v("s", "lets_encrypt"), kind: v("s", "bool"), required: v("b", false), title: v("s", "Request a Let's Encrypt certificate"), title_it: v("s", "Richiedi certificato Let's Encrypt"), help: v("s", ""), help_it: v("s", ""), default: v("b", false) },
     ];
 
@@ -133,6 +134,19 @@
     }
     state.set = (path, iface, props) => notify(path, iface, props);
     const mgr = () => state.objects[ROOT][M];
+    // As the helper: one record per distinct name of the FQDN fields, an
+    // empty one with a default_field sharing that field's.
+    function dnsRecords(address) {
+        const settings = appProps().Settings || {};
+        const val = id => (settings[id] && settings[id].v) || "";
+        const names = [];
+        for (const f of fields.filter(f => f.kind.v === "fqdn")) {
+            const name = val(f.id.v) || (f.default_field ? val(f.default_field.v) : "");
+            if (name && !names.includes(name))
+                names.push(name);
+        }
+        return names.map(n => [n, "A", address]);
+    }
     const appProps = () => state.objects[APP][A];
 
     const methods = {
@@ -142,6 +156,7 @@
     };
     if (!state.legacy) {
         methods[M].ListNodes = 1;
+        methods[M].DescribeSource = 1;
         methods[M].Preflight = 1;
         Object.assign(methods[A], { Start: 1, Sync: 1, Finish: 1, Abort: 1, Skip: 1, CheckOptions: 1, CheckOptionTexts: 1,
                                     CheckDns: 1, Export: 1 });
@@ -329,6 +344,20 @@
                     },
             ]]);
         }
+        // This NS7 as it describes itself; the apps from their objects.
+        case M + ".DescribeSource": {
+            const a = appProps();
+            const nic = (name, role, address) => ({ name: v("s", name), type: v("s", "ethernet"), role: v("s", role), address: v("s", address),
+                                                    netmask: v("s", "255.255.255.0"), gateway: v("s", ""), bootproto: v("s", "none") });
+            return Promise.resolve([{
+                host_name: v("s", "ns7"), domain_name: v("s", "example.com"), release: v("s", "NethServer release 7.9.2009 (final)"),
+                subscription: v("b", true), system_id: v("s", "ABCD1234"), subscription_provider: v("s", "nsent"),
+                account_provider: v("s", "openldap"), account_provider_detail: v("s", "OpenLDAP (dc=directory,dc=nh)"),
+                interfaces: v("aa{sv}", [nic("eth0", "green", "192.0.2.10"), nic("eth1", "red", "203.0.113.10")]),
+                apps: v("aa{sv}", [{ id: v("s", a.Id), name: v("s", a.Name), status: v("s", a.Status), source_files: v("t", a.SourceFiles),
+                                     source_bytes: v("t", a.SourceBytes), database_bytes: v("t", a.DatabaseBytes), scan_time: v("t", a.ScanTime) }]),
+            }]);
+        }
         case M + ".ListNodes":
             return Promise.resolve([[
                 { id: v("u", 1), ui_name: v("s", "leader"), vpn_address: v("s", "198.51.100.1"), online: v("b", true), local: v("b", true), free_bytes: v("t", 80 * 2 ** 30), total_bytes: v("t", 100 * 2 ** 30) },
@@ -364,7 +393,7 @@
             const k = Object.keys(p)[0];
             if (k)
                 return Promise.reject(DBusError(E + "InvalidArgument", k + ": " + p[k]));
-            notify(APP, A, { Status: "migrating", Node: o.node || 1, ModuleId: "nethvoice1", Settings: { nethvoice_host: v("s", o.nethvoice_host), nethcti_ui_host: v("s", o.nethcti_ui_host), lets_encrypt: v("b", !!o.lets_encrypt) } });
+            notify(APP, A, { Status: "migrating", Node: o.node || 1, ModuleId: "nethvoice1", Settings: { nethvoice_host: v("s", o.nethvoice_host), nethcti_ui_host: v("s", o.nethcti_ui_host), proxy_fqdn: v("s", o.proxy_fqdn || ""), lets_encrypt: v("b", !!o.lets_encrypt) } });
             return Promise.resolve([runJob("start", APP, [["check", "Check the destination"], ["import", "Create the app on NS8"], ["files", "Copy the files"], ["db", "Copy the databases"]], secs, 7.5 * 2 ** 30, () => {
                 addSync(7.5 * 2 ** 30, 25000, 3 * 3600);
                 notify(APP, A, { Notices: ["NethVoice Proxy was installed on node 1: configure it (FQDN, network interface, public IP address) after the migration."] });
@@ -386,7 +415,7 @@
             notify(APP, A, { Status: "syncing" });
             return Promise.resolve([runJob("finish", APP, [["stop", "Stop the NS7 services that write"], ["sync", "Last sync"], ["configure", "Configure the app on NS8"], ["retire", "Stop and disable the app on NS7"]], secs / 2, 20 * 2 ** 20, () => {
                 notify(APP, A, {
-                    Status: "migrated", DnsRecords: [["nethvoice.example.com", "A", "192.0.2.10"], ["cti.example.com", "A", "192.0.2.10"]],
+                    Status: "migrated", DnsRecords: dnsRecords("192.0.2.10"),
                     Verification: [
                         ["files", "recordings", "matched", "1200 entries the same on NS8."],
                         ["files", "voicemail", "matched", "80 entries the same on NS8."],

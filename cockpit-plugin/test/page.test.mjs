@@ -58,6 +58,17 @@ describe("page with a fake helper", () => {
         await page.waitForSelector("[data-test=welcome]", WAIT);
         assert.equal(await page.locator("[data-test=welcome-phases] li").count(), 5);
         assert.match(await page.textContent("[data-test=welcome-backup]"), /snapshot or a full backup of NS7/);
+        // Then the Source summary: this NS7 as DescribeSource gives it.
+        await page.waitForSelector("[data-test=source-apps]", WAIT);
+        assert.equal(await page.textContent("[data-test=source-host]"), "ns7");
+        assert.equal(await page.textContent("[data-test=source-release]"), "NethServer release 7.9.2009 (final)");
+        assert.equal(await page.textContent("[data-test=source-subscription]"), "Yes, system ID ABCD1234");
+        assert.equal(await page.textContent("[data-test=source-provider]"), "Local OpenLDAP: OpenLDAP (dc=directory,dc=nh)");
+        assert.deepEqual(await page.locator("[data-test=source-interface]").allTextContents(),
+                         ["eth0, green (LAN): 192.0.2.10/255.255.255.0", "eth1, red (Internet): 203.0.113.10/255.255.255.0"]);
+        const appRow = (await page.locator("[data-test=source-apps] tbody tr").allTextContents())[0];
+        assert.match(appRow, /^NethVoice250007\.50 GiB300 MiB/);
+        assert.equal(await page.locator("[data-test=source-measure]").count(), 0);
         await shot(page, OUT, "connect");
         await page.fill("#ns8m-leader", "leader.ns8.test");
         await page.fill("#ns8m-password", "wrong");
@@ -205,7 +216,9 @@ describe("page with a fake helper", () => {
         await page.click("[data-test=finish-confirm]");
         await page.waitForSelector("[data-test=result]", WAIT);
         const rows = await page.locator("[data-test=dns-records] tbody tr").allTextContents();
-        assert.deepEqual(rows, ["nethvoice.example.comA192.0.2.10", "cti.example.comA192.0.2.10"]);
+        // The Proxy FQDN left empty: the administration's name serves it, one record.
+        assert.deepEqual(rows, ["voice.example.comA192.0.2.10NethVoice administration, NethVoice Proxy FQDN",
+            "cti.example.comA192.0.2.10NethVoice CTI"]);
         const links = await page.locator("[data-test=result-link]").allTextContents();
         assert.deepEqual(links, ["https://voice.example.com/", "https://cti.example.com/"]);
         assert.equal(await page.getAttribute("[data-test=result-cluster-admin]", "href"), "https://leader.ns8.test/cluster-admin/");
@@ -526,7 +539,8 @@ describe("Italian", () => {
             await shot(page, OUT, "it-" + name);
         };
         assert.equal(await page.evaluate(() => document.documentElement.lang), "it");
-        await check("connect", ["Benvenuti", "Fare uno snapshot o un backup completo di NS7", "Nodo leader NS8",
+        await check("connect", ["Benvenuti", "Fare uno snapshot o un backup completo di NS7", "Origine: questo NethServer 7",
+            "OpenLDAP locale", "verde (LAN)", "Nodo leader NS8",
             "Nome utente amministratore NS8", "Password amministratore NS8", "Convalidazione TLS"]);
         await page.fill("#ns8m-leader", "leader.ns8.test");
         await page.fill("#ns8m-password", "Nethesis,1234");
@@ -544,6 +558,7 @@ describe("Italian", () => {
             "Se NethVoice Proxy non è già installato", "Potete abilitarla anche in seguito"]);
         await page.fill("#ns8m-start-nethvoice_host", "voice.example.com");
         await page.fill("#ns8m-start-nethcti_ui_host", "cti.example.com");
+        await page.fill("#ns8m-start-proxy_fqdn", "proxy.example.com");
         await page.waitForFunction(() => !document.querySelector("[data-test=start-confirm]").disabled, null, WAIT);
         await page.click("[data-test=start-confirm]");
         await page.waitForSelector("[data-test=job][data-finished=false]", WAIT);
@@ -563,6 +578,10 @@ describe("Italian", () => {
         await check("result", ["Cosa ha verificato la migrazione", "Scritta dopo", "2 differenze", "NON aggiornare il DNS ancora", "2. Configurare NethVoice Proxy", "Indirizzo IP pubblico: obbligatorio",
             "Le chiamate esterne non funzionano", "3. Aggiornare i record DNS", "Amministrazione NethVoice",
             "4. Certificato Let's Encrypt", "impostazioni di NethVoice su NS8"]);
+        // The guide's three records: the Proxy FQDN planned apart has its own.
+        assert.deepEqual(await page.locator("[data-test=dns-records] tbody tr").allTextContents(),
+                         ["voice.example.comA192.0.2.10Amministrazione NethVoice", "cti.example.comA192.0.2.10NethVoice CTI",
+                          "proxy.example.comA192.0.2.10FQDN di NethVoice Proxy"]);
         // The profile's English texts are not on the Italian screen.
         assert.doesNotMatch(await page.textContent("[data-test=result]"), /Configure NethVoice Proxy|External calls/);
         await page.getByRole("tab", { name: "Cluster" }).click();

@@ -98,7 +98,7 @@ private Q_SLOTS:
                               QStringLiteral("tancredi"), QStringLiteral("phonebookjss"),
                               QStringLiteral("nethvoice-report-api"), QStringLiteral("fias"),
                               QStringLiteral("fias-dispatcher")}));
-        QCOMPARE(p->fields.size(), 3);
+        QCOMPARE(p->fields.size(), 4); // administration, CTI, Proxy (planning), Let's Encrypt
         QCOMPARE(p->configureSchema, QStringLiteral("nethvoice/configure-module/validate-input.json"));
         QCOMPARE(p->sqlite.size(), 1);
     }
@@ -138,6 +138,38 @@ private Q_SLOTS:
         QVERIFY2(p, qPrintable(error));
         QCOMPARE(unknownConfigureKeys(*p, &error), QStringList{QStringLiteral("nethvoice_brand")});
         QVERIFY2(error.isEmpty(), qPrintable(error));
+    }
+
+    // A planning field is never sent to NS8: the profile names it in no
+    // configure input (NethVoice's Proxy FQDN), and a profile that does is refused.
+    void planningFieldIsNeverSent()
+    {
+        QFile f(QStringLiteral(NS8M_SOURCE_DIR "/apps/nethvoice.yaml"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QByteArray yaml = f.readAll();
+        QString error;
+        const auto p = AppProfile::parse(yaml, QStringLiteral("nethvoice.yaml"), &error);
+        QVERIFY2(p, qPrintable(error));
+        QStringList planning;
+        for (const Field &fd : p->fields)
+            if (fd.planning)
+                planning.append(fd.id);
+        QCOMPARE(planning, QStringList{QStringLiteral("proxy_fqdn")});
+        QCOMPARE(p->fields.at(2).defaultField, QStringLiteral("nethvoice_host"));
+        for (const ConfigureInput &in : p->configure)
+            QVERIFY2(in.key != QStringLiteral("proxy_fqdn")
+                         && in.params.value(QStringLiteral("field")).toString() != QStringLiteral("proxy_fqdn"),
+                     qPrintable(in.key));
+        const QByteArray anchor = "    timezone: {esmith: configuration, key: TimeZone, type: true}\n";
+        QVERIFY(yaml.contains(anchor));
+        QByteArray sent = yaml;
+        sent.replace(anchor, anchor + "    proxy_fqdn: {field: proxy_fqdn}\n");
+        QVERIFY(!AppProfile::parse(sent, QStringLiteral("nethvoice.yaml"), &error));
+        QVERIFY2(error.contains(QStringLiteral("planning field")), qPrintable(error));
+        QByteArray badDefault = yaml;
+        badDefault.replace("default_field: nethvoice_host", "default_field: lets_encrypt");
+        QVERIFY(!AppProfile::parse(badDefault, QStringLiteral("nethvoice.yaml"), &error));
+        QVERIFY2(error.contains(QStringLiteral("default_field")), qPrintable(error));
     }
 
     // The exclude lists are NETHVOICE.md's, exactly: the agi-bin one is the

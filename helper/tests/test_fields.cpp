@@ -1,4 +1,6 @@
 #include "profile/fields.h"
+#include "operations/dnscheck.h"
+#include "store/statedb.h"
 
 #include <QTest>
 
@@ -81,6 +83,45 @@ private Q_SLOTS:
         QCOMPARE(e.texts.first().id, QStringLiteral("field.fqdn.empty"));
         QVERIFY2(e.message.startsWith(QStringLiteral("nethcti_ui_host: Give a host name")), qPrintable(e.message));
         QVERIFY2(e.message.contains(QStringLiteral(" nethvoice_host: \"bad.\" is not a valid host name")), qPrintable(e.message));
+    }
+
+    // The guide's three records (administration, CTI, Proxy), one per name:
+    // an empty Proxy FQDN is the administration's (default_field), whose
+    // record serves both.
+    void nethvoiceDnsRecords()
+    {
+        QString error;
+        const auto p = AppProfile::load(QStringLiteral(NS8M_SOURCE_DIR "/apps/nethvoice.yaml"), &error);
+        QVERIFY2(p, qPrintable(error));
+        const auto names = [](const QList<DnsRecord> &records) {
+            QStringList out;
+            for (const DnsRecord &r : records)
+                out.append(r.name + QLatin1Char(' ') + r.type + QLatin1Char(' ') + r.value);
+            return out;
+        };
+        MigrationRecord m;
+        m.settings = {{QStringLiteral("nethvoice_host"), QStringLiteral("voice.example.com")},
+                      {QStringLiteral("nethcti_ui_host"), QStringLiteral("cti.example.com")},
+                      {QStringLiteral("proxy_fqdn"), QStringLiteral("proxy.example.com")},
+                      {QStringLiteral("lets_encrypt"), false}};
+        QCOMPARE(names(dnsRecords(*p, m)), QStringList{}); // no node address yet
+        m.nodeAddress = QStringLiteral("192.0.2.10");
+        QCOMPARE(names(dnsRecords(*p, m)), (QStringList{QStringLiteral("voice.example.com A 192.0.2.10"),
+                                                        QStringLiteral("cti.example.com A 192.0.2.10"),
+                                                        QStringLiteral("proxy.example.com A 192.0.2.10")}));
+        m.settings.insert(QStringLiteral("proxy_fqdn"), QString());
+        QCOMPARE(fieldValue(*p, m.settings, p->fields.at(2)), QStringLiteral("voice.example.com"));
+        QCOMPARE(names(dnsRecords(*p, m)), (QStringList{QStringLiteral("voice.example.com A 192.0.2.10"),
+                                                        QStringLiteral("cti.example.com A 192.0.2.10")}));
+        m.settings.insert(QStringLiteral("proxy_fqdn"), QStringLiteral("cti.example.com"));
+        m.nodeAddress = QStringLiteral("node1.example.com");
+        QCOMPARE(names(dnsRecords(*p, m)), (QStringList{QStringLiteral("voice.example.com CNAME node1.example.com."),
+                                                        QStringLiteral("cti.example.com CNAME node1.example.com.")}));
+        // Not required: Start and Finish take it empty.
+        QVERIFY(checkFields(*p, m.settings, {}, false, nullptr).isEmpty());
+        m.settings.insert(QStringLiteral("proxy_fqdn"), QStringLiteral("https://proxy.example.com"));
+        QCOMPARE(checkFields(*p, m.settings, {}, false, nullptr).value(QStringLiteral("proxy_fqdn")).id,
+                 QStringLiteral("field.fqdn.url"));
     }
 };
 

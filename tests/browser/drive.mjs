@@ -135,10 +135,51 @@ async function finishConnect(page) {
     }
 }
 
+// The wizard's first screens while disconnected, in LANG: Welcome, then the
+// Source summary (result.source[LANG]: what it shows, by data-test), each
+// with its screenshot; on an Italian page no English string of the page.
+async function welcomeAndSource(page, lang) {
+    const sfx = lang === "en" ? "" : "-" + lang;
+    await page.waitForSelector("[data-test=welcome]", WAIT);
+    await page.waitForSelector("[data-test=source-apps]", WAIT);
+    if (lang === "it") {
+        const leftovers = englishLeftoversChecker(path.join(plugin, "po", "it.po"));
+        assert.deepEqual(await leftovers(page), [], "English strings on the Italian Welcome and Source screens");
+    }
+    await snap(page, "welcome" + sfx);
+    await page.locator("[data-test=source]").scrollIntoViewIfNeeded();
+    await snap(page, "source" + sfx);
+    const text = async (t) => (await page.textContent(`[data-test=${t}]`)).trim();
+    result.source = result.source || {};
+    result.source[lang] = {
+        welcome: await text("welcome"),
+        title: (await page.textContent("[data-test=source] .pf-v5-c-card__title")).trim(),
+        host: await text("source-host"),
+        domain: await text("source-domain"),
+        release: await text("source-release"),
+        subscription: await text("source-subscription"),
+        provider: await text("source-provider"),
+        interfaces: await page.locator("[data-test=source-interface]").allTextContents(),
+        apps: await page.locator("[data-test=source-apps] tbody tr").evaluateAll(
+            rows => rows.map(r => [...r.querySelectorAll("td")].map(td => td.textContent))),
+    };
+}
+
 const scenarios = {
-    // Wrong password (error on the field), then the right one.
+    // Wrong password (error on the field), then the right one.  With
+    // o.source: Welcome and Source first, in English and in Italian.
     async connect(browser) {
         const { context, page, errors } = await openPage(browser, "en");
+        if (o.source) {
+            await welcomeAndSource(page, "en");
+            const it = await openPage(browser, "it");
+            await welcomeAndSource(it.page, "it");
+            result.it_errors = it.errors;
+            await it.context.close();
+            lastPage = page;
+            result.errors = errors;
+            await page.locator("[data-test=connect-card]").scrollIntoViewIfNeeded();
+        }
         await snap(page, "connect");
         await fillConnect(page, o.wrong_password);
         await page.click("[data-test=connect]");
@@ -281,6 +322,8 @@ const scenarios = {
         await dialog.waitFor(WAIT);
         await page.fill("#ns8m-start-nethvoice_host", "https://" + o.nethvoice_host);
         await page.fill("#ns8m-start-nethcti_ui_host", o.nethcti_ui_host);
+        if (o.proxy_fqdn)
+            await page.fill("#ns8m-start-proxy_fqdn", o.proxy_fqdn);
         const bad = dialog.locator("[data-test=field-error][data-field=nethvoice_host]");
         await bad.waitFor(WAIT);
         result.bad_fqdn_message = (await bad.textContent()).trim();
@@ -346,15 +389,28 @@ const scenarios = {
         await page.click("[data-test=finish-confirm]");
         await page.waitForSelector("[data-test=result]", { timeout: 300000 });
         result.dns_records = await page.locator("[data-test=dns-records] tbody tr").allTextContents();
+        result.dns_cells = await page.locator("[data-test=dns-records] tbody tr").evaluateAll(
+            rows => rows.map(r => [...r.querySelectorAll("td")].map(td => td.textContent)));
+        result.link_hrefs = await page.locator("[data-test=result-link]").evaluateAll(as => as.map(a => a.href));
         result.links = await page.locator("[data-test=result-link]").allTextContents();
         result.link_items = await page.locator("[data-test=result-link]").evaluateAll(as => as.map(a => a.parentElement.textContent));
         result.cluster_admin = await page.getAttribute("[data-test=result-cluster-admin]", "href");
         result.result_text = await page.textContent("[data-test=result]");
         await page.locator("[data-test=result]").scrollIntoViewIfNeeded();
         await snap(page, "result");
+        await page.locator("[data-test=dns-records]").scrollIntoViewIfNeeded();
+        await snap(page, "result-dns");
         if (it) {
             await it.page.waitForSelector("[data-test=result]", WAIT);
+            await it.page.locator("[data-test=result]").scrollIntoViewIfNeeded();
             await snap(it.page, "result-it");
+            result.it_dns_records = await it.page.locator("[data-test=dns-records] tbody tr").evaluateAll(
+                rows => rows.map(r => [...r.querySelectorAll("td")].map(td => td.textContent)));
+            result.it_link_items = await it.page.locator("[data-test=result-link]").evaluateAll(
+                as => as.map(a => [a.parentElement.textContent, a.href]));
+            result.it_cluster_admin = await it.page.getAttribute("[data-test=result-cluster-admin]", "href");
+            await it.page.locator("[data-test=dns-records]").scrollIntoViewIfNeeded();
+            await snap(it.page, "result-dns-it");
             await it.close();
         }
         result.errors = errors;

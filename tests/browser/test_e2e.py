@@ -158,9 +158,17 @@ class PageTest(unittest.TestCase):
     # -- tests -----------------------------------------------------------------
     def test_1_connect_wrong_then_right_password(self):
         self.disconnect()
+        # Measured first, so that the Source summary shows the app's size.
+        job, rec = self.sb.bus.scan("nethvoice")
+        try:
+            self.assertTrue(self.sb.bus.wait_job(job, rec, 120).success)
+        finally:
+            rec.remove()
         a = self.cluster.admin
         r = self.drive("connect", leader=self.cluster.leader_host, username=a.user,
-                       wrong_password="not-" + a.password, password=a.password, user_domain=USER_DOMAIN, italian=True)
+                       wrong_password="not-" + a.password, password=a.password, user_domain=USER_DOMAIN, italian=True,
+                       source=True)
+        self.assert_welcome_and_source(r)
         self.assertIn("refused the user name or the password", r["password_error"])
         self.assertEqual(r["password_invalid"], "true", "the error is not on the password field")
         self.assertTrue(r["troubleshooting"], "no troubleshooting advice for wrong credentials")
@@ -173,6 +181,35 @@ class PageTest(unittest.TestCase):
         self.assert_italian(r["it_steps"].get("connect", []),
                             {"Reach the NS8 leader": "Raggiungimento del leader NS8", "Log in": "Accesso",
                              "Add this server as a node": "Aggiunta di questo server come nodo"})
+        self.assertEqual(r["it_errors"], [])
+
+    def assert_welcome_and_source(self, r):
+        """The Welcome and Source screens, in English and Italian, show what
+        the sample NS7's own files say."""
+        config = self.sb.ns7.db()
+        networks = self.sb.ns7.db("networks")
+        with open(os.path.join(self.sb.root, "etc/nethserver-release")) as f:
+            release = f.read().strip()
+        app = self.sb.bus.get_all(app_path("nethvoice"), APP_IFACE)
+        for lang, words in (("en", {"welcome": "Welcome", "title": "Source: this NethServer 7",
+                                    "subscription": "Yes, system ID ", "provider": "Local OpenLDAP: "}),
+                            ("it", {"welcome": "Benvenuti", "title": "Origine: questo NethServer 7",
+                                    "subscription": "Sì, ID di sistema ", "provider": "OpenLDAP locale: "})):
+            s = r["source"][lang]
+            self.assertTrue(s["welcome"].startswith(words["welcome"]), s["welcome"])
+            self.assertEqual(s["title"], words["title"])
+            self.assertEqual((s["host"], s["domain"], s["release"]),
+                             (config["SystemName"][0], config["DomainName"][0], release))
+            self.assertEqual(s["subscription"], words["subscription"] + config["subscription"][1]["SystemId"])
+            self.assertNotIn(self.sb.ns7.subscription_secret, json.dumps(s))
+            self.assertTrue(s["provider"].startswith(words["provider"]), s["provider"])
+            self.assertIn(config["sssd"][1]["BaseDN"], s["provider"])
+            self.assertEqual(len(s["interfaces"]), len(networks))
+            for (name, (_, props)), shown in zip(sorted(networks.items()), s["interfaces"]):
+                self.assertTrue(shown.startswith(name + ", "), shown)
+                self.assertIn(props["ipaddr"] + "/" + props["netmask"], shown)
+            self.assertEqual([row[:2] for row in s["apps"]], [["NethVoice", str(app["SourceFiles"])]])
+            self.assertRegex(s["apps"][0][2], r"^\d+(\.\d+)? (KiB|MiB|GiB)$")
         self.assertEqual(r["it_errors"], [])
 
     def test_2_tls_fingerprint_confirmation(self):
@@ -258,7 +295,7 @@ class PageTest(unittest.TestCase):
                           "covered by the page tests against a fake bus until then" % "/".join(missing))
         self.connect()
         r = self.drive("migrate", timeout=900, nethvoice_host="voice.example.org", nethcti_ui_host="cti.example.org",
-                       italian=True)
+                       proxy_fqdn="proxy.example.org", italian=True)
         self.assertIn("https://", r["bad_fqdn_message"])
         self.assertTrue(r["start_disabled_with_bad_fqdn"])
         self.assertGreater(r["steps"], 1)
@@ -273,6 +310,29 @@ class PageTest(unittest.TestCase):
         texts = profile("nethvoice")["texts"]
         self.assertIn("NethVoice administration: https://voice.example.org/", r["link_items"])
         self.assertEqual(r["cluster_admin"], "https://%s/cluster-admin/" % self.cluster.leader_host)
+        # The guide's three DNS records (administration, CTI, the planned
+        # Proxy FQDN), each saying what it is for, in English and Italian;
+        # the links to the new addresses and to NS8's cluster admin.
+        fields = {f["id"]: f for f in profile("nethvoice")["fields"]}
+        hosts = ["voice.example.org", "cti.example.org", "proxy.example.org"]
+        links = ["https://voice.example.org/", "https://cti.example.org/"]
+        for cells, lang in ((r["dns_cells"], "en"), (r["it_dns_records"], "it")):
+            self.assertEqual([c[0] for c in cells], hosts, cells)
+            node = cells[0][2]
+            self.assertTrue(all(c[2] == node and c[1] in ("A", "CNAME") for c in cells), cells)
+            title = fields["proxy_fqdn"]["title" if lang == "en" else "title_it"]
+            self.assertEqual(cells[2][3], title)
+            self.assertEqual(cells[1][3], texts["result.link.nethcti_ui_host"][lang])
+        self.assertEqual(r["link_hrefs"], links)
+        self.assertEqual([href for _, href in r["it_link_items"]], links)
+        self.assertIn(texts["result.link.nethvoice_host"]["it"] + ": https://voice.example.org/",
+                      [label for label, _ in r["it_link_items"]])
+        self.assertEqual(r["it_cluster_admin"], "https://%s/cluster-admin/" % self.cluster.leader_host)
+        # The Proxy FQDN is only the administrator's plan: NS8's configure-module never got it.
+        module = [m for m in self.cluster.control.state()["modules"] if m["image"] == "nethvoice"][-1]
+        self.assertEqual(module["configuration"]["nethvoice_host"], "voice.example.org")
+        self.assertNotIn("proxy.example.org", json.dumps(module["configure_history"]))
+        self.assertEqual(module["configure_history"][-1]["unknown_keys"], [])
         self.assertIn(texts["result.link.nethcti_ui_host"]["en"] + ": https://cti.example.org/", r["link_items"])
         text = r["result_text"]
         steps = texts["result.companion.steps"]["en"].splitlines()

@@ -78,6 +78,8 @@ PACKAGE_DIRS = ("templates", "events", "db")
 PACKAGE_EVENT = "ns8-migration-update"
 # The handlers the package's install makes (ns7/CMakeLists.txt): S<NN><action>.
 PACKAGE_HANDLERS = ((PACKAGE_EVENT, "S00initialize-default-databases"),)
+# The text of /etc/nethserver-release on an up-to-date NethServer 7.
+NS7_RELEASE = "NethServer release 7.9.2009 (final)"
 
 
 def _wav_header(size):
@@ -298,6 +300,9 @@ class NS7Root:
         for key, (typ, _) in records.items():
             if typ == "service":
                 self.write(f"etc/e-smith/db/configuration/defaults/{key}/type", "service\n", count=False)
+        # NethServer 7's release file (nethserver-release): Preflight's
+        # ns7-version check and Manager.DescribeSource read it.
+        self.write("etc/nethserver-release", NS7_RELEASE + "\n", count=False)
         self._write_db("networks", {
             "eth0": ("ethernet", {"role": "green", "ipaddr": "192.168.1.10", "netmask": "255.255.255.0",
                                   "bootproto": "none"}),

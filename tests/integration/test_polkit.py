@@ -36,6 +36,7 @@ MATRIX = {
     "Manager.Disconnect": (ROOT_PATH, [{}], {CONNECT}),
     "Manager.Preflight": (ROOT_PATH, [{}], {READ}),
     "Manager.ListNodes": (ROOT_PATH, [], {READ}),
+    "Manager.DescribeSource": (ROOT_PATH, [], {READ}),
     "App.Scan": (APP, [{}], {READ}),
     "App.Start": (APP, [{}], {MIGRATE}),
     "App.Sync": (APP, [{}], {SYNC, MIGRATE}),

@@ -114,6 +114,11 @@ class PreflightTest(ClusterTestCase):
             # Connect's own writes (the helper's unit enabled at boot) are done.
             self.systemd_seen = len(self.sb.systemd.calls())
 
+    @staticmethod
+    def write_file(path, text):
+        with open(path, "w") as f:
+            f.write(text)
+
     def write_root(self, rel, text, age=0):
         path = os.path.join(self.sb.root, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -304,6 +309,12 @@ class PreflightTest(ClusterTestCase):
         self.assertSeverity(self.preflight(), "vpn-firewall", "ok", "green zone (loc)")
 
     def test_d_release(self):
+        # The sample NS7 has the file: without it, the release is unreadable.
+        path = os.path.join(self.sb.root, "etc/nethserver-release")
+        with open(path) as f:
+            original = f.read()
+        self.addCleanup(self.write_file, path, original)
+        os.remove(path)
         checks = self.preflight()
         self.assertSeverity(checks, "ns7-version", "warning", "could not be read")
         self.write_root("etc/nethserver-release", "NethServer release 7.6.1810 (final)\n")

@@ -35,6 +35,10 @@ int appendField(sd_bus_message *reply, const Field &f)
                                   "help_it", "s", f.helpIt.toUtf8().constData());
     if (r >= 0 && !f.placeholder.isEmpty())
         r = sd_bus_message_append(reply, "{sv}", "placeholder", "s", f.placeholder.toUtf8().constData());
+    if (r >= 0 && f.planning)
+        r = sd_bus_message_append(reply, "{sv}", "planning", "b", 1);
+    if (r >= 0 && !f.defaultField.isEmpty())
+        r = sd_bus_message_append(reply, "{sv}", "default_field", "s", f.defaultField.toUtf8().constData());
     if (r >= 0 && f.defaultValue.isValid()) {
         if (f.kind == Field::Kind::Bool)
             r = sd_bus_message_append(reply, "{sv}", "default", "b", int(f.defaultValue.toBool()));

@@ -13,6 +13,7 @@
 #include "ns7/esmith.h"
 #include "ns7/services.h"
 #include "ns7/systemd.h"
+#include "ns7/system.h"
 #include "version.h"
 
 #include <QDir>
@@ -294,6 +295,8 @@ int methodPreflight(sd_bus_message *m, void *userdata, sd_bus_error *)
                           });
 }
 
+int methodDescribeSource(sd_bus_message *m, void *userdata, sd_bus_error *);
+
 } // namespace
 
 struct ManagerObject {
@@ -304,6 +307,24 @@ struct ManagerObject {
     {
         const Cluster *c = of(userdata).m_cluster;
         return c->isConnected() ? &c->link() : nullptr;
+    }
+
+    // DescribeSource's reply: NS7 as read now (ns7/system), and each app's last Scan.
+    static void describeSource(const Daemon &d, sd_bus_message *call)
+    {
+        QList<Ns7AppSize> apps;
+        for (const App *a : d.m_apps) {
+            const AppRecord &rec = a->migration()->record();
+            apps.append({a->migration()->profile().id, a->migration()->profile().name, toString(rec.status),
+                         rec.sourceFiles, rec.sourceBytes, rec.databaseBytes, rec.scanTime});
+        }
+        sd_bus_message *reply = nullptr;
+        int r = sd_bus_message_new_method_return(call, &reply);
+        if (r >= 0)
+            r = appendNs7System(reply, readNs7System(d.m_ctx.settings.root), apps);
+        if (r >= 0)
+            sd_bus_send(nullptr, reply, nullptr);
+        sd_bus_message_unref(reply);
     }
 
     NS8M_BUS_GETTER(version)
@@ -375,6 +396,21 @@ struct ManagerObject {
     }
 };
 
+namespace {
+
+int methodDescribeSource(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *d = static_cast<Daemon *>(userdata);
+    QPointer<Daemon> guard(d);
+    d->authority()->check(m, Action::Read, [guard](sd_bus_message *call, quint32) {
+        if (guard)
+            ManagerObject::describeSource(*guard, call);
+    });
+    return 1;
+}
+
+} // namespace
+
 #define NS8M_MANAGER_PROPERTY(name, signature, getter, flags) \
     SD_BUS_PROPERTY(name, signature, ManagerObject::getter, 0, SD_BUS_VTABLE_PROPERTY_##flags)
 
@@ -383,6 +419,8 @@ const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_METHOD_WITH_ARGS("Preflight", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("aa{sv}", checks),
                             methodPreflight, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("ListNodes", "", "", "aa{sv}", SD_BUS_PARAM(nodes), methodListNodes,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("DescribeSource", "", "", "a{sv}", SD_BUS_PARAM(source), methodDescribeSource,
                              SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_ARGS("Connect", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("o", job), methodConnect,
                             SD_BUS_VTABLE_UNPRIVILEGED),

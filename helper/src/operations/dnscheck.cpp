@@ -3,6 +3,7 @@
 #include "bus/bus.h"
 #include "core/log.h"
 #include "profile/appprofile.h"
+#include "profile/fields.h"
 #include "store/statedb.h"
 
 #include <QCoreApplication>
@@ -26,10 +27,15 @@ QList<DnsRecord> dnsRecords(const AppProfile &profile, const MigrationRecord &mi
     const QString type = !isAddress ? QStringLiteral("CNAME")
                          : addr.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("AAAA")
                                                                            : QStringLiteral("A");
+    // One record per name: a field that shares another's name (e.g. by its
+    // default_field) needs no record of its own.
+    QStringList names;
     for (const Field &f : profile.fields) {
-        const QString host = migration.settings.value(f.id).toString();
-        if (f.kind == Field::Kind::Fqdn && !host.isEmpty())
-            out.append({host, type, isAddress ? target : target + u'.'});
+        const QString host = fieldValue(profile, migration.settings, f);
+        if (f.kind != Field::Kind::Fqdn || host.isEmpty() || names.contains(host))
+            continue;
+        names.append(host);
+        out.append({host, type, isAddress ? target : target + u'.'});
     }
     return out;
 }

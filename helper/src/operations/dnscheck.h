@@ -18,7 +18,8 @@ struct DnsRecord {
     QString value; // the node's address, or its name with a final dot
 };
 
-// One record per FQDN field with a value; none before the node's address is known.
+// One record per distinct name of the FQDN fields (an empty field with a
+// default_field has that field's name); none before the node's address is known.
 QList<DnsRecord> dnsRecords(const AppProfile &profile, const MigrationRecord &migration);
 
 // Resolves every record's name (and, for a CNAME, the node's name) with the

@@ -847,7 +847,7 @@ bool Migration::writeRedirect(const QVariantMap &settings, QString *warning) con
         return true;
     QStringList links;
     for (const Field &f : m_profile.fields) {
-        if (f.kind != Field::Kind::Fqdn || settings.value(f.id).toString().isEmpty())
+        if (f.kind != Field::Kind::Fqdn || f.planning || settings.value(f.id).toString().isEmpty())
             continue;
         const QString host = settings.value(f.id).toString().toHtmlEscaped();
         links.append(QStringLiteral("      <li>%1: <a href=\"https://%2/\">https://%2/</a></li>").arg(f.title.toHtmlEscaped(), host));

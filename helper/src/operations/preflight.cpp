@@ -10,6 +10,7 @@
 #include "transfer/scanner.h"
 #include "store/statedb.h"
 #include "ns7/systemd.h"
+#include "ns7/system.h"
 #include "version.h"
 #include "vpn/wireguard.h"
 #include "core/qtcompat.h"
@@ -563,8 +564,7 @@ void checkServices(const RunPtr &run, Report &rep, const QString &doc)
 void checkVersion(const RunPtr &run, Report &rep, const QString &doc)
 {
     Check &ver = rep.add(QStringLiteral("ns7-version"), QStringLiteral("source"), Text("check.ns7-version.title", "NS7 up to date"), doc);
-    QFile rel(run->ctx->pathUnderRoot(QStringLiteral("/etc/nethserver-release")));
-    const QString release = rel.open(QIODevice::ReadOnly) ? QString::fromUtf8(rel.readAll()).trimmed() : QString();
+    const QString release = readNs7Release(run->ctx->settings.root);
     static const QRegularExpression re(QStringLiteral("release\\s+(\\d+)\\.(\\d+)"));
     const QRegularExpressionMatch m = re.match(release);
     const QString helper = QLatin1String(kVersion);

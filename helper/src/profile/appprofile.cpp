@@ -293,7 +293,7 @@ Field parseField(const YAML::Node &n)
              {QStringLiteral("id"), QStringLiteral("kind"), QStringLiteral("required"),
               QStringLiteral("default"), QStringLiteral("distinct_from"), QStringLiteral("title"),
               QStringLiteral("title_it"), QStringLiteral("help"), QStringLiteral("help_it"),
-              QStringLiteral("placeholder")});
+              QStringLiteral("placeholder"), QStringLiteral("planning"), QStringLiteral("default_field")});
     Field f;
     f.id = ident(need(n, "id", QStringLiteral("a field")), QStringLiteral("field id"));
     const QString what = QStringLiteral("field \"%1\"").arg(f.id);
@@ -325,7 +325,23 @@ Field parseField(const YAML::Node &n)
         f.helpIt = str(n["help_it"], what + QStringLiteral(" help_it"));
     if (n["placeholder"])
         f.placeholder = str(n["placeholder"], what + QStringLiteral(" placeholder"));
+    if (n["planning"])
+        f.planning = boolean(n["planning"], what + QStringLiteral(" planning"));
+    if (n["default_field"])
+        f.defaultField = str(n["default_field"], what + QStringLiteral(" default_field"));
     return f;
+}
+
+// default_field: another field of the same kind, that has no default_field itself.
+void checkDefaultField(const YAML::Node &fields, const Field &f, const QList<Field> &all)
+{
+    if (f.defaultField.isEmpty())
+        return;
+    for (const Field &g : all)
+        if (g.id == f.defaultField && g.id != f.id && g.kind == f.kind && g.defaultField.isEmpty())
+            return;
+    fail(fields, QStringLiteral("field \"%1\": default_field \"%2\" is not another field of the same kind")
+                     .arg(f.id, f.defaultField));
 }
 
 // texts: {<id>: {en: ..., it: ...}}: every language of the page, none missing.
@@ -397,8 +413,11 @@ ConfigureInput parseConfigureInput(const QString &key, const YAML::Node &n, cons
     if (in.source == u"field") {
         const QString f = in.params.value(QStringLiteral("field")).toString();
         bool found = false;
-        for (const Field &fd : p.fields)
+        for (const Field &fd : p.fields) {
             found = found || fd.id == f;
+            if (fd.id == f && fd.planning)
+                fail(n, what + QStringLiteral(" names a planning field, which is never sent to NS8: ") + f);
+        }
         if (!found)
             fail(n, what + QStringLiteral(" names an unknown field: ") + f);
     } else if (in.source == u"esmith") {
@@ -631,6 +650,8 @@ void parseTextsAndFields(const YAML::Node &root, AppProfile &p)
                 if (!found)
                     fail(fields, QStringLiteral("field \"%1\" is distinct from an unknown field \"%2\"").arg(f.id, other));
             }
+        for (const Field &f : std::as_const(p.fields))
+            checkDefaultField(fields, f, p.fields);
     }
 }
 

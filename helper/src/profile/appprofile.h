@@ -71,6 +71,11 @@ struct Field {
     QStringList distinctFrom;
     QString title, titleIt, help, helpIt;
     QString placeholder; // an example value shown in the empty input
+    // planning: the administrator's plan, for the DNS records and the Result
+    // screen only; never sent to NS8 (no configure input may name it).
+    bool planning = false;
+    // default_field: an empty value stands for that field's value.
+    QString defaultField;
 };
 
 struct ConfigureInput {

@@ -99,6 +99,17 @@ QMap<QString, Text> checkFields(const AppProfile &profile, const QVariantMap &op
     return problems;
 }
 
+QString fieldValue(const AppProfile &profile, const QVariantMap &settings, const Field &field)
+{
+    const QString own = settings.value(field.id).toString();
+    if (!own.isEmpty() || field.defaultField.isEmpty())
+        return own;
+    for (const Field &f : profile.fields)
+        if (f.id == field.defaultField)
+            return settings.value(f.id).toString();
+    return own;
+}
+
 BusError fieldError(const QMap<QString, Text> &problems)
 {
     if (problems.isEmpty())

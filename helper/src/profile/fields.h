@@ -25,6 +25,10 @@ QList<OptionSpec> fieldOptionSpecs(const AppProfile &profile, const QList<Option
 QMap<QString, Text> checkFields(const AppProfile &profile, const QVariantMap &options,
                                    const QVariantMap &settings, bool partial, QVariantMap *merged);
 
+// The value of FIELD in SETTINGS as a string; an empty one stands for its
+// default_field's value.
+QString fieldValue(const AppProfile &profile, const QVariantMap &settings, const Field &field);
+
 // The problems as an InvalidArgument error: the first one's text, and
 // "<field>: <sentence>" for each in its message.
 BusError fieldError(const QMap<QString, Text> &problems);
