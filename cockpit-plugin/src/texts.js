@@ -94,9 +94,10 @@ export function stepTitle(job, step, app) {
 export function noticeText(app, notice) {
     if (!isItalian())
         return notice;
+    // The helper adds where the module went: "<notice> (<module id> on node N)".
     for (const [id, t] of Object.entries((app && app.Texts) || {}))
-        if (id.startsWith("notice.") && t && t.en === notice && t.it)
-            return t.it;
+        if (id.startsWith("notice.") && t && t.it && t.en && notice.startsWith(t.en))
+            return t.it + notice.slice(t.en.length);
     return notice;
 }
 

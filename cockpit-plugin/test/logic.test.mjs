@@ -172,6 +172,8 @@ test("the helper's sentences by id in the page's language", async () => {
     assert.equal(stepTitle({ Operation: "start" }, ["other", "Other", 0], app), "Other");
     assert.equal(noticeText(app, "Configure the proxy."), "Configurare il proxy.");
     assert.equal(noticeText(app, "Unknown notice."), "Unknown notice.");
+    // With where the helper installed it, as Start reports the notice.
+    assert.equal(noticeText(app, "Configure the proxy. (nethvoice-proxy2 on node 1)"), "Configurare il proxy. (nethvoice-proxy2 on node 1)");
     // Preflight: *_text when given, the English otherwise.
     assert.equal(checkText({ detail: "12 files", detail_text: ["sync.done", "%1 files, %2 sent in %3.", ["12", "1 B", "1 s"]] }, "detail"),
                  "12 file, 1 B inviati in 1 s.");
