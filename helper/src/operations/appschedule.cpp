@@ -258,7 +258,7 @@ void Migration::scheduleFinish(sd_bus_message *call, quint32 uid, qint64 when, c
     if (when <= now || when > now + kFinishHorizonUsec)
         return void(replyError(call, {Error::InvalidArgument, Text("schedule.finish.when", "when: a Finish is scheduled "
                                                                                             "for a time in the next 90 "
-                                                                                            "days (µs since the epoch).")}));
+                                                                                            "days (microseconds since the epoch).")}));
     QVariantMap values;
     const Failure refused = finishRefusal(options, &values);
     if (refused.isError())

@@ -59,12 +59,19 @@ QDateTime endOfQuiet(const SyncSchedule &s, const QDateTime &t)
     return end;
 }
 
+// TIME on DATE in TZ; a time that the start of DST skips is the hour after.
+QDateTime localAt(const QDate &date, const QTime &time, const QTimeZone &tz)
+{
+    const QDateTime at(date, time, tz);
+    return at.isValid() ? at : QDateTime(date, time.addSecs(3600), tz);
+}
+
 QDateTime nextSlot(const SyncSchedule &s, const QDateTime &after)
 {
     if (s.kind == u"daily") {
-        QDateTime at(after.date(), s.at, after.timeZone());
-        for (int day = 1; at <= after && day < 4; ++day)
-            at = QDateTime(after.date().addDays(day), s.at, after.timeZone());
+        QDateTime at = localAt(after.date(), s.at, after.timeZone());
+        for (int day = 1; (!at.isValid() || at <= after) && day < 4; ++day)
+            at = localAt(after.date().addDays(day), s.at, after.timeZone());
         return at;
     }
     const qint64 step = qint64(s.interval) * 60 * 1000;

@@ -92,10 +92,7 @@ bool StateDb::open(const QString &path, QString *error)
                        " app TEXT NOT NULL, db TEXT NOT NULL, tbl TEXT NOT NULL, seq INTEGER NOT NULL,"
                        " low TEXT NOT NULL, high TEXT NOT NULL, rows INTEGER NOT NULL, file TEXT NOT NULL,"
                        " checksum TEXT NOT NULL DEFAULT '', PRIMARY KEY (app, seq))"),
-        // An app's schedules (kind "sync" or "finish"), each a JSON object
-        // (operations/schedule.h); a file without the table gets it here.
-        QStringLiteral("CREATE TABLE IF NOT EXISTS schedules ("
-                       " app TEXT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (app, kind))"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS schedules (app TEXT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (app, kind))"),
     };
     for (const QString &sql : setup)
         if (!exec(sql)) {
@@ -457,6 +454,8 @@ bool StateDb::removeChunks(const QString &app, const QString &database, const QS
     return exec(QStringLiteral("DELETE FROM chunks WHERE app=? AND db=? AND tbl=?"), {app, database, table});
 }
 
+// An app's schedules (kind "sync" or "finish"), each a JSON object
+// (operations/schedule.h); open() adds the table to a file without it.
 QJsonObject StateDb::schedule(const QString &app, const QString &kind)
 {
     QSqlQuery q(QSqlDatabase::database(m_conn, false));
