@@ -563,6 +563,8 @@ Job *Migration::beginSync(quint32 uid, const QVariantMap &options, const Text &s
     run->op = new Operation(run->job, steps);
     run->op->concluding = [this](const Failure &) { setStatus(AppStatus::Migrating); };
     run->op->summary = [run, scheduled] { return scheduled.isEmpty() ? run->message : Texts{scheduled} + run->message; };
+    if (!scheduled.isEmpty())
+        run->op->aftermath = [scheduled](const Failure &, const QList<Failure> &) { return Texts{scheduled}; };
     run->op->start();
     return run->job;
 }
