@@ -83,6 +83,10 @@ void Migration::loadSchedules()
                             {Text("schedule.finish.missed", "The helper was not running at %1, the time of the scheduled "
                                                             "Finish: it did not start. Schedule it again.")
                                  .arg(whenText(m_finishSchedule.when))});
+    // A scheduled sync that ran when the helper stopped ended there too.
+    if (m_schedule.lastOutcome == u"running")
+        scheduledSyncEnded(QStringLiteral("failed"), nullptr,
+                           {Text("schedule.interrupted", "The scheduled sync was cut short by a stop of the helper.")});
     armSync(QDateTime::currentDateTime());
     armFinish();
 }
@@ -196,7 +200,7 @@ void Migration::scheduledSyncEnded(const QString &outcome, Job *job, const Texts
 {
     if (m_schedule.isEmpty())
         return; // removed while it ran
-    const bool begins = outcome == u"running" || outcome == u"skipped" || !job;
+    const bool begins = outcome == u"running" || outcome == u"skipped" || (!job && m_schedule.lastOutcome != u"running");
     if (begins)
         m_schedule.lastRun = nowUsec();
     if (outcome == u"running")
