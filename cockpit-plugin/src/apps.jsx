@@ -442,8 +442,8 @@ export function AppCard({ helper, app, connected }) {
                     {job && (job.Operation !== "scan" || !job.Finished) && (
                         <StackItem><JobPanel helper={helper} job={job} app={app} onError={setError} compact={job.Finished} /></StackItem>
                     )}
-                    <StackItem><ScheduledFinishPanel helper={helper} app={app} /></StackItem>
-                    <StackItem><SchedulePanel helper={helper} app={app} /></StackItem>
+                    <ScheduledFinishPanel helper={helper} app={app} />
+                    <SchedulePanel helper={helper} app={app} />
                     {st === "migrated" && <StackItem><ResultView helper={helper} app={app} leader={helper.manager && helper.manager.Leader} /></StackItem>}
                     <StackItem><SyncHistory app={app} /></StackItem>
                     <StackItem><ExportPanel helper={helper} app={app} /></StackItem>

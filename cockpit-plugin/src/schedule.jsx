@@ -175,46 +175,48 @@ export function SchedulePanel({ helper, app }) {
         helper.setSchedule(app, {}).catch(ex => setError(helperMessage(ex.message)));
     };
     return (
-        <Stack hasGutter data-test="schedule" data-kind={s.kind || ""} data-outcome={s.last_outcome || ""}>
-            <StackItem><Title headingLevel="h3">{_("Scheduled syncs")}</Title></StackItem>
-            <StackItem>
-                {s.kind
-                    ? (
-                        <DescriptionList isHorizontal isCompact>
-                            <DescriptionListGroup>
-                                <DescriptionListTerm>{_("Schedule")}</DescriptionListTerm>
-                                <DescriptionListDescription data-test="schedule-summary">{scheduleSummary(s)}</DescriptionListDescription>
-                            </DescriptionListGroup>
-                            {s.next_run > 0 && (
-                                <DescriptionListGroup>
-                                    <DescriptionListTerm>{_("Next sync")}</DescriptionListTerm>
-                                    <DescriptionListDescription data-test="schedule-next">{formatTime(s.next_run, cockpit.language)}</DescriptionListDescription>
-                                </DescriptionListGroup>
-                            )}
-                            <DescriptionListGroup>
-                                <DescriptionListTerm>{_("Runs")}</DescriptionListTerm>
-                                <DescriptionListDescription data-test="schedule-counts">
-                                    {cockpit.format(_("$0 started, $1 failed, $2 skipped"), s.runs || 0, s.failures || 0, s.skipped || 0)}
-                                </DescriptionListDescription>
-                            </DescriptionListGroup>
-                        </DescriptionList>
-                    )
-                    : <span data-test="schedule-none">{_("No schedule: the data is synced only when you press Sync data.")}</span>}
-            </StackItem>
-            {s.kind && <StackItem><LastRun s={s} /></StackItem>}
-            {error && <StackItem><Alert isInline variant="danger" title={error} data-test="schedule-error" /></StackItem>}
-            {can && (
+        <StackItem>
+            <Stack hasGutter data-test="schedule" data-kind={s.kind || ""} data-outcome={s.last_outcome || ""}>
+                <StackItem><Title headingLevel="h3">{_("Scheduled syncs")}</Title></StackItem>
                 <StackItem>
-                    <ExpandableSection toggleText={s.kind ? _("Change the schedule") : _("Sync on a schedule")}
-                                       isExpanded={editing} onToggle={(_e, v) => setEditing(v)} data-test="schedule-edit">
-                        <ScheduleForm helper={helper} app={app} schedule={s} onDone={() => setEditing(false)} />
-                    </ExpandableSection>
-                    {s.kind && (
-                        <Button variant="link" isInline onClick={remove} data-test="schedule-remove">{_("Remove the schedule")}</Button>
-                    )}
+                    {s.kind
+                        ? (
+                            <DescriptionList isHorizontal isCompact>
+                                <DescriptionListGroup>
+                                    <DescriptionListTerm>{_("Schedule")}</DescriptionListTerm>
+                                    <DescriptionListDescription data-test="schedule-summary">{scheduleSummary(s)}</DescriptionListDescription>
+                                </DescriptionListGroup>
+                                {s.next_run > 0 && (
+                                    <DescriptionListGroup>
+                                        <DescriptionListTerm>{_("Next sync")}</DescriptionListTerm>
+                                        <DescriptionListDescription data-test="schedule-next">{formatTime(s.next_run, cockpit.language)}</DescriptionListDescription>
+                                    </DescriptionListGroup>
+                                )}
+                                <DescriptionListGroup>
+                                    <DescriptionListTerm>{_("Runs")}</DescriptionListTerm>
+                                    <DescriptionListDescription data-test="schedule-counts">
+                                        {cockpit.format(_("$0 started, $1 failed, $2 skipped"), s.runs || 0, s.failures || 0, s.skipped || 0)}
+                                    </DescriptionListDescription>
+                                </DescriptionListGroup>
+                            </DescriptionList>
+                        )
+                        : <span data-test="schedule-none">{_("No schedule: the data is synced only when you press Sync data.")}</span>}
                 </StackItem>
-            )}
-        </Stack>
+                {s.kind && <StackItem><LastRun s={s} /></StackItem>}
+                {error && <StackItem><Alert isInline variant="danger" title={error} data-test="schedule-error" /></StackItem>}
+                {can && (
+                    <StackItem>
+                        <ExpandableSection toggleText={s.kind ? _("Change the schedule") : _("Sync on a schedule")}
+                                           isExpanded={editing} onToggle={(_e, v) => setEditing(v)} data-test="schedule-edit">
+                            <ScheduleForm helper={helper} app={app} schedule={s} onDone={() => setEditing(false)} />
+                        </ExpandableSection>
+                        {s.kind && (
+                            <Button variant="link" isInline onClick={remove} data-test="schedule-remove">{_("Remove the schedule")}</Button>
+                        )}
+                    </StackItem>
+                )}
+            </Stack>
+        </StackItem>
     );
 }
 
@@ -245,26 +247,28 @@ export function ScheduledFinishPanel({ helper, app }) {
     };
     const variant = { blocked: "warning", failed: "danger", cancelled: "info", started: "info", succeeded: "success" }[f.state] || "info";
     return (
-        <Alert isInline variant={variant} data-test="scheduled-finish" data-state={f.state}
-               title={cockpit.format(_("Finish scheduled for $0: $1"), when, finishStateText(f.state))}>
-            <Stack hasGutter>
-                {pending && (
-                    <StackItem>
-                        {f.presync_at > 0
-                            ? cockpit.format(_("A sync runs at $0. At the scheduled time the prerequisites are checked again; the cutover does not start if anything blocks it."), formatTime(f.presync_at, cockpit.language))
-                            : _("At the scheduled time the prerequisites are checked again; the cutover does not start if anything blocks it.")}
-                    </StackItem>
-                )}
-                {reason && <StackItem data-test="scheduled-finish-reason">{reason}</StackItem>}
-                {error && <StackItem><Alert isInline variant="danger" title={error} /></StackItem>}
-                {pending && (
-                    <StackItem>
-                        <Button variant="secondary" onClick={cancel} isLoading={busy} isDisabled={busy}
-                                data-test="scheduled-finish-cancel">{_("Cancel the scheduled Finish")}</Button>
-                    </StackItem>
-                )}
-            </Stack>
-        </Alert>
+        <StackItem>
+            <Alert isInline variant={variant} data-test="scheduled-finish" data-state={f.state}
+                   title={cockpit.format(_("Finish scheduled for $0: $1"), when, finishStateText(f.state))}>
+                <Stack hasGutter>
+                    {pending && (
+                        <StackItem>
+                            {f.presync_at > 0
+                                ? cockpit.format(_("A sync runs at $0. At the scheduled time the prerequisites are checked again; the cutover does not start if anything blocks it."), formatTime(f.presync_at, cockpit.language))
+                                : _("At the scheduled time the prerequisites are checked again; the cutover does not start if anything blocks it.")}
+                        </StackItem>
+                    )}
+                    {reason && <StackItem data-test="scheduled-finish-reason">{reason}</StackItem>}
+                    {error && <StackItem><Alert isInline variant="danger" title={error} /></StackItem>}
+                    {pending && (
+                        <StackItem>
+                            <Button variant="secondary" onClick={cancel} isLoading={busy} isDisabled={busy}
+                                    data-test="scheduled-finish-cancel">{_("Cancel the scheduled Finish")}</Button>
+                        </StackItem>
+                    )}
+                </Stack>
+            </Alert>
+        </StackItem>
     );
 }
 
