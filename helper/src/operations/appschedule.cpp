@@ -217,7 +217,7 @@ void Migration::scheduledSyncEnded(const QString &outcome, Job *job, const Texts
                                                                       message.isEmpty() ? QString() : QStringLiteral(": ") + english(message));
     const LogContext ctx = job ? job->logContext() : LogContext{};
     if (outcome == u"failed" || outcome == u"skipped")
-        Log::warning(line + QStringLiteral("; the schedule goes on"), ctx);
+        Log::warning(line + QStringLiteral(" (the schedule goes on)"), ctx);
     else if (outcome != u"running")
         Log::info(line, ctx);
     changed({QStringLiteral("Schedule")});
