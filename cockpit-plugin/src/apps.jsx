@@ -18,6 +18,7 @@ import { useNodes } from "./cluster.jsx";
 import { PreflightReport, usePreflight, verdict } from "./preflight.jsx";
 import { InventoryCard } from "./inventory.jsx";
 import { statusLabel } from "./status.jsx";
+import { SchedulePanel, ScheduledFinishPanel, whenFromInput } from "./schedule.jsx";
 
 // Manager.Preflight's options for an app: its id, the node, its host names.
 function preflightOptions(app, fields, values, node) {
@@ -168,8 +169,13 @@ function FinishDialog({ helper, app, onClose, onStarted }) {
     const preflight = usePreflight(helper, preflightOptions(app, fields, form.values, null), true);
     const [acceptPreflight, setAcceptPreflight] = useState(false);
     const pfWarnings = verdict(preflight.checks, "finish").warnings.length > 0;
+    // Later: Finish at a date and time, checked now as it would be now.
+    const canSchedule = helper.hasMethod(APP, "ScheduleFinish");
+    const [later, setLater] = useState(false);
+    const [laterAt, setLaterAt] = useState("");
+    const when = later ? whenFromInput(laterAt) : 0;
     const ready = checked.every(Boolean) && understood && !form.hasProblems && (!lastWarnings || acceptWarnings) &&
-        (!pfWarnings || acceptPreflight);
+        (!pfWarnings || acceptPreflight) && (!later || when > 0);
 
     const finish = () => {
         const options = { ...form.values };
@@ -179,7 +185,7 @@ function FinishDialog({ helper, app, onClose, onStarted }) {
             options.accept_warnings = true;
         setBusy(true);
         setError(null);
-        helper.appCall(app, "Finish", options)
+        (later ? helper.scheduleFinish(app, when, options) : helper.appCall(app, "Finish", options))
                 .then(path => onStarted(path))
                 .catch(ex => {
                     const f = fieldOfError(ex.message, fields.map(x => x.id));
@@ -196,7 +202,7 @@ function FinishDialog({ helper, app, onClose, onStarted }) {
                title={cockpit.format(_("Finish the migration of $0"), app.Name)}
                actions={[
                    <Button key="finish" variant="danger" onClick={finish} isLoading={busy}
-                           isDisabled={busy || !ready} data-test="finish-confirm">{_("Finish migration")}</Button>,
+                           isDisabled={busy || !ready} data-test="finish-confirm">{later ? _("Schedule Finish") : _("Finish migration")}</Button>,
                    <Button key="cancel" variant="link" onClick={onClose}>{_("Cancel")}</Button>,
                ]}>
             <Stack hasGutter>
@@ -233,6 +239,18 @@ function FinishDialog({ helper, app, onClose, onStarted }) {
                         <Checkbox id="ns8m-understood" isChecked={understood} data-test="finish-understood"
                                   label={_("I understand that the migration cannot be undone")}
                                   onChange={(_e, v) => setUnderstood(v)} />
+                        {canSchedule && (
+                            <FormGroup fieldId="ns8m-finish-later" data-test="finish-later-group">
+                                <Checkbox id="ns8m-finish-later" isChecked={later} data-test="finish-later"
+                                          label={_("Schedule it for later: the prerequisites are checked again then, and a sync runs 10 minutes before")}
+                                          onChange={(_e, v) => setLater(v)} />
+                                {later && (
+                                    <TextInput id="ns8m-finish-at" type="datetime-local" value={laterAt} onChange={(_e, v) => setLaterAt(v)}
+                                               aria-label={_("Date and time of the Finish")} style={{ width: "16em" }}
+                                               validated={when > 0 || !laterAt ? "default" : "error"} data-test="finish-at" />
+                                )}
+                            </FormGroup>
+                        )}
                         {error && <Alert isInline variant="danger" title={error} data-test="dialog-error" />}
                     </Form>
                 </StackItem>
@@ -409,6 +427,8 @@ export function AppCard({ helper, app, connected }) {
                     {job && (job.Operation !== "scan" || !job.Finished) && (
                         <StackItem><JobPanel helper={helper} job={job} app={app} onError={setError} compact={job.Finished} /></StackItem>
                     )}
+                    <ScheduledFinishPanel helper={helper} app={app} />
+                    <SchedulePanel helper={helper} app={app} />
                     {st === "migrated" && <StackItem><ResultView helper={helper} app={app} leader={helper.manager && helper.manager.Leader} /></StackItem>}
                     <StackItem><SyncHistory app={app} /></StackItem>
                     <StackItem><ExportPanel helper={helper} app={app} /></StackItem>

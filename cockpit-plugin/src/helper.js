@@ -34,7 +34,7 @@ export function variants(options, types) {
 
 // The D-Bus types of the options whose JavaScript type does not say it; an
 // app's fields go by their value (a bool field's value is a boolean: "b").
-const OPTION_TYPES = { node: "u", bwlimit: "u", accept_warnings: "b", tls_verify: "b", force: "b", secrets: "b" };
+const OPTION_TYPES = { node: "u", bwlimit: "u", interval: "u", presync_lead: "u", accept_warnings: "b", tls_verify: "b", force: "b", secrets: "b" };
 
 export class HelperClient {
     constructor(cockpit) {
@@ -237,6 +237,20 @@ export class HelperClient {
     // App.CheckDns: [name, expected, found, outcome] per DNS record.
     checkDns(app) {
         return this.call(app.path, APP, "CheckDns", "", []).then(reply => reply[0] || []);
+    }
+
+    // App.SetSchedule ({} removes it), ScheduleFinish (WHEN: µs since the
+    // epoch) and CancelScheduledFinish (docs/api.md, "Schedules").
+    setSchedule(app, options) {
+        return this.call(app.path, APP, "SetSchedule", "a{sv}", [variants(options || {}, OPTION_TYPES)]);
+    }
+
+    scheduleFinish(app, when, options) {
+        return this.call(app.path, APP, "ScheduleFinish", "ta{sv}", [when, variants(options || {}, OPTION_TYPES)]);
+    }
+
+    cancelScheduledFinish(app) {
+        return this.call(app.path, APP, "CancelScheduledFinish", "", []);
     }
 
     cancel(jobPath) {

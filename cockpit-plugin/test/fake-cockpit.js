@@ -84,7 +84,7 @@
         Object.assign(app, {
             Node: 0, ModuleId: "", Settings: {}, Fields: fields, Texts: noTexts ? {} : texts, LastSyncTime: 0, LastSyncBytes: 0, LastSyncFiles: 0,
             LastSyncDuration: 0, SyncHistory: [], Notices: [], DnsRecords: [], EstimatedDowntime: 0,
-            Verification: [], VerificationTime: 0,
+            Verification: [], VerificationTime: 0, Schedule: {}, ScheduledFinish: {},
         });
     }
     if (appStatus)
@@ -159,7 +159,7 @@
         methods[M].DescribeSource = 1;
         methods[M].Preflight = 1;
         Object.assign(methods[A], { Start: 1, Sync: 1, Finish: 1, Abort: 1, Skip: 1, CheckOptions: 1, CheckOptionTexts: 1,
-                                    CheckDns: 1, Export: 1 });
+                                    CheckDns: 1, Export: 1, SetSchedule: 1, ScheduleFinish: 1, CancelScheduledFinish: 1 });
     }
     const meta = {};
     for (const iface in methods)
@@ -433,6 +433,43 @@
                 notify(APP, A, { Status: "not_migrated", Node: 0, SyncHistory: [], LastSyncTime: 0 });
                 return [["abort.done", "The migration of %1 was aborted: its NS8 data was removed; nothing on NS7 was changed.", ["NethVoice"]]];
             })]);
+        // Schedules: kept as the helper shows them (variants); ?schedule=failed
+        // makes the next run fail, as a full disk on NS8 would.
+        case A + ".SetSchedule": {
+            if (!o.kind)
+                return notify(APP, A, { Schedule: {} }) || Promise.resolve([]);
+            if (o.kind === "interval" && !(o.interval > 0))
+                return Promise.reject(DBusError(E + "InvalidArgument", "interval: a schedule runs every 1 minute to every 7 days (168 hours)."));
+            const minutes = o.kind === "interval" ? o.interval * (o.interval_unit === "hours" ? 60 : 1) : 0;
+            const sched = { kind: v("s", o.kind), interval: v("u", minutes), at: v("s", o.at || ""), quiet_from: v("s", o.quiet_from || ""),
+                            quiet_to: v("s", o.quiet_to || ""), bwlimit: v("u", o.bwlimit || 0), created_by: v("u", 0),
+                            next_run: v("t", Date.now() * 1000 + (minutes || 60) * 60e6), last_run: v("t", 0), last_outcome: v("s", ""),
+                            last_message: v("s", ""), last_message_texts: v("a(ssas)", []), last_job: v("s", ""),
+                            runs: v("u", 0), failures: v("u", 0), skipped: v("u", 0) };
+            if (params.get("schedule") === "failed")
+                Object.assign(sched, { last_run: v("t", Date.now() * 1000 - 60e6), last_outcome: v("s", "failed"), runs: v("u", 1), failures: v("u", 1),
+                                       last_message: v("s", "The sync failed. No space left on the receiver's disk."),
+                                       last_message_texts: v("a(ssas)", [["sync.failed", "The sync failed.", []], ["", "No space left on the receiver's disk.", []]]) });
+            notify(APP, A, { Schedule: sched });
+            return Promise.resolve([]);
+        }
+        case A + ".ScheduleFinish": {
+            const when = Number(args[0]);
+            if (!(when > Date.now() * 1000))
+                return Promise.reject(DBusError(E + "InvalidArgument", "when: a Finish is scheduled for a time in the next 90 days (microseconds since the epoch)."));
+            notify(APP, A, { ScheduledFinish: { when: v("t", when), state: v("s", "scheduled"), presync_at: v("t", Math.max(0, when - 600e6)),
+                                                created_by: v("u", 0), job: v("s", ""), reason: v("s", ""), reason_texts: v("a(ssas)", []),
+                                                accepted_warnings: v("as", []) } });
+            return Promise.resolve([]);
+        }
+        case A + ".CancelScheduledFinish": {
+            const f = appProps().ScheduledFinish || {};
+            if (!f.state || f.state.v !== "scheduled")
+                return Promise.reject(DBusError(E + "WrongState", "No Finish of NethVoice is scheduled."));
+            notify(APP, A, { ScheduledFinish: { ...f, state: v("s", "cancelled"), reason: v("s", "Cancelled by uid 0."),
+                                                reason_texts: v("a(ssas)", [["schedule.finish.cancelled", "Cancelled by uid %1.", ["0"]]]) } });
+            return Promise.resolve([]);
+        }
         case A + ".Skip":
             notify(APP, A, { Status: args[0] ? "skipped" : "not_migrated" });
             return Promise.resolve([]);

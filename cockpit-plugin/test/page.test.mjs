@@ -250,6 +250,75 @@ describe("page with a fake helper", () => {
         await context.close();
     });
 
+    test("schedule: syncs on a schedule, a failed run in red, a Finish scheduled then cancelled", async () => {
+        const { page, context, errors } = await open("?state=connected&jobseconds=1.2&schedule=failed");
+        await page.click("[data-test=app-start]");
+        await page.fill("#ns8m-start-nethvoice_host", "voice.example.com");
+        await page.fill("#ns8m-start-nethcti_ui_host", "cti.example.com");
+        await page.waitForFunction(() => !document.querySelector("[data-test=start-confirm]").disabled, null, WAIT);
+        await page.click("[data-test=start-confirm]");
+        await page.waitForSelector("[data-test=job][data-finished=true][data-operation=start]", WAIT);
+        await page.waitForSelector("[data-test=schedule-none]", WAIT);
+        // A wrong value is said before anything is sent.
+        await page.click("[data-test=schedule-edit] button");
+        await page.fill("[data-test=schedule-interval]", "often");
+        await page.waitForSelector("[data-test=schedule-problem]", WAIT);
+        assert.ok(await page.isDisabled("[data-test=schedule-save]"));
+        await page.fill("[data-test=schedule-interval]", "30");
+        await page.selectOption("[data-test=schedule-unit]", "minutes");
+        await page.fill("[data-test=schedule-quiet-from]", "22:00");
+        await page.fill("[data-test=schedule-quiet-to]", "06:00");
+        await page.fill("[data-test=schedule-bwlimit]", "2048");
+        await page.click("[data-test=schedule-save]");
+        await page.waitForSelector("[data-test=schedule][data-kind=interval]", WAIT);
+        const set = await page.evaluate(() => window.__fake.calls.filter(c => c.method === "SetSchedule").map(c => c.args[0]));
+        assert.deepEqual(Object.fromEntries(Object.entries(set[0]).map(([k, x]) => [k, [x.t, x.v]])),
+                         { kind: ["s", "interval"], interval: ["u", 30], interval_unit: ["s", "minutes"], quiet_from: ["s", "22:00"],
+                           quiet_to: ["s", "06:00"], bwlimit: ["u", 2048] });
+        assert.equal(await page.textContent("[data-test=schedule-summary]"), "Every 30 minutes; none from 22:00 to 06:00; at most 2048 KiB/s");
+        // The last run failed: in red, with the helper's sentence.
+        const failed = page.locator("[data-test=schedule-failed]");
+        assert.match(await failed.textContent(), /The scheduled sync of .* failed.*The sync failed\. No space left/);
+        assert.match(await page.textContent("[data-test=schedule-counts]"), /1 started, 1 failed, 0 skipped/);
+        await page.locator("[data-test=schedule]").scrollIntoViewIfNeeded();
+        await shot(page, OUT, "schedule");
+
+        // Finish, later: after the checklist and the confirmation as today.
+        await page.click("[data-test=app-finish]");
+        const dialog = page.locator("[data-test=finish-dialog]");
+        await dialog.waitFor(WAIT);
+        for (const box of await dialog.locator("input[id^=ns8m-check-]").all())
+            await box.check();
+        await page.check("#ns8m-understood");
+        await page.check("#ns8m-finish-later");
+        assert.equal(await page.textContent("[data-test=finish-confirm]"), "Schedule Finish");
+        assert.ok(await page.isDisabled("[data-test=finish-confirm]"), "no time given yet");
+        const at = new Date(Date.now() + 2 * 86400e3);
+        const local = new Date(at.getTime() - at.getTimezoneOffset() * 60e3).toISOString().slice(0, 16);
+        await page.fill("[data-test=finish-at]", local);
+        await page.locator("[data-test=finish-at]").scrollIntoViewIfNeeded();
+        await shot(page, OUT, "finish-schedule-dialog");
+        await page.click("[data-test=finish-confirm]");
+        await dialog.waitFor({ state: "detached", ...WAIT });
+        const calls = await page.evaluate(() => window.__fake.calls.filter(c => c.method === "ScheduleFinish").map(c => c.args));
+        assert.equal(calls.length, 1);
+        assert.equal(Math.floor(calls[0][0] / 60e6), Math.floor(new Date(local).getTime() / 60e3));
+        assert.equal(calls[0][1].nethvoice_host.v, "voice.example.com");
+        assert.equal(await page.locator("[data-test=job][data-operation=finish]").count(), 0, "nothing started now");
+        const panel = page.locator("[data-test=scheduled-finish][data-state=scheduled]");
+        await panel.waitFor(WAIT);
+        assert.match(await panel.textContent(), /A sync runs at .* checked again/);
+        await shot(page, OUT, "finish-scheduled");
+        await page.click("[data-test=scheduled-finish-cancel]");
+        await page.waitForSelector("[data-test=scheduled-finish][data-state=cancelled]", WAIT);
+        assert.match(await page.textContent("[data-test=scheduled-finish]"), /Cancelled by uid 0/);
+        // Removed: back to none.
+        await page.click("[data-test=schedule-remove]");
+        await page.waitForSelector("[data-test=schedule-none]", WAIT);
+        assert.deepEqual(errors, []);
+        await context.close();
+    });
+
     test("preflight: the report on the connect screen and before Start, warnings accepted", async () => {
         const { page, context, errors } = await open("?preflight=warn&jobseconds=1.2");
         // Connect refused by a blocker: the report says which and why.
@@ -567,12 +636,21 @@ describe("Italian", () => {
         await page.click("[data-test=app-sync]");
         await page.waitForSelector("[data-test=job][data-operation=sync][data-finished=true]", WAIT);
         await check("history", ["Cronologia delle sincronizzazioni"]);
+        await page.click("[data-test=schedule-edit] button");
+        await page.click("[data-test=schedule-save]");
+        await page.waitForSelector("[data-test=schedule][data-kind=interval] [data-test=schedule-next]", WAIT);
+        await page.locator("[data-test=schedule]").scrollIntoViewIfNeeded();
+        await check("schedule", ["Sincronizzazioni pianificate", "Ogni ora", "Prossima sincronizzazione", "Rimuovi la pianificazione"]);
         await page.click("[data-test=app-finish]");
         await check("finish-dialog", ["Questo passaggio è irreversibile", "Elenco di controllo pre-cutover",
             "NethVoice non è disponibile fino al termine"]);
         for (const box of await page.locator("input[id^=ns8m-check-]").all())
             await box.check();
         await page.check("#ns8m-understood");
+        await page.check("#ns8m-finish-later");
+        await page.locator("[data-test=finish-at]").scrollIntoViewIfNeeded();
+        await check("finish-schedule", ["Pianificalo per più tardi", "Pianifica il Finish"]);
+        await page.uncheck("#ns8m-finish-later");
         await page.click("[data-test=finish-confirm]");
         await page.waitForSelector("[data-test=result]", WAIT);
         await check("result", ["Cosa ha verificato la migrazione", "Scritta dopo", "2 differenze", "NON aggiornare il DNS ancora", "2. Configurare NethVoice Proxy", "Indirizzo IP pubblico: obbligatorio",

@@ -377,11 +377,41 @@ const scenarios = {
         await page.locator("[data-test=history]").scrollIntoViewIfNeeded();
         await snap(page, "history");
 
+        // The schedule screen: syncs every 2 hours with a quiet window, as
+        // the helper keeps it, in English and (the watcher) in Italian.
+        if (await page.locator("[data-test=schedule]").count()) {
+            await page.click("[data-test=schedule-edit] button");
+            await page.fill("[data-test=schedule-interval]", "2");
+            await page.selectOption("[data-test=schedule-unit]", "hours");
+            await page.fill("[data-test=schedule-quiet-from]", "08:00");
+            await page.fill("[data-test=schedule-quiet-to]", "18:00");
+            await page.click("[data-test=schedule-save]");
+            await page.waitForSelector("[data-test=schedule][data-kind=interval] [data-test=schedule-next]", WAIT);
+            result.schedule_summary = await page.textContent("[data-test=schedule-summary]");
+            await page.locator("[data-test=schedule]").scrollIntoViewIfNeeded();
+            await snap(page, "schedule");
+            if (it) {
+                await it.page.waitForSelector("[data-test=schedule][data-kind=interval]", WAIT);
+                await it.page.locator("[data-test=schedule]").scrollIntoViewIfNeeded();
+                result.schedule_summary_it = await it.page.textContent("[data-test=schedule-summary]");
+                result.schedule_text_it = await it.page.textContent("[data-test=schedule]");
+                await snap(it.page, "schedule-it");
+            }
+        }
+
         await page.click("[data-test=app-finish]");
         const fd = page.locator("[data-test=finish-dialog]");
         await fd.waitFor(WAIT);
         result.finish_text = await fd.textContent();
         await snap(page, "finish-dialog");
+        // The choice of a later Finish, shown, then left: Finish now.
+        if (await fd.locator("[data-test=finish-later]").count()) {
+            await page.check("#ns8m-finish-later");
+            result.finish_later_button = await page.textContent("[data-test=finish-confirm]");
+            await fd.locator("[data-test=finish-at]").scrollIntoViewIfNeeded();
+            await snap(page, "finish-schedule");
+            await page.uncheck("#ns8m-finish-later");
+        }
         for (const box of await fd.locator("input[id^=ns8m-check-]").all())
             await box.check();
         await page.check("#ns8m-understood");

@@ -303,6 +303,11 @@ class PageTest(unittest.TestCase):
         self.assertTrue(r["same_job_after_reload"])
         self.assertEqual(r["history_bars"], r["history_rows"])
         self.assertGreaterEqual(r["history_rows"], 3)
+        # The schedule screen, in English and Italian; the Finish dialog's later choice.
+        self.assertEqual(r["schedule_summary"], "Every 2 hours; none from 08:00 to 18:00")
+        self.assertEqual(r["schedule_summary_it"], "Ogni 2 ore; nessuna dalle 08:00 alle 18:00")
+        self.assertIn("Sincronizzazioni pianificate", r["schedule_text_it"])
+        self.assertEqual(r["finish_later_button"], "Schedule Finish")
         self.assertIn("cannot be undone", r["finish_text"])
         self.assertTrue(any("voice.example.org" in row for row in r["dns_records"]), r["dns_records"])
         self.assertIn("https://voice.example.org/", r["links"])

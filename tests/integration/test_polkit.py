@@ -48,6 +48,10 @@ MATRIX = {
     # Without secrets; with them .migrate only (test_export).
     "App.Export": (APP, [{}], {READ, MIGRATE}),
     "App.CheckDns": (APP, [], {READ}),
+    # Without a cluster: {} removes no schedule, the others are WrongState.
+    "App.SetSchedule": (APP, [{}], {SYNC, MIGRATE}),
+    "App.ScheduleFinish": (APP, [2 ** 62, {}], {MIGRATE}),
+    "App.CancelScheduledFinish": (APP, [], {MIGRATE}),
     # The cancel action of each job kind (docs/api.md): only a scan can be
     # made without a cluster; test_migration cancels a Sync as MIGRATE_OPERATOR.
     "Job.Cancel": (JOB, [{}], {READ}),

@@ -68,6 +68,109 @@ int appendPathList(sd_bus_message *reply, const char *key, const QJsonValue &lis
 
 } // namespace
 
+// {key: value} inside an a{sv}, for the schedules.
+int appendEntry(sd_bus_message *reply, const char *key, const QString &value)
+{
+    return sd_bus_message_append(reply, "{sv}", key, "s", value.toUtf8().constData());
+}
+
+int appendEntry(sd_bus_message *reply, const char *key, quint64 value)
+{
+    return sd_bus_message_append(reply, "{sv}", key, "t", value);
+}
+
+int appendEntry(sd_bus_message *reply, const char *key, quint32 value)
+{
+    return sd_bus_message_append(reply, "{sv}", key, "u", value);
+}
+
+// {key: a(ssas)}: sentences by id.
+int appendEntry(sd_bus_message *reply, const char *key, const Texts &texts)
+{
+    int r = sd_bus_message_open_container(reply, 'e', "sv");
+    if (r >= 0)
+        r = sd_bus_message_append(reply, "s", key);
+    if (r >= 0)
+        r = sd_bus_message_open_container(reply, 'v', "a(ssas)");
+    if (r >= 0)
+        r = appendTexts(reply, texts);
+    if (r >= 0)
+        r = sd_bus_message_close_container(reply);
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+QString hhmm(const QTime &t)
+{
+    return t.isValid() ? t.toString(QStringLiteral("HH:mm")) : QString();
+}
+
+// App.Schedule: {} when there is none.
+int appendSchedule(sd_bus_message *reply, const Migration &a)
+{
+    const SyncSchedule &s = a.syncSchedule();
+    int r = sd_bus_message_open_container(reply, 'a', "{sv}");
+    if (s.isEmpty() || r < 0)
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    r = appendEntry(reply, "kind", s.kind);
+    if (r >= 0)
+        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}", "interval", "u", s.interval, "at", "s",
+                                  hhmm(s.at).toUtf8().constData(), "quiet_from", "s", hhmm(s.quietFrom).toUtf8().constData(),
+                                  "quiet_to", "s", hhmm(s.quietTo).toUtf8().constData(), "bwlimit", "u", s.bwlimit);
+    if (r >= 0)
+        r = appendEntry(reply, "created_by", s.createdBy);
+    if (r >= 0)
+        r = appendEntry(reply, "next_run", quint64(a.nextScheduledSync()));
+    if (r >= 0)
+        r = appendEntry(reply, "last_run", quint64(s.lastRun));
+    if (r >= 0)
+        r = appendEntry(reply, "last_outcome", s.lastOutcome);
+    if (r >= 0)
+        r = appendEntry(reply, "last_message", english(s.lastMessage));
+    if (r >= 0)
+        r = appendEntry(reply, "last_message_texts", s.lastMessage);
+    if (r >= 0)
+        r = appendEntry(reply, "last_job", s.lastJob);
+    if (r >= 0)
+        r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "runs", "u", s.runs, "failures", "u", s.failures, "skipped", "u",
+                                  s.skipped);
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+// App.ScheduledFinish: {} when none was ever scheduled.
+int appendScheduledFinish(sd_bus_message *reply, const FinishSchedule &f)
+{
+    int r = sd_bus_message_open_container(reply, 'a', "{sv}");
+    if (f.isEmpty() || r < 0)
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    r = appendEntry(reply, "when", quint64(f.when));
+    if (r >= 0)
+        r = appendEntry(reply, "state", f.state);
+    if (r >= 0)
+        r = appendEntry(reply, "presync_at", quint64(f.presyncAt));
+    if (r >= 0)
+        r = appendEntry(reply, "created_by", f.createdBy);
+    if (r >= 0)
+        r = appendEntry(reply, "job", f.job);
+    if (r >= 0)
+        r = appendEntry(reply, "reason", english(f.reason));
+    if (r >= 0)
+        r = appendEntry(reply, "reason_texts", f.reason);
+    if (r >= 0) {
+        r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r >= 0)
+            r = sd_bus_message_append(reply, "s", "accepted_warnings");
+        if (r >= 0)
+            r = sd_bus_message_open_container(reply, 'v', "as");
+        if (r >= 0)
+            r = appendStrings(reply, f.acceptedWarnings);
+        if (r >= 0)
+            r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+            r = sd_bus_message_close_container(reply);
+    }
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 struct AppObject {
     static const Migration &of(void *userdata) { return *static_cast<const App *>(userdata)->migration(); }
     static SyncRecord lastSync(const Migration &a) { return a.syncs().isEmpty() ? SyncRecord{} : a.syncs().last(); }
@@ -188,6 +291,8 @@ struct AppObject {
     {
         return sd_bus_message_append(reply, "t", quint64(of(userdata).record().verificationTime));
     }
+    NS8M_BUS_GETTER(schedule) { return appendSchedule(reply, of(userdata)); }
+    NS8M_BUS_GETTER(scheduledFinish) { return appendScheduledFinish(reply, of(userdata).finishSchedule()); }
 };
 
 // --------------------------------------------------------------- methods
@@ -309,6 +414,46 @@ int methodCheckDns(sd_bus_message *m, void *userdata, sd_bus_error *)
     return 1;
 }
 
+// SetSchedule: the Syncs the helper runs by itself, as Sync is allowed.
+int methodSetSchedule(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    return appCall(m, static_cast<App *>(userdata), Migration::scheduleOptions(), {Action::Sync, Action::Migrate},
+                   [](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) {
+                       const Failure refused = a->migration()->setSchedule(uid, o);
+                       if (refused.isError())
+                           return void(replyError(call, refused));
+                       sd_bus_reply_method_return(call, "");
+                   });
+}
+
+// ScheduleFinish and CancelScheduledFinish: as Finish is allowed.
+int methodScheduleFinish(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    quint64 when = 0;
+    if (sd_bus_message_read(m, "t", &when) < 0)
+        return replyError(m, {Error::InvalidArgument, Text("app.schedule-finish.signature", "ScheduleFinish takes (t, a{sv}).")});
+    return appCall(m, app, app->migration()->scheduleFinishOptions(), {Action::Migrate},
+                   [when](App *a, sd_bus_message *call, quint32 uid, const QVariantMap &o) {
+                       a->migration()->scheduleFinish(call, uid, qint64(when), o);
+                   });
+}
+
+int methodCancelScheduledFinish(sd_bus_message *m, void *userdata, sd_bus_error *)
+{
+    auto *app = static_cast<App *>(userdata);
+    QPointer<App> guard(app);
+    app->ctx()->authority->check(m, Action::Migrate, [guard](sd_bus_message *call, quint32 uid) {
+        if (!guard)
+            return;
+        const Failure refused = guard->migration()->cancelScheduledFinish(uid);
+        if (refused.isError())
+            return void(replyError(call, refused));
+        sd_bus_reply_method_return(call, "");
+    });
+    return 1;
+}
+
 int methodCheckOptions(sd_bus_message *m, void *userdata, sd_bus_error *)
 {
     return checkOptions(m, static_cast<App *>(userdata), false);
@@ -349,6 +494,12 @@ const sd_bus_vtable kAppVtable[] = {
                             methodExport, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("CheckDns", "", "", "a(ssss)", SD_BUS_PARAM(records), methodCheckDns,
                              SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("SetSchedule", SD_BUS_ARGS("a{sv}", schedule), SD_BUS_NO_RESULT, methodSetSchedule,
+                            SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("ScheduleFinish", SD_BUS_ARGS("t", when, "a{sv}", options), SD_BUS_NO_RESULT,
+                            methodScheduleFinish, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("CancelScheduledFinish", "", "", "", "", methodCancelScheduledFinish,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
     NS8M_APP_PROPERTY("Id", "s", id, CONST),
     NS8M_APP_PROPERTY("Name", "s", name, CONST),
     NS8M_APP_PROPERTY("Status", "s", status, EMITS_CHANGE),
@@ -374,6 +525,8 @@ const sd_bus_vtable kAppVtable[] = {
     NS8M_APP_PROPERTY("DnsRecords", "a(sss)", dnsRecords, EMITS_CHANGE),
     NS8M_APP_PROPERTY("Verification", "a(ssss)", verification, EMITS_CHANGE),
     NS8M_APP_PROPERTY("VerificationTime", "t", verificationTime, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("Schedule", "a{sv}", schedule, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("ScheduledFinish", "a{sv}", scheduledFinish, EMITS_CHANGE),
     SD_BUS_VTABLE_END,
 };
 

@@ -83,6 +83,8 @@ void Migration::setStatus(AppStatus status)
     m_record.status = status;
     m_ctx->state->saveApp(m_record);
     changed({QStringLiteral("Status")});
+    if (status == AppStatus::Migrated || status == AppStatus::NotMigrated || status == AppStatus::Skipped)
+        dropSchedules(status);
 }
 
 QList<OptionSpec> Migration::startOptions() const
@@ -90,8 +92,8 @@ QList<OptionSpec> Migration::startOptions() const
     return fieldOptionSpecs(m_profile, {{"node", 'u'}, {"accept_warnings", 'b'}});
 }
 
-Job *Migration::newJob(sd_bus_message *call, quint32 uid, const QString &operation, const char *cancelAction,
-                 QList<JobStep> steps)
+Job *Migration::createJob(quint32 uid, const QString &operation, const char *cancelAction, QList<JobStep> steps,
+                          Failure *failure)
 {
     Job::Params params;
     params.operation = operation;
@@ -103,10 +105,22 @@ Job *Migration::newJob(sd_bus_message *call, quint32 uid, const QString &operati
     QString error;
     Job *job = m_ctx->createJob(params, &error);
     if (!job) {
-        replyError(call, {kFailed, Text("job.not-started", "The %1 could not start: %2.").arg(operation, error)});
+        *failure = {kFailed, Text("job.not-started", "The %1 could not start: %2.").arg(operation, error)};
         return nullptr;
     }
     setJob(job);
+    return job;
+}
+
+Job *Migration::newJob(sd_bus_message *call, quint32 uid, const QString &operation, const char *cancelAction,
+                 QList<JobStep> steps)
+{
+    Failure failure;
+    Job *job = createJob(uid, operation, cancelAction, std::move(steps), &failure);
+    if (!job) {
+        replyError(call, failure);
+        return nullptr;
+    }
     sd_bus_reply_method_return(call, "o", job->path().toUtf8().constData());
     return job;
 }
@@ -493,29 +507,35 @@ Failure Migration::rememberModule(const std::shared_ptr<MigrationRun> &run, cons
     return {};
 }
 
+// Why Sync cannot start now (busy, state, link, an interrupted Finish);
+// nothing when it can.  The bus call and the schedule ask the same.
+Failure Migration::syncRefusal() const
+{
+    if (isBusy())
+        return {Error::Busy, Text("app.busy", "%1 is busy with another job (%2, %3). Wait for it to end or cancel it, "
+                                              "then try again.")
+                                 .arg(m_profile.name, m_job->operation(), m_job->path())};
+    if (m_record.status != AppStatus::Migrating || m_migration.isEmpty())
+        return {kWrongState, m_record.status == AppStatus::Migrated
+                                 ? Text("sync.migrated", "%1 has been migrated: there is nothing left to sync.").arg(m_profile.name)
+                                 : Text("sync.not-started", "Start the migration of %1 first.").arg(m_profile.name)};
+    if (!m_ctx->cluster->isConnected())
+        return {kWrongState, Text("sync.not-connected", "This server is not connected to the NS8 cluster.")};
+    if (m_migration.finishPhase == FinishPhase::Configuring)
+        return {kWrongState, Text("sync.configuring", "NS8 was configuring %1 when Finish was interrupted: run "
+                                                      "Finish again, it waits for NS8's answer.")
+                                 .arg(m_profile.name)};
+    if (m_migration.finishPhase == FinishPhase::Configured)
+        return {kWrongState, Text("sync.configured", "%1 already runs on NS8: run Finish again to complete the NS7 side.")
+                                 .arg(m_profile.name)};
+    return {};
+}
+
 void Migration::startSync(sd_bus_message *call, quint32 uid, const QVariantMap &options)
 {
-    if (refuseUnlessIdle(call))
-        return;
-    if (m_record.status != AppStatus::Migrating || m_migration.isEmpty()) {
-        replyError(call, {kWrongState, m_record.status == AppStatus::Migrated
-                                           ? Text("sync.migrated", "%1 has been migrated: there is nothing left to sync.").arg(m_profile.name)
-                                           : Text("sync.not-started", "Start the migration of %1 first.").arg(m_profile.name)});
-        return;
-    }
-    if (!m_ctx->cluster->isConnected()) {
-        replyError(call, {kWrongState, Text("sync.not-connected", "This server is not connected to the NS8 cluster.")});
-        return;
-    }
-    if (m_migration.finishPhase == FinishPhase::Configuring) {
-        replyError(call, {kWrongState, Text("sync.configuring", "NS8 was configuring %1 when Finish was interrupted: run "
-                                                                "Finish again, it waits for NS8's answer.")
-                                           .arg(m_profile.name)});
-        return;
-    }
-    if (m_migration.finishPhase == FinishPhase::Configured) {
-        replyError(call, {kWrongState, Text("sync.configured", "%1 already runs on NS8: run Finish again to complete the NS7 side.")
-                                           .arg(m_profile.name)});
+    const Failure refused = syncRefusal();
+    if (refused.isError()) {
+        replyError(call, refused);
         return;
     }
     if (waitForTunnel(call, [this, uid, options](sd_bus_message *c) { startSync(c, uid, options); }))
@@ -523,18 +543,35 @@ void Migration::startSync(sd_bus_message *call, quint32 uid, const QVariantMap &
     // The API and the receiver, checked before the job starts.
     if (refuseOutsideTunnel(call, {m_ctx->link->leaderVpnIp, m_migration.address}))
         return;
+    Failure failure;
+    Job *job = beginSync(uid, options, {}, &failure);
+    if (!job)
+        return void(replyError(call, failure));
+    sd_bus_reply_method_return(call, "o", job->path().toUtf8().constData());
+}
+
+// The Sync job, once every check passed (syncRefusal, the tunnel); SCHEDULED:
+// the schedule's sentence that opens its closing message (empty for a Sync
+// called on the bus).
+Job *Migration::beginSync(quint32 uid, const QVariantMap &options, const Text &scheduled, Failure *failure)
+{
     auto run = std::make_shared<MigrationRun>();
     run->settings = options;
     const QList<Operation::Step> steps = {syncStep(run, Text("step.sync.sync", "Sync"))};
-    run->job = newJob(call, uid, QStringLiteral("sync"), Action::Sync, Operation::jobSteps(steps));
+    run->job = createJob(uid, QStringLiteral("sync"), Action::Sync, Operation::jobSteps(steps), failure);
     if (!run->job)
-        return;
+        return nullptr;
+    if (!scheduled.isEmpty())
+        Log::info(scheduled.english(), run->job->logContext());
     run->client = apiClient();
     setStatus(AppStatus::Syncing);
     run->op = new Operation(run->job, steps);
     run->op->concluding = [this](const Failure &) { setStatus(AppStatus::Migrating); };
-    run->op->summary = [run] { return run->message; };
+    run->op->summary = [run, scheduled] { return scheduled.isEmpty() ? run->message : Texts{scheduled} + run->message; };
+    if (!scheduled.isEmpty())
+        run->op->aftermath = [scheduled](const Failure &, const QList<Failure> &) { return Texts{scheduled}; };
     run->op->start();
+    return run->job;
 }
 
 void Migration::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap &)

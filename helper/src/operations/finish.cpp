@@ -235,45 +235,47 @@ void Migration::recoverInterruptedFinish()
     }
 }
 
+Failure Migration::finishRefusal(const QVariantMap &options, QVariantMap *values) const
+{
+    if (m_record.status == AppStatus::Migrated)
+        return {kWrongState, Text("finish.migrated", "%1 has already been migrated.").arg(m_profile.name)};
+    if (m_record.status != AppStatus::Migrating || m_migration.isEmpty())
+        return {kWrongState, Text("finish.not-started", "Start the migration of %1 and sync it first.").arg(m_profile.name)};
+    if (!m_ctx->cluster->isConnected())
+        return {kWrongState, Text("finish.not-connected", "This server is not connected to the NS8 cluster.")};
+    const QMap<QString, Text> problems = checkFields(m_profile, options, m_migration.settings, false, values);
+    if (!problems.isEmpty())
+        return fieldError(problems);
+    // Every value configure-module will get, checked now (the database
+    // probe is repeated before the stop; assume the optional ones are absent).
+    Failure problem;
+    configureInput(*values, {}, &problem);
+    return problem;
+}
+
 void Migration::startFinish(sd_bus_message *call, quint32 uid, const QVariantMap &options)
 {
     if (refuseUnlessIdle(call))
         return;
-    if (m_record.status == AppStatus::Migrated) {
-        replyError(call, {kWrongState, Text("finish.migrated", "%1 has already been migrated.").arg(m_profile.name)});
-        return;
-    }
-    if (m_record.status != AppStatus::Migrating || m_migration.isEmpty()) {
-        replyError(call, {kWrongState, Text("finish.not-started", "Start the migration of %1 and sync it first.").arg(m_profile.name)});
-        return;
-    }
-    if (!m_ctx->cluster->isConnected()) {
-        replyError(call, {kWrongState, Text("finish.not-connected", "This server is not connected to the NS8 cluster.")});
-        return;
-    }
     QVariantMap values;
-    const QMap<QString, Text> problems = checkFields(m_profile, options, m_migration.settings, false, &values);
-    if (!problems.isEmpty()) {
-        replyError(call, fieldError(problems));
-        return;
-    }
-    // Every value configure-module will get, checked now (the database
-    // probe is repeated before the stop; assume the optional ones are absent).
-    Failure problem;
-    configureInput(values, {}, &problem);
-    if (problem.isError()) {
-        replyError(call, problem);
+    const Failure refused = finishRefusal(options, &values);
+    if (refused.isError()) {
+        replyError(call, refused);
         return;
     }
     afterPreflight(call, Preflight::Phase::Finish, options, [this, uid, values](sd_bus_message *c) {
         if (m_record.status != AppStatus::Migrating)
             return void(replyError(c, {kWrongState, Text("finish.state-changed", "%1 is %2 now: Finish cannot start.")
                                                         .arg(m_profile.name, toString(m_record.status))}));
-        beginFinish(c, uid, values);
+        Failure failure;
+        Job *job = beginFinish(uid, values, &failure);
+        if (!job)
+            return void(replyError(c, failure));
+        sd_bus_reply_method_return(c, "o", job->path().toUtf8().constData());
     });
 }
 
-void Migration::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &values)
+Job *Migration::beginFinish(quint32 uid, const QVariantMap &values, Failure *error)
 {
     auto run = std::make_shared<MigrationRun>();
     run->settings = values;
@@ -287,9 +289,9 @@ void Migration::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap
         run->resumedStop = true;
     }
     const QList<Operation::Step> steps = finishSteps(run);
-    run->job = newJob(call, uid, QStringLiteral("finish"), Action::Migrate, Operation::jobSteps(steps));
+    run->job = createJob(uid, QStringLiteral("finish"), Action::Migrate, Operation::jobSteps(steps), error);
     if (!run->job)
-        return;
+        return nullptr;
     run->job->setCancelable(false);
     run->client = apiClient();
     run->dumper = new DbDumper(m_profile, m_ctx->settings.root, workDir(), m_ctx->state,
@@ -324,6 +326,7 @@ void Migration::beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap
     run->op->summary = [this, run] { return finishSummary(run); };
     // After a Finish that configured NS8, only the NS7 side is left.
     run->op->start(resume ? QStringLiteral("retire") : awaiting ? QStringLiteral("configure") : QString());
+    return run->job;
 }
 
 QList<Operation::Step> Migration::finishSteps(const std::shared_ptr<MigrationRun> &run)

@@ -29,6 +29,8 @@ Migration::Migration(Context *ctx, AppProfile profile, QString path, QObject *pa
     m_ctx->state->saveApp(m_record);
     // A Finish cut short: what it stopped runs again (finish.cpp).
     recoverInterruptedFinish();
+    // The schedules, armed again (appschedule.cpp).
+    loadSchedules();
 }
 
 Migration::~Migration() = default;

@@ -10,6 +10,7 @@
 #include "ns8/ns8client.h"
 #include "operations/operation.h"
 #include "operations/preflight.h"
+#include "operations/schedule.h"
 #include "store/statedb.h"
 
 #include <QElapsedTimer>
@@ -63,6 +64,18 @@ public:
     // The operation of the job that runs now ("scan", "start", ...), "" none.
     QString runningOperation() const;
 
+    // Schedules (appschedule.cpp, operations/schedule.h).  SetSchedule's
+    // options; the schedule set (empty: removed) by UID, or why not.
+    static QList<OptionSpec> scheduleOptions();
+    Failure setSchedule(quint32 uid, const QVariantMap &options);
+    const SyncSchedule &syncSchedule() const { return m_schedule; }
+    qint64 nextScheduledSync() const { return m_nextSync; } // µs, 0: none
+    // ScheduleFinish's options: Finish's and presync_lead.  Replies to CALL.
+    QList<OptionSpec> scheduleFinishOptions() const;
+    void scheduleFinish(sd_bus_message *call, quint32 uid, qint64 when, const QVariantMap &options);
+    Failure cancelScheduledFinish(quint32 uid);
+    const FinishSchedule &finishSchedule() const { return m_finishSchedule; }
+
 signals:
     // Names of the App properties whose value changed.
     void propertiesChanged(const QStringList &names);
@@ -74,8 +87,29 @@ private:
     bool refuseUnlessConnected(sd_bus_message *call);
     Job *newJob(sd_bus_message *call, quint32 uid, const QString &operation, const char *cancelAction,
                 QList<struct JobStep> steps);
+    // The same without a call: nullptr and *FAILURE when it cannot be created.
+    Job *createJob(quint32 uid, const QString &operation, const char *cancelAction, QList<struct JobStep> steps,
+                   Failure *failure);
+    Failure syncRefusal() const;
+    Job *beginSync(quint32 uid, const QVariantMap &options, const Text &scheduled, Failure *failure);
+    // Finish's checks before its Preflight (state, link, fields, the
+    // configure input): *VALUES the field values it will use.
+    Failure finishRefusal(const QVariantMap &options, QVariantMap *values) const;
     QList<struct JobStep> syncSteps() const;
     void setStatus(AppStatus status);
+    void loadSchedules();
+    void armSync(const QDateTime &after);
+    void syncTimeCame();
+    void runScheduledSync();
+    void scheduledSyncEnded(const QString &outcome, Job *job, const Texts &message);
+    void dropSchedules(AppStatus status);
+    void finishScheduleChecked(sd_bus_message *call, quint32 uid, qint64 when, const QVariantMap &options,
+                               const QList<Check> &checks);
+    void armFinish();
+    void finishTimeCame();
+    void runFinishPresync();
+    void scheduledFinishChecked(const QList<Check> &checks);
+    void finishScheduleEnded(const QString &state, const Texts &reason);
     // Runs Preflight for PHASE; GO gets the call when it lets the method on
     // (QPointer-guarded), otherwise the call gets PreflightFailed.
     void afterPreflight(sd_bus_message *call, Preflight::Phase phase, const QVariantMap &options,
@@ -87,7 +121,7 @@ private:
     bool waitForTunnel(sd_bus_message *call, std::function<void(sd_bus_message *)> again);
     bool refuseOutsideTunnel(sd_bus_message *call, const QStringList &addresses);
     void beginMigration(sd_bus_message *call, quint32 uid, const QVariantMap &options, const QVariantMap &values);
-    void beginFinish(sd_bus_message *call, quint32 uid, const QVariantMap &values);
+    Job *beginFinish(quint32 uid, const QVariantMap &values, Failure *error);
     QList<Operation::Step> startSteps(const std::shared_ptr<MigrationRun> &run);
     // TITLE: the operation's own text id, step.<operation>.sync.
     Operation::Step syncStep(const std::shared_ptr<MigrationRun> &run, const Text &title);
@@ -182,6 +216,12 @@ private:
     QPointer<Job> m_job;
     QString m_jobPath = QStringLiteral("/");
     QString m_path;
+    SyncSchedule m_schedule;
+    qint64 m_nextSync = 0;
+    FinishSchedule m_finishSchedule;
+    bool m_finishChecking = false;
+    class QTimer *m_syncTimer = nullptr;
+    class QTimer *m_finishTimer = nullptr;
 };
 
 } // namespace ns8m

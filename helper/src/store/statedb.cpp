@@ -92,6 +92,7 @@ bool StateDb::open(const QString &path, QString *error)
                        " app TEXT NOT NULL, db TEXT NOT NULL, tbl TEXT NOT NULL, seq INTEGER NOT NULL,"
                        " low TEXT NOT NULL, high TEXT NOT NULL, rows INTEGER NOT NULL, file TEXT NOT NULL,"
                        " checksum TEXT NOT NULL DEFAULT '', PRIMARY KEY (app, seq))"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS schedules (app TEXT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (app, kind))"),
     };
     for (const QString &sql : setup)
         if (!exec(sql)) {
@@ -451,6 +452,30 @@ bool StateDb::updateChunk(const QString &app, const ChunkRecord &c)
 bool StateDb::removeChunks(const QString &app, const QString &database, const QString &table)
 {
     return exec(QStringLiteral("DELETE FROM chunks WHERE app=? AND db=? AND tbl=?"), {app, database, table});
+}
+
+// An app's schedules (kind "sync" or "finish"), each a JSON object
+// (operations/schedule.h); open() adds the table to a file without it.
+QJsonObject StateDb::schedule(const QString &app, const QString &kind)
+{
+    QSqlQuery q(QSqlDatabase::database(m_conn, false));
+    q.prepare(QStringLiteral("SELECT data FROM schedules WHERE app=? AND kind=?"));
+    q.addBindValue(app);
+    q.addBindValue(kind);
+    if (!q.exec() || !q.next())
+        return {};
+    return QJsonDocument::fromJson(q.value(0).toByteArray()).object();
+}
+
+bool StateDb::saveSchedule(const QString &app, const QString &kind, const QJsonObject &data)
+{
+    return exec(QStringLiteral("INSERT OR REPLACE INTO schedules (app, kind, data) VALUES (?, ?, ?)"),
+                {app, kind, QString::fromUtf8(QJsonDocument(data).toJson(QJsonDocument::Compact))});
+}
+
+bool StateDb::removeSchedule(const QString &app, const QString &kind)
+{
+    return exec(QStringLiteral("DELETE FROM schedules WHERE app=? AND kind=?"), {app, kind});
 }
 
 } // namespace ns8m

@@ -5,6 +5,7 @@
 #include "core/qtcompat.h"
 
 #include <QJsonArray>
+#include <QJsonObject>
 #include <QString>
 #include <QVariantMap>
 
@@ -158,6 +159,12 @@ public:
     // The link to the NS8 cluster, replaced as a whole.
     ClusterLink connection();
     bool saveConnection(const ClusterLink &link);
+
+    // An app's schedule of KIND ("sync", "finish"): its JSON object, empty
+    // when there is none (operations/schedule.h reads and writes it).
+    QJsonObject schedule(const QString &app, const QString &kind);
+    bool saveSchedule(const QString &app, const QString &kind, const QJsonObject &data);
+    bool removeSchedule(const QString &app, const QString &kind);
 
     QString lastError() const { return m_lastError; }
 
