@@ -186,6 +186,20 @@ QStringList rsyncDryRunOptions(const QStringList &options, bool checksum, const 
     return a;
 }
 
+QStringList rsyncChangeSetOptions(const QStringList &options, const QString &list)
+{
+    QStringList a;
+    for (const QString &o : options)
+        if (o != QLatin1String("--delete"))
+            a.append(o);
+    a << QStringLiteral("--files-from=") + list << QStringLiteral("--from0");
+    if (options.contains(QStringLiteral("--delete")))
+        a << QStringLiteral("--delete-missing-args") << QStringLiteral("--force");
+    else
+        a << QStringLiteral("--ignore-missing-args");
+    return a;
+}
+
 QStringList rsyncList(const QString &url, int timeoutSeconds, int connectTimeoutSeconds)
 {
     return {QStringLiteral("rsync"), QStringLiteral("--list-only"), QStringLiteral("-r"),

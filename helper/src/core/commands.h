@@ -102,6 +102,13 @@ QStringList rsyncFoldersOptions(int timeoutSeconds, int connectTimeoutSeconds);
 // listed there (relative to the source), without --delete (rsync refuses it
 // without recursion, which --files-from turns off).
 QStringList rsyncDryRunOptions(const QStringList &options, bool checksum, const QString &filesFrom);
+// A copy made with OPTIONS (rsyncCopyOptions() and the transfer's own) of
+// only the paths in LIST (NUL-separated, relative to the source): no
+// recursion; with --delete in OPTIONS, a listed path that is missing is
+// deleted on the receiver (--delete-missing-args, rsync 3.1.0), a
+// directory with its content (--force); without it, a missing one is
+// skipped (--ignore-missing-args).
+QStringList rsyncChangeSetOptions(const QStringList &options, const QString &list);
 // `rsync --list-only -r URL`: the receiver's entries under URL, with sizes.
 QStringList rsyncList(const QString &url, int timeoutSeconds, int connectTimeoutSeconds);
 // Reads the receiver's URL (its /terminate module, which ends the transfer
