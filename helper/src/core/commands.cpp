@@ -192,7 +192,9 @@ QStringList rsyncChangeSetOptions(const QStringList &options, const QString &lis
     for (const QString &o : options)
         if (o != QLatin1String("--delete"))
             a.append(o);
-    a << QStringLiteral("--files-from=") + list << QStringLiteral("--from0");
+    // Every listed file is sent: one rewritten with its size and mtime kept
+    // is listed because its ctime changed, which the quick check ignores.
+    a << QStringLiteral("--files-from=") + list << QStringLiteral("--from0") << QStringLiteral("--ignore-times");
     if (options.contains(QStringLiteral("--delete")))
         a << QStringLiteral("--delete-missing-args") << QStringLiteral("--force");
     else

@@ -103,8 +103,8 @@ QStringList rsyncFoldersOptions(int timeoutSeconds, int connectTimeoutSeconds);
 // without recursion, which --files-from turns off).
 QStringList rsyncDryRunOptions(const QStringList &options, bool checksum, const QString &filesFrom);
 // A copy made with OPTIONS (rsyncCopyOptions() and the transfer's own) of
-// only the paths in LIST (NUL-separated, relative to the source): no
-// recursion; with --delete in OPTIONS, a listed path that is missing is
+// only the paths in LIST (NUL-separated, relative to the source), each
+// sent even when its size and mtime match (--ignore-times): no recursion; with --delete in OPTIONS, a listed path that is missing is
 // deleted on the receiver (--delete-missing-args, rsync 3.1.0), a
 // directory with its content (--force); without it, a missing one is
 // skipped (--ignore-missing-args).
