@@ -202,6 +202,21 @@ QStringList rsyncChangeSetOptions(const QStringList &options, const QString &lis
     return a;
 }
 
+QStringList rsyncExcludePatterns(const QStringList &options)
+{
+    QStringList patterns;
+    const QLatin1String flag("--exclude=");
+    for (const QString &o : options)
+        if (o.startsWith(flag))
+            patterns.append(o.mid(flag.size()));
+    return patterns;
+}
+
+bool rsyncDeletes(const QStringList &options)
+{
+    return options.contains(QStringLiteral("--delete"));
+}
+
 QStringList rsyncList(const QString &url, int timeoutSeconds, int connectTimeoutSeconds)
 {
     return {QStringLiteral("rsync"), QStringLiteral("--list-only"), QStringLiteral("-r"),

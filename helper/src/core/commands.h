@@ -109,6 +109,10 @@ QStringList rsyncDryRunOptions(const QStringList &options, bool checksum, const 
 // directory with its content (--force); without it, a missing one is
 // skipped (--ignore-missing-args).
 QStringList rsyncChangeSetOptions(const QStringList &options, const QString &list);
+// What a copy made with OPTIONS excludes (its --exclude patterns), and
+// whether it deletes on the receiver (--delete).
+QStringList rsyncExcludePatterns(const QStringList &options);
+bool rsyncDeletes(const QStringList &options);
 // `rsync --list-only -r URL`: the receiver's entries under URL, with sizes.
 QStringList rsyncList(const QString &url, int timeoutSeconds, int connectTimeoutSeconds);
 // Reads the receiver's URL (its /terminate module, which ends the transfer

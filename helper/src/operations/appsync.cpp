@@ -292,7 +292,8 @@ void Migration::recordSync(const std::shared_ptr<MigrationRun> &run, const QElap
     m_ctx->state->addSync(m_profile.id, rec);
     m_syncs.append(rec);
     changed({QStringLiteral("SyncHistory"), QStringLiteral("LastSyncTime"), QStringLiteral("LastSyncBytes"),
-             QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime")});
+             QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime"),
+             QStringLiteral("EstimatedDowntimeParts")});
     // The counts, what the call history's shipping said, then the warnings.
     Texts said{Text("sync.done", "%1 files, %2 sent in %3.")
                    .arg(rec.files)

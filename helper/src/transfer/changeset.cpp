@@ -318,10 +318,7 @@ bool changeSetTree(const RsyncTransfer &transfer, const QString &dir, int n, Cha
         return false;
     }
     tree->excludes.clear();
-    for (const QString &a : transfer.args) {
-        if (!a.startsWith(QLatin1String("--exclude=")))
-            continue;
-        const QString p = a.mid(10);
+    for (const QString &p : commands::rsyncExcludePatterns(transfer.args)) {
         if (p.contains(u'/') || p.contains(QLatin1String("**")) || p.contains(u'\\')) {
             *why = QStringLiteral("exclude pattern %1").arg(p);
             return false;
@@ -331,7 +328,7 @@ bool changeSetTree(const RsyncTransfer &transfer, const QString &dir, int n, Cha
     tree->id = transfer.id;
     tree->top = QFile::encodeName(source);
     tree->prefix = byContent ? QByteArray() : QFile::encodeName(QFileInfo(source).fileName()) + '/';
-    tree->deletions = transfer.args.contains(QStringLiteral("--delete"));
+    tree->deletions = commands::rsyncDeletes(transfer.args);
     tree->manifest = dir + QStringLiteral("/%1.manifest").arg(n);
     tree->list = dir + QStringLiteral("/%1.list").arg(n);
     return true;
