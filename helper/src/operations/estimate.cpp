@@ -67,11 +67,10 @@ QList<DowntimePart> estimateDowntime(const AppProfile &profile, const AppRecord 
         const double interval = double(last.time - syncs.at(syncs.size() - 2).time) / 1e6;
         changed = double(last.bytes) / interval * (double(last.duration) / 1e6 + 10);
     }
-    // Verify compares every tree with NS8's as a dry run: a pass that sends
-    // nothing, as the quickest of the last syncs.
-    qint64 pass = last.duration;
-    for (int i = std::max(0, int(syncs.size()) - 3); i < syncs.size(); ++i)
-        pass = std::min(pass, syncs.at(i).duration);
+    // Verify compares every tree with NS8's as a dry run: the last sync
+    // without the time its bytes took on the link (what is left is walking
+    // and listing the trees on both sides).
+    const double pass = std::max(0.0, double(last.duration) / 1e6 - double(last.bytes) / rate);
     const double dump = dumpedBytes(profile, record);
     const int runs = int(profile.transfers.size());
     return {
@@ -80,7 +79,7 @@ QList<DowntimePart> estimateDowntime(const AppProfile &profile, const AppRecord 
         {QStringLiteral("sync"), usec(kRunSeconds * runs + changed / rate)},
         {QStringLiteral("dump"), usec(kDumpSecondsFixed + dump / kDumpBytesPerSecond)},
         {QStringLiteral("upload"), usec(kRunSeconds + dump / rate)},
-        {QStringLiteral("verify"), pass + usec(1.0)},
+        {QStringLiteral("verify"), usec(pass + 1.0)},
         {QStringLiteral("import"), usec(kImportSeconds)},
     };
 }
