@@ -5,6 +5,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -245,6 +246,22 @@ private Q_SLOTS:
         t.stageFrom.clear();
         t.sources = QStringList{tmp.path() + QStringLiteral("/missing")};
         QVERIFY(!changeSetTree(t, tmp.path(), 0, &tree, &why));
+    }
+
+    // A tree larger than kIncrementalFiles goes with incremental recursion.
+    void boundedMemoryForLargeTrees()
+    {
+        RsyncTransfer small, large;
+        small.profileId = QStringLiteral("voicemail");
+        large.profileId = QStringLiteral("recordings");
+        small.args = large.args = commands::rsyncCopyOptions(120, 20);
+        QList<RsyncTransfer> plan{small, large};
+        const QJsonArray scanned{QJsonArray{QStringLiteral("voicemail"), QStringLiteral("V"), 1000, 1e6},
+                                 QJsonArray{QStringLiteral("recordings"), QStringLiteral("R"), double(kIncrementalFiles + 1), 1e9}};
+        boundMemory(&plan, scanned);
+        QVERIFY(plan.at(0).args.contains(QStringLiteral("--no-inc-recursive")));
+        QVERIFY(!plan.at(1).args.contains(QStringLiteral("--no-inc-recursive")));
+        QCOMPARE(plan.at(1).args.size(), small.args.size() - 1);
     }
 
     void options()

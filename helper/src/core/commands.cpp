@@ -212,6 +212,13 @@ QStringList rsyncExcludePatterns(const QStringList &options)
     return patterns;
 }
 
+QStringList rsyncIncremental(const QStringList &options)
+{
+    QStringList a = options;
+    a.removeAll(QStringLiteral("--no-inc-recursive"));
+    return a;
+}
+
 bool rsyncDeletes(const QStringList &options)
 {
     return options.contains(QStringLiteral("--delete"));

@@ -112,6 +112,10 @@ QStringList rsyncChangeSetOptions(const QStringList &options, const QString &lis
 // What a copy made with OPTIONS excludes (its --exclude patterns), and
 // whether it deletes on the receiver (--delete).
 QStringList rsyncExcludePatterns(const QStringList &options);
+// OPTIONS with rsync's incremental recursion (without --no-inc-recursive):
+// the file list is sent a folder at a time, so neither side holds the
+// whole tree's (~70 bytes a file each).
+QStringList rsyncIncremental(const QStringList &options);
 bool rsyncDeletes(const QStringList &options);
 // `rsync --list-only -r URL`: the receiver's entries under URL, with sizes.
 QStringList rsyncList(const QString &url, int timeoutSeconds, int connectTimeoutSeconds);

@@ -207,6 +207,7 @@ void Migration::runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done)
     QList<RsyncTransfer> transfers = planTransfers(m_profile, m_ctx->settings.root, target, bwlimit,
                                                    m_ctx->settings.stateDir + QStringLiteral("/stage"));
     target.password.fill(u'\0');
+    boundMemory(&transfers, m_record.scanDetails);
     applyChangeSets(run, &transfers);
     QElapsedTimer clock;
     clock.start();

@@ -98,9 +98,10 @@ void Migration::finishVerifyFiles(const std::shared_ptr<MigrationRun> &run, cons
     if (!rsyncTarget(&target))
         return next(missingCredentials());
     // The last sync's transfers, planned the same way.
-    const QList<RsyncTransfer> plan = planTransfers(m_profile, m_ctx->settings.root, target,
-                                                    run->settings.value(QStringLiteral("bwlimit"), 0).toInt(),
-                                                    m_ctx->settings.stateDir + QStringLiteral("/stage"));
+    QList<RsyncTransfer> plan = planTransfers(m_profile, m_ctx->settings.root, target,
+                                              run->settings.value(QStringLiteral("bwlimit"), 0).toInt(),
+                                              m_ctx->settings.stateDir + QStringLiteral("/stage"));
+    boundMemory(&plan, m_record.scanDetails);
     target.password.fill(u'\0');
     QHash<QString, quint64> scanned;
     for (const QJsonValue &v : m_record.scanDetails)
