@@ -202,6 +202,14 @@ QStringList rsyncChangeSetOptions(const QStringList &options, const QString &lis
     return a;
 }
 
+QStringList rsyncChangeSetDryRunOptions(const QStringList &options, const QString &list)
+{
+    QStringList a = rsyncChangeSetOptions(options, list);
+    a.removeAll(QStringLiteral("--ignore-times"));
+    a << QStringLiteral("--dry-run") << QStringLiteral("--itemize-changes") << QStringLiteral("--checksum");
+    return a;
+}
+
 QStringList rsyncExcludePatterns(const QStringList &options)
 {
     QStringList patterns;

@@ -109,6 +109,10 @@ QStringList rsyncDryRunOptions(const QStringList &options, bool checksum, const 
 // directory with its content (--force); without it, a missing one is
 // skipped (--ignore-missing-args).
 QStringList rsyncChangeSetOptions(const QStringList &options, const QString &list);
+// The dry run of rsyncChangeSetOptions(OPTIONS, LIST) that itemizes what
+// differs, contents compared (--checksum), a listed path still on the
+// receiver though gone here as "*deleting".
+QStringList rsyncChangeSetDryRunOptions(const QStringList &options, const QString &list);
 // What a copy made with OPTIONS excludes (its --exclude patterns), and
 // whether it deletes on the receiver (--delete).
 QStringList rsyncExcludePatterns(const QStringList &options);

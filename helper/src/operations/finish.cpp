@@ -495,8 +495,8 @@ void Migration::finishSync(const std::shared_ptr<MigrationRun> &run, const QStri
     run->withHistory = beforeStop;
     run->verifyHistory = beforeStop;
     walkChangeSets(run, beforeStop, [this, run, next, beforeStop] {
-        runSync(run, [run, next, beforeStop](const Failure &failure) {
-            run->changeLists.clear();
+        // The change lists stay for the verify step.
+        runSync(run, [next, beforeStop](const Failure &failure) {
             if (!failure.isError())
                 return next({});
             next(failure.after(beforeStop ? Text("finish.sync-before.failed", "The sync before the stop failed.")

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/process.h"
 #include "operations/context.h"
+#include "transfer/changeset.h"
 #include "transfer/rsync.h"
 
 #include <QDateTime>
@@ -110,9 +111,18 @@ void Migration::finishVerifyFiles(const std::shared_ptr<MigrationRun> &run, cons
     QHash<QString, QString> destinations;
     QDir().mkpath(workDir());
     for (const RsyncTransfer &t : plan) {
-        destinations.insert(t.id, t.destinationPath);
         const bool small = !t.stageFrom.isEmpty() || (scanned.contains(t.profileId) && scanned.value(t.profileId) < kChecksumAllBytes);
-        runs.append(verifyTransfer(t, small));
+        // A large tree the last sync sent as a change set: what it listed,
+        // with the contents; the sample below covers the rest.  A small
+        // one is compared whole, as without a change set.
+        const QString changes = small ? QString() : run->changeLists.value(t.id);
+        if (!changes.isEmpty() && QFileInfo(changes).size() == 0) {
+            run->verify.add(kFiles, t.id, kMatched, QStringLiteral("Nothing changed since the sync before the stop."),
+                            run->job->logContext());
+        } else {
+            destinations.insert(t.id, t.destinationPath);
+            runs.append(changes.isEmpty() ? verifyTransfer(t, small) : changeSetVerifyTransfer(t, changes));
+        }
         const QStringList sample = small ? QStringList{} : sampleFiles(t, kSampleFiles);
         if (sample.isEmpty())
             continue;

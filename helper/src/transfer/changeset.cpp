@@ -411,6 +411,14 @@ RsyncTransfer changeSetTransfer(const RsyncTransfer &transfer, const QString &li
     return t;
 }
 
+RsyncTransfer changeSetVerifyTransfer(const RsyncTransfer &transfer, const QString &list)
+{
+    RsyncTransfer t = transfer;
+    t.args = commands::rsyncChangeSetDryRunOptions(transfer.args, list);
+    t.sources = QStringList{sampleBase(transfer)};
+    return t;
+}
+
 ChangeSetWalk::ChangeSetWalk(Mode mode, QList<ChangeSetTree> trees, QObject *parent)
     : QThread(parent), m_mode(mode), m_trees(std::move(trees))
 {

@@ -75,6 +75,10 @@ ChangeSetResult compareManifest(const ChangeSetTree &tree, const std::atomic_boo
 // relative to sampleBase(TRANSFER) (commands::rsyncChangeSetOptions).
 RsyncTransfer changeSetTransfer(const RsyncTransfer &transfer, const QString &list);
 
+// Finish's verification of TRANSFER after a change-set run: a dry run of the
+// paths in LIST only, contents compared (commands::rsyncChangeSetDryRunOptions).
+RsyncTransfer changeSetVerifyTransfer(const RsyncTransfer &transfer, const QString &list);
+
 // The walks of several trees one after the other on a thread of their own,
 // so the helper keeps answering on the bus; finished() (QThread's) when
 // done, then results().  Deleting it stops the walk and waits for it.
