@@ -13,6 +13,7 @@ namespace {
 constexpr double kStopSeconds = 0.5; // the quiesce units' StopUnit calls
 constexpr double kWalkSecondsPerEntry = 5e-6; // the change-set walk, per entry of the trees (cached)
 constexpr double kRunSeconds = 0.3; // one rsync session through the tunnel
+constexpr double kSampleSecondsPerEntry = 10e-6; // verify's walk that picks files at random
 constexpr double kDumpSecondsFixed = 0.5; // the tail of the call history, astdb
 constexpr double kDumpBytesPerSecond = 20e6; // mysqldump of the small databases
 constexpr double kImportSeconds = 4.5; // NS8's import task restoring the dumps
@@ -67,10 +68,13 @@ QList<DowntimePart> estimateDowntime(const AppProfile &profile, const AppRecord 
         const double interval = double(last.time - syncs.at(syncs.size() - 2).time) / 1e6;
         changed = double(last.bytes) / interval * (double(last.duration) / 1e6 + 10);
     }
-    // Verify compares every tree with NS8's as a dry run: the last sync
-    // without the time its bytes took on the link (what is left is walking
-    // and listing the trees on both sides).
-    const double pass = std::max(0.0, double(last.duration) / 1e6 - double(last.bytes) / rate);
+    // Verify: small trees compared whole by a dry run (walking and listing
+    // every tree, as the last sync did less the time its bytes took on the
+    // link), large ones on their change set plus a sample (a session each
+    // and a local walk to pick the sample): whichever is less.
+    const double listing = std::max(0.0, double(last.duration) / 1e6 - double(last.bytes) / rate);
+    const double sampled = kRunSeconds * double(profile.transfers.size()) + double(record.sourceFiles) * kSampleSecondsPerEntry;
+    const double pass = std::min(listing, sampled);
     const double dump = dumpedBytes(profile, record);
     const int runs = int(profile.transfers.size());
     return {
