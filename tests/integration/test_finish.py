@@ -668,6 +668,8 @@ class FullMigrationTest(FinishTestCase):
         for rel in removed:
             self.assertNotIn(ns7expect.destination(rel), got, rel + " was deleted on NS7, not on NS8")
         self.assert_last_sync_changes_only(self.sb.helper.log()[log_offset:], len(changes.touched))
+        self.assertFalse(os.path.exists(os.path.join(self.sb.state_dir, "apps", "nethvoice", "changeset")),
+                         "the change sets' manifests outlived Finish")
         # Every recording the PBX wrote before asterisk stopped is on NS8.
         missing = [b["recording"] for b in live if ns7expect.destination(b["recording"]) not in got]
         self.assertEqual(missing, [], "recordings written before asterisk stopped are not on NS8")

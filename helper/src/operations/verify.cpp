@@ -297,6 +297,8 @@ void Migration::verifiedDumps(const std::shared_ptr<MigrationRun> &run, const QS
 void Migration::finishVerified(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
     run->verified = true;
+    // The change sets' manifests and lists (up to ~80 bytes a file) served.
+    QDir(workDir() + QStringLiteral("/changeset")).removeRecursively();
     m_record.verification = run->verify.items;
     m_record.verificationTime = QDateTime::currentMSecsSinceEpoch() * 1000;
     m_ctx->state->saveApp(m_record);
