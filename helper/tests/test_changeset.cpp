@@ -93,6 +93,14 @@ int removeEntry(const char *path, const struct stat *, int, struct FTW *)
     return ::remove(path);
 }
 
+// rsync's stdout (the itemized lines of a dry run).
+QByteArray rsyncOutput(const QStringList &args)
+{
+    QProcess p;
+    p.start(QStringLiteral("rsync"), args);
+    return p.waitForFinished(60000) && p.exitCode() == 0 ? p.readAllStandardOutput() : QByteArray("failed");
+}
+
 int rsync(const QStringList &args)
 {
     QProcess p;
@@ -188,6 +196,13 @@ private Q_SLOTS:
         QCOMPARE(compared.deleted, quint64(3)); // 02/rec-7.wav, 03 (once), 04
         QCOMPARE(compared.changed, quint64(expected.size() - 3));
 
+        // Finish's verification of a change set: before the copy it names
+        // the rewritten file (contents compared) and the gone one.
+        const RsyncTransfer check = changeSetVerifyTransfer(t, tree.list);
+        const QStringList checkArgs = check.args + check.sources + QStringList{QFile::decodeName(dst) + u'/'};
+        const QByteArray before = rsyncOutput(checkArgs);
+        QVERIFY2(before.contains("2024/01/01/rec-3.wav") && before.contains("*deleting   " + p + "2024/01/02/rec-7.wav"),
+                 before.constData());
         const RsyncTransfer send = changeSetTransfer(t, tree.list);
         QCOMPARE(rsync(send.args + send.sources + QStringList{QFile::decodeName(dst) + u'/'}), 0);
         const QByteArray copy = byContent ? dst : dst + "/monitor";
@@ -202,6 +217,9 @@ private Q_SLOTS:
             if (!got.count(n))
                 qWarning("source only: %s", n.constData());
         QCOMPARE(got, want);
+        // ...and after it, nothing.
+        for (const QByteArray &line : rsyncOutput(checkArgs).split('\n'))
+            QVERIFY2(line.isEmpty(), line.constData());
         ::nftw(base.constData(), removeEntry, 16, FTW_DEPTH | FTW_PHYS); // QDir would take the names as UTF-8
     }
 
