@@ -64,7 +64,8 @@ QList<DowntimePart> estimateDowntime(const AppProfile &profile, const AppRecord 
     // What changes between presync and the stop: the bytes the last sync
     // moved, per second since the one before, over presync's length.
     double changed = 0;
-    if (syncs.size() >= 2 && last.time > syncs.at(syncs.size() - 2).time) {
+    // A sync that copied no file sent only the file lists: nothing changed.
+    if (syncs.size() >= 2 && last.files > 0 && last.time > syncs.at(syncs.size() - 2).time) {
         const double interval = double(last.time - syncs.at(syncs.size() - 2).time) / 1e6;
         changed = double(last.bytes) / interval * (double(last.duration) / 1e6 + 10);
     }
@@ -76,11 +77,15 @@ QList<DowntimePart> estimateDowntime(const AppProfile &profile, const AppRecord 
     const double sampled = kRunSeconds * double(profile.transfers.size()) + double(record.sourceFiles) * kSampleSecondsPerEntry;
     const double pass = std::min(listing, sampled);
     const double dump = dumpedBytes(profile, record);
-    const int runs = int(profile.transfers.size());
+    // The last sync: one session for the trees that changed, one for each
+    // transfer that always gets the full pass (staged), two at a time.
+    int runs = 1;
+    for (const Transfer &t : profile.transfers)
+        runs += t.rewrite.isEmpty() ? 0 : 1;
     return {
         {QStringLiteral("stop"), usec(kStopSeconds)},
         {QStringLiteral("walk"), usec(double(record.sourceFiles) * kWalkSecondsPerEntry)},
-        {QStringLiteral("sync"), usec(kRunSeconds * runs + changed / rate)},
+        {QStringLiteral("sync"), usec(kRunSeconds * runs / 2 + changed / rate)},
         {QStringLiteral("dump"), usec(kDumpSecondsFixed + dump / kDumpBytesPerSecond)},
         {QStringLiteral("upload"), usec(kRunSeconds + dump / rate)},
         {QStringLiteral("verify"), usec(pass + 1.0)},
