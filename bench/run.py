@@ -9,7 +9,12 @@ real rsync receivers), as root:
   (c) App.Finish's downtime (first NS7 service stopped -> configure-module
       submitted) with N and M call-history rows already synced, vs the usual
       method: full mysqldump of every NethVoice database after the stop plus
-      the same final file sync.
+      the same final file sync;
+  (d) App.Finish's downtime with N and M files in the trees (small files in
+      date folders, as recordings are laid out; default 10 000 and
+      1 000 000), its last sync a change set (docs/transfers.md), beside a
+      no-change Sync (the full pass the last sync used to be), with
+      EstimatedDowntime read before Finish and its error.
 
 The helper's peak RSS (VmHWM) is read throughout, per phase.  Everything the
 bench creates lives under the temp directory and is removed at the end, also
@@ -46,6 +51,9 @@ TARGET_SYNC_RATIO = 1.10
 TARGET_HISTORY_RATIO = 1.20
 TARGET_DUMP_FACTOR = 10.0
 TARGET_RSS_KB = 64 * 1024
+TARGET_FILES_RATIO = 1.3
+TARGET_FULL_PASS_FACTOR = 10.0
+TARGET_ESTIMATE_ERROR = 0.30
 
 
 def size(text):
@@ -315,6 +323,125 @@ def bench_finish(args, results):
         out["dump_factor"] = runs[-1]["baseline"]["seconds"] / runs[-1]["finish"]["downtime_seconds"]
 
 
+# ---------------------------------------------------------------------------- (d)
+def change_set_lines(helper_log):
+    """{transfer: (changed, gone, entries, walk seconds)} of the last sync's change sets."""
+    import re
+    out = {}
+    for m in re.finditer(r"last sync of (\S+): the change set, (\d+) new or changed and (\d+) gone of (\d+) "
+                         r"entries \(walk ([\d.]+) s\)", helper_log):
+        out[m.group(1)] = (int(m.group(2)), int(m.group(3)), int(m.group(4)), float(m.group(5)))
+    return out
+
+
+def new_recordings(root, n):
+    """N recordings that end while the PBX still runs, in today's folder."""
+    day = os.path.join(root, "var/spool/asterisk/monitor", time.strftime("%Y/%m/%d"))
+    os.makedirs(day, exist_ok=True)
+    for i in range(n):
+        with open(os.path.join(day, f"in-201-0721400000-bench-{time.time():.0f}-{i}.wav"), "wb") as f:
+            f.write(os.urandom(8000))
+
+
+def bench_files_one(args, files, out):
+    """Finish with FILES files in the trees: downtime, steps, the change set,
+    the estimate before it, memory."""
+    rig = Rig(f"d{files // 1000}k", args.profiles_dir, files=files, total_bytes=files * args.d_bytes_per_file,
+              cdr_rows=1000)
+    out.update({"files": files, "link_rate": args.link_rate})
+    try:
+        rig.up()
+        if args.link_rate:
+            rig.shape(args.link_rate)
+        rig.sampler.phase("d: connect, scan")
+        rig.connect()
+        rig.app_job("Scan", timeout=3600)
+        out["source_files"] = rig.app()["SourceFiles"]
+        rig.sampler.phase("d: Start")
+        job = rig.app_job("Start", dict(START), timeout=4 * 3600)
+        out["start_seconds"] = job["t_end"] - job["t_call"]
+        out["first_sync_seconds"] = rig.app()["LastSyncDuration"] / 1e6
+        rig.sampler.phase("d: no-change Sync (a full pass)")
+        new_recordings(rig.sb.root, 20)
+        rig.app_job("Sync", timeout=3600)
+        job = rig.app_job("Sync", timeout=3600)
+        out["full_pass_seconds"] = rig.app()["LastSyncDuration"] / 1e6
+        app = rig.app()
+        out["estimate_seconds"] = app["EstimatedDowntime"] / 1e6
+        out["estimate_parts"] = {k: v / 1e6 for k, v in app.get("EstimatedDowntimeParts", [])}
+        log(f"[d {files}] Start {out['start_seconds']:.1f} s (first sync {out['first_sync_seconds']:.1f} s), "
+            f"no-change Sync {out['full_pass_seconds']:.2f} s, estimate {out['estimate_seconds']:.1f} s "
+            f"{out['estimate_parts']}")
+        new_recordings(rig.sb.root, 20)
+        rig.sampler.phase("d: Finish")
+        rig.sb.systemd.clear_calls()
+        state = {"seq": len(rig.cluster.control.requests()), "prev_poll": time.time()}
+        job = rig.run_job(APP, "org.nethserver.Ns8Migration1.App", "Finish", "a{sv}",
+                          [{"accept_warnings": True}], timeout=4 * 3600, watch=finish_watch(rig, state),
+                          interval=0.05, until=lambda: "configure_seen" in state)
+        finish_figures(rig, f"{files} files", job, state, out)
+        f = out["finish"]
+        sets = change_set_lines(rig.sb.helper.log())
+        out["change_sets"] = sets
+        walk = sum(v[3] for v in sets.values())
+        # The same Finish with a full last pass: its sync step replaced by
+        # the no-change Sync measured just before (the pass it used to be).
+        out["full_pass_downtime_seconds"] = f["downtime_seconds"] - f["steps"].get("sync", 0.0) + \
+            out["full_pass_seconds"]
+        out["estimate_error"] = out["estimate_seconds"] / f["downtime_seconds"] - 1
+        log(f"[d {files}] downtime {f['downtime_seconds']:.2f} s (walk {walk:.2f} s), with a full last pass "
+            f"{out['full_pass_downtime_seconds']:.1f} s; estimate {out['estimate_seconds']:.1f} s "
+            f"({out['estimate_error'] * 100:+.0f} %)")
+        rig.sampler.phase("teardown")
+    finally:
+        if rig.sampler is not None:
+            rig.sampler.stop()
+            out["memory"] = rig.sampler.results()
+            rig.sampler = None
+        log(f"[d {files}] tearing down")
+        rig.down()
+
+
+def bench_files(args, results):
+    out = results["files"] = {"runs": []}
+    for files in args.d_files:
+        run = {}
+        out["runs"].append(run)
+        bench_files_one(args, files, run)
+    runs = [r for r in out["runs"] if "finish" in r]
+    if len(runs) >= 2:
+        out["files_ratio"] = runs[-1]["finish"]["downtime_seconds"] / runs[0]["finish"]["downtime_seconds"]
+
+
+def report_files(fin, lines):
+    lines.append("| files | Finish downtime | change-set walk | last sync step | with a full last pass (no-change "
+                 "Sync instead) | full / change set | EstimatedDowntime before Finish | error | helper peak RSS "
+                 "| its rsync's peak RSS |")
+    lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in fin["runs"]:
+        if not r.get("finish"):
+            continue
+        f = r["finish"]
+        walk = sum(v[3] for v in r["change_sets"].values())
+        full = r["full_pass_downtime_seconds"]
+        lines.append(f"| {r.get('source_files', r['files']):,} | {f['downtime_seconds']:.2f} s ± "
+                     f"{f['downtime_uncertainty_seconds']:.2f} | {walk:.2f} s | {f['steps'].get('sync', 0):.2f} s | "
+                     f"{full:.1f} s | {full / f['downtime_seconds']:.1f}× | {r['estimate_seconds']:.1f} s | "
+                     f"{r['estimate_error'] * 100:+.0f} % ({verdict(abs(r['estimate_error']) <= TARGET_ESTIMATE_ERROR)})"
+                     f" | {mb(r['memory']['helper_peak_kb'])} | {mb(r['memory']['helper_rsync_peak_kb'])} |")
+    if "files_ratio" in fin:
+        lines.append("")
+        lines.append(f"Downtime at the most files / the fewest: {fin['files_ratio']:.2f} "
+                     f"(≤ {TARGET_FILES_RATIO:.1f}: {verdict(fin['files_ratio'] <= TARGET_FILES_RATIO)}).")
+    for r in fin["runs"]:
+        if r.get("finish"):
+            lines.append("")
+            lines.append(f"At {r['files']:,} files: steps " + ", ".join(
+                f"{k} {v:.2f} s" for k, v in r["finish"]["steps"].items()) + "; estimate " + ", ".join(
+                f"{k} {v:.2f} s" for k, v in r["estimate_parts"].items()))
+    lines.append("")
+
+
 # ---------------------------------------------------------------------------- report
 def environment(args):
     def cmd(argv):
@@ -426,6 +553,8 @@ def report(results):
                 lines.append(f"Finish steps at {r['cdr_rows']:,} rows: " + ", ".join(
                     f"{k} {v:.2f} s" for k, v in r["finish"]["steps"].items()))
         lines.append("")
+    if results.get("files"):
+        report_files(results["files"], lines)
     return "\n".join(lines)
 
 
@@ -437,6 +566,8 @@ def check_space(args):
     if "c" in args.only:
         calls = max(args.cdr_rows)
         need += int(calls * (1 + args.cel_per_cdr + args.queue_log_per_cdr) * 2500) + (1 << 30)
+    if "d" in args.only:
+        need += max(args.d_files) * (args.d_bytes_per_file + 8192) + (1 << 30)  # a block and an inode a file on the receiver
     free = shutil.disk_usage(tempfile.gettempdir()).free
     return need, free
 
@@ -457,8 +588,12 @@ def main():
                     help="queue_log rows per CDR row in (c) (default 0.25)")
     ap.add_argument("--new-rows", type=int, default=300,
                     help="CDR rows added after the last Sync, before Finish (default 300)")
+    ap.add_argument("--d-files", type=rows_list, default=None,
+                    help="files in the NS7 trees for (d), comma separated (default: 10000 and --files)")
+    ap.add_argument("--d-bytes-per-file", type=int, default=2000,
+                    help="average file size in (d), bytes (default 2000: small files)")
     ap.add_argument("--link-rate", default="100mbit",
-                    help="tc rate of the NS7 host's link during (c), 'none' for no limit (default 100mbit)")
+                    help="tc rate of the NS7 host's link during (c) and (d), 'none' for no limit (default 100mbit)")
     ap.add_argument("--c-wait-configure", action="store_true",
                     help="in (c), wait for configure-module to end (the simulator loads the whole history "
                          "there: minutes per million rows, after the downtime) instead of stopping at its request")
@@ -470,8 +605,10 @@ def main():
     args = ap.parse_args()
     if args.link_rate.lower() in ("", "none", "0"):
         args.link_rate = None
-    if not set(args.only) <= {"a", "b", "c"}:
-        ap.error("--only takes a, b, c")
+    if args.d_files is None:
+        args.d_files = [10_000, args.files]
+    if not set(args.only) <= {"a", "b", "c", "d"}:
+        ap.error("--only takes a, b, c, d")
     if os.geteuid() != 0:
         ap.error("run as root (network namespaces, private daemons)")
     if args.helper:
@@ -499,6 +636,8 @@ def main():
             bench_sync(args, results)
         if "c" in args.only:
             bench_finish(args, results)
+        if "d" in args.only:
+            bench_files(args, results)
     except KeyboardInterrupt:
         log("interrupted: everything was removed")
         status = 130

@@ -147,9 +147,35 @@ const CHECKLIST = [
     () => _("Rollback plan documented"),
 ];
 
+// The parts of App.EstimatedDowntimeParts, in Finish's order.
+const DOWNTIME_PARTS = {
+    stop: () => _("stopping the services"),
+    walk: () => _("finding what changed"),
+    sync: () => _("last sync"),
+    dump: () => _("database dumps"),
+    upload: () => _("sending the dumps"),
+    verify: () => _("verification"),
+    import: () => _("restore on NS8"),
+};
+
+// "stopping the services 1 s, finding what changed 5 s, ..." (a part under
+// half a second shows as "< 1 s").
+function downtimeParts(app) {
+    return (app.EstimatedDowntimeParts || []).map(([id, us]) => {
+        const label = DOWNTIME_PARTS[id] ? DOWNTIME_PARTS[id]() : id;
+        const seconds = usToSeconds(us);
+        return label + " " + (seconds < 0.5 ? "< 1 s" : formatDuration(seconds));
+    }).join(", ");
+}
+
 export function downtimeText(app) {
-    if (app.EstimatedDowntime)
-        return cockpit.format(_("about $0, estimated from the last sync"), formatDuration(usToSeconds(app.EstimatedDowntime)));
+    if (app.EstimatedDowntime) {
+        const total = formatDuration(usToSeconds(app.EstimatedDowntime));
+        const parts = downtimeParts(app);
+        return parts
+            ? cockpit.format(_("about $0, estimated from the last syncs: $1"), total, parts)
+            : cockpit.format(_("about $0, estimated from the last sync"), total);
+    }
     if (app.LastSyncDuration)
         return cockpit.format(_("at least $0 (the duration of the last sync) plus the time to start $1 on NS8"),
                               formatDuration(usToSeconds(app.LastSyncDuration)), app.Name);

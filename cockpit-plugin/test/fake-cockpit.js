@@ -83,7 +83,7 @@
     if (!state.legacy) {
         Object.assign(app, {
             Node: 0, ModuleId: "", Settings: {}, Fields: fields, Texts: noTexts ? {} : texts, LastSyncTime: 0, LastSyncBytes: 0, LastSyncFiles: 0,
-            LastSyncDuration: 0, SyncHistory: [], Notices: [], DnsRecords: [], EstimatedDowntime: 0,
+            LastSyncDuration: 0, SyncHistory: [], Notices: [], DnsRecords: [], EstimatedDowntime: 0, EstimatedDowntimeParts: [],
             Verification: [], VerificationTime: 0, Schedule: {}, ScheduledFinish: {},
         });
     }
@@ -228,7 +228,8 @@
     }
     function addSync(bytes, files, seconds) {
         const h = history().concat([[Date.now() * 1000, bytes, files, seconds * 1e6, 0]]);
-        notify(APP, A, { SyncHistory: h, LastSyncTime: Date.now() * 1000, LastSyncBytes: bytes, LastSyncFiles: files, LastSyncDuration: seconds * 1e6, EstimatedDowntime: (seconds + 60) * 1e6 });
+        notify(APP, A, { SyncHistory: h, LastSyncTime: Date.now() * 1000, LastSyncBytes: bytes, LastSyncFiles: files, LastSyncDuration: seconds * 1e6, EstimatedDowntime: (seconds + 60) * 1e6,
+                               EstimatedDowntimeParts: [["stop", 500000], ["walk", 125000], ["sync", 2e6], ["dump", 1.5e6], ["upload", 1e6], ["verify", (seconds + 50) * 1e6], ["import", 4.875e6]] });
     }
 
     function call(path, iface, method, args) {

@@ -21,6 +21,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 
 import dbus
@@ -453,6 +454,57 @@ class FinishTestCase(MigrationTestCase):
             self.assertEqual(self.unit(name)["ActiveState"], "active", name)
 
 
+class ChangesDuringPresync:
+    """Changes the recordings once Finish's presync has recorded its
+    manifest (the helper's log says so), before the stop: a new folder with
+    a file with odd bytes in its name, a recording rewritten with its size
+    and mtime kept, a recording and a whole day deleted, a day renamed.
+    `touched`: the paths (relative to the NS7 root) it changed or removed."""
+
+    def __init__(self, helper, root, log_offset):
+        self.helper, self.root, self.offset = helper, root, log_offset
+        self.touched, self.error, self.done = [], None, False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            deadline = time.monotonic() + 600
+            while "manifest of recordings:" not in self.helper.log()[self.offset:]:
+                if time.monotonic() > deadline:
+                    raise AssertionError("no manifest of the recordings in the helper's log")
+                time.sleep(0.02)
+            self._change()
+            self.done = True
+        except Exception as e:  # reported by the test
+            self.error = e
+
+    def _change(self):
+        mon = os.path.join(self.root, "var/spool/asterisk/monitor")
+        days = sorted(os.path.join(dp) for dp, ds, fs in os.walk(mon) if fs and not ds and "2099" not in dp)
+        rel = lambda p: os.path.relpath(p, self.root)
+        files = lambda d: sorted(os.path.join(d, n) for n in os.listdir(d))
+        # The same size and mtime: only ctime tells (rsync's quick check would not).
+        same = files(days[0])[0]
+        st = os.stat(same)
+        with open(same, "r+b") as f:
+            head = f.read(64)
+            f.seek(0)
+            f.write(bytes(b ^ 0x5A for b in head))
+        os.utime(same, ns=(st.st_atime_ns, st.st_mtime_ns))
+        gone = files(days[1])[0]
+        os.unlink(gone)
+        self.touched += [rel(same), rel(gone)]
+        self.touched += [rel(p) for p in files(days[2])]
+        shutil.rmtree(days[2])
+        self.touched += [rel(p) for p in files(days[3])]
+        os.rename(days[3], days[3] + "-renamed")
+        odd = os.path.join(mon.encode(), b"2099/12/30")
+        os.makedirs(odd)
+        with open(os.path.join(odd, b"odd \xff\tname\n.wav"), "wb") as f:
+            f.write(os.urandom(5000))
+
+
 class FullMigrationTest(FinishTestCase):
     """Connect, Scan, Start, Syncs with a live PBX, Finish: everything lands."""
 
@@ -463,6 +515,26 @@ class FullMigrationTest(FinishTestCase):
         self.sweep = secretsweep.Sweep(self).start()
         self.addCleanup(self.sweep.stop)
         super().setUp()
+
+    def assert_last_sync_changes_only(self, log, touched):
+        """The last sync of the recordings walked the whole tree locally but
+        gave rsync only what changed since presync's manifest: rsync's own
+        count of the entries it examined says so."""
+        walked = re.search(r"last sync of recordings: the change set, (\d+) new or changed and (\d+) gone of (\d+) "
+                           r"entries", log)
+        self.assertIsNotNone(walked, log[-3000:])
+        changed, gone, entries = map(int, walked.groups())
+        runs = [int(n) for n in re.findall(r"transfer recordings: \d+ files sent, .*?, (\d+) files in the tree", log)]
+        self.assertEqual(len(runs), 2, runs)  # presync, then the last sync
+        presync, last = runs
+        self.assertGreater(entries, 15_000)
+        self.assertGreater(presync, 15_000)
+        # What the test changed, the PBX's recordings of the last seconds and
+        # their folders: a few dozen paths, not the tree.
+        self.assertGreaterEqual(changed + gone, 6)
+        self.assertLess(changed + gone, touched + 300)
+        self.assertLess(last, touched + 300)
+        print("last sync of the recordings: %d of %d entries examined (presync: %d)" % (last, entries, presync))
 
     def test_full_migration(self):
         mysql = self.sb.mysql
@@ -550,8 +622,11 @@ class FullMigrationTest(FinishTestCase):
         enabled_before = [n for n in NETHVOICE_SERVICES if self.unit(n)["UnitFileState"] == "enabled"]
         # Calls go on while Finish runs: a PBX process writes call history
         # and a recording every 0.3 s until Finish stops asterisk, its unit.
+        # The recordings change between presync and the stop too.
+        log_offset = len(self.sb.helper.log())
         with RunningPbx(self.sb, interval=0.3) as pbx:
             finish_began = time.time()
+            changes = ChangesDuringPresync(self.sb.helper, root, log_offset)
             # Host names omitted: the ones given at Start stay.  Leaving the
             # cluster while it runs is refused.
             refused = []
@@ -559,6 +634,9 @@ class FullMigrationTest(FinishTestCase):
                 {"lets_encrypt": True, "accept_warnings": True},
                 probe=lambda: refused.append(self.bus.call_error(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{}])))
             pbx_exit = pbx.stop()
+        changes.thread.join(30)
+        self.assertIsNone(changes.error)
+        self.assertTrue(changes.done)
         live = pbx.batches()
         stop_time = [c["time"] for c in self.calls(n_calls)
                      if (c["method"], c.get("unit")) == ("StopUnit", "asterisk.service")][0]
@@ -591,12 +669,15 @@ class FullMigrationTest(FinishTestCase):
 
         # The files, deletions included; NS7 lost nothing, gained the page.
         ns7_after = self.ns7_snapshot()
-        self.assertEqual([p for p in ns7_before if ns7_after.get(p) != ns7_before[p] and p not in ESMITH_CHANGED], [],
-                         "Finish changed or removed files on NS7")
+        self.assertEqual([p for p in ns7_before if ns7_after.get(p) != ns7_before[p] and p not in ESMITH_CHANGED
+                          and p not in changes.touched], [], "Finish changed or removed files on NS7")
         self.assertIn(PAGE, set(ns7_after) - set(ns7_before))
         got = self.assert_module_matches_ns7(srv, ns7_after)
         for rel in removed:
             self.assertNotIn(ns7expect.destination(rel), got, rel + " was deleted on NS7, not on NS8")
+        self.assert_last_sync_changes_only(self.sb.helper.log()[log_offset:], len(changes.touched))
+        self.assertFalse(os.path.exists(os.path.join(self.sb.state_dir, "apps", "nethvoice", "changeset")),
+                         "the change sets' manifests outlived Finish")
         # Every recording the PBX wrote before asterisk stopped is on NS8.
         missing = [b["recording"] for b in live if ns7expect.destination(b["recording"]) not in got]
         self.assertEqual(missing, [], "recordings written before asterisk stopped are not on NS8")

@@ -186,6 +186,52 @@ QStringList rsyncDryRunOptions(const QStringList &options, bool checksum, const 
     return a;
 }
 
+QStringList rsyncChangeSetOptions(const QStringList &options, const QString &list)
+{
+    QStringList a;
+    for (const QString &o : options)
+        if (o != QLatin1String("--delete"))
+            a.append(o);
+    // Every listed file is sent: one rewritten with its size and mtime kept
+    // is listed because its ctime changed, which the quick check ignores.
+    a << QStringLiteral("--files-from=") + list << QStringLiteral("--from0") << QStringLiteral("--ignore-times");
+    if (options.contains(QStringLiteral("--delete")))
+        a << QStringLiteral("--delete-missing-args") << QStringLiteral("--force");
+    else
+        a << QStringLiteral("--ignore-missing-args");
+    return a;
+}
+
+QStringList rsyncChangeSetDryRunOptions(const QStringList &options, const QString &list)
+{
+    QStringList a = rsyncChangeSetOptions(options, list);
+    a.removeAll(QStringLiteral("--ignore-times"));
+    a << QStringLiteral("--dry-run") << QStringLiteral("--itemize-changes") << QStringLiteral("--checksum");
+    return a;
+}
+
+QStringList rsyncExcludePatterns(const QStringList &options)
+{
+    QStringList patterns;
+    const QLatin1String flag("--exclude=");
+    for (const QString &o : options)
+        if (o.startsWith(flag))
+            patterns.append(o.mid(flag.size()));
+    return patterns;
+}
+
+QStringList rsyncIncremental(const QStringList &options)
+{
+    QStringList a = options;
+    a.removeAll(QStringLiteral("--no-inc-recursive"));
+    return a;
+}
+
+bool rsyncDeletes(const QStringList &options)
+{
+    return options.contains(QStringLiteral("--delete"));
+}
+
 QStringList rsyncList(const QString &url, int timeoutSeconds, int connectTimeoutSeconds)
 {
     return {QStringLiteral("rsync"), QStringLiteral("--list-only"), QStringLiteral("-r"),

@@ -102,6 +102,25 @@ QStringList rsyncFoldersOptions(int timeoutSeconds, int connectTimeoutSeconds);
 // listed there (relative to the source), without --delete (rsync refuses it
 // without recursion, which --files-from turns off).
 QStringList rsyncDryRunOptions(const QStringList &options, bool checksum, const QString &filesFrom);
+// A copy made with OPTIONS (rsyncCopyOptions() and the transfer's own) of
+// only the paths in LIST (NUL-separated, relative to the source), each
+// sent even when its size and mtime match (--ignore-times): no recursion; with --delete in OPTIONS, a listed path that is missing is
+// deleted on the receiver (--delete-missing-args, rsync 3.1.0), a
+// directory with its content (--force); without it, a missing one is
+// skipped (--ignore-missing-args).
+QStringList rsyncChangeSetOptions(const QStringList &options, const QString &list);
+// The dry run of rsyncChangeSetOptions(OPTIONS, LIST) that itemizes what
+// differs, contents compared (--checksum), a listed path still on the
+// receiver though gone here as "*deleting".
+QStringList rsyncChangeSetDryRunOptions(const QStringList &options, const QString &list);
+// What a copy made with OPTIONS excludes (its --exclude patterns), and
+// whether it deletes on the receiver (--delete).
+QStringList rsyncExcludePatterns(const QStringList &options);
+// OPTIONS with rsync's incremental recursion (without --no-inc-recursive):
+// the file list is sent a folder at a time, so neither side holds the
+// whole tree's (~70 bytes a file each).
+QStringList rsyncIncremental(const QStringList &options);
+bool rsyncDeletes(const QStringList &options);
 // `rsync --list-only -r URL`: the receiver's entries under URL, with sizes.
 QStringList rsyncList(const QString &url, int timeoutSeconds, int connectTimeoutSeconds);
 // Reads the receiver's URL (its /terminate module, which ends the transfer

@@ -6,6 +6,7 @@
 #include "bus/authority.h"
 #include "operations/context.h"
 #include "operations/dnscheck.h"
+#include "operations/estimate.h"
 #include "operations/export.h"
 #include "operations/migration.h"
 #include "profile/fields.h"
@@ -256,12 +257,20 @@ struct AppObject {
                                           quint64(s.duration), s.warnings);
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
-    // The cutover repeats the last sync with the services stopped, plus the
-    // dumps and the configuration: a minute on top of the last sync.
+    // Finish's downtime, part by part as it will run them (operations/estimate.h).
     NS8M_BUS_GETTER(estimatedDowntime)
     {
         const Migration &a = of(userdata);
-        return sd_bus_message_append(reply, "t", a.syncs().isEmpty() ? quint64(0) : quint64(lastSync(a).duration) + 60000000ull);
+        return sd_bus_message_append(reply, "t", quint64(downtimeTotal(estimateDowntime(a.profile(), a.record(), a.syncs()))));
+    }
+    NS8M_BUS_GETTER(estimatedDowntimeParts)
+    {
+        const Migration &a = of(userdata);
+        int r = sd_bus_message_open_container(reply, 'a', "(st)");
+        for (const DowntimePart &p : estimateDowntime(a.profile(), a.record(), a.syncs()))
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "(st)", p.id.toUtf8().constData(), quint64(p.usec));
+        return r < 0 ? r : sd_bus_message_close_container(reply);
     }
     // What the administrator points at NS8 once it works there: an A (AAAA)
     // record for an address, a CNAME for a name.
@@ -522,6 +531,7 @@ const sd_bus_vtable kAppVtable[] = {
     NS8M_APP_PROPERTY("LastSyncDuration", "t", lastSyncDuration, EMITS_CHANGE),
     NS8M_APP_PROPERTY("SyncHistory", "a(ttttu)", syncHistory, EMITS_CHANGE),
     NS8M_APP_PROPERTY("EstimatedDowntime", "t", estimatedDowntime, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("EstimatedDowntimeParts", "a(st)", estimatedDowntimeParts, EMITS_CHANGE),
     NS8M_APP_PROPERTY("DnsRecords", "a(sss)", dnsRecords, EMITS_CHANGE),
     NS8M_APP_PROPERTY("Verification", "a(ssss)", verification, EMITS_CHANGE),
     NS8M_APP_PROPERTY("VerificationTime", "t", verificationTime, EMITS_CHANGE),

@@ -699,7 +699,8 @@ void Migration::abortForget(const Operation::Next &next)
     setStatus(AppStatus::NotMigrated);
     changed({QStringLiteral("Node"), QStringLiteral("ModuleId"), QStringLiteral("Settings"), QStringLiteral("Notices"),
              QStringLiteral("SyncHistory"), QStringLiteral("LastSyncTime"), QStringLiteral("LastSyncBytes"),
-             QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime")});
+             QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime"),
+             QStringLiteral("EstimatedDowntimeParts")});
     next({});
 }
 

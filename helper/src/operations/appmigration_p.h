@@ -5,6 +5,7 @@
 #include "bus/job.h"
 #include "ns8/ns8client.h"
 #include "core/log.h"
+#include "transfer/changeset.h"
 #include "transfer/dbdump.h"
 
 #include <QJsonArray>
@@ -63,6 +64,10 @@ struct Migration::MigrationRun {
     Verification verify; // Finish's verify step (and the tables at the dump)
     bool verified = false;
     Texts message; // what the sync said (Start's and Sync's closing sentence)
+    // Finish: the trees whose manifest presync recorded, and for the last
+    // sync the change set of each (transfer id → its --files-from list).
+    QList<ChangeSetTree> changeTrees;
+    QHash<QString, QString> changeLists;
 };
 
 } // namespace ns8m

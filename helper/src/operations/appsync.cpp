@@ -17,6 +17,7 @@
 
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QTimer>
 
@@ -179,6 +180,23 @@ void Migration::uploadDumps(const std::shared_ptr<MigrationRun> &run, const QStr
     batch->start();
 }
 
+// Finish's last sync: a tree with a change set sends only its list
+// (transfer/changeset.h), a tree where nothing changed is not sent at all.
+void Migration::applyChangeSets(const std::shared_ptr<MigrationRun> &run, QList<RsyncTransfer> *transfers) const
+{
+    if (run->changeLists.isEmpty())
+        return;
+    QList<RsyncTransfer> kept;
+    for (const RsyncTransfer &t : std::as_const(*transfers)) {
+        const QString list = run->changeLists.value(t.id);
+        if (list.isEmpty())
+            kept.append(t);
+        else if (QFileInfo(list).size() > 0)
+            kept.append(changeSetTransfer(t, list));
+    }
+    *transfers = kept;
+}
+
 void Migration::runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done)
 {
     Job *job = run->job;
@@ -186,9 +204,11 @@ void Migration::runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done)
     if (!rsyncTarget(&target))
         return done(missingCredentials());
     const int bwlimit = run->settings.value(QStringLiteral("bwlimit"), 0).toInt();
-    const QList<RsyncTransfer> transfers = planTransfers(m_profile, m_ctx->settings.root, target, bwlimit,
-                                                         m_ctx->settings.stateDir + QStringLiteral("/stage"));
+    QList<RsyncTransfer> transfers = planTransfers(m_profile, m_ctx->settings.root, target, bwlimit,
+                                                   m_ctx->settings.stateDir + QStringLiteral("/stage"));
     target.password.fill(u'\0');
+    boundMemory(&transfers, m_record.scanDetails);
+    applyChangeSets(run, &transfers);
     QElapsedTimer clock;
     clock.start();
     QHash<QString, QString> stepOf; // run id → job step (the profile transfer)
@@ -273,7 +293,8 @@ void Migration::recordSync(const std::shared_ptr<MigrationRun> &run, const QElap
     m_ctx->state->addSync(m_profile.id, rec);
     m_syncs.append(rec);
     changed({QStringLiteral("SyncHistory"), QStringLiteral("LastSyncTime"), QStringLiteral("LastSyncBytes"),
-             QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime")});
+             QStringLiteral("LastSyncFiles"), QStringLiteral("LastSyncDuration"), QStringLiteral("EstimatedDowntime"),
+             QStringLiteral("EstimatedDowntimeParts")});
     // The counts, what the call history's shipping said, then the warnings.
     Texts said{Text("sync.done", "%1 files, %2 sent in %3.")
                    .arg(rec.files)

@@ -491,16 +491,84 @@ void Migration::finishSync(const std::shared_ptr<MigrationRun> &run, const QStri
 {
     // Before the stop: a sync with everything running (and the call history
     // checked whole), so that the one after the stop has only the last
-    // minutes to carry.  After it: the files only; the dumps take the rest.
+    // minutes to carry.  After it: the files only, and of each tree with a
+    // manifest only what changed since it (transfer/changeset.h); the dumps
+    // take the rest.
     run->step = step;
     run->withHistory = beforeStop;
     run->verifyHistory = beforeStop;
-    runSync(run, [next, beforeStop](const Failure &failure) {
-        if (!failure.isError())
-            return next({});
-        next(failure.after(beforeStop ? Text("finish.sync-before.failed", "The sync before the stop failed.")
-                                      : Text("finish.sync-last.failed", "The last sync failed.")));
+    walkChangeSets(run, beforeStop, [this, run, next, beforeStop] {
+        // The change lists stay for the verify step.
+        runSync(run, [next, beforeStop](const Failure &failure) {
+            if (!failure.isError())
+                return next({});
+            next(failure.after(beforeStop ? Text("finish.sync-before.failed", "The sync before the stop failed.")
+                                          : Text("finish.sync-last.failed", "The last sync failed.")));
+        });
     });
+}
+
+void Migration::walkChangeSets(const std::shared_ptr<MigrationRun> &run, bool record, const std::function<void()> &then)
+{
+    const LogContext log = run->job->logContext();
+    const QString dir = workDir() + QStringLiteral("/changeset");
+    QList<ChangeSetTree> trees = run->changeTrees;
+    run->changeLists.clear();
+    if (record) {
+        trees.clear();
+        run->changeTrees.clear();
+        QDir(dir).removeRecursively();
+        QDir().mkpath(dir);
+        const QList<RsyncTransfer> plan = planTransfers(m_profile, m_ctx->settings.root, RsyncTarget{}, 0,
+                                                        m_ctx->settings.stateDir + QStringLiteral("/stage"));
+        int n = 0;
+        for (const RsyncTransfer &t : plan) {
+            ChangeSetTree tree;
+            QString why;
+            if (changeSetTree(t, dir, n++, &tree, &why))
+                trees.append(tree);
+            else
+                Log::info(QStringLiteral("last sync of %1: the full pass (%2)").arg(t.id, why), log);
+        }
+    } else if (trees.isEmpty()) {
+        Log::info(QStringLiteral("last sync: the full pass of every tree (no manifest from the sync before the stop)"), log);
+    }
+    if (trees.isEmpty())
+        return then();
+    auto *walk = new ChangeSetWalk(record ? ChangeSetWalk::Mode::Record : ChangeSetWalk::Mode::Compare, trees, run->job);
+    connect(walk, &QThread::finished, run->job, [this, run, walk, record, then] {
+        walk->deleteLater();
+        changeSetsWalked(run, record, walk->trees(), walk->results());
+        then();
+    });
+    walk->start(QThread::LowPriority);
+}
+
+void Migration::changeSetsWalked(const std::shared_ptr<MigrationRun> &run, bool record, const QList<ChangeSetTree> &trees,
+                                 const QList<ChangeSetResult> &results)
+{
+    const LogContext log = run->job ? run->job->logContext() : LogContext{};
+    run->changeTrees.clear();
+    for (int i = 0; i < results.size() && i < trees.size(); ++i) {
+        const ChangeSetResult &r = results.at(i);
+        if (!r.ok) {
+            Log::warning(QStringLiteral("last sync of %1: the full pass, its change set cannot be trusted: %2").arg(r.id, r.error), log);
+            continue;
+        }
+        if (record) {
+            Log::info(QStringLiteral("manifest of %1: %2 entries in %3").arg(r.id).arg(r.entries).arg(humanDuration(r.durationMs)), log);
+            run->changeTrees.append(trees.at(i));
+            continue;
+        }
+        run->changeLists.insert(r.id, trees.at(i).list);
+        Log::info(QStringLiteral("last sync of %1: the change set, %2 new or changed and %3 gone of %4 entries (walk %5)")
+                      .arg(r.id)
+                      .arg(r.changed)
+                      .arg(r.deleted)
+                      .arg(r.entries)
+                      .arg(humanDuration(r.durationMs)),
+                  log);
+    }
 }
 
 void Migration::finishStop(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)

@@ -29,6 +29,8 @@ struct Context;
 class Job;
 class Ns8Client;
 struct ScanResult;
+struct ChangeSetResult;
+struct ChangeSetTree;
 
 class Migration : public QObject
 {
@@ -136,6 +138,7 @@ private:
     void abortForget(const Operation::Next &next);
     using SyncDone = std::function<void(const Failure &failure)>; // empty: synced (run->message says what)
     void runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done);
+    void applyChangeSets(const std::shared_ptr<MigrationRun> &run, QList<struct RsyncTransfer> *transfers) const;
     void syncTransferred(const std::shared_ptr<MigrationRun> &run, const QElapsedTimer &clock, bool ok,
                          const QList<struct RsyncResult> &results, const SyncDone &done);
     void recordSync(const std::shared_ptr<MigrationRun> &run, const QElapsedTimer &clock, SyncRecord rec,
@@ -164,6 +167,11 @@ private:
     void finishCheckCluster(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishSync(const std::shared_ptr<MigrationRun> &run, const QString &step, bool beforeStop,
                     const Operation::Next &next);
+    // Finish's change sets (transfer/changeset.h): RECORD the manifests
+    // before presync, or compare with them before the last sync; THEN.
+    void walkChangeSets(const std::shared_ptr<MigrationRun> &run, bool record, const std::function<void()> &then);
+    void changeSetsWalked(const std::shared_ptr<MigrationRun> &run, bool record, const QList<ChangeSetTree> &trees,
+                          const QList<ChangeSetResult> &results);
     void finishStop(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishRestart(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void finishDump(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);

@@ -1,4 +1,5 @@
 #include "operations/preflight.h"
+#include "operations/estimate.h"
 
 #include "operations/context.h"
 #include "ns7/esmithdb.h"
@@ -1303,8 +1304,8 @@ void checkDowntime(const RunPtr &run, Report &rep)
     if (run->syncs.isEmpty())
         return notYet(down, Text("check.downtime.no-sync", "Not checked yet: it is estimated from the last sync."));
     const SyncRecord &last = run->syncs.last();
-    // As App.EstimatedDowntime: the last sync again, plus the dumps and the configuration.
-    const qint64 estimate = last.duration / 1000000 + 60;
+    // App.EstimatedDowntime: Finish's steps from the stop to configure-module.
+    const qint64 estimate = run->app ? downtimeTotal(estimateDowntime(*run->app, run->record, run->syncs)) / 1000000 : 0;
     const qint64 lastAge = (nowUsec() - last.time) / 1000000;
     const QStringList found{ageText(lastAge), humanBytes(last.bytes), QString::number(last.files),
                             ageText(last.duration / 1000000), ageText(estimate)};

@@ -7,6 +7,7 @@
 #include "core/tunnelroute.h"
 
 #include <QDir>
+#include <QHash>
 #include <QHostAddress>
 #include <QUrl>
 #include <QDirIterator>
@@ -366,6 +367,16 @@ QList<RsyncTransfer> planTransfers(const AppProfile &profile, const QString &roo
         }
     }
     return plan;
+}
+
+void boundMemory(QList<RsyncTransfer> *transfers, const QJsonArray &scanned)
+{
+    QHash<QString, quint64> files;
+    for (const QJsonValue &v : scanned)
+        files.insert(v.toArray().at(0).toString(), quint64(v.toArray().at(2).toDouble()));
+    for (RsyncTransfer &t : *transfers)
+        if (files.value(t.profileId) > kIncrementalFiles)
+            t.args = commands::rsyncIncremental(t.args);
 }
 
 RsyncTransfer verifyTransfer(const RsyncTransfer &transfer, bool checksum, const QString &filesFrom)

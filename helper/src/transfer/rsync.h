@@ -77,6 +77,7 @@
 #include "profile/appprofile.h"
 
 #include <QElapsedTimer>
+#include <QJsonArray>
 #include <QList>
 #include <QMetaType>
 #include <QObject>
@@ -95,6 +96,10 @@ namespace ns8m {
 inline constexpr int kRsyncTimeoutSeconds = 120;
 inline constexpr int kRsyncConnectTimeoutSeconds = 20;
 inline constexpr int kMaxItemized = 200;
+// A tree with more files than this (as Scan counted them) is sent with
+// incremental recursion (boundMemory()): the memory of both rsync
+// processes stays that of the largest folder, not of the tree.
+inline constexpr quint64 kIncrementalFiles = 200000;
 
 // The receiving rsync daemon of an NS8 module (cluster import-module's
 // output: address, port, credentials).
@@ -164,6 +169,11 @@ QString sampleBase(const RsyncTransfer &transfer);
 // relative to sampleBase().  The walk is synchronous (one directory listing
 // per folder).  Empty for a staged transfer.
 QStringList sampleFiles(const RsyncTransfer &transfer, int n);
+
+// TRANSFERS with rsync's incremental recursion for those whose profile
+// transfer has more than kIncrementalFiles files in SCANNED (Scan's
+// details: [id, title, files, bytes, ...]).
+void boundMemory(QList<RsyncTransfer> *transfers, const QJsonArray &scanned);
 
 // rsync://user@host:port/data/PATH
 QString rsyncUrl(const RsyncTarget &target, const QString &path);

@@ -1,0 +1,439 @@
+#include "transfer/changeset.h"
+
+#include "core/commands.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <dirent.h>
+#include <fnmatch.h>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+namespace ns8m {
+
+namespace {
+
+const char kMagic[8] = {'N', 'S', '8', 'M', 'C', 'S', '1', '\n'};
+constexpr quint32 kEnd = 0xffffffffU;
+constexpr quint32 kMaxPath = 65536;
+
+// One entry as the manifest keeps it.
+struct Stat {
+    quint64 mode = 0; // 64 bits: the record has no padding
+    quint64 size = 0;
+    qint64 mtime = 0, mtimeNs = 0, ctime = 0, ctimeNs = 0;
+    quint64 ino = 0;
+};
+
+Stat fromStat(const struct stat &st)
+{
+    Stat s;
+    s.mode = quint64(st.st_mode);
+    s.size = S_ISDIR(st.st_mode) ? 0 : quint64(st.st_size); // a directory's size says nothing rsync keeps
+    s.mtime = qint64(st.st_mtim.tv_sec);
+    s.mtimeNs = qint64(st.st_mtim.tv_nsec);
+    s.ctime = qint64(st.st_ctim.tv_sec);
+    s.ctimeNs = qint64(st.st_ctim.tv_nsec);
+    s.ino = quint64(st.st_ino);
+    return s;
+}
+
+bool sameStat(const Stat &a, const Stat &b)
+{
+    return a.mode == b.mode && a.size == b.size && a.mtime == b.mtime && a.mtimeNs == b.mtimeNs && a.ctime == b.ctime
+        && a.ctimeNs == b.ctimeNs && a.ino == b.ino;
+}
+
+// The walk's order: byte by byte, with '/' before every other byte (depth
+// first, siblings sorted).
+bool walkLess(const std::string &a, const std::string &b)
+{
+    const size_t n = std::min(a.size(), b.size());
+    for (size_t i = 0; i < n; ++i) {
+        const unsigned char x = a[i] == '/' ? 0 : static_cast<unsigned char>(a[i]);
+        const unsigned char y = b[i] == '/' ? 0 : static_cast<unsigned char>(b[i]);
+        if (x != y)
+            return x < y;
+    }
+    return a.size() < b.size();
+}
+
+bool excluded(const char *name, const QList<QByteArray> &patterns)
+{
+    // rsync's '*' and '?' match any byte but '/', a leading '.' too.
+    for (const QByteArray &p : patterns)
+        if (::fnmatch(p.constData(), name, 0) == 0)
+            return true;
+    return false;
+}
+
+// A depth-first walk of one tree in walkLess() order; VISIT(path, stat)
+// for every entry that is not excluded, "" for the top.
+class Walker
+{
+public:
+    Walker(const ChangeSetTree &tree, const std::atomic_bool &stop) : m_tree(tree), m_stop(stop) {}
+    template<typename Visit>
+    bool walk(Visit visit, QString *error)
+    {
+        struct stat st {
+        };
+        if (::lstat(m_tree.top.constData(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+            *error = QStringLiteral("%1 is not a directory").arg(QFile::decodeName(m_tree.top));
+            return false;
+        }
+        visit(std::string(), st);
+        return dir(std::string(), visit, error);
+    }
+    quint64 entries = 0;
+
+private:
+    template<typename Visit>
+    bool dir(const std::string &rel, Visit &visit, QString *error)
+    {
+        const std::string abs = std::string(m_tree.top.constData()) + (rel.empty() ? std::string() : '/' + rel);
+        std::vector<std::string> names;
+        if (!readNames(abs, &names, error))
+            return false;
+        for (const std::string &n : names) {
+            if (m_stop.load()) {
+                *error = QStringLiteral("stopped");
+                return false;
+            }
+            const std::string path = rel.empty() ? n : rel + '/' + n;
+            struct stat st {
+            };
+            if (::lstat((abs + '/' + n).c_str(), &st) != 0) {
+                if (errno == ENOENT)
+                    continue; // gone since the listing
+                *error = QStringLiteral("cannot read %1: %2").arg(QFile::decodeName(QByteArray::fromStdString(abs + '/' + n)), qt_error_string(errno));
+                return false;
+            }
+            ++entries;
+            visit(path, st);
+            if (S_ISDIR(st.st_mode) && !dir(path, visit, error))
+                return false;
+        }
+        return true;
+    }
+
+    bool readNames(const std::string &abs, std::vector<std::string> *names, QString *error) const
+    {
+        DIR *d = ::opendir(abs.c_str());
+        if (!d) {
+            if (errno == ENOENT || errno == ENOTDIR)
+                return true; // gone (or replaced) since its parent's listing
+            *error = QStringLiteral("cannot read %1: %2").arg(QFile::decodeName(QByteArray::fromStdString(abs)), qt_error_string(errno));
+            return false;
+        }
+        while (const dirent *e = ::readdir(d)) { // NOLINT(concurrency-mt-unsafe): one thread per DIR
+            const char *n = e->d_name;
+            if ((n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) || excluded(n, m_tree.excludes))
+                continue;
+            names->emplace_back(n);
+        }
+        ::closedir(d);
+        std::sort(names->begin(), names->end());
+        return true;
+    }
+
+    const ChangeSetTree &m_tree;
+    const std::atomic_bool &m_stop;
+};
+
+bool writeRecord(FILE *f, const std::string &path, const Stat &s)
+{
+    const quint32 len = quint32(path.size());
+    return std::fwrite(&len, sizeof len, 1, f) == 1 && (len == 0 || std::fwrite(path.data(), len, 1, f) == 1)
+        && std::fwrite(&s, sizeof s, 1, f) == 1;
+}
+
+// The manifest, read one record at a time.
+class ManifestReader
+{
+public:
+    explicit ManifestReader(const QString &file) : m_f(std::fopen(QFile::encodeName(file).constData(), "rbe"))
+    {
+        char magic[sizeof kMagic];
+        if (!m_f || std::fread(magic, sizeof magic, 1, m_f) != 1 || std::memcmp(magic, kMagic, sizeof magic) != 0
+            || std::fread(&start, sizeof start, 1, m_f) != 1)
+            bad = true;
+        else
+            next();
+    }
+    ~ManifestReader()
+    {
+        if (m_f)
+            std::fclose(m_f);
+    }
+    ManifestReader(const ManifestReader &) = delete;
+    ManifestReader &operator=(const ManifestReader &) = delete;
+
+    // Reads the next record; at the end, checks the count.
+    void next()
+    {
+        quint32 len = 0;
+        if (bad || std::fread(&len, sizeof len, 1, m_f) != 1) {
+            bad = true;
+            return fail();
+        }
+        if (len == kEnd) {
+            quint64 count = 0;
+            at = false;
+            if (std::fread(&count, sizeof count, 1, m_f) != 1 || count != m_count)
+                fail();
+            return;
+        }
+        path.resize(len);
+        if (len > kMaxPath || (len > 0 && std::fread(&path[0], len, 1, m_f) != 1) || std::fread(&stat, sizeof stat, 1, m_f) != 1)
+            return fail();
+        ++m_count;
+        at = true;
+    }
+
+    bool at = false; // a record is there (path, stat)
+    bool bad = false; // not a complete manifest
+    qint64 start = 0;
+    std::string path;
+    Stat stat;
+
+private:
+    void fail()
+    {
+        bad = true;
+        at = false;
+    }
+    FILE *m_f;
+    quint64 m_count = 0;
+};
+
+// Merges the walk with the manifest; writes the list.
+class Comparer
+{
+public:
+    Comparer(const ChangeSetTree &tree, ManifestReader &m, FILE *out, ChangeSetResult &r)
+        : m_tree(tree), m_m(m), m_out(out), m_r(r), m_racy(m.start - 1)
+    {
+    }
+
+    void visit(const std::string &path, const struct stat &st)
+    {
+        while (m_m.at && walkLess(m_m.path, path)) {
+            gone();
+            m_m.next();
+        }
+        const Stat now = fromStat(st);
+        if (m_m.at && m_m.path == path) {
+            const Stat &was = m_m.stat;
+            if (!sameStat(was, now) || was.mtime >= m_racy || was.ctime >= m_racy)
+                list(path, &m_r.changed);
+            // A directory that became something else: rsync (--force)
+            // replaces it, its old content is not listed.
+            if (S_ISDIR(was.mode) && !S_ISDIR(now.mode))
+                m_goneDir = path + '/';
+            m_m.next();
+            return;
+        }
+        list(path, &m_r.changed);
+    }
+
+    void end()
+    {
+        while (m_m.at) {
+            gone();
+            m_m.next();
+        }
+    }
+
+    bool failed = false;
+
+private:
+    void gone()
+    {
+        if (!m_goneDir.empty() && m_m.path.compare(0, m_goneDir.size(), m_goneDir) == 0)
+            return; // inside a directory listed as gone already
+        if (S_ISDIR(m_m.stat.mode))
+            m_goneDir = m_m.path + '/';
+        if (m_tree.deletions)
+            list(m_m.path, &m_r.deleted);
+    }
+
+    void list(const std::string &path, quint64 *count)
+    {
+        std::string name = std::string(m_tree.prefix.constData()) + path;
+        if (path.empty()) // the top: "." or the directory copied as itself
+            name = m_tree.prefix.isEmpty() ? std::string(".") : name.substr(0, name.size() - 1);
+        if (std::fwrite(name.c_str(), name.size() + 1, 1, m_out) != 1)
+            failed = true;
+        ++*count;
+    }
+
+    const ChangeSetTree &m_tree;
+    ManifestReader &m_m;
+    FILE *m_out;
+    ChangeSetResult &m_r;
+    qint64 m_racy;
+    std::string m_goneDir;
+};
+
+FILE *openNew(const QString &file)
+{
+    QFile::remove(file);
+    return std::fopen(QFile::encodeName(file).constData(), "wbxe");
+}
+
+bool closeChecked(FILE *f)
+{
+    const bool ok = std::ferror(f) == 0;
+    return std::fclose(f) == 0 && ok;
+}
+
+} // namespace
+
+bool changeSetTree(const RsyncTransfer &transfer, const QString &dir, int n, ChangeSetTree *tree, QString *why)
+{
+    if (!transfer.stageFrom.isEmpty()) {
+        *why = QStringLiteral("staged (rewrite)");
+        return false;
+    }
+    if (transfer.sources.size() != 1) {
+        *why = QStringLiteral("%1 sources").arg(transfer.sources.size());
+        return false;
+    }
+    QString source = transfer.sources.first();
+    const bool byContent = source.endsWith(u'/');
+    while (source.size() > 1 && source.endsWith(u'/'))
+        source.chop(1);
+    if (!QFileInfo(source).isDir() || QFileInfo(source).isSymLink()) {
+        *why = QStringLiteral("not a directory");
+        return false;
+    }
+    tree->excludes.clear();
+    for (const QString &p : commands::rsyncExcludePatterns(transfer.args)) {
+        if (p.contains(u'/') || p.contains(QLatin1String("**")) || p.contains(u'\\')) {
+            *why = QStringLiteral("exclude pattern %1").arg(p);
+            return false;
+        }
+        tree->excludes.append(QFile::encodeName(p));
+    }
+    tree->id = transfer.id;
+    tree->top = QFile::encodeName(source);
+    tree->prefix = byContent ? QByteArray() : QFile::encodeName(QFileInfo(source).fileName()) + '/';
+    tree->deletions = commands::rsyncDeletes(transfer.args);
+    tree->manifest = dir + QStringLiteral("/%1.manifest").arg(n);
+    tree->list = dir + QStringLiteral("/%1.list").arg(n);
+    return true;
+}
+
+ChangeSetResult writeManifest(const ChangeSetTree &tree, const std::atomic_bool &stop)
+{
+    ChangeSetResult r;
+    r.id = tree.id;
+    QElapsedTimer clock;
+    clock.start();
+    const QString tmp = tree.manifest + QStringLiteral(".new");
+    FILE *f = openNew(tmp);
+    if (!f) {
+        r.error = QStringLiteral("cannot create %1: %2").arg(tmp, qt_error_string(errno));
+        return r;
+    }
+    std::vector<char> buffer(1 << 20);
+    std::setvbuf(f, buffer.data(), _IOFBF, buffer.size());
+    const qint64 start = qint64(std::time(nullptr));
+    bool written = std::fwrite(kMagic, sizeof kMagic, 1, f) == 1 && std::fwrite(&start, sizeof start, 1, f) == 1;
+    quint64 count = 0;
+    Walker walker(tree, stop);
+    const bool walked = walker.walk([&](const std::string &path, const struct stat &st) {
+        written = written && writeRecord(f, path, fromStat(st));
+        ++count;
+    }, &r.error);
+    written = written && std::fwrite(&kEnd, sizeof kEnd, 1, f) == 1 && std::fwrite(&count, sizeof count, 1, f) == 1;
+    written = closeChecked(f) && written;
+    r.entries = walker.entries;
+    r.durationMs = clock.elapsed();
+    if (walked && !written)
+        r.error = QStringLiteral("cannot write %1").arg(tmp);
+    r.ok = walked && written && std::rename(QFile::encodeName(tmp).constData(), QFile::encodeName(tree.manifest).constData()) == 0;
+    if (!r.ok)
+        QFile::remove(tmp);
+    return r;
+}
+
+ChangeSetResult compareManifest(const ChangeSetTree &tree, const std::atomic_bool &stop)
+{
+    ChangeSetResult r;
+    r.id = tree.id;
+    QElapsedTimer clock;
+    clock.start();
+    ManifestReader manifest(tree.manifest);
+    if (manifest.bad) {
+        r.error = QStringLiteral("the manifest %1 is missing or damaged").arg(tree.manifest);
+        return r;
+    }
+    FILE *out = openNew(tree.list);
+    if (!out) {
+        r.error = QStringLiteral("cannot create %1: %2").arg(tree.list, qt_error_string(errno));
+        return r;
+    }
+    Comparer comparer(tree, manifest, out, r);
+    Walker walker(tree, stop);
+    const bool walked = walker.walk([&comparer](const std::string &path, const struct stat &st) { comparer.visit(path, st); },
+                                    &r.error);
+    if (walked)
+        comparer.end();
+    const bool written = closeChecked(out) && !comparer.failed;
+    r.entries = walker.entries;
+    r.durationMs = clock.elapsed();
+    if (walked && manifest.bad)
+        r.error = QStringLiteral("the manifest %1 is damaged").arg(tree.manifest);
+    else if (walked && !written)
+        r.error = QStringLiteral("cannot write %1").arg(tree.list);
+    r.ok = walked && !manifest.bad && written;
+    if (!r.ok)
+        QFile::remove(tree.list);
+    return r;
+}
+
+RsyncTransfer changeSetTransfer(const RsyncTransfer &transfer, const QString &list)
+{
+    RsyncTransfer t = transfer;
+    t.args = commands::rsyncChangeSetOptions(transfer.args, list);
+    t.sources = QStringList{sampleBase(transfer)};
+    return t;
+}
+
+RsyncTransfer changeSetVerifyTransfer(const RsyncTransfer &transfer, const QString &list)
+{
+    RsyncTransfer t = transfer;
+    t.args = commands::rsyncChangeSetDryRunOptions(transfer.args, list);
+    t.sources = QStringList{sampleBase(transfer)};
+    return t;
+}
+
+ChangeSetWalk::ChangeSetWalk(Mode mode, QList<ChangeSetTree> trees, QObject *parent)
+    : QThread(parent), m_mode(mode), m_trees(std::move(trees))
+{
+}
+
+ChangeSetWalk::~ChangeSetWalk()
+{
+    m_stop = true;
+    wait();
+}
+
+void ChangeSetWalk::run()
+{
+    for (const ChangeSetTree &t : std::as_const(m_trees))
+        m_results.append(m_mode == Mode::Record ? writeManifest(t, m_stop) : compareManifest(t, m_stop));
+}
+
+} // namespace ns8m

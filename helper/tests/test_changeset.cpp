@@ -1,0 +1,297 @@
+#include "transfer/changeset.h"
+
+#include "core/commands.h"
+#include "core/qtcompat.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <fcntl.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <set>
+#include <vector>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace ns8m;
+
+namespace {
+
+// Byte names: QFile would take them as UTF-8.
+bool writeFile(const QByteArray &path, const QByteArray &data)
+{
+    const int fd = ::open(path.constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return false;
+    const bool ok = ::write(fd, data.constData(), size_t(data.size())) == ssize_t(data.size());
+    return ::close(fd) == 0 && ok;
+}
+
+// NUL-separated names of a --files-from list.
+std::set<QByteArray> readList(const QString &path)
+{
+    QFile f(path);
+    std::set<QByteArray> names;
+    if (!f.open(QIODevice::ReadOnly))
+        return names;
+    const QList<QByteArray> parts = f.readAll().split('\0');
+    for (const QByteArray &p : parts)
+        if (!p.isEmpty())
+            names.insert(p);
+    return names;
+}
+
+// {relative path: content, or "dir" / "link:<target>"} of a tree (POSIX
+// calls: the names are bytes).
+void snapshotInto(const QByteArray &top, const QByteArray &rel, std::set<QByteArray> *out)
+{
+    DIR *d = ::opendir((rel.isEmpty() ? top : top + '/' + rel).constData());
+    if (!d)
+        return;
+    std::vector<QByteArray> names;
+    while (const dirent *e = ::readdir(d))
+        if (qstrcmp(e->d_name, ".") != 0 && qstrcmp(e->d_name, "..") != 0)
+            names.emplace_back(e->d_name);
+    ::closedir(d);
+    for (const QByteArray &n : names) {
+        const QByteArray r = rel.isEmpty() ? n : rel + '/' + n, abs = top + '/' + r;
+        struct stat st {
+        };
+        ::lstat(abs.constData(), &st);
+        char buf[4096];
+        if (S_ISLNK(st.st_mode)) {
+            const ssize_t k = ::readlink(abs.constData(), buf, sizeof buf);
+            out->insert(r + " link:" + QByteArray(buf, int(qMax<ssize_t>(k, 0))));
+        } else if (S_ISDIR(st.st_mode)) {
+            out->insert(r + " dir");
+            snapshotInto(top, r, out);
+        } else {
+            const int fd = ::open(abs.constData(), O_RDONLY | O_CLOEXEC);
+            const ssize_t k = fd < 0 ? 0 : ::read(fd, buf, sizeof buf);
+            if (fd >= 0)
+                ::close(fd);
+            out->insert(r + " = " + QByteArray(buf, int(qMax<ssize_t>(k, 0))));
+        }
+    }
+}
+
+std::set<QByteArray> snapshot(const QByteArray &top)
+{
+    std::set<QByteArray> out;
+    snapshotInto(top, {}, &out);
+    return out;
+}
+
+int removeEntry(const char *path, const struct stat *, int, struct FTW *)
+{
+    return ::remove(path);
+}
+
+// rsync's stdout (the itemized lines of a dry run).
+QByteArray rsyncOutput(const QStringList &args)
+{
+    QProcess p;
+    p.start(QStringLiteral("rsync"), args);
+    return p.waitForFinished(60000) && p.exitCode() == 0 ? p.readAllStandardOutput() : QByteArray("failed");
+}
+
+int rsync(const QStringList &args)
+{
+    QProcess p;
+    p.setProcessChannelMode(QProcess::ForwardedChannels);
+    p.start(QStringLiteral("rsync"), args);
+    return p.waitForFinished(60000) ? p.exitCode() : -1;
+}
+
+} // namespace
+
+class TestChangeSet : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    // The walk after the stop names exactly what changed since the manifest,
+    // and rsync sending that list makes the copy equal the source again.
+    void onlyChangesAndCopyEqual_data()
+    {
+        QTest::addColumn<bool>("byContent");
+        QTest::newRow("dir/") << true;
+        QTest::newRow("dir") << false;
+    }
+    void onlyChangesAndCopyEqual()
+    {
+        QFETCH(bool, byContent);
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const QByteArray base = QFile::encodeName(tmp.path());
+        const QByteArray src = base + "/monitor", dst = base + "/dst";
+        QVERIFY(QDir().mkpath(QFile::decodeName(dst)));
+        for (int day = 1; day <= 5; ++day) {
+            const QByteArray d = src + "/2024/01/0" + QByteArray::number(day);
+            QVERIFY(QDir().mkpath(QFile::decodeName(d)));
+            for (int i = 0; i < 20; ++i)
+                QVERIFY(writeFile(d + "/rec-" + QByteArray::number(i) + ".wav", "sound " + QByteArray::number(day * 100 + i)));
+        }
+        QVERIFY(writeFile(src + "/2024/skip.tmp", "excluded"));
+        QVERIFY(::symlink("01/01/rec-1.wav", (src + "/2024/latest").constData()) == 0);
+        const QStringList args{QStringLiteral("-a"), QStringLiteral("--delete"), QStringLiteral("--exclude=*.tmp")};
+        const QString from = QFile::decodeName(byContent ? src + '/' : src);
+        QCOMPARE(rsync(args + QStringList{from, QFile::decodeName(dst) + u'/'}), 0);
+
+        RsyncTransfer t;
+        t.id = QStringLiteral("recordings");
+        t.sources = QStringList{from};
+        t.args = args;
+        ChangeSetTree tree;
+        QString why;
+        QVERIFY2(changeSetTree(t, tmp.path(), 0, &tree, &why), qPrintable(why));
+        // Older than the manifest's clock tick: otherwise every entry is
+        // listed, as it may have changed again within it.
+        QTest::qWait(2100);
+        std::atomic_bool stop{false};
+        const ChangeSetResult recorded = writeManifest(tree, stop);
+        QVERIFY2(recorded.ok, qPrintable(recorded.error));
+        QCOMPARE(recorded.entries, quint64(5 * 20 + 5 + 1 + 1 + 1)); // files, days, 01, latest, 2024 (not skip.tmp)
+
+        const QByteArray day = src + "/2024/01/0";
+        // Same size, same mtime: only ctime differs.
+        struct stat st {
+        };
+        QVERIFY(::stat((day + "1/rec-3.wav").constData(), &st) == 0);
+        QVERIFY(writeFile(day + "1/rec-3.wav", "SOUND 103"));
+        const struct timespec times[2] = {st.st_atim, st.st_mtim};
+        QVERIFY(::utimensat(AT_FDCWD, (day + "1/rec-3.wav").constData(), times, 0) == 0);
+        QVERIFY(QFile::remove(QFile::decodeName(day + "2/rec-7.wav")));
+        QVERIFY(QDir(QFile::decodeName(day + "3")).removeRecursively());
+        QVERIFY(::rename((day + "4").constData(), (day + "4-renamed").constData()) == 0);
+        // A directory that becomes a file.
+        QVERIFY(QDir(QFile::decodeName(day + "5")).removeRecursively());
+        QVERIFY(writeFile(day + "5", "now a file"));
+        QVERIFY(QDir().mkpath(QFile::decodeName(src + "/2099/12/31")));
+        QVERIFY(writeFile(src + "/2099/12/31/odd \xff\tname\n.wav", "new"));
+        QVERIFY(writeFile(src + "/2099/12/31/new.tmp", "excluded"));
+
+        const ChangeSetResult compared = compareManifest(tree, stop);
+        QVERIFY2(compared.ok, qPrintable(compared.error));
+        const QByteArray p = byContent ? QByteArray() : QByteArray("monitor/");
+        std::set<QByteArray> expected{p + "2024/01", p + "2024/01/01/rec-3.wav", p + "2024/01/02", p + "2024/01/03",
+                                      p + "2024/01/04-renamed", p + "2024/01/05", p + "2099", p + "2099/12",
+                                      p + "2099/12/31", p + "2099/12/31/odd \xff\tname\n.wav",
+                                      p + "2024/01/02/rec-7.wav", p + "2024/01/04", byContent ? "." : "monitor"};
+        for (int i = 0; i < 20; ++i)
+            expected.insert(p + "2024/01/04-renamed/rec-" + QByteArray::number(i) + ".wav");
+        const std::set<QByteArray> listed = readList(tree.list);
+        for (const QByteArray &n : listed)
+            if (!expected.count(n))
+                qWarning("listed, not expected: %s", n.constData());
+        for (const QByteArray &n : expected)
+            if (!listed.count(n))
+                qWarning("expected, not listed: %s", n.constData());
+        QCOMPARE(listed, expected);
+        QCOMPARE(compared.deleted, quint64(3)); // 02/rec-7.wav, 03 (once), 04
+        QCOMPARE(compared.changed, quint64(expected.size() - 3));
+
+        // Finish's verification of a change set: before the copy it names
+        // the rewritten file (contents compared) and the gone one.
+        const RsyncTransfer check = changeSetVerifyTransfer(t, tree.list);
+        const QStringList checkArgs = check.args + check.sources + QStringList{QFile::decodeName(dst) + u'/'};
+        const QByteArray before = rsyncOutput(checkArgs);
+        QVERIFY2(before.contains("2024/01/01/rec-3.wav") && before.contains("*deleting   " + p + "2024/01/02/rec-7.wav"),
+                 before.constData());
+        const RsyncTransfer send = changeSetTransfer(t, tree.list);
+        QCOMPARE(rsync(send.args + send.sources + QStringList{QFile::decodeName(dst) + u'/'}), 0);
+        const QByteArray copy = byContent ? dst : dst + "/monitor";
+        std::set<QByteArray> want = snapshot(src), got = snapshot(copy);
+        want.erase("2099/12/31/new.tmp = excluded");
+        want.erase("2024/skip.tmp = excluded");
+        got.erase("2024/skip.tmp = excluded");
+        for (const QByteArray &n : got)
+            if (!want.count(n))
+                qWarning("copy only: %s", n.constData());
+        for (const QByteArray &n : want)
+            if (!got.count(n))
+                qWarning("source only: %s", n.constData());
+        QCOMPARE(got, want);
+        // ...and after it, nothing.
+        for (const QByteArray &line : rsyncOutput(checkArgs).split('\n'))
+            QVERIFY2(line.isEmpty(), line.constData());
+        ::nftw(base.constData(), removeEntry, 16, FTW_DEPTH | FTW_PHYS); // QDir would take the names as UTF-8
+    }
+
+    // A damaged or missing manifest is no change set: the full pass.
+    void damagedManifestRefused()
+    {
+        QTemporaryDir tmp;
+        QVERIFY(QDir().mkpath(tmp.path() + QStringLiteral("/t/a")));
+        RsyncTransfer t;
+        t.id = QStringLiteral("x");
+        t.sources = QStringList{tmp.path() + QStringLiteral("/t/")};
+        ChangeSetTree tree;
+        QString why;
+        QVERIFY(changeSetTree(t, tmp.path(), 0, &tree, &why));
+        std::atomic_bool stop{false};
+        QVERIFY(!compareManifest(tree, stop).ok); // missing
+        QVERIFY(writeManifest(tree, stop).ok);
+        QVERIFY(compareManifest(tree, stop).ok);
+        QFile f(tree.manifest);
+        QVERIFY(f.resize(f.size() - 4)); // cut short
+        const ChangeSetResult r = compareManifest(tree, stop);
+        QVERIFY(!r.ok);
+        QVERIFY(!QFile::exists(tree.list));
+    }
+
+    // What the walk cannot do as rsync does gets the full pass.
+    void fullPassCases()
+    {
+        QTemporaryDir tmp;
+        QVERIFY(QDir().mkpath(tmp.path() + QStringLiteral("/t")));
+        ChangeSetTree tree;
+        QString why;
+        RsyncTransfer t;
+        t.sources = QStringList{tmp.path() + QStringLiteral("/t/")};
+        t.args = QStringList{QStringLiteral("--exclude=a/b")};
+        QVERIFY(!changeSetTree(t, tmp.path(), 0, &tree, &why));
+        t.args = QStringList{QStringLiteral("--exclude=**")};
+        QVERIFY(!changeSetTree(t, tmp.path(), 0, &tree, &why));
+        t.args = QStringList{};
+        t.stageFrom = t.sources.first();
+        QVERIFY(!changeSetTree(t, tmp.path(), 0, &tree, &why));
+        t.stageFrom.clear();
+        t.sources = QStringList{tmp.path() + QStringLiteral("/missing")};
+        QVERIFY(!changeSetTree(t, tmp.path(), 0, &tree, &why));
+    }
+
+    // A tree larger than kIncrementalFiles goes with incremental recursion.
+    void boundedMemoryForLargeTrees()
+    {
+        RsyncTransfer small, large;
+        small.profileId = QStringLiteral("voicemail");
+        large.profileId = QStringLiteral("recordings");
+        small.args = large.args = commands::rsyncCopyOptions(120, 20);
+        QList<RsyncTransfer> plan{small, large};
+        const QJsonArray scanned{QJsonArray{QStringLiteral("voicemail"), QStringLiteral("V"), 1000, 1e6},
+                                 QJsonArray{QStringLiteral("recordings"), QStringLiteral("R"), double(kIncrementalFiles + 1), 1e9}};
+        boundMemory(&plan, scanned);
+        QVERIFY(plan.at(0).args.contains(QStringLiteral("--no-inc-recursive")));
+        QVERIFY(!plan.at(1).args.contains(QStringLiteral("--no-inc-recursive")));
+        QCOMPARE(plan.at(1).args.size(), small.args.size() - 1);
+    }
+
+    void options()
+    {
+        const QStringList a = commands::rsyncChangeSetOptions({QStringLiteral("-a"), QStringLiteral("--delete")}, QStringLiteral("L"));
+        QVERIFY(!a.contains(QStringLiteral("--delete")));
+        QVERIFY(a.contains(QStringLiteral("--files-from=L")) && a.contains(QStringLiteral("--from0")));
+        QVERIFY(a.contains(QStringLiteral("--delete-missing-args")) && a.contains(QStringLiteral("--force")));
+        const QStringList b = commands::rsyncChangeSetOptions({QStringLiteral("-a")}, QStringLiteral("L"));
+        QVERIFY(b.contains(QStringLiteral("--ignore-missing-args")) && !b.contains(QStringLiteral("--delete-missing-args")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestChangeSet)
+#include "test_changeset.moc"
