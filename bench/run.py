@@ -56,6 +56,16 @@ TARGET_FULL_PASS_FACTOR = 10.0
 TARGET_ESTIMATE_ERROR = 0.30
 
 
+def tear_down(rig, out, tag):
+    """The end of a measure: its memory figures kept in OUT, the rig down."""
+    if rig.sampler is not None:
+        rig.sampler.stop()
+        out["memory"] = rig.sampler.results()
+        rig.sampler = None
+    log(f"{tag} tearing down")
+    rig.down()
+
+
 def size(text):
     """'2G', '2GiB', '1.5GB', '500M', '123456' -> bytes (K/M/G/T are powers of 1024)."""
     t = text.strip().upper().rstrip("B").rstrip("I")
@@ -140,12 +150,7 @@ def bench_sync(args, results):
                         "helper_job_median": statistics.median(r["helper"]["sync_job_seconds"] for r in runs)}
         rig.sampler.phase("teardown")
     finally:
-        if rig.sampler is not None:
-            rig.sampler.stop()
-            out["memory"] = rig.sampler.results()
-            rig.sampler = None
-        log("[sync] tearing down")
-        rig.down()
+        tear_down(rig, out, "[sync]")
 
 
 # ---------------------------------------------------------------------------- (c)
@@ -300,12 +305,7 @@ def bench_finish_one(args, rows, out):
             f"{out['baseline']['seconds']:.1f} s; Finish {f['downtime_seconds']:.1f} s")
         rig.sampler.phase("teardown")
     finally:
-        if rig.sampler is not None:
-            rig.sampler.stop()
-            out["memory"] = rig.sampler.results()
-            rig.sampler = None
-        log(f"[c {rows}] tearing down")
-        rig.down()
+        tear_down(rig, out, f"[c {rows}]")
 
 
 def bench_finish(args, results):
@@ -394,12 +394,7 @@ def bench_files_one(args, files, out):
             f"({out['estimate_error'] * 100:+.0f} %)")
         rig.sampler.phase("teardown")
     finally:
-        if rig.sampler is not None:
-            rig.sampler.stop()
-            out["memory"] = rig.sampler.results()
-            rig.sampler = None
-        log(f"[d {files}] tearing down")
-        rig.down()
+        tear_down(rig, out, f"[d {files}]")
 
 
 def bench_files(args, results):
