@@ -167,7 +167,7 @@ private Q_SLOTS:
         FinishSchedule f;
         f.when = 123;
         f.state = QStringLiteral("scheduled");
-        f.acceptedWarnings = {QStringLiteral("backup")};
+        f.acceptedWarnings = QStringList{QStringLiteral("backup")};
         QCOMPARE(FinishSchedule::fromJson(f.toJson()).acceptedWarnings, f.acceptedWarnings);
         QVERIFY(FinishSchedule::fromJson(f.toJson()).isPending());
     }
