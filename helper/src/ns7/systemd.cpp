@@ -19,15 +19,21 @@ constexpr const char *kManagerPath = "/org/freedesktop/systemd1";
 constexpr const char *kManager = "org.freedesktop.systemd1.Manager";
 
 // One asynchronous method call: the callback gets the reply (or the error
-// text) and the userdata is freed whatever happens.
+// text).  The call's slot owns it: freed after the reply, or with the bus
+// when the helper stops before one came.
 struct Call {
     QPointer<Systemd> owner;
     std::function<void(sd_bus_message *reply, const QString &error)> done;
 };
 
+void freeCall(void *userdata)
+{
+    delete static_cast<Call *>(userdata);
+}
+
 int onCallReply(sd_bus_message *reply, void *userdata, sd_bus_error *)
 {
-    std::unique_ptr<Call> c(static_cast<Call *>(userdata));
+    auto *c = static_cast<Call *>(userdata);
     if (!c->owner)
         return 0;
     if (sd_bus_message_is_method_error(reply, nullptr)) {
@@ -50,8 +56,14 @@ void call(Systemd *owner, sd_bus *bus, const char *path, const char *iface, cons
     if (r >= 0)
         r = build(m);
     auto *c = new Call{owner, std::move(done)};
+    sd_bus_slot *slot = nullptr;
     if (r >= 0)
-        r = sd_bus_call_async(bus, nullptr, m, onCallReply, c, 30 * 1000 * 1000);
+        r = sd_bus_call_async(bus, &slot, m, onCallReply, c, 30 * 1000 * 1000);
+    if (r >= 0) {
+        sd_bus_slot_set_destroy_callback(slot, freeCall);
+        sd_bus_slot_set_floating(slot, 1);
+        sd_bus_slot_unref(slot);
+    }
     sd_bus_message_unref(m);
     if (r < 0) {
         std::unique_ptr<Call> owned(c);
