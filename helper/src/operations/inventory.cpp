@@ -11,13 +11,19 @@ namespace ns8m {
 
 namespace {
 
+// NS7's e-smith database NAME, read once for the whole inventory.
+const EsmithDb &esmithDb(const Context &ctx, const QString &name, QHash<QString, EsmithDb> *dbs)
+{
+    if (!dbs->contains(name))
+        dbs->insert(name, EsmithDb::load(ctx.pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/") + name)));
+    return *dbs->find(name);
+}
+
 QString catalogStatus(const Context &ctx, const CatalogApp &a, QHash<QString, EsmithDb> *dbs)
 {
     if (!a.detectPath.isEmpty())
         return QFileInfo::exists(ctx.pathUnderRoot(a.detectPath)) ? QStringLiteral("unsupported") : QStringLiteral("not_installed");
-    if (!dbs->contains(a.detectDatabase))
-        dbs->insert(a.detectDatabase, EsmithDb::load(ctx.pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/") + a.detectDatabase)));
-    const std::optional<EsmithRecord> rec = dbs->value(a.detectDatabase).record(a.detectKey);
+    const std::optional<EsmithRecord> rec = esmithDb(ctx, a.detectDatabase, dbs).record(a.detectKey);
     if (!rec)
         return QStringLiteral("not_installed");
     if (a.checkAvailable) {
@@ -71,7 +77,7 @@ QList<InventoryItem> buildInventory(const Context &ctx, const QList<InstalledApp
         items.append(item);
     }
     const AccountProvider provider =
-        readAccountProvider(EsmithDb::load(ctx.pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/configuration"))));
+        readAccountProvider(esmithDb(ctx, QStringLiteral("configuration"), &dbs));
     if (provider.kind == AccountProvider::Kind::None)
         return items;
     // Without a catalog entry: a local provider still keeps NS7 needed.
