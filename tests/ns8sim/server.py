@@ -837,7 +837,14 @@ class Sim:
         shutil.rmtree(keep, ignore_errors=True)
         os.makedirs(keep)
         util.run(["cp", "-a", m["srv"] + "/.", keep + "/"], check=False)
-        util.run(["umount", m["srv"]])
+        # The receiver's child of a transfer that just failed may still be
+        # leaving the disk: "target is busy" until it has gone.
+        deadline = time.monotonic() + 20
+        while util.run(["umount", m["srv"]], check=False).returncode != 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError("disk_full: %s stays busy, used by %s"
+                                   % (m["srv"], _users_of(m["srv"])))
+            time.sleep(0.2)
         util.run(["cp", "-a", keep + "/.", m["srv"] + "/"], check=False)
         shutil.rmtree(keep, ignore_errors=True)
         m["disk_limit"] = None
@@ -1224,6 +1231,21 @@ def a_import_module(sim, t):
     sim._start_receiver(mid, port, mid, password, t.data["volumes"], mtask)
     return {"module_id": mid, "credentials": [mid, password], "port": port,
             "address": node["vpn"]["ip_address"], "task": "module/%s/task/%s" % (mid, mtask.id)}
+
+
+def _users_of(path):
+    """The processes with their working directory or an open file under path."""
+    users = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        base = "/proc/%s" % pid
+        try:
+            links = [os.readlink(base + "/cwd")] + [
+                os.readlink(base + "/fd/" + fd) for fd in os.listdir(base + "/fd")]
+        except OSError:
+            continue
+        if any(link == path or link.startswith(path + "/") for link in links):
+            users.append("%s %s" % (pid, b" ".join(util.pid_cmdline(int(pid)) or [b"?"]).decode(errors="replace")))
+    return "; ".join(users) or "no process"
 
 
 def a_remove_module(sim, t):
