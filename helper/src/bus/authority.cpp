@@ -38,9 +38,16 @@ void refuseBusy(const Pending &p)
                                  .arg(Authority::kMaxChecksPerCaller)});
 }
 
+// The pending call's slot owns its Pending: freed after the reply, or with
+// the bus when the helper stops before polkit answered.
+void freePending(void *userdata)
+{
+    delete static_cast<Pending *>(userdata);
+}
+
 int onReply(sd_bus_message *reply, void *userdata, sd_bus_error *)
 {
-    std::unique_ptr<Pending> p(static_cast<Pending *>(userdata));
+    auto *p = static_cast<Pending *>(userdata);
     p->authority->release(p->uid);
     if (sd_bus_message_is_method_error(reply, nullptr)) {
         const sd_bus_error *e = sd_bus_message_get_error(reply);
@@ -103,15 +110,19 @@ void Authority::checkAny(sd_bus_message *call, QList<const char *> actions,
     if (r >= 0)
         r = sd_bus_message_append(req, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s",
                                   sd_bus_message_get_sender(call), action, 0, flags, "");
+    sd_bus_slot *slot = nullptr;
     if (r >= 0)
-        r = sd_bus_call_async(m_bus->handle(), nullptr, req, onReply, p.get(), 120 * 1000000ULL);
+        r = sd_bus_call_async(m_bus->handle(), &slot, req, onReply, p.get(), 120 * 1000000ULL);
     sd_bus_message_unref(req);
     if (r < 0) {
         release(p->uid);
         deny(*p, QStringLiteral("polkit could not be asked"));
         return;
     }
-    p.release(); // owned by the pending call now
+    sd_bus_slot_set_destroy_callback(slot, freePending);
+    sd_bus_slot_set_floating(slot, 1);
+    sd_bus_slot_unref(slot);
+    p.release(); // owned by the pending call's slot now
 }
 
 bool Authority::acquire(quint32 uid)
