@@ -245,6 +245,81 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(tree.list));
     }
 
+    // The walk after the stop also picks verify's sample: regular files
+    // only, at most the size asked, every file with its chance, names with
+    // any byte; rsync reads the list with --from0 and finds each file.
+    void sampleFromTheWalk_data()
+    {
+        QTest::addColumn<bool>("byContent");
+        QTest::newRow("dir/") << true;
+        QTest::newRow("dir") << false;
+    }
+    void sampleFromTheWalk()
+    {
+        QFETCH(bool, byContent);
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const QByteArray top = QFile::encodeName(tmp.path()) + "/rec";
+        std::set<QByteArray> files;
+        for (int d = 0; d < 5; ++d) {
+            const QByteArray dir = "2024/0" + QByteArray::number(d + 1);
+            QVERIFY(QDir().mkpath(QFile::decodeName(top + '/' + dir)));
+            for (int i = 0; i < 40; ++i) {
+                // A newline, a tab and a byte that is not UTF-8 in some names.
+                const QByteArray name = dir + '/' + (i % 7 == 0 ? QByteArray("odd\n\t\xff-") : QByteArray("call-")) + QByteArray::number(i) + ".wav";
+                QVERIFY(writeFile(top + '/' + name, "x"));
+                files.insert(name);
+            }
+            QVERIFY(::symlink("call-1.wav", (top + '/' + dir + "/link").constData()) == 0);
+        }
+        RsyncTransfer t;
+        t.id = QStringLiteral("recordings");
+        t.sources = QStringList{QFile::decodeName(top) + (byContent ? QStringLiteral("/") : QString())};
+        ChangeSetTree tree;
+        QString why;
+        QVERIFY2(changeSetTree(t, tmp.path(), 0, &tree, &why), qPrintable(why));
+        std::atomic_bool stop{false};
+        QVERIFY(writeManifest(tree, stop).ok);
+        // Every file has its chance: over 60 walks of 200 files picking 10,
+        // far more than half of them are picked at least once.
+        std::set<QByteArray> seen;
+        tree.sampleSize = 10;
+        for (int round = 0; round < 60; ++round) {
+            const ChangeSetResult r = compareManifest(tree, stop);
+            QVERIFY(r.ok);
+            QCOMPARE(r.sampled, quint64(10));
+            const std::set<QByteArray> sample = readList(tree.sample);
+            QCOMPARE(sample.size(), size_t(10));
+            for (const QByteArray &name : sample) {
+                const QByteArray rel = byContent ? name : name.mid(4); // "rec/"
+                QVERIFY2(byContent || name.startsWith("rec/"), name.constData());
+                QVERIFY2(files.count(rel), name.constData());
+                seen.insert(rel);
+            }
+        }
+        QVERIFY2(seen.size() > 150, QByteArray::number(qulonglong(seen.size())).constData());
+        // Asked for more than there are: every file, once.
+        tree.sampleSize = 1000;
+        QVERIFY(compareManifest(tree, stop).ok);
+        QCOMPARE(readList(tree.sample).size(), files.size());
+        // rsync finds every listed name (a dry run against an empty copy
+        // itemizes each as new).
+        RsyncTransfer copy = t;
+        copy.destinationPath = tmp.path() + QStringLiteral("/copy/");
+        QVERIFY(QDir().mkpath(copy.destinationPath));
+        QStringList args = commands::rsyncDryRunOptions({QStringLiteral("-a")}, true, tree.sample);
+        args << sampleBase(t) << copy.destinationPath;
+        const QByteArray out = rsyncOutput(args);
+        QVERIFY2(out != "failed", out.constData());
+        QCOMPARE(out.count(">f+++++++++"), int(files.size()));
+        // The compare walk of a tree that cannot be trusted leaves no sample.
+        QFile f(tree.manifest);
+        QVERIFY(f.resize(f.size() - 4));
+        QVERIFY(!compareManifest(tree, stop).ok);
+        QVERIFY(!QFile::exists(tree.sample));
+        ::nftw(top.constData(), removeEntry, 16, FTW_DEPTH | FTW_PHYS); // names QTemporaryDir cannot decode
+    }
+
     // What the walk cannot do as rsync does gets the full pass.
     void fullPassCases()
     {

@@ -5,6 +5,7 @@
 #include "core/commands.h"
 #include "core/qtcompat.h"
 #include "profile/appprofile.h"
+#include "transfer/changeset.h"
 #include "transfer/rsync.h"
 
 #include <QFile>
@@ -345,6 +346,13 @@ QList<QStringList> everyArgv(const QString &password)
     for (const RsyncTransfer &t : planTransfers(profile(), QStringLiteral("/"), target(password), 2048, {})) {
         all.append(verifyTransfer(t, false).argv());
         all.append(verifyTransfer(t, true, QStringLiteral("/var/lib/ns8-migration/apps/nethvoice/sample")).argv());
+        // Finish's last sync and its verification on a change set.
+        const QString list = QStringLiteral("/var/lib/ns8-migration/apps/nethvoice/changeset/0.list");
+        all.append(changeSetTransfer(t, list).argv());
+        all.append(changeSetVerifyTransfer(t, list).argv());
+        RsyncTransfer large = t; // a tree of more than kIncrementalFiles
+        large.args = commands::rsyncIncremental(t.args);
+        all.append(large.argv());
     }
     all.append(commands::rsyncList(QStringLiteral("rsync://nethvoice1@10.5.4.1:20002/data/state/restore/"),
                                    kRsyncTimeoutSeconds, kRsyncConnectTimeoutSeconds));

@@ -508,7 +508,8 @@ class ChangesDuringPresync:
 class FullMigrationTest(FinishTestCase):
     """Connect, Scan, Start, Syncs with a live PBX, Finish: everything lands."""
 
-    SANDBOX = {"files": 20_500, "total_bytes": 300_000_000, "cdr_rows": 20_000}
+    # The recordings over 256 MiB: Finish verifies them on a sample.
+    SANDBOX = {"files": 20_500, "total_bytes": 400_000_000, "cdr_rows": 20_000}
 
     def setUp(self):
         # Sampled from Connect (in the setUp below) to the end of Finish.
@@ -726,6 +727,13 @@ class FullMigrationTest(FinishTestCase):
         for transfer, _, n_files, _ in app["ScanDetails"]:
             if n_files:
                 self.assertIn(transfer, {f.split(":")[0] for f in files}, verification)
+        # A tree of 256 MiB or more is compared on its change set and on
+        # files the last sync's walk picked at random (odd names included).
+        large = [t for t, _, n_files, size in app["ScanDetails"] if n_files and size >= 256 * 1024 * 1024]
+        self.assertEqual(large, ["recordings"], app["ScanDetails"])
+        self.assertIn(("files", "recordings (sample)", "matched", "The content of files chosen at random is the same."),
+                      verification)
+        self.assertIn("verify: the sample of recordings from the last sync's walk", self.sb.helper.log())
         self.assertEqual({r[1] for r in verification if r[0] == "table"}, set(mysql.tables(NETHVOICE_DATABASES)))
         dumps = {r[1] for r in verification if r[0] == "dumps"}
         self.assertLessEqual({"restore/" + n for n in RESTORE_FILES}, dumps)

@@ -182,7 +182,7 @@ QStringList rsyncDryRunOptions(const QStringList &options, bool checksum, const 
     if (filesFrom.isEmpty())
         a << QStringLiteral("--delete");
     else
-        a << QStringLiteral("--files-from=") + filesFrom;
+        a << QStringLiteral("--files-from=") + filesFrom << QStringLiteral("--from0");
     return a;
 }
 

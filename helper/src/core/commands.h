@@ -99,7 +99,7 @@ QStringList rsyncFoldersOptions(int timeoutSeconds, int connectTimeoutSeconds);
 // itemized on the standard output ("%i %n").  CHECKSUM: the contents are
 // compared, not only sizes and times.  FILESFROM empty: with --delete, so
 // that what only the receiver has is named too; otherwise only the files
-// listed there (relative to the source), without --delete (rsync refuses it
+// listed there (NUL-separated, relative to the source), without --delete (rsync refuses it
 // without recursion, which --files-from turns off).
 QStringList rsyncDryRunOptions(const QStringList &options, bool checksum, const QString &filesFrom);
 // A copy made with OPTIONS (rsyncCopyOptions() and the transfer's own) of

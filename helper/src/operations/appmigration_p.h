@@ -68,6 +68,12 @@ struct Migration::MigrationRun {
     // sync the change set of each (transfer id → its --files-from list).
     QList<ChangeSetTree> changeTrees;
     QHash<QString, QString> changeLists;
+    // The files the last sync's walk picked at random (transfer id → the
+    // NUL-separated list), that verify compares by content.
+    QHash<QString, QString> sampleLists;
 };
+
+// How many files verify compares by content beyond a large tree's change set.
+constexpr int kVerifySampleFiles = 200;
 
 } // namespace ns8m

@@ -13,7 +13,6 @@ namespace {
 constexpr double kStopSeconds = 0.5; // the quiesce units' StopUnit calls
 constexpr double kWalkSecondsPerEntry = 5e-6; // the change-set walk, per entry of the trees (cached)
 constexpr double kRunSeconds = 0.3; // one rsync session through the tunnel
-constexpr double kSampleSecondsPerEntry = 10e-6; // verify's walk that picks files at random
 constexpr double kDumpSecondsFixed = 0.5; // the tail of the call history, astdb
 constexpr double kDumpBytesPerSecond = 20e6; // mysqldump of the small databases
 constexpr double kImportSeconds = 4.5; // NS8's import task restoring the dumps
@@ -71,10 +70,10 @@ QList<DowntimePart> estimateDowntime(const AppProfile &profile, const AppRecord 
     }
     // Verify: small trees compared whole by a dry run (walking and listing
     // every tree, as the last sync did less the time its bytes took on the
-    // link), large ones on their change set plus a sample (a session each
-    // and a local walk to pick the sample): whichever is less.
+    // link), large ones on their change set plus a sample that the last
+    // sync's walk picked (a session each): whichever is less.
     const double listing = std::max(0.0, double(last.duration) / 1e6 - double(last.bytes) / rate);
-    const double sampled = kRunSeconds * double(profile.transfers.size()) + double(record.sourceFiles) * kSampleSecondsPerEntry;
+    const double sampled = kRunSeconds * double(profile.transfers.size());
     const double pass = std::min(listing, sampled);
     const double dump = dumpedBytes(profile, record);
     // The last sync: one session for the trees that changed, one for each

@@ -514,6 +514,9 @@ void Migration::walkChangeSets(const std::shared_ptr<MigrationRun> &run, bool re
     const QString dir = workDir() + QStringLiteral("/changeset");
     QList<ChangeSetTree> trees = run->changeTrees;
     run->changeLists.clear();
+    run->sampleLists.clear();
+    for (ChangeSetTree &tree : trees)
+        tree.sampleSize = kVerifySampleFiles;
     if (record) {
         trees.clear();
         run->changeTrees.clear();
@@ -561,6 +564,8 @@ void Migration::changeSetsWalked(const std::shared_ptr<MigrationRun> &run, bool 
             continue;
         }
         run->changeLists.insert(r.id, trees.at(i).list);
+        if (r.sampled > 0)
+            run->sampleLists.insert(r.id, trees.at(i).sample);
         Log::info(QStringLiteral("last sync of %1: the change set, %2 new or changed and %3 gone of %4 entries (walk %5)")
                       .arg(r.id)
                       .arg(r.changed)

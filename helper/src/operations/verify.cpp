@@ -44,7 +44,6 @@ namespace {
 // Contents are compared in full below this (the last Scan's size of the
 // transfer), on a sample of files above it.
 constexpr quint64 kChecksumAllBytes = 256ull * 1024 * 1024;
-constexpr int kSampleFiles = 200;
 const QLatin1String kSampleSuffix("#sample");
 
 const QString kFiles = QStringLiteral("files");
@@ -53,6 +52,20 @@ const QString kDumps = QStringLiteral("dumps");
 const QString kMatched = QStringLiteral("matched");
 const QString kDiffers = QStringLiteral("differs");
 const QString kMissing = QStringLiteral("missing");
+
+// A sample of TRANSFER's files picked by a walk of its own (a tree the last
+// sync sent whole), NUL-separated in FILE; "" when there is none.
+QString writeSample(const RsyncTransfer &transfer, const QString &file)
+{
+    const QStringList sample = sampleFiles(transfer, kVerifySampleFiles);
+    QByteArray names;
+    for (const QString &name : sample)
+        names += QFile::encodeName(name) + '\0';
+    QSaveFile f(file);
+    if (sample.isEmpty() || !f.open(QIODevice::WriteOnly) || f.write(names) < 0 || !f.commit())
+        return {};
+    return file;
+}
 
 // What an itemized change says differs ("YXcstpoguax"), in words.
 QString changeWords(const QString &code)
@@ -123,12 +136,13 @@ void Migration::finishVerifyFiles(const std::shared_ptr<MigrationRun> &run, cons
             destinations.insert(t.id, t.destinationPath);
             runs.append(changes.isEmpty() ? verifyTransfer(t, small) : changeSetVerifyTransfer(t, changes));
         }
-        const QStringList sample = small ? QStringList{} : sampleFiles(t, kSampleFiles);
-        if (sample.isEmpty())
-            continue;
-        const QString list = workDir() + QStringLiteral("/verify-sample-%1").arg(runs.size());
-        QSaveFile f(list);
-        if (!f.open(QIODevice::WriteOnly) || f.write((sample.join(u'\n') + u'\n').toUtf8()) < 0 || !f.commit())
+        // The sample the last sync's walk picked, else a walk of its own.
+        QString list = small ? QString() : run->sampleLists.value(t.id);
+        if (!list.isEmpty())
+            Log::info(QStringLiteral("verify: the sample of %1 from the last sync's walk").arg(t.id), run->job->logContext());
+        else if (!small)
+            list = writeSample(t, workDir() + QStringLiteral("/verify-sample-%1").arg(runs.size()));
+        if (list.isEmpty())
             continue;
         run->verify.lists.append(list);
         RsyncTransfer s = verifyTransfer(t, true, list);

@@ -14,6 +14,7 @@
 #include <ctime>
 #include <dirent.h>
 #include <fnmatch.h>
+#include <random>
 #include <string>
 #include <sys/stat.h>
 #include <vector>
@@ -285,6 +286,50 @@ private:
     std::string m_goneDir;
 };
 
+// Reservoir sampling over the regular files of a walk: after N files seen,
+// each of them is in the sample with the same chance.
+class Sampler
+{
+public:
+    Sampler(const ChangeSetTree &tree) : m_tree(tree), m_random(std::random_device{}()) {}
+
+    void visit(const std::string &path, const struct stat &st)
+    {
+        if (m_tree.sampleSize <= 0 || !S_ISREG(st.st_mode))
+            return;
+        ++m_seen;
+        if (m_picked.size() < size_t(m_tree.sampleSize)) {
+            m_picked.push_back(std::string(m_tree.prefix.constData()) + path);
+            return;
+        }
+        const quint64 j = std::uniform_int_distribution<quint64>(0, m_seen - 1)(m_random);
+        if (j < m_picked.size())
+            m_picked[size_t(j)] = std::string(m_tree.prefix.constData()) + path;
+    }
+
+    // The list, NUL-separated (names may hold any byte but NUL).
+    bool write(const QString &file) const
+    {
+        QFile::remove(file);
+        FILE *f = std::fopen(QFile::encodeName(file).constData(), "wbxe");
+        if (!f)
+            return false;
+        bool ok = true;
+        for (const std::string &name : m_picked)
+            ok = ok && std::fwrite(name.c_str(), name.size() + 1, 1, f) == 1;
+        ok = std::ferror(f) == 0 && ok;
+        return std::fclose(f) == 0 && ok;
+    }
+
+    quint64 size() const { return m_picked.size(); }
+
+private:
+    const ChangeSetTree &m_tree;
+    std::mt19937_64 m_random;
+    std::vector<std::string> m_picked;
+    quint64 m_seen = 0;
+};
+
 FILE *openNew(const QString &file)
 {
     QFile::remove(file);
@@ -331,6 +376,7 @@ bool changeSetTree(const RsyncTransfer &transfer, const QString &dir, int n, Cha
     tree->deletions = commands::rsyncDeletes(transfer.args);
     tree->manifest = dir + QStringLiteral("/%1.manifest").arg(n);
     tree->list = dir + QStringLiteral("/%1.list").arg(n);
+    tree->sample = dir + QStringLiteral("/%1.sample").arg(n);
     return true;
 }
 
@@ -385,12 +431,19 @@ ChangeSetResult compareManifest(const ChangeSetTree &tree, const std::atomic_boo
         return r;
     }
     Comparer comparer(tree, manifest, out, r);
+    Sampler sampler(tree);
     Walker walker(tree, stop);
-    const bool walked = walker.walk([&comparer](const std::string &path, const struct stat &st) { comparer.visit(path, st); },
-                                    &r.error);
+    const bool walked = walker.walk([&comparer, &sampler](const std::string &path, const struct stat &st) {
+        comparer.visit(path, st);
+        sampler.visit(path, st);
+    }, &r.error);
     if (walked)
         comparer.end();
-    const bool written = closeChecked(out) && !comparer.failed;
+    bool written = closeChecked(out) && !comparer.failed;
+    if (walked && written && tree.sampleSize > 0) {
+        written = sampler.write(tree.sample);
+        r.sampled = sampler.size();
+    }
     r.entries = walker.entries;
     r.durationMs = clock.elapsed();
     if (walked && manifest.bad)
@@ -398,8 +451,10 @@ ChangeSetResult compareManifest(const ChangeSetTree &tree, const std::atomic_boo
     else if (walked && !written)
         r.error = QStringLiteral("cannot write %1").arg(tree.list);
     r.ok = walked && !manifest.bad && written;
-    if (!r.ok)
+    if (!r.ok) {
         QFile::remove(tree.list);
+        QFile::remove(tree.sample);
+    }
     return r;
 }
 

@@ -49,6 +49,12 @@ struct ChangeSetTree {
     bool deletions = false; // the transfer has --delete: list what is gone
     QString manifest; // the manifest file
     QString list; // the --files-from list (compare only)
+    // Compare only: SAMPLESIZE regular files picked at random by the same
+    // walk (each file with the same chance), named like the list's entries,
+    // NUL-separated in SAMPLE: what Finish's verify compares by content
+    // beyond the change set, without walking the tree a third time.
+    QString sample;
+    int sampleSize = 0;
 };
 
 struct ChangeSetResult {
@@ -58,11 +64,12 @@ struct ChangeSetResult {
     quint64 entries = 0; // entries walked
     quint64 changed = 0; // new or changed paths listed
     quint64 deleted = 0; // gone paths listed
+    quint64 sampled = 0; // files in the sample
     qint64 durationMs = 0;
 };
 
 // The tree of TRANSFER, with its files under DIR (manifest "<n>.manifest",
-// list "<n>.list", N its position in the plan); false and *WHY when the
+// list "<n>.list", sample "<n>.sample", N its position in the plan); false and *WHY when the
 // transfer must have the full pass.
 bool changeSetTree(const RsyncTransfer &transfer, const QString &dir, int n, ChangeSetTree *tree, QString *why);
 
