@@ -68,7 +68,7 @@ def base_dn(realm=REALM):
     return ",".join("DC=" + label for label in realm.lower().split("."))
 
 
-def records(admin_password, service_password, realm=REALM, workgroup=WORKGROUP,
+def records(service_password, realm=REALM, workgroup=WORKGROUP,
             ip_address=IP_ADDRESS):
     """The configuration DB records of an NS7 whose provider is the local DC:
     {key: (type, props)}, to update NS7Root.records() with."""

@@ -1,0 +1,211 @@
+"""What NS8's samba module does with an imported NS7 domain controller.
+
+OTHER-APPS.md, "Local Samba AD": NS7 sends state/import.env and the DC's
+/var/lib/samba as volumes/data/ (sysvol, and every *.tdb/*.ldb as its
+`tdbbackup -s .export` copy).  When /terminate is read, ns8-samba's
+import-module reads import.env (50import_configuration: a missing key is
+a KeyError), renames every *.export back over its database (55import_data),
+renumbers the id mapping, starts the DC and creates the user domain named
+after the realm, lower case.
+
+The simulator runs no DC.  Its import task checks what arrived with Samba's
+own tools instead, and fails (exit code 1, the reason in the task's error)
+when the DC could not start from it:
+
+  1. state/import.env has HOSTNAME, IPADDRESS, PROVISION_TYPE, NBDOMAIN,
+     REALM, SVCUSER and SVCPASS (only SVCPASS may be empty);
+  2. no user domain named REALM lower case exists (the helper removes the
+     temporary external one before /terminate);
+  3. volumes/data: *.export renamed back; private/sam.ldb present; every
+     *.tdb/*.ldb passes `tdbtool <file> check`; `ldbsearch -H
+     private/sam.ldb` opens it with its partitions and its default naming
+     context is the realm's (DC=ad,DC=example,DC=com for AD.EXAMPLE.COM);
+     sysvol/<realm lower case>/ is there;
+  4. then the internal `ad` domain is created: list-user-domains shows it,
+     provider = the module, host = IPADDRESS, counters = the users and
+     groups the transplanted directory holds.
+
+Whether IPADDRESS is inside the cluster network decides nothing here (the
+real 50resume_flag marks the module a file server when it is outside;
+OTHER-APPS.md).  search() runs ldbsearch on the received sam.ldb: the
+control call `module-ad-search` (ControlClient.ad_search).
+"""
+
+import base64
+import os
+import subprocess
+
+ENV_KEYS = ("HOSTNAME", "IPADDRESS", "PROVISION_TYPE", "NBDOMAIN", "REALM", "SVCUSER", "SVCPASS")
+USERS_FILTER = "(&(objectClass=user)(!(objectClass=computer)))"
+GROUPS_FILTER = "(objectClass=group)"
+
+
+class ImportFailed(Exception):
+    pass
+
+
+def read_env(path):
+    """agent.read_envfile: KEY=VALUE lines, # comments and blank lines skipped."""
+    env = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line.strip() or line.lstrip().startswith("#") or "=" not in line:
+                continue
+            key, _, value = line.partition("=")
+            env[key.strip()] = value
+    return env
+
+
+def base_dn(realm):
+    return ",".join("DC=" + label for label in realm.lower().split("."))
+
+
+def _run(argv, what):
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       errors="replace", timeout=120, env=dict(os.environ, LC_ALL="C.UTF-8"))
+    if p.returncode != 0:
+        raise ImportFailed("%s: %s" % (what, (p.stderr or p.stdout).strip()[-1500:]
+                                       or "exit code %d" % p.returncode))
+    return p.stdout
+
+
+def parse_ldif(text):
+    """ldbsearch's output: [{attribute: [values]}] (base64 values decoded,
+    referrals left out)."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith(" ") and lines:
+            lines[-1] += line[1:]
+        else:
+            lines.append(line)
+    entries, cur = [], None
+    for line in lines + [""]:
+        if not line or line.startswith("#"):
+            if cur:
+                entries.append(cur)
+            cur = None
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or (cur is None and name == "ref"):
+            continue
+        if value.startswith(":"):
+            value = base64.b64decode(value[1:].strip()).decode("utf-8", "replace")
+        cur = cur if cur is not None else {}
+        cur.setdefault(name, []).append(value.strip())
+    return entries
+
+
+def search(sam, ldb_filter, attrs=(), base=None, scope=None):
+    """ldbsearch -H sam: [{attribute: [values]}], "dn" included."""
+    argv = ["ldbsearch", "-H", sam]
+    if base is not None:
+        argv += ["-b", base]
+    if scope:
+        argv += ["-s", scope]
+    return parse_ldif(_run(argv + [ldb_filter] + list(attrs), "ldbsearch -H " + sam))
+
+
+def rename_exports(data):
+    """55import_data: every *.export over the database it copies."""
+    renamed = []
+    for dirpath, _, files in os.walk(data):
+        for name in files:
+            if name.endswith(".export"):
+                path = os.path.join(dirpath, name)
+                os.replace(path, path[:-len(".export")])
+                renamed.append(os.path.relpath(path[:-len(".export")], data))
+    return sorted(renamed)
+
+
+def check_databases(data):
+    """tdbtool's integrity check of every *.tdb/*.ldb under data."""
+    checked = []
+    for dirpath, _, files in os.walk(data):
+        for name in sorted(files):
+            if not name.endswith((".tdb", ".ldb")):
+                continue
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, data)
+            out = _run(["tdbtool", path, "check"], "tdbtool check " + rel)
+            if "integrity is OK" not in out:
+                raise ImportFailed("volumes/data/%s is damaged: tdbtool check says: %s"
+                                   % (rel, " ".join(out.split())[-500:]))
+            checked.append(rel)
+    return checked
+
+
+def check_env(env):
+    missing = [k for k in ENV_KEYS if k != "SVCPASS" and not env.get(k)]
+    missing += ["SVCPASS"] if "SVCPASS" not in env else []
+    if missing:
+        raise ImportFailed("state/import.env lacks %s" % ", ".join(missing))
+
+
+def check_directory(data, realm):
+    """The transplanted sam.ldb opens with its partitions and is the realm's:
+    (users, groups) it holds."""
+    sam = os.path.join(data, "private", "sam.ldb")
+    if not os.path.isfile(sam):
+        raise ImportFailed("volumes/data/private/sam.ldb is missing")
+    root = search(sam, "(objectClass=*)", ["defaultNamingContext"], base="", scope="base")
+    nc = (root[0].get("defaultNamingContext") or [""])[0] if root else ""
+    if nc.lower() != base_dn(realm).lower():
+        raise ImportFailed("volumes/data/private/sam.ldb is the directory of %s, not of REALM %s"
+                           % (nc or "no domain", realm))
+    sysvol = os.path.join(data, "sysvol", realm.lower())
+    if not os.path.isdir(sysvol):
+        raise ImportFailed("volumes/data/sysvol/%s is missing" % realm.lower())
+    users = search(sam, USERS_FILTER, ["sAMAccountName"], base=nc)
+    groups = search(sam, GROUPS_FILTER, ["sAMAccountName"], base=nc)
+    return len(users), len(groups)
+
+
+def import_module(sim, m):
+    """The import task of module m once /terminate was read:
+    (exit code, output, error)."""
+    srv = m["srv"]
+    data = os.path.join(srv, "volumes", "data")
+    try:
+        try:
+            env = read_env(os.path.join(srv, "state", "import.env"))
+        except OSError as e:
+            raise ImportFailed("state/import.env: %s" % (e.strerror or e))
+        check_env(env)
+        domain = env["REALM"].lower()
+        with sim.lock:
+            if domain in sim.domains:
+                raise ImportFailed("user domain %s already exists in the cluster (%s): remove it "
+                                   "before the import" % (domain, sim.domains[domain]["location"]))
+        renamed = rename_exports(data)
+        checked = check_databases(data)
+        users, groups = check_directory(data, env["REALM"])
+    except ImportFailed as e:
+        return 1, "", "%s\n" % e
+    with sim.lock:
+        if domain in sim.domains:
+            return 1, "", "user domain %s already exists in the cluster\n" % domain
+        sim.domains[domain] = {
+            "name": domain, "location": "internal", "protocol": "ldap", "schema": "ad",
+            "base_dn": base_dn(env["REALM"]).lower(),
+            "bind_dn": "%s@%s" % (env["SVCUSER"], env["REALM"].upper()),
+            "bind_password": env["SVCPASS"], "tls": True, "tls_verify": False,
+            "counters": {"users": users, "groups": groups},
+            "providers": [{"id": m["id"], "ui_name": "", "node": m["node"], "file_server": True,
+                           "host": env["IPADDRESS"], "port": 636}]}
+        m["user_domain"] = domain
+        m["ad"] = {"hostname": env["HOSTNAME"], "nbdomain": env["NBDOMAIN"],
+                   "provision_type": env["PROVISION_TYPE"], "renamed": renamed,
+                   "checked": checked}
+    return 0, "imported %s: %d users, %d groups\n" % (domain, users, groups), ""
+
+
+def module_search(m, ldb_filter, attrs=(), base=None):
+    """ldbsearch on module m's received sam.ldb."""
+    sam = os.path.join(m["srv"], "volumes", "data", "private", "sam.ldb")
+    if not os.path.isfile(sam):
+        raise ValueError("module %s has no volumes/data/private/sam.ldb" % m["id"])
+    try:
+        return search(sam, ldb_filter, attrs, base=base)
+    except ImportFailed as e:
+        raise ValueError(str(e))
