@@ -19,10 +19,12 @@ groups are added with `samba-tool user add` / `group add` /
 `group addmembers` against the sam.ldb.  The configuration DB records of
 records() (`nsdc`, `sssd` Provider=ad) say the provider is this local DC.
 
-Provisioning costs about 6 s and the users about 3 s (2 cores), so
-only the sandboxes that ask for it pay (Sandbox(directory="ad")).
+Provisioning with the users costs about 6 s (2 cores), so only the
+sandboxes that ask for it pay (Sandbox(directory="ad")); export_copy()
+copies the DC's folder the way the migration does.
 """
 
+import base64
 import os
 import shutil
 import subprocess
@@ -150,8 +152,7 @@ def search(sam, ldb_filter, attrs=(), base=None):
 
 def parse_ldif(text):
     """ldbsearch's LDIF output: [{attribute: [values]}], referrals left out."""
-    import base64
-    entries, cur, last = [], None, None
+    entries, cur = [], None
     lines = []
     for line in text.splitlines():
         if line.startswith(" ") and lines:
@@ -175,8 +176,7 @@ def parse_ldif(text):
             value = value.strip()
         if cur is None:
             cur = {}
-        last = name
-        cur.setdefault(last, []).append(value)
+        cur.setdefault(name, []).append(value)
     if cur is not None:
         entries.append(cur)
     return entries
