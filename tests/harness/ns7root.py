@@ -129,6 +129,8 @@ class NS7Root:
                  nethvoice_files=None, mysql_socket="/var/lib/mysql/mysql.sock",
                  mysql_password=None, fias=False, seed=1,
                  directory=None):
+        if directory not in (None, "ad"):
+            raise ValueError("directory must be None or 'ad'")
         self.path = path
         self.directory = directory  # "ad": NS7's local Samba AD DC (samba.py)
         self.files = files
@@ -206,6 +208,8 @@ class NS7Root:
         if self.directory == "ad":
             self.ad_provision_seconds = samba.provision(
                 self.path, self.ad_admin_password, self.bind_password, self.ad_user_password)
+            self.manifest.secrets["nsdc.Administrator"] = self.ad_admin_password
+            self.manifest.secrets["nsdc.users"] = self.ad_user_password
         if self.nethvoice_files:
             budget_files, budget_bytes = self.files, self.total_bytes
             self._asterisk_etc()
