@@ -32,8 +32,11 @@ control call `module-ad-search` (ControlClient.ad_search).
 """
 
 import base64
+import json
 import os
 import subprocess
+
+from . import util
 
 ENV_KEYS = ("HOSTNAME", "IPADDRESS", "PROVISION_TYPE", "NBDOMAIN", "REALM", "SVCUSER", "SVCPASS")
 USERS_FILTER = "(&(objectClass=user)(!(objectClass=computer)))"
@@ -209,3 +212,43 @@ def module_search(m, ldb_filter, attrs=(), base=None):
         return search(sam, ldb_filter, attrs, base=base)
     except ImportFailed as e:
         raise ValueError(str(e))
+
+
+def _fqdn_defaults(fqdn, prefix=""):
+    """ns8-samba's get-defaults: host name, realm and NetBIOS domain of an FQDN."""
+    if "." not in fqdn:
+        return {"hostname": fqdn, "realm": "test", "nbdomain": "TEST"}
+    short, domain = fqdn.split(".", 1)
+    return {"hostname": short, "realm": prefix + domain, "nbdomain": domain.upper().split(".")[0]}
+
+
+def node_addresses(ns):
+    """[{ipaddress, label}]: the IPv4 addresses of the node's interfaces but
+    loopback, as `ip -j -4 address` in its network namespace lists them."""
+    p = util.run(util.nsenter(ns, ["ip", "-j", "-4", "address", "show"]))
+    out = []
+    for link in json.loads(p.stdout or "[]"):
+        for a in link.get("addr_info", []):
+            if a.get("family") == "inet" and link.get("ifname") != "lo":
+                out.append({"ipaddress": a["local"], "label": link["ifname"]})
+    return out
+
+
+def get_defaults(m, node, request):
+    """get-defaults of a samba module (OTHER-APPS.md: the DC's IP the
+    administrator chooses comes from `ipaddress_list` of new-domain)."""
+    short = m["id"].replace("samba", "dc")
+    if request.get("realm"):
+        res = _fqdn_defaults(short + "." + request["realm"].lower())
+    else:
+        res = _fqdn_defaults(node["hostname"].lower(), "ad.")
+    res.update({"adminuser": "administrator", "can_install_file_server": True,
+                "nbalias": node["hostname"].split(".")[0]})
+    if request["provision"] == "new-domain":
+        res["hostname"] = short
+    elif request["provision"] == "join-member":
+        res["hostname"] = m["id"].replace("samba", "fs")
+    else:  # join-domain
+        res.update({"adminuser": "", "nbdomain": ""})
+    res["ipaddress_list"] = node_addresses(node["ns"])
+    return res

@@ -1323,6 +1323,13 @@ def _background_import(sim, mid, data, t):
     sim.complete(t, out, code, err)
 
 
+def a_get_defaults(sim, t):
+    m = sim.modules[t.agent.split("/", 1)[1]]
+    if m["image"] != "samba":
+        raise ActionFailed(8, "Action get-defaults is not defined\n")
+    return samba.get_defaults(m, sim.nodes[m["node"]], t.data)
+
+
 def a_get_configuration(sim, t):
     mid = t.agent.split("/", 1)[1]
     return copy.deepcopy(sim.modules[mid]["configuration"] or {})
@@ -1350,6 +1357,7 @@ ACTIONS = {
     ("module", "import-module"): a_module_import,
     ("module", "configure-module"): a_configure_module,
     ("module", "get-configuration"): a_get_configuration,
+    ("module", "get-defaults"): a_get_defaults,
 }
 
 FAULT_KINDS = ("fail_action", "slow", "http_status", "expire_tokens", "agent_down",

@@ -155,6 +155,35 @@ class SambaImportTest(testing.ClusterTestCase):
         self.assertEqual(res["exit_code"], 0, res)
         return {d["name"]: d for d in res["output"]["domains"]}
 
+    def test_0_get_defaults_lists_the_node_addresses(self):
+        # the migration offers these as the DC's IP on NS8 (OTHER-APPS.md)
+        c = self.cluster
+        res = self.run_task("cluster", "import-module",
+                            {"image": "samba", "node": 1, "volumes": ["data"]})
+        self.assertEqual(res["exit_code"], 0, res)
+        mid = res["output"]["module_id"]
+        self.addCleanup(self.run_task, "cluster", "remove-module",
+                        {"module_id": mid, "preserve_data": False})
+        res = self.run_task("module/" + mid, "get-defaults", {"provision": "new-domain"})
+        self.assertEqual(res["exit_code"], 0, res)
+        out = res["output"]
+        self.assertEqual((out["hostname"], out["adminuser"]), (mid.replace("samba", "dc"),
+                                                               "administrator"))
+        ips = {a["ipaddress"]: a["label"] for a in out["ipaddress_list"]}
+        self.assertIn(c.topology.leader_ip, ips)
+        self.assertIn(c.leader_vpn_ip, ips)
+        self.assertNotIn("127.0.0.1", ips)
+        # a join needs a realm (the input schema); other images have no such action
+        self.assertEqual(self.run_task("module/" + mid, "get-defaults",
+                                       {"provision": "join-domain"})["exit_code"], 10)
+        res = self.run_task("cluster", "add-module", {"image": "dokuwiki", "node": 2})
+        self.assertEqual(res["exit_code"], 0, res)
+        other = res["output"]["module_id"]
+        self.addCleanup(self.run_task, "cluster", "remove-module",
+                        {"module_id": other, "preserve_data": False})
+        self.assertEqual(self.run_task("module/" + other, "get-defaults",
+                                       {"provision": "new-domain"})["exit_code"], 8)
+
     def test_1_missing_env_key_fails(self):
         env = dict(self.env)
         del env["NBDOMAIN"]
