@@ -20,7 +20,8 @@ when the DC could not start from it:
      *.tdb/*.ldb passes `tdbtool <file> check`; `ldbsearch -H
      private/sam.ldb` opens it with its partitions and its default naming
      context is the realm's (DC=ad,DC=example,DC=com for AD.EXAMPLE.COM);
-     sysvol/<realm lower case>/ is there;
+     sysvol/<realm lower case>/ is there; private/secrets.ldb names the
+     DC HOSTNAME of NBDOMAIN and REALM (its primaryDomain entry);
   4. then the internal `ad` domain is created: list-user-domains shows it,
      provider = the module, host = IPADDRESS, counters = the users and
      groups the transplanted directory holds.
@@ -164,6 +165,28 @@ def check_directory(data, realm):
     return len(users), len(groups)
 
 
+def check_identity(data, env):
+    """secrets.ldb holds the DC's own account: its domain must be NBDOMAIN
+    and REALM, its machine account HOSTNAME's (a DC started under another
+    name or domain would not find its secrets)."""
+    secrets_ldb = os.path.join(data, "private", "secrets.ldb")
+    if not os.path.isfile(secrets_ldb):
+        raise ImportFailed("volumes/data/private/secrets.ldb is missing")
+    found = search(secrets_ldb, "(objectClass=primaryDomain)",
+                   ["flatname", "realm", "samAccountName"])
+    if not found:
+        raise ImportFailed("volumes/data/private/secrets.ldb has no primary domain")
+    d = found[0]
+    have = ((d.get("flatname") or [""])[0], (d.get("realm") or [""])[0],
+            (d.get("samAccountName") or [""])[0])
+    want = (env["NBDOMAIN"], env["REALM"], env["HOSTNAME"].split(".")[0] + "$")
+    if [h.upper() for h in have] != [w.upper() for w in want]:
+        raise ImportFailed("volumes/data/private/secrets.ldb is the DC %s of %s (%s), not the DC "
+                           "%s of %s (%s) that import.env names"
+                           % (have[2].rstrip("$"), have[0], have[1], want[2].rstrip("$"),
+                              want[0], want[1]))
+
+
 def import_module(sim, m):
     """The import task of module m once /terminate was read:
     (exit code, output, error)."""
@@ -183,6 +206,7 @@ def import_module(sim, m):
         renamed = rename_exports(data)
         checked = check_databases(data)
         users, groups = check_directory(data, env["REALM"])
+        check_identity(data, env)
     except ImportFailed as e:
         return 1, "", "%s\n" % e
     with sim.lock:

@@ -192,6 +192,12 @@ class SambaImportTest(testing.ClusterTestCase):
         self.assertIn("state/import.env lacks NBDOMAIN", res["error"])
         self.assertNotIn(DOMAIN, self.domains())
 
+    def test_1_other_netbios_domain_fails(self):
+        _, res = self.transplant(self.data, dict(self.env, NBDOMAIN="OTHER"))
+        self.assertEqual(res["exit_code"], 1, res)
+        self.assertIn("secrets.ldb is the DC NSDC-NS7 of EXAMPLE (AD.EXAMPLE.COM), not the DC "
+                      "nsdc-ns7 of OTHER (AD.EXAMPLE.COM)", res["error"])
+
     def test_2_truncated_sam_ldb_fails(self):
         data = self.copy_of_data()
         part = os.path.join(data, "private", "sam.ldb.d", "DC=AD,DC=EXAMPLE,DC=COM.ldb")
