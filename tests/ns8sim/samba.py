@@ -32,7 +32,6 @@ OTHER-APPS.md).  search() runs ldbsearch on the received sam.ldb: the
 control call `module-ad-search` (ControlClient.ad_search).
 """
 
-import base64
 import json
 import os
 import subprocess
@@ -74,32 +73,6 @@ def _run(argv, what):
     return p.stdout
 
 
-def parse_ldif(text):
-    """ldbsearch's output: [{attribute: [values]}] (base64 values decoded,
-    referrals left out)."""
-    lines = []
-    for line in text.splitlines():
-        if line.startswith(" ") and lines:
-            lines[-1] += line[1:]
-        else:
-            lines.append(line)
-    entries, cur = [], None
-    for line in lines + [""]:
-        if not line or line.startswith("#"):
-            if cur:
-                entries.append(cur)
-            cur = None
-            continue
-        name, sep, value = line.partition(":")
-        if not sep or (cur is None and name == "ref"):
-            continue
-        if value.startswith(":"):
-            value = base64.b64decode(value[1:].strip()).decode("utf-8", "replace")
-        cur = cur if cur is not None else {}
-        cur.setdefault(name, []).append(value.strip())
-    return entries
-
-
 def search(sam, ldb_filter, attrs=(), base=None, scope=None):
     """ldbsearch -H sam: [{attribute: [values]}], "dn" included."""
     argv = ["ldbsearch", "-H", sam]
@@ -107,6 +80,7 @@ def search(sam, ldb_filter, attrs=(), base=None, scope=None):
         argv += ["-b", base]
     if scope:
         argv += ["-s", scope]
+    from harness.samba import parse_ldif  # (as moduledb.py: the harness's, when needed)
     return parse_ldif(_run(argv + [ldb_filter] + list(attrs), "ldbsearch -H " + sam))
 
 
