@@ -48,6 +48,9 @@ USERS = (
     ("gaël", "Gaël", "Müller", ("sales", "support")),
 )
 GROUPS = ("sales", "support")
+# Every account the provision adds (sAMAccountName), for tests that look
+# them up after a migration.
+ACCOUNTS = tuple(sorted(u[0] for u in USERS)) + (SERVICE_USER,)
 
 
 class SambaError(RuntimeError):

@@ -17,7 +17,7 @@ from ns8sim import testing
 from ns8sim.ns7vpn import Ns7Tunnel
 
 DOMAIN = dc.REALM.lower()
-USER_NAMES = sorted(u[0] for u in dc.USERS) + [dc.SERVICE_USER]
+USER_NAMES = dc.ACCOUNTS
 
 
 def _records(path):
