@@ -30,6 +30,8 @@ import shutil
 import subprocess
 import time
 
+from . import esmith
+
 REALM = "AD.EXAMPLE.COM"
 WORKGROUP = "EXAMPLE"
 HOSTNAME = "nsdc-ns7"
@@ -216,3 +218,45 @@ def export_copy(source, dest):
         rel = os.path.relpath(path, source)
         shutil.move(path + ".export", os.path.join(dest, rel))
     return runs
+
+
+# NethServer 7's file server (nethserver-samba) beside the DC: shared
+# folders ("ibays") and home directories, which migrate with the local AD
+# provider in the original tool (OTHER-APPS.md) and in a later issue here.
+SHARES = {"projects": "Project documents", "public": "Public files"}
+
+
+def add_file_server(root):
+    """Adds nethserver-samba to a built NS7 root: its `smb` record and
+    defaults type (what the inventory detects), an `accounts` DB with one
+    `ibay` record a share, /var/lib/nethserver/ibay/<share>/ with a file,
+    and /var/lib/nethserver/home/<user>/ for every user.  Returns
+    {"shares": [...], "homes": [...]} (paths relative to the root)."""
+    config = esmith.Database(esmith.db_path(root, "configuration"))
+    config.set("smb", "service", {"ServerRole": "ADS", "Workgroup": WORKGROUP,
+                                  "status": "enabled"})
+    defaults = os.path.join(root, "etc/e-smith/db/configuration/defaults/smb")
+    os.makedirs(defaults, exist_ok=True)
+    with open(os.path.join(defaults, "type"), "w") as f:
+        f.write("service\n")
+    path = esmith.db_path(root, "accounts")
+    accounts = esmith.Database(path)
+    if not os.path.exists(path):
+        accounts.create()
+    made = {"shares": [], "homes": []}
+    for name, description in sorted(SHARES.items()):
+        accounts.set(name, "ibay", {"Description": description, "GroupAccess": "rw",
+                                    "OwningGroup": "sales@" + REALM.lower(),
+                                    "SmbShareBrowseable": "enabled"})
+        rel = "var/lib/nethserver/ibay/" + name
+        os.makedirs(os.path.join(root, rel), exist_ok=True)
+        with open(os.path.join(root, rel, "readme.txt"), "w") as f:
+            f.write("%s\n" % description)
+        made["shares"].append(rel)
+    for account, _, _, _ in USERS:
+        rel = "var/lib/nethserver/home/" + account
+        os.makedirs(os.path.join(root, rel), exist_ok=True)
+        with open(os.path.join(root, rel, "notes.txt"), "w") as f:
+            f.write("notes of %s\n" % account)
+        made["homes"].append(rel)
+    return made

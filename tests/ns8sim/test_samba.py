@@ -89,6 +89,22 @@ class NS7DomainControllerTest(unittest.TestCase):
         self.assertEqual(svc[0]["accountExpires"], ["0"])
 
 
+class NS7FileServerTest(unittest.TestCase):
+    """harness.samba.add_file_server: NS7's shares and homes beside the DC."""
+
+    def test_shares_and_homes(self):
+        made = dc.add_file_server(NS7.path)
+        self.assertEqual(NS7.db()["smb"][0], "service")
+        self.assertTrue(os.path.exists(os.path.join(
+            NS7.path, "etc/e-smith/db/configuration/defaults/smb/type")))
+        ibays = {k: v for k, (t, v) in NS7.db("accounts").items() if t == "ibay"}
+        self.assertEqual(sorted(ibays), sorted(dc.SHARES))
+        self.assertEqual(ibays["projects"]["Description"], "Project documents")
+        for rel in made["shares"] + made["homes"]:
+            self.assertTrue(os.listdir(os.path.join(NS7.path, rel)), rel)
+        self.assertEqual(len(made["homes"]), len(dc.USERS))
+
+
 class SambaImportTest(testing.ClusterTestCase):
     """import-module of image samba.  The tests run in name order: the
     last one creates the ad.example.com domain, which would make the others
