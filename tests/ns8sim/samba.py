@@ -22,7 +22,9 @@ when the DC could not start from it:
      context is the realm's (DC=ad,DC=example,DC=com for AD.EXAMPLE.COM);
      sysvol/<realm lower case>/ is there; private/secrets.ldb names the
      DC HOSTNAME of NBDOMAIN and REALM (its primaryDomain entry);
-  4. then the internal `ad` domain is created: list-user-domains shows it,
+  4. the id mapping (private/idmap.ldb) is renumbered from 1001 as the
+     real import does, with ldbmodify;
+  5. then the internal `ad` domain is created: list-user-domains shows it,
      provider = the module, host = IPADDRESS, counters = the users and
      groups the transplanted directory holds.
 
@@ -161,6 +163,33 @@ def check_identity(data, env):
                               want[0], want[1]))
 
 
+def renumber_idmap(data):
+    """As ns8-samba's import (OTHER-APPS.md): the id mapping renumbered from
+    1001 (NS7's DC hands out 3000000 and up), the range 1001-65530, the
+    anonymous SID S-1-5-7 both uid and gid 65534; with ldbmodify on
+    private/idmap.ldb.  Returns (SIDs renumbered, next free id)."""
+    idmap = os.path.join(data, "private", "idmap.ldb")
+    if not os.path.isfile(idmap):
+        raise ImportFailed("volumes/data/private/idmap.ldb is missing")
+    sids = [e["dn"][0] for e in search(idmap, "(xidNumber>=101)", ["xidNumber"])
+            if e["dn"][0].upper().startswith("CN=S-") and e["dn"][0].upper() != "CN=S-1-5-7"]
+    ldif = ["dn: CN=S-1-5-7", "changetype: modify", "replace: type", "type: ID_TYPE_BOTH", "-",
+            "replace: xidNumber", "xidNumber: 65534", ""]
+    xid = 1001
+    for dn in sorted(sids):
+        ldif += ["dn: " + dn, "changetype: modify", "replace: xidNumber", "xidNumber: %d" % xid, ""]
+        xid += 1
+    ldif += ["dn: CN=CONFIG", "changetype: modify", "replace: lowerBound", "lowerBound: 1001", "-",
+             "replace: upperBound", "upperBound: 65530", "-", "replace: xidNumber",
+             "xidNumber: %d" % xid, ""]
+    p = subprocess.run(["ldbmodify", "-H", idmap], input="\n".join(ldif), capture_output=True,
+                       text=True, errors="replace", timeout=120)
+    if p.returncode != 0:
+        raise ImportFailed("ldbmodify -H volumes/data/private/idmap.ldb: %s"
+                           % (p.stderr or p.stdout).strip()[-1000:])
+    return len(sids), xid
+
+
 def import_module(sim, m):
     """The import task of module m once /terminate was read:
     (exit code, output, error)."""
@@ -181,6 +210,7 @@ def import_module(sim, m):
         checked = check_databases(data)
         users, groups = check_directory(data, env["REALM"])
         check_identity(data, env)
+        renumbered, next_xid = renumber_idmap(data)
     except ImportFailed as e:
         return 1, "", "%s\n" % e
     with sim.lock:
@@ -197,7 +227,8 @@ def import_module(sim, m):
         m["user_domain"] = domain
         m["ad"] = {"hostname": env["HOSTNAME"], "nbdomain": env["NBDOMAIN"],
                    "provision_type": env["PROVISION_TYPE"], "renamed": renamed,
-                   "checked": checked}
+                   "checked": checked,
+                   "idmap": {"renumbered": renumbered, "next_xid": next_xid}}
     return 0, "imported %s: %d users, %d groups\n" % (domain, users, groups), ""
 
 

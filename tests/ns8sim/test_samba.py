@@ -272,6 +272,16 @@ class SambaImportTest(testing.ClusterTestCase):
         self.assertFalse([f["path"] for f in m["files"] if f["path"].endswith(".export")])
         self.assertIn("volumes/data/sysvol/ad.example.com/Policies",
                       [f["path"] for f in m["files"]])
+        # the id mapping starts at 1001 (NS7's DC started at 3000000)
+        idmap = os.path.join(m["srv"], "volumes", "data", "private", "idmap.ldb")
+        config = dc.search(idmap, "(cn=CONFIG)", ["lowerBound", "upperBound", "xidNumber"])[0]
+        renumbered = m["ad"]["idmap"]["renumbered"]
+        self.assertGreater(renumbered, 0)
+        self.assertEqual((config["lowerBound"], config["upperBound"], config["xidNumber"]),
+                         (["1001"], ["65530"], [str(1001 + renumbered)]))
+        xids = sorted(int(e["xidNumber"][0]) for e in dc.search(idmap, "(cn=S-*)", ["xidNumber"]))
+        # (0 and 100, Administrator and Users, stay as they are)
+        self.assertEqual(xids, [0, 100] + list(range(1001, 1001 + renumbered)) + [65534])
 
 
 if __name__ == "__main__":
