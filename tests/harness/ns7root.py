@@ -14,7 +14,7 @@ import struct
 import subprocess
 import time
 
-from . import esmith, util
+from . import esmith, samba, util
 
 # The stock AGI scripts of NS7's agi-bin that must not reach NS8, by the two
 # lists of NETHVOICE.md ("Exclude lists"): the original migration tool's
@@ -115,6 +115,9 @@ class NS7Root:
     nethvoice_files: write the NethVoice trees (default: same as nethvoice).
     mysql_socket / mysql_password: what /root/.my.cnf says.
     fias: write /etc/fias.conf (hotel add-on).
+    directory="ad": the account provider is a local Samba AD DC, provisioned
+      for real under var/lib/machines/nsdc (samba.py; the `nsdc` and `sssd`
+      records say so; sssd's BindPassword is its service account's).
 
     The root also has NethServer 7's e-smith tools (stand-ins, see esmith.py
     and ns7tree/) and the package's files; install_package() runs the
@@ -124,8 +127,12 @@ class NS7Root:
 
     def __init__(self, path, *, files=2000, total_bytes=None, nethvoice=True,
                  nethvoice_files=None, mysql_socket="/var/lib/mysql/mysql.sock",
-                 mysql_password=None, fias=False, seed=1):
+                 mysql_password=None, fias=False, seed=1,
+                 directory=None):
+        if directory not in (None, "ad"):
+            raise ValueError("directory must be None or 'ad'")
         self.path = path
+        self.directory = directory  # "ad": NS7's local Samba AD DC (samba.py)
         self.files = files
         self.total_bytes = total_bytes if total_bytes is not None else files * 120_000
         self.nethvoice = nethvoice
@@ -198,6 +205,11 @@ class NS7Root:
         self._my_cnf()
         self._install_standins()
         self._install_package_files()
+        if self.directory == "ad":
+            self.ad_provision_seconds = samba.provision(
+                self.path, self.ad_admin_password, self.bind_password, self.ad_user_password)
+            self.manifest.secrets["nsdc.Administrator"] = self.ad_admin_password
+            self.manifest.secrets["nsdc.users"] = self.ad_user_password
         if self.nethvoice_files:
             budget_files, budget_bytes = self.files, self.total_bytes
             self._asterisk_etc()
@@ -226,6 +238,9 @@ class NS7Root:
         self.subscription_secret = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz0123456789")
                                            for _ in range(40))
         self.bind_password = "Bind-" + "".join(rnd.choice("abcdef0123456789") for _ in range(16))
+        # (not from rnd: the seeded tree stays the same with or without a DC)
+        self.ad_admin_password = "Adm-" + secrets.token_hex(8)
+        self.ad_user_password = "Usr-" + secrets.token_hex(8)
 
     def records(self):
         """The configuration DB's records: {key: (type, props)}.
@@ -274,6 +289,8 @@ class NS7Root:
             })
             if self.fias:
                 records["fias"] = ("service", {"status": "disabled"})
+        if self.directory == "ad":
+            records.update(samba.records(self.bind_password))
         return records
 
     def service_units(self):

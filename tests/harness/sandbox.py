@@ -32,6 +32,8 @@ class Sandbox:
       package adds ns8-migration-helper.service (running, disabled).
     helper=False: do not start the helper (start it with sb.helper.start()).
     mariadb / polkit / systemd = False: leave that part out.
+    directory="ad": NS7's provider is a local Samba AD DC (samba.py), its
+      nsdc.service unit running and enabled.
 
     The NS7 root has the package installed: once the systemd stand-in is up,
     NS7Root.install_package() signals the package's update event, then
@@ -42,10 +44,12 @@ class Sandbox:
     def __init__(self, *, name="sandbox", files=2000, total_bytes=None, cdr_rows=1000,
                  nethvoice=True, nethvoice_files=None, fias=False, seed=1,
                  polkit_rules=None, example_rules=False, units=None, helper=True,
-                 mariadb=True, polkit=True, systemd=True, helper_args=()):
+                 mariadb=True, polkit=True, systemd=True, helper_args=(),
+                 directory=None):
         self.name = name
         self.options = dict(files=files, total_bytes=total_bytes, nethvoice=nethvoice,
                             nethvoice_files=nethvoice_files, fias=fias, seed=seed)
+        self.options["directory"] = directory
         self.cdr_rows = cdr_rows
         self.polkit_rules = dict(polkit_rules or {})
         if example_rules:
