@@ -215,6 +215,16 @@ class Slapd(util.ManagedProcess):
                                                                           p.stderr.strip()))
         return p
 
+    def add(self, ldif):
+        """ldapadd -c of LDIF text over the ldapi socket as root (SASL
+        EXTERNAL); the CompletedProcess."""
+        ldapi = next((u for u in self.urls if u.startswith("ldapi:")), None)
+        if ldapi is None:
+            raise util.HarnessError("slapd has no ldapi socket to add through")
+        return subprocess.run(netns_argv(self.netns, ["ldapadd", "-c", "-Q", "-Y", "EXTERNAL",
+                                                      "-H", ldapi]),
+                              input=ldif, text=True, capture_output=True, timeout=30)
+
     def entries(self, base, filt="(objectClass=*)", attrs=(), **kw):
         """search() parsed: [{attr: [values], "dn": dn}]."""
         return parse_ldif(self.search(base, filt, attrs, **kw).stdout)

@@ -137,6 +137,17 @@ class ControlClient:
         """Run SQL on the module's MariaDB: the rows of every result (NULL -> None)."""
         return self.call("module-sql", module=module_id, sql=sql, database=database)
 
+    # -- an openldap module's directory (what its import-module loaded) ------------
+    def ldap_search(self, module_id, base, filter="(objectClass=*)", attrs=(), scope="sub",
+                    service=False):
+        """ldapsearch on the module's slapd: [{attribute in lower case:
+        [values], "dn": dn}] (harness.ldap.parse_ldif; [] when base does not
+        exist).  As root over its ldapi socket, or with service=True over
+        TCP on the node's VPN address, bound as the domain's bind_dn with
+        its bind_password (as NS8's apps read it)."""
+        return self.call("ldap-search", module=module_id, base=base, filter=filter,
+                         attrs=list(attrs), scope=scope, service=service)
+
 
 def _openssl(args, cwd):
     util.run(["openssl"] + args, cwd=cwd)
