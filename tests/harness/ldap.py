@@ -170,6 +170,7 @@ class Slapd(util.ManagedProcess):
     def start(self, timeout=15):
         argv = netns_argv(self.netns, ["slapd", "-d", "0", "-F", self.config_dir,
                                        "-h", " ".join(self.urls)])
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         log = open(self.log_path, "ab")
         try:
             if self.die_with_parent:

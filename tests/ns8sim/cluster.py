@@ -148,6 +148,15 @@ class ControlClient:
         return self.call("ldap-search", module=module_id, base=base, filter=filter,
                          attrs=list(attrs), scope=scope, service=service)
 
+    def domain_search(self, domain, base=None, filter="(objectClass=*)", attrs=(), scope="sub"):
+        """ldapsearch against user domain `domain` as NS8's apps reach it
+        (its provider's host and port, ldaps if tls, its bind_dn and
+        bind_password; from the leader, so an external domain on NS7 is
+        reached through the VPN): {"ok", "exit_code", "error", "url",
+        "entries"} (entries as ldap_search's).  base defaults to its base_dn."""
+        return self.call("domain-search", timeout=40, domain=domain, base=base, filter=filter,
+                         attrs=list(attrs), scope=scope)
+
 
 def _openssl(args, cwd):
     util.run(["openssl"] + args, cwd=cwd)

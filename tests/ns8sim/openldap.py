@@ -25,6 +25,7 @@ import base64
 import os
 import re
 import shutil
+import subprocess
 import threading
 import time
 
@@ -120,6 +121,32 @@ def refused_entries(stderr, ldif_path):
         elif line.strip():
             reason = line.strip().lstrip("<= ").strip()
     return out
+
+
+def domain_search(dom, base=None, filt="(objectClass=*)", attrs=(), scope="sub", timeout=10):
+    """ldapsearch against a user domain as NS8's apps reach it: its first
+    provider's host and port (ldaps when the domain says tls, the
+    certificate checked only with tls_verify), bound as its bind_dn with
+    its bind_password, from the simulator's namespace (the leader's: an
+    external domain on NS7 is reached through the VPN).  Returns
+    {"ok", "exit_code", "error", "url", "entries"}."""
+    provider = dom["providers"][0] if dom.get("providers") else None
+    if provider is None:
+        return {"ok": False, "exit_code": None, "error": "the domain has no provider",
+                "url": None, "entries": []}
+    url = "%s://%s:%s/" % ("ldaps" if dom.get("tls") else "ldap", provider["host"], provider["port"])
+    argv = ["ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-o", "nettimeout=%d" % timeout, "-x",
+            "-H", url, "-s", scope, "-b", base or dom["base_dn"], "-D", dom["bind_dn"],
+            "-y", "/dev/stdin", filt] + list(attrs)
+    env = dict(os.environ, LDAPTLS_REQCERT="demand" if dom.get("tls_verify") else "never")
+    try:
+        p = subprocess.run(argv, input=dom.get("bind_password") or "", text=True,
+                           capture_output=True, env=env, timeout=timeout + 5)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "exit_code": None, "error": "ldapsearch timed out", "url": url,
+                "entries": []}
+    return {"ok": p.returncode == 0, "exit_code": p.returncode, "error": p.stderr.strip(),
+            "url": url, "entries": parse_ldif(p.stdout) if p.returncode == 0 else []}
 
 
 class ImportFailed(Exception):

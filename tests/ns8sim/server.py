@@ -1623,6 +1623,13 @@ class ControlServer(socketserver.ThreadingUnixStreamServer):
             return data.search(req["base"], req.get("filter") or "(objectClass=*)",
                                req.get("attrs") or [], scope=req.get("scope") or "sub",
                                service=bool(req.get("service")))
+        if cmd == "domain-search":
+            with sim.lock:
+                dom = copy.deepcopy(sim.domains.get(req.get("domain")))
+            if dom is None:
+                raise ValueError("no user domain %r" % req.get("domain"))
+            return openldap.domain_search(dom, req.get("base"), req.get("filter") or "(objectClass=*)",
+                                          req.get("attrs") or [], scope=req.get("scope") or "sub")
         if cmd == "shutdown":
             threading.Thread(target=self.stop, daemon=True).start()
             return "stopping"

@@ -6,7 +6,7 @@ directory answers searches, from NS8's side as its apps bind."""
 
 import os
 
-from harness.ldap import ldif_entry, ssha
+from harness.ldap import NS7_SUFFIX, NS7_SVC_DN, NS7Directory, ldif_entry, ssha
 from ns8sim import testing
 from ns8sim.ns7vpn import Ns7Tunnel
 
@@ -77,6 +77,7 @@ class OpenLdapImportTest(testing.ClusterTestCase):
         cls.tunnel = Ns7Tunnel(c.topology, priv)
         cls.addClassCleanup(cls.tunnel.down)
         cls.tunnel.up(res["output"])
+        cls.ns7_vpn_ip = res["output"]["ip_address"]
         testing.util.wait_for(
             lambda: c.topology.run("ns7", ["ping", "-c1", "-W1", c.leader_vpn_ip],
                                    check=False).returncode == 0, 30, "the VPN to come up")
@@ -142,6 +143,10 @@ class OpenLdapImportTest(testing.ClusterTestCase):
         groups = c.control.ldap_search(mid, SUFFIX, "(cn=sales)", ["memberUid"], service=True)
         self.assertEqual(groups[0]["memberuid"], ["alice", "nicolo"])
         self.assertEqual(c.control.ldap_search(mid, "ou=People,dc=directory,dc=nh"), [])
+        # the same through the domain as list-user-domains describes it
+        out = c.control.domain_search(DOMAIN, filter="(uid=nicolo)", attrs=["cn"])
+        self.assertTrue(out["ok"], out)
+        self.assertEqual(out["entries"][0]["cn"], ["Nicolò Caffè"])
         # 80fix_ppolicy's policies
         self.assertEqual(len(c.control.ldap_search(mid, "ou=PPolicy," + SUFFIX,
                                                    "(objectClass=pwdPolicy)")), 2)
@@ -152,6 +157,31 @@ class OpenLdapImportTest(testing.ClusterTestCase):
         self.remove(mid)
         testing.util.wait_for(lambda: not os.path.exists("/proc/%d" % pid), 10, "slapd to end")
         self.assertNotIn(DOMAIN, self.domains())
+
+    def test_domain_search_reaches_an_external_domain_on_ns7(self):
+        """The temporary external domain a migration adds (NS7's slapd on its
+        VPN address, ldaps 636, certificate not verified) answers from
+        NS8's side through the tunnel."""
+        c = self.cluster
+        directory = NS7Directory(os.path.join(c.run_dir, "ns7-root"), SVCPASS).build()
+        slapd = directory.start(netns=c.topology.ns_of("ns7"))
+        self.addCleanup(directory.stop)
+        res = self.run_task("cluster", "add-external-domain", {
+            "domain": "ns7.example.test", "protocol": "ldap", "host": self.ns7_vpn_ip, "port": 636,
+            "schema": "rfc2307", "bind_dn": NS7_SVC_DN, "bind_password": SVCPASS,
+            "base_dn": NS7_SUFFIX, "tls": True, "tls_verify": False})
+        self.assertEqual(res["exit_code"], 0, res)
+        self.addCleanup(self.run_task, "cluster", "remove-external-domain",
+                        {"domain": "ns7.example.test"})
+        out = c.control.domain_search("ns7.example.test", filter="(objectClass=posixAccount)",
+                                      attrs=["uid"])
+        self.assertTrue(out["ok"], out)
+        self.assertEqual(out["url"], "ldaps://%s:636/" % self.ns7_vpn_ip)
+        self.assertEqual({e["uid"][0] for e in out["entries"]}, set(NS7Directory.USERS))
+        slapd.stop()
+        out = c.control.domain_search("ns7.example.test")
+        self.assertFalse(out["ok"], out)
+        self.assertEqual(out["exit_code"], 255, out)  # can't contact LDAP server
 
     def test_ns6_class_fails_with_slapadd_reason(self):
         mid, res = self.migrate(import_env(domain="ns6.example.test", suffix=SUFFIX),
