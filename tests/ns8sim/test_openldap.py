@@ -57,6 +57,20 @@ NS6_USER = ldif_entry("uid=eve,ou=People," + SUFFIX, [
     ("sambaSID", "S-1-5-21-1111111111-2222222222-3333333333-3010")])
 
 
+def rewrite_suffix(ldif, suffix=SUFFIX):
+    """The migration's suffix rewrite only (no schema fix): NS7's
+    dc=directory,dc=nh -> suffix, the top entry's dc -> its first label."""
+    return ldif.replace(NS7_SUFFIX, suffix).replace("\ndc: directory\n",
+                                                   "\ndc: %s\n" % suffix.split(",")[0][3:])
+
+
+def drop_ns6_samba(ldif):
+    """The schema fix's part for NS6's Samba class: the class and its attributes."""
+    return "".join(line for line in ldif.splitlines(True)
+                   if line.rstrip("\n") != "objectClass: sambaSamAccount"
+                   and not line.lower().startswith("samba"))
+
+
 def import_env(domain=DOMAIN, suffix=SUFFIX, drop=()):
     env = {"LDAP_SVCUSER": "ldapservice", "LDAP_SVCPASS": SVCPASS, "LDAP_DOMAIN": domain,
            "LDAP_SUFFIX": suffix}
@@ -182,6 +196,29 @@ class OpenLdapImportTest(testing.ClusterTestCase):
         out = c.control.domain_search("ns7.example.test")
         self.assertFalse(out["ok"], out)
         self.assertEqual(out["exit_code"], 255, out)  # can't contact LDAP server
+
+    def test_ns7_export_loads_once_the_ns6_class_is_dropped(self):
+        """NS7's own directory (the harness's), exported as the migration
+        does: refused while it holds the NS6 class, loaded once dropped."""
+        c = self.cluster
+        exported = NS7Directory(os.path.join(c.run_dir, "ns7-export"), SVCPASS).build().slapcat()
+        suffix = "dc=exported,dc=example,dc=test"
+        mid, res = self.migrate(import_env(domain="exported.example.test", suffix=suffix),
+                                rewrite_suffix(exported, suffix))
+        self.remove(mid)
+        self.assertNotEqual(res["exit_code"], 0, res)
+        self.assertIn("uid=eve,ou=People,%s: str2entry: str2ad(sambaSID)" % suffix, res["error"])
+        mid, res = self.migrate(import_env(domain="exported.example.test", suffix=suffix),
+                                drop_ns6_samba(rewrite_suffix(exported, suffix)))
+        try:
+            self.assertEqual(res["exit_code"], 0, res)
+            uids = {e["uid"][0] for e in c.control.ldap_search(mid, suffix, "(objectClass=posixAccount)",
+                                                               ["uid"], service=True)}
+            self.assertEqual(uids, set(NS7Directory.USERS))
+            top = c.control.ldap_search(mid, suffix, scope="base")
+            self.assertEqual(top[0]["dc"], ["exported"])
+        finally:
+            self.remove(mid)
 
     def test_ns6_class_fails_with_slapadd_reason(self):
         mid, res = self.migrate(import_env(domain="ns6.example.test", suffix=SUFFIX),
