@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The main job: a sample NethServer 7 (NethVoice trees, MariaDB with the
-NethVoice databases) is connected to a simulated NS8 cluster (network
+NethVoice databases, its local OpenLDAP directory) is connected to a simulated NS8 cluster (network
 namespaces, real WireGuard, real rsync receivers) and NethVoice is moved:
 Connect → Scan → Start → (NS7 keeps working) → Sync → Sync → Finish, with
 every job's progress printed.  The NS8 Migration page is served by cockpit-ws on
