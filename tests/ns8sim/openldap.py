@@ -102,7 +102,9 @@ def refused_entries(stderr, ldif_path):
     """[(dn, reason)] of what `slapadd -c` refused: its lines
     'slapadd: could not parse entry (line=N)' (the reason is the line
     before: an undefined attribute or class) and
-    'slapadd: dn="..." (line=N): (65) <reason>' (a schema violation)."""
+    'slapadd: dn="..." (line=N): (65) <reason>' (a schema violation) and
+    'slapadd: line N: database #2 (...) not configured to hold "<dn>"' (an
+    entry outside the suffix)."""
     dns = {}
     with open(ldif_path, "rb") as f:
         for number, raw in enumerate(f, 1):
@@ -113,7 +115,8 @@ def refused_entries(stderr, ldif_path):
                 dns[number] = line[4:]
     out, reason = [], ""
     for line in stderr.splitlines():
-        m = re.match(r'slapadd: (?:could not \w+ entry )?(?:dn="([^"]*)" )?\(line=(\d+)\):?\s*(.*)', line)
+        m = re.match(r'slapadd: (?:could not \w+ entry )?(?:dn="([^"]*)" )?\(line=(\d+)\):?\s*(.*)', line) \
+            or re.match(r'slapadd: ()line (\d+): (.*)', line)
         if m:
             dn = m.group(1) or dns.get(int(m.group(2)), "line " + m.group(2))
             out.append((dn, m.group(3).strip() or reason or line.strip()))
@@ -213,6 +216,10 @@ class OpenLdapData:
         dump = os.path.join(os.path.dirname(state_dir), DUMP)
         if not os.path.isfile(dump):
             raise ImportFailed("%s not found: nothing to import" % DUMP)
+        with open(dump, "rb") as f:
+            head = f.read(1 << 20).decode(errors="replace")
+        if not re.search(r"^dn: %s\s*$" % re.escape(suffix), head, re.M | re.I):
+            raise ImportFailed("%s has no entry for the suffix %s (the first MiB of it)" % (DUMP, suffix))
         out = self._new_domain(suffix, dump, entry)
         self._start(ns, address, port)
         self.suffix, self.domain, self.address, self.port = suffix, domain, address, port

@@ -4,10 +4,13 @@ receiver from NS7; at /terminate the LDIF goes into a real slapd with NS8's
 schemas under the new suffix, the internal user domain appears, and the
 directory answers searches, from NS8's side as its apps bind."""
 
+import base64
 import os
+import tempfile
+import unittest
 
 from harness.ldap import NS7_SUFFIX, NS7_SVC_DN, NS7Directory, ldif_entry, ssha
-from ns8sim import testing
+from ns8sim import openldap, testing
 from ns8sim.ns7vpn import Ns7Tunnel
 
 SUFFIX = "dc=corp,dc=example,dc=test"
@@ -203,6 +206,11 @@ class OpenLdapImportTest(testing.ClusterTestCase):
         c = self.cluster
         exported = NS7Directory(os.path.join(c.run_dir, "ns7-export"), SVCPASS).build().slapcat()
         suffix = "dc=exported,dc=example,dc=test"
+        # the suffix not rewritten: no entry is under LDAP_SUFFIX
+        mid, res = self.migrate(import_env(domain="exported.example.test", suffix=suffix), exported)
+        self.remove(mid)
+        self.assertNotEqual(res["exit_code"], 0, res)
+        self.assertIn("has no entry for the suffix %s" % suffix, res["error"])
         mid, res = self.migrate(import_env(domain="exported.example.test", suffix=suffix),
                                 rewrite_suffix(exported, suffix))
         self.remove(mid)
@@ -260,6 +268,29 @@ class OpenLdapImportTest(testing.ClusterTestCase):
             self.remove(mid)
 
 
+class RefusedEntriesTest(unittest.TestCase):
+    """How the import reads what `slapadd -c` refused (it exits 0)."""
+
+    def test_the_three_forms(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".ldif") as f:
+            f.write("dn: dc=corp,dc=example,dc=test\ndc: corp\n\n"
+                    "dn:: %s\ncn: x\n\n" % base64.b64encode("cn=Nicolò,dc=corp".encode()).decode()
+                    + "dn: cn=b,dc=directory,dc=nh\ncn: b\n")
+            f.flush()
+            stderr = ("<= str2entry: str2ad(sambaSID): attribute type undefined\n"
+                      "slapadd: could not parse entry (line=4)\n"
+                      "Entry (dc=corp,dc=example,dc=test): object class 'person' requires attribute 'sn'\n"
+                      "slapadd: dn=\"dc=corp,dc=example,dc=test\" (line=1): (65) object class 'person' "
+                      "requires attribute 'sn'\n"
+                      "slapadd: line 7: database #2 (dc=corp,dc=example,dc=test) not configured to hold "
+                      "\"cn=b,dc=directory,dc=nh\"; no database configured for that naming context\n")
+            self.assertEqual(openldap.refused_entries(stderr, f.name), [
+                ("cn=Nicolò,dc=corp", "str2entry: str2ad(sambaSID): attribute type undefined"),
+                ("dc=corp,dc=example,dc=test", "(65) object class 'person' requires attribute 'sn'"),
+                ("cn=b,dc=directory,dc=nh", "database #2 (dc=corp,dc=example,dc=test) not configured "
+                 "to hold \"cn=b,dc=directory,dc=nh\"; no database configured for that naming context")])
+            self.assertEqual(openldap.refused_entries("", f.name), [])
+
+
 if __name__ == "__main__":
-    import unittest
     unittest.main()
