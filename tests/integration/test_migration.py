@@ -11,15 +11,27 @@ import time
 
 import dbus
 
-from clusterfixture import ERR, GOOD, ROOT, MigrationTestCase
+from clusterfixture import ERR, GOOD, ROOT, USER_DOMAIN, MigrationTestCase
 from ns7expect import expected as ns7_expected, tree
 from harness.client import JOB_IFACE, MANAGER_IFACE
+from harness.ldap import NS7Directory
 from harness.polkit import MIGRATE_OPERATOR, MIGRATE_OPERATOR_RULES, UNPRIVILEGED_USER
 
 
 class MigrationTest(MigrationTestCase):
     CLUSTER = {"nodes": 1, "modules": [], "task_delay": 0.1}
-    SANDBOX = {"files": 3000, "cdr_rows": 200, "polkit_rules": MIGRATE_OPERATOR_RULES}
+    # directory: NS7's local OpenLDAP is a real slapd (harness.ldap)
+    SANDBOX = {"files": 3000, "cdr_rows": 200, "polkit_rules": MIGRATE_OPERATOR_RULES,
+               "directory": "ldap"}
+
+    def test_temporary_domain_answers_from_ns8(self):
+        """Connect's temporary external domain (NS7's VPN address, ldaps 636)
+        reaches NS7's slapd through the tunnel, as NethVoice on NS8 reads it."""
+        out = self.cluster.control.domain_search(USER_DOMAIN, filter="(objectClass=posixAccount)",
+                                                 attrs=["uid"])
+        self.assertTrue(out["ok"], out)
+        self.assertEqual(out["url"], "ldaps://%s:636/" % self.manager()["VpnAddress"])
+        self.assertEqual({e["uid"][0] for e in out["entries"]}, set(NS7Directory.USERS))
 
     # -- helpers -------------------------------------------------------------
     def sync_moving(self, bwlimit, timeout):
