@@ -245,4 +245,10 @@ QStringList rsyncRead(const QString &url, int timeoutSeconds, int connectTimeout
             QStringLiteral("--timeout=%1").arg(timeoutSeconds), url};
 }
 
+QStringList slapcat(const QString &configDir, int database)
+{
+    return {QStringLiteral("slapcat"), QStringLiteral("-F"), configDir, QStringLiteral("-n"), QString::number(database),
+            QStringLiteral("-o"), QStringLiteral("ldif-wrap=no")};
+}
+
 } // namespace ns8m::commands

@@ -83,6 +83,13 @@ QStringList signalEvent(const QString &root, const QString &event);
 // `/sbin/e-smith/expand-template PATH`: writes PATH from its template.
 QStringList expandTemplate(const QString &root, const QString &path);
 
+// ----------------------------------------------------------- slapcat(8)
+
+// `slapcat -F CONFIGDIR -n DATABASE -o ldif-wrap=no`: the database numbered
+// DATABASE in the cn=config folder CONFIGDIR as LDIF on the standard output,
+// one line per value (reading while slapd runs is safe with mdb).
+QStringList slapcat(const QString &configDir, int database);
+
 // -------------------------------------------------------------- rsync(1)
 
 // rsync with OPTIONS, then the SOURCES, then the DESTINATION.

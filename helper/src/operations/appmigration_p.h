@@ -68,6 +68,8 @@ struct Migration::MigrationRun {
     // sync the change set of each (transfer id → its --files-from list).
     QList<ChangeSetTree> changeTrees;
     QHash<QString, QString> changeLists;
+    bool domainRemoved = false; // before_terminate removed the temporary user domain
+    bool domainRestored = false; // ...and its undo created it again
 };
 
 } // namespace ns8m

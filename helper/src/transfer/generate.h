@@ -1,0 +1,47 @@
+// The files a profile's generate: section makes on NS7 at every pass
+// (docs/app-profiles.md, "Files made by the helper"): an export fixed for
+// NS8 (exporter "ldif": slapcat, then transfer/ldif.h's fixes) or an
+// environment file (exporter "env": KEY=value lines from constants, NS7
+// files and the cluster's user domain).  They are written into a root-only
+// stage folder under the state directory; the sync then sends each one to
+// its destination.  Nothing they hold (a password in an env file) reaches
+// argv, the log or a property.
+#pragma once
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "profile/appprofile.h"
+
+#include <QList>
+#include <QObject>
+#include <QString>
+
+#include <functional>
+
+namespace ns8m {
+
+struct GenerateInput {
+    QString root;       // NS7's root ("/", a sample tree in the tests)
+    QString stageDir;   // the app's stage folder, made again (0700) at every pass
+    QString userDomain; // the cluster's user domain (chosen at Connect)
+    LogContext log;
+};
+
+struct GeneratedOutput {
+    QString id;
+    QString title;
+    QString localPath;      // <stage>/<id>/<file name>
+    QString destinationDir; // under the module's /srv, ending with '/'
+};
+
+using GenerateDone = std::function<void(const Failure &failure, const QList<GeneratedOutput> &files)>;
+
+// Makes FILES one after the other; DONE with what was made, or the first
+// failure.  CONTEXT owns the child processes.
+void generateFiles(QObject *context, const QList<GeneratedFile> &files, const GenerateInput &in, GenerateDone done);
+
+// The content of an env file: its KEY=value lines, or a failure that names
+// the missing value (never a value).
+QByteArray envFileContent(const GeneratedFile &file, const GenerateInput &in, Failure *failure);
+
+} // namespace ns8m
