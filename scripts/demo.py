@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The main job: a sample NethServer 7 (NethVoice trees, MariaDB with the
-NethVoice databases) is connected to a simulated NS8 cluster (network
+NethVoice databases, its local OpenLDAP directory) is connected to a simulated NS8 cluster (network
 namespaces, real WireGuard, real rsync receivers) and NethVoice is moved:
 Connect → Scan → Start → (NS7 keeps working) → Sync → Sync → Finish, with
 every job's progress printed.  The NS8 Migration page is served by cockpit-ws on
@@ -85,9 +85,11 @@ def main():
     print("== bringing up the simulated NS8 cluster: leader and worker in their own network namespaces")
     with Cluster(nodes=2) as cluster:
         print(f"   leader {cluster.leader_host}, cluster VPN {cluster.vpn_network}, CA {cluster.ca_file}")
-        print("== bringing up the sample NS7: private system bus, polkitd, MariaDB, NethVoice trees, helper")
-        with Sandbox(name="demo", files=args.files, cdr_rows=args.cdr_rows, helper=False) as sb:
-            ns7 = cluster.topology.ns_of("ns7")
+        print("== bringing up the sample NS7: private system bus, polkitd, MariaDB, NethVoice trees, "
+              "its OpenLDAP directory, helper")
+        ns7 = cluster.topology.ns_of("ns7")
+        with Sandbox(name="demo", files=args.files, cdr_rows=args.cdr_rows, helper=False,
+                     directory="ldap", netns=ns7) as sb:
             sb.helper.binary = netns_wrapper(sb.run_dir, ns7, sb.helper.binary)
             sb.helper.extra_args = ["--ca-file=" + cluster.ca_file]
             sb.helper.start()

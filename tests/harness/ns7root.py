@@ -15,6 +15,7 @@ import subprocess
 import time
 
 from . import esmith, util
+from .ldap import NS7Directory
 
 # The stock AGI scripts of NS7's agi-bin that must not reach NS8, by the two
 # lists of NETHVOICE.md ("Exclude lists"): the original migration tool's
@@ -124,8 +125,13 @@ class NS7Root:
 
     def __init__(self, path, *, files=2000, total_bytes=None, nethvoice=True,
                  nethvoice_files=None, mysql_socket="/var/lib/mysql/mysql.sock",
-                 mysql_password=None, fias=False, seed=1):
+                 mysql_password=None, fias=False, seed=1, directory=None, ldap_log=None):
+        if directory not in (None, "ldap"):
+            raise ValueError("directory must be None or 'ldap'")
         self.path = path
+        self.directory = directory
+        self.ldap_log = ldap_log
+        self.ldap = None  # the NS7Directory once built
         self.files = files
         self.total_bytes = total_bytes if total_bytes is not None else files * 120_000
         self.nethvoice = nethvoice
@@ -198,6 +204,10 @@ class NS7Root:
         self._my_cnf()
         self._install_standins()
         self._install_package_files()
+        if self.directory == "ldap":
+            self.ldap = NS7Directory(self.path, self.bind_password, log_path=self.ldap_log).build()
+            self.manifest.secrets["ldapservice"] = self.bind_password
+            self.manifest.secrets.update({"ldap." + u: pw for u, pw in self.ldap.passwords.items()})
         if self.nethvoice_files:
             budget_files, budget_bytes = self.files, self.total_bytes
             self._asterisk_etc()
@@ -257,6 +267,10 @@ class NS7Root:
                                            "status": "enabled"}),
             "shorewall": ("service", {"status": "enabled"}),
         }
+        if self.directory == "ldap":
+            # nethserver-directory's record: NS7's local OpenLDAP
+            records["slapd"] = ("service", {"TCPPorts": "389,636", "access": "private",
+                                            "LdapTLS": "enabled", "status": "enabled"})
         if self.nethvoice:
             records.update({
                 "nethvoice": ("service", {"BrandName": "NethVoice", "status": "enabled",

@@ -32,6 +32,11 @@ class Sandbox:
       package adds ns8-migration-helper.service (running, disabled).
     helper=False: do not start the helper (start it with sb.helper.start()).
     mariadb / polkit / systemd = False: leave that part out.
+    directory="ldap": NS7's local OpenLDAP (harness.ldap.NS7Directory): the
+      `slapd` record, its cn=config and data under the root, and a real
+      slapd (sb.ldap, a harness.ldap.Slapd), the main process of the
+      stand-in's slapd.service; netns: the network namespace it listens
+      in (ldap:/// and ldaps:///; without one: its ldapi socket only).
 
     The NS7 root has the package installed: once the systemd stand-in is up,
     NS7Root.install_package() signals the package's update event, then
@@ -42,10 +47,14 @@ class Sandbox:
     def __init__(self, *, name="sandbox", files=2000, total_bytes=None, cdr_rows=1000,
                  nethvoice=True, nethvoice_files=None, fias=False, seed=1,
                  polkit_rules=None, example_rules=False, units=None, helper=True,
-                 mariadb=True, polkit=True, systemd=True, helper_args=()):
+                 mariadb=True, polkit=True, systemd=True, helper_args=(), directory=None,
+                 netns=None):
         self.name = name
         self.options = dict(files=files, total_bytes=total_bytes, nethvoice=nethvoice,
-                            nethvoice_files=nethvoice_files, fias=fias, seed=seed)
+                            nethvoice_files=nethvoice_files, fias=fias, seed=seed,
+                            directory=directory)
+        self.netns = netns
+        self.ldap = None
         self.cdr_rows = cdr_rows
         self.polkit_rules = dict(polkit_rules or {})
         if example_rules:
@@ -87,9 +96,15 @@ class Sandbox:
             if self.want["mariadb"]:
                 self.mysql = stack.enter_context(MariaDB(self.run_dir))
                 socket, password = self.mysql.socket, self.mysql.password
-            gen = NS7Root(self.root, mysql_socket=socket, mysql_password=password, **self.options)
+            gen = NS7Root(self.root, mysql_socket=socket, mysql_password=password,
+                          ldap_log=util.artifact_path(self.run_dir, "slapd.log"), **self.options)
             self.manifest = gen.build()
             self.ns7 = gen
+            if gen.ldap is not None:
+                self.ldap = gen.ldap.start(self.netns)
+                stack.callback(gen.ldap.stop)
+                if self.systemd is not None:
+                    self.systemd.attach("slapd.service", self.ldap.pid)
             if self.systemd is not None:
                 gen.install_package(self.bus_address)
             if self.mysql is not None:

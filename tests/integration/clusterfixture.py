@@ -19,7 +19,8 @@ USER_DOMAIN = "nethvoice.example.test"
 
 class ClusterTestCase(unittest.TestCase):
     """Subclasses set CLUSTER (ns8sim.Cluster keyword arguments) and SANDBOX
-    (harness.Sandbox keyword arguments); for another app than NethVoice,
+    (harness.Sandbox keyword arguments; directory="ldap" runs NS7's slapd
+    in the NS7 host's namespace); for another app than NethVoice,
     APP (its id), PROFILES_DIR (the helper's --profiles-dir) and
     prepare_ns7() (adds what NS7 holds for the app, before the helper
     starts)."""
@@ -37,13 +38,15 @@ class ClusterTestCase(unittest.TestCase):
     def setUpClass(cls):
         cls.cluster = Cluster(**cls.CLUSTER)
         cls.cluster.start()
+        cls.ns7 = cls.cluster.topology.ns_of("ns7")
         try:
-            cls.sb = Sandbox(name=cls.__name__.lower()[:20], helper=False, **cls.SANDBOX)
+            # netns: where NS7's slapd listens with SANDBOX directory="ldap"
+            cls.sb = Sandbox(name=cls.__name__.lower()[:20], helper=False,
+                             **dict({"netns": cls.ns7}, **cls.SANDBOX))
             cls.sb.start()
         except BaseException:
             cls.cluster.close()
             raise
-        cls.ns7 = cls.cluster.topology.ns_of("ns7")
         if cls.PROFILES_DIR:
             cls.sb.helper.profiles_dir = cls.PROFILES_DIR
         wrapper = netns_wrapper(cls.sb.run_dir, cls.ns7, cls.sb.helper.binary)

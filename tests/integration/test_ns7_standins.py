@@ -12,11 +12,12 @@ import time
 import unittest
 from unittest import mock
 
-from harness import esmith, util
+from harness import esmith, ldap, util
 from harness.bus import PrivateBus
 from harness.client import BusClient
 from harness.ns7root import NS7Root
 from harness.systemd_standin import NETHVOICE_UNITS, SystemdStandin
+from harness.testing import SandboxTestCase
 
 STOPPED = {"ActiveState": "inactive", "SubState": "dead", "UnitFileState": "disabled"}
 RUNNING = {"ActiveState": "active", "SubState": "running", "UnitFileState": "enabled"}
@@ -492,6 +493,93 @@ class NS7StandinsTest(unittest.TestCase):
         self.tool("expand-template", "/etc/test/never.conf")
         call = self.ns7.calls("expand-template")[-1]
         self.assertEqual((call["argv"], call["exit"]), (["/etc/test/never.conf"], 1))
+
+
+
+class NS7DirectoryTest(SandboxTestCase):
+    """NS7's local OpenLDAP (Sandbox(directory="ldap")): a real slapd with
+    nethserver-directory's layout, listening in the NS7 host's network
+    namespace, stopped by the systemd stand-in the NS7 way."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.netns = "ns8m-ldap-%d" % os.getpid()
+        subprocess.run(["ip", "netns", "add", cls.netns], check=True)
+        cls.addClassCleanup(subprocess.run, ["ip", "netns", "del", cls.netns])
+        subprocess.run(["ip", "-n", cls.netns, "link", "set", "lo", "up"], check=True)
+        cls.sandbox_options = dict(files=10, nethvoice=False, mariadb=False, polkit=False,
+                                   helper=False, directory="ldap", netns=cls.netns)
+        super().setUpClass()
+
+    def search(self, url, base, filt, *attrs, bind_dn=None, password=None):
+        return self.sb.ldap.search(base, filt, attrs, url=url, bind_dn=bind_dn, password=password,
+                                   check=False)
+
+    def test_records_and_secret(self):
+        db = self.sb.ns7.db()
+        self.assertEqual(db["slapd"][0], "service")
+        self.assertEqual(db["slapd"][1]["status"], "enabled")
+        sssd = db["sssd"][1]
+        self.assertEqual((sssd["Provider"], sssd["LdapURI"], sssd["BindDN"]),
+                         ("ldap", "ldap://127.0.0.1", ldap.NS7_SVC_DN))
+        with open(os.path.join(self.sb.root, "var/lib/nethserver/secrets/ldapservice")) as f:
+            self.assertEqual(f.read(), sssd["BindPassword"])
+        self.assertEqual(self.sb.systemd.unit_state(self.sb.bus, "slapd.service")["ActiveState"], "active")
+
+    def test_service_account_binds_over_ldap_and_ldaps(self):
+        password = self.sb.ns7.db()["sssd"][1]["BindPassword"]
+        for url in ("ldap://127.0.0.1:389/", "ldaps://127.0.0.1:636/"):
+            p = self.search(url, ldap.NS7_SUFFIX, "(objectClass=posixAccount)", "uid",
+                            bind_dn=ldap.NS7_SVC_DN, password=password)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            uids = {e["uid"][0] for e in ldap.parse_ldif(p.stdout)}
+            self.assertEqual(uids, set(ldap.NS7Directory.USERS), url)
+            p = self.search(url, ldap.NS7_SUFFIX, "(uid=alice)", "uid", bind_dn=ldap.NS7_SVC_DN,
+                            password="wrong")
+            self.assertEqual(p.returncode, 49, p.stderr)  # invalidCredentials
+        # It listens in NS7's namespace only, not in the host's.
+        host = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True).stdout
+        inside = subprocess.run(["ip", "netns", "exec", self.netns, "ss", "-Hltnp"],
+                                capture_output=True, text=True).stdout
+        mark = "pid=%d," % self.sb.ldap.pid
+        self.assertNotIn(mark, host)
+        self.assertEqual(sum(1 for line in inside.splitlines() if mark in line), 4, inside)  # 389, 636; v4, v6
+
+    def test_slapcat_gives_the_ns7_data(self):
+        p = subprocess.run(["slapcat", "-F", os.path.join(self.sb.root, "etc/openldap/slapd.d"),
+                            "-n", "2", "-o", "ldif-wrap=no"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        entries = {e["dn"]: e for e in ldap.parse_ldif(p.stdout)}
+        people = {e["uid"][0]: e for e in entries.values() if "posixAccount" in e["objectclass"]}
+        self.assertEqual(set(people), set(ldap.NS7Directory.USERS))
+        self.assertEqual(people["bob"]["shadowmax"], ["99999"])
+        self.assertEqual(people["alice"]["shadowmax"], ["180"])
+        self.assertTrue(people["carol"]["userpassword"][0].startswith("{CRYPT}!"))
+        self.assertNotIn("displayname", people["dave"])
+        self.assertIn("sambaSamAccount", people["eve"]["objectclass"])
+        self.assertTrue(people["eve"]["sambasid"][0].startswith("S-1-5-21-"))
+        self.assertEqual(people["nicolo"]["cn"], ["Nicolò Caffè"])
+        self.assertIn("cn:: ", p.stdout)  # non-ASCII values are base64 in the LDIF
+        groups = {e["cn"][0]: e for e in entries.values() if "posixGroup" in e["objectclass"]}
+        self.assertEqual(groups["sales"]["memberuid"], ["alice", "bob", "nicolo"])
+        self.assertIn(ldap.NS7_SVC_DN, entries)
+        self.assertIn("ou=People," + ldap.NS7_SUFFIX, entries)
+        config = os.listdir(os.path.join(self.sb.root, "etc/openldap/slapd.d/cn=config"))
+        for db in ("olcDatabase={0}config.ldif", "olcDatabase={1}monitor.ldif", "olcDatabase={2}mdb.ldif"):
+            self.assertIn(db, config)
+
+    def test_unit_disabled_the_ns7_way_stops_slapd(self):
+        slapd = self.sb.ldap.proc
+        self.assertIsNone(slapd.poll())
+        self.assertEqual(self.sb.ns7.tool("config", "setprop", "slapd", "status", "disabled").returncode, 0)
+        p = self.sb.ns7.signal_event("runlevel-adjust")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        util.wait_for(lambda: slapd.poll() is not None, 15, "slapd to exit")
+        self.assertEqual(slapd.returncode, 0)  # SIGTERM: slapd shuts down cleanly
+        state = self.sb.systemd.unit_state(self.sb.bus, "slapd.service")
+        self.assertEqual((state["ActiveState"], state["UnitFileState"]), ("inactive", "disabled"))
+        p = self.search("ldap://127.0.0.1:389/", ldap.NS7_SUFFIX, "(uid=alice)", "uid")
+        self.assertNotEqual(p.returncode, 0)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ Each image: its display "name", "version", "max_per_node", "categories",
   "restore"  what its import-module restores from state/ once the transfer
              phase ends: "mariadb" (restore/ through MariaDB's entrypoint,
              restore_background/ at configure-module: moduledb.py) or
-             "nethvoice" (that and NethVoice's own steps: nethvoice.py);
+             "nethvoice" (that and NethVoice's own steps: nethvoice.py) or
+             "openldap" (the LDIF dump into a real slapd, and the new
+             internal user domain: openldap.py);
   "schemas"  a folder of <action>/validate-input.json (and -output) for
              the image's own actions, when the shared schemas have none;
   "reads"    configure-module input keys its actions read beyond the
@@ -24,7 +26,8 @@ IMAGES = {
     "nethvoice-proxy": {"name": "NethVoice Proxy", "version": "1.1.0", "max_per_node": 1,
                         "categories": ["collaboration"], "rootfull": False, "ports": 2},
     "openldap": {"name": "OpenLDAP", "version": "2.5.1", "max_per_node": None,
-                 "categories": ["account_provider"], "rootfull": False, "ports": 1},
+                 "categories": ["account_provider"], "rootfull": False, "ports": 1,
+                 "restore": "openldap"},
     "samba": {"name": "Samba", "version": "3.1.0", "max_per_node": 1,
               "categories": ["account_provider"], "rootfull": True, "ports": 1},
     "nextcloud": {"name": "Nextcloud", "version": "1.6.0", "max_per_node": None,
@@ -49,8 +52,8 @@ def add_images(images):
         unknown = set(info) - IMAGE_KEYS
         if unknown:
             raise ValueError("image %s: unknown keys %s" % (name, ", ".join(sorted(unknown))))
-        if info.get("restore") not in (None, "mariadb", "nethvoice"):
-            raise ValueError("image %s: restore must be mariadb or nethvoice" % name)
+        if info.get("restore") not in (None, "mariadb", "nethvoice", "openldap"):
+            raise ValueError("image %s: restore must be mariadb, nethvoice or openldap" % name)
         entry = {"name": name, "version": "1.0.0", "max_per_node": None,
                  "categories": ["collaboration"], "rootfull": False, "ports": 1}
         entry.update(info)

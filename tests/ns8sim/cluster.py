@@ -137,6 +137,26 @@ class ControlClient:
         """Run SQL on the module's MariaDB: the rows of every result (NULL -> None)."""
         return self.call("module-sql", module=module_id, sql=sql, database=database)
 
+    # -- an openldap module's directory (what its import-module loaded) ------------
+    def ldap_search(self, module_id, base, filter="(objectClass=*)", attrs=(), scope="sub",
+                    service=False):
+        """ldapsearch on the module's slapd: [{attribute in lower case:
+        [values], "dn": dn}] (harness.ldap.parse_ldif; [] when base does not
+        exist).  As root over its ldapi socket, or with service=True over
+        TCP on the node's VPN address, bound as the domain's bind_dn with
+        its bind_password (as NS8's apps read it)."""
+        return self.call("ldap-search", module=module_id, base=base, filter=filter,
+                         attrs=list(attrs), scope=scope, service=service)
+
+    def domain_search(self, domain, base=None, filter="(objectClass=*)", attrs=(), scope="sub"):
+        """ldapsearch against user domain `domain` as NS8's apps reach it
+        (its provider's host and port, ldaps if tls, its bind_dn and
+        bind_password; from the leader, so an external domain on NS7 is
+        reached through the VPN): {"ok", "exit_code", "error", "url",
+        "entries"} (entries as ldap_search's).  base defaults to its base_dn."""
+        return self.call("domain-search", timeout=40, domain=domain, base=base, filter=filter,
+                         attrs=list(attrs), scope=scope)
+
 
 def _openssl(args, cwd):
     util.run(["openssl"] + args, cwd=cwd)

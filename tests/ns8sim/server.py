@@ -32,7 +32,7 @@ import time
 import traceback
 import uuid
 
-from . import catalog, moduledb, nethvoice, otp, util
+from . import catalog, moduledb, nethvoice, openldap, otp, util
 from .validation import SchemaSet
 
 WG_PORT = 55820
@@ -306,8 +306,11 @@ class Sim:
             "disk_limit": None, "restore_log": []}
         data_class = RESTORES.get(catalog.IMAGES[image].get("restore"))
         if data_class is not None:
-            self.module_data[mid] = data_class(mid, mdir, os.path.join(self.run_dir, "logs"),
-                                               os.path.join(self.run_dir, "pids"))
+            data = data_class(mid, mdir, os.path.join(self.run_dir, "logs"),
+                              os.path.join(self.run_dir, "pids"))
+            if hasattr(data, "bind"):
+                data.bind(self)  # openldap: the user domains it checks and creates
+            self.module_data[mid] = data
         return mid
 
     def _receiver_conf(self, m, port, user, password):
@@ -1263,8 +1266,10 @@ def a_remove_module(sim, t):
         data.stop()
     if not t.data["preserve_data"]:
         shutil.rmtree(m["dir"], ignore_errors=True)
-    for dom in sim.domains.values():
+    for name, dom in list(sim.domains.items()):
         dom["providers"] = [p for p in dom["providers"] if p["id"] != mid]
+        if dom["location"] == "internal" and not dom["providers"]:
+            del sim.domains[name]  # its last provider is gone: so is the domain
     return {}
 
 
@@ -1324,7 +1329,8 @@ def a_get_configuration(sim, t):
 
 
 # What a module's import-module restores, by the catalog's "restore".
-RESTORES = {"mariadb": moduledb.ModuleDatabases, "nethvoice": nethvoice.NethVoiceData}
+RESTORES = {"mariadb": moduledb.ModuleDatabases, "nethvoice": nethvoice.NethVoiceData,
+            "openldap": openldap.OpenLdapData}
 
 ACTIONS = {
     ("cluster", "get-cluster-status"): a_get_cluster_status,
@@ -1609,6 +1615,21 @@ class ControlServer(socketserver.ThreadingUnixStreamServer):
                 return data.sql(req["sql"], database=req.get("database"))
             dbs = req.get("databases") or []
             return data.tables(dbs) if cmd == "module-tables" else data.table_rows(dbs)
+        if cmd == "ldap-search":
+            with sim.lock:
+                data = sim.module_data.get(req.get("module"))
+            if not isinstance(data, openldap.OpenLdapData):
+                raise ValueError("no openldap module %r" % req.get("module"))
+            return data.search(req["base"], req.get("filter") or "(objectClass=*)",
+                               req.get("attrs") or [], scope=req.get("scope") or "sub",
+                               service=bool(req.get("service")))
+        if cmd == "domain-search":
+            with sim.lock:
+                dom = copy.deepcopy(sim.domains.get(req.get("domain")))
+            if dom is None:
+                raise ValueError("no user domain %r" % req.get("domain"))
+            return openldap.domain_search(dom, req.get("base"), req.get("filter") or "(objectClass=*)",
+                                          req.get("attrs") or [], scope=req.get("scope") or "sub")
         if cmd == "shutdown":
             threading.Thread(target=self.stop, daemon=True).start()
             return "stopping"
