@@ -14,7 +14,7 @@ import struct
 import subprocess
 import time
 
-from . import esmith, util
+from . import esmith, samba, util
 from .ldap import NS7Directory
 
 # The stock AGI scripts of NS7's agi-bin that must not reach NS8, by the two
@@ -116,6 +116,9 @@ class NS7Root:
     nethvoice_files: write the NethVoice trees (default: same as nethvoice).
     mysql_socket / mysql_password: what /root/.my.cnf says.
     fias: write /etc/fias.conf (hotel add-on).
+    directory="ad": the account provider is a local Samba AD DC, provisioned
+      for real under var/lib/machines/nsdc (samba.py; the `nsdc` and `sssd`
+      records say so; sssd's BindPassword is its service account's).
 
     The root also has NethServer 7's e-smith tools (stand-ins, see esmith.py
     and ns7tree/) and the package's files; install_package() runs the
@@ -126,10 +129,10 @@ class NS7Root:
     def __init__(self, path, *, files=2000, total_bytes=None, nethvoice=True,
                  nethvoice_files=None, mysql_socket="/var/lib/mysql/mysql.sock",
                  mysql_password=None, fias=False, seed=1, directory=None, ldap_log=None):
-        if directory not in (None, "ldap"):
-            raise ValueError("directory must be None or 'ldap'")
+        if directory not in (None, "ldap", "ad"):
+            raise ValueError("directory must be None, 'ldap' or 'ad'")
         self.path = path
-        self.directory = directory
+        self.directory = directory  # "ad": NS7's local Samba AD DC (samba.py)
         self.ldap_log = ldap_log
         self.ldap = None  # the NS7Directory once built
         self.files = files
@@ -208,6 +211,11 @@ class NS7Root:
             self.ldap = NS7Directory(self.path, self.bind_password, log_path=self.ldap_log).build()
             self.manifest.secrets["ldapservice"] = self.bind_password
             self.manifest.secrets.update({"ldap." + u: pw for u, pw in self.ldap.passwords.items()})
+        if self.directory == "ad":
+            self.ad_provision_seconds = samba.provision(
+                self.path, self.ad_admin_password, self.bind_password, self.ad_user_password)
+            self.manifest.secrets["nsdc.Administrator"] = self.ad_admin_password
+            self.manifest.secrets["nsdc.users"] = self.ad_user_password
         if self.nethvoice_files:
             budget_files, budget_bytes = self.files, self.total_bytes
             self._asterisk_etc()
@@ -236,6 +244,9 @@ class NS7Root:
         self.subscription_secret = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz0123456789")
                                            for _ in range(40))
         self.bind_password = "Bind-" + "".join(rnd.choice("abcdef0123456789") for _ in range(16))
+        # (not from rnd: the seeded tree stays the same with or without a DC)
+        self.ad_admin_password = "Adm-" + secrets.token_hex(8)
+        self.ad_user_password = "Usr-" + secrets.token_hex(8)
 
     def records(self):
         """The configuration DB's records: {key: (type, props)}.
@@ -288,6 +299,8 @@ class NS7Root:
             })
             if self.fias:
                 records["fias"] = ("service", {"status": "disabled"})
+        if self.directory == "ad":
+            records.update(samba.records(self.bind_password))
         return records
 
     def service_units(self):

@@ -37,6 +37,8 @@ class Sandbox:
       slapd (sb.ldap, a harness.ldap.Slapd), the main process of the
       stand-in's slapd.service; netns: the network namespace it listens
       in (ldap:/// and ldaps:///; without one: its ldapi socket only).
+    directory="ad": NS7's provider is a local Samba AD DC (samba.py), its
+      nsdc.service unit running and enabled.
 
     The NS7 root has the package installed: once the systemd stand-in is up,
     NS7Root.install_package() signals the package's update event, then

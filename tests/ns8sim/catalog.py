@@ -15,6 +15,8 @@ Each image: its display "name", "version", "max_per_node", "categories",
 A test adds images of its own with Cluster(images={...}) (add_images).
 """
 
+import os
+
 NETHVOICE_VOLUMES = ["agi-bin", "astdb", "asterisk", "customer_card", "moh", "nethcti",
                      "nethcti-server", "pbooksources", "post_scripts", "scripts",
                      "sounds", "spool", "tancredi", "phonebookcsv"]
@@ -29,7 +31,9 @@ IMAGES = {
                  "categories": ["account_provider"], "rootfull": False, "ports": 1,
                  "restore": "openldap"},
     "samba": {"name": "Samba", "version": "3.1.0", "max_per_node": 1,
-              "categories": ["account_provider"], "rootfull": True, "ports": 1},
+              "categories": ["account_provider"], "rootfull": True, "ports": 1,
+              "schemas": os.path.join(os.path.dirname(os.path.abspath(__file__)), "images",
+                                      "samba")},
     "nextcloud": {"name": "Nextcloud", "version": "1.6.0", "max_per_node": None,
                   "categories": ["collaboration"], "rootfull": False, "ports": 2},
     "mail": {"name": "Mail", "version": "1.7.3", "max_per_node": 1,

@@ -133,6 +133,12 @@ class ControlClient:
                                                  for v in row): n for row, n in rows})
                 for name, rows in out.items()}
 
+    def ad_search(self, module_id, ldb_filter, attrs=(), base=None):
+        """ldbsearch on a samba module's received volumes/data/private/sam.ldb:
+        [{attribute: [values]}] with "dn" (ns8sim/samba.py)."""
+        return self.call("module-ad-search", module=module_id, filter=ldb_filter,
+                         attrs=list(attrs), base=base)
+
     def module_sql(self, module_id, sql, database=None):
         """Run SQL on the module's MariaDB: the rows of every result (NULL -> None)."""
         return self.call("module-sql", module=module_id, sql=sql, database=database)

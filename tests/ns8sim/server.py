@@ -32,7 +32,7 @@ import time
 import traceback
 import uuid
 
-from . import catalog, moduledb, nethvoice, openldap, otp, util
+from . import catalog, moduledb, nethvoice, openldap, otp, samba, util
 from .validation import SchemaSet
 
 WG_PORT = 55820
@@ -437,6 +437,11 @@ class Sim:
         other images have nothing to do."""
         data = self.module_data.get(mid)
         m = self.modules.get(mid)
+        if m is not None and m["image"] == "samba" and not self.stopping:
+            code, out, err = samba.import_module(self, m)  # samba.py: checks, then the domain
+            self.log("import-module of %s: exit code %d%s" % (mid, code, ": " + err.strip()
+                                                              if code else ""))
+            return code, out, err
         if data is None or m is None or self.stopping:
             return 0, "", ""
         try:
@@ -1323,6 +1328,13 @@ def _background_import(sim, mid, data, t):
     sim.complete(t, out, code, err)
 
 
+def a_get_defaults(sim, t):
+    m = sim.modules[t.agent.split("/", 1)[1]]
+    if m["image"] != "samba":
+        raise ActionFailed(8, "Action get-defaults is not defined\n")
+    return samba.get_defaults(m, sim.nodes[m["node"]], t.data)
+
+
 def a_get_configuration(sim, t):
     mid = t.agent.split("/", 1)[1]
     return copy.deepcopy(sim.modules[mid]["configuration"] or {})
@@ -1351,6 +1363,7 @@ ACTIONS = {
     ("module", "import-module"): a_module_import,
     ("module", "configure-module"): a_configure_module,
     ("module", "get-configuration"): a_get_configuration,
+    ("module", "get-defaults"): a_get_defaults,
 }
 
 FAULT_KINDS = ("fail_action", "slow", "http_status", "expire_tokens", "agent_down",
@@ -1630,6 +1643,12 @@ class ControlServer(socketserver.ThreadingUnixStreamServer):
                 raise ValueError("no user domain %r" % req.get("domain"))
             return openldap.domain_search(dom, req.get("base"), req.get("filter") or "(objectClass=*)",
                                           req.get("attrs") or [], scope=req.get("scope") or "sub")
+        if cmd == "module-ad-search":
+            with sim.lock:
+                m = sim.modules.get(req.get("module"))
+            if m is None or m["image"] != "samba":
+                raise ValueError("no samba module %r" % req.get("module"))
+            return samba.module_search(m, req["filter"], req.get("attrs") or (), req.get("base"))
         if cmd == "shutdown":
             threading.Thread(target=self.stop, daemon=True).start()
             return "stopping"
