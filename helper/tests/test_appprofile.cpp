@@ -367,6 +367,38 @@ private Q_SLOTS:
         QCOMPARE(p->texts.value(QStringLiteral("step.directory")).value(QStringLiteral("it")), QStringLiteral("Utenti e gruppi"));
     }
 
+    void adProviderProfile()
+    {
+        QString error;
+        const auto p = AppProfile::load(QStringLiteral(NS8M_SOURCE_DIR "/apps/account-provider-ad.yaml"), &error);
+        QVERIFY2(p, qPrintable(error));
+        QCOMPARE(p->detectProvider, QStringLiteral("local_ad"));
+        QVERIFY(p->last);
+        QCOMPARE(p->image, QStringLiteral("samba"));
+        QCOMPARE(p->beforeTerminate, QStringList{QStringLiteral("remove_temporary_domain")});
+        QCOMPARE(p->retireServices, QStringList{QStringLiteral("nsdc")});
+        QVERIFY(p->recordServices.contains(QStringLiteral("nsdc")));
+        // The DC's files but its raw databases, then sysvol, as they are.
+        QCOMPARE(p->transfers.size(), 2);
+        QCOMPARE(p->transfers.at(0).destination, QStringLiteral("volumes/data/"));
+        for (const char *x : {"sysvol", "*.tdb", "*.ldb", "*.bak"})
+            QVERIFY2(p->transfers.at(0).exclude.contains(QLatin1String(x)), x);
+        QCOMPARE(p->transfers.at(1).destination, QStringLiteral("volumes/data/sysvol/"));
+        QCOMPARE(p->generated.size(), 2);
+        QStringList names;
+        for (const EnvValue &v : p->generated.at(0).values)
+            names.append(v.name);
+        QCOMPARE(names, (QStringList{QStringLiteral("HOSTNAME"), QStringLiteral("IPADDRESS"), QStringLiteral("PROVISION_TYPE"),
+                                     QStringLiteral("NBDOMAIN"), QStringLiteral("REALM"), QStringLiteral("SVCUSER"),
+                                     QStringLiteral("SVCPASS")}));
+        const GeneratedFile &dbs = p->generated.at(1);
+        QCOMPARE(dbs.exporter, QStringLiteral("samba"));
+        QCOMPARE(dbs.destinationDir(), QStringLiteral("volumes/data/"));
+        QVERIFY(dbs.fileName().isEmpty());
+        QCOMPARE(dbs.skip, QStringList{QStringLiteral("netlogon_creds_cli.tdb")});
+        QCOMPARE(dbs.unlocked, QStringList{QStringLiteral("gencache.tdb")});
+    }
+
     void rejects_data()
     {
         QTest::addColumn<QByteArray>("yaml");
@@ -457,7 +489,18 @@ private Q_SLOTS:
                           "suffix: dc=x}\n"
             << QStringLiteral("needs \"schema\"");
         QTest::newRow("unknown exporter")
-            << provider + "exporter: tar, destination: volumes/data/x}\n" << QStringLiteral("ldif or env");
+            << provider + "exporter: tar, destination: volumes/data/x}\n" << QStringLiteral("ldif, env or samba");
+        QTest::newRow("samba exporter into a file")
+            << provider + "exporter: samba, destination: volumes/data/x.tdb, source: /var/lib/samba}\n"
+            << QStringLiteral("must be a folder");
+        QTest::newRow("samba exporter without source")
+            << provider + "exporter: samba, destination: volumes/data/}\n" << QStringLiteral("needs \"source\"");
+        QTest::newRow("skip on the env exporter")
+            << provider + "exporter: env, destination: state/x.env, values: {A: {const: b}}, skip: [a.tdb]}\n"
+            << QStringLiteral("skip belongs to the samba exporter");
+        QTest::newRow("esmith value without prop")
+            << provider + "exporter: env, destination: state/x.env, values: {A: {esmith: {key: sssd}}}}\n"
+            << QStringLiteral("needs \"prop\"");
         QTest::newRow("unknown provider kind")
             << QByteArray(provider).replace("local_ldap", "remote_ldap") + "exporter: env, destination: state/x.env, "
                                                                           "values: {A: {const: b}}}\n"

@@ -328,6 +328,9 @@ QList<QStringList> everyArgv(const QString &password)
                             QStringLiteral("ns8-redirect"), {QStringLiteral("Paths"), QStringLiteral("/freepbx,/cti")}),
         commands::signalEvent({}, QStringLiteral("runlevel-adjust")),
         commands::slapcat(QStringLiteral("/etc/openldap/slapd.d"), 2),
+        commands::tdbbackup({QStringLiteral("/var/lib/machines/nsdc/var/lib/samba/private/sam.ldb"),
+                             QStringLiteral("/var/lib/machines/nsdc/var/lib/samba/private/secrets.tdb")}, false),
+        commands::tdbbackup({QStringLiteral("/var/lib/machines/nsdc/var/lib/samba/gencache.tdb")}, true),
         commands::expandTemplate({}, QStringLiteral("/etc/httpd/conf.d/00ns8migration.conf")),
     };
     for (const int bwlimit : {0, 2048})

@@ -251,4 +251,12 @@ QStringList slapcat(const QString &configDir, int database)
             QStringLiteral("-o"), QStringLiteral("ldif-wrap=no")};
 }
 
+QStringList tdbbackup(const QStringList &files, bool noLock)
+{
+    QStringList argv{QStringLiteral("tdbbackup")};
+    if (noLock)
+        argv << QStringLiteral("-l");
+    return argv << QStringLiteral("-s") << QStringLiteral(".export") << files;
+}
+
 } // namespace ns8m::commands

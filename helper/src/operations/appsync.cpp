@@ -11,6 +11,7 @@
 #include "bus/job.h"
 #include "core/log.h"
 #include "ns8/ns8client.h"
+#include "ns7/esmithdb.h"
 #include "transfer/generate.h"
 #include "transfer/rsync.h"
 #include "core/secrets.h"
@@ -223,8 +224,10 @@ void Migration::runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done)
     };
     if (run->job)
         run->job->beginStep(m_profile.generated.first().id);
+    const EsmithDb config = EsmithDb::load(m_ctx->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/configuration")));
     const GenerateInput in{m_ctx->settings.root, stage, m_ctx->cluster->userDomain(),
-                           run->job ? run->job->logContext() : LogContext{}};
+                           run->job ? run->job->logContext() : LogContext{},
+                           [config](const QString &key, const QString &prop) { return config.prop(key, prop); }};
     generateFiles(run->job, m_profile.generated, in, [this, run, cleanUp](const Failure &failure,
                                                                           const QList<GeneratedOutput> &files) {
         if (failure.isError())

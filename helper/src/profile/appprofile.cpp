@@ -720,6 +720,19 @@ QHash<QByteArray, QSet<QByteArray>> parseLdifSchema(const YAML::Node &n, const Q
     return schema;
 }
 
+// esmith: {key: <record>, prop: <property>, before: <text>}: a property
+// of NS7's configuration DB, optionally cut at BEFORE.
+void parseEnvEsmith(const YAML::Node &n, const QString &what, EnvValue *v)
+{
+    if (!n.IsMap())
+        fail(n, what + QStringLiteral(" esmith must be a mapping of key, prop and before"));
+    onlyKeys(n, what, {QStringLiteral("key"), QStringLiteral("prop"), QStringLiteral("before")});
+    v->param = str(need(n, "key", what), what + QStringLiteral(" key"));
+    v->prop = str(need(n, "prop", what), what + QStringLiteral(" prop"));
+    if (n["before"])
+        v->before = str(n["before"], what + QStringLiteral(" before"));
+}
+
 QList<EnvValue> parseEnvValues(const YAML::Node &n, const QString &what)
 {
     static const QRegularExpression name(QStringLiteral("^[A-Z_][A-Z0-9_]{0,63}$"));
@@ -732,11 +745,17 @@ QList<EnvValue> parseEnvValues(const YAML::Node &n, const QString &what)
         if (!name.match(v.name).hasMatch())
             fail(kv.first, what + QStringLiteral(": not a variable name: ") + v.name);
         const QString vw = what + u' ' + v.name;
-        onlyKeys(kv.second, vw, {QStringLiteral("const"), QStringLiteral("file"), QStringLiteral("cluster")});
+        onlyKeys(kv.second, vw,
+                 {QStringLiteral("const"), QStringLiteral("file"), QStringLiteral("cluster"), QStringLiteral("esmith")});
         if (kv.second.size() != 1)
-            fail(kv.second, vw + QStringLiteral(" needs one of: const, file, cluster"));
+            fail(kv.second, vw + QStringLiteral(" needs one of: const, file, cluster, esmith"));
         const auto source = kv.second.begin();
         v.source = QString::fromStdString(source->first.as<std::string>());
+        if (v.source == u"esmith") {
+            parseEnvEsmith(source->second, vw, &v);
+            values.append(v);
+            continue;
+        }
         v.param = v.source == u"file" ? absolutePath(source->second, vw) : str(source->second, vw);
         if (v.source == u"cluster" && v.param != u"user_domain" && v.param != u"user_domain_suffix")
             fail(source->second, vw + QStringLiteral(" cluster must be user_domain or user_domain_suffix"));
@@ -751,16 +770,23 @@ GeneratedFile parseGeneratedFile(const YAML::Node &n, const AppProfile &p)
     onlyKeys(n, what, {QStringLiteral("id"), QStringLiteral("title"), QStringLiteral("title_it"),
                        QStringLiteral("exporter"), QStringLiteral("destination"), QStringLiteral("slapd_config"),
                        QStringLiteral("database"), QStringLiteral("suffix"), QStringLiteral("schema"),
-                       QStringLiteral("values")});
+                       QStringLiteral("values"), QStringLiteral("source"), QStringLiteral("skip"),
+                       QStringLiteral("unlocked")});
     GeneratedFile g;
     g.id = ident(need(n, "id", what), QStringLiteral("generate id"));
     g.title = str(need(n, "title", what), QStringLiteral("generate title"));
     g.titleIt = str(need(n, "title_it", what), QStringLiteral("generate title_it"));
     g.exporter = str(need(n, "exporter", what), QStringLiteral("generate exporter"));
     g.destination = relativePath(need(n, "destination", what), QStringLiteral("generate destination"), p.volumes);
-    if (g.destination.endsWith(u'/') || !g.destination.contains(u'/'))
-        fail(n["destination"], QStringLiteral("generate destination must name a file in a folder: ") + g.destination);
+    const bool folder = g.exporter == u"samba";
+    if (folder ? !g.destination.endsWith(u'/') : (g.destination.endsWith(u'/') || !g.destination.contains(u'/')))
+        fail(n["destination"], folder ? QStringLiteral("generate destination of the samba exporter must be a folder "
+                                                       "(ending with '/'): ") + g.destination
+                                      : QStringLiteral("generate destination must name a file in a folder: ") + g.destination);
     const QString w = what + QStringLiteral(" \"") + g.id + u'"';
+    for (const char *k : {"source", "skip", "unlocked"})
+        if (n[k] && !folder)
+            fail(n[k], w + QStringLiteral(": %1 belongs to the samba exporter").arg(QLatin1String(k)));
     if (g.exporter == u"ldif") {
         g.slapdConfig = absolutePath(need(n, "slapd_config", w), w + QStringLiteral(" slapd_config"));
         g.database = integer(need(n, "database", w), w + QStringLiteral(" database"), 0, 99);
@@ -773,8 +799,17 @@ GeneratedFile parseGeneratedFile(const YAML::Node &n, const AppProfile &p)
         for (const char *k : {"slapd_config", "database", "suffix", "schema"})
             if (n[k])
                 fail(n[k], w + QStringLiteral(": %1 belongs to the ldif exporter").arg(QLatin1String(k)));
+    } else if (folder) {
+        g.source = absolutePath(need(n, "source", w), w + QStringLiteral(" source"));
+        if (n["skip"])
+            g.skip = strList(n["skip"], w + QStringLiteral(" skip"));
+        if (n["unlocked"])
+            g.unlocked = strList(n["unlocked"], w + QStringLiteral(" unlocked"));
+        for (const char *k : {"slapd_config", "database", "suffix", "schema", "values"})
+            if (n[k])
+                fail(n[k], w + QStringLiteral(": %1 does not belong to the samba exporter").arg(QLatin1String(k)));
     } else {
-        fail(n["exporter"], w + QStringLiteral(" exporter must be ldif or env"));
+        fail(n["exporter"], w + QStringLiteral(" exporter must be ldif, env or samba"));
     }
     return g;
 }

@@ -92,15 +92,19 @@ struct EnvValue {
     QString name;   // the variable
     QString source; // const | file | cluster
     QString param;  // the constant, the NS7 file (its content, trimmed), or
-                    // the cluster's user_domain / user_domain_suffix
+                    // the cluster's user_domain / user_domain_suffix;
+                    // esmith: the configuration DB's record
+    QString prop;   // esmith: the record's property
+    QString before; // esmith: the value cut at the first BEFORE ("@")
 };
 
 struct GeneratedFile {
     QString id;
     QString title;
     QString titleIt;
-    QString exporter;    // ldif | env
-    QString destination; // a file under the module's /srv (volumes/<v>/… or state/…)
+    QString exporter;    // ldif | env | samba
+    QString destination; // a file under the module's /srv (volumes/<v>/… or state/…);
+                         // samba: a folder (ending with '/')
     // ldif: slapcat of DATABASE (its number in cn=config) with the NS7
     // cn=config folder SLAPDCONFIG, entries outside SCHEMA dropped, SUFFIX
     // replaced by the one of the cluster's user domain.
@@ -110,7 +114,14 @@ struct GeneratedFile {
     QHash<QByteArray, QSet<QByteArray>> schema; // class → attributes, lower case
     // env
     QList<EnvValue> values;
+    // samba: `tdbbackup -s .export` copies of every *.tdb/*.ldb under the
+    // NS7 folder SOURCE but those named in SKIP, at their relative places
+    // (UNLOCKED ones copied with -l: mutex databases).
+    QString source;
+    QStringList skip;
+    QStringList unlocked;
 
+    // The file's name; empty for a folder destination (samba).
     QString fileName() const { return destination.section(u'/', -1); }
     QString destinationDir() const { return destination.section(u'/', 0, -2) + u'/'; }
 };

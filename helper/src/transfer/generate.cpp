@@ -6,6 +6,8 @@
 #include "transfer/ldif.h"
 
 #include <QDir>
+#include <QDirIterator>
+#include <QFileInfo>
 #include <QFile>
 #include <QSaveFile>
 
@@ -32,6 +34,10 @@ QString envValue(const EnvValue &v, const GenerateInput &in, Failure *failure)
         value = v.param;
     else if (v.source == u"file")
         value = QString::fromUtf8(readSecretFile(underRoot(in.root, v.param)));
+    else if (v.source == u"esmith")
+        value = in.esmith ? in.esmith(v.param, v.prop) : QString();
+    if (!v.before.isEmpty())
+        value = value.section(v.before, 0, 0);
     else if (v.param == u"user_domain")
         value = in.userDomain;
     else if (v.param == u"user_domain_suffix")
@@ -39,7 +45,9 @@ QString envValue(const EnvValue &v, const GenerateInput &in, Failure *failure)
     if (value.isEmpty())
         *failure = Failure::failed(Text("generate.env.missing", "%1 cannot be written: %2 has no value (%3).")
                                        .arg(QStringLiteral("import.env"), v.name,
-                                            v.source == u"file" ? v.param : v.source + u' ' + v.param));
+                                            v.source == u"file"     ? v.param
+                                            : v.source == u"esmith" ? QStringLiteral("configuration %1 %2").arg(v.param, v.prop)
+                                                                    : v.source + u' ' + v.param));
     else if (value.contains(u'\n') || value.contains(u'\r'))
         *failure = Failure::failed(Text("generate.env.newline", "%1 cannot be written: the value of %2 spans more "
                                                                 "than one line.")
@@ -130,6 +138,59 @@ void exportLdif(QObject *context, const GeneratedFile &file, const GenerateInput
     }, kSlapcatTimeoutMs);
 }
 
+// The samba exporter: tdbbackup writes <db>.export beside each database
+// (as NS7's own nsdc backup does), the copies are then moved into the stage
+// at their relative places.
+struct SambaExport {
+    QString dir;
+    QString stage;
+    QStringList databases; // relative to dir
+    QList<QStringList> argvs;
+};
+
+Failure collectExports(const SambaExport &e, const LogContext &log)
+{
+    Failure failure;
+    for (const QString &db : e.databases) {
+        const QString copy = e.dir + u'/' + db + QStringLiteral(".export");
+        const QString target = e.stage + db;
+        QDir().mkpath(QFileInfo(target).path());
+        QFile::remove(target);
+        if (!failure.isError() && !QFile::rename(copy, target))
+            failure = Failure::failed(Text("generate.samba.move", "The copy of %1 cannot be moved to %2.").arg(copy, target));
+        QFile::remove(copy);
+    }
+    if (!failure.isError())
+        Log::info(QStringLiteral("%1: consistent copies of %2 databases").arg(e.dir).arg(e.databases.size()), log);
+    return failure;
+}
+
+void exportSamba(QObject *context, const GeneratedFile &file, const GenerateInput &in,
+                 std::function<void(const Failure &)> done)
+{
+    SambaExport e{underRoot(in.root, file.source), in.stageDir + u'/' + file.id + u'/', {}, {}};
+    if (!QFileInfo(e.dir).isDir())
+        return done(Failure::failed(Text("generate.samba.missing", "The domain controller's databases cannot be "
+                                                                   "copied: %1 is not a folder.").arg(e.dir)));
+    e.databases = sambaDatabases(file, e.dir);
+    QStringList locked, unlocked;
+    for (const QString &db : std::as_const(e.databases))
+        (file.unlocked.contains(db.section(u'/', -1)) ? unlocked : locked).append(e.dir + u'/' + db);
+    if (!locked.isEmpty())
+        e.argvs.append(commands::tdbbackup(locked, false));
+    if (!unlocked.isEmpty())
+        e.argvs.append(commands::tdbbackup(unlocked, true));
+    runSequence(context, e.argvs, [e, in, done](const ProcessResult &r) {
+        if (!r.ok()) {
+            for (const QString &db : e.databases)
+                QFile::remove(e.dir + u'/' + db + QStringLiteral(".export"));
+            return done(Failure::failed(Text("generate.samba.tdbbackup", "Copying the domain controller's databases "
+                                                                         "failed: %1").arg(r.errorText())));
+        }
+        done(collectExports(e, in.log));
+    });
+}
+
 void generateFrom(QObject *context, const QList<GeneratedFile> &files, int index, const GenerateInput &in,
                   const GenerateDone &done)
 {
@@ -148,10 +209,27 @@ void generateFrom(QObject *context, const QList<GeneratedFile> &files, int index
     };
     if (file.exporter == u"env")
         return next(writeEnv(file, in));
+    if (file.exporter == u"samba")
+        return exportSamba(context, file, in, next);
     exportLdif(context, file, in, next);
 }
 
 } // namespace
+
+QStringList sambaDatabases(const GeneratedFile &file, const QString &dir)
+{
+    QStringList found;
+    QDirIterator it(dir, {QStringLiteral("*.tdb"), QStringLiteral("*.ldb")}, QDir::Files | QDir::Hidden,
+                    QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString rel = QDir(dir).relativeFilePath(it.next());
+        if (rel.section(u'/', 0, 0) != u"sysvol" && !file.skip.contains(rel.section(u'/', -1)) &&
+            !it.fileInfo().isSymLink())
+            found.append(rel);
+    }
+    found.sort();
+    return found;
+}
 
 QByteArray envFileContent(const GeneratedFile &file, const GenerateInput &in, Failure *failure)
 {

@@ -1,8 +1,9 @@
 // The files a profile's generate: section makes on NS7 at every pass
 // (docs/app-profiles.md, "Files made by the helper"): an export fixed for
-// NS8 (exporter "ldif": slapcat, then transfer/ldif.h's fixes) or an
+// NS8 (exporter "ldif": slapcat, then transfer/ldif.h's fixes), an
 // environment file (exporter "env": KEY=value lines from constants, NS7
-// files and the cluster's user domain).  They are written into a root-only
+// files, NS7's configuration DB and the cluster's user domain), or a folder
+// of consistent copies of Samba's databases (exporter "samba": tdbbackup).  They are written into a root-only
 // stage folder under the state directory; the sync then sends each one to
 // its destination.  Nothing they hold (a password in an env file) reaches
 // argv, the log or a property.
@@ -25,6 +26,9 @@ struct GenerateInput {
     QString stageDir;   // the app's stage folder, made again (0700) at every pass
     QString userDomain; // the cluster's user domain (chosen at Connect)
     LogContext log;
+    // A property of NS7's configuration DB (record, property), for the env
+    // exporter's esmith values; empty when it has none.
+    std::function<QString(const QString &key, const QString &prop)> esmith;
 };
 
 struct GeneratedOutput {
@@ -39,6 +43,11 @@ using GenerateDone = std::function<void(const Failure &failure, const QList<Gene
 // Makes FILES one after the other; DONE with what was made, or the first
 // failure.  CONTEXT owns the child processes.
 void generateFiles(QObject *context, const QList<GeneratedFile> &files, const GenerateInput &in, GenerateDone done);
+
+// The samba exporter's databases: every *.tdb/*.ldb file under DIR (the
+// profile's source under NS7's root) outside its sysvol folder, but those
+// the profile skips; paths relative to DIR, sorted.
+QStringList sambaDatabases(const GeneratedFile &file, const QString &dir);
 
 // The content of an env file: its KEY=value lines, or a failure that names
 // the missing value (never a value).
