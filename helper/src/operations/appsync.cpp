@@ -221,7 +221,7 @@ void Migration::runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done)
         QDir(stage).removeRecursively();
         done(failure);
     };
-    if (run->job)
+    if (run->job && run->step.isEmpty())
         run->job->beginStep(m_profile.generated.first().id);
     const GenerateInput in{m_ctx->settings.root, stage, m_ctx->cluster->userDomain(),
                            run->job ? run->job->logContext() : LogContext{}};
