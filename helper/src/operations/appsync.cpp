@@ -222,7 +222,7 @@ void Migration::runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done)
         QDir(stage).removeRecursively();
         done(failure);
     };
-    if (run->job)
+    if (run->job && run->step.isEmpty())
         run->job->beginStep(m_profile.generated.first().id);
     const EsmithDb config = EsmithDb::load(m_ctx->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/configuration")));
     const GenerateInput in{m_ctx->settings.root, stage, m_ctx->cluster->userDomain(),

@@ -49,6 +49,7 @@ InventoryItem appItem(const InstalledApp &a)
     item.status = QStringLiteral("migratable");
     item.appPath = a.path;
     item.appStatus = toString(a.status);
+    item.appId = a.id;
     return item;
 }
 
@@ -111,7 +112,7 @@ QStringList appsBefore(const QList<InventoryItem> &items, const QString &id)
 {
     QStringList names;
     for (const InventoryItem &i : items)
-        if (i.id != id && i.status == u"migratable" && i.appStatus != u"migrated" && i.appStatus != u"skipped")
+        if (i.appId != id && i.status == u"migratable" && i.appStatus != u"migrated" && i.appStatus != u"skipped")
             names.append(i.name);
     return names;
 }

@@ -35,6 +35,7 @@ struct InventoryItem {
     LangTexts reason;
     QString appPath = QStringLiteral("/");
     QString appStatus; // the App's Status, "" without an App
+    QString appId;     // the App's id, "" without an App
     bool provider = false; // the account provider: migrated last
 };
 

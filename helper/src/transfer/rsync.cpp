@@ -319,6 +319,9 @@ RsyncTransfer fileTransfer(const QString &id, const QString &title, const QStrin
     RsyncTransfer r = directoryTransfer(id, title, localFile, target, destinationPath, uid, gid);
     r.sources = QStringList{localFile};
     r.args.removeAll(QStringLiteral("--delete"));
+    // Made again at every pass: the same size within the same second must
+    // not pass rsync's quick check for unchanged.
+    r.args << QStringLiteral("--ignore-times");
     return r;
 }
 

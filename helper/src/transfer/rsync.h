@@ -158,7 +158,8 @@ RsyncTransfer directoryTransfer(const QString &id, const QString &title, const Q
 
 // The local file LOCALFILE into DESTINATIONPATH (a folder under the
 // module's /srv) under its own name, with the profile transfers' flags,
-// owned by UID:GID (when >= 0); nothing else in that folder is touched.
+// owned by UID:GID (when >= 0), always sent (--ignore-times: it is made
+// again at every pass); nothing else in that folder is touched.
 RsyncTransfer fileTransfer(const QString &id, const QString &title, const QString &localFile,
                            const RsyncTarget &target, const QString &destinationPath, int uid, int gid);
 
