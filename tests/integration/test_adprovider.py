@@ -33,7 +33,20 @@ class AdProviderTest(MigrationTestCase):
     def domains(self):
         return {d["name"]: d for d in self.cluster.control.state()["domains"]}
 
+    FILE_SERVER = False
+
+    def inventory_row(self, item_id):
+        rows = [r for r in self.manager()["Inventory"] if r["id"] == item_id]
+        self.assertEqual(len(rows), 1, item_id)
+        return rows[0]
+
     def test_provider_last(self):
+        if self.FILE_SERVER:
+            samba.add_file_server(self.sb.root)
+            row = self.inventory_row("fileserver")
+            self.assertEqual(row["status"], "unsupported")
+            self.assertIn("stay on NS7", row["reason"]["en"])
+            self.assertIn("restano su NS7", row["reason"]["it"])
         self.provider_ok("Scan")
         err, msg = self.app_call("Start", "a{sv}", [{"accept_warnings": True}], app_id=PROVIDER)
         self.assertEqual(err, ERR + "ProviderNotLast", msg)
@@ -69,6 +82,14 @@ class AdProviderTest(MigrationTestCase):
         accounts = {v for e in found for v in e.get("sAMAccountName", [])}
         for account in samba.ACCOUNTS:
             self.assertIn(account, accounts)
+        stays = "Shared folders (Samba file server) stays on NS7"
+        if self.FILE_SERVER:
+            self.assertIn(stays, props["Message"])
+            # NS7 still holds the shares: the migration is not over.
+            time.sleep(3)
+            self.assertEqual(self.manager()["State"], "connected")
+            return
+        self.assertNotIn(stays, props["Message"])
         config = esmith.Database(esmith.db_path(self.sb.root, "configuration"))
         self.assertEqual(config.record("nsdc")[1].get("status"), "disabled")
         deadline = time.monotonic() + 120
@@ -77,3 +98,10 @@ class AdProviderTest(MigrationTestCase):
             time.sleep(0.5)
         self.assertIn("nothing is left to migrate: leaving the cluster", self.read_log())
         self.assertIn(DOMAIN, self.domains())
+
+
+class AdProviderFileServerTest(AdProviderTest):
+    """The same with NS7's file server (shares and homes), which this
+    version leaves on NS7: the inventory and Finish's message say so, and
+    the helper does not leave the cluster while NS7 still holds them."""
+    FILE_SERVER = True

@@ -37,6 +37,7 @@
 #include "core/qtcompat.h"
 #include "operations/operation.h"
 #include "ns8/ns8client.h"
+#include "operations/inventory.h"
 #include "operations/preflight.h"
 #include "core/process.h"
 #include "transfer/rsync.h"
@@ -451,6 +452,11 @@ Texts Migration::finishSummary(const std::shared_ptr<MigrationRun> &run) const
                    .arg(m_profile.name)
                    .arg(m_migration.moduleId)};
     said += run->waited;
+    for (const CatalogApp &a : m_ctx->catalog.apps)
+        if (m_profile.staysOnNs7.contains(a.id) && catalogAppStatus(*m_ctx, a) == u"unsupported")
+            said.append(Text("finish.stays-on-ns7", "%1 stays on NS7: this version does not migrate it yet, so NS7 "
+                                                    "must stay on for it.")
+                            .arg(a.name));
     // An app whose files are all generated has nothing the verification compares.
     if (run->verified && (!m_profile.transfers.isEmpty() || m_profile.hasDumps()))
         said += verificationSummary(run);

@@ -38,6 +38,12 @@ QString catalogStatus(const Context &ctx, const CatalogApp &a, QHash<QString, Es
 
 } // namespace
 
+QString catalogAppStatus(const Context &ctx, const CatalogApp &app)
+{
+    QHash<QString, EsmithDb> dbs;
+    return catalogStatus(ctx, app, &dbs);
+}
+
 namespace {
 
 InventoryItem appItem(const InstalledApp &a)

@@ -39,6 +39,9 @@ struct InventoryItem {
     bool provider = false; // the account provider: migrated last
 };
 
+// A catalog app's status on NS7 (not_installed, not_available, unsupported).
+QString catalogAppStatus(const Context &ctx, const CatalogApp &app);
+
 // The catalog's apps (those with a profile replaced by their App), then the
 // account provider.
 QList<InventoryItem> buildInventory(const Context &ctx, const QList<InstalledApp> &apps);

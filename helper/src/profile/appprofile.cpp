@@ -838,6 +838,12 @@ void parseOrderAndGenerated(const YAML::Node &root, AppProfile &p)
             p.texts.insert(QStringLiteral("step.") + f.id, {{QStringLiteral("en"), f.title}, {QStringLiteral("it"), f.titleIt}});
         }
     }
+    if (const YAML::Node stays = root["stays_on_ns7"]) {
+        p.staysOnNs7 = strList(stays, QStringLiteral("stays_on_ns7"));
+        for (const QString &id : std::as_const(p.staysOnNs7))
+            if (!isValidAppId(id))
+                fail(stays, QStringLiteral("stays_on_ns7 must list catalog app ids: ") + id);
+    }
     if (const YAML::Node bt = root["before_terminate"]) {
         p.beforeTerminate = strList(bt, QStringLiteral("before_terminate"));
         for (const QString &b : std::as_const(p.beforeTerminate))
@@ -854,7 +860,8 @@ AppProfile parseRoot(const YAML::Node &root, const QString &file)
               QStringLiteral("owner"), QStringLiteral("transfers"), QStringLiteral("databases"),
               QStringLiteral("sqlite"), QStringLiteral("services"), QStringLiteral("export"), QStringLiteral("fields"),
               QStringLiteral("configure"), QStringLiteral("redirect"), QStringLiteral("texts"),
-              QStringLiteral("order"), QStringLiteral("generate"), QStringLiteral("before_terminate")});
+              QStringLiteral("order"), QStringLiteral("generate"), QStringLiteral("before_terminate"),
+              QStringLiteral("stays_on_ns7")});
     if (integer(need(root, "format", QStringLiteral("the profile")), QStringLiteral("format"), 1, 1) != 1)
         fail(root, QStringLiteral("unsupported format"));
     AppProfile p;

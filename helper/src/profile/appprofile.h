@@ -145,6 +145,9 @@ struct AppProfile {
     // when the import fails: remove_temporary_domain (the external user
     // domain Connect created, which the import replaces).
     QStringList beforeTerminate;
+    // stays_on_ns7: catalog apps (ids of apps/catalog/ns7-apps.yaml) this
+    // app's Finish leaves on NS7; its closing message names those NS7 has.
+    QStringList staysOnNs7;
     QString image;
     QStringList volumes;
     QList<QPair<QString, QString>> companions; // image, notice
