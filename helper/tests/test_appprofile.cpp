@@ -397,6 +397,7 @@ private Q_SLOTS:
         QVERIFY(dbs.fileName().isEmpty());
         QCOMPARE(dbs.skip, QStringList{QStringLiteral("netlogon_creds_cli.tdb")});
         QCOMPARE(dbs.unlocked, QStringList{QStringLiteral("gencache.tdb")});
+        QCOMPARE(p->staysOnNs7, QStringList{QStringLiteral("fileserver")});
     }
 
     void rejects_data()
@@ -498,6 +499,8 @@ private Q_SLOTS:
         QTest::newRow("skip on the env exporter")
             << provider + "exporter: env, destination: state/x.env, values: {A: {const: b}}, skip: [a.tdb]}\n"
             << QStringLiteral("skip belongs to the samba exporter");
+        QTest::newRow("stays_on_ns7 not an id") << kMinimal + "stays_on_ns7: [../x]\n"
+                                                << QStringLiteral("stays_on_ns7 must list catalog app ids");
         QTest::newRow("esmith value without prop")
             << provider + "exporter: env, destination: state/x.env, values: {A: {esmith: {key: sssd}}}}\n"
             << QStringLiteral("needs \"prop\"");

@@ -82,6 +82,10 @@ class AdProviderTest(MigrationTestCase):
         accounts = {v for e in found for v in e.get("sAMAccountName", [])}
         for account in samba.ACCOUNTS:
             self.assertIn(account, accounts)
+        # SVCPASS (sssd's BindPassword) went only into import.env.
+        password = self.sb.ns7.bind_password
+        self.assertNotIn(password, self.read_log())
+        self.assertNotIn(password, str(props))
         stays = "Shared folders (Samba file server) stays on NS7"
         if self.FILE_SERVER:
             self.assertIn(stays, props["Message"])
