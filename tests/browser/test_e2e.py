@@ -208,7 +208,9 @@ class PageTest(unittest.TestCase):
             for (name, (_, props)), shown in zip(sorted(networks.items()), s["interfaces"]):
                 self.assertTrue(shown.startswith(name + ", "), shown)
                 self.assertIn(props["ipaddr"] + "/" + props["netmask"], shown)
-            self.assertEqual([row[:2] for row in s["apps"]], [["NethVoice", str(app["SourceFiles"])]])
+            # The local OpenLDAP account provider is an app too, listed last.
+            self.assertEqual([row[:2] for row in s["apps"]], [["NethVoice", str(app["SourceFiles"])],
+                                                              ["Account provider (local OpenLDAP)", "0"]])
             self.assertRegex(s["apps"][0][2], r"^\d+(\.\d+)? (KiB|MiB|GiB)$")
         self.assertEqual(r["it_errors"], [])
 
