@@ -36,10 +36,6 @@ QString catalogStatus(const Context &ctx, const CatalogApp &a, QHash<QString, Es
     return QStringLiteral("unsupported");
 }
 
-} // namespace
-
-namespace {
-
 InventoryItem appItem(const InstalledApp &a)
 {
     InventoryItem item;
