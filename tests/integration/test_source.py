@@ -58,10 +58,10 @@ class SourceTest(SandboxTestCase):
 
     def test_b_apps_and_their_scan(self):
         app = self.describe()["apps"]
-        # The local OpenLDAP account provider is an app too (first by its profile's file name).
+        # The local OpenLDAP account provider is an app too, last (it is migrated last).
         self.assertEqual([(a["id"], a["name"], a["status"], a["source_files"], a["scan_time"]) for a in app],
-                         [("account_provider_ldap", "Account provider (local OpenLDAP)", "not_migrated", 0, 0),
-                          ("nethvoice", "NethVoice", "not_migrated", 0, 0)])
+                         [("nethvoice", "NethVoice", "not_migrated", 0, 0),
+                          ("account_provider_ldap", "Account provider (local OpenLDAP)", "not_migrated", 0, 0)])
         rec = self.bus.record_signals()
         job = self.bus.call(app_path("nethvoice"), APP_IFACE, "Scan", "a{sv}", [{}])
         done = self.bus.wait_job(job, rec, 120)

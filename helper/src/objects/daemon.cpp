@@ -21,6 +21,8 @@
 #include <QFileInfo>
 #include <QTimer>
 
+#include <algorithm>
+
 #include <sys/stat.h>
 
 namespace ns8m {
@@ -132,7 +134,9 @@ void Daemon::detectApps()
     else
         Log::error(QStringLiteral("the catalog of NS7 apps is not used: %1").arg(catalogError));
     QStringList errors;
-    const QList<AppProfile> profiles = AppProfile::loadDirectory(m_ctx.settings.profilesDir, &errors);
+    QList<AppProfile> profiles = AppProfile::loadDirectory(m_ctx.settings.profilesDir, &errors);
+    // By file name, those that go last (the account provider) after the others.
+    std::stable_partition(profiles.begin(), profiles.end(), [](const AppProfile &p) { return !p.last; });
     for (const QString &e : std::as_const(errors))
         Log::error(QStringLiteral("app profile skipped: %1").arg(e));
     QHash<QString, EsmithDb> dbs;

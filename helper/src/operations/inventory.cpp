@@ -36,16 +36,6 @@ QString catalogStatus(const Context &ctx, const CatalogApp &a, QHash<QString, Es
     return QStringLiteral("unsupported");
 }
 
-} // namespace
-
-QString catalogAppStatus(const Context &ctx, const CatalogApp &app)
-{
-    QHash<QString, EsmithDb> dbs;
-    return catalogStatus(ctx, app, &dbs);
-}
-
-namespace {
-
 InventoryItem appItem(const InstalledApp &a)
 {
     InventoryItem item;
@@ -137,6 +127,12 @@ bool migrationComplete(const QList<InventoryItem> &items)
         }
     }
     return migrated;
+}
+
+QString catalogAppStatus(const Context &ctx, const CatalogApp &app)
+{
+    QHash<QString, EsmithDb> dbs;
+    return catalogStatus(ctx, app, &dbs);
 }
 
 } // namespace ns8m
