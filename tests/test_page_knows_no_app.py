@@ -31,7 +31,11 @@ def app_words(apps_dir):
             p = yaml.safe_load(f) or {}
         found = [("id", p.get("id")), ("name", p.get("name"))]
         ns8 = p.get("ns8") or {}
-        found.append(("ns8.image", ns8.get("image")))
+        # An account provider's image is named after the directory server
+        # (openldap, samba), which the helper and the page know as NS7's
+        # provider kinds: that word is not the app's.
+        if not (p.get("detect") or {}).get("account_provider"):
+            found.append(("ns8.image", ns8.get("image")))
         found += [("companion image", c.get("image")) for c in ns8.get("companions") or []]
         found += [("field id", fl.get("id")) for fl in p.get("fields") or []]
         for what, word in found:

@@ -13,7 +13,7 @@ import { JobPanel } from "./job.jsx";
 import { SyncHistory } from "./history.jsx";
 import { ExportPanel } from "./export.jsx";
 import { ResultView } from "./result.jsx";
-import { appText, helperMessage, noticeText } from "./texts.js";
+import { appName, appText, helperMessage, noticeText } from "./texts.js";
 import { useNodes } from "./cluster.jsx";
 import { PreflightReport, usePreflight, verdict } from "./preflight.jsx";
 import { InventoryCard } from "./inventory.jsx";
@@ -89,7 +89,7 @@ function StartDialog({ helper, app, onClose, onStarted }) {
 
     return (
         <Modal variant={ModalVariant.medium} isOpen onClose={onClose} data-test="start-dialog"
-               title={cockpit.format(_("Start the migration of $0"), app.Name)}
+               title={cockpit.format(_("Start the migration of $0"), appName(app))}
                actions={[
                    <Button key="start" variant="primary" onClick={start} isLoading={busy}
                            isDisabled={busy || form.hasProblems || (pfWarnings && !acceptPreflight)} data-test="start-confirm">{_("Start migration")}</Button>,
@@ -98,7 +98,7 @@ function StartDialog({ helper, app, onClose, onStarted }) {
             <Stack hasGutter>
                 <StackItem data-test="start-intro">
                     {appText(app, "start.intro",
-                             cockpit.format(_("$0 is installed on the NS8 node and the first data synchronization starts. The first sync can take several hours, depending on the amount of data."), app.Name))}
+                             cockpit.format(_("$0 is installed on the NS8 node and the first data synchronization starts. The first sync can take several hours, depending on the amount of data."), appName(app)))}
                 </StackItem>
                 <StackItem>
                     <Form onSubmit={e => { e.preventDefault(); if (!form.hasProblems) start() }}>
@@ -178,7 +178,7 @@ export function downtimeText(app) {
     }
     if (app.LastSyncDuration)
         return cockpit.format(_("at least $0 (the duration of the last sync) plus the time to start $1 on NS8"),
-                              formatDuration(usToSeconds(app.LastSyncDuration)), app.Name);
+                              formatDuration(usToSeconds(app.LastSyncDuration)), appName(app));
     return _("unknown: sync the data first; plan 30 minutes to 2 hours");
 }
 
@@ -225,7 +225,7 @@ function FinishDialog({ helper, app, onClose, onStarted }) {
 
     return (
         <Modal variant={ModalVariant.medium} isOpen onClose={onClose} data-test="finish-dialog" titleIconVariant="warning"
-               title={cockpit.format(_("Finish the migration of $0"), app.Name)}
+               title={cockpit.format(_("Finish the migration of $0"), appName(app))}
                actions={[
                    <Button key="finish" variant="danger" onClick={finish} isLoading={busy}
                            isDisabled={busy || !ready} data-test="finish-confirm">{later ? _("Schedule Finish") : _("Finish migration")}</Button>,
@@ -235,7 +235,7 @@ function FinishDialog({ helper, app, onClose, onStarted }) {
                 <StackItem>
                     <Alert isInline variant="danger" title={_("This step cannot be undone")} data-test="irreversible">
                         {appText(app, "finish.intro",
-                                 cockpit.format(_("A final sync copies the last changes, $0 is configured and started on NS8, then stopped and disabled on NS7. $0 is not available until the end."), app.Name))}
+                                 cockpit.format(_("A final sync copies the last changes, $0 is configured and started on NS8, then stopped and disabled on NS7. $0 is not available until the end."), appName(app)))}
                     </Alert>
                 </StackItem>
                 <StackItem data-test="downtime">
@@ -297,7 +297,7 @@ function AbortDialog({ helper, app, onClose, onStarted }) {
     };
     return (
         <Modal variant={ModalVariant.small} isOpen onClose={onClose} data-test="abort-dialog" titleIconVariant="warning"
-               title={cockpit.format(_("Abort the migration of $0?"), app.Name)}
+               title={cockpit.format(_("Abort the migration of $0?"), appName(app))}
                actions={[
                    <Button key="abort" variant="danger" onClick={abort} isLoading={busy} isDisabled={busy}
                            data-test="abort-confirm">{_("Abort migration")}</Button>,
@@ -306,7 +306,7 @@ function AbortDialog({ helper, app, onClose, onStarted }) {
             <Stack hasGutter>
                 <StackItem>
                     {appText(app, "abort.intro",
-                             cockpit.format(_("This removes $0 from NS8, with all the data synchronized so far. Nothing on NS7 is touched: $0 keeps working there, and you can start the migration again."), app.Name))}
+                             cockpit.format(_("This removes $0 from NS8, with all the data synchronized so far. Nothing on NS7 is touched: $0 keeps working there, and you can start the migration again."), appName(app)))}
                 </StackItem>
                 <StackItem>
                     <Alert isInline isPlain variant="warning" title={_("Abort only for persistent errors that cannot be solved otherwise.")} />
@@ -419,7 +419,7 @@ export function AppCard({ helper, app, connected }) {
         <Card data-test="app" data-app={app.Id} className="ns8m-app">
             <CardHeader>
                 <Flex alignItems={{ default: "alignItemsCenter" }} spaceItems={{ default: "spaceItemsMd" }}>
-                    <CardTitle component="h2">{app.Name}</CardTitle>
+                    <CardTitle component="h2">{appName(app)}</CardTitle>
                     {statusLabel(st)}
                 </Flex>
             </CardHeader>

@@ -9,7 +9,7 @@ import { MANAGER } from "./helper.js";
 import { colonHex, formatBytes } from "./format.js";
 import { JobPanel } from "./job.jsx";
 import { SubscriptionWarning } from "./connect.jsx";
-import { helperMessage } from "./texts.js";
+import { appName, helperMessage } from "./texts.js";
 
 export function stateLabel(state) {
     switch (state) {
@@ -72,7 +72,7 @@ export function ClusterView({ helper, manager, apps }) {
     const job = helper.job(jobPath) || helper.jobs.find(j => j.Operation === "disconnect" && !j.Finished) || null;
     const reason = migrating.length
         ? cockpit.format(_("$0 is being migrated: finish or abort its migration before disconnecting."),
-                         migrating.map(a => a.Name).join(", "))
+                         migrating.map(a => appName(a)).join(", "))
         : null;
 
     const disconnect = () => {

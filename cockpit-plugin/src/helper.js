@@ -145,10 +145,14 @@ export class HelperClient {
         return (this.objects[ROOT] && this.objects[ROOT][MANAGER]) || null;
     }
 
+    // By path, the account provider last (the inventory's provider row
+    // names its App): it is migrated after every other app.
     get apps() {
+        const inventory = (this.manager && this.manager.Inventory) || [];
+        const last = new Set(inventory.map(unvariant).filter(i => i.provider).map(i => i.app));
         return Object.keys(this.objects)
                 .filter(p => this.objects[p][APP])
-                .sort()
+                .sort((a, b) => (last.has(a) - last.has(b)) || (a < b ? -1 : a > b ? 1 : 0))
                 .map(p => this.objects[p][APP]);
     }
 

@@ -6,7 +6,7 @@ import cockpit, { _ } from "./cockpit.js";
 import { SimpleTable } from "./table.jsx";
 import { APP, unvariant } from "./helper.js";
 import { appFields, fieldTitle } from "./fields.jsx";
-import { appText, appTextLines, helperMessage, noticeText } from "./texts.js";
+import { appName, appText, appTextLines, helperMessage, noticeText } from "./texts.js";
 import { formatTime, verificationView } from "./format.js";
 
 // The links to the app on NS8: one per field whose profile text
@@ -154,16 +154,16 @@ export function ResultView({ helper, app, leader }) {
     return (
         <Stack hasGutter data-test="result">
             <StackItem>
-                <Alert isInline variant="success" title={cockpit.format(_("$0 now runs on NS8"), app.Name)}>
+                <Alert isInline variant="success" title={cockpit.format(_("$0 now runs on NS8"), appName(app))}>
                     {appText(app, "result.retired",
-                             cockpit.format(_("$0 was stopped and disabled on NS7, which now shows a redirect page with links to the new addresses."), app.Name))}
+                             cockpit.format(_("$0 was stopped and disabled on NS7, which now shows a redirect page with links to the new addresses."), appName(app)))}
                 </Alert>
             </StackItem>
             <VerificationSection app={app} />
             <StackItem>
                 {heading(_("Verify the NS8 services"))}
                 <List>
-                    <ListItem>{cockpit.format(_("Check that $0 is running on NS8 and look at its logs for errors."), app.Name)}</ListItem>
+                    <ListItem>{cockpit.format(_("Check that $0 is running on NS8 and look at its logs for errors."), appName(app))}</ListItem>
                     {hosts.map(([host, what]) => (
                         <ListItem key={host}>
                             {what}: <a href={"https://" + host + "/"} target="_blank" rel="noopener noreferrer" data-test="result-link">{"https://" + host + "/"}</a>
@@ -189,7 +189,7 @@ export function ResultView({ helper, app, leader }) {
             )}
             <StackItem>
                 {heading(_("Update the DNS records"))}
-                <p>{cockpit.format(_("Once $0 works on NS8, create or update these records so that the names point to the NS8 node:"), app.Name)}</p>
+                <p>{cockpit.format(_("Once $0 works on NS8, create or update these records so that the names point to the NS8 node:"), appName(app))}</p>
                 {records.length > 0
                     ? <>
                         <SimpleTable label={_("DNS records")} testId="dns-records"
@@ -197,7 +197,7 @@ export function ResultView({ helper, app, leader }) {
                                      rows={records.map((r, i) => (showUses ? [...r, uses[i]] : r))} />
                         <CodeBlock className="ns8m-zone"><CodeBlockCode>{zone}</CodeBlockCode></CodeBlock>
                     </>
-                    : <p>{cockpit.format(_("The A records of the $0 FQDNs must point to the NS8 node's IP address."), app.Name)}</p>}
+                    : <p>{cockpit.format(_("The A records of the $0 FQDNs must point to the NS8 node's IP address."), appName(app))}</p>}
                 {helper && records.length > 0 && helper.hasMethod(APP, "CheckDns") && <DnsCheck helper={helper} app={app} />}
                 <List>
                     <ListItem>{_("Internal DNS: usually immediate. Public DNS: it can take 24-48 hours; a low TTL speeds it up.")}</ListItem>

@@ -7,7 +7,7 @@ import cockpit, { _ } from "./cockpit.js";
 import { MANAGER, unvariant } from "./helper.js";
 import { SimpleTable } from "./table.jsx";
 import { formatBytes, formatTime } from "./format.js";
-import { helperMessage } from "./texts.js";
+import { appName, helperMessage } from "./texts.js";
 
 // Manager.DescribeSource's reply, its lists of dictionaries made plain.
 export function sourceView(reply) {
@@ -43,9 +43,12 @@ export function interfaceText(i) {
     return cockpit.format(_("$0, $1: $2"), i.name, roleText(i.role), address);
 }
 
-function appRows(apps) {
+// APPS: DescribeSource's; OBJECTS: the App objects, whose profile may name
+// the app in the page's language.
+function appRows(apps, objects) {
+    const byId = new Map((objects || []).map(o => [o.Id, o]));
     return apps.map(a => [
-        a.name,
+        byId.has(a.id) ? appName(byId.get(a.id)) : a.name,
         a.scan_time ? String(a.source_files) : "–",
         a.scan_time ? formatBytes(a.source_bytes) : "–",
         a.scan_time ? formatBytes(a.database_bytes) : "–",
@@ -106,7 +109,7 @@ export function SourceSummary({ helper, apps }) {
                             {source.apps.length > 0
                                 ? <SimpleTable label={_("Applications")} testId="source-apps"
                                                columns={[_("Name"), _("Files"), _("Data"), _("Databases"), _("Measured")]}
-                                               rows={appRows(source.apps)} />
+                                               rows={appRows(source.apps, apps)} />
                                 : <p data-test="source-no-apps">{_("No application of this server can be migrated.")}</p>}
                         </StackItem>
                         {source.apps.some(a => !a.scan_time) && (

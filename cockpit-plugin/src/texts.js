@@ -12,6 +12,12 @@ export function appText(app, id, fallback = "") {
     return (isItalian() && t.it) || t.en || fallback;
 }
 
+// The app's name in the page's language: the profile's `name` text, else
+// App.Name.
+export function appName(app) {
+    return appText(app, "name", (app && app.Name) || "");
+}
+
 // A text whose lines are the items of a list (e.g. steps to follow).
 export function appTextLines(app, id) {
     return appText(app, id).split("\n").map(l => l.trim()).filter(Boolean);

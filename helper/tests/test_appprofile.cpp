@@ -321,6 +321,85 @@ private Q_SLOTS:
         QCOMPARE(p->exports.at(3).secretColumns, QStringList{QStringLiteral("pin")});
         QCOMPARE(p->texts.value(QStringLiteral("export.trunks")).value(QStringLiteral("it")), QStringLiteral("Fasci"));
     }
+    // The local OpenLDAP account provider: detected by the provider's kind,
+    // last, its files generated, the temporary domain removed at Finish.
+    void ldapProviderProfile()
+    {
+        QString error;
+        const auto p = AppProfile::load(QStringLiteral(NS8M_SOURCE_DIR "/apps/account-provider-ldap.yaml"), &error);
+        QVERIFY2(p, qPrintable(error));
+        QCOMPARE(p->detectProvider, QStringLiteral("local_ldap"));
+        QVERIFY(p->detectDatabase.isEmpty());
+        QVERIFY(p->last);
+        QCOMPARE(p->image, QStringLiteral("openldap"));
+        QCOMPARE(p->volumes, QStringList{QStringLiteral("data")});
+        QVERIFY(p->transfers.isEmpty());
+        QVERIFY(!p->hasDumps());
+        QVERIFY(p->configureAction.isEmpty());
+        QCOMPARE(p->ownerUid, -1);
+        QCOMPARE(p->beforeTerminate, QStringList{QStringLiteral("remove_temporary_domain")});
+        QCOMPARE(p->retireServices, QStringList{QStringLiteral("slapd")});
+        QVERIFY(p->recordServices.contains(QStringLiteral("slapd")));
+        QCOMPARE(p->generated.size(), 2);
+        const GeneratedFile &env = p->generated.at(0);
+        QCOMPARE(env.exporter, QStringLiteral("env"));
+        QCOMPARE(env.destinationDir(), QStringLiteral("state/"));
+        QCOMPARE(env.fileName(), QStringLiteral("import.env"));
+        QStringList names;
+        for (const EnvValue &v : env.values)
+            names.append(v.name);
+        QCOMPARE(names, (QStringList{QStringLiteral("LDAP_SVCUSER"), QStringLiteral("LDAP_SVCPASS"),
+                                     QStringLiteral("LDAP_DOMAIN"), QStringLiteral("LDAP_SUFFIX")}));
+        QCOMPARE(env.values.at(1).source, QStringLiteral("file"));
+        QCOMPARE(env.values.at(1).param, QStringLiteral("/var/lib/nethserver/secrets/ldapservice"));
+        const GeneratedFile &ldif = p->generated.at(1);
+        QCOMPARE(ldif.exporter, QStringLiteral("ldif"));
+        QCOMPARE(ldif.destination, QStringLiteral("volumes/data/dump-mdb0.ldif"));
+        QCOMPARE(ldif.database, 2);
+        QCOMPARE(ldif.suffix, QStringLiteral("dc=directory,dc=nh"));
+        // NS8's schema: the NS7 classes it keeps, not shadowAccount nor Samba's.
+        QVERIFY(ldif.schema.value("posixaccount").contains("uidnumber"));
+        QVERIFY(ldif.schema.value("inetorgperson").contains("displayname"));
+        QVERIFY(ldif.schema.contains("groupofnames"));
+        QVERIFY(!ldif.schema.contains("shadowaccount"));
+        QVERIFY(!ldif.schema.contains("sambasamaccount"));
+        QVERIFY(!ldif.schema.value("posixaccount").contains("shadowlastchange"));
+        QCOMPARE(p->texts.value(QStringLiteral("step.directory")).value(QStringLiteral("it")), QStringLiteral("Utenti e gruppi"));
+    }
+
+    void adProviderProfile()
+    {
+        QString error;
+        const auto p = AppProfile::load(QStringLiteral(NS8M_SOURCE_DIR "/apps/account-provider-ad.yaml"), &error);
+        QVERIFY2(p, qPrintable(error));
+        QCOMPARE(p->detectProvider, QStringLiteral("local_ad"));
+        QVERIFY(p->last);
+        QCOMPARE(p->image, QStringLiteral("samba"));
+        QCOMPARE(p->beforeTerminate, QStringList{QStringLiteral("remove_temporary_domain")});
+        QCOMPARE(p->retireServices, QStringList{QStringLiteral("nsdc")});
+        QVERIFY(p->recordServices.contains(QStringLiteral("nsdc")));
+        // The DC's files but its raw databases, then sysvol, as they are.
+        QCOMPARE(p->transfers.size(), 2);
+        QCOMPARE(p->transfers.at(0).destination, QStringLiteral("volumes/data/"));
+        for (const char *x : {"sysvol", "*.tdb", "*.ldb", "*.bak"})
+            QVERIFY2(p->transfers.at(0).exclude.contains(QLatin1String(x)), x);
+        QCOMPARE(p->transfers.at(1).destination, QStringLiteral("volumes/data/sysvol/"));
+        QCOMPARE(p->generated.size(), 2);
+        QStringList names;
+        for (const EnvValue &v : p->generated.at(0).values)
+            names.append(v.name);
+        QCOMPARE(names, (QStringList{QStringLiteral("HOSTNAME"), QStringLiteral("IPADDRESS"), QStringLiteral("PROVISION_TYPE"),
+                                     QStringLiteral("NBDOMAIN"), QStringLiteral("REALM"), QStringLiteral("SVCUSER"),
+                                     QStringLiteral("SVCPASS")}));
+        const GeneratedFile &dbs = p->generated.at(1);
+        QCOMPARE(dbs.exporter, QStringLiteral("samba"));
+        QCOMPARE(dbs.destinationDir(), QStringLiteral("volumes/data/"));
+        QVERIFY(dbs.fileName().isEmpty());
+        QCOMPARE(dbs.skip, QStringList{QStringLiteral("netlogon_creds_cli.tdb")});
+        QCOMPARE(dbs.unlocked, QStringList{QStringLiteral("gencache.tdb")});
+        QCOMPARE(p->staysOnNs7, QStringList{QStringLiteral("fileserver")});
+    }
+
     void rejects_data()
     {
         QTest::addColumn<QByteArray>("yaml");
@@ -393,6 +472,48 @@ private Q_SLOTS:
         QTest::newRow("export without Italian")
             << QByteArray(withExport).replace("title_it: Utenti, ", "") + "database: db, query: \"SELECT 1\"}\n"
             << QStringLiteral("needs \"title_it\"");
+        const QByteArray provider = "format: 1\nid: prov\nname: Prov\ndetect: {account_provider: local_ldap}\n"
+                                    "ns8: {image: dir, volumes: [data]}\ngenerate:\n  - {id: env, title: E, title_it: E, ";
+        QTest::newRow("generated file in a folder")
+            << provider + "exporter: env, destination: state/, values: {A: {const: b}}}\n" << QStringLiteral("must name a file");
+        QTest::newRow("env value from two places")
+            << provider + "exporter: env, destination: state/x.env, values: {A: {const: b, file: /c}}}\n"
+            << QStringLiteral("needs one of");
+        QTest::newRow("env value from an unknown cluster field")
+            << provider + "exporter: env, destination: state/x.env, values: {A: {cluster: leader}}}\n"
+            << QStringLiteral("user_domain or user_domain_suffix");
+        QTest::newRow("env variable name")
+            << provider + "exporter: env, destination: state/x.env, values: {a-b: {const: b}}}\n"
+            << QStringLiteral("not a variable name");
+        QTest::newRow("ldif without schema")
+            << provider + "exporter: ldif, destination: volumes/data/x.ldif, slapd_config: /etc/s, database: 2, "
+                          "suffix: dc=x}\n"
+            << QStringLiteral("needs \"schema\"");
+        QTest::newRow("unknown exporter")
+            << provider + "exporter: tar, destination: volumes/data/x}\n" << QStringLiteral("ldif, env or samba");
+        QTest::newRow("samba exporter into a file")
+            << provider + "exporter: samba, destination: volumes/data/x.tdb, source: /var/lib/samba}\n"
+            << QStringLiteral("must be a folder");
+        QTest::newRow("samba exporter without source")
+            << provider + "exporter: samba, destination: volumes/data/}\n" << QStringLiteral("needs \"source\"");
+        QTest::newRow("skip on the env exporter")
+            << provider + "exporter: env, destination: state/x.env, values: {A: {const: b}}, skip: [a.tdb]}\n"
+            << QStringLiteral("skip belongs to the samba exporter");
+        QTest::newRow("stays_on_ns7 not an id") << kMinimal + "stays_on_ns7: [../x]\n"
+                                                << QStringLiteral("stays_on_ns7 must list catalog app ids");
+        QTest::newRow("esmith value without prop")
+            << provider + "exporter: env, destination: state/x.env, values: {A: {esmith: {key: sssd}}}}\n"
+            << QStringLiteral("needs \"prop\"");
+        QTest::newRow("unknown provider kind")
+            << QByteArray(provider).replace("local_ldap", "remote_ldap") + "exporter: env, destination: state/x.env, "
+                                                                          "values: {A: {const: b}}}\n"
+            << QStringLiteral("local_ldap or local_ad");
+        QTest::newRow("order other than last") << kMinimal + "order: first\n" << QStringLiteral("only be \"last\"");
+        QTest::newRow("unknown before_terminate")
+            << kMinimal + "before_terminate: [reboot]\n" << QStringLiteral("remove_temporary_domain");
+        QTest::newRow("no transfers and nothing generated")
+            << QByteArray(kMinimal).left(kMinimal.indexOf("transfers:")) + "transfers: []\n"
+            << QStringLiteral("non-empty list");
         QTest::newRow("text id with a space")
             << kMinimal + "texts:\n  \"start intro\": {en: a, it: b}\n" << QStringLiteral("text ids are");
     }

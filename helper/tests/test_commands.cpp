@@ -328,6 +328,10 @@ QList<QStringList> everyArgv(const QString &password)
         commands::esmithSet(QStringLiteral("/"), QStringLiteral("configuration"), QStringLiteral("ns8-migration-redirect-nethvoice"),
                             QStringLiteral("ns8-redirect"), {QStringLiteral("Paths"), QStringLiteral("/freepbx,/cti")}),
         commands::signalEvent({}, QStringLiteral("runlevel-adjust")),
+        commands::slapcat(QStringLiteral("/etc/openldap/slapd.d"), 2),
+        commands::tdbbackup({QStringLiteral("/var/lib/machines/nsdc/var/lib/samba/private/sam.ldb"),
+                             QStringLiteral("/var/lib/machines/nsdc/var/lib/samba/private/secrets.tdb")}, false),
+        commands::tdbbackup({QStringLiteral("/var/lib/machines/nsdc/var/lib/samba/gencache.tdb")}, true),
         commands::expandTemplate({}, QStringLiteral("/etc/httpd/conf.d/00ns8migration.conf")),
     };
     for (const int bwlimit : {0, 2048})
@@ -342,6 +346,10 @@ QList<QStringList> everyArgv(const QString &password)
         all.append(directoryTransfer(QStringLiteral("dumps"), QStringLiteral("Dumps"), QStringLiteral("/var/lib/dumps"),
                                      target(password), QStringLiteral("restore"), uid, uid + 1)
                        .argv());
+    all.append(fileTransfer(QStringLiteral("directory"), QStringLiteral("Users and groups"),
+                            QStringLiteral("/var/lib/ns8-migration/generated/app/directory/dump-mdb0.ldif"),
+                            target(password), QStringLiteral("volumes/data/"), -1, -1)
+                   .argv());
     // Finish's verification: dry runs of the same transfers, the dumps listed.
     for (const RsyncTransfer &t : planTransfers(profile(), QStringLiteral("/"), target(password), 2048, {})) {
         all.append(verifyTransfer(t, false).argv());

@@ -191,6 +191,7 @@ class PageTest(unittest.TestCase):
         with open(os.path.join(self.sb.root, "etc/nethserver-release")) as f:
             release = f.read().strip()
         app = self.sb.bus.get_all(app_path("nethvoice"), APP_IFACE)
+        provider_name = profile("account-provider-ldap")["texts"]["name"]
         for lang, words in (("en", {"welcome": "Welcome", "title": "Source: this NethServer 7",
                                     "subscription": "Yes, system ID ", "provider": "Local OpenLDAP: "}),
                             ("it", {"welcome": "Benvenuti", "title": "Origine: questo NethServer 7",
@@ -208,7 +209,10 @@ class PageTest(unittest.TestCase):
             for (name, (_, props)), shown in zip(sorted(networks.items()), s["interfaces"]):
                 self.assertTrue(shown.startswith(name + ", "), shown)
                 self.assertIn(props["ipaddr"] + "/" + props["netmask"], shown)
-            self.assertEqual([row[:2] for row in s["apps"]], [["NethVoice", str(app["SourceFiles"])]])
+            # The local OpenLDAP account provider is an app too, listed last,
+            # named in the page's language, not scanned.
+            self.assertEqual([row[:2] for row in s["apps"]], [["NethVoice", str(app["SourceFiles"])],
+                                                              [provider_name[lang], "–"]])
             self.assertRegex(s["apps"][0][2], r"^\d+(\.\d+)? (KiB|MiB|GiB)$")
         self.assertEqual(r["it_errors"], [])
 

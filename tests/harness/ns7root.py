@@ -132,7 +132,7 @@ class NS7Root:
         if directory not in (None, "ldap", "ad"):
             raise ValueError("directory must be None, 'ldap' or 'ad'")
         self.path = path
-        self.directory = directory  # "ldap": a real slapd (ldap.py); "ad": a Samba AD DC (samba.py)
+        self.directory = directory  # "ad": NS7's local Samba AD DC (samba.py)
         self.ldap_log = ldap_log
         self.ldap = None  # the NS7Directory once built
         self.files = files
@@ -207,15 +207,15 @@ class NS7Root:
         self._my_cnf()
         self._install_standins()
         self._install_package_files()
+        if self.directory == "ldap":
+            self.ldap = NS7Directory(self.path, self.bind_password, log_path=self.ldap_log).build()
+            self.manifest.secrets["ldapservice"] = self.bind_password
+            self.manifest.secrets.update({"ldap." + u: pw for u, pw in self.ldap.passwords.items()})
         if self.directory == "ad":
             self.ad_provision_seconds = samba.provision(
                 self.path, self.ad_admin_password, self.bind_password, self.ad_user_password)
             self.manifest.secrets["nsdc.Administrator"] = self.ad_admin_password
             self.manifest.secrets["nsdc.users"] = self.ad_user_password
-        if self.directory == "ldap":
-            self.ldap = NS7Directory(self.path, self.bind_password, log_path=self.ldap_log).build()
-            self.manifest.secrets["ldapservice"] = self.bind_password
-            self.manifest.secrets.update({"ldap." + u: pw for u, pw in self.ldap.passwords.items()})
         if self.nethvoice_files:
             budget_files, budget_bytes = self.files, self.total_bytes
             self._asterisk_etc()

@@ -762,7 +762,8 @@ class FullMigrationTest(FinishTestCase):
         inventory = {i["id"]: i for i in manager["Inventory"]}
         self.assertEqual((inventory["nethvoice"]["status"], inventory["nethvoice"]["app_status"]),
                          ("migratable", "migrated"))
-        self.assertEqual(inventory["account-provider"]["status"], "unsupported")
+        self.assertEqual((inventory["account-provider"]["status"], inventory["account-provider"]["app_status"]),
+                         ("migratable", "not_migrated"))
         err, msg = self.bus.call_error(ROOT, MANAGER_IFACE, "Disconnect", "a{sv}", [{}])
         self.assertEqual(err, ERR + "DomainInUse", msg)
         self.assertIn("NethVoice on NS8 signs its users in through the temporary user domain %s" % USER_DOMAIN, msg)

@@ -54,16 +54,18 @@ class InventoryTest(SandboxTestCase):
             self.assertEqual(items[app]["status"], "not_installed", app)
             self.assertEqual(items[app]["reason"], {}, app)
             self.assertEqual(items[app]["app"], "/", app)
+        # The local OpenLDAP is an app of its own (its profile), still the
+        # provider's row, last, with the catalog's names.
         provider = items["account-provider"]
         self.assertTrue(provider["provider"])
-        self.assertEqual(provider["status"], "unsupported")
+        self.assertEqual((provider["status"], provider["app"], provider["app_status"]),
+                         ("migratable", app_path("account_provider_ldap"), "not_migrated"))
         self.assertIn("local OpenLDAP", provider["name"])
         self.assertEqual(provider["names"], {"en": "Account provider (local OpenLDAP)",
                                              "it": "Provider degli account (OpenLDAP locale)"})
+        self.assertEqual(provider["reason"], {})
         self.assertEqual(items["nextcloud"]["names"], {"en": "Nextcloud", "it": "Nextcloud"})
         self.assertEqual(items["mail"]["names"]["it"], "Posta")
-        self.assertIn("temporary user domain", provider["reason"]["en"])
-        self.assertIn("dominio utenti temporaneo", provider["reason"]["it"])
 
     def test_installed_in_use_or_not(self):
         getmail = os.path.join(self.sb.root, "etc/e-smith/db/getmail")
@@ -85,7 +87,7 @@ class InventoryTest(SandboxTestCase):
             "nethvoice": "migratable", "mail": "unsupported", "webtop": "unsupported",
             "roundcubemail": "not_installed", "sogo": "not_installed", "getmail": "unsupported",
             "nextcloud": "unsupported", "mattermost": "not_available", "ejabberd": "not_available",
-            "fileserver": "not_installed", "account-provider": "unsupported"})
+            "fileserver": "not_installed", "account-provider": "migratable"})
         self.assertIn("Not supported by this version yet", items["mail"]["reason"]["en"])
         self.assertIn("Non ancora supportata", items["mail"]["reason"]["it"])
         self.assertEqual(items["mattermost"]["reason"], {})

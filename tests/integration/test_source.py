@@ -58,15 +58,17 @@ class SourceTest(SandboxTestCase):
 
     def test_b_apps_and_their_scan(self):
         app = self.describe()["apps"]
+        # The local OpenLDAP account provider is an app too, last (it is migrated last).
         self.assertEqual([(a["id"], a["name"], a["status"], a["source_files"], a["scan_time"]) for a in app],
-                         [("nethvoice", "NethVoice", "not_migrated", 0, 0)])
+                         [("nethvoice", "NethVoice", "not_migrated", 0, 0),
+                          ("account_provider_ldap", "Account provider (local OpenLDAP)", "not_migrated", 0, 0)])
         rec = self.bus.record_signals()
         job = self.bus.call(app_path("nethvoice"), APP_IFACE, "Scan", "a{sv}", [{}])
         done = self.bus.wait_job(job, rec, 120)
         rec.remove()
         self.assertTrue(done.success, done.message)
         props = self.bus.get_all(app_path("nethvoice"), APP_IFACE)
-        a = self.describe()["apps"][0]
+        a = next(a for a in self.describe()["apps"] if a["id"] == "nethvoice")
         self.assertGreater(a["source_files"], 0)
         self.assertEqual((a["source_files"], a["source_bytes"], a["database_bytes"], a["scan_time"]),
                          (props["SourceFiles"], props["SourceBytes"], props["DatabaseBytes"], props["ScanTime"]))

@@ -1628,12 +1628,6 @@ class ControlServer(socketserver.ThreadingUnixStreamServer):
                 return data.sql(req["sql"], database=req.get("database"))
             dbs = req.get("databases") or []
             return data.tables(dbs) if cmd == "module-tables" else data.table_rows(dbs)
-        if cmd == "module-ad-search":
-            with sim.lock:
-                m = sim.modules.get(req.get("module"))
-            if m is None or m["image"] != "samba":
-                raise ValueError("no samba module %r" % req.get("module"))
-            return samba.module_search(m, req["filter"], req.get("attrs") or (), req.get("base"))
         if cmd == "ldap-search":
             with sim.lock:
                 data = sim.module_data.get(req.get("module"))
@@ -1649,6 +1643,12 @@ class ControlServer(socketserver.ThreadingUnixStreamServer):
                 raise ValueError("no user domain %r" % req.get("domain"))
             return openldap.domain_search(dom, req.get("base"), req.get("filter") or "(objectClass=*)",
                                           req.get("attrs") or [], scope=req.get("scope") or "sub")
+        if cmd == "module-ad-search":
+            with sim.lock:
+                m = sim.modules.get(req.get("module"))
+            if m is None or m["image"] != "samba":
+                raise ValueError("no samba module %r" % req.get("module"))
+            return samba.module_search(m, req["filter"], req.get("attrs") or (), req.get("base"))
         if cmd == "shutdown":
             threading.Thread(target=self.stop, daemon=True).start()
             return "stopping"

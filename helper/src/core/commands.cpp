@@ -245,4 +245,18 @@ QStringList rsyncRead(const QString &url, int timeoutSeconds, int connectTimeout
             QStringLiteral("--timeout=%1").arg(timeoutSeconds), url};
 }
 
+QStringList slapcat(const QString &configDir, int database)
+{
+    return {QStringLiteral("slapcat"), QStringLiteral("-F"), configDir, QStringLiteral("-n"), QString::number(database),
+            QStringLiteral("-o"), QStringLiteral("ldif-wrap=no")};
+}
+
+QStringList tdbbackup(const QStringList &files, bool noLock)
+{
+    QStringList argv{QStringLiteral("tdbbackup")};
+    if (noLock)
+        argv << QStringLiteral("-l");
+    return argv << QStringLiteral("-s") << QStringLiteral(".export") << files;
+}
+
 } // namespace ns8m::commands

@@ -83,6 +83,21 @@ QStringList signalEvent(const QString &root, const QString &event);
 // `/sbin/e-smith/expand-template PATH`: writes PATH from its template.
 QStringList expandTemplate(const QString &root, const QString &path);
 
+// ----------------------------------------------------------- slapcat(8)
+
+// `slapcat -F CONFIGDIR -n DATABASE -o ldif-wrap=no`: the database numbered
+// DATABASE in the cn=config folder CONFIGDIR as LDIF on the standard output,
+// one line per value (reading while slapd runs is safe with mdb).
+QStringList slapcat(const QString &configDir, int database);
+
+// ---------------------------------------------------------- tdbbackup(8)
+// `tdbbackup [-l] -s .export FILE...`: a consistent copy of each TDB/LDB
+// database FILE as FILE.export, taken under the database's own lock (fcntl
+// locks, so a copy on NS7's host is consistent with the nsdc container's
+// Samba); NOLOCK (-l) for a mutex database (gencache.tdb), whose lock the
+// host's tdb library may not take.
+QStringList tdbbackup(const QStringList &files, bool noLock);
+
 // -------------------------------------------------------------- rsync(1)
 
 // rsync with OPTIONS, then the SOURCES, then the DESTINATION.

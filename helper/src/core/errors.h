@@ -43,6 +43,9 @@ inline constexpr const char *MigrationInProgress = NS8M_ERROR_NAME("MigrationInP
 // a migrated app on NS8 signs its users in through the temporary user
 // domain that reads NS7's accounts: removing it takes their users away
 inline constexpr const char *DomainInUse = NS8M_ERROR_NAME("DomainInUse");
+// an app that goes last (the account provider) was started while other
+// apps are still to be migrated or skipped
+inline constexpr const char *ProviderNotLast = NS8M_ERROR_NAME("ProviderNotLast");
 // (Job.ErrorName only) the job was canceled
 inline constexpr const char *Canceled = NS8M_ERROR_NAME("Canceled");
 #undef NS8M_ERROR_NAME
@@ -51,7 +54,7 @@ inline constexpr const char *const All[] = {NotAuthorized,        InvalidArgumen
                                             Failed,               ClusterUnreachable, TlsNotTrusted,
                                             AuthenticationFailed, OtpRequired,     DomainConflict,
                                             PreflightFailed,      TunnelDown,      MigrationInProgress,
-                                            DomainInUse,          Canceled};
+                                            DomainInUse,          ProviderNotLast, Canceled};
 } // namespace Error
 
 // A failure, in whatever layer it happens: the D-Bus error name that says

@@ -34,6 +34,18 @@ QString AccountProvider::describe() const
     return {};
 }
 
+QString AccountProvider::kindName() const
+{
+    switch (kind) {
+    case Kind::LocalLdap: return QStringLiteral("local_ldap");
+    case Kind::LocalAd: return QStringLiteral("local_ad");
+    case Kind::RemoteLdap: return QStringLiteral("remote_ldap");
+    case Kind::RemoteAd: return QStringLiteral("remote_ad");
+    case Kind::None: break;
+    }
+    return {};
+}
+
 AccountProvider readAccountProvider(const EsmithDb &db)
 {
     AccountProvider p;

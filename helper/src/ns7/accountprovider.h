@@ -26,6 +26,9 @@ struct AccountProvider {
     QString dcAddress; // local AD: the DC's IP address (nsdc IpAddress)
 
     QString describe() const;
+    // local_ldap, local_ad, remote_ldap, remote_ad ("" for none): the kind's
+    // name in the catalog and in a profile's detect: account_provider.
+    QString kindName() const;
     bool isLocal() const { return kind == Kind::LocalLdap || kind == Kind::LocalAd; }
 };
 

@@ -4,6 +4,7 @@
 #include "operations/migration.h"
 #include "operations/cluster.h"
 #include "operations/inventory.h"
+#include "ns7/accountprovider.h"
 #include "ns7/esmithdb.h"
 #include "core/log.h"
 #include "operations/preflight.h"
@@ -19,6 +20,8 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QTimer>
+
+#include <algorithm>
 
 #include <sys/stat.h>
 
@@ -52,6 +55,7 @@ Daemon::Daemon(Settings settings, QObject *parent) : QObject(parent)
     m_ctx.createJob = [this](Job::Params params, QString *error) { return createJob(std::move(params), error); };
     m_ctx.appsInMigration = [this] { return appsInMigration(); };
     m_ctx.appsOnTemporaryDomain = [this] { return appsOnTemporaryDomain(); };
+    m_ctx.appsBefore = [this](const QString &id) { return appsBefore(inventory(), id); };
     connect(&m_bus, &Bus::disconnected, this, &Daemon::busLost);
     m_cluster = new Cluster(&m_ctx, this);
     m_ctx.cluster = m_cluster;
@@ -130,20 +134,14 @@ void Daemon::detectApps()
     else
         Log::error(QStringLiteral("the catalog of NS7 apps is not used: %1").arg(catalogError));
     QStringList errors;
-    const QList<AppProfile> profiles = AppProfile::loadDirectory(m_ctx.settings.profilesDir, &errors);
+    QList<AppProfile> profiles = AppProfile::loadDirectory(m_ctx.settings.profilesDir, &errors);
+    // By file name, those that go last (the account provider) after the others.
+    std::stable_partition(profiles.begin(), profiles.end(), [](const AppProfile &p) { return !p.last; });
     for (const QString &e : std::as_const(errors))
         Log::error(QStringLiteral("app profile skipped: %1").arg(e));
     QHash<QString, EsmithDb> dbs;
     for (const AppProfile &p : profiles) {
-        if (!dbs.contains(p.detectDatabase)) {
-            QString err;
-            dbs.insert(p.detectDatabase,
-                       EsmithDb::load(m_ctx.pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/") + p.detectDatabase),
-                                      &err));
-            if (!err.isEmpty())
-                Log::error(err);
-        }
-        if (!dbs.value(p.detectDatabase).contains(p.detectKey))
+        if (!isInstalled(p, &dbs))
             continue;
         auto *app = new App(&m_ctx, p, this);
         QString err;
@@ -158,11 +156,28 @@ void Daemon::detectApps()
     }
 }
 
+// The profile's detect: its e-smith record, or NS7's account provider of its kind.
+bool Daemon::isInstalled(const AppProfile &p, QHash<QString, EsmithDb> *dbs) const
+{
+    const QString database = p.detectProvider.isEmpty() ? p.detectDatabase : QStringLiteral("configuration");
+    if (!dbs->contains(database)) {
+        QString err;
+        dbs->insert(database,
+                    EsmithDb::load(m_ctx.pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/") + database), &err));
+        if (!err.isEmpty())
+            Log::error(err);
+    }
+    if (!p.detectProvider.isEmpty())
+        return readAccountProvider(dbs->value(database)).kindName() == p.detectProvider;
+    return dbs->value(database).contains(p.detectKey);
+}
+
 QList<InventoryItem> Daemon::inventory() const
 {
     QList<InstalledApp> apps;
     for (const App *a : m_apps)
-        apps.append({a->migration()->profile().id, a->migration()->profile().name, a->path(), a->migration()->status()});
+        apps.append({a->migration()->profile().id, a->migration()->profile().name, a->path(), a->migration()->status(),
+                     a->migration()->profile().detectProvider});
     return buildInventory(m_ctx, apps);
 }
 

@@ -9,12 +9,15 @@
 #include "operations/context.h"
 #include "store/statedb.h"
 
+#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QPointer>
 #include <QSslCertificate>
 
 namespace ns8m {
+
+class EsmithDb;
 
 class App;
 class Cluster;
@@ -46,6 +49,7 @@ signals:
 private:
     friend struct ManagerObject; // the bus edge: property getters (daemon.cpp)
     void detectApps();
+    bool isInstalled(const AppProfile &profile, QHash<QString, EsmithDb> *dbs) const;
     void appChanged(const QStringList &names);
     void leaveWhenComplete();
     bool publish(QString *error); // the Manager object, its vtable last in daemon.cpp

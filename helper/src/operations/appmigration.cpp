@@ -194,6 +194,13 @@ void Migration::startMigration(sd_bus_message *call, quint32 uid, const QVariant
                                                         .arg(m_profile.name, toString(s))});
         return;
     }
+    if (const QStringList before = m_profile.last ? m_ctx->appsBefore(m_profile.id) : QStringList(); !before.isEmpty()) {
+        replyError(call, {Error::ProviderNotLast,
+                          Text("start.not-last", "%1 is migrated last: migrate or skip %2 first. Until then they "
+                                                 "read this server's users through the temporary user domain.")
+                              .arg(m_profile.name, before.join(QStringLiteral(", ")))});
+        return;
+    }
     if (!m_migration.isEmpty()) {
         replyError(call, {kWrongState, Text("start.leftover", "%1 still has a module on NS8 (%2) from an earlier attempt: "
                                                       "Abort first to remove it, then start again.")

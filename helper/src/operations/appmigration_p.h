@@ -71,6 +71,8 @@ struct Migration::MigrationRun {
     // The files the last sync's walk picked at random (transfer id → the
     // NUL-separated list), that verify compares by content.
     QHash<QString, QString> sampleLists;
+    bool domainRemoved = false; // before_terminate removed the temporary user domain
+    bool domainRestored = false; // ...and its undo created it again
 };
 
 // How many files verify compares by content beyond a large tree's change set.

@@ -11,6 +11,8 @@
 #include "bus/job.h"
 #include "core/log.h"
 #include "ns8/ns8client.h"
+#include "ns7/esmithdb.h"
+#include "transfer/generate.h"
 #include "transfer/rsync.h"
 #include "core/secrets.h"
 #include "vpn/wireguard.h"
@@ -34,6 +36,8 @@ QList<JobStep> Migration::syncSteps() const
         total += a.at(3).toDouble();
     }
     QList<JobStep> steps;
+    for (const GeneratedFile &g : m_profile.generated)
+        steps.append({g.id, g.title, 1.0, 0.0});
     for (const Transfer &t : m_profile.transfers)
         steps.append({t.id, t.title, total > 0 ? 0.2 + 100.0 * bytes.value(t.id) / total : 1.0, 0.0});
     return steps;
@@ -80,6 +84,8 @@ QString Migration::workDir() const
 
 bool Migration::rsyncTarget(RsyncTarget *target) const
 {
+    if (!target)
+        return !readSecretFile(secretPath()).isEmpty();
     target->host = m_migration.address;
     target->port = m_migration.port;
     target->user = m_migration.rsyncUser;
@@ -197,7 +203,48 @@ void Migration::applyChangeSets(const std::shared_ptr<MigrationRun> &run, QList<
     *transfers = kept;
 }
 
+QString Migration::generatedDir() const
+{
+    return m_ctx->settings.stateDir + QStringLiteral("/generated/") + m_profile.id;
+}
+
+// The profile's generated files first (generate:, transfer/generate.h),
+// made again at every pass, then every transfer with them; the generated
+// files are removed once sent, since one may hold a password.
 void Migration::runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done)
+{
+    if (!rsyncTarget(nullptr))
+        return done(missingCredentials());
+    if (m_profile.generated.isEmpty())
+        return runTransfers(run, {}, done);
+    const QString stage = generatedDir();
+    const SyncDone cleanUp = [stage, done](const Failure &failure) {
+        QDir(stage).removeRecursively();
+        done(failure);
+    };
+    if (run->job && run->step.isEmpty())
+        run->job->beginStep(m_profile.generated.first().id);
+    const EsmithDb config = EsmithDb::load(m_ctx->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/configuration")));
+    const GenerateInput in{m_ctx->settings.root, stage, m_ctx->cluster->userDomain(),
+                           run->job ? run->job->logContext() : LogContext{},
+                           [config](const QString &key, const QString &prop) { return config.prop(key, prop); }};
+    generateFiles(run->job, m_profile.generated, in, [this, run, cleanUp](const Failure &failure,
+                                                                          const QList<GeneratedOutput> &files) {
+        if (failure.isError())
+            return cleanUp(failure);
+        RsyncTarget target;
+        rsyncTarget(&target);
+        QList<RsyncTransfer> sent;
+        for (const GeneratedOutput &f : files)
+            sent.append(fileTransfer(f.id, f.title, f.localPath, target, f.destinationDir, m_profile.ownerUid,
+                                     m_profile.ownerGid));
+        target.password.fill(u'\0');
+        runTransfers(run, sent, cleanUp);
+    });
+}
+
+void Migration::runTransfers(const std::shared_ptr<MigrationRun> &run, const QList<RsyncTransfer> &generated,
+                             SyncDone done)
 {
     Job *job = run->job;
     RsyncTarget target;
@@ -209,6 +256,7 @@ void Migration::runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done)
     target.password.fill(u'\0');
     boundMemory(&transfers, m_record.scanDetails);
     applyChangeSets(run, &transfers);
+    transfers = generated + transfers;
     QElapsedTimer clock;
     clock.start();
     QHash<QString, QString> stepOf; // run id → job step (the profile transfer)

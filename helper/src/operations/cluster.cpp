@@ -843,22 +843,33 @@ void Cluster::connectRoute(const std::shared_ptr<ConnectRun> &run, const Operati
     });
 }
 
+namespace {
+
+// add-external-domain's input for the temporary user domain DOMAIN that
+// reads NS7's provider P, which NS8 reaches at this node's VPNADDRESS (or,
+// for AD, at the DC's address routed through it).
+QJsonObject temporaryDomainInput(const AccountProvider &p, const QString &domain, const QString &vpnAddress)
+{
+    const bool ad = p.kind == AccountProvider::Kind::LocalAd;
+    return {{QStringLiteral("domain"), domain},
+            {QStringLiteral("protocol"), QStringLiteral("ldap")},
+            {QStringLiteral("host"), ad ? p.dcAddress : vpnAddress},
+            {QStringLiteral("port"), 636},
+            {QStringLiteral("schema"), ad ? QStringLiteral("ad") : QStringLiteral("rfc2307")},
+            {QStringLiteral("base_dn"), p.baseDn},
+            {QStringLiteral("bind_dn"), p.bindDn},
+            {QStringLiteral("bind_password"), p.bindPassword},
+            {QStringLiteral("tls"), true},
+            {QStringLiteral("tls_verify"), false}};
+}
+
+} // namespace
+
 void Cluster::connectDomain(const std::shared_ptr<ConnectRun> &run, const Operation::Next &next)
 {
     if (!run->plan.createDomain)
         return next({});
-    const AccountProvider &p = run->provider;
-    const bool ad = p.kind == AccountProvider::Kind::LocalAd;
-    const QJsonObject input{{QStringLiteral("domain"), run->plan.userDomain},
-                            {QStringLiteral("protocol"), QStringLiteral("ldap")},
-                            {QStringLiteral("host"), ad ? p.dcAddress : run->ipAddress},
-                            {QStringLiteral("port"), 636},
-                            {QStringLiteral("schema"), ad ? QStringLiteral("ad") : QStringLiteral("rfc2307")},
-                            {QStringLiteral("base_dn"), p.baseDn},
-                            {QStringLiteral("bind_dn"), p.bindDn},
-                            {QStringLiteral("bind_password"), p.bindPassword},
-                            {QStringLiteral("tls"), true},
-                            {QStringLiteral("tls_verify"), false}};
+    const QJsonObject input = temporaryDomainInput(run->provider, run->plan.userDomain, run->ipAddress);
     run->addingDomain = true;
     if (!saveProgress(*run))
         return next(stepFailed(Text("connect.domain.failed", "Creating the temporary user domain failed:"), progressNotSaved()));
@@ -1048,6 +1059,55 @@ void Cluster::listNodesCall(sd_bus_message *call)
         if (e.isError())
             return (void)replyError(run->call.msg(), e);
         listNodesRead(run);
+    });
+}
+
+// ------------------------------------------------- the temporary user domain
+
+void Cluster::setTemporaryDomain(bool created)
+{
+    m_link.domainCreated = created;
+    if (!m_ctx->state->saveConnection(m_link))
+        Log::error(QStringLiteral("the cluster link could not be saved (temporary user domain %1): %2")
+                       .arg(created ? QStringLiteral("present") : QStringLiteral("removed"), m_ctx->state->lastError()));
+    emit changed({QStringLiteral("DomainDependents")});
+}
+
+void Cluster::removeTemporaryDomain(Ns8Client *client, std::function<void(const Failure &)> done)
+{
+    if (!m_link.domainCreated)
+        return done({});
+    const QString domain = userDomain();
+    client->runTask(QStringLiteral("cluster"), QStringLiteral("remove-external-domain"),
+                    {{QStringLiteral("domain"), domain}}, [this, domain, done](const TaskResult &r) {
+        if (!r.ok())
+            return done(r.failure(QStringLiteral("remove-external-domain"))
+                            .asFailed()
+                            .after(Text("domain.remove.failed", "The temporary user domain %1 could not be removed.")
+                                       .arg(domain)));
+        Log::info(QStringLiteral("temporary external user domain %1 removed").arg(domain));
+        setTemporaryDomain(false);
+        done({});
+    });
+}
+
+void Cluster::restoreTemporaryDomain(Ns8Client *client, std::function<void(const Failure &)> done)
+{
+    const EsmithDb config = EsmithDb::load(m_ctx->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/configuration")));
+    const QString domain = userDomain();
+    const QJsonObject input = temporaryDomainInput(readAccountProvider(config), domain, m_link.vpnAddress);
+    client->runTask(QStringLiteral("cluster"), QStringLiteral("add-external-domain"), input,
+                    [this, domain, done](const TaskResult &r) {
+        if (!r.ok())
+            return done(r.failure(QStringLiteral("add-external-domain"))
+                            .asFailed()
+                            .after(Text("domain.restore.failed", "The temporary user domain %1 could not be created "
+                                                                 "again: NS8's apps cannot sign in NS7's users until "
+                                                                 "it exists.")
+                                       .arg(domain)));
+        Log::info(QStringLiteral("temporary external user domain %1 created again").arg(domain));
+        setTemporaryDomain(true);
+        done({});
     });
 }
 

@@ -62,6 +62,12 @@ public:
     // The end of the migration: leave the cluster (node, account, tunnel,
     // secrets) without anyone asking; the job says NS7 can be switched off.
     void leaveAtEnd();
+    // The account provider's Finish: the temporary external user domain
+    // Connect created is removed (NS8 imports the users under the same name;
+    // nothing to do when Connect created none), or created again when the
+    // import failed.  CLIENT is logged in; DONE gets what failed.
+    void removeTemporaryDomain(Ns8Client *client, std::function<void(const Failure &)> done);
+    void restoreTemporaryDomain(Ns8Client *client, std::function<void(const Failure &)> done);
     // Manager.ListNodes: the NS8 nodes an app can go to, with their disks.
     void listNodesCall(sd_bus_message *call);
 
@@ -81,6 +87,7 @@ private:
     struct DisconnectRun;
 
     void setState(const QString &state);
+    void setTemporaryDomain(bool created);
     void setFingerprint(const QString &fp);
     // restoreTunnel(): up() when missing, then the handshake; tunnelRestored()
     // ends it either way.

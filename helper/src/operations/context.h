@@ -50,6 +50,9 @@ struct Context {
     // Names of the migrated apps whose NS8 configuration names the user
     // domain, while that domain is the temporary one reading NS7's accounts.
     std::function<QStringList()> appsOnTemporaryDomain;
+    // Names of the apps other than ID still to be migrated or skipped (an
+    // app with order: last, the account provider, waits for them).
+    std::function<QStringList(const QString &id)> appsBefore;
 
     QString pathUnderRoot(const QString &path) const;
     QString secretsDir() const; // the migration account's password, the WireGuard key

@@ -37,6 +37,7 @@
 #include "core/qtcompat.h"
 #include "operations/operation.h"
 #include "ns8/ns8client.h"
+#include "operations/inventory.h"
 #include "operations/preflight.h"
 #include "core/process.h"
 #include "transfer/rsync.h"
@@ -329,6 +330,31 @@ Job *Migration::beginFinish(quint32 uid, const QVariantMap &values, Failure *err
     return run->job;
 }
 
+// before_terminate's steps: each with the undo that puts back what it did
+// when the import (or anything up to it) fails.
+QList<Operation::Step> Migration::beforeTerminateSteps(const std::shared_ptr<MigrationRun> &run)
+{
+    using Next = Operation::Next;
+    QList<Operation::Step> steps;
+    if (m_profile.beforeTerminate.contains(QStringLiteral("remove_temporary_domain")))
+        steps.append({QStringLiteral("user-domain"), Text("step.finish.user-domain", "Remove the temporary user domain"), 1,
+                      [this, run](Next next) {
+                          m_ctx->cluster->removeTemporaryDomain(run->client.get(), [run, next](const Failure &f) {
+                              run->domainRemoved = !f.isError();
+                              next(f);
+                          });
+                      },
+                      [this, run](Next next) {
+                          if (!run->domainRemoved)
+                              return next({});
+                          m_ctx->cluster->restoreTemporaryDomain(run->client.get(), [run, next](const Failure &f) {
+                              run->domainRestored = !f.isError();
+                              next(f);
+                          });
+                      }});
+    return steps;
+}
+
 QList<Operation::Step> Migration::finishSteps(const std::shared_ptr<MigrationRun> &run)
 {
     // Weights are rough seconds, so the estimate follows the clock.
@@ -338,7 +364,7 @@ QList<Operation::Step> Migration::finishSteps(const std::shared_ptr<MigrationRun
     auto sync = [this, run](const QString &step, bool beforeStop) {
         return [this, run, step, beforeStop](Next next) { finishSync(run, step, beforeStop, next); };
     };
-    return {
+    QList<Operation::Step> steps = {
         {QStringLiteral("check"), Text("step.finish.check", "Check the final configuration"), 1,
          [this, run](Next next) { finishCheckLocal(run, next); }, {}, false},
         {QStringLiteral("Check the cluster"), 1, [this, run](Next next) { finishCheckCluster(run, next); }, {}, false},
@@ -363,6 +389,9 @@ QList<Operation::Step> Migration::finishSteps(const std::shared_ptr<MigrationRun
         {QStringLiteral("Compare the background dump files"), 0.5,
          [this, run](Next next) { finishVerifyDumps(run, QStringLiteral("restore_background"), next); }, {}, false},
         {QStringLiteral("Record the verification"), 0.1, [this, run](Next next) { finishVerified(run, next); }, {}, false},
+    };
+    steps += beforeTerminateSteps(run);
+    steps += QList<Operation::Step>{
         {QStringLiteral("terminate"), Text("step.finish.terminate", "End the transfer"), 1,
          [this, run](Next next) { finishTerminate(run, next); }, {}, false},
         {QStringLiteral("import"), Text("step.finish.import", "NS8 restores the data"), 5,
@@ -379,6 +408,7 @@ QList<Operation::Step> Migration::finishSteps(const std::shared_ptr<MigrationRun
         {QStringLiteral("redirect"), Text("step.finish.redirect", "Redirect the old addresses"), 1,
          [this, run](Next next) { finishRedirect(run, next); }, {}, false},
     };
+    return steps;
 }
 
 Texts Migration::finishAftermath(const std::shared_ptr<MigrationRun> &run, const QList<Failure> &undoProblems)
@@ -399,6 +429,10 @@ Texts Migration::finishAftermath(const std::shared_ptr<MigrationRun> &run, const
         for (const Failure &f : undoProblems)
             said += f.texts;
     }
+    if (run->domainRestored)
+        said.append(Text("finish.domain-restored", "The temporary user domain %1 was created again: NS8's apps sign "
+                                                   "in this server's users as before.")
+                        .arg(m_ctx->cluster->userDomain()));
     return said + Texts{Text("finish.ns8-not-configured", "NS8: %1 keeps the data of the last sync and is not configured "
                                                           "yet.")
                             .arg(m_migration.moduleId),
@@ -407,13 +441,24 @@ Texts Migration::finishAftermath(const std::shared_ptr<MigrationRun> &run, const
 
 Texts Migration::finishSummary(const std::shared_ptr<MigrationRun> &run) const
 {
-    Texts said{Text("finish.done", "%1 now runs on NS8 (%2). Its services on NS7 are stopped and disabled; the old "
+    Texts said{m_profile.redirectPage.isEmpty()
+                   ? Text("finish.done-no-redirect", "%1 now runs on NS8 (%2). Its services on NS7 are stopped and "
+                                                     "disabled.")
+                         .arg(m_profile.name)
+                         .arg(m_migration.moduleId)
+                   : Text("finish.done", "%1 now runs on NS8 (%2). Its services on NS7 are stopped and disabled; the old "
                                    "addresses show a page with the new ones. Check %1 on NS8 and the notices below, "
                                    "then update the DNS.")
                    .arg(m_profile.name)
                    .arg(m_migration.moduleId)};
     said += run->waited;
-    if (run->verified)
+    for (const CatalogApp &a : m_ctx->catalog.apps)
+        if (m_profile.staysOnNs7.contains(a.id) && catalogAppStatus(*m_ctx, a) == u"unsupported")
+            said.append(Text("finish.stays-on-ns7", "%1 stays on NS7: this version does not migrate it yet, so NS7 "
+                                                    "must stay on for it.")
+                            .arg(a.name));
+    // An app whose files are all generated has nothing the verification compares.
+    if (run->verified && (!m_profile.transfers.isEmpty() || m_profile.hasDumps()))
         said += verificationSummary(run);
     if (!run->warning.isEmpty())
         said.append(Text("finish.warning", "Warning: %1").arg(run->warning));
@@ -654,6 +699,8 @@ void Migration::finishDump(const std::shared_ptr<MigrationRun> &run, const Opera
 
 void Migration::finishUpload(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
 {
+    if (!m_profile.hasDumps())
+        return next({});
     run->step = QStringLiteral("upload");
     uploadDumps(run, {QStringLiteral("restore"), QStringLiteral("restore_background")},
                 [next](const Failure &failure, quint64) { next(failure); });
@@ -720,6 +767,12 @@ void Migration::finishConfigure(const std::shared_ptr<MigrationRun> &run, const 
             awaitTask(run, m_migration.configureTask, m_profile.configureAction, true,
                       [this, run, next](const TaskResult &r) { configureEnded(run, r, next); });
         });
+    }
+    if (m_profile.configureAction.isEmpty()) {
+        // Nothing to configure (an account provider): the import was the cutover.
+        run->stopped.clear();
+        setFinishPhase(FinishPhase::Configured, {});
+        return next({});
     }
     if (!run->configureChecked) {
         // Resumed where an interrupted run had recorded configure-module but

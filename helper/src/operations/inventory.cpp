@@ -36,16 +36,43 @@ QString catalogStatus(const Context &ctx, const CatalogApp &a, QHash<QString, Es
     return QStringLiteral("unsupported");
 }
 
-QString providerKind(AccountProvider::Kind kind)
+InventoryItem appItem(const InstalledApp &a)
 {
-    switch (kind) {
-    case AccountProvider::Kind::LocalLdap: return QStringLiteral("local_ldap");
-    case AccountProvider::Kind::LocalAd: return QStringLiteral("local_ad");
-    case AccountProvider::Kind::RemoteLdap: return QStringLiteral("remote_ldap");
-    case AccountProvider::Kind::RemoteAd: return QStringLiteral("remote_ad");
-    case AccountProvider::Kind::None: break;
-    }
-    return {};
+    InventoryItem item;
+    item.id = a.id;
+    item.name = a.name;
+    item.names = {{QStringLiteral("en"), a.name}, {QStringLiteral("it"), a.name}};
+    item.status = QStringLiteral("migratable");
+    item.appPath = a.path;
+    item.appStatus = toString(a.status);
+    item.appId = a.id;
+    return item;
+}
+
+// The account provider's row: the App that migrates it when a profile
+// detects this kind, the catalog's entry for the kind otherwise.
+InventoryItem providerItem(const Context &ctx, const AccountProvider &provider, const QList<InstalledApp> &apps)
+{
+    const QString fallbackName = QStringLiteral("Account provider: ") + provider.describe();
+    const CatalogProvider fallback{fallbackName,
+                                   {{QStringLiteral("en"), fallbackName}, {QStringLiteral("it"), fallbackName}},
+                                   provider.isLocal() ? QStringLiteral("unsupported") : QStringLiteral("kept"),
+                                   {}};
+    const CatalogProvider p = ctx.catalog.providers.value(provider.kindName(), fallback);
+    InventoryItem item;
+    item.id = QStringLiteral("account-provider");
+    item.name = p.name;
+    item.names = p.names;
+    item.status = p.status;
+    item.reason = p.reason;
+    for (const InstalledApp &a : apps)
+        if (!a.providerKind.isEmpty() && a.providerKind == provider.kindName()) {
+            item = appItem(a);
+            item.id = QStringLiteral("account-provider"); // the row keeps its id: the page knows no app
+            item.names = p.names.isEmpty() ? item.names : p.names;
+        }
+    item.provider = true;
+    return item;
 }
 
 } // namespace
@@ -53,16 +80,9 @@ QString providerKind(AccountProvider::Kind kind)
 QList<InventoryItem> buildInventory(const Context &ctx, const QList<InstalledApp> &apps)
 {
     QList<InventoryItem> items;
-    for (const InstalledApp &a : apps) {
-        InventoryItem item;
-        item.id = a.id;
-        item.name = a.name;
-        item.names = {{QStringLiteral("en"), a.name}, {QStringLiteral("it"), a.name}};
-        item.status = QStringLiteral("migratable");
-        item.appPath = a.path;
-        item.appStatus = toString(a.status);
-        items.append(item);
-    }
+    for (const InstalledApp &a : apps)
+        if (a.providerKind.isEmpty())
+            items.append(appItem(a));
     QHash<QString, EsmithDb> dbs;
     for (const CatalogApp &c : ctx.catalog.apps) {
         if (ctx.profile(c.id))
@@ -80,22 +100,17 @@ QList<InventoryItem> buildInventory(const Context &ctx, const QList<InstalledApp
         readAccountProvider(esmithDb(ctx, QStringLiteral("configuration"), &dbs));
     if (provider.kind == AccountProvider::Kind::None)
         return items;
-    // Without a catalog entry: a local provider still keeps NS7 needed.
-    const QString fallbackName = QStringLiteral("Account provider: ") + provider.describe();
-    const CatalogProvider fallback{fallbackName,
-                                   {{QStringLiteral("en"), fallbackName}, {QStringLiteral("it"), fallbackName}},
-                                   provider.isLocal() ? QStringLiteral("unsupported") : QStringLiteral("kept"),
-                                   {}};
-    const CatalogProvider p = ctx.catalog.providers.value(providerKind(provider.kind), fallback);
-    InventoryItem item;
-    item.id = QStringLiteral("account-provider");
-    item.name = p.name;
-    item.names = p.names;
-    item.status = p.status;
-    item.reason = p.reason;
-    item.provider = true;
-    items.append(item);
+    items.append(providerItem(ctx, provider, apps));
     return items;
+}
+
+QStringList appsBefore(const QList<InventoryItem> &items, const QString &id)
+{
+    QStringList names;
+    for (const InventoryItem &i : items)
+        if (i.appId != id && i.status == u"migratable" && i.appStatus != u"migrated" && i.appStatus != u"skipped")
+            names.append(i.name);
+    return names;
 }
 
 bool migrationComplete(const QList<InventoryItem> &items)
@@ -112,6 +127,12 @@ bool migrationComplete(const QList<InventoryItem> &items)
         }
     }
     return migrated;
+}
+
+QString catalogAppStatus(const Context &ctx, const CatalogApp &app)
+{
+    QHash<QString, EsmithDb> dbs;
+    return catalogStatus(ctx, app, &dbs);
 }
 
 } // namespace ns8m

@@ -8,6 +8,7 @@
 
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 namespace ns8m {
 
@@ -19,6 +20,7 @@ struct InstalledApp {
     QString name;
     QString path; // its App object
     AppStatus status = AppStatus::NotMigrated;
+    QString providerKind; // the profile's detect: account_provider ("" for other apps)
 };
 
 struct InventoryItem {
@@ -33,12 +35,21 @@ struct InventoryItem {
     LangTexts reason;
     QString appPath = QStringLiteral("/");
     QString appStatus; // the App's Status, "" without an App
+    QString appId;     // the App's id, "" without an App
     bool provider = false; // the account provider: migrated last
 };
+
+// A catalog app's status on NS7 (not_installed, not_available, unsupported).
+QString catalogAppStatus(const Context &ctx, const CatalogApp &app);
 
 // The catalog's apps (those with a profile replaced by their App), then the
 // account provider.
 QList<InventoryItem> buildInventory(const Context &ctx, const QList<InstalledApp> &apps);
+
+// The names of the apps of ITEMS, other than ID, that are still to be
+// migrated or skipped (an app with order: last waits for them).  Apps this
+// version cannot migrate do not count: nothing here can move them.
+QStringList appsBefore(const QList<InventoryItem> &items, const QString &id);
 
 // True when the migration is over: something was migrated, and every item
 // is migrated, skipped, not installed, not in use or kept; an unsupported

@@ -138,6 +138,9 @@ private:
     void abortForget(const Operation::Next &next);
     using SyncDone = std::function<void(const Failure &failure)>; // empty: synced (run->message says what)
     void runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done);
+    void runTransfers(const std::shared_ptr<MigrationRun> &run, const QList<struct RsyncTransfer> &generated,
+                      SyncDone done);
+    QString generatedDir() const; // <state>/generated/<id>: the generated files of a pass
     void applyChangeSets(const std::shared_ptr<MigrationRun> &run, QList<struct RsyncTransfer> *transfers) const;
     void syncTransferred(const std::shared_ptr<MigrationRun> &run, const QElapsedTimer &clock, bool ok,
                          const QList<struct RsyncResult> &results, const SyncDone &done);
@@ -147,6 +150,7 @@ private:
     ClientPtr apiClient() const; // needs a connected cluster
     bool hasHistory() const;
     QString workDir() const; // <state>/apps/<id>: the database dumps
+    // TARGET null: only whether the receiver's credentials are there.
     bool rsyncTarget(struct RsyncTarget *target) const;
     Failure missingCredentials() const;
     class RsyncBatch *newBatch(const std::shared_ptr<MigrationRun> &run, const QList<struct RsyncTransfer> &transfers);
@@ -159,6 +163,7 @@ private:
     QJsonObject configureInput(const QVariantMap &values, const QSet<QString> &databases, Failure *problem) const;
     void recoverInterruptedFinish();
     QList<Operation::Step> finishSteps(const std::shared_ptr<MigrationRun> &run);
+    QList<Operation::Step> beforeTerminateSteps(const std::shared_ptr<MigrationRun> &run);
     Texts finishAftermath(const std::shared_ptr<MigrationRun> &run, const QList<Failure> &undoProblems);
     Texts finishSummary(const std::shared_ptr<MigrationRun> &run) const;
     void rememberNodeAddress(const QJsonArray &nodes);

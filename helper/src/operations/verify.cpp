@@ -256,6 +256,8 @@ void Migration::finishVerifyTables(const std::shared_ptr<MigrationRun> &run, con
 // NS8 with the same size.
 void Migration::finishVerifyDumps(const std::shared_ptr<MigrationRun> &run, const QString &dir, const Operation::Next &next)
 {
+    if (!m_profile.hasDumps())
+        return next({});
     const auto argvFor = [dir](const RsyncTarget &target) {
         return commands::rsyncList(rsyncUrl(target, QStringLiteral("state/%1/").arg(dir)), kRsyncTimeoutSeconds,
                                    kRsyncConnectTimeoutSeconds);

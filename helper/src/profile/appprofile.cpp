@@ -492,12 +492,28 @@ ExportTable parseExport(const YAML::Node &e, const AppProfile &p)
 }
 
 // detect: and ns8: (image, volumes, companions).
+void parseNs8(const YAML::Node &root, AppProfile &p);
+
 void parseDetectAndNs8(const YAML::Node &root, AppProfile &p)
 {
     const YAML::Node detect = need(root, "detect", QStringLiteral("the profile"));
-    onlyKeys(detect, QStringLiteral("detect"), {QStringLiteral("database"), QStringLiteral("key")});
+    onlyKeys(detect, QStringLiteral("detect"),
+             {QStringLiteral("database"), QStringLiteral("key"), QStringLiteral("account_provider")});
+    if (detect["account_provider"]) {
+        p.detectProvider = str(detect["account_provider"], QStringLiteral("detect account_provider"));
+        if (p.detectProvider != u"local_ldap" && p.detectProvider != u"local_ad")
+            fail(detect, QStringLiteral("detect account_provider must be local_ldap or local_ad"));
+        if (detect["database"] || detect["key"])
+            fail(detect, QStringLiteral("detect: either account_provider or database and key"));
+        return parseNs8(root, p);
+    }
     p.detectDatabase = fileName(need(detect, "database", QStringLiteral("detect")), QStringLiteral("detect database"));
     p.detectKey = str(need(detect, "key", QStringLiteral("detect")), QStringLiteral("detect key"));
+    parseNs8(root, p);
+}
+
+void parseNs8(const YAML::Node &root, AppProfile &p)
+{
 
     const YAML::Node ns8 = need(root, "ns8", QStringLiteral("the profile"));
     onlyKeys(ns8, QStringLiteral("ns8"), {QStringLiteral("image"), QStringLiteral("volumes"),
@@ -529,13 +545,17 @@ void parseDetectAndNs8(const YAML::Node &root, AppProfile &p)
 // owner: and transfers:.
 void parseOwnerAndTransfers(const YAML::Node &root, AppProfile &p)
 {
-    const YAML::Node owner = need(root, "owner", QStringLiteral("the profile"));
-    onlyKeys(owner, QStringLiteral("owner"), {QStringLiteral("uid"), QStringLiteral("gid")});
-    p.ownerUid = integer(need(owner, "uid", QStringLiteral("owner")), QStringLiteral("owner uid"), 0, 65534);
-    p.ownerGid = integer(need(owner, "gid", QStringLiteral("owner")), QStringLiteral("owner gid"), 0, 65534);
-
+    // Without owner: the files keep the receiver's (no --chown).
+    if (const YAML::Node owner = root["owner"]) {
+        onlyKeys(owner, QStringLiteral("owner"), {QStringLiteral("uid"), QStringLiteral("gid")});
+        p.ownerUid = integer(need(owner, "uid", QStringLiteral("owner")), QStringLiteral("owner uid"), 0, 65534);
+        p.ownerGid = integer(need(owner, "gid", QStringLiteral("owner")), QStringLiteral("owner gid"), 0, 65534);
+    }
+    // An app whose data the helper generates (generate:) may copy nothing else.
+    if (!root["transfers"] && root["generate"])
+        return;
     const YAML::Node transfers = need(root, "transfers", QStringLiteral("the profile"));
-    if (!transfers.IsSequence() || transfers.size() == 0)
+    if (!transfers.IsSequence() || (transfers.size() == 0 && !root["generate"]))
         fail(transfers, QStringLiteral("transfers must be a non-empty list"));
     QSet<QString> ids;
     for (const auto &t : transfers) {
@@ -685,6 +705,153 @@ void parseConfigureAndRedirect(const YAML::Node &root, AppProfile &p)
     }
 }
 
+QHash<QByteArray, QSet<QByteArray>> parseLdifSchema(const YAML::Node &n, const QString &what)
+{
+    if (!n.IsMap() || n.size() == 0)
+        fail(n, what + QStringLiteral(" must map each object class kept to the attributes it allows"));
+    QHash<QByteArray, QSet<QByteArray>> schema;
+    for (const auto &kv : n) {
+        const QString cls = QString::fromStdString(kv.first.as<std::string>());
+        QSet<QByteArray> attributes;
+        for (const QString &a : strList(kv.second, what + u' ' + cls))
+            attributes.insert(a.toLower().toUtf8());
+        schema.insert(cls.toLower().toUtf8(), attributes);
+    }
+    return schema;
+}
+
+// esmith: {key: <record>, prop: <property>, before: <text>}: a property
+// of NS7's configuration DB, optionally cut at BEFORE.
+void parseEnvEsmith(const YAML::Node &n, const QString &what, EnvValue *v)
+{
+    if (!n.IsMap())
+        fail(n, what + QStringLiteral(" esmith must be a mapping of key, prop and before"));
+    onlyKeys(n, what, {QStringLiteral("key"), QStringLiteral("prop"), QStringLiteral("before")});
+    v->param = str(need(n, "key", what), what + QStringLiteral(" key"));
+    v->prop = str(need(n, "prop", what), what + QStringLiteral(" prop"));
+    if (n["before"])
+        v->before = str(n["before"], what + QStringLiteral(" before"));
+}
+
+QList<EnvValue> parseEnvValues(const YAML::Node &n, const QString &what)
+{
+    static const QRegularExpression name(QStringLiteral("^[A-Z_][A-Z0-9_]{0,63}$"));
+    if (!n.IsMap() || n.size() == 0)
+        fail(n, what + QStringLiteral(" values must be a mapping of variables"));
+    QList<EnvValue> values;
+    for (const auto &kv : n) {
+        EnvValue v;
+        v.name = QString::fromStdString(kv.first.as<std::string>());
+        if (!name.match(v.name).hasMatch())
+            fail(kv.first, what + QStringLiteral(": not a variable name: ") + v.name);
+        const QString vw = what + u' ' + v.name;
+        onlyKeys(kv.second, vw,
+                 {QStringLiteral("const"), QStringLiteral("file"), QStringLiteral("cluster"), QStringLiteral("esmith")});
+        if (kv.second.size() != 1)
+            fail(kv.second, vw + QStringLiteral(" needs one of: const, file, cluster, esmith"));
+        const auto source = kv.second.begin();
+        v.source = QString::fromStdString(source->first.as<std::string>());
+        if (v.source == u"esmith") {
+            parseEnvEsmith(source->second, vw, &v);
+            values.append(v);
+            continue;
+        }
+        v.param = v.source == u"file" ? absolutePath(source->second, vw) : str(source->second, vw);
+        if (v.source == u"cluster" && v.param != u"user_domain" && v.param != u"user_domain_suffix")
+            fail(source->second, vw + QStringLiteral(" cluster must be user_domain or user_domain_suffix"));
+        values.append(v);
+    }
+    return values;
+}
+
+GeneratedFile parseGeneratedFile(const YAML::Node &n, const AppProfile &p)
+{
+    const QString what = QStringLiteral("a generated file");
+    onlyKeys(n, what, {QStringLiteral("id"), QStringLiteral("title"), QStringLiteral("title_it"),
+                       QStringLiteral("exporter"), QStringLiteral("destination"), QStringLiteral("slapd_config"),
+                       QStringLiteral("database"), QStringLiteral("suffix"), QStringLiteral("schema"),
+                       QStringLiteral("values"), QStringLiteral("source"), QStringLiteral("skip"),
+                       QStringLiteral("unlocked")});
+    GeneratedFile g;
+    g.id = ident(need(n, "id", what), QStringLiteral("generate id"));
+    g.title = str(need(n, "title", what), QStringLiteral("generate title"));
+    g.titleIt = str(need(n, "title_it", what), QStringLiteral("generate title_it"));
+    g.exporter = str(need(n, "exporter", what), QStringLiteral("generate exporter"));
+    g.destination = relativePath(need(n, "destination", what), QStringLiteral("generate destination"), p.volumes);
+    const bool folder = g.exporter == u"samba";
+    if (folder ? !g.destination.endsWith(u'/') : (g.destination.endsWith(u'/') || !g.destination.contains(u'/')))
+        fail(n["destination"], folder ? QStringLiteral("generate destination of the samba exporter must be a folder "
+                                                       "(ending with '/'): ") + g.destination
+                                      : QStringLiteral("generate destination must name a file in a folder: ") + g.destination);
+    const QString w = what + QStringLiteral(" \"") + g.id + u'"';
+    for (const char *k : {"source", "skip", "unlocked"})
+        if (n[k] && !folder)
+            fail(n[k], w + QStringLiteral(": %1 belongs to the samba exporter").arg(QLatin1String(k)));
+    if (g.exporter == u"ldif") {
+        g.slapdConfig = absolutePath(need(n, "slapd_config", w), w + QStringLiteral(" slapd_config"));
+        g.database = integer(need(n, "database", w), w + QStringLiteral(" database"), 0, 99);
+        g.suffix = str(need(n, "suffix", w), w + QStringLiteral(" suffix"));
+        g.schema = parseLdifSchema(need(n, "schema", w), w + QStringLiteral(" schema"));
+        if (n["values"])
+            fail(n["values"], w + QStringLiteral(": values belong to the env exporter"));
+    } else if (g.exporter == u"env") {
+        g.values = parseEnvValues(need(n, "values", w), w);
+        for (const char *k : {"slapd_config", "database", "suffix", "schema"})
+            if (n[k])
+                fail(n[k], w + QStringLiteral(": %1 belongs to the ldif exporter").arg(QLatin1String(k)));
+    } else if (folder) {
+        g.source = absolutePath(need(n, "source", w), w + QStringLiteral(" source"));
+        if (n["skip"])
+            g.skip = strList(n["skip"], w + QStringLiteral(" skip"));
+        if (n["unlocked"])
+            g.unlocked = strList(n["unlocked"], w + QStringLiteral(" unlocked"));
+        for (const char *k : {"slapd_config", "database", "suffix", "schema", "values"})
+            if (n[k])
+                fail(n[k], w + QStringLiteral(": %1 does not belong to the samba exporter").arg(QLatin1String(k)));
+    } else {
+        fail(n["exporter"], w + QStringLiteral(" exporter must be ldif, env or samba"));
+    }
+    return g;
+}
+
+// order:, generate: and before_terminate:.
+void parseOrderAndGenerated(const YAML::Node &root, AppProfile &p)
+{
+    if (const YAML::Node order = root["order"]) {
+        if (str(order, QStringLiteral("order")) != u"last")
+            fail(order, QStringLiteral("order can only be \"last\""));
+        p.last = true;
+    }
+    if (const YAML::Node gen = root["generate"]) {
+        if (!gen.IsSequence() || gen.size() == 0)
+            fail(gen, QStringLiteral("generate must be a non-empty list"));
+        QSet<QString> ids, destinations;
+        for (const Transfer &t : std::as_const(p.transfers))
+            ids.insert(t.id);
+        for (const auto &g : gen) {
+            p.generated.append(parseGeneratedFile(g, p));
+            const GeneratedFile &f = p.generated.last();
+            if (ids.contains(f.id) || destinations.contains(f.destination))
+                fail(g, QStringLiteral("generate: id or destination used twice: ") + f.id);
+            ids.insert(f.id);
+            destinations.insert(f.destination);
+            p.texts.insert(QStringLiteral("step.") + f.id, {{QStringLiteral("en"), f.title}, {QStringLiteral("it"), f.titleIt}});
+        }
+    }
+    if (const YAML::Node stays = root["stays_on_ns7"]) {
+        p.staysOnNs7 = strList(stays, QStringLiteral("stays_on_ns7"));
+        for (const QString &id : std::as_const(p.staysOnNs7))
+            if (!isValidAppId(id))
+                fail(stays, QStringLiteral("stays_on_ns7 must list catalog app ids: ") + id);
+    }
+    if (const YAML::Node bt = root["before_terminate"]) {
+        p.beforeTerminate = strList(bt, QStringLiteral("before_terminate"));
+        for (const QString &b : std::as_const(p.beforeTerminate))
+            if (b != u"remove_temporary_domain")
+                fail(bt, QStringLiteral("before_terminate can only list remove_temporary_domain: ") + b);
+    }
+}
+
 AppProfile parseRoot(const YAML::Node &root, const QString &file)
 {
     onlyKeys(root, QStringLiteral("the profile"),
@@ -692,7 +859,9 @@ AppProfile parseRoot(const YAML::Node &root, const QString &file)
               QStringLiteral("description"), QStringLiteral("detect"), QStringLiteral("ns8"),
               QStringLiteral("owner"), QStringLiteral("transfers"), QStringLiteral("databases"),
               QStringLiteral("sqlite"), QStringLiteral("services"), QStringLiteral("export"), QStringLiteral("fields"),
-              QStringLiteral("configure"), QStringLiteral("redirect"), QStringLiteral("texts")});
+              QStringLiteral("configure"), QStringLiteral("redirect"), QStringLiteral("texts"),
+              QStringLiteral("order"), QStringLiteral("generate"), QStringLiteral("before_terminate"),
+              QStringLiteral("stays_on_ns7")});
     if (integer(need(root, "format", QStringLiteral("the profile")), QStringLiteral("format"), 1, 1) != 1)
         fail(root, QStringLiteral("unsupported format"));
     AppProfile p;
@@ -709,6 +878,7 @@ AppProfile parseRoot(const YAML::Node &root, const QString &file)
     parseData(root, p);
     parseTextsAndFields(root, p);
     parseConfigureAndRedirect(root, p);
+    parseOrderAndGenerated(root, p);
     return p;
 }
 

@@ -4,6 +4,7 @@
 
 #include "ns7/dbexport.h" // ExportTable
 
+#include <QHash>
 #include <QList>
 #include <QMap>
 #include <QPair>
@@ -84,6 +85,47 @@ struct ConfigureInput {
     QVariantMap params;
 };
 
+// A file the helper makes on NS7 at every pass and sends to its
+// destination (generate:, docs/app-profiles.md): the "ldif" exporter (a
+// directory export fixed for NS8's openldap) or "env" (KEY=value lines).
+struct EnvValue {
+    QString name;   // the variable
+    QString source; // const | file | cluster
+    QString param;  // the constant, the NS7 file (its content, trimmed), or
+                    // the cluster's user_domain / user_domain_suffix;
+                    // esmith: the configuration DB's record
+    QString prop;   // esmith: the record's property
+    QString before; // esmith: the value cut at the first BEFORE ("@")
+};
+
+struct GeneratedFile {
+    QString id;
+    QString title;
+    QString titleIt;
+    QString exporter;    // ldif | env | samba
+    QString destination; // a file under the module's /srv (volumes/<v>/… or state/…);
+                         // samba: a folder (ending with '/')
+    // ldif: slapcat of DATABASE (its number in cn=config) with the NS7
+    // cn=config folder SLAPDCONFIG, entries outside SCHEMA dropped, SUFFIX
+    // replaced by the one of the cluster's user domain.
+    QString slapdConfig;
+    int database = 0;
+    QString suffix;
+    QHash<QByteArray, QSet<QByteArray>> schema; // class → attributes, lower case
+    // env
+    QList<EnvValue> values;
+    // samba: `tdbbackup -s .export` copies of every *.tdb/*.ldb under the
+    // NS7 folder SOURCE but those named in SKIP, at their relative places
+    // (UNLOCKED ones copied with -l: mutex databases).
+    QString source;
+    QStringList skip;
+    QStringList unlocked;
+
+    // The file's name; empty for a folder destination (samba).
+    QString fileName() const { return destination.section(u'/', -1); }
+    QString destinationDir() const { return destination.section(u'/', 0, -2) + u'/'; }
+};
+
 struct AppProfile {
     QString file;
     QString id;
@@ -91,6 +133,21 @@ struct AppProfile {
     QString description;
     QString detectDatabase;
     QString detectKey;
+    // detect: {account_provider: <kind>}: the app is NS7's account provider
+    // of that kind (local_ldap, local_ad); it replaces the provider's row of
+    // the inventory.
+    QString detectProvider;
+    // order: last: Start is refused while another app is still to be
+    // migrated or skipped (the account provider goes last).
+    bool last = false;
+    QList<GeneratedFile> generated;
+    // before_terminate: what Finish does just before /terminate, each undone
+    // when the import fails: remove_temporary_domain (the external user
+    // domain Connect created, which the import replaces).
+    QStringList beforeTerminate;
+    // stays_on_ns7: catalog apps (ids of apps/catalog/ns7-apps.yaml) this
+    // app's Finish leaves on NS7; its closing message names those NS7 has.
+    QStringList staysOnNs7;
     QString image;
     QStringList volumes;
     QList<QPair<QString, QString>> companions; // image, notice
@@ -120,6 +177,8 @@ struct AppProfile {
     // True when the app's NS8 configuration names the cluster's user domain
     // (a configure input from cluster: user_domain): its users come from it.
     bool usesUserDomain() const;
+    // True when Finish dumps databases (databases: or sqlite:).
+    bool hasDumps() const { return !databases.isEmpty() || !sqlite.isEmpty(); }
 
     // Loads and checks one profile; on failure returns nothing and says
     // why in *error, with the file and line.

@@ -313,6 +313,18 @@ RsyncTransfer directoryTransfer(const QString &id, const QString &title, const Q
     return r;
 }
 
+RsyncTransfer fileTransfer(const QString &id, const QString &title, const QString &localFile,
+                           const RsyncTarget &target, const QString &destinationPath, int uid, int gid)
+{
+    RsyncTransfer r = directoryTransfer(id, title, localFile, target, destinationPath, uid, gid);
+    r.sources = QStringList{localFile};
+    r.args.removeAll(QStringLiteral("--delete"));
+    // Made again at every pass: the same size within the same second must
+    // not pass rsync's quick check for unchanged.
+    r.args << QStringLiteral("--ignore-times");
+    return r;
+}
+
 QList<RsyncTransfer> planTransfers(const AppProfile &profile, const QString &root, const RsyncTarget &target,
                                    int bwlimitKiB, const QString &stageDir)
 {

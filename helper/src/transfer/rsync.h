@@ -156,6 +156,13 @@ QList<RsyncTransfer> planTransfers(const AppProfile &profile, const QString &roo
 RsyncTransfer directoryTransfer(const QString &id, const QString &title, const QString &localDir,
                                 const RsyncTarget &target, const QString &destinationPath, int uid, int gid);
 
+// The local file LOCALFILE into DESTINATIONPATH (a folder under the
+// module's /srv) under its own name, with the profile transfers' flags,
+// owned by UID:GID (when >= 0), always sent (--ignore-times: it is made
+// again at every pass); nothing else in that folder is touched.
+RsyncTransfer fileTransfer(const QString &id, const QString &title, const QString &localFile,
+                           const RsyncTarget &target, const QString &destinationPath, int uid, int gid);
+
 // Finish's verification of TRANSFER (docs/api.md, Finish's verification): the same run with
 // the same options as a dry run that writes nothing and itemizes every path
 // that differs (commands::rsyncDryRunOptions).  CHECKSUM: the contents are

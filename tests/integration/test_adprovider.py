@@ -1,0 +1,111 @@
+"""The local Samba AD account provider migrated as an app, last, against
+the simulator's samba module and NS7's real Samba AD DC (harness directory
+"ad"): refused while NethVoice is still to migrate, then (NethVoice
+skipped) Start, Sync and Finish.  The samba module's import then accepts
+the transplanted databases (tdbbackup copies), every NS7 account is found
+in its sam.ldb, the temporary external domain is gone and NS8's internal
+one has the realm's name, nsdc is retired on NS7 and the helper has left
+the cluster by itself."""
+
+import os
+import time
+
+from clusterfixture import ERR, MigrationTestCase
+from harness import esmith, samba
+
+PROVIDER = "account_provider_ad"
+DOMAIN = samba.REALM.lower()
+
+
+class AdProviderTest(MigrationTestCase):
+    SANDBOX = {"files": 300, "cdr_rows": 50, "directory": "ad"}
+    # NS7's AD names its user domain itself (the realm).
+    CONNECT = {"user_domain": None}
+
+    def provider_ok(self, method, options=None, timeout=600):
+        return self.run_ok(method, "a{sv}", [options or {}], app_id=PROVIDER, timeout=timeout)
+
+    def samba_module(self):
+        mods = [m for m in self.cluster.control.state()["modules"] if m["image"] == "samba"]
+        self.assertEqual(len(mods), 1, [m["id"] for m in mods])
+        return mods[0]
+
+    def domains(self):
+        return {d["name"]: d for d in self.cluster.control.state()["domains"]}
+
+    FILE_SERVER = False
+
+    def inventory_row(self, item_id):
+        rows = [r for r in self.manager()["Inventory"] if r["id"] == item_id]
+        self.assertEqual(len(rows), 1, item_id)
+        return rows[0]
+
+    def test_provider_last(self):
+        if self.FILE_SERVER:
+            samba.add_file_server(self.sb.root)
+            row = self.inventory_row("fileserver")
+            self.assertEqual(row["status"], "unsupported")
+            self.assertIn("stay on NS7", row["reason"]["en"])
+            self.assertIn("restano su NS7", row["reason"]["it"])
+        self.provider_ok("Scan")
+        err, msg = self.app_call("Start", "a{sv}", [{"accept_warnings": True}], app_id=PROVIDER)
+        self.assertEqual(err, ERR + "ProviderNotLast", msg)
+        self.assertNotIn("samba", [m["image"] for m in self.cluster.control.state()["modules"]])
+        self.assertEqual(self.domains()[DOMAIN]["location"], "external")
+
+        self.assertIsNone(self.app_call("Skip", "b", [True])[0])
+        self.provider_ok("Start", {"accept_warnings": True})
+        self.provider_ok("Sync")
+        files = {f["path"]: f for f in self.samba_module()["files"]}
+        self.assertEqual(files["state/import.env"]["mode"], "0600")
+        for path in ("volumes/data/private/sam.ldb", "volumes/data/private/secrets.ldb",
+                     "volumes/data/gencache.tdb", "volumes/data/sysvol/%s/Policies" % DOMAIN):
+            self.assertTrue(any(p == path or p.startswith(path + "/") for p in files), path)
+        self.assertNotIn("volumes/data/netlogon_creds_cli.tdb", files)
+        self.assertFalse([p for p in files if p.endswith((".export", ".bak"))])
+        # NS7's folder keeps no copies behind.
+        leftovers = []
+        for _dirpath, _dirs, names in os.walk(samba.samba_dir(self.sb.root)):
+            leftovers += [n for n in names if n.endswith(".export")]
+        self.assertEqual(leftovers, [])
+        self.assertEqual(self.domains()[DOMAIN]["location"], "external")
+
+        props = self.provider_ok("Finish", {"accept_warnings": True})
+        self.assertEqual(self.app(PROVIDER)["Status"], "migrated", props.get("Message"))
+        module = self.samba_module()
+        domain = self.domains()[DOMAIN]
+        self.assertEqual((domain["location"], domain["schema"]), ("internal", "ad"))
+        self.assertEqual([p["id"] for p in domain["providers"]], [module["id"]])
+        self.assertEqual(domain["bind_dn"], "%s@%s" % (samba.SERVICE_USER, samba.REALM))
+        self.assertEqual(module["ad"]["hostname"], samba.HOSTNAME)
+        found = self.cluster.control.ad_search(module["id"], "(objectClass=user)", ["sAMAccountName"])
+        accounts = {v for e in found for v in e.get("sAMAccountName", [])}
+        for account in samba.ACCOUNTS:
+            self.assertIn(account, accounts)
+        # SVCPASS (sssd's BindPassword) went only into import.env.
+        password = self.sb.ns7.bind_password
+        self.assertNotIn(password, self.read_log())
+        self.assertNotIn(password, str(props))
+        stays = "Shared folders (Samba file server) stays on NS7"
+        if self.FILE_SERVER:
+            self.assertIn(stays, props["Message"])
+            # NS7 still holds the shares: the migration is not over.
+            time.sleep(3)
+            self.assertEqual(self.manager()["State"], "connected")
+            return
+        self.assertNotIn(stays, props["Message"])
+        config = esmith.Database(esmith.db_path(self.sb.root, "configuration"))
+        self.assertEqual(config.record("nsdc")[1].get("status"), "disabled")
+        deadline = time.monotonic() + 120
+        while self.manager()["State"] != "disconnected":
+            self.assertLess(time.monotonic(), deadline, "the helper did not leave the cluster")
+            time.sleep(0.5)
+        self.assertIn("nothing is left to migrate: leaving the cluster", self.read_log())
+        self.assertIn(DOMAIN, self.domains())
+
+
+class AdProviderFileServerTest(AdProviderTest):
+    """The same with NS7's file server (shares and homes), which this
+    version leaves on NS7: the inventory and Finish's message say so, and
+    the helper does not leave the cluster while NS7 still holds them."""
+    FILE_SERVER = True
