@@ -10,7 +10,7 @@ helper has left the cluster by itself."""
 
 import time
 
-from clusterfixture import ERR, MANAGER_IFACE, ROOT, USER_DOMAIN
+from clusterfixture import ERR, JOB_IFACE, MANAGER_IFACE, ROOT, USER_DOMAIN
 from harness.ldap import NS7Directory
 from test_finish import FinishTestCase
 
@@ -69,6 +69,50 @@ class LdapProviderTest(FinishTestCase):
         self.assertEqual(files["state/import.env"]["mode"], "0600")
         self.assertEqual(self.domains()[USER_DOMAIN]["location"], "external")
         self.assertEqual(self.manager()["DomainDependents"], ["NethVoice"])
+
+        # NS8's import fails once the temporary domain is gone: Finish puts
+        # it back, so NethVoice on NS8 signs NS7's users in as before, and
+        # NS7's slapd was never touched.  Then Finish again.
+        mid = self.openldap()["id"]
+        self.cluster.control.fault("fail_import", module=mid, error="simulated: the new domain could not be created\n")
+        err, job = self.app_call("Finish", "a{sv}", [{"accept_warnings": True}], app_id=PROVIDER)
+        self.assertIsNone(err, job)
+        props = self.wait(job, 600)
+        self.assertFalse(props["Success"], props["Message"])
+        self.assertIn("The temporary user domain %s was created again" % USER_DOMAIN, props["Message"])
+        domain = self.domains()[USER_DOMAIN]
+        self.assertEqual((domain["location"], domain["schema"]), ("external", "rfc2307"))
+        self.assertEqual(self.manager()["DomainDependents"], ["NethVoice"])
+        found = self.cluster.control.domain_search(USER_DOMAIN, filter="(uid=alice)", attrs=["uid"])
+        self.assertTrue(found["ok"], found)
+        self.assertTrue(self.sb.ldap.alive(), "NS7's slapd was stopped by a Finish that failed")
+        self.assertNotEqual(self.app(PROVIDER)["Status"], "migrated")
+
+        # The helper killed while NS8 removes the temporary domain (Finish
+        # stopped where nothing records the removal): an Abort finds the
+        # domain missing and creates it again, and the provider starts over.
+        self.cluster.control.fault("slow", action="remove-external-domain", delay=3)
+        err, job = self.app_call("Finish", "a{sv}", [{"accept_warnings": True}], app_id=PROVIDER)
+        self.assertIsNone(err, job)
+        deadline = time.monotonic() + 120
+        while self.bus.get_all(job, JOB_IFACE)["CurrentStep"] != "user-domain":
+            self.assertLess(time.monotonic(), deadline, "Finish did not reach the user domain's removal")
+            time.sleep(0.2)
+        self.sb.helper.kill()
+        deadline = time.monotonic() + 60
+        while USER_DOMAIN in self.domains():
+            self.assertLess(time.monotonic(), deadline, "NS8 did not remove the temporary domain")
+            time.sleep(0.3)
+        self.sb.helper.start()
+        props = self.provider_ok("Abort")
+        self.assertIn("user-domain", [s[0] for s in props["Steps"]])
+        domain = self.domains()[USER_DOMAIN]
+        self.assertEqual((domain["location"], domain["schema"]), ("external", "rfc2307"))
+        self.assertEqual(self.manager()["DomainDependents"], ["NethVoice"])
+        self.assertTrue(self.cluster.control.domain_search(USER_DOMAIN, filter="(uid=alice)", attrs=["uid"])["ok"])
+        self.assertIn("the temporary user domain %s is missing from NS8: creating it again" % USER_DOMAIN,
+                      self.read_log())
+        self.provider_ok("Start", {"accept_warnings": True})
 
         # A user added on NS7 after the last Sync: Finish's pass carries it.
         added = self.sb.ldap.add(LATE_USER)

@@ -427,8 +427,25 @@ class Sim:
             # the module's import-module action now restores the state: a
             # short moment later the task completes
             time.sleep(min(self.task_delay, 0.5))
+            failed = self._take_import_fault(mid)
+            if failed:
+                self.complete(task, "", int(failed.get("exit_code", 1)),
+                              failed.get("error", "simulated failure of the import of %s\n" % mid))
+                return
             code, out, err = self._restore(mid, task)
             self.complete(task, out, code, err)
+
+    def _take_import_fault(self, mid):
+        """A fail_import fault for module MID, used up: the import task ends
+        with its exit code before it restores anything."""
+        with self.lock:
+            for fid, f in list(self.faults.items()):
+                if f["kind"] == "fail_import" and f.get("module") in (None, mid):
+                    f["count"] = int(f.get("count") or 1) - 1
+                    if f["count"] <= 0:
+                        del self.faults[fid]
+                    return f
+        return None
 
     def _restore(self, mid, task):
         """What the module's import-module does once the transfer phase has
@@ -1366,7 +1383,7 @@ ACTIONS = {
     ("module", "get-defaults"): a_get_defaults,
 }
 
-FAULT_KINDS = ("fail_action", "slow", "http_status", "expire_tokens", "agent_down",
+FAULT_KINDS = ("fail_action", "fail_import", "slow", "http_status", "expire_tokens", "agent_down",
                "vpn_cut", "disk_full", "hold_receiver")
 
 # ---- faults of the helper's lifecycle tests (interrupted Connect) ----------

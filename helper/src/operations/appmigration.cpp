@@ -625,6 +625,12 @@ void Migration::startAbort(sd_bus_message *call, quint32 uid, const QVariantMap 
                       [this, run](Next next) { abortRestart(run, next); }, {}, false});
     steps.append({QStringLiteral("remove-module"), Text("step.abort.remove-module", "Remove the app from NS8"), 3,
                   [this, run](Next next) { abortRemoveModule(run, next); }, {}, false});
+    // A Finish interrupted after it removed the temporary user domain (the
+    // helper stopped before the import): NS8's apps get NS7's users back.
+    if (m_profile.beforeTerminate.contains(QStringLiteral("remove_temporary_domain")) && m_ctx->isJoined()
+        && !m_migration.isEmpty() && !m_ctx->link->userDomain.isEmpty())
+        steps.append({QStringLiteral("user-domain"), Text("step.abort.user-domain", "Create the temporary user domain again"),
+                      1, [this, run](Next next) { abortRestoreDomain(run, next); }, {}, false});
     steps.append({QStringLiteral("forget"), Text("step.abort.forget", "Forget the migration"), 1,
                   [this](Next next) { abortForget(next); }, {}, false});
     run->job = newJob(call, uid, QStringLiteral("abort"), nullptr, Operation::jobSteps(steps));
@@ -694,6 +700,13 @@ void Migration::abortRemoveModule(const std::shared_ptr<MigrationRun> &run, cons
                                        .arg(m_migration.moduleId)));
         next({});
     });
+}
+
+void Migration::abortRestoreDomain(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)
+{
+    if (!run->client)
+        run->client = apiClient();
+    m_ctx->cluster->ensureTemporaryDomain(run->client.get(), [next](const Failure &f) { next(f); });
 }
 
 void Migration::abortForget(const Operation::Next &next)

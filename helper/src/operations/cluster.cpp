@@ -1091,6 +1091,24 @@ void Cluster::removeTemporaryDomain(Ns8Client *client, std::function<void(const 
     });
 }
 
+void Cluster::ensureTemporaryDomain(Ns8Client *client, std::function<void(const Failure &)> done)
+{
+    const QString domain = userDomain();
+    client->runTask(QStringLiteral("cluster"), QStringLiteral("list-user-domains"), {},
+                    [this, client, domain, done](const TaskResult &r) {
+        if (!r.ok())
+            return done(r.failure(QStringLiteral("list-user-domains")).asFailed());
+        for (const QJsonValue &d : r.output.toObject().value(QStringLiteral("domains")).toArray())
+            if (d.toObject().value(QStringLiteral("name")).toString() == domain) {
+                if (!m_link.domainCreated && d.toObject().value(QStringLiteral("location")).toString() == QLatin1String("external"))
+                    setTemporaryDomain(true);
+                return done({});
+            }
+        Log::warning(QStringLiteral("the temporary user domain %1 is missing from NS8: creating it again").arg(domain));
+        restoreTemporaryDomain(client, done);
+    });
+}
+
 void Cluster::restoreTemporaryDomain(Ns8Client *client, std::function<void(const Failure &)> done)
 {
     const EsmithDb config = EsmithDb::load(m_ctx->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/configuration")));

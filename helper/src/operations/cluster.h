@@ -68,6 +68,10 @@ public:
     // import failed.  CLIENT is logged in; DONE gets what failed.
     void removeTemporaryDomain(Ns8Client *client, std::function<void(const Failure &)> done);
     void restoreTemporaryDomain(Ns8Client *client, std::function<void(const Failure &)> done);
+    // The temporary user domain created again when NS8 has no domain of its
+    // name (a Finish stopped after it asked NS8 to remove it); nothing
+    // otherwise.
+    void ensureTemporaryDomain(Ns8Client *client, std::function<void(const Failure &)> done);
     // Manager.ListNodes: the NS8 nodes an app can go to, with their disks.
     void listNodesCall(sd_bus_message *call);
 

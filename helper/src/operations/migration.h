@@ -136,6 +136,7 @@ private:
     void abortRestart(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void abortForget(const Operation::Next &next);
+    void abortRestoreDomain(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     using SyncDone = std::function<void(const Failure &failure)>; // empty: synced (run->message says what)
     void runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done);
     void runTransfers(const std::shared_ptr<MigrationRun> &run, const QList<struct RsyncTransfer> &generated,
