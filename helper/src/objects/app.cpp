@@ -26,7 +26,7 @@ namespace {
 
 int appendField(sd_bus_message *reply, const Field &f)
 {
-    static const char *const kinds[] = {"fqdn", "bool", "string"};
+    static const char *const kinds[] = {"fqdn", "bool", "string", "ipv4"};
     int r = sd_bus_message_open_container(reply, 'a', "{sv}");
     if (r >= 0)
         r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}", "id", "s", f.id.toUtf8().constData(),

@@ -133,6 +133,14 @@ private:
     void startCompanion(const std::shared_ptr<MigrationRun> &run, int index, const Operation::Next &next);
     void startImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     Failure rememberModule(const std::shared_ptr<MigrationRun> &run, const QJsonObject &out, const QJsonArray &cred);
+    // The fields with choices (from field INDEX on), checked against what the
+    // new module MODULEID offers; DONE with the first refusal.
+    void startCheckChoices(const std::shared_ptr<MigrationRun> &run, const QString &moduleId, int index,
+                           std::function<void(const Failure &)> done);
+    Failure chooseFieldValue(const std::shared_ptr<MigrationRun> &run, const Field &field, const QJsonArray &list);
+    // Start refused after import-module: the module goes, then NEXT(REFUSAL).
+    void startUndoImport(const std::shared_ptr<MigrationRun> &run, const QString &moduleId, const Failure &refusal,
+                         const Operation::Next &next);
     void abortRestart(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void abortForget(const Operation::Next &next);
