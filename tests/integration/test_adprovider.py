@@ -66,7 +66,10 @@ class AdProviderTest(MigrationTestCase):
         vpn = ipaddress.ip_network(state["cluster"]["network"])
         self.assertFalse([a for a, _ in offered if ipaddress.ip_address(a) in vpn], props["Message"])
         self.assertNotIn("samba", [m["image"] for m in state["modules"]])
-        self.assertEqual(self.app(PROVIDER)["Status"], "not_migrated")
+        app = self.app(PROVIDER)
+        self.assertEqual(app["Status"], "not_migrated")
+        # The page offers them at the next attempt.
+        self.assertEqual([tuple(c) for c in app["FieldChoices"]["dc_ipaddress"]], offered)
         return offered[0][0]
 
     def test_provider_last(self):

@@ -513,14 +513,18 @@ Failure Migration::chooseFieldValue(const std::shared_ptr<MigrationRun> &run, co
 {
     const QPair<QHostAddress, int> vpn = QHostAddress::parseSubnet(m_ctx->link ? m_ctx->link->network : QString());
     QStringList values, offered;
+    QList<QPair<QString, QString>> choices;
     for (const QJsonValue &v : list) {
         const QString value = v.toObject().value(field.choices.value).toString();
         const QString label = v.toObject().value(field.choices.label).toString();
         if (value.isEmpty() || (!vpn.first.isNull() && QHostAddress(value).isInSubnet(vpn)))
             continue;
         values.append(value);
+        choices.append({value, label});
         offered.append(label.isEmpty() ? value : QStringLiteral("%1 (%2)").arg(value, label));
     }
+    m_fieldChoices.insert(field.id, choices);
+    changed({QStringLiteral("FieldChoices")});
     const QString given = run->settings.value(field.id).toString();
     if (given.isEmpty() && values.size() == 1) {
         run->settings.insert(field.id, values.first());

@@ -46,6 +46,10 @@ public:
     AppStatus status() const { return m_record.status; }
     const AppRecord &record() const { return m_record; }
     const MigrationRecord &migration() const { return m_migration; }
+    // Field id → the (value, label) pairs NS8 offered at the last Start
+    // (the profile's choices); kept until the helper restarts.
+    using FieldChoiceMap = QMap<QString, QList<QPair<QString, QString>>>;
+    const FieldChoiceMap &fieldChoices() const { return m_fieldChoices; }
     const QList<SyncRecord> &syncs() const { return m_syncs; }
     QString jobPath() const { return m_jobPath; }
 
@@ -233,6 +237,7 @@ private:
     AppProfile m_profile;
     AppRecord m_record;
     MigrationRecord m_migration;
+    FieldChoiceMap m_fieldChoices;
     QList<SyncRecord> m_syncs;
     QPointer<Job> m_job;
     QString m_jobPath = QStringLiteral("/");
