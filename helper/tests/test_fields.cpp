@@ -85,6 +85,17 @@ private Q_SLOTS:
                                           false, nullptr);
         QCOMPARE(problems.value(QStringLiteral("dc_ipaddress")).id, QStringLiteral("field.ipv4.cidr"));
         QCOMPARE(fieldError(problems).name, QString::fromLatin1(Error::InvalidArgument));
+        // Once Start chose it among NS8's, Finish keeps it: the same value
+        // or none given is fine, another one or an empty one is refused.
+        const QVariantMap stored{{QStringLiteral("dc_ipaddress"), QStringLiteral("203.0.113.7")}};
+        QVERIFY(checkFields(*p, {}, stored, false, &merged).isEmpty());
+        QCOMPARE(merged.value(QStringLiteral("dc_ipaddress")).toString(), QStringLiteral("203.0.113.7"));
+        QVERIFY(checkFields(*p, stored, stored, false, nullptr).isEmpty());
+        for (const QString &other : {QStringLiteral("203.0.113.8"), QString()}) {
+            const auto changed = checkFields(*p, {{QStringLiteral("dc_ipaddress"), other}}, stored, false, nullptr);
+            QCOMPARE(changed.value(QStringLiteral("dc_ipaddress")).id, QStringLiteral("field.chosen"));
+            QVERIFY(changed.value(QStringLiteral("dc_ipaddress")).english().contains(QStringLiteral("203.0.113.7 was chosen")));
+        }
     }
 
     void nethvoiceFields()

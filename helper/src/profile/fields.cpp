@@ -98,6 +98,14 @@ QMap<QString, Text> checkFields(const AppProfile &profile, const QVariantMap &op
         if (f.kind == Field::Kind::Bool)
             continue;
         const QString s = v.toString();
+        // A value chosen among NS8's (choices) once the module exists stays.
+        const QString chosen = settings.value(f.id).toString();
+        if (!f.choices.isEmpty() && !chosen.isEmpty() && s != chosen) {
+            problems.insert(f.id, Text("field.chosen", "%1 was chosen at Start among the values NS8 offered: Abort "
+                                                       "and Start again to change it.")
+                                      .arg(chosen));
+            continue;
+        }
         if (s.isEmpty()) {
             if (f.required)
                 problems.insert(f.id, Text("field.required", "This field is required."));
