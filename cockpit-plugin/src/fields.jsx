@@ -1,6 +1,6 @@
 import React, { useEffect, useRef, useState } from "react";
 import {
-    Checkbox, FormGroup, FormHelperText, HelperText, HelperTextItem, TextInput,
+    Checkbox, FormGroup, FormHelperText, HelperText, HelperTextItem, FormSelect, FormSelectOption, TextInput,
 } from "@patternfly/react-core";
 import cockpit, { _, isItalian } from "./cockpit.js";
 import { checkFqdn } from "./format.js";
@@ -122,13 +122,23 @@ export function FieldInputs({ app, fields, values, setValue, problems, touched, 
                 </FormGroup>
             );
         }
+        // The values NS8 offered at the last Start (App.FieldChoices): a list.
+        const choices = ((app && app.FieldChoices) || {})[f.id] || [];
         return (
             <FormGroup key={f.id} label={fieldTitle(f)} isRequired={f.required} fieldId={id}>
-                <TextInput id={id} value={values[f.id] || ""} isRequired={f.required}
-                           placeholder={f.placeholder || ""}
-                           validated={problem ? "error" : "default"}
-                           onBlur={() => setTouched(f.id)}
-                           onChange={(_e, v) => setValue(f.id, v)} />
+                {choices.length > 0
+                    ? <FormSelect id={id} value={values[f.id] || ""} data-test="field-choices"
+                                  validated={problem ? "error" : "default"}
+                                  onBlur={() => setTouched(f.id)}
+                                  onChange={(_e, v) => setValue(f.id, v)}>
+                        <FormSelectOption value="" label={_("Choose one")} />
+                        {choices.map(([v, label]) => <FormSelectOption key={v} value={v} label={label ? `${v} (${label})` : v} />)}
+                    </FormSelect>
+                    : <TextInput id={id} value={values[f.id] || ""} isRequired={f.required}
+                                 placeholder={f.placeholder || ""}
+                                 validated={problem ? "error" : "default"}
+                                 onBlur={() => setTouched(f.id)}
+                                 onChange={(_e, v) => setValue(f.id, v)} />}
                 <FormHelperText>
                     <HelperText>
                         {problem

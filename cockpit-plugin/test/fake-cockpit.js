@@ -85,6 +85,10 @@
             Node: 0, ModuleId: "", Settings: {}, Fields: fields, Texts: noTexts ? {} : texts, LastSyncTime: 0, LastSyncBytes: 0, LastSyncFiles: 0,
             LastSyncDuration: 0, SyncHistory: [], Notices: [], DnsRecords: [], EstimatedDowntime: 0, EstimatedDowntimeParts: [],
             Verification: [], VerificationTime: 0, Schedule: {}, ScheduledFinish: {},
+            // ?choices=1: NS8 offered the values of a field at the last Start.
+            FieldChoices: params.get("choices") === "1"
+                ? { nethcti_ui_host: [["cti.example.com", "eth0"], ["cti2.example.com", "eth1"]] }
+                : {},
         });
     }
     if (appStatus)

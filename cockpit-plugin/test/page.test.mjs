@@ -367,6 +367,25 @@ describe("page with a fake helper", () => {
         assert.deepEqual(errors, []);
     });
 
+    test("a field NS8 offered values for (App.FieldChoices) is a list of them", async () => {
+        const { page, context, errors } = await open("?state=connected&jobseconds=1&choices=1");
+        await page.click("[data-test=app-start]");
+        const dialog = page.locator("[data-test=start-dialog]");
+        await dialog.waitFor(WAIT);
+        const select = dialog.locator("select#ns8m-start-nethcti_ui_host");
+        assert.deepEqual(await select.locator("option").allTextContents(),
+                         ["Choose one", "cti.example.com (eth0)", "cti2.example.com (eth1)"]);
+        await page.fill("#ns8m-start-nethvoice_host", "voice.example.com");
+        await select.selectOption("cti2.example.com");
+        await page.waitForFunction(() => !document.querySelector("[data-test=start-confirm]").disabled, null, WAIT);
+        await page.click("[data-test=start-confirm]");
+        await dialog.waitFor({ state: "detached", ...WAIT });
+        const start = await page.evaluate(() => window.__fake.calls.find(c => c.method === "Start").args[0]);
+        assert.equal(start.nethcti_ui_host.v, "cti2.example.com");
+        assert.deepEqual(errors, []);
+        await context.close();
+    });
+
     test("an app whose profile has no texts: generic sentences, nothing made up", async () => {
         const { page, context, errors } = await open("?state=connected&jobseconds=1&notexts=1&preflight=warn");
         await page.click("[data-test=app-start]");

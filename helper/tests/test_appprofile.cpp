@@ -398,6 +398,22 @@ private Q_SLOTS:
         QCOMPARE(dbs.skip, QStringList{QStringLiteral("netlogon_creds_cli.tdb")});
         QCOMPARE(dbs.unlocked, QStringList{QStringLiteral("gencache.tdb")});
         QCOMPARE(p->staysOnNs7, QStringList{QStringLiteral("fileserver")});
+        // The DC's address: an ipv4 field whose choices come from the new
+        // module's get-defaults, and IPADDRESS takes it.
+        QCOMPARE(p->fields.size(), 1);
+        const Field &ip = p->fields.at(0);
+        QCOMPARE(ip.id, QStringLiteral("dc_ipaddress"));
+        QVERIFY(ip.kind == Field::Kind::Ipv4);
+        QVERIFY(!ip.required);
+        QVERIFY(!ip.titleIt.isEmpty() && !ip.helpIt.isEmpty());
+        QCOMPARE(ip.choices.action, QStringLiteral("get-defaults"));
+        QCOMPARE(ip.choices.input, (QVariantMap{{QStringLiteral("provision"), QStringLiteral("new-domain")}}));
+        QCOMPARE(ip.choices.list, QStringLiteral("ipaddress_list"));
+        QCOMPARE(ip.choices.value, QStringLiteral("ipaddress"));
+        QCOMPARE(ip.choices.label, QStringLiteral("label"));
+        const EnvValue &address = p->generated.at(0).values.at(1);
+        QCOMPARE(address.source, QStringLiteral("field"));
+        QCOMPARE(address.param, QStringLiteral("dc_ipaddress"));
     }
 
     void rejects_data()
@@ -508,6 +524,23 @@ private Q_SLOTS:
             << QByteArray(provider).replace("local_ldap", "remote_ldap") + "exporter: env, destination: state/x.env, "
                                                                           "values: {A: {const: b}}}\n"
             << QStringLiteral("local_ldap or local_ad");
+        QTest::newRow("env value of an unknown field")
+            << provider + "exporter: env, destination: state/x.env, values: {A: {field: nope}}}\n"
+            << QStringLiteral("names an unknown field \"nope\"");
+        const QByteArray ipField = kMinimal + "fields:\n  - {id: ip, kind: ipv4, title: IP, ";
+        QTest::newRow("unknown field kind") << QByteArray(ipField).replace("ipv4", "ipv6") + "}\n"
+                                            << QStringLiteral("kind must be fqdn, bool, string or ipv4");
+        QTest::newRow("choices on a string field")
+            << QByteArray(ipField).replace("ipv4", "string") + "choices: {action: a, list: l, value: v, label: x}}\n"
+            << QStringLiteral("choices belong to an ipv4 field");
+        QTest::newRow("choices without list")
+            << ipField + "choices: {action: get-defaults, value: v, label: x}}\n" << QStringLiteral("needs \"list\"");
+        QTest::newRow("choices with an unknown key")
+            << ipField + "choices: {action: a, list: l, value: v, label: x, sort: y}}\n"
+            << QStringLiteral("unknown key \"sort\"");
+        QTest::newRow("choices input not a mapping")
+            << ipField + "choices: {action: a, input: [x], list: l, value: v, label: x}}\n"
+            << QStringLiteral("input must be a mapping");
         QTest::newRow("order other than last") << kMinimal + "order: first\n" << QStringLiteral("only be \"last\"");
         QTest::newRow("unknown before_terminate")
             << kMinimal + "before_terminate: [reboot]\n" << QStringLiteral("remove_temporary_domain");

@@ -42,6 +42,62 @@ private Q_SLOTS:
             QVERIFY2(p.contains(problem), qPrintable(p));
     }
 
+    void ipv4_data()
+    {
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<QString>("problem"); // a word the sentence must hold, "" = fine
+        QTest::newRow("good") << QStringLiteral("203.0.113.7") << QString();
+        QTest::newRow("good, spaces around") << QStringLiteral(" 192.0.2.10 ") << QString();
+        QTest::newRow("empty") << QString() << QStringLiteral("Give an IPv4 address");
+        QTest::newRow("cidr") << QStringLiteral("192.0.2.10/24") << QStringLiteral("give only the address (192.0.2.10)");
+        QTest::newRow("host name") << QStringLiteral("dc.example.com") << QStringLiteral("is not an IPv4 address");
+        QTest::newRow("out of range") << QStringLiteral("192.0.2.300") << QStringLiteral("is not an IPv4 address");
+        QTest::newRow("three parts") << QStringLiteral("192.0.2") << QStringLiteral("is not an IPv4 address");
+        QTest::newRow("ipv6") << QStringLiteral("2001:db8::1") << QStringLiteral("IPv6 address");
+        QTest::newRow("loopback") << QStringLiteral("127.0.0.1") << QStringLiteral("cannot be a host's address");
+        QTest::newRow("unspecified") << QStringLiteral("0.0.0.0") << QStringLiteral("cannot be a host's address");
+        QTest::newRow("multicast") << QStringLiteral("224.0.0.1") << QStringLiteral("cannot be a host's address");
+        QTest::newRow("broadcast") << QStringLiteral("255.255.255.255") << QStringLiteral("cannot be a host's address");
+    }
+    void ipv4()
+    {
+        QFETCH(QString, value);
+        QFETCH(QString, problem);
+        const Text t = checkIpv4(value);
+        const QString p = t.english();
+        QCOMPARE(t.id.isEmpty(), problem.isEmpty());
+        if (problem.isEmpty())
+            QVERIFY2(p.isEmpty(), qPrintable(p));
+        else
+            QVERIFY2(p.contains(problem), qPrintable(p));
+    }
+
+    // The AD provider's optional ipv4 field: empty is fine (NS8 offers the
+    // address at Start), a bad one is refused by the field's id.
+    void adProviderIpField()
+    {
+        QString error;
+        const auto p = AppProfile::load(QStringLiteral(NS8M_SOURCE_DIR "/apps/account-provider-ad.yaml"), &error);
+        QVERIFY2(p, qPrintable(error));
+        QVariantMap merged;
+        QVERIFY(checkFields(*p, {}, {}, false, &merged).isEmpty());
+        const auto problems = checkFields(*p, {{QStringLiteral("dc_ipaddress"), QStringLiteral("192.0.2.1/24")}}, {},
+                                          false, nullptr);
+        QCOMPARE(problems.value(QStringLiteral("dc_ipaddress")).id, QStringLiteral("field.ipv4.cidr"));
+        QCOMPARE(fieldError(problems).name, QString::fromLatin1(Error::InvalidArgument));
+        // Once Start chose it among NS8's, Finish keeps it: the same value
+        // or none given is fine, another one or an empty one is refused.
+        const QVariantMap stored{{QStringLiteral("dc_ipaddress"), QStringLiteral("203.0.113.7")}};
+        QVERIFY(checkFields(*p, {}, stored, false, &merged).isEmpty());
+        QCOMPARE(merged.value(QStringLiteral("dc_ipaddress")).toString(), QStringLiteral("203.0.113.7"));
+        QVERIFY(checkFields(*p, stored, stored, false, nullptr).isEmpty());
+        for (const QString &other : {QStringLiteral("203.0.113.8"), QString()}) {
+            const auto changed = checkFields(*p, {{QStringLiteral("dc_ipaddress"), other}}, stored, false, nullptr);
+            QCOMPARE(changed.value(QStringLiteral("dc_ipaddress")).id, QStringLiteral("field.chosen"));
+            QVERIFY(changed.value(QStringLiteral("dc_ipaddress")).english().contains(QStringLiteral("203.0.113.7 was chosen")));
+        }
+    }
+
     void nethvoiceFields()
     {
         QString error;

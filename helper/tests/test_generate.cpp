@@ -66,7 +66,7 @@ private:
     GenerateInput input() const
     {
         return {m_dir.path() + QStringLiteral("/root"), m_dir.path() + QStringLiteral("/state/generated/p"),
-                QStringLiteral("ad.example.org"), {}, {}};
+                QStringLiteral("ad.example.org"), {}, {}, {}};
     }
     AppProfile m_ad;
     QString sambaDir() const { return m_dir.path() + QStringLiteral("/root/var/lib/machines/nsdc/var/lib/samba"); }
@@ -84,6 +84,8 @@ private:
                                                 {QStringLiteral("sssd BindPassword"), QStringLiteral("Pa=ss@1")}};
             return db.value(key + u' ' + prop);
         };
+        // The DC's address chosen at Start (a field), not NS7's nsdc one.
+        in.fields = {{QStringLiteral("dc_ipaddress"), QStringLiteral("203.0.113.7")}};
         return in;
     }
 
@@ -201,7 +203,7 @@ private Q_SLOTS:
         Failure failure;
         const QByteArray env = envFileContent(m_ad.generated.at(0), adInput(), &failure);
         QVERIFY2(!failure.isError(), qPrintable(failure.message));
-        QCOMPARE(env, QByteArray("HOSTNAME=nsdc-ns7\nIPADDRESS=192.0.2.50\nPROVISION_TYPE=newdomain\nNBDOMAIN=EXAMPLE\n"
+        QCOMPARE(env, QByteArray("HOSTNAME=nsdc-ns7\nIPADDRESS=203.0.113.7\nPROVISION_TYPE=newdomain\nNBDOMAIN=EXAMPLE\n"
                                  "REALM=AD.EXAMPLE.COM\nSVCUSER=ldapservice\nSVCPASS=Pa=ss@1\n"));
     }
 
@@ -218,6 +220,16 @@ private Q_SLOTS:
         QVERIFY2(failure.message.contains(QStringLiteral("REALM")), qPrintable(failure.message));
         QVERIFY2(failure.message.contains(QStringLiteral("configuration sssd Realm")), qPrintable(failure.message));
         QVERIFY(!failure.message.contains(QStringLiteral("Pa=ss")));
+    }
+
+    void adMissingFieldIsNamed()
+    {
+        GenerateInput in = adInput();
+        in.fields.clear();
+        Failure failure;
+        QVERIFY(envFileContent(m_ad.generated.at(0), in, &failure).isEmpty());
+        QVERIFY2(failure.message.contains(QStringLiteral("IPADDRESS has no value (field dc_ipaddress)")),
+                 qPrintable(failure.message));
     }
 
     // The copies land in the stage at their places, sent as a folder into

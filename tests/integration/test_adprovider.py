@@ -7,7 +7,9 @@ in its sam.ldb, the temporary external domain is gone and NS8's internal
 one has the realm's name, nsdc is retired on NS7 and the helper has left
 the cluster by itself."""
 
+import ipaddress
 import os
+import re
 import time
 
 from clusterfixture import ERR, MigrationTestCase
@@ -40,6 +42,36 @@ class AdProviderTest(MigrationTestCase):
         self.assertEqual(len(rows), 1, item_id)
         return rows[0]
 
+    def choose_dc_address(self):
+        """A Start with an address the NS8 node does not have is refused
+        after import-module with the addresses NS8 offers (the VPN's left
+        out), and the module is removed again; returns the first one.  The
+        file server's run checks only the field's syntax (None: the field
+        is left empty)."""
+        if self.FILE_SERVER:
+            err, msg = self.app_call("Start", "a{sv}", [{"dc_ipaddress": "999.1.1.1"}], app_id=PROVIDER)
+            self.assertEqual(err, ERR + "InvalidArgument", msg)
+            self.assertIn("is not an IPv4 address", msg)
+            return None
+        err, job = self.app_call("Start", "a{sv}", [{"accept_warnings": True, "dc_ipaddress": "192.0.2.254"}],
+                                 app_id=PROVIDER)
+        self.assertIsNone(err, job)
+        props = self.wait(job)
+        self.assertFalse(props["Success"])
+        self.assertEqual(props["ErrorName"], ERR + "InvalidArgument", props["Message"])
+        self.assertIn("192.0.2.254 is not one of the addresses NS8 offers on node", props["Message"])
+        offered = re.findall(r"(\d+\.\d+\.\d+\.\d+) \((\w+)\)", props["Message"])
+        self.assertTrue(offered, props["Message"])
+        state = self.cluster.control.state()
+        vpn = ipaddress.ip_network(state["cluster"]["network"])
+        self.assertFalse([a for a, _ in offered if ipaddress.ip_address(a) in vpn], props["Message"])
+        self.assertNotIn("samba", [m["image"] for m in state["modules"]])
+        app = self.app(PROVIDER)
+        self.assertEqual(app["Status"], "not_migrated")
+        # The page offers them at the next attempt.
+        self.assertEqual([tuple(c) for c in app["FieldChoices"]["dc_ipaddress"]], offered)
+        return offered[0][0]
+
     def test_provider_last(self):
         if self.FILE_SERVER:
             samba.add_file_server(self.sb.root)
@@ -54,7 +86,14 @@ class AdProviderTest(MigrationTestCase):
         self.assertEqual(self.domains()[DOMAIN]["location"], "external")
 
         self.assertIsNone(self.app_call("Skip", "b", [True])[0])
-        self.provider_ok("Start", {"accept_warnings": True})
+        chosen = self.choose_dc_address()
+        # With the field empty (the file server's run), NS8's only address
+        # outside the VPN is taken.
+        self.provider_ok("Start", dict({"accept_warnings": True}, **({"dc_ipaddress": chosen} if chosen else {})))
+        if chosen is None:
+            chosen = self.app(PROVIDER)["Settings"]["dc_ipaddress"]
+            self.assertRegex(chosen, r"^\d+\.\d+\.\d+\.\d+$")
+        self.assertEqual(self.app(PROVIDER)["Settings"]["dc_ipaddress"], chosen)
         self.provider_ok("Sync")
         files = {f["path"]: f for f in self.samba_module()["files"]}
         self.assertEqual(files["state/import.env"]["mode"], "0600")
@@ -78,6 +117,8 @@ class AdProviderTest(MigrationTestCase):
         self.assertEqual([p["id"] for p in domain["providers"]], [module["id"]])
         self.assertEqual(domain["bind_dn"], "%s@%s" % (samba.SERVICE_USER, samba.REALM))
         self.assertEqual(module["ad"]["hostname"], samba.HOSTNAME)
+        # The DC's address is the one chosen at Start, not NS7's nsdc one.
+        self.assertEqual(domain["providers"][0]["host"], chosen)
         found = self.cluster.control.ad_search(module["id"], "(objectClass=user)", ["sAMAccountName"])
         accounts = {v for e in found for v in e.get("sAMAccountName", [])}
         for account in samba.ACCOUNTS:

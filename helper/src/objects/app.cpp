@@ -26,7 +26,7 @@ namespace {
 
 int appendField(sd_bus_message *reply, const Field &f)
 {
-    static const char *const kinds[] = {"fqdn", "bool", "string"};
+    static const char *const kinds[] = {"fqdn", "bool", "string", "ipv4"};
     int r = sd_bus_message_open_container(reply, 'a', "{sv}");
     if (r >= 0)
         r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}", "id", "s", f.id.toUtf8().constData(),
@@ -138,6 +138,27 @@ int appendSchedule(sd_bus_message *reply, const Migration &a)
 }
 
 // App.ScheduledFinish: {} when none was ever scheduled.
+// FieldChoices: field id → [(value, label)].
+int appendFieldChoices(sd_bus_message *reply, const Migration::FieldChoiceMap &choices)
+{
+    int r = sd_bus_message_open_container(reply, 'a', "{sa(ss)}");
+    for (auto it = choices.constBegin(); r >= 0 && it != choices.constEnd(); ++it) {
+        r = sd_bus_message_open_container(reply, 'e', "sa(ss)");
+        if (r >= 0)
+            r = sd_bus_message_append(reply, "s", it.key().toUtf8().constData());
+        if (r >= 0)
+            r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (const auto &c : it.value())
+            if (r >= 0)
+                r = sd_bus_message_append(reply, "(ss)", c.first.toUtf8().constData(), c.second.toUtf8().constData());
+        if (r >= 0)
+            r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+            r = sd_bus_message_close_container(reply);
+    }
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 int appendScheduledFinish(sd_bus_message *reply, const FinishSchedule &f)
 {
     int r = sd_bus_message_open_container(reply, 'a', "{sv}");
@@ -241,6 +262,7 @@ struct AppObject {
     }
     NS8M_BUS_GETTER(settings) { return appendValues(reply, of(userdata).migration().settings); }
     NS8M_BUS_GETTER(notices) { return appendStrings(reply, of(userdata).migration().notices); }
+    NS8M_BUS_GETTER(fieldChoices) { return appendFieldChoices(reply, of(userdata).fieldChoices()); }
     NS8M_BUS_GETTER(lastSyncTime) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).time)); }
     NS8M_BUS_GETTER(lastSyncBytes) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).bytes)); }
     NS8M_BUS_GETTER(lastSyncFiles) { return sd_bus_message_append(reply, "t", quint64(lastSync(of(userdata)).files)); }
@@ -525,6 +547,7 @@ const sd_bus_vtable kAppVtable[] = {
     NS8M_APP_PROPERTY("ModuleId", "s", moduleId, EMITS_CHANGE),
     NS8M_APP_PROPERTY("Settings", "a{sv}", settings, EMITS_CHANGE),
     NS8M_APP_PROPERTY("Notices", "as", notices, EMITS_CHANGE),
+    NS8M_APP_PROPERTY("FieldChoices", "a{sa(ss)}", fieldChoices, EMITS_CHANGE),
     NS8M_APP_PROPERTY("LastSyncTime", "t", lastSyncTime, EMITS_CHANGE),
     NS8M_APP_PROPERTY("LastSyncBytes", "t", lastSyncBytes, EMITS_CHANGE),
     NS8M_APP_PROPERTY("LastSyncFiles", "t", lastSyncFiles, EMITS_CHANGE),

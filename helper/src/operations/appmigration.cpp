@@ -18,6 +18,7 @@
 #include "ns7/services.h"
 
 #include <QFile>
+#include <QHostAddress>
 #include <QJsonArray>
 
 namespace ns8m {
@@ -476,7 +477,88 @@ void Migration::startImport(const std::shared_ptr<MigrationRun> &run, const Oper
                                                                                       "credentials."))
                                 : r.failure(QStringLiteral("import-module")))
                             .after(Text("start.import.failed", "Creating %1 on NS8 failed.").arg(m_profile.name)));
-        next(rememberModule(run, out, cred));
+        const QString moduleId = out.value(QStringLiteral("module_id")).toString();
+        startCheckChoices(run, moduleId, 0, [this, run, out, cred, moduleId, next](const Failure &refusal) {
+            if (refusal.isError())
+                return startUndoImport(run, moduleId, refusal, next);
+            next(rememberModule(run, out, cred));
+        });
+    });
+}
+
+void Migration::startCheckChoices(const std::shared_ptr<MigrationRun> &run, const QString &moduleId, int index,
+                                  std::function<void(const Failure &)> done)
+{
+    while (index < m_profile.fields.size() && m_profile.fields.at(index).choices.isEmpty())
+        ++index;
+    if (index >= m_profile.fields.size())
+        return done({});
+    const Field field = m_profile.fields.at(index);
+    run->client->runTask(QStringLiteral("module/") + moduleId, field.choices.action,
+                         QJsonObject::fromVariantMap(field.choices.input),
+                         [this, run, moduleId, index, field, done](const TaskResult &r) {
+        if (!r.ok())
+            return done(r.failure(field.choices.action));
+        const QJsonArray list = r.output.toObject().value(field.choices.list).toArray();
+        const Failure refusal = chooseFieldValue(run, field, list);
+        if (refusal.isError())
+            return done(refusal);
+        startCheckChoices(run, moduleId, index + 1, done);
+    });
+}
+
+// The field's value among LIST's (those outside the cluster's VPN network):
+// the one given, or the only one when none is; into run->settings.
+Failure Migration::chooseFieldValue(const std::shared_ptr<MigrationRun> &run, const Field &field, const QJsonArray &list)
+{
+    const QPair<QHostAddress, int> vpn = QHostAddress::parseSubnet(m_ctx->link ? m_ctx->link->network : QString());
+    QStringList values, offered;
+    QList<QPair<QString, QString>> choices;
+    for (const QJsonValue &v : list) {
+        const QString value = v.toObject().value(field.choices.value).toString();
+        const QString label = v.toObject().value(field.choices.label).toString();
+        if (value.isEmpty() || (!vpn.first.isNull() && QHostAddress(value).isInSubnet(vpn)))
+            continue;
+        values.append(value);
+        choices.append({value, label});
+        offered.append(label.isEmpty() ? value : QStringLiteral("%1 (%2)").arg(value, label));
+    }
+    m_fieldChoices.insert(field.id, choices);
+    changed({QStringLiteral("FieldChoices")});
+    const QString given = run->settings.value(field.id).toString();
+    if (given.isEmpty() && values.size() == 1) {
+        run->settings.insert(field.id, values.first());
+        return {};
+    }
+    if (!given.isEmpty() && values.contains(given))
+        return {};
+    const QString title = field.title;
+    if (given.isEmpty())
+        return {Error::InvalidArgument, Text("start.choices.choose", "%1: choose one of the addresses NS8 offers on "
+                                                                     "node %2: %3. Nothing was kept on NS8.")
+                                            .arg(title)
+                                            .arg(run->node)
+                                            .arg(offered.join(QStringLiteral(", ")))};
+    return {Error::InvalidArgument, Text("start.choices.not-offered", "%1: %2 is not one of the addresses NS8 offers "
+                                                                      "on node %3: %4. Choose one of them; nothing "
+                                                                      "was kept on NS8.")
+                                        .arg(title, given)
+                                        .arg(run->node)
+                                        .arg(offered.join(QStringLiteral(", ")))};
+}
+
+void Migration::startUndoImport(const std::shared_ptr<MigrationRun> &run, const QString &moduleId,
+                                const Failure &refusal, const Operation::Next &next)
+{
+    Log::info(QStringLiteral("removing %1 again: %2").arg(moduleId, refusal.message), run->job->logContext());
+    run->client->runTask(QStringLiteral("cluster"), QStringLiteral("remove-module"),
+                         {{QStringLiteral("module_id"), moduleId}, {QStringLiteral("preserve_data"), false}},
+                         [moduleId, refusal, next](const TaskResult &r) {
+        if (!r.ok())
+            return next(r.failure(QStringLiteral("remove-module"))
+                            .after(Text("start.undo.failed", "%1 stays on NS8 and must be removed there by hand.")
+                                       .arg(moduleId)));
+        next(refusal);
     });
 }
 

@@ -227,7 +227,8 @@ void Migration::runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done)
     const EsmithDb config = EsmithDb::load(m_ctx->pathUnderRoot(QStringLiteral("/var/lib/nethserver/db/configuration")));
     const GenerateInput in{m_ctx->settings.root, stage, m_ctx->cluster->userDomain(),
                            run->job ? run->job->logContext() : LogContext{},
-                           [config](const QString &key, const QString &prop) { return config.prop(key, prop); }};
+                           [config](const QString &key, const QString &prop) { return config.prop(key, prop); },
+                           m_migration.settings};
     generateFiles(run->job, m_profile.generated, in, [this, run, cleanUp](const Failure &failure,
                                                                           const QList<GeneratedOutput> &files) {
         if (failure.isError())

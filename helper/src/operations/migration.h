@@ -46,6 +46,10 @@ public:
     AppStatus status() const { return m_record.status; }
     const AppRecord &record() const { return m_record; }
     const MigrationRecord &migration() const { return m_migration; }
+    // Field id → the (value, label) pairs NS8 offered at the last Start
+    // (the profile's choices); kept until the helper restarts.
+    using FieldChoiceMap = QMap<QString, QList<QPair<QString, QString>>>;
+    const FieldChoiceMap &fieldChoices() const { return m_fieldChoices; }
     const QList<SyncRecord> &syncs() const { return m_syncs; }
     QString jobPath() const { return m_jobPath; }
 
@@ -133,6 +137,14 @@ private:
     void startCompanion(const std::shared_ptr<MigrationRun> &run, int index, const Operation::Next &next);
     void startImport(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     Failure rememberModule(const std::shared_ptr<MigrationRun> &run, const QJsonObject &out, const QJsonArray &cred);
+    // The fields with choices (from field INDEX on), checked against what the
+    // new module MODULEID offers; DONE with the first refusal.
+    void startCheckChoices(const std::shared_ptr<MigrationRun> &run, const QString &moduleId, int index,
+                           std::function<void(const Failure &)> done);
+    Failure chooseFieldValue(const std::shared_ptr<MigrationRun> &run, const Field &field, const QJsonArray &list);
+    // Start refused after import-module: the module goes, then NEXT(REFUSAL).
+    void startUndoImport(const std::shared_ptr<MigrationRun> &run, const QString &moduleId, const Failure &refusal,
+                         const Operation::Next &next);
     void abortRestart(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void abortRemoveModule(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next);
     void abortForget(const Operation::Next &next);
@@ -226,6 +238,7 @@ private:
     AppProfile m_profile;
     AppRecord m_record;
     MigrationRecord m_migration;
+    FieldChoiceMap m_fieldChoices;
     QList<SyncRecord> m_syncs;
     QPointer<Job> m_job;
     QString m_jobPath = QStringLiteral("/");

@@ -287,13 +287,37 @@ DatabaseItem parseDatabase(const YAML::Node &n, const AppProfile &p)
     return d;
 }
 
+// choices: {action, input, list, value, label}: the allowed values of an
+// ipv4 field, from an action of the new module (docs/app-profiles.md).
+FieldChoices parseFieldChoices(const YAML::Node &n, const QString &what)
+{
+    const QString w = what + QStringLiteral(" choices");
+    if (!n.IsMap())
+        fail(n, w + QStringLiteral(" must be a mapping of action, input, list, value and label"));
+    onlyKeys(n, w, {QStringLiteral("action"), QStringLiteral("input"), QStringLiteral("list"), QStringLiteral("value"),
+                    QStringLiteral("label")});
+    FieldChoices c;
+    c.action = ident(need(n, "action", w), w + QStringLiteral(" action"));
+    if (const YAML::Node input = n["input"]) {
+        if (!input.IsMap())
+            fail(input, w + QStringLiteral(" input must be a mapping of strings"));
+        for (const auto &kv : input)
+            c.input.insert(QString::fromStdString(kv.first.as<std::string>()), str(kv.second, w + QStringLiteral(" input")));
+    }
+    c.list = ident(need(n, "list", w), w + QStringLiteral(" list"));
+    c.value = ident(need(n, "value", w), w + QStringLiteral(" value"));
+    c.label = ident(need(n, "label", w), w + QStringLiteral(" label"));
+    return c;
+}
+
 Field parseField(const YAML::Node &n)
 {
     onlyKeys(n, QStringLiteral("a field"),
              {QStringLiteral("id"), QStringLiteral("kind"), QStringLiteral("required"),
               QStringLiteral("default"), QStringLiteral("distinct_from"), QStringLiteral("title"),
               QStringLiteral("title_it"), QStringLiteral("help"), QStringLiteral("help_it"),
-              QStringLiteral("placeholder"), QStringLiteral("planning"), QStringLiteral("default_field")});
+              QStringLiteral("placeholder"), QStringLiteral("planning"), QStringLiteral("default_field"),
+              QStringLiteral("choices")});
     Field f;
     f.id = ident(need(n, "id", QStringLiteral("a field")), QStringLiteral("field id"));
     const QString what = QStringLiteral("field \"%1\"").arg(f.id);
@@ -304,8 +328,10 @@ Field parseField(const YAML::Node &n)
         f.kind = Field::Kind::Bool;
     else if (kind == u"string")
         f.kind = Field::Kind::String;
+    else if (kind == u"ipv4")
+        f.kind = Field::Kind::Ipv4;
     else
-        fail(n["kind"], what + QStringLiteral(" kind must be fqdn, bool or string"));
+        fail(n["kind"], what + QStringLiteral(" kind must be fqdn, bool, string or ipv4"));
     if (n["required"])
         f.required = boolean(n["required"], what + QStringLiteral(" required"));
     if (n["default"]) {
@@ -329,6 +355,11 @@ Field parseField(const YAML::Node &n)
         f.planning = boolean(n["planning"], what + QStringLiteral(" planning"));
     if (n["default_field"])
         f.defaultField = str(n["default_field"], what + QStringLiteral(" default_field"));
+    if (n["choices"]) {
+        if (f.kind != Field::Kind::Ipv4)
+            fail(n["choices"], what + QStringLiteral(": choices belong to an ipv4 field"));
+        f.choices = parseFieldChoices(n["choices"], what);
+    }
     return f;
 }
 
@@ -746,9 +777,10 @@ QList<EnvValue> parseEnvValues(const YAML::Node &n, const QString &what)
             fail(kv.first, what + QStringLiteral(": not a variable name: ") + v.name);
         const QString vw = what + u' ' + v.name;
         onlyKeys(kv.second, vw,
-                 {QStringLiteral("const"), QStringLiteral("file"), QStringLiteral("cluster"), QStringLiteral("esmith")});
+                 {QStringLiteral("const"), QStringLiteral("file"), QStringLiteral("cluster"), QStringLiteral("esmith"),
+                  QStringLiteral("field")});
         if (kv.second.size() != 1)
-            fail(kv.second, vw + QStringLiteral(" needs one of: const, file, cluster, esmith"));
+            fail(kv.second, vw + QStringLiteral(" needs one of: const, file, cluster, esmith, field"));
         const auto source = kv.second.begin();
         v.source = QString::fromStdString(source->first.as<std::string>());
         if (v.source == u"esmith") {
@@ -814,6 +846,14 @@ GeneratedFile parseGeneratedFile(const YAML::Node &n, const AppProfile &p)
     return g;
 }
 
+bool hasField(const AppProfile &p, const QString &id)
+{
+    for (const Field &f : p.fields)
+        if (f.id == id)
+            return true;
+    return false;
+}
+
 // order:, generate: and before_terminate:.
 void parseOrderAndGenerated(const YAML::Node &root, AppProfile &p)
 {
@@ -831,6 +871,9 @@ void parseOrderAndGenerated(const YAML::Node &root, AppProfile &p)
         for (const auto &g : gen) {
             p.generated.append(parseGeneratedFile(g, p));
             const GeneratedFile &f = p.generated.last();
+            for (const EnvValue &v : f.values)
+                if (v.source == u"field" && !hasField(p, v.param))
+                    fail(g, QStringLiteral("generate \"%1\": %2 names an unknown field \"%3\"").arg(f.id, v.name, v.param));
             if (ids.contains(f.id) || destinations.contains(f.destination))
                 fail(g, QStringLiteral("generate: id or destination used twice: ") + f.id);
             ids.insert(f.id);

@@ -63,8 +63,18 @@ struct SqliteDump {
     QStringList excludeKeyPrefixes;
 };
 
+// choices: the field's allowed values come from NS8 once the module exists:
+// ACTION of the new module with INPUT, its output's LIST array of objects,
+// each one's VALUE (the value) and LABEL (shown beside it).
+struct FieldChoices {
+    QString action;
+    QVariantMap input;
+    QString list, value, label;
+    bool isEmpty() const { return action.isEmpty(); }
+};
+
 struct Field {
-    enum class Kind { Fqdn, Bool, String };
+    enum class Kind { Fqdn, Bool, String, Ipv4 };
     QString id;
     Kind kind = Kind::String;
     bool required = false;
@@ -77,6 +87,7 @@ struct Field {
     bool planning = false;
     // default_field: an empty value stands for that field's value.
     QString defaultField;
+    FieldChoices choices;
 };
 
 struct ConfigureInput {
@@ -90,9 +101,10 @@ struct ConfigureInput {
 // directory export fixed for NS8's openldap) or "env" (KEY=value lines).
 struct EnvValue {
     QString name;   // the variable
-    QString source; // const | file | cluster
+    QString source; // const | file | cluster | esmith | field
     QString param;  // the constant, the NS7 file (its content, trimmed), or
                     // the cluster's user_domain / user_domain_suffix;
+                    // field: the profile field's id (its value at Start);
                     // esmith: the configuration DB's record
     QString prop;   // esmith: the record's property
     QString before; // esmith: the value cut at the first BEFORE ("@")

@@ -39,6 +39,29 @@ Text checkFqdn(const QString &raw)
     return {};
 }
 
+Text checkIpv4(const QString &raw)
+{
+    const QString v = raw.trimmed();
+    QHostAddress addr;
+    if (v.isEmpty())
+        return Text("field.ipv4.empty", "Give an IPv4 address, e.g. 192.0.2.10.");
+    if (v.contains(u'/'))
+        return Text("field.ipv4.cidr", "\"%1\" has a prefix length: give only the address (%2).")
+            .arg(v, v.section(u'/', 0, 0));
+    if (!addr.setAddress(v) || (addr.protocol() == QAbstractSocket::IPv4Protocol && v.count(u'.') != 3))
+        return Text("field.ipv4.invalid", "\"%1\" is not an IPv4 address: give four numbers from 0 to 255 "
+                                          "separated by dots, e.g. 192.0.2.10.")
+            .arg(v);
+    if (addr.protocol() != QAbstractSocket::IPv4Protocol)
+        return Text("field.ipv4.ipv6", "%1 is an IPv6 address: give an IPv4 address.").arg(v);
+    const quint32 a = addr.toIPv4Address();
+    if ((a >> 24) == 127 || a == 0 || (a >> 28) == 14 || a == 0xffffffffu)
+        return Text("field.ipv4.unusable", "%1 cannot be a host's address (loopback, unspecified, multicast or "
+                                           "broadcast): give the address of one of the node's network interfaces.")
+            .arg(v);
+    return {};
+}
+
 QList<OptionSpec> fieldOptionSpecs(const AppProfile &profile, const QList<OptionSpec> &extra)
 {
     // The names must outlive the specs: they live in a per-profile cache.
@@ -64,7 +87,7 @@ QMap<QString, Text> checkFields(const AppProfile &profile, const QVariantMap &op
         QVariant v = options.contains(f.id) ? options.value(f.id)
                      : settings.contains(f.id) ? settings.value(f.id)
                                                : f.defaultValue;
-        if (f.kind == Field::Kind::Fqdn && v.isValid())
+        if ((f.kind == Field::Kind::Fqdn || f.kind == Field::Kind::Ipv4) && v.isValid())
             v = v.toString().trimmed().toLower();
         values.insert(f.id, v);
     }
@@ -75,13 +98,21 @@ QMap<QString, Text> checkFields(const AppProfile &profile, const QVariantMap &op
         if (f.kind == Field::Kind::Bool)
             continue;
         const QString s = v.toString();
+        // A value chosen among NS8's (choices) once the module exists stays.
+        const QString chosen = settings.value(f.id).toString();
+        if (!f.choices.isEmpty() && !chosen.isEmpty() && s != chosen) {
+            problems.insert(f.id, Text("field.chosen", "%1 was chosen at Start among the values NS8 offered: Abort "
+                                                       "and Start again to change it.")
+                                      .arg(chosen));
+            continue;
+        }
         if (s.isEmpty()) {
             if (f.required)
                 problems.insert(f.id, Text("field.required", "This field is required."));
             continue;
         }
-        if (f.kind == Field::Kind::Fqdn) {
-            const Text p = checkFqdn(s);
+        if (f.kind == Field::Kind::Fqdn || f.kind == Field::Kind::Ipv4) {
+            const Text p = f.kind == Field::Kind::Fqdn ? checkFqdn(s) : checkIpv4(s);
             if (!p.isEmpty()) {
                 problems.insert(f.id, p);
                 continue;

@@ -14,6 +14,10 @@ namespace ns8m {
 // and '-', with a dot, not an IP address, not a URL); otherwise why not.
 Text checkFqdn(const QString &value);
 
+// Empty when VALUE is an IPv4 address a host can have (dotted quad, not
+// loopback, unspecified, multicast or broadcast); otherwise why not.
+Text checkIpv4(const QString &value);
+
 // The options a method of the app accepts: the profile's fields (by kind)
 // plus EXTRA.
 QList<OptionSpec> fieldOptionSpecs(const AppProfile &profile, const QList<OptionSpec> &extra);

@@ -36,11 +36,13 @@ QString envValue(const EnvValue &v, const GenerateInput &in, Failure *failure)
         value = QString::fromUtf8(readSecretFile(underRoot(in.root, v.param)));
     else if (v.source == u"esmith")
         value = in.esmith ? in.esmith(v.param, v.prop) : QString();
+    else if (v.source == u"field")
+        value = in.fields.value(v.param).toString();
     if (!v.before.isEmpty())
         value = value.section(v.before, 0, 0);
-    else if (v.param == u"user_domain")
+    else if (v.source == u"cluster" && v.param == u"user_domain")
         value = in.userDomain;
-    else if (v.param == u"user_domain_suffix")
+    else if (v.source == u"cluster" && v.param == u"user_domain_suffix")
         value = QString::fromUtf8(ldapSuffixOf(in.userDomain));
     if (value.isEmpty())
         *failure = Failure::failed(Text("generate.env.missing", "%1 cannot be written: %2 has no value (%3).")

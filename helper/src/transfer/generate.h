@@ -2,7 +2,8 @@
 // (docs/app-profiles.md, "Files made by the helper"): an export fixed for
 // NS8 (exporter "ldif": slapcat, then transfer/ldif.h's fixes), an
 // environment file (exporter "env": KEY=value lines from constants, NS7
-// files, NS7's configuration DB and the cluster's user domain), or a folder
+// files, NS7's configuration DB, the cluster's user domain and the
+// administrator's fields), or a folder
 // of consistent copies of Samba's databases (exporter "samba": tdbbackup).  They are written into a root-only
 // stage folder under the state directory; the sync then sends each one to
 // its destination.  Nothing they hold (a password in an env file) reaches
@@ -16,6 +17,7 @@
 #include <QList>
 #include <QObject>
 #include <QString>
+#include <QVariantMap>
 
 #include <functional>
 
@@ -29,6 +31,9 @@ struct GenerateInput {
     // A property of NS7's configuration DB (record, property), for the env
     // exporter's esmith values; empty when it has none.
     std::function<QString(const QString &key, const QString &prop)> esmith;
+    // The administrator's field values given at Start, for the env
+    // exporter's field values.
+    QVariantMap fields;
 };
 
 struct GeneratedOutput {
