@@ -135,7 +135,7 @@ class Slapd(util.ManagedProcess):
         s.load(ldif_text, db=2)              # slapadd -n 2 (CompletedProcess)
         s.start(); s.search(base, filter, attrs); s.stop()
 
-    die_with_parent=False runs it in a session of its own without the
+    die_with_parent=False starts it with setsid(), without the
     parent-death signal (the cluster simulator stops its modules itself)."""
 
     def __init__(self, config_dir, urls, *, netns=None, log_path=None, die_with_parent=True,
