@@ -82,10 +82,13 @@ QString Migration::workDir() const
     return m_ctx->settings.stateDir + QStringLiteral("/apps/") + m_profile.id;
 }
 
+bool Migration::hasRsyncPassword() const
+{
+    return !readSecretFile(secretPath()).isEmpty();
+}
+
 bool Migration::rsyncTarget(RsyncTarget *target) const
 {
-    if (!target)
-        return !readSecretFile(secretPath()).isEmpty();
     target->host = m_migration.address;
     target->port = m_migration.port;
     target->user = m_migration.rsyncUser;
@@ -213,7 +216,7 @@ QString Migration::generatedDir() const
 // files are removed once sent, since one may hold a password.
 void Migration::runSync(const std::shared_ptr<MigrationRun> &run, SyncDone done)
 {
-    if (!rsyncTarget(nullptr))
+    if (!hasRsyncPassword())
         return done(missingCredentials());
     if (m_profile.generated.isEmpty())
         return runTransfers(run, {}, done);

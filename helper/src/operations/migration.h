@@ -165,6 +165,7 @@ private:
     QString workDir() const; // <state>/apps/<id>: the database dumps
     // TARGET null: only whether the receiver's credentials are there.
     bool rsyncTarget(struct RsyncTarget *target) const;
+    bool hasRsyncPassword() const; // the receiver's password is there (not read into memory for long)
     Failure missingCredentials() const;
     class RsyncBatch *newBatch(const std::shared_ptr<MigrationRun> &run, const QList<struct RsyncTransfer> &transfers);
     void restartReceiver(const std::shared_ptr<MigrationRun> &run, std::function<void()> go);
