@@ -305,10 +305,15 @@ void Ns8Client::limitReply(QNetworkReply *reply)
 
 void Ns8Client::endReply(QNetworkReply *reply, const char *why)
 {
-    if (!reply->isRunning() || reply->property(kEndedBy).isValid())
+    if (reply->property(kEndedBy).isValid())
         return;
+    // Marked even when the reply is no longer running: under load the last
+    // bytes and the end arrive together, and the final downloadProgress
+    // comes after the reply finished. A too large answer is refused however
+    // it ended.
     reply->setProperty(kEndedBy, QByteArray(why));
-    reply->abort();
+    if (reply->isRunning())
+        reply->abort();
 }
 
 ApiError Ns8Client::pinError() const
