@@ -373,6 +373,11 @@ def bench_files_one(args, files, out):
             f"no-change Sync {out['full_pass_seconds']:.2f} s, estimate {out['estimate_seconds']:.1f} s "
             f"{out['estimate_parts']}")
         new_recordings(rig.sb.root, 20)
+        # NS7 and the simulated NS8 share this disk: the first sync's gigabytes
+        # are still being written back, and NS8's import (a MariaDB that
+        # fsyncs) would pay for it.  On two hosts, days after Start, it would
+        # not: flush first (the Finish then writes only its own).
+        os.sync()
         rig.sampler.phase("d: Finish")
         rig.sb.systemd.clear_calls()
         state = {"seq": len(rig.cluster.control.requests()), "prev_poll": time.time()}

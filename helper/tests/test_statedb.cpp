@@ -64,6 +64,54 @@ private Q_SLOTS:
         QCOMPARE(chunks[1].rows, quint64(120));
     }
 
+    // Syncs recorded by a version that did not measure a session's cost
+    // read with none (the estimate's default); new ones keep theirs.
+    void syncsOfAnOlderVersionHaveNoSessionCost()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath(QStringLiteral("state.db"));
+        {
+            QSqlDatabase old = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("old"));
+            old.setDatabaseName(path);
+            QVERIFY(old.open());
+            QSqlQuery q(old);
+            QVERIFY(q.exec(QStringLiteral("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")));
+            QVERIFY(q.exec(QStringLiteral("INSERT INTO meta VALUES ('schema_version', '1')")));
+            QVERIFY(q.exec(QStringLiteral(
+                "CREATE TABLE syncs (id INTEGER PRIMARY KEY, app TEXT NOT NULL, time INTEGER NOT NULL,"
+                " bytes INTEGER NOT NULL, files INTEGER NOT NULL, duration INTEGER NOT NULL,"
+                " warnings INTEGER NOT NULL DEFAULT 0)")));
+            QVERIFY(q.exec(QStringLiteral("INSERT INTO syncs (app, time, bytes, files, duration, warnings)"
+                                          " VALUES ('nethvoice', 1000, 2000, 3, 4000000, 1)")));
+            old.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("old"));
+
+        StateDb state;
+        QString error;
+        QVERIFY2(state.open(path, &error), qPrintable(error));
+        QList<SyncRecord> syncs = state.syncs(QStringLiteral("nethvoice"));
+        QCOMPARE(syncs.size(), 1);
+        QCOMPARE(syncs[0].duration, qint64(4000000));
+        QCOMPARE(syncs[0].warnings, quint32(1));
+        QCOMPARE(syncs[0].session, qint64(0));
+        SyncRecord next;
+        next.time = 2000;
+        next.bytes = 10;
+        next.duration = 1500000;
+        next.session = 123456;
+        QVERIFY2(state.addSync(QStringLiteral("nethvoice"), next), qPrintable(state.lastError()));
+        state.close();
+
+        StateDb again;
+        QVERIFY2(again.open(path, &error), qPrintable(error));
+        syncs = again.syncs(QStringLiteral("nethvoice"));
+        QCOMPARE(syncs.size(), 2);
+        QCOMPARE(syncs[1].session, qint64(123456));
+        QCOMPARE(syncs[1].duration, qint64(1500000));
+    }
+
     // The range checksum: every column, NULL flags, summed (not XORed) MD5 prefixes.
     void rangeDigestSql()
     {

@@ -8,6 +8,7 @@
 #include "operations/cluster.h"
 #include "transfer/dbdump.h"
 #include "operations/context.h"
+#include "operations/estimate.h"
 #include "bus/job.h"
 #include "core/log.h"
 #include "ns8/ns8client.h"
@@ -22,6 +23,8 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QTimer>
+
+#include <algorithm>
 
 namespace ns8m {
 
@@ -300,15 +303,24 @@ void Migration::syncTransferred(const std::shared_ptr<MigrationRun> &run, const 
 {
     SyncRecord rec;
     Texts warnings, errors;
+    QList<qint64> sessions;
     for (const RsyncResult &r : results) {
         rec.files += r.stats.regularFilesTransferred;
         rec.bytes += r.stats.bytesSent;
+        // A run that sent next to nothing (a small tree's file list) costs
+        // what a session costs: the estimate's unit (operations/estimate.h).
+        if (r.ok() && r.durationMs > 0 && r.stats.bytesSent < kSessionBytes)
+            sessions.append(r.durationMs * 1000);
         if (!r.warning().isEmpty())
             warnings.append(r.warning());
         if (!r.ok() && !r.canceled)
             errors += r.errorTexts();
     }
     rec.warnings = quint32(warnings.size());
+    if (!sessions.isEmpty()) {
+        std::sort(sessions.begin(), sessions.end());
+        rec.session = sessions.at(sessions.size() / 2); // the median
+    }
     for (const Text &w : std::as_const(warnings))
         Log::warning(w.english(), run->job ? run->job->logContext() : LogContext{});
     if (run->job && run->job->cancelRequested())

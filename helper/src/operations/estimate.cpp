@@ -1,22 +1,49 @@
 #include "operations/estimate.h"
 
+#include "core/qtcompat.h"
+
 #include <QJsonArray>
 
 #include <algorithm>
+#include <cmath>
 
 namespace ns8m {
 
 namespace {
 
 // What the syncs cannot measure, measured by bench/run.py on a 2-core
-// virtual machine (docs/benchmarks.md, run 6).
-constexpr double kStopSeconds = 0.5; // the quiesce units' StopUnit calls
+// virtual machine with the machine otherwise idle (docs/benchmarks.md, run 7).
+constexpr double kStopSeconds = 0.4; // the quiesce units' StopUnit calls
 constexpr double kWalkSecondsPerEntry = 5e-6; // the change-set walk, per entry of the trees (cached)
-constexpr double kRunSeconds = 0.3; // one rsync session through the tunnel
-constexpr double kDumpSecondsFixed = 0.5; // the tail of the call history, astdb
+constexpr double kDumpSecondsFixed = 0.2; // the tail of the call history, astdb
 constexpr double kDumpBytesPerSecond = 20e6; // mysqldump of the small databases
-constexpr double kImportSeconds = 4.5; // NS8's import task restoring the dumps
+constexpr double kTablesSeconds = 0.1; // verify: the dumped tables' checksums again
+// NS8's import task restoring the dumps after /terminate: it runs only
+// then, so nothing before Finish can time it.  The simulator's restore (a
+// fresh MariaDB loading the dumps); a real NS8 starts containers too.
+constexpr double kImportSeconds = 2.0;
+constexpr double kDefaultSessionSeconds = 0.3; // one rsync session through the tunnel, before a sync measured one
 constexpr double kDefaultLinkBytesPerSecond = 10e6;
+
+// One rsync session through the tunnel (connection, authentication, a
+// small file list): the least of the medians the last syncs measured
+// (SyncRecord::session), or a default before any did.
+double sessionSeconds(const QList<SyncRecord> &syncs)
+{
+    double best = 0;
+    for (Size i = std::max<Size>(0, syncs.size() - 5); i < syncs.size(); ++i) {
+        const double s = double(syncs.at(i).session) / 1e6;
+        if (s > 0 && (best == 0 || s < best))
+            best = s;
+    }
+    return best > 0 ? best : kDefaultSessionSeconds;
+}
+
+// Rounds of rsync sessions when RUNS of them go two at a time.
+double rounds(Size runs)
+{
+    return double((runs + 1) / 2);
+}
 
 // The link's rate: the best a sync that moved enough (10 MB) reached.
 double linkRate(const QList<SyncRecord> &syncs)
@@ -49,7 +76,7 @@ double dumpedBytes(const AppProfile &profile, const AppRecord &record)
 
 qint64 usec(double seconds)
 {
-    return qint64(seconds * 1e6);
+    return qint64(std::llround(seconds * 1e6));
 }
 
 } // namespace
@@ -68,27 +95,31 @@ QList<DowntimePart> estimateDowntime(const AppProfile &profile, const AppRecord 
         const double interval = double(last.time - syncs.at(syncs.size() - 2).time) / 1e6;
         changed = double(last.bytes) / interval * (double(last.duration) / 1e6 + 10);
     }
-    // Verify: small trees compared whole by a dry run (walking and listing
-    // every tree, as the last sync did less the time its bytes took on the
-    // link), large ones on their change set plus a sample that the last
-    // sync's walk picked (a session each): whichever is less.
+    const double session = sessionSeconds(syncs);
+    // Verify: a dry run of each transfer (and the generated files), two at
+    // a time: for small trees a whole-tree pass that walks and lists every
+    // tree as the last sync did (its length less the time its bytes took
+    // on the link), for large ones their change set and the sample the last
+    // sync's walk picked (a session each): whichever is less.  Then the
+    // tables again, and two listings of the dumps NS8 received.
+    const Size transfers = profile.transfers.size() + profile.generated.size() + 1;
     const double listing = std::max(0.0, double(last.duration) / 1e6 - double(last.bytes) / rate);
-    const double sampled = kRunSeconds * double(profile.transfers.size());
-    const double pass = std::min(listing, sampled);
+    const double pass = std::min(listing, session * rounds(transfers));
     const double dump = dumpedBytes(profile, record);
     // The last sync: one session for the trees that changed, one for each
     // transfer that always gets the full pass (staged), two at a time.
-    int runs = 1;
+    Size runs = 1;
     for (const Transfer &t : profile.transfers)
         runs += t.rewrite.isEmpty() ? 0 : 1;
     return {
         {QStringLiteral("stop"), usec(kStopSeconds)},
         {QStringLiteral("walk"), usec(double(record.sourceFiles) * kWalkSecondsPerEntry)},
-        {QStringLiteral("sync"), usec(kRunSeconds * runs / 2 + changed / rate)},
+        {QStringLiteral("sync"), usec(session * rounds(runs) + changed / rate)},
         {QStringLiteral("dump"), usec(kDumpSecondsFixed + dump / kDumpBytesPerSecond)},
-        {QStringLiteral("upload"), usec(kRunSeconds + dump / rate)},
-        {QStringLiteral("verify"), usec(pass + 1.0)},
-        {QStringLiteral("import"), usec(kImportSeconds)},
+        {QStringLiteral("upload"), usec(session + dump / rate)},
+        {QStringLiteral("verify"), usec(pass + kTablesSeconds + 2 * session)},
+        // Reading the receiver's /terminate, then NS8's restore.
+        {QStringLiteral("import"), usec(session + kImportSeconds)},
     };
 }
 

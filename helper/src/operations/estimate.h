@@ -12,6 +12,10 @@
 
 namespace ns8m {
 
+// A sync's rsync run that sent less than this (a small tree's file list)
+// measures what one session through the tunnel costs (SyncRecord::session).
+constexpr quint64 kSessionBytes = 65536;
+
 struct DowntimePart {
     QString id; // stop, walk, sync, dump, upload, verify, import
     qint64 usec = 0;

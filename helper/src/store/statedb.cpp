@@ -87,7 +87,7 @@ bool StateDb::open(const QString &path, QString *error)
         QStringLiteral("CREATE TABLE IF NOT EXISTS syncs ("
                        " id INTEGER PRIMARY KEY, app TEXT NOT NULL, time INTEGER NOT NULL,"
                        " bytes INTEGER NOT NULL, files INTEGER NOT NULL, duration INTEGER NOT NULL,"
-                       " warnings INTEGER NOT NULL DEFAULT 0)"),
+                       " warnings INTEGER NOT NULL DEFAULT 0, session INTEGER NOT NULL DEFAULT 0)"),
         QStringLiteral("CREATE TABLE IF NOT EXISTS chunks ("
                        " app TEXT NOT NULL, db TEXT NOT NULL, tbl TEXT NOT NULL, seq INTEGER NOT NULL,"
                        " low TEXT NOT NULL, high TEXT NOT NULL, rows INTEGER NOT NULL, file TEXT NOT NULL,"
@@ -109,6 +109,8 @@ bool StateDb::open(const QString &path, QString *error)
          QStringLiteral("ALTER TABLE migrations ADD COLUMN finish TEXT NOT NULL DEFAULT '{}'")},
         {QStringLiteral("SELECT checksum FROM chunks LIMIT 0"),
          QStringLiteral("ALTER TABLE chunks ADD COLUMN checksum TEXT NOT NULL DEFAULT ''")},
+        {QStringLiteral("SELECT session FROM syncs LIMIT 0"),
+         QStringLiteral("ALTER TABLE syncs ADD COLUMN session INTEGER NOT NULL DEFAULT 0")},
     };
     for (const auto &[probe, alter] : added) {
         q.exec(probe);
@@ -335,19 +337,19 @@ QList<SyncRecord> StateDb::syncs(const QString &app)
 {
     QList<SyncRecord> out;
     QSqlQuery q(QSqlDatabase::database(m_conn, false));
-    q.prepare(QStringLiteral("SELECT time, bytes, files, duration, warnings FROM syncs WHERE app=? ORDER BY id"));
+    q.prepare(QStringLiteral("SELECT time, bytes, files, duration, warnings, session FROM syncs WHERE app=? ORDER BY id"));
     q.addBindValue(app);
     if (q.exec())
         while (q.next())
             out.append({q.value(0).toLongLong(), q.value(1).toULongLong(), q.value(2).toULongLong(),
-                        q.value(3).toLongLong(), q.value(4).toUInt()});
+                        q.value(3).toLongLong(), q.value(4).toUInt(), q.value(5).toLongLong()});
     return out;
 }
 
 bool StateDb::addSync(const QString &app, const SyncRecord &s)
 {
-    return exec(QStringLiteral("INSERT INTO syncs (app, time, bytes, files, duration, warnings) VALUES (?, ?, ?, ?, ?, ?)"),
-                {app, s.time, s.bytes, s.files, s.duration, s.warnings});
+    return exec(QStringLiteral("INSERT INTO syncs (app, time, bytes, files, duration, warnings, session) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                {app, s.time, s.bytes, s.files, s.duration, s.warnings, s.session});
 }
 
 namespace {

@@ -99,6 +99,10 @@ struct SyncRecord {
     quint64 files = 0;    // files transferred
     qint64 duration = 0;  // µs
     quint32 warnings = 0;
+    // µs: the median of its rsync runs that sent next to nothing, what one
+    // session through the tunnel costs on this host and link before any
+    // file moves (0: not measured)
+    qint64 session = 0;
 };
 
 // The link to the NS8 cluster that Connect leaves (Manager's properties,
