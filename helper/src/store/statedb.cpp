@@ -111,6 +111,8 @@ bool StateDb::open(const QString &path, QString *error)
          QStringLiteral("ALTER TABLE chunks ADD COLUMN checksum TEXT NOT NULL DEFAULT ''")},
         {QStringLiteral("SELECT session FROM syncs LIMIT 0"),
          QStringLiteral("ALTER TABLE syncs ADD COLUMN session INTEGER NOT NULL DEFAULT 0")},
+        {QStringLiteral("SELECT verification FROM apps LIMIT 0"),
+         QStringLiteral("ALTER TABLE apps ADD COLUMN verification TEXT NOT NULL DEFAULT '{}'")},
     };
     for (const auto &[probe, alter] : added) {
         q.exec(probe);
@@ -118,11 +120,6 @@ bool StateDb::open(const QString &path, QString *error)
             *error = QStringLiteral("cannot update the state database %1: %2").arg(path, m_lastError);
             return false;
         }
-    }
-    q.exec(QStringLiteral("SELECT verification FROM apps LIMIT 0"));
-    if (q.lastError().isValid() && !exec(QStringLiteral("ALTER TABLE apps ADD COLUMN verification TEXT NOT NULL DEFAULT '{}'"))) {
-        *error = QStringLiteral("cannot update the state database %1: %2").arg(path, m_lastError);
-        return false;
     }
     q.exec(QStringLiteral("SELECT value FROM meta WHERE key='schema_version'"));
     if (q.next()) {
