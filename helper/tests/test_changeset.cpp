@@ -2,6 +2,7 @@
 
 #include "core/commands.h"
 #include "core/qtcompat.h"
+#include "transfer/changewatch.h"
 
 #include <QDir>
 #include <QFile>
@@ -13,6 +14,8 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <ftw.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <set>
 #include <vector>
 #include <unistd.h>
@@ -117,15 +120,21 @@ class TestChangeSet : public QObject
 private Q_SLOTS:
     // The walk after the stop names exactly what changed since the manifest,
     // and rsync sending that list makes the copy equal the source again.
+    // Watched (inotify): the same list, with the directories where nothing
+    // happened read from the manifest.
     void onlyChangesAndCopyEqual_data()
     {
         QTest::addColumn<bool>("byContent");
-        QTest::newRow("dir/") << true;
-        QTest::newRow("dir") << false;
+        QTest::addColumn<bool>("watched");
+        QTest::newRow("dir/") << true << false;
+        QTest::newRow("dir") << false << false;
+        QTest::newRow("dir/, watched") << true << true;
+        QTest::newRow("dir, watched") << false << true;
     }
     void onlyChangesAndCopyEqual()
     {
         QFETCH(bool, byContent);
+        QFETCH(bool, watched);
         QTemporaryDir tmp;
         QVERIFY(tmp.isValid());
         const QByteArray base = QFile::encodeName(tmp.path());
@@ -154,7 +163,9 @@ private Q_SLOTS:
         // listed, as it may have changed again within it.
         QTest::qWait(2100);
         std::atomic_bool stop{false};
-        const ChangeSetResult recorded = writeManifest(tree, stop);
+        tree.watchIndex = watched ? 0 : -1;
+        ChangeWatch watch({tree.top.toStdString()});
+        const ChangeSetResult recorded = writeManifest(tree, stop, &watch);
         QVERIFY2(recorded.ok, qPrintable(recorded.error));
         QCOMPARE(recorded.entries, quint64(5 * 20 + 5 + 1 + 1 + 1)); // files, days, 01, latest, 2024 (not skip.tmp)
 
@@ -176,8 +187,19 @@ private Q_SLOTS:
         QVERIFY(writeFile(src + "/2099/12/31/odd \xff\tname\n.wav", "new"));
         QVERIFY(writeFile(src + "/2099/12/31/new.tmp", "excluded"));
 
-        const ChangeSetResult compared = compareManifest(tree, stop);
+        watch.drain();
+        const ChangeSetResult compared = compareManifest(tree, stop, &watch);
         QVERIFY2(compared.ok, qPrintable(compared.error));
+        if (watched) {
+            // Read: the top (2099 is new), 01, 02, 01/.. (its days changed),
+            // 04-renamed (moved: its watch stayed with its old name), the
+            // three new ones.  From the manifest: 2024, where nothing happened.
+            QVERIFY2(compared.whole.isEmpty(), qPrintable(compared.whole));
+            QCOMPARE(compared.dirsSkipped, quint64(1));
+            QCOMPARE(compared.dirsRead, quint64(8));
+        } else {
+            QCOMPARE(compared.whole, QStringLiteral("no watch"));
+        }
         const QByteArray p = byContent ? QByteArray() : QByteArray("monitor/");
         std::set<QByteArray> expected{p + "2024/01", p + "2024/01/01/rec-3.wav", p + "2024/01/02", p + "2024/01/03",
                                       p + "2024/01/04-renamed", p + "2024/01/05", p + "2099", p + "2099/12",
@@ -221,6 +243,109 @@ private Q_SLOTS:
         for (const QByteArray &line : rsyncOutput(checkArgs).split('\n'))
             QVERIFY2(line.isEmpty(), line.constData());
         ::nftw(base.constData(), removeEntry, 16, FTW_DEPTH | FTW_PHYS); // QDir would take the names as UTF-8
+    }
+
+    // Where the kernel may not tell: a file changed through a hard link
+    // outside the tree is stat()ed anyway; a queue overflow or a new mount
+    // under the tree reads the whole tree.  Each time the list is right.
+    void watchSafetyNet_data()
+    {
+        QTest::addColumn<QString>("how");
+        QTest::newRow("hard link") << QStringLiteral("link");
+        QTest::newRow("overflow") << QStringLiteral("overflow");
+        QTest::newRow("mount") << QStringLiteral("mount");
+    }
+    void watchSafetyNet()
+    {
+        QFETCH(QString, how);
+        if (how == u"mount" && (::geteuid() != 0 || ::unshare(CLONE_NEWNS) != 0
+                                 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0))
+            QSKIP("a mount namespace of its own needs root");
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const QByteArray base = QFile::encodeName(tmp.path());
+        const QByteArray top = base + "/rec";
+        for (const char *d : {"/a", "/b", "/c"}) {
+            QVERIFY(QDir().mkpath(QFile::decodeName(top + d)));
+            for (int i = 0; i < 5; ++i)
+                QVERIFY(writeFile(top + d + "/f" + QByteArray::number(i), "data " + QByteArray::number(i)));
+        }
+        QVERIFY(::link((top + "/a/f1").constData(), (base + "/elsewhere").constData()) == 0);
+        RsyncTransfer t;
+        t.id = QStringLiteral("recordings");
+        t.sources = QStringList{QFile::decodeName(top) + u'/'};
+        t.args = QStringList{QStringLiteral("-a"), QStringLiteral("--delete")};
+        ChangeSetTree tree;
+        QString why;
+        QVERIFY2(changeSetTree(t, tmp.path(), 0, &tree, &why), qPrintable(why));
+        tree.watchIndex = 0;
+        QTest::qWait(2100);
+        std::atomic_bool stop{false};
+        ChangeWatch watch({tree.top.toStdString()});
+        QVERIFY(writeManifest(tree, stop, &watch).ok);
+
+        // Through the other name, same size and mtime: no event in a/.
+        struct stat st {
+        };
+        QVERIFY(::stat((base + "/elsewhere").constData(), &st) == 0);
+        QVERIFY(writeFile(base + "/elsewhere", "DATA 1"));
+        const struct timespec times[2] = {st.st_atim, st.st_mtim};
+        QVERIFY(::utimensat(AT_FDCWD, (base + "/elsewhere").constData(), times, 0) == 0);
+        std::set<QByteArray> expected{"a/f1"};
+        if (how == u"overflow") {
+            watch.simulateOverflow();
+        } else if (how == u"mount") {
+            QVERIFY(::mount("tmpfs", (top + "/c").constData(), "tmpfs", 0, "size=1m") == 0);
+            QVERIFY(writeFile(top + "/c/new", "on the new file system"));
+            // c's files are gone (the mount hides them), c/new is new, c changed.
+            expected = {"a/f1", "c", "c/new", "c/f0", "c/f1", "c/f2", "c/f3", "c/f4"};
+        }
+        watch.drain();
+        const ChangeSetResult r = compareManifest(tree, stop, &watch);
+        QVERIFY2(r.ok, qPrintable(r.error));
+        if (how == u"link") {
+            QVERIFY2(r.whole.isEmpty(), qPrintable(r.whole));
+            QCOMPARE(r.dirsRead, quint64(0)); // nothing happened in any directory
+        } else {
+            QVERIFY(!r.whole.isEmpty());
+            QVERIFY2(r.whole.contains(how == u"overflow" ? QStringLiteral("overflowed") : QStringLiteral("mount points")),
+                     qPrintable(r.whole));
+        }
+        QCOMPARE(readList(tree.list), expected);
+        if (how == u"mount")
+            QVERIFY(::umount((top + "/c").constData()) == 0);
+    }
+
+    // A directory moved away and a new one made with its name: the new one
+    // (another inode, its watch never added) is read, the moved one too.
+    void watchedNewDirectoryWithAnOldName()
+    {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const QByteArray top = QFile::encodeName(tmp.path()) + "/rec";
+        QVERIFY(QDir().mkpath(QFile::decodeName(top + "/a/deep")));
+        QVERIFY(writeFile(top + "/a/x", "x"));
+        QVERIFY(writeFile(top + "/a/deep/y", "y"));
+        RsyncTransfer t;
+        t.id = QStringLiteral("recordings");
+        t.sources = QStringList{QFile::decodeName(top) + u'/'};
+        t.args = QStringList{QStringLiteral("-a"), QStringLiteral("--delete")};
+        ChangeSetTree tree;
+        QString why;
+        QVERIFY2(changeSetTree(t, tmp.path(), 0, &tree, &why), qPrintable(why));
+        tree.watchIndex = 0;
+        QTest::qWait(2100);
+        std::atomic_bool stop{false};
+        ChangeWatch watch({tree.top.toStdString()});
+        QVERIFY(writeManifest(tree, stop, &watch).ok);
+        QVERIFY(::rename((top + "/a").constData(), (top + "/b").constData()) == 0);
+        QVERIFY(QDir().mkpath(QFile::decodeName(top + "/a/deep")));
+        QVERIFY(writeFile(top + "/a/z", "z"));
+        watch.drain();
+        const ChangeSetResult r = compareManifest(tree, stop, &watch);
+        QVERIFY2(r.ok && r.whole.isEmpty(), qPrintable(r.error + r.whole));
+        QCOMPARE(readList(tree.list), (std::set<QByteArray>{".", "a", "a/deep", "a/x", "a/deep/y", "a/z", "b", "b/deep",
+                                                            "b/x", "b/deep/y"}));
     }
 
     // A damaged or missing manifest is no change set: the full pass.

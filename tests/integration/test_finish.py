@@ -522,9 +522,14 @@ class FullMigrationTest(FinishTestCase):
         gave rsync only what changed since presync's manifest: rsync's own
         count of the entries it examined says so."""
         walked = re.search(r"last sync of recordings: the change set, (\d+) new or changed and (\d+) gone of (\d+) "
-                           r"entries", log)
+                           r"entries \(walk [^;]*; (\d+) of (\d+) directories read", log)
         self.assertIsNotNone(walked, log[-3000:])
-        changed, gone, entries = map(int, walked.groups())
+        changed, gone, entries, read, dirs = map(int, walked.groups())
+        # The kernel's watch since the manifest: only the folders where
+        # something happened were read after the stop (the test's days, the
+        # PBX's last recordings, their parents), not the tree's.
+        self.assertGreater(dirs, 100)
+        self.assertLess(read, 40)
         runs = [int(n) for n in re.findall(r"transfer recordings: \d+ files sent, .*?, (\d+) files in the tree", log)]
         self.assertEqual(len(runs), 2, runs)  # presync, then the last sync
         presync, last = runs
@@ -535,7 +540,8 @@ class FullMigrationTest(FinishTestCase):
         self.assertGreaterEqual(changed + gone, 6)
         self.assertLess(changed + gone, touched + 300)
         self.assertLess(last, touched + 300)
-        print("last sync of the recordings: %d of %d entries examined (presync: %d)" % (last, entries, presync))
+        print("last sync of the recordings: %d of %d entries examined (presync: %d), %d of %d folders read"
+              % (last, entries, presync, read, dirs))
 
     def test_full_migration(self):
         mysql = self.sb.mysql

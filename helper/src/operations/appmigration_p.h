@@ -6,6 +6,7 @@
 #include "ns8/ns8client.h"
 #include "core/log.h"
 #include "transfer/changeset.h"
+#include "transfer/changewatch.h"
 #include "transfer/dbdump.h"
 
 #include <QJsonArray>
@@ -68,6 +69,9 @@ struct Migration::MigrationRun {
     // sync the change set of each (transfer id → its --files-from list).
     QList<ChangeSetTree> changeTrees;
     QHash<QString, QString> changeLists;
+    // What the kernel saw change in those trees since presync's manifest
+    // (transfer/changewatch.h): the walk after the stop reads only that.
+    std::shared_ptr<ChangeWatch> changeWatch;
     // The files the last sync's walk picked at random (transfer id → the
     // NUL-separated list), that verify compares by content.
     QHash<QString, QString> sampleLists;

@@ -583,7 +583,21 @@ void Migration::walkChangeSets(const std::shared_ptr<MigrationRun> &run, bool re
     }
     if (trees.isEmpty())
         return then();
-    auto *walk = new ChangeSetWalk(record ? ChangeSetWalk::Mode::Record : ChangeSetWalk::Mode::Compare, trees, run->job);
+    if (record) {
+        // Watched from the manifest's walk on: presync and whatever NS7
+        // does until the stop (ChangeWatch reads the kernel's queue on the
+        // event loop meanwhile).
+        std::vector<std::string> tops;
+        for (ChangeSetTree &tree : trees) {
+            tree.watchIndex = int(tops.size());
+            tops.push_back(tree.top.toStdString());
+        }
+        run->changeWatch = std::make_shared<ChangeWatch>(tops);
+    } else if (run->changeWatch) {
+        run->changeWatch->stopNotifier();
+    }
+    auto *walk = new ChangeSetWalk(record ? ChangeSetWalk::Mode::Record : ChangeSetWalk::Mode::Compare, trees,
+                                   run->changeWatch, run->job);
     connect(walk, &QThread::finished, run->job, [this, run, walk, record, then] {
         walk->deleteLater();
         changeSetsWalked(run, record, walk->trees(), walk->results());
@@ -611,14 +625,21 @@ void Migration::changeSetsWalked(const std::shared_ptr<MigrationRun> &run, bool 
         run->changeLists.insert(r.id, trees.at(i).list);
         if (r.sampled > 0)
             run->sampleLists.insert(r.id, trees.at(i).sample);
-        Log::info(QStringLiteral("last sync of %1: the change set, %2 new or changed and %3 gone of %4 entries (walk %5)")
+        const QString how = r.whole.isEmpty()
+                                ? QStringLiteral("%1 of %2 directories read, the others unchanged since the manifest")
+                                      .arg(r.dirsRead)
+                                      .arg(r.dirsRead + r.dirsSkipped)
+                                : QStringLiteral("the whole tree read: %1").arg(r.whole);
+        Log::info(QStringLiteral("last sync of %1: the change set, %2 new or changed and %3 gone of %4 entries (walk %5; %6)")
                       .arg(r.id)
                       .arg(r.changed)
                       .arg(r.deleted)
                       .arg(r.entries)
-                      .arg(humanDuration(r.durationMs)),
+                      .arg(humanDuration(r.durationMs), how),
                   log);
     }
+    if (!record)
+        run->changeWatch.reset(); // the last sync is the watch's last use
 }
 
 void Migration::finishStop(const std::shared_ptr<MigrationRun> &run, const Operation::Next &next)

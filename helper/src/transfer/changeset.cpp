@@ -1,6 +1,7 @@
 #include "transfer/changeset.h"
 
 #include "core/commands.h"
+#include "transfer/changewatch.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -23,7 +24,7 @@ namespace ns8m {
 
 namespace {
 
-const char kMagic[8] = {'N', 'S', '8', 'M', 'C', 'S', '1', '\n'};
+const char kMagic[8] = {'N', 'S', '8', 'M', 'C', 'S', '2', '\n'};
 constexpr quint32 kEnd = 0xffffffffU;
 constexpr quint32 kMaxPath = 65536;
 
@@ -33,6 +34,7 @@ struct Stat {
     quint64 size = 0;
     qint64 mtime = 0, mtimeNs = 0, ctime = 0, ctimeNs = 0;
     quint64 ino = 0;
+    quint64 nlink = 0; // a file with more hard links may change through another name
 };
 
 Stat fromStat(const struct stat &st)
@@ -45,7 +47,24 @@ Stat fromStat(const struct stat &st)
     s.ctime = qint64(st.st_ctim.tv_sec);
     s.ctimeNs = qint64(st.st_ctim.tv_nsec);
     s.ino = quint64(st.st_ino);
+    s.nlink = quint64(st.st_nlink);
     return s;
+}
+
+// What the manifest knows of an entry, as lstat() would give it.
+struct stat toStat(const Stat &s)
+{
+    struct stat st {
+    };
+    st.st_mode = mode_t(s.mode);
+    st.st_size = off_t(s.size);
+    st.st_mtim.tv_sec = time_t(s.mtime);
+    st.st_mtim.tv_nsec = long(s.mtimeNs);
+    st.st_ctim.tv_sec = time_t(s.ctime);
+    st.st_ctim.tv_nsec = long(s.ctimeNs);
+    st.st_ino = ino_t(s.ino);
+    st.st_nlink = nlink_t(s.nlink);
+    return st;
 }
 
 bool sameStat(const Stat &a, const Stat &b)
@@ -82,7 +101,10 @@ bool excluded(const char *name, const QList<QByteArray> &patterns)
 class Walker
 {
 public:
-    Walker(const ChangeSetTree &tree, const std::atomic_bool &stop) : m_tree(tree), m_stop(stop) {}
+    Walker(const ChangeSetTree &tree, const std::atomic_bool &stop, ChangeWatch *watch = nullptr)
+        : m_tree(tree), m_stop(stop), m_watch(watch)
+    {
+    }
     template<typename Visit>
     bool walk(Visit visit, QString *error)
     {
@@ -93,15 +115,18 @@ public:
             return false;
         }
         visit(std::string(), st);
-        return dir(std::string(), visit, error);
+        return dir(std::string(), st.st_ino, visit, error);
     }
     quint64 entries = 0;
 
 private:
     template<typename Visit>
-    bool dir(const std::string &rel, Visit &visit, QString *error)
+    bool dir(const std::string &rel, ino_t ino, Visit &visit, QString *error)
     {
         const std::string abs = std::string(m_tree.top.constData()) + (rel.empty() ? std::string() : '/' + rel);
+        // Watched from before it is read: nothing done to it later is missed.
+        if (m_watch)
+            m_watch->add(m_tree.watchIndex, rel, abs, ino);
         std::vector<std::string> names;
         if (!readNames(abs, &names, error))
             return false;
@@ -121,12 +146,13 @@ private:
             }
             ++entries;
             visit(path, st);
-            if (S_ISDIR(st.st_mode) && !dir(path, visit, error))
+            if (S_ISDIR(st.st_mode) && !dir(path, st.st_ino, visit, error))
                 return false;
         }
         return true;
     }
 
+public:
     bool readNames(const std::string &abs, std::vector<std::string> *names, QString *error) const
     {
         DIR *d = ::opendir(abs.c_str());
@@ -147,8 +173,10 @@ private:
         return true;
     }
 
+private:
     const ChangeSetTree &m_tree;
     const std::atomic_bool &m_stop;
+    ChangeWatch *m_watch;
 };
 
 bool writeRecord(FILE *f, const std::string &path, const Stat &s)
@@ -255,6 +283,13 @@ public:
         }
     }
 
+    // The manifest's next record is not on the disk any more.
+    void skipGone()
+    {
+        gone();
+        m_m.next();
+    }
+
     bool failed = false;
 
 private:
@@ -330,6 +365,128 @@ private:
     quint64 m_seen = 0;
 };
 
+// The walk after the stop with a watch: a directory where nothing
+// happened since the manifest's walk watched it is not read; its entries
+// come from the manifest, in the same order, so the comparison is the same
+// (changewatch.h).  Its subdirectories and files with more than one hard
+// link are still stat()ed.
+class WatchedWalk
+{
+public:
+    WatchedWalk(const ChangeSetTree &tree, const std::atomic_bool &stop, const ChangeWatch &watch, ManifestReader &m,
+                Comparer &comparer, Sampler &sampler)
+        : m_tree(tree), m_stop(stop), m_watch(watch), m_m(m), m_comparer(comparer), m_sampler(sampler),
+          m_names(tree, stop)
+    {
+    }
+
+    bool walk(QString *error)
+    {
+        struct stat st {
+        };
+        if (::lstat(m_tree.top.constData(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+            *error = QStringLiteral("%1 is not a directory").arg(QFile::decodeName(m_tree.top));
+            return false;
+        }
+        visit(std::string(), st);
+        return dir(std::string(), st.st_ino, error);
+    }
+
+    quint64 entries = 0, dirsRead = 0, dirsSkipped = 0;
+
+private:
+    void visit(const std::string &path, const struct stat &st)
+    {
+        if (!path.empty())
+            ++entries;
+        m_comparer.visit(path, st);
+        m_sampler.visit(path, st);
+    }
+
+    std::string abs(const std::string &rel) const
+    {
+        return std::string(m_tree.top.constData()) + (rel.empty() ? std::string() : '/' + rel);
+    }
+
+    bool dir(const std::string &rel, ino_t ino, QString *error)
+    {
+        if (m_watch.clean(m_tree.watchIndex, rel, ino)) {
+            ++dirsSkipped;
+            return replay(rel, error);
+        }
+        ++dirsRead;
+        std::vector<std::string> names;
+        if (!m_names.readNames(abs(rel), &names, error))
+            return false;
+        for (const std::string &n : names) {
+            const std::string path = rel.empty() ? n : rel + '/' + n;
+            if (!child(path, error))
+                return false;
+        }
+        return true;
+    }
+
+    // PATH as it is on the disk now (and what is under it).
+    bool child(const std::string &path, QString *error)
+    {
+        if (m_stop.load()) {
+            *error = QStringLiteral("stopped");
+            return false;
+        }
+        struct stat st {
+        };
+        if (::lstat(abs(path).c_str(), &st) != 0) {
+            if (errno == ENOENT)
+                return true; // gone since the listing
+            *error = QStringLiteral("cannot read %1: %2").arg(QFile::decodeName(QByteArray::fromStdString(abs(path))), qt_error_string(errno));
+            return false;
+        }
+        visit(path, st);
+        return !S_ISDIR(st.st_mode) || dir(path, st.st_ino, error);
+    }
+
+    // REL's entries from the manifest (its record was just compared, so
+    // the reader is at its first entry).
+    bool replay(const std::string &rel, QString *error)
+    {
+        const std::string prefix = rel.empty() ? std::string() : rel + '/';
+        while (m_m.at && m_m.path.compare(0, prefix.size(), prefix) == 0 && m_m.path.size() > prefix.size()) {
+            if (m_stop.load()) {
+                *error = QStringLiteral("stopped");
+                return false;
+            }
+            if (m_m.path.find('/', prefix.size()) != std::string::npos) {
+                m_comparer.skipGone(); // under a subdirectory already walked, and not there now
+                continue;
+            }
+            if (S_ISDIR(mode_t(m_m.stat.mode)) || m_m.stat.nlink > 1) {
+                const std::string path = m_m.path;
+                struct stat st {
+                };
+                if (::lstat(abs(path).c_str(), &st) != 0) {
+                    m_comparer.skipGone();
+                    continue;
+                }
+                visit(path, st);
+                if (S_ISDIR(st.st_mode) && !dir(path, st.st_ino, error))
+                    return false;
+                continue;
+            }
+            const std::string path = m_m.path;
+            visit(path, toStat(m_m.stat));
+        }
+        return true;
+    }
+
+    const ChangeSetTree &m_tree;
+    const std::atomic_bool &m_stop;
+    const ChangeWatch &m_watch;
+    ManifestReader &m_m;
+    Comparer &m_comparer;
+    Sampler &m_sampler;
+    Walker m_names; // its readNames(): the same names, the same excludes
+};
+
 FILE *openNew(const QString &file)
 {
     QFile::remove(file);
@@ -380,7 +537,7 @@ bool changeSetTree(const RsyncTransfer &transfer, const QString &dir, int n, Cha
     return true;
 }
 
-ChangeSetResult writeManifest(const ChangeSetTree &tree, const std::atomic_bool &stop)
+ChangeSetResult writeManifest(const ChangeSetTree &tree, const std::atomic_bool &stop, ChangeWatch *watch)
 {
     ChangeSetResult r;
     r.id = tree.id;
@@ -397,7 +554,7 @@ ChangeSetResult writeManifest(const ChangeSetTree &tree, const std::atomic_bool 
     const qint64 start = qint64(std::time(nullptr));
     bool written = std::fwrite(kMagic, sizeof kMagic, 1, f) == 1 && std::fwrite(&start, sizeof start, 1, f) == 1;
     quint64 count = 0;
-    Walker walker(tree, stop);
+    Walker walker(tree, stop, tree.watchIndex >= 0 ? watch : nullptr);
     const bool walked = walker.walk([&](const std::string &path, const struct stat &st) {
         written = written && writeRecord(f, path, fromStat(st));
         ++count;
@@ -414,7 +571,7 @@ ChangeSetResult writeManifest(const ChangeSetTree &tree, const std::atomic_bool 
     return r;
 }
 
-ChangeSetResult compareManifest(const ChangeSetTree &tree, const std::atomic_bool &stop)
+ChangeSetResult compareManifest(const ChangeSetTree &tree, const std::atomic_bool &stop, const ChangeWatch *watch)
 {
     ChangeSetResult r;
     r.id = tree.id;
@@ -432,11 +589,24 @@ ChangeSetResult compareManifest(const ChangeSetTree &tree, const std::atomic_boo
     }
     Comparer comparer(tree, manifest, out, r);
     Sampler sampler(tree);
-    Walker walker(tree, stop);
-    const bool walked = walker.walk([&comparer, &sampler](const std::string &path, const struct stat &st) {
-        comparer.visit(path, st);
-        sampler.visit(path, st);
-    }, &r.error);
+    bool walked = false;
+    if (!watch || tree.watchIndex < 0)
+        r.whole = QStringLiteral("no watch");
+    else if (watch->trusted(tree.watchIndex, &r.whole)) {
+        WatchedWalk watched(tree, stop, *watch, manifest, comparer, sampler);
+        walked = watched.walk(&r.error);
+        r.entries = watched.entries;
+        r.dirsRead = watched.dirsRead;
+        r.dirsSkipped = watched.dirsSkipped;
+    }
+    if (!r.whole.isEmpty()) {
+        Walker walker(tree, stop);
+        walked = walker.walk([&comparer, &sampler](const std::string &path, const struct stat &st) {
+            comparer.visit(path, st);
+            sampler.visit(path, st);
+        }, &r.error);
+        r.entries = walker.entries;
+    }
     if (walked)
         comparer.end();
     bool written = closeChecked(out) && !comparer.failed;
@@ -444,7 +614,6 @@ ChangeSetResult compareManifest(const ChangeSetTree &tree, const std::atomic_boo
         written = sampler.write(tree.sample);
         r.sampled = sampler.size();
     }
-    r.entries = walker.entries;
     r.durationMs = clock.elapsed();
     if (walked && manifest.bad)
         r.error = QStringLiteral("the manifest %1 is damaged").arg(tree.manifest);
@@ -474,8 +643,8 @@ RsyncTransfer changeSetVerifyTransfer(const RsyncTransfer &transfer, const QStri
     return t;
 }
 
-ChangeSetWalk::ChangeSetWalk(Mode mode, QList<ChangeSetTree> trees, QObject *parent)
-    : QThread(parent), m_mode(mode), m_trees(std::move(trees))
+ChangeSetWalk::ChangeSetWalk(Mode mode, QList<ChangeSetTree> trees, std::shared_ptr<ChangeWatch> watch, QObject *parent)
+    : QThread(parent), m_mode(mode), m_trees(std::move(trees)), m_watch(std::move(watch))
 {
 }
 
@@ -487,8 +656,12 @@ ChangeSetWalk::~ChangeSetWalk()
 
 void ChangeSetWalk::run()
 {
+    // What happened up to now (after the stop, nothing more should).
+    if (m_watch && m_mode == Mode::Compare)
+        m_watch->drain();
     for (const ChangeSetTree &t : std::as_const(m_trees))
-        m_results.append(m_mode == Mode::Record ? writeManifest(t, m_stop) : compareManifest(t, m_stop));
+        m_results.append(m_mode == Mode::Record ? writeManifest(t, m_stop, m_watch.get())
+                                                : compareManifest(t, m_stop, m_watch.get()));
 }
 
 } // namespace ns8m

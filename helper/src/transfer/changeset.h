@@ -35,8 +35,11 @@
 #include <QThread>
 
 #include <atomic>
+#include <memory>
 
 namespace ns8m {
+
+class ChangeWatch;
 
 // Where the change set of one transfer is taken.
 struct ChangeSetTree {
@@ -55,6 +58,7 @@ struct ChangeSetTree {
     // beyond the change set, without walking the tree a third time.
     QString sample;
     int sampleSize = 0;
+    int watchIndex = -1; // the tree's index in the ChangeWatch, -1 not watched
 };
 
 struct ChangeSetResult {
@@ -66,6 +70,11 @@ struct ChangeSetResult {
     quint64 deleted = 0; // gone paths listed
     quint64 sampled = 0; // files in the sample
     qint64 durationMs = 0;
+    // Compare with a watch: directories read from the disk, and read from
+    // the manifest as nothing happened in them; or why the whole tree was
+    // walked ("" it was not).
+    quint64 dirsRead = 0, dirsSkipped = 0;
+    QString whole;
 };
 
 // The tree of TRANSFER, with its files under DIR (manifest "<n>.manifest",
@@ -74,9 +83,13 @@ struct ChangeSetResult {
 bool changeSetTree(const RsyncTransfer &transfer, const QString &dir, int n, ChangeSetTree *tree, QString *why);
 
 // The walks themselves (synchronous; ChangeSetWalk runs them on a thread).
-// STOP: give up when it becomes true.
-ChangeSetResult writeManifest(const ChangeSetTree &tree, const std::atomic_bool &stop);
-ChangeSetResult compareManifest(const ChangeSetTree &tree, const std::atomic_bool &stop);
+// STOP: give up when it becomes true.  WATCH (changewatch.h), for trees
+// with a watchIndex: the manifest's walk watches every directory before it
+// reads it; the compare reads only those where something happened, when
+// the watch can be trusted, and walks the whole tree otherwise.
+ChangeSetResult writeManifest(const ChangeSetTree &tree, const std::atomic_bool &stop, ChangeWatch *watch = nullptr);
+ChangeSetResult compareManifest(const ChangeSetTree &tree, const std::atomic_bool &stop,
+                                const ChangeWatch *watch = nullptr);
 
 // TRANSFER's run that sends only the paths in LIST (compareManifest()'s),
 // relative to sampleBase(TRANSFER) (commands::rsyncChangeSetOptions).
@@ -94,7 +107,8 @@ class ChangeSetWalk : public QThread
     Q_OBJECT
 public:
     enum class Mode { Record, Compare };
-    ChangeSetWalk(Mode mode, QList<ChangeSetTree> trees, QObject *parent = nullptr);
+    ChangeSetWalk(Mode mode, QList<ChangeSetTree> trees, std::shared_ptr<ChangeWatch> watch = {},
+                  QObject *parent = nullptr);
     ~ChangeSetWalk() override;
 
     const QList<ChangeSetTree> &trees() const { return m_trees; }
@@ -107,6 +121,7 @@ private:
     Mode m_mode;
     QList<ChangeSetTree> m_trees;
     QList<ChangeSetResult> m_results;
+    std::shared_ptr<ChangeWatch> m_watch;
     std::atomic_bool m_stop{false};
 };
 
