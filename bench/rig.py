@@ -238,6 +238,21 @@ class Rig:
             raise RuntimeError(f"sending {folder} failed ({p.returncode}): {(p.stdout + p.stderr)[-2000:]}")
         return {"seconds": seconds, "bytes_sent": _stat_value(p.stdout, "Total bytes sent")}
 
+    def empty_trees(self, plain):
+        """Remove what was copied into the module's /srv: the plain copies
+        (PLAIN), or the helper's trees (each destination of the plan, made
+        again empty), so that the next copy is a first one again."""
+        srv = self.srv()
+        dests = [PLAIN_PREFIX] if plain else sorted({dest for _, _, dest in self.plan()})
+        for dest in dests:
+            path = os.path.join(srv, dest)
+            st = os.lstat(path) if os.path.isdir(path) else None
+            shutil.rmtree(path, ignore_errors=True)
+            if st and not plain:
+                os.makedirs(path, exist_ok=True)
+                os.chown(path, st.st_uid, st.st_gid)
+        os.sync()
+
     def plain_rsync(self, label):
         """`rsync -a --delete SRC rsync://user@receiver/data/bench-plain/DEST` for every
         source tree of the profile, one after the other, from the helper's network
