@@ -348,7 +348,7 @@ def change_set_lines(helper_log):
     import re
     out = {}
     for m in re.finditer(r"last sync of (\S+): the change set, (\d+) new or changed and (\d+) gone of (\d+) "
-                         r"entries \(walk ([\d.]+) s\)", helper_log):
+                         r"entries \(walk ([\d.]+) s[;)]", helper_log):
         out[m.group(1)] = (int(m.group(2)), int(m.group(3)), int(m.group(4)), float(m.group(5)))
     return out
 

@@ -14,7 +14,11 @@ namespace {
 // What the syncs cannot measure, measured by bench/run.py on a 2-core
 // virtual machine with the machine otherwise idle (docs/benchmarks.md, run 7).
 constexpr double kStopSeconds = 0.4; // the quiesce units' StopUnit calls
-constexpr double kWalkSecondsPerEntry = 5e-6; // the change-set walk, per entry of the trees (cached)
+// The walk after the stop, per entry of the trees, with the kernel's watch
+// (transfer/changewatch.h): the manifest read back, the few folders where
+// something happened read from the disk.  Without the watch (queue
+// overflow, no more watches) it is a lstat() of every entry, ten times this.
+constexpr double kWalkSecondsPerEntry = 0.3e-6;
 constexpr double kDumpSecondsFixed = 0.2; // the tail of the call history, astdb
 constexpr double kDumpBytesPerSecond = 20e6; // mysqldump of the small databases
 constexpr double kTablesSeconds = 0.1; // verify: the dumped tables' checksums again

@@ -20,6 +20,10 @@ namespace {
 constexpr uint32_t kEvents = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE
                              | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW | IN_ONLYDIR;
 
+// The helper's memory for the folders' names stays bounded (about 100 bytes
+// a folder); a tree with more is walked whole.
+constexpr size_t kMaxWatches = 65536;
+
 // Local file systems, where every change goes through this kernel.
 bool reportsEveryChange(const std::string &abs)
 {
@@ -116,6 +120,10 @@ void ChangeWatch::add(int tree, const std::string &rel, const std::string &abs, 
                   .arg(QFile::decodeName(QByteArray::fromStdString(abs)));
         return;
     }
+    if (m_watches >= kMaxWatches) {
+        why = QStringLiteral("more than %1 folders to watch").arg(kMaxWatches);
+        return;
+    }
     const int wd = ::inotify_add_watch(m_fd, abs.c_str(), kEvents);
     if (wd < 0) {
         why = errno == ENOSPC ? QStringLiteral("no more inotify watches (fs.inotify.max_user_watches)")
@@ -125,6 +133,7 @@ void ChangeWatch::add(int tree, const std::string &rel, const std::string &abs, 
         return;
     }
     m_dirs.at(size_t(tree))[rel] = Dir{wd, ino};
+    ++m_watches;
 }
 
 void ChangeWatch::stopNotifier()

@@ -11,7 +11,8 @@
 // net, where the kernel may not say everything:
 //   - the queue overflowed, or a file system under a tree was unmounted:
 //     no tree is trusted (the whole walk, as without a watch);
-//   - a watch could not be added (fs.inotify.max_user_watches), or a
+//   - a watch could not be added (fs.inotify.max_user_watches, or more
+//     than 65 536 folders in all: the helper's memory), or a
 //     directory is on a file system not known to report every change
 //     (network file systems report only their own client's): that tree is
 //     walked whole;
@@ -80,6 +81,7 @@ private:
     std::vector<QString> m_untrusted; // by tree: why it is walked whole ("" trusted)
     std::vector<std::vector<std::string>> m_mounts; // by tree: mount points under it at the start
     std::unordered_set<int> m_dirty; // watches with an event
+    size_t m_watches = 0;
     QString m_lost; // why no tree is trusted ("" none)
 };
 
