@@ -112,6 +112,22 @@ int rsync(const QStringList &args)
     return p.waitForFinished(60000) ? p.exitCode() : -1;
 }
 
+// The change-set tree of TOP copied by content with --delete, its files
+// under DIR, watched; its entries older than the manifest's clock tick.
+bool watchedTree(const QByteArray &top, const QString &dir, ChangeSetTree *tree)
+{
+    RsyncTransfer t;
+    t.id = QStringLiteral("recordings");
+    t.sources = QStringList{QFile::decodeName(top) + u'/'};
+    t.args = QStringList{QStringLiteral("-a"), QStringLiteral("--delete")};
+    QString why;
+    if (!changeSetTree(t, dir, 0, tree, &why))
+        return false;
+    tree->watchIndex = 0;
+    QTest::qWait(2100);
+    return true;
+}
+
 } // namespace
 
 class TestChangeSet : public QObject
@@ -271,15 +287,8 @@ private Q_SLOTS:
                 QVERIFY(writeFile(top + d + "/f" + QByteArray::number(i), "data " + QByteArray::number(i)));
         }
         QVERIFY(::link((top + "/a/f1").constData(), (base + "/elsewhere").constData()) == 0);
-        RsyncTransfer t;
-        t.id = QStringLiteral("recordings");
-        t.sources = QStringList{QFile::decodeName(top) + u'/'};
-        t.args = QStringList{QStringLiteral("-a"), QStringLiteral("--delete")};
         ChangeSetTree tree;
-        QString why;
-        QVERIFY2(changeSetTree(t, tmp.path(), 0, &tree, &why), qPrintable(why));
-        tree.watchIndex = 0;
-        QTest::qWait(2100);
+        QVERIFY(watchedTree(top, tmp.path(), &tree));
         std::atomic_bool stop{false};
         ChangeWatch watch({tree.top.toStdString()});
         QVERIFY(writeManifest(tree, stop, &watch).ok);
@@ -326,15 +335,8 @@ private Q_SLOTS:
         QVERIFY(QDir().mkpath(QFile::decodeName(top + "/a/deep")));
         QVERIFY(writeFile(top + "/a/x", "x"));
         QVERIFY(writeFile(top + "/a/deep/y", "y"));
-        RsyncTransfer t;
-        t.id = QStringLiteral("recordings");
-        t.sources = QStringList{QFile::decodeName(top) + u'/'};
-        t.args = QStringList{QStringLiteral("-a"), QStringLiteral("--delete")};
         ChangeSetTree tree;
-        QString why;
-        QVERIFY2(changeSetTree(t, tmp.path(), 0, &tree, &why), qPrintable(why));
-        tree.watchIndex = 0;
-        QTest::qWait(2100);
+        QVERIFY(watchedTree(top, tmp.path(), &tree));
         std::atomic_bool stop{false};
         ChangeWatch watch({tree.top.toStdString()});
         QVERIFY(writeManifest(tree, stop, &watch).ok);

@@ -8,6 +8,31 @@
 
 using namespace ns8m;
 
+namespace {
+
+// A state database as schema 1 of an older version left it: its meta
+// table, then STATEMENTS.
+bool writeOldDatabase(const QString &path, const QStringList &statements)
+{
+    bool ok = true;
+    {
+        QSqlDatabase old = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("old"));
+        old.setDatabaseName(path);
+        ok = old.open();
+        QSqlQuery q(old);
+        const QStringList all = QStringList{QStringLiteral("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
+                                            QStringLiteral("INSERT INTO meta VALUES ('schema_version', '1')")}
+                                + statements;
+        for (const QString &sql : all)
+            ok = ok && q.exec(sql);
+        old.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("old"));
+    return ok;
+}
+
+} // namespace
+
 class TestStateDb : public QObject
 {
     Q_OBJECT
@@ -19,22 +44,12 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         const QString path = dir.filePath(QStringLiteral("state.db"));
-        {
-            QSqlDatabase old = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("old"));
-            old.setDatabaseName(path);
-            QVERIFY(old.open());
-            QSqlQuery q(old);
-            QVERIFY(q.exec(QStringLiteral("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")));
-            QVERIFY(q.exec(QStringLiteral("INSERT INTO meta VALUES ('schema_version', '1')")));
-            QVERIFY(q.exec(QStringLiteral(
+        QVERIFY(writeOldDatabase(path, {QStringLiteral(
                 "CREATE TABLE chunks (app TEXT NOT NULL, db TEXT NOT NULL, tbl TEXT NOT NULL, seq INTEGER NOT NULL,"
                 " low TEXT NOT NULL, high TEXT NOT NULL, rows INTEGER NOT NULL, file TEXT NOT NULL,"
-                " PRIMARY KEY (app, seq))")));
-            QVERIFY(q.exec(QStringLiteral("INSERT INTO chunks VALUES ('nethvoice', 'asteriskcdrdb', 'cel', 1, '', '400',"
-                                          " 400, '80_asteriskcdrdb_data_000001_cel.sql')")));
-            old.close();
-        }
-        QSqlDatabase::removeDatabase(QStringLiteral("old"));
+                " PRIMARY KEY (app, seq))"),
+                                        QStringLiteral("INSERT INTO chunks VALUES ('nethvoice', 'asteriskcdrdb', 'cel', 1, "
+                                                       "'', '400', 400, '80_asteriskcdrdb_data_000001_cel.sql')")}));
 
         StateDb state;
         QString error;
@@ -71,22 +86,12 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         const QString path = dir.filePath(QStringLiteral("state.db"));
-        {
-            QSqlDatabase old = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("old"));
-            old.setDatabaseName(path);
-            QVERIFY(old.open());
-            QSqlQuery q(old);
-            QVERIFY(q.exec(QStringLiteral("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")));
-            QVERIFY(q.exec(QStringLiteral("INSERT INTO meta VALUES ('schema_version', '1')")));
-            QVERIFY(q.exec(QStringLiteral(
+        QVERIFY(writeOldDatabase(path, {QStringLiteral(
                 "CREATE TABLE syncs (id INTEGER PRIMARY KEY, app TEXT NOT NULL, time INTEGER NOT NULL,"
                 " bytes INTEGER NOT NULL, files INTEGER NOT NULL, duration INTEGER NOT NULL,"
-                " warnings INTEGER NOT NULL DEFAULT 0)")));
-            QVERIFY(q.exec(QStringLiteral("INSERT INTO syncs (app, time, bytes, files, duration, warnings)"
-                                          " VALUES ('nethvoice', 1000, 2000, 3, 4000000, 1)")));
-            old.close();
-        }
-        QSqlDatabase::removeDatabase(QStringLiteral("old"));
+                " warnings INTEGER NOT NULL DEFAULT 0)"),
+                                        QStringLiteral("INSERT INTO syncs (app, time, bytes, files, duration, warnings)"
+                                                       " VALUES ('nethvoice', 1000, 2000, 3, 4000000, 1)")}));
 
         StateDb state;
         QString error;
