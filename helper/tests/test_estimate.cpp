@@ -65,7 +65,7 @@ private Q_SLOTS:
     }
 
     // A first sync at 10 MB/s, then a Sync that copied nothing in 12 s
-    // (the whole file list of a million files) with sessions of 0.15 s.
+    // (the whole file list of a million files), its small rsync runs 0.15 s each.
     void builtFromTheMeasuredSessionAndLink()
     {
         const QList<SyncRecord> syncs{sync(1000000000, 100000000, 1000000, 10, 0.2),
